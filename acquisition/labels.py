@@ -1,0 +1,150 @@
+"""Gesture labels: one row per event, stored in ``/radargest/labels`` and round-tripped as CSV.
+
+``end_frame`` is exclusive: it is the first frame after the movement (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+import numpy as np
+import numpy.typing as npt
+
+from acquisition._files import atomic_write_text
+from acquisition.errors import RecordingError
+
+__all__ = [
+    "CSV_COLUMNS",
+    "GESTURE_NAME_RE",
+    "Label",
+    "LabelSource",
+    "labels_from_array",
+    "labels_to_array",
+    "read_labels_csv",
+    "validate_labels",
+    "write_labels_csv",
+]
+
+LabelSource = Literal["prompt", "auto", "manual", "sim"]
+CSV_COLUMNS = ("start_frame", "end_frame", "gesture", "source")
+#: Gesture names are identifiers, so they can be used as file, CLI and C symbol names.
+GESTURE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+@dataclass(frozen=True, kw_only=True, order=True)
+class Label:
+    """One gesture event.
+
+    Attributes:
+        start_frame: first frame of the movement.
+        end_frame: first frame after the movement (exclusive).
+        gesture: gesture name, e.g. ``tap_in``.
+        source: how the label was made: ``prompt``, ``auto``, ``manual`` or ``sim``.
+    """
+
+    start_frame: int
+    end_frame: int
+    gesture: str
+    source: LabelSource
+
+    def __post_init__(self) -> None:
+        if self.start_frame < 0 or self.end_frame <= self.start_frame:
+            raise ValueError(f"label span [{self.start_frame}, {self.end_frame}) is empty or negative")
+        if not GESTURE_NAME_RE.match(self.gesture):
+            raise ValueError(f"gesture name {self.gesture!r} must match {GESTURE_NAME_RE.pattern}")
+        if self.source not in get_args(LabelSource):
+            raise ValueError(f"label source {self.source!r} must be one of {get_args(LabelSource)}")
+
+    @property
+    def num_frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+
+def validate_labels(labels: Iterable[Label], *, num_frames: int | None = None) -> list[Label]:
+    """Sorted labels, checked to lie inside ``[0, num_frames)`` when that is known."""
+    out = sorted(labels)
+    if num_frames is not None:
+        for label in out:
+            if label.end_frame > num_frames:
+                raise ValueError(f"label {label} ends after the last frame ({num_frames})")
+    return out
+
+
+_H5_STR = "O"
+
+
+def labels_to_array(labels: Sequence[Label]) -> npt.NDArray[np.void]:
+    """Labels as a structured array with the ``/radargest/labels`` columns (strings as ``object``)."""
+    dtype = np.dtype(
+        [("start_frame", "<i8"), ("end_frame", "<i8"), ("gesture", _H5_STR), ("source", _H5_STR)]
+    )
+    arr = np.empty(len(labels), dtype=dtype)
+    for i, label in enumerate(labels):
+        arr[i] = (label.start_frame, label.end_frame, label.gesture, label.source)
+    return arr
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def labels_from_array(arr: npt.NDArray[np.void]) -> list[Label]:
+    """Inverse of :func:`labels_to_array`; accepts bytes or str string columns."""
+    return [
+        Label(
+            start_frame=int(row["start_frame"]),
+            end_frame=int(row["end_frame"]),
+            gesture=_text(row["gesture"]),
+            source=_text(row["source"]),  # type: ignore[arg-type]  # checked in Label
+        )
+        for row in arr
+    ]
+
+
+def write_labels_csv(labels: Sequence[Label], path: Path | None = None) -> str:
+    """Write labels as CSV with a header row; returns the text and writes it to ``path`` if given."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for label in labels:
+        writer.writerow([label.start_frame, label.end_frame, label.gesture, label.source])
+    text = buf.getvalue()
+    if path is not None:
+        atomic_write_text(path, text)
+    return text
+
+
+def read_labels_csv(path: Path) -> list[Label]:
+    """Read a labels CSV written by :func:`write_labels_csv` (or edited by hand).
+
+    Raises:
+        RecordingError: missing columns or a bad row; the message names the file and the line.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecordingError(path, f"cannot read labels CSV ({exc.strerror})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RecordingError(path, f"labels CSV lacks column(s) {', '.join(missing)}")
+    labels = []
+    for line_no, row in enumerate(reader, start=2):
+        try:
+            labels.append(
+                Label(
+                    start_frame=int(row["start_frame"]),
+                    end_frame=int(row["end_frame"]),
+                    gesture=row["gesture"].strip(),
+                    source=row["source"].strip(),  # type: ignore[arg-type]  # checked in Label
+                )
+            )
+        except (TypeError, ValueError) as exc:
+            raise RecordingError(path, f"line {line_no}: {exc}") from None
+    return sorted(labels)

@@ -1,0 +1,236 @@
+"""Reading and writing radargest sessions: Exploration Tool H5 records plus a ``/radargest`` group.
+
+The record itself is written by exptool's ``a121.H5Recorder`` so the Exploration Tool opens it
+unchanged; radargest adds only ``/radargest`` (never ``/algo``, which the GUI refuses when it does not
+know the key). See DESIGN §2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import numpy.typing as npt
+from acconeer.exptool import a121
+
+from acquisition._files import atomic_update
+from acquisition.errors import RecordingError
+from acquisition.labels import Label, labels_from_array, labels_to_array, validate_labels
+
+__all__ = [
+    "GROUP",
+    "SCHEMA_VERSION",
+    "Session",
+    "SessionMeta",
+    "check_readable",
+    "load_session",
+    "read_meta",
+    "save_labels",
+    "write_radargest_group",
+]
+
+GROUP = "radargest"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionMeta:
+    """The attributes of ``/radargest``.
+
+    Attributes:
+        subject: free-text person id (simulated subjects are ``sim-sNNN``).
+        preset: sensor preset name, or ``custom``.
+        notes: free text.
+        simulator: JSON of every scene parameter (ground truth included) for simulated sessions, else "".
+    """
+
+    subject: str = ""
+    preset: str = "custom"
+    notes: str = ""
+    simulator: str = ""
+
+    @property
+    def simulator_params(self) -> dict[str, Any] | None:
+        """The simulator JSON decoded, or None for a recorded session."""
+        return json.loads(self.simulator) if self.simulator else None
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Session:
+    """A loaded recording.
+
+    Attributes:
+        path: file it came from.
+        frames: ``(frames, sweeps, points)`` complex128 Sparse IQ data, in sensor counts.
+        ticks: ``(frames,)`` int64 server ticks of each frame.
+        ticks_per_second: tick rate of the server.
+        data_saturated: ``(frames,)`` bool, exptool's saturation flag per frame.
+        sensor_config: the ``a121.SensorConfig`` it was recorded with.
+        metadata: exptool ``a121.Metadata`` (holds ``base_step_length_m``).
+        labels: gesture events, sorted; empty for an unlabelled record.
+        meta: ``/radargest`` attributes, or None for a plain Exploration Tool record.
+    """
+
+    path: Path
+    frames: npt.NDArray[np.complex128]
+    ticks: npt.NDArray[np.int64]
+    ticks_per_second: int
+    data_saturated: npt.NDArray[np.bool_]
+    sensor_config: a121.SensorConfig
+    metadata: a121.Metadata
+    labels: list[Label] = field(default_factory=list)
+    meta: SessionMeta | None = None
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def frame_rate_hz(self) -> float:
+        """Median frame rate measured from the ticks (the config may leave it unset)."""
+        if self.num_frames < 2:
+            return float(self.sensor_config.frame_rate or 0.0)
+        return float(self.ticks_per_second / np.median(np.diff(self.ticks)))
+
+    @property
+    def times_s(self) -> npt.NDArray[np.float64]:
+        """``(frames,)`` seconds since the first frame, from the ticks."""
+        return (self.ticks - self.ticks[0]) / float(self.ticks_per_second)
+
+    @property
+    def duration_s(self) -> float:
+        return self.num_frames / self.frame_rate_hz if self.num_frames else 0.0
+
+
+def check_readable(path: Path) -> None:
+    """Raise :class:`RecordingError` with a one-line reason unless ``path`` is an A121 H5 record."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecordingError(path, "no such file")
+    if not h5py.is_hdf5(path):
+        raise RecordingError(path, "not an HDF5 file (corrupt, truncated or another format)")
+    try:
+        with h5py.File(path, "r") as f:
+            if "generation" not in f:
+                raise RecordingError(path, "not an Exploration Tool record (no 'generation' entry)")
+            generation = f["generation"][()]
+            generation = generation.decode() if isinstance(generation, bytes) else str(generation)
+            if generation != "a121":
+                raise RecordingError(path, f"not an A121 record (generation={generation!r})")
+            if "session" not in f and "sessions" not in f:
+                raise RecordingError(path, "record holds no session")
+    except OSError as exc:
+        raise RecordingError(path, f"unreadable HDF5 file ({_one_line(exc)})") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def read_meta(f: h5py.File) -> tuple[list[Label], SessionMeta | None]:
+    """Labels and attributes of the ``/radargest`` group of an open file (empty, None if absent)."""
+    if GROUP not in f:
+        return [], None
+    group = f[GROUP]
+    labels = labels_from_array(group["labels"][()]) if "labels" in group else []
+    attrs = group.attrs
+
+    def text(key: str, default: str = "") -> str:
+        value = attrs.get(key, default)
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    meta = SessionMeta(
+        subject=text("subject"),
+        preset=text("preset", "custom"),
+        notes=text("notes"),
+        simulator=text("simulator"),
+    )
+    return sorted(labels), meta
+
+
+def load_session(path: Path) -> Session:
+    """Load a recording through ``a121.load_record`` plus the ``/radargest`` group.
+
+    Raises:
+        RecordingError: the file is missing, corrupt, truncated, not A121 or holds several sessions.
+    """
+    path = Path(path)
+    check_readable(path)
+    try:
+        record = a121.load_record(path)
+        if record.num_sessions != 1:
+            raise RecordingError(path, f"holds {record.num_sessions} sessions; expected one")
+        if record.session_config.extended or len(record.session_config.groups[0]) != 1:
+            raise RecordingError(path, "multi-sensor sessions are not supported")
+        stacked = record.stacked_results
+        with h5py.File(path, "r") as f:
+            labels, meta = read_meta(f)
+        session = Session(
+            path=path,
+            frames=np.asarray(record.frames),
+            ticks=np.asarray(stacked.tick, dtype=np.int64),
+            ticks_per_second=int(record.server_info.ticks_per_second or 1_000_000),
+            data_saturated=np.asarray(stacked.data_saturated, dtype=bool),
+            sensor_config=record.session_config.sensor_config,
+            metadata=record.metadata,
+            labels=labels,
+            meta=meta,
+        )
+    except RecordingError:
+        raise
+    except Exception as exc:  # exptool/h5py raise many types on damaged files; report them in one line
+        raise RecordingError(path, f"unreadable A121 record ({_one_line(exc)})") from None
+    if session.frames.ndim != 3 or session.num_frames == 0:
+        raise RecordingError(path, f"holds no frames (shape {session.frames.shape})")
+    try:
+        validate_labels(labels, num_frames=session.num_frames)
+    except ValueError as exc:
+        raise RecordingError(path, f"bad /radargest labels: {exc}") from None
+    return session
+
+
+def write_radargest_group(f: h5py.File, *, labels: Sequence[Label], meta: SessionMeta) -> None:
+    """(Re)write ``/radargest`` in an open, writable file."""
+    if GROUP in f:
+        del f[GROUP]
+    group = f.create_group(GROUP)
+    str_dt = h5py.string_dtype("utf-8")
+    dtype = np.dtype(
+        [("start_frame", "<i8"), ("end_frame", "<i8"), ("gesture", str_dt), ("source", str_dt)]
+    )
+    group.create_dataset("labels", data=labels_to_array(sorted(labels)).astype(dtype), maxshape=(None,))
+    group.attrs["schema_version"] = SCHEMA_VERSION
+    group.attrs["subject"] = meta.subject
+    group.attrs["preset"] = meta.preset
+    group.attrs["notes"] = meta.notes
+    if meta.simulator:
+        group.attrs["simulator"] = meta.simulator
+
+
+def save_labels(path: Path, labels: Sequence[Label], *, meta: SessionMeta | None = None) -> None:
+    """Replace the labels of a recording atomically, keeping (or setting) its attributes.
+
+    Raises:
+        RecordingError: unreadable file, or labels outside the recording.
+    """
+    session = load_session(path)
+    try:
+        labels = validate_labels(labels, num_frames=session.num_frames)
+    except ValueError as exc:
+        raise RecordingError(path, str(exc)) from None
+    new_meta = meta or session.meta or SessionMeta()
+
+    def mutate(tmp: Path) -> None:
+        with h5py.File(tmp, "r+") as f:
+            write_radargest_group(f, labels=labels, meta=new_meta)
+
+    try:
+        atomic_update(Path(path), mutate)
+    except OSError as exc:
+        raise RecordingError(path, f"cannot write labels ({_one_line(exc)})") from None

@@ -1,0 +1,207 @@
+"""The simulator as a drop-in sensor: a real ``a121.Client`` subclass that renders a scene.
+
+Everything that consumes a client (the recorder, exptool processors, the demo) works unchanged on it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from acconeer.exptool import a121
+
+from acquisition.sim.scene import TICKS_PER_SECOND, MotionEvent, Renderer, Scene
+from acquisition.sim.session import perform
+
+__all__ = ["SimClient", "make_metadata", "make_result"]
+
+BASE_STEP_LENGTH_M = 0.0025
+SIM_SERVER_INFO = a121.ServerInfo(
+    rss_version=f"a121-v{a121.SDK_VERSION}",
+    sensor_count=1,
+    ticks_per_second=TICKS_PER_SECOND,
+    hardware_name="radargest-sim",
+    sensor_infos={1: a121.SensorInfo(connected=True, serial="RADARGEST-SIM")},
+)
+
+
+def make_metadata(sensor_config: a121.SensorConfig, *, base_step_length_m: float, tick_period: int) -> a121.Metadata:
+    """exptool metadata for a single-subsweep Sparse IQ config."""
+    points = sensor_config.subsweeps[0].num_points
+    return a121.Metadata(
+        frame_data_length=sensor_config.sweeps_per_frame * points,
+        sweep_data_length=points,
+        subsweep_data_offset=np.array([0]),
+        subsweep_data_length=np.array([points]),
+        calibration_temperature=25,
+        tick_period=tick_period,
+        base_step_length_m=base_step_length_m,
+        max_sweep_rate=float(sensor_config.sweep_rate or 0.0),
+        high_speed_mode=True,
+    )
+
+
+def make_result(
+    frame: np.ndarray[Any, Any], *, tick: int, saturated: bool, metadata: a121.Metadata, ticks_per_second: int
+) -> a121.Result:
+    """Wrap a ``(sweeps, points)`` complex frame as an exptool ``Result``.
+
+    exptool requires a ``ResultContext`` that it does not export; its own algorithms build it from
+    ``a121._core.entities`` too, and so does this one place.
+    """
+    context = a121._core.entities.ResultContext(metadata=metadata, ticks_per_second=ticks_per_second)
+    return a121.Result(
+        data_saturated=saturated,
+        frame_delayed=False,
+        calibration_needed=False,
+        temperature=25,
+        tick=tick,
+        frame=a121.complex_array_to_int16_complex(frame),
+        context=context,
+    )
+
+
+class SimClient(a121.Client, register=False):
+    """A simulated A121 sensor.
+
+    Args:
+        scene: what happens in front of the sensor; ``scene.duration_s`` may be ``inf`` for live use.
+        realtime: pace ``get_next`` at the frame rate, like a real sensor.
+        chunk_frames: frames rendered per batch (vectorised); :meth:`perform` discards rendered but
+            unread frames so a prompted gesture is never missed.
+    """
+
+    def __init__(self, scene: Scene, *, realtime: bool = False, chunk_frames: int = 64) -> None:
+        super().__init__(a121.ClientInfo(mock=a121.MockInfo()))
+        self._scene = scene
+        self._realtime = realtime
+        self._chunk_frames = max(1, chunk_frames)
+        self._connected = True
+        self._renderer: Renderer | None = None
+        self._buffer: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None
+        self._buffer_pos = 0
+        self._frames_served = 0
+        self._t0_wall = 0.0
+        self._rng = np.random.default_rng([scene.seed, 0xC11E])
+
+    # -- simulation controls -------------------------------------------------------------------
+    @property
+    def scene(self) -> Scene:
+        """The scene so far, including gestures added by :meth:`perform`."""
+        return self._scene
+
+    @property
+    def frames_served(self) -> int:
+        return self._frames_served
+
+    @property
+    def now_s(self) -> float:
+        """Scene time of the next frame to be returned."""
+        return self._frames_served * (self._renderer.period_s if self._renderer else 0.0)
+
+    @property
+    def frame_period_s(self) -> float:
+        self._assert_session_setup()
+        assert self._renderer is not None
+        return self._renderer.period_s
+
+    def perform(self, gesture: str, *, delay_s: float | None = None) -> MotionEvent:
+        """Make the simulated subject start ``gesture`` after ``delay_s`` (default: their reaction time)."""
+        delay = self._scene.subject.reaction_s if delay_s is None else delay_s
+        event = perform(gesture, start_s=self.now_s + delay, subject=self._scene.subject, rng=self._rng)
+        self.add_events([event])
+        return event
+
+    def add_events(self, events: Sequence[MotionEvent]) -> None:
+        self._scene = self._scene.with_events([*self._scene.events, *events])
+        if self._renderer is not None:
+            self._renderer.scene = self._scene
+            self._renderer.next_frame = self._frames_served  # re-render what was buffered but unread
+        self._buffer = None
+
+    # -- a121.Client interface -------------------------------------------------------------------
+    def setup_session(  # type: ignore[override]
+        self,
+        config: a121.SensorConfig | a121.SessionConfig,
+        calibrations: dict[int, a121.SensorCalibration] | None = None,
+    ) -> a121.Metadata | list[dict[int, a121.Metadata]]:
+        if self.session_is_started:
+            raise a121.ClientError("Session is currently running, can't setup.")
+        session_config = config if isinstance(config, a121.SessionConfig) else a121.SessionConfig(config)
+        session_config.validate()
+        if session_config.extended or session_config.sensor_config.num_subsweeps != 1:
+            raise ValueError("the simulator supports one sensor with one subsweep")
+        sensor_config = session_config.sensor_config
+        if not sensor_config.sweep_rate:
+            raise ValueError("the simulator needs sweep_rate set to place sweeps in time")
+        self._renderer = Renderer(self._scene, sensor_config, base_step_length_m=BASE_STEP_LENGTH_M)
+        tick_period = int(round(TICKS_PER_SECOND / sensor_config.frame_rate)) if sensor_config.frame_rate else 0
+        metadata = make_metadata(sensor_config, base_step_length_m=BASE_STEP_LENGTH_M, tick_period=tick_period)
+        self._session_config = session_config
+        self._metadata = [{1: metadata}]
+        self._calibrations_provided = {1: False}
+        self._sensor_calibrations = {1: a121.SensorCalibration(temperature=25, data="simulated")}
+        self._frames_served = 0
+        self._buffer = None
+        return metadata if not session_config.extended else self._metadata
+
+    def start_session(self) -> None:
+        self._assert_session_setup()
+        if self.session_is_started:
+            raise a121.ClientError("Session is already started.")
+        self._recorder_start_session()
+        self._session_is_started = True
+        self._t0_wall = time.monotonic()
+
+    def get_next(self) -> a121.Result | list[dict[int, a121.Result]]:  # type: ignore[override]
+        self._assert_session_started()
+        assert self._renderer is not None and self._metadata is not None
+        if self._frames_served >= self._renderer.num_frames_total_or_inf:
+            raise a121.ClientError("simulated session has ended")
+        if self._buffer is None or self._buffer_pos >= len(self._buffer[0]):
+            remaining = self._renderer.num_frames_total_or_inf - self._frames_served
+            n = int(min(self._chunk_frames, remaining))
+            self._renderer.next_frame = self._frames_served
+            self._buffer = self._renderer.render(n)
+            self._buffer_pos = 0
+        frames, ticks, saturated = self._buffer
+        i = self._buffer_pos
+        self._buffer_pos += 1
+        result = make_result(
+            frames[i],
+            tick=int(ticks[i]),
+            saturated=bool(saturated[i]),
+            metadata=self._metadata[0][1],
+            ticks_per_second=TICKS_PER_SECOND,
+        )
+        self._frames_served += 1
+        if self._realtime:
+            delay = self._t0_wall + self._frames_served * self._renderer.period_s - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        extended = [{1: result}]
+        self._recorder_sample(extended)
+        return self._return_results(extended)
+
+    def stop_session(self) -> None:
+        self._assert_session_started()
+        self._recorder_stop_session()
+        self._session_is_started = False
+
+    def close(self) -> None:
+        if self.session_is_started:
+            self.stop_session()
+        self._connected = False
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def server_info(self) -> a121.ServerInfo:
+        self._assert_connected()
+        return SIM_SERVER_INFO
+
+

@@ -1,0 +1,129 @@
+"""Gesture trajectories: the open vocabulary of the simulator.
+
+A gesture is a name plus two functions: one draws the parameters of a single performance for a
+subject, the other turns them into each scatterer's radial displacement over time. Register a new
+gesture with :func:`register_gesture`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from acquisition.sim.hand import Hand, Subject
+
+__all__ = [
+    "GESTURES",
+    "GestureModel",
+    "Params",
+    "min_jerk",
+    "register_gesture",
+]
+
+Params = dict[str, float]
+#: ``(t_rel_s (N,), params, hand) -> (displacement_m (N, scatterers), amplitude_gain (N, scatterers))``
+Trajectory = Callable[[npt.NDArray[np.float64], Mapping[str, float], Hand], tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]
+Sampler = Callable[[np.random.Generator, Subject], Params]
+
+
+@dataclass(frozen=True)
+class GestureModel:
+    """A gesture: ``sample`` draws one performance (it must set ``duration_s``); ``trajectory`` moves the hand."""
+
+    name: str
+    sample: Sampler
+    trajectory: Trajectory
+
+
+GESTURES: dict[str, GestureModel] = {}
+
+
+def register_gesture(name: str, sample: Sampler, trajectory: Trajectory) -> GestureModel:
+    """Add a gesture to the vocabulary (names are lower-case identifiers)."""
+    model = GestureModel(name, sample, trajectory)
+    GESTURES[name] = model
+    return model
+
+
+def min_jerk(u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Minimum-jerk position profile from 0 to 1 over ``u`` in [0, 1] (clipped outside)."""
+    u = np.clip(u, 0.0, 1.0)
+    return u**3 * (10.0 - 15.0 * u + 6.0 * u**2)
+
+
+def _tap_profile(t: npt.NDArray[np.float64], stroke_s: float, hold_s: float) -> npt.NDArray[np.float64]:
+    """0 → 1 → 0: an out stroke, a hold, and a return stroke, each stroke minimum-jerk."""
+    out = min_jerk(t / stroke_s)
+    back = min_jerk((t - stroke_s - hold_s) / stroke_s)
+    return out - back
+
+
+def _sample_tap(rng: np.random.Generator, subject: Subject, sign: float) -> Params:
+    amplitude = rng.uniform(0.03, 0.08) * subject.amplitude_factor
+    if sign < 0:  # never push the fingers into the sensor
+        amplitude = min(amplitude, subject.distance_m - 0.03)
+    peak_speed = rng.uniform(0.8, 1.4) * subject.speed_factor
+    stroke = float(np.clip(1.875 * amplitude / peak_speed, 0.06, 0.2))
+    hold = float(rng.uniform(0.02, 0.12))
+    return {"amplitude_m": sign * float(amplitude), "stroke_s": stroke, "hold_s": hold, "duration_s": 2 * stroke + hold}
+
+
+def _tap_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand):  # type: ignore[no-untyped-def]
+    profile = _tap_profile(t, p["stroke_s"], p["hold_s"]) * p["amplitude_m"]
+    disp = profile[:, None] * hand.tap_weight[None, :]
+    return disp, np.ones_like(disp)
+
+
+def _sample_double_tap(rng: np.random.Generator, subject: Subject) -> Params:
+    first = _sample_tap(rng, subject, -1.0)
+    second = _sample_tap(rng, subject, -1.0)
+    gap = float(rng.uniform(0.05, 0.3) / np.sqrt(subject.speed_factor))
+    gap = float(np.clip(gap, 0.05, 0.3))
+    return {
+        "amplitude_m": first["amplitude_m"],
+        "stroke_s": first["stroke_s"],
+        "hold_s": first["hold_s"],
+        "gap_s": gap,
+        "amplitude2_m": second["amplitude_m"],
+        "stroke2_s": second["stroke_s"],
+        "hold2_s": second["hold_s"],
+        "duration_s": first["duration_s"] + gap + second["duration_s"],
+    }
+
+
+def _double_tap_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand):  # type: ignore[no-untyped-def]
+    t2 = t - (2 * p["stroke_s"] + p["hold_s"] + p["gap_s"])
+    profile = _tap_profile(t, p["stroke_s"], p["hold_s"]) * p["amplitude_m"]
+    profile = profile + _tap_profile(t2, p["stroke2_s"], p["hold2_s"]) * p["amplitude2_m"]
+    disp = profile[:, None] * hand.tap_weight[None, :]
+    return disp, np.ones_like(disp)
+
+
+def _sample_wiggle(rng: np.random.Generator, subject: Subject) -> Params:
+    return {
+        "angle_deg": float(rng.uniform(15, 40) * np.sqrt(subject.amplitude_factor)),
+        "rate_hz": float(np.clip(rng.uniform(3.0, 6.0) * np.sqrt(subject.speed_factor), 3.0, 6.0)),
+        "phase_rad": float(rng.choice([0.0, np.pi])),
+        "duration_s": float(rng.uniform(0.7, 2.0)),
+    }
+
+
+def _wiggle_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand):  # type: ignore[no-untyped-def]
+    dur = p["duration_s"]
+    ramp = 0.12
+    taper = np.clip(np.minimum(t, dur - t) / ramp, 0.0, 1.0)
+    taper = np.sin(0.5 * np.pi * taper) ** 2
+    angle = np.deg2rad(p["angle_deg"]) * taper * np.sin(2 * np.pi * p["rate_hz"] * t + p["phase_rad"])
+    # Rocking about the forearm axis: each side moves by lateral offset · sin(angle), in antiphase.
+    disp = np.sin(angle)[:, None] * hand.lateral_m[None, :]
+    gain = np.cos(angle)[:, None] ** 2 * np.ones((1, hand.num_scatterers))
+    return disp, gain
+
+
+register_gesture("tap_in", lambda rng, s: _sample_tap(rng, s, -1.0), _tap_trajectory)
+register_gesture("tap_out", lambda rng, s: _sample_tap(rng, s, +1.0), _tap_trajectory)
+register_gesture("double_tap_in", _sample_double_tap, _double_tap_trajectory)
+register_gesture("wiggle", _sample_wiggle, _wiggle_trajectory)

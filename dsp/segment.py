@@ -1,0 +1,209 @@
+"""Event segmentation of the onset ratio with hysteresis.
+
+Rule, on ``ratio_db`` per frame:
+
+1. Hysteresis: motion starts at a frame with ``ratio >= on_db`` and lasts while ``ratio >= off_db``; it
+   ends at the first frame below ``off_db``. NaN (a missing frame) never changes the state.
+2. Merge: a motion run that starts less than ``merge_gap_s`` after the previous one ended joins it, so
+   one ``double_tap_in`` or ``wiggle`` is one event.
+3. Drop events shorter than ``min_duration_s`` (measured before the rolls).
+4. Roll: ``start -= pre_roll_s``, ``end += post_roll_s``, clipped to the stream and so that an event
+   never starts before the previous one ended.
+
+Events are ``[start_frame, end_frame)`` with ``end_frame`` exclusive. The streaming :class:`Segmenter`
+emits an event once no later frame can change it, and :meth:`Segmenter.flush` closes the stream; the
+events it emits equal :func:`segment` of the whole ratio.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from dsp._checks import check_nonnegative, check_positive
+from dsp.errors import ParameterError
+
+__all__ = ["SegmentConfig", "Segmenter", "segment"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SegmentConfig:
+    """Hysteresis segmentation of the onset ratio.
+
+    Fields:
+        on_db: ratio that starts motion [dB].
+        off_db: ratio below which motion ends [dB]; must be <= ``on_db``.
+        merge_gap_s: runs closer than this are one event [s].
+        min_duration_s: shorter merged events are dropped [s].
+        pre_roll_s: frames added before the start [s].
+        post_roll_s: frames added after the end [s].
+    """
+
+    on_db: float = 7.0
+    off_db: float = 3.0
+    merge_gap_s: float = 0.5
+    min_duration_s: float = 0.2
+    pre_roll_s: float = 0.1
+    post_roll_s: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("on_db", "off_db"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value)):
+                raise ParameterError(f"{name} must be a finite number, got {value!r}")
+        if self.off_db > self.on_db:
+            raise ParameterError(f"off_db ({self.off_db}) must be <= on_db ({self.on_db})")
+        for name in ("merge_gap_s", "min_duration_s", "pre_roll_s", "post_roll_s"):
+            check_nonnegative(name, getattr(self, name))
+
+    def frames(self, frame_rate_hz: float) -> tuple[int, int, int, int]:
+        """``(merge_gap, min_duration, pre_roll, post_roll)`` in frames at ``frame_rate_hz``."""
+        check_positive("frame_rate_hz", frame_rate_hz)
+        return (
+            round(self.merge_gap_s * frame_rate_hz),
+            round(self.min_duration_s * frame_rate_hz),
+            round(self.pre_roll_s * frame_rate_hz),
+            round(self.post_roll_s * frame_rate_hz),
+        )
+
+
+def _check_ratio(ratio: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    r = np.asarray(ratio, dtype=np.float64)
+    if r.ndim != 1:
+        raise ParameterError(f"ratio must have shape (frames,), got shape {r.shape}")
+    return r
+
+
+def segment(ratio: npt.ArrayLike, *, cfg: SegmentConfig, frame_rate_hz: float) -> npt.NDArray[np.int64]:
+    """Segment a whole stream.
+
+    Args:
+        ratio: ``(frames,)`` onset ratio [dB], e.g. :attr:`dsp.onset.OnsetResult.ratio_db`.
+        cfg: the segmentation config.
+        frame_rate_hz: frame rate [Hz], converts the config's seconds to frames.
+
+    Returns:
+        ``(events, 2)`` int64 of ``[start_frame, end_frame)``.
+    """
+    r = _check_ratio(ratio)
+    gap, min_len, pre, post = cfg.frames(frame_rate_hz)
+    n = r.size
+    # hysteresis as runs: a run of frames that are >= off (or missing) is motion from its first
+    # frame >= on to its end.
+    above_off = ~(r < cfg.off_db)  # NaN counts as "no change", i.e. continues a run
+    above_on = r >= cfg.on_db
+    edges = np.diff(np.concatenate(([0], above_off.astype(np.int8), [0])))
+    run_starts = np.flatnonzero(edges == 1)
+    run_ends = np.flatnonzero(edges == -1)
+    on_idx = np.flatnonzero(above_on)
+    raw: list[tuple[int, int]] = []
+    for s, e in zip(run_starts, run_ends, strict=True):
+        j = np.searchsorted(on_idx, s)
+        if j < on_idx.size and on_idx[j] < e:
+            raw.append((int(on_idx[j]), int(e)))
+    merged: list[list[int]] = []
+    for s, e in raw:
+        if merged and s - merged[-1][1] < gap:
+            merged[-1][1] = e
+        else:
+            merged.append([s, e])
+    out: list[tuple[int, int]] = []
+    prev_end = 0
+    for s, e in merged:
+        if e - s < min_len:
+            continue
+        start = max(s - pre, prev_end, 0)
+        prev_end = e + post
+        end = min(prev_end, n)
+        if start < end:
+            out.append((start, end))
+    return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+
+
+class Segmenter:
+    """Streaming :func:`segment`. ``process(ratio_db)`` per frame returns the events that became final
+    at that frame as an ``(events, 2)`` int64 array (usually empty); ``flush()`` ends the stream.
+
+    An event is final once no later frame can merge into it and its post-roll has been seen, i.e. about
+    ``max(merge_gap_s, post_roll_s)`` after the motion ends.
+    """
+
+    def __init__(self, *, cfg: SegmentConfig, frame_rate_hz: float) -> None:
+        self.cfg = cfg
+        self.frame_rate_hz = frame_rate_hz
+        self._gap, self._min_len, self._pre, self._post = cfg.frames(frame_rate_hz)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new stream at frame 0."""
+        self._n = 0
+        self._active = False
+        self._run_start = 0
+        self._pending: list[int] | None = None  # merged event [start, end) awaiting later runs
+        self._ready: list[tuple[int, int]] = []  # rolled events awaiting their post-roll frames
+        self._prev_end = 0
+
+    @property
+    def active(self) -> bool:
+        """True while the hysteresis is in the motion state."""
+        return self._active
+
+    def _close_pending(self) -> None:
+        assert self._pending is not None
+        s, e = self._pending
+        self._pending = None
+        if e - s < self._min_len:
+            return
+        start = max(s - self._pre, self._prev_end, 0)
+        end = e + self._post
+        self._ready.append((start, end))
+        self._prev_end = end
+
+    def _emit(self, upto: int | None) -> npt.NDArray[np.int64]:
+        out = []
+        while self._ready and (upto is None or self._ready[0][1] <= upto):
+            out.append(self._ready.pop(0))
+        return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+
+    def process(self, ratio_db: float) -> npt.NDArray[np.int64]:
+        """Consume one frame's ratio [dB]; return the events finalised now, ``(events, 2)`` int64."""
+        n = self._n
+        r = float(ratio_db)
+        if not math.isnan(r):
+            if not self._active and r >= self.cfg.on_db:
+                self._active = True
+                self._run_start = n
+                if self._pending is not None and n - self._pending[1] >= self._gap:
+                    self._close_pending()
+            elif self._active and r < self.cfg.off_db:
+                self._active = False
+                if self._pending is not None and self._run_start - self._pending[1] < self._gap:
+                    self._pending[1] = n
+                else:
+                    if self._pending is not None:
+                        self._close_pending()
+                    self._pending = [self._run_start, n]
+        self._n = n + 1
+        if self._pending is not None and not self._active and self._n - self._pending[1] >= self._gap:
+            self._close_pending()
+        return self._emit(self._n)
+
+    def flush(self) -> npt.NDArray[np.int64]:
+        """End the stream: close any open motion at the current frame and return the remaining events,
+        with ends clipped to the stream length."""
+        n = self._n
+        if self._active:
+            self._active = False
+            if self._pending is not None and self._run_start - self._pending[1] < self._gap:
+                self._pending[1] = n
+            else:
+                if self._pending is not None:
+                    self._close_pending()
+                self._pending = [self._run_start, n]
+        if self._pending is not None:
+            self._close_pending()
+        self._ready = [(s, min(e, n)) for s, e in self._ready if s < min(e, n)]
+        return self._emit(None)
