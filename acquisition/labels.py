@@ -81,9 +81,7 @@ _H5_STR = "O"
 
 def labels_to_array(labels: Sequence[Label]) -> npt.NDArray[np.void]:
     """Labels as a structured array with the ``/radargest/labels`` columns (strings as ``object``)."""
-    dtype = np.dtype(
-        [("start_frame", "<i8"), ("end_frame", "<i8"), ("gesture", _H5_STR), ("source", _H5_STR)]
-    )
+    dtype = np.dtype([("start_frame", "<i8"), ("end_frame", "<i8"), ("gesture", _H5_STR), ("source", _H5_STR)])
     arr = np.empty(len(labels), dtype=dtype)
     for i, label in enumerate(labels):
         arr[i] = (label.start_frame, label.end_frame, label.gesture, label.source)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from acconeer.exptool import a121
 
@@ -35,7 +36,7 @@ class Preset:
     """
 
     name: str
-    sensor_config_kwargs: Mapping[str, object]
+    sensor_config_kwargs: Mapping[str, Any]
     notes: str
 
     @property
@@ -126,7 +127,7 @@ def sensor_config_with(preset: Preset, **overrides: object) -> a121.SensorConfig
     Raises:
         PresetError: an unknown field or a value exptool rejects; the message names it.
     """
-    kwargs = dict(preset.sensor_config_kwargs)
+    kwargs: dict[str, Any] = dict(preset.sensor_config_kwargs)
     for key, value in overrides.items():
         if key not in kwargs and key not in {"receiver_gain", "prf", "phase_enhancement", "frame_rate"}:
             raise PresetError(f"preset {preset.name!r} has no field {key!r}")

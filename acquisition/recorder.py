@@ -50,13 +50,14 @@ def record_session(
     path: Path,
     *,
     sensor_config: a121.SensorConfig,
-    meta: SessionMeta,
+    meta: SessionMeta | Callable[[], SessionMeta],
     max_frames: int | None = None,
     on_frame: FrameCallback | None = None,
     labels: LabelProvider | None = None,
 ) -> RecordOutcome:
     """Record from ``client`` into a new file ``path`` until ``max_frames``, ``on_frame`` says stop, or an
     error. Errors from the sensor end the recording but are returned, not raised, after the file is safe.
+    ``meta`` may be a callable, evaluated at the end (a simulator's scene is known only then).
 
     Raises:
         RecordingError: ``path`` exists or cannot be created.
@@ -70,7 +71,7 @@ def record_session(
     error: BaseException | None = None
     stored: Sequence[Label] = ()
     try:
-        recorder = a121.H5Recorder(h5, client)
+        recorder = a121.H5Recorder(h5, client)  # type: ignore[arg-type]  # exptool generics disagree
         try:
             client.setup_session(sensor_config)
             client.start_session()
@@ -88,7 +89,7 @@ def record_session(
                     client.stop_session()
             recorder.close()
             stored = [lab for lab in (labels(count) if labels else ()) if lab.end_frame <= count]
-            write_radargest_group(h5, labels=stored, meta=meta)
+            write_radargest_group(h5, labels=stored, meta=meta() if callable(meta) else meta)
     finally:
         h5.close()
     return RecordOutcome(path=path, num_frames=count, labels=tuple(stored), error=error)

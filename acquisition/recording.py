@@ -201,9 +201,7 @@ def write_radargest_group(f: h5py.File, *, labels: Sequence[Label], meta: Sessio
         del f[GROUP]
     group = f.create_group(GROUP)
     str_dt = h5py.string_dtype("utf-8")
-    dtype = np.dtype(
-        [("start_frame", "<i8"), ("end_frame", "<i8"), ("gesture", str_dt), ("source", str_dt)]
-    )
+    dtype = np.dtype([("start_frame", "<i8"), ("end_frame", "<i8"), ("gesture", str_dt), ("source", str_dt)])
     group.create_dataset("labels", data=labels_to_array(sorted(labels)).astype(dtype), maxshape=(None,))
     group.attrs["schema_version"] = SCHEMA_VERSION
     group.attrs["subject"] = meta.subject

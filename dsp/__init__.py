@@ -1,1 +1,47 @@
-"""placeholder"""
+"""radargest.dsp: range-Doppler features, clutter removal, onset metric and segmentation.
+
+Shapes: frames ``(frames, sweeps, points)`` complex; range-Doppler maps ``(frames, doppler_bins, points)``
+float32. Each stage is a frozen config, a pure batch function and, where it has state, a streaming
+processor that equals the batch function. No file I/O, plotting or printing happens here.
+"""
+
+from dsp.clutter import ClutterConfig, ClutterProcessor, remove_clutter
+from dsp.errors import ParameterError
+from dsp.features import (
+    RangeDopplerConfig,
+    RangeDopplerProcessor,
+    doppler_magnitude,
+    doppler_matrix,
+    hann_window,
+    range_doppler,
+    velocity_time,
+)
+from dsp.flags import bad_frames, mask_bad_frames
+from dsp.geometry import FrameGeometry
+from dsp.onset import OnsetConfig, OnsetProcessor, OnsetResult, onset_metric, onset_power
+from dsp.segment import SegmentConfig, Segmenter, segment
+
+__all__ = [
+    "ClutterConfig",
+    "ClutterProcessor",
+    "FrameGeometry",
+    "OnsetConfig",
+    "OnsetProcessor",
+    "OnsetResult",
+    "ParameterError",
+    "RangeDopplerConfig",
+    "RangeDopplerProcessor",
+    "SegmentConfig",
+    "Segmenter",
+    "bad_frames",
+    "doppler_magnitude",
+    "doppler_matrix",
+    "hann_window",
+    "mask_bad_frames",
+    "onset_metric",
+    "onset_power",
+    "range_doppler",
+    "remove_clutter",
+    "segment",
+    "velocity_time",
+]

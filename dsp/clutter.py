@@ -68,10 +68,11 @@ def remove_clutter(frames: npt.ArrayLike, *, cfg: ClutterConfig) -> npt.NDArray[
         good = ok[n]
         g = good[..., None, None]
         first = g & ~have[..., None, None]
-        upd = a * bg + (1.0 - a) * xt[n]
-        bg = np.where(first, xt[n], np.where(g, upd, bg))
+        xn = np.where(g, xt[n], 0.0)  # keep NaN out of the arithmetic
+        upd = a * bg + (1.0 - a) * xn
+        bg = np.where(first, xn, np.where(g, upd, bg))
         have = have | good
-        ot[n] = np.where(g, xt[n] - bg, np.nan)
+        ot[n] = np.where(g, xn - bg, np.nan)
     return out
 
 

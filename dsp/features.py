@@ -71,7 +71,7 @@ class RangeDopplerConfig:
 def hann_window(sweeps: int) -> npt.NDArray[np.float64]:
     """Hann window over sweeps normalised to sum 1, shape ``(sweeps,)``."""
     w = np.hanning(sweeps)
-    return w / w.sum()  # type: ignore[no-any-return]
+    return np.asarray(w / w.sum(), dtype=np.float64)
 
 
 @functools.lru_cache(maxsize=16)
@@ -110,19 +110,22 @@ def doppler_magnitude(frames: npt.ArrayLike) -> npt.NDArray[np.float64]:
 
 
 def _compress_normalise(mag: npt.NDArray[np.float64], cfg: RangeDopplerConfig) -> npt.NDArray[np.float32]:
+    """Compress and normalise ``mag`` IN PLACE (callers pass a fresh array) and return float32."""
     if cfg.compression == "log1p":
-        y = np.log1p(mag / cfg.reference_amplitude)
+        np.multiply(mag, 1.0 / cfg.reference_amplitude, out=mag)
+        np.log1p(mag, out=mag)
     elif cfg.compression == "db":
-        y = 20.0 * np.log10(mag / cfg.reference_amplitude + cfg.db_floor)
-    else:
-        y = mag
+        np.multiply(mag, 1.0 / cfg.reference_amplitude, out=mag)
+        np.add(mag, cfg.db_floor, out=mag)
+        np.log10(mag, out=mag)
+        np.multiply(mag, 20.0, out=mag)
     if cfg.normalisation == "fixed":
-        y = y / cfg.output_scale
+        np.multiply(mag, 1.0 / cfg.output_scale, out=mag)
     elif cfg.normalisation == "frame_max":
-        peak = np.max(np.abs(y), axis=(-2, -1), keepdims=True)
+        peak = np.max(np.abs(mag), axis=(-2, -1), keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            y = np.where(peak > 0, y / np.where(peak > 0, peak, 1.0), 0.0)
-    return y.astype(np.float32)
+            mag = np.where(peak > 0, mag / np.where(peak > 0, peak, 1.0), 0.0)
+    return mag.astype(np.float32)
 
 
 def range_doppler(frames: npt.ArrayLike, *, cfg: RangeDopplerConfig) -> npt.NDArray[np.float32]:
@@ -179,11 +182,11 @@ class RangeDopplerProcessor:
             x = self._clutter.process(x)
         if self._matrix is None or self._matrix.shape[0] != x.shape[0]:
             self._matrix = doppler_matrix(x.shape[0])
-        return self.process_magnitude(np.abs(self._matrix @ x))
+        return _compress_normalise(np.abs(self._matrix @ x), self.cfg)
 
     def process_magnitude(self, magnitude: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
         """Compress and normalise a ``(doppler_bins, points)`` magnitude from :func:`doppler_magnitude`.
 
         Lets a pipeline that also runs the onset metric compute the spectrum once per frame.
         """
-        return _compress_normalise(magnitude, self.cfg)
+        return _compress_normalise(np.array(magnitude, dtype=np.float64), self.cfg)

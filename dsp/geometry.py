@@ -53,7 +53,9 @@ class FrameGeometry:
             if not (isinstance(value, int | np.integer) and value >= 1):
                 raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
         if self.sweeps_per_frame < 2:
-            raise ParameterError(f"sweeps_per_frame must be >= 2 for a Doppler FFT, got {self.sweeps_per_frame}")
+            raise ParameterError(
+                f"sweeps_per_frame must be >= 2 for a Doppler FFT, got {self.sweeps_per_frame}"
+            )
         if not isinstance(self.start_point, int | np.integer):
             raise ParameterError(f"start_point must be an integer, got {self.start_point!r}")
 
@@ -92,7 +94,8 @@ class FrameGeometry:
     def distances_m(self) -> npt.NDArray[np.float64]:
         """Distance of each point, shape ``(num_points,)`` [m]."""
         idx = np.arange(self.num_points)
-        return (self.start_point + idx * self.step_length) * self.base_step_length_m
+        steps = self.start_point + idx * self.step_length
+        return np.asarray(steps * self.base_step_length_m, dtype=np.float64)
 
     @property
     def velocities_m_s(self) -> npt.NDArray[np.float64]:
@@ -102,7 +105,7 @@ class FrameGeometry:
         rotates the phase backwards, which lands in the negative-frequency bins.
         """
         freqs = np.fft.fftshift(np.fft.fftfreq(self.sweeps_per_frame, d=1.0 / self.sweep_rate_hz))
-        return freqs * self.wavelength_m / 2.0
+        return np.asarray(freqs * self.wavelength_m / 2.0, dtype=np.float64)
 
     @property
     def velocity_resolution_m_s(self) -> float:

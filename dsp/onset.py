@@ -101,7 +101,9 @@ def _check_geometry(frames: npt.NDArray[Any], geometry: FrameGeometry) -> None:
         )
 
 
-def onset_power(frames: npt.ArrayLike, *, cfg: OnsetConfig, geometry: FrameGeometry) -> npt.NDArray[np.float64]:
+def onset_power(
+    frames: npt.ArrayLike, *, cfg: OnsetConfig, geometry: FrameGeometry
+) -> npt.NDArray[np.float64]:
     """Unsmoothed motion energy per frame.
 
     Args:
@@ -112,9 +114,9 @@ def onset_power(frames: npt.ArrayLike, *, cfg: OnsetConfig, geometry: FrameGeome
     """
     x = as_frames(frames, min_ndim=2)
     _check_geometry(x, geometry)
-    spec = doppler_matrix(geometry.sweeps_per_frame) @ x
-    p = (spec.real**2 + spec.imag**2).sum(axis=-1)
-    return p @ cfg.bin_mask(geometry)  # type: ignore[no-any-return]
+    rows = doppler_matrix(geometry.sweeps_per_frame)[cfg.bin_mask(geometry) > 0]
+    spec = rows @ x
+    return np.asarray((spec.real**2 + spec.imag**2).sum(axis=(-2, -1)), dtype=np.float64)
 
 
 def _quantile_sorted(values: Any, n: int, q: float) -> float:
@@ -205,7 +207,9 @@ class OnsetProcessor:
         self.cfg = cfg
         self.geometry = geometry
         self._mask = cfg.bin_mask(geometry)
-        self._matrix = doppler_matrix(geometry.sweeps_per_frame)
+        self._mask_col = self._mask[:, None]
+        # only the motion rows of the Doppler matrix: power = ||rows @ frame||² in two calls
+        self._rows = np.ascontiguousarray(doppler_matrix(geometry.sweeps_per_frame)[self._mask > 0])
         self._k = cfg.smoothing_frames(geometry.frame_rate_hz)
         self._w = cfg.floor_frames(geometry.frame_rate_hz)
         self._q = cfg.floor_percentile / 100.0
@@ -225,14 +229,14 @@ class OnsetProcessor:
         x = np.asarray(frame)
         if x.shape != self._shape:
             raise ParameterError(f"frame must have shape {self._shape}, got shape {x.shape}")
-        spec = self._matrix @ x
-        p = (spec.real**2 + spec.imag**2).sum(axis=-1)
-        return self.process_power(float(p @ self._mask))
+        spec = self._rows @ x
+        return self.process_power(float(np.vdot(spec, spec).real))
 
     def process_magnitude(self, magnitude: npt.NDArray[np.float64]) -> tuple[float, float, float]:
         """Like :meth:`process`, from a ``(doppler_bins, points)`` magnitude already computed by
         :func:`dsp.features.doppler_magnitude` (equal up to float rounding)."""
-        return self.process_power(float((magnitude**2).sum(axis=-1) @ self._mask))
+        m = magnitude * self._mask_col
+        return self.process_power(float(np.vdot(m, m)))
 
     def process_power(self, power: float) -> tuple[float, float, float]:
         """Advance by one frame given its unsmoothed motion energy [counts²]."""

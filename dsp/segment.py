@@ -100,9 +100,9 @@ def segment(ratio: npt.ArrayLike, *, cfg: SegmentConfig, frame_rate_hz: float) -
     run_ends = np.flatnonzero(edges == -1)
     on_idx = np.flatnonzero(above_on)
     raw: list[tuple[int, int]] = []
-    for s, e in zip(run_starts, run_ends, strict=True):
-        j = np.searchsorted(on_idx, s)
-        if j < on_idx.size and on_idx[j] < e:
+    for s, e in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
+        j = int(np.searchsorted(on_idx, s))
+        if j < on_idx.size and int(on_idx[j]) < e:
             raw.append((int(on_idx[j]), int(e)))
     merged: list[list[int]] = []
     for s, e in raw:

@@ -137,7 +137,7 @@ class SimClient(a121.Client, register=False):
         if not sensor_config.sweep_rate:
             raise ValueError("the simulator needs sweep_rate set to place sweeps in time")
         self._renderer = Renderer(self._scene, sensor_config, base_step_length_m=BASE_STEP_LENGTH_M)
-        tick_period = int(round(TICKS_PER_SECOND / sensor_config.frame_rate)) if sensor_config.frame_rate else 0
+        tick_period = round(TICKS_PER_SECOND / sensor_config.frame_rate) if sensor_config.frame_rate else 0
         metadata = make_metadata(sensor_config, base_step_length_m=BASE_STEP_LENGTH_M, tick_period=tick_period)
         self._session_config = session_config
         self._metadata = [{1: metadata}]
@@ -203,5 +203,3 @@ class SimClient(a121.Client, register=False):
     def server_info(self) -> a121.ServerInfo:
         self._assert_connected()
         return SIM_SERVER_INFO
-
-

@@ -25,13 +25,17 @@ __all__ = [
 
 Params = dict[str, float]
 #: ``(t_rel_s (N,), params, hand) -> (displacement_m (N, scatterers), amplitude_gain (N, scatterers))``
-Trajectory = Callable[[npt.NDArray[np.float64], Mapping[str, float], Hand], tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]
+TrajectoryOut = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+Trajectory = Callable[
+    [npt.NDArray[np.float64], Mapping[str, float], Hand],
+    tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+]
 Sampler = Callable[[np.random.Generator, Subject], Params]
 
 
 @dataclass(frozen=True)
 class GestureModel:
-    """A gesture: ``sample`` draws one performance (it must set ``duration_s``); ``trajectory`` moves the hand."""
+    """A gesture: ``sample`` draws one performance (setting ``duration_s``); ``trajectory`` moves the hand."""
 
     name: str
     sample: Sampler
@@ -68,10 +72,15 @@ def _sample_tap(rng: np.random.Generator, subject: Subject, sign: float) -> Para
     peak_speed = rng.uniform(0.8, 1.4) * subject.speed_factor
     stroke = float(np.clip(1.875 * amplitude / peak_speed, 0.06, 0.2))
     hold = float(rng.uniform(0.02, 0.12))
-    return {"amplitude_m": sign * float(amplitude), "stroke_s": stroke, "hold_s": hold, "duration_s": 2 * stroke + hold}
+    return {
+        "amplitude_m": sign * float(amplitude),
+        "stroke_s": stroke,
+        "hold_s": hold,
+        "duration_s": 2 * stroke + hold,
+    }
 
 
-def _tap_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand):  # type: ignore[no-untyped-def]
+def _tap_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand) -> TrajectoryOut:
     profile = _tap_profile(t, p["stroke_s"], p["hold_s"]) * p["amplitude_m"]
     disp = profile[:, None] * hand.tap_weight[None, :]
     return disp, np.ones_like(disp)
@@ -94,7 +103,7 @@ def _sample_double_tap(rng: np.random.Generator, subject: Subject) -> Params:
     }
 
 
-def _double_tap_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand):  # type: ignore[no-untyped-def]
+def _double_tap_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand) -> TrajectoryOut:
     t2 = t - (2 * p["stroke_s"] + p["hold_s"] + p["gap_s"])
     profile = _tap_profile(t, p["stroke_s"], p["hold_s"]) * p["amplitude_m"]
     profile = profile + _tap_profile(t2, p["stroke2_s"], p["hold2_s"]) * p["amplitude2_m"]
@@ -111,7 +120,7 @@ def _sample_wiggle(rng: np.random.Generator, subject: Subject) -> Params:
     }
 
 
-def _wiggle_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand):  # type: ignore[no-untyped-def]
+def _wiggle_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand) -> TrajectoryOut:
     dur = p["duration_s"]
     ramp = 0.12
     taper = np.clip(np.minimum(t, dur - t) / ramp, 0.0, 1.0)

@@ -87,7 +87,9 @@ class RadarPhysics:
     def noise_std_counts(self, hwaas: int) -> float:
         return self.noise_std_hwaas4_counts * float(np.sqrt(4.0 / hwaas))
 
-    def amplitude_counts(self, rcs: npt.NDArray[np.float64], ranges_m: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def amplitude_counts(
+        self, rcs: npt.NDArray[np.float64], ranges_m: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
         """Radar equation for received amplitude: √RCS · gain / r², normalised at the reference range."""
         r = np.maximum(ranges_m, 0.01)
         return self.amplitude_at_ref_counts * np.sqrt(rcs) * (self.reference_range_m / r) ** 2
@@ -131,7 +133,9 @@ def synthesize(
     return x
 
 
-def to_int16_counts(x: npt.NDArray[np.complex128]) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
+def to_int16_counts(
+    x: npt.NDArray[np.complex128],
+) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
     """Round to int16 counts like the sensor; returns the samples and a per-frame saturation flag.
 
     Args:
@@ -145,4 +149,5 @@ def to_int16_counts(x: npt.NDArray[np.complex128]) -> tuple[npt.NDArray[np.compl
     saturated = (np.abs(re) > INT16_MAX) | (np.abs(im) > INT16_MAX)
     re = np.clip(re, -INT16_MAX, INT16_MAX)
     im = np.clip(im, -INT16_MAX, INT16_MAX)
-    return re + 1j * im, saturated.reshape(x.shape[0], -1).any(axis=1)
+    flags = np.asarray(saturated.reshape(x.shape[0], -1).any(axis=1), dtype=bool)
+    return re + 1j * im, flags

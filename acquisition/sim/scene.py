@@ -64,9 +64,7 @@ class StillMotion:
     def draw(cls, subject: Subject, num_parts: int, rng: np.random.Generator) -> StillMotion:
         def comps(n: int, amp_m: float, f_lo: float, f_hi: float) -> list[list[float]]:
             amps = amp_m * rng.uniform(0.5, 1.0, n) / np.sqrt(n)
-            return np.column_stack(
-                [amps, rng.uniform(f_lo, f_hi, n), rng.uniform(0, 2 * np.pi, n)]
-            ).tolist()
+            return np.column_stack([amps, rng.uniform(f_lo, f_hi, n), rng.uniform(0, 2 * np.pi, n)]).tolist()
 
         return cls(
             drift=comps(4, subject.drift_mm * 1e-3, 0.03, 0.4),
@@ -192,7 +190,8 @@ class Renderer:
         self.scene = scene
         self.sensor_config = sensor_config
         sub = sensor_config.subsweeps[0]
-        self.distances_m = (sub.start_point + np.arange(sub.num_points) * sub.step_length) * base_step_length_m
+        points = sub.start_point + np.arange(sub.num_points) * sub.step_length
+        self.distances_m: npt.NDArray[np.float64] = np.asarray(points * base_step_length_m, dtype=np.float64)
         self.period_s = frame_period_s(sensor_config)
         self.sweep_offsets_s = np.arange(sensor_config.sweeps_per_frame) / float(sensor_config.sweep_rate or 1.0)
         self._rng = np.random.default_rng([scene.seed, 0xF4A3E])
@@ -209,7 +208,9 @@ class Renderer:
         """Start time of frame(s) ``index`` (no jitter: ticks add it)."""
         return np.asarray(index, dtype=np.float64) * self.period_s
 
-    def render(self, num_frames: int) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    def render(
+        self, num_frames: int
+    ) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
         """The next ``num_frames`` frames.
 
         Returns:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,7 +90,12 @@ def plan_session(plan: SessionPlan, *, subject: Subject, seed: int) -> Scene:
         if all(start + dur + 0.4 < s or start - 0.4 > e for s, e in gesture_spans):
             offset = float(rng.uniform(-0.02, 0.02))
             events.append(
-                MotionEvent(kind="reposition", name="reposition", start_s=start, params={"duration_s": dur, "offset_m": offset})
+                MotionEvent(
+                    kind="reposition",
+                    name="reposition",
+                    start_s=start,
+                    params={"duration_s": dur, "offset_m": offset},
+                )
             )
     base = still_scene(subject, duration_s=duration, seed=seed)
     return base.with_events(events)
@@ -120,5 +124,3 @@ def labels_for_scene(
         if end <= n:
             labels.append(Label(start_frame=start, end_frame=end, gesture=ev.name, source=source))  # type: ignore[arg-type]
     return labels
-
-

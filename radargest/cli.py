@@ -1,0 +1,271 @@
+"""The ``radargest`` command line: parses arguments, builds configs, calls library code.
+
+Every user-facing error is printed as one line (``radargest: error: ...``) with a non-zero exit code,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+
+from radargest import __version__
+
+__all__ = ["build_parser", "main"]
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user error detected by the CLI itself."""
+
+
+def _gesture_list(text: str) -> tuple[str, ...]:
+    names = tuple(g.strip() for g in text.split(",") if g.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one gesture, e.g. tap_in,wiggle")
+    return names
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
+    return value
+
+
+# -- simulate -------------------------------------------------------------------------------------
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from radargest.simulate_cmd import SimulateJob, run_simulate
+
+    job = SimulateJob(
+        out_dir=args.out,
+        subjects=args.subjects,
+        first_subject=args.first_subject,
+        sessions_per_subject=args.sessions_per_subject,
+        gestures=args.gestures,
+        reps_per_gesture=args.reps,
+        preset=args.preset,
+        frame_rate_hz=args.frame_rate_hz,
+        seed=args.seed,
+        shuffle=not args.blocked,
+        enter_leave=args.enter_leave,
+        overwrite=args.overwrite,
+    )
+    written = run_simulate(job, workers=args.workers, progress=not args.quiet)
+    print(f"wrote {len(written)} session(s) to {args.out}")
+    return 0
+
+
+# -- record ---------------------------------------------------------------------------------------
+def _cmd_record(args: argparse.Namespace) -> int:
+    from radargest.record_cmd import run_record
+
+    return run_record(args)
+
+
+# -- label ----------------------------------------------------------------------------------------
+def _cmd_label(args: argparse.Namespace) -> int:
+    from radargest.label_ui import run_label
+
+    return run_label(args.file, png=args.png, gestures=args.gestures or ())
+
+
+def _cmd_labels_export(args: argparse.Namespace) -> int:
+    from acquisition import load_session, write_labels_csv
+
+    session = load_session(args.file)
+    write_labels_csv(session.labels, args.csv)
+    print(f"wrote {len(session.labels)} label(s) to {args.csv}")
+    return 0
+
+
+def _cmd_labels_import(args: argparse.Namespace) -> int:
+    from acquisition import read_labels_csv, save_labels
+
+    labels = read_labels_csv(args.csv)
+    save_labels(args.file, labels)
+    print(f"stored {len(labels)} label(s) in {args.file}")
+    return 0
+
+
+# -- quickstart -----------------------------------------------------------------------------------
+def _cmd_quickstart(args: argparse.Namespace) -> int:
+    from radargest.quickstart import run_quickstart
+
+    run_quickstart(args.out, subjects=args.subjects, reps=args.reps)
+    return 0
+
+
+# -- bench ----------------------------------------------------------------------------------------
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from radargest.bench import bench_sim, write_json
+
+    if args.what == "sim":
+        result = bench_sim(sim_hours=args.hours, record_minutes=args.record_minutes)
+        r, w = result["render"], result["render_and_record"]
+        print(f"machine: {result['machine']['cpu']} ({result['machine']['cores']} cores)")
+        print(
+            f"simulator, physics only : {r['x_realtime']:8.1f} x real time "
+            f"({r['wall_s']:.1f} s for {r['simulated_s'] / 3600:.2f} h of {result['preset']} frames, one core)"
+        )
+        print(f"simulator + H5 recorder : {w['x_realtime']:8.1f} x real time ({w['frames']} frames)")
+    write_json(result, args.json)
+    if args.json:
+        print(f"wrote {args.json}")
+    return 0
+
+
+# -- parser ---------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    from acquisition.sources import add_source_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="radargest",
+        description="Hand-gesture recognition with Acconeer A121 radar: simulate or record, label, "
+        "featurise, train, quantise, export.",
+    )
+    parser.add_argument("--version", action="version", version=f"radargest {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "quickstart",
+        help="run the whole pipeline on the simulator",
+        description="Runs the pipeline end to end on the simulator (no hardware needed) and prints where "
+        "every artefact is and what to run next.",
+    )
+    from radargest.quickstart import add_arguments as add_quickstart_arguments
+
+    add_quickstart_arguments(p)
+    p.set_defaults(func=_cmd_quickstart)
+
+    p = sub.add_parser(
+        "simulate",
+        help="write simulated, labelled sessions",
+        description="Write labelled sessions from the physics simulator: each subject is a seeded draw of "
+        "hand size, distance, speed, tremor and noise; each session is repetitions of the gestures "
+        "separated by still-hand pauses. Runs subjects in parallel.",
+    )
+    p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    p.add_argument("--subjects", type=_positive_int, default=4, help="number of subjects (default 4)")
+    p.add_argument("--first-subject", type=int, default=0, help="seed of the first subject; subjects are consecutive")
+    p.add_argument("--sessions-per-subject", type=_positive_int, default=1, help="sessions per subject")
+    p.add_argument(
+        "--gestures",
+        type=_gesture_list,
+        default=("tap_in", "tap_out", "double_tap_in", "wiggle"),
+        help="comma-separated gestures (default: tap_in,tap_out,double_tap_in,wiggle)",
+    )
+    p.add_argument("--reps", type=_positive_int, default=10, help="repetitions of each gesture per session")
+    p.add_argument("--preset", default="gesture_close", help="sensor preset (default gesture_close)")
+    p.add_argument("--frame-rate-hz", type=float, default=None, help="fixed frame rate (default: free-running)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the session timelines")
+    p.add_argument("--blocked", action="store_true", help="perform gestures in blocks, like the real files")
+    p.add_argument("--enter-leave", action="store_true", help="start with no hand and let it enter and leave")
+    p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser(
+        "record",
+        help="guided recording with prompts and a countdown",
+        description="Guided recording: prompts each gesture with a countdown in the terminal and labels it "
+        "from the prompt time (source=prompt). With --source sim the simulated subject performs each "
+        "prompted gesture. Ctrl-C stops cleanly and keeps every frame and completed label.",
+    )
+    add_source_arguments(p)
+    p.add_argument("--gestures", type=_gesture_list, required=True, help="comma-separated, e.g. tap_in,wiggle")
+    p.add_argument("--reps", type=_positive_int, default=10, help="repetitions of each gesture (default 10)")
+    p.add_argument("--subject", required=True, help="free-text id of the person recorded")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    p.add_argument("--notes", default="", help="free-text notes stored in the file")
+    p.add_argument("--countdown-s", type=float, default=3.0, help="countdown before each GO (default 3)")
+    p.add_argument("--window-s", type=float, default=1.5, help="labelled span after GO (default 1.5)")
+    p.add_argument("--pause-s", type=float, default=1.0, help="rest after each window (default 1)")
+    p.add_argument("--shuffle", action="store_true", help="prompt gestures in random order")
+    p.add_argument("--fast", action="store_true", help="sim/replay only: run as fast as possible, unpaced")
+    p.set_defaults(func=_cmd_record)
+
+    p = sub.add_parser(
+        "label",
+        help="review and edit the labels of a recording",
+        description="Opens a window with the velocity-time map and the label spans. Keys: left/right step "
+        "through events, 1-9 relabel, d delete, a add (press at start and at end), [ ] { } nudge, "
+        "s save, q quit. --png writes the overview instead of opening a window.",
+    )
+    p.add_argument("file", type=Path, help="recording (.h5)")
+    p.add_argument("--png", type=Path, default=None, help="write the overview image here, no window")
+    p.add_argument("--gestures", type=_gesture_list, default=None, help="extra gesture names for relabelling")
+    p.set_defaults(func=_cmd_label)
+
+    p = sub.add_parser("labels", help="export or import labels as CSV for hand editing")
+    lsub = p.add_subparsers(dest="labels_command", metavar="ACTION", required=True)
+    q = lsub.add_parser("export", help="write the labels of FILE.h5 to a CSV")
+    q.add_argument("file", type=Path)
+    q.add_argument("csv", type=Path)
+    q.set_defaults(func=_cmd_labels_export)
+    q = lsub.add_parser("import", help="replace the labels of FILE.h5 with a CSV (atomically)")
+    q.add_argument("file", type=Path)
+    q.add_argument("csv", type=Path)
+    q.set_defaults(func=_cmd_labels_import)
+    p = sub.add_parser(
+        "bench",
+        help="measure throughput, reported as ratios",
+        description="Benchmarks. 'sim': simulator throughput on one core as a multiple of real time "
+        "(physics only, and through the H5 recorder).",
+    )
+    p.add_argument("what", choices=["sim"], help="what to measure")
+    p.add_argument("--hours", type=float, default=1.0, help="sim: simulated hours to render (default 1)")
+    p.add_argument("--record-minutes", type=float, default=5.0, help="sim: minutes written through the recorder")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
+    p.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from acquisition import AcquisitionError
+
+    errors: list[type[BaseException]] = [AcquisitionError, CliError, ValueError, OSError]
+    return tuple(errors)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``radargest`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except _user_errors() as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"radargest: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("radargest: interrupted", file=sys.stderr)
+        return 130
+
+
+def install_stop_handler(stop: Callable[[], None]) -> None:
+    """Route the first Ctrl-C (and SIGTERM) to ``stop`` so loops can finish cleanly; a second one aborts."""
+    calls = {"n": 0}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise KeyboardInterrupt
+        stop()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from acconeer.exptool import a121
+
+from acquisition import Label, PresetError, RecordingError, get_preset, preset_for_config
+from acquisition.labels import read_labels_csv, write_labels_csv
+from acquisition.presets import config_mismatch, sensor_config_with
+
+
+def test_gesture_close_matches_the_real_recordings(real_dir: Path) -> None:
+    record = a121.load_record(real_dir / "gesture_detection" / "label_static_hand_idx_1.h5")
+    config = record.session_config.sensor_config
+    assert preset_for_config(config) == "gesture_close"
+    assert config_mismatch(config, get_preset("gesture_close").sensor_config) == []
+
+
+def test_presets_are_fresh_validated_copies() -> None:
+    preset = get_preset("gesture_close")
+    a, b = preset.sensor_config, preset.sensor_config
+    a.sweeps_per_frame = 32
+    assert b.sweeps_per_frame == 16
+    assert get_preset("gesture_far").sensor_config.num_points == 8
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"hwaas": 0}, "hwaas"),
+        ({"sweeps_per_frame": -3}, "-3"),
+        ({"bogus": 1}, "bogus"),
+        ({"sweep_rate": None}, "sweep_rate"),
+    ],
+)
+def test_invalid_preset_values_name_the_value(overrides: dict[str, object], fragment: str) -> None:
+    with pytest.raises(PresetError, match=fragment):
+        sensor_config_with(get_preset("gesture_close"), **overrides)
+
+
+def test_unknown_preset_lists_known_names() -> None:
+    with pytest.raises(PresetError, match="gesture_close"):
+        get_preset("gesture_nope")
+
+
+def test_labels_csv_round_trip(tmp_path: Path) -> None:
+    labels = [
+        Label(start_frame=10, end_frame=40, gesture="tap_in", source="prompt"),
+        Label(start_frame=100, end_frame=180, gesture="wiggle", source="manual"),
+    ]
+    path = tmp_path / "labels.csv"
+    write_labels_csv(labels, path)
+    assert read_labels_csv(path) == labels
+    assert path.read_text().splitlines()[0] == "start_frame,end_frame,gesture,source"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("start_frame,end_frame,gesture\n1,2,tap_in\n", "source"),
+        ("start_frame,end_frame,gesture,source\n5,5,tap_in,manual\n", "line 2"),
+        ("start_frame,end_frame,gesture,source\n1,9,Tap In,manual\n", "Tap In"),
+        ("start_frame,end_frame,gesture,source\n1,9,tap_in,guess\n", "guess"),
+        ("start_frame,end_frame,gesture,source\nx,9,tap_in,manual\n", "line 2"),
+    ],
+)
+def test_bad_label_csv_is_refused_with_the_line(tmp_path: Path, text: str, fragment: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(RecordingError, match=fragment):
+        read_labels_csv(path)

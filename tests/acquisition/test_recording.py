@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from acconeer.exptool import a121
+from acconeer.exptool.a121.algo import sparse_iq
+
+from acquisition import Label, RecordingError, SessionMeta, load_session, save_labels
+from acquisition.sources import ReplayClient
+
+
+def _files(sim_dir: Path) -> list[Path]:
+    files = sorted(sim_dir.glob("*.h5"))
+    assert len(files) == 2
+    return files
+
+
+def test_exptool_opens_simulated_files_with_labels(sim_dir: Path) -> None:
+    for path in _files(sim_dir):
+        record = a121.load_record(path)  # exptool's own loader, not ours
+        assert record.frames.shape[1:] == (16, 6)
+        with h5py.File(path, "r") as f:
+            assert "algo" not in f
+            labels = f["radargest/labels"][()]
+            assert f["radargest"].attrs["schema_version"] == 1
+            assert f["radargest"].attrs["subject"].startswith("sim-s")
+            assert '"events"' in f["radargest"].attrs["simulator"]
+        gestures = {g.decode() if isinstance(g, bytes) else g for g in labels["gesture"]}
+        assert gestures == {"tap_in", "tap_out", "double_tap_in", "wiggle"}
+        assert len(labels) == 8
+        assert np.all(labels["end_frame"] > labels["start_frame"])
+
+
+def test_sparse_iq_processor_runs_on_simulated_replay(sim_dir: Path) -> None:
+    session = load_session(_files(sim_dir)[0])
+    client = ReplayClient(session, realtime=False)
+    client.setup_session(client.recorded_sensor_config)
+    client.start_session()
+    processor = sparse_iq.Processor(session_config=client.session_config, processor_config=sparse_iq.ProcessorConfig())
+    for _ in range(50):
+        result = client.get_next()
+        assert isinstance(result, a121.Result)
+        out = processor.process([{1: result}])
+    client.stop_session()
+    dv_map = out[0][1][0].distance_velocity_map
+    assert dv_map.shape == (16, 6)
+    assert np.isfinite(dv_map).all()
+
+
+def test_loader_returns_frames_config_labels_and_meta(sim_dir: Path) -> None:
+    session = load_session(_files(sim_dir)[0])
+    assert session.frames.ndim == 3 and session.frames.dtype == np.complex128
+    assert session.ticks.shape == (session.num_frames,)
+    assert 50 < session.frame_rate_hz < 65
+    assert session.meta is not None and session.meta.preset == "gesture_close"
+    assert session.meta.simulator_params is not None
+    assert all(lab.source == "sim" for lab in session.labels)
+    assert session.labels == sorted(session.labels)
+
+
+def test_save_labels_replaces_atomically(sim_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "copy.h5"
+    shutil.copy(_files(sim_dir)[0], path)
+    new = [Label(start_frame=5, end_frame=20, gesture="tap_in", source="manual")]
+    save_labels(path, new)
+    assert load_session(path).labels == new
+
+    # A failure half-way leaves the original file untouched and no temp files behind.
+    import acquisition.recording as recording
+
+    def boom(f: h5py.File, **_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(recording, "write_radargest_group", boom)
+    with pytest.raises(RecordingError, match="disk full"):
+        save_labels(path, [Label(start_frame=1, end_frame=2, gesture="wiggle", source="manual")])
+    assert load_session(path).labels == new
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.h5"]
+
+
+def test_labels_outside_the_recording_are_refused(sim_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "copy.h5"
+    shutil.copy(_files(sim_dir)[0], path)
+    with pytest.raises(RecordingError, match="ends after the last frame"):
+        save_labels(path, [Label(start_frame=5, end_frame=10**7, gesture="tap_in", source="manual")])
+
+
+def test_plain_exploration_tool_record_loads_without_labels(real_dir: Path) -> None:
+    session = load_session(real_dir / "gesture_detection" / "label_dynamic_hand_idx_1.h5")
+    assert session.labels == [] and session.meta is None
+    assert session.frames.shape[1:] == (16, 6)
+
+
+def _truncated(src: Path, dst: Path) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: len(data) // 2])
+    return dst
+
+
+def test_bad_files_give_one_line_errors_naming_the_file(sim_dir: Path, tmp_path: Path) -> None:
+    cases = {
+        _truncated(_files(sim_dir)[0], tmp_path / "truncated.h5"): "",
+        tmp_path / "text.h5": "not an HDF5 file",
+        tmp_path / "other.h5": "not an Exploration Tool record",
+        tmp_path / "a111.h5": "not an A121 record",
+        tmp_path / "missing.h5": "no such file",
+    }
+    (tmp_path / "text.h5").write_text("hello")
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = np.arange(3)
+    with h5py.File(tmp_path / "a111.h5", "w") as f:
+        f["generation"] = "a111"
+    for path, fragment in cases.items():
+        with pytest.raises(RecordingError) as info:
+            load_session(path)
+        message = str(info.value)
+        assert str(path) in message and "\n" not in message
+        assert fragment in message
+
+
+def test_session_meta_defaults() -> None:
+    assert SessionMeta().simulator_params is None

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+from dsp_helpers import load, synthetic_stream
+
+from dsp import FrameGeometry, OnsetConfig, ParameterError, SegmentConfig, Segmenter, onset_metric, segment
+
+FR = 10.0  # frames per second: 1 frame = 0.1 s keeps the hand-made cases readable
+
+
+def run_stream(ratio: np.ndarray, cfg: SegmentConfig, fr: float) -> np.ndarray:
+    seg = Segmenter(cfg=cfg, frame_rate_hz=fr)
+    out = [seg.process(r) for r in ratio] + [seg.flush()]
+    return np.concatenate(out).reshape(-1, 2)
+
+
+def test_hysteresis_merge_and_rolls() -> None:
+    cfg = SegmentConfig(
+        on_db=6, off_db=3, merge_gap_s=0.3, min_duration_s=0.2, pre_roll_s=0.1, post_roll_s=0.1
+    )
+    r = np.zeros(40)
+    r[5:9] = [7, 5, 4, 4]  # run 5..9: starts at the on-frame, holds above off
+    r[10:12] = [8, 8]  # 1 frame gap -> merged with the first
+    r[20] = 9  # single-frame blip: too short
+    r[25:27] = [2, 4]  # never reaches on
+    r[30:33] = [5, 7, 7]  # run starts at 31 (first frame >= on)
+    ev = segment(r, cfg=cfg, frame_rate_hz=FR)
+    np.testing.assert_array_equal(ev, [[4, 13], [30, 34]])
+    assert ev.dtype == np.int64
+    np.testing.assert_array_equal(run_stream(r, cfg, FR), ev)
+
+
+def test_open_event_at_end_and_nan() -> None:
+    cfg = SegmentConfig(on_db=6, off_db=3, merge_gap_s=0.0, min_duration_s=0.0, pre_roll_s=0, post_roll_s=0.5)
+    r = np.zeros(20)
+    r[3:6] = [7, np.nan, 4]  # NaN holds the motion state
+    r[8] = np.nan  # NaN while idle stays idle
+    r[16:] = 9
+    ev = segment(r, cfg=cfg, frame_rate_hz=FR)
+    np.testing.assert_array_equal(ev, [[3, 11], [16, 20]])
+    np.testing.assert_array_equal(run_stream(r, cfg, FR), ev)
+    assert segment(np.zeros(0), cfg=cfg, frame_rate_hz=FR).shape == (0, 2)
+
+
+def test_streaming_emits_only_final_events() -> None:
+    cfg = SegmentConfig(on_db=6, off_db=3, merge_gap_s=0.5, min_duration_s=0.0, pre_roll_s=0, post_roll_s=0)
+    seg = Segmenter(cfg=cfg, frame_rate_hz=FR)
+    r = np.zeros(30)
+    r[2:4] = 9
+    emitted_at = [i for i, v in enumerate(r) if len(seg.process(v))]
+    assert emitted_at == [4 + 5 - 1]  # final once the merge gap has passed
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_streaming_equals_batch_random(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    r = np.convolve(rng.normal(0, 6, 3000), np.ones(4) / 2, mode="same")
+    r[rng.random(3000) < 0.01] = np.nan
+    cfg = SegmentConfig(
+        on_db=float(rng.uniform(4, 9)), off_db=float(rng.uniform(0, 4)),
+        merge_gap_s=float(rng.uniform(0, 1)), min_duration_s=float(rng.uniform(0, 0.5)),
+        pre_roll_s=float(rng.uniform(0, 0.5)), post_roll_s=float(rng.uniform(0, 0.8)),
+    )
+    ev = segment(r, cfg=cfg, frame_rate_hz=FR)
+    assert len(ev) > 5
+    assert np.all(ev[:, 0] < ev[:, 1]) and np.all(ev[1:, 0] >= ev[:-1, 1])
+    np.testing.assert_array_equal(run_stream(r, cfg, FR), ev)
+
+
+def test_streaming_equals_batch_synthetic(gesture_close: FrameGeometry) -> None:
+    bursts = ((1.0, 0.4, -0.8), (3.0, 0.4, 0.8), (3.6, 0.3, -0.8))
+    x = synthetic_stream(gesture_close, frames=400, bursts=bursts)
+    r = onset_metric(x, cfg=OnsetConfig(), geometry=gesture_close).ratio_db
+    ev = segment(r, cfg=SegmentConfig(), frame_rate_hz=57.0)
+    assert len(ev) == 2  # the last two bursts are 0.2 s apart: one event
+    np.testing.assert_array_equal(run_stream(r, SegmentConfig(), 57.0), ev)
+
+
+def test_streaming_equals_batch_real() -> None:
+    x, g, _ = load("double_tap_in_idx_1")
+    r = onset_metric(x, cfg=OnsetConfig(), geometry=g).ratio_db
+    ev = segment(r, cfg=SegmentConfig(), frame_rate_hz=g.frame_rate_hz)
+    np.testing.assert_array_equal(run_stream(r, SegmentConfig(), g.frame_rate_hz), ev)
+
+
+def test_bad_input() -> None:
+    with pytest.raises(ParameterError, match=r"\(2, 5\)"):
+        segment(np.zeros((2, 5)), cfg=SegmentConfig(), frame_rate_hz=FR)
+    with pytest.raises(ParameterError, match="off_db"):
+        SegmentConfig(on_db=3, off_db=6)
+    with pytest.raises(ParameterError, match="-1"):
+        SegmentConfig(merge_gap_s=-1)
+    with pytest.raises(ParameterError, match="frame_rate_hz"):
+        segment(np.zeros(5), cfg=SegmentConfig(), frame_rate_hz=0)
