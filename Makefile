@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine with Python 3.11: `make quickstart` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: quickstart test lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+quickstart: $(STAMP)
+	$(BIN)/radargest quickstart --out out/quickstart
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check acquisition radargest tests/acquisition
+	$(BIN)/mypy
+
+# pytest exits 5 when it collects no test: that is a broken suite, not a pass.
+test: $(STAMP) lint
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
