@@ -1,0 +1,111 @@
+"""The acquisition commands end to end through the console script, bad input included."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from acconeer.exptool import a121
+
+from acquisition import load_session
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "radargest", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_simulate_writes_labelled_sessions_in_parallel(tmp_path: Path) -> None:
+    proc = run(
+        "simulate", "--subjects", "2", "--sessions-per-subject", "2", "--gestures", "tap_in,wiggle",
+        "--reps", "2", "--out", str(tmp_path), "--workers", "2",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    files = sorted(tmp_path.glob("*.h5"))
+    assert [f.name for f in files] == [
+        "sim-s000_sess00.h5", "sim-s000_sess01.h5", "sim-s001_sess00.h5", "sim-s001_sess01.h5",
+    ]  # fmt: skip
+    for f in files:
+        assert a121.load_record(f).frames.shape[1:] == (16, 6)
+        assert sorted(lab.gesture for lab in load_session(f).labels) == ["tap_in", "tap_in", "wiggle", "wiggle"]
+    again = run("simulate", "--subjects", "1", "--out", str(tmp_path))
+    assert_one_line_error(again, "exists", "--overwrite")
+
+
+def test_simulate_is_repeatable(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        assert run("simulate", "--subjects", "1", "--reps", "1", "--out", str(tmp_path / name)).returncode == 0
+    a, b = (load_session(tmp_path / n / "sim-s000_sess00.h5") for n in ("a", "b"))
+    np.testing.assert_array_equal(a.frames, b.frames)
+    assert a.labels == b.labels
+
+
+def test_guided_record_with_sim_then_labels_csv_round_trip(tmp_path: Path) -> None:
+    proc = run(
+        "record", "--source", "sim", "--gestures", "tap_in,wiggle", "--reps", "2", "--subject", "ann",
+        "--out", str(tmp_path), "--fast", "--countdown-s", "1",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("GO") == 4 and "3..." not in proc.stdout and "1..." in proc.stdout
+    (path,) = tmp_path.glob("ann_*.h5")
+    session = load_session(path)
+    assert [lab.gesture for lab in session.labels] == ["tap_in", "tap_in", "wiggle", "wiggle"]
+    assert {lab.source for lab in session.labels} == {"prompt"}
+    assert session.meta is not None and session.meta.subject == "ann" and session.meta.simulator_params
+
+    csv = tmp_path / "labels.csv"
+    assert run("labels", "export", str(path), str(csv)).returncode == 0
+    text = csv.read_text().replace(",wiggle,prompt", ",wiggle,manual")
+    csv.write_text(text)
+    assert run("labels", "import", str(path), str(csv)).returncode == 0
+    assert [lab.source for lab in load_session(path).labels] == ["prompt", "prompt", "manual", "manual"]
+
+
+def test_label_png_overview(tmp_path: Path, sim_dir: Path) -> None:
+    png = tmp_path / "o.png"
+    proc = run("label", str(next(iter(sorted(sim_dir.glob("*.h5"))))), "--png", str(png))
+    assert proc.returncode == 0, proc.stderr
+    assert png.stat().st_size > 10_000
+
+
+@pytest.fixture
+def bad_files(tmp_path: Path, sim_dir: Path) -> dict[str, Path]:
+    good = next(iter(sorted(sim_dir.glob("*.h5")))).read_bytes()
+    files = {"truncated": tmp_path / "truncated.h5", "text": tmp_path / "notes.h5", "a111": tmp_path / "a111.h5"}
+    files["truncated"].write_bytes(good[: len(good) // 3])
+    files["text"].write_text("not hdf5")
+    with h5py.File(files["a111"], "w") as f:
+        f["generation"] = "a111"
+    return files
+
+
+@pytest.mark.parametrize("kind", ["truncated", "text", "a111"])
+def test_bad_recordings_are_one_line_errors_naming_the_file(bad_files: dict[str, Path], tmp_path: Path, kind: str) -> None:
+    path = bad_files[kind]
+    for args in (("labels", "export", str(path), str(tmp_path / "x.csv")), ("label", str(path), "--png", str(tmp_path / "x.png"))):
+        assert_one_line_error(run(*args), str(path))
+
+
+def test_unknown_source_and_invalid_preset_are_one_line_errors(tmp_path: Path) -> None:
+    base = ("record", "--gestures", "tap_in", "--subject", "x", "--out", str(tmp_path), "--fast")
+    assert_one_line_error(run(*base, "--source", "bluetooth:1"), "bluetooth:1", "sim")
+    assert_one_line_error(run(*base, "--source", "sim", "--preset", "gesture_nope"), "gesture_nope")
+    assert_one_line_error(run(*base, "--source", "sim", "--frame-rate-hz", "-5"), "-5")
+    assert_one_line_error(run("simulate", "--out", str(tmp_path), "--gestures", "tap_in,jump"), "jump")
+    assert_one_line_error(run(*base[:2], "tap_in,jump", *base[3:], "--source", "sim"), "jump")
+    assert_one_line_error(run("simulate", "--out", str(tmp_path), "--preset", "nope"), "nope")
+    assert not list(tmp_path.glob("*.h5"))
