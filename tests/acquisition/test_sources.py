@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from acconeer.exptool import a121
 
@@ -80,3 +81,25 @@ def test_missing_serial_port_is_one_line_with_a_hint() -> None:
     with pytest.raises(SourceError) as info:
         open_client("serial:/dev/radargest-no-such-port")
     assert "check the port" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("preset", "frame_rate_hz"), [("gesture_far", None), ("gesture_close", 30.0)])
+def test_simulator_serves_any_valid_preset_with_realistic_ticks(preset: str, frame_rate_hz: float | None) -> None:
+    from acquisition.presets import sensor_config_with
+
+    config = sensor_config_with(get_preset(preset), frame_rate=frame_rate_hz)
+    client = open_client("sim:3", realtime=False)
+    client.setup_session(config)
+    client.start_session()
+    results = [client.get_next() for _ in range(200)]
+    client.stop_session()
+    assert all(isinstance(r, a121.Result) for r in results)
+    frames = [r.frame for r in results if isinstance(r, a121.Result)]
+    assert frames[0].shape == (config.sweeps_per_frame, config.num_points)
+    ticks = [r.tick_time for r in results if isinstance(r, a121.Result)]
+    periods = np.diff(ticks)
+    expected = 1 / frame_rate_hz if frame_rate_hz else config.sweeps_per_frame / config.sweep_rate + 0.0015
+    assert np.all(periods > 0)
+    assert abs(np.median(periods) - expected) < 1e-4
+    assert 0 < np.std(periods) < 1e-3  # jitter, like a real sensor's interrupt ticks
+    assert np.abs(np.array(frames)).max() < 32768
