@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from acconeer.exptool import a121
 
+from acquisition._client import SoftwareClient, make_result
 from acquisition.errors import SourceError
 from acquisition.presets import PRESETS, get_preset, sensor_config_with
 from acquisition.recording import Session, load_session
 from acquisition.sim import SimClient, Subject, still_scene
-from acquisition.sim.client import make_result
 
 __all__ = [
     "ReplayClient",
@@ -65,7 +64,7 @@ def parse_source(source: str) -> SourceSpec:
     return SourceSpec(kind=kind, arg=arg or None)
 
 
-class ReplayClient(a121.Client, register=False):
+class ReplayClient(SoftwareClient, register=False):
     """Replays a single-session recording as if it were a sensor.
 
     ``setup_session`` accepts only the recorded config (use :attr:`recorded_sensor_config`), and
@@ -77,13 +76,9 @@ class ReplayClient(a121.Client, register=False):
     """
 
     def __init__(self, session: Session, *, realtime: bool = True) -> None:
-        super().__init__(a121.ClientInfo())
+        super().__init__(a121.ClientInfo(), realtime=realtime)
         self.recording = session
-        self._realtime = realtime
-        self._connected = True
         self._index = 0
-        self._t0_wall = 0.0
-        self._tick_meta = session.metadata
 
     @property
     def recorded_sensor_config(self) -> a121.SensorConfig:
@@ -106,12 +101,6 @@ class ReplayClient(a121.Client, register=False):
         self._index = 0
         return self.recording.metadata
 
-    def start_session(self) -> None:
-        self._assert_session_setup()
-        self._recorder_start_session()
-        self._session_is_started = True
-        self._t0_wall = time.monotonic()
-
     def get_next(self) -> a121.Result | list[dict[int, a121.Result]]:  # type: ignore[override]
         self._assert_session_started()
         rec = self.recording
@@ -119,11 +108,7 @@ class ReplayClient(a121.Client, register=False):
             raise a121.ClientError(f"{rec.path}: end of recording after {rec.num_frames} frames")
         i = self._index
         self._index += 1
-        if self._realtime:
-            due = (rec.ticks[i] - rec.ticks[0]) / rec.ticks_per_second
-            delay = self._t0_wall + due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        self._pace((rec.ticks[i] - rec.ticks[0]) / rec.ticks_per_second)
         result = make_result(
             rec.frames[i],
             tick=int(rec.ticks[i]),
@@ -131,23 +116,7 @@ class ReplayClient(a121.Client, register=False):
             metadata=rec.metadata,
             ticks_per_second=rec.ticks_per_second,
         )
-        extended = [{1: result}]
-        self._recorder_sample(extended)
-        return self._return_results(extended)
-
-    def stop_session(self) -> None:
-        self._assert_session_started()
-        self._recorder_stop_session()
-        self._session_is_started = False
-
-    def close(self) -> None:
-        if self.session_is_started:
-            self.stop_session()
-        self._connected = False
-
-    @property
-    def connected(self) -> bool:
-        return self._connected
+        return self._deliver(result)
 
     @property
     def server_info(self) -> a121.ServerInfo:

@@ -5,17 +5,17 @@ Everything that consumes a client (the recorder, exptool processors, the demo) w
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from acconeer.exptool import a121
 
+from acquisition._client import SoftwareClient, make_metadata, make_result
 from acquisition.sim.scene import TICKS_PER_SECOND, MotionEvent, Renderer, Scene
 from acquisition.sim.session import perform
 
-__all__ = ["SimClient", "make_metadata", "make_result"]
+__all__ = ["SimClient"]
 
 BASE_STEP_LENGTH_M = 0.0025
 SIM_SERVER_INFO = a121.ServerInfo(
@@ -27,43 +27,7 @@ SIM_SERVER_INFO = a121.ServerInfo(
 )
 
 
-def make_metadata(sensor_config: a121.SensorConfig, *, base_step_length_m: float, tick_period: int) -> a121.Metadata:
-    """exptool metadata for a single-subsweep Sparse IQ config."""
-    points = sensor_config.subsweeps[0].num_points
-    return a121.Metadata(
-        frame_data_length=sensor_config.sweeps_per_frame * points,
-        sweep_data_length=points,
-        subsweep_data_offset=np.array([0]),
-        subsweep_data_length=np.array([points]),
-        calibration_temperature=25,
-        tick_period=tick_period,
-        base_step_length_m=base_step_length_m,
-        max_sweep_rate=float(sensor_config.sweep_rate or 0.0),
-        high_speed_mode=True,
-    )
-
-
-def make_result(
-    frame: np.ndarray[Any, Any], *, tick: int, saturated: bool, metadata: a121.Metadata, ticks_per_second: int
-) -> a121.Result:
-    """Wrap a ``(sweeps, points)`` complex frame as an exptool ``Result``.
-
-    exptool requires a ``ResultContext`` that it does not export; its own algorithms build it from
-    ``a121._core.entities`` too, and so does this one place.
-    """
-    context = a121._core.entities.ResultContext(metadata=metadata, ticks_per_second=ticks_per_second)
-    return a121.Result(
-        data_saturated=saturated,
-        frame_delayed=False,
-        calibration_needed=False,
-        temperature=25,
-        tick=tick,
-        frame=a121.complex_array_to_int16_complex(frame),
-        context=context,
-    )
-
-
-class SimClient(a121.Client, register=False):
+class SimClient(SoftwareClient, register=False):
     """A simulated A121 sensor.
 
     Args:
@@ -74,16 +38,13 @@ class SimClient(a121.Client, register=False):
     """
 
     def __init__(self, scene: Scene, *, realtime: bool = False, chunk_frames: int = 64) -> None:
-        super().__init__(a121.ClientInfo(mock=a121.MockInfo()))
+        super().__init__(a121.ClientInfo(mock=a121.MockInfo()), realtime=realtime)
         self._scene = scene
-        self._realtime = realtime
         self._chunk_frames = max(1, chunk_frames)
-        self._connected = True
         self._renderer: Renderer | None = None
         self._buffer: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]] | None = None
         self._buffer_pos = 0
         self._frames_served = 0
-        self._t0_wall = 0.0
         self._rng = np.random.default_rng([scene.seed, 0xC11E])
 
     # -- simulation controls -------------------------------------------------------------------
@@ -147,14 +108,6 @@ class SimClient(a121.Client, register=False):
         self._buffer = None
         return metadata if not session_config.extended else self._metadata
 
-    def start_session(self) -> None:
-        self._assert_session_setup()
-        if self.session_is_started:
-            raise a121.ClientError("Session is already started.")
-        self._recorder_start_session()
-        self._session_is_started = True
-        self._t0_wall = time.monotonic()
-
     def get_next(self) -> a121.Result | list[dict[int, a121.Result]]:  # type: ignore[override]
         self._assert_session_started()
         assert self._renderer is not None and self._metadata is not None
@@ -177,27 +130,8 @@ class SimClient(a121.Client, register=False):
             ticks_per_second=TICKS_PER_SECOND,
         )
         self._frames_served += 1
-        if self._realtime:
-            delay = self._t0_wall + self._frames_served * self._renderer.period_s - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-        extended = [{1: result}]
-        self._recorder_sample(extended)
-        return self._return_results(extended)
-
-    def stop_session(self) -> None:
-        self._assert_session_started()
-        self._recorder_stop_session()
-        self._session_is_started = False
-
-    def close(self) -> None:
-        if self.session_is_started:
-            self.stop_session()
-        self._connected = False
-
-    @property
-    def connected(self) -> bool:
-        return self._connected
+        self._pace(self._frames_served * self._renderer.period_s)
+        return self._deliver(result)
 
     @property
     def server_info(self) -> a121.ServerInfo:
