@@ -92,10 +92,15 @@ class Session:
 
     @property
     def frame_rate_hz(self) -> float:
-        """Median frame rate measured from the ticks (the config may leave it unset)."""
-        if self.num_frames < 2:
+        """Mean frame rate over the recording, from the ticks (the config may leave it unset).
+
+        The mean, not the median interval: delayed frames stretch a few intervals, and durations in
+        seconds must map to the frame counts the stream really has.
+        """
+        span = int(self.ticks[-1] - self.ticks[0]) if self.num_frames >= 2 else 0
+        if span <= 0:
             return float(self.sensor_config.frame_rate or 0.0)
-        return float(self.ticks_per_second / np.median(np.diff(self.ticks)))
+        return float((self.num_frames - 1) * self.ticks_per_second / span)
 
     @property
     def times_s(self) -> npt.NDArray[np.float64]:
