@@ -94,9 +94,14 @@ def bad_files(tmp_path: Path, sim_dir: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("kind", ["truncated", "text", "a111"])
-def test_bad_recordings_are_one_line_errors_naming_the_file(bad_files: dict[str, Path], tmp_path: Path, kind: str) -> None:
+def test_bad_recordings_are_one_line_errors_naming_the_file(
+    bad_files: dict[str, Path], tmp_path: Path, kind: str
+) -> None:
     path = bad_files[kind]
-    for args in (("labels", "export", str(path), str(tmp_path / "x.csv")), ("label", str(path), "--png", str(tmp_path / "x.png"))):
+    for args in (
+        ("labels", "export", str(path), str(tmp_path / "x.csv")),
+        ("label", str(path), "--png", str(tmp_path / "x.png")),
+    ):
         assert_one_line_error(run(*args), str(path))
 
 
