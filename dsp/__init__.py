@@ -1,4 +1,4 @@
-"""radargest.dsp: range-Doppler features, clutter removal, onset metric and segmentation.
+"""radargest.dsp: range-Doppler features, clutter removal, onset metric, segmentation and event scoring.
 
 Shapes: frames ``(frames, sweeps, points)`` complex; range-Doppler maps ``(frames, doppler_bins, points)``
 float32. Each stage is a frozen config, a pure batch function and, where it has state, a streaming
@@ -19,11 +19,13 @@ from dsp.features import (
 from dsp.flags import bad_frames, mask_bad_frames
 from dsp.geometry import FrameGeometry
 from dsp.onset import OnsetConfig, OnsetProcessor, OnsetResult, onset_metric, onset_power
+from dsp.scoring import EventScore, score_events
 from dsp.segment import SegmentConfig, Segmenter, segment
 
 __all__ = [
     "ClutterConfig",
     "ClutterProcessor",
+    "EventScore",
     "FrameGeometry",
     "OnsetConfig",
     "OnsetProcessor",
@@ -42,6 +44,7 @@ __all__ = [
     "onset_power",
     "range_doppler",
     "remove_clutter",
+    "score_events",
     "segment",
     "velocity_time",
 ]

@@ -60,9 +60,7 @@ class RangeDopplerConfig:
         if self.compression not in ("log1p", "db", "none"):
             raise ParameterError(f"compression must be 'log1p', 'db' or 'none', got {self.compression!r}")
         if self.normalisation not in ("fixed", "frame_max", "none"):
-            raise ParameterError(
-                f"normalisation must be 'fixed', 'frame_max' or 'none', got {self.normalisation!r}"
-            )
+            raise ParameterError(f"normalisation must be 'fixed', 'frame_max' or 'none', got {self.normalisation!r}")
         check_positive("reference_amplitude", self.reference_amplitude)
         check_positive("db_floor", self.db_floor)
         check_positive("output_scale", self.output_scale)

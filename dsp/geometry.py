@@ -53,9 +53,7 @@ class FrameGeometry:
             if not (isinstance(value, int | np.integer) and value >= 1):
                 raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
         if self.sweeps_per_frame < 2:
-            raise ParameterError(
-                f"sweeps_per_frame must be >= 2 for a Doppler FFT, got {self.sweeps_per_frame}"
-            )
+            raise ParameterError(f"sweeps_per_frame must be >= 2 for a Doppler FFT, got {self.sweeps_per_frame}")
         if not isinstance(self.start_point, int | np.integer):
             raise ParameterError(f"start_point must be an integer, got {self.start_point!r}")
 

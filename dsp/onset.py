@@ -101,9 +101,7 @@ def _check_geometry(frames: npt.NDArray[Any], geometry: FrameGeometry) -> None:
         )
 
 
-def onset_power(
-    frames: npt.ArrayLike, *, cfg: OnsetConfig, geometry: FrameGeometry
-) -> npt.NDArray[np.float64]:
+def onset_power(frames: npt.ArrayLike, *, cfg: OnsetConfig, geometry: FrameGeometry) -> npt.NDArray[np.float64]:
     """Unsmoothed motion energy per frame.
 
     Args:

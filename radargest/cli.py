@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -104,11 +104,58 @@ def _cmd_quickstart(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- import ---------------------------------------------------------------------------------------
+def _cmd_import_gesture_control(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from radargest.importers import import_gesture_control
+
+    def progress(files: Iterable[Path]) -> Iterable[Path]:
+        return tqdm(files, desc="import", unit="file", disable=args.quiet)
+
+    def on_skip(path: Path, reason: str) -> None:
+        tqdm.write(f"radargest import: skipped {path}: {reason}", file=sys.stderr)
+
+    report = import_gesture_control(args.dir, args.out, overwrite=args.overwrite, progress=progress, on_skip=on_skip)
+    print(f"{report.summary()} -> {args.out}")
+    if not report.imported:
+        raise CliError(f"nothing imported from {args.dir} ({len(report.skipped)} file(s) skipped)")
+    return 0
+
+
+def _cmd_import_record(args: argparse.Namespace) -> int:
+    from radargest.importers import import_record
+
+    result = import_record(args.file, args.out, overwrite=args.overwrite, subject=args.subject)
+    print(f"imported {result.source} -> {result.output} ({result.events} label(s))")
+    return 0
+
+
+# -- features -------------------------------------------------------------------------------------
+def _cmd_features(args: argparse.Namespace) -> int:
+    from radargest.features_cmd import write_features_png
+    from radargest.pipeline import PipelineConfig
+
+    png = write_features_png(args.file, args.png, cfg=PipelineConfig(preset=args.preset))
+    print(f"wrote {png}")
+    return 0
+
+
 # -- bench ----------------------------------------------------------------------------------------
 def _cmd_bench(args: argparse.Namespace) -> int:
     from radargest.bench import bench_sim, write_json
 
-    if args.what == "sim":
+    if args.what == "dsp":
+        from radargest.bench_dsp import bench_dsp_file, format_bench_dsp
+
+        result = bench_dsp_file(args.file, frames=args.frames)
+        print(format_bench_dsp(result))
+    elif args.what == "segment":
+        from radargest.bench_dsp import bench_segmentation, format_bench_segmentation
+
+        result = bench_segmentation(subjects=args.subjects)
+        print(format_bench_segmentation(result))
+    else:
         result = bench_sim(sim_hours=args.hours, record_minutes=args.record_minutes)
         r, w = result["render"], result["render_and_record"]
         print(f"machine: {result['machine']['cpu']} ({result['machine']['cores']} cores)")
@@ -217,14 +264,64 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("csv", type=Path)
     q.set_defaults(func=_cmd_labels_import)
     p = sub.add_parser(
+        "import",
+        help="bring in other tools' recordings",
+        description="Import recordings made with other tools as radargest recordings (the Exploration Tool "
+        "record is kept; labels go to /radargest).",
+    )
+    isub = p.add_subparsers(dest="import_command", metavar="KIND", required=True)
+    q = isub.add_parser(
+        "acconeer-gesture-control",
+        help="Acconeer gesture-control files: class from the file name, events auto-segmented",
+        description="Imports every label_<gesture>_idx_<n>.h5 under DIR: the gesture comes from the file name, "
+        "the events from the segmenter (source=auto). static_hand/dynamic_hand become background sessions "
+        "with no events. The gesture-control app's /algo group is left out. Unreadable files are skipped "
+        "with a reason; the exit code is non-zero only if nothing was imported.",
+    )
+    q.add_argument("dir", type=Path, help="folder with the .h5 files (searched recursively)")
+    q.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    q.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.set_defaults(func=_cmd_import_gesture_control)
+    q = isub.add_parser(
+        "record",
+        help="a plain Exploration Tool record (copied, no labels)",
+        description="Copies an Exploration Tool record and adds an empty /radargest label table with the preset "
+        "name ('custom' if the config matches no preset).",
+    )
+    q.add_argument("file", type=Path, help="Exploration Tool record (.h5)")
+    q.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
+    q.add_argument("--subject", default="", help="free-text id of the person recorded")
+    q.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    q.set_defaults(func=_cmd_import_record)
+
+    p = sub.add_parser(
+        "features",
+        help="plot the range-Doppler features, onset metric and events of a recording",
+        description="Writes one PNG: range-Doppler maps (mean over events, mean outside them, strongest frame), "
+        "the velocity-time waterfall with the file's labels, and the onset metric against its adaptive floor "
+        "with the segmented events. Recordings whose config differs from the preset are refused.",
+    )
+    p.add_argument("file", type=Path, help="recording (.h5)")
+    p.add_argument("--png", type=Path, required=True, help="output image")
+    p.add_argument("--preset", default="gesture_close", help="preset the recording must match (default gesture_close)")
+    p.set_defaults(func=_cmd_features)
+
+    p = sub.add_parser(
         "bench",
         help="measure throughput, reported as ratios",
         description="Benchmarks. 'sim': simulator throughput on one core as a multiple of real time "
-        "(physics only, and through the H5 recorder).",
+        "(physics only, and through the H5 recorder). 'dsp': streaming and batch features + onset per frame "
+        "against exptool's sparse_iq processor on the same frames (a real recording with --file or when the "
+        "Acconeer data is found, else a simulated session). 'segment': segmentation recall, false events and "
+        "timing on simulated sessions with ground truth.",
     )
-    p.add_argument("what", choices=["sim"], help="what to measure")
+    p.add_argument("what", choices=["sim", "dsp", "segment"], help="what to measure")
     p.add_argument("--hours", type=float, default=1.0, help="sim: simulated hours to render (default 1)")
     p.add_argument("--record-minutes", type=float, default=5.0, help="sim: minutes written through the recorder")
+    p.add_argument("--file", type=Path, default=None, help="dsp: recording to time (default: a real training file)")
+    p.add_argument("--frames", type=_positive_int, default=4000, help="dsp: frames to time (default 4000)")
+    p.add_argument("--subjects", type=_positive_int, default=8, help="segment: simulated subjects (default 8)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     p.set_defaults(func=_cmd_bench)
     return parser
@@ -232,8 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from acquisition import AcquisitionError
+    from dsp import ParameterError
 
-    errors: list[type[BaseException]] = [AcquisitionError, CliError, ValueError, OSError]
+    errors: list[type[BaseException]] = [AcquisitionError, ParameterError, CliError, ValueError, OSError]
     return tuple(errors)
 
 

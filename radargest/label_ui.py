@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 import dsp
 from acquisition import Label, RecordingError, Session, load_session, save_labels
 from acquisition.labels import GESTURE_NAME_RE
+from radargest import pipeline
 from radargest.plots import (
     draw_label_spans,
     frame_at_time,
@@ -511,13 +512,10 @@ def velocity_time_of(session: Session) -> tuple[npt.NDArray[np.float32], npt.NDA
 
     Returns:
         ``(frames, doppler_bins)`` float32 map (:func:`dsp.velocity_time` of :func:`dsp.range_doppler` with
-        the default :class:`dsp.RangeDopplerConfig`) and the ``(doppler_bins,)`` bin centres [m/s].
+        the default :class:`dsp.RangeDopplerConfig`, bad frames NaN) and the ``(doppler_bins,)`` bin
+        centres [m/s]; see :func:`radargest.pipeline.velocity_time_of`.
     """
-    geometry = dsp.FrameGeometry.from_sensor_config(
-        session.sensor_config, session.metadata, frame_rate_hz=session.frame_rate_hz
-    )
-    vt = dsp.velocity_time(dsp.range_doppler(session.frames, cfg=dsp.RangeDopplerConfig()))
-    return vt, geometry.velocities_m_s
+    return pipeline.velocity_time_of(session)
 
 
 def plot_overview(

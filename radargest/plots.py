@@ -23,10 +23,13 @@ from acquisition import Label
 
 __all__ = [
     "VELOCITY_LABEL",
+    "draw_event_spans",
     "draw_label_spans",
     "frame_at_time",
     "frame_edges_s",
     "gesture_colors",
+    "plot_onset",
+    "plot_range_doppler",
     "plot_velocity_time",
 ]
 
@@ -203,3 +206,102 @@ def draw_label_spans(
             }
             artists.append(ax.text((t0 + t1) / 2, y, label.gesture, **text_kw))
     return artists
+
+
+def plot_range_doppler(
+    ax: Axes,
+    rd: npt.ArrayLike,
+    *,
+    distances_m: npt.ArrayLike,
+    velocities_m_s: npt.ArrayLike,
+    cmap: str = "viridis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> AxesImage:
+    """Draw one range-Doppler map: distance on x [m], radial velocity on y [m/s].
+
+    Args:
+        rd: ``(doppler_bins, points)`` map, e.g. a frame of :func:`dsp.range_doppler` or a mean over frames.
+        distances_m: ``(points,)`` point distances [m], evenly spaced (``FrameGeometry.distances_m``).
+        velocities_m_s: ``(doppler_bins,)`` bin centres [m/s] (``FrameGeometry.velocities_m_s``).
+        vmin, vmax: colour limits (default: the finite minimum and maximum of ``rd``).
+    """
+    img = np.asarray(rd, dtype=np.float64)
+    d = np.asarray(distances_m, dtype=np.float64).reshape(-1)
+    v = np.asarray(velocities_m_s, dtype=np.float64).reshape(-1)
+    if img.shape != (v.size, d.size):
+        raise ValueError(f"rd must have shape (doppler_bins, points) = ({v.size}, {d.size}), got shape {img.shape}")
+    dd = float(d[1] - d[0]) if d.size > 1 else 0.01
+    dv = float(v[1] - v[0]) if v.size > 1 else 1.0
+    finite = img[np.isfinite(img)]
+    image = ax.imshow(
+        img,
+        origin="lower",
+        aspect="auto",
+        interpolation="nearest",
+        cmap=cmap,
+        vmin=vmin if vmin is not None else (float(finite.min()) if finite.size else 0.0),
+        vmax=vmax if vmax is not None else (float(finite.max()) if finite.size else 1.0),
+        extent=(float(d[0] - dd / 2), float(d[-1] + dd / 2), float(v[0] - dv / 2), float(v[-1] + dv / 2)),
+    )
+    ax.set_xlabel("distance [m]")
+    ax.set_ylabel(VELOCITY_LABEL)
+    return image
+
+
+def draw_event_spans(
+    ax: Axes, events: npt.ArrayLike, *, times_s: npt.ArrayLike, color: str = "tab:green", alpha: float = 0.25
+) -> list[Artist]:
+    """Shade segmenter events ``(events, 2)`` ``[start_frame, end_frame)`` over the full axes height."""
+    edges = frame_edges_s(times_s)
+    n = edges.size - 1
+    ev = np.asarray(events, dtype=np.int64).reshape(-1, 2)
+    return [
+        ax.axvspan(float(edges[min(s, n)]), float(edges[min(e, n)]), color=color, alpha=alpha, linewidth=0, zorder=1)
+        for s, e in ev
+    ]
+
+
+def plot_onset(
+    ax: Axes,
+    *,
+    times_s: npt.ArrayLike,
+    level_db: npt.ArrayLike,
+    floor_db: npt.ArrayLike,
+    on_db: float,
+    off_db: float,
+    events: npt.ArrayLike | None = None,
+    bad: npt.ArrayLike | None = None,
+) -> None:
+    """Draw the onset metric against its adaptive floor, in dB re 1 count².
+
+    Args:
+        times_s: ``(frames,)`` frame start times [s].
+        level_db: ``(frames,)`` ``10 log10(metric + eps)`` [dB]; NaN for missing frames.
+        floor_db: ``(frames,)`` adaptive floor [dB].
+        on_db, off_db: the segmenter's thresholds over the floor [dB], drawn as floor + threshold.
+        events: ``(events, 2)`` segmenter events, shaded.
+        bad: ``(frames,)`` bool, missing (NaN or saturated) frames, marked at the bottom.
+    """
+    t = np.asarray(times_s, dtype=np.float64)
+    level = np.asarray(level_db, dtype=np.float64)
+    floor = np.asarray(floor_db, dtype=np.float64)
+    if events is not None:
+        draw_event_spans(ax, events, times_s=t)
+    ax.plot(t, level, color="black", linewidth=0.7, label="motion energy")
+    ax.plot(t, floor, color="tab:blue", linewidth=1.2, label="adaptive floor")
+    ax.plot(t, floor + on_db, color="tab:red", linewidth=0.8, linestyle="--", label=f"floor + {on_db:g} dB (on)")
+    ax.plot(t, floor + off_db, color="tab:orange", linewidth=0.8, linestyle=":", label=f"floor + {off_db:g} dB (off)")
+    if bad is not None and np.any(bad):
+        b = np.asarray(bad, dtype=bool)
+        ax.plot(
+            t[b], np.full(int(b.sum()), 0.02), "|", color="tab:red", markersize=8,
+            transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes), label="bad frame",
+        )  # fmt: skip
+    finite = np.concatenate((level[np.isfinite(level)], floor[np.isfinite(floor)] + on_db))
+    if finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        ax.set_ylim(lo - 1.0, hi + 0.3 * (hi - lo) + 1.0)  # headroom for the legend
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("dB re 1 count²")
+    ax.legend(loc="upper right", fontsize=8, ncol=5, framealpha=0.9)

@@ -15,7 +15,7 @@ def run_stream(ratio: np.ndarray, cfg: SegmentConfig, fr: float) -> np.ndarray:
 
 def test_hysteresis_merge_and_rolls() -> None:
     cfg = SegmentConfig(
-        on_db=6, off_db=3, merge_gap_s=0.3, min_duration_s=0.2, pre_roll_s=0.1, post_roll_s=0.1
+        on_db=6, off_db=3, merge_gap_s=0.3, min_duration_s=0.2, min_area_db_s=0.0, pre_roll_s=0.1, post_roll_s=0.1
     )
     r = np.zeros(40)
     r[5:9] = [7, 5, 4, 4]  # run 5..9: starts at the on-frame, holds above off
@@ -30,7 +30,9 @@ def test_hysteresis_merge_and_rolls() -> None:
 
 
 def test_open_event_at_end_and_nan() -> None:
-    cfg = SegmentConfig(on_db=6, off_db=3, merge_gap_s=0.0, min_duration_s=0.0, pre_roll_s=0, post_roll_s=0.5)
+    cfg = SegmentConfig(
+        on_db=6, off_db=3, merge_gap_s=0.0, min_duration_s=0.0, min_area_db_s=0.0, pre_roll_s=0, post_roll_s=0.5
+    )
     r = np.zeros(20)
     r[3:6] = [7, np.nan, 4]  # NaN holds the motion state
     r[8] = np.nan  # NaN while idle stays idle
@@ -41,8 +43,32 @@ def test_open_event_at_end_and_nan() -> None:
     assert segment(np.zeros(0), cfg=cfg, frame_rate_hz=FR).shape == (0, 2)
 
 
+def test_area_gate_drops_short_shallow_events() -> None:
+    """Area = Σ max(ratio - off, 0) / rate over the event's motion runs; a sub-threshold run inside the
+    merge gap adds nothing."""
+    base = dict(on_db=6.0, off_db=3.0, merge_gap_s=0.5, min_duration_s=0.0, pre_roll_s=0.0, post_roll_s=0.0)
+    r = np.zeros(60)
+    r[5:7] = [7, 7]  # area (4 + 4) / 10 = 0.8 dB·s
+    r[8] = 5  # below on: not a run, adds no area although it lies in the merge gap
+    r[30:40] = 6  # long and shallow: area 10 * 3 / 10 = 3.0 dB·s
+    r[50] = 9  # short and strong: area 0.6 dB·s
+    for area, expected in [
+        (0.0, [[5, 7], [30, 40], [50, 51]]),
+        (0.6, [[5, 7], [30, 40], [50, 51]]),
+        (0.7, [[5, 7], [30, 40]]),
+        (0.9, [[30, 40]]),
+        (3.1, []),
+    ]:
+        cfg = SegmentConfig(min_area_db_s=area, **base)
+        ev = segment(r, cfg=cfg, frame_rate_hz=FR)
+        np.testing.assert_array_equal(ev.reshape(-1, 2), np.reshape(expected, (-1, 2)), err_msg=f"area {area}")
+        np.testing.assert_array_equal(run_stream(r, cfg, FR), ev)
+
+
 def test_streaming_emits_only_final_events() -> None:
-    cfg = SegmentConfig(on_db=6, off_db=3, merge_gap_s=0.5, min_duration_s=0.0, pre_roll_s=0, post_roll_s=0)
+    cfg = SegmentConfig(
+        on_db=6, off_db=3, merge_gap_s=0.5, min_duration_s=0.0, min_area_db_s=0.0, pre_roll_s=0, post_roll_s=0
+    )
     seg = Segmenter(cfg=cfg, frame_rate_hz=FR)
     r = np.zeros(30)
     r[2:4] = 9
@@ -56,9 +82,13 @@ def test_streaming_equals_batch_random(seed: int) -> None:
     r = np.convolve(rng.normal(0, 6, 3000), np.ones(4) / 2, mode="same")
     r[rng.random(3000) < 0.01] = np.nan
     cfg = SegmentConfig(
-        on_db=float(rng.uniform(4, 9)), off_db=float(rng.uniform(0, 4)),
-        merge_gap_s=float(rng.uniform(0, 1)), min_duration_s=float(rng.uniform(0, 0.5)),
-        pre_roll_s=float(rng.uniform(0, 0.5)), post_roll_s=float(rng.uniform(0, 0.8)),
+        on_db=float(rng.uniform(4, 9)),
+        off_db=float(rng.uniform(0, 4)),
+        merge_gap_s=float(rng.uniform(0, 1)),
+        min_duration_s=float(rng.uniform(0, 0.5)),
+        min_area_db_s=float(rng.uniform(0, 1.5)),
+        pre_roll_s=float(rng.uniform(0, 0.5)),
+        post_roll_s=float(rng.uniform(0, 0.8)),
     )
     ev = segment(r, cfg=cfg, frame_rate_hz=FR)
     assert len(ev) > 5

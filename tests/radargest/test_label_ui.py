@@ -241,9 +241,7 @@ def test_plot_helpers_draw_spans_and_check_shapes() -> None:
     ax = fig.add_subplot()
     times = np.arange(100) / 50.0
     vel = np.linspace(-1.2, 1.2, 16)
-    image = plot_velocity_time(
-        ax, np.random.default_rng(0).random((100, 16)), times_s=times, velocities_m_s=vel
-    )
+    image = plot_velocity_time(ax, np.random.default_rng(0).random((100, 16)), times_s=times, velocities_m_s=vel)
     assert image.get_extent()[:2] == pytest.approx((0.0, 2.0))
     assert "m/s" in ax.get_ylabel() and "[s]" in ax.get_xlabel()
     artists = draw_label_spans(ax, _labels(), times_s=times, highlight=1)
