@@ -12,6 +12,13 @@ __all__ = ["atomic_update", "atomic_write_text"]
 
 
 def _fsync_and_replace(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the permissions ``path`` has (or umask defaults for a new file), then swap it in."""
+    if path.exists():
+        shutil.copymode(path, tmp)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
     with open(tmp, "rb+") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)

@@ -66,8 +66,10 @@ def test_save_labels_replaces_atomically(sim_dir: Path, tmp_path: Path, monkeypa
     path = tmp_path / "copy.h5"
     shutil.copy(_files(sim_dir)[0], path)
     new = [Label(start_frame=5, end_frame=20, gesture="tap_in", source="manual")]
+    path.chmod(0o644)
     save_labels(path, new)
     assert load_session(path).labels == new
+    assert path.stat().st_mode & 0o777 == 0o644  # the replacement keeps the file's permissions
 
     # A failure half-way leaves the original file untouched and no temp files behind.
     import acquisition.recording as recording
