@@ -81,7 +81,7 @@ class SessionFeatures:
 
 
 def geometry_of(session: Session) -> dsp.FrameGeometry:
-    """The frame geometry of a session (frame rate: configured, else the median measured from ticks)."""
+    """The frame geometry of a session (frame rate: configured, else the mean measured from the ticks)."""
     rate = session.sensor_config.frame_rate or session.frame_rate_hz
     if not rate or not np.isfinite(rate) or rate <= 0:
         raise dsp.ParameterError(f"{session.path}: cannot measure the frame rate (frames: {session.num_frames})")

@@ -69,9 +69,9 @@ def _sample_tap(rng: np.random.Generator, subject: Subject, sign: float) -> Para
     amplitude = rng.uniform(0.03, 0.08) * subject.amplitude_factor
     if sign < 0:  # never push the fingers into the sensor
         amplitude = min(amplitude, subject.distance_m - 0.03)
-    peak_speed = rng.uniform(0.8, 1.4) * subject.speed_factor
+    peak_speed = rng.uniform(0.7, 1.3) * subject.speed_factor
     stroke = float(np.clip(1.875 * amplitude / peak_speed, 0.06, 0.2))
-    hold = float(rng.uniform(0.02, 0.12))
+    hold = float(rng.uniform(0.05, 0.2))
     return {
         "amplitude_m": sign * float(amplitude),
         "stroke_s": stroke,
@@ -111,6 +111,9 @@ def _double_tap_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], h
     return disp, np.ones_like(disp)
 
 
+PALM_SPECULAR_EXPONENT = 2
+
+
 def _sample_wiggle(rng: np.random.Generator, subject: Subject) -> Params:
     return {
         "angle_deg": float(rng.uniform(15, 40) * np.sqrt(subject.amplitude_factor)),
@@ -128,7 +131,8 @@ def _wiggle_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand:
     angle = np.deg2rad(p["angle_deg"]) * taper * np.sin(2 * np.pi * p["rate_hz"] * t + p["phase_rad"])
     # Rocking about the forearm axis: each side moves by lateral offset · sin(angle), in antiphase.
     disp = np.sin(angle)[:, None] * hand.lateral_m[None, :]
-    gain = np.cos(angle)[:, None] ** 2 * np.ones((1, hand.num_scatterers))
+    # The palm reflects specularly: tilting it away from the sensor dims it strongly.
+    gain = np.cos(angle)[:, None] ** PALM_SPECULAR_EXPONENT * np.ones((1, hand.num_scatterers))
     return disp, gain
 
 

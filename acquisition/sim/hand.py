@@ -14,12 +14,13 @@ __all__ = ["HAND_PARTS", "Hand", "Subject"]
 #: radial offset from the palm (m, + = further from the sensor), relative RCS, and how strongly the part
 #: follows a tap (fingers fully, the wrist a little).
 HAND_PARTS: tuple[tuple[str, float, float, float, float], ...] = (
-    ("palm", 0.000, 0.000, 1.00, 0.60),
+    ("palm_thumb_side", -0.025, 0.000, 0.50, 0.60),
+    ("palm_little_side", 0.025, 0.000, 0.50, 0.60),
     ("index", -0.018, -0.006, 0.30, 1.00),
     ("middle", 0.000, -0.009, 0.30, 1.00),
     ("ring", 0.018, -0.006, 0.25, 1.00),
-    ("thumb", -0.040, 0.008, 0.25, 0.60),
-    ("edge", 0.042, 0.004, 0.30, 0.60),
+    ("thumb", -0.045, 0.008, 0.45, 0.60),
+    ("edge", 0.045, 0.004, 0.50, 0.60),
     ("wrist", 0.000, 0.035, 0.45, 0.35),
     ("forearm", 0.000, 0.070, 0.40, 0.10),
 )

@@ -54,6 +54,8 @@ class RadarPhysics:
     Attributes:
         amplitude_at_ref_counts: amplitude of a unit-RCS scatterer at ``reference_range_m``, in counts.
         reference_range_m: range at which ``amplitude_at_ref_counts`` holds (amplitude falls as 1/r²).
+        near_field_m: below about this range the 1/r² growth levels off (the hand fills the beam and
+            leaves the antenna pattern), so a hand approaching to a few cm does not grow without bound.
         leakage_peak_counts: direct-leakage amplitude at 0 m for PROFILE_1, in counts.
         leakage_width_m: Gaussian width (sigma) of the leakage for PROFILE_1; scales with the profile FWHM.
         leakage_phase_rad: phase of the direct leakage.
@@ -64,6 +66,7 @@ class RadarPhysics:
 
     amplitude_at_ref_counts: float = 1300.0
     reference_range_m: float = 0.10
+    near_field_m: float = 0.05
     leakage_peak_counts: float = 4570.0
     leakage_width_m: float = 0.0286
     leakage_phase_rad: float = 0.88
@@ -91,8 +94,9 @@ class RadarPhysics:
         self, rcs: npt.NDArray[np.float64], ranges_m: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
         """Radar equation for received amplitude: √RCS · gain / r², normalised at the reference range."""
-        r = np.maximum(ranges_m, 0.01)
-        return self.amplitude_at_ref_counts * np.sqrt(rcs) * (self.reference_range_m / r) ** 2
+        r2 = ranges_m**2 + self.near_field_m**2
+        ref2 = self.reference_range_m**2 + self.near_field_m**2
+        return self.amplitude_at_ref_counts * np.sqrt(rcs) * ref2 / r2
 
 
 def synthesize(
