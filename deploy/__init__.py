@@ -1,1 +1,68 @@
-"""placeholder"""
+"""radargest.deploy: the embedded side (DESIGN §8).
+
+So far: the adaptive throttle policy and its fixed-rate emulation (:mod:`deploy.throttle`), the
+generator of the C build's ``config.h`` (:mod:`deploy.c_config`) and the build helpers for the C99
+feature and throttle sources in ``deploy/c`` (:mod:`deploy.c_build`). Nothing here imports TensorFlow
+or :mod:`models`.
+"""
+
+from deploy.c_build import (
+    C_SOURCE_DIR,
+    CBuildError,
+    ObjectSize,
+    build_shared_library,
+    compile_objects,
+    find_compiler,
+    object_size,
+    stage_sources,
+)
+from deploy.c_config import config_h_text, write_config_h
+from deploy.throttle import (
+    EventCoverage,
+    Phase,
+    SweepPoint,
+    ThrottleActions,
+    ThrottleConfig,
+    ThrottleObservation,
+    ThrottleState,
+    ThrottleStream,
+    ThrottleTrace,
+    Utilisation,
+    emulate_throttle,
+    event_coverage,
+    idle_geometry,
+    onset_due,
+    oracle_decisions,
+    step,
+    sweep_throttle,
+)
+
+__all__ = [
+    "C_SOURCE_DIR",
+    "CBuildError",
+    "EventCoverage",
+    "ObjectSize",
+    "Phase",
+    "SweepPoint",
+    "ThrottleActions",
+    "ThrottleConfig",
+    "ThrottleObservation",
+    "ThrottleState",
+    "ThrottleStream",
+    "ThrottleTrace",
+    "Utilisation",
+    "build_shared_library",
+    "compile_objects",
+    "config_h_text",
+    "emulate_throttle",
+    "event_coverage",
+    "find_compiler",
+    "idle_geometry",
+    "object_size",
+    "onset_due",
+    "oracle_decisions",
+    "stage_sources",
+    "step",
+    "sweep_throttle",
+    "write_config_h",
+]

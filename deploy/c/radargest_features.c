@@ -1,0 +1,256 @@
+/*
+ * radargest_features.c: see radargest_features.h. C99, float32, no dynamic allocation.
+ */
+#include "radargest_features.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#if RG_SWEEPS < 2
+#error "RG_SWEEPS must be >= 2 for a Doppler DFT"
+#endif
+
+static const float rg_hann[RG_SWEEPS] = RG_HANN_TABLE;
+static const float rg_cos[RG_SWEEPS] = RG_COS_TABLE;
+static const float rg_sin[RG_SWEEPS] = RG_SIN_TABLE;
+static const int16_t rg_shift[RG_DOPPLER_BINS] = RG_SHIFT_TABLE;
+static const uint8_t rg_motion[RG_DOPPLER_BINS] = RG_MOTION_BIN_TABLE;
+
+/* Compression and fixed normalisation of one magnitude, in dsp's order of operations. */
+static float rg_compress(float mag)
+{
+#if RG_COMPRESSION == 1
+    float v = log1pf(mag * RG_INV_REFERENCE_AMPLITUDE);
+#elif RG_COMPRESSION == 2
+    float v = 20.0f * log10f(mag * RG_INV_REFERENCE_AMPLITUDE + RG_DB_FLOOR);
+#else
+    float v = mag;
+#endif
+#if RG_NORMALISATION == 1
+    v *= RG_INV_OUTPUT_SCALE;
+#endif
+    return v;
+}
+
+/*
+ * Shared body: exactly one of iq_f / iq_i is non-NULL. Per point: remove the mean over sweeps, apply
+ * the Hann window, DFT over sweeps into fftshifted bins. The mean is removed explicitly (not folded
+ * into the DFT table) so that a strong static echo cancels exactly in float32.
+ */
+static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out)
+{
+    float power = 0.0f;
+    int32_t p, s, k;
+    for (p = 0; p < RG_POINTS; ++p) {
+        float re[RG_SWEEPS];
+        float im[RG_SWEEPS];
+        float sum_re = 0.0f;
+        float sum_im = 0.0f;
+        float mean_re, mean_im;
+        for (s = 0; s < RG_SWEEPS; ++s) {
+            const size_t i = ((size_t)s * RG_POINTS + (size_t)p) * 2u;
+            re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
+            im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
+            sum_re += re[s];
+            sum_im += im[s];
+        }
+        mean_re = sum_re / (float)RG_SWEEPS;
+        mean_im = sum_im / (float)RG_SWEEPS;
+        for (s = 0; s < RG_SWEEPS; ++s) {
+            re[s] = (re[s] - mean_re) * rg_hann[s];
+            im[s] = (im[s] - mean_im) * rg_hann[s];
+        }
+        for (k = 0; k < RG_DOPPLER_BINS; ++k) {
+            const int32_t j = rg_shift[k];
+            int32_t idx = 0;
+            float acc_re = 0.0f;
+            float acc_im = 0.0f;
+            float pw;
+            if (rd_out == NULL && !rg_motion[k]) {
+                continue;
+            }
+            /* X[j] = sum_s x[s] exp(-2 pi i j s / S) */
+            for (s = 0; s < RG_SWEEPS; ++s) {
+                const float c = rg_cos[idx];
+                const float sn = rg_sin[idx];
+                acc_re += re[s] * c + im[s] * sn;
+                acc_im += im[s] * c - re[s] * sn;
+                idx += j;
+                if (idx >= RG_SWEEPS) {
+                    idx -= RG_SWEEPS;
+                }
+            }
+            pw = acc_re * acc_re + acc_im * acc_im;
+            if (rg_motion[k]) {
+                power += pw;
+            }
+            if (rd_out != NULL) {
+                rd_out[k * RG_POINTS + p] = sqrtf(pw);
+            }
+        }
+    }
+    if (rd_out != NULL) {
+        int32_t i;
+        for (i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) {
+            rd_out[i] = rg_compress(rd_out[i]);
+        }
+#if RG_NORMALISATION == 2
+        {
+            /* frame_max: divide by the frame's largest |value|; a silent or NaN frame gives 0 (as dsp) */
+            float peak = 0.0f;
+            int32_t has_nan = 0;
+            for (i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) {
+                const float a = fabsf(rd_out[i]);
+                if (isnan(a)) {
+                    has_nan = 1;
+                } else if (a > peak) {
+                    peak = a;
+                }
+            }
+            for (i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) {
+                rd_out[i] = (has_nan || !(peak > 0.0f)) ? 0.0f : rd_out[i] / peak;
+            }
+        }
+#endif
+    }
+    return power;
+}
+
+float rg_features_frame(const float *iq, float *rd_out)
+{
+    return rg_frame(iq, NULL, rd_out);
+}
+
+float rg_features_frame_i16(const int16_t *iq, float *rd_out)
+{
+    return rg_frame(NULL, iq, rd_out);
+}
+
+int32_t rg_onset_init(rg_onset_state *st, int32_t smooth_frames, int32_t floor_frames)
+{
+    memset(st, 0, sizeof(*st));
+    if (smooth_frames < 1 || smooth_frames > RG_ONSET_SMOOTH_CAPACITY || floor_frames < 1 ||
+        floor_frames > RG_ONSET_FLOOR_CAPACITY) {
+        return -1;
+    }
+    st->smooth_frames = smooth_frames;
+    st->floor_frames = floor_frames;
+    st->floor_db = NAN;
+    return 0;
+}
+
+void rg_onset_init_full(rg_onset_state *st)
+{
+    (void)rg_onset_init(st, RG_ONSET_SMOOTH_FRAMES_FULL, RG_ONSET_FLOOR_FRAMES_FULL);
+}
+
+void rg_onset_init_idle(rg_onset_state *st)
+{
+    (void)rg_onset_init(st, RG_ONSET_SMOOTH_FRAMES_IDLE, RG_ONSET_FLOOR_FRAMES_IDLE);
+}
+
+uint32_t rg_onset_state_bytes(void)
+{
+    return (uint32_t)sizeof(rg_onset_state);
+}
+
+void rg_onset_reset(rg_onset_state *st)
+{
+    (void)rg_onset_init(st, st->smooth_frames, st->floor_frames);
+}
+
+/* first index in sorted[0..n) whose value is >= v (bisect_left) */
+static int32_t rg_lower_bound(const float *sorted, int32_t n, float v)
+{
+    int32_t lo = 0;
+    int32_t hi = n;
+    while (lo < hi) {
+        const int32_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid] < v) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* first index in sorted[0..n) whose value is > v (bisect_right) */
+static int32_t rg_upper_bound(const float *sorted, int32_t n, float v)
+{
+    int32_t lo = 0;
+    int32_t hi = n;
+    while (lo < hi) {
+        const int32_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid] <= v) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+void rg_onset_process(rg_onset_state *st, float power, rg_onset_result *out)
+{
+    const int32_t k = st->smooth_frames;
+    const int32_t w = st->floor_frames;
+    float sum = 0.0f;
+    float metric, level, pos, frac, a, b;
+    int32_t i, n, lo, hi;
+
+    if (!isfinite(power)) {
+        /* a missing frame: no output, floor held, state unchanged */
+        out->metric = NAN;
+        out->floor_db = st->floor_db;
+        out->ratio_db = NAN;
+        return;
+    }
+    /* causal moving mean over the last k powers, summed oldest first (as the Python deque) */
+    if (st->n_powers < k) {
+        st->powers[(st->power_head + st->n_powers) % k] = power;
+        st->n_powers += 1;
+    } else {
+        st->powers[st->power_head] = power;
+        st->power_head = (st->power_head + 1) % k;
+    }
+    for (i = 0; i < st->n_powers; ++i) {
+        sum += st->powers[(st->power_head + i) % k];
+    }
+    metric = sum / (float)st->n_powers;
+    level = 10.0f * log10f(metric + RG_ONSET_METRIC_EPS);
+
+    /* trailing window of levels: drop the oldest when full, then insert the new one in order */
+    n = st->n_levels;
+    if (n == w) {
+        const float old = st->levels[st->level_head];
+        const int32_t at = rg_lower_bound(st->sorted, n, old);
+        memmove(&st->sorted[at], &st->sorted[at + 1], (size_t)(n - at - 1) * sizeof(float));
+        n -= 1;
+        st->levels[st->level_head] = level;
+        st->level_head = (st->level_head + 1) % w;
+    } else {
+        st->levels[(st->level_head + n) % w] = level;
+    }
+    {
+        const int32_t at = rg_upper_bound(st->sorted, n, level);
+        memmove(&st->sorted[at + 1], &st->sorted[at], (size_t)(n - at) * sizeof(float));
+        st->sorted[at] = level;
+        n += 1;
+    }
+    st->n_levels = n;
+
+    /* linear-interpolated quantile of the sorted window */
+    pos = RG_ONSET_QUANTILE * (float)(n - 1);
+    lo = (int32_t)pos;
+    hi = lo + 1 < n ? lo + 1 : n - 1;
+    frac = pos - (float)lo;
+    a = st->sorted[lo];
+    b = st->sorted[hi];
+    st->floor_db = a + (b - a) * frac;
+
+    out->metric = metric;
+    out->floor_db = st->floor_db;
+    out->ratio_db = level - st->floor_db;
+}

@@ -1,0 +1,617 @@
+"""Adaptive throttle: a pure policy that raises sensor rate and compute only when a gesture begins.
+
+The policy is ``step(state, obs, *, cfg) -> (state, actions)`` over four phases (DESIGN §8):
+
+- ``IDLE``: the sensor runs at ``full_rate_hz / idle_decimation``; only the onset metric is computed.
+  An onset ratio ``>= onset_db`` wakes the throttle.
+- ``ONSET``: the sensor is at full rate, the encoder runs on every frame and fills the head's ring
+  buffer; after ``warmup_s`` it becomes ``ACTIVE``. The trigger frame itself is encoded.
+- ``ACTIVE``: encoder on every frame, head once per ``head_hop_frames``. A classifier decision moves to
+  ``COOLDOWN``; ``hold_s`` without motion (ratio ``< release_db``) and without a decision goes back to
+  ``IDLE`` (a false wake); ``max_active_s`` forces ``COOLDOWN``.
+- ``COOLDOWN``: idle rate, no network and no wake-up for ``cooldown_s``, then ``IDLE``.
+
+**Timing.** Every step is one *sensed* frame. A frame at idle rate advances the timers by
+``idle_decimation`` full-rate frame periods, a full-rate frame by one, so all timers are integers in
+full-rate frames (:class:`ThrottleConfig` converts seconds with ``round``).
+
+**How the onset metric is fed (the C build does the same).** One :class:`dsp.OnsetProcessor`, built for
+the *idle* frame rate (:func:`idle_geometry`: smoothing and floor window counted in idle frames), sees one
+frame every ``idle_decimation`` full-rate periods in every phase: each idle-rate frame, and every
+``idle_decimation``-th frame at full rate (:func:`onset_due` says which). The onset stream thus keeps one
+rate and one floor through the phase changes, and active phases cost no extra onset work. Across a switch
+from full to idle rate one spacing can stretch to ``< 2 * idle_decimation`` periods. Only the onset
+*power* of a frame is stateless, so an emulation replays per-frame powers, never a full-rate ratio.
+
+**Order of a step.** The caller asks :func:`onset_due` for the incoming frame; if due, it runs the onset
+processor and passes the ratio (else NaN) with ``decided`` (did the *previous* head run emit a decision),
+then executes the returned actions: ``run_encoder`` / ``run_head`` on this frame, ``full_rate`` for the
+frames that follow. Thresholds are compared in float32, as the C build does, so both agree bit for bit.
+
+On fixed-rate recordings :func:`emulate_throttle` emulates idle by decimation: the policy sees only the
+frames a device at idle rate would see.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from dsp import FrameGeometry, OnsetConfig, OnsetProcessor, ParameterError, onset_power
+
+__all__ = [
+    "EventCoverage",
+    "Phase",
+    "SweepPoint",
+    "ThrottleActions",
+    "ThrottleConfig",
+    "ThrottleObservation",
+    "ThrottleState",
+    "ThrottleStream",
+    "ThrottleTrace",
+    "Utilisation",
+    "emulate_throttle",
+    "event_coverage",
+    "idle_geometry",
+    "onset_due",
+    "oracle_decisions",
+    "step",
+    "sweep_throttle",
+]
+
+
+class Phase(IntEnum):
+    """Throttle phases; the values are the C enum's (``RG_PHASE_*``)."""
+
+    IDLE = 0
+    ONSET = 1
+    ACTIVE = 2
+    COOLDOWN = 3
+
+
+_FULL_RATE = (Phase.ONSET, Phase.ACTIVE)
+
+
+def _f32(x: float) -> float:
+    """``x`` rounded to float32 (exact as a Python float), so comparisons match the C build."""
+    return float(np.float32(x))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThrottleConfig:
+    """Throttle policy.
+
+    Defaults were chosen on the training-day recordings (idx_1/2/5) and simulated sessions only
+    (``scripts/throttle_tradeoff.py``, ``docs/results_throttle.md``): the largest idle decimation that
+    keeps sensor frames under 40 % of always-on while the throttle still reaches full rate inside
+    >= 99 % of the training events.
+
+    Fields:
+        full_rate_hz: sensor frame rate at full rate [Hz]; the timers count frames of this rate.
+        idle_decimation: full-rate frame periods per idle frame [frames]; idle rate = full / this.
+        onset_db: idle onset ratio that wakes the throttle [dB] (on :class:`dsp.OnsetResult.ratio_db`
+            of the idle-rate onset processor).
+        release_db: while awake, a ratio at or above this counts as ongoing motion [dB].
+        warmup_s: time at full rate before the head first runs (encoder only) [s].
+        hold_s: awake with no motion and no decision for this long → back to idle [s].
+        max_active_s: longest time awake without a decision before a forced cooldown [s].
+        cooldown_s: time after a decision with no wake-up, at idle rate [s].
+        head_hop_frames: full-rate frames between head runs [frames].
+    """
+
+    full_rate_hz: float = 57.0
+    idle_decimation: int = 6
+    onset_db: float = 6.0
+    release_db: float = 3.0
+    warmup_s: float = 0.0
+    hold_s: float = 0.4
+    max_active_s: float = 3.0
+    cooldown_s: float = 0.5
+    head_hop_frames: int = 4
+
+    def __post_init__(self) -> None:
+        for name in ("full_rate_hz", "max_active_s", "hold_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ParameterError(f"{name} must be a finite number > 0, got {value!r}")
+        for name in ("warmup_s", "cooldown_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ParameterError(f"{name} must be a finite number >= 0, got {value!r}")
+        for name in ("onset_db", "release_db"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value)):
+                raise ParameterError(f"{name} must be a finite number, got {value!r}")
+        for name in ("idle_decimation", "head_hop_frames"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
+
+    def _frames(self, seconds: float) -> int:
+        return round(seconds * self.full_rate_hz)
+
+    @property
+    def idle_rate_hz(self) -> float:
+        """Sensor frame rate in idle and cooldown [Hz]."""
+        return self.full_rate_hz / self.idle_decimation
+
+    @property
+    def warmup_frames(self) -> int:
+        """``warmup_s`` in full-rate frames."""
+        return self._frames(self.warmup_s)
+
+    @property
+    def hold_frames(self) -> int:
+        """``hold_s`` in full-rate frames, at least 1."""
+        return max(1, self._frames(self.hold_s))
+
+    @property
+    def max_active_frames(self) -> int:
+        """``max_active_s`` in full-rate frames, at least 1."""
+        return max(1, self._frames(self.max_active_s))
+
+    @property
+    def cooldown_frames(self) -> int:
+        """``cooldown_s`` in full-rate frames."""
+        return self._frames(self.cooldown_s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThrottleState:
+    """Policy state after a step; every counter is in full-rate frame periods.
+
+    Fields:
+        phase: the current phase; it also fixes the rate of the next frame (full in ONSET/ACTIVE).
+        phase_frames: periods spent in COOLDOWN so far (0 in the other phases).
+        active_frames: full-rate frames since the wake-up (ONSET/ACTIVE).
+        since_motion_frames: full-rate frames since the last ratio >= ``release_db`` (ONSET/ACTIVE).
+        since_onset_frames: periods since the onset metric was last computed.
+        hop_frames: frames since the head last ran (ACTIVE).
+    """
+
+    phase: Phase = Phase.IDLE
+    phase_frames: int = 0
+    active_frames: int = 0
+    since_motion_frames: int = 0
+    since_onset_frames: int = 0
+    hop_frames: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThrottleObservation:
+    """What the policy sees for one sensed frame.
+
+    Fields:
+        ratio_db: onset ratio of this frame [dB] if :func:`onset_due`, else NaN (also NaN for a missing
+            frame); ignored when not due.
+        decided: the head's previous run emitted a gesture decision.
+    """
+
+    ratio_db: float = math.nan
+    decided: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThrottleActions:
+    """What the device does.
+
+    Fields:
+        full_rate: run the sensor at full rate for the frames that follow (else idle rate).
+        run_encoder: encode this frame into the head's ring buffer.
+        run_head: run the temporal head on this frame.
+        reset_head: clear the ring buffer before encoding this frame (at a wake-up).
+    """
+
+    full_rate: bool
+    run_encoder: bool = False
+    run_head: bool = False
+    reset_head: bool = False
+
+
+_IDLE_ACTIONS = ThrottleActions(full_rate=False)
+
+
+def _advance(phase: Phase, cfg: ThrottleConfig) -> int:
+    return 1 if phase in _FULL_RATE else cfg.idle_decimation
+
+
+def onset_due(state: ThrottleState, *, cfg: ThrottleConfig) -> bool:
+    """True if the onset metric must be computed for the next sensed frame (see the module docstring)."""
+    return state.since_onset_frames + _advance(state.phase, cfg) >= cfg.idle_decimation
+
+
+def step(
+    state: ThrottleState, obs: ThrottleObservation, *, cfg: ThrottleConfig
+) -> tuple[ThrottleState, ThrottleActions]:
+    """Advance the policy by one sensed frame; pure (inputs are frozen and never changed).
+
+    Returns:
+        The new state and the actions for this frame (``full_rate`` for the following frames).
+    """
+    adv = _advance(state.phase, cfg)
+    due = state.since_onset_frames + adv >= cfg.idle_decimation
+    since_onset = 0 if due else state.since_onset_frames + adv
+    ratio = _f32(obs.ratio_db) if due else math.nan
+    phase = state.phase
+
+    if phase == Phase.IDLE:
+        if ratio >= _f32(cfg.onset_db):
+            new = ThrottleState(phase=Phase.ONSET, since_onset_frames=since_onset)
+            return new, ThrottleActions(full_rate=True, run_encoder=True, reset_head=True)
+        return ThrottleState(since_onset_frames=since_onset), _IDLE_ACTIONS
+
+    if phase == Phase.COOLDOWN:
+        waited = state.phase_frames + adv
+        if waited >= cfg.cooldown_frames:
+            return ThrottleState(since_onset_frames=since_onset), _IDLE_ACTIONS
+        return ThrottleState(phase=Phase.COOLDOWN, phase_frames=waited, since_onset_frames=since_onset), _IDLE_ACTIONS
+
+    # ONSET or ACTIVE: a full-rate frame
+    active = state.active_frames + 1
+    since_motion = 0 if ratio >= _f32(cfg.release_db) else state.since_motion_frames + 1
+    if (phase == Phase.ACTIVE and obs.decided) or active >= cfg.max_active_frames:
+        return ThrottleState(phase=Phase.COOLDOWN, since_onset_frames=since_onset), _IDLE_ACTIONS
+    if since_motion >= cfg.hold_frames:
+        return ThrottleState(since_onset_frames=since_onset), _IDLE_ACTIONS
+    hop = state.hop_frames
+    if phase == Phase.ONSET and active >= cfg.warmup_frames:
+        phase = Phase.ACTIVE
+        hop = 0
+    run_head = False
+    if phase == Phase.ACTIVE:
+        hop += 1
+        if hop >= cfg.head_hop_frames:
+            run_head = True
+            hop = 0
+    new = ThrottleState(
+        phase=phase,
+        active_frames=active,
+        since_motion_frames=since_motion,
+        since_onset_frames=since_onset,
+        hop_frames=hop,
+    )
+    return new, ThrottleActions(full_rate=True, run_encoder=True, run_head=run_head)
+
+
+def idle_geometry(geometry: FrameGeometry, *, cfg: ThrottleConfig) -> FrameGeometry:
+    """The geometry of the onset stream: ``geometry`` at the idle frame rate (see the module docstring)."""
+    return dataclasses.replace(geometry, frame_rate_hz=geometry.frame_rate_hz / cfg.idle_decimation)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Utilisation:
+    """Work done against running always-on; adds up over streams with ``+``.
+
+    Fields:
+        frames: frames of the fixed-rate stream (= always-on sensor frames and encoder runs).
+        sensor_frames: frames the throttled sensor delivered.
+        onset_runs: onset-metric computations (always-on computes it on every frame).
+        encoder_runs: encoder runs.
+        head_runs: head runs.
+        head_hop_frames: the hop; always-on runs the head ``frames / head_hop_frames`` times.
+    """
+
+    frames: int
+    sensor_frames: int
+    onset_runs: int
+    encoder_runs: int
+    head_runs: int
+    head_hop_frames: int
+
+    def __add__(self, other: Utilisation) -> Utilisation:
+        if other.head_hop_frames != self.head_hop_frames:
+            raise ParameterError(f"cannot add utilisations of hops {self.head_hop_frames} and {other.head_hop_frames}")
+        return Utilisation(
+            frames=self.frames + other.frames,
+            sensor_frames=self.sensor_frames + other.sensor_frames,
+            onset_runs=self.onset_runs + other.onset_runs,
+            encoder_runs=self.encoder_runs + other.encoder_runs,
+            head_runs=self.head_runs + other.head_runs,
+            head_hop_frames=self.head_hop_frames,
+        )
+
+    @property
+    def sensor_share(self) -> float:
+        """Sensor frames used over always-on [0..1]."""
+        return self.sensor_frames / self.frames if self.frames else math.nan
+
+    @property
+    def encoder_share(self) -> float:
+        """Encoder runs over always-on [0..1]."""
+        return self.encoder_runs / self.frames if self.frames else math.nan
+
+    @property
+    def head_share(self) -> float:
+        """Head runs over always-on [0..1]."""
+        return self.head_runs * self.head_hop_frames / self.frames if self.frames else math.nan
+
+    def network_share(self, *, head_cost: float) -> float:
+        """Network cost over always-on, with 1 unit per encoder run and ``head_cost`` units per head
+        run (e.g. the MAC ratio head/encoder once a model exists) [0..1]."""
+        always = self.frames * (1.0 + head_cost / self.head_hop_frames)
+        return (self.encoder_runs + head_cost * self.head_runs) / always if always else math.nan
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class ThrottleTrace:
+    """Per-frame record of an emulated stream, every field ``(frames,)``.
+
+    Fields:
+        phase: int8 phase after the last step at or before the frame (what a display would show).
+        sensed: the throttled sensor delivered this frame.
+        full_rate: sensed at full rate (its step started in ONSET/ACTIVE).
+        onset_computed: the onset metric ran on this frame.
+        ratio_db: idle-rate onset ratio [dB]; NaN where not computed.
+        encoder: the encoder ran on this frame.
+        head: the head ran on this frame.
+        decisions: the head ran and emitted a decision on this frame.
+        utilisation: the totals.
+    """
+
+    phase: npt.NDArray[np.int8]
+    sensed: npt.NDArray[np.bool_]
+    full_rate: npt.NDArray[np.bool_]
+    onset_computed: npt.NDArray[np.bool_]
+    ratio_db: npt.NDArray[np.float64]
+    encoder: npt.NDArray[np.bool_]
+    head: npt.NDArray[np.bool_]
+    decisions: npt.NDArray[np.bool_]
+    utilisation: Utilisation
+
+
+Decide = Callable[[int], bool]
+
+
+def _as_power(stream: npt.ArrayLike, onset_cfg: OnsetConfig, geometry: FrameGeometry) -> npt.NDArray[np.float64]:
+    x = np.asarray(stream)
+    if x.ndim == 3:
+        return onset_power(x, cfg=onset_cfg, geometry=geometry)
+    if x.ndim == 1 and not np.iscomplexobj(x):
+        return np.asarray(x, dtype=np.float64)
+    raise ParameterError(f"stream must be frames (frames, sweeps, points) or powers (frames,), got shape {x.shape}")
+
+
+def _decider(decide: Decide | npt.ArrayLike | None, n: int) -> Decide:
+    if decide is None:
+        return lambda _t: False
+    if callable(decide):
+        return decide
+    mask = np.asarray(decide, dtype=bool)
+    if mask.shape != (n,):
+        raise ParameterError(f"decide mask must have shape ({n},), got shape {mask.shape}")
+    return lambda t: bool(mask[t])
+
+
+def emulate_throttle(
+    stream: npt.ArrayLike,
+    *,
+    cfg: ThrottleConfig,
+    onset_cfg: OnsetConfig,
+    geometry: FrameGeometry,
+    decide: Decide | npt.ArrayLike | None = None,
+) -> ThrottleTrace:
+    """Replay a fixed-rate stream through the throttle, emulating idle rate by decimation.
+
+    Args:
+        stream: ``(frames, sweeps, points)`` complex frames, or their ``(frames,)`` onset powers from
+            :func:`dsp.onset_power` (the onset *ratio* of a full-rate stream cannot be used: the idle
+            onset processor runs at the idle rate on the frames the policy chooses).
+        cfg: the policy; ``cfg.full_rate_hz`` must be within 5 % of ``geometry.frame_rate_hz``.
+        onset_cfg: onset metric config (run at the idle rate, :func:`idle_geometry`).
+        geometry: geometry of the full-rate stream.
+        decide: whether a head run at frame ``t`` emits a decision: a callable ``t -> bool`` (e.g. a
+            model), a ``(frames,)`` bool mask (e.g. :func:`oracle_decisions`), or None (never).
+
+    Returns:
+        The per-frame :class:`ThrottleTrace`.
+    """
+    if abs(cfg.full_rate_hz - geometry.frame_rate_hz) > 0.05 * geometry.frame_rate_hz:
+        raise ParameterError(
+            f"cfg.full_rate_hz={cfg.full_rate_hz} does not match the stream's frame rate "
+            f"{geometry.frame_rate_hz:.3f} Hz"
+        )
+    power = _as_power(stream, onset_cfg, geometry)
+    n = power.shape[0]
+    decider = _decider(decide, n)
+    proc = OnsetProcessor(cfg=onset_cfg, geometry=idle_geometry(geometry, cfg=cfg))
+    phase = np.zeros(n, dtype=np.int8)
+    sensed = np.zeros(n, dtype=bool)
+    full = np.zeros(n, dtype=bool)
+    computed = np.zeros(n, dtype=bool)
+    ratio = np.full(n, np.nan)
+    enc = np.zeros(n, dtype=bool)
+    head = np.zeros(n, dtype=bool)
+    dec = np.zeros(n, dtype=bool)
+    state = ThrottleState()
+    decided = False
+    t = 0
+    while t < n:
+        sensed[t] = True
+        full[t] = state.phase in _FULL_RATE
+        r = math.nan
+        if onset_due(state, cfg=cfg):
+            computed[t] = True
+            r = proc.process_power(float(power[t]))[2]
+            ratio[t] = r
+        state, act = step(state, ThrottleObservation(ratio_db=r, decided=decided), cfg=cfg)
+        enc[t] = act.run_encoder
+        head[t] = act.run_head
+        decided = act.run_head and decider(t)
+        dec[t] = decided
+        nxt = t + (1 if act.full_rate else cfg.idle_decimation)
+        phase[t:nxt] = int(state.phase)
+        t = nxt
+    util = Utilisation(
+        frames=n,
+        sensor_frames=int(sensed.sum()),
+        onset_runs=int(computed.sum()),
+        encoder_runs=int(enc.sum()),
+        head_runs=int(head.sum()),
+        head_hop_frames=cfg.head_hop_frames,
+    )
+    return ThrottleTrace(
+        phase=phase,
+        sensed=sensed,
+        full_rate=full,
+        onset_computed=computed,
+        ratio_db=ratio,
+        encoder=enc,
+        head=head,
+        decisions=dec,
+        utilisation=util,
+    )
+
+
+def oracle_decisions(events: npt.ArrayLike, num_frames: int, *, delay_frames: int = 0) -> npt.NDArray[np.bool_]:
+    """Placeholder classifier until a model exists: a head run decides on any frame from an event's end
+    plus ``delay_frames`` up to the next event's start (or the stream's end).
+
+    Args:
+        events: ``(events, 2)`` ``[start_frame, end_frame)``, e.g. :func:`dsp.segment` of the always-on
+            stream, sorted.
+        num_frames: stream length [frames].
+        delay_frames: frames a real head needs after the movement ends [frames].
+
+    Returns:
+        ``(num_frames,)`` bool mask for :func:`emulate_throttle`'s ``decide``.
+    """
+    ev = np.asarray(events, dtype=np.int64).reshape(-1, 2)
+    mask = np.zeros(num_frames, dtype=bool)
+    for i, (_s, e) in enumerate(ev.tolist()):
+        stop = int(ev[i + 1, 0]) if i + 1 < len(ev) else num_frames
+        mask[min(e + delay_frames, num_frames) : stop] = True
+    return mask
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventCoverage:
+    """How the throttle treated reference events; adds up over streams with ``+``.
+
+    Fields:
+        events: reference events.
+        covered: events with at least one frame sensed at full rate inside ``[start, end)``.
+        decided: events with a head decision between their start and the next event's start.
+        event_frames: frames inside the events.
+        full_rate_frames: of those, frames sensed at full rate (what the encoder saw of the gestures).
+        latency_frames: per covered event, frames from its start to its first full-rate frame.
+    """
+
+    events: int
+    covered: int
+    decided: int
+    event_frames: int = 0
+    full_rate_frames: int = 0
+    latency_frames: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __add__(self, other: EventCoverage) -> EventCoverage:
+        return EventCoverage(
+            events=self.events + other.events,
+            covered=self.covered + other.covered,
+            decided=self.decided + other.decided,
+            event_frames=self.event_frames + other.event_frames,
+            full_rate_frames=self.full_rate_frames + other.full_rate_frames,
+            latency_frames=np.concatenate((self.latency_frames, other.latency_frames)),
+        )
+
+    @property
+    def covered_share(self) -> float:
+        """Covered over all events [0..1]."""
+        return self.covered / self.events if self.events else math.nan
+
+    @property
+    def decided_share(self) -> float:
+        """Decided over all events [0..1]."""
+        return self.decided / self.events if self.events else math.nan
+
+    @property
+    def full_rate_share(self) -> float:
+        """Event frames sensed at full rate over all event frames [0..1]."""
+        return self.full_rate_frames / self.event_frames if self.event_frames else math.nan
+
+
+def event_coverage(trace: ThrottleTrace, events: npt.ArrayLike) -> EventCoverage:
+    """Score a trace against reference events ``(events, 2)`` ``[start_frame, end_frame)``, sorted."""
+    ev = np.asarray(events, dtype=np.int64).reshape(-1, 2)
+    n = trace.full_rate.shape[0]
+    covered = 0
+    decided = 0
+    frames = 0
+    full = 0
+    lat: list[int] = []
+    for i, (s, e) in enumerate(ev.tolist()):
+        hits = np.flatnonzero(trace.full_rate[s:e])
+        frames += e - s
+        full += hits.size
+        if hits.size:
+            covered += 1
+            lat.append(int(hits[0]))
+        stop = int(ev[i + 1, 0]) if i + 1 < len(ev) else n
+        if trace.decisions[s:stop].any():
+            decided += 1
+    return EventCoverage(
+        events=len(ev),
+        covered=covered,
+        decided=decided,
+        event_frames=frames,
+        full_rate_frames=full,
+        latency_frames=np.asarray(lat, np.int64),
+    )
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class ThrottleStream:
+    """One fixed-rate stream prepared for sweeps.
+
+    Fields:
+        power: ``(frames,)`` onset power per frame (:func:`dsp.onset_power`) [counts²].
+        geometry: geometry of the stream.
+        events: ``(events, 2)`` reference events (e.g. :func:`dsp.segment` of the always-on stream).
+        decide: ``(frames,)`` bool decision mask, or None (:func:`oracle_decisions` of ``events``).
+        name: label for reports.
+    """
+
+    power: npt.NDArray[np.float64]
+    geometry: FrameGeometry
+    events: npt.NDArray[np.int64]
+    decide: npt.NDArray[np.bool_] | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SweepPoint:
+    """One throttle setting evaluated over several streams."""
+
+    cfg: ThrottleConfig
+    utilisation: Utilisation
+    coverage: EventCoverage
+
+
+def sweep_throttle(
+    streams: Sequence[ThrottleStream], *, cfgs: Iterable[ThrottleConfig], onset_cfg: OnsetConfig
+) -> list[SweepPoint]:
+    """Evaluate each throttle setting on every stream and add the results up.
+
+    ``cfg.full_rate_hz`` is replaced by each stream's frame rate, so one setting serves streams of
+    slightly different measured rates. Returns one :class:`SweepPoint` per setting, in order.
+    """
+    out: list[SweepPoint] = []
+    for cfg in cfgs:
+        util: Utilisation | None = None
+        cov: EventCoverage | None = None
+        for st in streams:
+            c = dataclasses.replace(cfg, full_rate_hz=st.geometry.frame_rate_hz)
+            mask = st.decide if st.decide is not None else oracle_decisions(st.events, st.power.shape[0])
+            tr = emulate_throttle(st.power, cfg=c, onset_cfg=onset_cfg, geometry=st.geometry, decide=mask)
+            u, e = tr.utilisation, event_coverage(tr, st.events)
+            util = u if util is None else util + u
+            cov = e if cov is None else cov + e
+        if util is None or cov is None:
+            raise ParameterError("sweep_throttle needs at least one stream")
+        out.append(SweepPoint(cfg=cfg, utilisation=util, coverage=cov))
+    return out

@@ -1,0 +1,83 @@
+"""Fixtures for the deploy tests: real and simulated streams, and the compiled C library."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dsp
+from acquisition import Session, get_preset, load_session, simulate_session
+from acquisition.sim import SessionPlan, Subject
+from deploy import ThrottleConfig, build_shared_library, find_compiler, write_config_h
+from deploy.c_binding import CLibrary
+
+
+def geometry_of(session: Session) -> dsp.FrameGeometry:
+    """Geometry with the configured frame rate, else the mean rate from the ticks."""
+    rate = session.sensor_config.frame_rate or session.frame_rate_hz
+    return dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
+
+
+@functools.lru_cache(maxsize=8)
+def _real(path: Path) -> tuple[np.ndarray, dsp.FrameGeometry]:
+    s = load_session(path)
+    return s.frames, geometry_of(s)
+
+
+@pytest.fixture(scope="session")
+def real_stream(real_dir: Path):
+    """``real_stream(name)`` → (frames, geometry) of ``label_<name>.h5``; parity only, never tuning."""
+
+    def get(name: str) -> tuple[np.ndarray, dsp.FrameGeometry]:
+        sub = "gesture_detection" if "hand" in name else "gesture_classification"
+        path = real_dir / sub / f"label_{name}.h5"
+        if not path.is_file():
+            pytest.skip(f"real recording not found: {path}")
+        return _real(path)
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def sim_stream(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, dsp.FrameGeometry]:
+    """One short simulated session (every gesture twice, one subject), through the real recorder."""
+    path = tmp_path_factory.mktemp("deploy_sim") / "sim.h5"
+    simulate_session(
+        path,
+        plan=SessionPlan(gestures=("tap_in", "tap_out", "double_tap_in", "wiggle"), reps_per_gesture=2),
+        subject=Subject.from_seed(11),
+        seed=3,
+        sensor_config=get_preset("gesture_close").sensor_config,
+        preset="gesture_close",
+    )
+    s = load_session(path)
+    return s.frames, geometry_of(s)
+
+
+@pytest.fixture(scope="session")
+def c_library(tmp_path_factory: pytest.TempPathFactory):
+    """``c_library(geometry, rd_cfg=None)`` → :class:`CLibrary` built with that geometry (cached)."""
+    if find_compiler() is None:
+        pytest.skip("no C compiler")
+    cache: dict[tuple[object, ...], CLibrary] = {}
+
+    def get(geometry: dsp.FrameGeometry, rd_cfg: dsp.RangeDopplerConfig | None = None) -> CLibrary:
+        rd = rd_cfg or dsp.RangeDopplerConfig()
+        key = (geometry, rd)
+        if key not in cache:
+            out = tmp_path_factory.mktemp("clib")
+            write_config_h(
+                out / "config.h",
+                geometry=geometry,
+                rd_cfg=rd,
+                onset_cfg=dsp.OnsetConfig(),
+                throttle_cfg=ThrottleConfig(full_rate_hz=geometry.frame_rate_hz),
+            )
+            lib = build_shared_library(out)
+            cache[key] = CLibrary(lib, sweeps=geometry.sweeps_per_frame, points=geometry.num_points)
+        return cache[key]
+
+    return get

@@ -1,0 +1,235 @@
+"""The C99 feature, onset and throttle code against the Python pipeline, through ctypes.
+
+Tolerance rule for float outputs: ``|c - py| <= 1e-4 * max(1, |py|)`` element-wise, i.e. 1e-4 absolute
+for values up to 1 and 1e-4 relative above; NaN must sit at the same places. Throttle phases and actions
+must be identical. Real files are used for parity only (nothing is tuned here).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import dsp
+from deploy import (
+    ThrottleConfig,
+    ThrottleObservation,
+    ThrottleState,
+    compile_objects,
+    config_h_text,
+    emulate_throttle,
+    find_compiler,
+    idle_geometry,
+    object_size,
+    oracle_decisions,
+    step,
+)
+from deploy.c_build import C_SOURCES
+
+TOL = 1e-4
+REAL = ("tap_in_idx_1", "wiggle_idx_2", "static_hand_idx_1")
+
+pytestmark = pytest.mark.skipif(find_compiler() is None, reason="no C compiler")
+
+
+def geom(frame_rate_hz: float) -> dsp.FrameGeometry:
+    """The gesture_close geometry at ``frame_rate_hz``."""
+    return dsp.FrameGeometry(
+        sweep_rate_hz=1000.0,
+        sweeps_per_frame=16,
+        start_point=20,
+        num_points=6,
+        step_length=12,
+        base_step_length_m=0.0025,
+        frame_rate_hz=frame_rate_hz,
+    )
+
+
+def max_err(c: np.ndarray, py: np.ndarray) -> float:
+    """Largest ``|c - py| / max(1, |py|)``; NaN positions must agree."""
+    c = np.asarray(c, dtype=np.float64)
+    py = np.asarray(py, dtype=np.float64)
+    assert np.array_equal(np.isnan(c), np.isnan(py)), "NaN positions differ"
+    ok = ~np.isnan(py)
+    if not ok.any():
+        return 0.0
+    return float(np.max(np.abs(c[ok] - py[ok]) / np.maximum(1.0, np.abs(py[ok]))))
+
+
+def check_features(lib, frames: np.ndarray, geometry: dsp.FrameGeometry, rd_cfg: dsp.RangeDopplerConfig) -> None:
+    rd_c, p_c = lib.features(frames)
+    with np.errstate(invalid="ignore"):
+        rd_py = dsp.range_doppler(frames, cfg=rd_cfg)
+    p_py = dsp.onset_power(frames, cfg=dsp.OnsetConfig(), geometry=geometry)
+    assert max_err(rd_c, rd_py) <= TOL
+    assert max_err(p_c, p_py) <= TOL
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_features_and_onset_real(name: str, real_stream, c_library) -> None:
+    frames, geometry = real_stream(name)
+    lib = c_library(geometry)
+    check_features(lib, frames, geometry, dsp.RangeDopplerConfig())
+    _, p_c = lib.features(frames, with_map=False)
+    _, p_i16 = lib.features(frames, with_map=False, int16=True)
+    assert np.array_equal(p_c, p_i16)  # real samples are int16 counts
+    oc = dsp.OnsetConfig()
+    rate = geometry.frame_rate_hz
+    m, f, r = lib.onset(p_c, smooth_frames=oc.smoothing_frames(rate), floor_frames=oc.floor_frames(rate))
+    ref = dsp.onset_metric(frames, cfg=oc, geometry=geometry)
+    assert max_err(m, ref.metric) <= TOL
+    assert max_err(f, ref.floor) <= TOL
+    assert max_err(r, ref.ratio_db) <= TOL
+
+
+def test_features_and_onset_sim(sim_stream, c_library) -> None:
+    frames, geometry = sim_stream
+    lib = c_library(geometry)
+    check_features(lib, frames, geometry, dsp.RangeDopplerConfig())
+    oc = dsp.OnsetConfig()
+    _, p_c = lib.features(frames, with_map=False)
+    for rate_geometry in (geometry, dataclasses.replace(geometry, frame_rate_hz=geometry.frame_rate_hz / 4)):
+        rate = rate_geometry.frame_rate_hz
+        m, f, r = lib.onset(p_c, smooth_frames=oc.smoothing_frames(rate), floor_frames=oc.floor_frames(rate))
+        ref = dsp.onset_metric(frames, cfg=oc, geometry=rate_geometry)
+        assert max_err(m, ref.metric) <= TOL and max_err(f, ref.floor) <= TOL and max_err(r, ref.ratio_db) <= TOL
+
+
+def test_missing_frames_match_dsp(real_stream, c_library) -> None:
+    frames, geometry = real_stream("tap_in_idx_1")
+    x = frames[:1500].copy()
+    bad = np.zeros(len(x), dtype=bool)
+    bad[[0, 7, 300, 301, 302, 900]] = True
+    x = dsp.mask_bad_frames(x, bad)
+    x[1000, 3, 2] = np.nan  # one bad sample: NaN in that point's column only, as dsp
+    lib = c_library(geometry)
+    check_features(lib, x, geometry, dsp.RangeDopplerConfig())
+    oc = dsp.OnsetConfig()
+    _, p_c = lib.features(x, with_map=False)
+    rate = geometry.frame_rate_hz
+    m, f, r = lib.onset(p_c, smooth_frames=oc.smoothing_frames(rate), floor_frames=oc.floor_frames(rate))
+    ref = dsp.onset_metric(x, cfg=oc, geometry=geometry)
+    assert np.isnan(f[0]) and np.isnan(ref.floor[0])
+    assert max_err(m, ref.metric) <= TOL and max_err(f, ref.floor) <= TOL and max_err(r, ref.ratio_db) <= TOL
+
+
+@pytest.mark.parametrize(
+    "rd_cfg",
+    [
+        dsp.RangeDopplerConfig(compression="db", normalisation="frame_max"),
+        dsp.RangeDopplerConfig(compression="none", normalisation="none"),
+        dsp.RangeDopplerConfig(compression="log1p", reference_amplitude=3.0, normalisation="frame_max"),
+    ],
+    ids=["db-frame_max", "none-none", "log1p-frame_max"],
+)
+def test_other_feature_modes(rd_cfg: dsp.RangeDopplerConfig, real_stream, c_library) -> None:
+    frames, geometry = real_stream("wiggle_idx_2")
+    x = frames[:800].copy()
+    x[5] = 0.0  # a silent frame: frame_max gives 0 in dsp
+    check_features(c_library(geometry, rd_cfg), x, geometry, rd_cfg)
+
+
+CONFIGS = [
+    ThrottleConfig(full_rate_hz=57.0),
+    ThrottleConfig(full_rate_hz=57.0, idle_decimation=1, warmup_s=0.1, head_hop_frames=1, cooldown_s=0.0),
+    ThrottleConfig(full_rate_hz=57.0, idle_decimation=7, onset_db=6.1, release_db=2.3, hold_s=0.15, max_active_s=0.5),
+]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=["default", "d1-warmup", "d7-short"])
+def test_throttle_policy_identical_on_random_observations(cfg: ThrottleConfig, c_library) -> None:
+    geometry = geom(57.0)
+    lib = c_library(geometry)
+    rng = np.random.default_rng(5)
+    # ratios around and exactly at the thresholds (float32 values), NaNs, random decisions
+    specials = [cfg.onset_db, cfg.release_db, float(np.float32(cfg.onset_db)), math.nan]
+    py_state = c_state = ThrottleState()
+    phases = set()
+    for i in range(6000):
+        ratio = float(rng.choice(specials)) if rng.random() < 0.2 else float(rng.normal(4.0, 6.0))
+        obs = ThrottleObservation(ratio_db=ratio, decided=bool(rng.random() < 0.05))
+        py_state, py_act = step(py_state, obs, cfg=cfg)
+        c_state, c_act = lib.throttle_step(c_state, obs, cfg=cfg)
+        assert (c_state, c_act) == (py_state, py_act), f"step {i}"
+        phases.add(py_state.phase)
+    assert len(phases) == 4
+
+
+@pytest.mark.parametrize("name", [*REAL, "sim"])
+def test_throttle_end_to_end_identical(name: str, real_stream, sim_stream, c_library) -> None:
+    """C features → C idle onset → C throttle equals dsp → deploy.throttle on a whole stream."""
+    frames, geometry = sim_stream if name == "sim" else real_stream(name)
+    oc = dsp.OnsetConfig()
+    cfg = ThrottleConfig(full_rate_hz=geometry.frame_rate_hz)
+    events = dsp.segment(
+        dsp.onset_metric(frames, cfg=oc, geometry=geometry).ratio_db,
+        cfg=dsp.SegmentConfig(),
+        frame_rate_hz=geometry.frame_rate_hz,
+    )
+    mask = oracle_decisions(events, len(frames))
+    py = emulate_throttle(frames, cfg=cfg, onset_cfg=oc, geometry=geometry, decide=mask)
+    idle = idle_geometry(geometry, cfg=cfg).frame_rate_hz
+    c = c_library(geometry).emulate(
+        frames, cfg=cfg, smooth_frames=oc.smoothing_frames(idle), floor_frames=oc.floor_frames(idle), decide=mask
+    )
+    for field in ("phase", "sensed", "full_rate", "onset_computed", "encoder", "head", "decisions"):
+        assert np.array_equal(getattr(c, field), getattr(py, field)), field
+    assert c.utilisation == py.utilisation
+    assert max_err(c.ratio_db, py.ratio_db) <= TOL
+    assert py.utilisation.encoder_runs > 0 or name == "static_hand_idx_1"
+
+
+def test_config_h_literals_round_trip() -> None:
+    geometry = geom(56.7)
+    text = config_h_text(
+        geometry=geometry,
+        rd_cfg=dsp.RangeDopplerConfig(),
+        onset_cfg=dsp.OnsetConfig(),
+        throttle_cfg=ThrottleConfig(full_rate_hz=56.7),
+    )
+    hann = re.search(r"#define RG_HANN_TABLE \{(.*?)\}", text, re.S)
+    assert hann is not None
+    values = [float(v.strip().rstrip("f")) for v in hann.group(1).replace("\\", "").split(",")]
+    assert np.array_equal(np.float32(values), dsp.hann_window(16).astype(np.float32))
+    assert "#define RG_ONSET_FLOOR_FRAMES_FULL    227" in text
+    idle = round(4.0 * 56.7 / ThrottleConfig().idle_decimation)
+    assert f"#define RG_ONSET_FLOOR_FRAMES_IDLE    {idle}" in text
+    with pytest.raises(dsp.ParameterError, match="clutter"):
+        config_h_text(
+            geometry=geometry,
+            rd_cfg=dsp.RangeDopplerConfig(clutter=dsp.ClutterConfig()),
+            onset_cfg=dsp.OnsetConfig(),
+            throttle_cfg=ThrottleConfig(full_rate_hz=56.7),
+        )
+    with pytest.raises(dsp.ParameterError, match="full_rate_hz"):
+        config_h_text(
+            geometry=geometry,
+            rd_cfg=dsp.RangeDopplerConfig(),
+            onset_cfg=dsp.OnsetConfig(),
+            throttle_cfg=ThrottleConfig(full_rate_hz=80.0),
+        )
+
+
+def test_code_size_with_os(tmp_path) -> None:
+    geometry = geom(57.0)
+    text = config_h_text(
+        geometry=geometry, rd_cfg=dsp.RangeDopplerConfig(), onset_cfg=dsp.OnsetConfig(), throttle_cfg=ThrottleConfig()
+    )
+    (tmp_path / "config.h").write_text(text)
+    sizes = compile_objects(tmp_path, ("-Os",))
+    assert set(sizes) == {"radargest_features", "radargest_throttle"}
+    assert 0 < sizes["radargest_features"] < 4096 and 0 < sizes["radargest_throttle"] < 1024
+    for src in C_SOURCES:
+        obj = tmp_path / src.replace(".c", ".o")
+        sec = object_size(obj)
+        assert sec.ram == 0  # no static state: everything lives in caller structs
+        if shutil.which("size"):
+            out = subprocess.run(["size", str(obj)], capture_output=True, text=True, check=True).stdout
+            text = int(out.splitlines()[1].split()[0])
+            assert text == sec.text + sec.rodata
