@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def real_data_dir() -> Path:
-    """The Acconeer gesture-control recordings: ``$RADARGEST_DATA`` or ``../shared/data/...``."""
-    env = os.environ.get("RADARGEST_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data" / "acconeer-a121-gesture-control"
+from radargest.datasets import acconeer_data_dir
 
 
 @pytest.fixture(scope="session")
 def real_dir() -> Path:
-    path = real_data_dir()
-    if not path.is_dir():
-        pytest.skip(f"real recordings not found at {path}")
+    """The real recordings; tests using them skip when they are absent (set ``RADARGEST_DATA``)."""
+    path = acconeer_data_dir()
+    if path is None:
+        pytest.skip("real recordings not found (../shared/data or $RADARGEST_DATA)")
     return path
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,33 +10,20 @@ import numpy as np
 import pytest
 
 from dsp import FrameGeometry
+from radargest.datasets import TRAINING_FILES as DATASET_TRAINING_FILES
+from radargest.datasets import acconeer_data_dir
 
 
 def data_dir() -> Path:
-    """The real-recording folder: $RADARGEST_DATA, else the first
-    ``<ancestor>/shared/data/acconeer-a121-gesture-control`` above this file (the repo's parent)."""
-    env = os.environ.get("RADARGEST_DATA")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "shared" / "data" / "acconeer-a121-gesture-control"
-        if candidate.is_dir():
-            return candidate
-    return here.parents[3] / "shared" / "data" / "acconeer-a121-gesture-control"
+    """The real-recording folder (see :func:`radargest.datasets.acconeer_data_dir`)."""
+    root = acconeer_data_dir()
+    if root is None:
+        pytest.skip("real recordings not found (../shared/data or $RADARGEST_DATA)")
+    return root
 
 
-TRAINING_FILES = (
-    "double_tap_in_idx_1",
-    "double_tap_in_idx_2",
-    "double_tap_in_idx_5",
-    "tap_in_idx_1",
-    "tap_in_idx_2",
-    "tap_out_idx_1",
-    "tap_out_idx_2",
-    "wiggle_idx_1",
-    "wiggle_idx_2",
-)
+#: Training-side gesture files (the background file dynamic_hand is not a gesture stream).
+TRAINING_FILES = tuple(name for name in DATASET_TRAINING_FILES if "_hand_" not in name)
 
 
 @functools.lru_cache(maxsize=16)

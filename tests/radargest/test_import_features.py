@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 from acconeer.exptool import a121
+from cli_helpers import assert_one_line_error, run
 
 from acquisition import get_preset, load_session, simulate_session
 from acquisition.sim import SessionPlan, Subject
@@ -19,21 +18,6 @@ from radargest.importers import class_from_file_name, copy_without_algo, import_
 from radargest.pipeline import ConfigMismatchError, PipelineConfig, session_events, session_features
 
 REAL_FILES = ("gesture_classification/label_tap_out_idx_2.h5", "gesture_detection/label_dynamic_hand_idx_1.h5")
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "radargest", *args], capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 @pytest.fixture(scope="module")
