@@ -239,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pause-s", type=float, default=1.0, help="rest after each window (default 1)")
     p.add_argument("--shuffle", action="store_true", help="prompt gestures in random order")
     p.add_argument("--fast", action="store_true", help="sim/replay only: run as fast as possible, unpaced")
+    p.add_argument(
+        "--no-refine",
+        dest="refine",
+        action="store_false",
+        help="keep the raw prompt spans instead of snapping each label to the onset-segmented motion",
+    )
     p.set_defaults(func=_cmd_record)
 
     p = sub.add_parser(

@@ -14,13 +14,14 @@ goes through here, so the geometry, the preset check and the bad-frame rule are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 import dsp
-from acquisition import Session, get_preset
+from acquisition import Label, Session, get_preset
 from acquisition.presets import config_mismatch
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "SessionFeatures",
     "check_preset",
     "geometry_of",
+    "refine_prompt_labels",
     "session_events",
     "session_features",
     "velocity_time_of",
@@ -143,3 +145,22 @@ def velocity_time_of(
     with np.errstate(invalid="ignore"):
         rd = dsp.range_doppler(frames, cfg=cfg or dsp.RangeDopplerConfig())
     return dsp.velocity_time(rd), geometry.velocities_m_s
+
+
+def refine_prompt_labels(labels: Sequence[Label], events: npt.NDArray[np.int64], *, lead_frames: int) -> list[Label]:
+    """Snap prompt labels to the segmented motion they contain (DESIGN §9: prompt times refined by onset).
+
+    A prompt label ``[go, go + window)`` becomes the span of the segmenter event with the largest overlap
+    with ``[go - lead_frames, go + window)`` (people sometimes start a little before GO). Labels with no
+    overlapping event keep their prompt span, so nothing is lost when the user did not move. The source
+    stays ``prompt``.
+    """
+    refined = []
+    for label in labels:
+        lo, hi = label.start_frame - lead_frames, label.end_frame
+        overlap = np.minimum(events[:, 1], hi) - np.maximum(events[:, 0], lo) if len(events) else np.zeros(0)
+        if overlap.size and overlap.max() > 0:
+            start, end = (int(v) for v in events[int(np.argmax(overlap))])
+            label = Label(start_frame=start, end_frame=end, gesture=label.gesture, source=label.source)
+        refined.append(label)
+    return refined

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import re
 import sys
+from pathlib import Path
 
 from acconeer.exptool import a121
 
@@ -20,6 +21,19 @@ __all__ = ["run_record"]
 
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "subject"
+
+
+def _refine(path: Path) -> int:
+    """Snap the prompt labels of a finished recording to its segmented motion; returns how many moved."""
+    from acquisition import load_session, save_labels
+    from radargest.pipeline import PipelineConfig, refine_prompt_labels, session_events
+
+    session = load_session(path)
+    events = session_events(session, cfg=PipelineConfig(preset=None))
+    refined = refine_prompt_labels(session.labels, events, lead_frames=round(0.3 * session.frame_rate_hz))
+    if refined != session.labels:
+        save_labels(path, refined)
+    return sum(a != b for a, b in zip(refined, session.labels, strict=True))
 
 
 def run_record(args: argparse.Namespace) -> int:
@@ -77,6 +91,9 @@ def run_record(args: argparse.Namespace) -> int:
         if client.connected:
             client.close()
     print(f"wrote {outcome.num_frames} frames and {len(outcome.labels)} label(s) to {path}")
+    if args.refine and outcome.labels:
+        refined = _refine(path)
+        print(f"refined {refined} of {len(outcome.labels)} label(s) to the onset-segmented motion")
     if outcome.error is not None and not isinstance(outcome.error, a121.ClientError | KeyboardInterrupt):
         print(f"radargest: error: recording stopped early: {outcome.error}", file=sys.stderr)
         return 1

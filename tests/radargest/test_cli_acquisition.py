@@ -98,3 +98,39 @@ def test_unknown_source_and_invalid_preset_are_one_line_errors(tmp_path: Path) -
     assert_one_line_error(run(*base[:2], "tap_in,jump", *base[3:], "--source", "sim"), "jump")
     assert_one_line_error(run("simulate", "--out", str(tmp_path), "--preset", "nope"), "nope")
     assert not list(tmp_path.glob("*.h5"))
+
+
+def test_record_refines_prompt_labels_to_the_performed_motion(tmp_path: Path) -> None:
+    base = ("record", "--source", "sim", "--gestures", "tap_in,wiggle", "--reps", "2", "--fast", "--countdown-s", "1")
+    assert run(*base, "--subject", "raw", "--out", str(tmp_path / "raw"), "--no-refine").returncode == 0
+    proc = run(*base, "--subject", "fit", "--out", str(tmp_path / "fit"))
+    assert proc.returncode == 0 and "refined 4 of 4" in proc.stdout
+    (raw_path,) = (tmp_path / "raw").glob("*.h5")
+    (fit_path,) = (tmp_path / "fit").glob("*.h5")
+    for path, tolerance in ((fit_path, 6), (raw_path, None)):
+        session = load_session(path)
+        assert session.meta is not None and session.meta.simulator_params is not None
+        period = 1 / session.frame_rate_hz
+        truth = [e for e in session.meta.simulator_params["events"] if e["kind"] == "gesture"]
+        for label, event in zip(session.labels, truth, strict=True):
+            start = event["start_s"] / period
+            end = (event["start_s"] + event["params"]["duration_s"]) / period
+            assert label.source == "prompt" and label.gesture == event["name"]
+            if tolerance is None:  # raw prompt windows: the motion lies inside, the span is much longer
+                assert label.start_frame <= start and end <= label.end_frame
+                assert label.num_frames > 1.2 * (end - start) or event["name"] == "wiggle"
+            else:
+                assert abs(label.start_frame - start) <= tolerance and abs(label.end_frame - end) <= tolerance
+
+
+def test_refine_keeps_a_prompt_with_no_motion() -> None:
+    from acquisition import Label
+    from radargest.pipeline import refine_prompt_labels
+
+    labels = [
+        Label(start_frame=100, end_frame=180, gesture="tap_in", source="prompt"),
+        Label(start_frame=300, end_frame=380, gesture="tap_in", source="prompt"),
+    ]
+    events = np.array([[95, 120]])
+    refined = refine_prompt_labels(labels, events, lead_frames=10)
+    assert refined == [Label(start_frame=95, end_frame=120, gesture="tap_in", source="prompt"), labels[1]]
