@@ -1,0 +1,272 @@
+"""Model architectures: a registry of builders ``build(cfg) -> keras.Model`` (DESIGN §6).
+
+Every model maps a window ``(batch, T, doppler_bins, points)`` float32 of range-Doppler maps to class
+probabilities ``(batch, classes)`` (softmax; class 0 is ``none``). It is composed of two sub-models,
+found by name in the composed model:
+
+- ``encoder``: one frame ``(batch, doppler_bins, points)`` → embedding ``(batch, embedding)``. It is a
+  small 2D CNN shared by all frames. Time is folded into the batch axis (:class:`FoldTime`) before it
+  and unfolded after it (:class:`UnfoldTime`); ``TimeDistributed`` is not used because under Keras 3 it
+  unrolls into a per-frame loop (4x the flatbuffer, a graph TFLite Micro rejects).
+- ``head``: the embeddings of the window ``(batch, T, embedding)`` → probabilities.
+
+So streaming (next issue) runs the encoder once per new frame and the head once per hop on a ring
+buffer of the last ``T`` embeddings; ``model(window) == head(stack(encoder(frame) for frame in window))``.
+
+Builders: ``cnn_tcn`` (default, deployable: only Conv2D/Conv1D/Dense/pooling/reshape) and ``cnn_gru``
+(comparison only; ``unroll=True`` because a Keras 3 GRU that is not unrolled crashes the int8 converter,
+and recurrent int8 kernels are poorly supported by TFLM). TensorFlow/Keras is imported lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = [
+    "ARCHITECTURES",
+    "ArchitectureConfig",
+    "ModelError",
+    "build",
+    "count_macs",
+    "custom_objects",
+    "encoder_of",
+    "head_of",
+]
+
+
+class ModelError(ValueError):
+    """An invalid architecture config, or a model that lacks the expected sub-models."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchitectureConfig:
+    """Shape and size of a model.
+
+    Fields:
+        name: builder in :data:`ARCHITECTURES`.
+        window_frames: frames per window ``T`` [frames].
+        doppler_bins: Doppler bins per frame (= sweeps per frame) [count].
+        points: distance points per frame [count].
+        num_classes: output classes, ``none`` included [count].
+        conv_channels: channels of the encoder's two Conv2D layers [count].
+        embedding: size of a frame embedding [count].
+        head_channels: channels of the temporal convolutions (or GRU units) [count].
+        head_kernel: kernel length of the temporal convolutions [frames].
+        head_strides: stride of each temporal convolution; their number is the depth [frames].
+        dropout: dropout rate before the classifier (training only) [0..1].
+    """
+
+    name: str = "cnn_tcn"
+    window_frames: int = 50
+    doppler_bins: int = 16
+    points: int = 6
+    num_classes: int = 5
+    conv_channels: tuple[int, int] = (8, 12)
+    embedding: int = 16
+    head_channels: int = 24
+    head_kernel: int = 5
+    head_strides: tuple[int, ...] = (2, 2, 2)
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.name not in ARCHITECTURES:
+            raise ModelError(f"unknown architecture {self.name!r}; known: {', '.join(ARCHITECTURES)}")
+        for key in ("window_frames", "doppler_bins", "points", "embedding", "head_channels", "head_kernel"):
+            if int(getattr(self, key)) < 1:
+                raise ModelError(f"{key} must be >= 1, got {getattr(self, key)!r}")
+        if self.num_classes < 2:
+            raise ModelError(f"num_classes must be >= 2 (none plus a gesture), got {self.num_classes}")
+        if self.doppler_bins < 4:
+            raise ModelError(f"doppler_bins must be >= 4 for the encoder's pooling, got {self.doppler_bins}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ModelError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+def _layers() -> tuple[Any, Any]:
+    """The custom layers, defined on first use so that importing this module does not import Keras."""
+    global _FOLD, _UNFOLD
+    if _FOLD is None:
+        import keras
+
+        @keras.saving.register_keras_serializable(package="radargest")
+        class FoldTime(keras.layers.Layer):
+            """``(batch, T, d, p)`` → ``(batch*T, d, p, 1)``: time folded into the batch axis."""
+
+            def call(self, x: Any) -> Any:
+                shape = keras.ops.shape(x)
+                return keras.ops.reshape(x, (-1, shape[2], shape[3], 1))
+
+            def compute_output_shape(self, input_shape: Any) -> Any:
+                return (None, input_shape[2], input_shape[3], 1)
+
+        @keras.saving.register_keras_serializable(package="radargest")
+        class UnfoldTime(keras.layers.Layer):
+            """``(batch*T, e)`` → ``(batch, T, e)``."""
+
+            def __init__(self, frames: int, **kwargs: Any) -> None:
+                super().__init__(**kwargs)
+                self.frames = int(frames)
+
+            def call(self, x: Any) -> Any:
+                return keras.ops.reshape(x, (-1, self.frames, keras.ops.shape(x)[-1]))
+
+            def compute_output_shape(self, input_shape: Any) -> Any:
+                return (None, self.frames, input_shape[-1])
+
+            def get_config(self) -> dict[str, Any]:
+                return {**super().get_config(), "frames": self.frames}
+
+        _FOLD, _UNFOLD = FoldTime, UnfoldTime
+    return _FOLD, _UNFOLD
+
+
+_FOLD: Any = None
+_UNFOLD: Any = None
+
+
+def custom_objects() -> dict[str, Any]:
+    """Custom layers needed by ``keras.models.load_model``."""
+    fold, unfold = _layers()
+    return {"FoldTime": fold, "UnfoldTime": unfold}
+
+
+def _encoder(cfg: ArchitectureConfig) -> keras.Model:
+    """Per-frame 2D CNN: ``(batch, d, p, 1)`` → ``(batch, embedding)``.
+
+    Pooling halves the Doppler axis twice and the distance axis once; the flatten keeps *where* the
+    energy is (the sign of the Doppler bin separates ``tap_in`` from ``tap_out``), which a global pool
+    would lose.
+    """
+    import keras
+    from keras import layers
+
+    c1, c2 = cfg.conv_channels
+    inp = keras.Input((cfg.doppler_bins, cfg.points, 1), name="frame")
+    x = layers.Conv2D(c1, 3, padding="same", activation="relu", name="enc_conv1")(inp)
+    x = layers.MaxPooling2D((2, 1), name="enc_pool1")(x)
+    x = layers.Conv2D(c2, 3, padding="same", activation="relu", name="enc_conv2")(x)
+    x = layers.MaxPooling2D((2, 2), name="enc_pool2")(x)
+    x = layers.Flatten(name="enc_flat")(x)
+    x = layers.Dense(cfg.embedding, activation="relu", name="enc_embed")(x)
+    return keras.Model(inp, x, name="encoder")
+
+
+def _tcn_head(cfg: ArchitectureConfig) -> keras.Model:
+    """Strided temporal convolutions over the embeddings, global average, dense softmax."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((cfg.window_frames, cfg.embedding), name="embeddings")
+    x = inp
+    for i, stride in enumerate(cfg.head_strides):
+        x = layers.Conv1D(
+            cfg.head_channels, cfg.head_kernel, strides=stride, padding="same", activation="relu", name=f"tcn{i}"
+        )(x)
+    x = layers.GlobalAveragePooling1D(name="tcn_pool")(x)
+    x = layers.Dropout(cfg.dropout, name="drop")(x)
+    x = layers.Dense(cfg.num_classes, name="logits")(x)
+    x = layers.Softmax(name="probs")(x)
+    return keras.Model(inp, x, name="head")
+
+
+def _gru_head(cfg: ArchitectureConfig) -> keras.Model:
+    """An unrolled GRU over the embeddings (comparison only, see the module docstring)."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((cfg.window_frames, cfg.embedding), name="embeddings")
+    x = layers.GRU(cfg.head_channels, unroll=True, name="gru")(inp)
+    x = layers.Dropout(cfg.dropout, name="drop")(x)
+    x = layers.Dense(cfg.num_classes, name="logits")(x)
+    x = layers.Softmax(name="probs")(x)
+    return keras.Model(inp, x, name="head")
+
+
+def _compose(cfg: ArchitectureConfig, encoder: keras.Model, head: keras.Model) -> keras.Model:
+    import keras
+
+    fold, unfold = _layers()
+    inp = keras.Input((cfg.window_frames, cfg.doppler_bins, cfg.points), name="window")
+    x = fold(name="fold_time")(inp)
+    x = encoder(x)
+    x = unfold(cfg.window_frames, name="unfold_time")(x)
+    out = head(x)
+    return keras.Model(inp, out, name=cfg.name)
+
+
+def _build_cnn_tcn(cfg: ArchitectureConfig) -> keras.Model:
+    return _compose(cfg, _encoder(cfg), _tcn_head(cfg))
+
+
+def _build_cnn_gru(cfg: ArchitectureConfig) -> keras.Model:
+    return _compose(cfg, _encoder(cfg), _gru_head(cfg))
+
+
+#: Builder functions by name.
+ARCHITECTURES: dict[str, Callable[[ArchitectureConfig], keras.Model]] = {
+    "cnn_tcn": _build_cnn_tcn,
+    "cnn_gru": _build_cnn_gru,
+}
+
+
+def build(cfg: ArchitectureConfig) -> keras.Model:
+    """Build the model named ``cfg.name`` (weights initialised from Keras' global seed)."""
+    return ARCHITECTURES[cfg.name](cfg)
+
+
+def encoder_of(model: keras.Model) -> keras.Model:
+    """The per-frame encoder sub-model of a composed model."""
+    try:
+        return model.get_layer("encoder")
+    except ValueError:
+        raise ModelError(f"model {model.name!r} has no 'encoder' sub-model") from None
+
+
+def head_of(model: keras.Model) -> keras.Model:
+    """The temporal head sub-model of a composed model."""
+    try:
+        return model.get_layer("head")
+    except ValueError:
+        raise ModelError(f"model {model.name!r} has no 'head' sub-model") from None
+
+
+def _macs_of_layer(layer: Any) -> int:
+    """Multiply-accumulates of one layer for one input sample (batch 1)."""
+    import numpy as np
+
+    kind = type(layer).__name__
+    out_shape = layer.output.shape
+    if kind == "Conv2D":
+        k = int(np.prod(layer.kernel.shape))  # kh * kw * cin * cout
+        return int(out_shape[1] * out_shape[2]) * k
+    if kind == "Conv1D":
+        return int(out_shape[1]) * int(np.prod(layer.kernel.shape))
+    if kind == "Dense":
+        return int(np.prod(layer.kernel.shape))
+    if kind == "GRU":
+        cell = layer.cell
+        units = cell.units
+        cin = int(layer.input.shape[-1])
+        steps = int(layer.input.shape[1])
+        return steps * 3 * units * (cin + units)
+    return 0
+
+
+def count_macs(model: keras.Model) -> dict[str, int]:
+    """Multiply-accumulates per inference over the Keras layers (conv, dense and GRU kernels only).
+
+    Returns:
+        ``{"encoder_per_frame", "head_per_hop", "window"}``: one encoder call, one head call, and a
+        whole window through the composed model (``T`` encoder calls plus one head call).
+    """
+    enc = encoder_of(model)
+    head = head_of(model)
+    per_frame = sum(_macs_of_layer(layer) for layer in enc.layers)
+    per_hop = sum(_macs_of_layer(layer) for layer in head.layers)
+    frames = int(model.input.shape[1])
+    return {"encoder_per_frame": per_frame, "head_per_hop": per_hop, "window": frames * per_frame + per_hop}

@@ -1,0 +1,235 @@
+"""The training config, its TOML form, and the run directory (DESIGN §6).
+
+A run directory holds ``model.keras``, ``config.toml`` (the frozen :class:`TrainConfig`: everything needed
+to reproduce the run), ``history.json``, ``metrics.json``, ``confusion.png`` and ``curves.png``. TOML is
+written by the tiny writer here and read back with :mod:`tomllib`; no pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import dsp
+from models.architectures import ArchitectureConfig
+from models.data import AugmentConfig, DataError, DatasetConfig, SplitConfig, WindowConfig
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = [
+    "RUN_FILES",
+    "RunError",
+    "TrainConfig",
+    "config_from_dict",
+    "config_to_dict",
+    "load_run",
+    "read_config",
+    "to_toml",
+    "write_config",
+]
+
+#: Files every finished run directory holds.
+RUN_FILES = ("model.keras", "config.toml", "history.json", "metrics.json", "confusion.png", "curves.png")
+
+
+class RunError(DataError):
+    """A run directory that is missing, incomplete or corrupt; the message names the path."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """One training run.
+
+    Fields:
+        data: the recordings or folders given (all of them; the split picks the training side).
+        dataset: windows, features, detector and classes.
+        split: which recordings are held out, and how validation is taken.
+        architecture: the model; ``window_frames``, ``doppler_bins``, ``points`` and ``num_classes``
+            match the data (checked before training).
+        augment: training-time augmentation.
+        seed: seeds numpy, Python and Keras; the same config and data give the same model.
+        epochs: maximum epochs [count].
+        patience_epochs: early stopping: epochs without a better validation loss [count].
+        batch_size: windows per gradient step [count].
+        learning_rate: Adam step size at the start; it decays by cosine to 5 % [1].
+        init: run directory whose model is fine-tuned ("" trains from scratch).
+    """
+
+    data: tuple[str, ...]
+    dataset: DatasetConfig
+    split: SplitConfig = field(default_factory=SplitConfig)
+    architecture: ArchitectureConfig = field(default_factory=ArchitectureConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    seed: int = 0
+    epochs: int = 40
+    patience_epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    init: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise DataError("give at least one --data folder or file")
+        for name in ("epochs", "patience_epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise DataError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise DataError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.architecture.num_classes != len(self.dataset.classes):
+            raise DataError(
+                f"architecture.num_classes={self.architecture.num_classes} but the dataset has "
+                f"{len(self.dataset.classes)} classes ({', '.join(self.dataset.classes)})"
+            )
+
+
+# -- dict and TOML --------------------------------------------------------------------------------
+def config_to_dict(cfg: TrainConfig) -> dict[str, Any]:
+    """Plain nested dict (tuples as lists, ``None`` fields left out: TOML has no null)."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    out: dict[str, Any] = clean(dataclasses.asdict(cfg))
+    return out
+
+
+def _build(cls: Any, values: dict[str, Any], where: str) -> Any:
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise RunError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    kwargs = {}
+    for key, value in values.items():
+        kwargs[key] = tuple(value) if isinstance(value, list) else value
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"{where}: {exc}") from None
+
+
+def config_from_dict(d: dict[str, Any], *, where: str = "config") -> TrainConfig:
+    """Inverse of :func:`config_to_dict`.
+
+    Raises:
+        RunError: a missing section, an unknown key or an invalid value (the message names it).
+    """
+    try:
+        ds = dict(d["dataset"])
+        dataset = _build(
+            DatasetConfig,
+            {
+                **ds,
+                "window": _build(WindowConfig, ds.get("window", {}), f"{where} [dataset.window]"),
+                "features": _build(dsp.RangeDopplerConfig, ds.get("features", {}), f"{where} [dataset.features]"),
+                "onset": _build(dsp.OnsetConfig, ds.get("onset", {}), f"{where} [dataset.onset]"),
+                "segment": _build(dsp.SegmentConfig, ds.get("segment", {}), f"{where} [dataset.segment]"),
+            },
+            f"{where} [dataset]",
+        )
+        top = {k: v for k, v in d.items() if k not in ("dataset", "split", "architecture", "augment")}
+        return _build(
+            TrainConfig,
+            {
+                **top,
+                "dataset": dataset,
+                "split": _build(SplitConfig, d.get("split", {}), f"{where} [split]"),
+                "architecture": _build(ArchitectureConfig, d.get("architecture", {}), f"{where} [architecture]"),
+                "augment": _build(AugmentConfig, d.get("augment", {}), f"{where} [augment]"),
+            },
+            where,
+        )
+    except KeyError as exc:
+        raise RunError(f"{where}: missing section {exc}") from None
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"TOML cannot hold {v}")
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)  # a JSON string is a valid TOML basic string
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def to_toml(d: dict[str, Any], *, header: str = "") -> str:
+    """A tiny TOML writer for nested dicts of str/int/float/bool/lists (what configs hold)."""
+    lines = [f"# {line}" for line in header.splitlines()]
+
+    def table(prefix: str, body: dict[str, Any]) -> None:
+        scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
+        tables = {k: v for k, v in body.items() if isinstance(v, dict)}
+        if prefix:
+            lines.append(f"\n[{prefix}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in scalars.items())
+        for k, v in tables.items():
+            table(f"{prefix}.{k}" if prefix else k, v)
+
+    table("", d)
+    return "\n".join(lines).strip() + "\n"
+
+
+def write_config(cfg: TrainConfig, path: Path) -> None:
+    """Write ``cfg`` as TOML to ``path``."""
+    Path(path).write_text(to_toml(config_to_dict(cfg), header="radargest training run: the exact config used"))
+
+
+def read_config(path: Path) -> TrainConfig:
+    """Read a ``config.toml`` written by :func:`write_config`.
+
+    Raises:
+        RunError: missing or unparsable file, or an invalid config.
+    """
+    path = Path(path)
+    try:
+        d = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise RunError(f"{path}: unreadable config ({exc})") from None
+    return config_from_dict(d, where=str(path))
+
+
+def load_run(run_dir: Path) -> tuple[keras.Model, TrainConfig]:
+    """The model and config of a finished run directory.
+
+    Raises:
+        RunError: the directory, ``model.keras`` or ``config.toml`` is missing or corrupt.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir}: run directory not found")
+    cfg = read_config(run_dir / "config.toml")
+    model_path = run_dir / "model.keras"
+    if not model_path.is_file():
+        raise RunError(f"{model_path}: no such file (the run did not finish?)")
+    import keras
+
+    from models.architectures import custom_objects
+
+    try:
+        model = keras.models.load_model(model_path, custom_objects=custom_objects(), compile=False)
+    except Exception as exc:  # Keras raises many types on a damaged archive; report one line
+        text = str(exc).strip().splitlines()
+        raise RunError(f"{model_path}: corrupt model ({type(exc).__name__}: {text[0] if text else ''})") from None
+    shape = tuple(model.input.shape[1:])
+    a = cfg.architecture
+    if shape != (a.window_frames, a.doppler_bins, a.points) or int(model.output.shape[-1]) != a.num_classes:
+        raise RunError(f"{model_path}: model shape {shape} does not match {run_dir / 'config.toml'}")
+    return model, cfg

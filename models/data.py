@@ -1,0 +1,722 @@
+"""Datasets from labelled recordings: windows, splits, class balancing and augmentation (DESIGN §6).
+
+**Windows.** A window is ``T`` consecutive frames, ``T = round(window_s × frame rate)`` (50 frames at the
+57 Hz of ``gesture_close``). Its features are :func:`dsp.range_doppler` per frame, ``(T, doppler_bins,
+points)`` float32; bad (NaN/inf or saturated) frames are zeros. Three kinds are cut from a recording:
+
+- *event* windows, one per label of a requested gesture, placed by :func:`event_window_end`: the window
+  ends ``end_pad_s`` after the event, or earlier so that it starts ``pre_s`` before the event when the
+  event is longer than the window. Training adds a random shift of up to ``±max_shift_s``.
+- *detector* windows, placed the same way on the events the onset segmenter (:func:`dsp.segment`)
+  finds outside every label: the hand movements a continuous detector will hand the model, labelled
+  ``none`` (hard negatives, e.g. repositioning or the ``dynamic_hand`` file).
+- *background* windows, ``none``, every ``background_hop_s`` in the spans at least
+  ``background_margin_s`` away from every label.
+
+Labels of gestures that are not requested count as ``none`` (a per-gesture model must reject them).
+
+**Splits** are by recording, never by window (:class:`SplitConfig`). The held-out *test* side is fixed
+by the split rule; training never sees it. *Validation* (early stopping) comes from the training side
+only: whole recordings when every class has enough of them (``val_mode="recording"``), else the last
+``val_fraction`` of every training recording, separated from its training part by a guard of one
+window, so no window of one overlaps the other (``val_mode="tail"``).
+
+**Augmentation** (training only): amplitude scale and complex noise on the raw frames, a random time
+shift and a speed warp (frames resampled in time by nearest neighbour). Features are recomputed from
+the augmented frames, so the chain is exactly the deployed one.
+
+No TensorFlow here: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from acconeer.exptool import a121
+
+import dsp
+from acquisition import Label, Session, config_mismatch, get_preset, load_session
+from acquisition.labels import GESTURE_NAME_RE
+
+__all__ = [
+    "ACCONEER_TEST_DAYS",
+    "ACCONEER_TEST_FILES",
+    "NONE",
+    "AugmentConfig",
+    "DataError",
+    "DatasetConfig",
+    "Recording",
+    "SplitConfig",
+    "SplitResult",
+    "WindowConfig",
+    "WindowSet",
+    "balanced_sample",
+    "check_classes",
+    "collect_files",
+    "cut_windows",
+    "detector_events",
+    "event_window_end",
+    "held_out_indices",
+    "load_recordings",
+    "materialise",
+    "parse_split",
+    "recording_day",
+    "split_recordings",
+]
+
+#: The background class, always class 0.
+NONE = "none"
+#: The held-out protocol of the Acconeer gesture-control data (its README): the 2022-07-27 day ...
+ACCONEER_TEST_DAYS = ("2022-07-27",)
+#: ... plus the still-hand file (recorded on the same day as ``dynamic_hand``, which is training data).
+ACCONEER_TEST_FILES = ("label_static_hand_idx_1",)
+
+
+class DataError(ValueError):
+    """Training or evaluation data that cannot be used; the message names the file or value at fault."""
+
+
+# -- configs --------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class WindowConfig:
+    """How windows are cut.
+
+    Fields:
+        window_s: window length; ``T = round(window_s × frame_rate)``, 50 frames at the 57.3 Hz of
+            ``gesture_close`` [s].
+        end_pad_s: an event window ends this long after the event's end [s].
+        pre_s: for an event longer than the window, the window starts this long before it [s].
+        max_shift_s: random shift of training event windows, uniform in ``±max_shift_s`` [s].
+        background_margin_s: background windows keep this distance from every label [s].
+        background_hop_s: stride between background windows [s].
+    """
+
+    window_s: float = 0.875
+    end_pad_s: float = 0.1
+    pre_s: float = 0.05
+    max_shift_s: float = 0.12
+    background_margin_s: float = 0.25
+    background_hop_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not self.window_s > 0:
+            raise DataError(f"window_s must be > 0, got {self.window_s}")
+        for name in ("end_pad_s", "pre_s", "max_shift_s", "background_margin_s"):
+            if getattr(self, name) < 0:
+                raise DataError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not self.background_hop_s > 0:
+            raise DataError(f"background_hop_s must be > 0, got {self.background_hop_s}")
+
+    def frames(self, frame_rate_hz: float) -> int:
+        """``T`` at ``frame_rate_hz`` [frames]."""
+        return max(2, round(self.window_s * frame_rate_hz))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AugmentConfig:
+    """Training-time augmentation; each is drawn independently per window.
+
+    Fields:
+        amplitude_db: the frames are scaled by a gain uniform in ``±amplitude_db`` [dB].
+        noise_rel: complex Gaussian noise with a standard deviation uniform in ``[0, noise_rel]`` times
+            the recording's median deviation of a sample from its frame mean [ratio].
+        speed_warp: (min, max) time-stretch factor; > 1 plays the gesture faster [ratio].
+        probability: share of training windows that are augmented at all [0..1].
+    """
+
+    amplitude_db: float = 4.0
+    noise_rel: float = 0.3
+    speed_warp: tuple[float, float] = (0.8, 1.25)
+    probability: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.amplitude_db < 0 or self.noise_rel < 0:
+            raise DataError("amplitude_db and noise_rel must be >= 0")
+        lo, hi = self.speed_warp
+        if not 0 < lo <= hi:
+            raise DataError(f"speed_warp must be 0 < min <= max, got {self.speed_warp}")
+        if not 0 <= self.probability <= 1:
+            raise DataError(f"probability must be in [0, 1], got {self.probability}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetConfig:
+    """Everything that turns recordings into model inputs (stored with a trained model).
+
+    Fields:
+        gestures: the gesture classes; class 0 is ``none`` and class ``i + 1`` is ``gestures[i]``.
+        preset: sensor preset every recording must match in its feature fields.
+        window: how windows are cut.
+        features: the range-Doppler feature; must be per frame (``clutter=None``).
+        onset: onset metric of the detector (hard negatives here, continuous evaluation later).
+        segment: event segmentation of the detector.
+        windows_per_class: gesture windows drawn per class and epoch, at least the largest class [count].
+        background_per_class: ``none`` windows drawn per epoch relative to a gesture class [ratio].
+    """
+
+    gestures: tuple[str, ...]
+    preset: str = "gesture_close"
+    window: WindowConfig = field(default_factory=WindowConfig)
+    features: dsp.RangeDopplerConfig = field(default_factory=dsp.RangeDopplerConfig)
+    onset: dsp.OnsetConfig = field(default_factory=dsp.OnsetConfig)
+    segment: dsp.SegmentConfig = field(default_factory=dsp.SegmentConfig)
+    windows_per_class: int = 256
+    background_per_class: float = 1.5
+
+    def __post_init__(self) -> None:
+        check_gesture_names(self.gestures)
+        if self.features.clutter is not None:
+            raise DataError("model features must be per frame: RangeDopplerConfig.clutter must be None")
+        get_preset(self.preset)  # raises PresetError naming the known presets
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """``("none", *gestures)``."""
+        return (NONE, *self.gestures)
+
+
+def check_gesture_names(gestures: Sequence[str]) -> None:
+    """Raise :class:`DataError` for an empty list, a duplicate, ``none`` or a name that is no identifier."""
+    if not gestures:
+        raise DataError("give at least one gesture")
+    bad = [g for g in gestures if not GESTURE_NAME_RE.match(g)]
+    if bad:
+        raise DataError(f"unknown gesture name(s) {', '.join(map(repr, bad))}: names match {GESTURE_NAME_RE.pattern}")
+    if NONE in gestures:
+        raise DataError(f"{NONE!r} is the background class and cannot be a gesture")
+    dup = sorted({g for g in gestures if list(gestures).count(g) > 1})
+    if dup:
+        raise DataError(f"duplicate gesture(s): {', '.join(dup)}")
+
+
+# -- recordings -----------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Recording:
+    """A recording loaded for training or evaluation.
+
+    Attributes:
+        path: the file.
+        subject: ``/radargest`` subject (``""`` when absent).
+        day: recording day ``YYYY-MM-DD`` from the record's timestamp.
+        frames: ``(F, sweeps, points)`` complex64; bad frames are NaN.
+        features: ``(F, doppler_bins, points)`` float32 range-Doppler maps; bad frames are 0.
+        labels: the events, all gestures.
+        detected: ``(E, 2)`` int64 onset-segmenter events ``[start, end)``.
+        detected_emit: ``(E,)`` int64 frame after which the streaming segmenter emits each event.
+        frame_rate_hz: measured frame rate [Hz].
+        noise_scale: median |sample − frame mean| over the recording [counts], for the noise augmentation.
+    """
+
+    path: Path
+    subject: str
+    day: str
+    frames: npt.NDArray[np.complex64]
+    features: npt.NDArray[np.float32]
+    labels: tuple[Label, ...]
+    detected: npt.NDArray[np.int64]
+    detected_emit: npt.NDArray[np.int64]
+    frame_rate_hz: float
+    noise_scale: float
+
+    @property
+    def name(self) -> str:
+        """File name without ``.h5``."""
+        return self.path.stem
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def gestures(self) -> set[str]:
+        return {label.gesture for label in self.labels}
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """The ``*.h5`` files of ``paths`` (folders searched recursively), sorted and de-duplicated.
+
+    Raises:
+        DataError: a path does not exist, or no recording is found.
+    """
+    out: set[Path] = set()
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.update(q.resolve() for q in p.rglob("*.h5") if q.is_file())
+        elif p.is_file():
+            out.add(p.resolve())
+        else:
+            raise DataError(f"{p}: no such file or folder")
+    if not out:
+        raise DataError(f"no .h5 recordings found in {', '.join(map(str, paths))}")
+    return sorted(out)
+
+
+def recording_day(path: Path) -> str:
+    """The day ``YYYY-MM-DD`` the record was made, from its timestamp (public exptool API)."""
+    record = a121.open_record(path)
+    try:
+        stamp = str(record.timestamp)
+    finally:
+        close = getattr(record, "close", None)
+        if close is not None:
+            close()
+    return stamp[:10]
+
+
+def _geometry(session: Session) -> dsp.FrameGeometry:
+    rate = session.sensor_config.frame_rate or session.frame_rate_hz
+    return dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
+
+
+def detector_events(
+    frames: npt.NDArray[Any], *, cfg: DatasetConfig, geometry: dsp.FrameGeometry
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Onset-segmenter events of a stream and the frame after which the streaming segmenter emits each.
+
+    Returns:
+        ``(E, 2)`` int64 ``[start, end)`` and ``(E,)`` int64 emit frames (the decision can be made once
+        that frame has arrived).
+    """
+    ratio = dsp.onset_metric(frames, cfg=cfg.onset, geometry=geometry).ratio_db
+    seg = dsp.Segmenter(cfg=cfg.segment, frame_rate_hz=geometry.frame_rate_hz)
+    events: list[tuple[int, int]] = []
+    emits: list[int] = []
+    for n, r in enumerate(ratio.tolist()):
+        for s, e in seg.process(r).tolist():
+            events.append((s, e))
+            emits.append(n)
+    for s, e in seg.flush().tolist():
+        events.append((s, e))
+        emits.append(len(ratio) - 1)
+    return np.asarray(events, dtype=np.int64).reshape(-1, 2), np.asarray(emits, dtype=np.int64)
+
+
+def load_recording(path: Path, *, cfg: DatasetConfig) -> Recording:
+    """Load one recording, check its config against ``cfg.preset`` and compute its features.
+
+    Raises:
+        acquisition.RecordingError: unreadable file.
+        DataError: the sensor config differs from the preset in a feature field.
+    """
+    session = load_session(path)
+    diff = config_mismatch(session.sensor_config, get_preset(cfg.preset).sensor_config)
+    if diff:
+        raise DataError(f"{path}: sensor config does not match preset {cfg.preset!r} ({', '.join(diff)})")
+    geometry = _geometry(session)
+    bad = dsp.bad_frames(session.frames, saturated=session.data_saturated)
+    frames = dsp.mask_bad_frames(session.frames, bad) if bad.any() else session.frames
+    with np.errstate(invalid="ignore"):
+        feats = dsp.range_doppler(frames, cfg=cfg.features)
+    feats = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0)
+    detected, emit = detector_events(frames, cfg=cfg, geometry=geometry)
+    good = frames[~bad]
+    dev = np.abs(good - good.mean(axis=1, keepdims=True)) if good.size else np.ones(1)
+    return Recording(
+        path=Path(path),
+        subject=session.meta.subject if session.meta else "",
+        day=recording_day(path),
+        frames=frames.astype(np.complex64),
+        features=feats,
+        labels=tuple(session.labels),
+        detected=detected,
+        detected_emit=emit,
+        frame_rate_hz=geometry.frame_rate_hz,
+        noise_scale=float(np.median(dev)) or 1.0,
+    )
+
+
+def load_recordings(
+    paths: Iterable[Path],
+    *,
+    cfg: DatasetConfig,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+) -> list[Recording]:
+    """Load every recording under ``paths`` (see :func:`collect_files`), in file order.
+
+    Raises:
+        DataError: a missing path, no recordings, or a config mismatch (checked for every file before
+            any features are computed, so the error comes first).
+        acquisition.RecordingError: an unreadable file.
+    """
+    files = collect_files(paths)
+    reference = get_preset(cfg.preset).sensor_config
+    for path in files:  # cheap header check of all files before the expensive part
+        record = a121.open_record(path)
+        try:
+            sensor_config = record.session_config.sensor_config
+        finally:
+            close = getattr(record, "close", None)
+            if close is not None:
+                close()
+        diff = config_mismatch(sensor_config, reference)
+        if diff:
+            raise DataError(f"{path}: sensor config does not match preset {cfg.preset!r} ({', '.join(diff)})")
+    it = progress(files) if progress else files
+    return [load_recording(p, cfg=cfg) for p in it]
+
+
+# -- splits ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class SplitConfig:
+    """Which recordings are held out for testing, and how validation is taken from the rest.
+
+    Fields:
+        kind: ``day`` (group by recording day), ``subject`` (by ``/radargest`` subject), ``files`` (file
+            name patterns) or ``none`` (nothing held out; e.g. fine-tuning on all of a user's files).
+        test: the held-out days, subjects or ``fnmatch`` patterns of file names (without ``.h5``). For
+            ``day`` without values: :data:`ACCONEER_TEST_DAYS`; for ``subject`` without values: the last
+            quarter of the sorted subjects (at least one).
+        test_files: file name patterns held out in addition (for ``day``: :data:`ACCONEER_TEST_FILES`).
+        val_mode: ``recording``, ``tail`` or ``auto`` (``recording`` when every class has at least
+            ``min_val_recordings + 1`` training recordings, else ``tail``).
+        val_fraction: share of training recordings (``recording``) or of each recording's frames (``tail``).
+        min_val_recordings: see ``val_mode`` [count].
+    """
+
+    kind: Literal["day", "subject", "files", "none"] = "day"
+    test: tuple[str, ...] = ()
+    test_files: tuple[str, ...] = ()
+    val_mode: Literal["recording", "tail", "auto"] = "auto"
+    val_fraction: float = 0.2
+    min_val_recordings: int = 2
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("day", "subject", "files", "none"):
+            raise DataError(f"split kind must be day, subject, files or none, got {self.kind!r}")
+        if self.kind == "files" and not self.test:
+            raise DataError("split files: give the held-out file patterns, e.g. files:label_*_idx_3")
+        if self.val_mode not in ("recording", "tail", "auto"):
+            raise DataError(f"val_mode must be recording, tail or auto, got {self.val_mode!r}")
+        if not 0 < self.val_fraction < 1:
+            raise DataError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+
+    @property
+    def spec(self) -> str:
+        """The command-line form, e.g. ``day:2022-07-27``."""
+        return self.kind + (":" + ",".join(self.test) if self.test else "")
+
+
+def parse_split(text: str) -> SplitConfig:
+    """Parse ``day[:DAY,...]``, ``subject[:ID,...]``, ``files:PATTERN,...`` or ``none``.
+
+    ``day`` alone is the Acconeer protocol: the ``2022-07-27`` day and ``label_static_hand_idx_1`` held out.
+    """
+    kind, _, rest = text.partition(":")
+    values = tuple(v.strip() for v in rest.split(",") if v.strip())
+    if kind not in ("day", "subject", "files", "none"):
+        raise DataError(f"unknown split {text!r}; use day[:DAYS], subject[:IDS], files:PATTERNS or none")
+    if kind == "day":
+        if any(not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) for v in values):
+            raise DataError(f"split {text!r}: days are written YYYY-MM-DD")
+        return SplitConfig(kind="day", test=values, test_files=() if values else ACCONEER_TEST_FILES)
+    return SplitConfig(kind=kind, test=values)  # type: ignore[arg-type]  # checked above
+
+
+@dataclass(frozen=True, kw_only=True)
+class SplitResult:
+    """Recordings by role, and for ``tail`` validation the frame ranges each role may use.
+
+    Attributes:
+        train, val, test: recording indices.
+        ranges: ``{recording index: {"train"|"val": (start, end)}}`` frame ranges; a recording absent
+            here may be used whole by its role.
+        val_mode: the validation mode used (``recording`` or ``tail``).
+        test_groups: the held-out days, subjects or patterns actually applied.
+    """
+
+    train: tuple[int, ...]
+    val: tuple[int, ...]
+    test: tuple[int, ...]
+    ranges: dict[int, dict[str, tuple[int, int]]]
+    val_mode: str
+    test_groups: tuple[str, ...]
+
+    def frame_range(self, index: int, role: str, num_frames: int) -> tuple[int, int]:
+        """The frames ``[start, end)`` of recording ``index`` available to ``role``."""
+        return self.ranges.get(index, {}).get(role, (0, num_frames))
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(name + ".h5", p) for p in patterns)
+
+
+def held_out_indices(recs: Sequence[Recording], split: SplitConfig) -> tuple[list[int], tuple[str, ...]]:
+    """The held-out recordings under ``split`` and the days, subjects or patterns that chose them."""
+    if split.kind == "none":
+        return [], ()
+    if split.kind == "day":
+        groups = split.test or ACCONEER_TEST_DAYS
+        extra = split.test_files if split.test else (split.test_files or ACCONEER_TEST_FILES)
+        idx = [i for i, r in enumerate(recs) if r.day in groups or _matches(r.name, extra)]
+        return idx, tuple(groups) + tuple(extra)
+    if split.kind == "subject":
+        subjects = sorted({r.subject for r in recs})
+        groups = split.test or tuple(subjects[-max(1, len(subjects) // 4) :])
+        idx = [i for i, r in enumerate(recs) if r.subject in groups or _matches(r.name, split.test_files)]
+        return idx, tuple(groups)
+    idx = [i for i, r in enumerate(recs) if _matches(r.name, split.test + split.test_files)]
+    return idx, split.test
+
+
+def split_recordings(
+    recs: Sequence[Recording], split: SplitConfig, *, gestures: Sequence[str], window_frames: int, seed: int
+) -> SplitResult:
+    """Assign every recording to train, val or test (never a window to two roles).
+
+    Raises:
+        DataError: nothing is left for training.
+    """
+    test, groups = held_out_indices(recs, split)
+    rest = [i for i in range(len(recs)) if i not in set(test)]
+    if not rest:
+        raise DataError(f"split {split.spec!r} leaves no recording for training ({len(recs)} given)")
+    by_class = {g: [i for i in rest if g in recs[i].gestures] for g in gestures}
+    mode = split.val_mode
+    if mode == "auto":
+        enough = all(len(v) >= split.min_val_recordings + 1 for v in by_class.values())
+        mode = "recording" if enough else "tail"
+    rng = np.random.default_rng([seed, 0x5A11])
+    if mode == "recording":
+        # whole recordings: a seeded pick per gesture class, so each class is validated
+        val: set[int] = set()
+        for g in gestures:
+            cands = [i for i in by_class[g] if i not in val]
+            want = max(1, round(split.val_fraction * len(by_class[g]))) - len(set(by_class[g]) & val)
+            if want > 0 and len(cands) > want:
+                val.update(rng.choice(cands, size=want, replace=False).tolist())
+        plain = [i for i in rest if not recs[i].gestures & set(gestures) and i not in val]
+        if len(plain) >= 2:
+            val.update(rng.choice(plain, size=max(1, round(split.val_fraction * len(plain))), replace=False).tolist())
+        train = [i for i in rest if i not in val]
+        return SplitResult(
+            train=tuple(train), val=tuple(sorted(val)), test=tuple(test), ranges={}, val_mode=mode, test_groups=groups
+        )
+    ranges: dict[int, dict[str, tuple[int, int]]] = {}
+    for i in rest:
+        n = recs[i].num_frames
+        cut = int(n * (1 - split.val_fraction))
+        ranges[i] = {"train": (0, max(0, cut - window_frames)), "val": (cut, n)}
+    return SplitResult(
+        train=tuple(rest), val=tuple(rest), test=tuple(test), ranges=ranges, val_mode=mode, test_groups=groups
+    )
+
+
+# -- windows --------------------------------------------------------------------------------------
+def event_window_end(start: int, end: int, *, window_frames: int, end_pad: int, pre: int) -> int:
+    """The (exclusive) end frame of the window placed on the event ``[start, end)``.
+
+    The window ends ``end_pad`` frames after the event, unless the event is too long to fit: then it
+    starts ``pre`` frames before the event, so the start of the movement is always seen.
+    """
+    return min(end + end_pad, start - pre + window_frames)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowSet:
+    """Windows as references into recordings (nothing copied).
+
+    Attributes:
+        recording: ``(N,)`` index into the recordings list.
+        end: ``(N,)`` exclusive end frame of each window (before augmentation).
+        label: ``(N,)`` class index (0 = ``none``).
+        kind: ``(N,)`` 0 = event, 1 = detector hard negative, 2 = background.
+    """
+
+    recording: npt.NDArray[np.int64]
+    end: npt.NDArray[np.int64]
+    label: npt.NDArray[np.int64]
+    kind: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.end.size)
+
+    def subset(self, mask: npt.NDArray[Any]) -> WindowSet:
+        return WindowSet(
+            recording=self.recording[mask], end=self.end[mask], label=self.label[mask], kind=self.kind[mask]
+        )
+
+    def counts(self, num_classes: int) -> npt.NDArray[np.int64]:
+        """Windows per class, ``(num_classes,)``."""
+        return np.bincount(self.label, minlength=num_classes).astype(np.int64)
+
+    @staticmethod
+    def concat(sets: Sequence[WindowSet]) -> WindowSet:
+        if not sets:
+            z = np.zeros(0, dtype=np.int64)
+            return WindowSet(recording=z, end=z, label=z, kind=z)
+        return WindowSet(
+            recording=np.concatenate([s.recording for s in sets]),
+            end=np.concatenate([s.end for s in sets]),
+            label=np.concatenate([s.label for s in sets]),
+            kind=np.concatenate([s.kind for s in sets]),
+        )
+
+
+def cut_windows(
+    recs: Sequence[Recording],
+    indices: Iterable[int],
+    *,
+    cfg: DatasetConfig,
+    window_frames: int,
+    split: SplitResult | None = None,
+    role: str = "train",
+) -> WindowSet:
+    """Event, detector and background windows of the recordings ``indices`` (see the module docstring).
+
+    With ``split``, only windows lying wholly inside the frame range of ``role`` are kept.
+    """
+    classes = {g: i for i, g in enumerate(cfg.classes)}
+    parts: list[WindowSet] = []
+    t = window_frames
+    for i in indices:
+        rec = recs[i]
+        rate = rec.frame_rate_hz
+        pad, pre = round(cfg.window.end_pad_s * rate), round(cfg.window.pre_s * rate)
+        lo, hi = split.frame_range(i, role, rec.num_frames) if split else (0, rec.num_frames)
+        ends, labels, kinds = [], [], []
+
+        def place(s: int, e: int, pad: int = pad, pre: int = pre) -> int:
+            return event_window_end(s, e, window_frames=t, end_pad=pad, pre=pre)
+
+        for label in rec.labels:
+            ends.append(place(label.start_frame, label.end_frame))
+            labels.append(classes.get(label.gesture, 0))
+            kinds.append(0)
+        spans = np.array([(la.start_frame, la.end_frame) for la in rec.labels], dtype=np.int64).reshape(-1, 2)
+        for s, e in rec.detected.tolist():
+            if not np.any((spans[:, 0] < e) & (spans[:, 1] > s)):
+                ends.append(place(s, e))
+                labels.append(0)
+                kinds.append(1)
+        margin = round(cfg.window.background_margin_s * rate)
+        busy = np.zeros(rec.num_frames + 1, dtype=np.int64)
+        for s, e in spans.tolist():
+            busy[max(0, s - margin)] += 1
+            busy[min(rec.num_frames, e + margin)] -= 1
+        free = np.cumsum(busy)[: rec.num_frames] == 0
+        bad_prefix = np.concatenate(([0], np.cumsum(~free)))
+        hop = max(1, round(cfg.window.background_hop_s * rate))
+        for end in range(t, rec.num_frames + 1, hop):
+            if bad_prefix[end] - bad_prefix[end - t] == 0:
+                ends.append(end)
+                labels.append(0)
+                kinds.append(2)
+        e_arr = np.asarray(ends, dtype=np.int64)
+        keep = (e_arr - t >= lo) & (e_arr <= hi) & (e_arr - t >= 0) & (e_arr <= rec.num_frames)
+        parts.append(
+            WindowSet(
+                recording=np.full(int(keep.sum()), i, dtype=np.int64),
+                end=e_arr[keep],
+                label=np.asarray(labels, dtype=np.int64)[keep],
+                kind=np.asarray(kinds, dtype=np.int64)[keep],
+            )
+        )
+    return WindowSet.concat(parts)
+
+
+def check_classes(windows: WindowSet, cfg: DatasetConfig, *, what: str = "training") -> None:
+    """Raise :class:`DataError` naming every class with no event window (checked before training)."""
+    counts = windows.counts(len(cfg.classes))
+    empty = [c for c, n in zip(cfg.classes, counts.tolist(), strict=True) if n == 0]
+    if empty:
+        raise DataError(f"no {what} examples of class(es) {', '.join(empty)}; check --gestures and --data")
+
+
+def balanced_sample(windows: WindowSet, cfg: DatasetConfig, rng: np.random.Generator) -> WindowSet:
+    """One epoch of windows with balanced classes.
+
+    Every gesture class gets ``cfg.windows_per_class`` windows, or as many as the largest class (drawn with
+    replacement beyond its size); ``none`` gets ``background_per_class`` times that, up to half of it
+    event-aligned hard negatives when there are any.
+    """
+    counts = windows.counts(len(cfg.classes))
+    per_class = max(int(counts[1:].max()), cfg.windows_per_class)
+    picks = []
+    for c in range(1, len(cfg.classes)):
+        idx = np.flatnonzero(windows.label == c)
+        picks.append(_draw(idx, per_class, rng))
+    n_none = round(per_class * cfg.background_per_class)
+    none_idx = np.flatnonzero(windows.label == 0)
+    hard = none_idx[windows.kind[none_idx] < 2]
+    easy = none_idx[windows.kind[none_idx] == 2]
+    if hard.size and easy.size:
+        n_hard = min(n_none // 2, 3 * hard.size)
+        picks.append(_draw(hard, n_hard, rng))
+        picks.append(_draw(easy, n_none - n_hard, rng))
+    else:
+        picks.append(_draw(none_idx, n_none, rng))
+    order = np.concatenate(picks)
+    rng.shuffle(order)
+    return windows.subset(order)
+
+
+def _draw(idx: npt.NDArray[np.int64], n: int, rng: np.random.Generator) -> npt.NDArray[np.int64]:
+    if idx.size == 0 or n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    reps = [rng.permutation(idx) for _ in range(math.ceil(n / idx.size))]
+    return np.concatenate(reps)[:n]
+
+
+def materialise(
+    recs: Sequence[Recording],
+    windows: WindowSet,
+    *,
+    cfg: DatasetConfig,
+    window_frames: int,
+    augment: AugmentConfig | None = None,
+    rng: np.random.Generator | None = None,
+    shift: bool = False,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """The feature tensors of ``windows``.
+
+    Args:
+        augment: augmentation (training only); None gives the stored features unchanged.
+        shift: apply the random time shift of ``cfg.window.max_shift_s`` (training only).
+        rng: random source, required with ``augment`` or ``shift``.
+
+    Returns:
+        ``x``: ``(N, T, doppler_bins, points)`` float32; ``y``: ``(N,)`` int64 class indices.
+    """
+    t = window_frames
+    n = len(windows)
+    if n == 0:
+        first = recs[0].features.shape[1:] if recs else (0, 0)
+        return np.zeros((0, t, *first), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    if (augment is not None or shift) and rng is None:
+        raise DataError("materialise: augmentation and shift need an rng")
+    d, p = recs[int(windows.recording[0])].features.shape[1:]
+    x = np.empty((n, t, d, p), dtype=np.float32)
+    steps = np.arange(t - 1, -1, -1, dtype=np.float64)  # frames before the window's last frame
+    for k in range(n):
+        rec = recs[int(windows.recording[k])]
+        end = int(windows.end[k])
+        if shift and rng is not None:
+            max_shift = round(cfg.window.max_shift_s * rec.frame_rate_hz)
+            end += int(rng.integers(-max_shift, max_shift + 1))
+        do_aug = augment is not None and rng is not None and rng.random() < augment.probability
+        if not do_aug:
+            end = int(np.clip(end, t, rec.num_frames))
+            x[k] = rec.features[end - t : end]
+            continue
+        assert augment is not None and rng is not None
+        warp = rng.uniform(*augment.speed_warp)
+        # speed warp: the last frame stays anchored, earlier frames are taken warp times further apart
+        idx = np.clip(np.round(end - 1 - steps * warp).astype(np.int64), 0, rec.num_frames - 1)
+        raw = rec.frames[idx].astype(np.complex128)
+        gain = 10.0 ** (rng.uniform(-augment.amplitude_db, augment.amplitude_db) / 20.0)
+        raw = raw * gain
+        sigma = rng.uniform(0.0, augment.noise_rel) * rec.noise_scale / math.sqrt(2.0)
+        if sigma > 0:
+            raw = raw + sigma * (rng.standard_normal(raw.shape) + 1j * rng.standard_normal(raw.shape))
+        with np.errstate(invalid="ignore"):
+            feats = dsp.range_doppler(raw, cfg=cfg.features)
+        x[k] = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0)
+    return x, windows.label.copy()

@@ -1,0 +1,334 @@
+"""Held-out evaluation: window mode and continuous streams (DESIGN §6).
+
+**Window mode** scores the windows of the held-out recordings (event, detector and background windows,
+cut as in :mod:`models.data`, without shift or augmentation): ``accuracy``, ``balanced_accuracy`` (mean
+recall over the classes present), ``per_class`` (precision, recall, support) and ``confusion`` (rows: true
+class, columns: predicted, in the order of ``per_class``).
+
+**Continuous mode** runs the detector the device runs over each whole stream:
+
+1. The onset segmenter (:func:`models.data.detector_events`, the streaming :class:`dsp.Segmenter`) finds
+   candidate events and the frame at which each is emitted.
+2. The model classifies the window placed on each candidate (:func:`models.data.event_window_end`); the
+   decision is the arg-max class, and ``none`` (or a top probability below ``threshold``) rejects the
+   candidate. The accepted candidates are the detected *events*.
+
+Scores, against the labels of the requested gestures (``truth``):
+
+- ``event_accuracy``: of the candidates that overlap a true event, the share whose decision is the true
+  class (a ``none`` decision is wrong). On the Acconeer files, whose labels are the segmenter's events
+  carrying the file's class, this is the share of the stream's events given the file's gesture.
+- ``precision`` = correct events / events; ``recall`` = correct events / truth; ``f1``.
+- ``false_activations_per_hour``: events that overlap no true event, per hour outside the labels.
+- ``latency_ms_p50/p90``: from the end of the true event to the decision (the later of the segmenter's
+  emission and the window's last frame), over correct events; the inference time is not included.
+
+``per_file`` repeats the figures for every file, with ``events_per_minute`` and ``false_activations``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from models.data import (
+    DatasetConfig,
+    Recording,
+    SplitConfig,
+    WindowSet,
+    cut_windows,
+    event_window_end,
+    held_out_indices,
+    load_recordings,
+    materialise,
+)
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = [
+    "CONTINUOUS_KEYS",
+    "JSON_KEYS",
+    "WINDOW_KEYS",
+    "Predictor",
+    "continuous_metrics",
+    "evaluate_recordings",
+    "evaluate_run",
+    "keras_predictor",
+    "window_metrics",
+]
+
+WINDOW_KEYS = ("accuracy", "balanced_accuracy", "per_class", "confusion")
+CONTINUOUS_KEYS = (
+    "events",
+    "event_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "false_activations_per_hour",
+    "latency_ms_p50",
+    "latency_ms_p90",
+)
+#: The keys of ``radargest evaluate --json``; other tools read them, keep them stable.
+JSON_KEYS = (*WINDOW_KEYS, *CONTINUOUS_KEYS, "per_file")
+
+#: Maps ``(N, T, doppler_bins, points)`` float32 windows to ``(N, classes)`` probabilities.
+Predictor = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]
+
+
+def keras_predictor(model: keras.Model, *, batch_size: int = 256) -> Predictor:
+    """A :data:`Predictor` running a Keras model."""
+
+    def predict(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        n = len(x)
+        if n == 0:
+            return np.zeros((0, int(model.output.shape[-1])), dtype=np.float32)
+        # pad to whole batches: one input shape, so the predict function is traced once
+        padded = np.concatenate([x, np.zeros((-n % batch_size, *x.shape[1:]), dtype=x.dtype)])
+        return np.asarray(model.predict(padded, batch_size=batch_size, verbose=0)[:n], dtype=np.float32)
+
+    return predict
+
+
+def window_metrics(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, classes: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, balanced accuracy, per-class precision/recall/support and the confusion matrix."""
+    t = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(y_pred, dtype=np.int64)
+    k = len(classes)
+    cm = np.zeros((k, k), dtype=np.int64)
+    np.add.at(cm, (t, p), 1)
+    support = cm.sum(axis=1)
+    predicted = cm.sum(axis=0)
+    diag = np.diag(cm)
+    recall = np.where(support > 0, diag / np.maximum(support, 1), np.nan)
+    precision = np.where(predicted > 0, diag / np.maximum(predicted, 1), np.nan)
+    present = support > 0
+    return {
+        "accuracy": float(diag.sum() / t.size) if t.size else None,
+        "balanced_accuracy": float(np.mean(recall[present])) if present.any() else None,
+        "per_class": {
+            c: {
+                "precision": None if math.isnan(precision[i]) else float(precision[i]),
+                "recall": None if math.isnan(recall[i]) else float(recall[i]),
+                "support": int(support[i]),
+            }
+            for i, c in enumerate(classes)
+        },
+        "confusion": cm.tolist(),
+    }
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    return float(np.percentile(np.asarray(values), q)) if len(values) else None
+
+
+def continuous_metrics(
+    rec: Recording,
+    probs: npt.NDArray[np.float32],
+    ends: npt.NDArray[np.int64],
+    *,
+    classes: Sequence[str],
+    threshold: float = 0.0,
+) -> dict[str, Any]:
+    """Score the decisions on one stream's candidates (see the module docstring).
+
+    Args:
+        rec: the recording (its ``detected`` candidates and ``detected_emit`` frames).
+        probs: ``(E, classes)`` model output for each candidate.
+        ends: ``(E,)`` exclusive end frame of each candidate's window.
+        threshold: a gesture needs at least this probability, else the candidate is rejected.
+
+    Returns:
+        The continuous keys plus raw counts (``truth``, ``correct``, ``candidates_on_truth``,
+        ``candidates_correct``, ``false_activations``, ``background_s``, ``duration_s``, ``latencies_ms``).
+    """
+    index = {c: i for i, c in enumerate(classes)}
+    rate = rec.frame_rate_hz
+    cand = rec.detected
+    decision = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
+    if threshold > 0 and len(probs):
+        decision = np.where(probs.max(axis=1) >= threshold, decision, 0)
+    accepted = decision > 0
+    truth = [(la.start_frame, la.end_frame, index[la.gesture]) for la in rec.labels if la.gesture in index]
+    spans = np.array([(la.start_frame, la.end_frame) for la in rec.labels], dtype=np.int64).reshape(-1, 2)
+    decided_at = np.maximum(rec.detected_emit + 1, ends) if len(cand) else np.zeros(0, dtype=np.int64)
+    correct = 0
+    on_truth = 0
+    cand_correct = 0
+    latencies: list[float] = []
+    used = np.zeros(len(cand), dtype=bool)
+    for s, e, c in truth:
+        overlap = np.clip(np.minimum(cand[:, 1], e) - np.maximum(cand[:, 0], s), 0, None) if len(cand) else np.zeros(0)
+        if not np.any(overlap > 0):
+            continue
+        on_truth += 1
+        j = int(np.argmax(overlap))
+        if decision[j] == c:
+            cand_correct += 1
+            if not used[j]:
+                used[j] = True
+                correct += 1
+                latencies.append(float(decided_at[j] - e) / rate * 1000.0)
+    on_any = np.zeros(len(cand), dtype=bool)
+    for k, (s, e) in enumerate(cand.tolist()):
+        on_any[k] = bool(np.any((spans[:, 0] < e) & (spans[:, 1] > s))) if len(spans) else False
+    false = int(np.sum(accepted & ~on_any))
+    covered = np.zeros(rec.num_frames, dtype=bool)
+    for s, e in spans.tolist():
+        covered[s:e] = True
+    background_s = float((~covered).sum()) / rate
+    events = int(accepted.sum())
+    precision = correct / events if events else None
+    recall = correct / len(truth) if truth else None
+    f1 = (
+        2 * precision * recall / (precision + recall)
+        if precision is not None and recall is not None and precision + recall > 0
+        else (0.0 if precision is not None and recall is not None else None)
+    )
+    return {
+        "events": events,
+        "event_accuracy": cand_correct / on_truth if on_truth else None,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "false_activations_per_hour": false / background_s * 3600.0 if background_s > 0 else None,
+        "latency_ms_p50": _percentile(latencies, 50),
+        "latency_ms_p90": _percentile(latencies, 90),
+        "truth": len(truth),
+        "correct": correct,
+        "candidates_on_truth": on_truth,
+        "candidates_correct": cand_correct,
+        "false_activations": false,
+        "background_s": background_s,
+        "duration_s": rec.num_frames / rate,
+        "latencies_ms": latencies,
+    }
+
+
+def _pool_continuous(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    events = sum(p["events"] for p in parts)
+    correct = sum(p["correct"] for p in parts)
+    truth = sum(p["truth"] for p in parts)
+    on_truth = sum(p["candidates_on_truth"] for p in parts)
+    background = sum(p["background_s"] for p in parts)
+    latencies = [v for p in parts for v in p["latencies_ms"]]
+    precision = correct / events if events else None
+    recall = correct / truth if truth else None
+    f1 = None
+    if precision is not None and recall is not None:
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {
+        "events": events,
+        "event_accuracy": sum(p["candidates_correct"] for p in parts) / on_truth if on_truth else None,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "false_activations_per_hour": sum(p["false_activations"] for p in parts) / background * 3600.0
+        if background > 0
+        else None,
+        "latency_ms_p50": _percentile(latencies, 50),
+        "latency_ms_p90": _percentile(latencies, 90),
+    }
+
+
+def candidate_windows(rec: Recording, index: int, *, cfg: DatasetConfig, window_frames: int) -> WindowSet:
+    """The windows placed on the segmenter's candidates of one recording (label = 0, kind = 1)."""
+    rate = rec.frame_rate_hz
+    pad, pre = round(cfg.window.end_pad_s * rate), round(cfg.window.pre_s * rate)
+    ends = np.array(
+        [event_window_end(s, e, window_frames=window_frames, end_pad=pad, pre=pre) for s, e in rec.detected.tolist()],
+        dtype=np.int64,
+    )
+    ends = np.clip(ends, window_frames, rec.num_frames)
+    z = np.zeros(ends.size, dtype=np.int64)
+    return WindowSet(recording=np.full(ends.size, index, dtype=np.int64), end=ends, label=z, kind=z + 1)
+
+
+def evaluate_recordings(
+    predict: Predictor,
+    recs: Sequence[Recording],
+    indices: Sequence[int],
+    *,
+    cfg: DatasetConfig,
+    window_frames: int,
+    continuous: bool = True,
+    threshold: float = 0.0,
+) -> dict[str, Any]:
+    """Window-mode (and optionally continuous) scores of the recordings ``indices``.
+
+    Returns:
+        A dict with exactly :data:`JSON_KEYS`; continuous keys are None without ``continuous``.
+    """
+    classes = cfg.classes
+    per_file: list[dict[str, Any]] = []
+    all_true: list[npt.NDArray[np.int64]] = []
+    all_pred: list[npt.NDArray[np.int64]] = []
+    parts: list[dict[str, Any]] = []
+    for i in indices:
+        rec = recs[i]
+        w = cut_windows(recs, [i], cfg=cfg, window_frames=window_frames)
+        x, y = materialise(recs, w, cfg=cfg, window_frames=window_frames)
+        pred = predict(x).argmax(axis=1) if len(x) else np.zeros(0, dtype=np.int64)
+        all_true.append(y)
+        all_pred.append(pred)
+        entry: dict[str, Any] = {"file": rec.path.name, **window_metrics(y, pred, classes)}
+        if continuous:
+            cw = candidate_windows(rec, i, cfg=cfg, window_frames=window_frames)
+            cx, _ = materialise(recs, cw, cfg=cfg, window_frames=window_frames)
+            probs = predict(cx) if len(cx) else np.zeros((0, len(classes)), dtype=np.float32)
+            c = continuous_metrics(rec, probs, cw.end, classes=classes, threshold=threshold)
+            parts.append(c)
+            entry.update({k: c[k] for k in CONTINUOUS_KEYS})
+            entry["false_activations"] = c["false_activations"]
+            entry["duration_s"] = c["duration_s"]
+            entry["events_per_minute"] = c["events"] / c["duration_s"] * 60.0 if c["duration_s"] else 0.0
+        else:
+            entry.update(dict.fromkeys(CONTINUOUS_KEYS))
+        per_file.append(entry)
+    y_all = np.concatenate(all_true) if all_true else np.zeros(0, dtype=np.int64)
+    p_all = np.concatenate(all_pred) if all_pred else np.zeros(0, dtype=np.int64)
+    out: dict[str, Any] = window_metrics(y_all, p_all, classes)
+    out.update(_pool_continuous(parts) if continuous else dict.fromkeys(CONTINUOUS_KEYS))
+    out["per_file"] = per_file
+    return {k: out[k] for k in JSON_KEYS}
+
+
+def evaluate_run(
+    run_dir: Path,
+    data: Iterable[Path],
+    *,
+    split: SplitConfig | None = None,
+    continuous: bool = True,
+    threshold: float = 0.0,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+) -> dict[str, Any]:
+    """Evaluate a run directory on the *test side* of ``split`` (default: the run's own split) of ``data``.
+
+    Raises:
+        models.config.RunError: missing or corrupt run directory.
+        models.data.DataError: bad data, or no test recording in ``data`` under the split.
+    """
+    from models.config import load_run
+    from models.data import DataError
+
+    model, cfg = load_run(run_dir)
+    split = split or cfg.split
+    recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)
+    t = cfg.architecture.window_frames
+    test = list(range(len(recs))) if split.kind == "none" else held_out_indices(recs, split)[0]
+    if not test:
+        raise DataError(f"split {split.spec!r} holds out none of the {len(recs)} recording(s) given; use --split")
+    return evaluate_recordings(
+        keras_predictor(model), recs, test, cfg=cfg.dataset, window_frames=t, continuous=continuous, threshold=threshold
+    )
+
+
+def to_json(metrics: dict[str, Any]) -> str:
+    """One JSON object (NaN-free)."""
+    return json.dumps(metrics, allow_nan=False)

@@ -1,0 +1,447 @@
+"""Post-training quantisation to full-integer int8 TFLite, and a bit-width exploration (DESIGN §7).
+
+Conversion goes through a SavedModel with a batch-1 signature: ``model.export(dir,
+format="tf_saved_model", input_signature=[batch 1])`` then ``tf.lite.TFLiteConverter.from_saved_model``,
+with a representative dataset of training windows (never held-out ones). Candidates:
+
+- ``float32``: no optimisation;
+- ``int8_per_channel``: int8 weights (one scale per output channel) and activations, int8 I/O (the
+  deployable default);
+- ``int8_per_tensor``: the same with one scale per weight tensor;
+- ``int16x8``: int16 activations, int8 weights, int16 I/O, when the converter allows it.
+
+Each row gives the flatbuffer size, held-out window accuracy and continuous event accuracy, top-1
+agreement with the float Keras model, max |Δp| against it, and LiteRT latency on one thread. Quantisation-
+aware training is not offered: ``tensorflow-model-optimization`` needs tf_keras and the full
+``tensorflow`` wheel, and post-training int8 already matches float here (see the report).
+
+Below 8 bits, weights (conv and dense kernels; biases stay float) are fake-quantised at 8/6/5/4 bits under
+three schemes and the float model is re-scored: ``symmetric`` (per output channel, zero at 0),
+``asymmetric`` (per output channel min/max) and ``power_of_two`` (sign × 2^k with ``2^(bits-1) - 1`` exponents
+below the channel maximum, smaller magnitudes flushed to zero).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from models.architectures import count_macs
+from models.config import TrainConfig, load_run
+from models.data import (
+    DataError,
+    Recording,
+    balanced_sample,
+    cut_windows,
+    held_out_indices,
+    load_recordings,
+    materialise,
+    split_recordings,
+)
+from models.evaluate import Predictor, evaluate_recordings, keras_predictor
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = [
+    "BIT_WIDTHS",
+    "CANDIDATES",
+    "SCHEMES",
+    "QuantizeConfig",
+    "TfliteModel",
+    "convert",
+    "fake_quantize",
+    "quantize_run",
+    "tflite_predictor",
+]
+
+Candidate = Literal["float32", "int8_per_channel", "int8_per_tensor", "int16x8"]
+Scheme = Literal["symmetric", "asymmetric", "power_of_two"]
+CANDIDATES: tuple[Candidate, ...] = ("float32", "int8_per_channel", "int8_per_tensor", "int16x8")
+SCHEMES: tuple[Scheme, ...] = ("symmetric", "asymmetric", "power_of_two")
+BIT_WIDTHS = (8, 6, 5, 4)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuantizeConfig:
+    """Quantisation report settings.
+
+    Fields:
+        representative_windows: training windows fed to the converter's calibration [count].
+        latency_runs: timed single-window invocations per candidate [count].
+        bit_widths: weight bit widths of the exploration.
+        seed: seeds the choice of representative windows.
+    """
+
+    representative_windows: int = 300
+    latency_runs: int = 200
+    bit_widths: tuple[int, ...] = BIT_WIDTHS
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.representative_windows < 1 or self.latency_runs < 1:
+            raise DataError("representative_windows and latency_runs must be >= 1")
+        if any(not 2 <= b <= 16 for b in self.bit_widths):
+            raise DataError(f"bit widths must be in 2..16, got {self.bit_widths}")
+
+
+def _quiet_tf() -> Any:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    return tf
+
+
+def convert(
+    model: keras.Model,
+    candidate: Candidate,
+    representative: npt.NDArray[np.float32] | None = None,
+) -> bytes:
+    """Convert ``model`` (any Keras model with one fixed-shape input; the encoder alone works too) to a
+    TFLite flatbuffer with batch 1.
+
+    Args:
+        candidate: one of :data:`CANDIDATES`.
+        representative: ``(N, *input_shape)`` calibration inputs from training data; required for the
+            integer candidates.
+
+    Raises:
+        DataError: an integer candidate without representative data.
+        RuntimeError: the converter refused the candidate (the message says why).
+    """
+    import keras
+
+    tf = _quiet_tf()
+    shape = (1, *tuple(int(d) for d in model.input.shape[1:]))
+    with tempfile.TemporaryDirectory(prefix="radargest-export-") as tmp:
+        model.export(
+            tmp, format="tf_saved_model", input_signature=[keras.InputSpec(shape=shape, dtype="float32")], verbose=False
+        )
+        conv = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if candidate != "float32":
+            if representative is None or len(representative) == 0:
+                raise DataError(f"{candidate}: representative data is required")
+            rep = np.asarray(representative, dtype=np.float32)
+
+            def gen() -> Iterable[list[npt.NDArray[np.float32]]]:
+                for row in rep:
+                    yield [row[None]]
+
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+            conv.representative_dataset = gen
+            if candidate == "int16x8":
+                conv.target_spec.supported_ops = [
+                    tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+                ]
+                conv.inference_input_type = tf.int16
+                conv.inference_output_type = tf.int16
+            else:
+                conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+                conv.inference_input_type = tf.int8
+                conv.inference_output_type = tf.int8
+                if candidate == "int8_per_tensor":
+                    conv._experimental_disable_per_channel = True  # no public switch exists
+        try:
+            return bytes(conv.convert())
+        except Exception as exc:  # the converter raises ConverterError and others
+            text = str(exc).strip().splitlines()
+            raise RuntimeError(f"{candidate}: converter refused ({text[0] if text else type(exc).__name__})") from None
+
+
+class TfliteModel:
+    """A flatbuffer in the LiteRT interpreter (one thread), taking float windows and returning float
+    probabilities whatever the I/O type.
+
+    Integer I/O follows the TFLite affine scheme ``real = scale × (q − zero_point)``. The scale and zero
+    point are read from the interpreter's tensor details (never hard-coded: they depend on the
+    calibration), inputs are quantised as ``q = round(x / scale) + zero_point`` clipped to the type's
+    range, and outputs dequantised with the output tensor's own pair.
+    """
+
+    def __init__(self, flatbuffer: bytes) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.flatbuffer = flatbuffer
+        self.interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+
+    @property
+    def io_types(self) -> tuple[str, str]:
+        return np.dtype(self.input["dtype"]).name, np.dtype(self.output["dtype"]).name
+
+    def _quantise(self, x: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+        dtype = np.dtype(self.input["dtype"])
+        if dtype.kind == "f":
+            return x.astype(dtype)
+        scale, zero = self.input["quantization"]
+        info = np.iinfo(dtype)
+        return np.clip(np.round(x / scale) + zero, info.min, info.max).astype(dtype)
+
+    def _dequantise(self, q: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+        if np.dtype(self.output["dtype"]).kind == "f":
+            return q.astype(np.float32)
+        scale, zero = self.output["quantization"]
+        return ((q.astype(np.float32) - zero) * scale).astype(np.float32)
+
+    def __call__(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """``(N, *input)`` float → ``(N, classes)`` float, one invocation per window."""
+        out = np.empty((len(x), int(self.output["shape"][-1])), dtype=np.float32)
+        for i in range(len(x)):
+            self.interpreter.set_tensor(self.input["index"], self._quantise(x[i : i + 1]))
+            self.interpreter.invoke()
+            out[i] = self._dequantise(self.interpreter.get_tensor(self.output["index"]))[0]
+        return out
+
+    def latency_ms(self, x: npt.NDArray[np.float32], runs: int) -> float:
+        """Median wall time of one invocation on one thread [ms] (input already set, so the model only)."""
+        self.interpreter.set_tensor(self.input["index"], self._quantise(x[:1]))
+        self.interpreter.invoke()
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            self.interpreter.invoke()
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times) * 1000.0)
+
+
+def tflite_predictor(flatbuffer: bytes) -> Predictor:
+    """A :data:`models.evaluate.Predictor` running a flatbuffer in LiteRT."""
+    return TfliteModel(flatbuffer)
+
+
+def fake_quantize(w: npt.NDArray[np.float32], *, bits: int, scheme: Scheme) -> npt.NDArray[np.float32]:
+    """Quantise then dequantise a weight tensor per output channel (its last axis)."""
+    flat = w.reshape(-1, w.shape[-1]).astype(np.float64)
+    if scheme == "symmetric":
+        levels = 2 ** (bits - 1) - 1
+        scale = np.abs(flat).max(axis=0) / levels
+        scale = np.where(scale > 0, scale, 1.0)
+        q = np.clip(np.round(flat / scale), -levels, levels) * scale
+    elif scheme == "asymmetric":
+        lo, hi = flat.min(axis=0), flat.max(axis=0)
+        lo, hi = np.minimum(lo, 0.0), np.maximum(hi, 0.0)  # keep 0 exactly representable
+        scale = (hi - lo) / (2**bits - 1)
+        scale = np.where(scale > 0, scale, 1.0)
+        zero = np.round(-lo / scale)
+        q = (np.clip(np.round(flat / scale) + zero, 0, 2**bits - 1) - zero) * scale
+    elif scheme == "power_of_two":
+        mag = np.abs(flat)
+        top = np.floor(np.log2(np.maximum(mag.max(axis=0), 1e-30)))
+        exponents = 2 ** (bits - 1) - 1  # one bit for the sign, one code for zero
+        with np.errstate(divide="ignore"):
+            e = np.round(np.log2(np.where(mag > 0, mag, 1e-30)))
+        e = np.minimum(e, top)
+        keep = e >= top - (exponents - 1)
+        q = np.where(keep & (mag > 0), np.sign(flat) * 2.0**e, 0.0)
+    else:
+        raise DataError(f"unknown scheme {scheme!r}; known: {', '.join(SCHEMES)}")
+    return q.reshape(w.shape).astype(np.float32)
+
+
+def _fake_quantized_copy(model: keras.Model, bits: int, scheme: Scheme) -> keras.Model:
+    import keras
+
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    for layer in _kernel_layers(clone):
+        weights = layer.get_weights()
+        layer.set_weights([fake_quantize(weights[0], bits=bits, scheme=scheme), *weights[1:]])
+    return clone
+
+
+def _kernel_layers(model: Any) -> list[Any]:
+    out = []
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            out.extend(_kernel_layers(layer))
+        elif type(layer).__name__ in ("Conv1D", "Conv2D", "Dense"):
+            out.append(layer)
+    return out
+
+
+def _representative(cfg: TrainConfig, recs: list[Recording], count: int, seed: int) -> npt.NDArray[np.float32]:
+    t = cfg.architecture.window_frames
+    split = split_recordings(recs, cfg.split, gestures=cfg.dataset.gestures, window_frames=t, seed=cfg.seed)
+    w = cut_windows(recs, split.train, cfg=cfg.dataset, window_frames=t, split=split, role="train")
+    sample = balanced_sample(w, cfg.dataset, np.random.default_rng([seed, 0x0A11]))
+    x, _ = materialise(recs, sample.subset(np.arange(min(count, len(sample)))), cfg=cfg.dataset, window_frames=t)
+    return x
+
+
+def quantize_run(
+    run_dir: Path,
+    *,
+    data: Sequence[Path] | None = None,
+    cfg: QuantizeConfig | None = None,
+    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Convert a run to every candidate, score them on the held-out side of its split, run the bit-width
+    exploration, and write ``quant_report.md``, ``quant_report.json`` and ``model_int8.tflite`` to ``run_dir``.
+
+    Args:
+        data: recordings (default: the run's own ``data``); representative windows come from their
+            training side, scores from their test side.
+
+    Raises:
+        models.config.RunError: a missing or corrupt run directory.
+        models.data.DataError: no held-out recording in ``data``.
+    """
+    qcfg = cfg or QuantizeConfig()
+    model, tcfg = load_run(Path(run_dir))
+    paths = [Path(p) for p in (data or tcfg.data)]
+    recs = load_recordings(paths, cfg=tcfg.dataset)
+    test, _ = held_out_indices(recs, tcfg.split)
+    if not test:
+        raise DataError(f"split {tcfg.split.spec!r} holds out none of the recordings in {', '.join(map(str, paths))}")
+    t = tcfg.architecture.window_frames
+    rep = _representative(tcfg, recs, qcfg.representative_windows, qcfg.seed)
+    held = [cut_windows(recs, [i], cfg=tcfg.dataset, window_frames=t) for i in test]
+    xs = [materialise(recs, w, cfg=tcfg.dataset, window_frames=t)[0] for w in held]
+    x_test = np.concatenate(xs) if xs else np.zeros((0,), dtype=np.float32)
+    keras_pred = keras_predictor(model)
+    p_float = keras_pred(x_test)
+
+    def score(predict: Predictor) -> dict[str, Any]:
+        m = evaluate_recordings(predict, recs, test, cfg=tcfg.dataset, window_frames=t, continuous=True)
+        return {
+            "accuracy": m["accuracy"],
+            "balanced_accuracy": m["balanced_accuracy"],
+            "event_accuracy": m["event_accuracy"],
+        }
+
+    rows: list[dict[str, Any]] = []
+    keras_scores = score(keras_pred)
+    rows.append(
+        {
+            "candidate": "keras_float32",
+            "size_bytes": None,
+            "io": "float32/float32",
+            **keras_scores,
+            "agreement": 1.0,
+            "max_abs_dp": 0.0,
+            "latency_ms": None,
+        }
+    )
+    int8_flatbuffer = b""
+    items: Iterable[Any] = progress(CANDIDATES) if progress else CANDIDATES
+    for cand in items:
+        try:
+            fb = convert(model, cand, rep)
+        except RuntimeError as exc:
+            rows.append({"candidate": cand, "error": str(exc)})
+            continue
+        tfl = TfliteModel(fb)
+        p = tfl(x_test)
+        rows.append(
+            {
+                "candidate": cand,
+                "size_bytes": len(fb),
+                "io": "/".join(tfl.io_types),
+                **score(tfl),
+                "agreement": float(np.mean(p.argmax(1) == p_float.argmax(1))) if len(p) else None,
+                "max_abs_dp": float(np.abs(p - p_float).max()) if len(p) else None,
+                "latency_ms": tfl.latency_ms(x_test if len(x_test) else rep, qcfg.latency_runs),
+            }
+        )
+        if cand == "int8_per_channel":
+            int8_flatbuffer = fb
+        if log:
+            log(f"{cand}: {len(fb)} bytes")
+    bits_rows = []
+    y_test = np.concatenate([w.label for w in held])
+    for scheme in SCHEMES:
+        for bits in qcfg.bit_widths:
+            fq = _fake_quantized_copy(model, bits, scheme)
+            pred = keras_predictor(fq)(x_test)
+            bits_rows.append(
+                {
+                    "scheme": scheme,
+                    "bits": bits,
+                    "accuracy": float(np.mean(pred.argmax(1) == y_test)),
+                    "agreement": float(np.mean(pred.argmax(1) == p_float.argmax(1))),
+                    "weight_bytes": int(sum(math.ceil(w.size * bits / 8) for w in _kernels(fq))),
+                }
+            )
+    report = {
+        "run": str(run_dir),
+        "held_out": [recs[i].path.name for i in test],
+        "held_out_windows": len(x_test),
+        "representative_windows": len(rep),
+        "params": int(model.count_params()),
+        "macs": count_macs(model),
+        "candidates": rows,
+        "bit_widths": bits_rows,
+        "qat": "not run: tensorflow-model-optimization needs tf_keras and the full tensorflow wheel",
+    }
+    out = Path(run_dir)
+    (out / "quant_report.json").write_text(json.dumps(report, indent=1))
+    (out / "quant_report.md").write_text(format_report(report))
+    if int8_flatbuffer:
+        (out / "model_int8.tflite").write_bytes(int8_flatbuffer)
+    return report
+
+
+def _kernels(model: Any) -> list[npt.NDArray[Any]]:
+    return [layer.get_weights()[0] for layer in _kernel_layers(model)]
+
+
+def _fmt(v: Any, spec: str = ".4f") -> str:
+    if v is None:
+        return "—"
+    return format(v, spec) if isinstance(v, float) else str(v)
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as Markdown: the candidates table and the bit-width table."""
+    macs = report["macs"]
+    lines = [
+        f"# Quantisation report: {report['run']}",
+        "",
+        f"Held-out files: {', '.join(report['held_out'])} ({report['held_out_windows']} windows). "
+        f"Representative data: {report['representative_windows']} training windows. "
+        f"Parameters: {report['params']}. MACs per window inference: {macs['window']} "
+        f"(encoder {macs['encoder_per_frame']} per frame, head {macs['head_per_hop']} per hop).",
+        "",
+        "| candidate | I/O | size [B] | window acc | balanced acc | event acc | agreement | max abs dp "
+        "| latency [ms] |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["candidates"]:
+        if "error" in r:
+            lines.append(f"| {r['candidate']} | — | — | — | — | — | — | — | {r['error']} |")
+            continue
+        lines.append(
+            f"| {r['candidate']} | {r['io']} | {_fmt(r['size_bytes'])} | {_fmt(r['accuracy'])} | "
+            f"{_fmt(r['balanced_accuracy'])} | {_fmt(r['event_accuracy'])} | {_fmt(r['agreement'])} | "
+            f"{_fmt(r['max_abs_dp'])} | {_fmt(r['latency_ms'], '.3f')} |"
+        )
+    lines += [
+        "",
+        "Latency: LiteRT, one thread, batch 1, median. Agreement and max |Δp|: against the float Keras model "
+        "on the held-out windows.",
+        "",
+        "## Weight bit widths (fake-quantised weights, float activations)",
+        "",
+        "| scheme | bits | window acc | agreement | kernel bytes |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for b in report["bit_widths"]:
+        lines.append(
+            f"| {b['scheme']} | {b['bits']} | {_fmt(b['accuracy'])} | {_fmt(b['agreement'])} | {b['weight_bytes']} |"
+        )
+    lines += ["", f"QAT: {report['qat']}.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,270 @@
+"""Training: balanced, augmented epochs, early stopping on validation, and the run directory (DESIGN §6).
+
+:func:`train` checks everything it can before the first gradient step (preset, gesture names, a
+window for every class on the training side, an ``--init`` run that matches), so bad input fails in
+seconds with one line. Each epoch draws a fresh class-balanced sample of the training windows
+(:func:`models.data.balanced_sample`) and augments it; validation windows are fixed and never augmented.
+Early stopping watches the class-balanced validation loss and restores the best weights.
+
+Repeatability: numpy, Python and Keras are seeded from ``cfg.seed`` and TensorFlow runs with
+deterministic ops, so the same config and data give the same model on the same machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from models.architectures import build, count_macs, encoder_of, head_of
+from models.config import TrainConfig, load_run, write_config
+from models.data import (
+    DataError,
+    Recording,
+    SplitResult,
+    WindowSet,
+    balanced_sample,
+    check_classes,
+    cut_windows,
+    load_recordings,
+    materialise,
+    split_recordings,
+)
+from models.evaluate import keras_predictor, window_metrics
+from models.plots import plot_confusion, plot_curves
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["PreparedData", "TrainResult", "prepare", "resolve_config", "train", "train_recordings"]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class PreparedData:
+    """Recordings, their split and the windows of each role, ready for training.
+
+    Attributes:
+        recordings: every recording given (test ones included; they are never windowed here).
+        split: the assignment of recordings (and tail ranges) to roles.
+        train: training windows (before balancing).
+        val: validation windows.
+    """
+
+    recordings: list[Recording]
+    split: SplitResult
+    train: WindowSet
+    val: WindowSet
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class TrainResult:
+    """What :func:`train` produced: the model, its config, history and metrics (also in ``out_dir``)."""
+
+    model: keras.Model
+    config: TrainConfig
+    history: dict[str, list[float]]
+    metrics: dict[str, Any]
+    out_dir: Path
+
+
+def resolve_config(cfg: TrainConfig, recs: Sequence[Recording], train_idx: Sequence[int]) -> TrainConfig:
+    """``cfg`` with the architecture's input shape and window length taken from the training data.
+
+    ``T = round(window_s × median training frame rate)``, so the window is the same duration for any
+    preset; ``doppler_bins`` and ``points`` come from the features.
+    """
+    rate = float(np.median([recs[i].frame_rate_hz for i in train_idx]))
+    d, p = recs[train_idx[0]].features.shape[1:]
+    arch = dataclasses.replace(
+        cfg.architecture,
+        window_frames=cfg.dataset.window.frames(rate),
+        doppler_bins=int(d),
+        points=int(p),
+        num_classes=len(cfg.dataset.classes),
+    )
+    return dataclasses.replace(cfg, architecture=arch)
+
+
+def prepare(
+    cfg: TrainConfig,
+    recs: list[Recording],
+) -> tuple[TrainConfig, PreparedData]:
+    """Split the recordings, fix ``T`` and cut the windows; raise :class:`DataError` on any missing class."""
+    # T is needed for the tail guard, and T comes from the training side: split first with a provisional T
+    provisional = cfg.dataset.window.frames(float(np.median([r.frame_rate_hz for r in recs])))
+    split = split_recordings(recs, cfg.split, gestures=cfg.dataset.gestures, window_frames=provisional, seed=cfg.seed)
+    cfg = resolve_config(cfg, recs, split.train)
+    t = cfg.architecture.window_frames
+    split = split_recordings(recs, cfg.split, gestures=cfg.dataset.gestures, window_frames=t, seed=cfg.seed)
+    train_w = cut_windows(recs, split.train, cfg=cfg.dataset, window_frames=t, split=split, role="train")
+    val_w = cut_windows(recs, split.val, cfg=cfg.dataset, window_frames=t, split=split, role="val")
+    check_classes(train_w, cfg.dataset, what="training")
+    return cfg, PreparedData(recordings=recs, split=split, train=train_w, val=val_w)
+
+
+def _init_model(cfg: TrainConfig) -> keras.Model:
+    """The model to start from: a new one, or the ``--init`` run's model adapted to ``cfg``'s classes."""
+    model = build(cfg.architecture)
+    if not cfg.init:
+        return model
+    old, old_cfg = load_run(Path(cfg.init))
+    mismatch = [
+        name
+        for name, a, b in (
+            ("preset", old_cfg.dataset.preset, cfg.dataset.preset),
+            ("features", old_cfg.dataset.features, cfg.dataset.features),
+            ("window_frames", old_cfg.architecture.window_frames, cfg.architecture.window_frames),
+        )
+        if a != b
+    ]
+    old_arch = dataclasses.replace(old_cfg.architecture, num_classes=cfg.architecture.num_classes)
+    if old_arch != cfg.architecture:
+        mismatch.append("architecture")
+    if mismatch:
+        raise DataError(f"--init {cfg.init}: the run differs from this training in {', '.join(mismatch)}")
+    encoder_of(model).set_weights(encoder_of(old).get_weights())
+    new_head, old_head = head_of(model), head_of(old)
+    same_classes = old_cfg.dataset.classes == cfg.dataset.classes
+    for layer in new_head.layers:
+        if layer.name == "logits" and not same_classes:
+            continue  # new gesture set: a fresh classifier on the pretrained features
+        layer.set_weights(old_head.get_layer(layer.name).get_weights())
+    return model
+
+
+def _class_weights(y: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.float32]:
+    counts = np.bincount(y, minlength=k).astype(np.float64)
+    w = np.where(counts > 0, len(y) / (k * np.maximum(counts, 1)), 0.0)
+    return np.asarray(w[y], dtype=np.float32)
+
+
+def train_recordings(
+    cfg: TrainConfig,
+    recs: list[Recording],
+    out_dir: Path,
+    *,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train on already loaded recordings and write the run directory (see :func:`train`)."""
+    t_start = time.perf_counter()
+    cfg, data = prepare(cfg, recs)
+    import keras
+    import tensorflow as tf
+    from tqdm import tqdm
+
+    keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+    model = _init_model(cfg)
+    k = len(cfg.dataset.classes)
+    t = cfg.architecture.window_frames
+    rng = np.random.default_rng([cfg.seed, 0x7EA1])
+    per_epoch = len(balanced_sample(data.train, cfg.dataset, np.random.default_rng(0)))
+    steps = cfg.epochs * max(1, -(-per_epoch // cfg.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps, alpha=0.05)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    xv, yv = materialise(data.recordings, data.val, cfg=cfg.dataset, window_frames=t)
+    wv = _class_weights(yv, k)
+    history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_balanced_accuracy": []}
+    best = (np.inf, -1)
+    best_weights = model.get_weights()
+    bar = tqdm(range(cfg.epochs), desc="train", unit="epoch", disable=not progress)
+    for epoch in bar:
+        sample = balanced_sample(data.train, cfg.dataset, rng)
+        x, y = materialise(
+            data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
+        )
+        h = model.fit(x, y, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0)
+        history["loss"].append(float(h.history["loss"][-1]))
+        history["accuracy"].append(float(h.history["accuracy"][-1]))
+        if len(xv):
+            pv = model.predict(xv, batch_size=256, verbose=0)
+            nll = -np.log(np.clip(pv[np.arange(len(yv)), yv], 1e-7, 1.0))
+            val_loss = float(np.sum(nll * wv) / np.sum(wv))
+            bal = window_metrics(yv, pv.argmax(axis=1), cfg.dataset.classes)["balanced_accuracy"]
+        else:
+            val_loss, bal = history["loss"][-1], float("nan")
+        history["val_loss"].append(val_loss)
+        history["val_balanced_accuracy"].append(float(bal))
+        if val_loss < best[0] - 1e-4:
+            best = (val_loss, epoch)
+            best_weights = model.get_weights()
+        bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_loss=f"{val_loss:.3f}", val_bacc=f"{bal:.3f}")
+        if epoch - best[1] >= cfg.patience_epochs:
+            break
+    bar.close()
+    model.set_weights(best_weights)
+    train_s = time.perf_counter() - t_start
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    predict = keras_predictor(model)
+    val_pred = predict(xv).argmax(axis=1) if len(xv) else np.zeros(0, dtype=np.int64)
+    val = window_metrics(yv, val_pred, cfg.dataset.classes)
+    names = [r.path.name for r in data.recordings]
+    metrics = {
+        "validation": val,
+        "best_epoch": int(best[1]),
+        "epochs_run": len(history["loss"]),
+        "train_time_s": train_s,
+        "params": int(model.count_params()),
+        "macs": count_macs(model),
+        "window_frames": t,
+        "classes": list(cfg.dataset.classes),
+        "train_windows": {c: int(n) for c, n in zip(cfg.dataset.classes, data.train.counts(k).tolist(), strict=True)},
+        "val_windows": {c: int(n) for c, n in zip(cfg.dataset.classes, data.val.counts(k).tolist(), strict=True)},
+        "split": {
+            "spec": cfg.split.spec,
+            "val_mode": data.split.val_mode,
+            "test_groups": list(data.split.test_groups),
+            "train": [names[i] for i in data.split.train],
+            "val": [names[i] for i in data.split.val],
+            "test": [names[i] for i in data.split.test],
+        },
+    }
+    model.save(out_dir / "model.keras")
+    write_config(cfg, out_dir / "config.toml")
+    (out_dir / "history.json").write_text(json.dumps(history, indent=1, allow_nan=True))
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=True))
+    plot_confusion(val["confusion"], cfg.dataset.classes, out_dir / "confusion.png", title="validation windows")
+    plot_curves(history, out_dir / "curves.png")
+    if log:
+        log(f"trained {metrics['epochs_run']} epochs in {train_s:.0f} s (best epoch {best[1]}); wrote {out_dir}")
+    return TrainResult(model=model, config=cfg, history=history, metrics=metrics, out_dir=out_dir)
+
+
+def train(
+    cfg: TrainConfig,
+    out_dir: Path,
+    *,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Load ``cfg.data``, train, and write the run directory ``out_dir``.
+
+    Raises:
+        models.data.DataError: a preset mismatch, an unknown gesture, a class without examples, or an
+            ``--init`` run that does not match; all raised before training starts.
+        models.config.RunError: a missing or corrupt ``--init`` run.
+        acquisition.RecordingError: an unreadable recording.
+    """
+    from tqdm import tqdm
+
+    if cfg.init:
+        load_run(Path(cfg.init))  # fail on a bad --init before loading data
+
+    def bar(files: Iterable[Path]) -> Iterable[Path]:
+        return tqdm(list(files), desc="load", unit="file", disable=not progress)
+
+    recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
+    return train_recordings(cfg, recs, out_dir, progress=progress, log=log)

@@ -1,0 +1,240 @@
+"""``radargest train | evaluate | quantize``: thin commands over :mod:`models` (DESIGN §6, §7).
+
+Each command parses its arguments, builds a frozen config and calls the library. ``add_model_commands``
+registers them on the main parser's subparsers; errors are raised as exceptions whose first line the
+main CLI prints (``models.data.DataError`` is a ``ValueError``, ``models.config.RunError`` too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "main", "train_config_from_args"]
+
+DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
+
+
+def _quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ start-up chatter off the terminal (set before it is imported)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _gestures(text: str) -> tuple[str, ...]:
+    from models.data import DataError, check_gesture_names
+
+    names = tuple(g.strip() for g in text.split(",") if g.strip())
+    try:
+        check_gesture_names(names)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return names
+
+
+def _split(text: str) -> Any:
+    from models.data import DataError, parse_split
+
+    try:
+        return parse_split(text)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def train_config_from_args(args: argparse.Namespace) -> Any:
+    """The frozen :class:`models.config.TrainConfig` of ``radargest train`` arguments.
+
+    With ``--init``, the dataset, architecture and augmentation come from the initial run (only the
+    gestures, data, split, seed, epochs and learning rate are taken from the command line).
+    """
+    import dataclasses
+
+    from models.architectures import ArchitectureConfig
+    from models.config import TrainConfig, read_config
+    from models.data import DatasetConfig
+
+    gestures: tuple[str, ...] = args.gestures
+    if args.init:
+        base = read_config(Path(args.init) / "config.toml")
+        dataset = dataclasses.replace(base.dataset, gestures=gestures)
+        arch = dataclasses.replace(base.architecture, num_classes=len(gestures) + 1)
+        augment = base.augment
+        lr = args.learning_rate if args.learning_rate is not None else base.learning_rate / 3.0
+    else:
+        dataset = DatasetConfig(gestures=gestures, preset=args.preset)
+        arch = ArchitectureConfig(name=args.arch, num_classes=len(gestures) + 1)
+        augment = None
+        lr = args.learning_rate if args.learning_rate is not None else 3e-3
+    kwargs: dict[str, Any] = {}
+    if augment is not None:
+        kwargs["augment"] = augment
+    return TrainConfig(
+        data=tuple(str(Path(p).resolve()) for p in args.data),
+        dataset=dataset,
+        split=args.split,
+        architecture=arch,
+        seed=args.seed,
+        epochs=args.epochs,
+        patience_epochs=args.patience,
+        learning_rate=lr,
+        init=str(Path(args.init).resolve()) if args.init else "",
+        **kwargs,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """``radargest train``."""
+    _quiet_tensorflow()
+    from models.train import train
+
+    cfg = train_config_from_args(args)
+    if args.out.exists() and any(args.out.iterdir()) and not args.overwrite:
+        raise ValueError(f"{args.out}: run directory exists and is not empty (use --overwrite)")
+    result = train(cfg, args.out, progress=not args.quiet, log=print)
+    val = result.metrics["validation"]
+    print(
+        f"validation ({result.metrics['split']['val_mode']}): accuracy {val['accuracy']:.3f}, "
+        f"balanced {val['balanced_accuracy']:.3f}; {result.metrics['params']} params, "
+        f"{result.metrics['macs']['window']} MACs per window"
+    )
+    return 0
+
+
+def _fmt(v: Any) -> str:
+    return "—" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """``radargest evaluate``."""
+    _quiet_tensorflow()
+    from tqdm import tqdm
+
+    from models.evaluate import evaluate_run, to_json
+
+    def bar(files: Any) -> Any:
+        return tqdm(list(files), desc="load", unit="file", disable=args.quiet or args.json, file=sys.stderr)
+
+    m = evaluate_run(
+        args.run_dir, args.data, split=args.split, continuous=args.continuous, threshold=args.threshold, progress=bar
+    )
+    if args.json:
+        print(to_json(m))
+        return 0
+    print(f"windows: accuracy {_fmt(m['accuracy'])}, balanced accuracy {_fmt(m['balanced_accuracy'])}")
+    classes = list(m["per_class"])
+    print("confusion (rows true, columns predicted): " + ", ".join(classes))
+    for name, row in zip(classes, m["confusion"], strict=True):
+        print(f"  {name:>14} " + " ".join(f"{v:5d}" for v in row))
+    if args.continuous:
+        print(
+            f"continuous: {m['events']} events, event accuracy {_fmt(m['event_accuracy'])}, precision "
+            f"{_fmt(m['precision'])}, recall {_fmt(m['recall'])}, F1 {_fmt(m['f1'])}, false activations "
+            f"{_fmt(m['false_activations_per_hour'])}/h, latency p50 {_fmt(m['latency_ms_p50'])} ms, "
+            f"p90 {_fmt(m['latency_ms_p90'])} ms"
+        )
+        for f in m["per_file"]:
+            print(
+                f"  {f['file']}: event accuracy {_fmt(f['event_accuracy'])}, {f['events']} events "
+                f"({f['events_per_minute']:.1f}/min), {f['false_activations']} false"
+            )
+    return 0
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    """``radargest quantize``."""
+    _quiet_tensorflow()
+    from tqdm import tqdm
+
+    from models.quantize import QuantizeConfig, quantize_run
+
+    def bar(items: Any) -> Any:
+        return tqdm(list(items), desc="convert", unit="model", disable=args.quiet)
+
+    cfg = QuantizeConfig(representative_windows=args.representative, latency_runs=args.latency_runs)
+    quantize_run(args.run_dir, data=args.data, cfg=cfg, progress=bar)
+    print((Path(args.run_dir) / "quant_report.md").read_text())
+    print(f"wrote {Path(args.run_dir) / 'quant_report.md'}, quant_report.json and model_int8.tflite")
+    return 0
+
+
+def add_model_commands(subparsers: Any) -> None:
+    """Register ``train``, ``evaluate`` and ``quantize`` on the main parser's subparsers."""
+    p = subparsers.add_parser(
+        "train",
+        help="train a gesture model on labelled recordings",
+        description="Trains a model for the given gestures (plus the background class 'none') on the training "
+        "side of --split; validation (early stopping) comes from the training side only. Writes RUN_DIR with "
+        "model.keras, config.toml, history.json, metrics.json, confusion.png and curves.png. --split day holds "
+        "out the 2022-07-27 day and static_hand_idx_1 (the Acconeer protocol); day:DAYS, subject[:IDS] (default: "
+        "the last quarter of the subjects), files:PATTERNS or none choose otherwise.",
+    )
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
+    p.add_argument(
+        "--gestures", type=_gestures, default=_gestures(DEFAULT_GESTURES), help=f"default {DEFAULT_GESTURES}"
+    )
+    p.add_argument(
+        "--split", type=_split, default=_split("day"), help="day[:DAYS] | subject[:IDS] | files:PATTERNS | none"
+    )
+    p.add_argument("--out", type=Path, required=True, help="run directory to write")
+    p.add_argument("--init", type=Path, default=None, help="fine-tune the model of this run directory")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
+    p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs (default 10)")
+    p.add_argument("--learning-rate", type=float, default=None, help="default 3e-3, or the init run's / 3")
+    p.add_argument("--arch", default="cnn_tcn", help="architecture: cnn_tcn (default) or cnn_gru")
+    p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty run directory")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser(
+        "evaluate",
+        help="score a trained model on held-out recordings",
+        description="Scores RUN_DIR on the held-out side of its split (or of --split; 'none' scores every file "
+        "given). Window mode: accuracy, balanced accuracy, confusion. --continuous runs the onset detector and "
+        "the model over whole streams: event accuracy, precision, recall, F1, false activations per hour and "
+        "latency. --json prints one JSON object.",
+    )
+    p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
+    p.add_argument("--split", type=_split, default=None, help="override the run's split")
+    p.add_argument("--continuous", action="store_true", help="also evaluate whole streams")
+    p.add_argument("--threshold", type=float, default=0.0, help="minimum gesture probability (default 0: arg-max)")
+    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = subparsers.add_parser(
+        "quantize",
+        help="convert a run to int8 TFLite and report size, accuracy, agreement and latency",
+        description="Full-integer int8 TFLite with representative windows from the training side; a table of "
+        "float32 / int8 per-channel / int8 per-tensor / int16x8 and a weight bit-width exploration, written to "
+        "RUN_DIR/quant_report.md and .json, plus RUN_DIR/model_int8.tflite.",
+    )
+    p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
+    p.add_argument("--data", type=Path, nargs="+", default=None, help="recordings (default: the run's --data)")
+    p.add_argument("--representative", type=int, default=300, help="calibration windows (default 300)")
+    p.add_argument("--latency-runs", type=int, default=200, help="timed invocations per candidate (default 200)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_quantize)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (``python -m radargest.model_cmds train ...``) until the main CLI registers these."""
+    from acquisition import AcquisitionError
+
+    parser = argparse.ArgumentParser(prog="radargest")
+    add_model_commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (AcquisitionError, ValueError, OSError) as exc:
+        text = str(exc).strip().splitlines()
+        print(f"radargest: error: {text[0] if text else type(exc).__name__}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

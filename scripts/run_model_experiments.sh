@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Reproduces the model figures of docs/results_models.md (issue 4). Takes ~20 min on 2 cores.
+#   scripts/run_model_experiments.sh [OUT_DIR]        (default: $TMPDIR/radargest_model_experiments)
+# Real data: $RADARGEST_DATA or ../shared/data/acconeer-a121-gesture-control. Held-out test set: every
+# idx_3 file plus static_hand_idx_1 (--split day); nothing here trains, validates or tunes on them.
+set -euo pipefail
+OUT=${1:-${TMPDIR:-/tmp}/radargest_model_experiments}
+DATA=${RADARGEST_DATA:-$(dirname "$0")/../../shared/data/acconeer-a121-gesture-control}
+SEEDS=${SEEDS:-"0 1 2"}
+export TF_CPP_MIN_LOG_LEVEL=2
+mkdir -p "$OUT"
+if radargest train --help >/dev/null 2>&1; then RG=(radargest); else RG=(python -m radargest.model_cmds); fi
+G=tap_in,tap_out,double_tap_in,wiggle
+
+# 1. data: the real files as radargest recordings (auto-segmented labels), and 16 simulated subjects
+[ -d "$OUT/real" ] || radargest import acconeer-gesture-control "$DATA" --out "$OUT/real" --quiet
+[ -d "$OUT/sim" ] || radargest simulate --subjects 16 --first-subject 0 --out "$OUT/sim" --quiet
+
+# 2. real data, 3 seeds: train on the idx_1/idx_2/idx_5 days + dynamic_hand, test on the idx_3 day + static_hand
+for s in $SEEDS; do
+  /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train --data "$OUT/real" --gestures $G --split day \
+    --seed "$s" --out "$OUT/real_s$s" --overwrite --quiet
+  "${RG[@]}" evaluate "$OUT/real_s$s" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_s$s.eval.json"
+done
+
+# 3. quantisation of the seed-0 real model
+"${RG[@]}" quantize "$OUT/real_s0" --quiet > /dev/null
+
+# 4. simulated leave-subject-out: subjects 12-15 held out
+SIMTEST=subject:sim-s012,sim-s013,sim-s014,sim-s015
+"${RG[@]}" train --data "$OUT/sim" --gestures $G --split $SIMTEST --seed 0 --out "$OUT/sim_s0" --overwrite --quiet
+"${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/sim" --continuous --json --quiet > "$OUT/sim_s0.eval.json"
+
+# 5. sim-to-real: the sim model on the real test day, then fine-tuned (--init) on the real training days
+"${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/real" --split day --continuous --json --quiet > "$OUT/sim2real.eval.json"
+"${RG[@]}" train --data "$OUT/real" --gestures $G --split day --init "$OUT/sim_s0" --seed 0 \
+  --out "$OUT/sim2real_ft" --overwrite --quiet
+"${RG[@]}" evaluate "$OUT/sim2real_ft" --data "$OUT/real" --continuous --json --quiet > "$OUT/sim2real_ft.eval.json"
+
+# 6. the GRU variant, for comparison (seed 0)
+"${RG[@]}" train --data "$OUT/real" --gestures $G --split day --arch cnn_gru --seed 0 --out "$OUT/real_gru" \
+  --overwrite --quiet
+"${RG[@]}" evaluate "$OUT/real_gru" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_gru.eval.json"
+
+python "$(dirname "$0")/summarise_model_experiments.py" "$OUT" > "$OUT/results_models.md"
+echo "wrote $OUT/results_models.md"

@@ -1,0 +1,110 @@
+# ruff: noqa: E501
+"""Turn the outputs of scripts/run_model_experiments.sh into the Markdown tables of docs/results_models.md."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def f(v: Any, spec: str = ".3f") -> str:
+    return "—" if v is None else format(v, spec) if isinstance(v, float) else str(v)
+
+
+def confusion(m: dict[str, Any]) -> list[str]:
+    classes = list(m["per_class"])
+    lines = ["| true \\ predicted | " + " | ".join(classes) + " |", "|---" * (len(classes) + 1) + "|"]
+    for c, row in zip(classes, m["confusion"], strict=True):
+        lines.append(f"| {c} | " + " | ".join(str(v) for v in row) + " |")
+    return lines
+
+
+def static_false(m: dict[str, Any]) -> str:
+    for p in m["per_file"]:
+        if "static_hand" in p["file"]:
+            return (
+                f"{p['false_activations']} in {p['duration_s']:.0f} s ({f(p['false_activations_per_hour'], '.0f')}/h)"
+            )
+    return "—"
+
+
+def main(out: Path) -> None:
+    print("## Real data: train idx_1/idx_2/idx_5 days + dynamic_hand, test idx_3 day + static_hand (continuous)\n")
+    print(
+        "| seed | event accuracy | window acc | balanced acc | events | precision | recall | F1 | false act. on static_hand | latency p50/p90 [ms] | train time [s] | wall time [s] |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|")
+    accs = []
+    runs = sorted(out.glob("real_s*.eval.json"))
+    for path in runs:
+        seed = path.name.split(".")[0].removeprefix("real_s")
+        m = json.loads(path.read_text())
+        met = load(out / f"real_s{seed}" / "metrics.json") or {}
+        wall = (out / f"real_s{seed}.time").read_text().strip() if (out / f"real_s{seed}.time").is_file() else "—"
+        accs.append(m["event_accuracy"])
+        print(
+            f"| {seed} | {f(m['event_accuracy'])} | {f(m['accuracy'])} | {f(m['balanced_accuracy'])} | {m['events']} | "
+            f"{f(m['precision'])} | {f(m['recall'])} | {f(m['f1'])} | {static_false(m)} | "
+            f"{f(m['latency_ms_p50'], '.0f')}/{f(m['latency_ms_p90'], '.0f')} | {f(met.get('train_time_s'), '.0f')} | {wall} |"
+        )
+    if accs:
+        import statistics
+
+        sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
+        print(
+            f"\nEvent accuracy over {len(accs)} seeds: **{statistics.mean(accs):.3f} ± {sd:.3f}** (anchor 0.876 ± 0.042).\n"
+        )
+    for path in runs:
+        m = json.loads(path.read_text())
+        print(
+            f"Per file, {path.name.split('.')[0]}: "
+            + "; ".join(
+                f"{p['file'].removeprefix('label_').removesuffix('.h5')} {f(p['event_accuracy'])} ({p['events_per_minute']:.1f} events/min)"
+                for p in m["per_file"]
+            )
+            + "\n"
+        )
+        print(f"Continuous-mode event confusion is not tabulated; window confusion ({path.name.split('.')[0]}):\n")
+        print("\n".join(confusion(m)) + "\n")
+    sim = load(out / "sim_s0.eval.json")
+    if sim:
+        print("## Simulated leave-subject-out (subjects sim-s012..sim-s015 held out)\n")
+        print(
+            f"Window accuracy {f(sim['accuracy'])}, balanced {f(sim['balanced_accuracy'])}; continuous: event accuracy "
+            f"{f(sim['event_accuracy'])}, precision {f(sim['precision'])}, recall {f(sim['recall'])}, F1 {f(sim['f1'])}, "
+            f"false activations {f(sim['false_activations_per_hour'], '.1f')}/h, latency p50 {f(sim['latency_ms_p50'], '.0f')} ms.\n"
+        )
+        print("\n".join(confusion(sim)) + "\n")
+    s2r, ft = load(out / "sim2real.eval.json"), load(out / "sim2real_ft.eval.json")
+    if s2r:
+        print("## Sim-to-real (test: idx_3 day + static_hand)\n")
+        print("| model | event accuracy | window acc | balanced acc | false act. on static_hand |")
+        print("|---|---:|---:|---:|---|")
+        for name, m in (("sim only", s2r), ("sim + fine-tune (--init) on real training days", ft)):
+            if m:
+                print(
+                    f"| {name} | {f(m['event_accuracy'])} | {f(m['accuracy'])} | {f(m['balanced_accuracy'])} | {static_false(m)} |"
+                )
+        print()
+    gru = load(out / "real_gru.eval.json")
+    if gru:
+        met = load(out / "real_gru" / "metrics.json") or {}
+        print(
+            f"## GRU variant (cnn_gru, seed 0)\n\nEvent accuracy {f(gru['event_accuracy'])}, window accuracy "
+            f"{f(gru['accuracy'])}, static_hand {static_false(gru)}; {met.get('params')} params, "
+            f"{(met.get('macs') or {}).get('window')} MACs per window.\n"
+        )
+    q = out / "real_s0" / "quant_report.md"
+    if q.is_file():
+        print("## Quantisation (real seed-0 model)\n")
+        print(q.read_text().split("\n", 2)[2])
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

@@ -1,0 +1,54 @@
+"""Architecture registry, streaming equivalence of encoder + head, and the MAC counter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.architectures import ARCHITECTURES, ArchitectureConfig, ModelError, build, count_macs, encoder_of, head_of
+
+SMALL = dict(window_frames=12, conv_channels=(3, 4), embedding=5, head_channels=6, head_kernel=3)
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_registry_builds(name: str) -> None:
+    model = build(ArchitectureConfig(name=name, **SMALL))  # type: ignore[arg-type]
+    x = np.random.default_rng(0).random((3, 12, 16, 6), dtype=np.float32)
+    p = np.asarray(model(x))
+    assert p.shape == (3, 5)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    assert not any(type(layer).__name__ == "TimeDistributed" for layer in model.layers)
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_encoder_per_frame_then_head_equals_the_window_model(name: str) -> None:
+    """kws_streaming style: the encoder run once per frame, its embeddings stacked in a ring buffer and
+    the head run on the buffer equals the composed model on the window."""
+    cfg = ArchitectureConfig(name=name, **SMALL)  # type: ignore[arg-type]
+    model = build(cfg)
+    rng = np.random.default_rng(1)
+    stream = rng.random((30, 16, 6), dtype=np.float32)
+    enc, head = encoder_of(model), head_of(model)
+    ring = np.zeros((cfg.window_frames, cfg.embedding), dtype=np.float32)
+    for n, frame in enumerate(stream):
+        ring = np.roll(ring, -1, axis=0)
+        ring[-1] = np.asarray(enc(frame[None, :, :, None]))[0]
+        if n + 1 >= cfg.window_frames:
+            streamed = np.asarray(head(ring[None]))[0]
+            window = np.asarray(model(stream[None, n + 1 - cfg.window_frames : n + 1]))[0]
+            np.testing.assert_allclose(streamed, window, atol=1e-5)
+
+
+def test_mac_count() -> None:
+    cfg = ArchitectureConfig(**SMALL)  # type: ignore[arg-type]
+    macs = count_macs(build(cfg))
+    # first conv: 16*6 outputs x 3*3*1*3 kernel
+    assert macs["encoder_per_frame"] > 16 * 6 * 27
+    assert macs["window"] == cfg.window_frames * macs["encoder_per_frame"] + macs["head_per_hop"]
+
+
+def test_bad_architecture() -> None:
+    with pytest.raises(ModelError, match="unknown architecture"):
+        ArchitectureConfig(name="transformer")
+    with pytest.raises(ModelError):
+        ArchitectureConfig(num_classes=1)

@@ -1,0 +1,159 @@
+"""Windows, splits, augmentation and bad input of models.data."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import GESTURES  # type: ignore[import-not-found]
+
+from models.data import (
+    AugmentConfig,
+    DataError,
+    DatasetConfig,
+    SplitConfig,
+    balanced_sample,
+    check_classes,
+    cut_windows,
+    held_out_indices,
+    load_recordings,
+    materialise,
+    parse_split,
+    split_recordings,
+)
+
+CFG = DatasetConfig(gestures=GESTURES)
+
+
+def test_importing_data_does_not_import_tensorflow() -> None:
+    import subprocess
+
+    code = (
+        "import sys, models.data, models.config; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_window_shape_and_length(sim_recordings: list) -> None:
+    rate = sim_recordings[0].frame_rate_hz
+    t = CFG.window.frames(rate)
+    assert t == round(0.875 * rate) and 45 <= t <= 55
+    w = cut_windows(sim_recordings, range(len(sim_recordings)), cfg=CFG, window_frames=t)
+    x, _ = materialise(sim_recordings, w, cfg=CFG, window_frames=t)
+    assert x.shape == (len(w), t, 16, 6) and x.dtype == np.float32 and np.isfinite(x).all()
+    counts = w.counts(len(CFG.classes))
+    assert (counts > 0).all()
+    # every event window overlaps its event; background windows keep the margin from every label
+    for k in np.flatnonzero(w.kind == 2):
+        rec = sim_recordings[int(w.recording[k])]
+        lo, hi = int(w.end[k]) - t, int(w.end[k])
+        assert all(hi <= la.start_frame or lo >= la.end_frame for la in rec.labels)
+
+
+def test_subject_split_never_leaks(sim_recordings: list) -> None:
+    split = split_recordings(sim_recordings, parse_split("subject"), gestures=GESTURES, window_frames=50, seed=0)
+    test_subjects = {sim_recordings[i].subject for i in split.test}
+    train_subjects = {sim_recordings[i].subject for i in split.train}
+    assert split.test and not set(split.test) & set(split.train) and not set(split.test) & set(split.val)
+    assert not test_subjects & train_subjects
+
+
+def test_recording_validation_is_disjoint(sim_recordings: list) -> None:
+    recs = sim_recordings * 4  # enough recordings per class for whole-recording validation
+    split = split_recordings(
+        recs, SplitConfig(kind="none", val_mode="recording"), gestures=GESTURES, window_frames=50, seed=1
+    )
+    assert split.val_mode == "recording" and split.val
+    assert not set(split.train) & set(split.val)
+
+
+def test_tail_validation_windows_do_not_overlap(sim_recordings: list) -> None:
+    t = 50
+    split = split_recordings(
+        sim_recordings, SplitConfig(kind="none", val_mode="tail"), gestures=GESTURES, window_frames=t, seed=0
+    )
+    tw = cut_windows(sim_recordings, split.train, cfg=CFG, window_frames=t, split=split, role="train")
+    vw = cut_windows(sim_recordings, split.val, cfg=CFG, window_frames=t, split=split, role="val")
+    for r in set(tw.recording.tolist()):
+        last_train = tw.end[tw.recording == r].max()
+        first_val = (vw.end[vw.recording == r] - t).min()
+        assert last_train + t <= first_val  # a guard of a whole window between them
+
+
+def test_day_split_is_the_acconeer_protocol(real_dir: Path, tmp_path: Path) -> None:
+    from radargest.importers import import_gesture_control
+
+    import_gesture_control(real_dir, tmp_path)
+    recs = load_recordings([tmp_path], cfg=CFG)
+    test, _ = held_out_indices(recs, parse_split("day"))
+    names = sorted(recs[i].name for i in test)
+    assert names == sorted(
+        ["label_static_hand_idx_1"] + [f"label_{g}_idx_3" for g in ("double_tap_in", "tap_in", "tap_out", "wiggle")]
+    )
+    split = split_recordings(recs, parse_split("day"), gestures=GESTURES, window_frames=50, seed=0)
+    assert not {recs[i].name for i in split.train} & set(names)
+    assert "label_dynamic_hand_idx_1" in {recs[i].name for i in split.train}
+
+
+def test_augmentation_changes_training_windows_only(sim_recordings: list) -> None:
+    t = 50
+    w = cut_windows(sim_recordings, [0], cfg=CFG, window_frames=t)
+    plain, _ = materialise(sim_recordings, w, cfg=CFG, window_frames=t)
+    again, _ = materialise(sim_recordings, w, cfg=CFG, window_frames=t)
+    np.testing.assert_array_equal(plain, again)  # validation/test windows: deterministic, no augmentation
+    rec = sim_recordings[0]
+    k = 0
+    np.testing.assert_array_equal(plain[k], rec.features[int(w.end[k]) - t : int(w.end[k])])
+    aug, _ = materialise(
+        sim_recordings,
+        w,
+        cfg=CFG,
+        window_frames=t,
+        augment=AugmentConfig(probability=1.0),
+        rng=np.random.default_rng(0),
+        shift=True,
+    )
+    assert aug.shape == plain.shape and not np.allclose(aug, plain)
+    with pytest.raises(DataError):
+        materialise(sim_recordings, w, cfg=CFG, window_frames=t, augment=AugmentConfig())
+
+
+def test_balanced_sample_balances_gestures(sim_recordings: list) -> None:
+    w = cut_windows(sim_recordings, range(len(sim_recordings)), cfg=CFG, window_frames=50)
+    s = balanced_sample(w, dataclasses.replace(CFG, windows_per_class=20), np.random.default_rng(0))
+    counts = s.counts(len(CFG.classes))
+    assert (counts[1:] == counts[1]).all() and counts[0] == round(counts[1] * CFG.background_per_class)
+
+
+@pytest.mark.parametrize("names", [("Tap-In",), ("none",), ("tap_in", "tap_in"), ()])
+def test_bad_gesture_names(names: tuple[str, ...]) -> None:
+    with pytest.raises(DataError):
+        DatasetConfig(gestures=names)
+
+
+def test_class_without_examples(sim_recordings: list) -> None:
+    cfg = DatasetConfig(gestures=("tap_in", "clap"))
+    w = cut_windows(sim_recordings, range(len(sim_recordings)), cfg=cfg, window_frames=50)
+    with pytest.raises(DataError, match="clap"):
+        check_classes(w, cfg)
+
+
+def test_preset_mismatch_is_refused(sim_dir: Path) -> None:
+    with pytest.raises(DataError, match="does not match preset 'gesture_far'"):
+        load_recordings([sim_dir], cfg=DatasetConfig(gestures=GESTURES, preset="gesture_far"))
+
+
+@pytest.mark.parametrize("text", ["random", "day:27-07-2022", "files:"])
+def test_bad_split(text: str) -> None:
+    with pytest.raises(DataError):
+        parse_split(text)
+
+
+def test_missing_data_path(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no such file"):
+        load_recordings([tmp_path / "nope"], cfg=CFG)
+    with pytest.raises(DataError, match=r"no \.h5"):
+        load_recordings([tmp_path], cfg=CFG)

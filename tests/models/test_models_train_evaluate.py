@@ -1,0 +1,107 @@
+"""Training runs, run directories, evaluation JSON and the train/evaluate commands."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import tiny_config  # type: ignore[import-not-found]
+
+from models.config import RUN_FILES, RunError, config_from_dict, load_run, read_config
+from models.data import DataError
+from models.evaluate import CONTINUOUS_KEYS, JSON_KEYS, evaluate_run
+
+
+def test_run_directory(tiny_run: Path, sim_dir: Path) -> None:
+    for name in RUN_FILES:
+        assert (tiny_run / name).is_file(), name
+    cfg = read_config(tiny_run / "config.toml")
+    assert cfg == tiny_config(sim_dir, architecture=cfg.architecture)  # everything else as given
+    assert config_from_dict(tomllib.loads((tiny_run / "config.toml").read_text())) == cfg
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert set(metrics["split"]["test"]).isdisjoint(metrics["split"]["train"])
+    assert metrics["window_frames"] == cfg.architecture.window_frames
+    model, _ = load_run(tiny_run)
+    assert tuple(model.input.shape[1:]) == (cfg.architecture.window_frames, 16, 6)
+
+
+def test_training_is_repeatable(tiny_run: Path, sim_dir: Path, tmp_path: Path) -> None:
+    from models.train import train
+
+    again = train(tiny_config(sim_dir), tmp_path, progress=False)  # type: ignore[arg-type]
+    first, _ = load_run(tiny_run)
+    for a, b in zip(first.get_weights(), again.model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_evaluate_json_keys(tiny_run: Path, sim_dir: Path) -> None:
+    m = evaluate_run(tiny_run, [sim_dir], continuous=True)
+    assert tuple(m) == JSON_KEYS
+    json.dumps(m, allow_nan=False)
+    assert len(m["confusion"]) == len(m["per_class"]) == 5
+    assert m["per_file"] and all(set(JSON_KEYS) - {"per_file"} <= set(f) for f in m["per_file"])
+    assert 0.0 <= m["accuracy"] <= 1.0
+    w = evaluate_run(tiny_run, [sim_dir], continuous=False)
+    assert tuple(w) == JSON_KEYS and all(w[k] is None for k in CONTINUOUS_KEYS)
+
+
+def test_fine_tune_with_a_gesture_subset(tiny_run: Path, sim_dir: Path, tmp_path: Path) -> None:
+    from models.train import train
+
+    base = read_config(tiny_run / "config.toml")
+    cfg = tiny_config(
+        sim_dir,
+        gestures=("tap_in", "wiggle"),
+        architecture=dataclasses.replace(base.architecture, num_classes=3),
+        init=str(tiny_run),
+        epochs=1,
+    )
+    result = train(cfg, tmp_path, progress=False)  # type: ignore[arg-type]
+    old, _ = load_run(tiny_run)
+    enc_new = result.model.get_layer("encoder").get_weights()
+    assert int(result.model.output.shape[-1]) == 3
+    assert any(not np.array_equal(a, b) for a, b in zip(enc_new, old.get_layer("encoder").get_weights(), strict=True))
+
+
+def test_bad_runs(tmp_path: Path, tiny_run: Path) -> None:
+    with pytest.raises(RunError, match="not found"):
+        load_run(tmp_path / "missing")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.toml").write_text((tiny_run / "config.toml").read_text())
+    (broken / "model.keras").write_bytes(b"not a zip")
+    with pytest.raises(RunError, match="corrupt model"):
+        load_run(broken)
+    (broken / "config.toml").write_text("[dataset\n")
+    with pytest.raises(RunError, match="unreadable config"):
+        load_run(broken)
+
+
+def test_train_errors_before_training(sim_dir: Path, tmp_path: Path) -> None:
+    from models.train import train
+
+    cfg = tiny_config(sim_dir, gestures=("tap_in", "clap"))
+    with pytest.raises(DataError, match="clap"):
+        train(cfg, tmp_path / "run", progress=False)  # type: ignore[arg-type]
+    assert not (tmp_path / "run").exists()
+
+
+def test_commands(tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from radargest.model_cmds import main
+
+    assert main(["evaluate", str(tiny_run), "--data", str(sim_dir), "--continuous", "--json", "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert tuple(out) == JSON_KEYS
+    with pytest.raises(SystemExit) as exc:  # argparse rejects the name with a usage line
+        main(["train", "--data", str(sim_dir), "--gestures", "tap_in,Bad", "--out", str(tmp_path / "r")])
+    assert exc.value.code == 2 and "Bad" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "missing"), "--data", str(sim_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "run directory not found" in err and "Traceback" not in err
+    far = ["train", "--data", str(sim_dir), "--preset", "gesture_far", "--out", str(tmp_path / "f"), "--quiet"]
+    assert main(far) == 2
+    assert "does not match preset" in capsys.readouterr().err
