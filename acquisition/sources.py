@@ -150,7 +150,8 @@ def _open_hardware(spec: SourceSpec) -> a121.Client:
         return a121.Client.open(**kwargs)  # type: ignore[arg-type]
     except Exception as exc:  # exptool raises many types for a missing sensor; report them in one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(f"cannot open {spec.kind}:{spec.arg or ''} ({first}); {hint}") from None
+        name = f"{spec.kind}:{spec.arg}" if spec.arg else spec.kind
+        raise SourceError(f"cannot open {name} ({first}); {hint}") from None
 
 
 def open_client(source: str, *, realtime: bool = True) -> a121.Client:
