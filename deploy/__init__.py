@@ -4,6 +4,9 @@ So far: the adaptive throttle policy and its fixed-rate emulation (:mod:`deploy.
 generator of the C build's ``config.h`` (:mod:`deploy.c_config`) and the build helpers for the C99
 feature and throttle sources in ``deploy/c`` (:mod:`deploy.c_build`). Nothing here imports TensorFlow
 or :mod:`models`.
+
+The bundle runtime (:mod:`deploy.runtime`: load and verify a bundle, streaming detection) is exported
+here; the exporter (:mod:`deploy.export`) imports TensorFlow and is imported only by name.
 """
 
 from deploy.c_build import (
@@ -17,6 +20,15 @@ from deploy.c_build import (
     stage_sources,
 )
 from deploy.c_config import config_h_text, write_config_h
+from deploy.runtime import (
+    Bundle,
+    BundleError,
+    Detection,
+    DetectResult,
+    StreamingDetector,
+    detect_file,
+    load_bundle,
+)
 from deploy.throttle import (
     EventCoverage,
     Phase,
@@ -39,10 +51,15 @@ from deploy.throttle import (
 
 __all__ = [
     "C_SOURCE_DIR",
+    "Bundle",
+    "BundleError",
     "CBuildError",
+    "DetectResult",
+    "Detection",
     "EventCoverage",
     "ObjectSize",
     "Phase",
+    "StreamingDetector",
     "SweepPoint",
     "ThrottleActions",
     "ThrottleConfig",
@@ -54,10 +71,12 @@ __all__ = [
     "build_shared_library",
     "compile_objects",
     "config_h_text",
+    "detect_file",
     "emulate_throttle",
     "event_coverage",
     "find_compiler",
     "idle_geometry",
+    "load_bundle",
     "object_size",
     "onset_due",
     "oracle_decisions",

@@ -313,9 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="gesture_close", help="preset the recording must match (default gesture_close)")
     p.set_defaults(func=_cmd_features)
 
+    from radargest.deploy_cmds import add_deploy_commands
     from radargest.model_cmds import add_model_commands
 
     add_model_commands(sub)
+    add_deploy_commands(sub)
 
     p = sub.add_parser(
         "bench",

@@ -1,0 +1,585 @@
+"""The bundle runtime: load an export bundle and run continuous recognition on frames (DESIGN §2, §8).
+
+This module is the runtime path: it imports numpy, :mod:`acquisition`, :mod:`dsp`, :mod:`deploy.throttle`
+and (when a bundle is loaded) ``ai_edge_litert``; never TensorFlow and never :mod:`models`.
+
+**Bundle checks.** :func:`load_bundle` refuses, with a one-line :class:`BundleError`: a missing
+``manifest.json``; a file whose sha256 differs from the manifest; a missing, empty or truncated model
+(LiteRT cannot parse it). :func:`detect_file` refuses a recording whose sensor config differs from the
+bundle's preset in a feature field, naming the fields.
+
+**Streaming.** Per full-rate frame ``t`` the device computes the range-Doppler map (:class:`dsp.
+RangeDopplerProcessor`), runs the int8 encoder once and pushes the embedding into a :class:`RingBuffer`;
+the int8 head runs on the last ``T`` embeddings. Encoder outputs are requantised to the head's input
+scale (both pairs read from the interpreters).
+
+**Detection rule** (the continuous mode of ``models.evaluate``, so ``detect --always-on`` reproduces the
+event scores of ``radargest evaluate``): a streaming :class:`dsp.Segmenter` on the onset ratio emits
+candidate events ``[start, end)``; for each, the head runs once on the window that ends at
+:func:`event_window_end` (clipped to the frames seen so far); the arg-max class is the decision, and
+``none`` or a top probability below ``threshold`` rejects the candidate. Accepted candidates are events
+``{"start_frame", "end_frame", "t_s", "gesture", "score"}`` (``t_s`` = start frame / frame rate).
+
+**Throttled** (the default): :mod:`deploy.throttle` decides per sensed frame. Idle is emulated by
+decimation on fixed-rate recordings. The onset ratio comes from the throttle's single idle-rate onset
+stream, so the segmenter runs at the idle rate and its events are mapped back to full-rate frames. The
+encoder runs only when the policy says ``run_encoder``. At a wake-up (``reset_head``) the ring buffer is
+cleared and its history filled with the embedding of the last idle frame (one extra encoder run,
+counted): the head sees background where the device saw nothing. The head runs only when the segmenter
+emits an event (not on every hop: a window placed on the event is what the model was trained on, and
+per-hop runs would only repeat it); a gesture decision is fed back to the policy as ``decided``.
+**Always-on** runs the onset at full rate and the encoder on every frame.
+
+Utilisation is reported against always-on as the throttle defines it (:class:`deploy.throttle.
+Utilisation`: encoder on every frame, head every ``head_hop_frames``): sensor frames, MACs executed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+import dsp
+from deploy.throttle import (
+    ThrottleConfig,
+    ThrottleObservation,
+    ThrottleState,
+    Utilisation,
+    idle_geometry,
+    onset_due,
+    step,
+)
+
+__all__ = [
+    "BUNDLE_MODELS",
+    "MANIFEST",
+    "Bundle",
+    "BundleError",
+    "DetectResult",
+    "Detection",
+    "Int8Model",
+    "RingBuffer",
+    "StreamingDetector",
+    "check_recording",
+    "detect_file",
+    "detect_frames",
+    "event_window_end",
+    "events_json_lines",
+    "load_bundle",
+    "sensor_fields",
+    "sha256_file",
+]
+
+MANIFEST = "manifest.json"
+#: The two int8 flatbuffers of a bundle.
+BUNDLE_MODELS = ("encoder_int8.tflite", "head_int8.tflite")
+
+
+class BundleError(ValueError):
+    """A bundle or an input that cannot be used; the message is one line naming the file."""
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sensor_fields(sensor_config: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The named sensor-config fields as JSON values (enums by name)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        v = getattr(sensor_config, name)
+        out[name] = v.name if isinstance(v, enum.Enum) else v
+    return out
+
+
+def event_window_end(start: int, end: int, *, window_frames: int, end_pad: int, pre: int) -> int:
+    """The exclusive end frame of the window placed on the event ``[start, end)``: ``end_pad`` frames
+    after the event, or ``pre`` frames before its start plus the window if the event is too long.
+
+    The same rule as ``models.data.event_window_end`` (a test keeps them equal); it is restated here
+    because the runtime may not import :mod:`models`.
+    """
+    return min(end + end_pad, start - pre + window_frames)
+
+
+# -- interpreters ---------------------------------------------------------------------------------
+class Int8Model:
+    """An int8 flatbuffer in LiteRT (one thread), batch 1.
+
+    Int8 I/O follows the TFLite affine scheme ``real = scale * (q - zero_point)``. Scale and zero point are
+    read from the interpreter's tensor details (they come from calibration and differ per model), never
+    hard-coded: inputs are quantised as ``q = clip(round(x / scale) + zero_point, -128, 127)``.
+
+    The builtin int8 kernels run without LiteRT's default XNNPACK delegate: XNNPACK rounds int8 differently
+    (up to 14 LSB on the head's softmax on real recordings), while the builtin kernels agree with TFLite
+    Micro, what the device runs, within 1 LSB.
+    """
+
+    def __init__(self, flatbuffer: bytes, *, name: str = "model") -> None:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        self.name = name
+        try:
+            self.interpreter = Interpreter(
+                model_content=flatbuffer,
+                num_threads=1,
+                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+            )
+            self.interpreter.allocate_tensors()
+        except Exception as exc:  # LiteRT raises ValueError/RuntimeError on a damaged flatbuffer
+            text = str(exc).strip().splitlines()
+            raise BundleError(f"{name}: not a valid TFLite model ({text[0] if text else type(exc).__name__})") from None
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        if np.dtype(self.input["dtype"]) != np.int8 or np.dtype(self.output["dtype"]) != np.int8:
+            raise BundleError(f"{name}: expected int8 input and output")
+        self.in_scale, self.in_zero = (float(v) for v in self.input["quantization"])
+        self.out_scale, self.out_zero = (float(v) for v in self.output["quantization"])
+        self.input_shape = tuple(int(d) for d in self.input["shape"])
+        self.output_shape = tuple(int(d) for d in self.output["shape"])
+
+    def quantise(self, x: npt.ArrayLike) -> npt.NDArray[np.int8]:
+        """Float input → int8 with the input tensor's scale and zero point."""
+        q = np.round(np.asarray(x, dtype=np.float32) / self.in_scale) + self.in_zero
+        return np.clip(q, -128, 127).astype(np.int8)
+
+    def dequantise(self, q: npt.ArrayLike) -> npt.NDArray[np.float32]:
+        """Int8 output → float with the output tensor's scale and zero point."""
+        return ((np.asarray(q, dtype=np.float32) - self.out_zero) * self.out_scale).astype(np.float32)
+
+    def invoke_int8(self, q: npt.NDArray[np.int8]) -> npt.NDArray[np.int8]:
+        """One invocation on an int8 input of the model's input size; the int8 output (batch axis dropped)."""
+        self.interpreter.set_tensor(self.input["index"], np.asarray(q, dtype=np.int8).reshape(self.input_shape))
+        self.interpreter.invoke()
+        return np.array(self.interpreter.get_tensor(self.output["index"])[0])
+
+
+class RingBuffer:
+    """The last ``capacity`` frame embeddings (int8), indexed by full-rate frame number.
+
+    Frames that were never pushed (the device did not encode them) read back as ``fill``.
+    """
+
+    def __init__(self, capacity: int, dim: int) -> None:
+        if capacity < 1 or dim < 1:
+            raise dsp.ParameterError(f"ring buffer needs capacity and dim >= 1, got {capacity}, {dim}")
+        self.capacity = int(capacity)
+        self.data = np.zeros((self.capacity, dim), dtype=np.int8)
+        self.frame = np.full(self.capacity, -1, dtype=np.int64)
+        self.fill = np.zeros(dim, dtype=np.int8)
+
+    def reset(self, fill: npt.NDArray[np.int8] | None = None) -> None:
+        """Forget every embedding; missing frames read as ``fill`` (default: unchanged)."""
+        self.frame[:] = -1
+        if fill is not None:
+            self.fill = np.asarray(fill, dtype=np.int8).copy()
+
+    def push(self, frame: int, embedding: npt.NDArray[np.int8]) -> None:
+        """Store the embedding of full-rate frame ``frame`` (frames arrive in increasing order)."""
+        slot = frame % self.capacity
+        self.data[slot] = embedding
+        self.frame[slot] = frame
+
+    def window(self, end: int, length: int) -> npt.NDArray[np.int8]:
+        """``(length, dim)`` embeddings of frames ``[end - length, end)``, oldest first."""
+        frames = np.arange(end - length, end)
+        slots = frames % self.capacity
+        have = self.frame[slots] == frames
+        return np.where(have[:, None], self.data[slots], self.fill[None, :])
+
+
+# -- bundle ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Bundle:
+    """A loaded, verified export bundle.
+
+    Fields:
+        path: the bundle folder.
+        manifest: the parsed ``manifest.json``.
+        encoder: per-frame int8 encoder ``(1, d, p, 1)`` → ``(1, embedding)``.
+        head: int8 head ``(1, T, embedding)`` → ``(1, classes)`` probabilities.
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    encoder: Int8Model
+    head: Int8Model
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.manifest["labels"])
+
+    @property
+    def window_frames(self) -> int:
+        return int(self.manifest["model"]["window_frames"])
+
+    @property
+    def features(self) -> dsp.RangeDopplerConfig:
+        return dsp.RangeDopplerConfig(**self.manifest["features"]["range_doppler"])
+
+    @property
+    def onset(self) -> dsp.OnsetConfig:
+        return dsp.OnsetConfig(**self.manifest["features"]["onset"])
+
+    @property
+    def segment(self) -> dsp.SegmentConfig:
+        return dsp.SegmentConfig(**self.manifest["features"]["segment"])
+
+    @property
+    def throttle(self) -> ThrottleConfig:
+        return ThrottleConfig(**self.manifest["throttle"])
+
+    @property
+    def macs(self) -> dict[str, int]:
+        return {k: int(v) for k, v in self.manifest["model"]["macs"].items()}
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Load and verify a bundle folder written by ``radargest export``.
+
+    Raises:
+        BundleError: no manifest, a sha256 mismatch, a missing file, or a model LiteRT cannot load.
+    """
+    root = Path(path)
+    mpath = root / MANIFEST
+    if not mpath.is_file():
+        raise BundleError(f"{root}: not a bundle ({MANIFEST} not found)")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        files: dict[str, str] = dict(manifest["files"])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BundleError(f"{mpath}: unreadable manifest ({type(exc).__name__}: {exc})") from None
+    for name in BUNDLE_MODELS:
+        if name not in files:
+            raise BundleError(f"{mpath}: manifest lists no {name}")
+    for name, digest in files.items():
+        fpath = root / name
+        if not fpath.is_file():
+            raise BundleError(f"{fpath}: missing bundle file")
+        if fpath.stat().st_size == 0:
+            raise BundleError(f"{fpath}: empty file (truncated bundle)")
+        actual = sha256_file(fpath)
+        if actual != digest:
+            raise BundleError(
+                f"{fpath}: sha256 {actual[:12]}… does not match the manifest ({digest[:12]}…); "
+                "the bundle was modified or truncated"
+            )
+    enc = Int8Model((root / BUNDLE_MODELS[0]).read_bytes(), name=str(root / BUNDLE_MODELS[0]))
+    head = Int8Model((root / BUNDLE_MODELS[1]).read_bytes(), name=str(root / BUNDLE_MODELS[1]))
+    return Bundle(path=root, manifest=manifest, encoder=enc, head=head)
+
+
+# -- detection ------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Detection:
+    """One detected gesture event (DESIGN §2)."""
+
+    start_frame: int
+    end_frame: int
+    t_s: float
+    gesture: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start_frame": self.start_frame,
+            "end_frame": self.end_frame,
+            "t_s": self.t_s,
+            "gesture": self.gesture,
+            "score": self.score,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class DetectResult:
+    """Events of a stream and the work done.
+
+    Fields:
+        events: accepted detections, in order.
+        candidates: segmenter events classified (accepted or not).
+        utilisation: sensor frames and network runs (:class:`deploy.throttle.Utilisation`).
+        macs_executed: encoder and head MACs actually run.
+        macs_always_on: encoder on every frame plus head every hop.
+        always_on: the throttle was off.
+        decided_at: per event, the full-rate frame at which the decision was made.
+    """
+
+    events: tuple[Detection, ...]
+    candidates: int
+    utilisation: Utilisation
+    macs_executed: int
+    macs_always_on: int
+    always_on: bool
+    decided_at: tuple[int, ...] = ()
+
+    @property
+    def mac_share(self) -> float:
+        return self.macs_executed / self.macs_always_on if self.macs_always_on else math.nan
+
+    def summary(self) -> str:
+        u = self.utilisation
+        return (
+            f"{len(self.events)} event(s) from {self.candidates} candidate(s); "
+            f"{'always-on' if self.always_on else 'throttled'}: MACs {self.macs_executed} of "
+            f"{self.macs_always_on} always-on ({100 * self.mac_share:.1f} %), sensor frames {u.sensor_frames} "
+            f"of {u.frames} ({100 * u.sensor_share:.1f} %), encoder runs {u.encoder_runs}, head runs {u.head_runs}"
+        )
+
+
+class StreamingDetector:
+    """Frame-by-frame continuous recognition with a bundle (see the module docstring).
+
+    Call :meth:`process` with every full-rate frame of a fixed-rate stream (the throttled detector skips
+    the frames an idle-rate sensor would not deliver), then :meth:`flush`.
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        *,
+        geometry: dsp.FrameGeometry,
+        always_on: bool = False,
+        threshold: float = 0.0,
+        throttle: ThrottleConfig | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.geometry = geometry
+        self.always_on = always_on
+        self.threshold = float(threshold)
+        rate = geometry.frame_rate_hz
+        base = throttle or bundle.throttle
+        self.throttle = dataclasses.replace(base, full_rate_hz=rate)
+        self.rd = dsp.RangeDopplerProcessor(cfg=bundle.features)
+        onset_geo = geometry if always_on else idle_geometry(geometry, cfg=self.throttle)
+        self.onset_cfg = bundle.onset
+        self.onset = dsp.OnsetProcessor(cfg=self.onset_cfg, geometry=onset_geo)
+        self.segmenter = dsp.Segmenter(cfg=bundle.segment, frame_rate_hz=onset_geo.frame_rate_hz)
+        t = bundle.window_frames
+        self.window_frames = t
+        win = bundle.manifest["window"]
+        self.end_pad = round(float(win["end_pad_s"]) * rate)
+        self.pre = round(float(win["pre_s"]) * rate)
+        # history for events emitted up to the merge gap after they end, plus a long event
+        slack = math.ceil((bundle.segment.merge_gap_s + bundle.segment.post_roll_s + 1.5) * rate)
+        dim = int(bundle.encoder.output_shape[-1])
+        self.ring = RingBuffer(t + slack, dim)
+        # the head's input quantisation (read from the interpreter) and the encoder's output one
+        self._requant = (bundle.encoder.out_scale, bundle.encoder.out_zero, bundle.head.in_scale, bundle.head.in_zero)
+        self.ring.reset(self._encode(np.zeros(bundle.encoder.input_shape[1:3], dtype=np.float32), count=False))
+        self.state = ThrottleState()
+        self.decided = False
+        self.t = 0
+        self.onset_frames: list[int] = []  # full-rate frame of each onset sample fed to the segmenter
+        self.last_rd: npt.NDArray[np.float32] | None = None
+        self.events: list[Detection] = []
+        self.decided_at: list[int] = []
+        self.candidates = 0
+        self.sensor_frames = 0
+        self.onset_runs = 0
+        self.encoder_runs = 0
+        self.head_runs = 0
+
+    # -- network ----------------------------------------------------------------------------------
+    def _encode(self, rd: npt.NDArray[np.float32], *, count: bool = True) -> npt.NDArray[np.int8]:
+        """Encoder on one map; the embedding requantised to the head's input scale (int8)."""
+        enc = self.bundle.encoder
+        q = enc.invoke_int8(enc.quantise(rd.reshape(enc.input_shape[1:])))
+        if count:
+            self.encoder_runs += 1
+        s_out, z_out, s_in, z_in = self._requant
+        # real = s_out * (q - z_out); q_head = round(real / s_in) + z_in
+        real = (q.astype(np.float32) - z_out) * s_out
+        return np.clip(np.round(real / s_in) + z_in, -128, 127).astype(np.int8)
+
+    def _features(self, frame: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+        with np.errstate(invalid="ignore"):
+            rd = self.rd.process(frame)
+        return np.nan_to_num(rd, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+    def _classify(self, start: int, end: int, now: int) -> None:
+        t = self.window_frames
+        w_end = event_window_end(start, end, window_frames=t, end_pad=self.end_pad, pre=self.pre)
+        w_end = max(t, min(w_end, now + 1))
+        head = self.bundle.head
+        probs = head.dequantise(head.invoke_int8(self.ring.window(w_end, t)))
+        self.head_runs += 1
+        self.candidates += 1
+        k = int(np.argmax(probs))
+        score = float(probs[k])
+        if k == 0 or score < self.threshold:
+            return
+        self.decided = True
+        self.decided_at.append(now)
+        self.events.append(
+            Detection(
+                start_frame=int(start),
+                end_frame=int(end),
+                t_s=round(start / self.geometry.frame_rate_hz, 3),
+                gesture=self.bundle.classes[k],
+                score=round(score, 4),
+            )
+        )
+
+    def _segment(self, ratio: float, now: int) -> None:
+        self.onset_frames.append(now)
+        for s, e in self.segmenter.process(ratio).tolist():
+            self._classify(*self._to_frames(s, e, now), now)
+
+    def _to_frames(self, s: int, e: int, now: int) -> tuple[int, int]:
+        idx = self.onset_frames
+        start = idx[min(max(s, 0), len(idx) - 1)]
+        end = idx[e] if e < len(idx) else now + 1
+        return start, end
+
+    # -- stream -----------------------------------------------------------------------------------
+    def wants(self, t: int) -> bool:
+        """Whether the throttled sensor delivers full-rate frame ``t`` (always True always-on)."""
+        return self.always_on or t >= self.t
+
+    def process(self, frame: npt.NDArray[Any], t: int) -> None:
+        """Consume full-rate frame ``t`` (frames not :meth:`wants` are ignored, as a device never sees them)."""
+        if not self.wants(t):
+            return
+        self.sensor_frames += 1
+        self.decided = False
+        if self.always_on:
+            rd = self._features(frame)
+            self.ring.push(t, self._encode(rd))
+            _, _, ratio = self.onset.process(frame)
+            self.onset_runs += 1
+            self._segment(ratio, t)
+            self.t = t + 1
+            return
+        cfg = self.throttle
+        due = onset_due(self.state, cfg=cfg)
+        ratio = math.nan
+        if due:
+            _, _, ratio = self.onset.process(frame)
+            self.onset_runs += 1
+        prev_decided = self._pending_decided
+        self.state, act = step(self.state, ThrottleObservation(ratio_db=ratio, decided=prev_decided), cfg=cfg)
+        self._pending_decided = False
+        rd = self._features(frame)  # the C build computes the map with the onset power on every sensed frame
+        if act.reset_head:
+            fill = self._encode(self.last_rd) if self.last_rd is not None else self.ring.fill
+            self.ring.reset(fill)
+        if act.run_encoder:
+            self.ring.push(t, self._encode(rd))
+        self.last_rd = rd
+        if due:
+            self._segment(ratio, t)
+            self._pending_decided = self.decided
+        self.t = t + (1 if act.full_rate else cfg.idle_decimation)
+
+    _pending_decided = False
+
+    def flush(self) -> None:
+        """End of stream: classify the event still open."""
+        now = max(self.t - 1, 0)
+        for s, e in self.segmenter.flush().tolist():
+            self._classify(*self._to_frames(s, e, now), now)
+
+    def result(self, num_frames: int) -> DetectResult:
+        """The events and the utilisation over a stream of ``num_frames`` full-rate frames."""
+        hop = self.throttle.head_hop_frames
+        util = Utilisation(
+            frames=num_frames,
+            sensor_frames=self.sensor_frames,
+            onset_runs=self.onset_runs,
+            encoder_runs=self.encoder_runs,
+            head_runs=self.head_runs,
+            head_hop_frames=hop,
+        )
+        macs = self.bundle.macs
+        executed = self.encoder_runs * macs["encoder_per_frame"] + self.head_runs * macs["head_per_hop"]
+        always = num_frames * macs["encoder_per_frame"] + (num_frames // hop) * macs["head_per_hop"]
+        return DetectResult(
+            events=tuple(self.events),
+            candidates=self.candidates,
+            utilisation=util,
+            macs_executed=executed,
+            macs_always_on=always,
+            always_on=self.always_on,
+            decided_at=tuple(self.decided_at),
+        )
+
+
+def detect_frames(
+    frames: npt.NDArray[Any],
+    bundle: Bundle,
+    *,
+    geometry: dsp.FrameGeometry,
+    always_on: bool = False,
+    threshold: float = 0.0,
+    throttle: ThrottleConfig | None = None,
+) -> DetectResult:
+    """Run :class:`StreamingDetector` over a fixed-rate ``(frames, sweeps, points)`` stream (bad frames
+    already masked as NaN)."""
+    det = StreamingDetector(bundle, geometry=geometry, always_on=always_on, threshold=threshold, throttle=throttle)
+    for t in range(len(frames)):
+        if det.wants(t):
+            det.process(frames[t], t)
+    det.flush()
+    return det.result(len(frames))
+
+
+def check_recording(session: Any, bundle: Bundle) -> None:
+    """Raise :class:`BundleError` unless the session's sensor config matches the bundle's preset fields."""
+    want: dict[str, Any] = bundle.manifest["sensor"]["fields"]
+    have = sensor_fields(session.sensor_config, list(want))
+    diff = [f"{k}={have[k]!r}!={want[k]!r}" for k in want if have[k] != want[k]]
+    if diff:
+        raise BundleError(
+            f"{session.path}: sensor config does not match the bundle's preset "
+            f"{bundle.manifest['sensor']['preset']!r} (recording!=bundle: {', '.join(diff)})"
+        )
+
+
+def detect_file(
+    path: str | Path,
+    bundle: Bundle | str | Path,
+    *,
+    always_on: bool = False,
+    threshold: float = 0.0,
+) -> DetectResult:
+    """Continuous recognition over one recording with a bundle.
+
+    Raises:
+        BundleError: a bad bundle, or a recording that does not match the bundle's preset.
+        acquisition.RecordingError: an unreadable recording.
+    """
+    from acquisition import load_session
+
+    b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
+    session = load_session(Path(path))
+    check_recording(session, b)
+    rate = session.sensor_config.frame_rate or session.frame_rate_hz
+    if not rate or not np.isfinite(rate) or rate <= 0:
+        raise BundleError(f"{path}: cannot measure the frame rate")
+    geometry = dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
+    bad = dsp.bad_frames(session.frames, saturated=session.data_saturated)
+    frames = dsp.mask_bad_frames(session.frames, bad) if bad.any() else session.frames
+    return detect_frames(frames, b, geometry=geometry, always_on=always_on, threshold=threshold)
+
+
+def events_json_lines(events: Iterable[Detection]) -> str:
+    """One JSON object per line (the ``detect --json`` output)."""
+    return "".join(e.to_json() + "\n" for e in events)

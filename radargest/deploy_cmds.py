@@ -1,0 +1,117 @@
+"""``radargest export | detect``: thin commands over :mod:`deploy` (DESIGN §8, §2).
+
+``export`` imports TensorFlow (through :mod:`deploy.export`); ``detect`` never does: it uses only
+:mod:`deploy.runtime` (numpy, ai-edge-litert, acquisition, dsp). ``add_deploy_commands`` registers both on
+the main parser's subparsers; errors are exceptions whose first line the main CLI prints
+(:class:`deploy.runtime.BundleError` is a ``ValueError``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_deploy_commands", "cmd_detect", "cmd_export", "main"]
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``radargest export RUN_DIR --out BUNDLE``."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from deploy.export import ExportConfig, export_bundle
+
+    cfg = ExportConfig(arena_search=not args.no_arena_search)
+    log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
+    manifest = export_bundle(args.run_dir, args.out, representative=args.data or None, cfg=cfg, log=log)
+    r = manifest["report"]
+    arena = sum(a["bytes"] for a in r["arena"].values()) if r["arena"] else None
+    print(
+        f"wrote {args.out}: flash {r['flash_total_bytes']} B (models + C), arena {arena} B, "
+        f"streaming agreement {manifest['streaming']['agreement']}; see {Path(args.out) / 'report.md'}"
+    )
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    """``radargest detect FILE.h5 --model BUNDLE [--json] [--always-on]`` (no TensorFlow)."""
+    from deploy.runtime import detect_file, load_bundle
+
+    bundle = load_bundle(args.model)
+    result = detect_file(args.file, bundle, always_on=args.always_on, threshold=args.threshold)
+    for ev in result.events:
+        if args.json:
+            print(ev.to_json())
+        else:
+            print(f"{ev.t_s:9.3f} s  frames {ev.start_frame}-{ev.end_frame}  {ev.gesture:<16} {ev.score:.2f}")
+    u = result.utilisation
+    summary: dict[str, Any] = {
+        "utilisation": {
+            "always_on": result.always_on,
+            "macs_executed": result.macs_executed,
+            "macs_always_on": result.macs_always_on,
+            "mac_share": result.mac_share,
+            "sensor_frames": u.sensor_frames,
+            "frames": u.frames,
+            "sensor_share": u.sensor_share,
+            "encoder_runs": u.encoder_runs,
+            "head_runs": u.head_runs,
+        }
+    }
+    # the utilisation goes to stderr so that stdout stays one event per line
+    print(json.dumps(summary) if args.json else result.summary(), file=sys.stderr)
+    return 0
+
+
+def add_deploy_commands(subparsers: Any) -> None:
+    """Register ``export`` and ``detect`` on the main parser's subparsers."""
+    p = subparsers.add_parser(
+        "export",
+        help="write the embedded bundle of a trained run",
+        description="Splits the run's model into a per-frame encoder and a temporal head, converts both to "
+        "int8 TFLite, checks streaming equivalence, and writes the bundle: the models, model_data.c/.h, the C99 "
+        "feature and throttle sources with config.h, example_main.cc, manifest.json and report.md.",
+    )
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a finished 'radargest train' run directory")
+    p.add_argument("--out", type=Path, required=True, help="bundle folder to write")
+    p.add_argument(
+        "--data", type=Path, nargs="+", default=None, help="recordings for calibration (default: the run's data)"
+    )
+    p.add_argument("--no-arena-search", action="store_true", help="skip the TFLM arena search (subprocesses)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_export)
+
+    p = subparsers.add_parser(
+        "detect",
+        help="continuous gesture recognition on a recording with a bundle",
+        description="Runs the bundle's int8 encoder and head with the adaptive throttle over FILE.h5 and prints "
+        "the detected gestures (with --json: one JSON object per line, keys start_frame, end_frame, t_s, "
+        "gesture, score). The utilisation against always-on goes to stderr. Never imports TensorFlow.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE.h5", help="recording")
+    p.add_argument("--model", type=Path, required=True, help="bundle folder from 'radargest export'")
+    p.add_argument("--json", action="store_true", help="one JSON object per event")
+    p.add_argument("--always-on", action="store_true", help="no throttle: full rate, encoder on every frame")
+    p.add_argument("--threshold", type=float, default=0.0, help="minimum top probability of an event (default 0)")
+    p.set_defaults(func=cmd_detect)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (``python -m radargest.deploy_cmds detect ...``) until the main CLI registers these."""
+    from acquisition import AcquisitionError
+
+    parser = argparse.ArgumentParser(prog="radargest")
+    add_deploy_commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (AcquisitionError, ValueError, OSError, RuntimeError) as exc:
+        text = str(exc).strip().splitlines()
+        print(f"radargest: error: {text[0] if text else type(exc).__name__}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The export bundle: files and manifest, streaming == window (kws_streaming style), TFLM vs LiteRT, arena."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deploy import tflm
+from deploy.runtime import BUNDLE_MODELS, MANIFEST, Int8Model, RingBuffer, event_window_end, sha256_file
+
+BUNDLE_FILES = (
+    *BUNDLE_MODELS,
+    "model_data.c",
+    "model_data.h",
+    "radargest_features.c",
+    "radargest_features.h",
+    "radargest_throttle.c",
+    "radargest_throttle.h",
+    "config.h",
+    "example_main.cc",
+    "report.md",
+)
+
+
+def _manifest(bundle: Path) -> dict:
+    return json.loads((bundle / MANIFEST).read_text())
+
+
+def test_bundle_files_and_manifest_sha256(tiny_bundle: Path) -> None:
+    m = _manifest(tiny_bundle)
+    for name in BUNDLE_FILES:
+        assert (tiny_bundle / name).is_file(), name
+        assert m["files"][name] == sha256_file(tiny_bundle / name)
+    assert MANIFEST not in m["files"]
+    assert m["labels"][0] == "none" and len(m["labels"]) == 5
+    assert m["sensor"]["preset"] == "gesture_close" and m["sensor"]["fields"]["num_points"] == 6
+    for model in ("encoder", "head"):
+        for io in ("input", "output"):
+            q = m["quantization"][model][io]
+            assert q["dtype"] == "int8" and q["scale"] > 0 and -128 <= q["zero_point"] <= 127
+    for key in ("tensorflow-cpu", "ai-edge-litert", "numpy"):
+        assert key in m["versions"] or key == "tensorflow-cpu"
+    assert "built on the target" in (tiny_bundle / "example_main.cc").read_text().lower()
+    text = (tiny_bundle / "model_data.c").read_text()
+    assert "aligned(16)" in text and "rg_encoder_model_len" in text
+
+
+def test_manifest_scales_are_the_interpreters(tiny_bundle: Path) -> None:
+    m = _manifest(tiny_bundle)
+    enc = Int8Model((tiny_bundle / "encoder_int8.tflite").read_bytes())
+    assert m["quantization"]["encoder"]["input"]["scale"] == pytest.approx(enc.in_scale)
+    assert m["quantization"]["encoder"]["output"]["zero_point"] == enc.out_zero
+
+
+def test_report_figures_within_budget(tiny_bundle: Path) -> None:
+    r = _manifest(tiny_bundle)["report"]
+    assert 0 < r["flash_total_bytes"] <= 64 * 1024
+    assert r["flash"]["models_bytes"] >= r["flash"]["tflite_bytes"]
+    assert r["macs"]["encoder_per_frame"] > 0 and r["macs"]["head_per_hop"] > 0
+    text = (tiny_bundle / "report.md").read_text()
+    assert "flash total" in text and "MCU estimate" in text and "arXiv:1801.06601" in text
+    if r["arena"]:
+        total = sum(a["bytes"] for a in r["arena"].values())
+        assert 0 < total <= 32 * 1024
+        for name, lv in r["liveness"].items():
+            assert r["arena"][name]["bytes"] >= lv["peak_bytes"]  # the arena holds at least the live activations
+
+
+@pytest.mark.skipif(not tflm.tflm_available(), reason="tflite-micro not installed")
+def test_arena_remeasured_in_subprocesses(tiny_bundle: Path) -> None:
+    r = _manifest(tiny_bundle)["report"]
+    for name in ("encoder", "head"):
+        a = r["arena"][name]
+        path = tiny_bundle / f"{name}_int8.tflite"
+        assert tflm.arena_fits(path, a["bytes"])
+        assert not tflm.arena_fits(path, a["bytes"] - a["granularity"] - 16)
+
+
+@pytest.mark.skipif(not tflm.tflm_available(), reason="tflite-micro not installed")
+def test_tflm_matches_litert_within_2_lsb(tiny_bundle: Path, sim_dir: Path) -> None:
+    r = _manifest(tiny_bundle)["report"]
+    assert r["tflm_vs_litert"]["encoder"]["max_abs_lsb"] <= 2
+    assert r["tflm_vs_litert"]["head"]["max_abs_lsb"] <= 2
+    # and again here on recorded frames
+    import dsp
+    from acquisition import load_session
+
+    s = load_session(sorted(sim_dir.glob("*.h5"))[0])
+    rd = np.nan_to_num(dsp.range_doppler(s.frames[:120], cfg=dsp.RangeDopplerConfig()))
+    fb = (tiny_bundle / "encoder_int8.tflite").read_bytes()
+    enc = Int8Model(fb)
+    q = np.stack([enc.quantise(f[:, :, None]) for f in rd])
+    lite = np.stack([enc.invoke_int8(x) for x in q]).astype(int)
+    micro = tflm.tflm_invoke(fb, q).astype(int)
+    assert np.abs(lite - micro).max() <= 2
+
+
+def test_liveness_pass(tiny_bundle: Path) -> None:
+    lv = tflm.liveness_peak((tiny_bundle / "head_int8.tflite").read_bytes())
+    assert lv.ops >= 3 and lv.peak_bytes >= 50 * 4  # at least the (T, embedding) int8 input
+
+
+def test_streaming_equals_window(tiny_export_run: Path, tiny_bundle: Path, sim_dir: Path) -> None:
+    """kws_streaming style: frames one at a time through encoder + ring buffer + head == the window model."""
+    from models.architectures import encoder_of, head_of
+    from models.config import load_run
+    from models.data import load_recordings
+
+    model, cfg = load_run(tiny_export_run)
+    rec = load_recordings([sorted(sim_dir.glob("*.h5"))[0]], cfg=cfg.dataset)[0]
+    t = cfg.architecture.window_frames
+    enc, head = encoder_of(model), head_of(model)
+    feats = rec.features[: t + 40]
+    ring = RingBuffer(t, cfg.architecture.embedding)  # float check reuses the index logic with a float ring
+    float_ring = np.zeros((t, cfg.architecture.embedding), dtype=np.float32)
+    enc_q = Int8Model((tiny_bundle / "encoder_int8.tflite").read_bytes())
+    head_q = Int8Model((tiny_bundle / "head_int8.tflite").read_bytes())
+    p_float, p_int8, ends = [], [], []
+    for n in range(len(feats)):
+        e = np.asarray(enc(feats[n][None, :, :, None]))[0]
+        float_ring = np.roll(float_ring, -1, axis=0)
+        float_ring[-1] = e
+        qe = enc_q.invoke_int8(enc_q.quantise(feats[n][:, :, None]))
+        real = (qe.astype(np.float32) - enc_q.out_zero) * enc_q.out_scale
+        ring.push(n, np.clip(np.round(real / head_q.in_scale) + head_q.in_zero, -128, 127).astype(np.int8))
+        if n + 1 >= t and (n + 1 - t) % 4 == 0:  # a head run every hop once the ring is full (it wraps)
+            p_float.append(np.asarray(head(float_ring[None]))[0])
+            p_int8.append(head_q.dequantise(head_q.invoke_int8(ring.window(n + 1, t))))
+            ends.append(n + 1)
+    windows = np.stack([feats[e - t : e] for e in ends])
+    p_window = np.asarray(model(windows))
+    np.testing.assert_allclose(np.stack(p_float), p_window, atol=1e-5)
+    assert np.abs(np.stack(p_int8) - p_window).max() < 0.08  # int8 tolerance
+    m = _manifest(tiny_bundle)["streaming"]
+    assert m["windows"] > 0 and m["float_max_abs_dp"] < 1e-5
+
+
+def test_ring_buffer_wraps_and_fills() -> None:
+    ring = RingBuffer(5, 2)
+    ring.reset(np.array([-7, -7], np.int8))
+    for n in range(12):
+        ring.push(n, np.array([n, -n], np.int8))
+    w = ring.window(12, 4)
+    assert w[:, 0].tolist() == [8, 9, 10, 11]
+    w = ring.window(12, 7)  # frames 5 and 6 have been overwritten: they read as fill
+    assert w[:, 0].tolist() == [-7, -7, 7, 8, 9, 10, 11]
+    ring.reset()
+    assert ring.window(12, 2)[:, 0].tolist() == [-7, -7]
+
+
+def test_event_window_end_matches_models() -> None:
+    from models.data import event_window_end as models_end
+
+    for s, e in ((10, 30), (100, 190), (0, 5)):
+        assert event_window_end(s, e, window_frames=50, end_pad=6, pre=3) == models_end(
+            s, e, window_frames=50, end_pad=6, pre=3
+        )

@@ -1,0 +1,108 @@
+"""The bundle runtime and ``detect``: JSON contract, refusals, utilisation, no TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deploy.runtime import MANIFEST, BundleError, Detection, detect_file, load_bundle, sha256_file
+
+KEYS = ["start_frame", "end_frame", "t_s", "gesture", "score"]
+
+
+def _copy(bundle: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "bundle"
+    shutil.copytree(bundle, out)
+    return out
+
+
+def _sim_file(sim_dir: Path) -> Path:
+    return sorted(sim_dir.glob("*.h5"))[0]
+
+
+def test_detection_json_contract() -> None:
+    d = Detection(start_frame=812, end_frame=861, t_s=14.2, gesture="tap_in", score=0.97)
+    assert list(json.loads(d.to_json())) == KEYS
+
+
+def test_detect_cli_json_and_utilisation(tiny_bundle: Path, sim_dir: Path) -> None:
+    cmd = [sys.executable, "-m", "radargest.deploy_cmds", "detect", str(_sim_file(sim_dir)), "--model"]
+    out = subprocess.run([*cmd, str(tiny_bundle), "--json"], capture_output=True, text=True, check=True)
+    for line in out.stdout.splitlines():
+        ev = json.loads(line)
+        assert list(ev) == KEYS
+        assert isinstance(ev["start_frame"], int) and ev["end_frame"] > ev["start_frame"]
+        assert ev["gesture"] != "none" and 0 < ev["score"] <= 1
+    util = json.loads(out.stderr.strip().splitlines()[-1])["utilisation"]
+    assert util["always_on"] is False and util["sensor_frames"] < util["frames"]
+    assert util["macs_executed"] < util["macs_always_on"]
+
+
+def test_throttled_uses_less_than_always_on(tiny_bundle: Path, sim_dir: Path) -> None:
+    b = load_bundle(tiny_bundle)
+    on = detect_file(_sim_file(sim_dir), b, always_on=True)
+    thr = detect_file(_sim_file(sim_dir), b)
+    assert on.utilisation.sensor_frames == on.utilisation.frames == on.utilisation.encoder_runs
+    assert on.candidates > 0 and on.utilisation.head_runs == on.candidates
+    assert thr.utilisation.sensor_share < 0.6 and thr.mac_share < on.mac_share
+
+
+def test_runtime_path_imports_no_tensorflow(tiny_bundle: Path, sim_dir: Path) -> None:
+    code = (
+        "import sys; from radargest.deploy_cmds import main; "
+        f"main(['detect', {str(_sim_file(sim_dir))!r}, '--model', {str(tiny_bundle)!r}, '--json']); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'models', 'tf_keras')); "
+        "print('BAD=' + ','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "BAD="
+
+
+def test_tampered_bundle_refused(tiny_bundle: Path, tmp_path: Path) -> None:
+    b = _copy(tiny_bundle, tmp_path)
+    raw = bytearray((b / "head_int8.tflite").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (b / "head_int8.tflite").write_bytes(bytes(raw))
+    with pytest.raises(BundleError, match="sha256") as info:
+        load_bundle(b)
+    assert "\n" not in str(info.value)
+
+
+def test_truncated_or_missing_model_clear_error(tiny_bundle: Path, tmp_path: Path) -> None:
+    b = _copy(tiny_bundle, tmp_path)
+    path = b / "encoder_int8.tflite"
+    path.write_bytes(path.read_bytes()[:100])
+    m = json.loads((b / MANIFEST).read_text())
+    m["files"]["encoder_int8.tflite"] = sha256_file(path)  # even with a matching digest
+    (b / MANIFEST).write_text(json.dumps(m))
+    with pytest.raises(BundleError, match="not a valid TFLite model"):
+        load_bundle(b)
+    path.unlink()
+    with pytest.raises(BundleError, match="missing bundle file"):
+        load_bundle(b)
+    with pytest.raises(BundleError, match="not a bundle"):
+        load_bundle(tmp_path / "nowhere")
+
+
+def test_preset_mismatch_refused(tiny_bundle: Path, sim_dir: Path, tmp_path: Path) -> None:
+    b = _copy(tiny_bundle, tmp_path)
+    m = json.loads((b / MANIFEST).read_text())
+    m["sensor"]["fields"]["num_points"] = 12
+    (b / MANIFEST).write_text(json.dumps(m))
+    with pytest.raises(BundleError, match="does not match the bundle's preset"):
+        detect_file(_sim_file(sim_dir), b)
+
+
+def test_detect_cli_error_is_one_line(tiny_bundle: Path, sim_dir: Path, tmp_path: Path) -> None:
+    b = _copy(tiny_bundle, tmp_path)
+    (b / "config.h").write_text("tampered")
+    cmd = [sys.executable, "-m", "radargest.deploy_cmds", "detect", str(_sim_file(sim_dir)), "--model", str(b)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("radargest: error:") and "sha256" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
