@@ -210,13 +210,7 @@ class Segmenter:
                 if self._pending is None:
                     self._area = 0.0  # a new event; otherwise this run merges and adds to its area
             elif self._active and r < self.cfg.off_db:
-                self._active = False
-                if self._pending is not None and self._run_start - self._pending[1] < self._gap:
-                    self._pending[1] = n
-                else:
-                    if self._pending is not None:
-                        self._close_pending()
-                    self._pending = [self._run_start, n]
+                self._end_run(n)
             if self._active and r > self.cfg.off_db:
                 self._area += r - self.cfg.off_db
         self._n = n + 1
@@ -224,18 +218,23 @@ class Segmenter:
             self._close_pending()
         return self._emit(self._n)
 
+    def _end_run(self, n: int) -> None:
+        """Motion stops at frame ``n``: extend the pending event if the run merged into it, else the
+        pending event is final and the run becomes the new pending one."""
+        self._active = False
+        if self._pending is not None and self._run_start - self._pending[1] < self._gap:
+            self._pending[1] = n
+        else:
+            if self._pending is not None:
+                self._close_pending()
+            self._pending = [self._run_start, n]
+
     def flush(self) -> npt.NDArray[np.int64]:
         """End the stream: close any open motion at the current frame and return the remaining events,
         with ends clipped to the stream length."""
         n = self._n
         if self._active:
-            self._active = False
-            if self._pending is not None and self._run_start - self._pending[1] < self._gap:
-                self._pending[1] = n
-            else:
-                if self._pending is not None:
-                    self._close_pending()
-                self._pending = [self._run_start, n]
+            self._end_run(n)
         if self._pending is not None:
             self._close_pending()
         self._ready = [(s, min(e, n)) for s, e in self._ready if s < min(e, n)]
