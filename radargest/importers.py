@@ -105,7 +105,10 @@ def _tmp_beside(path: Path) -> Path:
 
 def copy_without_algo(src: Path, dst: Path) -> None:
     """Copy an H5 record to ``dst`` without its ``/algo`` group; every other object and all attributes
-    are copied unchanged. Written through a temporary file and a rename, so ``dst`` is never partial."""
+    are copied unchanged. Written through a temporary file and a rename, so ``dst`` is never partial.
+
+    The copy is made with h5py because exptool's public ``a121.save_record`` refuses records that carry no
+    sensor calibration, and the Acconeer gesture-control files carry none."""
     dst = Path(dst)
     tmp = _tmp_beside(dst)
     try:
