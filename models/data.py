@@ -97,6 +97,11 @@ class WindowConfig:
         max_shift_s: random shift of training event windows, uniform in ``±max_shift_s`` [s].
         background_margin_s: background windows keep this distance from every label [s].
         background_hop_s: stride between background windows [s].
+        test_shifts_s: continuous evaluation averages the model's probabilities over the windows placed on
+            a candidate event and shifted by each of these offsets (test-time averaging; ``(0.0,)`` is a
+            single window). A positive shift ends the window later and adds to the latency. The default,
+            three windows ending 0.2, 0.1 and 0 s before the nominal end, was chosen by the training-days
+            validation of :mod:`models.select` (docs/results_models.md); it adds no latency [s].
     """
 
     window_s: float = 0.875
@@ -105,8 +110,11 @@ class WindowConfig:
     max_shift_s: float = 0.12
     background_margin_s: float = 0.25
     background_hop_s: float = 0.25
+    test_shifts_s: tuple[float, ...] = (-0.2, -0.1, 0.0)
 
     def __post_init__(self) -> None:
+        if not self.test_shifts_s or not all(math.isfinite(v) for v in self.test_shifts_s):
+            raise DataError(f"test_shifts_s must be one or more finite offsets, got {self.test_shifts_s}")
         if not self.window_s > 0:
             raise DataError(f"window_s must be > 0, got {self.window_s}")
         for name in ("end_pad_s", "pre_s", "max_shift_s", "background_margin_s"):

@@ -9,9 +9,11 @@ class, columns: predicted, in the order of ``per_class``).
 
 1. The onset segmenter (:func:`models.data.detector_events`, the streaming :class:`dsp.Segmenter`) finds
    candidate events and the frame at which each is emitted.
-2. The model classifies the window placed on each candidate (:func:`models.data.event_window_end`); the
-   decision is the arg-max class, and ``none`` (or a top probability below ``threshold``) rejects the
-   candidate. The accepted candidates are the detected *events*.
+2. The model classifies the window placed on each candidate (:func:`models.data.event_window_end`),
+   averaging its probabilities over the windows shifted by ``WindowConfig.test_shifts_s`` (by default
+   the windows ending 0.2, 0.1 and 0 s before the nominal end); the decision is the arg-max class, and
+   ``none`` (or a top probability below ``threshold``) rejects the candidate. The accepted candidates
+   are the detected *events*.
 
 Scores, against the labels of the requested gestures (``truth``):
 
@@ -57,7 +59,9 @@ __all__ = [
     "JSON_KEYS",
     "WINDOW_KEYS",
     "Predictor",
+    "candidate_probs",
     "continuous_metrics",
+    "ensemble_predictor",
     "evaluate_recordings",
     "evaluate_run",
     "keras_predictor",
@@ -92,6 +96,15 @@ def keras_predictor(model: keras.Model, *, batch_size: int = 256) -> Predictor:
         # pad to whole batches: one input shape, so the predict function is traced once
         padded = np.concatenate([x, np.zeros((-n % batch_size, *x.shape[1:]), dtype=x.dtype)])
         return np.asarray(model.predict(padded, batch_size=batch_size, verbose=0)[:n], dtype=np.float32)
+
+    return predict
+
+
+def ensemble_predictor(predictors: Sequence[Predictor]) -> Predictor:
+    """A :data:`Predictor` averaging the probabilities of several (e.g. one model per seed)."""
+
+    def predict(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return np.asarray(np.mean([p(x) for p in predictors], axis=0), dtype=np.float32)
 
     return predict
 
@@ -250,6 +263,41 @@ def candidate_windows(rec: Recording, index: int, *, cfg: DatasetConfig, window_
     return WindowSet(recording=np.full(ends.size, index, dtype=np.int64), end=ends, label=z, kind=z + 1)
 
 
+def candidate_probs(
+    predict: Predictor,
+    recs: Sequence[Recording],
+    index: int,
+    *,
+    cfg: DatasetConfig,
+    window_frames: int,
+    shifts_s: Sequence[float] | None = None,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """Probabilities on one stream's candidates, averaged over the shifted windows (test-time averaging).
+
+    Args:
+        shifts_s: window offsets [s]; default ``cfg.window.test_shifts_s``.
+
+    Returns:
+        ``(E, classes)`` mean probabilities and ``(E,)`` the latest window end used per candidate (the
+        decision cannot come before it).
+    """
+    rec = recs[index]
+    cw = candidate_windows(rec, index, cfg=cfg, window_frames=window_frames)
+    shifts = cfg.window.test_shifts_s if shifts_s is None else tuple(shifts_s)
+    classes = len(cfg.classes)
+    if len(cw) == 0:
+        return np.zeros((0, classes), dtype=np.float32), cw.end
+    total = np.zeros((len(cw), classes), dtype=np.float64)
+    last = np.zeros(len(cw), dtype=np.int64)
+    for s in shifts:
+        ends = np.clip(cw.end + round(s * rec.frame_rate_hz), window_frames, rec.num_frames)
+        w = WindowSet(recording=cw.recording, end=ends, label=cw.label, kind=cw.kind)
+        x, _ = materialise(recs, w, cfg=cfg, window_frames=window_frames)
+        total += predict(x)
+        last = np.maximum(last, ends)
+    return np.asarray(total / len(shifts), dtype=np.float32), last
+
+
 def evaluate_recordings(
     predict: Predictor,
     recs: Sequence[Recording],
@@ -279,10 +327,8 @@ def evaluate_recordings(
         all_pred.append(pred)
         entry: dict[str, Any] = {"file": rec.path.name, **window_metrics(y, pred, classes)}
         if continuous:
-            cw = candidate_windows(rec, i, cfg=cfg, window_frames=window_frames)
-            cx, _ = materialise(recs, cw, cfg=cfg, window_frames=window_frames)
-            probs = predict(cx) if len(cx) else np.zeros((0, len(classes)), dtype=np.float32)
-            c = continuous_metrics(rec, probs, cw.end, classes=classes, threshold=threshold)
+            probs, ends = candidate_probs(predict, recs, i, cfg=cfg, window_frames=window_frames)
+            c = continuous_metrics(rec, probs, ends, classes=classes, threshold=threshold)
             parts.append(c)
             entry.update({k: c[k] for k in CONTINUOUS_KEYS})
             entry["false_activations"] = c["false_activations"]

@@ -194,7 +194,9 @@ def add_model_commands(subparsers: Any) -> None:
         help="score a trained model on held-out recordings",
         description="Scores RUN_DIR on the held-out side of its split (or of --split; 'none' scores every file "
         "given). Window mode: accuracy, balanced accuracy, confusion. --continuous runs the onset detector and "
-        "the model over whole streams: event accuracy, precision, recall, F1, false activations per hour and "
+        "the model over whole streams (probabilities averaged over the windows of the run's "
+        "dataset.window.test_shifts_s, by default ending 0.2, 0.1 and 0 s before the nominal end): "
+        "event accuracy, precision, recall, F1, false activations per hour and "
         "latency. --json prints one JSON object.",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Reproduces the model figures of docs/results_models.md (issue 4). Takes ~20 min on 2 cores.
+# Reproduces the model figures of docs/results_models.md (issue 4). Takes ~20 min on 2 cores (PARTS=real ~12).
 #   scripts/run_model_experiments.sh [OUT_DIR]        (default: $TMPDIR/radargest_model_experiments)
+#   PARTS=real scripts/run_model_experiments.sh ...   only the 3 real seeds (step 2) and the summary
 # Real data: $RADARGEST_DATA or ../shared/data/acconeer-a121-gesture-control. Held-out test set: every
 # idx_3 file plus static_hand_idx_1 (--split day); nothing here trains, validates or tunes on them.
 set -euo pipefail
 OUT=${1:-${TMPDIR:-/tmp}/radargest_model_experiments}
 DATA=${RADARGEST_DATA:-$(dirname "$0")/../../shared/data/acconeer-a121-gesture-control}
 SEEDS=${SEEDS:-"0 1 2"}
+PARTS=${PARTS:-all}
 export TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p "$OUT"
 if radargest train --help >/dev/null 2>&1; then RG=(radargest); else RG=(python -m radargest.model_cmds); fi
@@ -16,26 +18,34 @@ G=tap_in,tap_out,double_tap_in,wiggle
 [ -d "$OUT/real" ] || radargest import acconeer-gesture-control "$DATA" --out "$OUT/real" --quiet
 [ -d "$OUT/sim" ] || radargest simulate --subjects 16 --first-subject 0 --out "$OUT/sim" --quiet
 
-# 2. real data, 3 seeds: train on the idx_1/idx_2/idx_5 days + dynamic_hand, test on the idx_3 day + static_hand
+# 2. simulated leave-subject-out: subjects 12-15 held out. This model is also the pretraining of the real
+#    models (step 3): model selection on the training days only chose sim pretraining + fine-tuning
+SIMTEST=subject:sim-s012,sim-s013,sim-s014,sim-s015
+"${RG[@]}" train --data "$OUT/sim" --gestures $G --split $SIMTEST --seed 0 --out "$OUT/sim_s0" --overwrite --quiet
+
+# 3. real data, 3 seeds: the sim model fine-tuned (--init) on the idx_1/idx_2/idx_5 days + dynamic_hand, tested
+#    on the idx_3 day + static_hand
 for s in $SEEDS; do
   /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train --data "$OUT/real" --gestures $G --split day \
-    --seed "$s" --out "$OUT/real_s$s" --overwrite --quiet
+    --init "$OUT/sim_s0" --seed "$s" --out "$OUT/real_s$s" --overwrite --quiet
   "${RG[@]}" evaluate "$OUT/real_s$s" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_s$s.eval.json"
 done
 
-# 3. quantisation of the seed-0 real model
-"${RG[@]}" quantize "$OUT/real_s0" --quiet > /dev/null
+if [ "$PARTS" = real ]; then
+  python "$(dirname "$0")/summarise_model_experiments.py" "$OUT" > "$OUT/results_models.md"
+  echo "wrote $OUT/results_models.md (real seeds only)"
+  exit 0
+fi
 
-# 4. simulated leave-subject-out: subjects 12-15 held out
-SIMTEST=subject:sim-s012,sim-s013,sim-s014,sim-s015
-"${RG[@]}" train --data "$OUT/sim" --gestures $G --split $SIMTEST --seed 0 --out "$OUT/sim_s0" --overwrite --quiet
+# 4. quantisation of the seed-0 real model, and the sim model on the held-out subjects
+"${RG[@]}" quantize "$OUT/real_s0" --quiet > /dev/null
 "${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/sim" --continuous --json --quiet > "$OUT/sim_s0.eval.json"
 
-# 5. sim-to-real: the sim model on the real test day, then fine-tuned (--init) on the real training days
+# 5. sim-to-real: the sim model alone on the real test day (sim + fine-tune is real_s0 of step 3), and a real
+#    model trained from scratch (no pretraining) for comparison
 "${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/real" --split day --continuous --json --quiet > "$OUT/sim2real.eval.json"
-"${RG[@]}" train --data "$OUT/real" --gestures $G --split day --init "$OUT/sim_s0" --seed 0 \
-  --out "$OUT/sim2real_ft" --overwrite --quiet
-"${RG[@]}" evaluate "$OUT/sim2real_ft" --data "$OUT/real" --continuous --json --quiet > "$OUT/sim2real_ft.eval.json"
+"${RG[@]}" train --data "$OUT/real" --gestures $G --split day --seed 0 --out "$OUT/scratch_s0" --overwrite --quiet
+"${RG[@]}" evaluate "$OUT/scratch_s0" --data "$OUT/real" --continuous --json --quiet > "$OUT/scratch_s0.eval.json"
 
 # 6. the GRU variant, for comparison (seed 0)
 "${RG[@]}" train --data "$OUT/real" --gestures $G --split day --arch cnn_gru --seed 0 --out "$OUT/real_gru" \

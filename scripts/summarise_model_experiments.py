@@ -81,12 +81,18 @@ def main(out: Path) -> None:
             f"false activations {f(sim['false_activations_per_hour'], '.1f')}/h, latency p50 {f(sim['latency_ms_p50'], '.0f')} ms.\n"
         )
         print("\n".join(confusion(sim)) + "\n")
-    s2r, ft = load(out / "sim2real.eval.json"), load(out / "sim2real_ft.eval.json")
+    s2r, ft = load(out / "sim2real.eval.json"), load(out / "real_s0.eval.json")
+    scratch = load(out / "scratch_s0.eval.json")
     if s2r:
         print("## Sim-to-real (test: idx_3 day + static_hand)\n")
         print("| model | event accuracy | window acc | balanced acc | false act. on static_hand |")
         print("|---|---:|---:|---:|---|")
-        for name, m in (("sim only", s2r), ("sim + fine-tune (--init) on real training days", ft)):
+        rows = (
+            ("sim only", s2r),
+            ("sim + fine-tune (--init) on real training days (= real_s0, the default)", ft),
+            ("real training days only, from scratch (seed 0)", scratch),
+        )
+        for name, m in rows:
             if m:
                 print(
                     f"| {name} | {f(m['event_accuracy'])} | {f(m['accuracy'])} | {f(m['balanced_accuracy'])} | {static_false(m)} |"
