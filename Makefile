@@ -19,7 +19,7 @@ quickstart: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check acquisition radargest tests/acquisition
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # pytest exits 5 when it collects no test: that is a broken suite, not a pass.

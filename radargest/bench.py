@@ -16,7 +16,7 @@ from acquisition import get_preset
 from acquisition.sim import Renderer, SessionPlan, Subject, plan_session
 from acquisition.simulate import simulate_session
 
-__all__ = ["bench_sim", "machine_info", "write_json"]
+__all__ = ["bench_all", "bench_sim", "format_bench_all", "machine_info", "write_json"]
 
 
 def machine_info() -> dict[str, Any]:
@@ -93,3 +93,186 @@ def write_json(result: dict[str, Any], path: Path | None) -> str:
     if path is not None:
         path.write_text(text + "\n")
     return text
+
+
+# -- bench all ------------------------------------------------------------------------------------
+def _time_per_call(fn: Any, *, runs: int, warmup: int = 3) -> float:
+    """Median wall time of ``fn()`` over ``runs`` calls [s]."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def _model_latency(run_dir: Path, bundle: Any, *, runs: int) -> dict[str, Any]:
+    """Keras float vs TFLite float (LiteRT) vs the bundle's int8 models, per frame and per hop [s].
+
+    Keras is timed as an eager call on one input (what a Python loop pays per frame); TFLite float runs
+    with LiteRT's default XNNPACK delegate; int8 runs as :class:`deploy.runtime.Int8Model` does, builtin
+    kernels without XNNPACK (they agree with TFLite Micro), one thread.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    from ai_edge_litert.interpreter import Interpreter
+
+    from models.architectures import custom_objects, encoder_of, head_of
+    from models.quantize import convert
+
+    model = keras.models.load_model(run_dir / "model.keras", custom_objects=custom_objects(), compile=False)
+    out: dict[str, Any] = {}
+    rng = np.random.default_rng(0)
+    for part, sub, i8 in (("frame", encoder_of(model), bundle.encoder), ("hop", head_of(model), bundle.head)):
+        shape = (1, *(int(d) for d in sub.input.shape[1:]))
+        x = rng.standard_normal(shape).astype(np.float32)
+        keras_s = _time_per_call(lambda sub=sub, x=x: sub(x, training=False), runs=runs)
+        interp = Interpreter(model_content=convert(sub, "float32"), num_threads=1)
+        interp.allocate_tensors()
+        idx = interp.get_input_details()[0]["index"]
+
+        def tfl(interp: Any = interp, idx: int = idx, x: Any = x) -> None:
+            interp.set_tensor(idx, x)
+            interp.invoke()
+
+        tflite_s = _time_per_call(tfl, runs=runs)
+        q = i8.quantise(x[0])
+        int8_s = _time_per_call(lambda i8=i8, q=q: i8.invoke_int8(q), runs=runs)
+        out[part] = {"keras_float_s": keras_s, "tflite_float_s": tflite_s, "litert_int8_s": int8_s}
+    return out
+
+
+def _streaming(bundle: Any, *, seconds: float) -> dict[str, Any]:
+    """Real-time factor of the whole streaming path (features, onset, throttle, int8 networks) and the
+    throttle's utilisation, on a simulated session, throttled and always-on."""
+    from acquisition import load_session
+    from deploy.runtime import detect_frames
+    from radargest.pipeline import geometry_of
+
+    plan = SessionPlan(
+        gestures=("tap_in", "tap_out", "double_tap_in", "wiggle"), reps_per_gesture=max(1, round(seconds / 4 / 3.0))
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stream.h5"
+        simulate_session(
+            path,
+            plan=plan,
+            subject=Subject.from_seed(2000),
+            seed=5,
+            sensor_config=get_preset("gesture_close").sensor_config,
+            preset="gesture_close",
+        )
+        session = load_session(path)
+    geometry = geometry_of(session)
+    out: dict[str, Any] = {"frames": int(session.num_frames), "sensor_s": session.num_frames / geometry.frame_rate_hz}
+    for name, always in (("throttled", False), ("always_on", True)):
+        t0 = time.perf_counter()
+        res = detect_frames(session.frames, bundle, geometry=geometry, always_on=always)
+        wall = time.perf_counter() - t0
+        out[name] = {
+            "wall_s": wall,
+            "s_per_frame": wall / session.num_frames,
+            "x_realtime": out["sensor_s"] / wall,
+            "sensor_share": res.utilisation.sensor_share,
+            "mac_share": res.mac_share,
+            "events": len(res.events),
+        }
+    return out
+
+
+def bench_all(
+    bundle_dir: Path, *, run_dir: Path | None = None, runs: int = 200, seconds: float = 120.0
+) -> dict[str, Any]:
+    """Everything of DESIGN §10 in one run (see ``radargest bench all --help``).
+
+    Args:
+        bundle_dir: an export bundle (``radargest quickstart`` writes one to ``out/quickstart/bundle``).
+        run_dir: its training run, for the Keras and TFLite-float figures (default: the manifest's ``run``;
+            those figures are left out when the run is not found).
+        runs: timed invocations per model.
+        seconds: simulated stream length for the real-time factor [s].
+    """
+    from deploy.runtime import load_bundle
+    from radargest.bench_dsp import bench_dsp_file
+
+    bundle = load_bundle(bundle_dir)
+    m = bundle.manifest
+    r = m["report"]
+    result: dict[str, Any] = {"bundle": str(bundle_dir), "machine": machine_info()}
+    d = bench_dsp_file(frames=2000, repeats=2)
+    result["dsp"] = {
+        k: d[k] for k in ("stream_s_per_frame", "sparse_iq_s_per_frame", "sparse_iq_over_stream", "frames", "source")
+    }
+    run = Path(run_dir) if run_dir is not None else Path(str(m.get("run", "")))
+    if (run / "model.keras").is_file():
+        result["model"] = _model_latency(run, bundle, runs=runs)
+    else:
+        result["model"] = None
+        result["model_skipped"] = f"no model.keras in {run} (give --run RUN_DIR)"
+    result["streaming"] = _streaming(bundle, seconds=seconds)
+    arena = {k: v["bytes"] for k, v in (r.get("arena") or {}).items()}
+    result["size"] = {
+        "tflite_bytes": r["flash"]["tflite_bytes"],
+        "flash_total_bytes": r["flash_total_bytes"],
+        "arena_bytes": arena or None,
+        "macs": r["macs"],
+    }
+    return result
+
+
+def format_bench_all(result: dict[str, Any]) -> str:
+    """The table of :func:`bench_all`: absolute figures and ratios."""
+    us = 1e6
+    m = result["machine"]
+    d = result["dsp"]
+    rows = [
+        f"machine: {m['cpu']} ({m['cores']} cores), Python {m['python']}; bundle {result['bundle']}",
+        f"{'figure':50s} {'value':>14s}  ratio",
+        f"{'DSP per frame (streaming RD + onset)':50s} {d['stream_s_per_frame'] * us:11.1f} us  "
+        f"{d['sparse_iq_over_stream']:.1f}x faster than exptool sparse_iq ({d['sparse_iq_s_per_frame'] * us:.1f} us)",
+    ]
+    if result.get("model"):
+        for part in ("frame", "hop"):
+            x = result["model"][part]
+            name = "encoder, per frame" if part == "frame" else "head, per hop"
+            rows.append(
+                f"{'model ' + name + ': Keras float (eager)':50s} {x['keras_float_s'] * us:11.1f} us  1.0x (reference)"
+            )
+            rows.append(
+                f"{'model ' + name + ': TFLite float (XNNPACK)':50s} {x['tflite_float_s'] * us:11.1f} us  "
+                f"{x['keras_float_s'] / x['tflite_float_s']:.1f}x faster than Keras"
+            )
+            rows.append(
+                f"{'model ' + name + ': LiteRT int8 (builtin)':50s} {x['litert_int8_s'] * us:11.1f} us  "
+                f"{x['keras_float_s'] / x['litert_int8_s']:.1f}x faster than Keras, "
+                f"{x['tflite_float_s'] / x['litert_int8_s']:.2f}x vs TFLite float"
+            )
+    else:
+        rows.append(f"model latency: skipped ({result.get('model_skipped')})")
+    s = result["streaming"]
+    for name in ("throttled", "always_on"):
+        x = s[name]
+        rows.append(
+            f"{'streaming pipeline, ' + name.replace('_', '-'):50s} {x['s_per_frame'] * us:11.1f} us  "
+            f"{x['x_realtime']:.0f}x real time ({s['sensor_s']:.0f} s of frames)"
+        )
+    t = s["throttled"]
+    rows.append(
+        f"{'throttle utilisation (sim stream)':50s} {100 * t['sensor_share']:10.1f} %   of always-on sensor frames; "
+        f"{100 * t['mac_share']:.1f} % of always-on MACs"
+    )
+    z = result["size"]
+    arena = z["arena_bytes"]
+    rows.append(f"{'int8 models (flatbuffers)':50s} {z['tflite_bytes']:11d} B")
+    rows.append(f"{'flash, models + C features/throttle':50s} {z['flash_total_bytes']:11d} B  of 64 KiB budget")
+    if arena:
+        rows.append(
+            f"{'tensor arena (TFLM), encoder + head':50s} {sum(arena.values()):11d} B  of 32 KiB budget ({arena})"
+        )
+    mac = z["macs"]
+    rows.append(
+        f"{'MACs per frame (encoder) / per hop (head)':50s} {mac['encoder_per_frame']:11d}    / {mac['head_per_hop']}"
+    )
+    return "\n".join(rows)

@@ -100,7 +100,9 @@ def _cmd_labels_import(args: argparse.Namespace) -> int:
 def _cmd_quickstart(args: argparse.Namespace) -> int:
     from radargest.quickstart import run_quickstart
 
-    run_quickstart(args.out, subjects=args.subjects, reps=args.reps)
+    run_quickstart(
+        args.out, subjects=args.subjects, held_out=args.held_out, reps=args.reps, epochs=args.epochs, demo=args.demo
+    )
     return 0
 
 
@@ -141,11 +143,27 @@ def _cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- demo ----------------------------------------------------------------------------------------
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from radargest.demo_ui import run_demo
+
+    return run_demo(args)
+
+
 # -- bench ----------------------------------------------------------------------------------------
 def _cmd_bench(args: argparse.Namespace) -> int:
     from radargest.bench import bench_sim, write_json
 
-    if args.what == "dsp":
+    if args.what == "all":
+        from radargest.bench import bench_all, format_bench_all
+
+        if args.model is None:
+            raise CliError("bench all needs --model BUNDLE (radargest quickstart writes out/quickstart/bundle)")
+        result = bench_all(args.model, run_dir=args.run, runs=args.runs, seconds=args.stream_s)
+        print(format_bench_all(result))
+        if args.json is None:
+            args.json = Path("bench_all.json")
+    elif args.what == "dsp":
         from radargest.bench_dsp import bench_dsp_file, format_bench_dsp
 
         result = bench_dsp_file(args.file, frames=args.frames)
@@ -320,15 +338,37 @@ def build_parser() -> argparse.ArgumentParser:
     add_deploy_commands(sub)
 
     p = sub.add_parser(
+        "demo",
+        help="live recognition: a window (or JSON lines with --headless) from a sensor, the simulator or a replay",
+        description="Runs a bundle live on frames from --source: the simulator performing a random or --script "
+        "sequence of gestures, a replayed recording (paced at its recorded rate; --fast unpaced) or an EVK. "
+        "The window shows the range-Doppler map, a velocity-time waterfall, class probabilities, the throttle "
+        "state with a rolling utilisation meter, the recognised gestures and a dropped-frames counter. "
+        "--headless prints one JSON object per gesture (as 'detect --json'); a summary goes to stderr. "
+        "Never imports TensorFlow.",
+    )
+    from radargest.demo_ui import add_demo_arguments
+
+    add_demo_arguments(p)
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser(
         "bench",
         help="measure throughput, reported as ratios",
         description="Benchmarks. 'sim': simulator throughput on one core as a multiple of real time "
         "(physics only, and through the H5 recorder). 'dsp': streaming and batch features + onset per frame "
         "against exptool's sparse_iq processor on the same frames (a real recording with --file or when the "
         "Acconeer data is found, else a simulated session). 'segment': segmentation recall, false events and "
-        "timing on simulated sessions with ground truth.",
+        "timing on simulated sessions with ground truth. 'all': DSP vs sparse_iq, Keras float vs TFLite float vs "
+        "int8 LiteRT per frame and per hop, the real-time factor of the streaming pipeline (throttled and "
+        "always-on), size/arena/MACs from the bundle's report and the throttle utilisation; writes one JSON "
+        "(--json, default bench_all.json).",
     )
-    p.add_argument("what", choices=["sim", "dsp", "segment"], help="what to measure")
+    p.add_argument("what", choices=["all", "sim", "dsp", "segment"], help="what to measure")
+    p.add_argument("--model", type=Path, default=None, help="all: bundle folder from 'radargest export'")
+    p.add_argument("--run", type=Path, default=None, help="all: its training run (default: the manifest's)")
+    p.add_argument("--runs", type=_positive_int, default=200, help="all: timed invocations per model")
+    p.add_argument("--stream-s", type=float, default=120.0, help="all: simulated stream length [s] (default 120)")
     p.add_argument("--hours", type=float, default=1.0, help="sim: simulated hours to render (default 1)")
     p.add_argument("--record-minutes", type=float, default=5.0, help="sim: minutes written through the recorder")
     p.add_argument("--file", type=Path, default=None, help="dsp: recording to time (default: a real training file)")

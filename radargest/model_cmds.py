@@ -171,12 +171,8 @@ def add_model_commands(subparsers: Any) -> None:
         "the last quarter of the subjects), files:PATTERNS or none choose otherwise.",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
-    p.add_argument(
-        "--gestures", type=_gestures, default=_gestures(DEFAULT_GESTURES), help=f"default {DEFAULT_GESTURES}"
-    )
-    p.add_argument(
-        "--split", type=_split, default=_split("day"), help="day[:DAYS] | subject[:IDS] | files:PATTERNS | none"
-    )
+    p.add_argument("--gestures", type=_gestures, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}")
+    p.add_argument("--split", type=_split, default="day", help="day[:DAYS] | subject[:IDS] | files:PATTERNS | none")
     p.add_argument("--out", type=Path, required=True, help="run directory to write")
     p.add_argument("--init", type=Path, default=None, help="fine-tune the model of this run directory")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")

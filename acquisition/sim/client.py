@@ -75,6 +75,20 @@ class SimClient(SoftwareClient, register=False):
         self.add_events([event])
         return event
 
+    def forget_before(self, t_s: float) -> int:
+        """Drop gestures that ended before scene time ``t_s``; returns how many.
+
+        Long live runs perform gestures without end; a finished gesture has returned the hand to rest and
+        no longer shapes future frames, so keeping it would only grow memory and render time.
+        """
+        keep = [e for e in self._scene.events if not (e.kind == "gesture" and e.end_s < t_s)]
+        dropped = len(self._scene.events) - len(keep)
+        if dropped:
+            self._scene = self._scene.with_events(keep)
+            if self._renderer is not None:
+                self._renderer.scene = self._scene
+        return dropped
+
     def add_events(self, events: Sequence[MotionEvent]) -> None:
         self._scene = self._scene.with_events([*self._scene.events, *events])
         if self._renderer is not None:

@@ -27,9 +27,7 @@ def test_from_sensor_config_duck_typed() -> None:
 
 def test_from_exptool_config() -> None:
     a121 = pytest.importorskip("acconeer.exptool.a121")
-    sc = a121.SensorConfig(
-        sweeps_per_frame=16, sweep_rate=1000.0, start_point=20, num_points=6, step_length=12
-    )
+    sc = a121.SensorConfig(sweeps_per_frame=16, sweep_rate=1000.0, start_point=20, num_points=6, step_length=12)
     md = SimpleNamespace(base_step_length_m=0.0025)
     g = FrameGeometry.from_sensor_config(sc, md, frame_rate_hz=57.0)
     assert g.start_point == 20 and g.step_length == 12
@@ -41,11 +39,21 @@ def test_validation() -> None:
         FrameGeometry.from_sensor_config(sc, SimpleNamespace(base_step_length_m=0.0025), frame_rate_hz=57.0)
     with pytest.raises(ParameterError, match="-1"):
         FrameGeometry(
-            sweep_rate_hz=1000.0, sweeps_per_frame=16, start_point=20, num_points=6, step_length=12,
-            base_step_length_m=0.0025, frame_rate_hz=-1,
+            sweep_rate_hz=1000.0,
+            sweeps_per_frame=16,
+            start_point=20,
+            num_points=6,
+            step_length=12,
+            base_step_length_m=0.0025,
+            frame_rate_hz=-1,
         )
     with pytest.raises(ParameterError, match="sweeps_per_frame"):
         FrameGeometry(
-            sweep_rate_hz=1000.0, sweeps_per_frame=1, start_point=20, num_points=6, step_length=12,
-            base_step_length_m=0.0025, frame_rate_hz=57.0,
+            sweep_rate_hz=1000.0,
+            sweeps_per_frame=1,
+            start_point=20,
+            num_points=6,
+            step_length=12,
+            base_step_length_m=0.0025,
+            frame_rate_hz=57.0,
         )

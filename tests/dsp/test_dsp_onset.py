@@ -62,9 +62,7 @@ def test_process_magnitude_matches(gesture_close: FrameGeometry) -> None:
     a = OnsetProcessor(cfg=OnsetConfig(), geometry=gesture_close)
     b = OnsetProcessor(cfg=OnsetConfig(), geometry=gesture_close)
     mags = doppler_magnitude(x)
-    np.testing.assert_allclose(
-        [a.process(f) for f in x], [b.process_magnitude(m) for m in mags], rtol=1e-9, atol=1e-9
-    )
+    np.testing.assert_allclose([a.process(f) for f in x], [b.process_magnitude(m) for m in mags], rtol=1e-9, atol=1e-9)
 
 
 def test_nan_frames_are_missing(gesture_close: FrameGeometry) -> None:
