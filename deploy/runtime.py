@@ -16,7 +16,7 @@ scale (both pairs read from the interpreters).
 **Detection rule** (the continuous mode of ``models.evaluate``, so ``detect --always-on`` reproduces the
 event scores of ``radargest evaluate``): a streaming :class:`dsp.Segmenter` on the onset ratio emits
 candidate events ``[start, end)``; for each, the head runs once on the window that ends at
-:func:`event_window_end` (clipped to the frames seen so far); the arg-max class is the decision, and
+:func:`dsp.event_window_end` (clipped to the frames seen so far); the arg-max class is the decision, and
 ``none`` or a top probability below ``threshold`` rejects the candidate. Accepted candidates are events
 ``{"start_frame", "end_frame", "t_s", "gesture", "score"}`` (``t_s`` = start frame / frame rate).
 
@@ -59,6 +59,7 @@ from deploy.throttle import (
     onset_due,
     step,
 )
+from dsp import event_window_end
 
 __all__ = [
     "BUNDLE_MODELS",
@@ -105,16 +106,6 @@ def sensor_fields(sensor_config: Any, names: Sequence[str]) -> dict[str, Any]:
         v = getattr(sensor_config, name)
         out[name] = v.name if isinstance(v, enum.Enum) else v
     return out
-
-
-def event_window_end(start: int, end: int, *, window_frames: int, end_pad: int, pre: int) -> int:
-    """The exclusive end frame of the window placed on the event ``[start, end)``: ``end_pad`` frames
-    after the event, or ``pre`` frames before its start plus the window if the event is too long.
-
-    The same rule as ``models.data.event_window_end`` (a test keeps them equal); it is restated here
-    because the runtime may not import :mod:`models`.
-    """
-    return min(end + end_pad, start - pre + window_frames)
 
 
 # -- interpreters ---------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from dsp.flags import bad_frames, mask_bad_frames
 from dsp.geometry import FrameGeometry
 from dsp.onset import OnsetConfig, OnsetProcessor, OnsetResult, onset_metric, onset_power
 from dsp.scoring import EventScore, score_events
-from dsp.segment import SegmentConfig, Segmenter, segment
+from dsp.segment import SegmentConfig, Segmenter, event_window_end, segment
 
 __all__ = [
     "ClutterConfig",
@@ -38,6 +38,7 @@ __all__ = [
     "bad_frames",
     "doppler_magnitude",
     "doppler_matrix",
+    "event_window_end",
     "hann_window",
     "mask_bad_frames",
     "onset_metric",

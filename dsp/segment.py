@@ -30,7 +30,7 @@ import numpy.typing as npt
 from dsp._checks import check_nonnegative, check_positive
 from dsp.errors import ParameterError
 
-__all__ = ["SegmentConfig", "Segmenter", "segment"]
+__all__ = ["SegmentConfig", "Segmenter", "event_window_end", "segment"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,3 +239,13 @@ class Segmenter:
             self._close_pending()
         self._ready = [(s, min(e, n)) for s, e in self._ready if s < min(e, n)]
         return self._emit(None)
+
+
+def event_window_end(start: int, end: int, *, window_frames: int, end_pad: int, pre: int) -> int:
+    """The exclusive end frame of the classifier window placed on the event ``[start, end)``.
+
+    The window ends ``end_pad`` frames after the event, unless the event is too long to fit: then it
+    starts ``pre`` frames before the event, so the start of the movement is always seen. Training windows
+    (``models``) and the runtime (``deploy``) place windows with this one rule.
+    """
+    return min(end + end_pad, start - pre + window_frames)

@@ -4,7 +4,7 @@
 57 Hz of ``gesture_close``). Its features are :func:`dsp.range_doppler` per frame, ``(T, doppler_bins,
 points)`` float32; bad (NaN/inf or saturated) frames are zeros. Three kinds are cut from a recording:
 
-- *event* windows, one per label of a requested gesture, placed by :func:`event_window_end`: the window
+- *event* windows, one per label of a requested gesture, placed by :func:`dsp.event_window_end`: the window
   ends ``end_pad_s`` after the event, or earlier so that it starts ``pre_s`` before the event when the
   event is longer than the window. Training adds a random shift of up to ``±max_shift_s``.
 - *detector* windows, placed the same way on the events the onset segmenter (:func:`dsp.segment`)
@@ -45,6 +45,7 @@ from acconeer.exptool import a121
 import dsp
 from acquisition import Label, Session, config_mismatch, get_preset, load_session
 from acquisition.labels import GESTURE_NAME_RE
+from dsp import event_window_end
 
 __all__ = [
     "ACCONEER_TEST_DAYS",
@@ -518,15 +519,6 @@ def split_recordings(
 
 
 # -- windows --------------------------------------------------------------------------------------
-def event_window_end(start: int, end: int, *, window_frames: int, end_pad: int, pre: int) -> int:
-    """The (exclusive) end frame of the window placed on the event ``[start, end)``.
-
-    The window ends ``end_pad`` frames after the event, unless the event is too long to fit: then it
-    starts ``pre`` frames before the event, so the start of the movement is always seen.
-    """
-    return min(end + end_pad, start - pre + window_frames)
-
-
 @dataclass(frozen=True, kw_only=True)
 class WindowSet:
     """Windows as references into recordings (nothing copied).

@@ -9,7 +9,7 @@ class, columns: predicted, in the order of ``per_class``).
 
 1. The onset segmenter (:func:`models.data.detector_events`, the streaming :class:`dsp.Segmenter`) finds
    candidate events and the frame at which each is emitted.
-2. The model classifies the window placed on each candidate (:func:`models.data.event_window_end`),
+2. The model classifies the window placed on each candidate (:func:`dsp.event_window_end`),
    averaging its probabilities over the windows shifted by ``WindowConfig.test_shifts_s`` (by default
    the windows ending 0.2, 0.1 and 0 s before the nominal end); the decision is the arg-max class, and
    ``none`` (or a top probability below ``threshold``) rejects the candidate. The accepted candidates

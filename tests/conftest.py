@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tiny_models import tiny_config
 
 from radargest.datasets import acconeer_data_dir
 
@@ -25,4 +26,14 @@ def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("sim")
     run_simulate(SimulateJob(out_dir=out, subjects=2, reps_per_gesture=2), workers=1, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_run(sim_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished run directory of a tiny model trained on the simulated fixture sessions."""
+    from models.train import train
+
+    out = tmp_path_factory.mktemp("run")
+    train(tiny_config(sim_dir), out, progress=False)  # type: ignore[arg-type]
     return out

@@ -84,34 +84,12 @@ def c_library(tmp_path_factory: pytest.TempPathFactory):
 
 
 # -- export bundle fixtures (tests/deploy/test_deploy_export_*.py) ----------------------------------
-GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
 
 
 @pytest.fixture(scope="session")
-def tiny_export_run(sim_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny model (a few hundred parameters) trained for 2 epochs on the simulated fixture sessions."""
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from models.architectures import ArchitectureConfig
-    from models.config import TrainConfig
-    from models.data import DatasetConfig, parse_split
-    from models.train import train
-
-    cfg = TrainConfig(
-        data=(str(sim_dir),),
-        dataset=DatasetConfig(gestures=GESTURES, windows_per_class=8),
-        split=parse_split("subject"),
-        architecture=ArchitectureConfig(
-            num_classes=len(GESTURES) + 1, conv_channels=(2, 2), embedding=4, head_channels=4, head_kernel=3
-        ),
-        epochs=2,
-        patience_epochs=2,
-        seed=3,
-    )
-    out = tmp_path_factory.mktemp("export_run")
-    train(cfg, out, progress=False)
-    return out
+def tiny_export_run(tiny_run: Path) -> Path:
+    """The tiny trained run shared with the model tests (tests/conftest.py)."""
+    return tiny_run
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from deploy import tflm
-from deploy.runtime import BUNDLE_MODELS, MANIFEST, Int8Model, RingBuffer, event_window_end, sha256_file
+from deploy.runtime import BUNDLE_MODELS, MANIFEST, Int8Model, RingBuffer, sha256_file
 
 BUNDLE_FILES = (
     *BUNDLE_MODELS,
@@ -149,12 +149,3 @@ def test_ring_buffer_wraps_and_fills() -> None:
     assert w[:, 0].tolist() == [-7, -7, 7, 8, 9, 10, 11]
     ring.reset()
     assert ring.window(12, 2)[:, 0].tolist() == [-7, -7]
-
-
-def test_event_window_end_matches_models() -> None:
-    from models.data import event_window_end as models_end
-
-    for s, e in ((10, 30), (100, 190), (0, 5)):
-        assert event_window_end(s, e, window_frames=50, end_pad=6, pre=3) == models_end(
-            s, e, window_frames=50, end_pad=6, pre=3
-        )

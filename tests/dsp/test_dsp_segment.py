@@ -121,3 +121,12 @@ def test_bad_input() -> None:
         SegmentConfig(merge_gap_s=-1)
     with pytest.raises(ParameterError, match="frame_rate_hz"):
         segment(np.zeros(5), cfg=SegmentConfig(), frame_rate_hz=0)
+
+
+def test_event_window_end_sees_the_whole_event_or_at_least_its_start() -> None:
+    from dsp import event_window_end
+
+    # A short event: the window ends end_pad frames after it and contains all of it.
+    assert event_window_end(100, 130, window_frames=50, end_pad=6, pre=3) == 136
+    # A long event: the window starts pre frames before the event's start instead.
+    assert event_window_end(100, 190, window_frames=50, end_pad=6, pre=3) == 147

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import GESTURES  # type: ignore[import-not-found]
+from tiny_models import GESTURES
 
 from models.data import (
     AugmentConfig,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tiny_config  # type: ignore[import-not-found]
+from tiny_models import tiny_config
 
 from models.config import RUN_FILES, RunError, config_from_dict, load_run, read_config
 from models.data import DataError
