@@ -15,7 +15,6 @@ import numpy as np
 import numpy.typing as npt
 
 from deploy.throttle import Phase, ThrottleActions, ThrottleConfig, ThrottleObservation, ThrottleState, ThrottleTrace
-from deploy.throttle import Utilisation as _Utilisation
 
 __all__ = ["CLibrary", "COnsetResult", "CThrottleConfig", "CThrottleState"]
 
@@ -249,15 +248,7 @@ class CLibrary:
             nxt = t + (1 if act.full_rate else cfg.idle_decimation)
             phase[t:nxt] = st.phase
             t = nxt
-        util = _Utilisation(
-            frames=n,
-            sensor_frames=int(sensed.sum()),
-            onset_runs=int(computed.sum()),
-            encoder_runs=int(enc.sum()),
-            head_runs=int(head.sum()),
-            head_hop_frames=cfg.head_hop_frames,
-        )
-        return ThrottleTrace(
+        return ThrottleTrace.of(
             phase=phase,
             sensed=sensed,
             full_rate=full,
@@ -266,5 +257,5 @@ class CLibrary:
             encoder=enc,
             head=head,
             decisions=dec,
-            utilisation=util,
+            head_hop_frames=cfg.head_hop_frames,
         )

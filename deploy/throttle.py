@@ -364,6 +364,41 @@ class ThrottleTrace:
     decisions: npt.NDArray[np.bool_]
     utilisation: Utilisation
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        phase: npt.NDArray[np.int8],
+        sensed: npt.NDArray[np.bool_],
+        full_rate: npt.NDArray[np.bool_],
+        onset_computed: npt.NDArray[np.bool_],
+        ratio_db: npt.NDArray[np.float64],
+        encoder: npt.NDArray[np.bool_],
+        head: npt.NDArray[np.bool_],
+        decisions: npt.NDArray[np.bool_],
+        head_hop_frames: int,
+    ) -> ThrottleTrace:
+        """A trace with its utilisation totals counted from the per-frame arrays."""
+        utilisation = Utilisation(
+            frames=int(phase.shape[0]),
+            sensor_frames=int(sensed.sum()),
+            onset_runs=int(onset_computed.sum()),
+            encoder_runs=int(encoder.sum()),
+            head_runs=int(head.sum()),
+            head_hop_frames=head_hop_frames,
+        )
+        return cls(
+            phase=phase,
+            sensed=sensed,
+            full_rate=full_rate,
+            onset_computed=onset_computed,
+            ratio_db=ratio_db,
+            encoder=encoder,
+            head=head,
+            decisions=decisions,
+            utilisation=utilisation,
+        )
+
 
 Decide = Callable[[int], bool]
 
@@ -447,15 +482,7 @@ def emulate_throttle(
         nxt = t + (1 if act.full_rate else cfg.idle_decimation)
         phase[t:nxt] = int(state.phase)
         t = nxt
-    util = Utilisation(
-        frames=n,
-        sensor_frames=int(sensed.sum()),
-        onset_runs=int(computed.sum()),
-        encoder_runs=int(enc.sum()),
-        head_runs=int(head.sum()),
-        head_hop_frames=cfg.head_hop_frames,
-    )
-    return ThrottleTrace(
+    return ThrottleTrace.of(
         phase=phase,
         sensed=sensed,
         full_rate=full,
@@ -464,7 +491,7 @@ def emulate_throttle(
         encoder=enc,
         head=head,
         decisions=dec,
-        utilisation=util,
+        head_hop_frames=cfg.head_hop_frames,
     )
 
 
