@@ -78,6 +78,7 @@ __all__ = [
     "events_json_lines",
     "load_bundle",
     "sensor_fields",
+    "session_stream",
     "sha256_file",
 ]
 
@@ -544,6 +545,23 @@ def check_recording(session: Any, bundle: Bundle) -> None:
         )
 
 
+def session_stream(session: Any, bundle: Bundle) -> tuple[npt.NDArray[Any], dsp.FrameGeometry]:
+    """A loaded recording as the runtime consumes it: frames with bad ones masked as NaN, and the geometry
+    at its frame rate (configured, else measured).
+
+    Raises:
+        BundleError: the recording does not match the bundle's preset, or has no usable frame rate.
+    """
+    check_recording(session, bundle)
+    rate = session.sensor_config.frame_rate or session.frame_rate_hz
+    if not rate or not np.isfinite(rate) or rate <= 0:
+        raise BundleError(f"{session.path}: cannot measure the frame rate")
+    geometry = dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
+    bad = dsp.bad_frames(session.frames, saturated=session.data_saturated)
+    frames = dsp.mask_bad_frames(session.frames, bad) if bad.any() else session.frames
+    return frames, geometry
+
+
 def detect_file(
     path: str | Path,
     bundle: Bundle | str | Path,
@@ -560,14 +578,7 @@ def detect_file(
     from acquisition import load_session
 
     b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
-    session = load_session(Path(path))
-    check_recording(session, b)
-    rate = session.sensor_config.frame_rate or session.frame_rate_hz
-    if not rate or not np.isfinite(rate) or rate <= 0:
-        raise BundleError(f"{path}: cannot measure the frame rate")
-    geometry = dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
-    bad = dsp.bad_frames(session.frames, saturated=session.data_saturated)
-    frames = dsp.mask_bad_frames(session.frames, bad) if bad.any() else session.frames
+    frames, geometry = session_stream(load_session(Path(path)), b)
     return detect_frames(frames, b, geometry=geometry, always_on=always_on, threshold=threshold)
 
 

@@ -139,12 +139,22 @@ class AugmentConfig:
             the recording's median deviation of a sample from its frame mean [ratio].
         speed_warp: (min, max) time-stretch factor; > 1 plays the gesture faster [ratio].
         probability: share of training windows that are augmented at all [0..1].
+        wake_probability: share of event windows shown as a throttled device sees them [0..1]: the device
+            wakes at a frame drawn uniformly in ``[start, start + wake_max_delay_s]`` of the event and
+            encodes from there, and every earlier frame of the window repeats one frame sensed at idle rate
+            in the ``wake_idle_period_s`` before the wake (what its ring buffer holds after a wake-up).
+            Drawn independently of ``probability``; 0 trains for always-on use only.
+        wake_max_delay_s: longest delay of the wake after the event start [s] (about two idle periods).
+        wake_idle_period_s: idle-rate frame period of the throttle [s] (``idle_decimation / full rate``).
     """
 
     amplitude_db: float = 4.0
     noise_rel: float = 0.3
     speed_warp: tuple[float, float] = (0.8, 1.25)
     probability: float = 0.8
+    wake_probability: float = 0.0
+    wake_max_delay_s: float = 0.2
+    wake_idle_period_s: float = 0.105
 
     def __post_init__(self) -> None:
         if self.amplitude_db < 0 or self.noise_rel < 0:
@@ -152,8 +162,11 @@ class AugmentConfig:
         lo, hi = self.speed_warp
         if not 0 < lo <= hi:
             raise DataError(f"speed_warp must be 0 < min <= max, got {self.speed_warp}")
-        if not 0 <= self.probability <= 1:
-            raise DataError(f"probability must be in [0, 1], got {self.probability}")
+        for name in ("probability", "wake_probability"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise DataError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not (self.wake_max_delay_s >= 0 and self.wake_idle_period_s > 0):
+            raise DataError("wake_max_delay_s must be >= 0 and wake_idle_period_s > 0")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -528,19 +541,30 @@ class WindowSet:
         end: ``(N,)`` exclusive end frame of each window (before augmentation).
         label: ``(N,)`` class index (0 = ``none``).
         kind: ``(N,)`` 0 = event, 1 = detector hard negative, 2 = background.
+        start: ``(N,)`` first frame of the event the window is placed on; -1 for background windows (and
+            when unknown).
     """
 
     recording: npt.NDArray[np.int64]
     end: npt.NDArray[np.int64]
     label: npt.NDArray[np.int64]
     kind: npt.NDArray[np.int64]
+    start: npt.NDArray[np.int64] | None = None
+
+    def starts(self) -> npt.NDArray[np.int64]:
+        """``start``, or all -1 when the windows carry no event starts."""
+        return self.start if self.start is not None else np.full(self.end.size, -1, dtype=np.int64)
 
     def __len__(self) -> int:
         return int(self.end.size)
 
     def subset(self, mask: npt.NDArray[Any]) -> WindowSet:
         return WindowSet(
-            recording=self.recording[mask], end=self.end[mask], label=self.label[mask], kind=self.kind[mask]
+            recording=self.recording[mask],
+            end=self.end[mask],
+            label=self.label[mask],
+            kind=self.kind[mask],
+            start=self.starts()[mask],
         )
 
     def counts(self, num_classes: int) -> npt.NDArray[np.int64]:
@@ -557,6 +581,7 @@ class WindowSet:
             end=np.concatenate([s.end for s in sets]),
             label=np.concatenate([s.label for s in sets]),
             kind=np.concatenate([s.kind for s in sets]),
+            start=np.concatenate([s.starts() for s in sets]),
         )
 
 
@@ -581,7 +606,7 @@ def cut_windows(
         rate = rec.frame_rate_hz
         pad, pre = round(cfg.window.end_pad_s * rate), round(cfg.window.pre_s * rate)
         lo, hi = split.frame_range(i, role, rec.num_frames) if split else (0, rec.num_frames)
-        ends, labels, kinds = [], [], []
+        ends, labels, kinds, starts = [], [], [], []
 
         def place(s: int, e: int, pad: int = pad, pre: int = pre) -> int:
             return event_window_end(s, e, window_frames=t, end_pad=pad, pre=pre)
@@ -590,12 +615,14 @@ def cut_windows(
             ends.append(place(label.start_frame, label.end_frame))
             labels.append(classes.get(label.gesture, 0))
             kinds.append(0)
+            starts.append(label.start_frame)
         spans = np.array([(la.start_frame, la.end_frame) for la in rec.labels], dtype=np.int64).reshape(-1, 2)
         for s, e in rec.detected.tolist():
             if not np.any((spans[:, 0] < e) & (spans[:, 1] > s)):
                 ends.append(place(s, e))
                 labels.append(0)
                 kinds.append(1)
+                starts.append(s)
         margin = round(cfg.window.background_margin_s * rate)
         busy = np.zeros(rec.num_frames + 1, dtype=np.int64)
         for s, e in spans.tolist():
@@ -609,6 +636,7 @@ def cut_windows(
                 ends.append(end)
                 labels.append(0)
                 kinds.append(2)
+                starts.append(-1)
         e_arr = np.asarray(ends, dtype=np.int64)
         keep = (e_arr - t >= lo) & (e_arr <= hi) & (e_arr - t >= 0) & (e_arr <= rec.num_frames)
         parts.append(
@@ -617,6 +645,7 @@ def cut_windows(
                 end=e_arr[keep],
                 label=np.asarray(labels, dtype=np.int64)[keep],
                 kind=np.asarray(kinds, dtype=np.int64)[keep],
+                start=np.asarray(starts, dtype=np.int64)[keep],
             )
         )
     return WindowSet.concat(parts)
@@ -665,6 +694,24 @@ def _draw(idx: npt.NDArray[np.int64], n: int, rng: np.random.Generator) -> npt.N
     return np.concatenate(reps)[:n]
 
 
+def throttled_view(
+    idx: npt.NDArray[np.int64],
+    start: int,
+    *,
+    cfg: AugmentConfig,
+    frame_rate_hz: float,
+    rng: np.random.Generator,
+) -> npt.NDArray[np.int64]:
+    """The window's frame indices ``idx`` as a throttled device sees an event starting at ``start``.
+
+    The device wakes at a frame drawn in ``[start, start + wake_max_delay_s]``; every index before the wake
+    is replaced by one idle-rate frame drawn in the idle period before it (see :class:`AugmentConfig`).
+    """
+    wake = start + int(rng.integers(0, round(cfg.wake_max_delay_s * frame_rate_hz) + 1))
+    fill = max(0, wake - int(rng.integers(1, max(1, round(cfg.wake_idle_period_s * frame_rate_hz)) + 1)))
+    return np.where(idx < wake, fill, idx)
+
+
 def materialise(
     recs: Sequence[Recording],
     windows: WindowSet,
@@ -695,6 +742,7 @@ def materialise(
     d, p = recs[int(windows.recording[0])].features.shape[1:]
     x = np.empty((n, t, d, p), dtype=np.float32)
     steps = np.arange(t - 1, -1, -1, dtype=np.float64)  # frames before the window's last frame
+    starts = windows.starts()
     for k in range(n):
         rec = recs[int(windows.recording[k])]
         end = int(windows.end[k])
@@ -702,14 +750,26 @@ def materialise(
             max_shift = round(cfg.window.max_shift_s * rec.frame_rate_hz)
             end += int(rng.integers(-max_shift, max_shift + 1))
         do_aug = augment is not None and rng is not None and rng.random() < augment.probability
-        if not do_aug:
+        if do_aug:
+            assert augment is not None and rng is not None
+            warp = rng.uniform(*augment.speed_warp)
+            # speed warp: the last frame stays anchored, earlier frames are taken warp times further apart
+            idx = np.clip(np.round(end - 1 - steps * warp).astype(np.int64), 0, rec.num_frames - 1)
+        else:
             end = int(np.clip(end, t, rec.num_frames))
-            x[k] = rec.features[end - t : end]
+            idx = np.arange(end - t, end)
+        if (
+            augment is not None
+            and rng is not None
+            and augment.wake_probability > 0  # no draw at 0, so runs without it repeat exactly
+            and starts[k] >= 0
+            and rng.random() < augment.wake_probability
+        ):
+            idx = throttled_view(idx, int(starts[k]), cfg=augment, frame_rate_hz=rec.frame_rate_hz, rng=rng)
+        if not do_aug:
+            x[k] = rec.features[idx]
             continue
         assert augment is not None and rng is not None
-        warp = rng.uniform(*augment.speed_warp)
-        # speed warp: the last frame stays anchored, earlier frames are taken warp times further apart
-        idx = np.clip(np.round(end - 1 - steps * warp).astype(np.int64), 0, rec.num_frames - 1)
         raw = rec.frames[idx].astype(np.complex128)
         gain = 10.0 ** (rng.uniform(-augment.amplitude_db, augment.amplitude_db) / 20.0)
         raw = raw * gain

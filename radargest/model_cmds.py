@@ -8,6 +8,7 @@ main CLI prints (``models.data.DataError`` is a ``ValueError``, ``models.config.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -116,6 +117,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     def bar(files: Any) -> Any:
         return tqdm(list(files), desc="load", unit="file", disable=args.quiet or args.json, file=sys.stderr)
 
+    if args.throttle_sweep is not None:
+        return _throttle_sweep(args)
     m = evaluate_run(
         args.run_dir, args.data, split=args.split, continuous=args.continuous, threshold=args.threshold, progress=bar
     )
@@ -139,6 +142,27 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"  {f['file']}: event accuracy {_fmt(f['event_accuracy'])}, {f['events']} events "
                 f"({f['events_per_minute']:.1f}/min), {f['false_activations']} false"
             )
+    return 0
+
+
+def _throttle_sweep(args: argparse.Namespace) -> int:
+    """``evaluate --throttle-sweep BUNDLE``: never loads the Keras model, so never imports TensorFlow."""
+    from tqdm import tqdm
+
+    from deploy.sweep import sweep_table
+    from radargest.sweep_cmd import run_throttle_sweep
+
+    def bar(items: Any) -> Any:
+        return tqdm(list(items), unit="item", disable=args.quiet or args.json, file=sys.stderr)
+
+    result, files = run_throttle_sweep(
+        args.run_dir, args.data, args.throttle_sweep, split=args.split, out_dir=args.out, progress=bar
+    )
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(sweep_table(result))
+    print("wrote " + ", ".join(str(p) for p in files.values()))
     return 0
 
 
@@ -193,7 +217,10 @@ def add_model_commands(subparsers: Any) -> None:
         "the model over whole streams (probabilities averaged over the windows of the run's "
         "dataset.window.test_shifts_s, by default ending 0.2, 0.1 and 0 s before the nominal end): "
         "event accuracy, precision, recall, F1, false activations per hour and "
-        "latency. --json prints one JSON object.",
+        "latency. --json prints one JSON object. --throttle-sweep BUNDLE instead runs that exported bundle "
+        "(int8, no TensorFlow) always-on and at a grid of throttle settings (idle decimation x hold) over the "
+        "held-out streams, and writes the trade-off (event accuracy and added latency against the share of "
+        "always-on MACs and sensor frames) to throttle.json, throttle.md and throttle_curve.png.",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
@@ -201,6 +228,10 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--continuous", action="store_true", help="also evaluate whole streams")
     p.add_argument("--threshold", type=float, default=0.0, help="minimum gesture probability (default 0: arg-max)")
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    p.add_argument(
+        "--throttle-sweep", type=Path, default=None, metavar="BUNDLE", help="sweep the throttle of this bundle"
+    )
+    p.add_argument("--out", type=Path, default=None, help="--throttle-sweep: output folder (default RUN_DIR)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)
 

@@ -15,43 +15,16 @@ laptop; ``--epochs``, ``--subjects`` and ``--reps`` trade time for accuracy.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-__all__ = ["add_arguments", "run_quickstart", "score_detections"]
+__all__ = ["add_arguments", "run_quickstart"]
 
 GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
 HELD_OUT_FIRST = 1000  # seeds of held-out subjects, far from the training seeds
-
-
-def score_detections(events: Any, labels: Any) -> dict[str, int]:
-    """Match detections to true labels by largest frame overlap.
-
-    Returns ``truth``, ``found`` (a detection overlaps), ``correct`` (the best-overlapping detection has
-    the true gesture) and ``false`` (detections overlapping no label).
-    """
-    truth = [(int(lb.start_frame), int(lb.end_frame), str(lb.gesture)) for lb in labels]
-    used: set[int] = set()
-    found = correct = 0
-    for s, e, g in truth:
-        best, best_ov = -1, 0
-        for j, ev in enumerate(events):
-            ov = min(e, ev.end_frame) - max(s, ev.start_frame)
-            if ov > best_ov:
-                best, best_ov = j, ov
-        if best >= 0:
-            found += 1
-            used.add(best)
-            correct += int(events[best].gesture == g)
-    false = sum(
-        1
-        for j, ev in enumerate(events)
-        if j not in used and not any(min(e, ev.end_frame) > max(s, ev.start_frame) for s, e, _ in truth)
-    )
-    return {"truth": len(truth), "found": found, "correct": correct, "false": false}
 
 
 def run_quickstart(
@@ -140,13 +113,15 @@ def run_quickstart(
     stage(5, f"detecting on {len(test_files)} held-out sessions with the bundle (throttled, no TensorFlow)")
     from acquisition import load_session
     from deploy.runtime import detect_file, load_bundle
+    from deploy.sweep import match_events
 
     bundle = load_bundle(bundle_dir)
     tot = {"truth": 0, "found": 0, "correct": 0, "false": 0}
     sensor = macs = 0.0
     for path in test_files:
         res = detect_file(path, bundle)
-        sc = score_detections(res.events, load_session(path).labels)
+        truth = [(lb.start_frame, lb.end_frame, lb.gesture) for lb in load_session(path).labels]
+        sc = dataclasses.asdict(match_events(res.events, truth))
         for k in tot:
             tot[k] += sc[k]
         sensor += res.utilisation.sensor_share / len(test_files)

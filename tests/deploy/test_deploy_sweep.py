@@ -1,0 +1,64 @@
+"""The throttle sweep: event matching, and ``evaluate --throttle-sweep`` end to end without TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from deploy.runtime import Detection
+from deploy.sweep import match_events
+
+
+def _det(start: int, end: int, gesture: str) -> Detection:
+    return Detection(start_frame=start, end_frame=end, t_s=0.0, gesture=gesture, score=1.0)
+
+
+def test_match_events_counts_missed_wrong_false_and_reuse() -> None:
+    truth = [(100, 150, "tap_in"), (300, 350, "wiggle"), (500, 520, "tap_out"), (530, 560, "tap_out")]
+    events = [
+        _det(95, 140, "tap_in"),  # correct
+        _det(310, 360, "tap_in"),  # found, wrong gesture
+        _det(505, 555, "tap_out"),  # overlaps two true events: counts for one only
+        _det(800, 830, "wiggle"),  # false
+    ]
+    m = match_events(events, truth)
+    assert (m.truth, m.found, m.correct, m.false) == (4, 3, 2, 1)
+    assert m.correct_detection[0] == 0 and m.correct_detection[1] == -1
+    assert sorted(m.correct_detection[2:]) == [-1, 2]
+
+
+def test_match_events_empty() -> None:
+    assert match_events([], []).truth == 0
+    m = match_events([_det(0, 10, "tap_in")], [])
+    assert (m.found, m.correct, m.false) == (0, 0, 1)
+
+
+def test_evaluate_throttle_sweep_cli(tiny_run: Path, tiny_bundle: Path, sim_dir: Path, tmp_path: Path) -> None:
+    args = [
+        "evaluate", str(tiny_run), "--data", str(sim_dir), "--split", "none", "--throttle-sweep", str(tiny_bundle),
+        "--out", str(tmp_path), "--json", "--quiet",
+    ]  # fmt: skip
+    code = (
+        "import json, sys\n"
+        "from radargest.cli import main\n"
+        f"rc = main({args!r})\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
+        "sys.exit(rc or (1 if bad else 0))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result == json.loads((tmp_path / "throttle.json").read_text())
+    assert (tmp_path / "throttle_curve.png").stat().st_size > 10_000
+    assert "| always-on |" in (tmp_path / "throttle.md").read_text()
+    base = result["always_on"]
+    assert base["sensor_share"] == 1.0 and base["truth"] > 0
+    assert len(result["points"]) == 10
+    for p in result["points"]:
+        assert p["truth"] == base["truth"]
+        assert 0 < p["sensor_share"] < 1 and 0 < p["mac_share"] < base["mac_share"]
+        assert 0 <= p["event_accuracy"] <= 1
+    by_d = {p["idle_decimation"]: p for p in result["points"] if p["hold_s"] == 0.4}
+    assert by_d[8]["sensor_share"] < by_d[2]["sensor_share"]
