@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from deploy.throttle import Phase, ThrottleActions, ThrottleConfig, ThrottleObservation, ThrottleState, ThrottleTrace
+from deploy.throttle import (
+    OnsetBlock,
+    Phase,
+    ThrottleActions,
+    ThrottleConfig,
+    ThrottleObservation,
+    ThrottleState,
+    ThrottleTrace,
+)
 
 __all__ = ["CLibrary", "COnsetResult", "CThrottleConfig", "CThrottleState"]
 
@@ -227,6 +235,7 @@ class CLibrary:
         enc = np.zeros(n, dtype=bool)
         head = np.zeros(n, dtype=bool)
         dec = np.zeros(n, dtype=bool)
+        block = OnsetBlock()
         decided = 0
         t = 0
         while t < n:
@@ -235,10 +244,11 @@ class CLibrary:
             full[t] = is_full
             iq = self._iq(x[t])
             power = self.lib.rg_features_frame(iq.ctypes.data_as(fp), rd.ctypes.data_as(fp) if is_full else None)
+            block.add(power)
             obs = _CObs(math.nan, decided)
             if self.lib.rg_throttle_onset_due(ctypes.byref(st), ctypes.byref(c_cfg)):
                 computed[t] = True
-                obs.ratio_db = self.onset_process(onset, power)[2]
+                obs.ratio_db = self.onset_process(onset, block.take())[2]
                 ratio[t] = obs.ratio_db
             self.lib.rg_throttle_step(ctypes.byref(st), ctypes.byref(obs), ctypes.byref(c_cfg), ctypes.byref(act))
             enc[t] = bool(act.run_encoder)

@@ -188,15 +188,18 @@ int main(void) {{
   rg_onset_state onset; rg_onset_init_idle(&onset);
   rg_throttle_state st; rg_throttle_init(&st);
   const rg_throttle_config cfg = RG_THROTTLE_CONFIG_DEFAULT;
-  int32_t newest = 0, decided = 0;
+  int32_t newest = 0, decided = 0, block_frames = 0;
+  float block_power = 0.0f;  // onset powers sensed since the last onset sample (deploy.throttle.OnsetBlock)
   for (;;) {{
     if (!sensor_read_frame(iq)) continue;
     float power = rg_features_frame_i16(iq, rd);  // range-Doppler map and onset power
+    if (isfinite(power)) {{ block_power += power; ++block_frames; }}
     rg_throttle_obs obs = {{NAN, decided}};
     if (rg_throttle_onset_due(&st, &cfg)) {{
       rg_onset_result r;
-      rg_onset_process(&onset, power, &r);
+      rg_onset_process(&onset, block_frames ? block_power / block_frames : NAN, &r);
       obs.ratio_db = r.ratio_db;
+      block_power = 0.0f; block_frames = 0;
     }}
     rg_throttle_actions act; rg_throttle_step(&st, &obs, &cfg, &act);
     sensor_set_rate(act.full_rate);

@@ -51,6 +51,7 @@ import numpy.typing as npt
 
 import dsp
 from deploy.throttle import (
+    OnsetBlock,
     ThrottleConfig,
     ThrottleObservation,
     ThrottleState,
@@ -377,6 +378,7 @@ class StreamingDetector:
         self._requant = (bundle.encoder.out_scale, bundle.encoder.out_zero, bundle.head.in_scale, bundle.head.in_zero)
         self.ring.reset(self._encode(np.zeros(bundle.encoder.input_shape[1:3], dtype=np.float32), count=False))
         self.state = ThrottleState()
+        self.block = OnsetBlock()
         self.decided = False
         self.t = 0
         self.onset_frames: list[int] = []  # full-rate frame of each onset sample fed to the segmenter
@@ -461,10 +463,11 @@ class StreamingDetector:
             self.t = t + 1
             return
         cfg = self.throttle
+        self.block.add(self.onset.power(frame))
         due = onset_due(self.state, cfg=cfg)
         ratio = math.nan
         if due:
-            _, _, ratio = self.onset.process(frame)
+            _, _, ratio = self.onset.process_power(self.block.take())
             self.onset_runs += 1
         prev_decided = self._pending_decided
         self.state, act = step(self.state, ThrottleObservation(ratio_db=ratio, decided=prev_decided), cfg=cfg)

@@ -16,17 +16,20 @@ The policy is ``step(state, obs, *, cfg) -> (state, actions)`` over four phases 
 full-rate frames (:class:`ThrottleConfig` converts seconds with ``round``).
 
 **How the onset metric is fed (the C build does the same).** One :class:`dsp.OnsetProcessor`, built for
-the *idle* frame rate (:func:`idle_geometry`: smoothing and floor window counted in idle frames), sees one
-frame every ``idle_decimation`` full-rate periods in every phase: each idle-rate frame, and every
-``idle_decimation``-th frame at full rate (:func:`onset_due` says which). The onset stream thus keeps one
-rate and one floor through the phase changes, and active phases cost no extra onset work. Across a switch
-from full to idle rate one spacing can stretch to ``< 2 * idle_decimation`` periods. Only the onset
-*power* of a frame is stateless, so an emulation replays per-frame powers, never a full-rate ratio.
+the *idle* frame rate (:func:`idle_geometry`: smoothing and floor window counted in idle frames), gets one
+sample every ``idle_decimation`` full-rate periods in every phase (:func:`onset_due` says when). A sample
+is the mean onset power of the frames sensed since the previous one (:class:`OnsetBlock`): the one frame
+of an idle period, or up to ``idle_decimation`` frames at full rate, where the device computes every
+frame's power anyway. The onset stream thus keeps one rate and one floor through the phase changes, while
+awake it misses no short movement between samples, and active phases cost no extra onset runs. Across a
+switch from full to idle rate one spacing can stretch to ``< 2 * idle_decimation`` periods. Only the
+onset *power* of a frame is stateless, so an emulation replays per-frame powers, never a full-rate ratio.
 
-**Order of a step.** The caller asks :func:`onset_due` for the incoming frame; if due, it runs the onset
-processor and passes the ratio (else NaN) with ``decided`` (did the *previous* head run emit a decision),
-then executes the returned actions: ``run_encoder`` / ``run_head`` on this frame, ``full_rate`` for the
-frames that follow. Thresholds are compared in float32, as the C build does, so both agree bit for bit.
+**Order of a step.** The caller adds the incoming frame's power to its :class:`OnsetBlock` and asks
+:func:`onset_due`; if due, it runs the onset processor on the block's mean and passes the ratio (else
+NaN) with ``decided`` (did the *previous* head run emit a decision), then executes the returned actions:
+``run_encoder`` / ``run_head`` on this frame, ``full_rate`` for the frames that follow. Thresholds are
+compared in float32, as the C build does, so both agree bit for bit.
 
 On fixed-rate recordings :func:`emulate_throttle` emulates idle by decimation: the policy sees only the
 frames a device at idle rate would see.
@@ -47,6 +50,7 @@ from dsp import FrameGeometry, OnsetConfig, OnsetProcessor, ParameterError, onse
 
 __all__ = [
     "EventCoverage",
+    "OnsetBlock",
     "Phase",
     "SweepPoint",
     "ThrottleActions",
@@ -279,6 +283,30 @@ def step(
     return new, ThrottleActions(full_rate=True, run_encoder=True, run_head=run_head)
 
 
+class OnsetBlock:
+    """The onset sample of a block: the mean power of the frames sensed since the last sample.
+
+    Non-finite powers (bad frames) are left out; a block with none finite gives NaN.
+    """
+
+    def __init__(self) -> None:
+        self._sum = 0.0
+        self._count = 0
+
+    def add(self, power: float) -> None:
+        """Count one sensed frame's onset power [counts²]."""
+        if math.isfinite(power):
+            self._sum += power
+            self._count += 1
+
+    def take(self) -> float:
+        """The block's mean power [counts²] (NaN if empty); starts the next block."""
+        mean = self._sum / self._count if self._count else math.nan
+        self._sum = 0.0
+        self._count = 0
+        return mean
+
+
 def idle_geometry(geometry: FrameGeometry, *, cfg: ThrottleConfig) -> FrameGeometry:
     """The geometry of the onset stream: ``geometry`` at the idle frame rate (see the module docstring)."""
     return dataclasses.replace(geometry, frame_rate_hz=geometry.frame_rate_hz / cfg.idle_decimation)
@@ -464,15 +492,17 @@ def emulate_throttle(
     head = np.zeros(n, dtype=bool)
     dec = np.zeros(n, dtype=bool)
     state = ThrottleState()
+    block = OnsetBlock()
     decided = False
     t = 0
     while t < n:
         sensed[t] = True
         full[t] = state.phase in _FULL_RATE
+        block.add(float(power[t]))
         r = math.nan
         if onset_due(state, cfg=cfg):
             computed[t] = True
-            r = proc.process_power(float(power[t]))[2]
+            r = proc.process_power(block.take())[2]
             ratio[t] = r
         state, act = step(state, ThrottleObservation(ratio_db=r, decided=decided), cfg=cfg)
         enc[t] = act.run_encoder

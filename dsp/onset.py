@@ -222,13 +222,18 @@ class OnsetProcessor:
         self._sorted: list[float] = []
         self._floor = math.nan
 
-    def process(self, frame: npt.ArrayLike) -> tuple[float, float, float]:
-        """Return ``(metric [counts²], floor [dB], ratio_db [dB])`` for one ``(sweeps, points)`` frame."""
+    def power(self, frame: npt.ArrayLike) -> float:
+        """The unsmoothed motion energy of one ``(sweeps, points)`` frame [counts²] (stateless, as
+        :func:`onset_power`)."""
         x = np.asarray(frame)
         if x.shape != self._shape:
             raise ParameterError(f"frame must have shape {self._shape}, got shape {x.shape}")
         spec = self._rows @ x
-        return self.process_power(float(np.vdot(spec, spec).real))
+        return float(np.vdot(spec, spec).real)
+
+    def process(self, frame: npt.ArrayLike) -> tuple[float, float, float]:
+        """Return ``(metric [counts²], floor [dB], ratio_db [dB])`` for one ``(sweeps, points)`` frame."""
+        return self.process_power(self.power(frame))
 
     def process_magnitude(self, magnitude: npt.NDArray[np.float64]) -> tuple[float, float, float]:
         """Like :meth:`process`, from a ``(doppler_bins, points)`` magnitude already computed by

@@ -42,6 +42,16 @@ def _positive_int(text: str) -> int:
 
 
 # -- simulate -------------------------------------------------------------------------------------
+def _pause_range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX in seconds, got {text!r}") from None
+    if not 0 < lo <= hi:
+        raise argparse.ArgumentTypeError(f"need 0 < MIN <= MAX, got {text!r}")
+    return lo, hi
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from radargest.simulate_cmd import SimulateJob, run_simulate
 
@@ -57,6 +67,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         seed=args.seed,
         shuffle=not args.blocked,
         enter_leave=args.enter_leave,
+        pause_s=args.pause_s,
         overwrite=args.overwrite,
     )
     written = run_simulate(job, workers=args.workers, progress=not args.quiet)
@@ -234,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the session timelines")
     p.add_argument("--blocked", action="store_true", help="perform gestures in blocks, like the real files")
     p.add_argument("--enter-leave", action="store_true", help="start with no hand and let it enter and leave")
+    p.add_argument(
+        "--pause-s",
+        type=_pause_range,
+        default=(1.0, 3.0),
+        metavar="MIN,MAX",
+        help="still-hand pause between repetitions [s] (default 1,3; e.g. 5,15 for a sparse, everyday stream)",
+    )
     p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
     p.add_argument("--overwrite", action="store_true", help="replace existing files")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

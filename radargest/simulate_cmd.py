@@ -32,6 +32,8 @@ class SimulateJob:
         seed: seed of the session timelines.
         shuffle: interleave gestures (False: blocks).
         enter_leave: start without a hand and let it enter and leave.
+        pause_s: (min, max) still-hand pause between repetitions [s]; long pauses give sparse streams,
+            like a headphone wearer who gestures now and then.
         overwrite: replace existing files.
     """
 
@@ -46,6 +48,7 @@ class SimulateJob:
     seed: int = 0
     shuffle: bool = True
     enter_leave: bool = False
+    pause_s: tuple[float, float] = SessionPlan.pause_s
     overwrite: bool = False
 
     @property
@@ -53,6 +56,7 @@ class SimulateJob:
         return SessionPlan(
             gestures=self.gestures,
             reps_per_gesture=self.reps_per_gesture,
+            pause_s=self.pause_s,
             shuffle=self.shuffle,
             enter_leave=self.enter_leave,
         )

@@ -53,7 +53,8 @@ def main() -> int:
         args.csv.write_text("elapsed_s,rss_mb\n" + "".join(f"{t:.1f},{r:.2f}\n" for t, r in samples))
     after = [r for t, r in samples if t >= 60.0 * args.warmup_minutes]
     if not after:
-        print(f"soak ended after {samples[-1][0] if samples else 0:.0f} s, before the warm-up finished", file=sys.stderr)
+        ended = samples[-1][0] if samples else 0.0
+        print(f"soak ended after {ended:.0f} s, before the warm-up finished", file=sys.stderr)
         print(err, file=sys.stderr)
         return 1
     report = {
