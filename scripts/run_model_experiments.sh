@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reproduces the model figures of docs/results_models.md (issue 4). Takes ~20 min on 2 cores (PARTS=real ~12).
+# Reproduces the model figures of docs/results_models.md (issue 4) and the held-out throttle tables of
+# docs/results_throttle.md (issue 5). Takes ~25 min on 2 cores (PARTS=real ~12).
 #   scripts/run_model_experiments.sh [OUT_DIR]        (default: $TMPDIR/radargest_model_experiments)
 #   PARTS=real scripts/run_model_experiments.sh ...   only the 3 real seeds (step 2) and the summary
 # Real data: $RADARGEST_DATA or ../shared/data/acconeer-a121-gesture-control. Held-out test set: every
@@ -51,6 +52,18 @@ fi
 "${RG[@]}" train --data "$OUT/real" --gestures $G --split day --arch cnn_gru --seed 0 --out "$OUT/real_gru" \
   --overwrite --quiet
 "${RG[@]}" evaluate "$OUT/real_gru" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_gru.eval.json"
+
+# 7. the throttle on held-out streams (docs/results_throttle.md): the seed-0 real model's bundle on its split's
+#    held-out side (the idx_3 day + static_hand), and the sim model's bundle on fresh sparse simulated subjects
+#    (a gesture every 5-15 s). Each is the bundle always-on and at a grid of throttle settings; nothing is tuned.
+radargest export "$OUT/real_s0" --out "$OUT/bundle_real_s0" --quiet
+"${RG[@]}" evaluate "$OUT/real_s0" --data "$OUT/real" --throttle-sweep "$OUT/bundle_real_s0" \
+  --out "$OUT/throttle_real_idx3" --quiet > /dev/null
+[ -d "$OUT/sim_sparse" ] || radargest simulate --subjects 8 --first-subject 5000 --reps 4 --seed 17 --pause-s 5,15 \
+  --out "$OUT/sim_sparse" --quiet
+radargest export "$OUT/sim_s0" --out "$OUT/bundle_sim_s0" --quiet
+"${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/sim_sparse" --split none --throttle-sweep "$OUT/bundle_sim_s0" \
+  --out "$OUT/throttle_sim_sparse" --quiet > /dev/null
 
 python "$(dirname "$0")/summarise_model_experiments.py" "$OUT" > "$OUT/results_models.md"
 echo "wrote $OUT/results_models.md"
