@@ -32,13 +32,13 @@ def demo_bundle(sim_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
     cfg = TrainConfig(
         data=(str(sim_dir),),
-        dataset=DatasetConfig(gestures=GESTURES, windows_per_class=24),
+        dataset=DatasetConfig(gestures=GESTURES, windows_per_class=32),
         split=parse_split("none"),
         architecture=ArchitectureConfig(
             num_classes=len(GESTURES) + 1, conv_channels=(4, 4), embedding=8, head_channels=8, head_kernel=3
         ),
-        epochs=8,
-        patience_epochs=8,
+        epochs=12,
+        patience_epochs=12,
         seed=1,
     )
     run = tmp_path_factory.mktemp("demo_run")
