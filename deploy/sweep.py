@@ -108,7 +108,8 @@ class LabelledStream:
 
 @dataclass(frozen=True, kw_only=True)
 class SweepConfig:
-    """The grid: every ``idle_decimation`` × ``hold_s`` pair, other fields from the bundle's throttle.
+    """The grid: every ``idle_decimation`` × ``hold_s`` pair, other fields from the bundle's throttle (the
+    default grid holds the default throttle, decimation 3 with hold 0.3 s).
 
     Fields:
         idle_decimations: full-rate frame periods per idle frame [frames].
@@ -116,7 +117,7 @@ class SweepConfig:
     """
 
     idle_decimations: tuple[int, ...] = (2, 3, 4, 6, 8)
-    hold_s: tuple[float, ...] = (0.25, 0.4)
+    hold_s: tuple[float, ...] = (0.3, 0.5)
 
     def __post_init__(self) -> None:
         if not self.idle_decimations or any(d < 1 for d in self.idle_decimations):

@@ -63,5 +63,5 @@ def test_evaluate_throttle_sweep_cli(tiny_run: Path, tiny_bundle: Path, sim_dir:
         assert 0 < p["sensor_share"] < 1 and 0 < p["mac_share"] < base["mac_share"]
         assert p["compute_vs_always_on"] == pytest.approx(p["mac_share"] / base["mac_share"], rel=0.02)
         assert 0 <= p["event_accuracy"] <= 1
-    by_d = {p["idle_decimation"]: p for p in result["points"] if p["hold_s"] == 0.4}
+    by_d = {p["idle_decimation"]: p for p in result["points"] if p["hold_s"] == 0.3}
     assert by_d[8]["sensor_share"] < by_d[2]["sensor_share"]
