@@ -188,8 +188,18 @@ def _window(run: Any, *, max_frames: int | None, until: float | None, fps: float
     _install_stop(run)
     worker.start()
     wall0 = time.perf_counter()
+    final_drawn = False  # after the source ends, draw its last state once, then only keep the window open
     try:
         while not closed.is_set():
+            if final_drawn:
+                if run.stop_event.is_set():  # Ctrl-C
+                    break
+                # keep the window responsive without plt.pause, which re-shows the figure each call (about half a
+                # core under TkAgg even when nothing changed)
+                fig.canvas.flush_events()
+                time.sleep(0.1)
+                continue
+            final_drawn = not worker.is_alive()
             s = run.snapshot()
             if s.rd is not None:
                 im_rd.set_data(s.rd)
