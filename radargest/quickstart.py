@@ -117,21 +117,24 @@ def run_quickstart(
 
     bundle = load_bundle(bundle_dir)
     tot = {"truth": 0, "found": 0, "correct": 0, "false": 0}
-    sensor = macs = 0.0
+    sensed = frames = macs = macs_always_on = 0
     for path in test_files:
         res = detect_file(path, bundle)
         truth = [(lb.start_frame, lb.end_frame, lb.gesture) for lb in load_session(path).labels]
         sc = dataclasses.asdict(match_events(res.events, truth))
         for k in tot:
             tot[k] += sc[k]
-        sensor += res.utilisation.sensor_share / len(test_files)
-        macs += res.mac_share / len(test_files)
+        sensed += res.utilisation.sensor_frames
+        frames += res.utilisation.frames
+        macs += res.macs_executed
+        macs_always_on += detect_file(path, bundle, always_on=True).macs_executed
         print(f"    {Path(path).name}: {sc['correct']}/{sc['truth']} correct, {sc['false']} false")
     acc = tot["correct"] / max(tot["truth"], 1)
     print(
         f"    held-out subjects: event accuracy {acc:.3f} ({tot['correct']}/{tot['truth']}), recall "
         f"{tot['found'] / max(tot['truth'], 1):.3f}, {tot['false']} false events; throttle used "
-        f"{100 * sensor:.0f} % of sensor frames and {100 * macs:.0f} % of always-on MACs"
+        f"{100 * sensed / max(frames, 1):.0f} % of sensor frames and {100 * macs / max(macs_always_on, 1):.0f} % "
+        "of the compute of the same bundle always-on"
     )
 
     replay = Path(test_files[0])
