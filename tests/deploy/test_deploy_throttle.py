@@ -280,3 +280,15 @@ def test_sweep_adds_streams_and_orders_settings() -> None:
     mask = oracle_decisions(streams[0].events, 1000)
     single = emulate_throttle(streams[0].power, cfg=cfgs[0], onset_cfg=dsp.OnsetConfig(), geometry=GEOM, decide=mask)
     assert low.utilisation.encoder_runs > single.utilisation.encoder_runs
+
+
+def test_onset_block_means_finite_powers_and_restarts() -> None:
+    from deploy.throttle import OnsetBlock
+
+    block = OnsetBlock()
+    assert math.isnan(block.take())  # empty block
+    for p in (2.0, float("nan"), 4.0, float("inf")):
+        block.add(p)
+    assert block.take() == 3.0  # bad frames are left out
+    block.add(5.0)
+    assert block.take() == 5.0  # the previous block is gone

@@ -157,3 +157,21 @@ def test_missing_data_path(tmp_path: Path) -> None:
         load_recordings([tmp_path / "nope"], cfg=CFG)
     with pytest.raises(DataError, match=r"no \.h5"):
         load_recordings([tmp_path], cfg=CFG)
+
+
+def test_throttled_view_holds_one_idle_frame_before_the_wake() -> None:
+    from models.data import AugmentConfig, throttled_view
+
+    cfg = AugmentConfig(wake_max_delay_s=0.2, wake_idle_period_s=0.1)
+    rate = 50.0  # 10 frames of delay at most, idle period 5 frames
+    idx = np.arange(100, 150)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        out = throttled_view(idx, 120, cfg=cfg, frame_rate_hz=rate, rng=rng)
+        # a wake within the delay after the event start; before it, one idle frame of the period before it
+        assert any(
+            np.array_equal(out, np.where(idx < wake, fill, idx))
+            for wake in range(120, 131)
+            for fill in range(wake - 5, wake)
+        )
+    assert not np.array_equal(throttled_view(idx, 120, cfg=cfg, frame_rate_hz=rate, rng=rng), idx)
