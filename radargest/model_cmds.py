@@ -153,7 +153,7 @@ def _throttle_sweep(args: argparse.Namespace) -> int:
     from radargest.sweep_cmd import run_throttle_sweep
 
     def bar(items: Any) -> Any:
-        return tqdm(list(items), unit="item", disable=args.quiet or args.json, file=sys.stderr)
+        return tqdm(list(items), desc="sweep", unit="stream", disable=args.quiet or args.json, file=sys.stderr)
 
     result, files = run_throttle_sweep(
         args.run_dir, args.data, args.throttle_sweep, split=args.split, out_dir=args.out, progress=bar
@@ -162,6 +162,8 @@ def _throttle_sweep(args: argparse.Namespace) -> int:
         print(json.dumps(result))
         return 0
     print(sweep_table(result))
+    if not result["always_on"]["truth"]:
+        print("note: the held-out streams carry no labelled events, so only utilisation is measured", file=sys.stderr)
     print("wrote " + ", ".join(str(p) for p in files.values()))
     return 0
 
