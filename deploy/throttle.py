@@ -93,9 +93,9 @@ class ThrottleConfig:
 
     ``idle_decimation`` and ``hold_s`` were chosen with ``radargest evaluate --throttle-sweep`` on
     simulated sparse streams (subjects 3000–3007, a gesture every 5–15 s) with a model trained with the
-    throttled-wake augmentation, and checked on dense simulated and training-day streams, never on the
-    idx_3 day (``docs/results_throttle.md``): the setting closest to always-on accuracy that keeps sensor
-    frames at or under 40 %. The other fields keep the values chosen earlier on the training days.
+    throttled-wake augmentation, and looked at on dense simulated streams; never on the idx_3 day
+    (``docs/results_throttle.md``): the setting closest to always-on accuracy that keeps sensor frames at
+    or under 40 %. The other fields keep the values chosen earlier on the training days.
 
     Fields:
         full_rate_hz: sensor frame rate at full rate [Hz]; the timers count frames of this rate.
