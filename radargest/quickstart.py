@@ -112,22 +112,24 @@ def run_quickstart(
 
     stage(5, f"detecting on {len(test_files)} held-out sessions with the bundle (throttled, no TensorFlow)")
     from acquisition import load_session
-    from deploy.runtime import detect_file, load_bundle
+    from deploy.runtime import detect_frames, load_bundle, session_stream
     from deploy.sweep import match_events
 
     bundle = load_bundle(bundle_dir)
     tot = {"truth": 0, "found": 0, "correct": 0, "false": 0}
     sensed = frames = macs = macs_always_on = 0
     for path in test_files:
-        res = detect_file(path, bundle)
-        truth = [(lb.start_frame, lb.end_frame, lb.gesture) for lb in load_session(path).labels]
+        session = load_session(path)  # read once: throttled, always-on and the labels
+        stream, geometry = session_stream(session, bundle)
+        res = detect_frames(stream, bundle, geometry=geometry)
+        truth = [(lb.start_frame, lb.end_frame, lb.gesture) for lb in session.labels]
         sc = dataclasses.asdict(match_events(res.events, truth))
         for k in tot:
             tot[k] += sc[k]
         sensed += res.utilisation.sensor_frames
         frames += res.utilisation.frames
         macs += res.macs_executed
-        macs_always_on += detect_file(path, bundle, always_on=True).macs_executed
+        macs_always_on += detect_frames(stream, bundle, geometry=geometry, always_on=True).macs_executed
         print(f"    {Path(path).name}: {sc['correct']}/{sc['truth']} correct, {sc['false']} false")
     acc = tot["correct"] / max(tot["truth"], 1)
     print(
