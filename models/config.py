@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RUN_FILES",
+    "RejectionConfig",
     "RunError",
     "TrainConfig",
     "config_from_dict",
@@ -43,6 +44,45 @@ class RunError(DataError):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RejectionConfig:
+    """How a run learns to reject non-gestures and how its operating point is chosen (DESIGN §8a).
+
+    Fields:
+        budget_fa_per_hour: the operating point (``min_score``) is the lowest whose false activations per
+            hour of background on the calibration streams stay within this budget. The default 0.5 sits
+            between the product goal (0.2) and the acceptance bar (1); on calibration streams shorter
+            than 1 / budget it means none [1/h].
+        max_recall_loss: the operating point may lower the calibration streams' recall by at most this
+            much below arg-max (a rejected gesture is a miss); when the budget needs more, the run keeps
+            the highest ``min_score`` within this loss and records ``budget_met = false`` [0..1].
+        calibration_data: training-side streams used only to choose the operating point, never for a
+            gradient step (e.g. simulated everyday streams of training subjects). The validation part of
+            the training recordings is always used too. Never pass held-out files.
+        calibrate: False keeps ``min_score`` 0 (arg-max decisions).
+        mining_every_epochs: hard-negative mining: every this many epochs the current model scores every
+            ``none`` training window, and ``mining_share`` of the next epochs' ``none`` windows are drawn in
+            proportion to its gesture probability; 0 turns mining off [epochs].
+        mining_share: see ``mining_every_epochs`` [0..1].
+    """
+
+    budget_fa_per_hour: float = 0.5
+    max_recall_loss: float = 0.02
+    calibration_data: tuple[str, ...] = ()
+    calibrate: bool = True
+    mining_every_epochs: int = 3
+    mining_share: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.budget_fa_per_hour) and self.budget_fa_per_hour >= 0):
+            raise DataError(f"budget_fa_per_hour must be >= 0, got {self.budget_fa_per_hour}")
+        for name in ("max_recall_loss", "mining_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise DataError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if self.mining_every_epochs < 0:
+            raise DataError(f"mining_every_epochs must be >= 0, got {self.mining_every_epochs}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class TrainConfig:
     """One training run.
 
@@ -59,6 +99,9 @@ class TrainConfig:
         batch_size: windows per gradient step [count].
         learning_rate: Adam step size at the start; it decays by cosine to 5 % [1].
         init: run directory whose model is fine-tuned ("" trains from scratch).
+        rejection: hard-negative mining and the choice of the operating point.
+        min_score: the operating point chosen by :func:`models.train.train` on training-side streams
+            (``rejection``): a gesture decision needs at least this probability [0..1].
     """
 
     data: tuple[str, ...]
@@ -72,6 +115,8 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float = 3e-3
     init: str = ""
+    rejection: RejectionConfig = field(default_factory=RejectionConfig)
+    min_score: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.data:
@@ -136,7 +181,7 @@ def config_from_dict(d: dict[str, Any], *, where: str = "config") -> TrainConfig
             },
             f"{where} [dataset]",
         )
-        top = {k: v for k, v in d.items() if k not in ("dataset", "split", "architecture", "augment")}
+        top = {k: v for k, v in d.items() if k not in ("dataset", "split", "architecture", "augment", "rejection")}
         return _build(
             TrainConfig,
             {
@@ -145,6 +190,7 @@ def config_from_dict(d: dict[str, Any], *, where: str = "config") -> TrainConfig
                 "split": _build(SplitConfig, d.get("split", {}), f"{where} [split]"),
                 "architecture": _build(ArchitectureConfig, d.get("architecture", {}), f"{where} [architecture]"),
                 "augment": _build(AugmentConfig, d.get("augment", {}), f"{where} [augment]"),
+                "rejection": _build(RejectionConfig, d.get("rejection", {}), f"{where} [rejection]"),
             },
             where,
         )

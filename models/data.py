@@ -11,7 +11,8 @@ points)`` float32; bad (NaN/inf or saturated) frames are zeros. Three kinds are 
   finds outside every label: the hand movements a continuous detector will hand the model, labelled
   ``none`` (hard negatives, e.g. repositioning or the ``dynamic_hand`` file).
 - *background* windows, ``none``, every ``background_hop_s`` in the spans at least
-  ``background_margin_s`` away from every label.
+  ``background_margin_s`` away from every label. Those at least half inside a labelled negative span
+  (``/radargest/negatives``: hovering, earcup grabs, scratching, ...) count as hard negatives.
 
 Labels of gestures that are not requested count as ``none`` (a per-gesture model must reject them).
 
@@ -543,7 +544,8 @@ class WindowSet:
         recording: ``(N,)`` index into the recordings list.
         end: ``(N,)`` exclusive end frame of each window (before augmentation).
         label: ``(N,)`` class index (0 = ``none``).
-        kind: ``(N,)`` 0 = event, 1 = detector hard negative, 2 = background.
+        kind: ``(N,)`` 0 = event, 1 = detector hard negative, 2 = background, 3 = background inside a
+            labelled negative span (``Recording.negatives``: hovering, scratching, ...; a hard negative).
         start: ``(N,)`` first frame of the event the window is placed on; -1 for background windows (and
             when unknown).
     """
@@ -634,11 +636,17 @@ def cut_windows(
         free = np.cumsum(busy)[: rec.num_frames] == 0
         bad_prefix = np.concatenate(([0], np.cumsum(~free)))
         hop = max(1, round(cfg.window.background_hop_s * rate))
+        negative = np.zeros(rec.num_frames + 1, dtype=np.int64)
+        for s, e, _cause in getattr(rec, "negatives", ()) or ():
+            negative[max(0, int(s))] += 1
+            negative[min(rec.num_frames, int(e))] -= 1
+        neg_prefix = np.concatenate(([0], np.cumsum(np.cumsum(negative)[: rec.num_frames] > 0)))
         for end in range(t, rec.num_frames + 1, hop):
             if bad_prefix[end] - bad_prefix[end - t] == 0:
                 ends.append(end)
                 labels.append(0)
-                kinds.append(2)
+                # a window at least half inside a labelled negative is a hard negative
+                kinds.append(3 if 2 * (neg_prefix[end] - neg_prefix[end - t]) >= t else 2)
                 starts.append(-1)
         e_arr = np.asarray(ends, dtype=np.int64)
         keep = (e_arr - t >= lo) & (e_arr <= hi) & (e_arr - t >= 0) & (e_arr <= rec.num_frames)
@@ -662,12 +670,24 @@ def check_classes(windows: WindowSet, cfg: DatasetConfig, *, what: str = "traini
         raise DataError(f"no {what} examples of class(es) {', '.join(empty)}; check --gestures and --data")
 
 
-def balanced_sample(windows: WindowSet, cfg: DatasetConfig, rng: np.random.Generator) -> WindowSet:
+def balanced_sample(
+    windows: WindowSet,
+    cfg: DatasetConfig,
+    rng: np.random.Generator,
+    *,
+    none_scores: npt.NDArray[np.float64] | None = None,
+    mined_share: float = 0.25,
+) -> WindowSet:
     """One epoch of windows with balanced classes.
 
     Every gesture class gets ``cfg.windows_per_class`` windows, or as many as the largest class (drawn with
     replacement beyond its size); ``none`` gets ``background_per_class`` times that, up to half of it
-    event-aligned hard negatives when there are any.
+    hard negatives (event-aligned or inside a labelled negative span) when there are any.
+
+    Hard-negative mining: with ``none_scores`` (``(N,)``, the current model's gesture probability
+    ``1 - p(none)`` of each window, read for the ``none`` ones), ``mined_share`` of the ``none`` sample is
+    drawn from all ``none`` windows with probability proportional to that score, so the negatives the
+    model still mistakes for gestures are shown again and again.
     """
     counts = windows.counts(len(cfg.classes))
     per_class = max(int(counts[1:].max()), cfg.windows_per_class)
@@ -677,7 +697,13 @@ def balanced_sample(windows: WindowSet, cfg: DatasetConfig, rng: np.random.Gener
         picks.append(_draw(idx, per_class, rng))
     n_none = round(per_class * cfg.background_per_class)
     none_idx = np.flatnonzero(windows.label == 0)
-    hard = none_idx[windows.kind[none_idx] < 2]
+    if none_scores is not None and none_idx.size and mined_share > 0:
+        w = np.clip(np.asarray(none_scores, dtype=np.float64)[none_idx], 0.0, None)
+        n_mined = round(n_none * mined_share)
+        if w.sum() > 0 and n_mined > 0:
+            picks.append(rng.choice(none_idx, size=n_mined, replace=True, p=w / w.sum()))
+            n_none -= n_mined
+    hard = none_idx[windows.kind[none_idx] != 2]
     easy = none_idx[windows.kind[none_idx] == 2]
     if hard.size and easy.size:
         n_hard = min(n_none // 2, 3 * hard.size)

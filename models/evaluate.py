@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTINUOUS_KEYS",
     "JSON_KEYS",
+    "REJECTION_KEYS",
     "WINDOW_KEYS",
     "Predictor",
     "candidate_probs",
@@ -79,8 +80,16 @@ CONTINUOUS_KEYS = (
     "latency_ms_p50",
     "latency_ms_p90",
 )
+#: Continuous-mode keys about rejection (see :mod:`models.rejection`); pooled over the streams only.
+REJECTION_KEYS = (
+    "min_score",
+    "false_activations_per_hour_by_cause",
+    "false_activations_by_cause",
+    "recall_at_fa_per_hour",
+    "operating_curve",
+)
 #: The keys of ``radargest evaluate --json``; other tools read them, keep them stable.
-JSON_KEYS = (*WINDOW_KEYS, *CONTINUOUS_KEYS, "per_file")
+JSON_KEYS = (*WINDOW_KEYS, *CONTINUOUS_KEYS, *REJECTION_KEYS, "per_file")
 
 #: Maps ``(N, T, doppler_bins, points)`` float32 windows to ``(N, classes)`` probabilities.
 Predictor = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]
@@ -159,7 +168,9 @@ def continuous_metrics(
 
     Returns:
         The continuous keys plus raw counts (``truth``, ``correct``, ``candidates_on_truth``,
-        ``candidates_correct``, ``false_activations``, ``background_s``, ``duration_s``, ``latencies_ms``).
+        ``candidates_correct``, ``false_activations``, ``background_s``, ``duration_s``, ``latencies_ms``)
+        and ``false_spans``, the ``[start, end)`` of every false activation (traced to its cause by
+        :func:`models.rejection.false_activations_by_cause`).
     """
     index = {c: i for i, c in enumerate(classes)}
     rate = rec.frame_rate_hz
@@ -191,7 +202,8 @@ def continuous_metrics(
     on_any = np.zeros(len(cand), dtype=bool)
     for k, (s, e) in enumerate(cand.tolist()):
         on_any[k] = bool(np.any((spans[:, 0] < e) & (spans[:, 1] > s))) if len(spans) else False
-    false = int(np.sum(accepted & ~on_any))
+    false_mask = accepted & ~on_any
+    false = int(np.sum(false_mask))
     covered = np.zeros(rec.num_frames, dtype=bool)
     for s, e in spans.tolist():
         covered[s:e] = True
@@ -221,6 +233,7 @@ def continuous_metrics(
         "background_s": background_s,
         "duration_s": rec.num_frames / rate,
         "latencies_ms": latencies,
+        "false_spans": cand[false_mask].tolist() if len(cand) else [],
     }
 
 
@@ -247,6 +260,37 @@ def _pool_continuous(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         else None,
         "latency_ms_p50": _percentile(latencies, 50),
         "latency_ms_p90": _percentile(latencies, 90),
+    }
+
+
+def stream_scorer(classes: Sequence[str]) -> Callable[[Any, float], dict[str, Any]]:
+    """``(StreamScores, min_score) -> continuous_metrics(...)``: the decision this module evaluates."""
+
+    def score(stream: Any, min_score: float) -> dict[str, Any]:
+        return continuous_metrics(stream.rec, stream.probs, stream.ends, classes=classes, threshold=min_score)
+
+    return score
+
+
+def rejection_metrics(
+    streams: Sequence[Any], parts: Sequence[dict[str, Any]], *, classes: Sequence[str], threshold: float
+) -> dict[str, Any]:
+    """The :data:`REJECTION_KEYS` of a set of scored streams (see :mod:`models.rejection`).
+
+    Args:
+        streams: :class:`models.rejection.StreamScores` per stream.
+        parts: :func:`continuous_metrics` of each stream at the evaluated ``threshold``.
+    """
+    from models.rejection import curve_to_json, false_activations_by_cause, operating_curve, recall_at_budgets
+
+    by_cause = false_activations_by_cause([(s.rec, p) for s, p in zip(streams, parts, strict=True)])
+    curve = operating_curve(streams, stream_scorer(classes))
+    return {
+        "min_score": float(threshold),
+        "false_activations_per_hour_by_cause": {c: v["per_hour"] for c, v in by_cause.items()},
+        "false_activations_by_cause": by_cause,
+        "recall_at_fa_per_hour": recall_at_budgets(curve),
+        "operating_curve": curve_to_json(curve),
     }
 
 
@@ -313,11 +357,14 @@ def evaluate_recordings(
     Returns:
         A dict with exactly :data:`JSON_KEYS`; continuous keys are None without ``continuous``.
     """
+    from models.rejection import StreamScores
+
     classes = cfg.classes
     per_file: list[dict[str, Any]] = []
     all_true: list[npt.NDArray[np.int64]] = []
     all_pred: list[npt.NDArray[np.int64]] = []
     parts: list[dict[str, Any]] = []
+    streams: list[StreamScores] = []
     for i in indices:
         rec = recs[i]
         w = cut_windows(recs, [i], cfg=cfg, window_frames=window_frames)
@@ -330,6 +377,7 @@ def evaluate_recordings(
             probs, ends = candidate_probs(predict, recs, i, cfg=cfg, window_frames=window_frames)
             c = continuous_metrics(rec, probs, ends, classes=classes, threshold=threshold)
             parts.append(c)
+            streams.append(StreamScores(rec=rec, probs=probs, ends=ends))
             entry.update({k: c[k] for k in CONTINUOUS_KEYS})
             entry["false_activations"] = c["false_activations"]
             entry["duration_s"] = c["duration_s"]
@@ -341,6 +389,8 @@ def evaluate_recordings(
     p_all = np.concatenate(all_pred) if all_pred else np.zeros(0, dtype=np.int64)
     out: dict[str, Any] = window_metrics(y_all, p_all, classes)
     out.update(_pool_continuous(parts) if continuous else dict.fromkeys(CONTINUOUS_KEYS))
+    out.update(rejection_metrics(streams, parts, classes=classes, threshold=threshold) if continuous else {})
+    out.update({k: None for k in REJECTION_KEYS if k not in out})
     out["per_file"] = per_file
     return {k: out[k] for k in JSON_KEYS}
 
@@ -351,10 +401,12 @@ def evaluate_run(
     *,
     split: SplitConfig | None = None,
     continuous: bool = True,
-    threshold: float = 0.0,
+    threshold: float | None = None,
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a run directory on the *test side* of ``split`` (default: the run's own split) of ``data``.
+
+    ``threshold`` (``min_score``) defaults to the run's calibrated operating point.
 
     Raises:
         models.config.RunError: missing or corrupt run directory.
@@ -371,7 +423,13 @@ def evaluate_run(
     if not test:
         raise DataError(f"split {split.spec!r} holds out none of the {len(recs)} recording(s) given; use --split")
     return evaluate_recordings(
-        keras_predictor(model), recs, test, cfg=cfg.dataset, window_frames=t, continuous=continuous, threshold=threshold
+        keras_predictor(model),
+        recs,
+        test,
+        cfg=cfg.dataset,
+        window_frames=t,
+        continuous=continuous,
+        threshold=cfg.min_score if threshold is None else threshold,
     )
 
 

@@ -37,13 +37,16 @@ from models.data import (
     materialise,
     split_recordings,
 )
-from models.evaluate import keras_predictor, window_metrics
+from models.evaluate import Predictor, keras_predictor, window_metrics
 from models.plots import plot_confusion, plot_curves
 
 if TYPE_CHECKING:
     import keras
 
 __all__ = ["PreparedData", "TrainResult", "prepare", "resolve_config", "train", "train_recordings"]
+
+#: Most ``none`` windows one hard-negative mining round scores [count].
+MINING_POOL = 6000
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -152,8 +155,14 @@ def train_recordings(
     *,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    calibration_recs: list[Recording] | None = None,
 ) -> TrainResult:
-    """Train on already loaded recordings and write the run directory (see :func:`train`)."""
+    """Train on already loaded recordings and write the run directory (see :func:`train`).
+
+    Args:
+        calibration_recs: training-side streams used only to choose the operating point (loaded from
+            ``cfg.rejection.calibration_data`` by :func:`train`).
+    """
     t_start = time.perf_counter()
     cfg, data = prepare(cfg, recs)
     import keras
@@ -179,9 +188,13 @@ def train_recordings(
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_balanced_accuracy": []}
     best = (np.inf, -1)
     best_weights = model.get_weights()
+    rej = cfg.rejection
+    none_scores: npt.NDArray[np.float64] | None = None
     bar = tqdm(range(cfg.epochs), desc="train", unit="epoch", disable=not progress)
     for epoch in bar:
-        sample = balanced_sample(data.train, cfg.dataset, rng)
+        if rej.mining_every_epochs and epoch % rej.mining_every_epochs == 0 and (epoch > 0 or cfg.init):
+            none_scores = _mine(model, data, cfg, rng)
+        sample = balanced_sample(data.train, cfg.dataset, rng, none_scores=none_scores, mined_share=rej.mining_share)
         x, y = materialise(
             data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
         )
@@ -205,10 +218,12 @@ def train_recordings(
             break
     bar.close()
     model.set_weights(best_weights)
+    predict = keras_predictor(model)
+    calibration = _calibrate(predict, cfg, data, calibration_recs or [])
+    cfg = dataclasses.replace(cfg, min_score=float(calibration["min_score"]))  # the run's operating point
     train_s = time.perf_counter() - t_start
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    predict = keras_predictor(model)
     val_pred = predict(xv).argmax(axis=1) if len(xv) else np.zeros(0, dtype=np.int64)
     val = window_metrics(yv, val_pred, cfg.dataset.classes)
     names = [r.path.name for r in data.recordings]
@@ -220,6 +235,7 @@ def train_recordings(
         "params": int(model.count_params()),
         "macs": count_macs(model),
         "window_frames": t,
+        "calibration": calibration,
         "classes": list(cfg.dataset.classes),
         "train_windows": {c: int(n) for c, n in zip(cfg.dataset.classes, data.train.counts(k).tolist(), strict=True)},
         "val_windows": {c: int(n) for c, n in zip(cfg.dataset.classes, data.val.counts(k).tolist(), strict=True)},
@@ -240,7 +256,61 @@ def train_recordings(
     plot_curves(history, out_dir / "curves.png")
     if log:
         log(f"trained {metrics['epochs_run']} epochs in {train_s:.0f} s (best epoch {best[1]}); wrote {out_dir}")
+        c, a = calibration["chosen"], calibration["argmax"]
+        log(
+            f"operating point min_score {calibration['min_score']:.4g} on {calibration['background_h']:.2f} h of "
+            f"training-side background ({len(calibration['streams'])} streams): "
+            f"{c['false_activations']} false activations (arg-max {a['false_activations']}), recall "
+            f"{_fmt(c['recall'])} (arg-max {_fmt(a['recall'])}); budget {rej.budget_fa_per_hour}/h "
+            + ("met" if calibration["budget_met"] else "NOT met within the recall limit")
+        )
     return TrainResult(model=model, config=cfg, history=history, metrics=metrics, out_dir=out_dir)
+
+
+def _fmt(v: float | None) -> str:
+    return "—" if v is None else f"{v:.3f}"
+
+
+def _mine(
+    model: keras.Model, data: PreparedData, cfg: TrainConfig, rng: np.random.Generator
+) -> npt.NDArray[np.float64]:
+    """Hard-negative mining: the current model's gesture probability ``1 - p(none)`` of the ``none``
+    training windows (unaugmented; at most ``MINING_POOL`` of them, drawn afresh each round; 0 elsewhere)."""
+    scores = np.zeros(len(data.train), dtype=np.float64)
+    pool = np.flatnonzero(data.train.label == 0)
+    if pool.size > MINING_POOL:
+        pool = np.sort(rng.choice(pool, size=MINING_POOL, replace=False))
+    predict = keras_predictor(model)
+    for lo in range(0, pool.size, 2048):
+        part = pool[lo : lo + 2048]
+        x, _ = materialise(
+            data.recordings, data.train.subset(part), cfg=cfg.dataset, window_frames=cfg.architecture.window_frames
+        )
+        scores[part] = 1.0 - predict(x)[:, 0]
+    return scores
+
+
+def _calibrate(predict: Predictor, cfg: TrainConfig, data: PreparedData, extra: list[Recording]) -> dict[str, Any]:
+    """Choose the operating point on the validation side of the training recordings plus ``extra``
+    (see :mod:`models.rejection`); ``min_score`` 0 when calibration is off or there are no streams."""
+    from models.evaluate import candidate_probs, stream_scorer
+    from models.rejection import StreamScores, calibrate, calibration_recordings
+
+    rej = cfg.rejection
+    recs = calibration_recordings(data.recordings, data.split) + list(extra)
+    if not rej.calibrate or not recs:
+        return {"min_score": 0.0, "budget_met": False, "chosen": {}, "argmax": {}, "background_h": 0.0, "streams": []}
+    t = cfg.architecture.window_frames
+    streams = []
+    for i, rec in enumerate(recs):
+        probs, ends = candidate_probs(predict, recs, i, cfg=cfg.dataset, window_frames=t)
+        streams.append(StreamScores(rec=rec, probs=probs, ends=ends))
+    return calibrate(
+        streams,
+        stream_scorer(cfg.dataset.classes),
+        budget_fa_per_hour=rej.budget_fa_per_hour,
+        max_recall_loss=rej.max_recall_loss,
+    )
 
 
 def train(
@@ -267,4 +337,6 @@ def train(
         return tqdm(list(files), desc="load", unit="file", disable=not progress)
 
     recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
-    return train_recordings(cfg, recs, out_dir, progress=progress, log=log)
+    cal = cfg.rejection.calibration_data
+    cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
+    return train_recordings(cfg, recs, out_dir, progress=progress, log=log, calibration_recs=cal_recs)

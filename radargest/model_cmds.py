@@ -53,7 +53,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     import dataclasses
 
     from models.architectures import ArchitectureConfig
-    from models.config import TrainConfig, read_config
+    from models.config import RejectionConfig, TrainConfig, read_config
     from models.data import DatasetConfig
 
     gestures: tuple[str, ...] = args.gestures
@@ -71,11 +71,19 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     kwargs: dict[str, Any] = {}
     if augment is not None:
         kwargs["augment"] = augment
+    rejection = RejectionConfig(
+        calibration_data=tuple(str(Path(p).resolve()) for p in getattr(args, "calibration_data", ()) or ()),
+        **({"budget_fa_per_hour": args.fa_budget} if getattr(args, "fa_budget", None) is not None else {}),
+    )
+    split = args.split
+    if getattr(args, "val_mode", "auto") != "auto":
+        split = dataclasses.replace(split, val_mode=args.val_mode)
     return TrainConfig(
         data=tuple(str(Path(p).resolve()) for p in args.data),
         dataset=dataset,
-        split=args.split,
+        split=split,
         architecture=arch,
+        rejection=rejection,
         seed=args.seed,
         epochs=args.epochs,
         patience_epochs=args.patience,
@@ -122,8 +130,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     m = evaluate_run(
         args.run_dir, args.data, split=args.split, continuous=args.continuous, threshold=args.threshold, progress=bar
     )
+    det = None
+    if args.continuous:
+        from models.plots import plot_det
+
+        out = args.out if args.out is not None else args.run_dir
+        out.mkdir(parents=True, exist_ok=True)
+        det = out / "det.png"
+        plot_det(m["operating_curve"], det, chosen_min_score=m["min_score"], title=f"DET: {args.run_dir.name}")
     if args.json:
         print(to_json(m))
+        if det is not None:
+            print(f"wrote {det}", file=sys.stderr)
         return 0
     print(f"windows: accuracy {_fmt(m['accuracy'])}, balanced accuracy {_fmt(m['balanced_accuracy'])}")
     classes = list(m["per_class"])
@@ -142,6 +160,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"  {f['file']}: event accuracy {_fmt(f['event_accuracy'])}, {f['events']} events "
                 f"({f['events_per_minute']:.1f}/min), {f['false_activations']} false"
             )
+        print(f"false activations by cause (min_score {m['min_score']:.3g}): count, per hour of background")
+        for cause, v in m["false_activations_by_cause"].items():
+            print(f"  {cause:>14} {v['false_activations']:5d} {_fmt(v['per_hour'])}")
+        at = m["recall_at_fa_per_hour"]
+        print("recall at " + ", ".join(f"{b} FA/h: {_fmt(v['recall'])}" for b, v in at.items()))
+        print(f"wrote {det}")
     return 0
 
 
@@ -194,7 +218,11 @@ def add_model_commands(subparsers: Any) -> None:
         "side of --split; validation (early stopping) comes from the training side only. Writes RUN_DIR with "
         "model.keras, config.toml, history.json, metrics.json, confusion.png and curves.png. --split day holds "
         "out the 2022-07-27 day and static_hand_idx_1 (the Acconeer protocol); day:DAYS, subject[:IDS] (default: "
-        "the last quarter of the subjects), files:PATTERNS or none choose otherwise.",
+        "the last quarter of the subjects), files:PATTERNS or none choose otherwise. Rejection is on by default: "
+        "hard negatives (segmenter candidates and labelled negative spans outside the gestures) are mined "
+        "during training, and the operating point (min_score) is chosen on training-side streams (the "
+        "validation part plus --calibration-data) as the lowest that keeps false activations within "
+        "--fa-budget per hour; it is stored in config.toml and carried into the exported bundle.",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
     p.add_argument("--gestures", type=_gestures, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}")
@@ -207,6 +235,23 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--learning-rate", type=float, default=None, help="default 3e-3, or the init run's / 3")
     p.add_argument("--arch", default="cnn_tcn", help="architecture: cnn_tcn (default) or cnn_gru")
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
+    p.add_argument(
+        "--fa-budget",
+        type=float,
+        default=None,
+        metavar="PER_HOUR",
+        help="false activations per hour of background the operating point may cost on the training-side "
+        "calibration streams (default 0.5)",
+    )
+    p.add_argument(
+        "--calibration-data",
+        type=Path,
+        nargs="+",
+        default=(),
+        help="training-side streams used only to choose the operating point (e.g. simulated everyday streams "
+        "of training subjects; never held-out files)",
+    )
+    p.add_argument("--val-mode", choices=("auto", "tail", "recording"), default="auto", help="validation mode")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty run directory")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_train)
@@ -228,12 +273,22 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
     p.add_argument("--split", type=_split, default=None, help="override the run's split")
     p.add_argument("--continuous", action="store_true", help="also evaluate whole streams")
-    p.add_argument("--threshold", type=float, default=0.0, help="minimum gesture probability (default 0: arg-max)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="minimum gesture probability, min_score (default: the run's calibrated operating point; 0: arg-max)",
+    )
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     p.add_argument(
         "--throttle-sweep", type=Path, default=None, metavar="BUNDLE", help="sweep the throttle of this bundle"
     )
-    p.add_argument("--out", type=Path, default=None, help="--throttle-sweep: output folder (default RUN_DIR)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default RUN_DIR): det.png with --continuous; the sweep's files with --throttle-sweep",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_evaluate)
 

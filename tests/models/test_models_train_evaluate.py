@@ -13,16 +13,18 @@ from tiny_models import tiny_config
 
 from models.config import RUN_FILES, RunError, config_from_dict, load_run, read_config
 from models.data import DataError
-from models.evaluate import CONTINUOUS_KEYS, JSON_KEYS, evaluate_run
+from models.evaluate import CONTINUOUS_KEYS, JSON_KEYS, REJECTION_KEYS, WINDOW_KEYS, evaluate_run
 
 
 def test_run_directory(tiny_run: Path, sim_dir: Path) -> None:
     for name in RUN_FILES:
         assert (tiny_run / name).is_file(), name
     cfg = read_config(tiny_run / "config.toml")
-    assert cfg == tiny_config(sim_dir, architecture=cfg.architecture)  # everything else as given
+    # everything else as given; min_score is the operating point train chose on the validation streams
+    assert cfg == tiny_config(sim_dir, architecture=cfg.architecture, min_score=cfg.min_score)
     assert config_from_dict(tomllib.loads((tiny_run / "config.toml").read_text())) == cfg
     metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert metrics["calibration"]["min_score"] == cfg.min_score and metrics["calibration"]["streams"]
     assert set(metrics["split"]["test"]).isdisjoint(metrics["split"]["train"])
     assert metrics["window_frames"] == cfg.architecture.window_frames
     model, _ = load_run(tiny_run)
@@ -43,10 +45,11 @@ def test_evaluate_json_keys(tiny_run: Path, sim_dir: Path) -> None:
     assert tuple(m) == JSON_KEYS
     json.dumps(m, allow_nan=False)
     assert len(m["confusion"]) == len(m["per_class"]) == 5
-    assert m["per_file"] and all(set(JSON_KEYS) - {"per_file"} <= set(f) for f in m["per_file"])
+    assert m["per_file"] and all(set(WINDOW_KEYS) | set(CONTINUOUS_KEYS) <= set(f) for f in m["per_file"])
+    assert m["recall_at_fa_per_hour"].keys() == {"0.5", "1", "5"} and m["operating_curve"]
     assert 0.0 <= m["accuracy"] <= 1.0
     w = evaluate_run(tiny_run, [sim_dir], continuous=False)
-    assert tuple(w) == JSON_KEYS and all(w[k] is None for k in CONTINUOUS_KEYS)
+    assert tuple(w) == JSON_KEYS and all(w[k] is None for k in CONTINUOUS_KEYS + REJECTION_KEYS)
 
 
 def test_fine_tune_with_a_gesture_subset(tiny_run: Path, sim_dir: Path, tmp_path: Path) -> None:

@@ -1,0 +1,364 @@
+"""Rejection: the operating point of the decision, false activations by cause, recall at a budget (DESIGN §6, §8a).
+
+A continuous detector accepts a segmenter candidate when the model's decision is a gesture whose
+probability reaches ``min_score``. Raising ``min_score`` trades misses for fewer false activations. This
+module measures that trade-off on streams and picks the operating point:
+
+- :func:`stream_scores` collects, per stream, the model's probabilities on every candidate (the same
+  test-time averaged windows as :func:`models.evaluate.candidate_probs`).
+- :func:`operating_curve` sweeps ``min_score`` over the distinct candidate scores and, at each value,
+  scores the streams with :func:`models.evaluate.continuous_metrics` (the decision the evaluation, and
+  through the bundle ``detect``, apply), pooled: false activations per hour of background and recall.
+- :func:`recall_at_budgets` reads the curve at 0.5, 1 and 5 false activations per hour (the keyword-
+  spotting figure of merit); :func:`choose_min_score` picks the lowest ``min_score`` whose false
+  activations stay within a budget, so recall is the highest the budget allows.
+- :func:`false_activations_by_cause` traces every false activation to the cause label of the negative
+  span it falls in (``Recording.negatives``), ``unlabelled`` when it falls in none.
+
+Why a threshold on the top gesture probability and not a margin or a verifier: with a ``none`` class
+trained on hard negatives, the top gesture probability already is ``1 − p(none) − p(other gestures)``;
+a margin adds nothing the ``none`` class does not carry, and a second model would double the flash and
+the C parity surface for a gain no training-side data showed. The threshold is one number, the same in
+Python, the runtime and the C build.
+
+Calibration is done on training-side streams only (:func:`calibrate`): the validation part of the
+training recordings (never a gradient step on it) plus any calibration-only streams (e.g. simulated
+everyday streams of training subjects). The held-out streams never choose it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from models.data import DataError, Recording
+
+__all__ = [
+    "FA_BUDGETS_PER_HOUR",
+    "UNLABELLED",
+    "CurvePoint",
+    "StreamScores",
+    "calibrate",
+    "calibration_recordings",
+    "choose_min_score",
+    "choose_operating_point",
+    "curve_to_json",
+    "false_activations_by_cause",
+    "operating_curve",
+    "recall_at_budgets",
+    "sub_recording",
+]
+
+#: The budgets of ``recall_at_fa_per_hour`` [false activations per hour].
+FA_BUDGETS_PER_HOUR = (0.5, 1.0, 5.0)
+#: The cause given to a false activation outside every labelled negative span.
+UNLABELLED = "unlabelled"
+#: Most ``min_score`` values one sweep evaluates (quantiles of the candidate scores beyond that).
+MAX_SWEEP_POINTS = 300
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class StreamScores:
+    """One stream and the model's output on its candidates.
+
+    Attributes:
+        rec: the recording (its labels, negatives and segmenter candidates).
+        probs: ``(E, classes)`` probabilities per candidate.
+        ends: ``(E,)`` latest window end per candidate [frames].
+    """
+
+    rec: Recording
+    probs: npt.NDArray[np.float32]
+    ends: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CurvePoint:
+    """The pooled result of one ``min_score`` on a set of streams.
+
+    Fields:
+        min_score: the rejection threshold on the decided gesture's probability [0..1].
+        false_activations: accepted candidates that overlap no labelled event [count].
+        background_h: stream time outside every label [h].
+        fa_per_hour: ``false_activations / background_h`` [1/h].
+        recall: correct events / labelled events (None without labelled events) [0..1].
+        correct: correctly decided labelled events [count].
+        truth: labelled events of the model's gestures [count].
+    """
+
+    min_score: float
+    false_activations: int
+    background_h: float
+    fa_per_hour: float
+    recall: float | None
+    correct: int
+    truth: int
+
+    @property
+    def miss_rate(self) -> float | None:
+        return None if self.recall is None else 1.0 - self.recall
+
+
+# -- streams --------------------------------------------------------------------------------------
+def sub_recording(rec: Recording, start: int, end: int) -> Recording:
+    """The frames ``[start, end)`` of ``rec`` as a recording of their own (labels, negatives and
+    candidates clipped to the range and shifted; candidates must lie wholly inside it).
+
+    Used to score the validation tail of a training recording as a stream.
+    """
+    n = rec.num_frames
+    start, end = max(0, int(start)), min(n, int(end))
+    if end <= start:
+        raise DataError(f"{rec.path.name}: empty frame range [{start}, {end})")
+    labels = tuple(
+        dataclasses.replace(
+            la, start_frame=max(la.start_frame, start) - start, end_frame=min(la.end_frame, end) - start
+        )
+        for la in rec.labels
+        if la.end_frame > start and la.start_frame < end
+    )
+    keep = (rec.detected[:, 0] >= start) & (rec.detected[:, 1] <= end) & (rec.detected_emit < end)
+    changes: dict[str, Any] = {
+        "frames": rec.frames[start:end],
+        "features": rec.features[start:end],
+        "labels": labels,
+        "detected": rec.detected[keep] - start,
+        "detected_emit": rec.detected_emit[keep] - start,
+    }
+    negatives = getattr(rec, "negatives", None)
+    if negatives is not None:
+        changes["negatives"] = tuple(
+            (max(s, start) - start, min(e, end) - start, c) for s, e, c in negatives if e > start and s < end
+        )
+    return dataclasses.replace(rec, **changes)
+
+
+# -- the sweep ------------------------------------------------------------------------------------
+Scorer = Callable[[StreamScores, float], dict[str, Any]]
+
+
+def _sweep_values(streams: Sequence[StreamScores]) -> npt.NDArray[np.float64]:
+    """0 (arg-max), every distinct score of a gesture decision, and just above the largest."""
+    scores = [s.probs.max(axis=1)[s.probs.argmax(axis=1) > 0] for s in streams if len(s.probs)]
+    flat = np.unique(np.concatenate(scores)) if scores else np.zeros(0)
+    if flat.size > MAX_SWEEP_POINTS:
+        flat = np.unique(np.quantile(flat, np.linspace(0.0, 1.0, MAX_SWEEP_POINTS), method="lower"))
+    top = float(np.nextafter(np.float32(flat[-1]), np.float32(2.0))) if flat.size else 1.0
+    return np.unique(np.concatenate(([0.0], flat.astype(np.float64), [top])))
+
+
+def operating_curve(streams: Sequence[StreamScores], scorer: Scorer) -> list[CurvePoint]:
+    """Pooled false activations per hour and recall at every swept ``min_score`` (ascending).
+
+    Args:
+        streams: the streams and their candidate probabilities.
+        scorer: ``(stream, min_score) -> continuous metrics`` with the raw counts of
+            :func:`models.evaluate.continuous_metrics` (``false_activations``, ``background_s``,
+            ``correct``, ``truth``); passing the evaluation's own scorer keeps the sweep's decision
+            identical to the evaluated one.
+    """
+    out: list[CurvePoint] = []
+    for value in _sweep_values(streams).tolist():
+        parts = [scorer(s, value) for s in streams]
+        fa = sum(int(p["false_activations"]) for p in parts)
+        bg_h = sum(float(p["background_s"]) for p in parts) / 3600.0
+        truth = sum(int(p["truth"]) for p in parts)
+        correct = sum(int(p["correct"]) for p in parts)
+        out.append(
+            CurvePoint(
+                min_score=float(value),
+                false_activations=fa,
+                background_h=bg_h,
+                fa_per_hour=fa / bg_h if bg_h > 0 else math.inf,
+                recall=correct / truth if truth else None,
+                correct=correct,
+                truth=truth,
+            )
+        )
+    return out
+
+
+def recall_at_budgets(
+    curve: Sequence[CurvePoint], budgets: Sequence[float] = FA_BUDGETS_PER_HOUR
+) -> dict[str, dict[str, Any]]:
+    """Best recall whose false activations per hour stay within each budget.
+
+    Returns:
+        ``{"0.5": {"recall", "min_score", "fa_per_hour"}, ...}``; ``recall`` is None when no point of
+        the curve meets the budget or the streams carry no labelled event. ``resolution_per_hour`` is one
+        false activation over the streams' background time: a budget below it can only be met with zero.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    bg_h = curve[0].background_h if curve else 0.0
+    for b in budgets:
+        ok = [p for p in curve if p.fa_per_hour <= b and p.recall is not None]
+        best = max(ok, key=lambda p: (p.recall, -p.min_score)) if ok else None
+        out[f"{b:g}"] = {
+            "recall": None if best is None else best.recall,
+            "min_score": None if best is None else best.min_score,
+            "fa_per_hour": None if best is None else best.fa_per_hour,
+            "resolution_per_hour": 1.0 / bg_h if bg_h > 0 else None,
+        }
+    return out
+
+
+def choose_min_score(curve: Sequence[CurvePoint], *, budget_fa_per_hour: float) -> CurvePoint:
+    """The lowest ``min_score`` of the curve whose false activations per hour are within the budget.
+
+    Lowest, because recall can only fall as ``min_score`` rises: this is the point of highest recall
+    the budget allows. The sweep always ends above the largest score, where nothing is accepted, so a
+    point exists.
+
+    Raises:
+        DataError: an empty curve (no streams).
+    """
+    if not curve:
+        raise DataError("no calibration streams: cannot choose an operating point")
+    if not (math.isfinite(budget_fa_per_hour) and budget_fa_per_hour >= 0):
+        raise DataError(f"the false-activation budget must be >= 0 per hour, got {budget_fa_per_hour}")
+    ok = [p for p in curve if p.fa_per_hour <= budget_fa_per_hour]
+    return min(ok, key=lambda p: p.min_score) if ok else max(curve, key=lambda p: p.min_score)
+
+
+# -- causes ---------------------------------------------------------------------------------------
+def _negatives(rec: Recording) -> tuple[tuple[int, int, str], ...]:
+    return tuple(getattr(rec, "negatives", ()) or ())
+
+
+def cause_of(rec: Recording, start: int, end: int) -> str:
+    """The cause of the labelled negative span overlapping ``[start, end)`` most, else :data:`UNLABELLED`."""
+    best, cause = 0, UNLABELLED
+    for s, e, c in _negatives(rec):
+        ov = min(e, end) - max(s, start)
+        if ov > best:
+            best, cause = ov, str(c)
+    return cause
+
+
+def false_activations_by_cause(
+    parts: Sequence[tuple[Recording, dict[str, Any]]],
+) -> dict[str, dict[str, Any]]:
+    """False activations traced to their causes, pooled over streams.
+
+    Args:
+        parts: ``(recording, continuous metrics)`` per stream; the metrics carry ``false_spans``, the
+            ``[start, end)`` of every false activation (see :func:`models.evaluate.continuous_metrics`).
+
+    Returns:
+        ``{cause: {"false_activations", "per_hour", "exposure_s", "per_hour_of_exposure"}}`` for every
+        cause labelled in the streams (zero counts included, so a cause is never silently missing) and
+        :data:`UNLABELLED`. ``per_hour`` is per hour of all background (the causes add up to the total);
+        ``per_hour_of_exposure`` per hour of that cause's own spans (None for ``unlabelled``).
+    """
+    counts: dict[str, int] = {}
+    exposure: dict[str, float] = {}
+    background_s = 0.0
+    for rec, m in parts:
+        background_s += float(m["background_s"])
+        rate = rec.frame_rate_hz
+        for s, e, c in _negatives(rec):
+            exposure[str(c)] = exposure.get(str(c), 0.0) + (int(e) - int(s)) / rate
+            counts.setdefault(str(c), 0)
+        for s, e in m["false_spans"]:
+            cause = cause_of(rec, int(s), int(e))
+            counts[cause] = counts.get(cause, 0) + 1
+    counts.setdefault(UNLABELLED, 0)
+    out: dict[str, dict[str, Any]] = {}
+    for cause in sorted(counts):
+        n = counts[cause]
+        exp = exposure.get(cause)
+        out[cause] = {
+            "false_activations": n,
+            "per_hour": n / background_s * 3600.0 if background_s > 0 else None,
+            "exposure_s": exp,
+            "per_hour_of_exposure": n / exp * 3600.0 if exp else None,
+        }
+    return out
+
+
+def curve_to_json(curve: Sequence[CurvePoint]) -> list[dict[str, Any]]:
+    """The curve as JSON-ready dicts (infinite rates as None)."""
+    return [
+        {
+            "min_score": p.min_score,
+            "fa_per_hour": p.fa_per_hour if math.isfinite(p.fa_per_hour) else None,
+            "recall": p.recall,
+            "false_activations": p.false_activations,
+        }
+        for p in curve
+    ]
+
+
+# -- calibration ----------------------------------------------------------------------------------
+def calibration_recordings(recs: Sequence[Recording], split: Any) -> list[Recording]:
+    """The validation side of a split as streams: whole validation recordings, or for ``tail``
+    validation the tail range of each training recording (:func:`sub_recording`)."""
+    out: list[Recording] = []
+    for i in split.val:
+        lo, hi = split.frame_range(i, "val", recs[i].num_frames)
+        out.append(recs[i] if (lo, hi) == (0, recs[i].num_frames) else sub_recording(recs[i], lo, hi))
+    return out
+
+
+def choose_operating_point(
+    curve: Sequence[CurvePoint], *, budget_fa_per_hour: float, max_recall_loss: float
+) -> tuple[CurvePoint, bool]:
+    """The operating point of a calibration curve and whether it meets the budget.
+
+    The lowest ``min_score`` within ``budget_fa_per_hour`` (:func:`choose_min_score`) among the points
+    whose recall is at most ``max_recall_loss`` below arg-max (``min_score`` 0); if none of those meets
+    the budget, the one of them with the fewest false activations (lowest ``min_score`` among ties).
+    """
+    if not curve:
+        raise DataError("no calibration streams: cannot choose an operating point")
+    r0 = curve[0].recall
+    allowed = [p for p in curve if r0 is None or p.recall is None or p.recall >= r0 - max_recall_loss - 1e-12]
+    within = [p for p in allowed if p.fa_per_hour <= budget_fa_per_hour]
+    if within:
+        return choose_min_score(within, budget_fa_per_hour=budget_fa_per_hour), True
+    return min(allowed, key=lambda p: (p.false_activations, p.min_score)), False
+
+
+def calibrate(
+    streams: Sequence[StreamScores],
+    scorer: Scorer,
+    *,
+    budget_fa_per_hour: float,
+    max_recall_loss: float,
+) -> dict[str, Any]:
+    """Choose ``min_score`` on training-side streams and describe the choice (written to metrics.json).
+
+    Returns:
+        ``min_score``, ``budget_fa_per_hour``, ``budget_met``, ``max_recall_loss``, ``background_h``,
+        ``streams``, the chosen and the arg-max point (``fa_per_hour``, ``recall``, ``false_activations``),
+        ``recall_at_fa_per_hour`` and the ``curve``.
+    """
+    curve = operating_curve(streams, scorer)
+    point, met = choose_operating_point(curve, budget_fa_per_hour=budget_fa_per_hour, max_recall_loss=max_recall_loss)
+
+    def brief(p: CurvePoint) -> dict[str, Any]:
+        return {
+            "min_score": p.min_score,
+            "fa_per_hour": p.fa_per_hour if math.isfinite(p.fa_per_hour) else None,
+            "false_activations": p.false_activations,
+            "recall": p.recall,
+        }
+
+    return {
+        "min_score": point.min_score,
+        "budget_fa_per_hour": budget_fa_per_hour,
+        "budget_met": met,
+        "max_recall_loss": max_recall_loss,
+        "background_h": curve[0].background_h,
+        "streams": [s.rec.name for s in streams],
+        "chosen": brief(point),
+        "argmax": brief(curve[0]),
+        "recall_at_fa_per_hour": recall_at_budgets(curve),
+        "curve": curve_to_json(curve),
+    }

@@ -1,0 +1,119 @@
+"""Rejection: the operating-point sweep, recall at a budget, calibration, and false activations by cause."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from tiny_models import GESTURES
+
+from acquisition import Label
+from models.data import DatasetConfig, Recording
+from models.evaluate import continuous_metrics, rejection_metrics, stream_scorer
+from models.rejection import (
+    UNLABELLED,
+    StreamScores,
+    choose_operating_point,
+    operating_curve,
+    recall_at_budgets,
+    sub_recording,
+)
+
+CLASSES = DatasetConfig(gestures=GESTURES).classes
+RATE = 50.0
+NEGATIVES = ((300, 400, "scratch"), (600, 700, "hover"), (800, 900, "empty"))
+
+
+def _stream(**changes: Any) -> StreamScores:
+    """A 20 s stream: one tap_in, three labelled negative spans, four candidates.
+
+    Candidates: on the tap_in (tap_in 0.9), in the scratch (tap_in 0.8), in the hover (tap_out 0.6), in an
+    unlabelled pause (wiggle 0.7). Nothing falls in the empty field.
+    """
+    n = 1000
+    fields: dict[str, Any] = {
+        "path": Path("synthetic.h5"),
+        "subject": "s",
+        "day": "2026-01-01",
+        "frames": np.zeros((n, 1, 1), dtype=np.complex64),
+        "features": np.zeros((n, 16, 6), dtype=np.float32),
+        "labels": (Label(start_frame=100, end_frame=120, gesture="tap_in", source="sim"),),
+        "detected": np.array([[102, 118], [320, 340], [610, 630], [500, 510]], dtype=np.int64),
+        "detected_emit": np.array([140, 360, 650, 530], dtype=np.int64),
+        "frame_rate_hz": RATE,
+        "noise_scale": 1.0,
+    }
+    if "negatives" in {f.name for f in dataclasses.fields(Recording)}:
+        fields["negatives"] = NEGATIVES
+    fields.update(changes)
+    rec = Recording(**fields)
+    probs = np.zeros((4, len(CLASSES)), dtype=np.float32)
+    for k, (c, p) in enumerate([("tap_in", 0.9), ("tap_in", 0.8), ("tap_out", 0.6), ("wiggle", 0.7)]):
+        probs[k, CLASSES.index(c)] = p
+        probs[k, 0] = 1.0 - p
+    return StreamScores(rec=rec, probs=probs, ends=rec.detected[:, 1] + 5)
+
+
+needs_negatives = pytest.mark.skipif(
+    "negatives" not in {f.name for f in dataclasses.fields(Recording)}, reason="Recording.negatives not there yet"
+)
+
+
+@needs_negatives
+def test_every_cause_label_reaches_the_per_cause_table() -> None:
+    s = _stream()
+    part = continuous_metrics(s.rec, s.probs, s.ends, classes=CLASSES, threshold=0.0)
+    m = rejection_metrics([s], [part], classes=CLASSES, threshold=0.0)
+    by = m["false_activations_by_cause"]
+    assert {c: v["false_activations"] for c, v in by.items()} == {"scratch": 1, "hover": 1, "empty": 0, UNLABELLED: 1}
+    assert by["hover"]["exposure_s"] == pytest.approx(100 / RATE)
+    # the causes add up to the total rate
+    total = sum(v for v in m["false_activations_per_hour_by_cause"].values())
+    assert total == pytest.approx(part["false_activations_per_hour"])
+    # a threshold that rejects the hover candidate moves only the hover count
+    m2 = rejection_metrics(
+        [s],
+        [continuous_metrics(s.rec, s.probs, s.ends, classes=CLASSES, threshold=0.65)],
+        classes=CLASSES,
+        threshold=0.65,
+    )
+    assert {c: v["false_activations"] for c, v in m2["false_activations_by_cause"].items()} == {
+        "scratch": 1,
+        "hover": 0,
+        "empty": 0,
+        UNLABELLED: 1,
+    }
+
+
+def test_sweep_recall_at_budget_and_operating_point() -> None:
+    s = _stream()
+    curve = operating_curve([s], stream_scorer(CLASSES))
+    scores = [p.min_score for p in curve]
+    assert scores == sorted(scores) and scores[0] == 0.0
+    assert curve[0].false_activations == 3 and curve[-1].false_activations == 0
+    assert all(a.false_activations >= b.false_activations for a, b in itertools.pairwise(curve))
+    at = recall_at_budgets(curve)
+    assert at["0.5"]["recall"] == 1.0 and 0.8 < at["0.5"]["min_score"] <= 0.9  # only the true tap accepted
+    point, met = choose_operating_point(curve, budget_fa_per_hour=0.0, max_recall_loss=0.0)
+    assert met and 0.8 < point.min_score <= 0.9 and point.recall == 1.0
+    # a budget that needs a recall loss beyond the limit is reported as not met
+    two = _stream(detected=np.array([[102, 118], [320, 340]], dtype=np.int64), detected_emit=np.array([140, 360]))
+    probs = two.probs[[0, 0]]  # the negative scores as high as the gesture
+    hard = StreamScores(rec=two.rec, probs=probs, ends=two.rec.detected[:, 1] + 5)
+    point, met = choose_operating_point(
+        operating_curve([hard], stream_scorer(CLASSES)), budget_fa_per_hour=0.0, max_recall_loss=0.0
+    )
+    assert not met and point.recall == 1.0
+
+
+def test_sub_recording_shifts_labels_candidates_and_negatives() -> None:
+    rec = _stream().rec
+    sub = sub_recording(rec, 300, 700)
+    assert sub.num_frames == 400 and sub.labels == ()
+    assert sub.detected.tolist() == [[20, 40], [310, 330], [200, 210]]
+    if hasattr(sub, "negatives"):
+        assert tuple(sub.negatives) == ((0, 100, "scratch"), (300, 400, "hover"))
