@@ -5,10 +5,11 @@ The lowest layer of radargest: it imports nothing from ``dsp``, ``models``, ``de
 
 from acquisition.errors import AcquisitionError, PresetError, RecordingError, SourceError
 from acquisition.labels import Label, read_labels_csv, write_labels_csv
+from acquisition.negatives import NegativeLabel
 from acquisition.presets import PRESETS, Preset, config_mismatch, get_preset, preset_for_config
 from acquisition.recorder import RecordOutcome, record_session
-from acquisition.recording import Session, SessionMeta, load_session, save_labels
-from acquisition.simulate import simulate_session
+from acquisition.recording import Session, SessionMeta, load_session, save_labels, save_negatives
+from acquisition.simulate import simulate_everyday, simulate_session
 from acquisition.sources import (
     ReplayClient,
     add_source_arguments,
@@ -21,6 +22,7 @@ __all__ = [
     "PRESETS",
     "AcquisitionError",
     "Label",
+    "NegativeLabel",
     "Preset",
     "PresetError",
     "RecordOutcome",
@@ -39,7 +41,9 @@ __all__ = [
     "read_labels_csv",
     "record_session",
     "save_labels",
+    "save_negatives",
     "sensor_config_from_args",
+    "simulate_everyday",
     "simulate_session",
     "write_labels_csv",
 ]

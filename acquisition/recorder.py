@@ -18,6 +18,7 @@ from acconeer.exptool import a121
 
 from acquisition.errors import RecordingError
 from acquisition.labels import Label
+from acquisition.negatives import NegativeLabel
 from acquisition.recording import SessionMeta, write_radargest_group
 
 __all__ = ["RecordOutcome", "record_session"]
@@ -26,6 +27,9 @@ __all__ = ["RecordOutcome", "record_session"]
 FrameCallback = Callable[[int, a121.Result], bool]
 #: Called once at the end with the number of frames recorded; returns the labels to store.
 LabelProvider = Callable[[int], Sequence[Label]]
+#: Called once at the end with the number of frames recorded and the labels stored; returns the cause
+#: labels (``/radargest/negatives``) to store.
+NegativeProvider = Callable[[int, Sequence[Label]], Sequence[NegativeLabel]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +40,7 @@ class RecordOutcome:
         path: the file written.
         num_frames: frames stored.
         labels: labels stored.
+        negatives: cause labels stored.
         error: the exception that ended the recording early, or None.
     """
 
@@ -43,6 +48,7 @@ class RecordOutcome:
     num_frames: int
     labels: tuple[Label, ...]
     error: BaseException | None
+    negatives: tuple[NegativeLabel, ...] = ()
 
 
 def record_session(
@@ -54,22 +60,27 @@ def record_session(
     max_frames: int | None = None,
     on_frame: FrameCallback | None = None,
     labels: LabelProvider | None = None,
+    negatives: NegativeProvider | None = None,
+    libver: tuple[str, str] | None = None,
 ) -> RecordOutcome:
     """Record from ``client`` into a new file ``path`` until ``max_frames``, ``on_frame`` says stop, or an
     error. Errors from the sensor end the recording but are returned, not raised, after the file is safe.
     ``meta`` may be a callable, evaluated at the end (a simulator's scene is known only then).
+    ``libver`` bounds the HDF5 file format (``("v108", "latest")`` allows attributes over 64 KiB, e.g. the
+    scene of an hours-long simulated stream); None keeps h5py's default.
 
     Raises:
         RecordingError: ``path`` exists or cannot be created.
     """
     path = Path(path)
     try:
-        h5 = h5py.File(path, "x")
+        h5 = h5py.File(path, "x", libver=libver)
     except (OSError, FileExistsError) as exc:
         raise RecordingError(path, f"cannot create recording ({exc})") from None
     count = 0
     error: BaseException | None = None
     stored: Sequence[Label] = ()
+    stored_neg: Sequence[NegativeLabel] = ()
     try:
         recorder = a121.H5Recorder(h5, client)  # type: ignore[arg-type]  # exptool generics disagree
         try:
@@ -89,7 +100,8 @@ def record_session(
                     client.stop_session()
             recorder.close()
             stored = [lab for lab in (labels(count) if labels else ()) if lab.end_frame <= count]
-            write_radargest_group(h5, labels=stored, meta=meta() if callable(meta) else meta)
+            stored_neg = [n for n in (negatives(count, stored) if negatives else ()) if n.end_frame <= count]
+            write_radargest_group(h5, labels=stored, meta=meta() if callable(meta) else meta, negatives=stored_neg)
     finally:
         h5.close()
-    return RecordOutcome(path=path, num_frames=count, labels=tuple(stored), error=error)
+    return RecordOutcome(path=path, num_frames=count, labels=tuple(stored), error=error, negatives=tuple(stored_neg))

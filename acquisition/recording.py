@@ -21,6 +21,7 @@ from acconeer.exptool import a121
 from acquisition._files import atomic_update
 from acquisition.errors import RecordingError
 from acquisition.labels import Label, labels_from_array, labels_to_array, validate_labels
+from acquisition.negatives import NegativeLabel, negatives_from_array, negatives_to_array, validate_negatives
 
 __all__ = [
     "GROUP",
@@ -30,7 +31,9 @@ __all__ = [
     "check_readable",
     "load_session",
     "read_meta",
+    "read_negatives",
     "save_labels",
+    "save_negatives",
     "write_radargest_group",
 ]
 
@@ -74,6 +77,8 @@ class Session:
         metadata: exptool ``a121.Metadata`` (holds ``base_step_length_m``).
         labels: gesture events, sorted; empty for an unlabelled record.
         meta: ``/radargest`` attributes, or None for a plain Exploration Tool record.
+        negatives: cause-labelled non-gesture spans (``/radargest/negatives``), sorted; usually empty
+            outside simulated everyday streams.
     """
 
     path: Path
@@ -85,6 +90,7 @@ class Session:
     metadata: a121.Metadata
     labels: list[Label] = field(default_factory=list)
     meta: SessionMeta | None = None
+    negatives: list[NegativeLabel] = field(default_factory=list)
 
     @property
     def num_frames(self) -> int:
@@ -159,6 +165,13 @@ def read_meta(f: h5py.File) -> tuple[list[Label], SessionMeta | None]:
     return sorted(labels), meta
 
 
+def read_negatives(f: h5py.File) -> list[NegativeLabel]:
+    """The cause labels of ``/radargest/negatives`` of an open file, sorted (empty if absent)."""
+    if GROUP not in f or "negatives" not in f[GROUP]:
+        return []
+    return sorted(negatives_from_array(f[GROUP]["negatives"][()]))
+
+
 def load_session(path: Path) -> Session:
     """Load a recording through ``a121.load_record`` plus the ``/radargest`` group.
 
@@ -176,6 +189,7 @@ def load_session(path: Path) -> Session:
         stacked = record.stacked_results
         with h5py.File(path, "r") as f:
             labels, meta = read_meta(f)
+            negatives = read_negatives(f)
         session = Session(
             path=path,
             frames=np.asarray(record.frames),
@@ -186,6 +200,7 @@ def load_session(path: Path) -> Session:
             metadata=record.metadata,
             labels=labels,
             meta=meta,
+            negatives=negatives,
         )
     except RecordingError:
         raise
@@ -197,17 +212,25 @@ def load_session(path: Path) -> Session:
         validate_labels(labels, num_frames=session.num_frames)
     except ValueError as exc:
         raise RecordingError(path, f"bad /radargest labels: {exc}") from None
+    try:
+        validate_negatives(negatives, num_frames=session.num_frames)
+    except ValueError as exc:
+        raise RecordingError(path, f"bad /radargest negatives: {exc}") from None
     return session
 
 
-def write_radargest_group(f: h5py.File, *, labels: Sequence[Label], meta: SessionMeta) -> None:
-    """(Re)write ``/radargest`` in an open, writable file."""
+def write_radargest_group(
+    f: h5py.File, *, labels: Sequence[Label], meta: SessionMeta, negatives: Sequence[NegativeLabel] = ()
+) -> None:
+    """(Re)write ``/radargest`` in an open, writable file (``negatives`` only when there are any)."""
     if GROUP in f:
         del f[GROUP]
     group = f.create_group(GROUP)
     str_dt = h5py.string_dtype("utf-8")
     dtype = np.dtype([("start_frame", "<i8"), ("end_frame", "<i8"), ("gesture", str_dt), ("source", str_dt)])
     group.create_dataset("labels", data=labels_to_array(sorted(labels)).astype(dtype), maxshape=(None,))
+    if negatives:
+        group.create_dataset("negatives", data=negatives_to_array(sorted(negatives)), maxshape=(None,))
     group.attrs["schema_version"] = SCHEMA_VERSION
     group.attrs["subject"] = meta.subject
     group.attrs["preset"] = meta.preset
@@ -229,11 +252,32 @@ def save_labels(path: Path, labels: Sequence[Label], *, meta: SessionMeta | None
         raise RecordingError(path, str(exc)) from None
     new_meta = meta or session.meta or SessionMeta()
 
+    _rewrite_group(path, labels=labels, meta=new_meta, negatives=session.negatives, what="labels")
+
+
+def _rewrite_group(
+    path: Path, *, labels: Sequence[Label], meta: SessionMeta, negatives: Sequence[NegativeLabel], what: str
+) -> None:
     def mutate(tmp: Path) -> None:
         with h5py.File(tmp, "r+") as f:
-            write_radargest_group(f, labels=labels, meta=new_meta)
+            write_radargest_group(f, labels=labels, meta=meta, negatives=negatives)
 
     try:
         atomic_update(Path(path), mutate)
     except OSError as exc:
-        raise RecordingError(path, f"cannot write labels ({_one_line(exc)})") from None
+        raise RecordingError(path, f"cannot write {what} ({_one_line(exc)})") from None
+
+
+def save_negatives(path: Path, negatives: Sequence[NegativeLabel]) -> None:
+    """Replace the cause labels of a recording atomically, keeping its gesture labels and attributes.
+
+    Raises:
+        RecordingError: unreadable file, or negatives outside the recording or overlapping a gesture label.
+    """
+    session = load_session(path)
+    try:
+        negatives = validate_negatives(negatives, num_frames=session.num_frames, labels=session.labels)
+    except ValueError as exc:
+        raise RecordingError(path, str(exc)) from None
+    meta = session.meta or SessionMeta()
+    _rewrite_group(path, labels=session.labels, meta=meta, negatives=negatives, what="negatives")

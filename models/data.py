@@ -235,6 +235,9 @@ class Recording:
         frames: ``(F, sweeps, points)`` complex64; bad frames are NaN.
         features: ``(F, doppler_bins, points)`` float32 range-Doppler maps; bad frames are 0.
         labels: the events, all gestures.
+        negatives: cause-labelled non-gesture spans ``(start_frame, end_frame, cause)`` from
+            ``/radargest/negatives`` (``end_frame`` exclusive), sorted; empty when the file has none. Their
+            frames are background (``none``); the cause traces a false activation to what the hand did.
         detected: ``(E, 2)`` int64 onset-segmenter events ``[start, end)``.
         detected_emit: ``(E,)`` int64 frame after which the streaming segmenter emits each event.
         frame_rate_hz: measured frame rate [Hz].
@@ -251,6 +254,7 @@ class Recording:
     detected_emit: npt.NDArray[np.int64]
     frame_rate_hz: float
     noise_scale: float
+    negatives: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -356,6 +360,7 @@ def load_recording(path: Path, *, cfg: DatasetConfig) -> Recording:
         detected_emit=emit,
         frame_rate_hz=geometry.frame_rate_hz,
         noise_scale=float(np.median(dev)) or 1.0,
+        negatives=tuple(n.as_tuple() for n in session.negatives),
     )
 
 

@@ -41,6 +41,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
+    return value
+
+
 # -- simulate -------------------------------------------------------------------------------------
 def _pause_range(text: str) -> tuple[float, float]:
     try:
@@ -53,8 +73,27 @@ def _pause_range(text: str) -> tuple[float, float]:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from radargest.simulate_cmd import SimulateJob, run_simulate
+    from radargest.simulate_cmd import EverydayJob, SimulateJob, run_everyday, run_simulate
 
+    if args.everyday:
+        everyday = EverydayJob(
+            out_dir=args.out,
+            subjects=args.subjects,
+            first_subject=args.first_subject,
+            sessions_per_subject=args.sessions_per_subject,
+            minutes=args.minutes,
+            gesture_rate_per_min=args.gesture_rate_per_min,
+            gestures=args.gestures,
+            negatives=args.negatives,
+            preset=args.preset,
+            frame_rate_hz=args.frame_rate_hz,
+            seed=args.seed,
+            overwrite=args.overwrite,
+        )
+        written = run_everyday(everyday, workers=args.workers, progress=not args.quiet)
+        total_min = len(written) * args.minutes
+        print(f"wrote {len(written)} everyday stream(s), {total_min:g} min in all, to {args.out}")
+        return 0
     job = SimulateJob(
         out_dir=args.out,
         subjects=args.subjects,
@@ -251,6 +290,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=(1.0, 3.0),
         metavar="MIN,MAX",
         help="still-hand pause between repetitions [s] (default 1,3; e.g. 5,15 for a sparse, everyday stream)",
+    )
+    g = p.add_argument_group(
+        "everyday streams",
+        "--everyday writes long streams of mostly non-gesture activity (hovering, entering and leaving, "
+        "passing by, repositioning, earcup grabs, touching and scratching, empty field) with sparse "
+        "gestures performed from a hover. Gestures are labelled in /radargest/labels, every non-gesture "
+        "with its cause in /radargest/negatives. --reps, --blocked, --enter-leave and --pause-s do not "
+        "apply.",
+    )
+    g.add_argument("--everyday", action="store_true", help="write everyday streams instead of gesture sessions")
+    g.add_argument("--minutes", type=_positive_float, default=10.0, help="length of each stream [min] (default 10)")
+    g.add_argument(
+        "--gesture-rate-per-min",
+        type=_non_negative_float,
+        default=1.0,
+        help="mean rate of gestures in the stream [1/min] (default 1; 0 for negatives only)",
+    )
+    g.add_argument(
+        "--negatives",
+        type=_gesture_list,
+        default=None,
+        help="comma-separated causes to draw (default: every registered negative)",
     )
     p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
     p.add_argument("--overwrite", action="store_true", help="replace existing files")

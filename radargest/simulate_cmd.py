@@ -1,19 +1,28 @@
-"""``radargest simulate``: labelled simulated sessions, in parallel over subjects."""
+"""``radargest simulate``: labelled simulated sessions, in parallel over subjects.
+
+``--everyday`` writes long everyday streams instead (:class:`EverydayJob`): mostly non-gesture activity
+labelled by cause, with sparse gestures.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import queue
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 from acquisition.presets import get_preset, sensor_config_with
-from acquisition.sim import SessionPlan, Subject
-from acquisition.simulate import simulate_session
+from acquisition.sim import EverydayPlan, SessionPlan, Subject
+from acquisition.sim.scene import frame_period_s
+from acquisition.simulate import simulate_everyday, simulate_session
 
-__all__ = ["SimulateJob", "run_simulate", "session_path"]
+__all__ = ["EverydayJob", "SimulateJob", "everyday_path", "run_everyday", "run_simulate", "session_path"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,5 +127,137 @@ def run_simulate(job: SimulateJob, *, workers: int | None = None, progress: bool
                     paths.append(fut.result())
                     bar.update()
     finally:
+        bar.close()
+    return sorted(paths)
+
+
+# -- everyday streams ---------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class EverydayJob:
+    """Everything ``radargest simulate --everyday`` writes.
+
+    Attributes:
+        out_dir: output folder.
+        subjects: number of subjects; subject ``i`` has seed ``first_subject + i``.
+        first_subject: seed of the first subject (held-out subjects use a different range).
+        sessions_per_subject: streams per subject.
+        minutes: length of each stream [min].
+        gesture_rate_per_min: mean rate of the sparse gestures [1/min]; 0 for negatives only.
+        gestures: gesture names.
+        negatives: causes to draw (None: every registered negative).
+        preset: sensor preset name.
+        frame_rate_hz: fixed frame rate, or None for free-running.
+        seed: seed of the stream timelines.
+        overwrite: replace existing files.
+    """
+
+    out_dir: Path
+    subjects: int
+    first_subject: int = 0
+    sessions_per_subject: int = 1
+    minutes: float = 10.0
+    gesture_rate_per_min: float = 1.0
+    gestures: tuple[str, ...] = ("tap_in", "tap_out", "double_tap_in", "wiggle")
+    negatives: tuple[str, ...] | None = None
+    preset: str = "gesture_close"
+    frame_rate_hz: float | None = None
+    seed: int = 0
+    overwrite: bool = False
+
+    @property
+    def plan(self) -> EverydayPlan:
+        return EverydayPlan(
+            duration_s=self.minutes * 60.0,
+            gestures=self.gestures,
+            gesture_rate_per_min=self.gesture_rate_per_min,
+            negatives=self.negatives,
+        )
+
+    def sensor_config(self) -> Any:
+        preset = get_preset(self.preset)
+        if self.frame_rate_hz is None:
+            return preset.sensor_config
+        return sensor_config_with(preset, frame_rate=self.frame_rate_hz)
+
+
+def everyday_path(out_dir: Path, subject_id: str, session: int) -> Path:
+    return Path(out_dir) / f"{subject_id}_everyday{session:02d}.h5"
+
+
+def _one_everyday(job: EverydayJob, subject_seed: int, session: int, progress: Any = None) -> Path:
+    subject = Subject.from_seed(subject_seed)
+    path = everyday_path(job.out_dir, subject.subject_id, session)
+    if path.exists() and job.overwrite:
+        path.unlink()
+    simulate_everyday(
+        path,
+        plan=job.plan,
+        subject=subject,
+        seed=job.seed * 1000 + session,
+        sensor_config=job.sensor_config(),
+        preset=job.preset,
+        on_progress=None if progress is None else progress.put,
+    )
+    return path
+
+
+def run_everyday(job: EverydayJob, *, workers: int | None = None, progress: bool = True) -> list[Path]:
+    """Write every everyday stream of ``job``; returns the paths. Existing files are an error unless
+    overwriting. The progress bar counts simulated minutes across all workers.
+
+    Raises:
+        ValueError: bad gestures, negatives or plan values (before anything is written).
+        RecordingError: a file that exists or cannot be written.
+    """
+    _ = job.plan  # validates gestures, negatives and values before any work starts
+    config = job.sensor_config()
+    tasks = [(job.first_subject + i, k) for i in range(job.subjects) for k in range(job.sessions_per_subject)]
+    if not job.overwrite:
+        existing = [
+            p for s, k in tasks if (p := everyday_path(job.out_dir, Subject.from_seed(s).subject_id, k)).exists()
+        ]
+        if existing:
+            raise FileExistsError(f"{existing[0]} exists ({len(existing)} file(s) in all); use --overwrite")
+    Path(job.out_dir).mkdir(parents=True, exist_ok=True)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    minutes_per_frame = frame_period_s(config) / 60.0
+    bar = tqdm(
+        total=round(len(tasks) * job.minutes, 1),
+        unit="min",
+        desc="simulate --everyday",
+        disable=not progress,
+        bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} simulated min [{elapsed}<{remaining}]",
+    )
+    manager = multiprocessing.Manager() if progress else None
+    frames_q: Any = manager.Queue() if manager is not None else None
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.is_set() or (frames_q is not None and not frames_q.empty()):
+            try:
+                n = frames_q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            bar.update(n * minutes_per_frame)
+
+    drainer = threading.Thread(target=drain, daemon=True) if frames_q is not None else None
+    if drainer is not None:
+        drainer.start()
+    paths: list[Path] = []
+    try:
+        if workers == 1:
+            for s, k in tasks:
+                paths.append(_one_everyday(job, s, k, frames_q))
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(_one_everyday, job, s, k, frames_q) for s, k in tasks]
+                for fut in as_completed(futures):
+                    paths.append(fut.result())
+    finally:
+        stop.set()
+        if drainer is not None:
+            drainer.join()
+        if manager is not None:
+            manager.shutdown()
         bar.close()
     return sorted(paths)

@@ -109,6 +109,7 @@ def synthesize(
     physics: RadarPhysics,
     rng: np.random.Generator,
     noise_scale: float = 1.0,
+    leakage_gain: npt.NDArray[np.complex128] | None = None,
 ) -> npt.NDArray[np.complex128]:
     """Sparse IQ samples, before int16 quantisation.
 
@@ -121,6 +122,8 @@ def synthesize(
         physics: sensor constants.
         rng: noise source.
         noise_scale: per-device multiplier of the noise std.
+        leakage_gain: ``(...,)`` complex multiplier of the direct leakage at each sweep time (slow thermal
+            drift of the sensor), or None for a constant leakage.
 
     Returns:
         ``(..., points)`` complex samples in counts.
@@ -129,7 +132,8 @@ def synthesize(
     phase = np.exp(1j * (4.0 * np.pi / physics.wavelength_m) * ranges_m) * amplitudes
     env = np.exp(-0.5 * ((distances_m - ranges_m[..., None]) / sigma) ** 2)
     x = np.einsum("...k,...kp->...p", phase, env)
-    x += physics.leakage(distances_m, profile)
+    leak = physics.leakage(distances_m, profile)
+    x += leak if leakage_gain is None else leakage_gain[..., None] * leak
     if physics.phase_noise_std_rad > 0:
         x *= np.exp(1j * rng.normal(0.0, physics.phase_noise_std_rad, size=x.shape))
     std = physics.noise_std_counts(hwaas) * noise_scale

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -17,11 +18,14 @@ from acconeer.exptool import a121
 
 from acquisition.sim.gestures import GESTURES, min_jerk
 from acquisition.sim.hand import Subject
+from acquisition.sim.negatives import NEGATIVES
 from acquisition.sim.physics import RadarPhysics, synthesize, to_int16_counts
 
-__all__ = ["MotionEvent", "Renderer", "Scene", "StillMotion", "frame_period_s"]
+__all__ = ["MotionEvent", "Renderer", "Scene", "StillMotion", "ThermalDrift", "frame_period_s"]
 
-EventKind = Literal["gesture", "reposition", "enter", "leave"]
+EventKind = Literal["gesture", "negative", "reposition", "enter", "leave"]
+#: Kinds whose motion is confined to the event's span (the others shift the hand for good).
+LOCAL_KINDS = ("gesture", "negative")
 #: How far a hand that is "away" sits beyond its working distance.
 AWAY_OFFSET_M = 0.30
 #: Inter-frame overhead of a free-running A121 frame (frame_rate unset): 16 sweeps at 1000 Hz give
@@ -34,8 +38,9 @@ TICKS_PER_SECOND = 1_000_000
 class MotionEvent:
     """Something the hand does, starting at ``start_s`` for ``params['duration_s']``.
 
-    ``gesture`` events carry a vocabulary name; ``reposition`` (a slow shift of the whole hand by
-    ``params['offset_m']``), ``enter`` and ``leave`` are unlabelled background.
+    ``gesture`` events carry a vocabulary name; ``negative`` events the name of a registered everyday
+    non-gesture (:mod:`acquisition.sim.negatives`), labelled by cause; ``reposition`` (a slow shift of the
+    whole hand by ``params['offset_m']``), ``enter`` and ``leave`` are unlabelled background.
     """
 
     kind: EventKind
@@ -85,6 +90,46 @@ class StillMotion:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ThermalDrift:
+    """Slow temperature drift of the sensor's direct leakage, as a complex gain on it.
+
+    An earcup warms from room to skin temperature over minutes, and the A121's gain and phase follow the
+    die temperature; the drift is a sum of two slow sinusoids (periods of minutes), far below any Doppler
+    bin, so it moves only the static part of a frame.
+
+    Attributes:
+        amplitude_rel: peak relative change of the leakage amplitude [ratio].
+        amplitude_period_s: period of the amplitude change [s].
+        phase_rad: peak change of the leakage phase [rad].
+        phase_period_s: period of the phase change [s].
+        offset_rad: phases of the two sinusoids at t = 0 [rad].
+    """
+
+    amplitude_rel: float
+    amplitude_period_s: float
+    phase_rad: float
+    phase_period_s: float
+    offset_rad: tuple[float, float] = (0.0, 0.0)
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator) -> ThermalDrift:
+        """A drift of 0.5–3 % in amplitude and 0.01–0.08 rad in phase over periods of 3–30 min."""
+        return cls(
+            amplitude_rel=float(rng.uniform(0.005, 0.03)),
+            amplitude_period_s=float(rng.uniform(180.0, 1800.0)),
+            phase_rad=float(rng.uniform(0.01, 0.08)),
+            phase_period_s=float(rng.uniform(180.0, 1800.0)),
+            offset_rad=(float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0, 2 * np.pi))),
+        )
+
+    def gain(self, t: npt.NDArray[np.float64]) -> npt.NDArray[np.complex128]:
+        """``(N,)`` complex multiplier of the leakage at times ``t`` [s]."""
+        a = 1.0 + self.amplitude_rel * np.sin(2 * np.pi * t / self.amplitude_period_s + self.offset_rad[0])
+        phi = self.phase_rad * np.sin(2 * np.pi * t / self.phase_period_s + self.offset_rad[1])
+        return np.asarray(a * np.exp(1j * phi), dtype=np.complex128)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Scene:
     """One subject in front of the sensor for ``duration_s``.
 
@@ -96,6 +141,7 @@ class Scene:
         duration_s: length of the session.
         physics: the sensor model.
         seed: seed of the sensor noise.
+        thermal: slow drift of the sensor's leakage, or None (constant leakage).
     """
 
     subject: Subject
@@ -105,6 +151,7 @@ class Scene:
     seed: int
     hand_initially_present: bool = True
     physics: RadarPhysics = field(default_factory=RadarPhysics)
+    thermal: ThermalDrift | None = None
 
     def to_json(self) -> str:
         """Every scene parameter, ground truth included, for the ``/radargest`` ``simulator`` attribute."""
@@ -117,6 +164,8 @@ class Scene:
             "hand_initially_present": self.hand_initially_present,
             "physics": asdict(self.physics),
         }
+        if self.thermal is not None:
+            data["thermal"] = asdict(self.thermal)
         return json.dumps(data, sort_keys=True)
 
     def with_events(self, events: Sequence[MotionEvent], *, duration_s: float | None = None) -> Scene:
@@ -128,7 +177,25 @@ class Scene:
             seed=self.seed,
             hand_initially_present=self.hand_initially_present,
             physics=self.physics,
+            thermal=self.thermal,
         )
+
+    @cached_property
+    def _local_spans(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], tuple[MotionEvent, ...]]:
+        """Starts, ends and the events whose motion stays inside their span (found by a vector test, so
+        rendering a chunk of an hours-long scene does not walk every event in Python)."""
+        local = tuple(e for e in self.events if e.kind in LOCAL_KINDS)
+        starts = np.array([e.start_s for e in local], dtype=np.float64)
+        ends = np.array([e.end_s for e in local], dtype=np.float64)
+        return starts, ends, local
+
+    @cached_property
+    def _shifts(self) -> tuple[MotionEvent, ...]:
+        return tuple(e for e in self.events if e.kind not in LOCAL_KINDS)
+
+    def leakage_gain(self, t: npt.NDArray[np.float64]) -> npt.NDArray[np.complex128] | None:
+        """``(N,)`` thermal drift of the leakage at times ``t``, or None when the scene has none."""
+        return None if self.thermal is None else self.thermal.gain(t)
 
     def hand_state(self, t: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Range and amplitude of every scatterer.
@@ -144,19 +211,18 @@ class Scene:
         disp = np.zeros((t.size, hand.num_scatterers))
         gain = np.ones((t.size, hand.num_scatterers))
         t_lo, t_hi = (float(t.min()), float(t.max())) if t.size else (0.0, 0.0)
-        for ev in self.events:
-            if ev.kind == "gesture":
-                if ev.end_s < t_lo or ev.start_s > t_hi:
-                    continue
-                inside = (t >= ev.start_s) & (t < ev.end_s)
-                if not inside.any():
-                    continue
-                d, g = GESTURES[ev.name].trajectory(t[inside] - ev.start_s, ev.params, hand)
-                disp[inside] += d
-                gain[inside] *= g
-            else:  # persistent shifts of the whole hand
-                if ev.start_s > t_hi:
-                    continue
+        starts, ends, local = self._local_spans
+        for i in np.flatnonzero((ends >= t_lo) & (starts <= t_hi)):
+            ev = local[i]
+            inside = (t >= ev.start_s) & (t < ev.end_s)
+            if not inside.any():
+                continue
+            model = GESTURES[ev.name] if ev.kind == "gesture" else NEGATIVES[ev.name]
+            d, g = model.trajectory(t[inside] - ev.start_s, ev.params, hand)
+            disp[inside] += d
+            gain[inside] *= g
+        for ev in self._shifts:  # persistent shifts of the whole hand
+            if ev.start_s <= t_hi:
                 offset = {"enter": -AWAY_OFFSET_M, "leave": AWAY_OFFSET_M}.get(ev.kind, ev.params.get("offset_m", 0.0))
                 base += offset * min_jerk((t - ev.start_s) / ev.params["duration_s"])
         ranges = (
@@ -232,6 +298,7 @@ class Renderer:
             physics=self.scene.physics,
             rng=self._rng,
             noise_scale=self.scene.subject.noise_scale,
+            leakage_gain=self.scene.leakage_gain(t),
         ).reshape(num_frames, self.sensor_config.sweeps_per_frame, -1)
         frames, saturated = to_int16_counts(x)
         jitter_s = self._rng.normal(0.0, 60e-6, size=num_frames)

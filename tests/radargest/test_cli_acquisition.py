@@ -30,6 +30,25 @@ def test_simulate_writes_labelled_sessions_in_parallel(tmp_path: Path) -> None:
     assert_one_line_error(again, "exists", "--overwrite")
 
 
+def test_simulate_everyday_writes_streams_labelled_by_cause(tmp_path: Path) -> None:
+    proc = run(
+        "simulate", "--everyday", "--subjects", "2", "--first-subject", "500", "--minutes", "1.5",
+        "--gesture-rate-per-min", "2", "--out", str(tmp_path), "--workers", "2",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "3 min in all" in proc.stdout and "simulated min" in proc.stderr  # summary and progress bar
+    files = sorted(tmp_path.glob("*.h5"))
+    assert [f.name for f in files] == ["sim-s500_everyday00.h5", "sim-s501_everyday00.h5"]
+    for f in files:
+        session = load_session(f)
+        assert 1.4 * 60 < session.duration_s <= 1.5 * 60
+        assert session.negatives and {n.source for n in session.negatives} == {"sim"}
+        assert {lab.source for lab in session.labels} <= {"sim"}
+    assert_one_line_error(run("simulate", "--everyday", "--out", str(tmp_path), "--negatives", "sneeze"), "sneeze")
+    bad = run("simulate", "--everyday", "--out", str(tmp_path), "--minutes", "0")
+    assert bad.returncode == 2 and "--minutes: '0' must be > 0" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_simulate_is_repeatable(tmp_path: Path) -> None:
     for name in ("a", "b"):
         assert run("simulate", "--subjects", "1", "--reps", "1", "--out", str(tmp_path / name)).returncode == 0
