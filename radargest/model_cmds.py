@@ -74,6 +74,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     rejection = RejectionConfig(
         calibration_data=tuple(str(Path(p).resolve()) for p in getattr(args, "calibration_data", ()) or ()),
         **({"budget_fa_per_hour": args.fa_budget} if getattr(args, "fa_budget", None) is not None else {}),
+        **({"calibrate": False, "mining_every_epochs": 0} if getattr(args, "no_rejection", False) else {}),
     )
     split = args.split
     if getattr(args, "val_mode", "auto") != "auto":
@@ -250,6 +251,12 @@ def add_model_commands(subparsers: Any) -> None:
         default=(),
         help="training-side streams used only to choose the operating point (e.g. simulated everyday streams "
         "of training subjects; never held-out files)",
+    )
+    p.add_argument(
+        "--no-rejection",
+        action="store_true",
+        help="no hard-negative mining and no operating point (min_score 0, arg-max decisions): the recipe "
+        "before rejection, for comparison",
     )
     p.add_argument("--val-mode", choices=("auto", "tail", "recording"), default="auto", help="validation mode")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty run directory")
