@@ -117,3 +117,38 @@ def test_sub_recording_shifts_labels_candidates_and_negatives() -> None:
     assert sub.detected.tolist() == [[20, 40], [310, 330], [200, 210]]
     if hasattr(sub, "negatives"):
         assert tuple(sub.negatives) == ((0, 100, "scratch"), (300, 400, "hover"))
+
+
+def test_cause_labels_travel_from_the_file_to_the_per_cause_table(tmp_path: Path) -> None:
+    """An everyday stream on disk → ``Recording.negatives`` → ``evaluate`` → the per-cause table."""
+    from acquisition import get_preset, simulate_everyday
+    from acquisition.sim import EverydayPlan, Subject
+    from models.data import load_recordings
+    from models.evaluate import evaluate_recordings
+
+    path = tmp_path / "everyday.h5"
+    simulate_everyday(
+        path,
+        plan=EverydayPlan(duration_s=150.0, gesture_rate_per_min=1.0),
+        subject=Subject.from_seed(11),
+        seed=5,
+        sensor_config=get_preset("gesture_close").sensor_config,
+        preset="gesture_close",
+    )
+    cfg = DatasetConfig(gestures=GESTURES)
+    recs = load_recordings([path], cfg=cfg)
+    causes = {c for _, _, c in recs[0].negatives}
+    assert len(causes) >= 3
+
+    def always_tap_in(x: np.ndarray) -> np.ndarray:  # accepts every candidate: each off-label one is false
+        p = np.zeros((len(x), len(CLASSES)), dtype=np.float32)
+        p[:, CLASSES.index("tap_in")] = 1.0
+        return p
+
+    m = evaluate_recordings(always_tap_in, recs, [0], cfg=cfg, window_frames=50)
+    by = m["false_activations_by_cause"]
+    assert causes | {UNLABELLED} == set(by), "a cause labelled in the file is missing from the table"
+    counted = sum(v["false_activations"] for v in by.values())
+    assert counted == m["per_file"][0]["false_activations"] > 0
+    exposure = {c: sum(e - s for s, e, k in recs[0].negatives if k == c) / recs[0].frame_rate_hz for c in causes}
+    assert all(by[c]["exposure_s"] == pytest.approx(exposure[c]) for c in causes)
