@@ -74,8 +74,9 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     rejection = RejectionConfig(
         calibration_data=tuple(str(Path(p).resolve()) for p in getattr(args, "calibration_data", ()) or ()),
         **({"budget_fa_per_hour": args.fa_budget} if getattr(args, "fa_budget", None) is not None else {}),
-        **({"calibrate": False, "mining_every_epochs": 0} if getattr(args, "no_rejection", False) else {}),
     )
+    if getattr(args, "no_rejection", False):
+        rejection = dataclasses.replace(rejection, calibrate=False, mining_every_epochs=0)
     split = args.split
     if getattr(args, "val_mode", "auto") != "auto":
         split = dataclasses.replace(split, val_mode=args.val_mode)
