@@ -221,8 +221,15 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     elif args.what == "segment":
         from radargest.bench_dsp import bench_segmentation, format_bench_segmentation
 
-        result = bench_segmentation(subjects=args.subjects)
-        print(format_bench_segmentation(result))
+        if args.data is not None:
+            from models.data import collect_files
+            from radargest.segeval import format_events_by_cause, segment_events_by_cause
+
+            result = segment_events_by_cause(collect_files([args.data]))
+            print(format_events_by_cause(result))
+        else:
+            result = bench_segmentation(subjects=args.subjects)
+            print(format_bench_segmentation(result))
     else:
         result = bench_sim(sim_hours=args.hours, record_minutes=args.record_minutes)
         r, w = result["render"], result["render_and_record"]
@@ -232,6 +239,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             f"({r['wall_s']:.1f} s for {r['simulated_s'] / 3600:.2f} h of {result['preset']} frames, one core)"
         )
         print(f"simulator + H5 recorder : {w['x_realtime']:8.1f} x real time ({w['frames']} frames)")
+        e = result["everyday_render_and_record"]
+        print(
+            f"everyday stream + cause labels + H5 recorder: {e['x_realtime']:8.1f} x real time "
+            f"({e['x_realtime_cpu']:.1f} x per CPU second; {e['frames']} frames)"
+        )
     write_json(result, args.json)
     if args.json:
         print(f"wrote {args.json}")
@@ -435,10 +447,12 @@ def build_parser() -> argparse.ArgumentParser:
         "bench",
         help="measure throughput, reported as ratios",
         description="Benchmarks. 'sim': simulator throughput on one core as a multiple of real time "
-        "(physics only, and through the H5 recorder). 'dsp': streaming and batch features + onset per frame "
+        "(physics only, through the H5 recorder, and an everyday stream with cause labels). 'dsp': streaming "
+        "and batch features + onset per frame "
         "against exptool's sparse_iq processor on the same frames (a real recording with --file or when the "
         "Acconeer data is found, else a simulated session). 'segment': segmentation recall, false events and "
-        "timing on simulated sessions with ground truth. 'all': DSP vs sparse_iq, Keras float vs TFLite float vs "
+        "timing on simulated sessions with ground truth (with --data: segmenter events per hour by cause on "
+        "everyday streams). 'all': DSP vs sparse_iq, Keras float vs TFLite float vs "
         "int8 LiteRT per frame and per hop, the real-time factor of the streaming pipeline (throttled and "
         "always-on), size/arena/MACs from the bundle's report and the throttle utilisation; writes one JSON "
         "(--json, default bench_all.json).",
@@ -453,6 +467,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", type=Path, default=None, help="dsp: recording to time (default: a real training file)")
     p.add_argument("--frames", type=_positive_int, default=4000, help="dsp: frames to time (default 4000)")
     p.add_argument("--subjects", type=_positive_int, default=8, help="segment: simulated subjects (default 8)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="segment: instead, onset-segmenter events per hour by cause on these streams "
+        "(a folder or file of `simulate --everyday` recordings)",
+    )
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     p.set_defaults(func=_cmd_bench)
     return parser

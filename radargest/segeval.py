@@ -11,6 +11,7 @@ that the segmenter is meant to report, and a model rejects them later.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from acquisition import get_preset, load_session, simulate_session
 from acquisition.sim import SessionPlan, Subject
 from radargest.pipeline import PipelineConfig, geometry_of, session_events
 
-__all__ = ["SimSegmentationConfig", "evaluate_segmentation_sim"]
+__all__ = ["SimSegmentationConfig", "evaluate_segmentation_sim", "format_events_by_cause", "segment_events_by_cause"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,3 +120,78 @@ def evaluate_segmentation_sim(
                     }
                 )
     return total, rows
+
+
+def segment_events_by_cause(paths: Iterable[Path], *, pipeline: PipelineConfig | None = None) -> dict[str, Any]:
+    """Onset-segmenter events per hour of each non-gesture cause, on streams labelled by cause.
+
+    Every recording is read like any other and segmented by :func:`radargest.pipeline.session_events`. An
+    event that overlaps a gesture label counts for that gesture; any other event is charged to the cause
+    (``/radargest/negatives``) holding most of its frames, or to ``unlabelled`` (e.g. the guard around a
+    gesture) when no cause holds any. Hours per cause are the frames each cause covers.
+
+    Returns:
+        ``causes``: ``{cause: {"hours", "events", "events_per_hour"}}``; ``gestures``: labelled gestures
+        and how many an event overlaps; ``hours``: total stream length; ``files``: paths read.
+    """
+    hours: dict[str, float] = {}
+    events_by: dict[str, int] = {}
+    gestures = gestures_hit = 0
+    total_h = 0.0
+    files = []
+    for path in paths:
+        session = load_session(path)
+        files.append(str(path))
+        rate = geometry_of(session).frame_rate_hz
+        events = session_events(session, cfg=pipeline)
+        cause_of = np.full(session.num_frames, -1, dtype=np.int64)
+        names = sorted({n.cause for n in session.negatives})
+        for neg in session.negatives:
+            cause_of[neg.start_frame : neg.end_frame] = names.index(neg.cause)
+        for k, name in enumerate(names):
+            hours[name] = hours.get(name, 0.0) + float(np.count_nonzero(cause_of == k)) / rate / 3600
+        gesture = np.zeros(session.num_frames, dtype=bool)
+        for lab in session.labels:
+            gesture[lab.start_frame : lab.end_frame] = True
+            gestures += 1
+            gestures_hit += bool(np.any((events[:, 0] < lab.end_frame) & (events[:, 1] > lab.start_frame)))
+        for start, end in events.tolist():
+            if gesture[start:end].any():
+                continue
+            held = cause_of[start:end]
+            held = held[held >= 0]
+            name = names[int(np.bincount(held).argmax())] if held.size else "unlabelled"
+            events_by[name] = events_by.get(name, 0) + 1
+        total_h += session.num_frames / rate / 3600
+    causes = {
+        name: {
+            "hours": hours.get(name, 0.0),
+            "events": events_by.get(name, 0),
+            "events_per_hour": events_by.get(name, 0) / hours[name] if hours.get(name) else float("nan"),
+        }
+        for name in sorted(set(hours) | set(events_by))
+    }
+    return {
+        "causes": causes,
+        "gestures": {"labelled": gestures, "overlapped_by_an_event": gestures_hit},
+        "hours": total_h,
+        "non_gesture_events": sum(events_by.values()),
+        "files": files,
+    }
+
+
+def format_events_by_cause(result: dict[str, Any]) -> str:
+    """:func:`segment_events_by_cause` as a Markdown table."""
+    lines = ["| cause | hours | segmenter events | events per hour |", "|---|---:|---:|---:|"]
+    for name, row in result["causes"].items():
+        hours = f"{row['hours']:.3f}" if row["hours"] else "—"
+        rate = f"{row['events_per_hour']:.0f}" if row["hours"] else "—"
+        lines.append(f"| {name} | {hours} | {row['events']} | {rate} |")
+    lines.append(
+        f"| **all non-gesture events** | {result['hours']:.3f} (whole streams) | {result['non_gesture_events']} | "
+        f"{result['non_gesture_events'] / result['hours']:.0f} |"
+    )
+    g = result["gestures"]
+    lines.append("")
+    lines.append(f"gestures: {g['labelled']} labelled, {g['overlapped_by_an_event']} overlapped by a segmenter event")
+    return "\n".join(lines)

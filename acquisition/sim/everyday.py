@@ -39,8 +39,9 @@ class EverydayPlan:
         duration_s: length of the stream [s].
         gestures: gestures performed now and then (each must be registered).
         gesture_rate_per_min: mean rate of gestures [1/min]; 0 gives a stream of negatives only.
-        negatives: causes to draw (default: every registered negative).
-        gap_s: (min, max) empty field between activities, log-uniform [s].
+        negatives: causes to draw as activities (default: every registered negative).
+        gap_s: (min, max) empty field between activities, log-uniform [s]; the gaps are labelled
+            ``empty`` whether or not ``empty`` is among ``negatives``.
         hold_before_s: (min, max) hover before a gesture [s].
         hold_after_s: (min, max) hover after a gesture [s].
     """
@@ -49,7 +50,7 @@ class EverydayPlan:
     gestures: tuple[str, ...] = ("tap_in", "tap_out", "double_tap_in", "wiggle")
     gesture_rate_per_min: float = 1.0
     negatives: tuple[str, ...] | None = None
-    gap_s: tuple[float, float] = (1.0, 20.0)
+    gap_s: tuple[float, float] = (0.5, 6.0)
     hold_before_s: tuple[float, float] = (0.6, 2.5)
     hold_after_s: tuple[float, float] = (0.5, 2.5)
 

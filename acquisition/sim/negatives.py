@@ -465,15 +465,15 @@ def _pass_by_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand
 
 
 def sample_empty(rng: np.random.Generator, subject: Subject, *, duration_s: float | None = None) -> Params:
-    """**empty**: no hand in the field, 30–180 s (everyday streams also label every gap between
-    activities as ``empty``).
+    """**empty**: no hand in the field, 20–90 s (everyday streams also label every gap between
+    activities as ``empty``, so about half of a stream is empty field).
 
     What remains is the sensor itself: thermal noise, the direct leakage, and its slow thermal drift (the
     scene's :class:`acquisition.sim.scene.ThermalDrift`, 0.5–3 % and 0.01–0.08 rad over minutes). An
     earcup sensor sees this most of the day, so it must never fire on it.
     """
     del subject
-    return {"duration_s": _u(rng, 30.0, 180.0) if duration_s is None else float(duration_s)}
+    return {"duration_s": _u(rng, 20.0, 90.0) if duration_s is None else float(duration_s)}
 
 
 def _empty_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Hand) -> TrajectoryOut:
@@ -482,11 +482,11 @@ def _empty_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: 
     return np.zeros(shape), np.zeros(shape)
 
 
-register_negative("hover", sample_hover, _visit_trajectory, per_round=2)
+register_negative("hover", sample_hover, _visit_trajectory, per_round=3)
 register_negative("enter_stop_leave", _sample_enter_stop_leave, _visit_trajectory, per_round=2)
 register_negative("pass_by", _sample_pass_by, _pass_by_trajectory, per_round=2)
 register_negative("reposition", _sample_reposition, _visit_trajectory)
-register_negative("earcup_grab", _sample_earcup_grab, _visit_trajectory)
-register_negative("touch_face", _sample_touch_face, _visit_trajectory)
+register_negative("earcup_grab", _sample_earcup_grab, _visit_trajectory, per_round=2)
+register_negative("touch_face", _sample_touch_face, _visit_trajectory, per_round=2)
 register_negative("scratch", _sample_scratch, _visit_trajectory, per_round=2)
 register_negative("empty", sample_empty, _empty_trajectory)

@@ -1,0 +1,34 @@
+"""``bench segment --data``: onset-segmenter events per hour by cause on an everyday stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli_helpers import run
+
+from acquisition import get_preset, load_session, simulate_everyday
+from acquisition.sim import EverydayPlan, Subject
+from radargest.segeval import segment_events_by_cause
+
+
+def test_every_cause_of_the_stream_reaches_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "everyday.h5"
+    simulate_everyday(
+        path,
+        plan=EverydayPlan(duration_s=300.0, gesture_rate_per_min=2.0),
+        subject=Subject.from_seed(31),
+        seed=4,
+        sensor_config=get_preset("gesture_close").sensor_config,
+        preset="gesture_close",
+    )
+    session = load_session(path)
+    result = segment_events_by_cause([path])
+    assert set(result["causes"]) - {"unlabelled"} == {n.cause for n in session.negatives}
+    covered = sum(n.num_frames for n in session.negatives) / session.frame_rate_hz / 3600
+    assert abs(sum(r["hours"] for r in result["causes"].values()) - covered) < 1e-9
+    assert result["causes"]["empty"]["events"] == 0  # noise, leakage and thermal drift never look like motion
+    assert result["gestures"]["labelled"] == len(session.labels) > 0
+    assert result["non_gesture_events"] == sum(r["events"] for r in result["causes"].values())
+    proc = run("bench", "segment", "--data", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "| empty |" in proc.stdout and "events per hour" in proc.stdout
