@@ -15,7 +15,7 @@ from types import FrameType
 
 from radargest import __version__
 
-__all__ = ["build_parser", "main"]
+__all__ = ["add_verbose_argument", "build_parser", "main", "uses_tensorflow"]
 
 EXIT_USAGE = 2
 
@@ -148,6 +148,9 @@ def _cmd_labels_import(args: argparse.Namespace) -> int:
 
 # -- quickstart -----------------------------------------------------------------------------------
 def _cmd_quickstart(args: argparse.Namespace) -> int:
+    from radargest.extras import require_extra
+
+    require_extra("train", what="radargest quickstart")
     from radargest.quickstart import run_quickstart
 
     run_quickstart(
@@ -205,6 +208,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from radargest.bench import bench_sim, write_json
 
     if args.what == "all":
+        from radargest.extras import require_extra
+
+        require_extra("train", what="radargest bench all")
         from radargest.bench import bench_all, format_bench_all
 
         if args.model is None:
@@ -260,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
         "featurise, train, quantise, export.",
     )
     parser.add_argument("--version", action="version", version=f"radargest {__version__}")
+    add_verbose_argument(parser, default=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser(
@@ -271,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     from radargest.quickstart import add_arguments as add_quickstart_arguments
 
     add_quickstart_arguments(p)
+    uses_tensorflow(p)
     p.set_defaults(func=_cmd_quickstart)
 
     p = sub.add_parser(
@@ -475,15 +483,40 @@ def build_parser() -> argparse.ArgumentParser:
         "(a folder or file of `simulate --everyday` recordings)",
     )
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
+    uses_tensorflow(p)
     p.set_defaults(func=_cmd_bench)
     return parser
+
+
+def add_verbose_argument(parser: argparse.ArgumentParser, *, default: object = argparse.SUPPRESS) -> None:
+    """``--verbose``: let TensorFlow's own log lines through (accepted before or after the command)."""
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="show TensorFlow's and absl's own log lines (hidden by default)",
+    )
+
+
+def uses_tensorflow(parser: argparse.ArgumentParser) -> None:
+    """Mark a command that may import TensorFlow: it runs under :func:`radargest.quiet.quiet_tensorflow`."""
+    add_verbose_argument(parser)
+    parser.set_defaults(tensorflow=True)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from acquisition import AcquisitionError
     from dsp import ParameterError
+    from radargest.extras import MissingExtraError
 
-    errors: list[type[BaseException]] = [AcquisitionError, ParameterError, CliError, ValueError, OSError]
+    errors: list[type[BaseException]] = [
+        AcquisitionError,
+        ParameterError,
+        CliError,
+        MissingExtraError,
+        ValueError,
+        OSError,
+    ]
     return tuple(errors)
 
 
@@ -493,7 +526,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        if getattr(args, "tensorflow", False):
+            from radargest.quiet import quiet_tensorflow
+
+            with quiet_tensorflow(verbose=args.verbose):
+                return func(args)
         return func(args)
+    except ModuleNotFoundError as exc:
+        from radargest.extras import extra_for_module, missing_extra_message
+
+        extra = extra_for_module(exc.name)
+        if extra is None:
+            raise
+        what = f"radargest {args.command}"
+        print(f"radargest: error: {missing_extra_message(extra, what=what, module=str(exc.name))}", file=sys.stderr)
+        return EXIT_USAGE
     except _user_errors() as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"radargest: error: {message}", file=sys.stderr)

@@ -20,7 +20,10 @@ __all__ = ["add_deploy_commands", "cmd_detect", "cmd_export", "main"]
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``radargest export RUN_DIR --out BUNDLE``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from radargest.extras import require_extra
+
+    require_extra("train", what="radargest export")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from deploy.export import ExportConfig, export_bundle
 
     cfg = ExportConfig(arena_search=not args.no_arena_search)
@@ -67,6 +70,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 def add_deploy_commands(subparsers: Any) -> None:
     """Register ``export`` and ``detect`` on the main parser's subparsers."""
+    from radargest.cli import uses_tensorflow
+
     p = subparsers.add_parser(
         "export",
         help="write the embedded bundle of a trained run",
@@ -81,6 +86,7 @@ def add_deploy_commands(subparsers: Any) -> None:
     )
     p.add_argument("--no-arena-search", action="store_true", help="skip the TFLM arena search (subprocesses)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
+    uses_tensorflow(p)
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser(

@@ -19,9 +19,12 @@ __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "m
 DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
 
 
-def _quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ start-up chatter off the terminal (set before it is imported)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def _needs_tensorflow(command: str) -> None:
+    """One line naming the ``[train]`` extra when TensorFlow is not installed; its C++ chatter kept off."""
+    from radargest.extras import require_extra
+
+    require_extra("train", what=f"radargest {command}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _gestures(text: str) -> tuple[str, ...]:
@@ -97,7 +100,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``radargest train``."""
-    _quiet_tensorflow()
+    _needs_tensorflow("train")
     from models.train import train
 
     cfg = train_config_from_args(args)
@@ -119,7 +122,6 @@ def _fmt(v: Any) -> str:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``radargest evaluate``."""
-    _quiet_tensorflow()
     from tqdm import tqdm
 
     from models.evaluate import evaluate_run, to_json
@@ -129,6 +131,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.throttle_sweep is not None:
         return _throttle_sweep(args)
+    _needs_tensorflow("evaluate")
     m = evaluate_run(
         args.run_dir, args.data, split=args.split, continuous=args.continuous, threshold=args.threshold, progress=bar
     )
@@ -196,7 +199,7 @@ def _throttle_sweep(args: argparse.Namespace) -> int:
 
 def cmd_quantize(args: argparse.Namespace) -> int:
     """``radargest quantize``."""
-    _quiet_tensorflow()
+    _needs_tensorflow("quantize")
     from tqdm import tqdm
 
     from models.quantize import QuantizeConfig, quantize_run
@@ -213,6 +216,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 def add_model_commands(subparsers: Any) -> None:
     """Register ``train``, ``evaluate`` and ``quantize`` on the main parser's subparsers."""
+    from radargest.cli import uses_tensorflow
+
     p = subparsers.add_parser(
         "train",
         help="train a gesture model on labelled recordings",
@@ -262,6 +267,7 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--val-mode", choices=("auto", "tail", "recording"), default="auto", help="validation mode")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty run directory")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    uses_tensorflow(p)
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser(
@@ -298,6 +304,7 @@ def add_model_commands(subparsers: Any) -> None:
         help="output folder (default RUN_DIR): det.png with --continuous; the sweep's files with --throttle-sweep",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    uses_tensorflow(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser(
@@ -312,6 +319,7 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--representative", type=int, default=300, help="calibration windows (default 300)")
     p.add_argument("--latency-runs", type=int, default=200, help="timed invocations per candidate (default 200)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    uses_tensorflow(p)
     p.set_defaults(func=cmd_quantize)
 
 

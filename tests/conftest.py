@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tiny_models import tiny_config
+from tiny_models import GESTURES, tiny_config
 
 from radargest.datasets import acconeer_data_dir
 
@@ -36,4 +36,31 @@ def tiny_run(sim_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("run")
     train(tiny_config(sim_dir), out, progress=False)  # type: ignore[arg-type]
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_bundle(sim_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small model (default layout, few channels) trained briefly and exported without the arena search."""
+    from deploy.export import ExportConfig, export_bundle
+    from models.architectures import ArchitectureConfig
+    from models.config import TrainConfig
+    from models.data import DatasetConfig, parse_split
+    from models.train import train
+
+    cfg = TrainConfig(
+        data=(str(sim_dir),),
+        dataset=DatasetConfig(gestures=GESTURES, windows_per_class=32),
+        split=parse_split("none"),
+        architecture=ArchitectureConfig(
+            num_classes=len(GESTURES) + 1, conv_channels=(4, 4), embedding=8, head_channels=8, head_kernel=3
+        ),
+        epochs=12,
+        patience_epochs=12,
+        seed=1,
+    )
+    run = tmp_path_factory.mktemp("demo_run")
+    train(cfg, run, progress=False)
+    out = tmp_path_factory.mktemp("demo_bundle")
+    export_bundle(run, out, cfg=ExportConfig(arena_search=False, latency_runs=5, tflm_rows=16, check_recordings=1))
     return out

@@ -7,7 +7,6 @@ subjects); the window mode is checked by hand under Xvfb (docs/demo.png), not he
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -18,34 +17,6 @@ import pytest
 from radargest.cli import main
 
 GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
-
-
-@pytest.fixture(scope="module")
-def demo_bundle(sim_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small model (default layout, few channels) trained briefly and exported without the arena search."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from deploy.export import ExportConfig, export_bundle
-    from models.architectures import ArchitectureConfig
-    from models.config import TrainConfig
-    from models.data import DatasetConfig, parse_split
-    from models.train import train
-
-    cfg = TrainConfig(
-        data=(str(sim_dir),),
-        dataset=DatasetConfig(gestures=GESTURES, windows_per_class=32),
-        split=parse_split("none"),
-        architecture=ArchitectureConfig(
-            num_classes=len(GESTURES) + 1, conv_channels=(4, 4), embedding=8, head_channels=8, head_kernel=3
-        ),
-        epochs=12,
-        patience_epochs=12,
-        seed=1,
-    )
-    run = tmp_path_factory.mktemp("demo_run")
-    train(cfg, run, progress=False)
-    out = tmp_path_factory.mktemp("demo_bundle")
-    export_bundle(run, out, cfg=ExportConfig(arena_search=False, latency_runs=5, tflm_rows=16, check_recordings=1))
-    return out
 
 
 def _sim_file(sim_dir: Path) -> Path:
