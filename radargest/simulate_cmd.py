@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from acconeer.exptool import a121
 from tqdm import tqdm
 
 from acquisition.presets import get_preset, sensor_config_with
@@ -173,7 +174,8 @@ class EverydayJob:
             negatives=self.negatives,
         )
 
-    def sensor_config(self) -> Any:
+    def sensor_config(self) -> a121.SensorConfig:
+        """The preset's sensor config, at ``frame_rate_hz`` when set."""
         preset = get_preset(self.preset)
         if self.frame_rate_hz is None:
             return preset.sensor_config

@@ -385,13 +385,14 @@ def _sample_earcup_grab(rng: np.random.Generator, subject: Subject) -> Params:
 
 
 def _sample_touch(rng: np.random.Generator, subject: Subject) -> Params:
-    """The hand at the face, hair or ear beside the cup: 4–12 cm sideways (40–80° off the boresight, the
-    edge of the beam), 1–6 cm deep (the head surface lies about level with the cup's outer face)."""
+    """The hand at the face, hair or ear beside the cup: 3–10 cm sideways (about 30–80° off the boresight,
+    towards the edge of the beam), 1.5–7 cm deep (the head surface lies about level with the cup's outer
+    face, the hand's back stands off it)."""
     return _sample_visit(
         rng,
         subject,
-        z_m=_u(rng, 0.01, 0.06),
-        x_m=float(rng.choice([-1.0, 1.0]) * rng.uniform(0.04, 0.12)),
+        z_m=_u(rng, 0.015, 0.07),
+        x_m=float(rng.choice([-1.0, 1.0]) * rng.uniform(0.03, 0.10)),
         hold_s=_u(rng, 0.5, 3.0),
         peak_m_s=(0.4, 1.0),
         sway_m=(0.0005, 0.002),
@@ -404,7 +405,7 @@ def _sample_touch_face(rng: np.random.Generator, subject: Subject) -> Params:
     """**touch_face**: touching the face, hair or ear next to the earcup and taking the hand away.
 
     The reach peaks at 0.4–1.0 m/s; the hand rests 0.5–3 s on the skin (supported, so tremor only), seen
-    at the edge of the beam and tilted 20–60° (the palm faces the head, not the sensor).
+    towards the edge of the beam and tilted 20–60° (the palm faces the head, not the sensor).
     """
     return _sample_touch(rng, subject)
 
@@ -413,17 +414,17 @@ def _sample_scratch(rng: np.random.Generator, subject: Subject) -> Params:
     """**scratch**: scratching the ear, cheek or scalp beside the cup.
 
     The hand arrives as in ``touch_face`` and scratches for 1–6 s: fingertip strokes at 3–6 Hz (×√speed)
-    with an excursion of 3–15 mm (× amplitude), of which 30–80 % is radial to the sensor (the skin is not
-    perpendicular to the beam); the palm follows the fingers by a quarter. Radial finger speeds reach
-    0.1–0.5 m/s, in the Doppler band of a wiggle, but at the beam's edge.
+    with an amplitude of 4–15 mm (8–30 mm peak to peak, × amplitude), of which 40–90 % is radial to the
+    sensor (the skin is not perpendicular to the beam); the palm follows the fingers by a quarter. Radial
+    finger speeds peak at 0.1–0.7 m/s, the Doppler band of a wiggle, seen towards the beam's edge.
     """
     p = _sample_touch(rng, subject)
     scratch_s = _u(rng, 1.0, 6.0)
     lead = _u(rng, 0.1, 0.4)
     p |= {
-        "scratch_m": _u(rng, 0.003, 0.015) * subject.amplitude_factor,
+        "scratch_m": _u(rng, 0.004, 0.015) * subject.amplitude_factor,
         "scratch_hz": float(np.clip(_u(rng, 3.0, 6.0) * _speed(subject), 2.5, 7.0)),
-        "scratch_radial": _u(rng, 0.3, 0.8),
+        "scratch_radial": _u(rng, 0.4, 0.9),
         "scratch_lead_s": lead,
         "scratch_s": scratch_s,
     }
@@ -437,11 +438,11 @@ def _sample_pass_by(rng: np.random.Generator, subject: Subject) -> Params:
     """**pass_by**: a hand (or forearm) crossing the field without stopping.
 
     Reaching past the head for something, or a gesticulating hand: the palm crosses from one side to the
-    other (±35 cm) at 5–25 cm depth, curving by up to ±4 cm in depth, with a minimum-jerk profile peaking
+    other (±35 cm) at 4–22 cm depth, curving by up to ±4 cm in depth, with a minimum-jerk profile peaking
     at 0.4–1.6 m/s (× √speed). Seen at 10 cm, the radial speed sweeps from approaching to receding as
     the hand passes the boresight.
     """
-    z = _u(rng, 0.05, 0.25)
+    z = _u(rng, 0.04, 0.22)
     sign = float(rng.choice([-1.0, 1.0]))
     peak = _u(rng, 0.4, 1.6) * _speed(subject)
     duration = _reach_s(2 * AWAY_LATERAL_M, peak)
