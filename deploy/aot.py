@@ -260,9 +260,14 @@ def _alias_roots(g: Graph) -> dict[int, int]:
     return root
 
 
-def plan_arena(g: Graph) -> Plan:
-    """Place every activation tensor of ``g`` in one arena (see the module docstring)."""
+def plan_arena(g: Graph, scratch: Mapping[int, int] | None = None) -> Plan:
+    """Place every activation tensor of ``g`` in one arena (see the module docstring).
+
+    ``scratch`` maps an operator index to the bytes of a scratch buffer live during that operator only
+    (the padded input of a convolution); its offset is returned under the key ``-1 - op_index``.
+    """
     root = _alias_roots(g)
+    sizes = {t.index: t.size for t in g.tensors}
     life: dict[int, list[int]] = {}
 
     def touch(t: int, at: int) -> None:
@@ -279,11 +284,14 @@ def plan_arena(g: Graph) -> Plan:
         for t in op.outputs:
             touch(t, i)
     touch(g.outputs[0], len(g.ops))
+    for n, nbytes in (scratch or {}).items():
+        life[-1 - n] = [n, n]
+        sizes[-1 - n] = nbytes
     placed: list[tuple[int, int, int, int]] = []  # offset, size, first, last
     offsets: dict[int, int] = {}
-    order = sorted(life, key=lambda t: (-g.tensors[t].size, life[t][0]))
+    order = sorted(life, key=lambda t: (-sizes[t], life[t][0]))
     for t in order:
-        size = -(-g.tensors[t].size // _ALIGN) * _ALIGN
+        size = -(-sizes[t] // _ALIGN) * _ALIGN
         first, last = life[t]
         busy = sorted((o, o + s) for o, s, f, la in placed if not (la < first or f > last))
         at = 0
@@ -360,6 +368,32 @@ def _rescale(g: Graph, op: Op, x: Tensor, w: Tensor, y: Tensor, channels: int) -
     return mults, shifts
 
 
+def _conv_geometry(g: Graph, op: Op) -> tuple[int, int, int, int, int]:
+    """``(pad_top, pad_left, padded_h, padded_w, scratch_bytes)`` of a CONV_2D: the scratch holds one
+    output position's patch and, when the convolution pads, the padded input."""
+    x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    o = op.options
+    _, kh, kw, _ = w.shape
+    sh, sw = int(o["strideH"]), int(o["strideW"])
+    dh, dw = int(o["dilationHFactor"]), int(o["dilationWFactor"])
+    same = int(o["padding"]) == 0
+    pt = _same_padding(x.shape[1], kh, sh, dh, y.shape[1]) if same else 0
+    pl = _same_padding(x.shape[2], kw, sw, dw, y.shape[2]) if same else 0
+    ph = (y.shape[1] - 1) * sh + (kh - 1) * dh + 1
+    pw = (y.shape[2] - 1) * sw + (kw - 1) * dw + 1
+    needs = pt > 0 or pl > 0 or ph > x.shape[1] or pw > x.shape[2]
+    return pt, pl, ph, pw, kh * kw * x.shape[3] + (ph * pw * x.shape[3] if needs else 0)
+
+
+def _folded_bias(g: Graph, op: Op, w: Tensor, bias: Tensor | None, in_zero: int) -> npt.NDArray[np.int64]:
+    """``bias - in_zero * sum(w)`` per output channel: the input zero point moved out of the inner loop."""
+    sums = w.array().reshape(w.shape[0], -1).astype(np.int64).sum(axis=1)
+    b = bias.array().astype(np.int64).ravel() if bias is not None else np.zeros(w.shape[0], np.int64)
+    out = b - int(in_zero) * sums
+    _require(bool(np.all(np.abs(out) < 2**31)), g, op, "with a bias that overflows int32 after folding")
+    return out
+
+
 def _compile_graph(g: Graph, prefix: str) -> CompiledModel:
     for op in g.ops:
         if op.kind not in SUPPORTED_OPS:
@@ -371,7 +405,8 @@ def _compile_graph(g: Graph, prefix: str) -> CompiledModel:
     x_in, y_out = t[g.inputs[0]], t[g.outputs[0]]
     if x_in.dtype != "INT8" or y_out.dtype != "INT8":
         raise AotError(f"{g.name}: model input and output must be int8, got {x_in.dtype} and {y_out.dtype}")
-    plan = plan_arena(g)
+    geom = {n: _conv_geometry(g, op) for n, op in enumerate(g.ops) if op.kind == "CONV_2D"}
+    plan = plan_arena(g, {n: c[4] for n, c in geom.items() if c[4]})
     consts: list[str] = []
     body: list[str] = []
     macs = 0
@@ -397,26 +432,24 @@ def _compile_graph(g: Graph, prefix: str) -> CompiledModel:
             mults, shifts = _rescale(g, op, x, w, y, oc)
             sh, sw = int(o["strideH"]), int(o["strideW"])
             dh, dw = int(o["dilationHFactor"]), int(o["dilationWFactor"])
-            same = int(o["padding"]) == 0
-            pt = _same_padding(x.shape[1], kh, sh, dh, y.shape[1]) if same else 0
-            pl = _same_padding(x.shape[2], kw, sw, dw, y.shape[2]) if same else 0
+            pt, pl, ph, pw, _ = geom[n]
             amin, amax = _activation_range(int(o["fusedActivationFunction"]), y.scale[0], y.zero_point[0])
             consts.append(_array("int8_t", f"{tag}_w", w.array()))
-            if bias is not None:
-                consts.append(_array("int32_t", f"{tag}_b", bias.array()))
+            consts.append(_array("int32_t", f"{tag}_b", _folded_bias(g, op, w, bias, x.zero_point[0])))
             consts.append(_array("int32_t", f"{tag}_m", mults if len(mults) == oc else mults * oc))
             consts.append(_array("int8_t", f"{tag}_s", shifts if len(shifts) == oc else shifts * oc))
             consts.append(
                 f"static const rg_conv_params {tag}_p = {{{x.shape[1]}, {x.shape[2]}, {x.shape[3]}, {y.shape[1]}, "
-                f"{y.shape[2]}, {y.shape[3]}, {kh}, {kw}, {sh}, {sw}, {dh}, {dw}, {pt}, {pl}, {x.zero_point[0]}, "
-                f"{y.zero_point[0]}, {amin}, {amax}}};"
+                f"{y.shape[2]}, {y.shape[3]}, {kh}, {kw}, {sh}, {sw}, {dh}, {dw}, {pt}, {pl}, {ph}, {pw}, "
+                f"{x.zero_point[0]}, {y.zero_point[0]}, {amin}, {amax}}};"
             )
+            scr = f"RG_ARENA + {plan.offsets[-1 - n]}"
             body.append(
-                f"    rg_conv2d_s8(&{tag}_p, {buf(x.index)}, {tag}_w, {f'{tag}_b' if bias else 'NULL'}, {tag}_m, "
+                f"    rg_conv2d_s8(&{tag}_p, {buf(x.index)}, {scr}, {tag}_w, {tag}_b, {tag}_m, "
                 f"{tag}_s, {buf(y.index)}); /* {n}: CONV_2D {list(x.shape)} -> {list(y.shape)} */"
             )
             macs += y.size * kh * kw * x.shape[3]
-            weight_bytes += w.size + (4 * bias.size if bias else 0) + 5 * oc
+            weight_bytes += w.size + 9 * oc
             continue
         if op.kind == "FULLY_CONNECTED":
             x, w, y = t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]]
@@ -427,20 +460,19 @@ def _compile_graph(g: Graph, prefix: str) -> CompiledModel:
             mults, shifts = _rescale(g, op, x, w, y, out_n)
             amin, amax = _activation_range(int(o["fusedActivationFunction"]), y.scale[0], y.zero_point[0])
             consts.append(_array("int8_t", f"{tag}_w", w.array()))
-            if bias is not None:
-                consts.append(_array("int32_t", f"{tag}_b", bias.array()))
+            consts.append(_array("int32_t", f"{tag}_b", _folded_bias(g, op, w, bias, x.zero_point[0])))
             consts.append(_array("int32_t", f"{tag}_m", mults))
             consts.append(_array("int8_t", f"{tag}_s", shifts))
             consts.append(
-                f"static const rg_fc_params {tag}_p = {{{in_n}, {out_n}, {len(mults)}, {x.zero_point[0]}, "
+                f"static const rg_fc_params {tag}_p = {{{in_n}, {out_n}, {len(mults)}, "
                 f"{y.zero_point[0]}, {amin}, {amax}}};"
             )
             body.append(
-                f"    rg_fc_s8(&{tag}_p, {buf(x.index)}, {tag}_w, {f'{tag}_b' if bias else 'NULL'}, {tag}_m, {tag}_s, "
+                f"    rg_fc_s8(&{tag}_p, {buf(x.index)}, {tag}_w, {tag}_b, {tag}_m, {tag}_s, "
                 f"{buf(y.index)}); /* {n}: FULLY_CONNECTED {in_n} -> {out_n} */"
             )
             macs += in_n * out_n
-            weight_bytes += w.size + (4 * bias.size if bias else 0) + 5 * len(mults)
+            weight_bytes += w.size + 4 * out_n + 5 * len(mults)
             continue
         if op.kind == "MAX_POOL_2D":
             x, y = t[op.inputs[0]], t[op.outputs[0]]

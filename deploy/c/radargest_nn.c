@@ -1,10 +1,15 @@
 /*
- * radargest_nn.c: see radargest_nn.h. C99, no allocation, no libm beyond roundf.
+ * radargest_nn.c: see radargest_nn.h. C99, no allocation; libm for roundf only.
  */
 #include "radargest_nn.h"
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32
+#include <arm_acle.h>
+#endif
 
 static int32_t rg_clamp(int32_t v, int32_t lo, int32_t hi)
 {
@@ -38,7 +43,8 @@ static int32_t rg_rounding_shift(int32_t x, int32_t e)
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> e) + (rem > threshold ? 1 : 0);
 #else
-    return e > 0 ? (int32_t)(((int64_t)x + ((int64_t)1 << (e - 1))) >> e) : x;
+    /* floor(x / 2^e + 1/2) = floor(x / 2^e) + bit e-1 of x, in 32 bits without overflow */
+    return e > 0 ? (x >> e) + ((x >> (e - 1)) & 1) : x;
 #endif
 }
 
@@ -46,47 +52,129 @@ int32_t rg_mul_q31(int32_t x, int32_t multiplier, int32_t shift)
 {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
-    return rg_rounding_shift(rg_doubling_high_mul((int32_t)((int64_t)x * ((int64_t)1 << left)), multiplier), right);
+    /* x * 2^left wraps on overflow as TFLite's int32 product does on the host */
+    return rg_rounding_shift(rg_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
 }
 
-void rg_conv2d_s8(const rg_conv_params *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                  const int32_t *mult, const int8_t *shift, int8_t *out)
+/*
+ * sum of x[i] * w[i], i < n (int8 x int8 into int32). On cores with the DSP extension (Cortex-M4) four
+ * products per step: two SXTB16 unpack the even and odd bytes of a word into int16 pairs and SMLAD adds
+ * both products of a pair; the integer sum is the same in any order.
+ */
+static int32_t rg_dot(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
+{
+#if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32
+    while (n >= 4) {
+        uint32_t xv, wv;
+        memcpy(&xv, x, 4);
+        memcpy(&wv, w, 4);
+        acc = __smlad(__sxtb16(xv), __sxtb16(wv), acc);
+        acc = __smlad(__sxtb16((xv >> 8) | (xv << 24)), __sxtb16((wv >> 8) | (wv << 24)), acc);
+        x += 4;
+        w += 4;
+        n -= 4;
+    }
+#else
+    while (n >= 4) {
+        acc += (int32_t)x[0] * w[0] + (int32_t)x[1] * w[1] + (int32_t)x[2] * w[2] + (int32_t)x[3] * w[3];
+        x += 4;
+        w += 4;
+        n -= 4;
+    }
+#endif
+    while (n-- > 0) {
+        acc += (int32_t)*x++ * *w++;
+    }
+    return acc;
+}
+
+/* Two dot products sharing x: acc[0] += x . w0, acc[1] += x . w1 (the unpacked x is reused). */
+static void rg_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *acc)
+{
+    int32_t a0 = acc[0];
+    int32_t a1 = acc[1];
+#if defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32
+    while (n >= 4) {
+        uint32_t xv, wv, vv;
+        int16x2_t xe, xo;
+        memcpy(&xv, x, 4);
+        memcpy(&wv, w0, 4);
+        memcpy(&vv, w1, 4);
+        xe = __sxtb16(xv);
+        xo = __sxtb16((xv >> 8) | (xv << 24));
+        a0 = __smlad(xe, __sxtb16(wv), a0);
+        a0 = __smlad(xo, __sxtb16((wv >> 8) | (wv << 24)), a0);
+        a1 = __smlad(xe, __sxtb16(vv), a1);
+        a1 = __smlad(xo, __sxtb16((vv >> 8) | (vv << 24)), a1);
+        x += 4;
+        w0 += 4;
+        w1 += 4;
+        n -= 4;
+    }
+#endif
+    while (n-- > 0) {
+        const int32_t v = *x++;
+        a0 += v * *w0++;
+        a1 += v * *w1++;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
+void rg_conv2d_s8(const rg_conv_params *p, const int8_t *in, int8_t *scratch, const int8_t *filter,
+                  const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *out)
 {
     const int32_t ic = p->in_c;
     const int32_t kernel = (int32_t)p->k_h * p->k_w * ic;
-    int32_t oy, ox, oc, ky, kx, ci;
+    const int32_t row = (int32_t)p->k_w * ic;
+    const int32_t padded = p->pad_top > 0 || p->pad_left > 0 || p->pad_h > p->in_h || p->pad_w > p->in_w;
+    int8_t *col = scratch; /* one output position's patch, kernel bytes, in filter order */
+    const int8_t *x = in;
+    int32_t w_stride = p->in_w;
+    int32_t oy, ox, oc, ky, kx;
+    if (padded) {
+        /* the input inside a border of in_zero, after the patch buffer */
+        int8_t *pad = scratch + kernel;
+        const int32_t rows = p->in_h < p->pad_h - p->pad_top ? p->in_h : p->pad_h - p->pad_top;
+        const int32_t cols = p->in_w < p->pad_w - p->pad_left ? p->in_w : p->pad_w - p->pad_left;
+        int32_t y;
+        memset(pad, (int)(int8_t)p->in_zero, (size_t)p->pad_h * (size_t)p->pad_w * (size_t)ic);
+        for (y = 0; y < rows; ++y) {
+            memcpy(pad + (((size_t)(y + p->pad_top)) * (size_t)p->pad_w + (size_t)p->pad_left) * (size_t)ic,
+                   in + (size_t)y * (size_t)p->in_w * (size_t)ic, (size_t)cols * (size_t)ic);
+        }
+        x = pad;
+        w_stride = p->pad_w;
+    }
     for (oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_top;
         for (ox = 0; ox < p->out_w; ++ox) {
-            const int32_t x0 = ox * p->stride_w - p->pad_left;
-            for (oc = 0; oc < p->out_c; ++oc) {
-                const int8_t *w = filter + (size_t)oc * (size_t)kernel;
-                int32_t acc = 0;
-                for (ky = 0; ky < p->k_h; ++ky) {
-                    const int32_t iy = y0 + ky * p->dil_h;
-                    if (iy < 0 || iy >= p->in_h) {
-                        continue;
-                    }
+            const int8_t *base = x + ((size_t)oy * (size_t)p->stride_h * (size_t)w_stride +
+                                      (size_t)ox * (size_t)p->stride_w) * (size_t)ic;
+            int8_t *o = out + ((size_t)oy * (size_t)p->out_w + (size_t)ox) * (size_t)p->out_c;
+            const int8_t *w = filter;
+            for (ky = 0; ky < p->k_h; ++ky) {
+                const int8_t *xr = base + (size_t)ky * (size_t)p->dil_h * (size_t)w_stride * (size_t)ic;
+                if (p->dil_w == 1) {
+                    memcpy(col + (size_t)ky * (size_t)row, xr, (size_t)row);
+                } else {
                     for (kx = 0; kx < p->k_w; ++kx) {
-                        const int32_t ix = x0 + kx * p->dil_w;
-                        const int8_t *xi;
-                        const int8_t *wk;
-                        if (ix < 0 || ix >= p->in_w) {
-                            continue;
-                        }
-                        xi = in + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)ic;
-                        wk = w + ((size_t)ky * (size_t)p->k_w + (size_t)kx) * (size_t)ic;
-                        for (ci = 0; ci < ic; ++ci) {
-                            acc += ((int32_t)xi[ci] - p->in_zero) * (int32_t)wk[ci];
-                        }
+                        memcpy(col + (size_t)ky * (size_t)row + (size_t)kx * (size_t)ic,
+                               xr + (size_t)kx * (size_t)p->dil_w * (size_t)ic, (size_t)ic);
                     }
                 }
-                if (bias != NULL) {
-                    acc += bias[oc];
-                }
-                acc = rg_mul_q31(acc, mult[oc], shift[oc]) + p->out_zero;
-                out[((size_t)oy * (size_t)p->out_w + (size_t)ox) * (size_t)p->out_c + (size_t)oc] =
-                    (int8_t)rg_clamp(acc, p->act_min, p->act_max);
+            }
+            for (oc = 0; oc + 1 < p->out_c; oc += 2, w += 2 * kernel) {
+                int32_t acc[2];
+                acc[0] = bias[oc];
+                acc[1] = bias[oc + 1];
+                rg_dot2(col, w, w + kernel, kernel, acc);
+                o[oc] = (int8_t)rg_clamp(rg_mul_q31(acc[0], mult[oc], shift[oc]) + p->out_zero, p->act_min, p->act_max);
+                o[oc + 1] = (int8_t)rg_clamp(rg_mul_q31(acc[1], mult[oc + 1], shift[oc + 1]) + p->out_zero, p->act_min,
+                                             p->act_max);
+            }
+            if (oc < p->out_c) {
+                const int32_t acc = rg_mul_q31(rg_dot(col, w, kernel, bias[oc]), mult[oc], shift[oc]) + p->out_zero;
+                o[oc] = (int8_t)rg_clamp(acc, p->act_min, p->act_max);
             }
         }
     }
@@ -95,17 +183,10 @@ void rg_conv2d_s8(const rg_conv_params *p, const int8_t *in, const int8_t *filte
 void rg_fc_s8(const rg_fc_params *p, const int8_t *in, const int8_t *weights, const int32_t *bias,
               const int32_t *mult, const int8_t *shift, int8_t *out)
 {
-    int32_t o, i;
+    int32_t o;
     for (o = 0; o < p->out_n; ++o) {
-        const int8_t *w = weights + (size_t)o * (size_t)p->in_n;
         const int32_t m = p->n_mult > 1 ? o : 0;
-        int32_t acc = 0;
-        for (i = 0; i < p->in_n; ++i) {
-            acc += ((int32_t)in[i] - p->in_zero) * (int32_t)w[i];
-        }
-        if (bias != NULL) {
-            acc += bias[o];
-        }
+        int32_t acc = rg_dot(in, weights + (size_t)o * (size_t)p->in_n, p->in_n, bias[o]);
         acc = rg_mul_q31(acc, mult[m], shift[m]) + p->out_zero;
         out[o] = (int8_t)rg_clamp(acc, p->act_min, p->act_max);
     }
@@ -113,6 +194,8 @@ void rg_fc_s8(const rg_fc_params *p, const int8_t *in, const int8_t *weights, co
 
 void rg_maxpool_s8(const rg_pool_params *p, const int8_t *in, int8_t *out)
 {
+    const int32_t c_n = p->c;
+    const int32_t line = (int32_t)p->in_w * c_n;
     int32_t oy, ox, c, ky, kx;
     for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
@@ -122,17 +205,17 @@ void rg_maxpool_s8(const rg_pool_params *p, const int8_t *in, int8_t *out)
             const int32_t x0 = ox * p->stride_w - p->pad_left;
             const int32_t kx0 = x0 < 0 ? -x0 : 0;
             const int32_t kx1 = p->in_w - x0 < p->k_w ? p->in_w - x0 : p->k_w;
-            for (c = 0; c < p->c; ++c) {
+            const int8_t *base = in + (ptrdiff_t)y0 * line + (ptrdiff_t)x0 * c_n;
+            for (c = 0; c < c_n; ++c) {
                 int32_t best = -128;
                 for (ky = ky0; ky < ky1; ++ky) {
+                    const int8_t *r = base + (ptrdiff_t)ky * line + c;
                     for (kx = kx0; kx < kx1; ++kx) {
-                        const int32_t v =
-                            in[(((size_t)(y0 + ky)) * (size_t)p->in_w + (size_t)(x0 + kx)) * (size_t)p->c + (size_t)c];
+                        const int32_t v = r[kx * c_n];
                         best = v > best ? v : best;
                     }
                 }
-                out[((size_t)oy * (size_t)p->out_w + (size_t)ox) * (size_t)p->c + (size_t)c] =
-                    (int8_t)rg_clamp(best, p->act_min, p->act_max);
+                *out++ = (int8_t)rg_clamp(best, p->act_min, p->act_max);
             }
         }
     }

@@ -28,21 +28,28 @@ extern "C" {
  * (saturating rounding doubling high multiply, then a rounding shift right; see radargest_nn.c for ties). */
 int32_t rg_mul_q31(int32_t x, int32_t multiplier, int32_t shift);
 
-/* Per-channel int8 convolution, NHWC input, OHWI filter (batch 1). mult/shift: one per output channel. */
+/*
+ * Per-channel int8 convolution, NHWC input, OHWI filter (batch 1). mult/shift: one per output channel.
+ * The input zero point is folded into the bias at compile time: bias[o] = b[o] - in_zero * sum(filter[o]),
+ * so the inner loop is a plain dot product over one output position's patch, copied to `scratch` (its
+ * first k_h * k_w * in_c bytes). Padding is materialised after the patch (pad_h x pad_w x in_c bytes
+ * filled with in_zero, which contributes exactly zero after the fold).
+ * The integer result equals TFLite's sum((x - in_zero) * w) + b exactly.
+ */
 typedef struct {
     int16_t in_h, in_w, in_c, out_h, out_w, out_c;
-    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+    int16_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, pad_h, pad_w;
     int32_t in_zero, out_zero, act_min, act_max;
 } rg_conv_params;
 
-void rg_conv2d_s8(const rg_conv_params *p, const int8_t *in, const int8_t *filter, const int32_t *bias,
-                  const int32_t *mult, const int8_t *shift, int8_t *out);
+void rg_conv2d_s8(const rg_conv_params *p, const int8_t *in, int8_t *scratch, const int8_t *filter,
+                  const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *out);
 
-/* int8 fully connected: out[o] for weights [out_n][in_n]; per-channel when n_mult == out_n, else one
- * multiplier for all outputs. */
+/* int8 fully connected: out[o] for weights [out_n][in_n], bias with the input zero point folded in as
+ * for the convolution; per-channel when n_mult == out_n, else one multiplier for all outputs. */
 typedef struct {
     int16_t in_n, out_n, n_mult;
-    int32_t in_zero, out_zero, act_min, act_max;
+    int32_t out_zero, act_min, act_max;
 } rg_fc_params;
 
 void rg_fc_s8(const rg_fc_params *p, const int8_t *in, const int8_t *weights, const int32_t *bias,
