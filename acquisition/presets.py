@@ -15,14 +15,88 @@ from acconeer.exptool import a121
 from acquisition.errors import PresetError
 
 __all__ = [
+    "AS_RECORDED",
     "FEATURE_FIELDS",
     "PRESETS",
     "Preset",
+    "SensorStates",
+    "StateConfig",
     "config_mismatch",
+    "deepest_inter_sweep_idle_state",
     "get_preset",
     "preset_for_config",
     "sensor_config_with",
+    "state_configs",
 ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SensorStates:
+    """The idle states of the sensor in each throttle state (what decimation cannot emulate).
+
+    The throttle's full state (ONSET/ACTIVE) runs the preset's config at the full frame rate with
+    ``full_*`` idle states; its IDLE state runs the first ``idle_sweeps`` sweeps of that config at
+    ``full rate / idle_decimation`` (both from the throttle config) with ``idle_*`` idle states and, when
+    ``idle_hibernate``, HIBERNATE between frames (exptool's power model calls this the session's
+    ``lower_idle_state``; on a device it is ``acc_hal`` hibernate on/off around each frame).
+
+    Fields:
+        full_inter_sweep_idle_state / full_inter_frame_idle_state: ``a121.IdleState`` names, full state.
+        idle_inter_sweep_idle_state / idle_inter_frame_idle_state: the same in IDLE.
+        idle_hibernate: hibernate between IDLE frames.
+        idle_sweeps: sweeps per IDLE frame [count] (the default of ``ThrottleConfig.idle_sweeps``).
+    """
+
+    full_inter_sweep_idle_state: str = "READY"
+    full_inter_frame_idle_state: str = "DEEP_SLEEP"
+    idle_inter_sweep_idle_state: str = "READY"
+    idle_inter_frame_idle_state: str = "DEEP_SLEEP"
+    idle_hibernate: bool = False
+    idle_sweeps: int = 16
+
+    def __post_init__(self) -> None:
+        for name in (
+            "full_inter_sweep_idle_state",
+            "full_inter_frame_idle_state",
+            "idle_inter_sweep_idle_state",
+            "idle_inter_frame_idle_state",
+        ):
+            value = getattr(self, name)
+            if value not in a121.IdleState.__members__:
+                raise PresetError(f"{name} must be one of {', '.join(a121.IdleState.__members__)}, got {value!r}")
+        if not (isinstance(self.idle_sweeps, int) and self.idle_sweeps >= 2):
+            raise PresetError(f"idle_sweeps must be an integer >= 2, got {self.idle_sweeps!r}")
+
+
+#: The idle states the gesture recordings were made with (exptool's defaults): READY between sweeps,
+#: DEEP_SLEEP between frames, no hibernation, IDLE frames as long as full ones.
+AS_RECORDED = SensorStates()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateConfig:
+    """One throttle state's sensor configuration, as exptool and its power model take it.
+
+    Fields:
+        sensor_config: a validated ``a121.SensorConfig`` (frame rate set).
+        hibernate: HIBERNATE between frames (the power model's ``lower_idle_state``).
+    """
+
+    sensor_config: a121.SensorConfig
+    hibernate: bool = False
+
+    @property
+    def session_config(self) -> a121.SessionConfig:
+        """A validated ``a121.SessionConfig`` of this state (a fresh copy each time)."""
+        session = a121.SessionConfig(a121.SensorConfig.from_dict(self.sensor_config.to_dict()))
+        session.validate()
+        return session
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: exptool's own dict of the sensor config (enums by name) and ``hibernate``."""
+        import json
+
+        return {"sensor_config": json.loads(self.sensor_config.to_json()), "hibernate": self.hibernate}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,13 +105,16 @@ class Preset:
 
     Attributes:
         name: identifier used on the command line and stored in recordings.
-        sensor_config_kwargs: keyword arguments of ``a121.SensorConfig`` (a single subsweep).
+        sensor_config_kwargs: keyword arguments of ``a121.SensorConfig`` (a single subsweep); the idle
+            states are those of the recordings (READY).
         notes: what the preset is for.
+        states: the idle states per throttle state (:class:`SensorStates`, :func:`state_configs`).
     """
 
     name: str
     sensor_config_kwargs: Mapping[str, Any]
     notes: str
+    states: SensorStates = AS_RECORDED
 
     @property
     def sensor_config(self) -> a121.SensorConfig:
@@ -92,7 +169,17 @@ PRESETS: Mapping[str, Preset] = {
             ),
             notes=(
                 "Default. Sparse IQ at 0.05-0.20 m, 16 sweeps at 1000 Hz, free-running frames (about 57 Hz); "
-                "matches the Acconeer gesture-control recordings."
+                "matches the Acconeer gesture-control recordings. Throttled: DEEP_SLEEP between sweeps and "
+                "frames at full rate; IDLE frames of 4 sweeps, DEEP_SLEEP between sweeps, HIBERNATE between "
+                "frames (docs/results_power.md)."
+            ),
+            states=SensorStates(
+                full_inter_sweep_idle_state="DEEP_SLEEP",
+                full_inter_frame_idle_state="DEEP_SLEEP",
+                idle_inter_sweep_idle_state="DEEP_SLEEP",
+                idle_inter_frame_idle_state="DEEP_SLEEP",
+                idle_hibernate=True,
+                idle_sweeps=4,
             ),
         ),
         Preset(
@@ -145,3 +232,87 @@ def preset_for_config(config: a121.SensorConfig) -> str | None:
         if not config_mismatch(config, preset.sensor_config):
             return preset.name
     return None
+
+
+def deepest_inter_sweep_idle_state(config: a121.SensorConfig) -> a121.IdleState:
+    """The lowest-current inter-sweep idle state that keeps ``config``'s sweep rate.
+
+    Uses the timing tables of exptool's power model (``acconeer.exptool.a121.model.power``): a state is
+    allowed when ``1 / sweep_rate - sweep_active >= time_for_measure_transition[state]``, i.e. the sensor
+    can enter and leave it between two sweeps without stretching the sweep period (which is what the
+    Doppler axis depends on). exptool's ``SensorConfig.validate`` does not check this itself.
+    """
+    from acconeer.exptool.a121.model import power
+
+    if not config.sweep_rate:
+        return a121.IdleState.READY
+    sensor = power.Sensor.default()
+    active = power.api.sweep_active(config, sensor=sensor, module=power.Module.none()).duration
+    gap = 1.0 / float(config.sweep_rate) - active
+    best = a121.IdleState.READY
+    for state in (a121.IdleState.SLEEP, a121.IdleState.DEEP_SLEEP):
+        if gap >= sensor.time_for_measure_transition[state]:
+            best = state
+    return best
+
+
+def _idle(name: str) -> a121.IdleState:
+    return a121.IdleState[name]
+
+
+def state_configs(
+    preset: Preset,
+    *,
+    full_rate_hz: float,
+    idle_rate_hz: float,
+    idle_sweeps: int,
+    states: SensorStates | None = None,
+) -> dict[str, StateConfig]:
+    """The sensor configuration of each throttle state: ``{"full": ..., "idle": ...}``.
+
+    ``full`` (ONSET and ACTIVE) is the preset's config at ``full_rate_hz`` with the full idle states;
+    ``idle`` keeps the first ``idle_sweeps`` sweeps at the same sweep rate, at ``idle_rate_hz``, with the
+    idle states (``states`` defaults to the preset's). Every config passes exptool's
+    ``SensorConfig.validate()`` and ``SessionConfig.validate()``, and an inter-sweep idle state deeper
+    than :func:`deepest_inter_sweep_idle_state` allows is refused.
+
+    Raises:
+        PresetError: an invalid configuration; the message names the state and the reason.
+    """
+    st = states or preset.states
+    out: dict[str, StateConfig] = {}
+    for name, rate, sweeps, sweep_idle, frame_idle, hib in (
+        ("full", full_rate_hz, None, st.full_inter_sweep_idle_state, st.full_inter_frame_idle_state, False),
+        (
+            "idle",
+            idle_rate_hz,
+            idle_sweeps,
+            st.idle_inter_sweep_idle_state,
+            st.idle_inter_frame_idle_state,
+            st.idle_hibernate,
+        ),
+    ):
+        kwargs: dict[str, Any] = dict(preset.sensor_config_kwargs)
+        kwargs["frame_rate"] = float(rate)
+        kwargs["inter_sweep_idle_state"] = _idle(sweep_idle)
+        kwargs["inter_frame_idle_state"] = _idle(frame_idle)
+        if sweeps is not None:
+            if not 2 <= sweeps <= int(kwargs["sweeps_per_frame"]):
+                raise PresetError(
+                    f"{preset.name}: idle sweeps must be in 2..{kwargs['sweeps_per_frame']}, got {sweeps}"
+                )
+            kwargs["sweeps_per_frame"] = int(sweeps)
+        try:
+            config = a121.SensorConfig(**kwargs)
+            a121.SessionConfig(config).validate()
+        except (a121.ValidationError, ValueError, TypeError) as exc:
+            raise PresetError(f"{preset.name} {name} state: invalid sensor config ({exc})") from None
+        _validated(config, f"{preset.name} {name} state")
+        allowed = deepest_inter_sweep_idle_state(config)
+        if config.inter_sweep_idle_state.is_deeper_than(allowed):
+            raise PresetError(
+                f"{preset.name} {name} state: inter_sweep_idle_state {config.inter_sweep_idle_state.name} is "
+                f"too deep for sweep_rate {config.sweep_rate:g} Hz (deepest allowed: {allowed.name})"
+            )
+        out[name] = StateConfig(sensor_config=config, hibernate=hib)
+    return out

@@ -117,6 +117,8 @@ class CLibrary:
         lib.rg_features_frame.restype = _F
         lib.rg_features_frame_i16.argtypes = [ctypes.POINTER(ctypes.c_int16), fp]
         lib.rg_features_frame_i16.restype = _F
+        lib.rg_features_idle_power.argtypes = [fp]
+        lib.rg_features_idle_power.restype = _F
         lib.rg_onset_init.argtypes = [ctypes.c_void_p, _I, _I]
         lib.rg_onset_init.restype = _I
         lib.rg_onset_process.argtypes = [ctypes.c_void_p, _F, ctypes.POINTER(COnsetResult)]
@@ -161,6 +163,18 @@ class CLibrary:
             else:
                 power[i] = self.lib.rg_features_frame(iq.ctypes.data_as(fp), out)
         return maps, power
+
+    def idle_power(self, frames: npt.ArrayLike) -> npt.NDArray[np.float32]:
+        """``rg_features_idle_power`` of ``(frames, idle_sweeps, points)`` IDLE frames → ``(frames,)``."""
+        x = np.asarray(frames)
+        fp = ctypes.POINTER(_F)
+        out = np.empty(x.shape[0], dtype=np.float32)
+        for i in range(x.shape[0]):
+            iq = np.empty((*x.shape[1:], 2), dtype=np.float32)
+            iq[..., 0] = x[i].real
+            iq[..., 1] = x[i].imag
+            out[i] = self.lib.rg_features_idle_power(iq.ctypes.data_as(fp))
+        return out
 
     def new_onset(self, smooth_frames: int, floor_frames: int) -> ctypes.Array[ctypes.c_char]:
         """A fresh onset state with the given window lengths (raises if beyond capacity)."""
@@ -215,8 +229,9 @@ class CLibrary:
         floor_frames: int,
         decide: npt.ArrayLike | None = None,
     ) -> ThrottleTrace:
-        """The device loop in C on a fixed-rate stream, decimating like :func:`deploy.throttle.emulate_throttle`:
-        C power (map only at full rate), C idle-rate onset state, C throttle."""
+        """The device loop in C on a fixed-rate stream, emulated like :func:`deploy.throttle.emulate_throttle`:
+        an IDLE frame is handed to C as the first ``cfg.idle_sweeps`` sweeps only (its own buffer); C idle
+        power on every frame, C map at full rate, C idle-rate onset state, C throttle."""
         x = np.asarray(frames)
         n = x.shape[0]
         mask = np.zeros(n, dtype=bool) if decide is None else np.asarray(decide, dtype=bool)
@@ -242,8 +257,12 @@ class CLibrary:
             sensed[t] = True
             is_full = st.phase in (int(Phase.ONSET), int(Phase.ACTIVE))
             full[t] = is_full
-            iq = self._iq(x[t])
-            power = self.lib.rg_features_frame(iq.ctypes.data_as(fp), rd.ctypes.data_as(fp) if is_full else None)
+            if is_full:
+                iq = self._iq(x[t])
+                self.lib.rg_features_frame(iq.ctypes.data_as(fp), rd.ctypes.data_as(fp))
+            else:  # the device receives only the IDLE frame's sweeps
+                iq = np.ascontiguousarray(self._iq(x[t])[: cfg.idle_sweeps])
+            power = self.lib.rg_features_idle_power(iq.ctypes.data_as(fp))
             block.add(power)
             obs = _CObs(math.nan, decided)
             if self.lib.rg_throttle_onset_due(ctypes.byref(st), ctypes.byref(c_cfg)):

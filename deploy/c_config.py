@@ -66,11 +66,16 @@ def config_h_text(
     # fftshift: output bin k holds FFT bin (k - s//2) mod s
     src_bin = (np.arange(s) - s // 2) % s
     mask = onset_cfg.bin_mask(geometry).astype(np.int64)
+    si = idle.sweeps_per_frame
+    idle_angles = 2.0 * np.pi * np.arange(si) / si
+    idle_src_bin = (np.arange(si) - si // 2) % si
+    idle_mask = onset_cfg.bin_mask(idle).astype(np.int64)
     t = throttle_cfg
     defines = [
         ("RG_SWEEPS", str(s), "sweeps per frame [count]"),
         ("RG_POINTS", str(p), "distance points per sweep [count]"),
         ("RG_DOPPLER_BINS", str(s), "Doppler bins of a map (= RG_SWEEPS)"),
+        ("RG_IDLE_SWEEPS", str(si), "sweeps per IDLE frame, the first sweeps of a full frame [count]"),
         ("RG_FRAME_RATE_HZ", _f(rate), "full frame rate the onset and throttle counts assume [Hz]"),
         ("RG_COMPRESSION", str(_COMPRESSION[rd_cfg.compression]), f"0 none, 1 log1p, 2 dB ({rd_cfg.compression})"),
         (
@@ -130,6 +135,13 @@ def config_h_text(
         "",
         f"/* 1 for the Doppler bins counted as motion (|v| >= {onset_cfg.min_speed_m_s} m/s), after fftshift */",
         f"#define RG_MOTION_BIN_TABLE {_table(mask, 'd')}",
+        "",
+        "/* the same four tables for the onset power of an IDLE frame (RG_IDLE_SWEEPS sweeps) */",
+        f"#define RG_IDLE_HANN_TABLE {_table(hann_window(si))}",
+        f"#define RG_IDLE_COS_TABLE {_table(np.cos(idle_angles))}",
+        f"#define RG_IDLE_SIN_TABLE {_table(np.sin(idle_angles))}",
+        f"#define RG_IDLE_SHIFT_TABLE {_table(idle_src_bin, 'd')}",
+        f"#define RG_IDLE_MOTION_BIN_TABLE {_table(idle_mask, 'd')}",
         "",
         "#endif /* RADARGEST_CONFIG_H */",
         "",

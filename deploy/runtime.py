@@ -20,15 +20,17 @@ candidate events ``[start, end)``; for each, the head runs once on the window th
 ``none`` or a top probability below ``threshold`` rejects the candidate. Accepted candidates are events
 ``{"start_frame", "end_frame", "t_s", "gesture", "score"}`` (``t_s`` = start frame / frame rate).
 
-**Throttled** (the default): :mod:`deploy.throttle` decides per sensed frame. Idle is emulated by
-decimation on fixed-rate recordings. The onset ratio comes from the throttle's single idle-rate onset
-stream, so the segmenter runs at the idle rate and its events are mapped back to full-rate frames. The
-encoder runs only when the policy says ``run_encoder``. At a wake-up (``reset_head``) the ring buffer is
-cleared and its history filled with the embedding of the last idle frame (one extra encoder run,
-counted): the head sees background where the device saw nothing. The head runs only when the segmenter
-emits an event (not on every hop: a window placed on the event is what the model was trained on, and
-per-hop runs would only repeat it); a gesture decision is fed back to the policy as ``decided``.
-**Always-on** runs the onset at full rate and the encoder on every frame.
+**Throttled** (the default): :mod:`deploy.throttle` decides per sensed frame. On fixed-rate recordings an IDLE
+frame is emulated as the device sees it: the frames the idle rate keeps, cut to their first ``idle_sweeps``
+sweeps (the detector only ever reads those sweeps of an IDLE frame). The onset ratio comes from the throttle's
+single idle-rate onset stream (every frame's power on its first ``idle_sweeps`` sweeps), so the segmenter runs
+at the idle rate and its events are mapped back to full-rate frames. The encoder runs only when the policy
+says ``run_encoder`` (full-rate frames). At a wake-up (``reset_head``) the ring buffer is cleared and its
+history filled with the embedding of the first full-rate frame: the device has no map of the IDLE frames
+before it (``models.data.throttled_view`` trains the same view). The head runs only when the segmenter emits
+an event (not on every hop: a window placed on the event is what the model was trained on, and per-hop runs
+would only repeat it); a gesture decision is fed back to the policy as ``decided``. **Always-on** runs the
+onset at full rate and the encoder on every frame.
 
 Utilisation is reported against always-on as the throttle defines it (:class:`deploy.throttle.
 Utilisation`: encoder on every frame, head every ``head_hop_frames``): sensor frames, MACs executed.
@@ -52,6 +54,7 @@ import numpy.typing as npt
 import dsp
 from deploy.throttle import (
     OnsetBlock,
+    Phase,
     ThrottleConfig,
     ThrottleObservation,
     ThrottleState,
@@ -313,6 +316,7 @@ class DetectResult:
         macs_always_on: encoder on every frame plus head every hop.
         always_on: the throttle was off.
         decided_at: per event, the full-rate frame at which the decision was made.
+        transitions: ``(full-rate frame, new phase)`` at every throttle phase change (none always-on).
     """
 
     events: tuple[Detection, ...]
@@ -322,6 +326,7 @@ class DetectResult:
     macs_always_on: int
     always_on: bool
     decided_at: tuple[int, ...] = ()
+    transitions: tuple[tuple[int, int], ...] = ()
 
     @property
     def mac_share(self) -> float:
@@ -379,10 +384,16 @@ class StreamingDetector:
         self.ring.reset(self._encode(np.zeros(bundle.encoder.input_shape[1:3], dtype=np.float32), count=False))
         self.state = ThrottleState()
         self.block = OnsetBlock()
+        self.idle_sweeps = self.throttle.idle_sweeps
+        self._fill_pending = False
+        self.full_rate_frames = 0
+        self.switches = 0
+        self._last_full: bool | None = None
+        #: (full-rate frame, new phase) at every phase change of the throttle (for parity checks)
+        self.transitions: list[tuple[int, int]] = []
         self.decided = False
         self.t = 0
         self.onset_frames: list[int] = []  # full-rate frame of each onset sample fed to the segmenter
-        self.last_rd: npt.NDArray[np.float32] | None = None
         self.events: list[Detection] = []
         self.decided_at: list[int] = []
         self.candidates = 0
@@ -463,22 +474,32 @@ class StreamingDetector:
             self.t = t + 1
             return
         cfg = self.throttle
-        self.block.add(self.onset.power(frame))
+        full = self.state.phase in (Phase.ONSET, Phase.ACTIVE)
+        if self._last_full is not None and full != self._last_full:
+            self.switches += 1
+        self._last_full = full
+        self.full_rate_frames += int(full)
+        self.block.add(self.onset.power(frame[: self.idle_sweeps]))  # an IDLE frame has only these sweeps
         due = onset_due(self.state, cfg=cfg)
         ratio = math.nan
         if due:
             _, _, ratio = self.onset.process_power(self.block.take())
             self.onset_runs += 1
         prev_decided = self._pending_decided
+        before = self.state.phase
         self.state, act = step(self.state, ThrottleObservation(ratio_db=ratio, decided=prev_decided), cfg=cfg)
+        if self.state.phase != before:
+            self.transitions.append((t, int(self.state.phase)))
         self._pending_decided = False
-        rd = self._features(frame)  # the C build computes the map with the onset power on every sensed frame
+        rd_full = self._features(frame) if full else None  # the map exists for full frames only
         if act.reset_head:
-            fill = self._encode(self.last_rd) if self.last_rd is not None else self.ring.fill
-            self.ring.reset(fill)
-        if act.run_encoder:
-            self.ring.push(t, self._encode(rd))
-        self.last_rd = rd
+            self._fill_pending = True
+        if act.run_encoder and rd_full is not None:
+            emb = self._encode(rd_full)
+            if self._fill_pending:
+                self.ring.reset(emb)
+                self._fill_pending = False
+            self.ring.push(t, emb)
         if due:
             self._segment(ratio, t)
             self._pending_decided = self.decided
@@ -502,6 +523,8 @@ class StreamingDetector:
             encoder_runs=self.encoder_runs,
             head_runs=self.head_runs,
             head_hop_frames=hop,
+            full_rate_frames=self.sensor_frames if self.always_on else self.full_rate_frames,
+            switches=0 if self.always_on else self.switches,
         )
         macs = self.bundle.macs
         executed = self.encoder_runs * macs["encoder_per_frame"] + self.head_runs * macs["head_per_hop"]
@@ -514,6 +537,7 @@ class StreamingDetector:
             macs_always_on=always,
             always_on=self.always_on,
             decided_at=tuple(self.decided_at),
+            transitions=tuple(self.transitions),
         )
 
 

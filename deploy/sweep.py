@@ -6,10 +6,16 @@ Scoring, per stream, of detections against true events ``[start, end)`` with a g
 - a true event is *found* when a detection overlaps it, and *correct* when the detection overlapping it
   most has its gesture (each detection counts for one true event at most);
 - *event accuracy* is correct over true events, so a missed event counts as wrong;
-- a detection overlapping no true event is *false*;
+- a detection overlapping no true event is *false*; *false per hour* is over the streams' total duration;
 - the *latency* of a correct event is the decision frame minus the true end [ms]; the *added latency* of a
   setting is, over the events correct both throttled and always-on, the throttled minus the always-on
   latency of the same event.
+
+Every run also reports its energy (:mod:`deploy.power`): the A121's average current from exptool's power
+model with the exact configurations of each throttle state, integrated over the stream as the throttle ran
+it, plus the MCU estimate and battery hours. Always-on runs the sensor as recorded (READY between sweeps);
+the grid's points use the preset's low-power states; ``today`` is the throttle before the IDLE
+configuration existed: decimation 3, IDLE frames as long as full ones, the recorded idle states.
 
 Pure: streams come in as arrays, so the composition (which files, which split) stays with the caller.
 Never imports TensorFlow.
@@ -28,7 +34,10 @@ import numpy as np
 import numpy.typing as npt
 
 import dsp
+from acquisition.presets import AS_RECORDED, SensorStates
+from deploy.power import EnergyReport, PowerConfig, run_energy
 from deploy.runtime import Bundle, Detection, DetectResult, detect_frames
+from deploy.throttle import ThrottleConfig
 
 __all__ = [
     "EventMatch",
@@ -108,22 +117,44 @@ class LabelledStream:
 
 @dataclass(frozen=True, kw_only=True)
 class SweepConfig:
-    """The grid: every ``idle_decimation`` × ``hold_s`` pair, other fields from the bundle's throttle (the
-    default grid holds the default throttle, decimation 3 with hold 0.3 s).
+    """The grid: every ``idle_decimation`` × ``idle_sweeps`` × ``hold_s`` triple with the preset's
+    low-power sensor states, other fields from the bundle's throttle, plus (``today``) the throttle as it
+    was before IDLE had its own configuration.
 
     Fields:
         idle_decimations: full-rate frame periods per idle frame [frames].
+        idle_sweeps: sweeps per IDLE frame [count].
         hold_s: time awake without motion or decision before returning to idle [s].
+        today: add the point decimation 3, 16 sweeps, hold 0.3 s with the recorded idle states.
+        power: assumptions of the energy figures.
     """
 
-    idle_decimations: tuple[int, ...] = (2, 3, 4, 6, 8)
-    hold_s: tuple[float, ...] = (0.3, 0.5)
+    idle_decimations: tuple[int, ...] = (3, 4, 6, 8)
+    idle_sweeps: tuple[int, ...] = (4, 8)
+    hold_s: tuple[float, ...] = (0.3,)
+    today: bool = True
+    power: PowerConfig = field(default_factory=PowerConfig)
 
     def __post_init__(self) -> None:
         if not self.idle_decimations or any(d < 1 for d in self.idle_decimations):
             raise dsp.ParameterError(f"idle_decimations must be integers >= 1, got {self.idle_decimations}")
+        if not self.idle_sweeps or any(n < 2 for n in self.idle_sweeps):
+            raise dsp.ParameterError(f"idle_sweeps must be integers >= 2, got {self.idle_sweeps}")
         if not self.hold_s or any(not (h > 0 and math.isfinite(h)) for h in self.hold_s):
             raise dsp.ParameterError(f"hold_s must be finite and > 0, got {self.hold_s}")
+
+    def settings(self, base: ThrottleConfig) -> list[tuple[str, ThrottleConfig, SensorStates | None]]:
+        """``(name, throttle, states)`` of every point; ``states`` None means the preset's."""
+        out: list[tuple[str, ThrottleConfig, SensorStates | None]] = []
+        if self.today:
+            today = dataclasses.replace(base, idle_decimation=3, idle_sweeps=16, hold_s=0.3)
+            out.append(("today", today, AS_RECORDED))
+        for d in self.idle_decimations:
+            for n in self.idle_sweeps:
+                for h in self.hold_s:
+                    thr = dataclasses.replace(base, idle_decimation=d, idle_sweeps=n, hold_s=h)
+                    out.append((f"D{d} S{n} H{h:g}", thr, None))
+        return out
 
 
 @dataclass
@@ -138,6 +169,20 @@ class _Tally:
     macs_always_on: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     added_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    sensor_mas: float = 0.0  # mA·s
+    switch_mas: float = 0.0
+    mcu_mas: float = 0.0
+    battery_mah: float = 60.0
+    switches: int = 0
+
+    def add_energy(self, e: EnergyReport, switches: int) -> None:
+        self.seconds += e.seconds
+        self.sensor_mas += e.sensor_ma * e.seconds
+        self.switch_mas += e.switch_ma * e.seconds
+        self.mcu_mas += e.mcu_ma * e.seconds
+        self.battery_mah = e.battery_mah
+        self.switches += switches
 
     def add(self, res: DetectResult, m: EventMatch, latencies: list[float | None], base: list[float | None]) -> None:
         self.truth += m.truth
@@ -155,11 +200,23 @@ class _Tally:
         def pct(values: list[float], q: float) -> float | None:
             return round(float(np.percentile(values, q)), 1) if values else None
 
+        sec = self.seconds
+        sensor = self.sensor_mas / sec if sec else None
+        mcu = self.mcu_mas / sec if sec else None
+        total = sensor + mcu if sensor is not None and mcu is not None else None
         return {
             "truth": self.truth,
             "found": self.found,
             "correct": self.correct,
             "false": self.false,
+            "hours": sec / 3600.0,
+            "false_per_h": self.false / (sec / 3600.0) if sec else None,
+            "sensor_ma": sensor,
+            "switch_ma": self.switch_mas / sec if sec else None,
+            "mcu_ma": mcu,
+            "total_ma": total,
+            "battery_h": self.battery_mah / total if total else None,
+            "switches": self.switches,
             "event_accuracy": self.correct / self.truth if self.truth else None,
             "recall": self.found / self.truth if self.truth else None,
             "sensor_share": self.sensor_frames / self.frames if self.frames else None,
@@ -188,18 +245,22 @@ def throttle_sweep(
     cfg: SweepConfig,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> dict[str, Any]:
-    """Run ``bundle`` always-on and at every grid point over ``streams``.
+    """Run ``bundle`` always-on and at every setting of ``cfg`` over ``streams``.
 
     Returns:
-        ``{"always_on": summary, "points": [summary + idle_decimation, idle_rate_hz, hold_s,
-        compute_vs_always_on], "streams", "throttle"}``, where a summary holds the counts, ``event_accuracy``,
-        ``recall``, ``sensor_share`` (frames sensed over the stream's frames), ``mac_share`` (MACs run over
-        encoder-every-frame plus head-every-hop streaming) and the latency percentiles (see the module
-        docstring). ``compute_vs_always_on`` is a point's MACs over the always-on run's.
+        ``{"always_on": summary, "points": [summary + name, idle_decimation, idle_rate_hz, idle_sweeps,
+        hold_s, states, compute_vs_always_on], "configs", "streams", "throttle"}``, where a summary holds the
+        counts, ``event_accuracy``, ``recall``, ``false_per_h``, ``sensor_share`` (frames sensed over the
+        stream's frames), ``mac_share`` (MACs run over encoder-every-frame plus head-every-hop streaming),
+        the latency percentiles (see the module docstring) and the energy (``sensor_ma`` from exptool's
+        power model, ``switch_ma`` of it, ``mcu_ma``, ``total_ma``, ``battery_h``). ``compute_vs_always_on``
+        is a point's MACs over the always-on run's; ``configs`` holds each setting's sensor configurations
+        and currents at the first stream's rate.
     """
-    grid = [(d, h) for d in cfg.idle_decimations for h in cfg.hold_s]
+    settings = cfg.settings(bundle.throttle)
     base = _Tally()
-    tallies = [_Tally() for _ in grid]
+    tallies = [_Tally() for _ in settings]
+    configs: dict[str, Any] = {}
     items: Iterable[LabelledStream] = progress(streams) if progress else streams
     for st in items:
         rate = st.geometry.frame_rate_hz
@@ -207,25 +268,52 @@ def throttle_sweep(
         m = match_events(res.events, st.truth)
         base_lat = _latencies(res, m, st.truth, rate)
         base.add(res, m, base_lat, base_lat)
-        for (d, h), tally in zip(grid, tallies, strict=True):
-            thr = dataclasses.replace(bundle.throttle, idle_decimation=d, hold_s=h)
+        e, pw = run_energy(
+            res.utilisation,
+            manifest=bundle.manifest,
+            geometry=st.geometry,
+            onset_cfg=bundle.onset,
+            throttle=bundle.throttle,
+            always_on=True,
+            cfg=cfg.power,
+        )
+        base.add_energy(e, 0)
+        configs.setdefault("always_on", pw.to_dict()["full"])
+        for (name, thr, states), tally in zip(settings, tallies, strict=True):
             r = detect_frames(st.frames, bundle, geometry=st.geometry, throttle=thr)
             mt = match_events(r.events, st.truth)
             tally.add(r, mt, _latencies(r, mt, st.truth, rate), base_lat)
+            e, pw = run_energy(
+                r.utilisation,
+                manifest=bundle.manifest,
+                geometry=st.geometry,
+                onset_cfg=bundle.onset,
+                throttle=thr,
+                always_on=False,
+                states=states,
+                cfg=cfg.power,
+            )
+            tally.add_energy(e, r.utilisation.switches)
+            configs.setdefault(name, pw.to_dict())
     rate0 = streams[0].geometry.frame_rate_hz if streams else math.nan
     points = [
         {
-            "idle_decimation": d,
-            "idle_rate_hz": round(rate0 / d, 2),
-            "hold_s": h,
+            "name": name,
+            "idle_decimation": thr.idle_decimation,
+            "idle_rate_hz": round(rate0 / thr.idle_decimation, 2),
+            "idle_sweeps": thr.idle_sweeps,
+            "hold_s": thr.hold_s,
+            "states": "as_recorded" if states is not None else "preset",
             **t.summary(),
             "compute_vs_always_on": t.macs / base.macs if base.macs else None,
         }
-        for (d, h), t in zip(grid, tallies, strict=True)
+        for (name, thr, states), t in zip(settings, tallies, strict=True)
     ]
     return {
         "always_on": base.summary(),
         "points": points,
+        "configs": configs,
+        "power_assumptions": dataclasses.asdict(cfg.power),
         "streams": [st.name for st in streams],
         "throttle": dataclasses.asdict(bundle.throttle),
     }
@@ -240,22 +328,31 @@ def sweep_table(result: dict[str, Any]) -> str:
     def ms(v: float | None) -> str:
         return "—" if v is None else f"{v:.0f}"
 
+    def ma(v: float | None) -> str:
+        return "—" if v is None else f"{v:.3f}"
+
+    def num(v: float | None, fmt: str = ".1f") -> str:
+        return "—" if v is None else format(v, fmt)
+
     rows = [
-        "| idle decimation | idle Hz | hold s | event accuracy | recall | false | sensor frames | "
-        "compute vs always-on | MACs vs every-hop streaming | latency p50 / p90 ms | added p50 / p90 ms |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| setting | idle Hz | idle sweeps | hold s | event accuracy | recall | false | false/h | A121 mA | "
+        "MCU mA | battery h (60 mAh) | switches | sensor frames | compute vs always-on | latency p50 / p90 ms | "
+        "added p50 / p90 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     a = result["always_on"]
     rows.append(
-        f"| always-on | – | – | {pct(a['event_accuracy'])} | {pct(a['recall'])} | {a['false']} | "
-        f"{pct(a['sensor_share'])} | 100 % | {pct(a['mac_share'])} | {ms(a['latency_ms_p50'])} / "
+        f"| always-on (as recorded) | – | – | – | {pct(a['event_accuracy'])} | {pct(a['recall'])} | {a['false']} | "
+        f"{num(a.get('false_per_h'))} | {ma(a.get('sensor_ma'))} | {ma(a.get('mcu_ma'))} | "
+        f"{num(a.get('battery_h'))} | 0 | {pct(a['sensor_share'])} | 100 % | {ms(a['latency_ms_p50'])} / "
         f"{ms(a['latency_ms_p90'])} | 0 / 0 |"
     )
     for p in result["points"]:
         rows.append(
-            f"| {p['idle_decimation']} | {p['idle_rate_hz']:.1f} | {p['hold_s']:g} | {pct(p['event_accuracy'])} | "
-            f"{pct(p['recall'])} | {p['false']} | {pct(p['sensor_share'])} | {pct(p['compute_vs_always_on'])} | "
-            f"{pct(p['mac_share'])} | "
+            f"| {p.get('name', '')} | {p['idle_rate_hz']:.1f} | {p.get('idle_sweeps', '–')} | {p['hold_s']:g} | "
+            f"{pct(p['event_accuracy'])} | {pct(p['recall'])} | {p['false']} | {num(p.get('false_per_h'))} | "
+            f"{ma(p.get('sensor_ma'))} | {ma(p.get('mcu_ma'))} | {num(p.get('battery_h'))} | "
+            f"{p.get('switches', '–')} | {pct(p['sensor_share'])} | {pct(p['compute_vs_always_on'])} | "
             f"{ms(p['latency_ms_p50'])} / {ms(p['latency_ms_p90'])} | {ms(p['added_latency_ms_p50'])} / "
             f"{ms(p['added_latency_ms_p90'])} |"
         )
@@ -263,8 +360,8 @@ def sweep_table(result: dict[str, Any]) -> str:
 
 
 def plot_throttle_sweep(result: dict[str, Any], path: Path) -> None:
-    """Two panels against utilisation (compute and sensor frames, share of the always-on run): event
-    accuracy, and added decision latency; the always-on accuracy is a dashed line."""
+    """Event accuracy and recall against the average A121 current (log axis, exptool's power model):
+    always-on as recorded, today's throttle and every grid point; a second panel shows added latency."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -273,27 +370,35 @@ def plot_throttle_sweep(result: dict[str, Any], path: Path) -> None:
     pts = result["points"]
     a = result["always_on"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    for hold in sorted({p["hold_s"] for p in pts}):
-        sel = [p for p in pts if p["hold_s"] == hold]
-        for key, marker in (("compute_vs_always_on", "o"), ("sensor_share", "s")):
-            x = [100 * p[key] for p in sel]
-            what = "compute" if key == "compute_vs_always_on" else "sensor frames"
-            acc = [100 * (p["event_accuracy"] or 0.0) for p in sel]
-            ax1.plot(x, acc, marker=marker, label=f"{what}, hold {hold:g} s")
-            lat = [p["added_latency_ms_p90"] if p["added_latency_ms_p90"] is not None else np.nan for p in sel]
-            ax2.plot(x, lat, marker=marker, label=f"{what}, hold {hold:g} s")
-            for p, xi, yi in zip(sel, x, acc, strict=True):
-                ax1.annotate(
-                    f"D{p['idle_decimation']}", (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points"
-                )
-    if a["event_accuracy"] is not None:
-        ax1.axhline(100 * a["event_accuracy"], color="k", ls="--", lw=1, label="always-on")
+    grid = [p for p in pts if p.get("states") != "as_recorded"]
+    for sweeps in sorted({p.get("idle_sweeps", 0) for p in grid}):
+        sel = sorted((p for p in grid if p.get("idle_sweeps", 0) == sweeps), key=lambda p: p["sensor_ma"] or 0)
+        x = [p["sensor_ma"] or np.nan for p in sel]
+        ax1.plot(x, [100 * (p["event_accuracy"] or 0) for p in sel], "o-", label=f"accuracy, IDLE {sweeps} sweeps")
+        ax1.plot(x, [100 * (p["recall"] or 0) for p in sel], "s:", label=f"recall, IDLE {sweeps} sweeps")
+        ax2.plot(x, [p["added_latency_ms_p90"] if p["added_latency_ms_p90"] is not None else np.nan for p in sel], "o-")
+        for p, xi in zip(sel, x, strict=True):
+            ax1.annotate(
+                f"D{p['idle_decimation']}",
+                (xi, 100 * (p["event_accuracy"] or 0)),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+    for p in pts:
+        if p.get("states") == "as_recorded":
+            ax1.plot(
+                [p["sensor_ma"]], [100 * (p["event_accuracy"] or 0)], "D", color="tab:red", label="today's throttle"
+            )
+    if a.get("sensor_ma") is not None and a["event_accuracy"] is not None:
+        ax1.plot([a["sensor_ma"]], [100 * a["event_accuracy"]], "*", ms=12, color="k", label="always-on (as recorded)")
         ax1.axhline(100 * a["event_accuracy"] - 1, color="k", ls=":", lw=1, label="always-on − 1 point")
-    ax1.set(xlabel="utilisation, % of always-on", ylabel="event accuracy, %", title="accuracy vs utilisation")
-    ax2.axhline(100, color="r", ls=":", lw=1, label="100 ms")
-    ax2.set(xlabel="utilisation, % of always-on", ylabel="added decision latency p90, ms", title="latency")
+    ax1.set_xscale("log")
+    ax1.set(xlabel="average A121 current, mA (exptool power model)", ylabel="%", title="accuracy and recall vs current")
+    ax2.set_xscale("log")
+    ax2.axhline(100, color="r", ls=":", lw=1)
+    ax2.set(xlabel="average A121 current, mA", ylabel="added decision latency p90, ms", title="latency")
     ax1.legend(fontsize=7)
-    ax2.legend(fontsize=7)
     fig.suptitle(f"throttle sweep over {len(result['streams'])} stream(s), {a['truth']} events")
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -2,10 +2,12 @@
 
 The policy is ``step(state, obs, *, cfg) -> (state, actions)`` over four phases (DESIGN §8):
 
-- ``IDLE``: the sensor runs at ``full_rate_hz / idle_decimation``; only the onset metric is computed.
-  An onset ratio ``>= onset_db`` wakes the throttle.
+- ``IDLE``: the sensor runs its IDLE configuration: ``idle_sweeps`` sweeps per frame at
+  ``full_rate_hz / idle_decimation`` (:func:`acquisition.presets.state_configs`); only the onset metric
+  is computed. An onset ratio ``>= onset_db`` wakes the throttle.
 - ``ONSET``: the sensor is at full rate, the encoder runs on every frame and fills the head's ring
-  buffer; after ``warmup_s`` it becomes ``ACTIVE``. The trigger frame itself is encoded.
+  buffer; after ``warmup_s`` it becomes ``ACTIVE``. The trigger frame is an IDLE frame (too few sweeps
+  for a range-Doppler map), so the first encoded frame is the first full-rate one.
 - ``ACTIVE``: encoder on every frame, head once per ``head_hop_frames``. A classifier decision moves to
   ``COOLDOWN``; ``hold_s`` without motion (ratio ``< release_db``) and without a decision goes back to
   ``IDLE`` (a false wake); ``max_active_s`` forces ``COOLDOWN``.
@@ -15,15 +17,18 @@ The policy is ``step(state, obs, *, cfg) -> (state, actions)`` over four phases 
 ``idle_decimation`` full-rate frame periods, a full-rate frame by one, so all timers are integers in
 full-rate frames (:class:`ThrottleConfig` converts seconds with ``round``).
 
-**How the onset metric is fed (the C build does the same).** One :class:`dsp.OnsetProcessor`, built for
-the *idle* frame rate (:func:`idle_geometry`: smoothing and floor window counted in idle frames), gets one
-sample every ``idle_decimation`` full-rate periods in every phase (:func:`onset_due` says when). A sample
-is the mean onset power of the frames sensed since the previous one (:class:`OnsetBlock`): the one frame
-of an idle period, or up to ``idle_decimation`` frames at full rate, where the device computes every
-frame's power anyway. The onset stream thus keeps one rate and one floor through the phase changes, while
-awake it misses no short movement between samples, and active phases cost no extra onset runs. Across a
-switch from full to idle rate one spacing can stretch to ``< 2 * idle_decimation`` periods. Only the
-onset *power* of a frame is stateless, so an emulation replays per-frame powers, never a full-rate ratio.
+**How the onset metric is fed (the C build does the same).** One :class:`dsp.OnsetProcessor`, built for the
+*idle* frame rate (:func:`idle_geometry`: smoothing and floor window counted in idle frames), gets one sample
+every ``idle_decimation`` full-rate periods in every phase (:func:`onset_due` says when). A sample is the mean
+onset power of the frames sensed since the previous one (:class:`OnsetBlock`): the one frame of an idle
+period, or up to ``idle_decimation`` frames at full rate, where the device computes every frame's power
+anyway. The power of every frame is taken on its first ``idle_sweeps`` sweeps (an IDLE frame has no more; a
+full frame's first sweeps are the same measurement at the same sweep rate), so the onset stream keeps one
+scale and one Doppler axis in every phase (:func:`idle_power`). The onset stream thus keeps one rate and one
+floor through the phase changes, while awake it misses no short movement between samples, and active phases
+cost no extra onset runs. Across a switch from full to idle rate one spacing can stretch to ``< 2 *
+idle_decimation`` periods. Only the onset *power* of a frame is stateless, so an emulation replays per-frame
+powers, never a full-rate ratio.
 
 **Order of a step.** The caller adds the incoming frame's power to its :class:`OnsetBlock` and asks
 :func:`onset_due`; if due, it runs the onset processor on the block's mean and passes the ratio (else
@@ -31,8 +36,8 @@ NaN) with ``decided`` (did the *previous* head run emit a decision), then execut
 ``run_encoder`` / ``run_head`` on this frame, ``full_rate`` for the frames that follow. Thresholds are
 compared in float32, as the C build does, so both agree bit for bit.
 
-On fixed-rate recordings :func:`emulate_throttle` emulates idle by decimation: the policy sees only the
-frames a device at idle rate would see.
+On fixed-rate recordings :func:`emulate_throttle` emulates IDLE as the device sees it: the first
+``idle_sweeps`` sweeps of the frames the idle rate keeps.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ __all__ = [
     "emulate_throttle",
     "event_coverage",
     "idle_geometry",
+    "idle_power",
     "onset_due",
     "oracle_decisions",
     "step",
@@ -100,6 +106,7 @@ class ThrottleConfig:
     Fields:
         full_rate_hz: sensor frame rate at full rate [Hz]; the timers count frames of this rate.
         idle_decimation: full-rate frame periods per idle frame [frames]; idle rate = full / this.
+        idle_sweeps: sweeps per IDLE frame, the first ones of a full frame at the same sweep rate [count].
         onset_db: idle onset ratio that wakes the throttle [dB] (on :class:`dsp.OnsetResult.ratio_db`
             of the idle-rate onset processor).
         release_db: while awake, a ratio at or above this counts as ongoing motion [dB].
@@ -112,6 +119,7 @@ class ThrottleConfig:
 
     full_rate_hz: float = 57.0
     idle_decimation: int = 3
+    idle_sweeps: int = 4
     onset_db: float = 6.0
     release_db: float = 3.0
     warmup_s: float = 0.0
@@ -137,6 +145,8 @@ class ThrottleConfig:
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
                 raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
+        if not (isinstance(self.idle_sweeps, int) and not isinstance(self.idle_sweeps, bool) and self.idle_sweeps >= 2):
+            raise ParameterError(f"idle_sweeps must be an integer >= 2, got {self.idle_sweeps!r}")
 
     def _frames(self, seconds: float) -> int:
         return round(seconds * self.full_rate_hz)
@@ -210,7 +220,8 @@ class ThrottleActions:
         full_rate: run the sensor at full rate for the frames that follow (else idle rate).
         run_encoder: encode this frame into the head's ring buffer.
         run_head: run the temporal head on this frame.
-        reset_head: clear the ring buffer before encoding this frame (at a wake-up).
+        reset_head: clear the ring buffer (at a wake-up); its history is filled with the embedding of the
+            next encoded frame, the first full-rate one (what ``models.data.throttled_view`` trains on).
     """
 
     full_rate: bool
@@ -248,7 +259,7 @@ def step(
     if phase == Phase.IDLE:
         if ratio >= _f32(cfg.onset_db):
             new = ThrottleState(phase=Phase.ONSET, since_onset_frames=since_onset)
-            return new, ThrottleActions(full_rate=True, run_encoder=True, reset_head=True)
+            return new, ThrottleActions(full_rate=True, reset_head=True)
         return ThrottleState(since_onset_frames=since_onset), _IDLE_ACTIONS
 
     if phase == Phase.COOLDOWN:
@@ -309,8 +320,35 @@ class OnsetBlock:
 
 
 def idle_geometry(geometry: FrameGeometry, *, cfg: ThrottleConfig) -> FrameGeometry:
-    """The geometry of the onset stream: ``geometry`` at the idle frame rate (see the module docstring)."""
-    return dataclasses.replace(geometry, frame_rate_hz=geometry.frame_rate_hz / cfg.idle_decimation)
+    """The geometry of the onset stream: an IDLE frame of ``geometry``, ``cfg.idle_sweeps`` sweeps at the
+    idle frame rate (see the module docstring).
+
+    Raises:
+        ParameterError: ``cfg.idle_sweeps`` exceeds the full frame's sweeps.
+    """
+    if cfg.idle_sweeps > geometry.sweeps_per_frame:
+        raise ParameterError(
+            f"idle_sweeps={cfg.idle_sweeps} exceeds the {geometry.sweeps_per_frame} sweeps of a full frame"
+        )
+    return dataclasses.replace(
+        geometry, frame_rate_hz=geometry.frame_rate_hz / cfg.idle_decimation, sweeps_per_frame=cfg.idle_sweeps
+    )
+
+
+def idle_power(
+    frames: npt.ArrayLike, *, cfg: ThrottleConfig, onset_cfg: OnsetConfig, geometry: FrameGeometry
+) -> npt.NDArray[np.float64]:
+    """Onset power of frames as an IDLE frame gives it: on their first ``cfg.idle_sweeps`` sweeps.
+
+    Args:
+        frames: ``(..., frames, sweeps, points)`` complex full frames of ``geometry`` (or IDLE frames of
+            ``idle_sweeps`` sweeps, taken as they are).
+
+    Returns:
+        ``(..., frames)`` float64 [counts²] (:func:`dsp.onset_power` on the idle geometry).
+    """
+    x = np.asarray(frames)
+    return onset_power(x[..., : cfg.idle_sweeps, :], cfg=onset_cfg, geometry=idle_geometry(geometry, cfg=cfg))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -324,6 +362,9 @@ class Utilisation:
         encoder_runs: encoder runs.
         head_runs: head runs.
         head_hop_frames: the hop; always-on runs the head ``frames / head_hop_frames`` times.
+        full_rate_frames: of ``sensor_frames``, those sensed in the full configuration (the rest are IDLE
+            frames, each spanning ``idle_decimation`` full-rate periods).
+        switches: sensor configuration changes (IDLE ↔ full), each a new session setup on the device.
     """
 
     frames: int
@@ -332,6 +373,8 @@ class Utilisation:
     encoder_runs: int
     head_runs: int
     head_hop_frames: int
+    full_rate_frames: int = 0
+    switches: int = 0
 
     def __add__(self, other: Utilisation) -> Utilisation:
         if other.head_hop_frames != self.head_hop_frames:
@@ -343,6 +386,8 @@ class Utilisation:
             encoder_runs=self.encoder_runs + other.encoder_runs,
             head_runs=self.head_runs + other.head_runs,
             head_hop_frames=self.head_hop_frames,
+            full_rate_frames=self.full_rate_frames + other.full_rate_frames,
+            switches=self.switches + other.switches,
         )
 
     @property
@@ -408,6 +453,7 @@ class ThrottleTrace:
         head_hop_frames: int,
     ) -> ThrottleTrace:
         """A trace with its utilisation totals counted from the per-frame arrays."""
+        rates = full_rate[sensed]
         utilisation = Utilisation(
             frames=int(phase.shape[0]),
             sensor_frames=int(sensed.sum()),
@@ -415,6 +461,8 @@ class ThrottleTrace:
             encoder_runs=int(encoder.sum()),
             head_runs=int(head.sum()),
             head_hop_frames=head_hop_frames,
+            full_rate_frames=int(rates.sum()),
+            switches=int(np.count_nonzero(rates[1:] != rates[:-1])),
         )
         return cls(
             phase=phase,
@@ -432,10 +480,12 @@ class ThrottleTrace:
 Decide = Callable[[int], bool]
 
 
-def _as_power(stream: npt.ArrayLike, onset_cfg: OnsetConfig, geometry: FrameGeometry) -> npt.NDArray[np.float64]:
+def _as_power(
+    stream: npt.ArrayLike, cfg: ThrottleConfig, onset_cfg: OnsetConfig, geometry: FrameGeometry
+) -> npt.NDArray[np.float64]:
     x = np.asarray(stream)
     if x.ndim == 3:
-        return onset_power(x, cfg=onset_cfg, geometry=geometry)
+        return idle_power(x, cfg=cfg, onset_cfg=onset_cfg, geometry=geometry)
     if x.ndim == 1 and not np.iscomplexobj(x):
         return np.asarray(x, dtype=np.float64)
     raise ParameterError(f"stream must be frames (frames, sweeps, points) or powers (frames,), got shape {x.shape}")
@@ -460,11 +510,12 @@ def emulate_throttle(
     geometry: FrameGeometry,
     decide: Decide | npt.ArrayLike | None = None,
 ) -> ThrottleTrace:
-    """Replay a fixed-rate stream through the throttle, emulating idle rate by decimation.
+    """Replay a fixed-rate stream through the throttle, emulating IDLE frames as the device sees them:
+    the frames the idle rate keeps, cut to their first ``cfg.idle_sweeps`` sweeps.
 
     Args:
         stream: ``(frames, sweeps, points)`` complex frames, or their ``(frames,)`` onset powers from
-            :func:`dsp.onset_power` (the onset *ratio* of a full-rate stream cannot be used: the idle
+            :func:`idle_power` (the onset *ratio* of a full-rate stream cannot be used: the idle
             onset processor runs at the idle rate on the frames the policy chooses).
         cfg: the policy; ``cfg.full_rate_hz`` must be within 5 % of ``geometry.frame_rate_hz``.
         onset_cfg: onset metric config (run at the idle rate, :func:`idle_geometry`).
@@ -480,7 +531,7 @@ def emulate_throttle(
             f"cfg.full_rate_hz={cfg.full_rate_hz} does not match the stream's frame rate "
             f"{geometry.frame_rate_hz:.3f} Hz"
         )
-    power = _as_power(stream, onset_cfg, geometry)
+    power = _as_power(stream, cfg, onset_cfg, geometry)
     n = power.shape[0]
     decider = _decider(decide, n)
     proc = OnsetProcessor(cfg=onset_cfg, geometry=idle_geometry(geometry, cfg=cfg))
@@ -627,7 +678,8 @@ class ThrottleStream:
     """One fixed-rate stream prepared for sweeps.
 
     Fields:
-        power: ``(frames,)`` onset power per frame (:func:`dsp.onset_power`) [counts²].
+        power: ``(frames,)`` onset power per frame as IDLE frames give it (:func:`idle_power` for the
+            ``idle_sweeps`` of the settings swept) [counts²].
         geometry: geometry of the stream.
         events: ``(events, 2)`` reference events (e.g. :func:`dsp.segment` of the always-on stream).
         decide: ``(frames,)`` bool decision mask, or None (:func:`oracle_decisions` of ``events``).

@@ -10,12 +10,20 @@
 #if RG_SWEEPS < 2
 #error "RG_SWEEPS must be >= 2 for a Doppler DFT"
 #endif
+#if RG_IDLE_SWEEPS < 2 || RG_IDLE_SWEEPS > RG_SWEEPS
+#error "RG_IDLE_SWEEPS must be in 2..RG_SWEEPS"
+#endif
 
 static const float rg_hann[RG_SWEEPS] = RG_HANN_TABLE;
 static const float rg_cos[RG_SWEEPS] = RG_COS_TABLE;
 static const float rg_sin[RG_SWEEPS] = RG_SIN_TABLE;
 static const int16_t rg_shift[RG_DOPPLER_BINS] = RG_SHIFT_TABLE;
 static const uint8_t rg_motion[RG_DOPPLER_BINS] = RG_MOTION_BIN_TABLE;
+static const float rg_idle_hann[RG_IDLE_SWEEPS] = RG_IDLE_HANN_TABLE;
+static const float rg_idle_cos[RG_IDLE_SWEEPS] = RG_IDLE_COS_TABLE;
+static const float rg_idle_sin[RG_IDLE_SWEEPS] = RG_IDLE_SIN_TABLE;
+static const int16_t rg_idle_shift[RG_IDLE_SWEEPS] = RG_IDLE_SHIFT_TABLE;
+static const uint8_t rg_idle_motion[RG_IDLE_SWEEPS] = RG_IDLE_MOTION_BIN_TABLE;
 
 /* Compression and fixed normalisation of one magnitude, in dsp's order of operations. */
 static float rg_compress(float mag)
@@ -115,6 +123,64 @@ static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out)
 #endif
     }
     return power;
+}
+
+/* Onset power of an IDLE frame (RG_IDLE_SWEEPS sweeps); exactly one of iq_f / iq_i is non-NULL. */
+static float rg_idle_frame(const float *iq_f, const int16_t *iq_i)
+{
+    float power = 0.0f;
+    int32_t p, s, k;
+    for (p = 0; p < RG_POINTS; ++p) {
+        float re[RG_IDLE_SWEEPS];
+        float im[RG_IDLE_SWEEPS];
+        float sum_re = 0.0f;
+        float sum_im = 0.0f;
+        float mean_re, mean_im;
+        for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
+            const size_t i = ((size_t)s * RG_POINTS + (size_t)p) * 2u;
+            re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
+            im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
+            sum_re += re[s];
+            sum_im += im[s];
+        }
+        mean_re = sum_re / (float)RG_IDLE_SWEEPS;
+        mean_im = sum_im / (float)RG_IDLE_SWEEPS;
+        for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
+            re[s] = (re[s] - mean_re) * rg_idle_hann[s];
+            im[s] = (im[s] - mean_im) * rg_idle_hann[s];
+        }
+        for (k = 0; k < RG_IDLE_SWEEPS; ++k) {
+            const int32_t j = rg_idle_shift[k];
+            int32_t idx = 0;
+            float acc_re = 0.0f;
+            float acc_im = 0.0f;
+            if (!rg_idle_motion[k]) {
+                continue;
+            }
+            for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
+                const float c = rg_idle_cos[idx];
+                const float sn = rg_idle_sin[idx];
+                acc_re += re[s] * c + im[s] * sn;
+                acc_im += im[s] * c - re[s] * sn;
+                idx += j;
+                if (idx >= RG_IDLE_SWEEPS) {
+                    idx -= RG_IDLE_SWEEPS;
+                }
+            }
+            power += acc_re * acc_re + acc_im * acc_im;
+        }
+    }
+    return power;
+}
+
+float rg_features_idle_power(const float *iq)
+{
+    return rg_idle_frame(iq, NULL);
+}
+
+float rg_features_idle_power_i16(const int16_t *iq)
+{
+    return rg_idle_frame(NULL, iq);
 }
 
 float rg_features_frame(const float *iq, float *rd_out)

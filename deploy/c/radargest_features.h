@@ -79,6 +79,15 @@ float rg_features_frame(const float *iq, float *rd_out);
 /* Same for the sensor's int16 complex samples (iq: RG_SWEEPS * RG_POINTS * 2 int16). */
 float rg_features_frame_i16(const int16_t *iq, float *rd_out);
 
+/*
+ * Onset power of an IDLE frame: its RG_IDLE_SWEEPS sweeps (same layout, fewer sweeps), with the Hann
+ * window, DFT and motion bins of that length (dsp.onset_power on deploy.throttle.idle_geometry). The first
+ * RG_IDLE_SWEEPS sweeps of a full frame are a valid IDLE frame (sweep-major layout), which is how the
+ * throttle keeps one onset scale in every phase. Non-finite for a bad frame.
+ */
+float rg_features_idle_power(const float *iq);
+float rg_features_idle_power_i16(const int16_t *iq);
+
 /* Start an onset stream with the given window lengths [frames]; returns 0, or -1 if they exceed the
  * capacity above or are < 1 (the state is then unusable). */
 int32_t rg_onset_init(rg_onset_state *st, int32_t smooth_frames, int32_t floor_frames);

@@ -48,7 +48,7 @@ void rg_throttle_step(rg_throttle_state *st, const rg_throttle_obs *obs, const r
     if (phase == RG_PHASE_IDLE) {
         if (wake) {
             next.phase = RG_PHASE_ONSET;
-            rg_set_actions(act, 1, 1, 0, 1);
+            rg_set_actions(act, 1, 0, 0, 1); /* the trigger is an IDLE frame: no map to encode */
         } else {
             rg_set_actions(act, 0, 0, 0, 0);
         }

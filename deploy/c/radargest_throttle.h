@@ -1,17 +1,18 @@
 /*
  * radargest_throttle.h: the adaptive throttle policy (C99), the twin of deploy.throttle.step.
  *
- * Phases: IDLE (idle frame rate, onset metric only) -> ONSET (full rate, encoder fills the ring buffer)
+ * Phases: IDLE (IDLE config: RG_IDLE_SWEEPS sweeps at the idle frame rate, onset metric only) -> ONSET (full rate, encoder fills the ring buffer)
  * -> ACTIVE (encoder every frame, head every hop) -> COOLDOWN (idle rate, no wake-up) -> IDLE.
  * Every counter is in full-rate frame periods: an idle-rate frame advances the timers by
  * RG_THROTTLE_IDLE_DECIMATION, a full-rate frame by 1. Thresholds are compared in float32; the Python
  * policy does the same, so state sequences are identical (tests/deploy/test_deploy_c_parity.py).
  *
  * The onset stream: ONE rg_onset_state initialised with rg_onset_init_idle (window lengths counted at
- * the idle rate) is fed one frame every RG_THROTTLE_IDLE_DECIMATION full-rate periods in every phase;
- * rg_throttle_onset_due says whether the incoming frame is one of them.
+ * the idle rate) is fed one sample every RG_THROTTLE_IDLE_DECIMATION full-rate periods in every phase;
+ * rg_throttle_onset_due says whether the incoming frame is one of them. Every frame's power is taken on
+ * its first RG_IDLE_SWEEPS sweeps (rg_features_idle_power): an IDLE frame has no more.
  *
- * Per sensed frame:
+ * Per sensed frame (an IDLE frame holds RG_IDLE_SWEEPS sweeps, a full frame RG_SWEEPS):
  *
  *     rg_throttle_state th; rg_onset_state onset; rg_throttle_actions act;
  *     const rg_throttle_config cfg = RG_THROTTLE_CONFIG_DEFAULT;
@@ -20,23 +21,21 @@
  *     for (;;) {
  *         wait_for_frame(iq);
  *         rg_throttle_obs obs = { NAN, decided };
- *         int full = th.phase == RG_PHASE_ONSET || th.phase == RG_PHASE_ACTIVE;  // this frame's rate
- *         float power = rg_features_frame_i16(iq, full ? rd : NULL);  // idle: onset power only
+ *         int full = th.phase == RG_PHASE_ONSET || th.phase == RG_PHASE_ACTIVE;  // this frame's config
+ *         float power = rg_features_idle_power_i16(iq);                // first RG_IDLE_SWEEPS sweeps
+ *         if (full) (void)rg_features_frame_i16(iq, rd);               // the map, full frames only
  *         if (rg_throttle_onset_due(&th, &cfg)) {
- *             rg_onset_result r; rg_onset_process(&onset, power, &r); obs.ratio_db = r.ratio_db;
+ *             rg_onset_result r; rg_onset_process(&onset, block_mean(power), &r); obs.ratio_db = r.ratio_db;
  *         }
  *         rg_throttle_step(&th, &obs, &cfg, &act);
- *         if (act.reset_head) clear_ring_buffer();
- *         if (act.run_encoder) {                                // int8 encoder, once per frame
- *             if (!full) (void)rg_features_frame_i16(iq, rd);  // the wake frame came at idle rate
- *             encode(rd);
- *         }
- *         decided = act.run_head ? run_head_and_report() : 0;  // 1 if a gesture was emitted
- *         set_sensor_rate(act.full_rate ? full_rate : full_rate / RG_THROTTLE_IDLE_DECIMATION);
+ *         if (act.reset_head) clear_ring_buffer_fill_with_next();  // history = next encoded frame
+ *         if (act.run_encoder) encode(rd);                        // full frames only
+ *         decided = act.run_head ? run_head_and_report() : 0;     // 1 if a gesture was emitted
+ *         set_sensor_config(act.full_rate ? FULL : IDLE);
  *     }
  *
- * On the A121 a rate change is a session reconfiguration (stop, set frame_rate, start), as the
- * Exploration Tool's hand-motion mode handler does it; set_sensor_rate only acts on a change.
+ * On the A121 a configuration change is a new session setup (acc_sensor_prepare with the other config,
+ * the calibration reused); set_sensor_config only acts on a change. deploy.power counts each switch.
  */
 #ifndef RADARGEST_THROTTLE_H
 #define RADARGEST_THROTTLE_H

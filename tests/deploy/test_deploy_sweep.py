@@ -54,14 +54,23 @@ def test_evaluate_throttle_sweep_cli(tiny_run: Path, tiny_bundle: Path, sim_dir:
     result = json.loads(proc.stdout)
     assert result == json.loads((tmp_path / "throttle.json").read_text())
     assert (tmp_path / "throttle_curve.png").stat().st_size > 10_000
-    assert "| always-on |" in (tmp_path / "throttle.md").read_text()
+    assert "| always-on (as recorded) |" in (tmp_path / "throttle.md").read_text()
     base = result["always_on"]
     assert base["sensor_share"] == 1.0 and base["truth"] > 0
-    assert len(result["points"]) == 10
+    assert len(result["points"]) == 1 + 4 * 2  # today's throttle + decimation x IDLE sweeps
     for p in result["points"]:
         assert p["truth"] == base["truth"]
         assert 0 < p["sensor_share"] < 1 and 0 < p["mac_share"] < base["mac_share"]
         assert p["compute_vs_always_on"] == pytest.approx(p["mac_share"] / base["mac_share"], rel=0.02)
         assert 0 <= p["event_accuracy"] <= 1
-    by_d = {p["idle_decimation"]: p for p in result["points"] if p["hold_s"] == 0.3}
-    assert by_d[8]["sensor_share"] < by_d[2]["sensor_share"]
+        assert 0 < p["sensor_ma"] < base["sensor_ma"] and p["battery_h"] > base["battery_h"]
+    today = result["points"][0]
+    assert today["name"] == "today" and today["idle_sweeps"] == 16 and today["states"] == "as_recorded"
+    new = [p for p in result["points"] if p["states"] == "preset"]
+    # the low-power configurations draw far less than the recorded one at the same setting
+    assert all(p["sensor_ma"] < today["sensor_ma"] / 3 for p in new)
+    by_d = {p["idle_decimation"]: p for p in new if p["idle_sweeps"] == 4}
+    assert by_d[8]["sensor_share"] < by_d[3]["sensor_share"]
+    assert by_d[8]["sensor_ma"] < by_d[3]["sensor_ma"]
+    assert result["configs"]["D3 S4 H0.3"]["idle"]["sensor_config"]["sweeps_per_frame"] == 4
+    assert result["configs"]["D3 S4 H0.3"]["idle"]["hibernate"] is True
