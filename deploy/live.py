@@ -39,6 +39,8 @@ from acconeer.exptool import a121
 
 import dsp
 from acquisition.errors import SourceError
+from acquisition.presets import AS_RECORDED
+from deploy.power import throttle_power
 from deploy.runtime import Bundle, Detection, Int8Model, StreamingDetector, check_recording
 
 __all__ = [
@@ -142,6 +144,8 @@ class LiveSnapshot:
         phase: throttle phase name.
         sensor_share: rolling share of always-on sensor frames.
         mac_share: rolling share of always-on MACs.
+        sensor_ma: rolling average A121 current of the throttled sensor (exptool's power model with each
+            state's configuration, :mod:`deploy.power`; always-on: the sensor as recorded) [mA].
         dropped: dropped frames so far.
         events: recognised gestures so far.
         performed: the last gestures the simulated subject performed (name, start frame).
@@ -155,6 +159,7 @@ class LiveSnapshot:
     sensor_share: float
     mac_share: float
     dropped: int
+    sensor_ma: float = math.nan
     events: tuple[Detection, ...]
     performed: tuple[tuple[str, int], ...]
 
@@ -281,7 +286,11 @@ class LiveRun:
         self._period_ticks: float | None = None
         d = bundle.encoder.input_shape[1]
         self._waterfall = np.zeros((waterfall_frames, d), dtype=np.float32)
-        self._roll: collections.deque[tuple[int, int, int, int]] = collections.deque()
+        self._roll: collections.deque[tuple[int, int, int, int, int, int]] = collections.deque()
+        thr = self.detector.throttle
+        self._power = throttle_power(
+            thr, preset=str(bundle.manifest["sensor"]["preset"]), states=AS_RECORDED if always_on else None
+        )
         self._roll_frames = max(1, round(rolling_s * self.geometry.frame_rate_hz))
         self._macs = bundle.macs
         self.wall_s = 0.0
@@ -301,8 +310,8 @@ class LiveRun:
     def _roll_shares(self) -> tuple[float, float]:
         if len(self._roll) < 2:
             return math.nan, math.nan
-        f0, s0, e0, h0 = self._roll[0]
-        f1, s1, e1, h1 = self._roll[-1]
+        f0, s0, e0, h0, _, _ = self._roll[0]
+        f1, s1, e1, h1, _, _ = self._roll[-1]
         n = f1 - f0
         if n <= 0:
             return math.nan, math.nan
@@ -310,6 +319,21 @@ class LiveRun:
         macs = (e1 - e0) * self._macs["encoder_per_frame"] + (h1 - h0) * self._macs["head_per_hop"]
         always = n * self._macs["encoder_per_frame"] + (n / hop) * self._macs["head_per_hop"]
         return (s1 - s0) / n, macs / always
+
+    def _roll_current_ma(self) -> float:
+        """Rolling A121 current [mA]: each sensed frame at its state's current for its period, plus switches."""
+        if len(self._roll) < 2:
+            return math.nan
+        f0, s0, _, _, full0, sw0 = self._roll[0]
+        f1, s1, _, _, full1, sw1 = self._roll[-1]
+        if f1 <= f0:
+            return math.nan
+        pw = self._power
+        full = full1 - full0
+        idle = (s1 - s0) - full
+        charge = full * pw.full_current_a / pw.full_rate_hz + idle * pw.idle_current_a / pw.idle_rate_hz
+        charge += (sw1 - sw0) * pw.switch_charge_c
+        return 1e3 * charge / ((f1 - f0) / self.geometry.frame_rate_hz)
 
     # -- loop -------------------------------------------------------------------------------------
     def step(self, result: a121.Result) -> list[Detection]:
@@ -331,7 +355,8 @@ class LiveRun:
                 self._waterfall = np.roll(self._waterfall, -1, axis=0)
                 self._waterfall[-1] = self._waterfall[-2]
             self.frames = t + 1
-            self._roll.append((self.frames, det.sensor_frames, det.encoder_runs, det.head_runs))
+            full = det.sensor_frames if det.always_on else det.full_rate_frames
+            self._roll.append((self.frames, det.sensor_frames, det.encoder_runs, det.head_runs, full, det.switches))
             while len(self._roll) > self._roll_frames:
                 self._roll.popleft()
         return self._new_events()
@@ -434,6 +459,7 @@ class LiveRun:
                 phase="ALWAYS-ON" if det.always_on else det.state.phase.name,
                 sensor_share=sensor,
                 mac_share=macs,
+                sensor_ma=self._roll_current_ma(),
                 dropped=self.dropped,
                 events=tuple(det.events),
                 performed=performed,

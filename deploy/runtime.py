@@ -24,13 +24,14 @@ candidate events ``[start, end)``; for each, the head runs once on the window th
 frame is emulated as the device sees it: the frames the idle rate keeps, cut to their first ``idle_sweeps``
 sweeps (the detector only ever reads those sweeps of an IDLE frame). The onset ratio comes from the throttle's
 single idle-rate onset stream (every frame's power on its first ``idle_sweeps`` sweeps), so the segmenter runs
-at the idle rate and its events are mapped back to full-rate frames. The encoder runs only when the policy
-says ``run_encoder`` (full-rate frames). At a wake-up (``reset_head``) the ring buffer is cleared and its
-history filled with the embedding of the first full-rate frame: the device has no map of the IDLE frames
-before it (``models.data.throttled_view`` trains the same view). The head runs only when the segmenter emits
-an event (not on every hop: a window placed on the event is what the model was trained on, and per-hop runs
-would only repeat it); a gesture decision is fed back to the policy as ``decided``. **Always-on** runs the
-onset at full rate and the encoder on every frame.
+at the idle rate and its events are mapped back to full-rate frames. The encoder runs only when the policy says
+``run_encoder`` (full-rate frames). At a wake-up (``reset_head``) the ring buffer is cleared and its history
+filled with the embedding of the last frame the device encoded (the still hand at the end of the previous awake
+period; before the first one, the first full-rate frame): the IDLE frames have too few sweeps for a map.
+``models.data.throttled_view`` trains a close view (one frame from before the wake). The head runs only when the
+segmenter emits an event (not on every hop: a window placed on the event is what the model was trained on, and
+per-hop runs would only repeat it); a gesture decision is fed back to the policy as ``decided``. **Always-on**
+runs the onset at full rate and the encoder on every frame.
 
 Utilisation is reported against always-on as the throttle defines it (:class:`deploy.throttle.
 Utilisation`: encoder on every frame, head every ``head_hop_frames``): sensor frames, MACs executed.
@@ -386,6 +387,7 @@ class StreamingDetector:
         self.block = OnsetBlock()
         self.idle_sweeps = self.throttle.idle_sweeps
         self._fill_pending = False
+        self._last_emb: npt.NDArray[np.int8] | None = None
         self.full_rate_frames = 0
         self.switches = 0
         self._last_full: bool | None = None
@@ -493,13 +495,17 @@ class StreamingDetector:
         self._pending_decided = False
         rd_full = self._features(frame) if full else None  # the map exists for full frames only
         if act.reset_head:
-            self._fill_pending = True
+            if self._last_emb is not None:
+                self.ring.reset(self._last_emb)
+            else:
+                self._fill_pending = True
         if act.run_encoder and rd_full is not None:
             emb = self._encode(rd_full)
             if self._fill_pending:
                 self.ring.reset(emb)
                 self._fill_pending = False
             self.ring.push(t, emb)
+            self._last_emb = emb
         if due:
             self._segment(ratio, t)
             self._pending_decided = self.decided

@@ -221,7 +221,7 @@ class ThrottleActions:
         run_encoder: encode this frame into the head's ring buffer.
         run_head: run the temporal head on this frame.
         reset_head: clear the ring buffer (at a wake-up); its history is filled with the embedding of the
-            next encoded frame, the first full-rate one (what ``models.data.throttled_view`` trains on).
+            last frame encoded before (``deploy.runtime``).
     """
 
     full_rate: bool

@@ -70,6 +70,19 @@ def _summary(run: Any, stats: Any) -> dict[str, Any]:
         "sensor_share": round(res.utilisation.sensor_share, 4),
         "mac_share": round(res.mac_share, 4),
     }
+    if stats.frames > 0:
+        from deploy.power import run_energy
+
+        energy, _ = run_energy(
+            res.utilisation,
+            manifest=run.bundle.manifest,
+            geometry=run.geometry,
+            onset_cfg=run.bundle.onset,
+            throttle=det.throttle,
+            always_on=det.always_on,
+        )
+        out["sensor_ma"] = round(energy.sensor_ma, 4)
+        out["battery_h"] = round(energy.battery_h, 1)
     if run.script is not None:
         out["performed_count"] = run.script.count
         if run.script.script is not None:
@@ -218,7 +231,10 @@ def _window(run: Any, *, max_frames: int | None, until: float | None, fps: float
             macs = 0.0 if math.isnan(s.mac_share) else s.mac_share
             th_bars[0].set_width(sens)
             th_bars[1].set_width(macs)
-            th_title.set_text(f"throttle: {s.phase}   sensor frames {100 * sens:.0f} %   MACs {100 * macs:.0f} %")
+            amps = "—" if math.isnan(s.sensor_ma) else f"{s.sensor_ma:.2f} mA"
+            th_title.set_text(
+                f"throttle: {s.phase}   A121 {amps}   sensor frames {100 * sens:.0f} %   MACs {100 * macs:.0f} %"
+            )
             lines = [f"{e.t_s:7.1f} s  {e.gesture:<14s} {e.score:.2f}" for e in s.events[-28:]]
             if s.performed:
                 lines += ["", f"performed (last {min(len(s.performed), 8)}):"] + [f"  {g}" for g, _ in s.performed[-8:]]

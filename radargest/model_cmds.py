@@ -38,6 +38,20 @@ def _gestures(text: str) -> tuple[str, ...]:
     return names
 
 
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
 def _split(text: str) -> Any:
     from models.data import DataError, parse_split
 
@@ -184,8 +198,20 @@ def _throttle_sweep(args: argparse.Namespace) -> int:
     def bar(items: Any) -> Any:
         return tqdm(list(items), desc="sweep", unit="stream", disable=args.quiet or args.json, file=sys.stderr)
 
+    import dataclasses
+
+    from deploy.sweep import SweepConfig
+
+    grid = SweepConfig()
+    for name, value in (
+        ("idle_decimations", args.idle_decimations),
+        ("idle_sweeps", args.idle_sweeps),
+        ("hold_s", args.hold_s),
+    ):
+        if value is not None:
+            grid = dataclasses.replace(grid, **{name: value})
     result, files = run_throttle_sweep(
-        args.run_dir, args.data, args.throttle_sweep, split=args.split, out_dir=args.out, progress=bar
+        args.run_dir, args.data, args.throttle_sweep, split=args.split, out_dir=args.out, grid=grid, progress=bar
     )
     if args.json:
         print(json.dumps(result))
@@ -279,9 +305,11 @@ def add_model_commands(subparsers: Any) -> None:
         "dataset.window.test_shifts_s, by default ending 0.2, 0.1 and 0 s before the nominal end): "
         "event accuracy, precision, recall, F1, false activations per hour and "
         "latency. --json prints one JSON object. --throttle-sweep BUNDLE instead runs that exported bundle "
-        "(int8, no TensorFlow) always-on and at a grid of throttle settings (idle decimation x hold) over the "
-        "held-out streams, and writes the trade-off (event accuracy and added latency against the share of "
-        "always-on MACs and sensor frames) to throttle.json, throttle.md and throttle_curve.png.",
+        "(int8, no TensorFlow) always-on (the sensor as recorded), with today's throttle (decimation 3, IDLE "
+        "frames of 16 sweeps, recorded idle states) and at a grid of settings (idle decimation x IDLE sweeps x "
+        "hold, the preset's low-power states) over the held-out streams, and writes the trade-off (event "
+        "accuracy, recall and false activations per hour against the average A121 current from exptool's power "
+        "model, with MCU estimate and battery hours) to throttle.json, throttle.md and throttle_curve.png.",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
@@ -303,6 +331,13 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         help="output folder (default RUN_DIR): det.png with --continuous; the sweep's files with --throttle-sweep",
     )
+    p.add_argument(
+        "--idle-decimations", type=_ints, default=None, metavar="D,...", help="--throttle-sweep grid (default 3,4,6,8)"
+    )
+    p.add_argument(
+        "--idle-sweeps", type=_ints, default=None, metavar="N,...", help="--throttle-sweep grid (default 4,8)"
+    )
+    p.add_argument("--hold-s", type=_floats, default=None, metavar="S,...", help="--throttle-sweep grid (default 0.3)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)
     p.set_defaults(func=cmd_evaluate)

@@ -159,20 +159,19 @@ def test_missing_data_path(tmp_path: Path) -> None:
         load_recordings([tmp_path], cfg=CFG)
 
 
-def test_throttled_view_repeats_the_first_encoded_frame() -> None:
+def test_throttled_view_holds_one_idle_frame_before_the_wake() -> None:
     from models.data import AugmentConfig, throttled_view
 
-    cfg = AugmentConfig(wake_max_delay_s=0.2)
-    rate = 50.0  # 10 frames of delay at most
+    cfg = AugmentConfig(wake_max_delay_s=0.2, wake_idle_period_s=0.1)
+    rate = 50.0  # 10 frames of delay at most, idle period 5 frames
     idx = np.arange(100, 150)
     rng = np.random.default_rng(0)
-    seen = set()
     for _ in range(200):
         out = throttled_view(idx, 120, cfg=cfg, frame_rate_hz=rate, rng=rng)
-        # the first encoded frame lies within the delay after the event start; every earlier index repeats it
-        first = int(out[0])
-        seen.add(first)
-        assert 120 <= first <= 130
-        np.testing.assert_array_equal(out, np.where(idx < first, first, idx))
-    assert len(seen) > 5
+        # a wake within the delay after the event start; before it, one idle frame of the period before it
+        assert any(
+            np.array_equal(out, np.where(idx < wake, fill, idx))
+            for wake in range(120, 131)
+            for fill in range(wake - 5, wake)
+        )
     assert not np.array_equal(throttled_view(idx, 120, cfg=cfg, frame_rate_hz=rate, rng=rng), idx)
