@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deploy.throttle import ThrottleConfig, idle_geometry
+from deploy.throttle import ThrottleConfig, idle_geometry, idle_window
 from dsp import FrameGeometry, OnsetConfig, ParameterError, RangeDopplerConfig, hann_window
 
 __all__ = ["config_h_text", "write_config_h"]
@@ -136,8 +136,8 @@ def config_h_text(
         f"/* 1 for the Doppler bins counted as motion (|v| >= {onset_cfg.min_speed_m_s} m/s), after fftshift */",
         f"#define RG_MOTION_BIN_TABLE {_table(mask, 'd')}",
         "",
-        "/* the same four tables for the onset power of an IDLE frame (RG_IDLE_SWEEPS sweeps) */",
-        f"#define RG_IDLE_HANN_TABLE {_table(hann_window(si))}",
+        f"/* the same tables for the onset power of an IDLE frame (RG_IDLE_SWEEPS sweeps, {t.idle_window} window) */",
+        f"#define RG_IDLE_WINDOW_TABLE {_table(idle_window(t))}",
         f"#define RG_IDLE_COS_TABLE {_table(np.cos(idle_angles))}",
         f"#define RG_IDLE_SIN_TABLE {_table(np.sin(idle_angles))}",
         f"#define RG_IDLE_SHIFT_TABLE {_table(idle_src_bin, 'd')}",

@@ -61,6 +61,7 @@ from deploy.throttle import (
     ThrottleState,
     Utilisation,
     idle_geometry,
+    idle_power,
     onset_due,
     step,
 )
@@ -481,7 +482,8 @@ class StreamingDetector:
             self.switches += 1
         self._last_full = full
         self.full_rate_frames += int(full)
-        self.block.add(self.onset.power(frame[: self.idle_sweeps]))  # an IDLE frame has only these sweeps
+        # an IDLE frame has only its first idle_sweeps sweeps; every frame's power is taken on those
+        self.block.add(float(idle_power(frame, cfg=cfg, onset_cfg=self.onset_cfg, geometry=self.geometry)))
         due = onset_due(self.state, cfg=cfg)
         ratio = math.nan
         if due:

@@ -125,7 +125,8 @@ class SweepConfig:
         idle_decimations: full-rate frame periods per idle frame [frames].
         idle_sweeps: sweeps per IDLE frame [count].
         hold_s: time awake without motion or decision before returning to idle [s].
-        today: add the point decimation 3, 16 sweeps, hold 0.3 s with the recorded idle states.
+        today: add the point decimation 3, 16 sweeps (Hann window, the feature's), hold 0.3 s with the
+            recorded idle states: the throttle before IDLE had its own configuration.
         power: assumptions of the energy figures.
     """
 
@@ -147,7 +148,7 @@ class SweepConfig:
         """``(name, throttle, states)`` of every point; ``states`` None means the preset's."""
         out: list[tuple[str, ThrottleConfig, SensorStates | None]] = []
         if self.today:
-            today = dataclasses.replace(base, idle_decimation=3, idle_sweeps=16, hold_s=0.3)
+            today = dataclasses.replace(base, idle_decimation=3, idle_sweeps=16, idle_window="hann", hold_s=0.3)
             out.append(("today", today, AS_RECORDED))
         for d in self.idle_decimations:
             for n in self.idle_sweeps:

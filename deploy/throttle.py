@@ -43,15 +43,17 @@ On fixed-rate recordings :func:`emulate_throttle` emulates IDLE as the device se
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from dsp import FrameGeometry, OnsetConfig, OnsetProcessor, ParameterError, onset_power
+from dsp import FrameGeometry, OnsetConfig, OnsetProcessor, ParameterError, hann_window
 
 __all__ = [
     "EventCoverage",
@@ -69,6 +71,7 @@ __all__ = [
     "event_coverage",
     "idle_geometry",
     "idle_power",
+    "idle_window",
     "onset_due",
     "oracle_decisions",
     "step",
@@ -107,6 +110,9 @@ class ThrottleConfig:
         full_rate_hz: sensor frame rate at full rate [Hz]; the timers count frames of this rate.
         idle_decimation: full-rate frame periods per idle frame [frames]; idle rate = full / this.
         idle_sweeps: sweeps per IDLE frame, the first ones of a full frame at the same sweep rate [count].
+        idle_window: window over the IDLE sweeps of the onset power: ``rect`` weighs every sweep the sensor
+            paid for (with the mean removed, the motion power is then the sweeps' variance outside the slow
+            bins), ``hann`` is the feature's window (its end weights are 0, so 4 sweeps count as 2).
         onset_db: idle onset ratio that wakes the throttle [dB] (on :class:`dsp.OnsetResult.ratio_db`
             of the idle-rate onset processor).
         release_db: while awake, a ratio at or above this counts as ongoing motion [dB].
@@ -120,6 +126,7 @@ class ThrottleConfig:
     full_rate_hz: float = 57.0
     idle_decimation: int = 3
     idle_sweeps: int = 4
+    idle_window: Literal["rect", "hann"] = "rect"
     onset_db: float = 6.0
     release_db: float = 3.0
     warmup_s: float = 0.0
@@ -147,6 +154,8 @@ class ThrottleConfig:
                 raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
         if not (isinstance(self.idle_sweeps, int) and not isinstance(self.idle_sweeps, bool) and self.idle_sweeps >= 2):
             raise ParameterError(f"idle_sweeps must be an integer >= 2, got {self.idle_sweeps!r}")
+        if self.idle_window not in ("rect", "hann"):
+            raise ParameterError(f"idle_window must be 'rect' or 'hann', got {self.idle_window!r}")
 
     def _frames(self, seconds: float) -> int:
         return round(seconds * self.full_rate_hz)
@@ -335,20 +344,43 @@ def idle_geometry(geometry: FrameGeometry, *, cfg: ThrottleConfig) -> FrameGeome
     )
 
 
+def idle_window(cfg: ThrottleConfig) -> npt.NDArray[np.float64]:
+    """The window over the IDLE sweeps, normalised to sum 1 like :func:`dsp.hann_window`, ``(idle_sweeps,)``."""
+    if cfg.idle_window == "hann":
+        return hann_window(cfg.idle_sweeps)
+    return np.full(cfg.idle_sweeps, 1.0 / cfg.idle_sweeps)
+
+
+@functools.lru_cache(maxsize=64)
+def _idle_rows(cfg: ThrottleConfig, onset_cfg: OnsetConfig, geometry: FrameGeometry) -> npt.NDArray[np.complex128]:
+    """The motion rows of the IDLE Doppler map: mean removal, window, FFT, fftshift (as
+    :func:`dsp.features.doppler_matrix`), rows with ``|v| >= min_speed``; ``(motion_bins, idle_sweeps)``."""
+    n = cfg.idle_sweeps
+    centred = np.eye(n) - 1.0 / n
+    m = np.fft.fftshift(np.fft.fft(centred * idle_window(cfg)[:, None], axis=0), axes=0)
+    rows = np.ascontiguousarray(m[onset_cfg.bin_mask(idle_geometry(geometry, cfg=cfg)) > 0])
+    rows.setflags(write=False)
+    return rows
+
+
 def idle_power(
     frames: npt.ArrayLike, *, cfg: ThrottleConfig, onset_cfg: OnsetConfig, geometry: FrameGeometry
 ) -> npt.NDArray[np.float64]:
-    """Onset power of frames as an IDLE frame gives it: on their first ``cfg.idle_sweeps`` sweeps.
+    """Onset power of frames as an IDLE frame gives it: on their first ``cfg.idle_sweeps`` sweeps, with
+    ``cfg.idle_window`` (:func:`dsp.onset_power`'s definition, on the idle geometry, with that window).
 
     Args:
         frames: ``(..., frames, sweeps, points)`` complex full frames of ``geometry`` (or IDLE frames of
-            ``idle_sweeps`` sweeps, taken as they are).
+            ``idle_sweeps`` sweeps, taken as they are); one ``(sweeps, points)`` frame works too.
 
     Returns:
-        ``(..., frames)`` float64 [counts²] (:func:`dsp.onset_power` on the idle geometry).
+        ``(..., frames)`` float64 [counts²]; NaN for frames holding NaN/inf.
     """
-    x = np.asarray(frames)
-    return onset_power(x[..., : cfg.idle_sweeps, :], cfg=onset_cfg, geometry=idle_geometry(geometry, cfg=cfg))
+    x = np.asarray(frames)[..., : cfg.idle_sweeps, :]
+    if x.shape[-1] != geometry.num_points:
+        raise ParameterError(f"frames of shape {x.shape} do not have {geometry.num_points} points")
+    spec = _idle_rows(cfg, onset_cfg, geometry) @ x
+    return np.asarray((spec.real**2 + spec.imag**2).sum(axis=(-2, -1)), dtype=np.float64)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,7 +30,7 @@ import numpy as np
 import dsp
 from acquisition import get_preset, load_session, simulate_session
 from acquisition.sim import SessionPlan, Subject
-from deploy.throttle import SweepPoint, ThrottleConfig, ThrottleStream, sweep_throttle
+from deploy.throttle import SweepPoint, ThrottleConfig, ThrottleStream, idle_power, sweep_throttle
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "acconeer-a121-gesture-control"
@@ -46,7 +46,8 @@ def stream_of(path: Path, onset_cfg: dsp.OnsetConfig) -> ThrottleStream:
     geometry = dsp.FrameGeometry.from_sensor_config(s.sensor_config, s.metadata, frame_rate_hz=float(rate))
     bad = dsp.bad_frames(s.frames, saturated=s.data_saturated)
     frames = dsp.mask_bad_frames(s.frames, bad) if bad.any() else s.frames
-    power = dsp.onset_power(frames, cfg=onset_cfg, geometry=geometry)
+    # the throttle's onset stream: every frame's power on its first idle_sweeps sweeps (the IDLE frame)
+    power = idle_power(frames, cfg=ThrottleConfig(), onset_cfg=onset_cfg, geometry=geometry)
     ratio = dsp.onset_metric(frames, cfg=onset_cfg, geometry=geometry).ratio_db
     events = dsp.segment(ratio, cfg=SEGMENT, frame_rate_hz=geometry.frame_rate_hz)
     return ThrottleStream(power=power, geometry=geometry, events=events, name=path.stem)

@@ -19,7 +19,7 @@ static const float rg_cos[RG_SWEEPS] = RG_COS_TABLE;
 static const float rg_sin[RG_SWEEPS] = RG_SIN_TABLE;
 static const int16_t rg_shift[RG_DOPPLER_BINS] = RG_SHIFT_TABLE;
 static const uint8_t rg_motion[RG_DOPPLER_BINS] = RG_MOTION_BIN_TABLE;
-static const float rg_idle_hann[RG_IDLE_SWEEPS] = RG_IDLE_HANN_TABLE;
+static const float rg_idle_window[RG_IDLE_SWEEPS] = RG_IDLE_WINDOW_TABLE;
 static const float rg_idle_cos[RG_IDLE_SWEEPS] = RG_IDLE_COS_TABLE;
 static const float rg_idle_sin[RG_IDLE_SWEEPS] = RG_IDLE_SIN_TABLE;
 static const int16_t rg_idle_shift[RG_IDLE_SWEEPS] = RG_IDLE_SHIFT_TABLE;
@@ -146,8 +146,8 @@ static float rg_idle_frame(const float *iq_f, const int16_t *iq_i)
         mean_re = sum_re / (float)RG_IDLE_SWEEPS;
         mean_im = sum_im / (float)RG_IDLE_SWEEPS;
         for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-            re[s] = (re[s] - mean_re) * rg_idle_hann[s];
-            im[s] = (im[s] - mean_im) * rg_idle_hann[s];
+            re[s] = (re[s] - mean_re) * rg_idle_window[s];
+            im[s] = (im[s] - mean_im) * rg_idle_window[s];
         }
         for (k = 0; k < RG_IDLE_SWEEPS; ++k) {
             const int32_t j = rg_idle_shift[k];

@@ -80,8 +80,8 @@ float rg_features_frame(const float *iq, float *rd_out);
 float rg_features_frame_i16(const int16_t *iq, float *rd_out);
 
 /*
- * Onset power of an IDLE frame: its RG_IDLE_SWEEPS sweeps (same layout, fewer sweeps), with the Hann
- * window, DFT and motion bins of that length (dsp.onset_power on deploy.throttle.idle_geometry). The first
+ * Onset power of an IDLE frame: its RG_IDLE_SWEEPS sweeps (same layout, fewer sweeps), with the window
+ * (RG_IDLE_WINDOW_TABLE), DFT and motion bins of that length (deploy.throttle.idle_power). The first
  * RG_IDLE_SWEEPS sweeps of a full frame are a valid IDLE frame (sweep-major layout), which is how the
  * throttle keeps one onset scale in every phase. Non-finite for a bad frame.
  */

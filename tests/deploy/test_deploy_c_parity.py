@@ -233,3 +233,37 @@ def test_code_size_with_os(tmp_path) -> None:
             out = subprocess.run(["size", str(obj)], capture_output=True, text=True, check=True).stdout
             text = int(out.splitlines()[1].split()[0])
             assert text == sec.text + sec.rodata
+
+
+def test_detect_python_and_c_switch_states_at_the_same_frames(tiny_bundle, sim_stream, c_library) -> None:
+    """``detect`` (deploy.runtime), the Python emulation and the C device loop wake, release and cool down
+    at the same full-rate frames on the emulated IDLE frames (first ``idle_sweeps`` sweeps of the kept
+    frames). No decision is accepted (threshold above 1), so the phases depend on the onset alone."""
+    from deploy.runtime import detect_frames, load_bundle
+
+    frames, geometry = sim_stream
+    bundle = load_bundle(tiny_bundle)
+    oc = dsp.OnsetConfig()
+    assert bundle.onset == oc  # the C library below is built with the default onset config
+    cfg = ThrottleConfig(full_rate_hz=geometry.frame_rate_hz)
+    assert cfg.idle_sweeps < geometry.sweeps_per_frame
+    res = detect_frames(frames, bundle, geometry=geometry, throttle=cfg, threshold=1.01)
+    assert not res.events
+    py = emulate_throttle(frames, cfg=cfg, onset_cfg=oc, geometry=geometry)
+    idle = idle_geometry(geometry, cfg=cfg).frame_rate_hz
+    c = c_library(geometry).emulate(
+        frames, cfg=cfg, smooth_frames=oc.smoothing_frames(idle), floor_frames=oc.floor_frames(idle)
+    )
+
+    def transitions(trace) -> list[tuple[int, int]]:
+        out, prev = [], 0  # Phase.IDLE
+        for t in np.flatnonzero(trace.sensed):
+            if int(trace.phase[t]) != prev:
+                prev = int(trace.phase[t])
+                out.append((int(t), prev))
+        return out
+
+    assert transitions(py) == transitions(c) == list(res.transitions)
+    assert len(res.transitions) >= 4  # the session's gestures wake the throttle
+    assert res.utilisation.full_rate_frames == py.utilisation.full_rate_frames
+    assert res.utilisation.switches == py.utilisation.switches == c.utilisation.switches > 0

@@ -38,9 +38,18 @@ def test_detect_cli_json_and_utilisation(tiny_bundle: Path, sim_dir: Path) -> No
         assert list(ev) == KEYS
         assert isinstance(ev["start_frame"], int) and ev["end_frame"] > ev["start_frame"]
         assert ev["gesture"] != "none" and 0 < ev["score"] <= 1
-    util = json.loads(out.stderr.strip().splitlines()[-1])["utilisation"]
+    summary = json.loads(out.stderr.strip().splitlines()[-1])
+    util = summary["utilisation"]
     assert util["always_on"] is False and util["sensor_frames"] < util["frames"]
     assert util["macs_executed"] < util["macs_always_on"]
+    assert 0 < util["full_rate_frames"] < util["sensor_frames"] and util["switches"] > 0
+    # energy from exptool's power model with each state's config; always-on runs the sensor as recorded
+    e = summary["energy"]
+    assert 0 < e["sensor_ma"] < 10 and e["battery_h"] == pytest.approx(60.0 / e["total_ma"])
+    assert summary["sensor_states"]["idle"]["sensor_config"]["sweeps_per_frame"] == 4
+    on = subprocess.run([*cmd, str(tiny_bundle), "--json", "--always-on"], capture_output=True, text=True, check=True)
+    e_on = json.loads(on.stderr.strip().splitlines()[-1])["energy"]
+    assert e_on["sensor_ma"] > 50 > 10 * e["sensor_ma"]
 
 
 def test_throttled_uses_less_than_always_on(tiny_bundle: Path, sim_dir: Path) -> None:

@@ -16,7 +16,7 @@ from acquisition.presets import AS_RECORDED, SensorStates, deepest_inter_sweep_i
 from acquisition.sim import SessionPlan, SimClient, Subject
 from acquisition.sim.session import plan_session
 from deploy.power import PowerConfig, stream_energy, throttle_power
-from deploy.throttle import ThrottleConfig, Utilisation, emulate_throttle, idle_geometry, idle_power
+from deploy.throttle import ThrottleConfig, Utilisation, emulate_throttle, idle_power
 
 
 def test_power_pinned_to_a_direct_exptool_call() -> None:
@@ -138,7 +138,7 @@ def test_simulator_idle_rendering_matches_emulation(noise: bool) -> None:
         frame_rate_hz=full_rate,
     )
     oc = dsp.OnsetConfig()
-    p_direct = dsp.onset_power(direct, cfg=oc, geometry=idle_geometry(geom, cfg=thr))
+    p_direct = idle_power(direct, cfg=thr, onset_cfg=oc, geometry=geom)  # IDLE frames as they come
     p_emul = idle_power(full[:: thr.idle_decimation], cfg=thr, onset_cfg=oc, geometry=geom)
     if not noise:
         np.testing.assert_allclose(direct, emulated, atol=1.0)  # int16 rounding of the same signal
