@@ -229,3 +229,31 @@ def test_hover_sway_stays_below_the_onset_level_most_of_the_time(seed: int) -> N
     assert np.mean(hold >= dsp.SegmentConfig().on_db) < 0.05
     moved = params["drift_z0_m"] + params["drift_z1_m"]
     assert 0.002 < moved < 0.03, "the drift is centimetres, not millimetres or decimetres"
+
+
+def test_a_stopped_everyday_recording_keeps_the_causes_of_every_frame_it_holds(tmp_path: Path) -> None:
+    from acquisition import record_session
+    from acquisition.recording import SessionMeta
+    from acquisition.sim import SimClient, negatives_for_scene
+    from acquisition.sim.scene import frame_period_s
+
+    scene = plan_everyday(EverydayPlan(duration_s=120.0), subject=Subject.from_seed(3), seed=1)
+    period = frame_period_s(CONFIG)
+    stop_at = 1500  # Ctrl-C in the middle of an activity
+
+    def negatives(count: int, stored: list[Label]) -> list[NegativeLabel]:
+        starts = np.arange(count) * period
+        return negatives_for_scene(scene, frame_start_s=starts, labels=list(stored), frame_rate_hz=1 / period)
+
+    outcome = record_session(
+        SimClient(scene),
+        tmp_path / "stopped.h5",
+        sensor_config=CONFIG,
+        meta=SessionMeta(subject="sim-s003", preset="gesture_close"),
+        on_frame=lambda i, _: i + 1 < stop_at,
+        negatives=negatives,  # type: ignore[arg-type]
+    )
+    session = load_session(tmp_path / "stopped.h5")
+    assert session.num_frames == outcome.num_frames == stop_at
+    assert session.negatives == sorted(outcome.negatives)
+    assert max(n.end_frame for n in session.negatives) == stop_at  # the unfinished activity is kept, clipped
