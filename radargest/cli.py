@@ -41,24 +41,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
-    return value
+def _float_above(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
+    """An argparse type: a number ``>= minimum`` (``inclusive``) or ``> minimum``."""
 
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (value >= minimum if inclusive else value > minimum):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {'>=' if inclusive else '>'} {minimum:g}")
+        return value
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
-    return value
+    return parse
 
 
 # -- simulate -------------------------------------------------------------------------------------
@@ -320,10 +315,15 @@ def build_parser() -> argparse.ArgumentParser:
         "apply.",
     )
     g.add_argument("--everyday", action="store_true", help="write everyday streams instead of gesture sessions")
-    g.add_argument("--minutes", type=_positive_float, default=10.0, help="length of each stream [min] (default 10)")
+    g.add_argument(
+        "--minutes",
+        type=_float_above(0, inclusive=False),
+        default=10.0,
+        help="length of each stream [min] (default 10)",
+    )
     g.add_argument(
         "--gesture-rate-per-min",
-        type=_non_negative_float,
+        type=_float_above(0, inclusive=True),
         default=1.0,
         help="mean rate of gestures in the stream [1/min] (default 1; 0 for negatives only)",
     )
