@@ -23,8 +23,9 @@ from deploy.throttle import (
     ThrottleState,
     ThrottleTrace,
 )
+from dsp.decision import Classifier, Decision, DecisionPolicy
 
-__all__ = ["CLibrary", "COnsetResult", "CThrottleConfig", "CThrottleState"]
+__all__ = ["CDecision", "CDecisionConfig", "CLibrary", "COnsetResult", "CThrottleConfig", "CThrottleState"]
 
 _F = ctypes.c_float
 _I = ctypes.c_int32
@@ -97,6 +98,76 @@ class _CActions(ctypes.Structure):
     _fields_ = [("full_rate", _I), ("run_encoder", _I), ("run_head", _I), ("reset_head", _I)]
 
 
+#: ``RG_DECISION_MAX_CLASSES`` of radargest_decision.h.
+DECISION_MAX_CLASSES = 16
+#: ``RG_DECISION_MAX_OUT`` of radargest_decision.h.
+DECISION_MAX_OUT = 4
+
+
+class CDecisionConfig(ctypes.Structure):
+    """Mirror of ``rg_decision_config``."""
+
+    _fields_ = [
+        ("on_db", _F),
+        ("off_db", _F),
+        ("min_area_db_frames", _F),
+        ("merge_gap_frames", _I),
+        ("min_duration_frames", _I),
+        ("pre_roll_frames", _I),
+        ("post_roll_frames", _I),
+        ("settle_frames", _I),
+        ("prefix_wait_frames", _I),
+        ("early", _I),
+        ("min_score", _F),
+        ("sure_score", _F),
+        ("unsure_wait_frames", _I),
+        ("window_frames", _I),
+        ("end_pad_frames", _I),
+        ("window_pre_frames", _I),
+        ("num_classes", _I),
+        ("is_prefix", ctypes.c_uint8 * DECISION_MAX_CLASSES),
+    ]
+
+    @classmethod
+    def of(cls, policy: DecisionPolicy) -> CDecisionConfig:
+        """The C config of a Python policy (the frame counts it uses, as config.h would emit them)."""
+        from deploy.c_config import decision_config_values
+
+        k = len(policy.classes)
+        if k > DECISION_MAX_CLASSES:
+            raise ValueError(f"{k} classes exceed RG_DECISION_MAX_CLASSES={DECISION_MAX_CLASSES}")
+        flags = (ctypes.c_uint8 * DECISION_MAX_CLASSES)(*[int(v) for v in policy.is_prefix])
+        return cls(*[v for _, v in decision_config_values(policy)], flags)
+
+
+class CDecision(ctypes.Structure):
+    """Mirror of ``rg_decision``."""
+
+    _fields_ = [
+        ("start_frame", _I),
+        ("end_frame", _I),
+        ("label", _I),
+        ("score", _F),
+        ("accepted", _I),
+        ("frame", _I),
+        ("window_end", _I),
+    ]
+
+    def to_python(self) -> Decision:
+        return Decision(
+            start_frame=self.start_frame,
+            end_frame=self.end_frame,
+            label=self.label,
+            score=float(self.score),
+            accepted=bool(self.accepted),
+            frame=self.frame,
+            window_end=self.window_end,
+        )
+
+
+_CLASSIFY = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _I, _I, _I, ctypes.POINTER(_F))
+
+
 class CLibrary:
     """The compiled library (built from a given ``config.h``); sizes come from the frames passed in.
 
@@ -133,6 +204,27 @@ class CLibrary:
             ctypes.POINTER(_CActions),
         ]
         lib.rg_throttle_step.restype = None
+        lib.rg_decision_step.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(CDecisionConfig),
+            _F,
+            _CLASSIFY,
+            ctypes.c_void_p,
+            ctypes.POINTER(CDecision),
+        ]
+        lib.rg_decision_step.restype = _I
+        lib.rg_decision_flush.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(CDecisionConfig),
+            _CLASSIFY,
+            ctypes.c_void_p,
+            ctypes.POINTER(CDecision),
+        ]
+        lib.rg_decision_flush.restype = _I
+        lib.rg_decision_state_bytes.restype = ctypes.c_uint32
+        self.decision_state_bytes = int(lib.rg_decision_state_bytes())
+        lib.rg_decision_init.argtypes = [ctypes.c_void_p]
+        lib.rg_decision_init.restype = None
 
     def _iq(self, frame: npt.ArrayLike) -> npt.NDArray[np.float32]:
         x = np.asarray(frame)
@@ -288,3 +380,26 @@ class CLibrary:
             decisions=dec,
             head_hop_frames=cfg.head_hop_frames,
         )
+
+    def decide(self, ratios: npt.ArrayLike, classify: Classifier, *, policy: DecisionPolicy) -> list[Decision]:
+        """``rg_decision_step`` over a whole onset-ratio stream (fed as float32) then ``rg_decision_flush``,
+        with ``classify`` as the callback and the config of ``policy``; every record, in order."""
+        cfg = CDecisionConfig.of(policy)
+        k = len(policy.classes)
+        state = ctypes.create_string_buffer(self.decision_state_bytes)
+        self.lib.rg_decision_init(state)
+        out = (CDecision * DECISION_MAX_OUT)()
+
+        def callback(_ctx: int | None, start: int, end: int, window_end: int, probs: ctypes._Pointer[_F]) -> None:
+            p = np.asarray(classify(start, end, window_end), dtype=np.float32).reshape(-1)
+            for i in range(k):
+                probs[i] = float(p[i])
+
+        fn = _CLASSIFY(callback)
+        records: list[Decision] = []
+        for r in np.asarray(ratios, dtype=np.float32).reshape(-1).tolist():
+            m = self.lib.rg_decision_step(state, ctypes.byref(cfg), r, fn, None, out)
+            records.extend(out[i].to_python() for i in range(m))
+        m = self.lib.rg_decision_flush(state, ctypes.byref(cfg), fn, None, out)
+        records.extend(out[i].to_python() for i in range(m))
+        return records

@@ -32,8 +32,8 @@ __all__ = [
 C_SOURCE_DIR = Path(__file__).resolve().parent / "c"
 """Folder of the C99 sources shipped in a bundle."""
 
-C_SOURCES = ("radargest_features.c", "radargest_throttle.c")
-C_HEADERS = ("radargest_features.h", "radargest_throttle.h")
+C_SOURCES = ("radargest_features.c", "radargest_throttle.c", "radargest_decision.c")
+C_HEADERS = ("radargest_features.h", "radargest_throttle.h", "radargest_decision.h")
 
 STRICT_FLAGS = ("-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic")
 """Flags every build uses: the sources must stay warning-free C99."""

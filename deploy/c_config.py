@@ -16,8 +16,9 @@ import numpy as np
 
 from deploy.throttle import ThrottleConfig, idle_geometry, idle_window
 from dsp import FrameGeometry, OnsetConfig, ParameterError, RangeDopplerConfig, hann_window
+from dsp.decision import DecisionPolicy
 
-__all__ = ["config_h_text", "write_config_h"]
+__all__ = ["config_h_text", "decision_config_values", "write_config_h"]
 
 _COMPRESSION = {"none": 0, "log1p": 1, "db": 2}
 _NORMALISATION = {"none": 0, "fixed": 1, "frame_max": 2}
@@ -42,12 +43,58 @@ def _table(values: np.ndarray, fmt: str = "f") -> str:
     return "{ \\\n" + ", \\\n".join(lines) + " \\\n}"
 
 
+def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | int]]:
+    """The fields of ``rg_decision_config`` (radargest_decision.h) in order, as the policy counts them:
+    frames of the policy's stream, float32 thresholds, the prefix flags last."""
+    seg = policy.segmenter.cfg
+    rate = policy.frame_rate_hz
+    gap, min_len, pre, post = seg.frames(rate)
+    return [
+        ("on_db", seg.on_db),
+        ("off_db", seg.off_db),
+        ("min_area_db_frames", float(seg.min_area_db_frames(rate))),
+        ("merge_gap_frames", gap),
+        ("min_duration_frames", min_len),
+        ("pre_roll_frames", pre),
+        ("post_roll_frames", post),
+        ("settle_frames", policy.settle),
+        ("prefix_wait_frames", policy.wait),
+        ("early", int(policy.cfg.early)),
+        ("min_score", policy.cfg.min_score),
+        ("sure_score", policy.cfg.sure_score),
+        ("unsure_wait_frames", policy.unsure_wait),
+        ("window_frames", policy.window_frames),
+        ("end_pad_frames", policy.end_pad),
+        ("window_pre_frames", policy.pre),
+        ("num_classes", len(policy.classes)),
+    ]
+
+
+def _decision_lines(policy: DecisionPolicy) -> list[str]:
+    values = decision_config_values(policy)
+    items = [_f(v) if isinstance(v, float) else str(v) for _, v in values]
+    flags = ", ".join(str(int(v)) for v in policy.is_prefix)
+    prefix_names = ", ".join(c for c, v in zip(policy.classes, policy.is_prefix, strict=True) if v) or "none"
+    return [
+        "",
+        f"/* decision layer (dsp.decision) at the onset rate {policy.frame_rate_hz:.4f} Hz: classes "
+        f"{', '.join(policy.classes)}; prefixes: {prefix_names} */",
+        f"#define RG_DECISION_NUM_CLASSES {len(policy.classes)}",
+        "/* rg_decision_config initialiser: " + ", ".join(name for name, _ in values) + ", is_prefix */",
+        "#define RG_DECISION_CONFIG_DEFAULT { \\",
+        "    " + ", ".join(items) + ", \\",
+        "    { " + flags + " } \\",
+        "}",
+    ]
+
+
 def config_h_text(
     *,
     geometry: FrameGeometry,
     rd_cfg: RangeDopplerConfig,
     onset_cfg: OnsetConfig,
     throttle_cfg: ThrottleConfig,
+    decision: DecisionPolicy | None = None,
 ) -> str:
     """The text of ``config.h`` (see :func:`write_config_h`)."""
     if rd_cfg.clutter is not None:
@@ -135,6 +182,7 @@ def config_h_text(
         "",
         f"/* 1 for the Doppler bins counted as motion (|v| >= {onset_cfg.min_speed_m_s} m/s), after fftshift */",
         f"#define RG_MOTION_BIN_TABLE {_table(mask, 'd')}",
+        *(_decision_lines(decision) if decision is not None else []),
         "",
         f"/* the same tables for the onset power of an IDLE frame (RG_IDLE_SWEEPS sweeps, {t.idle_window} window) */",
         f"#define RG_IDLE_WINDOW_TABLE {_table(idle_window(t))}",
@@ -156,6 +204,7 @@ def write_config_h(
     rd_cfg: RangeDopplerConfig,
     onset_cfg: OnsetConfig,
     throttle_cfg: ThrottleConfig,
+    decision: DecisionPolicy | None = None,
 ) -> Path:
     """Write ``config.h`` for ``deploy/c`` (parent folders created) and return its path.
 
@@ -165,11 +214,15 @@ def write_config_h(
         rd_cfg: range-Doppler feature config; ``clutter`` must be None.
         onset_cfg: onset metric config (window lengths emitted at full and at idle rate).
         throttle_cfg: throttle policy (frame counts from its ``full_rate_hz``).
+        decision: the decision policy as the device runs it (on the onset stream: the idle rate of a
+            throttled device); adds ``RG_DECISION_CONFIG_DEFAULT``.
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
-        config_h_text(geometry=geometry, rd_cfg=rd_cfg, onset_cfg=onset_cfg, throttle_cfg=throttle_cfg),
+        config_h_text(
+            geometry=geometry, rd_cfg=rd_cfg, onset_cfg=onset_cfg, throttle_cfg=throttle_cfg, decision=decision
+        ),
         encoding="utf-8",
     )
     return out

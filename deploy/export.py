@@ -37,7 +37,8 @@ from deploy import tflm
 from deploy.c_build import C_HEADERS, C_SOURCES, STRICT_FLAGS, compile_objects, find_compiler, object_size
 from deploy.c_config import write_config_h
 from deploy.runtime import BUNDLE_MODELS, MANIFEST, Int8Model, RingBuffer, sensor_fields, sha256_file
-from deploy.throttle import ThrottleConfig
+from deploy.throttle import ThrottleConfig, idle_geometry
+from dsp.decision import DecisionConfig, DecisionPolicy
 
 __all__ = ["ExportConfig", "McuModel", "export_bundle", "format_report", "model_data_c"]
 
@@ -86,6 +87,9 @@ class ExportConfig:
         latency_runs: timed LiteRT invocations per model [count].
         throttle: the throttle policy written to ``config.h`` and the manifest (``full_rate_hz`` set from
             the data's frame rate).
+        decision: the decision layer written to the manifest (``"decision"``, with the gesture set's
+            prefix table; ``min_score`` is the run's calibrated operating point) and to ``config.h``
+            (``RG_DECISION_CONFIG_DEFAULT``, counted at the throttle's idle onset rate, as the device runs it).
         mcu: the MCU estimate's assumptions.
         seed: seeds the choice of calibration windows.
     """
@@ -98,6 +102,7 @@ class ExportConfig:
     arena_granularity: int = 16
     latency_runs: int = 300
     throttle: ThrottleConfig = dataclasses.field(default_factory=ThrottleConfig)
+    decision: DecisionConfig = dataclasses.field(default_factory=DecisionConfig)
     mcu: McuModel = dataclasses.field(default_factory=McuModel)
     seed: int = 0
 
@@ -311,6 +316,7 @@ def export_bundle(
     arch = tcfg.architecture
     t = arch.window_frames
     ds = tcfg.dataset
+    decision = dataclasses.replace(ecfg.decision, min_score=float(tcfg.min_score))
     recs = load_recordings([Path(p) for p in (representative or tcfg.data)], cfg=ds)
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
     rng = np.random.default_rng([ecfg.seed, 0xE4])
@@ -397,7 +403,24 @@ def export_bundle(
         session.sensor_config, session.metadata, frame_rate_hz=float(rec0.frame_rate_hz)
     )
     throttle = dataclasses.replace(ecfg.throttle, full_rate_hz=float(rec0.frame_rate_hz))
-    write_config_h(out / "config.h", geometry=geometry, rd_cfg=ds.features, onset_cfg=ds.onset, throttle_cfg=throttle)
+    onset_rate = idle_geometry(geometry, cfg=throttle).frame_rate_hz
+    device_policy = DecisionPolicy(
+        cfg=decision,
+        segment=ds.segment,
+        classes=ds.classes,
+        frame_rate_hz=onset_rate,
+        window_frames=max(1, round(t * onset_rate / rec0.frame_rate_hz)),
+        end_pad_frames=round(ds.window.end_pad_s * onset_rate),
+        pre_frames=round(ds.window.pre_s * onset_rate),
+    )
+    write_config_h(
+        out / "config.h",
+        geometry=geometry,
+        rd_cfg=ds.features,
+        onset_cfg=ds.onset,
+        throttle_cfg=throttle,
+        decision=device_policy,
+    )
     from deploy.c_build import C_SOURCE_DIR
 
     for name in C_SOURCES + C_HEADERS:
@@ -463,6 +486,7 @@ def export_bundle(
         },
         "quantization": {"encoder": _io(enc_q), "head": _io(head_q)},
         "throttle": {f.name: getattr(throttle, f.name) for f in dataclasses.fields(throttle)},
+        "decision": decision.manifest_section(ds.classes),
         "streaming": streaming,
         "versions": _versions(),
     }

@@ -42,6 +42,7 @@ from acquisition.errors import SourceError
 from acquisition.presets import AS_RECORDED
 from deploy.power import throttle_power
 from deploy.runtime import Bundle, Detection, Int8Model, StreamingDetector, check_recording
+from dsp.decision import DecisionConfig
 
 __all__ = [
     "GestureScript",
@@ -242,7 +243,7 @@ class LiveRun:
         sensor_config: the config to run (a replay must use its recorded config).
         script: optional :class:`GestureScript` ticked before every frame (simulator only).
         always_on: disable the throttle.
-        threshold: minimum top probability of an event.
+        decision: the decision layer (default: the bundle's manifest).
         waterfall_frames: frames kept for the waterfall.
         rolling_s: window of the rolling utilisation [s].
     """
@@ -255,7 +256,7 @@ class LiveRun:
         sensor_config: a121.SensorConfig,
         script: GestureScript | None = None,
         always_on: bool = False,
-        threshold: float = 0.0,
+        decision: DecisionConfig | None = None,
         waterfall_frames: int = 300,
         rolling_s: float = 10.0,
     ) -> None:
@@ -274,7 +275,7 @@ class LiveRun:
                 "check the connection and the preset"
             ) from None
         self.geometry = geometry_for(client, sensor_config, bundle)
-        self.detector = LiveDetector(bundle, geometry=self.geometry, always_on=always_on, threshold=threshold)
+        self.detector = LiveDetector(bundle, geometry=self.geometry, always_on=always_on, decision=decision)
         self.stop_event = threading.Event()
         self.lock = threading.Lock()
         self.frames = 0
@@ -482,7 +483,7 @@ def open_live(
     script: Sequence[str] | None = None,
     seed: int = 0,
     always_on: bool = False,
-    threshold: float = 0.0,
+    decision: DecisionConfig | None = None,
     preset: str | None = None,
 ) -> LiveRun:
     """Open ``source`` (``acquisition.open_client`` forms) and prepare a :class:`LiveRun`.
@@ -510,7 +511,7 @@ def open_live(
     elif script:
         raise SourceError(f"--script needs the simulator (--source sim), not {source!r}")
     try:
-        return LiveRun(client, bundle, sensor_config=sensor_config, script=gs, always_on=always_on, threshold=threshold)
+        return LiveRun(client, bundle, sensor_config=sensor_config, script=gs, always_on=always_on, decision=decision)
     except Exception:
         try:
             client.close()

@@ -13,24 +13,29 @@ RangeDopplerProcessor`), runs the int8 encoder once and pushes the embedding int
 the int8 head runs on the last ``T`` embeddings. Encoder outputs are requantised to the head's input
 scale (both pairs read from the interpreters).
 
-**Detection rule** (the continuous mode of ``models.evaluate``, so ``detect --always-on`` reproduces the
-event scores of ``radargest evaluate``): a streaming :class:`dsp.Segmenter` on the onset ratio emits
-candidate events ``[start, end)``; for each, the head runs once on the window that ends at
-:func:`dsp.event_window_end` (clipped to the frames seen so far); the arg-max class is the decision, and
-``none`` or a top probability below ``threshold`` rejects the candidate. Accepted candidates are events
-``{"start_frame", "end_frame", "t_s", "gesture", "score"}`` (``t_s`` = start frame / frame rate).
+**Detection rule** (the continuous mode of ``models.evaluate``): the decision layer
+:class:`dsp.DecisionPolicy` on the onset ratio, configured by the bundle manifest's ``"decision"`` (a
+:class:`dsp.DecisionConfig`; an argument overrides it). At each checkpoint it asks for the head's
+probabilities on the window that ends at :func:`dsp.event_window_end` of the event so far (clipped to the
+frames seen so far), and decides the event as soon as the evidence is in (a prefix gesture such as
+``tap_in`` waits ``prefix_wait_s`` for the rest of a ``double_tap_in``). The C build
+(``deploy/c/radargest_decision.c``) takes the same decisions at the same frames. Accepted decisions are
+events ``{"start_frame", "end_frame", "t_s", "gesture", "score"}`` (``t_s`` = start frame / frame rate;
+the event as known at the decision). Unlike ``evaluate``, the head runs once per checkpoint, on one
+window (no test-time averaging).
 
 **Throttled** (the default): :mod:`deploy.throttle` decides per sensed frame. On fixed-rate recordings an IDLE
 frame is emulated as the device sees it: the frames the idle rate keeps, cut to their first ``idle_sweeps``
 sweeps (the detector only ever reads those sweeps of an IDLE frame). The onset ratio comes from the throttle's
-single idle-rate onset stream (every frame's power on its first ``idle_sweeps`` sweeps), so the segmenter runs
-at the idle rate and its events are mapped back to full-rate frames. The encoder runs only when the policy says
-``run_encoder`` (full-rate frames). At a wake-up (``reset_head``) the ring buffer is cleared and its history
+single idle-rate onset stream (every frame's power on its first ``idle_sweeps`` sweeps), so the decision policy
+runs at the idle rate and its events are mapped back to full-rate frames (the window is placed at the full
+rate). The encoder runs only when the policy says ``run_encoder`` (full-rate frames). At a wake-up
+(``reset_head``) the ring buffer is cleared and its history
 filled with the embedding of the last frame the device encoded (the still hand at the end of the previous awake
 period; before the first one, the first full-rate frame): the IDLE frames have too few sweeps for a map.
-``models.data.throttled_view`` trains a close view (one frame from before the wake). The head runs only when the
-segmenter emits an event (not on every hop: a window placed on the event is what the model was trained on, and
-per-hop runs would only repeat it); a gesture decision is fed back to the policy as ``decided``. **Always-on**
+``models.data.throttled_view`` trains a close view (one frame from before the wake). The head runs only at the
+decision policy's checkpoints (not on every hop: a window placed on the event is what the model was trained on,
+and per-hop runs would only repeat it); a gesture decision is fed back to the throttle as ``decided``. **Always-on**
 runs the onset at full rate and the encoder on every frame.
 
 Utilisation is reported against always-on as the throttle defines it (:class:`deploy.throttle.
@@ -66,6 +71,7 @@ from deploy.throttle import (
     step,
 )
 from dsp import event_window_end
+from dsp.decision import Decision, DecisionConfig, DecisionPolicy
 
 __all__ = [
     "BUNDLE_MODELS",
@@ -246,6 +252,12 @@ class Bundle:
     def macs(self) -> dict[str, int]:
         return {k: int(v) for k, v in self.manifest["model"]["macs"].items()}
 
+    @property
+    def decision(self) -> DecisionConfig:
+        """The manifest's decision layer (the defaults for a bundle written before it had one)."""
+        section = self.manifest.get("decision")
+        return DecisionConfig.from_json(section) if section else DecisionConfig()
+
 
 def load_bundle(path: str | Path) -> Bundle:
     """Load and verify a bundle folder written by ``radargest export``.
@@ -285,13 +297,15 @@ def load_bundle(path: str | Path) -> Bundle:
 # -- detection ------------------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class Detection:
-    """One detected gesture event (DESIGN §2)."""
+    """One detected gesture event (DESIGN §2). ``latency_ms`` (not in the JSON contract): from the end of
+    the sensed motion (``end_frame``) to the decision; the demo shows it next to the gesture."""
 
     start_frame: int
     end_frame: int
     t_s: float
     gesture: str
     score: float
+    latency_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -357,13 +371,13 @@ class StreamingDetector:
         *,
         geometry: dsp.FrameGeometry,
         always_on: bool = False,
-        threshold: float = 0.0,
+        decision: DecisionConfig | None = None,
         throttle: ThrottleConfig | None = None,
     ) -> None:
         self.bundle = bundle
         self.geometry = geometry
         self.always_on = always_on
-        self.threshold = float(threshold)
+        self.decision = decision or bundle.decision
         rate = geometry.frame_rate_hz
         base = throttle or bundle.throttle
         self.throttle = dataclasses.replace(base, full_rate_hz=rate)
@@ -371,12 +385,22 @@ class StreamingDetector:
         onset_geo = geometry if always_on else idle_geometry(geometry, cfg=self.throttle)
         self.onset_cfg = bundle.onset
         self.onset = dsp.OnsetProcessor(cfg=self.onset_cfg, geometry=onset_geo)
-        self.segmenter = dsp.Segmenter(cfg=bundle.segment, frame_rate_hz=onset_geo.frame_rate_hz)
         t = bundle.window_frames
         self.window_frames = t
         win = bundle.manifest["window"]
         self.end_pad = round(float(win["end_pad_s"]) * rate)
         self.pre = round(float(win["pre_s"]) * rate)
+        onset_rate = onset_geo.frame_rate_hz
+        self.policy = DecisionPolicy(
+            cfg=self.decision,
+            segment=bundle.segment,
+            classes=bundle.classes,
+            frame_rate_hz=onset_rate,
+            window_frames=max(1, round(t * onset_rate / rate)),
+            end_pad_frames=round(float(win["end_pad_s"]) * onset_rate),
+            pre_frames=round(float(win["pre_s"]) * onset_rate),
+        )
+        self.segmenter = self.policy.segmenter
         # history for events emitted up to the merge gap after they end, plus a long event
         slack = math.ceil((bundle.segment.merge_gap_s + bundle.segment.post_roll_s + 1.5) * rate)
         dim = int(bundle.encoder.output_shape[-1])
@@ -422,34 +446,43 @@ class StreamingDetector:
             rd = self.rd.process(frame)
         return np.nan_to_num(rd, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
-    def _classify(self, start: int, end: int, now: int) -> None:
+    def _head(self, start: int, end: int, window_end: int, now: int) -> npt.NDArray[np.float32]:
+        """Head probabilities for the policy's event ``[start, end)`` (policy frames) at full-rate frame
+        ``now``: always-on uses the policy's window; throttled places it on the event mapped to full rate."""
         t = self.window_frames
-        w_end = event_window_end(start, end, window_frames=t, end_pad=self.end_pad, pre=self.pre)
-        w_end = max(t, min(w_end, now + 1))
+        if self.always_on:
+            w_end = window_end
+        else:
+            s, e = self._to_frames(start, end, now)
+            w_end = min(event_window_end(s, e, window_frames=t, end_pad=self.end_pad, pre=self.pre), now + 1)
         head = self.bundle.head
-        probs = head.dequantise(head.invoke_int8(self.ring.window(w_end, t)))
+        probs = head.dequantise(head.invoke_int8(self.ring.window(max(t, w_end), t)))
         self.head_runs += 1
+        return probs
+
+    def _decided(self, d: Decision, now: int) -> None:
         self.candidates += 1
-        k = int(np.argmax(probs))
-        score = float(probs[k])
-        if k == 0 or score < self.threshold:
+        if not d.accepted:
             return
+        start, end = self._to_frames(d.start_frame, d.end_frame, now)
         self.decided = True
         self.decided_at.append(now)
+        rate = self.geometry.frame_rate_hz
         self.events.append(
             Detection(
                 start_frame=int(start),
                 end_frame=int(end),
-                t_s=round(start / self.geometry.frame_rate_hz, 3),
-                gesture=self.bundle.classes[k],
-                score=round(score, 4),
+                t_s=round(start / rate, 3),
+                gesture=self.bundle.classes[d.label],
+                score=round(float(d.score), 4),
+                latency_ms=round((now + 1 - end) / rate * 1000.0, 1),
             )
         )
 
     def _segment(self, ratio: float, now: int) -> None:
         self.onset_frames.append(now)
-        for s, e in self.segmenter.process(ratio).tolist():
-            self._classify(*self._to_frames(s, e, now), now)
+        for d in self.policy.process(ratio, lambda s, e, w: self._head(s, e, w, now)):
+            self._decided(d, now)
 
     def _to_frames(self, s: int, e: int, now: int) -> tuple[int, int]:
         idx = self.onset_frames
@@ -518,8 +551,8 @@ class StreamingDetector:
     def flush(self) -> None:
         """End of stream: classify the event still open."""
         now = max(self.t - 1, 0)
-        for s, e in self.segmenter.flush().tolist():
-            self._classify(*self._to_frames(s, e, now), now)
+        for d in self.policy.flush(lambda s, e, w: self._head(s, e, w, now)):
+            self._decided(d, now)
 
     def result(self, num_frames: int) -> DetectResult:
         """The events and the utilisation over a stream of ``num_frames`` full-rate frames."""
@@ -555,12 +588,12 @@ def detect_frames(
     *,
     geometry: dsp.FrameGeometry,
     always_on: bool = False,
-    threshold: float = 0.0,
+    decision: DecisionConfig | None = None,
     throttle: ThrottleConfig | None = None,
 ) -> DetectResult:
     """Run :class:`StreamingDetector` over a fixed-rate ``(frames, sweeps, points)`` stream (bad frames
-    already masked as NaN)."""
-    det = StreamingDetector(bundle, geometry=geometry, always_on=always_on, threshold=threshold, throttle=throttle)
+    already masked as NaN); ``decision`` defaults to the bundle's."""
+    det = StreamingDetector(bundle, geometry=geometry, always_on=always_on, decision=decision, throttle=throttle)
     for t in range(len(frames)):
         if det.wants(t):
             det.process(frames[t], t)
@@ -602,9 +635,9 @@ def detect_file(
     bundle: Bundle | str | Path,
     *,
     always_on: bool = False,
-    threshold: float = 0.0,
+    decision: DecisionConfig | None = None,
 ) -> DetectResult:
-    """Continuous recognition over one recording with a bundle.
+    """Continuous recognition over one recording with a bundle (``decision`` defaults to the bundle's).
 
     Raises:
         BundleError: a bad bundle, or a recording that does not match the bundle's preset.
@@ -614,7 +647,7 @@ def detect_file(
 
     b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
     frames, geometry = session_stream(load_session(Path(path)), b)
-    return detect_frames(frames, b, geometry=geometry, always_on=always_on, threshold=threshold)
+    return detect_frames(frames, b, geometry=geometry, always_on=always_on, decision=decision)
 
 
 def events_json_lines(events: Iterable[Detection]) -> str:

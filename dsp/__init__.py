@@ -1,4 +1,5 @@
-"""radargest.dsp: range-Doppler features, clutter removal, onset metric, segmentation and event scoring.
+"""radargest.dsp: range-Doppler features, clutter removal, onset metric, segmentation, the decision
+layer and event scoring.
 
 Shapes: frames ``(frames, sweeps, points)`` complex; range-Doppler maps ``(frames, doppler_bins, points)``
 float32. Each stage is a frozen config, a pure batch function and, where it has state, a streaming
@@ -6,6 +7,7 @@ processor that equals the batch function. No file I/O, plotting or printing happ
 """
 
 from dsp.clutter import ClutterConfig, ClutterProcessor, remove_clutter
+from dsp.decision import Decision, DecisionConfig, DecisionPolicy, decide_stream, prefix_table
 from dsp.errors import ParameterError
 from dsp.features import (
     RangeDopplerConfig,
@@ -25,6 +27,9 @@ from dsp.segment import SegmentConfig, Segmenter, event_window_end, segment
 __all__ = [
     "ClutterConfig",
     "ClutterProcessor",
+    "Decision",
+    "DecisionConfig",
+    "DecisionPolicy",
     "EventScore",
     "FrameGeometry",
     "OnsetConfig",
@@ -36,6 +41,7 @@ __all__ = [
     "SegmentConfig",
     "Segmenter",
     "bad_frames",
+    "decide_stream",
     "doppler_magnitude",
     "doppler_matrix",
     "event_window_end",
@@ -43,6 +49,7 @@ __all__ = [
     "mask_bad_frames",
     "onset_metric",
     "onset_power",
+    "prefix_table",
     "range_doppler",
     "remove_clutter",
     "score_events",

@@ -17,6 +17,13 @@ Rule, on ``ratio_db`` per frame:
 Events are ``[start_frame, end_frame)`` with ``end_frame`` exclusive. The streaming :class:`Segmenter`
 emits an event once no later frame can change it, and :meth:`Segmenter.flush` closes the stream; the
 events it emits equal :func:`segment` of the whole ratio.
+
+Arithmetic is float32, as in the C twin (``deploy/c/radargest_decision.c``): the ratio and the thresholds
+are compared as float32, the area is a float32 running sum compared with ``float32(min_area_db_s ×
+frame_rate_hz)`` [dB·frames], so Python and C take identical decisions on identical ratios.
+
+The merge gap defines what is *one event*, not when it is decided: :mod:`dsp.decision` decides an event
+as soon as its evidence is in and absorbs later runs that merge into it.
 """
 
 from __future__ import annotations
@@ -72,6 +79,11 @@ class SegmentConfig:
         for name in ("merge_gap_s", "min_duration_s", "min_area_db_s", "pre_roll_s", "post_roll_s"):
             check_nonnegative(name, getattr(self, name))
 
+    def min_area_db_frames(self, frame_rate_hz: float) -> np.float32:
+        """``min_area_db_s`` in dB·frames at ``frame_rate_hz``, as the float32 both segmenters compare with."""
+        check_positive("frame_rate_hz", frame_rate_hz)
+        return np.float32(self.min_area_db_s * frame_rate_hz)
+
     def frames(self, frame_rate_hz: float) -> tuple[int, int, int, int]:
         """``(merge_gap, min_duration, pre_roll, post_roll)`` in frames at ``frame_rate_hz``."""
         check_positive("frame_rate_hz", frame_rate_hz)
@@ -101,13 +113,15 @@ def segment(ratio: npt.ArrayLike, *, cfg: SegmentConfig, frame_rate_hz: float) -
     Returns:
         ``(events, 2)`` int64 of ``[start_frame, end_frame)``.
     """
-    r = _check_ratio(ratio)
+    r = _check_ratio(ratio).astype(np.float32)
+    on, off = np.float32(cfg.on_db), np.float32(cfg.off_db)
     gap, min_len, pre, post = cfg.frames(frame_rate_hz)
+    min_area = cfg.min_area_db_frames(frame_rate_hz)
     n = r.size
     # hysteresis as runs: a run of frames that are >= off (or missing) is motion from its first
     # frame >= on to its end.
-    above_off = ~(r < cfg.off_db)  # NaN counts as "no change", i.e. continues a run
-    above_on = r >= cfg.on_db
+    above_off = ~(r < off)  # NaN counts as "no change", i.e. continues a run
+    above_on = r >= on
     edges = np.diff(np.concatenate(([0], above_off.astype(np.int8), [0])))
     run_starts = np.flatnonzero(edges == 1)
     run_ends = np.flatnonzero(edges == -1)
@@ -128,11 +142,13 @@ def segment(ratio: npt.ArrayLike, *, cfg: SegmentConfig, frame_rate_hz: float) -
     in_run = np.zeros(n, dtype=bool)
     for s, e in raw:
         in_run[s:e] = True
-    contrib = np.where(in_run & (r > cfg.off_db), r - cfg.off_db, 0.0)
+    with np.errstate(invalid="ignore"):
+        contrib = np.where(in_run & (r > off), r - off, np.float32(0.0)).astype(np.float32)
     out: list[tuple[int, int]] = []
     prev_end = 0
     for s, e in merged:
-        if e - s < min_len or not _area_ok(contrib[s:e], cfg, frame_rate_hz):
+        # np.cumsum adds sequentially in float32, as the streaming running sum does
+        if e - s < min_len or not np.cumsum(contrib[s:e], dtype=np.float32)[-1] >= min_area:
             continue
         start = max(s - pre, prev_end, 0)
         prev_end = e + post
@@ -142,25 +158,22 @@ def segment(ratio: npt.ArrayLike, *, cfg: SegmentConfig, frame_rate_hz: float) -
     return np.asarray(out, dtype=np.int64).reshape(-1, 2)
 
 
-def _area_ok(contrib: npt.NDArray[np.float64], cfg: SegmentConfig, frame_rate_hz: float) -> bool:
-    total = 0.0
-    for c in contrib.tolist():  # sequential, to equal the streaming running sum bit for bit
-        total += c
-    return total / frame_rate_hz >= cfg.min_area_db_s
-
-
 class Segmenter:
     """Streaming :func:`segment`. ``process(ratio_db)`` per frame returns the events that became final
     at that frame as an ``(events, 2)`` int64 array (usually empty); ``flush()`` ends the stream.
 
     An event is final once no later frame can merge into it and its post-roll has been seen, i.e. about
-    ``max(merge_gap_s, post_roll_s)`` after the motion ends.
+    ``max(merge_gap_s, post_roll_s)`` after the motion ends. The event still growing is readable
+    (:attr:`pending`, :attr:`pending_start`, :attr:`pending_passes`, :attr:`group`) for
+    :class:`dsp.decision.DecisionPolicy`, which decides before the event is final.
     """
 
     def __init__(self, *, cfg: SegmentConfig, frame_rate_hz: float) -> None:
         self.cfg = cfg
         self.frame_rate_hz = frame_rate_hz
         self._gap, self._min_len, self._pre, self._post = cfg.frames(frame_rate_hz)
+        self._on, self._off = np.float32(cfg.on_db), np.float32(cfg.off_db)
+        self._min_area = cfg.min_area_db_frames(frame_rate_hz)
         self.reset()
 
     def reset(self) -> None:
@@ -169,23 +182,60 @@ class Segmenter:
         self._active = False
         self._run_start = 0
         self._pending: list[int] | None = None  # merged event [start, end) awaiting later runs
-        self._area = 0.0  # running area of the pending/active event [dB·frames]
+        self._area = np.float32(0.0)  # running area of the pending/active event [dB·frames]
         self._ready: list[tuple[int, int]] = []  # rolled events awaiting their post-roll frames
         self._prev_end = 0
+        self._group = 0  # number of merged events begun so far
+        self._kept = 0  # number of merged events closed and kept so far
 
     @property
     def active(self) -> bool:
         """True while the hysteresis is in the motion state."""
         return self._active
 
-    def _close_pending(self) -> None:
+    @property
+    def frames_seen(self) -> int:
+        """Frames processed so far."""
+        return self._n
+
+    @property
+    def pending(self) -> tuple[int, int] | None:
+        """The merged event still open, ``(start, end)`` of its runs so far (no rolls), else None. While
+        :attr:`active` with an event pending, the running motion belongs to that event."""
+        return None if self._pending is None else (self._pending[0], self._pending[1])
+
+    @property
+    def pending_start(self) -> int:
+        """The pre-rolled start the pending event will get (the same rule as at its close)."""
+        assert self._pending is not None
+        return max(self._pending[0] - self._pre, self._prev_end, 0)
+
+    @property
+    def pending_passes(self) -> bool:
+        """The pending event, as it stands, passes the duration and area tests (both only grow)."""
         assert self._pending is not None
         s, e = self._pending
+        return bool(e - s >= self._min_len and self._area >= self._min_area)
+
+    @property
+    def group(self) -> int:
+        """Serial number of the latest merged event (1 for the first); a merged run keeps it."""
+        return self._group
+
+    @property
+    def kept(self) -> int:
+        """Number of events closed so far that passed the tests (emitted now or after their post-roll)."""
+        return self._kept
+
+    def _close_pending(self) -> None:
+        assert self._pending is not None
+        passes = self.pending_passes
+        s, e = self._pending
         self._pending = None
-        area = self._area
-        self._area = 0.0
-        if e - s < self._min_len or area / self.frame_rate_hz < self.cfg.min_area_db_s:
+        self._area = np.float32(0.0)
+        if not passes:
             return
+        self._kept += 1
         start = max(s - self._pre, self._prev_end, 0)
         end = e + self._post
         self._ready.append((start, end))
@@ -200,19 +250,20 @@ class Segmenter:
     def process(self, ratio_db: float) -> npt.NDArray[np.int64]:
         """Consume one frame's ratio [dB]; return the events finalised now, ``(events, 2)`` int64."""
         n = self._n
-        r = float(ratio_db)
-        if not math.isnan(r):
-            if not self._active and r >= self.cfg.on_db:
+        r = np.float32(ratio_db)
+        if not np.isnan(r):
+            if not self._active and r >= self._on:
                 self._active = True
                 self._run_start = n
                 if self._pending is not None and n - self._pending[1] >= self._gap:
                     self._close_pending()
                 if self._pending is None:
-                    self._area = 0.0  # a new event; otherwise this run merges and adds to its area
-            elif self._active and r < self.cfg.off_db:
+                    self._area = np.float32(0.0)  # a new event; otherwise this run merges and adds to its area
+                    self._group += 1
+            elif self._active and r < self._off:
                 self._end_run(n)
-            if self._active and r > self.cfg.off_db:
-                self._area += r - self.cfg.off_db
+            if self._active and r > self._off:
+                self._area = np.float32(self._area + np.float32(r - self._off))
         self._n = n + 1
         if self._pending is not None and not self._active and self._n - self._pending[1] >= self._gap:
             self._close_pending()

@@ -240,6 +240,7 @@ class Recording:
             frames are background (``none``); the cause traces a false activation to what the hand did.
         detected: ``(E, 2)`` int64 onset-segmenter events ``[start, end)``.
         detected_emit: ``(E,)`` int64 frame after which the streaming segmenter emits each event.
+        ratio_db: ``(F,)`` onset ratio of the detector [dB] (what :mod:`dsp.decision` is fed).
         frame_rate_hz: measured frame rate [Hz].
         noise_scale: median |sample − frame mean| over the recording [counts], for the noise augmentation.
     """
@@ -253,6 +254,7 @@ class Recording:
     detected: npt.NDArray[np.int64]
     detected_emit: npt.NDArray[np.int64]
     frame_rate_hz: float
+    ratio_db: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     noise_scale: float
     negatives: tuple[tuple[int, int, str], ...] = ()
 
@@ -307,15 +309,22 @@ def _geometry(session: Session) -> dsp.FrameGeometry:
 
 
 def detector_events(
-    frames: npt.NDArray[Any], *, cfg: DatasetConfig, geometry: dsp.FrameGeometry
+    frames: npt.NDArray[Any],
+    *,
+    cfg: DatasetConfig,
+    geometry: dsp.FrameGeometry,
+    ratio_db: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Onset-segmenter events of a stream and the frame after which the streaming segmenter emits each.
+
+    Args:
+        ratio_db: the stream's onset ratio if already computed (else computed from ``frames``).
 
     Returns:
         ``(E, 2)`` int64 ``[start, end)`` and ``(E,)`` int64 emit frames (the decision can be made once
         that frame has arrived).
     """
-    ratio = dsp.onset_metric(frames, cfg=cfg.onset, geometry=geometry).ratio_db
+    ratio = dsp.onset_metric(frames, cfg=cfg.onset, geometry=geometry).ratio_db if ratio_db is None else ratio_db
     seg = dsp.Segmenter(cfg=cfg.segment, frame_rate_hz=geometry.frame_rate_hz)
     events: list[tuple[int, int]] = []
     emits: list[int] = []
@@ -346,7 +355,8 @@ def load_recording(path: Path, *, cfg: DatasetConfig) -> Recording:
     with np.errstate(invalid="ignore"):
         feats = dsp.range_doppler(frames, cfg=cfg.features)
     feats = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0)
-    detected, emit = detector_events(frames, cfg=cfg, geometry=geometry)
+    ratio = dsp.onset_metric(frames, cfg=cfg.onset, geometry=geometry).ratio_db
+    detected, emit = detector_events(frames, cfg=cfg, geometry=geometry, ratio_db=ratio)
     good = frames[~bad]
     dev = np.abs(good - good.mean(axis=1, keepdims=True)) if good.size else np.ones(1)
     return Recording(
@@ -359,6 +369,7 @@ def load_recording(path: Path, *, cfg: DatasetConfig) -> Recording:
         detected=detected,
         detected_emit=emit,
         frame_rate_hz=geometry.frame_rate_hz,
+        ratio_db=ratio,
         noise_scale=float(np.median(dev)) or 1.0,
         negatives=tuple(n.as_tuple() for n in session.negatives),
     )

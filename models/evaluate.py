@@ -5,15 +5,13 @@ cut as in :mod:`models.data`, without shift or augmentation): ``accuracy``, ``ba
 recall over the classes present), ``per_class`` (precision, recall, support) and ``confusion`` (rows: true
 class, columns: predicted, in the order of ``per_class``).
 
-**Continuous mode** runs the detector the device runs over each whole stream:
-
-1. The onset segmenter (:func:`models.data.detector_events`, the streaming :class:`dsp.Segmenter`) finds
-   candidate events and the frame at which each is emitted.
-2. The model classifies the window placed on each candidate (:func:`dsp.event_window_end`),
-   averaging its probabilities over the windows shifted by ``WindowConfig.test_shifts_s`` (by default
-   the windows ending 0.2, 0.1 and 0 s before the nominal end); the decision is the arg-max class, and
-   ``none`` (or a top probability below ``threshold``) rejects the candidate. The accepted candidates
-   are the detected *events*.
+**Continuous mode** runs the detector the device runs over each whole stream: the onset ratio feeds
+:class:`dsp.decision.DecisionPolicy` (the segmenter's events, decided as soon as the evidence is in; a
+prefix gesture such as ``tap_in`` waits ``prefix_wait_s`` for the rest of a ``double_tap_in``), configured
+by a :class:`dsp.DecisionConfig` (``min_score`` rejects a top probability below it). The model classifies
+the window placed on each checkpoint (:func:`dsp.event_window_end`), averaging its probabilities over the
+windows shifted by ``WindowConfig.test_shifts_s`` (by default the windows ending 0.2, 0.1 and 0 s before
+the nominal end). Accepted decisions are the detected *events*; rejected ones are candidates.
 
 Scores, against the labels of the requested gestures (``truth``):
 
@@ -22,14 +20,17 @@ Scores, against the labels of the requested gestures (``truth``):
   carrying the file's class, this is the share of the stream's events given the file's gesture.
 - ``precision`` = correct events / events; ``recall`` = correct events / truth; ``f1``.
 - ``false_activations_per_hour``: events that overlap no true event, per hour outside the labels.
-- ``latency_ms_p50/p90``: from the end of the true event to the decision (the later of the segmenter's
-  emission and the window's last frame), over correct events; the inference time is not included.
+- ``latency_ms_p50/p90``: from the end of the true event (the label's ``end_frame``: on simulated
+  sessions the simulator's motion end, for ``double_tap_in`` the end of its second tap) to the decision
+  (the end of the frame at which the policy decides), over correct events; the inference time is not
+  included. ``latency_ms_by_class`` gives ``{gesture: {"p50", "p90", "n"}}``.
 
 ``per_file`` repeats the figures for every file, with ``events_per_minute`` and ``false_activations``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from dsp.decision import Decision, DecisionConfig, decide_stream
 from models.data import (
     DatasetConfig,
     Recording,
@@ -54,6 +56,8 @@ from models.data import (
 if TYPE_CHECKING:
     import keras
 
+    from models.rejection import StreamScores
+
 __all__ = [
     "CONTINUOUS_KEYS",
     "JSON_KEYS",
@@ -66,6 +70,8 @@ __all__ = [
     "evaluate_recordings",
     "evaluate_run",
     "keras_predictor",
+    "stream_decisions",
+    "stream_scores",
     "window_metrics",
 ]
 
@@ -79,6 +85,7 @@ CONTINUOUS_KEYS = (
     "false_activations_per_hour",
     "latency_ms_p50",
     "latency_ms_p90",
+    "latency_ms_by_class",
 )
 #: Continuous-mode keys about rejection (see :mod:`models.rejection`); pooled over the streams only.
 REJECTION_KEYS = (
@@ -150,42 +157,39 @@ def _percentile(values: Sequence[float], q: float) -> float | None:
     return float(np.percentile(np.asarray(values), q)) if len(values) else None
 
 
-def continuous_metrics(
-    rec: Recording,
-    probs: npt.NDArray[np.float32],
-    ends: npt.NDArray[np.int64],
-    *,
-    classes: Sequence[str],
-    threshold: float = 0.0,
-) -> dict[str, Any]:
-    """Score the decisions on one stream's candidates (see the module docstring).
+def _latency_by_class(latencies: Sequence[tuple[str, float]], classes: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for c in classes[1:]:
+        v = [ms for g, ms in latencies if g == c]
+        out[c] = {"p50": _percentile(v, 50), "p90": _percentile(v, 90), "n": len(v)}
+    return out
+
+
+def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes: Sequence[str]) -> dict[str, Any]:
+    """Score the decisions of one stream (see the module docstring).
 
     Args:
-        rec: the recording (its ``detected`` candidates and ``detected_emit`` frames).
-        probs: ``(E, classes)`` model output for each candidate.
-        ends: ``(E,)`` exclusive end frame of each candidate's window.
-        threshold: a gesture needs at least this probability, else the candidate is rejected.
+        rec: the recording (its labels).
+        decisions: the policy's records on the stream (:func:`stream_decisions`), accepted and rejected.
 
     Returns:
         The continuous keys plus raw counts (``truth``, ``correct``, ``candidates_on_truth``,
-        ``candidates_correct``, ``false_activations``, ``background_s``, ``duration_s``, ``latencies_ms``)
-        and ``false_spans``, the ``[start, end)`` of every false activation (traced to its cause by
-        :func:`models.rejection.false_activations_by_cause`).
+        ``candidates_correct``, ``false_activations``, ``background_s``, ``duration_s``, ``latencies_ms``,
+        ``latencies_by_class``: ``[(gesture, ms)]``) and ``false_spans``, the ``[start, end)`` of every false
+        activation (traced to its cause by :func:`models.rejection.false_activations_by_cause`).
     """
     index = {c: i for i, c in enumerate(classes)}
     rate = rec.frame_rate_hz
-    cand = rec.detected
-    decision = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
-    if threshold > 0 and len(probs):
-        decision = np.where(probs.max(axis=1) >= threshold, decision, 0)
+    cand = np.array([(d.start_frame, d.end_frame) for d in decisions], dtype=np.int64).reshape(-1, 2)
+    decision = np.array([d.label if d.accepted else 0 for d in decisions], dtype=np.int64)
+    decided_at = np.array([d.frame + 1 for d in decisions], dtype=np.int64)
     accepted = decision > 0
     truth = [(la.start_frame, la.end_frame, index[la.gesture]) for la in rec.labels if la.gesture in index]
     spans = np.array([(la.start_frame, la.end_frame) for la in rec.labels], dtype=np.int64).reshape(-1, 2)
-    decided_at = np.maximum(rec.detected_emit + 1, ends) if len(cand) else np.zeros(0, dtype=np.int64)
     correct = 0
     on_truth = 0
     cand_correct = 0
-    latencies: list[float] = []
+    latencies: list[tuple[str, float]] = []
     used = np.zeros(len(cand), dtype=bool)
     for s, e, c in truth:
         overlap = np.clip(np.minimum(cand[:, 1], e) - np.maximum(cand[:, 0], s), 0, None) if len(cand) else np.zeros(0)
@@ -198,7 +202,7 @@ def continuous_metrics(
             if not used[j]:
                 used[j] = True
                 correct += 1
-                latencies.append(float(decided_at[j] - e) / rate * 1000.0)
+                latencies.append((classes[c], float(decided_at[j] - e) / rate * 1000.0))
     on_any = np.zeros(len(cand), dtype=bool)
     for k, (s, e) in enumerate(cand.tolist()):
         on_any[k] = bool(np.any((spans[:, 0] < e) & (spans[:, 1] > s))) if len(spans) else False
@@ -216,6 +220,7 @@ def continuous_metrics(
         if precision is not None and recall is not None and precision + recall > 0
         else (0.0 if precision is not None and recall is not None else None)
     )
+    ms = [v for _, v in latencies]
     return {
         "events": events,
         "event_accuracy": cand_correct / on_truth if on_truth else None,
@@ -223,8 +228,9 @@ def continuous_metrics(
         "recall": recall,
         "f1": f1,
         "false_activations_per_hour": false / background_s * 3600.0 if background_s > 0 else None,
-        "latency_ms_p50": _percentile(latencies, 50),
-        "latency_ms_p90": _percentile(latencies, 90),
+        "latency_ms_p50": _percentile(ms, 50),
+        "latency_ms_p90": _percentile(ms, 90),
+        "latency_ms_by_class": _latency_by_class(latencies, classes),
         "truth": len(truth),
         "correct": correct,
         "candidates_on_truth": on_truth,
@@ -232,12 +238,13 @@ def continuous_metrics(
         "false_activations": false,
         "background_s": background_s,
         "duration_s": rec.num_frames / rate,
-        "latencies_ms": latencies,
+        "latencies_ms": ms,
+        "latencies_by_class": latencies,
         "false_spans": cand[false_mask].tolist() if len(cand) else [],
     }
 
 
-def _pool_continuous(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _pool_continuous(parts: Sequence[dict[str, Any]], classes: Sequence[str]) -> dict[str, Any]:
     events = sum(p["events"] for p in parts)
     correct = sum(p["correct"] for p in parts)
     truth = sum(p["truth"] for p in parts)
@@ -260,14 +267,16 @@ def _pool_continuous(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         else None,
         "latency_ms_p50": _percentile(latencies, 50),
         "latency_ms_p90": _percentile(latencies, 90),
+        "latency_ms_by_class": _latency_by_class([v for p in parts for v in p["latencies_by_class"]], classes),
     }
 
 
 def stream_scorer(classes: Sequence[str]) -> Callable[[Any, float], dict[str, Any]]:
-    """``(StreamScores, min_score) -> continuous_metrics(...)``: the decision this module evaluates."""
+    """``(StreamScores, min_score) -> continuous_metrics(...)``: the decision this module evaluates (the
+    stream's decision layer re-run at ``min_score``)."""
 
     def score(stream: Any, min_score: float) -> dict[str, Any]:
-        return continuous_metrics(stream.rec, stream.probs, stream.ends, classes=classes, threshold=min_score)
+        return continuous_metrics(stream.rec, stream.decide(min_score), classes=classes)
 
     return score
 
@@ -342,6 +351,86 @@ def candidate_probs(
     return np.asarray(total / len(shifts), dtype=np.float32), last
 
 
+def stream_scores(
+    predict: Predictor,
+    recs: Sequence[Recording],
+    index: int,
+    *,
+    cfg: DatasetConfig,
+    window_frames: int,
+    decision: DecisionConfig,
+    shifts_s: Sequence[float] | None = None,
+) -> StreamScores:
+    """The model's probabilities on every window the decision layer may ask for on one stream, and the
+    stream's decisions at any ``min_score`` (:class:`models.rejection.StreamScores`).
+
+    The policy (:func:`dsp.decision.decide_stream`) runs on the recording's onset ratio at its frame rate.
+    Every window it could ask for is known from the ratio alone (a first pass with a classifier that
+    always answers ``none`` visits each checkpoint), so the model runs once, batched, on all of them,
+    averaging the windows shifted by ``shifts_s`` (default ``cfg.window.test_shifts_s``).
+    """
+    from models.rejection import StreamScores
+
+    rec = recs[index]
+    rate = rec.frame_rate_hz
+    classes = len(cfg.classes)
+    kw: dict[str, Any] = {
+        "segment": cfg.segment,
+        "classes": cfg.classes,
+        "frame_rate_hz": rate,
+        "window_frames": window_frames,
+        "end_pad_frames": round(cfg.window.end_pad_s * rate),
+        "pre_frames": round(cfg.window.pre_s * rate),
+    }
+    asked: list[int] = []
+    background = np.zeros(classes, dtype=np.float32)
+    background[0] = 1.0
+
+    def record(start: int, end: int, window_end: int) -> npt.NDArray[np.float32]:
+        asked.append(window_end)
+        return background
+
+    decide_stream(rec.ratio_db, record, cfg=dataclasses.replace(decision, min_score=0.0), **kw)
+    wanted = np.unique(np.asarray(asked, dtype=np.int64))
+    shifts = cfg.window.test_shifts_s if shifts_s is None else tuple(shifts_s)
+    total = np.zeros((wanted.size, classes), dtype=np.float64)
+    if wanted.size:
+        for sh in shifts:
+            ends = np.clip(wanted + round(sh * rate), window_frames, rec.num_frames)
+            z = np.zeros(ends.size, dtype=np.int64)
+            w = WindowSet(recording=np.full(ends.size, index, dtype=np.int64), end=ends, label=z, kind=z + 1)
+            x, _ = materialise(recs, w, cfg=cfg, window_frames=window_frames)
+            total += predict(x)
+    probs = np.asarray(total / len(shifts), dtype=np.float32)
+    lookup = {int(w): probs[k] for k, w in enumerate(wanted.tolist())}
+    cache: dict[float, list[Decision]] = {}
+
+    def decide(min_score: float) -> list[Decision]:
+        key = float(min_score)
+        if key not in cache:
+            dc = dataclasses.replace(decision, min_score=key)
+            cache[key] = decide_stream(rec.ratio_db, lambda s, e, w: lookup[int(w)], cfg=dc, **kw)
+        return cache[key]
+
+    return StreamScores(rec=rec, probs=probs, ends=wanted, decide=decide)
+
+
+def stream_decisions(
+    predict: Predictor,
+    recs: Sequence[Recording],
+    index: int,
+    *,
+    cfg: DatasetConfig,
+    window_frames: int,
+    decision: DecisionConfig,
+    shifts_s: Sequence[float] | None = None,
+) -> list[Decision]:
+    """The decision layer's records (accepted and rejected, recording frames) on one stream, at
+    ``decision.min_score`` (see :func:`stream_scores`)."""
+    sc = stream_scores(predict, recs, index, cfg=cfg, window_frames=window_frames, decision=decision, shifts_s=shifts_s)
+    return sc.decide(decision.min_score)
+
+
 def evaluate_recordings(
     predict: Predictor,
     recs: Sequence[Recording],
@@ -350,15 +439,18 @@ def evaluate_recordings(
     cfg: DatasetConfig,
     window_frames: int,
     continuous: bool = True,
-    threshold: float = 0.0,
+    decision: DecisionConfig | None = None,
 ) -> dict[str, Any]:
     """Window-mode (and optionally continuous) scores of the recordings ``indices``.
+
+    Args:
+        decision: the decision layer of the continuous mode (default :class:`dsp.DecisionConfig`).
 
     Returns:
         A dict with exactly :data:`JSON_KEYS`; continuous keys are None without ``continuous``.
     """
-    from models.rejection import StreamScores
 
+    dc = decision or DecisionConfig()
     classes = cfg.classes
     per_file: list[dict[str, Any]] = []
     all_true: list[npt.NDArray[np.int64]] = []
@@ -374,10 +466,10 @@ def evaluate_recordings(
         all_pred.append(pred)
         entry: dict[str, Any] = {"file": rec.path.name, **window_metrics(y, pred, classes)}
         if continuous:
-            probs, ends = candidate_probs(predict, recs, i, cfg=cfg, window_frames=window_frames)
-            c = continuous_metrics(rec, probs, ends, classes=classes, threshold=threshold)
+            sc = stream_scores(predict, recs, i, cfg=cfg, window_frames=window_frames, decision=dc)
+            c = continuous_metrics(rec, sc.decide(dc.min_score), classes=classes)
             parts.append(c)
-            streams.append(StreamScores(rec=rec, probs=probs, ends=ends))
+            streams.append(sc)
             entry.update({k: c[k] for k in CONTINUOUS_KEYS})
             entry["false_activations"] = c["false_activations"]
             entry["duration_s"] = c["duration_s"]
@@ -388,8 +480,8 @@ def evaluate_recordings(
     y_all = np.concatenate(all_true) if all_true else np.zeros(0, dtype=np.int64)
     p_all = np.concatenate(all_pred) if all_pred else np.zeros(0, dtype=np.int64)
     out: dict[str, Any] = window_metrics(y_all, p_all, classes)
-    out.update(_pool_continuous(parts) if continuous else dict.fromkeys(CONTINUOUS_KEYS))
-    out.update(rejection_metrics(streams, parts, classes=classes, threshold=threshold) if continuous else {})
+    out.update(_pool_continuous(parts, classes) if continuous else dict.fromkeys(CONTINUOUS_KEYS))
+    out.update(rejection_metrics(streams, parts, classes=classes, threshold=dc.min_score) if continuous else {})
     out.update({k: None for k in REJECTION_KEYS if k not in out})
     out["per_file"] = per_file
     return {k: out[k] for k in JSON_KEYS}
@@ -402,11 +494,13 @@ def evaluate_run(
     split: SplitConfig | None = None,
     continuous: bool = True,
     threshold: float | None = None,
+    decision: DecisionConfig | None = None,
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a run directory on the *test side* of ``split`` (default: the run's own split) of ``data``.
 
-    ``threshold`` (``min_score``) defaults to the run's calibrated operating point.
+    ``threshold`` (``min_score``) defaults to the run's calibrated operating point; the rest of the decision
+    layer to ``decision`` (default :class:`dsp.DecisionConfig`).
 
     Raises:
         models.config.RunError: missing or corrupt run directory.
@@ -429,7 +523,9 @@ def evaluate_run(
         cfg=cfg.dataset,
         window_frames=t,
         continuous=continuous,
-        threshold=cfg.min_score if threshold is None else threshold,
+        decision=dataclasses.replace(
+            decision or DecisionConfig(), min_score=cfg.min_score if threshold is None else threshold
+        ),
     )
 
 

@@ -4,8 +4,9 @@ A continuous detector accepts a segmenter candidate when the model's decision is
 probability reaches ``min_score``. Raising ``min_score`` trades misses for fewer false activations. This
 module measures that trade-off on streams and picks the operating point:
 
-- :func:`stream_scores` collects, per stream, the model's probabilities on every candidate (the same
-  test-time averaged windows as :func:`models.evaluate.candidate_probs`).
+- :func:`models.evaluate.stream_scores` collects, per stream, the model's probabilities on every window
+  the decision layer (:mod:`dsp.decision`) may classify, test-time averaged, and re-runs the decision
+  layer at any ``min_score``.
 - :func:`operating_curve` sweeps ``min_score`` over the distinct candidate scores and, at each value,
   scores the streams with :func:`models.evaluate.continuous_metrics` (the decision the evaluation, and
   through the bundle ``detect``, apply), pooled: false activations per hour of background and recall.
@@ -65,17 +66,19 @@ MAX_SWEEP_POINTS = 300
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class StreamScores:
-    """One stream and the model's output on its candidates.
+    """One stream and the model's output on the windows its decision layer classifies.
 
     Attributes:
-        rec: the recording (its labels, negatives and segmenter candidates).
-        probs: ``(E, classes)`` probabilities per candidate.
-        ends: ``(E,)`` latest window end per candidate [frames].
+        rec: the recording (its labels, negatives and onset ratio).
+        probs: ``(E, classes)`` probabilities per window.
+        ends: ``(E,)`` window ends [frames].
+        decide: ``min_score -> [dsp.Decision]``, the stream's decision records at that operating point.
     """
 
     rec: Recording
     probs: npt.NDArray[np.float32]
     ends: npt.NDArray[np.int64]
+    decide: Callable[[float], list[Any]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +133,7 @@ def sub_recording(rec: Recording, start: int, end: int) -> Recording:
         "labels": labels,
         "detected": rec.detected[keep] - start,
         "detected_emit": rec.detected_emit[keep] - start,
+        "ratio_db": rec.ratio_db[start:end],
     }
     negatives = getattr(rec, "negatives", None)
     if negatives is not None:

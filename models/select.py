@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from dsp.decision import DecisionConfig
 from models.architectures import ArchitectureConfig
 from models.config import TrainConfig
 from models.data import (
@@ -53,7 +54,7 @@ from models.data import (
     materialise,
     recording_day,
 )
-from models.evaluate import Predictor, candidate_probs, continuous_metrics
+from models.evaluate import Predictor, continuous_metrics, stream_decisions
 
 __all__ = ["CANDIDATES", "FOLDS", "fold_split", "score_fold", "training_side"]
 
@@ -131,13 +132,17 @@ def score_fold(
     shifts_s: Sequence[float] = (0.0,),
     threshold: float = 0.0,
 ) -> dict[str, Any]:
-    """The selection scores (module docstring) of one fold's predictor."""
+    """The selection scores (module docstring) of one fold's predictor (events decided by the pre-decision-layer
+    rule, ``DecisionConfig(early=False)``, with which the selection was made)."""
+    decision = DecisionConfig(min_score=threshold, early=False)
     on_truth = correct = 0
     per_file: dict[str, float | None] = {}
     pause_false = pause_windows = 0
     for i in val:
-        probs, ends = candidate_probs(predict, recs, i, cfg=cfg, window_frames=window_frames, shifts_s=shifts_s)
-        c = continuous_metrics(recs[i], probs, ends, classes=cfg.classes, threshold=threshold)
+        dec = stream_decisions(
+            predict, recs, i, cfg=cfg, window_frames=window_frames, decision=decision, shifts_s=shifts_s
+        )
+        c = continuous_metrics(recs[i], dec, classes=cfg.classes)
         on_truth += c["candidates_on_truth"]
         correct += c["candidates_correct"]
         per_file[recs[i].name] = c["event_accuracy"]
@@ -151,8 +156,10 @@ def score_fold(
             pause_windows += len(x)
     dynamic = 0
     for i in negatives:
-        probs, ends = candidate_probs(predict, recs, i, cfg=cfg, window_frames=window_frames, shifts_s=shifts_s)
-        dynamic += continuous_metrics(recs[i], probs, ends, classes=cfg.classes, threshold=threshold)["events"]
+        dec = stream_decisions(
+            predict, recs, i, cfg=cfg, window_frames=window_frames, decision=decision, shifts_s=shifts_s
+        )
+        dynamic += continuous_metrics(recs[i], dec, classes=cfg.classes)["events"]
     return {
         "event_accuracy": correct / on_truth if on_truth else None,
         "per_file": per_file,

@@ -293,18 +293,20 @@ def _mine(
 def _calibrate(predict: Predictor, cfg: TrainConfig, data: PreparedData, extra: list[Recording]) -> dict[str, Any]:
     """Choose the operating point on the validation side of the training recordings plus ``extra``
     (see :mod:`models.rejection`); ``min_score`` 0 when calibration is off or there are no streams."""
-    from models.evaluate import candidate_probs, stream_scorer
-    from models.rejection import StreamScores, calibrate, calibration_recordings
+    from dsp.decision import DecisionConfig
+    from models.evaluate import stream_scorer, stream_scores
+    from models.rejection import calibrate, calibration_recordings
 
     rej = cfg.rejection
     recs = calibration_recordings(data.recordings, data.split) + list(extra)
     if not rej.calibrate or not recs:
         return {"min_score": 0.0, "budget_met": False, "chosen": {}, "argmax": {}, "background_h": 0.0, "streams": []}
     t = cfg.architecture.window_frames
-    streams = []
-    for i, rec in enumerate(recs):
-        probs, ends = candidate_probs(predict, recs, i, cfg=cfg.dataset, window_frames=t)
-        streams.append(StreamScores(rec=rec, probs=probs, ends=ends))
+    # the decision layer as evaluated and exported (dsp.DecisionConfig defaults), min_score swept
+    decision = DecisionConfig()
+    streams = [
+        stream_scores(predict, recs, i, cfg=cfg.dataset, window_frames=t, decision=decision) for i in range(len(recs))
+    ]
     return calibrate(
         streams,
         stream_scorer(cfg.dataset.classes),

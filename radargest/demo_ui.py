@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from radargest.decision_args import add_decision_arguments, decision_from_args
+
 __all__ = ["add_demo_arguments", "run_demo"]
 
 
@@ -51,7 +53,7 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--script", type=_script, default=None, help="sim: gestures to perform in order, e.g. tap_in,wiggle")
     p.add_argument("--seed", type=int, default=0, help="sim: seed of the random gesture sequence")
     p.add_argument("--always-on", action="store_true", help="no throttle: full rate, encoder on every frame")
-    p.add_argument("--threshold", type=float, default=0.0, help="minimum top probability of an event (default 0)")
+    add_decision_arguments(p)
     p.add_argument("--seconds", type=float, default=None, help="stop after this much sensor time [s]")
     p.add_argument("--fps", type=float, default=10.0, help="window redraws per second (default 10)")
     p.add_argument("--preset", default=None, help="sensor preset for live sources (default: the bundle's)")
@@ -103,7 +105,7 @@ def run_demo(args: argparse.Namespace) -> int:
         script=args.script,
         seed=args.seed,
         always_on=args.always_on,
-        threshold=args.threshold,
+        decision=decision_from_args(args, bundle.decision),
         preset=args.preset,
     )
     max_frames = None if args.seconds is None else max(1, round(args.seconds * run.geometry.frame_rate_hz))
@@ -121,6 +123,11 @@ def _install_stop(run: Any) -> None:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+
+
+def _latency(e: Any) -> str:
+    """The decision's latency after the sensed motion ended, as the log shows it."""
+    return "" if e.latency_ms is None else f"  +{e.latency_ms:.0f} ms"
 
 
 def _headless(run: Any, *, max_frames: int | None, until: float | None) -> int:
@@ -235,7 +242,7 @@ def _window(run: Any, *, max_frames: int | None, until: float | None, fps: float
             th_title.set_text(
                 f"throttle: {s.phase}   A121 {amps}   sensor frames {100 * sens:.0f} %   MACs {100 * macs:.0f} %"
             )
-            lines = [f"{e.t_s:7.1f} s  {e.gesture:<14s} {e.score:.2f}" for e in s.events[-28:]]
+            lines = [f"{e.t_s:7.1f} s  {e.gesture:<14s} {e.score:.2f}{_latency(e)}" for e in s.events[-28:]]
             if s.performed:
                 lines += ["", f"performed (last {min(len(s.performed), 8)}):"] + [f"  {g}" for g, _ in s.performed[-8:]]
             log_text.set_text("\n".join(lines) if lines else "(none yet)")

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from radargest.decision_args import add_decision_arguments, decision_from_args
+
 __all__ = ["add_deploy_commands", "cmd_detect", "cmd_export", "main"]
 
 
@@ -46,7 +48,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
     bundle = load_bundle(args.model)
     frames, geometry = session_stream(load_session(args.file), bundle)
-    result = detect_frames(frames, bundle, geometry=geometry, always_on=args.always_on, threshold=args.threshold)
+    result = detect_frames(
+        frames, bundle, geometry=geometry, always_on=args.always_on, decision=decision_from_args(args, bundle.decision)
+    )
     energy, states = run_energy(
         result.utilisation,
         manifest=bundle.manifest,
@@ -59,7 +63,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
         if args.json:
             print(ev.to_json())
         else:
-            print(f"{ev.t_s:9.3f} s  frames {ev.start_frame}-{ev.end_frame}  {ev.gesture:<16} {ev.score:.2f}")
+            print(
+                f"{ev.t_s:9.3f} s  frames {ev.start_frame}-{ev.end_frame}  {ev.gesture:<16} {ev.score:.2f}  "
+                f"decided {ev.latency_ms:.0f} ms after the motion"
+            )
     u = result.utilisation
     summary: dict[str, Any] = {
         "utilisation": {
@@ -118,7 +125,7 @@ def add_deploy_commands(subparsers: Any) -> None:
     p.add_argument("--model", type=Path, required=True, help="bundle folder from 'radargest export'")
     p.add_argument("--json", action="store_true", help="one JSON object per event")
     p.add_argument("--always-on", action="store_true", help="no throttle: full rate, encoder on every frame")
-    p.add_argument("--threshold", type=float, default=0.0, help="minimum top probability of an event (default 0)")
+    add_decision_arguments(p)
     p.set_defaults(func=cmd_detect)
 
 

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from radargest.decision_args import add_decision_arguments, decision_from_args
+
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "main", "train_config_from_args"]
 
 DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
@@ -147,7 +149,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return _throttle_sweep(args)
     _needs_tensorflow("evaluate")
     m = evaluate_run(
-        args.run_dir, args.data, split=args.split, continuous=args.continuous, threshold=args.threshold, progress=bar
+        args.run_dir,
+        args.data,
+        split=args.split,
+        continuous=args.continuous,
+        threshold=args.min_score,
+        decision=decision_from_args(args),
+        progress=bar,
     )
     det = None
     if args.continuous:
@@ -173,6 +181,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{_fmt(m['precision'])}, recall {_fmt(m['recall'])}, F1 {_fmt(m['f1'])}, false activations "
             f"{_fmt(m['false_activations_per_hour'])}/h, latency p50 {_fmt(m['latency_ms_p50'])} ms, "
             f"p90 {_fmt(m['latency_ms_p90'])} ms"
+        )
+        print(
+            "latency by gesture (p50/p90 ms): "
+            + ", ".join(f"{g} {_fmt(v['p50'])}/{_fmt(v['p90'])}" for g, v in m["latency_ms_by_class"].items())
         )
         for f in m["per_file"]:
             print(
@@ -304,7 +316,9 @@ def add_model_commands(subparsers: Any) -> None:
         "the model over whole streams (probabilities averaged over the windows of the run's "
         "dataset.window.test_shifts_s, by default ending 0.2, 0.1 and 0 s before the nominal end): "
         "event accuracy, precision, recall, F1, false activations per hour and "
-        "latency. --json prints one JSON object. --throttle-sweep BUNDLE instead runs that exported bundle "
+        "latency from the end of the motion to the decision (p50/p90, also per gesture), with the decision "
+        "layer of dsp.decision (prefix gestures wait --prefix-wait-s for the longer one). --json prints one JSON "
+        "object. --throttle-sweep BUNDLE instead runs that exported bundle "
         "(int8, no TensorFlow) always-on (the sensor as recorded), with today's throttle (decimation 3, IDLE "
         "frames of 16 sweeps, recorded idle states) and at a grid of settings (idle decimation x IDLE sweeps x "
         "hold, the preset's low-power states) over the held-out streams, and writes the trade-off (event "
@@ -315,12 +329,7 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
     p.add_argument("--split", type=_split, default=None, help="override the run's split")
     p.add_argument("--continuous", action="store_true", help="also evaluate whole streams")
-    p.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="minimum gesture probability, min_score (default: the run's calibrated operating point; 0: arg-max)",
-    )
+    add_decision_arguments(p)
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     p.add_argument(
         "--throttle-sweep", type=Path, default=None, metavar="BUNDLE", help="sweep the throttle of this bundle"

@@ -154,7 +154,7 @@ def run_quickstart(
                 script=None,
                 seed=0,
                 always_on=False,
-                threshold=0.0,
+                min_score=None,
                 seconds=None,
                 fps=10.0,
                 preset=None,

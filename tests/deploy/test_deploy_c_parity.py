@@ -223,8 +223,9 @@ def test_code_size_with_os(tmp_path) -> None:
     )
     (tmp_path / "config.h").write_text(text)
     sizes = compile_objects(tmp_path, ("-Os",))
-    assert set(sizes) == {"radargest_features", "radargest_throttle"}
+    assert set(sizes) == {"radargest_features", "radargest_throttle", "radargest_decision"}
     assert 0 < sizes["radargest_features"] < 4096 and 0 < sizes["radargest_throttle"] < 1024
+    assert 0 < sizes["radargest_decision"] < 4096
     for src in C_SOURCES:
         obj = tmp_path / src.replace(".c", ".o")
         sec = object_size(obj)
@@ -238,7 +239,7 @@ def test_code_size_with_os(tmp_path) -> None:
 def test_detect_python_and_c_switch_states_at_the_same_frames(tiny_bundle, sim_stream, c_library) -> None:
     """``detect`` (deploy.runtime), the Python emulation and the C device loop wake, release and cool down
     at the same full-rate frames on the emulated IDLE frames (first ``idle_sweeps`` sweeps of the kept
-    frames). No decision is accepted (threshold above 1), so the phases depend on the onset alone."""
+    frames). No decision is accepted (min_score above 1), so the phases depend on the onset alone."""
     from deploy.runtime import detect_frames, load_bundle
 
     frames, geometry = sim_stream
@@ -247,7 +248,7 @@ def test_detect_python_and_c_switch_states_at_the_same_frames(tiny_bundle, sim_s
     assert bundle.onset == oc  # the C library below is built with the default onset config
     cfg = ThrottleConfig(full_rate_hz=geometry.frame_rate_hz)
     assert cfg.idle_sweeps < geometry.sweeps_per_frame
-    res = detect_frames(frames, bundle, geometry=geometry, throttle=cfg, threshold=1.01)
+    res = detect_frames(frames, bundle, geometry=geometry, throttle=cfg, decision=dsp.DecisionConfig(min_score=1.01))
     assert not res.events
     py = emulate_throttle(frames, cfg=cfg, onset_cfg=oc, geometry=geometry)
     idle = idle_geometry(geometry, cfg=cfg).frame_rate_hz
@@ -267,3 +268,69 @@ def test_detect_python_and_c_switch_states_at_the_same_frames(tiny_bundle, sim_s
     assert len(res.transitions) >= 4  # the session's gestures wake the throttle
     assert res.utilisation.full_rate_frames == py.utilisation.full_rate_frames
     assert res.utilisation.switches == py.utilisation.switches == c.utilisation.switches > 0
+
+
+# -- decision layer (radargest_decision.c against dsp.decision) --------------------------------------
+DECISION_CLASSES = ("none", "tap_in", "tap_out", "double_tap_in", "wiggle")
+
+
+def window_classifier(start: int, end: int, window_end: int) -> np.ndarray:
+    """A deterministic stand-in for the head (float32 probabilities): the top class and its score vary with
+    the window, so every branch (prefix, non-prefix, none, below min_score) is taken on a real stream."""
+    k = (window_end // 3 + end - start) % len(DECISION_CLASSES)
+    p = np.full(len(DECISION_CLASSES), 0.05, dtype=np.float32)
+    p[k] = np.float32(0.35 + 0.1 * (window_end % 6))
+    return p
+
+
+@pytest.mark.parametrize("name", [*REAL, "sim"])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        dsp.DecisionConfig(),
+        dsp.DecisionConfig(min_score=0.6, prefix_wait_s=0.2),
+        dsp.DecisionConfig(early=False),
+        dsp.DecisionConfig(settle_s=0.0, prefix_wait_s=1.0),
+        dsp.DecisionConfig(sure_score=0.6, unsure_wait_s=0.15),
+    ],
+    ids=["default", "min_score", "always-wait", "settle0-longwait", "sure-gate"],
+)
+def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim_stream, c_library) -> None:
+    """C segmenter + decision equals dsp.decision on the float32 onset ratio of a whole stream: the same
+    records (events, classes, scores, frames, windows) in the same order, and the same classifier calls."""
+    frames, geometry = sim_stream if name == "sim" else real_stream(name)
+    rate = geometry.frame_rate_hz
+    ratio = dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=geometry).ratio_db.astype(np.float32)
+    seg = dsp.SegmentConfig(post_roll_s=0.05) if cfg.settle_s == 0.0 else dsp.SegmentConfig()
+    policy = dsp.DecisionPolicy(
+        cfg=cfg,
+        segment=seg,
+        classes=DECISION_CLASSES,
+        frame_rate_hz=rate,
+        window_frames=50,
+        end_pad_frames=round(0.1 * rate),
+        pre_frames=round(0.05 * rate),
+    )
+    calls_py: list[tuple[int, int, int]] = []
+    calls_c: list[tuple[int, int, int]] = []
+
+    def logged(calls: list[tuple[int, int, int]]):
+        def classify(s: int, e: int, w: int) -> np.ndarray:
+            calls.append((s, e, w))
+            return window_classifier(s, e, w)
+
+        return classify
+
+    py: list[dsp.Decision] = []
+    for r in ratio.tolist():
+        py += policy.process(r, logged(calls_py))
+    py += policy.flush(logged(calls_py))
+    c = c_library(geometry).decide(ratio, logged(calls_c), policy=policy)
+    as_f32 = [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
+    assert c == as_f32
+    assert calls_c == calls_py
+    if name != "static_hand_idx_1":
+        assert sum(d.accepted for d in py) >= 2
+        if cfg == dsp.DecisionConfig():
+            labels = {DECISION_CLASSES[d.label] for d in py if d.accepted}
+            assert "tap_in" in labels and len(labels) >= 3  # prefix and non-prefix decisions both exercised

@@ -12,6 +12,7 @@ import pytest
 from tiny_models import GESTURES
 
 from acquisition import Label
+from dsp.decision import DecisionConfig, decide_stream
 from models.data import DatasetConfig, Recording
 from models.evaluate import continuous_metrics, rejection_metrics, stream_scorer
 from models.rejection import (
@@ -50,12 +51,39 @@ def _stream(**changes: Any) -> StreamScores:
     if "negatives" in {f.name for f in dataclasses.fields(Recording)}:
         fields["negatives"] = NEGATIVES
     fields.update(changes)
+    ratio = np.zeros(n)  # the onset ratio: motion (10 dB) on each candidate
+    for s, e in fields["detected"].tolist():
+        ratio[s:e] = 10.0
+    fields["ratio_db"] = ratio
     rec = Recording(**fields)
-    probs = np.zeros((4, len(CLASSES)), dtype=np.float32)
-    for k, (c, p) in enumerate([("tap_in", 0.9), ("tap_in", 0.8), ("tap_out", 0.6), ("wiggle", 0.7)]):
+    probs = np.zeros((len(rec.detected), len(CLASSES)), dtype=np.float32)
+    for k, (c, p) in enumerate([("tap_in", 0.9), ("tap_in", 0.8), ("tap_out", 0.6), ("wiggle", 0.7)][: len(probs)]):
         probs[k, CLASSES.index(c)] = p
         probs[k, 0] = 1.0 - p
-    return StreamScores(rec=rec, probs=probs, ends=rec.detected[:, 1] + 5)
+    return _scores(rec, probs)
+
+
+def _scores(rec: Recording, probs: np.ndarray) -> StreamScores:
+    """The stream under the decision layer, the model answering ``probs[k]`` on candidate ``k``."""
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        k = int(np.argmax(np.minimum(rec.detected[:, 1], end) - np.maximum(rec.detected[:, 0], start)))
+        return probs[k]
+
+    def decide(min_score: float) -> list[Any]:
+        return decide_stream(
+            rec.ratio_db,
+            classify,
+            cfg=DecisionConfig(min_score=min_score),
+            segment=DatasetConfig(gestures=GESTURES).segment,
+            classes=CLASSES,
+            frame_rate_hz=RATE,
+            window_frames=44,
+            end_pad_frames=5,
+            pre_frames=2,
+        )
+
+    return StreamScores(rec=rec, probs=probs, ends=rec.detected[:, 1] + 5, decide=decide)
 
 
 needs_negatives = pytest.mark.skipif(
@@ -66,7 +94,7 @@ needs_negatives = pytest.mark.skipif(
 @needs_negatives
 def test_every_cause_label_reaches_the_per_cause_table() -> None:
     s = _stream()
-    part = continuous_metrics(s.rec, s.probs, s.ends, classes=CLASSES, threshold=0.0)
+    part = continuous_metrics(s.rec, s.decide(0.0), classes=CLASSES)
     m = rejection_metrics([s], [part], classes=CLASSES, threshold=0.0)
     by = m["false_activations_by_cause"]
     assert {c: v["false_activations"] for c, v in by.items()} == {"scratch": 1, "hover": 1, "empty": 0, UNLABELLED: 1}
@@ -77,7 +105,7 @@ def test_every_cause_label_reaches_the_per_cause_table() -> None:
     # a threshold that rejects the hover candidate moves only the hover count
     m2 = rejection_metrics(
         [s],
-        [continuous_metrics(s.rec, s.probs, s.ends, classes=CLASSES, threshold=0.65)],
+        [continuous_metrics(s.rec, s.decide(0.65), classes=CLASSES)],
         classes=CLASSES,
         threshold=0.65,
     )
@@ -103,7 +131,7 @@ def test_sweep_recall_at_budget_and_operating_point() -> None:
     # a budget that needs a recall loss beyond the limit is reported as not met
     two = _stream(detected=np.array([[102, 118], [320, 340]], dtype=np.int64), detected_emit=np.array([140, 360]))
     probs = two.probs[[0, 0]]  # the negative scores as high as the gesture
-    hard = StreamScores(rec=two.rec, probs=probs, ends=two.rec.detected[:, 1] + 5)
+    hard = _scores(two.rec, probs)
     point, met = choose_operating_point(
         operating_curve([hard], stream_scorer(CLASSES)), budget_fa_per_hour=0.0, max_recall_loss=0.0
     )

@@ -1,0 +1,215 @@
+/*
+ * radargest_decision.c: segmenter + decision layer, the twin of dsp.segment.Segmenter and
+ * dsp.decision.DecisionPolicy (same order of operations, float32 arithmetic). See the header.
+ */
+#include "radargest_decision.h"
+
+#include <string.h>
+
+int32_t rg_event_window_end(int32_t start, int32_t end, int32_t window_frames, int32_t end_pad, int32_t pre) {
+    int32_t a = end + end_pad;
+    int32_t b = start - pre + window_frames;
+    return a < b ? a : b;
+}
+
+uint32_t rg_decision_state_bytes(void) {
+    return (uint32_t)sizeof(rg_decision_state);
+}
+
+void rg_decision_init(rg_decision_state *st) {
+    memset(st, 0, sizeof(*st));
+}
+
+/* -- segmenter ------------------------------------------------------------------------------------ */
+
+static int32_t pending_passes(const rg_decision_state *st, const rg_decision_config *cfg) {
+    return st->pending_end - st->pending_start >= cfg->min_duration_frames && st->area >= cfg->min_area_db_frames;
+}
+
+static int32_t pending_rolled_start(const rg_decision_state *st, const rg_decision_config *cfg) {
+    int32_t s = st->pending_start - cfg->pre_roll_frames;
+    if (s < st->prev_end) s = st->prev_end;
+    return s < 0 ? 0 : s;
+}
+
+static void close_pending(rg_decision_state *st, const rg_decision_config *cfg) {
+    int32_t passes = pending_passes(st, cfg);
+    int32_t start = pending_rolled_start(st, cfg);
+    int32_t end = st->pending_end + cfg->post_roll_frames;
+    st->has_pending = 0;
+    st->area = 0.0f;
+    if (!passes) return;
+    st->kept += 1;
+    if (st->ready_count < RG_DECISION_QUEUE) {
+        st->ready_start[st->ready_count] = start;
+        st->ready_end[st->ready_count] = end;
+        st->ready_count += 1;
+    }
+    st->prev_end = end;
+}
+
+static void end_run(rg_decision_state *st, const rg_decision_config *cfg, int32_t n) {
+    st->active = 0;
+    if (st->has_pending && st->run_start - st->pending_end < cfg->merge_gap_frames) {
+        st->pending_end = n;
+    } else {
+        if (st->has_pending) close_pending(st, cfg);
+        st->has_pending = 1;
+        st->pending_start = st->run_start;
+        st->pending_end = n;
+    }
+}
+
+/* One frame of dsp.Segmenter.process, without the emission (done by the caller). */
+static void segment_step(rg_decision_state *st, const rg_decision_config *cfg, float r) {
+    int32_t n = st->n;
+    if (r == r) { /* not NaN */
+        if (!st->active && r >= cfg->on_db) {
+            st->active = 1;
+            st->run_start = n;
+            if (st->has_pending && n - st->pending_end >= cfg->merge_gap_frames) close_pending(st, cfg);
+            if (!st->has_pending) {
+                st->area = 0.0f;
+                st->group += 1;
+            }
+        } else if (st->active && r < cfg->off_db) {
+            end_run(st, cfg, n);
+        }
+        if (st->active && r > cfg->off_db) {
+            float d = r - cfg->off_db;
+            st->area = st->area + d;
+        }
+    }
+    st->n = n + 1;
+    if (st->has_pending && !st->active && st->n - st->pending_end >= cfg->merge_gap_frames) close_pending(st, cfg);
+}
+
+/* -- decision ------------------------------------------------------------------------------------- */
+
+static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t end, int32_t n,
+                         rg_classify_fn classify, void *ctx) {
+    float probs[RG_DECISION_MAX_CLASSES];
+    rg_decision d;
+    int32_t w = rg_event_window_end(start, end, cfg->window_frames, cfg->end_pad_frames, cfg->window_pre_frames);
+    int32_t k;
+    if (w > n + 1) w = n + 1;
+    memset(probs, 0, sizeof(probs));
+    classify(ctx, start, end, w, probs);
+    d.label = 0;
+    for (k = 1; k < cfg->num_classes; ++k)
+        if (probs[k] > probs[d.label]) d.label = k; /* first maximum, as numpy.argmax */
+    d.start_frame = start;
+    d.end_frame = end;
+    d.score = probs[d.label];
+    d.accepted = d.label > 0 && d.score >= cfg->min_score;
+    d.frame = n;
+    d.window_end = w;
+    return d;
+}
+
+/* Queue the tracked event if the segmenter closed and kept it (DecisionPolicy._sync). */
+static void sync_closed(rg_decision_state *st, int32_t track_closed) {
+    rg_decision_track closing;
+    memset(&closing, 0, sizeof(closing));
+    if (track_closed && st->track.valid) {
+        closing = st->track;
+        st->track.valid = 0;
+    }
+    while (st->seen_kept < st->kept) {
+        if (st->closed_count < RG_DECISION_QUEUE) st->closed[st->closed_count++] = closing;
+        closing.valid = 0;
+        st->seen_kept += 1;
+    }
+}
+
+/* The segmenter emitted [start, end) at frame n (DecisionPolicy._close); returns 1 if *out was written. */
+static int32_t close_event(rg_decision_state *st, const rg_decision_config *cfg, int32_t start, int32_t end,
+                           int32_t n, rg_classify_fn classify, void *ctx, rg_decision *out) {
+    rg_decision_track tr;
+    int32_t i;
+    memset(&tr, 0, sizeof(tr));
+    if (st->closed_count > 0) {
+        tr = st->closed[0];
+        for (i = 1; i < st->closed_count; ++i) st->closed[i - 1] = st->closed[i];
+        st->closed_count -= 1;
+    }
+    if (tr.valid && tr.decided) return 0;
+    if (!cfg->early || !tr.valid || !tr.has_last || tr.checked_end + cfg->post_roll_frames != end) {
+        *out = judge(cfg, start, end, n, classify, ctx);
+        return 1;
+    }
+    *out = tr.has_prov ? tr.prov : tr.last;
+    out->frame = n;
+    return 1;
+}
+
+/* Emit the ready events whose end is <= upto (upto < 0: all) through close_event. */
+static int32_t emit_ready(rg_decision_state *st, const rg_decision_config *cfg, int32_t upto, int32_t n,
+                          rg_classify_fn classify, void *ctx, rg_decision *out, int32_t count) {
+    while (st->ready_count > 0 && (upto < 0 || st->ready_end[0] <= upto)) {
+        int32_t s = st->ready_start[0], e = st->ready_end[0], i;
+        for (i = 1; i < st->ready_count; ++i) {
+            st->ready_start[i - 1] = st->ready_start[i];
+            st->ready_end[i - 1] = st->ready_end[i];
+        }
+        st->ready_count -= 1;
+        if (upto < 0 && e > st->n) e = st->n; /* flush clips to the stream (an event starts before it) */
+        if (count < RG_DECISION_MAX_OUT && close_event(st, cfg, s, e, n, classify, ctx, &out[count])) count += 1;
+    }
+    return count;
+}
+
+int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
+                         rg_classify_fn classify, void *ctx, rg_decision *out) {
+    int32_t n = st->n;
+    int32_t count = 0;
+    rg_decision_track *tr = &st->track;
+    segment_step(st, cfg, ratio_db);
+    sync_closed(st, !st->has_pending || (tr->valid && st->group != tr->group));
+    if (st->has_pending && !tr->valid) {
+        memset(tr, 0, sizeof(*tr));
+        tr->valid = 1;
+        tr->group = st->group;
+        tr->checked_end = -1;
+    }
+    if (cfg->early && tr->valid && st->has_pending && !tr->decided) {
+        if (st->active) {
+            tr->has_prov = 0; /* the next part has begun: the event grows */
+        } else {
+            int32_t e = st->pending_end;
+            int32_t settle = cfg->settle_frames > cfg->post_roll_frames ? cfg->settle_frames : cfg->post_roll_frames;
+            if (tr->checked_end != e && n + 1 - e >= settle && pending_passes(st, cfg)) {
+                rg_decision d = judge(cfg, pending_rolled_start(st, cfg), e + cfg->post_roll_frames, n, classify, ctx);
+                tr->checked_end = e;
+                tr->last = d;
+                tr->has_last = 1;
+                tr->has_prov = 0;
+                if (d.accepted) { /* decided once its wait has passed (at once for a sure non-prefix) */
+                    int32_t wait = cfg->is_prefix[d.label] ? cfg->prefix_wait_frames
+                                   : d.score >= cfg->sure_score ? 0
+                                                                : cfg->unsure_wait_frames;
+                    tr->prov = d;
+                    tr->has_prov = 1;
+                    tr->prov_due = e + wait;
+                }
+            }
+            if (tr->has_prov && n + 1 >= tr->prov_due) {
+                tr->decided = 1;
+                out[count] = tr->prov;
+                out[count].frame = n;
+                count += 1;
+                tr->has_prov = 0;
+            }
+        }
+    }
+    return emit_ready(st, cfg, st->n, n, classify, ctx, out, count);
+}
+
+int32_t rg_decision_flush(rg_decision_state *st, const rg_decision_config *cfg, rg_classify_fn classify, void *ctx,
+                          rg_decision *out) {
+    int32_t n = st->n > 0 ? st->n - 1 : 0;
+    if (st->active) end_run(st, cfg, st->n);
+    if (st->has_pending) close_pending(st, cfg);
+    sync_closed(st, 1);
+    return emit_ready(st, cfg, -1, n, classify, ctx, out, 0);
+}

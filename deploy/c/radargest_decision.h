@@ -1,0 +1,138 @@
+/*
+ * radargest_decision.h: the segmenter and the decision layer (C99, no heap), the twin of
+ * dsp.segment.Segmenter + dsp.decision.DecisionPolicy. Python and C decide the same events at the same
+ * frames (tests/deploy/test_deploy_c_parity.py).
+ *
+ * Fed one onset ratio per onset frame (rg_onset_process), the policy finds motion runs (hysteresis),
+ * merges runs closer than the merge gap into one event, and decides each event as soon as the evidence is
+ * in: when a run has ended and no new run began for settle_frames, it asks the caller to classify the
+ * event so far (a callback that runs the int8 head on the window ending at window_end). A gesture that is
+ * no prefix of another is decided at once; a prefix gesture (tap_in of double_tap_in) waits
+ * prefix_wait_frames for the next part; none, or a score below min_score, waits for more runs. A decided
+ * event absorbs the runs that merge into it later. Every count is in frames of the onset stream.
+ *
+ * Arithmetic: thresholds and the area are float32, exactly as dsp.segment does.
+ *
+ * Per onset frame, in an MCU main loop:
+ *
+ *     static rg_decision_state dec;            // rg_decision_init(&dec) once
+ *     static const rg_decision_config dcfg = RG_DECISION_CONFIG_DEFAULT;   // from config.h
+ *     rg_decision out[RG_DECISION_MAX_OUT];
+ *     int32_t k = rg_decision_step(&dec, &dcfg, ratio_db, classify_head, &ring, out);
+ *     for (int32_t i = 0; i < k; ++i)
+ *         if (out[i].accepted) report(out[i].label, out[i].score, out[i].frame);
+ *
+ * where classify_head(&ring, start, end, window_end, probs) runs the head on the ring buffer's frames
+ * [window_end - window_frames, window_end) and writes num_classes probabilities (class 0 = none).
+ * window_end is never later than the current frame + 1; at a checkpoint it usually is exactly that.
+ * rg_decision_flush ends a stream (a recording); a device never calls it.
+ */
+#ifndef RADARGEST_DECISION_H
+#define RADARGEST_DECISION_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef RG_DECISION_MAX_CLASSES
+#define RG_DECISION_MAX_CLASSES 16 /* capacity of the class tables (none + gestures) */
+#endif
+#define RG_DECISION_QUEUE 8 /* closed events awaiting their post-roll frames */
+#define RG_DECISION_MAX_OUT 4 /* records one step or flush can return */
+
+/* Configuration, in frames of the onset stream (deploy.c_config emits RG_DECISION_CONFIG_DEFAULT). */
+typedef struct {
+    float on_db;                 /* ratio that starts motion [dB] */
+    float off_db;                /* ratio below which motion ends [dB] */
+    float min_area_db_frames;    /* float32(min_area_db_s * rate) [dB*frames] */
+    int32_t merge_gap_frames;    /* runs closer than this are one event */
+    int32_t min_duration_frames; /* shorter events are dropped */
+    int32_t pre_roll_frames;     /* frames added before an event */
+    int32_t post_roll_frames;    /* frames added after an event */
+    int32_t settle_frames;       /* a run has ended when no new run began for this long (<= merge gap) */
+    int32_t prefix_wait_frames;  /* a prefix gesture waits this long for the next part (<= merge gap) */
+    int32_t early;               /* 1: decide at the first conclusive checkpoint; 0: when the event closes */
+    float min_score;             /* a gesture needs this probability (0: arg-max) */
+    float sure_score;            /* a non-prefix gesture this sure is decided at its checkpoint */
+    int32_t unsure_wait_frames;  /* a less sure one waits this long for a further part (<= merge gap) */
+    int32_t window_frames;       /* classifier window T */
+    int32_t end_pad_frames;      /* a window ends this long after the event */
+    int32_t window_pre_frames;   /* a long event's window starts this long before it */
+    int32_t num_classes;         /* classes of the head, none first */
+    uint8_t is_prefix[RG_DECISION_MAX_CLASSES]; /* 1: the class is the start of a longer gesture */
+} rg_decision_config;
+
+/* One decision (accepted) or rejected candidate. */
+typedef struct {
+    int32_t start_frame; /* event [start, end) as known at the decision */
+    int32_t end_frame;
+    int32_t label;       /* top class (0 = none) */
+    float score;         /* its probability */
+    int32_t accepted;    /* 1: a gesture decision; 0: a rejected candidate */
+    int32_t frame;       /* frame at which it was made */
+    int32_t window_end;  /* exclusive end of the classified window */
+} rg_decision;
+
+/* The decision state of one event (private to the implementation). */
+typedef struct {
+    int32_t valid;
+    int32_t group;
+    int32_t decided;
+    int32_t checked_end;
+    int32_t has_prov;
+    int32_t prov_due;
+    int32_t has_last;
+    rg_decision prov;
+    rg_decision last;
+} rg_decision_track;
+
+/* Whole state: segmenter and policy. Zero heap; about 600 bytes with the defaults. */
+typedef struct {
+    int32_t n;            /* frames seen */
+    int32_t active;       /* hysteresis in motion */
+    int32_t run_start;
+    int32_t has_pending;  /* an event is open */
+    int32_t pending_start;
+    int32_t pending_end;
+    float area;           /* running area of the open event [dB*frames] */
+    int32_t prev_end;     /* end of the last kept event (pre-roll limit) */
+    int32_t group;        /* events begun */
+    int32_t kept;         /* events closed and kept */
+    int32_t ready_count;  /* kept events awaiting emission */
+    int32_t ready_start[RG_DECISION_QUEUE];
+    int32_t ready_end[RG_DECISION_QUEUE];
+    rg_decision_track track;                      /* the open event */
+    int32_t seen_kept;                            /* kept events already queued */
+    int32_t closed_count;
+    rg_decision_track closed[RG_DECISION_QUEUE];  /* kept events awaiting emission (valid=0: never tracked) */
+} rg_decision_state;
+
+/* Classifier callback: write cfg->num_classes probabilities of the window [window_end - T, window_end). */
+typedef void (*rg_classify_fn)(void *ctx, int32_t start_frame, int32_t end_frame, int32_t window_end,
+                               float *probs);
+
+/* sizeof(rg_decision_state), for bindings. */
+uint32_t rg_decision_state_bytes(void);
+
+/* Start a stream at frame 0. */
+void rg_decision_init(rg_decision_state *st);
+
+/* Consume one onset ratio [dB] (NaN: a missing frame, changes nothing). Writes up to RG_DECISION_MAX_OUT
+ * records to out and returns their number (usually 0). */
+int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
+                         rg_classify_fn classify, void *ctx, rg_decision *out);
+
+/* End of a recorded stream: close the open event; returns the records as rg_decision_step. */
+int32_t rg_decision_flush(rg_decision_state *st, const rg_decision_config *cfg, rg_classify_fn classify, void *ctx,
+                          rg_decision *out);
+
+/* The window rule of dsp.event_window_end: min(end + end_pad, start - pre + window_frames). */
+int32_t rg_event_window_end(int32_t start, int32_t end, int32_t window_frames, int32_t end_pad, int32_t pre);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RADARGEST_DECISION_H */

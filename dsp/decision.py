@@ -1,0 +1,422 @@
+"""The decision layer (DESIGN §8a): class probabilities on the segmenter's events in, gesture decisions out.
+
+One policy, :class:`DecisionPolicy`, runs in ``models.evaluate --continuous``, ``deploy.runtime``
+(``detect``, ``demo``) and, as its C twin, in ``deploy/c/radargest_decision.c``; all three decide the
+same events at the same frames. It is configured by one frozen :class:`DecisionConfig`, stored in the
+bundle manifest under ``"decision"``.
+
+**Events** are those of :class:`dsp.Segmenter`: hysteresis motion runs merged when less than
+``SegmentConfig.merge_gap_s`` apart, dropped when too short or too weak. The merge gap says what is *one*
+event (one wiggle whose motion dips, one double tap); it no longer delays the decision.
+
+**Rule** (``early=True``, the default). The policy classifies the event as it stands at *checkpoints*:
+a motion run of the event has ended and no new run began for ``settle_s``, and the event so far passes the
+segmenter's duration and area tests. The classifier sees the window :func:`dsp.event_window_end` places
+on the event so far (the window the model was trained on: ``settle_s`` equals the training windows'
+``end_pad_s`` by default, so the window is complete at the checkpoint). With the top class ``k`` and its
+probability ``p``:
+
+- ``k`` is a gesture that is no prefix of another, and ``p >= min_score``: decided now.
+- ``k`` is a prefix of a longer gesture (``tap_in`` of ``double_tap_in``), ``p >= min_score``: decided
+  ``prefix_wait_s`` after the run ended, unless a new run of the same event starts first; then the event
+  grows and its next checkpoint classifies the whole of it (normally as the longer gesture).
+- ``none``, or ``p < min_score``: nothing yet; a later run of the event gives a new checkpoint.
+
+Once decided, an event stays decided: runs that merge into it later are absorbed (no second decision).
+An event that closes undecided is classified once more if its last run had no checkpoint (then a prefix
+gesture is decided at once), else reported as a rejected candidate.
+
+**Why no streaming early exit** (deciding while the motion still goes on): the checkpoint already comes
+``settle_s`` (0.1 s) after the onset metric drops, which lags the end of the motion by about 50–70 ms, so
+an early exit could save at most those ~0.17 s, and only for motions the model recognises from a part;
+it would need a head run on every hop (MACs and energy the throttle saves) and a confidence calibration
+per class to keep the fragments of a ``tap_out`` or a ``wiggle`` from being decided as something else.
+
+``early=False`` is the pre-decision-layer rule, kept for comparison ("always wait"): each event is
+classified once, when the segmenter emits it, ``merge_gap_s`` after its motion ends.
+
+**Timing.** Everything counts frames of the stream the policy is fed (the onset stream: the full rate,
+or the idle rate of a throttled device). A decision made while processing frame ``n`` has ``frame = n``;
+its latency from a true motion end ``e`` (exclusive frame) is ``(n + 1 - e) / frame_rate``.
+
+**Prefix table.** :func:`prefix_table` derives, from the gesture set, which gesture is the start of which
+longer one: the pairs of :data:`KNOWN_PREFIXES` whose both gestures are present, pairs given in
+``DecisionConfig.prefixes``, and the naming rule ``double_<g>`` / ``triple_<g>`` (``<g>`` is a prefix of
+``double_<g>``, which is a prefix of ``triple_<g>``). Two gestures that are prefixes of each other (a
+cycle) raise :class:`dsp.ParameterError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dsp._checks import check_nonnegative, check_positive
+from dsp.errors import ParameterError
+from dsp.segment import SegmentConfig, Segmenter, event_window_end
+
+__all__ = [
+    "KNOWN_PREFIXES",
+    "Classifier",
+    "Decision",
+    "DecisionConfig",
+    "DecisionPolicy",
+    "decide_stream",
+    "prefix_flags",
+    "prefix_table",
+]
+
+#: Prefix pairs ``(prefix, longer)`` radargest knows for its default gestures.
+KNOWN_PREFIXES: tuple[tuple[str, str], ...] = (("tap_in", "double_tap_in"),)
+
+#: Name patterns of repeated gestures: ``<g>`` → ``double_<g>`` → ``triple_<g>``.
+_REPEATS = ("double_", "triple_")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionConfig:
+    """How class probabilities become decisions (DESIGN §8a).
+
+    Fields:
+        min_score: a gesture is accepted only if its probability (the top class) is at least this; 0
+            accepts the arg-max, above 1 nothing [probability]. The rejection operating point
+            (``models.rejection`` calibrates it on training-side streams).
+        prefix_wait_s: how long a prefix gesture waits after its motion ends for the next part of the
+            longer gesture [s]. Default 0.3 s: the largest gap between two motion runs of one
+            ``double_tap_in`` on the training side (0.28 s, docs/results_decision.md) plus one frame,
+            rounded up to 10 ms; values above the segmenter's ``merge_gap_s`` act as ``merge_gap_s``.
+        settle_s: a motion run counts as ended once no new run has begun for this long; then the event
+            is classified [s]. Default: the training windows' ``end_pad_s`` (0.1 s), so the window the
+            model sees at the checkpoint is complete.
+        sure_score: a gesture that is no prefix is decided at its checkpoint only with at least this
+            probability; a less sure one waits ``unsure_wait_s`` for a further part of the same motion
+            (0: always at once) [probability, 0..1].
+        unsure_wait_s: how long an unsure non-prefix gesture waits after its motion ends [s].
+        early: decide at the first conclusive checkpoint (True), or wait for the segmenter to close
+            the event ``merge_gap_s`` after its motion, as before the decision layer (False).
+        prefixes: extra ``(prefix, longer)`` gesture pairs for a user's own gesture set, added to
+            :data:`KNOWN_PREFIXES` and the ``double_``/``triple_`` naming rule.
+    """
+
+    min_score: float = 0.0
+    prefix_wait_s: float = 0.3
+    settle_s: float = 0.1
+    sure_score: float = 0.0
+    unsure_wait_s: float = 0.0
+    early: bool = True
+    prefixes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        check_nonnegative("min_score", self.min_score)
+        check_nonnegative("prefix_wait_s", self.prefix_wait_s)
+        check_nonnegative("settle_s", self.settle_s)
+        check_nonnegative("unsure_wait_s", self.unsure_wait_s)
+        if not (isinstance(self.sure_score, int | float) and 0.0 <= self.sure_score <= 1.0):
+            raise ParameterError(f"sure_score must be in [0, 1], got {self.sure_score!r}")
+        pairs = tuple(tuple(p) for p in self.prefixes)
+        for p in pairs:
+            if len(p) != 2 or not all(isinstance(g, str) and g for g in p) or p[0] == p[1]:
+                raise ParameterError(f"prefixes must be (prefix, longer) pairs of two gesture names, got {p!r}")
+        object.__setattr__(self, "prefixes", pairs)
+
+    def frames(self, frame_rate_hz: float) -> tuple[int, int, int]:
+        """``(prefix_wait, settle, unsure_wait)`` in frames at ``frame_rate_hz``."""
+        check_positive("frame_rate_hz", frame_rate_hz)
+        return (
+            round(self.prefix_wait_s * frame_rate_hz),
+            round(self.settle_s * frame_rate_hz),
+            round(self.unsure_wait_s * frame_rate_hz),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form (manifest ``"decision"``, without the table; see :func:`manifest_section`)."""
+        return {
+            "min_score": self.min_score,
+            "prefix_wait_s": self.prefix_wait_s,
+            "settle_s": self.settle_s,
+            "sure_score": self.sure_score,
+            "unsure_wait_s": self.unsure_wait_s,
+            "early": self.early,
+            "prefixes": [list(p) for p in self.prefixes],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DecisionConfig:
+        """Inverse of :meth:`to_json`; unknown keys (e.g. the derived ``prefix_table``) are ignored."""
+        known = {"min_score", "prefix_wait_s", "settle_s", "sure_score", "unsure_wait_s", "early", "prefixes"}
+        kw = {k: v for k, v in data.items() if k in known}
+        if "prefixes" in kw:
+            kw["prefixes"] = tuple(tuple(p) for p in kw["prefixes"])
+        return cls(**kw)
+
+    def manifest_section(self, classes: Sequence[str]) -> dict[str, Any]:
+        """The bundle manifest's ``"decision"``: the config plus the prefix table of ``classes``."""
+        return {**self.to_json(), "prefix_table": {k: list(v) for k, v in prefix_table(classes, self.prefixes).items()}}
+
+
+def prefix_table(classes: Sequence[str], extra: Sequence[tuple[str, str]] = ()) -> dict[str, tuple[str, ...]]:
+    """Which gesture of ``classes`` is the start of which longer ones (module docstring).
+
+    Args:
+        classes: the gesture names (``none`` may be included; it is never a prefix).
+        extra: further ``(prefix, longer)`` pairs.
+
+    Returns:
+        ``{prefix: (longer, ...)}`` over gestures present in ``classes`` (longer ones in class order).
+
+    Raises:
+        ParameterError: two gestures are prefixes of each other (directly or through a chain).
+    """
+    names = [c for c in classes if c != "none"]
+    present = set(names)
+    pairs = set(KNOWN_PREFIXES) | {tuple(p) for p in extra}
+    for g in names:
+        for i, rep in enumerate(_REPEATS):
+            shorter = g if i == 0 else _REPEATS[i - 1] + g
+            if rep + g in present and shorter in present:
+                pairs.add((shorter, rep + g))
+    edges: dict[str, set[str]] = {}
+    for a, b in pairs:
+        if a in present and b in present:
+            edges.setdefault(a, set()).add(b)
+    # a cycle a -> ... -> a makes each a prefix of the other: no wait could ever end
+    for start in edges:
+        seen: set[str] = set()
+        stack = list(edges[start])
+        while stack:
+            g = stack.pop()
+            if g == start:
+                raise ParameterError(
+                    f"gestures {start!r} and {sorted(edges[start])[0]!r} are prefixes of each other "
+                    "(check DecisionConfig.prefixes and the double_/triple_ names)"
+                )
+            if g not in seen:
+                seen.add(g)
+                stack.extend(edges.get(g, ()))
+    order = {c: i for i, c in enumerate(names)}
+    return {a: tuple(sorted(bs, key=order.__getitem__)) for a, bs in sorted(edges.items(), key=lambda kv: order[kv[0]])}
+
+
+def prefix_flags(classes: Sequence[str], extra: Sequence[tuple[str, str]] = ()) -> npt.NDArray[np.bool_]:
+    """``(classes,)`` bool: True for the classes that are a prefix of a longer gesture."""
+    table = prefix_table(classes, extra)
+    return np.array([c in table for c in classes], dtype=bool)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """One decided event, or a rejected candidate.
+
+    Fields:
+        start_frame, end_frame: the event ``[start, end)`` as known when decided (later runs the event
+            absorbs are not included) [frames of the policy's stream].
+        label: class index of the top class (0 = ``none``).
+        score: its probability.
+        accepted: True for a gesture decision, False for a rejected candidate.
+        frame: the frame while processing which the decision was made.
+        window_end: exclusive end frame of the classifier window it rests on.
+    """
+
+    start_frame: int
+    end_frame: int
+    label: int
+    score: float
+    accepted: bool
+    frame: int
+    window_end: int
+
+
+#: ``classify(start, end, window_end) -> (classes,) probabilities`` for the event ``[start, end)``;
+#: ``window_end`` is the exclusive end of the window to classify (never after the current frame + 1).
+Classifier = Callable[[int, int, int], npt.NDArray[np.floating[Any]]]
+
+
+@dataclass
+class _Track:
+    """The decision state of the event the segmenter holds open."""
+
+    group: int
+    decided: bool = False
+    checked_end: int = -1  # run end of the last checkpoint
+    prov: Decision | None = None  # a prefix gesture waiting
+    prov_due: int = 0  # frame count at which it is decided
+    last: Decision | None = None  # the last checkpoint's result (for a rejected candidate)
+
+
+class DecisionPolicy:
+    """The streaming decision policy (module docstring). Call :meth:`process` with each frame's onset
+    ratio and :meth:`flush` at the end; each returns the :class:`Decision` records made at that frame.
+
+    Args:
+        cfg: the decision config.
+        segment: the segmenter config (events and merge gap).
+        classes: class names, ``none`` first.
+        frame_rate_hz: rate of the stream fed to :meth:`process` [Hz].
+        window_frames: classifier window length ``T`` [frames of this stream].
+        end_pad_frames, pre_frames: window placement (:func:`dsp.event_window_end`) [frames].
+    """
+
+    def __init__(
+        self,
+        *,
+        cfg: DecisionConfig,
+        segment: SegmentConfig,
+        classes: Sequence[str],
+        frame_rate_hz: float,
+        window_frames: int,
+        end_pad_frames: int,
+        pre_frames: int,
+    ) -> None:
+        if not classes or classes[0] != "none":
+            raise ParameterError(f"classes must start with 'none', got {tuple(classes)!r}")
+        self.cfg = cfg
+        self.classes = tuple(classes)
+        self.is_prefix = prefix_flags(self.classes, cfg.prefixes)
+        self.frame_rate_hz = frame_rate_hz
+        self.window_frames = int(window_frames)
+        self.end_pad = int(end_pad_frames)
+        self.pre = int(pre_frames)
+        self.segmenter = Segmenter(cfg=segment, frame_rate_hz=frame_rate_hz)
+        gap = self.segmenter.cfg.frames(frame_rate_hz)[0]
+        wait, settle, unsure = cfg.frames(frame_rate_hz)
+        self.wait = min(wait, gap)
+        self.settle = min(settle, gap)
+        self.unsure_wait = min(unsure, gap)
+        self.post = self.segmenter.cfg.frames(frame_rate_hz)[3]
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new stream at frame 0."""
+        self.segmenter.reset()
+        self._track: _Track | None = None
+        self._closed: list[_Track | None] = []  # closed, kept events awaiting their emission (post-roll)
+        self._kept = 0
+
+    def _judge(self, start: int, end: int, n: int, classify: Classifier) -> Decision:
+        w = event_window_end(start, end, window_frames=self.window_frames, end_pad=self.end_pad, pre=self.pre)
+        w = min(w, n + 1)
+        probs = np.asarray(classify(start, end, w), dtype=np.float64).reshape(-1)
+        if probs.size != len(self.classes):
+            raise ParameterError(f"classifier returned {probs.size} probabilities for {len(self.classes)} classes")
+        k = int(np.argmax(probs))
+        score = float(probs[k])
+        ok = k > 0 and np.float32(score) >= np.float32(self.cfg.min_score)
+        return Decision(
+            start_frame=start, end_frame=end, label=k, score=score, accepted=bool(ok), frame=n, window_end=w
+        )
+
+    def _wait_for(self, d: Decision) -> int:
+        """Frames after the run's end before an accepted checkpoint ``d`` is decided."""
+        if self.is_prefix[d.label]:
+            return self.wait
+        return 0 if np.float32(d.score) >= np.float32(self.cfg.sure_score) else self.unsure_wait
+
+    @staticmethod
+    def _at(d: Decision, n: int) -> Decision:
+        return Decision(
+            start_frame=d.start_frame,
+            end_frame=d.end_frame,
+            label=d.label,
+            score=d.score,
+            accepted=d.accepted,
+            frame=n,
+            window_end=d.window_end,
+        )
+
+    def process(self, ratio_db: float, classify: Classifier) -> list[Decision]:
+        """Consume one frame's onset ratio [dB]; ``classify`` is called for each checkpoint."""
+        seg = self.segmenter
+        n = seg.frames_seen
+        emitted = seg.process(ratio_db)
+        out: list[Decision] = []
+        pend = seg.pending
+        tr = self._sync(pend is None or seg.group != (self._track.group if self._track else -1))
+        if pend is not None and tr is None:
+            tr = self._track = _Track(group=seg.group)
+        if self.cfg.early and tr is not None and pend is not None and not tr.decided:
+            if seg.active:
+                tr.prov = None  # the next part has begun: the event grows
+            else:
+                e = pend[1]
+                if tr.checked_end != e and n + 1 - e >= max(self.settle, self.post) and seg.pending_passes:
+                    tr.checked_end = e
+                    d = self._judge(seg.pending_start, e + self.post, n, classify)
+                    tr.last = d
+                    tr.prov = None
+                    if d.accepted:  # decided once its wait has passed (at once for a sure non-prefix)
+                        tr.prov, tr.prov_due = d, e + self._wait_for(d)
+                if tr.prov is not None and n + 1 >= tr.prov_due:
+                    tr.decided = True
+                    out.append(self._at(tr.prov, n))
+                    tr.prov = None
+        for s, e in emitted.tolist():
+            out.extend(self._close(int(s), int(e), n, classify))
+        return out
+
+    def _sync(self, track_closed: bool) -> _Track | None:
+        """After a segmenter step: queue the tracked event if the segmenter closed and kept it (its
+        emission may wait for the post-roll); an event kept without ever being tracked queues None."""
+        closing = self._track if track_closed else None
+        if closing is not None:
+            self._track = None
+        seg = self.segmenter
+        for _ in range(seg.kept - self._kept):
+            self._closed.append(closing)
+            closing = None
+        self._kept = seg.kept
+        return self._track
+
+    def _close(self, start: int, end: int, n: int, classify: Classifier) -> list[Decision]:
+        """The segmenter emitted the event ``[start, end)`` (it is final) at frame ``n``."""
+        tr = self._closed.pop(0)
+        if tr is not None and tr.decided:
+            return []
+        if not self.cfg.early or tr is None or tr.last is None or tr.checked_end + self.post != end:
+            d = self._judge(start, end, n, classify)  # the event's last run had no checkpoint
+            return [d]
+        if tr.prov is not None:
+            return [self._at(tr.prov, n)]
+        return [self._at(tr.last, n)]
+
+    def flush(self, classify: Classifier) -> list[Decision]:
+        """End the stream: close the open event (decided at the last frame)."""
+        n = max(self.segmenter.frames_seen - 1, 0)
+        out: list[Decision] = []
+        emitted = self.segmenter.flush()
+        self._sync(True)
+        for s, e in emitted.tolist():
+            out.extend(self._close(int(s), int(e), n, classify))
+        return out
+
+
+def decide_stream(
+    ratio_db: npt.ArrayLike,
+    classify: Classifier,
+    *,
+    cfg: DecisionConfig,
+    segment: SegmentConfig,
+    classes: Sequence[str],
+    frame_rate_hz: float,
+    window_frames: int,
+    end_pad_frames: int,
+    pre_frames: int,
+) -> list[Decision]:
+    """Run :class:`DecisionPolicy` over a whole ``(frames,)`` onset ratio [dB]; every record, in order."""
+    policy = DecisionPolicy(
+        cfg=cfg,
+        segment=segment,
+        classes=classes,
+        frame_rate_hz=frame_rate_hz,
+        window_frames=window_frames,
+        end_pad_frames=end_pad_frames,
+        pre_frames=pre_frames,
+    )
+    out: list[Decision] = []
+    for r in np.asarray(ratio_db, dtype=np.float64).reshape(-1).tolist():
+        out.extend(policy.process(r, classify))
+    out.extend(policy.flush(classify))
+    return out

@@ -1,0 +1,53 @@
+"""Command-line options of the decision layer (:class:`dsp.DecisionConfig`), shared by ``evaluate``,
+``detect`` and ``demo``: given options override the base config (the bundle's, or the default)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from dsp.decision import DecisionConfig
+
+__all__ = ["add_decision_arguments", "decision_from_args"]
+
+
+def add_decision_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s`` and ``--always-wait``."""
+    g = p.add_argument_group(
+        "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
+    )
+    g.add_argument(
+        "--min-score",
+        "--threshold",
+        dest="min_score",
+        type=float,
+        default=None,
+        help="reject a gesture whose probability is below this, min_score (0: arg-max; default: the bundle's or "
+        "the run's calibrated operating point)",
+    )
+    g.add_argument(
+        "--prefix-wait-s",
+        type=float,
+        default=None,
+        help="how long a prefix gesture (tap_in of double_tap_in) waits for the next part [s] (default 0.3)",
+    )
+    g.add_argument(
+        "--always-wait",
+        action="store_true",
+        help="decide each event only when the segmenter closes it (merge gap after its end), as before the "
+        "decision layer; for comparison",
+    )
+
+
+def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = None) -> DecisionConfig:
+    """The base config (default :class:`DecisionConfig`) with the options given on the command line."""
+    cfg = base or DecisionConfig()
+    changes: dict[str, Any] = {}
+    if getattr(args, "min_score", None) is not None:
+        changes["min_score"] = float(args.min_score)
+    if getattr(args, "prefix_wait_s", None) is not None:
+        changes["prefix_wait_s"] = float(args.prefix_wait_s)
+    if getattr(args, "always_wait", False):
+        changes["early"] = False
+    return dataclasses.replace(cfg, **changes) if changes else cfg

@@ -1,0 +1,161 @@
+"""The decision layer (dsp.decision): prefix table, the early rule on constructed ratio streams, and the
+always-wait mode equal to the segmenter's events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import dsp
+from dsp.decision import Decision, DecisionConfig, DecisionPolicy, decide_stream, prefix_flags, prefix_table
+
+CLASSES = ("none", "tap_in", "tap_out", "double_tap_in", "wiggle")
+RATE = 50.0  # frames per second: 0.02 s a frame
+SEG = dsp.SegmentConfig(min_area_db_s=0.05, min_duration_s=0.06, pre_roll_s=0.0)
+WINDOW = {"window_frames": 40, "end_pad_frames": 5, "pre_frames": 2}
+
+
+def ratio_with_runs(runs: list[tuple[int, int]], n: int) -> np.ndarray:
+    """``(n,)`` ratio [dB]: 10 dB inside the runs ``[start, end)``, 0 dB elsewhere."""
+    r = np.zeros(n)
+    for s, e in runs:
+        r[s:e] = 10.0
+    return r
+
+
+def run(ratio: np.ndarray, classify, cfg: DecisionConfig | None = None) -> list[Decision]:
+    return decide_stream(
+        ratio, classify, cfg=cfg or DecisionConfig(), segment=SEG, classes=CLASSES, frame_rate_hz=RATE, **WINDOW
+    )
+
+
+def by_parts(parts: dict[int, str], score: float = 0.9):
+    """A classifier answering ``parts[number of runs seen in the event so far]`` (else none)."""
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        p = np.full(len(CLASSES), (1 - score) / (len(CLASSES) - 1))
+        p[CLASSES.index(parts.get(classify.calls, "none"))] = score  # type: ignore[attr-defined]
+        return p
+
+    classify.calls = 0  # type: ignore[attr-defined]
+    return classify
+
+
+def test_prefix_table_default_and_user_sets() -> None:
+    assert prefix_table(CLASSES) == {"tap_in": ("double_tap_in",)}
+    assert prefix_table(("none", "tap_out", "wiggle")) == {}
+    assert prefix_table(("none", "tap_in", "wiggle")) == {}  # no longer gesture: no wait
+    assert prefix_table(("none", "swipe", "double_swipe", "triple_swipe")) == {
+        "swipe": ("double_swipe",),
+        "double_swipe": ("triple_swipe",),
+    }
+    assert prefix_table(("none", "push", "push_pull"), [("push", "push_pull")]) == {"push": ("push_pull",)}
+    assert prefix_flags(CLASSES).tolist() == [False, True, False, False, False]
+    with pytest.raises(dsp.ParameterError, match="prefixes of each other"):
+        prefix_table(("none", "a", "b"), [("a", "b"), ("b", "a")])
+    with pytest.raises(dsp.ParameterError, match="prefixes of each other"):
+        prefix_table(("none", "tap_in", "double_tap_in"), [("double_tap_in", "tap_in")])
+
+
+def test_config_validation_and_json_round_trip() -> None:
+    with pytest.raises(dsp.ParameterError, match="min_score"):
+        DecisionConfig(min_score=-0.5)
+    with pytest.raises(dsp.ParameterError, match="prefix_wait_s"):
+        DecisionConfig(prefix_wait_s=-0.1)
+    with pytest.raises(dsp.ParameterError, match="pairs"):
+        DecisionConfig(prefixes=(("a", "a"),))
+    cfg = DecisionConfig(min_score=0.6, prefix_wait_s=0.25, early=False, prefixes=(("push", "push_pull"),))
+    section = cfg.manifest_section(("none", "push", "push_pull"))
+    assert section["prefix_table"] == {"push": ["push_pull"]}
+    assert DecisionConfig.from_json(section) == cfg
+
+
+def test_non_prefix_decided_at_settle_and_later_runs_absorbed() -> None:
+    ratio = ratio_with_runs([(20, 40), (50, 60)], 200)  # second run 10 frames later: same event
+    calls: list[int] = []
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        calls.append(window_end)
+        return np.array([0.05, 0.05, 0.8, 0.05, 0.05])
+
+    out = run(ratio, classify)
+    assert len(out) == 1 and out[0].accepted and CLASSES[out[0].label] == "tap_out"
+    assert out[0].frame == 40 + 5 - 1  # settle 0.1 s = 5 frames after the run's end at frame 40
+    assert out[0].window_end == 45 and (out[0].start_frame, out[0].end_frame) == (20, 40)
+    assert calls == [45]  # the absorbed run is never classified
+
+
+def test_prefix_waits_then_decides_or_grows_into_longer_gesture() -> None:
+    # one tap: tap_in decided prefix_wait (0.3 s = 15 frames) after its end
+    single = run(ratio_with_runs([(20, 35)], 200), lambda s, e, w: np.array([0.1, 0.7, 0.1, 0.05, 0.05]))
+    assert [(CLASSES[d.label], d.frame) for d in single] == [("tap_in", 35 + 15 - 1)]
+    # a second tap 10 frames later (< wait): the event grows; its next checkpoint says double_tap_in
+    seen: list[tuple[int, int]] = []
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        seen.append((start, end))
+        k = 1 if end == 35 else 3
+        p = np.full(5, 0.05)
+        p[k] = 0.8
+        return p
+
+    double = run(ratio_with_runs([(20, 35), (45, 55)], 200), classify)
+    assert [(CLASSES[d.label], d.frame, d.start_frame, d.end_frame) for d in double] == [
+        ("double_tap_in", 55 + 5 - 1, 20, 55)
+    ]
+    assert seen == [(20, 35), (20, 55)]
+    # the second tap after the wait but within the merge gap: tap_in, and the second run is absorbed
+    late = run(ratio_with_runs([(20, 35), (52, 58)], 200), classify)
+    assert [(CLASSES[d.label], d.frame) for d in late] == [("tap_in", 49)]
+
+
+def test_rejection_keeps_the_event_open_and_min_score() -> None:
+    ratio = ratio_with_runs([(20, 35), (45, 70)], 200)
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        return np.array([0.6, 0.1, 0.1, 0.1, 0.1]) if end == 35 else np.array([0.1, 0.05, 0.05, 0.1, 0.7])
+
+    out = run(ratio, classify)
+    assert [(CLASSES[d.label], d.accepted, d.frame) for d in out] == [("wiggle", True, 74)]
+    strict = run(ratio, classify, DecisionConfig(min_score=0.75))
+    # nothing reaches 0.75: one rejected candidate when the segmenter closes the event (merge gap 25 frames)
+    assert [(CLASSES[d.label], d.accepted, d.frame) for d in strict] == [("wiggle", False, 70 + 25 - 1)]
+
+
+def test_always_wait_equals_the_segmenter() -> None:
+    rng = np.random.default_rng(3)
+    ratio = rng.normal(1.0, 1.5, 3000)  # a quiet floor with bursts of motion 1-30 frames long, 1-60 apart
+    t = 0
+    while t < 3000:
+        t += int(rng.integers(1, 60))
+        ratio[t : t + int(rng.integers(1, 30))] += rng.uniform(2.0, 9.0)
+        t += 30
+    ratio[rng.random(3000) < 0.01] = np.nan
+    seg = dsp.Segmenter(cfg=SEG, frame_rate_hz=RATE)
+    want = []
+    for n, r in enumerate(ratio.tolist()):
+        want += [(s, e, n) for s, e in seg.process(r).tolist()]
+    want += [(s, e, len(ratio) - 1) for s, e in seg.flush().tolist()]
+    assert len(want) > 20
+    got = run(ratio, lambda s, e, w: np.array([0.1, 0.2, 0.3, 0.2, 0.2]), DecisionConfig(early=False))
+    assert [(d.start_frame, d.end_frame, d.frame) for d in got] == want
+    # early: the same events (one record each, decided or rejected), never later than waiting
+    early = run(ratio, lambda s, e, w: np.array([0.1, 0.2, 0.3, 0.2, 0.2]))
+    assert len(early) == len(want)
+    assert all(d.start_frame == s and d.frame <= n for d, (s, _, n) in zip(early, want, strict=True))
+
+
+def test_policy_streaming_equals_decide_stream_and_reset() -> None:
+    ratio = ratio_with_runs([(20, 35), (45, 55), (120, 160)], 300)
+
+    def classify(s: int, e: int, w: int) -> np.ndarray:
+        return np.array([0.1, 0.5, 0.1, 0.2, 0.1]) if e == 35 else np.array([0.1, 0.1, 0.1, 0.1, 0.6])
+
+    policy = DecisionPolicy(cfg=DecisionConfig(), segment=SEG, classes=CLASSES, frame_rate_hz=RATE, **WINDOW)
+    for _ in range(2):
+        policy.reset()
+        got: list[Decision] = []
+        for r in ratio.tolist():
+            got += policy.process(r, classify)
+        got += policy.flush(classify)
+        assert got == run(ratio, classify)
