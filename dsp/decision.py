@@ -16,7 +16,9 @@ on the event so far (the window the model was trained on: ``settle_s`` equals th
 ``end_pad_s`` by default, so the window is complete at the checkpoint). With the top class ``k`` and its
 probability ``p``:
 
-- ``k`` is a gesture that is no prefix of another, and ``p >= min_score``: decided now.
+- ``k`` is a gesture that is no prefix of another, and ``p >= min_score``: decided now if
+  ``p >= sure_score``, else ``unsure_wait_s`` after the run ended unless a new run of the event starts
+  first (then the event grows, as below).
 - ``k`` is a prefix of a longer gesture (``tap_in`` of ``double_tap_in``), ``p >= min_score``: decided
   ``prefix_wait_s`` after the run ended, unless a new run of the same event starts first; then the event
   grows and its next checkpoint classifies the whole of it (normally as the longer gesture).
@@ -86,15 +88,22 @@ class DecisionConfig:
             accepts the arg-max, above 1 nothing [probability]. The rejection operating point
             (``models.rejection`` calibrates it on training-side streams).
         prefix_wait_s: how long a prefix gesture waits after its motion ends for the next part of the
-            longer gesture [s]. Default 0.3 s: the largest gap between two motion runs of one
-            ``double_tap_in`` on the training side (0.28 s, docs/results_decision.md) plus one frame,
-            rounded up to 10 ms; values above the segmenter's ``merge_gap_s`` act as ``merge_gap_s``.
+            longer gesture [s]. Default 0.28 s, by the rule "99th percentile of the gap between two motion
+            runs of one ``double_tap_in`` on the training side (0.253 s over the real idx_1/2/5 days and
+            simulated subjects 0-11, docs/results_decision.md) plus one frame (17 ms), rounded up to
+            10 ms"; values above the segmenter's ``merge_gap_s`` act as ``merge_gap_s``.
         settle_s: a motion run counts as ended once no new run has begun for this long; then the event
             is classified [s]. Default: the training windows' ``end_pad_s`` (0.1 s), so the window the
             model sees at the checkpoint is complete.
         sure_score: a gesture that is no prefix is decided at its checkpoint only with at least this
             probability; a less sure one waits ``unsure_wait_s`` for a further part of the same motion
-            (0: always at once) [probability, 0..1].
+            (0: always at once) [probability, 0..1]. A motion whose parts are separated by a still
+            moment (a simulated tap with a long hold) reaches a checkpoint after its first part, which the
+            model may take for another gesture; it is rarely sure of it. Default 0.95 with
+            ``unsure_wait_s`` 0.2 s, chosen on validation streams (simulated subjects 500-503 and the
+            real training days, docs/results_decision.md): it kept all but one of the events the
+            always-wait rule got right, and it caps the latency of an unsure decision at 0.2 s after
+            the onset metric drops.
         unsure_wait_s: how long an unsure non-prefix gesture waits after its motion ends [s].
         early: decide at the first conclusive checkpoint (True), or wait for the segmenter to close
             the event ``merge_gap_s`` after its motion, as before the decision layer (False).
@@ -103,10 +112,10 @@ class DecisionConfig:
     """
 
     min_score: float = 0.0
-    prefix_wait_s: float = 0.3
+    prefix_wait_s: float = 0.28
     settle_s: float = 0.1
-    sure_score: float = 0.0
-    unsure_wait_s: float = 0.0
+    sure_score: float = 0.95
+    unsure_wait_s: float = 0.2
     early: bool = True
     prefixes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 

@@ -166,9 +166,30 @@ def _model_latency(run_dir: Path, bundle: Any, *, runs: int) -> dict[str, Any]:
     return out
 
 
+def _decision_latency(res: Any, labels: Any, rate: float, wall_s_per_frame: float) -> dict[str, Any]:
+    """End-to-end decision latency on a labelled stream: from the simulator's motion end (a label's
+    ``end_frame``) to the end of the frame the decision is made at, plus that frame's mean processing time,
+    over the correctly detected events, per gesture and overall [ms]."""
+    from deploy.sweep import match_events
+
+    truth = [(la.start_frame, la.end_frame, la.gesture) for la in labels]
+    m = match_events(res.events, truth)
+    by: dict[str, list[float]] = {}
+    for (_, end, g), j in zip(truth, m.correct_detection, strict=True):
+        if j >= 0:
+            by.setdefault(g, []).append((res.decided_at[j] + 1 - end) / rate * 1000.0 + wall_s_per_frame * 1000.0)
+    every = [v for vs in by.values() for v in vs]
+
+    def pct(v: list[float]) -> dict[str, Any]:
+        return {"p50": float(np.percentile(v, 50)), "p90": float(np.percentile(v, 90)), "n": len(v)} if v else {}
+
+    return {"all": pct(every), "by_class": {g: pct(v) for g, v in sorted(by.items())}, "truth": len(truth)}
+
+
 def _streaming(bundle: Any, *, seconds: float) -> dict[str, Any]:
-    """Real-time factor of the whole streaming path (features, onset, throttle, int8 networks) and the
-    throttle's utilisation, on a simulated session, throttled and always-on."""
+    """Real-time factor of the whole streaming path (features, onset, throttle, int8 networks), the
+    throttle's utilisation and the end-to-end decision latency, on a simulated session, throttled and
+    always-on."""
     from acquisition import load_session
     from deploy.runtime import detect_frames
     from radargest.pipeline import geometry_of
@@ -200,6 +221,9 @@ def _streaming(bundle: Any, *, seconds: float) -> dict[str, Any]:
             "sensor_share": res.utilisation.sensor_share,
             "mac_share": res.mac_share,
             "events": len(res.events),
+            "decision_latency_ms": _decision_latency(
+                res, session.labels, geometry.frame_rate_hz, wall / session.num_frames
+            ),
         }
     return out
 
@@ -280,6 +304,15 @@ def format_bench_all(result: dict[str, Any]) -> str:
             f"{'streaming pipeline, ' + name.replace('_', '-'):50s} {x['s_per_frame'] * us:11.1f} us  "
             f"{x['x_realtime']:.0f}x real time ({s['sensor_s']:.0f} s of frames)"
         )
+    for name in ("throttled", "always_on"):
+        lat = s[name].get("decision_latency_ms", {})
+        if lat.get("all"):
+            per = ", ".join(f"{g} {v['p50']:.0f}" for g, v in lat["by_class"].items())
+            rows.append(
+                f"{'decision latency, motion end to decision, ' + name.replace('_', '-'):50s} "
+                f"{lat['all']['p50']:11.0f} ms p50, {lat['all']['p90']:.0f} ms p90 over "
+                f"{lat['all']['n']}/{lat['truth']} correct events (p50: {per})"
+            )
     t = s["throttled"]
     compute = t["mac_share"] / s["always_on"]["mac_share"] if s["always_on"]["mac_share"] else math.nan
     rows.append(

@@ -57,7 +57,7 @@ def test_throttled_uses_less_than_always_on(tiny_bundle: Path, sim_dir: Path) ->
     on = detect_file(_sim_file(sim_dir), b, always_on=True)
     thr = detect_file(_sim_file(sim_dir), b)
     assert on.utilisation.sensor_frames == on.utilisation.frames == on.utilisation.encoder_runs
-    assert on.candidates > 0 and on.utilisation.head_runs == on.candidates
+    assert on.candidates > 0 and on.utilisation.head_runs >= on.candidates  # a checkpoint per run of an event
     assert thr.utilisation.sensor_share < 0.6 and thr.mac_share < on.mac_share
 
 

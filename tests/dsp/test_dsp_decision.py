@@ -76,7 +76,7 @@ def test_non_prefix_decided_at_settle_and_later_runs_absorbed() -> None:
 
     def classify(start: int, end: int, window_end: int) -> np.ndarray:
         calls.append(window_end)
-        return np.array([0.05, 0.05, 0.8, 0.05, 0.05])
+        return np.array([0.01, 0.01, 0.96, 0.01, 0.01])
 
     out = run(ratio, classify)
     assert len(out) == 1 and out[0].accepted and CLASSES[out[0].label] == "tap_out"
@@ -85,18 +85,33 @@ def test_non_prefix_decided_at_settle_and_later_runs_absorbed() -> None:
     assert calls == [45]  # the absorbed run is never classified
 
 
+def test_unsure_gesture_waits_for_a_further_part() -> None:
+    unsure = np.array([0.1, 0.05, 0.7, 0.1, 0.05])  # tap_out, but below sure_score 0.95
+    alone = run(ratio_with_runs([(20, 40)], 200), lambda s, e, w: unsure)
+    assert [(CLASSES[d.label], d.frame) for d in alone] == [("tap_out", 40 + 10 - 1)]  # unsure_wait 0.2 s
+    # a second part 8 frames later: the first classification is dropped, the whole event decides
+    grown = run(
+        ratio_with_runs([(20, 40), (48, 60)], 200),
+        lambda s, e, w: unsure if e == 40 else np.array([0.01, 0.01, 0.01, 0.96, 0.01]),
+    )
+    assert [(CLASSES[d.label], d.frame, d.end_frame) for d in grown] == [("double_tap_in", 60 + 5 - 1, 60)]
+    # sure_score 0 decides every gesture at its checkpoint
+    now = run(ratio_with_runs([(20, 40)], 200), lambda s, e, w: unsure, DecisionConfig(sure_score=0.0))
+    assert [d.frame for d in now] == [44]
+
+
 def test_prefix_waits_then_decides_or_grows_into_longer_gesture() -> None:
-    # one tap: tap_in decided prefix_wait (0.3 s = 15 frames) after its end
+    # one tap: tap_in decided prefix_wait (0.28 s = 14 frames) after its end, sure or not
     single = run(ratio_with_runs([(20, 35)], 200), lambda s, e, w: np.array([0.1, 0.7, 0.1, 0.05, 0.05]))
-    assert [(CLASSES[d.label], d.frame) for d in single] == [("tap_in", 35 + 15 - 1)]
+    assert [(CLASSES[d.label], d.frame) for d in single] == [("tap_in", 35 + 14 - 1)]
     # a second tap 10 frames later (< wait): the event grows; its next checkpoint says double_tap_in
     seen: list[tuple[int, int]] = []
 
     def classify(start: int, end: int, window_end: int) -> np.ndarray:
         seen.append((start, end))
         k = 1 if end == 35 else 3
-        p = np.full(5, 0.05)
-        p[k] = 0.8
+        p = np.full(5, 0.01)
+        p[k] = 0.96
         return p
 
     double = run(ratio_with_runs([(20, 35), (45, 55)], 200), classify)
@@ -106,19 +121,19 @@ def test_prefix_waits_then_decides_or_grows_into_longer_gesture() -> None:
     assert seen == [(20, 35), (20, 55)]
     # the second tap after the wait but within the merge gap: tap_in, and the second run is absorbed
     late = run(ratio_with_runs([(20, 35), (52, 58)], 200), classify)
-    assert [(CLASSES[d.label], d.frame) for d in late] == [("tap_in", 49)]
+    assert [(CLASSES[d.label], d.frame) for d in late] == [("tap_in", 48)]
 
 
 def test_rejection_keeps_the_event_open_and_min_score() -> None:
     ratio = ratio_with_runs([(20, 35), (45, 70)], 200)
 
     def classify(start: int, end: int, window_end: int) -> np.ndarray:
-        return np.array([0.6, 0.1, 0.1, 0.1, 0.1]) if end == 35 else np.array([0.1, 0.05, 0.05, 0.1, 0.7])
+        return np.array([0.6, 0.1, 0.1, 0.1, 0.1]) if end == 35 else np.array([0.01, 0.01, 0.01, 0.01, 0.96])
 
     out = run(ratio, classify)
     assert [(CLASSES[d.label], d.accepted, d.frame) for d in out] == [("wiggle", True, 74)]
-    strict = run(ratio, classify, DecisionConfig(min_score=0.75))
-    # nothing reaches 0.75: one rejected candidate when the segmenter closes the event (merge gap 25 frames)
+    strict = run(ratio, classify, DecisionConfig(min_score=0.97))
+    # nothing reaches 0.97: one rejected candidate when the segmenter closes the event (merge gap 25 frames)
     assert [(CLASSES[d.label], d.accepted, d.frame) for d in strict] == [("wiggle", False, 70 + 25 - 1)]
 
 

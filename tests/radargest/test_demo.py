@@ -131,4 +131,6 @@ def test_bench_all_json_and_table(demo_bundle: Path, tmp_path: Path, capsys: pyt
     assert set(result["model"]["frame"]) == {"keras_float_s", "tflite_float_s", "litert_int8_s"}
     assert result["streaming"]["throttled"]["x_realtime"] > 1.0
     assert 0 < result["streaming"]["throttled"]["sensor_share"] < 1
+    lat = result["streaming"]["always_on"]["decision_latency_ms"]
+    assert lat["truth"] > 0 and set(lat) == {"all", "by_class", "truth"}
     assert "faster than exptool sparse_iq" in text and "real time" in text
