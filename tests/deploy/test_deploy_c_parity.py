@@ -334,3 +334,95 @@ def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim
         if cfg == dsp.DecisionConfig():
             labels = {DECISION_CLASSES[d.label] for d in py if d.accepted}
             assert "tap_in" in labels and len(labels) >= 3  # prefix and non-prefix decisions both exercised
+
+
+class _RecordingDetector:
+    """Builds a :class:`deploy.runtime.StreamingDetector` that records the onset ratio it feeds the decision
+    policy, every head output and every decision record (accepted or not)."""
+
+    @staticmethod
+    def make(bundle, geometry):
+        from deploy.runtime import StreamingDetector
+
+        class Det(StreamingDetector):
+            def __init__(self) -> None:
+                super().__init__(bundle, geometry=geometry, always_on=True)
+                self.ratios: list[float] = []
+                self.heads: dict[int, np.ndarray] = {}
+                self.records: list[dsp.Decision] = []
+
+            def _segment(self, ratio: float, now: int) -> None:
+                self.ratios.append(ratio)
+                super()._segment(ratio, now)
+
+            def _head(self, start: int, end: int, window_end: int, now: int) -> np.ndarray:
+                p = super()._head(start, end, window_end, now)
+                self.heads[window_end] = p
+                return p
+
+            def _decided(self, d: dsp.Decision, now: int) -> None:
+                self.records.append(d)
+                super()._decided(d, now)
+
+        return Det()
+
+
+@pytest.mark.parametrize("name", ["tap_in_idx_1", "sim"])
+def test_detect_and_c_decide_the_same_events_at_the_same_frames(
+    name: str, tiny_bundle, real_stream, sim_stream, c_library
+) -> None:
+    """``detect --always-on`` (deploy.runtime) and the C decision module, given the same onset ratio and the
+    same int8 head outputs, make the same records (events, classes, scores, frames)."""
+    from deploy.runtime import load_bundle
+
+    frames, geometry = sim_stream if name == "sim" else real_stream(name)
+    bundle = load_bundle(tiny_bundle)
+    det = _RecordingDetector.make(bundle, geometry)
+    for t in range(len(frames)):
+        det.process(frames[t], t)
+    det.flush()
+    res = det.result(len(frames))
+    assert len(det.records) >= 3
+    c = c_library(geometry).decide(np.asarray(det.ratios), lambda s, e, w: det.heads[w], policy=det.policy)
+    assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in det.records]
+    accepted = [(d.start_frame, d.end_frame, bundle.classes[d.label], d.frame) for d in det.records if d.accepted]
+    assert accepted == [
+        (e.start_frame, e.end_frame, e.gesture, f) for e, f in zip(res.events, res.decided_at, strict=True)
+    ]
+
+
+def test_evaluate_detect_and_c_make_the_same_records(tiny_bundle, tiny_export_run, sim_dir, c_library) -> None:
+    """``models.evaluate`` (the decision layer on the recording's onset ratio, one window per checkpoint),
+    ``detect --always-on`` and the C build, all three with the bundle's int8 networks: the same records at
+    the same frames on a simulated session."""
+    from acquisition import load_session
+    from deploy.runtime import load_bundle, session_stream
+    from models.config import read_config
+    from models.data import load_recordings
+    from models.evaluate import stream_scores
+
+    bundle = load_bundle(tiny_bundle)
+    path = sorted(sim_dir.glob("*.h5"))[0]
+    frames, geometry = session_stream(load_session(path), bundle)
+    det = _RecordingDetector.make(bundle, geometry)
+    for t in range(len(frames)):
+        det.process(frames[t], t)
+    det.flush()
+    ds = read_config(tiny_export_run / "config.toml").dataset
+    recs = load_recordings([path], cfg=ds)
+    t_frames = bundle.window_frames
+
+    def int8_predictor(x: np.ndarray) -> np.ndarray:
+        """The bundle's encoder on every frame of each window, then its head: what the runtime computes."""
+        head = bundle.head
+        out = [head.dequantise(head.invoke_int8(np.stack([det._encode(f, count=False) for f in w]))) for w in x]
+        return np.asarray(out, dtype=np.float32).reshape(len(x), len(bundle.classes))
+
+    ev = stream_scores(
+        int8_predictor, recs, 0, cfg=ds, window_frames=t_frames, decision=bundle.decision, shifts_s=(0.0,)
+    ).decide(bundle.decision.min_score)
+    assert len(ev) >= 3
+    as_f32 = [dataclasses.replace(d, score=float(np.float32(d.score))) for d in det.records]
+    assert [dataclasses.replace(d, score=float(np.float32(d.score))) for d in ev] == as_f32
+    c = c_library(geometry).decide(np.asarray(det.ratios), lambda s, e, w: det.heads[w], policy=det.policy)
+    assert c == as_f32
