@@ -30,6 +30,7 @@ everyday streams of training subjects). The held-out streams never choose it.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -60,8 +61,9 @@ __all__ = [
 FA_BUDGETS_PER_HOUR = (0.5, 1.0, 5.0)
 #: The cause given to a false activation outside every labelled negative span.
 UNLABELLED = "unlabelled"
-#: Most ``min_score`` values one sweep evaluates (quantiles of the candidate scores beyond that).
-MAX_SWEEP_POINTS = 300
+#: ``min_score`` values of the coarse sweep, and of each refinement at a budget crossing [count].
+COARSE_POINTS = 40
+REFINE_POINTS = 24
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -147,18 +149,51 @@ def sub_recording(rec: Recording, start: int, end: int) -> Recording:
 Scorer = Callable[[StreamScores, float], dict[str, Any]]
 
 
-def _sweep_values(streams: Sequence[StreamScores]) -> npt.NDArray[np.float64]:
-    """0 (arg-max), every distinct score of a gesture decision, and just above the largest."""
+def candidate_scores(streams: Sequence[StreamScores]) -> npt.NDArray[np.float64]:
+    """Every distinct probability of a gesture top class among the streams' candidates, ascending."""
     scores = [s.probs.max(axis=1)[s.probs.argmax(axis=1) > 0] for s in streams if len(s.probs)]
-    flat = np.unique(np.concatenate(scores)) if scores else np.zeros(0)
-    if flat.size > MAX_SWEEP_POINTS:
-        flat = np.unique(np.quantile(flat, np.linspace(0.0, 1.0, MAX_SWEEP_POINTS), method="lower"))
-    top = float(np.nextafter(np.float32(flat[-1]), np.float32(2.0))) if flat.size else 1.0
-    return np.unique(np.concatenate(([0.0], flat.astype(np.float64), [top])))
+    return np.unique(np.concatenate(scores)).astype(np.float64) if scores else np.zeros(0)
 
 
-def operating_curve(streams: Sequence[StreamScores], scorer: Scorer) -> list[CurvePoint]:
-    """Pooled false activations per hour and recall at every swept ``min_score`` (ascending).
+def _point(streams: Sequence[StreamScores], scorer: Scorer, value: float) -> CurvePoint:
+    parts = [scorer(s, value) for s in streams]
+    fa = sum(int(p["false_activations"]) for p in parts)
+    bg_h = sum(float(p["background_s"]) for p in parts) / 3600.0
+    truth = sum(int(p["truth"]) for p in parts)
+    correct = sum(int(p["correct"]) for p in parts)
+    return CurvePoint(
+        min_score=float(value),
+        false_activations=fa,
+        background_h=bg_h,
+        fa_per_hour=fa / bg_h if bg_h > 0 else math.inf,
+        recall=correct / truth if truth else None,
+        correct=correct,
+        truth=truth,
+    )
+
+
+def _spread(values: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.float64]:
+    """At most ``n`` of ``values`` (sorted), spread evenly by rank (the extremes kept)."""
+    if values.size <= n:
+        return values
+    return np.unique(values[np.round(np.linspace(0, values.size - 1, n)).astype(np.int64)])
+
+
+def operating_curve(
+    streams: Sequence[StreamScores],
+    scorer: Scorer,
+    *,
+    budgets: Sequence[float] = FA_BUDGETS_PER_HOUR,
+    coarse_points: int = COARSE_POINTS,
+    refine_points: int = REFINE_POINTS,
+) -> list[CurvePoint]:
+    """Pooled false activations per hour and recall over a sweep of ``min_score`` (ascending).
+
+    The sweep takes 0 (arg-max), ``coarse_points`` of the candidates' gesture scores spread by rank, and
+    a value just above the largest (nothing accepted); then, where the false-activation rate crosses
+    each budget between two neighbouring points, up to ``refine_points`` of the scores in between, so the
+    points that matter for :func:`recall_at_budgets` and :func:`choose_min_score` are resolved to single
+    candidates. Each point re-runs ``scorer``, i.e. the decision, on every stream.
 
     Args:
         streams: the streams and their candidate probabilities.
@@ -166,26 +201,22 @@ def operating_curve(streams: Sequence[StreamScores], scorer: Scorer) -> list[Cur
             :func:`models.evaluate.continuous_metrics` (``false_activations``, ``background_s``,
             ``correct``, ``truth``); passing the evaluation's own scorer keeps the sweep's decision
             identical to the evaluated one.
+        budgets: false-activation rates to resolve [1/h].
     """
-    out: list[CurvePoint] = []
-    for value in _sweep_values(streams).tolist():
-        parts = [scorer(s, value) for s in streams]
-        fa = sum(int(p["false_activations"]) for p in parts)
-        bg_h = sum(float(p["background_s"]) for p in parts) / 3600.0
-        truth = sum(int(p["truth"]) for p in parts)
-        correct = sum(int(p["correct"]) for p in parts)
-        out.append(
-            CurvePoint(
-                min_score=float(value),
-                false_activations=fa,
-                background_h=bg_h,
-                fa_per_hour=fa / bg_h if bg_h > 0 else math.inf,
-                recall=correct / truth if truth else None,
-                correct=correct,
-                truth=truth,
-            )
-        )
-    return out
+    scores = candidate_scores(streams)
+    top = float(np.nextafter(np.float32(scores[-1]), np.float32(2.0))) if scores.size else 1.0
+    values = np.unique(np.concatenate(([0.0], _spread(scores, coarse_points), [top])))
+    points = {v: _point(streams, scorer, v) for v in values.tolist()}
+    for b in budgets:
+        ordered = [points[v] for v in sorted(points)]
+        for lo, hi in itertools.pairwise(ordered):
+            if lo.fa_per_hour > b >= hi.fa_per_hour:
+                inside = scores[(scores > lo.min_score) & (scores < hi.min_score)]
+                for v in _spread(inside, refine_points).tolist():
+                    if v not in points:
+                        points[v] = _point(streams, scorer, v)
+                break
+    return [points[v] for v in sorted(points)]
 
 
 def recall_at_budgets(
@@ -343,7 +374,7 @@ def calibrate(
         ``streams``, the chosen and the arg-max point (``fa_per_hour``, ``recall``, ``false_activations``),
         ``recall_at_fa_per_hour`` and the ``curve``.
     """
-    curve = operating_curve(streams, scorer)
+    curve = operating_curve(streams, scorer, budgets=(*FA_BUDGETS_PER_HOUR, budget_fa_per_hour))
     point, met = choose_operating_point(curve, budget_fa_per_hour=budget_fa_per_hour, max_recall_loss=max_recall_loss)
 
     def brief(p: CurvePoint) -> dict[str, Any]:
