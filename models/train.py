@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.architectures import build, count_macs, encoder_of, head_of
-from models.config import TrainConfig, load_run, write_config
+from models.config import RejectionConfig, TrainConfig, load_run, write_config
 from models.data import (
     DataError,
     Recording,
@@ -43,10 +43,10 @@ from models.plots import plot_confusion, plot_curves
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["PreparedData", "TrainResult", "prepare", "resolve_config", "train", "train_recordings"]
+__all__ = ["PreparedData", "TrainResult", "calibrate_run", "prepare", "resolve_config", "train", "train_recordings"]
 
 #: Most ``none`` windows one hard-negative mining round scores [count].
-MINING_POOL = 6000
+MINING_POOL = 4000
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -256,14 +256,7 @@ def train_recordings(
     plot_curves(history, out_dir / "curves.png")
     if log:
         log(f"trained {metrics['epochs_run']} epochs in {train_s:.0f} s (best epoch {best[1]}); wrote {out_dir}")
-        c, a = calibration["chosen"], calibration["argmax"]
-        log(
-            f"operating point min_score {calibration['min_score']:.4g} on {calibration['background_h']:.2f} h of "
-            f"training-side background ({len(calibration['streams'])} streams): "
-            f"{c['false_activations']} false activations (arg-max {a['false_activations']}), recall "
-            f"{_fmt(c['recall'])} (arg-max {_fmt(a['recall'])}); budget {rej.budget_fa_per_hour}/h "
-            + ("met" if calibration["budget_met"] else "NOT met within the recall limit")
-        )
+        log(_calibration_line(calibration, rej))
     return TrainResult(model=model, config=cfg, history=history, metrics=metrics, out_dir=out_dir)
 
 
@@ -312,6 +305,58 @@ def _calibrate(predict: Predictor, cfg: TrainConfig, data: PreparedData, extra: 
         stream_scorer(cfg.dataset.classes),
         budget_fa_per_hour=rej.budget_fa_per_hour,
         max_recall_loss=rej.max_recall_loss,
+    )
+
+
+def calibrate_run(
+    run_dir: Path,
+    *,
+    rejection: RejectionConfig | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Choose a finished run's operating point again, as :func:`train` does at its end, and write it
+    (``config.toml``, ``metrics.json["calibration"]``): e.g. for another budget or more calibration streams.
+
+    The run's data and split give the same validation streams; ``rejection`` (default: the run's) sets the
+    budget and the calibration-only streams.
+    """
+    from tqdm import tqdm
+
+    run_dir = Path(run_dir)
+    model, cfg = load_run(run_dir)
+    if rejection is not None:
+        cfg = dataclasses.replace(cfg, rejection=rejection)
+
+    def bar(files: Iterable[Path]) -> Iterable[Path]:
+        return tqdm(list(files), desc="load", unit="file", disable=not progress)
+
+    recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
+    cal = cfg.rejection.calibration_data
+    cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
+    cfg, data = prepare(cfg, recs)
+    calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs)
+    cfg = dataclasses.replace(cfg, min_score=float(calibration["min_score"]))
+    write_config(cfg, run_dir / "config.toml")
+    metrics_path = run_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    metrics["calibration"] = calibration
+    metrics_path.write_text(json.dumps(metrics, indent=1, allow_nan=True))
+    if log:
+        log(_calibration_line(calibration, cfg.rejection))
+    return calibration
+
+
+def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
+    c, a = calibration["chosen"], calibration["argmax"]
+    if not c:
+        return "operating point: min_score 0 (no calibration)"
+    return (
+        f"operating point min_score {calibration['min_score']:.4g} on {calibration['background_h']:.2f} h of "
+        f"training-side background ({len(calibration['streams'])} streams): "
+        f"{c['false_activations']} false activations (arg-max {a['false_activations']}), recall "
+        f"{_fmt(c['recall'])} (arg-max {_fmt(a['recall'])}); budget {rej.budget_fa_per_hour}/h "
+        + ("met" if calibration["budget_met"] else "NOT met within the recall limit")
     )
 
 
