@@ -47,6 +47,8 @@ __all__ = ["PreparedData", "TrainResult", "calibrate_run", "prepare", "resolve_c
 
 #: Most ``none`` windows one hard-negative mining round scores [count].
 MINING_POOL = 4000
+#: Most plain background windows the validation loss is computed on, per epoch [count].
+VAL_BACKGROUND_MAX = 3000
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -142,6 +144,22 @@ def _init_model(cfg: TrainConfig) -> keras.Model:
     return model
 
 
+def _cap_background(windows: WindowSet, seed: int) -> WindowSet:
+    """At most :data:`VAL_BACKGROUND_MAX` background windows (kinds 2, 3; a seeded subset; event-aligned ones
+    all kept).
+
+    Long negative streams (hours of everyday activity) would otherwise give tens of thousands of
+    validation windows to predict every epoch; the validation loss is class-balanced, so a subset of the
+    ``none`` windows estimates it as well."""
+    plain = np.flatnonzero(windows.kind >= 2)
+    if plain.size <= VAL_BACKGROUND_MAX:
+        return windows
+    drop = np.random.default_rng([seed, 0xBA5E]).choice(plain, size=plain.size - VAL_BACKGROUND_MAX, replace=False)
+    keep = np.ones(len(windows), dtype=bool)
+    keep[drop] = False
+    return windows.subset(keep)
+
+
 def _class_weights(y: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.float32]:
     counts = np.bincount(y, minlength=k).astype(np.float64)
     w = np.where(counts > 0, len(y) / (k * np.maximum(counts, 1)), 0.0)
@@ -183,7 +201,7 @@ def train_recordings(
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=["accuracy"],
     )
-    xv, yv = materialise(data.recordings, data.val, cfg=cfg.dataset, window_frames=t)
+    xv, yv = materialise(data.recordings, _cap_background(data.val, cfg.seed), cfg=cfg.dataset, window_frames=t)
     wv = _class_weights(yv, k)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_balanced_accuracy": []}
     best = (np.inf, -1)
