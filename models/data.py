@@ -698,7 +698,8 @@ def balanced_sample(
 
     Every gesture class gets ``cfg.windows_per_class`` windows, or as many as the largest class (drawn with
     replacement beyond its size); ``none`` gets ``background_per_class`` times that, up to half of it
-    hard negatives (event-aligned or inside a labelled negative span) when there are any.
+    hard negatives when there are any, split evenly between segmenter candidates off the labels and
+    windows inside labelled negative spans.
 
     Hard-negative mining: with ``none_scores`` (``(N,)``, the current model's gesture probability
     ``1 - p(none)`` of each window, read for the ``none`` ones), ``mined_share`` of the ``none`` sample is
@@ -719,12 +720,18 @@ def balanced_sample(
         if w.sum() > 0 and n_mined > 0:
             picks.append(rng.choice(none_idx, size=n_mined, replace=True, p=w / w.sum()))
             n_none -= n_mined
-    hard = none_idx[windows.kind[none_idx] != 2]
-    easy = none_idx[windows.kind[none_idx] == 2]
-    if hard.size and easy.size:
-        n_hard = min(n_none // 2, 3 * hard.size)
-        picks.append(_draw(hard, n_hard, rng))
-        picks.append(_draw(easy, n_none - n_hard, rng))
+    kinds = windows.kind[none_idx]
+    # hard negatives: segmenter candidates off the labels (what the decision layer is handed) and windows
+    # in labelled negative spans each get their own share, so hours of negative spans cannot crowd out the
+    # few hundred candidates
+    groups = [g for g in (none_idx[kinds == 1], none_idx[kinds == 3]) if g.size]
+    easy = none_idx[kinds == 2]
+    if groups and (easy.size or len(groups) == 2):
+        n_hard = n_none // 2 if easy.size else n_none
+        for k, g in enumerate(groups):
+            share = n_hard // len(groups) + (1 if k < n_hard % len(groups) else 0)
+            picks.append(_draw(g, min(share, 3 * g.size), rng))
+        picks.append(_draw(easy if easy.size else none_idx, n_none - sum(p.size for p in picks[-len(groups) :]), rng))
     else:
         picks.append(_draw(none_idx, n_none, rng))
     order = np.concatenate(picks)
