@@ -608,24 +608,34 @@ def format_report(manifest: dict[str, Any]) -> str:
         f"- host latency (LiteRT int8, one thread, median): encoder {r['latency']['encoder_ms']:.4f} ms, "
         f"head {r['latency']['head_ms']:.4f} ms",
         "",
-        f"## MCU estimate (Cortex-M4F at {mcu['clock_hz'] / 1e6:g} MHz; an estimate, not a measurement)",
-        "",
-        f"cycles = MACs × {mcu['cycles_per_mac']} cycles/MAC + ops × {mcu['op_overhead_cycles']} cycles; "
-        f"energy = cycles / f × {mcu['active_ua_per_mhz']} µA/MHz × f × {mcu['supply_v']} V.",
-        "",
-        "| inference | cycles | time [µs] | energy [µJ] |",
-        "|---|---:|---:|---:|",
-        f"| encoder (per frame) | {mcu['encoder_cycles']:.0f} | {mcu['encoder_us']:.1f} | {mcu['encoder_uj']:.2f} |",
-        f"| head (per run) | {mcu['head_cycles']:.0f} | {mcu['head_us']:.1f} | {mcu['head_uj']:.2f} |",
-        "",
-        "Assumptions: TFLM with CMSIS-NN int8 kernels. CMSIS-NN (Lai, Suda, Chandra, *CMSIS-NN: Efficient "
-        "Neural Network Kernels for Arm Cortex-M CPUs*, arXiv:1801.06601, 2018) computes two 16-bit MACs per "
-        "`SMLAD`, an ideal 0.5 cycle/MAC; for layers this small the im2col copies, requantisation and loop "
-        f"overhead dominate, so {mcu['cycles_per_mac']} cycles/MAC is assumed, plus {mcu['op_overhead_cycles']} "
-        "cycles of TFLM dispatch per operator. Active current: nRF52840-class M4F from flash with the DC/DC "
-        f"converter ({mcu['active_ua_per_mhz']} µA/MHz at {mcu['supply_v']} V). Sensor, feature extraction "
-        "and radio energy are not included. Validate on hardware with a cycle counter (DWT->CYCCNT).",
-        "",
+    ]
+    if "firmware" in r:  # export --target cortex-m4f: measured figures replace the estimate
+        from deploy.firmware.target import format_firmware_report
+
+        lines += format_firmware_report(manifest)
+    else:
+        lines += [
+            f"## MCU estimate (Cortex-M4F at {mcu['clock_hz'] / 1e6:g} MHz; an estimate, not a measurement)",
+            "",
+            f"cycles = MACs × {mcu['cycles_per_mac']} cycles/MAC + ops × {mcu['op_overhead_cycles']} cycles; "
+            f"energy = cycles / f × {mcu['active_ua_per_mhz']} µA/MHz × f × {mcu['supply_v']} V.",
+            "",
+            "| inference | cycles | time [µs] | energy [µJ] |",
+            "|---|---:|---:|---:|",
+            f"| encoder (per frame) | {mcu['encoder_cycles']:.0f} | {mcu['encoder_us']:.1f} | "
+            f"{mcu['encoder_uj']:.2f} |",
+            f"| head (per run) | {mcu['head_cycles']:.0f} | {mcu['head_us']:.1f} | {mcu['head_uj']:.2f} |",
+            "",
+            "Assumptions: TFLM with CMSIS-NN int8 kernels. CMSIS-NN (Lai, Suda, Chandra, *CMSIS-NN: Efficient "
+            "Neural Network Kernels for Arm Cortex-M CPUs*, arXiv:1801.06601, 2018) computes two 16-bit MACs per "
+            "`SMLAD`, an ideal 0.5 cycle/MAC; for layers this small the im2col copies, requantisation and loop "
+            f"overhead dominate, so {mcu['cycles_per_mac']} cycles/MAC is assumed, plus {mcu['op_overhead_cycles']} "
+            "cycles of TFLM dispatch per operator. Active current: nRF52840-class M4F from flash with the DC/DC "
+            f"converter ({mcu['active_ua_per_mhz']} µA/MHz at {mcu['supply_v']} V). Sensor, feature extraction "
+            "and radio energy are not included. Validate on hardware with a cycle counter (DWT->CYCCNT).",
+            "",
+        ]
+    lines += [
         "## Verification",
         "",
         f"- Streaming (frame by frame through the int8 encoder, ring buffer and int8 head) vs the float window "

@@ -431,10 +431,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_features)
 
     from radargest.deploy_cmds import add_deploy_commands
+    from radargest.firmware_cmds import add_firmware_commands
     from radargest.model_cmds import add_model_commands
 
     add_model_commands(sub)
     add_deploy_commands(sub)
+    add_firmware_commands(sub)
 
     p = sub.add_parser(
         "demo",

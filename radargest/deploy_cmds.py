@@ -31,6 +31,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     cfg = ExportConfig(arena_search=not args.no_arena_search)
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
     manifest = export_bundle(args.run_dir, args.out, representative=args.data or None, cfg=cfg, log=log)
+    if args.target == "cortex-m4f":
+        if args.backend == "tflm":
+            raise ValueError(
+                "--target cortex-m4f builds the ahead-of-time C models (--backend c); the TFLM path is the "
+                "bundle's model_data.c and example_main.cc, built with your MCU SDK (export without --target)"
+            )
+        from deploy.firmware.target import add_firmware_target, validation_recording
+
+        fw = add_firmware_target(args.out, recording=args.measure or validation_recording(args.out), log=log)
+        manifest["report"]["firmware"] = fw
+        print(
+            f"firmware {Path(args.out) / 'firmware'}: flash {fw['size']['flash_total']} B, RAM "
+            f"{fw['size']['ram_total']} B; instructions per full-rate frame (throttled) "
+            f"{fw['streams']['throttled']['instructions']['full_rate_frame']}"
+        )
     r = manifest["report"]
     arena = sum(a["bytes"] for a in r["arena"].values()) if r["arena"] else None
     print(
@@ -107,6 +122,26 @@ def add_deploy_commands(subparsers: Any) -> None:
         "--data", type=Path, nargs="+", default=None, help="recordings for calibration (default: the run's data)"
     )
     p.add_argument("--no-arena-search", action="store_true", help="skip the TFLM arena search (subprocesses)")
+    p.add_argument(
+        "--target",
+        choices=["host", "cortex-m4f"],
+        default="host",
+        help="cortex-m4f: also write, build (ARM toolchain) and measure (QEMU) the firmware project in OUT/firmware",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["c", "tflm"],
+        default="c",
+        help="model runtime of the firmware: c = int8 models compiled ahead of time to C (default); tflm = "
+        "the TFLite Micro interpreter path (model_data.c + example_main.cc, built with your SDK)",
+    )
+    p.add_argument(
+        "--measure",
+        type=Path,
+        default=None,
+        metavar="FILE.h5",
+        help="cortex-m4f: recording the firmware is measured on (default: the first validation-side recording)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     uses_tensorflow(p)
     p.set_defaults(func=cmd_export)

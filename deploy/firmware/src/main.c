@@ -1,0 +1,514 @@
+/*
+ * main.c: the radargest firmware main loop (Cortex-M4F), the C twin of deploy.runtime.StreamingDetector.
+ *
+ * Frames come from a host file over semihosting (written by deploy.firmware.write_replay from an H5
+ * recording): a header, then per full-rate frame an int16 "bad frame" flag and the Sparse IQ samples
+ * (RG_SWEEPS x RG_POINTS complex int16). The firmware reads only the frames the (throttled) sensor would
+ * deliver, and per sensed frame runs: features (range-Doppler map + onset power) -> throttle -> int8
+ * encoder (ahead-of-time compiled, radargest_models.c) into a ring buffer of embeddings -> segmenter and
+ * decision layer (radargest_decision.c) -> int8 head on the window placed on each event.
+ *
+ * Output (semihosting console), one record per line:
+ *   EV start_frame end_frame label score_bits frame accepted   a decision record (score as float32 bits)
+ *   CT name value                                               counters and SysTick tick totals
+ *   END                                                         the stream was consumed
+ * Tick totals come from SysTick on the CPU clock; under QEMU -icount the virtual clock advances a fixed
+ * time per instruction, so ticks convert to instructions (the CAL record calibrates the ratio).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "config.h"
+#include "fw_config.h"
+#include "radargest_decision.h"
+#include "radargest_features.h"
+#include "radargest_models.h"
+#include "radargest_throttle.h"
+#include "semihost.h"
+
+#define RG_MAP_SIZE (RG_DOPPLER_BINS * RG_POINTS)
+#define RG_IQ_SIZE (RG_SWEEPS * RG_POINTS * 2)
+#define RG_HEADER_BYTES 32u
+#define RG_RECORD_BYTES (2u + 2u * (uint32_t)RG_IQ_SIZE)
+
+/* -- SysTick as an instruction counter ---------------------------------------------------------- */
+#define RG_SYST_CSR (*(volatile uint32_t *)0xE000E010u)
+#define RG_SYST_RVR (*(volatile uint32_t *)0xE000E014u)
+#define RG_SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+
+static uint32_t rg_ticks(void)
+{
+    return RG_SYST_CVR;
+}
+
+/* elapsed ticks of the 24-bit down counter since `since` */
+static uint32_t rg_elapsed(uint32_t since)
+{
+    return (since - RG_SYST_CVR) & 0xFFFFFFu;
+}
+
+/* -- stack high-water mark: the stack is painted at start, the untouched words counted at the end --- */
+extern uint32_t __stack_bottom;
+extern uint32_t __stack_top;
+#define RG_STACK_PAINT 0xA5A5A5A5u
+
+static void rg_paint_stack(void)
+{
+    volatile uint32_t here = 0u;
+    uint32_t *p = &__stack_bottom;
+    while (p + 16 < (uint32_t *)&here) {
+        *p++ = RG_STACK_PAINT;
+    }
+}
+
+static int64_t rg_stack_used(void)
+{
+    const uint32_t *p = &__stack_bottom;
+    while (p < &__stack_top && *p == RG_STACK_PAINT) {
+        ++p;
+    }
+    return (int64_t)((const char *)&__stack_top - (const char *)p);
+}
+
+/* -- output ------------------------------------------------------------------------------------- */
+static char rg_line[200];
+static uint32_t rg_line_len;
+
+static void rg_put(const char *s)
+{
+    while (*s && rg_line_len < sizeof(rg_line) - 2u) {
+        rg_line[rg_line_len++] = *s++;
+    }
+}
+
+static void rg_put_int(int64_t v)
+{
+    char buf[24];
+    int32_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
+    do {
+        buf[n++] = (char)('0' + (int32_t)(u % 10u));
+        u /= 10u;
+    } while (u && n < 22);
+    if (v < 0) {
+        buf[n++] = '-';
+    }
+    rg_put(" ");
+    while (n > 0 && rg_line_len < sizeof(rg_line) - 2u) {
+        rg_line[rg_line_len++] = buf[--n];
+    }
+}
+
+static void rg_flush_line(void)
+{
+    rg_line[rg_line_len++] = '\n';
+    rg_line[rg_line_len] = '\0';
+    rg_semihost_write0(rg_line);
+    rg_line_len = 0;
+}
+
+static void rg_counter(const char *name, int64_t value)
+{
+    rg_put("CT ");
+    rg_put(name);
+    rg_put_int(value);
+    rg_flush_line();
+}
+
+/* -- state -------------------------------------------------------------------------------------- */
+static int16_t iq[RG_IQ_SIZE + 1]; /* [0]: bad-frame flag, then the samples */
+static float rd[RG_MAP_SIZE];
+static int8_t last_q[RG_MAP_SIZE]; /* the last sensed frame's quantised map (the encoder input) */
+static int32_t have_last_q;
+static int8_t ring[RG_FW_RING_FRAMES][RG_EMBEDDING_SIZE];
+static int32_t ring_frame[RG_FW_RING_FRAMES];
+static int8_t ring_fill[RG_EMBEDDING_SIZE];
+static int32_t onset_frames[RG_FW_ONSET_HISTORY]; /* full-rate frame of each onset sample */
+static int32_t n_onset;
+static int32_t now_frame;
+static rg_onset_state onset;
+static rg_throttle_state throttle;
+static rg_decision_state decision;
+
+static struct {
+    int64_t sensor_frames, onset_runs, encoder_runs, head_runs, decisions;
+    int64_t ticks_frames, ticks_features, ticks_encoder, ticks_head, ticks_max_frame;
+    int64_t ticks_idle_frames, idle_frames, ticks_awake_frames, awake_frames, switches;
+} count;
+
+/* -- network ------------------------------------------------------------------------------------ */
+static int8_t rg_clamp_i8(float v)
+{
+    return (int8_t)(v < -128.0f ? -128.0f : (v > 127.0f ? 127.0f : v));
+}
+
+/* The map quantised to the encoder's input scale, as the host runtime does: q = round(x / in_scale) +
+ * in_zero (float32, rounding half to even like numpy; non-finite values count as 0). */
+static void rg_quantise_map(const float *map, int8_t *q)
+{
+    int32_t i;
+    for (i = 0; i < RG_MAP_SIZE; ++i) {
+        const float x = isfinite(map[i]) ? map[i] : 0.0f;
+        q[i] = rg_clamp_i8(rintf(x / RG_ENCODER_IN_SCALE) + (float)RG_ENCODER_IN_ZERO);
+    }
+}
+
+/* Encoder on a quantised map; the embedding requantised to the head's input scale:
+ * real = (e - out_zero) * out_scale; h = round(real / head_scale) + head_zero (float32, half to even). */
+static void rg_encode_q(const int8_t *q, int8_t *emb)
+{
+    const uint32_t t0 = rg_ticks();
+    const int8_t *out;
+    int32_t i;
+    memcpy(rg_encoder_input(), q, RG_MAP_SIZE);
+    rg_encoder_invoke();
+    out = rg_encoder_output();
+    for (i = 0; i < RG_EMBEDDING_SIZE; ++i) {
+        const float real = ((float)out[i] - (float)RG_ENCODER_OUT_ZERO) * RG_ENCODER_OUT_SCALE;
+        emb[i] = rg_clamp_i8(rintf(real / RG_HEAD_IN_SCALE) + (float)RG_HEAD_IN_ZERO);
+    }
+    count.encoder_runs += 1;
+    count.ticks_encoder += rg_elapsed(t0);
+}
+
+static void rg_encode(const float *map, int8_t *emb)
+{
+    int8_t q[RG_MAP_SIZE];
+    const uint32_t t0 = rg_ticks();
+    rg_quantise_map(map, q);
+    count.ticks_encoder += rg_elapsed(t0);
+    rg_encode_q(q, emb);
+}
+
+static void rg_ring_reset(const int8_t *fill)
+{
+    int32_t i;
+    for (i = 0; i < RG_FW_RING_FRAMES; ++i) {
+        ring_frame[i] = -1;
+    }
+    if (fill != NULL) {
+        memcpy(ring_fill, fill, sizeof(ring_fill));
+    }
+}
+
+static void rg_ring_push(int32_t frame)
+{
+    const int32_t slot = frame % RG_FW_RING_FRAMES;
+    rg_encode(rd, ring[slot]);
+    ring_frame[slot] = frame;
+}
+
+/* onset-stream index -> full-rate frame, as StreamingDetector._to_frames */
+static int32_t rg_onset_to_frame(int32_t i, int32_t is_end)
+{
+    if (is_end && i >= n_onset) {
+        return now_frame + 1;
+    }
+    if (i < 0) {
+        i = 0;
+    }
+    if (i > n_onset - 1) {
+        i = n_onset - 1;
+    }
+    if (n_onset - i > RG_FW_ONSET_HISTORY) {
+        i = n_onset - RG_FW_ONSET_HISTORY; /* older than the history: the oldest kept */
+    }
+    return onset_frames[i % RG_FW_ONSET_HISTORY];
+}
+
+/* The decision layer's classifier: the int8 head on the window placed on the event (full-rate frames). */
+static void rg_classify(void *ctx, int32_t start, int32_t end, int32_t window_end, float *probs)
+{
+    const uint32_t t0 = rg_ticks();
+    const int32_t t = RG_FW_WINDOW_FRAMES;
+    const int32_t s = rg_onset_to_frame(start, 0);
+    const int32_t e = rg_onset_to_frame(end, 1);
+    int32_t w_end = rg_event_window_end(s, e, t, RG_FW_END_PAD_FRAMES, RG_FW_PRE_FRAMES);
+    int8_t *in = rg_head_input();
+    const int8_t *out;
+    int32_t k;
+    (void)ctx;
+    (void)window_end;
+    w_end = w_end < now_frame + 1 ? w_end : now_frame + 1;
+    w_end = w_end > t ? w_end : t;
+    for (k = 0; k < t; ++k) {
+        const int32_t f = w_end - t + k;
+        const int32_t slot = f % RG_FW_RING_FRAMES;
+        memcpy(in + k * RG_EMBEDDING_SIZE, ring_frame[slot] == f ? ring[slot] : ring_fill, RG_EMBEDDING_SIZE);
+    }
+    rg_head_invoke();
+    out = rg_head_output();
+    for (k = 0; k < RG_FW_NUM_CLASSES; ++k) {
+        probs[k] = ((float)out[k] - (float)RG_HEAD_OUT_ZERO) * RG_HEAD_OUT_SCALE;
+    }
+    count.head_runs += 1;
+    count.ticks_head += rg_elapsed(t0);
+}
+
+/* Report the decision records; returns 1 if a gesture was decided. */
+static int32_t rg_report(const rg_decision *rec, int32_t n)
+{
+    int32_t i, decided = 0;
+    for (i = 0; i < n; ++i) {
+        union {
+            float f;
+            uint32_t u;
+        } bits;
+        bits.f = rec[i].score;
+        rg_put("EV");
+        rg_put_int(rg_onset_to_frame(rec[i].start_frame, 0));
+        rg_put_int(rg_onset_to_frame(rec[i].end_frame, 1));
+        rg_put_int(rec[i].label);
+        rg_put_int((int64_t)bits.u);
+        rg_put_int(now_frame);
+        rg_put_int(rec[i].accepted);
+        rg_flush_line();
+        if (rec[i].accepted) {
+            decided = 1;
+            count.decisions += 1;
+        }
+    }
+    return decided;
+}
+
+static int32_t rg_segment(const rg_decision_config *dcfg, float ratio, int32_t t)
+{
+    rg_decision out[RG_DECISION_MAX_OUT];
+    int32_t n;
+    now_frame = t;
+    onset_frames[n_onset % RG_FW_ONSET_HISTORY] = t;
+    n_onset += 1;
+    n = rg_decision_step(&decision, dcfg, ratio, rg_classify, NULL, out);
+    return rg_report(out, n);
+}
+
+/* -- stream ------------------------------------------------------------------------------------- */
+static int32_t rg_read_frame(int32_t handle, int32_t t)
+{
+    if (rg_semihost_seek(handle, RG_HEADER_BYTES + (uint32_t)t * RG_RECORD_BYTES) != 0) {
+        return -1;
+    }
+    return rg_semihost_read(handle, iq, RG_RECORD_BYTES) == 0 ? 0 : -1;
+}
+
+/* features of the frame in iq: the map in rd and the onset power (NaN for a bad frame, map zeroed) */
+static float rg_frame_features(void)
+{
+    const uint32_t t0 = rg_ticks();
+    float power;
+    if (iq[0] != 0) {
+        memset(rd, 0, sizeof(rd));
+        power = NAN;
+    } else {
+        power = rg_features_frame_i16(&iq[1], rd);
+    }
+    count.ticks_features += rg_elapsed(t0);
+    return power;
+}
+
+/* Model test mode (header flag bit 1): header[5] encoder inputs then header[6] head inputs follow the
+ * header; each output is printed as "MO <model> <hex bytes>" (the host compares them with LiteRT). */
+static void rg_put_hex(const int8_t *v, int32_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    int32_t i;
+    rg_put(" ");
+    for (i = 0; i < n && rg_line_len < sizeof(rg_line) - 4u; ++i) {
+        rg_line[rg_line_len++] = digits[((uint8_t)v[i]) >> 4];
+        rg_line[rg_line_len++] = digits[((uint8_t)v[i]) & 15u];
+    }
+}
+
+static int32_t rg_model_test(int32_t handle, int32_t n_encoder, int32_t n_head)
+{
+    int32_t i;
+    for (i = 0; i < n_encoder + n_head; ++i) {
+        const int32_t enc = i < n_encoder;
+        const int32_t size = enc ? RG_ENCODER_INPUT_SIZE : RG_HEAD_INPUT_SIZE;
+        uint32_t t0;
+        if (rg_semihost_read(handle, enc ? rg_encoder_input() : rg_head_input(), (uint32_t)size) != 0) {
+            rg_semihost_write0("ERR short model test file\n");
+            return 2;
+        }
+        t0 = rg_ticks();
+        if (enc) {
+            rg_encoder_invoke();
+        } else {
+            rg_head_invoke();
+        }
+        if (enc) {
+            count.ticks_encoder += rg_elapsed(t0);
+        } else {
+            count.ticks_head += rg_elapsed(t0);
+        }
+        rg_put(enc ? "MO encoder" : "MO head");
+        rg_put_hex(enc ? rg_encoder_output() : rg_head_output(), enc ? RG_ENCODER_OUTPUT_SIZE : RG_HEAD_OUTPUT_SIZE);
+        rg_flush_line();
+    }
+    rg_counter("model_ticks_encoder", count.ticks_encoder);
+    rg_counter("model_ticks_head", count.ticks_head);
+    rg_semihost_write0("END\n");
+    return 0;
+}
+
+/* a known loop of 2 * n instructions (subs + bne), to calibrate ticks per instruction */
+static uint32_t rg_calibrate(uint32_t n)
+{
+    const uint32_t t0 = rg_ticks();
+    __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+    return rg_elapsed(t0);
+}
+
+int main(void)
+{
+    static const rg_throttle_config tcfg = RG_THROTTLE_CONFIG_DEFAULT;
+    static const rg_decision_config dcfg_full = RG_FW_DECISION_FULL;
+    static const rg_decision_config dcfg_idle = RG_FW_DECISION_IDLE;
+    uint32_t header[8];
+    int32_t handle, n_frames, always_on, t = 0, pending_decided = 0, block_frames = 0;
+    float block_power = 0.0f;
+    const rg_decision_config *dcfg;
+    rg_decision out[RG_DECISION_MAX_OUT];
+
+    rg_paint_stack();
+    RG_SYST_RVR = 0xFFFFFFu;
+    RG_SYST_CVR = 0u;
+    RG_SYST_CSR = 5u; /* enabled, processor clock, no interrupt */
+
+    handle = rg_semihost_open(RG_FW_FRAME_FILE);
+    if (handle < 0 || rg_semihost_read(handle, header, sizeof(header)) != 0) {
+        rg_semihost_write0("ERR cannot read " RG_FW_FRAME_FILE "\n");
+        return 2;
+    }
+    if (header[0] == 0x52464752u && (header[4] & 2u)) {
+        rg_put("CAL");
+        rg_put_int(rg_calibrate(100000u));
+        rg_put_int(200000);
+        rg_flush_line();
+        return rg_model_test(handle, (int32_t)header[5], (int32_t)header[6]);
+    }
+    if (header[0] != 0x52464752u || header[2] != (uint32_t)RG_SWEEPS || header[3] != (uint32_t)RG_POINTS) {
+        rg_semihost_write0("ERR frame file does not match the firmware's sweeps and points\n");
+        return 2;
+    }
+    n_frames = (int32_t)header[1];
+    always_on = (int32_t)(header[4] & 1u);
+    dcfg = always_on ? &dcfg_full : &dcfg_idle;
+    rg_put("CAL");
+    rg_put_int(rg_calibrate(100000u));
+    rg_put_int(200000);
+    rg_flush_line();
+
+    rg_decision_init(&decision);
+    rg_throttle_init(&throttle);
+    if (always_on) {
+        rg_onset_init_full(&onset);
+    } else {
+        rg_onset_init_idle(&onset);
+    }
+    memset(rd, 0, sizeof(rd));
+    {
+        int8_t zero_emb[RG_EMBEDDING_SIZE];
+        rg_encode(rd, zero_emb); /* the ring's fill: the embedding of an empty map (not counted) */
+        count.encoder_runs -= 1;
+        rg_ring_reset(zero_emb);
+    }
+    count.ticks_encoder = 0;
+    count.ticks_features = 0;
+
+    while (t < n_frames) {
+        uint32_t t0, dt;
+        int32_t awake = throttle.phase == RG_PHASE_ONSET || throttle.phase == RG_PHASE_ACTIVE;
+        int32_t next;
+        if (rg_read_frame(handle, t) != 0) {
+            rg_semihost_write0("ERR short frame file\n");
+            return 2;
+        }
+        t0 = rg_ticks();
+        count.sensor_frames += 1;
+        if (always_on) {
+            rg_onset_result r;
+            const float power = rg_frame_features();
+            rg_ring_push(t);
+            rg_onset_process(&onset, power, &r);
+            count.onset_runs += 1;
+            (void)rg_segment(dcfg, r.ratio_db, t);
+            next = t + 1;
+            awake = 1;
+        } else {
+            rg_throttle_obs obs;
+            rg_throttle_actions act;
+            const float power = rg_frame_features();
+            const int32_t due = rg_throttle_onset_due(&throttle, &tcfg);
+            obs.ratio_db = NAN;
+            if (isfinite(power)) {
+                block_power += power;
+                block_frames += 1;
+            }
+            if (due) {
+                rg_onset_result r;
+                rg_onset_process(&onset, block_frames ? block_power / (float)block_frames : NAN, &r);
+                obs.ratio_db = r.ratio_db;
+                block_power = 0.0f;
+                block_frames = 0;
+                count.onset_runs += 1;
+            }
+            obs.decided = pending_decided;
+            rg_throttle_step(&throttle, &obs, &tcfg, &act);
+            pending_decided = 0;
+            if (act.reset_head) {
+                int8_t fill[RG_EMBEDDING_SIZE];
+                if (have_last_q) {
+                    rg_encode_q(last_q, fill);
+                    rg_ring_reset(fill);
+                } else {
+                    rg_ring_reset(NULL);
+                }
+            }
+            if (act.run_encoder) {
+                rg_ring_push(t);
+            }
+            rg_quantise_map(rd, last_q);
+            have_last_q = 1;
+            if (due) {
+                pending_decided = rg_segment(dcfg, obs.ratio_db, t);
+            }
+            next = t + (act.full_rate ? 1 : tcfg.idle_decimation);
+            count.switches += act.full_rate != awake; /* a session reconfiguration on the device */
+        }
+        dt = rg_elapsed(t0);
+        count.ticks_frames += dt;
+        count.ticks_max_frame = dt > count.ticks_max_frame ? dt : count.ticks_max_frame;
+        if (awake) {
+            count.ticks_awake_frames += dt;
+            count.awake_frames += 1;
+        } else {
+            count.ticks_idle_frames += dt;
+            count.idle_frames += 1;
+        }
+        t = next;
+    }
+    now_frame = t - 1 > 0 ? t - 1 : 0;
+    (void)rg_report(out, rg_decision_flush(&decision, dcfg, rg_classify, NULL, out));
+
+    rg_counter("frames", n_frames);
+    rg_counter("sensor_frames", count.sensor_frames);
+    rg_counter("onset_runs", count.onset_runs);
+    rg_counter("encoder_runs", count.encoder_runs);
+    rg_counter("head_runs", count.head_runs);
+    rg_counter("decisions", count.decisions);
+    rg_counter("ticks_frames", count.ticks_frames);
+    rg_counter("ticks_max_frame", count.ticks_max_frame);
+    rg_counter("ticks_features", count.ticks_features);
+    rg_counter("ticks_encoder", count.ticks_encoder);
+    rg_counter("ticks_head", count.ticks_head);
+    rg_counter("idle_frames", count.idle_frames);
+    rg_counter("ticks_idle_frames", count.ticks_idle_frames);
+    rg_counter("awake_frames", count.awake_frames);
+    rg_counter("ticks_awake_frames", count.ticks_awake_frames);
+    rg_counter("switches", count.switches);
+    rg_counter("stack_bytes", rg_stack_used());
+    rg_semihost_write0("END\n");
+    return 0;
+}

@@ -1,0 +1,123 @@
+"""The Cortex-M4F firmware (deploy.firmware): ARM build within budget, bit-exact models inside the image in
+QEMU, and the same events as the host runtime. Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi and
+qemu-system-arm (``.ci/run`` installs them with apt-get); skipped only where apt-get is unavailable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from deploy.firmware import (
+    FLASH_BUDGET_BYTES,
+    RAM_BUDGET_BYTES,
+    FirmwareError,
+    build_firmware,
+    firmware_size,
+    run_frames,
+    run_model_test,
+    toolchain_missing,
+    write_project,
+)
+
+
+@pytest.fixture(scope="module")
+def toolchain() -> None:
+    missing = toolchain_missing()
+    if not missing:
+        return
+    if shutil.which("apt-get") is None:
+        pytest.skip(f"{', '.join(missing)} missing and apt-get unavailable: the firmware tests cannot run here")
+    pytest.fail(
+        f"{', '.join(missing)} missing: apt-get install -y gcc-arm-none-eabi libnewlib-arm-none-eabi "
+        "qemu-system-arm (.ci/run does this)"
+    )
+
+
+@pytest.fixture(scope="module")
+def firmware(toolchain, tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = write_project(tiny_bundle, tmp_path_factory.mktemp("firmware"))
+    build_firmware(project)
+    return project
+
+
+def test_image_fits_the_budget_split_by_part(firmware: Path) -> None:
+    size = firmware_size(firmware)
+    assert 0 < size.flash_total <= FLASH_BUDGET_BYTES
+    assert 0 < size.ram_total <= RAM_BUDGET_BYTES
+    for part in ("models", "features", "throttle", "decision", "runtime", "C library"):
+        assert size.flash.get(part, 0) > 0, part
+    # the parts add up to the image (within the alignment padding)
+    assert abs(sum(size.flash.values()) - size.flash_total) <= 64
+    assert "| models |" in size.table()
+
+
+def test_models_bit_exact_inside_the_arm_image(firmware: Path, tiny_bundle: Path, sim_stream) -> None:
+    from deploy.firmware.target import recorded_model_inputs
+    from deploy.runtime import load_bundle
+
+    bundle = load_bundle(tiny_bundle)
+    xs, windows = recorded_model_inputs(sim_stream[0], bundle, max_frames=120, every=6)
+    enc, head, counters, ipt = run_model_test(firmware, xs, windows)
+    want_e = np.stack([bundle.encoder.invoke_int8(x.reshape(bundle.encoder.input_shape)).ravel() for x in xs])
+    want_h = np.stack([bundle.head.invoke_int8(w.reshape(bundle.head.input_shape)).ravel() for w in windows])
+    assert enc.shape == want_e.shape and head.shape == want_h.shape
+    assert np.array_equal(enc, want_e)
+    assert np.array_equal(head, want_h)
+    assert ipt == pytest.approx(5.0, rel=0.01)  # -icount shift=3 with the board's 25 MHz SysTick clock
+    assert counters["model_ticks_encoder"] > 0
+
+
+@pytest.mark.parametrize("always_on", [False, True])
+def test_firmware_events_equal_the_host_runtime(firmware: Path, tiny_bundle: Path, sim_stream, always_on) -> None:
+    from deploy.runtime import detect_frames, load_bundle
+
+    bundle = load_bundle(tiny_bundle)
+    frames, geometry = sim_stream
+    frames = frames[:1500]
+    run = run_frames(firmware, frames, always_on=always_on)
+    ref = detect_frames(frames, bundle, geometry=geometry, always_on=always_on)
+    fw = [(s, e, bundle.classes[k], round(p, 4)) for s, e, k, p, _f, acc in run.records if acc]
+    py = [(d.start_frame, d.end_frame, d.gesture, d.score) for d in ref.events]
+    assert fw == py
+    assert run.counters["sensor_frames"] == ref.utilisation.sensor_frames
+    assert run.counters["encoder_runs"] == ref.utilisation.encoder_runs
+    assert run.counters["head_runs"] == ref.utilisation.head_runs
+    per = run.per_frame
+    assert per["encoder_run"] > 1000 and per["frame"] > per["features_frame"] > 0
+    assert run.counters["stack_bytes"] > 0
+
+
+def test_budget_overflow_fails_the_link_with_a_clear_message(toolchain, tiny_bundle: Path, tmp_path: Path) -> None:
+    project = write_project(tiny_bundle, tmp_path / "fw", flash_bytes=4096)
+    with pytest.raises(FirmwareError, match="does not fit: FLASH overflowed"):
+        build_firmware(project)
+
+
+def test_cli_firmware_size_and_run(toolchain, tiny_bundle: Path, tmp_path: Path, sim_dir: Path, capsys) -> None:
+    from radargest.cli import main
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+    assert main(["firmware", "size", str(bundle), "--json"]) == 0
+    size = json.loads(capsys.readouterr().out)
+    assert size["flash_total"] <= FLASH_BUDGET_BYTES
+    rec = sorted(sim_dir.rglob("*.h5"))[0]
+    assert main(["firmware", "run", str(bundle), "--replay", str(rec), "--json", "--always-on"]) == 0
+    out = capsys.readouterr()
+    for line in out.out.splitlines():
+        assert set(json.loads(line)) == {"start_frame", "end_frame", "t_s", "gesture", "score"}
+    assert "instructions" in json.loads(out.err.strip().splitlines()[-1])
+
+
+def test_cli_missing_recording_is_one_line(toolchain, tiny_bundle: Path, tmp_path: Path, capsys) -> None:
+    from radargest.cli import main
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+    assert main(["firmware", "run", str(bundle), "--replay", str(tmp_path / "nope.h5")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("radargest: error:")
