@@ -15,13 +15,13 @@ from typing import Any
 __all__ = ["add_firmware_commands", "cmd_firmware_run", "cmd_firmware_size"]
 
 
-def _project(bundle: Path, *, threshold: float = 0.0) -> Path:
+def _project(bundle: Path) -> Path:
     from deploy.firmware import build_firmware, write_project
 
     project = bundle / "firmware"
-    if not (project / "Makefile").is_file() or threshold:
-        write_project(bundle, project, min_score=threshold)
-    if not (project / "firmware.elf").is_file() or threshold:
+    if not (project / "Makefile").is_file():
+        write_project(bundle, project)
+    if not (project / "firmware.elf").is_file():
         build_firmware(project)
     return project
 
@@ -32,8 +32,7 @@ def cmd_firmware_run(args: argparse.Namespace) -> int:
     from deploy.runtime import load_bundle
 
     bundle = load_bundle(args.bundle)
-    project = _project(Path(args.bundle), threshold=args.threshold)
-    events, run = run_firmware(project, args.replay, bundle, always_on=args.always_on)
+    events, run = run_firmware(args.replay, bundle, always_on=args.always_on)
     for ev in events:
         if args.json:
             print(ev.to_json())
@@ -91,7 +90,6 @@ def add_firmware_commands(subparsers: Any) -> None:
     q.add_argument("--replay", type=Path, required=True, metavar="FILE.h5", help="recording to stream")
     q.add_argument("--json", action="store_true", help="one JSON object per event")
     q.add_argument("--always-on", action="store_true", help="no throttle: full rate, encoder on every frame")
-    q.add_argument("--threshold", type=float, default=0.0, help="minimum top probability of an event (default 0)")
     q.set_defaults(func=cmd_firmware_run)
     q = sub.add_parser(
         "size",

@@ -49,6 +49,7 @@ __all__ = [
     "FirmwareRun",
     "FirmwareSize",
     "build_firmware",
+    "ensure_firmware",
     "firmware_size",
     "run_firmware",
     "run_frames",
@@ -100,7 +101,7 @@ FWFLAGS = -std=gnu99 -Wall -Wextra -Werror
 # the int8 kernels (radargest_nn.c, ~2 KiB) are the hot loop: -O2 there costs a few hundred bytes
 NNOPT = -O2
 LIB_OBJS = radargest_features.o radargest_throttle.o radargest_decision.o radargest_models.o
-FW_OBJS = startup.o semihost.o main.o
+FW_OBJS = startup.o semihost.o main.o fw_math.o
 
 firmware.elf: $(LIB_OBJS) radargest_nn.o $(FW_OBJS) mps2_an386.ld
 \t$(CC) $(ARCH) -nostartfiles -T mps2_an386.ld -Wl,--gc-sections -Wl,-Map=firmware.map \\
@@ -135,50 +136,31 @@ LIB_SOURCES = (
     "radargest_nn.c",
     "radargest_nn.h",
 )
-FW_SOURCES = ("startup.c", "semihost.c", "semihost.h", "main.c")
+FW_SOURCES = ("startup.c", "semihost.c", "semihost.h", "main.c", "fw_math.c")
 
 
-def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_rate_hz: float, min_score: float) -> str:
-    """A ``rg_decision_config`` initialiser for an onset stream at ``rate_hz``."""
+def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_rate_hz: float) -> str:
+    """A ``rg_decision_config`` initialiser for the decision policy on an onset stream at ``rate_hz``, built
+    as :class:`deploy.runtime.StreamingDetector` builds it (the bundle's ``"decision"``)."""
     import dsp
+    from deploy.c_config import decision_config_values
+    from dsp.decision import DecisionConfig, DecisionPolicy
 
-    seg = dsp.SegmentConfig(**manifest["features"]["segment"])
-    gap, min_len, pre, post = seg.frames(rate_hz)
-    dec: dict[str, Any] = {"prefix_wait_s": 0.3, "settle_s": 0.1, "early": False, "prefixes": []}
-    dec.update(manifest.get("decision", {}))
-    wait = min(round(float(dec["prefix_wait_s"]) * rate_hz), gap)
-    settle = min(round(float(dec["settle_s"]) * rate_hz), gap)
-    labels = list(manifest["labels"])
-    prefixes = {tuple(p) for p in dec.get("prefixes", [])} | {("tap_in", "double_tap_in")}
-    longer = set(labels)
-    is_prefix = [
-        int(any(a == g and b in longer for a, b in prefixes) or f"double_{g}" in longer or f"triple_{g[7:]}" in longer)
-        if g != labels[0]
-        else 0
-        for g in labels
-    ]
+    section = manifest.get("decision")
     win = manifest["window"]
     t = int(manifest["model"]["window_frames"])
-    scale = rate_hz / full_rate_hz
-    fields = {
-        "on_db": _c_float(seg.on_db),
-        "off_db": _c_float(seg.off_db),
-        "min_area_db_frames": _c_float(float(np.float32(seg.min_area_db_s * rate_hz))),
-        "merge_gap_frames": str(gap),
-        "min_duration_frames": str(min_len),
-        "pre_roll_frames": str(pre),
-        "post_roll_frames": str(post),
-        "settle_frames": str(settle),
-        "prefix_wait_frames": str(wait),
-        "early": str(int(bool(dec["early"]))),
-        "min_score": _c_float(min_score),
-        "window_frames": str(max(1, round(t * scale))),
-        "end_pad_frames": str(round(float(win["end_pad_s"]) * rate_hz)),
-        "window_pre_frames": str(round(float(win["pre_s"]) * rate_hz)),
-        "num_classes": str(len(labels)),
-        "is_prefix": "{" + ", ".join(str(v) for v in is_prefix) + "}",
-    }
-    return "{" + ", ".join(f".{k} = {v}" for k, v in fields.items()) + "}"
+    policy = DecisionPolicy(
+        cfg=DecisionConfig.from_json(section) if section else DecisionConfig(),
+        segment=dsp.SegmentConfig(**manifest["features"]["segment"]),
+        classes=tuple(manifest["labels"]),
+        frame_rate_hz=rate_hz,
+        window_frames=max(1, round(t * rate_hz / full_rate_hz)),
+        end_pad_frames=round(float(win["end_pad_s"]) * rate_hz),
+        pre_frames=round(float(win["pre_s"]) * rate_hz),
+    )
+    items = [_c_float(float(v)) if isinstance(v, float) else str(int(v)) for _, v in decision_config_values(policy)]
+    flags = ", ".join(str(int(v)) for v in policy.is_prefix)
+    return "{" + ", ".join(items) + ", {" + flags + "}}"
 
 
 def _c_float(x: float) -> str:
@@ -190,7 +172,7 @@ def write_project(
     bundle_dir: str | Path,
     out_dir: str | Path | None = None,
     *,
-    min_score: float = 0.0,
+    geometry: Any = None,
     flash_bytes: int = FLASH_BUDGET_BYTES,
     ram_bytes: int = RAM_BUDGET_BYTES,
     stack_bytes: int = STACK_BYTES,
@@ -200,7 +182,9 @@ def write_project(
     Args:
         bundle_dir: a bundle written by ``radargest export``.
         out_dir: project folder (created).
-        min_score: the decision's rejection threshold (``detect --threshold``).
+        geometry: the stream's :class:`dsp.FrameGeometry`; its frame rate sets every frame count of the
+            image (onset windows, throttle, decision, window placement), as the host runtime derives them
+            from the recording's rate. Default: the bundle's ``config.h`` and manifest rate.
         flash_bytes, ram_bytes: the linker's memory regions (the budget).
         stack_bytes: stack reserved in RAM.
 
@@ -222,13 +206,30 @@ def write_project(
         shutil.copyfile(C_SOURCE_DIR / name, out / name)
     for name in FW_SOURCES:
         shutil.copyfile(SRC_DIR / name, out / name)
-    shutil.copyfile(bundle / "config.h", out / "config.h")
+    if geometry is None:
+        shutil.copyfile(bundle / "config.h", out / "config.h")
+        rate = float(manifest["sensor"]["frame_rate_hz"])
+    else:
+        import dataclasses
+
+        import dsp
+        from deploy.c_config import write_config_h
+        from deploy.throttle import ThrottleConfig
+
+        rate = float(geometry.frame_rate_hz)
+        write_config_h(
+            out / "config.h",
+            geometry=geometry,
+            rd_cfg=dsp.RangeDopplerConfig(**manifest["features"]["range_doppler"]),
+            onset_cfg=dsp.OnsetConfig(**manifest["features"]["onset"]),
+            throttle_cfg=dataclasses.replace(ThrottleConfig(**manifest["throttle"]), full_rate_hz=rate),
+        )
+    (out / "build.json").write_text(json.dumps({"frame_rate_hz": rate}), encoding="utf-8")
     ld = (SRC_DIR / "mps2_an386.ld").read_text(encoding="utf-8")
     ld = ld.replace("RG_FLASH_BYTES", str(flash_bytes)).replace("RG_RAM_BYTES", str(ram_bytes))
     (out / "mps2_an386.ld").write_text(ld.replace("RG_STACK_BYTES", str(stack_bytes)), encoding="utf-8")
     (out / "Makefile").write_text(MAKEFILE.format(arch=" ".join(ARM_FLAGS), shift=ICOUNT_SHIFT), encoding="utf-8")
 
-    rate = float(manifest["sensor"]["frame_rate_hz"])
     thr = manifest["throttle"]
     idle_rate = rate / int(thr["idle_decimation"])
     segment = manifest["features"]["segment"]
@@ -243,7 +244,7 @@ def write_project(
         ("RG_FW_END_PAD_FRAMES", str(round(float(manifest["window"]["end_pad_s"]) * rate)), "window end pad"),
         ("RG_FW_PRE_FRAMES", str(round(float(manifest["window"]["pre_s"]) * rate)), "window pre-roll"),
         ("RG_FW_NUM_CLASSES", str(len(manifest["labels"])), "classes, none first"),
-        ("RG_FW_ONSET_HISTORY", "128", "onset samples whose full-rate frame is kept (9 s at the idle rate)"),
+        ("RG_FW_ONSET_HISTORY", "256", "idle-rate onset samples whose full-rate frame is kept"),
     ]
     text = [
         "/* fw_config.h: generated by radargest (deploy.firmware.write_project); do not edit. */",
@@ -256,15 +257,28 @@ def write_project(
         "",
         f"/* decision layer at the full rate ({rate:.4f} Hz, always-on) and the idle rate ({idle_rate:.4f} Hz) */",
         "#define RG_FW_DECISION_FULL "
-        + _decision_initializer(manifest, rate_hz=rate, full_rate_hz=rate, min_score=min_score),
+        + _decision_initializer(manifest, rate_hz=rate, full_rate_hz=rate),
         "#define RG_FW_DECISION_IDLE "
-        + _decision_initializer(manifest, rate_hz=idle_rate, full_rate_hz=rate, min_score=min_score),
+        + _decision_initializer(manifest, rate_hz=idle_rate, full_rate_hz=rate),
         "",
         "#endif /* RADARGEST_FW_CONFIG_H */",
         "",
     ]
     (out / "fw_config.h").write_text("\n".join(text), encoding="utf-8")
     return out
+
+
+def ensure_firmware(bundle_dir: str | Path, geometry: Any) -> Path:
+    """``<bundle>/firmware`` written and built for the stream's frame rate (rebuilt when it differs)."""
+    project = Path(bundle_dir) / "firmware"
+    meta = project / "build.json"
+    rate = json.loads(meta.read_text(encoding="utf-8")).get("frame_rate_hz") if meta.is_file() else None
+    if rate != float(geometry.frame_rate_hz) or not (project / "firmware.elf").is_file():
+        write_project(bundle_dir, project, geometry=geometry)
+        for stale in project.glob("*.o"):
+            stale.unlink()
+        build_firmware(project)
+    return project
 
 
 def build_firmware(project: str | Path) -> Path:
@@ -459,9 +473,10 @@ def run_model_test(
 
 
 def run_firmware(
-    project: str | Path, recording: str | Path, bundle: Any, *, always_on: bool = False
+    recording: str | Path, bundle: Any, *, always_on: bool = False
 ) -> tuple[list[Any], FirmwareRun]:
-    """Run the firmware on a recording as ``detect`` would: same frames (bad ones masked), same geometry.
+    """Run the firmware of a loaded bundle on a recording as ``detect`` would: same frames (bad ones
+    masked), same geometry; the image is built for the recording's frame rate (:func:`ensure_firmware`).
 
     Returns:
         The accepted events as :class:`deploy.runtime.Detection` (``t_s`` and ``score`` rounded as
@@ -471,7 +486,7 @@ def run_firmware(
     from deploy.runtime import Detection, session_stream
 
     frames, geometry = session_stream(load_session(Path(recording)), bundle)
-    run = run_frames(project, frames, always_on=always_on)
+    run = run_frames(ensure_firmware(bundle.path, geometry), frames, always_on=always_on)
     classes = bundle.classes
     events = [
         Detection(
@@ -497,6 +512,7 @@ PARTS = {
     "main.o": "runtime",
     "startup.o": "runtime",
     "semihost.o": "runtime",
+    "fw_math.o": "runtime",
 }
 
 

@@ -28,14 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from deploy.firmware import (
-    ICOUNT_SHIFT,
-    build_firmware,
-    firmware_size,
-    run_frames,
-    run_model_test,
-    write_project,
-)
+from deploy.firmware import ICOUNT_SHIFT, ensure_firmware, firmware_size, run_frames, run_model_test
 
 __all__ = ["add_firmware_target", "format_firmware_report", "recorded_model_inputs", "validation_recording"]
 
@@ -105,11 +98,10 @@ def add_firmware_target(
     say = log or (lambda _m: None)
     root = Path(bundle_dir)
     bundle = load_bundle(root)
-    project = write_project(root)
-    build_firmware(project)
+    frames, geometry = session_stream(load_session(Path(recording)), bundle)
+    project = ensure_firmware(root, geometry)
     size = firmware_size(project)
     say(f"firmware: flash {size.flash_total} B, RAM {size.ram_total} B")
-    frames, geometry = session_stream(load_session(Path(recording)), bundle)
 
     # -- bit-exactness: LiteRT vs host C vs ARM image ------------------------------------------------
     xs, windows = recorded_model_inputs(frames, bundle)
@@ -160,7 +152,7 @@ def add_firmware_target(
         say(f"firmware {mode}: {len(fw_events)} events (detect {len(py_events)}), identical {fw_events == py_events}")
     if everyday is not None:
         ev_frames, ev_geo = session_stream(load_session(Path(everyday)), bundle)
-        run = run_frames(project, ev_frames, always_on=False)
+        run = run_frames(ensure_firmware(root, ev_geo), ev_frames, always_on=False)
         fig = stream_figures("throttled, everyday", run, manifest=bundle.manifest, frame_rate_hz=ev_geo.frame_rate_hz)
         energy.append({**fig.to_dict(), "recording": Path(everyday).name})
         streams["everyday_throttled"] = {

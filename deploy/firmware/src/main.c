@@ -119,8 +119,9 @@ static void rg_counter(const char *name, int64_t value)
 /* -- state -------------------------------------------------------------------------------------- */
 static int16_t iq[RG_IQ_SIZE + 1]; /* [0]: bad-frame flag, then the samples */
 static float rd[RG_MAP_SIZE];
-static int8_t last_q[RG_MAP_SIZE]; /* the last sensed frame's quantised map (the encoder input) */
-static int32_t have_last_q;
+static int8_t last_emb[RG_EMBEDDING_SIZE]; /* the last embedding the device encoded */
+static int32_t have_last_emb;
+static int32_t fill_pending;
 static int8_t ring[RG_FW_RING_FRAMES][RG_EMBEDDING_SIZE];
 static int32_t ring_frame[RG_FW_RING_FRAMES];
 static int8_t ring_fill[RG_EMBEDDING_SIZE];
@@ -199,7 +200,9 @@ static void rg_ring_push(int32_t frame)
     ring_frame[slot] = frame;
 }
 
-/* onset-stream index -> full-rate frame, as StreamingDetector._to_frames */
+static int32_t rg_always_on;
+
+/* onset-stream index -> full-rate frame, as StreamingDetector._to_frames (always-on: sample i is frame i) */
 static int32_t rg_onset_to_frame(int32_t i, int32_t is_end)
 {
     if (is_end && i >= n_onset) {
@@ -210,6 +213,9 @@ static int32_t rg_onset_to_frame(int32_t i, int32_t is_end)
     }
     if (i > n_onset - 1) {
         i = n_onset - 1;
+    }
+    if (rg_always_on) {
+        return i;
     }
     if (n_onset - i > RG_FW_ONSET_HISTORY) {
         i = n_onset - RG_FW_ONSET_HISTORY; /* older than the history: the oldest kept */
@@ -222,15 +228,18 @@ static void rg_classify(void *ctx, int32_t start, int32_t end, int32_t window_en
 {
     const uint32_t t0 = rg_ticks();
     const int32_t t = RG_FW_WINDOW_FRAMES;
-    const int32_t s = rg_onset_to_frame(start, 0);
-    const int32_t e = rg_onset_to_frame(end, 1);
-    int32_t w_end = rg_event_window_end(s, e, t, RG_FW_END_PAD_FRAMES, RG_FW_PRE_FRAMES);
+    const int32_t always_on = *(const int32_t *)ctx;
+    int32_t w_end = window_end; /* always-on: the policy's window, at the full rate */
     int8_t *in = rg_head_input();
     const int8_t *out;
     int32_t k;
-    (void)ctx;
-    (void)window_end;
-    w_end = w_end < now_frame + 1 ? w_end : now_frame + 1;
+    if (!always_on) {
+        /* throttled: the policy runs at the idle rate; the window is placed on the event at the full rate */
+        const int32_t s = rg_onset_to_frame(start, 0);
+        const int32_t e = rg_onset_to_frame(end, 1);
+        w_end = rg_event_window_end(s, e, t, RG_FW_END_PAD_FRAMES, RG_FW_PRE_FRAMES);
+        w_end = w_end < now_frame + 1 ? w_end : now_frame + 1;
+    }
     w_end = w_end > t ? w_end : t;
     for (k = 0; k < t; ++k) {
         const int32_t f = w_end - t + k;
@@ -279,7 +288,7 @@ static int32_t rg_segment(const rg_decision_config *dcfg, float ratio, int32_t t
     now_frame = t;
     onset_frames[n_onset % RG_FW_ONSET_HISTORY] = t;
     n_onset += 1;
-    n = rg_decision_step(&decision, dcfg, ratio, rg_classify, NULL, out);
+    n = rg_decision_step(&decision, dcfg, ratio, rg_classify, &rg_always_on, out);
     return rg_report(out, n);
 }
 
@@ -394,6 +403,7 @@ int main(void)
     }
     n_frames = (int32_t)header[1];
     always_on = (int32_t)(header[4] & 1u);
+    rg_always_on = always_on;
     dcfg = always_on ? &dcfg_full : &dcfg_idle;
     rg_put("CAL");
     rg_put_int(rg_calibrate(100000u));
@@ -437,10 +447,19 @@ int main(void)
             next = t + 1;
             awake = 1;
         } else {
+            /* StreamingDetector (throttled): every frame's onset power on its first RG_IDLE_SWEEPS sweeps
+             * (an IDLE frame has no more); the map and the encoder on full-rate frames only; at a wake-up the
+             * ring's history is the last embedding the device encoded (before the first, the next one). */
             rg_throttle_obs obs;
             rg_throttle_actions act;
-            const float power = rg_frame_features();
+            float power;
             const int32_t due = rg_throttle_onset_due(&throttle, &tcfg);
+            const uint32_t tf = rg_ticks();
+            power = iq[0] != 0 ? NAN : rg_features_idle_power_i16(&iq[1]);
+            count.ticks_features += rg_elapsed(tf);
+            if (awake) {
+                (void)rg_frame_features(); /* the map (its own ticks) */
+            }
             obs.ratio_db = NAN;
             if (isfinite(power)) {
                 block_power += power;
@@ -458,19 +477,23 @@ int main(void)
             rg_throttle_step(&throttle, &obs, &tcfg, &act);
             pending_decided = 0;
             if (act.reset_head) {
-                int8_t fill[RG_EMBEDDING_SIZE];
-                if (have_last_q) {
-                    rg_encode_q(last_q, fill);
-                    rg_ring_reset(fill);
+                if (have_last_emb) {
+                    rg_ring_reset(last_emb);
                 } else {
-                    rg_ring_reset(NULL);
+                    fill_pending = 1;
                 }
             }
-            if (act.run_encoder) {
-                rg_ring_push(t);
+            if (act.run_encoder && awake) {
+                const int32_t slot = t % RG_FW_RING_FRAMES;
+                rg_encode(rd, ring[slot]);
+                if (fill_pending) {
+                    rg_ring_reset(ring[slot]);
+                    fill_pending = 0;
+                }
+                ring_frame[slot] = t;
+                memcpy(last_emb, ring[slot], sizeof(last_emb));
+                have_last_emb = 1;
             }
-            rg_quantise_map(rd, last_q);
-            have_last_q = 1;
             if (due) {
                 pending_decided = rg_segment(dcfg, obs.ratio_db, t);
             }
@@ -490,7 +513,7 @@ int main(void)
         t = next;
     }
     now_frame = t - 1 > 0 ? t - 1 : 0;
-    (void)rg_report(out, rg_decision_flush(&decision, dcfg, rg_classify, NULL, out));
+    (void)rg_report(out, rg_decision_flush(&decision, dcfg, rg_classify, &rg_always_on, out));
 
     rg_counter("frames", n_frames);
     rg_counter("sensor_frames", count.sensor_frames);
