@@ -62,7 +62,7 @@ __all__ = [
 SRC_DIR = Path(__file__).resolve().parent / "src"
 FLASH_BUDGET_BYTES = 64 * 1024
 RAM_BUDGET_BYTES = 16 * 1024
-STACK_BYTES = 1536
+STACK_BYTES = 1280
 ARM_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 FRAME_FILE = "rg_frames.bin"
 _MAGIC = 0x52464752  # "RGFR"
@@ -142,9 +142,10 @@ FW_SOURCES = ("startup.c", "semihost.c", "semihost.h", "main.c", "fw_math.c")
 def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_rate_hz: float) -> str:
     """A ``rg_decision_config`` initialiser for the decision policy on an onset stream at ``rate_hz``, built
     as :class:`deploy.runtime.StreamingDetector` builds it (the bundle's ``"decision"``)."""
+    from dsp.decision import DecisionConfig, DecisionPolicy
+
     import dsp
     from deploy.c_config import decision_config_values
-    from dsp.decision import DecisionConfig, DecisionPolicy
 
     section = manifest.get("decision")
     win = manifest["window"]
@@ -256,10 +257,8 @@ def write_project(
     text += [
         "",
         f"/* decision layer at the full rate ({rate:.4f} Hz, always-on) and the idle rate ({idle_rate:.4f} Hz) */",
-        "#define RG_FW_DECISION_FULL "
-        + _decision_initializer(manifest, rate_hz=rate, full_rate_hz=rate),
-        "#define RG_FW_DECISION_IDLE "
-        + _decision_initializer(manifest, rate_hz=idle_rate, full_rate_hz=rate),
+        "#define RG_FW_DECISION_FULL " + _decision_initializer(manifest, rate_hz=rate, full_rate_hz=rate),
+        "#define RG_FW_DECISION_IDLE " + _decision_initializer(manifest, rate_hz=idle_rate, full_rate_hz=rate),
         "",
         "#endif /* RADARGEST_FW_CONFIG_H */",
         "",
@@ -472,9 +471,7 @@ def run_model_test(
     return np.array(outs["encoder"]), np.array(outs["head"]), counters, cal
 
 
-def run_firmware(
-    recording: str | Path, bundle: Any, *, always_on: bool = False
-) -> tuple[list[Any], FirmwareRun]:
+def run_firmware(recording: str | Path, bundle: Any, *, always_on: bool = False) -> tuple[list[Any], FirmwareRun]:
     """Run the firmware of a loaded bundle on a recording as ``detect`` would: same frames (bad ones
     masked), same geometry; the image is built for the recording's frame rate (:func:`ensure_firmware`).
 

@@ -11,10 +11,9 @@ QEMU counts instructions, not cycles; ``cycles_per_instruction`` (1.25) is an as
 multi-cycle loads, branches and flash wait states on a Cortex-M4 with an instruction cache.
 
 **Sensor term.** The A121's average current comes from exptool's power model
-(``acconeer.exptool.a121.model.power``) through :func:`deploy.power.throttle_power` when that module is
-installed (the sensor configuration of each throttle state, switches charged as it states); otherwise
-``converged_average_current`` is called here directly for the bundle's preset at the full and the idle
-frame rate. Each sensed frame occupies one period of its state's rate.
+(``acconeer.exptool.a121.model.power``) through :func:`deploy.power.run_energy` (the power-aware
+throttle's sensor configuration of each state, switches charged as it states; always-on: the sensor as
+recorded), fed the firmware's own counts: full-rate and IDLE frames sensed and configuration switches.
 
 **Battery.** Hours on a cell of ``battery_mah`` at the sum of both currents (regulator losses ignored);
 milliwatts at the cell's nominal voltage.
@@ -22,8 +21,6 @@ milliwatts at the cell's nominal voltage.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -72,20 +69,6 @@ def mcu_current_a(instructions: float, seconds: float, *, part: McuPart | None =
     return p.sleep_ua * 1e-6 + duty * (p.active_a - p.sleep_ua * 1e-6)
 
 
-@functools.lru_cache(maxsize=16)
-def _exptool_current_a(preset: str, rate_hz: float) -> float:
-    from acconeer.exptool import a121
-    from acconeer.exptool.a121.model import power
-
-    from acquisition import get_preset
-
-    sensor = a121.SensorConfig.from_json(get_preset(preset).sensor_config.to_json())
-    sensor.frame_rate = rate_hz
-    session = a121.SessionConfig(sensor)
-    session.validate()
-    return float(power.converged_average_current(session, None, 1e-6, module=power.Module.none()))
-
-
 @dataclass(frozen=True, kw_only=True)
 class EnergyFigures:
     """Average currents and battery life of one stream."""
@@ -129,47 +112,54 @@ def stream_figures(
     run: Any,
     *,
     manifest: dict[str, Any],
-    frame_rate_hz: float,
+    geometry: Any,
     part: McuPart | None = None,
 ) -> EnergyFigures:
-    """The energy of a :class:`deploy.firmware.FirmwareRun` over its stream (full-rate frames at
-    ``frame_rate_hz``)."""
+    """The energy of a :class:`deploy.firmware.FirmwareRun` over its stream (full-rate frames of
+    ``geometry``): the measured MCU term and the A121 term of :func:`deploy.power.run_energy` for the
+    firmware's own counts (full-rate and IDLE frames sensed, configuration switches)."""
+    import dsp
+    from deploy.power import run_energy
+    from deploy.throttle import ThrottleConfig, Utilisation
+
     p = part or McuPart()
     c = run.counters
-    seconds = c["frames"] / frame_rate_hz
+    seconds = c["frames"] / geometry.frame_rate_hz
     instructions = run.instructions("frames")
     mcu = mcu_current_a(instructions, seconds, part=p)
-    thr = dict(manifest["throttle"])
-    full_frames = c["awake_frames"]
-    idle_frames = c["sensor_frames"] - full_frames
-    idle_rate = frame_rate_hz / int(thr["idle_decimation"])
-    try:
-        import importlib
-
-        throttle_power = importlib.import_module("deploy.power").throttle_power  # per-state configurations
-        from deploy.throttle import ThrottleConfig
-
-        fields = {f.name for f in dataclasses.fields(ThrottleConfig)}
-        tcfg = ThrottleConfig(**{k: v for k, v in thr.items() if k in fields})
-        tcfg = dataclasses.replace(tcfg, full_rate_hz=frame_rate_hz)
-        states = None
-        if run.always_on:  # the sensor as recorded (READY states), as the power module's always-on figure
-            states = importlib.import_module("acquisition.presets").AS_RECORDED
-        pw = throttle_power(tcfg, preset=str(manifest["sensor"]["preset"]), states=states)
-        charge = full_frames * pw.full_current_a / pw.full_rate_hz + idle_frames * pw.idle_current_a / pw.idle_rate_hz
-        charge += c.get("switches", 0) * pw.switch_charge_c
-        model = "deploy.power.throttle_power (exptool power model, per-state configurations)"
-    except (ImportError, AttributeError):
-        preset = str(manifest["sensor"]["preset"])
-        charge = full_frames * _exptool_current_a(preset, frame_rate_hz) / frame_rate_hz
-        charge += idle_frames * _exptool_current_a(preset, idle_rate) / idle_rate
-        model = f"exptool converged_average_current, preset {preset} at the full and idle frame rates"
+    thr = ThrottleConfig(**manifest["throttle"])
+    util = Utilisation(
+        frames=c["frames"],
+        sensor_frames=c["sensor_frames"],
+        onset_runs=c["onset_runs"],
+        encoder_runs=c["encoder_runs"],
+        head_runs=c["head_runs"],
+        head_hop_frames=thr.head_hop_frames,
+        full_rate_frames=c["awake_frames"],
+        switches=c["switches"],
+    )
+    rep, pw = run_energy(
+        util,
+        manifest=manifest,
+        geometry=geometry,
+        onset_cfg=dsp.OnsetConfig(**manifest["features"]["onset"]),
+        throttle=thr,
+        always_on=run.always_on,
+    )
+    states = pw.to_dict()
+    model = (
+        "deploy.power.run_energy (exptool's converged_average_current per state; "
+        + ", ".join(
+            f"{k} {v['current_ma']:.3f} mA" for k, v in states.items() if isinstance(v, dict) and "current_ma" in v
+        )
+        + ")"
+    )
     return EnergyFigures(
         case=case,
         seconds=seconds,
         instructions_per_s=instructions / seconds,
         mcu_ma=1e3 * mcu,
-        sensor_ma=1e3 * charge / seconds,
+        sensor_ma=rep.sensor_ma,
         sensor_model=model,
         part=p,
     )

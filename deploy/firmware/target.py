@@ -132,9 +132,7 @@ def add_firmware_target(
     for mode, always_on in (("throttled", False), ("always_on", True)):
         run = run_frames(project, frames, always_on=always_on)
         case = "always-on" if always_on else "throttled, dense"
-        energy.append(
-            stream_figures(case, run, manifest=bundle.manifest, frame_rate_hz=geometry.frame_rate_hz).to_dict()
-        )
+        energy.append(stream_figures(case, run, manifest=bundle.manifest, geometry=geometry).to_dict())
         ref = detect_frames(frames, bundle, geometry=geometry, always_on=always_on)
         fw_events = [(s, e, lab, round(sc, 4)) for s, e, lab, sc, _f, acc in run.records if acc]
         py_events = [(d.start_frame, d.end_frame, bundle.classes.index(d.gesture), d.score) for d in ref.events]
@@ -153,7 +151,7 @@ def add_firmware_target(
     if everyday is not None:
         ev_frames, ev_geo = session_stream(load_session(Path(everyday)), bundle)
         run = run_frames(ensure_firmware(root, ev_geo), ev_frames, always_on=False)
-        fig = stream_figures("throttled, everyday", run, manifest=bundle.manifest, frame_rate_hz=ev_geo.frame_rate_hz)
+        fig = stream_figures("throttled, everyday", run, manifest=bundle.manifest, geometry=ev_geo)
         energy.append({**fig.to_dict(), "recording": Path(everyday).name})
         streams["everyday_throttled"] = {
             "frames": run.counters["frames"],

@@ -16,6 +16,7 @@ from deploy.firmware import (
     RAM_BUDGET_BYTES,
     FirmwareError,
     build_firmware,
+    ensure_firmware,
     firmware_size,
     run_frames,
     run_model_test,
@@ -38,10 +39,17 @@ def toolchain() -> None:
 
 
 @pytest.fixture(scope="module")
-def firmware(toolchain, tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = write_project(tiny_bundle, tmp_path_factory.mktemp("firmware"))
-    build_firmware(project)
-    return project
+def fw_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the tiny bundle (the firmware project goes inside it)."""
+    out = tmp_path_factory.mktemp("fw") / "bundle"
+    shutil.copytree(tiny_bundle, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def firmware(toolchain, fw_bundle: Path, sim_stream) -> Path:
+    """The image built for the simulated stream's frame rate."""
+    return ensure_firmware(fw_bundle, sim_stream[1])
 
 
 def test_image_fits_the_budget_split_by_part(firmware: Path) -> None:
@@ -55,11 +63,11 @@ def test_image_fits_the_budget_split_by_part(firmware: Path) -> None:
     assert "| models |" in size.table()
 
 
-def test_models_bit_exact_inside_the_arm_image(firmware: Path, tiny_bundle: Path, sim_stream) -> None:
+def test_models_bit_exact_inside_the_arm_image(firmware: Path, fw_bundle: Path, sim_stream) -> None:
     from deploy.firmware.target import recorded_model_inputs
     from deploy.runtime import load_bundle
 
-    bundle = load_bundle(tiny_bundle)
+    bundle = load_bundle(fw_bundle)
     xs, windows = recorded_model_inputs(sim_stream[0], bundle, max_frames=120, every=6)
     enc, head, counters, ipt = run_model_test(firmware, xs, windows)
     want_e = np.stack([bundle.encoder.invoke_int8(x.reshape(bundle.encoder.input_shape)).ravel() for x in xs])
@@ -72,10 +80,10 @@ def test_models_bit_exact_inside_the_arm_image(firmware: Path, tiny_bundle: Path
 
 
 @pytest.mark.parametrize("always_on", [False, True])
-def test_firmware_events_equal_the_host_runtime(firmware: Path, tiny_bundle: Path, sim_stream, always_on) -> None:
+def test_firmware_events_equal_the_host_runtime(firmware: Path, fw_bundle: Path, sim_stream, always_on) -> None:
     from deploy.runtime import detect_frames, load_bundle
 
-    bundle = load_bundle(tiny_bundle)
+    bundle = load_bundle(fw_bundle)
     frames, geometry = sim_stream
     frames = frames[:1500]
     run = run_frames(firmware, frames, always_on=always_on)
@@ -86,6 +94,8 @@ def test_firmware_events_equal_the_host_runtime(firmware: Path, tiny_bundle: Pat
     assert run.counters["sensor_frames"] == ref.utilisation.sensor_frames
     assert run.counters["encoder_runs"] == ref.utilisation.encoder_runs
     assert run.counters["head_runs"] == ref.utilisation.head_runs
+    assert run.counters["awake_frames"] == ref.utilisation.full_rate_frames
+    assert run.counters["switches"] == ref.utilisation.switches
     per = run.per_frame
     assert per["encoder_run"] > 1000 and per["frame"] > per["features_frame"] > 0
     assert run.counters["stack_bytes"] > 0
@@ -95,6 +105,22 @@ def test_budget_overflow_fails_the_link_with_a_clear_message(toolchain, tiny_bun
     project = write_project(tiny_bundle, tmp_path / "fw", flash_bytes=4096)
     with pytest.raises(FirmwareError, match="does not fit: FLASH overflowed"):
         build_firmware(project)
+
+
+def test_energy_of_a_run_has_both_terms(firmware: Path, fw_bundle: Path, sim_stream) -> None:
+    from deploy.firmware.energy import McuPart, mcu_current_a, stream_figures
+    from deploy.runtime import load_bundle
+
+    bundle = load_bundle(fw_bundle)
+    frames, geometry = sim_stream
+    run = run_frames(firmware, frames[:600], always_on=False)
+    e = stream_figures("throttled", run, manifest=bundle.manifest, geometry=geometry)
+    part = McuPart()
+    assert part.sleep_ua * 1e-3 < e.mcu_ma < part.active_a * 1e3
+    assert e.sensor_ma > 0 and e.battery_h == pytest.approx(part.battery_mah / (e.mcu_ma + e.sensor_ma))
+    assert mcu_current_a(0, 1.0) == pytest.approx(part.sleep_ua * 1e-6)
+    with pytest.raises(ValueError, match="need more than"):
+        mcu_current_a(1e9, 1.0)
 
 
 def test_cli_firmware_size_and_run(toolchain, tiny_bundle: Path, tmp_path: Path, sim_dir: Path, capsys) -> None:
