@@ -142,10 +142,9 @@ FW_SOURCES = ("startup.c", "semihost.c", "semihost.h", "main.c", "fw_math.c")
 def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_rate_hz: float) -> str:
     """A ``rg_decision_config`` initialiser for the decision policy on an onset stream at ``rate_hz``, built
     as :class:`deploy.runtime.StreamingDetector` builds it (the bundle's ``"decision"``)."""
-    from dsp.decision import DecisionConfig, DecisionPolicy
-
     import dsp
     from deploy.c_config import decision_config_values
+    from dsp.decision import DecisionConfig, DecisionPolicy
 
     section = manifest.get("decision")
     win = manifest["window"]
