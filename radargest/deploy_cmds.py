@@ -39,7 +39,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             )
         from deploy.firmware.target import add_firmware_target, validation_recording
 
-        fw = add_firmware_target(args.out, recording=args.measure or validation_recording(args.out), log=log)
+        fw = add_firmware_target(
+            args.out, recording=args.measure or validation_recording(args.out), everyday=args.everyday, log=log
+        )
         manifest["report"]["firmware"] = fw
         print(
             f"firmware {Path(args.out) / 'firmware'}: flash {fw['size']['flash_total']} B, RAM "
@@ -141,6 +143,13 @@ def add_deploy_commands(subparsers: Any) -> None:
         default=None,
         metavar="FILE.h5",
         help="cortex-m4f: recording the firmware is measured on (default: the first validation-side recording)",
+    )
+    p.add_argument(
+        "--everyday",
+        type=Path,
+        default=None,
+        metavar="FILE.h5",
+        help="cortex-m4f: an everyday stream ('radargest simulate --everyday') for the battery table's third case",
     )
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     uses_tensorflow(p)
