@@ -114,10 +114,15 @@ def stream_figures(
     manifest: dict[str, Any],
     geometry: Any,
     part: McuPart | None = None,
+    low_power_always_on: bool = False,
 ) -> EnergyFigures:
     """The energy of a :class:`deploy.firmware.FirmwareRun` over its stream (full-rate frames of
     ``geometry``): the measured MCU term and the A121 term of :func:`deploy.power.run_energy` for the
-    firmware's own counts (full-rate and IDLE frames sensed, configuration switches)."""
+    firmware's own counts (full-rate and IDLE frames sensed, configuration switches).
+
+    Always-on, the sensor is taken as recorded (READY between sweeps and frames, as
+    :func:`deploy.power.run_energy` does), or with ``low_power_always_on`` in the preset's low-power
+    full-rate state (the device's configuration with the throttle off)."""
     import dsp
     from deploy.power import run_energy
     from deploy.throttle import ThrottleConfig, Utilisation
@@ -138,6 +143,11 @@ def stream_figures(
         full_rate_frames=c["awake_frames"],
         switches=c["switches"],
     )
+    states = None
+    if run.always_on and low_power_always_on:
+        from acquisition import get_preset
+
+        states = get_preset(str(manifest["sensor"]["preset"])).states
     rep, pw = run_energy(
         util,
         manifest=manifest,
@@ -145,15 +155,14 @@ def stream_figures(
         onset_cfg=dsp.OnsetConfig(**manifest["features"]["onset"]),
         throttle=thr,
         always_on=run.always_on,
+        states=states,
     )
-    states = pw.to_dict()
-    model = (
-        "deploy.power.run_energy (exptool's converged_average_current per state; "
-        + ", ".join(
-            f"{k} {v['current_ma']:.3f} mA" for k, v in states.items() if isinstance(v, dict) and "current_ma" in v
-        )
-        + ")"
-    )
+    full_ma, idle_ma = 1e3 * pw.full_current_a, 1e3 * pw.idle_current_a
+    if run.always_on:
+        how = "sensor as recorded" if not low_power_always_on else "low-power full-rate state"
+        model = f"exptool power model via deploy.power: full state {full_ma:.3f} mA ({how})"
+    else:
+        model = f"exptool power model via deploy.power: full {full_ma:.3f} mA, IDLE {idle_ma:.3f} mA, switches"
     return EnergyFigures(
         case=case,
         seconds=seconds,

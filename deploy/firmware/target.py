@@ -255,16 +255,15 @@ def format_firmware_report(manifest: dict[str, Any]) -> list[str]:
         f"{part['cycles_per_instruction']:g} cycles per instruction; {part['battery_mah']:g} mAh cell at "
         f"{part['cell_v']:g} V)",
         "",
-        "| case | instructions/s | MCU [mA] | A121 [mA] | total [mA] | power [mW] | battery [h] |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| case | instructions/s | MCU [mA] | A121 [mA] | total [mA] | power [mW] | battery [h] | A121 model |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for e in fw["energy"]:
         lines.append(
             f"| {e['case']} | {e['instructions_per_s'] / 1e6:.2f} M | {e['mcu_ma']:.3f} | {e['sensor_ma']:.3f} | "
-            f"{e['total_ma']:.3f} | {e['mw']:.1f} | {e['battery_h']:.1f} |"
+            f"{e['total_ma']:.3f} | {e['mw']:.1f} | {e['battery_h']:.1f} | {e['sensor_model']} |"
         )
-    if fw["energy"]:
-        lines += ["", f"A121 current: {fw['energy'][0]['sensor_model']}. See deploy/firmware/energy.py."]
+    lines += ["", "MCU: measured instructions at the stated part (deploy/firmware/energy.py)."]
     arena = r.get("arena", {})
     tflm_arena = sum(a["bytes"] for a in arena.values()) if arena else None
     lines += [
