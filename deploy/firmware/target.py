@@ -131,8 +131,17 @@ def add_firmware_target(
     energy: list[dict[str, Any]] = []
     for mode, always_on in (("throttled", False), ("always_on", True)):
         run = run_frames(project, frames, always_on=always_on)
-        case = "always-on" if always_on else "throttled, dense"
+        case = "always-on, sensor as recorded" if always_on else "throttled, dense"
         energy.append(stream_figures(case, run, manifest=bundle.manifest, geometry=geometry).to_dict())
+        if always_on:
+            low = stream_figures(
+                "always-on, low-power full-rate state",
+                run,
+                manifest=bundle.manifest,
+                geometry=geometry,
+                low_power_always_on=True,
+            )
+            energy.append(low.to_dict())
         ref = detect_frames(frames, bundle, geometry=geometry, always_on=always_on)
         fw_events = [(s, e, lab, round(sc, 4)) for s, e, lab, sc, _f, acc in run.records if acc]
         py_events = [(d.start_frame, d.end_frame, bundle.classes.index(d.gesture), d.score) for d in ref.events]
