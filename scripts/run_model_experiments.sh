@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the model figures of docs/results_models.md (issue 4) and the held-out throttle tables of
-# docs/results_throttle.md (issue 5). Takes ~25 min on 2 cores (PARTS=real ~12).
+# docs/results_throttle.md (issue 5), with the rejection of issue 10 (docs/results_rejection.md). Takes ~35 min on
+# 2 cores (PARTS=real ~20).
 #   scripts/run_model_experiments.sh [OUT_DIR]        (default: $TMPDIR/radargest_model_experiments)
 #   PARTS=real scripts/run_model_experiments.sh ...   only the 3 real seeds (step 2) and the summary
 # Real data: $RADARGEST_DATA or ../shared/data/acconeer-a121-gesture-control. Held-out test set: every
@@ -15,19 +16,30 @@ mkdir -p "$OUT"
 if radargest train --help >/dev/null 2>&1; then RG=(radargest); else RG=(python -m radargest.model_cmds); fi
 G=tap_in,tap_out,double_tap_in,wiggle
 
-# 1. data: the real files as radargest recordings (auto-segmented labels), and 16 simulated subjects
+# 1. data: the real files as radargest recordings (auto-segmented labels), 16 simulated subjects, and
+#    everyday streams (non-gestures labelled by cause, sparse gestures; issue 10) of training subjects 0-11
+#    (2 h, trained on) and of further training-side subjects 100-103 (1 h, only to choose the operating point)
 [ -d "$OUT/real" ] || radargest import acconeer-gesture-control "$DATA" --out "$OUT/real" --quiet
 [ -d "$OUT/sim" ] || radargest simulate --subjects 16 --first-subject 0 --out "$OUT/sim" --quiet
+[ -d "$OUT/everyday_train" ] || radargest simulate --everyday --subjects 12 --first-subject 0 --minutes 10 \
+  --seed 1 --out "$OUT/everyday_train" --quiet
+[ -d "$OUT/everyday_cal" ] || radargest simulate --everyday --subjects 4 --first-subject 100 --minutes 15 \
+  --seed 2 --out "$OUT/everyday_cal" --quiet
 
 # 2. simulated leave-subject-out: subjects 12-15 held out. This model is also the pretraining of the real
 #    models (step 3): model selection on the training days only chose sim pretraining + fine-tuning
 SIMTEST=subject:sim-s012,sim-s013,sim-s014,sim-s015
-"${RG[@]}" train --data "$OUT/sim" --gestures $G --split $SIMTEST --seed 0 --out "$OUT/sim_s0" --overwrite --quiet
+#    Rejection (default): hard negatives from the everyday streams, mined during training; the operating point
+#    (min_score) chosen on training-side streams (validation + everyday_cal) for 0.5 false activations per hour
+"${RG[@]}" train --data "$OUT/sim" "$OUT/everyday_train" --gestures $G --split $SIMTEST --seed 0 \
+  --calibration-data "$OUT/everyday_cal" --out "$OUT/sim_s0" --overwrite --quiet
 
-# 3. real data, 3 seeds: the sim model fine-tuned (--init) on the idx_1/idx_2/idx_5 days + dynamic_hand, tested
-#    on the idx_3 day + static_hand
+# 3. real data, 3 seeds: the sim model fine-tuned (--init) on the idx_1/idx_2/idx_5 days + dynamic_hand with the
+#    everyday streams replayed (so the negatives are not forgotten; tail validation as before), operating point
+#    on the validation tails + everyday_cal; tested on the idx_3 day + static_hand
 for s in $SEEDS; do
-  /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train --data "$OUT/real" --gestures $G --split day \
+  /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train --data "$OUT/real" "$OUT/everyday_train" \
+    --gestures $G --split day --val-mode tail --calibration-data "$OUT/everyday_cal" \
     --init "$OUT/sim_s0" --seed "$s" --out "$OUT/real_s$s" --overwrite --quiet
   "${RG[@]}" evaluate "$OUT/real_s$s" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_s$s.eval.json"
 done
