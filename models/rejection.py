@@ -62,8 +62,8 @@ FA_BUDGETS_PER_HOUR = (0.5, 1.0, 5.0)
 #: The cause given to a false activation outside every labelled negative span.
 UNLABELLED = "unlabelled"
 #: ``min_score`` values of the coarse sweep, and of each refinement at a budget crossing [count].
-COARSE_POINTS = 40
-REFINE_POINTS = 24
+COARSE_POINTS = 32
+REFINE_POINTS = 16
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -155,8 +155,25 @@ def candidate_scores(streams: Sequence[StreamScores]) -> npt.NDArray[np.float64]
     return np.unique(np.concatenate(scores)).astype(np.float64) if scores else np.zeros(0)
 
 
-def _point(streams: Sequence[StreamScores], scorer: Scorer, value: float) -> CurvePoint:
-    parts = [scorer(s, value) for s in streams]
+class _Memo:
+    """Per stream, the scorer's result for each set of checkpoint scores a ``min_score`` lets through:
+    two values that no score of the stream lies between give the same decisions, so the (slow) decision
+    layer runs once per distinct set, not once per swept value."""
+
+    def __init__(self, streams: Sequence[StreamScores], scorer: Scorer) -> None:
+        self.scorer = scorer
+        self.scores = [candidate_scores([s]) for s in streams]
+        self.done: list[dict[int, dict[str, Any]]] = [{} for _ in streams]
+
+    def __call__(self, k: int, stream: StreamScores, value: float) -> dict[str, Any]:
+        key = int(np.searchsorted(self.scores[k], value, side="left"))
+        if key not in self.done[k]:
+            self.done[k][key] = self.scorer(stream, value)
+        return self.done[k][key]
+
+
+def _point(streams: Sequence[StreamScores], memo: _Memo, value: float) -> CurvePoint:
+    parts = [memo(k, s, value) for k, s in enumerate(streams)]
     fa = sum(int(p["false_activations"]) for p in parts)
     bg_h = sum(float(p["background_s"]) for p in parts) / 3600.0
     truth = sum(int(p["truth"]) for p in parts)
@@ -206,7 +223,8 @@ def operating_curve(
     scores = candidate_scores(streams)
     top = float(np.nextafter(np.float32(scores[-1]), np.float32(2.0))) if scores.size else 1.0
     values = np.unique(np.concatenate(([0.0], _spread(scores, coarse_points), [top])))
-    points = {v: _point(streams, scorer, v) for v in values.tolist()}
+    memo = _Memo(streams, scorer)
+    points = {v: _point(streams, memo, v) for v in values.tolist()}
     for b in budgets:
         ordered = [points[v] for v in sorted(points)]
         for lo, hi in itertools.pairwise(ordered):
@@ -214,7 +232,7 @@ def operating_curve(
                 inside = scores[(scores > lo.min_score) & (scores < hi.min_score)]
                 for v in _spread(inside, refine_points).tolist():
                     if v not in points:
-                        points[v] = _point(streams, scorer, v)
+                        points[v] = _point(streams, memo, v)
                 break
     return [points[v] for v in sorted(points)]
 
