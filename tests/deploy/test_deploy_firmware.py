@@ -80,14 +80,28 @@ def test_models_bit_exact_inside_the_arm_image(firmware: Path, fw_bundle: Path, 
 
 
 @pytest.mark.parametrize("always_on", [False, True])
-def test_firmware_events_equal_the_host_runtime(firmware: Path, fw_bundle: Path, sim_stream, always_on) -> None:
-    from deploy.runtime import detect_frames, load_bundle
+def test_firmware_events_equal_the_host_runtime(
+    firmware: Path, fw_bundle: Path, sim_stream, always_on, monkeypatch
+) -> None:
+    from deploy.runtime import StreamingDetector, detect_frames, load_bundle
 
+    # every decision record of the host runtime, accepted or rejected, as the firmware prints them
+    records: list[tuple[int, int, int, float, int, int]] = []
+    decided = StreamingDetector._decided
+
+    def spy(self, d, now):  # type: ignore[no-untyped-def]
+        s, e = self._to_frames(d.start_frame, d.end_frame, now)
+        records.append((s, e, d.label, round(float(d.score), 4), now, int(d.accepted)))
+        return decided(self, d, now)
+
+    monkeypatch.setattr(StreamingDetector, "_decided", spy)
     bundle = load_bundle(fw_bundle)
     frames, geometry = sim_stream
     frames = frames[:1500]
     run = run_frames(firmware, frames, always_on=always_on)
     ref = detect_frames(frames, bundle, geometry=geometry, always_on=always_on)
+    assert len(records) > 0  # the stream has candidates to decide
+    assert [(s, e, k, round(p, 4), f, a) for s, e, k, p, f, a in run.records] == records
     fw = [(s, e, bundle.classes[k], round(p, 4)) for s, e, k, p, _f, acc in run.records if acc]
     py = [(d.start_frame, d.end_frame, d.gesture, d.score) for d in ref.events]
     assert fw == py
