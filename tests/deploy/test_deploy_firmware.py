@@ -161,3 +161,23 @@ def test_cli_missing_recording_is_one_line(toolchain, tiny_bundle: Path, tmp_pat
     assert main(["firmware", "run", str(bundle), "--replay", str(tmp_path / "nope.h5")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("radargest: error:")
+
+
+def test_export_target_writes_measured_figures_into_the_report(
+    toolchain, tiny_bundle: Path, tmp_path: Path, sim_dir: Path
+) -> None:
+    from deploy.firmware.target import add_firmware_target
+    from deploy.runtime import load_bundle
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+    rec = sorted(sim_dir.rglob("*.h5"))[0]
+    fw = add_firmware_target(bundle, recording=rec)
+    assert fw["parity"]["arm_vs_litert_lsb"] == {"encoder": 0, "head": 0}
+    assert all(s["events_identical"] for s in fw["streams"].values())
+    assert {e["case"] for e in fw["energy"]} >= {"throttled, dense", "always-on, low-power full-rate state"}
+    report = (bundle / "report.md").read_text(encoding="utf-8")
+    assert "## Firmware (Cortex-M4F, measured" in report and "MCU estimate" not in report
+    load_bundle(bundle)  # the manifest's sha256 of report.md was updated
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["report"]["firmware"]["size"]["flash_total"] <= FLASH_BUDGET_BYTES
