@@ -512,6 +512,10 @@ PARTS = {
 }
 
 
+STATE_PARTS = {"onset": "features", "rd": "features", "throttle": "throttle", "decision": "decision"}
+"""main.c's static state of the libraries: its RAM is counted with the library."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class FirmwareSize:
     """Flash and RAM of the linked image by part [bytes], from the linker map.
@@ -584,11 +588,13 @@ def firmware_size(project: str | Path) -> FirmwareSize:
         if not stripped:
             continue
         m = _MAP_LINE.match(ln)
+        section = pending
         if ln.startswith(" ") and not ln.startswith("  ") and not m:
             parts = stripped.split()
             if len(parts) == 1:
                 pending = parts[0]  # an input section name; its address and size follow on the next line
                 continue
+            section = parts[0]
             m = _MAP_LINE.match(" " + " ".join(parts[1:]))
             if m is None:
                 continue
@@ -602,6 +608,9 @@ def firmware_size(project: str | Path) -> FirmwareSize:
         if size == 0 or src.startswith("0x") or "=" in src:
             continue
         part = _part_of(src)
+        var = section.split(".")[-1] if section.startswith((".bss.", ".data.")) else ""
+        if Path(src).name == "main.o" and var in STATE_PARTS:
+            part = STATE_PARTS[var]  # a state struct main.c holds for a library (-fdata-sections)
         if out_section in (".text", ".ARM.exidx", ".data"):
             flash[part] = flash.get(part, 0) + size
         if out_section in (".data", ".bss"):
