@@ -370,7 +370,7 @@ def _rescale(g: Graph, op: Op, x: Tensor, w: Tensor, y: Tensor, channels: int) -
 
 def _conv_geometry(g: Graph, op: Op) -> tuple[int, int, int, int, int]:
     """``(pad_top, pad_left, padded_h, padded_w, scratch_bytes)`` of a CONV_2D: the scratch holds one
-    output position's patch and, when the convolution pads, the padded input."""
+    output position's patch (padding taps filled with the input zero point)."""
     x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     o = op.options
     _, kh, kw, _ = w.shape
@@ -381,8 +381,7 @@ def _conv_geometry(g: Graph, op: Op) -> tuple[int, int, int, int, int]:
     pl = _same_padding(x.shape[2], kw, sw, dw, y.shape[2]) if same else 0
     ph = (y.shape[1] - 1) * sh + (kh - 1) * dh + 1
     pw = (y.shape[2] - 1) * sw + (kw - 1) * dw + 1
-    needs = pt > 0 or pl > 0 or ph > x.shape[1] or pw > x.shape[2]
-    return pt, pl, ph, pw, kh * kw * x.shape[3] + (ph * pw * x.shape[3] if needs else 0)
+    return pt, pl, ph, pw, kh * kw * x.shape[3]
 
 
 def _folded_bias(g: Graph, op: Op, w: Tensor, bias: Tensor | None, in_zero: int) -> npt.NDArray[np.int64]:

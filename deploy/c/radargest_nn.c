@@ -121,45 +121,55 @@ static void rg_dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t
     acc[1] = a1;
 }
 
+/* n bytes of an input row starting at column ix0 (k_w taps of in_c channels, dilation 1) into a patch
+ * row; taps outside [0, in_w) read as the input zero point (the padding). */
+static void rg_patch_row(int8_t *dst, const int8_t *src_row, int32_t ix0, int32_t k_w, int32_t in_w, int32_t ic,
+                         int8_t zero)
+{
+    int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+    int32_t kx1 = in_w - ix0 < k_w ? in_w - ix0 : k_w;
+    if (kx1 < kx0) {
+        kx1 = kx0;
+    }
+    if (kx0 > k_w) {
+        kx0 = kx1 = k_w;
+    }
+    memset(dst, zero, (size_t)kx0 * (size_t)ic);
+    memcpy(dst + (size_t)kx0 * (size_t)ic, src_row + ((ptrdiff_t)ix0 + kx0) * ic, (size_t)(kx1 - kx0) * (size_t)ic);
+    memset(dst + (size_t)kx1 * (size_t)ic, zero, (size_t)(k_w - kx1) * (size_t)ic);
+}
+
 void rg_conv2d_s8(const rg_conv_params *p, const int8_t *in, int8_t *scratch, const int8_t *filter,
                   const int32_t *bias, const int32_t *mult, const int8_t *shift, int8_t *out)
 {
     const int32_t ic = p->in_c;
     const int32_t kernel = (int32_t)p->k_h * p->k_w * ic;
     const int32_t row = (int32_t)p->k_w * ic;
-    const int32_t padded = p->pad_top > 0 || p->pad_left > 0 || p->pad_h > p->in_h || p->pad_w > p->in_w;
+    const int8_t zero = (int8_t)p->in_zero;
     int8_t *col = scratch; /* one output position's patch, kernel bytes, in filter order */
-    const int8_t *x = in;
-    int32_t w_stride = p->in_w;
     int32_t oy, ox, oc, ky, kx;
-    if (padded) {
-        /* the input inside a border of in_zero, after the patch buffer */
-        int8_t *pad = scratch + kernel;
-        const int32_t rows = p->in_h < p->pad_h - p->pad_top ? p->in_h : p->pad_h - p->pad_top;
-        const int32_t cols = p->in_w < p->pad_w - p->pad_left ? p->in_w : p->pad_w - p->pad_left;
-        int32_t y;
-        memset(pad, (int)(int8_t)p->in_zero, (size_t)p->pad_h * (size_t)p->pad_w * (size_t)ic);
-        for (y = 0; y < rows; ++y) {
-            memcpy(pad + (((size_t)(y + p->pad_top)) * (size_t)p->pad_w + (size_t)p->pad_left) * (size_t)ic,
-                   in + (size_t)y * (size_t)p->in_w * (size_t)ic, (size_t)cols * (size_t)ic);
-        }
-        x = pad;
-        w_stride = p->pad_w;
-    }
     for (oy = 0; oy < p->out_h; ++oy) {
         for (ox = 0; ox < p->out_w; ++ox) {
-            const int8_t *base = x + ((size_t)oy * (size_t)p->stride_h * (size_t)w_stride +
-                                      (size_t)ox * (size_t)p->stride_w) * (size_t)ic;
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
             int8_t *o = out + ((size_t)oy * (size_t)p->out_w + (size_t)ox) * (size_t)p->out_c;
             const int8_t *w = filter;
+            /* the patch: padding reads as in_zero, which adds exactly 0 once the zero point is in the bias */
             for (ky = 0; ky < p->k_h; ++ky) {
-                const int8_t *xr = base + (size_t)ky * (size_t)p->dil_h * (size_t)w_stride * (size_t)ic;
-                if (p->dil_w == 1) {
-                    memcpy(col + (size_t)ky * (size_t)row, xr, (size_t)row);
+                const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dil_h;
+                int8_t *cr = col + (size_t)ky * (size_t)row;
+                const int8_t *xr = in + (ptrdiff_t)iy * p->in_w * ic;
+                if (iy < 0 || iy >= p->in_h) {
+                    memset(cr, zero, (size_t)row);
+                } else if (p->dil_w == 1) {
+                    rg_patch_row(cr, xr, ix0, p->k_w, p->in_w, ic, zero);
                 } else {
                     for (kx = 0; kx < p->k_w; ++kx) {
-                        memcpy(col + (size_t)ky * (size_t)row + (size_t)kx * (size_t)ic,
-                               xr + (size_t)kx * (size_t)p->dil_w * (size_t)ic, (size_t)ic);
+                        const int32_t ix = ix0 + kx * p->dil_w;
+                        if (ix < 0 || ix >= p->in_w) {
+                            memset(cr + (size_t)kx * (size_t)ic, zero, (size_t)ic);
+                        } else {
+                            memcpy(cr + (size_t)kx * (size_t)ic, xr + (ptrdiff_t)ix * ic, (size_t)ic);
+                        }
                     }
                 }
             }

@@ -31,9 +31,9 @@ int32_t rg_mul_q31(int32_t x, int32_t multiplier, int32_t shift);
 /*
  * Per-channel int8 convolution, NHWC input, OHWI filter (batch 1). mult/shift: one per output channel.
  * The input zero point is folded into the bias at compile time: bias[o] = b[o] - in_zero * sum(filter[o]),
- * so the inner loop is a plain dot product over one output position's patch, copied to `scratch` (its
- * first k_h * k_w * in_c bytes). Padding is materialised after the patch (pad_h x pad_w x in_c bytes
- * filled with in_zero, which contributes exactly zero after the fold).
+ * so the inner loop is a plain dot product over one output position's patch, copied to `scratch`
+ * (k_h * k_w * in_c bytes); padding taps are filled with in_zero, which contributes exactly zero after the
+ * fold. pad_h, pad_w: the padded extent (informative).
  * The integer result equals TFLite's sum((x - in_zero) * w) + b exactly.
  */
 typedef struct {
