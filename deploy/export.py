@@ -88,7 +88,8 @@ class ExportConfig:
         throttle: the throttle policy written to ``config.h`` and the manifest (``full_rate_hz`` set from
             the data's frame rate).
         decision: the decision layer written to the manifest (``"decision"``, with the gesture set's
-            prefix table; ``min_score`` is the run's calibrated operating point) and to ``config.h``
+            prefix table; ``min_score`` is the run's calibrated operating point, the run's ``prefixes`` are
+            added) and to ``config.h``
             (``RG_DECISION_CONFIG_DEFAULT``, counted at the throttle's idle onset rate, as the device runs it).
         mcu: the MCU estimate's assumptions.
         seed: seeds the choice of calibration windows.
@@ -316,7 +317,9 @@ def export_bundle(
     arch = tcfg.architecture
     t = arch.window_frames
     ds = tcfg.dataset
-    decision = dataclasses.replace(ecfg.decision, min_score=float(tcfg.min_score))
+    decision = dataclasses.replace(
+        ecfg.decision, min_score=float(tcfg.min_score), prefixes=(*ecfg.decision.prefixes, *tcfg.prefixes)
+    )
     recs = load_recordings([Path(p) for p in (representative or tcfg.data)], cfg=ds)
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
     rng = np.random.default_rng([ecfg.seed, 0xE4])

@@ -105,6 +105,9 @@ class TrainConfig:
         rejection: hard-negative mining and the choice of the operating point.
         min_score: the operating point chosen by :func:`models.train.train` on training-side streams
             (``rejection``): a gesture decision needs at least this probability [0..1].
+        prefixes: the user's own ``(prefix, longer)`` gesture pairs for the decision layer
+            (:class:`dsp.DecisionConfig`), on top of the pairs it derives from the gesture names; two
+            gestures that are prefixes of each other are refused here, before training.
     """
 
     data: tuple[str, ...]
@@ -120,8 +123,15 @@ class TrainConfig:
     init: str = ""
     rejection: RejectionConfig = field(default_factory=RejectionConfig)
     min_score: float = 0.0
+    prefixes: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
+        try:
+            pairs = dsp.DecisionConfig(prefixes=tuple((str(a), str(b)) for a, b in self.prefixes)).prefixes
+            dsp.prefix_table(self.dataset.classes, pairs)
+        except (dsp.ParameterError, TypeError, ValueError) as exc:
+            raise DataError(f"prefixes: {exc}") from None
+        object.__setattr__(self, "prefixes", pairs)
         if not self.data:
             raise DataError("give at least one --data folder or file")
         for name in ("epochs", "patience_epochs", "batch_size"):

@@ -524,7 +524,9 @@ def evaluate_run(
         window_frames=t,
         continuous=continuous,
         decision=dataclasses.replace(
-            decision or DecisionConfig(), min_score=cfg.min_score if threshold is None else threshold
+            decision or DecisionConfig(),
+            min_score=cfg.min_score if threshold is None else threshold,
+            prefixes=(*(decision.prefixes if decision else ()), *cfg.prefixes),
         ),
     )
 

@@ -314,7 +314,7 @@ def _calibrate(predict: Predictor, cfg: TrainConfig, data: PreparedData, extra: 
         return {"min_score": 0.0, "budget_met": False, "chosen": {}, "argmax": {}, "background_h": 0.0, "streams": []}
     t = cfg.architecture.window_frames
     # the decision layer as evaluated and exported (dsp.DecisionConfig defaults), min_score swept
-    decision = DecisionConfig()
+    decision = DecisionConfig(prefixes=cfg.prefixes)
     streams = [
         stream_scores(predict, recs, i, cfg=cfg.dataset, window_frames=t, decision=decision) for i in range(len(recs))
     ]

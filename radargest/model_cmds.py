@@ -29,6 +29,13 @@ def _needs_tensorflow(command: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def _prefix_pair(text: str) -> tuple[str, str]:
+    parts = text.split(":")
+    if len(parts) != 2 or not all(parts):
+        raise argparse.ArgumentTypeError(f"expected PREFIX:LONGER, e.g. tap_in:double_tap_in, got {text!r}")
+    return parts[0], parts[1]
+
+
 def _gestures(text: str) -> tuple[str, ...]:
     from models.data import DataError, check_gesture_names
 
@@ -110,6 +117,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         patience_epochs=args.patience,
         learning_rate=lr,
         init=str(Path(args.init).resolve()) if args.init else "",
+        prefixes=tuple(getattr(args, "prefix", None) or ()),
         **kwargs,
     )
 
@@ -279,6 +287,15 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs (default 10)")
     p.add_argument("--learning-rate", type=float, default=None, help="default 3e-3, or the init run's / 3")
     p.add_argument("--arch", default="cnn_tcn", help="architecture: cnn_tcn (default) or cnn_gru")
+    p.add_argument(
+        "--prefix",
+        type=_prefix_pair,
+        action="append",
+        default=None,
+        metavar="PREFIX:LONGER",
+        help="a gesture that is the start of a longer one (repeatable), for the decision layer: the prefix waits "
+        "for the rest. tap_in:double_tap_in and <g>:double_<g>:triple_<g> are known already",
+    )
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
     p.add_argument(
         "--fa-budget",

@@ -426,3 +426,51 @@ def test_evaluate_detect_and_c_make_the_same_records(tiny_bundle, tiny_export_ru
     assert [dataclasses.replace(d, score=float(np.float32(d.score))) for d in ev] == as_f32
     c = c_library(geometry).decide(np.asarray(det.ratios), lambda s, e, w: det.heads[w], policy=det.policy)
     assert c == as_f32
+
+
+def test_config_h_decision_initialiser_matches_the_policy(tmp_path) -> None:
+    """``RG_DECISION_CONFIG_DEFAULT`` from config.h fills ``rg_decision_config`` with exactly the values the
+    Python policy uses (field order and float32 literals), for a gesture set with a prefix."""
+    import ctypes
+
+    from deploy.c_binding import CDecisionConfig
+    from deploy.c_build import STRICT_FLAGS, stage_sources
+
+    geometry = geom(57.0)
+    policy = dsp.DecisionPolicy(
+        cfg=dsp.DecisionConfig(min_score=0.42, prefixes=(("wiggle", "tap_out"),)),
+        segment=dsp.SegmentConfig(),
+        classes=DECISION_CLASSES,
+        frame_rate_hz=19.0,
+        window_frames=17,
+        end_pad_frames=2,
+        pre_frames=1,
+    )
+    (tmp_path / "config.h").write_text(
+        config_h_text(
+            geometry=geometry,
+            rd_cfg=dsp.RangeDopplerConfig(),
+            onset_cfg=dsp.OnsetConfig(),
+            throttle_cfg=ThrottleConfig(full_rate_hz=57.0),
+            decision=policy,
+        )
+    )
+    stage_sources(tmp_path)
+    (tmp_path / "probe.c").write_text(
+        '#include "config.h"\n#include "radargest_decision.h"\n'
+        "void rg_probe(rg_decision_config *out);\n"
+        "void rg_probe(rg_decision_config *out) {\n"
+        "    const rg_decision_config c = RG_DECISION_CONFIG_DEFAULT;\n"
+        "    *out = c;\n"
+        "}\n"
+    )
+    lib = tmp_path / "probe.so"
+    cc = find_compiler()
+    subprocess.run([cc, *STRICT_FLAGS, "-shared", "-fPIC", str(tmp_path / "probe.c"), "-o", str(lib)], check=True)
+    got = CDecisionConfig()
+    ctypes.CDLL(str(lib)).rg_probe(ctypes.byref(got))
+    want = CDecisionConfig.of(policy)
+    for name, _ in CDecisionConfig._fields_:
+        a, b = getattr(got, name), getattr(want, name)
+        assert (list(a) == list(b)) if name == "is_prefix" else a == b, name
+    assert list(got.is_prefix)[:5] == [0, 1, 0, 0, 1]

@@ -108,3 +108,18 @@ def test_commands(tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.
     far = ["train", "--data", str(sim_dir), "--preset", "gesture_far", "--out", str(tmp_path / "f"), "--quiet"]
     assert main(far) == 2
     assert "does not match preset" in capsys.readouterr().err
+
+
+def test_prefix_cycle_refused_before_training(
+    sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from radargest.model_cmds import main
+
+    cmd = ["train", "--data", str(sim_dir), "--gestures", "tap_in,tap_out", "--out", str(tmp_path / "r"), "--quiet"]
+    assert main([*cmd, "--prefix", "tap_in:tap_out", "--prefix", "tap_out:tap_in"]) == 2
+    err = capsys.readouterr().err
+    assert "prefixes of each other" in err and "Traceback" not in err and not (tmp_path / "r").exists()
+    from models.config import write_config
+
+    write_config(tiny_config(sim_dir, prefixes=(("tap_in", "wiggle"),)), tmp_path / "config.toml")  # type: ignore[arg-type]
+    assert read_config(tmp_path / "config.toml").prefixes == (("tap_in", "wiggle"),)
