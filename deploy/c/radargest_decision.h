@@ -39,7 +39,9 @@ extern "C" {
 #ifndef RG_DECISION_MAX_CLASSES
 #define RG_DECISION_MAX_CLASSES 16 /* capacity of the class tables (none + gestures) */
 #endif
-#define RG_DECISION_QUEUE 8 /* closed events awaiting their post-roll frames */
+#ifndef RG_DECISION_QUEUE
+#define RG_DECISION_QUEUE 4 /* closed events awaiting their post-roll frames (1 is used with no post-roll) */
+#endif
 #define RG_DECISION_MAX_OUT 4 /* records one step or flush can return */
 
 /* Configuration, in frames of the onset stream (deploy.c_config emits RG_DECISION_CONFIG_DEFAULT). */
@@ -88,7 +90,7 @@ typedef struct {
     rg_decision last;
 } rg_decision_track;
 
-/* Whole state: segmenter and policy. Zero heap; about 600 bytes with the defaults. */
+/* Whole state: segmenter and policy. Zero heap; 504 bytes with the defaults (rg_decision_state_bytes). */
 typedef struct {
     int32_t n;            /* frames seen */
     int32_t active;       /* hysteresis in motion */
