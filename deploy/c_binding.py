@@ -1,4 +1,4 @@
-"""ctypes binding of the C99 feature and throttle library, for parity checks against the Python pipeline.
+"""ctypes binding of the C99 feature, throttle and decision library, for parity checks against the Python pipeline.
 
 :func:`deploy.c_build.build_shared_library` builds the library; :class:`CLibrary` loads it and runs the C
 code on numpy frames with the same call pattern as a device. The struct mirrors below follow the headers

@@ -1,4 +1,5 @@
-"""Generator of ``config.h``: every size, constant and table the C99 feature and throttle code needs.
+"""Generator of ``config.h``: every size, constant and table the C99 feature, throttle and decision
+code needs.
 
 The C sources in ``deploy/c/`` hold no sensor constants: sweeps, points, the Hann window, the DFT
 twiddles, the motion-bin mask, the onset window lengths (at full and at idle rate) and the throttle's

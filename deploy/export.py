@@ -11,7 +11,7 @@ and at each window end the int8 head must give the float window model's top-1 (`
 target >= 99 %). It then writes into ``out_dir``:
 
 ``encoder_int8.tflite``, ``head_int8.tflite``, ``model_data.c/.h`` (16-byte aligned arrays), the C99
-feature and throttle sources with a generated ``config.h``, ``example_main.cc``, ``manifest.json``
+feature, throttle and decision sources with a generated ``config.h``, ``example_main.cc``, ``manifest.json``
 (preset and sensor fields, feature config, labels, every I/O scale and zero point read from the
 interpreters, versions, sha256 of every other file) and ``report.md`` (flash, arena, MACs, latency, MCU
 estimate, TFLM agreement).

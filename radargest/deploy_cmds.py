@@ -116,7 +116,7 @@ def add_deploy_commands(subparsers: Any) -> None:
         help="write the embedded bundle of a trained run",
         description="Splits the run's model into a per-frame encoder and a temporal head, converts both to "
         "int8 TFLite, checks streaming equivalence, and writes the bundle: the models, model_data.c/.h, the C99 "
-        "feature and throttle sources with config.h, example_main.cc, manifest.json and report.md.",
+        "feature, throttle and decision sources with config.h, example_main.cc, manifest.json and report.md.",
     )
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a finished 'radargest train' run directory")
     p.add_argument("--out", type=Path, required=True, help="bundle folder to write")
