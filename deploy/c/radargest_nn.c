@@ -134,9 +134,13 @@ static void rg_patch_row(int8_t *dst, const int8_t *src_row, int32_t ix0, int32_
     if (kx0 > k_w) {
         kx0 = kx1 = k_w;
     }
-    memset(dst, zero, (size_t)kx0 * (size_t)ic);
+    if (kx0 > 0) {
+        memset(dst, zero, (size_t)kx0 * (size_t)ic);
+    }
     memcpy(dst + (size_t)kx0 * (size_t)ic, src_row + ((ptrdiff_t)ix0 + kx0) * ic, (size_t)(kx1 - kx0) * (size_t)ic);
-    memset(dst + (size_t)kx1 * (size_t)ic, zero, (size_t)(k_w - kx1) * (size_t)ic);
+    if (kx1 < k_w) {
+        memset(dst + (size_t)kx1 * (size_t)ic, zero, (size_t)(k_w - kx1) * (size_t)ic);
+    }
 }
 
 void rg_conv2d_s8(const rg_conv_params *p, const int8_t *in, int8_t *scratch, const int8_t *filter,
