@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: quickstart test lint install clean
+.PHONY: quickstart test lint install clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
+
+# The loaders under hypothesis at 10,000 examples each (recording H5, labels CSV, bundle); about 30 min on 2 cores.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz MPLBACKEND=Agg $(BIN)/python -m pytest -q -m fuzz -p no:cacheprovider \
+		--hypothesis-show-statistics tests
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -119,30 +119,60 @@ def write_labels_csv(labels: Sequence[Label], path: Path | None = None) -> str:
 
 
 def read_labels_csv(path: Path) -> list[Label]:
-    """Read a labels CSV written by :func:`write_labels_csv` (or edited by hand).
+    """Read a labels CSV written by :func:`write_labels_csv` (or edited by hand; a UTF-8 BOM is fine).
 
     Raises:
-        RecordingError: missing columns or a bad row; the message names the file and the line.
+        RecordingError: unreadable or non-UTF-8 file, missing columns or a bad row; the message names the
+            file and the line.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise RecordingError(path, f"cannot read labels CSV ({exc.strerror})") from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise RecordingError(path, f"labels CSV lacks column(s) {', '.join(missing)}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RecordingError(path, f"labels CSV is not UTF-8 text (byte {exc.start})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     labels = []
-    for line_no, row in enumerate(reader, start=2):
-        try:
-            labels.append(
-                Label(
-                    start_frame=int(row["start_frame"]),
-                    end_frame=int(row["end_frame"]),
-                    gesture=row["gesture"].strip(),
-                    source=row["source"].strip(),  # type: ignore[arg-type]  # checked in Label
-                )
-            )
-        except (TypeError, ValueError) as exc:
-            raise RecordingError(path, f"line {line_no}: {exc}") from None
+    line_no = 1
+    try:
+        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise RecordingError(path, f"labels CSV lacks column(s) {', '.join(missing)}")
+        for row in reader:
+            line_no = reader.line_num
+            labels.append(_label_of_row(row))
+    except csv.Error as exc:
+        raise RecordingError(path, f"line {reader.line_num}: malformed CSV ({exc})") from None
+    except (TypeError, ValueError) as exc:
+        raise RecordingError(path, f"line {line_no}: {exc}") from None
     return sorted(labels)
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _label_of_row(row: dict[str | None, str | list[str] | None]) -> Label:
+    """One CSV row (as :class:`csv.DictReader` gives it) as a label; ``ValueError`` says what is wrong."""
+    cells: dict[str, str] = {}
+    for column in CSV_COLUMNS:
+        value = row.get(column)
+        if not isinstance(value, str):
+            raise ValueError(f"no {column} cell (the row has fewer cells than the header)")
+        cells[column] = value.strip()
+    frames = []
+    for column in ("start_frame", "end_frame"):
+        try:
+            frame = int(cells[column])
+        except ValueError:
+            raise ValueError(f"{column} {cells[column]!r} is not an integer") from None
+        if not _INT64[0] <= frame <= _INT64[1]:
+            raise ValueError(f"{column} {frame} is out of the int64 range")
+        frames.append(frame)
+    return Label(
+        start_frame=frames[0],
+        end_frame=frames[1],
+        gesture=cells["gesture"],
+        source=cells["source"],  # type: ignore[arg-type]  # checked in Label
+    )

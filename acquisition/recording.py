@@ -135,7 +135,9 @@ def check_readable(path: Path) -> None:
                 raise RecordingError(path, f"not an A121 record (generation={generation!r})")
             if "session" not in f and "sessions" not in f:
                 raise RecordingError(path, "record holds no session")
-    except OSError as exc:
+    except RecordingError:
+        raise
+    except Exception as exc:  # damaged metadata: h5py raises OSError, RuntimeError, KeyError, ValueError, ...
         raise RecordingError(path, f"unreadable HDF5 file ({_one_line(exc)})") from None
 
 
@@ -208,6 +210,11 @@ def load_session(path: Path) -> Session:
         raise RecordingError(path, f"unreadable A121 record ({_one_line(exc)})") from None
     if session.frames.ndim != 3 or session.num_frames == 0:
         raise RecordingError(path, f"holds no frames (shape {session.frames.shape})")
+    for name, per_frame in (("tick", session.ticks), ("data_saturated", session.data_saturated)):
+        if per_frame.shape != (session.num_frames,):
+            raise RecordingError(
+                path, f"damaged record: {name} has shape {per_frame.shape} for {session.num_frames} frames"
+            )
     try:
         validate_labels(labels, num_frames=session.num_frames)
     except ValueError as exc:

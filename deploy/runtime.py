@@ -74,6 +74,7 @@ from dsp import event_window_end
 from dsp.decision import Decision, DecisionConfig, DecisionPolicy
 
 __all__ = [
+    "BUNDLE_FORMAT_VERSION",
     "BUNDLE_MODELS",
     "MANIFEST",
     "Bundle",
@@ -83,6 +84,7 @@ __all__ = [
     "Int8Model",
     "RingBuffer",
     "StreamingDetector",
+    "check_manifest",
     "check_recording",
     "detect_file",
     "detect_frames",
@@ -145,17 +147,25 @@ class Int8Model:
                 experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
             )
             self.interpreter.allocate_tensors()
-        except Exception as exc:  # LiteRT raises ValueError/RuntimeError on a damaged flatbuffer
+            inputs, outputs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
+            if len(inputs) != 1 or len(outputs) != 1:
+                raise BundleError(f"{name}: expected one input and one output, got {len(inputs)} and {len(outputs)}")
+            self.input, self.output = inputs[0], outputs[0]
+            if np.dtype(self.input["dtype"]) != np.int8 or np.dtype(self.output["dtype"]) != np.int8:
+                raise BundleError(f"{name}: expected int8 input and output")
+            self.in_scale, self.in_zero = (float(v) for v in self.input["quantization"])
+            self.out_scale, self.out_zero = (float(v) for v in self.output["quantization"])
+            self.input_shape = tuple(int(d) for d in self.input["shape"])
+            self.output_shape = tuple(int(d) for d in self.output["shape"])
+            scales_ok = all(math.isfinite(v) and v > 0 for v in (self.in_scale, self.out_scale))
+            if not scales_ok or not self.input_shape or not self.output_shape or min(self.input_shape) < 1:
+                raise BundleError(f"{name}: bad int8 tensors ({self.input_shape} -> {self.output_shape})")
+            self.invoke_int8(np.zeros(self.input_shape, dtype=np.int8))  # a damaged graph fails here, not mid-stream
+        except BundleError:
+            raise
+        except Exception as exc:  # LiteRT raises ValueError/RuntimeError/UnicodeError on a damaged flatbuffer
             text = str(exc).strip().splitlines()
             raise BundleError(f"{name}: not a valid TFLite model ({text[0] if text else type(exc).__name__})") from None
-        self.input = self.interpreter.get_input_details()[0]
-        self.output = self.interpreter.get_output_details()[0]
-        if np.dtype(self.input["dtype"]) != np.int8 or np.dtype(self.output["dtype"]) != np.int8:
-            raise BundleError(f"{name}: expected int8 input and output")
-        self.in_scale, self.in_zero = (float(v) for v in self.input["quantization"])
-        self.out_scale, self.out_zero = (float(v) for v in self.output["quantization"])
-        self.input_shape = tuple(int(d) for d in self.input["shape"])
-        self.output_shape = tuple(int(d) for d in self.output["shape"])
 
     def quantise(self, x: npt.ArrayLike) -> npt.NDArray[np.int8]:
         """Float input → int8 with the input tensor's scale and zero point."""
@@ -272,8 +282,12 @@ def load_bundle(path: str | Path) -> Bundle:
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
         files: dict[str, str] = dict(manifest["files"])
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BundleError(f"{mpath}: unreadable manifest ({type(exc).__name__}: {exc})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        text = str(exc).strip().splitlines()
+        raise BundleError(f"{mpath}: unreadable manifest ({type(exc).__name__}: {text[0] if text else ''})") from None
+    for name, digest in files.items():
+        if Path(name).name != name or name in ("", ".", "..") or not isinstance(digest, str):
+            raise BundleError(f"{mpath}: bad manifest (files entry {name!r}: {digest!r})")
     for name in BUNDLE_MODELS:
         if name not in files:
             raise BundleError(f"{mpath}: manifest lists no {name}")
@@ -291,7 +305,89 @@ def load_bundle(path: str | Path) -> Bundle:
             )
     enc = Int8Model((root / BUNDLE_MODELS[0]).read_bytes(), name=str(root / BUNDLE_MODELS[0]))
     head = Int8Model((root / BUNDLE_MODELS[1]).read_bytes(), name=str(root / BUNDLE_MODELS[1]))
-    return Bundle(path=root, manifest=manifest, encoder=enc, head=head)
+    bundle = Bundle(path=root, manifest=manifest, encoder=enc, head=head)
+    check_manifest(bundle, mpath)
+    return bundle
+
+
+BUNDLE_FORMAT_VERSION = 1
+"""The newest ``format_version`` of ``manifest.json`` this runtime reads."""
+MAX_DURATION_S = 600.0
+"""Upper bound of every ``*_s`` duration in a manifest (windows, onset, segmenter, throttle) [s]."""
+
+
+def check_manifest(bundle: Bundle, mpath: Path) -> None:
+    """Raise :class:`BundleError` unless every manifest field the runtime reads is there, well typed, and
+    agrees with the models' own tensor shapes (so a bundle that loads also runs).
+
+    The sha256 check cannot catch a hand-edited manifest: it holds the digests itself.
+    """
+    m = bundle.manifest
+
+    def need(cond: bool, text: str) -> None:
+        if not cond:
+            raise ValueError(text)
+
+    try:
+        need(m.get("format") == "radargest-bundle", f"format {m.get('format')!r} is not 'radargest-bundle'")
+        version: Any = m.get("format_version")
+        need(type(version) is int and version >= 1, f"format_version {version!r} is not an integer >= 1")
+        need(
+            version <= BUNDLE_FORMAT_VERSION,
+            f"format_version {version} is newer than this radargest reads ({BUNDLE_FORMAT_VERSION})",
+        )
+        classes = m["labels"]
+        need(
+            isinstance(classes, list) and len(classes) >= 2 and all(isinstance(c, str) and c for c in classes),
+            "labels must be a list of at least two names",
+        )
+        need(len(set(classes)) == len(classes), f"labels {classes} repeat a name")
+        enc_in, enc_out = bundle.encoder.input_shape, bundle.encoder.output_shape
+        head_in, head_out = bundle.head.input_shape, bundle.head.output_shape
+        need(len(classes) == head_out[-1], f"{len(classes)} labels for a head with {head_out[-1]} outputs")
+        t = m["model"]["window_frames"]
+        need(type(t) is int and t == head_in[1], f"model.window_frames {t!r} != the head's {head_in[1]} frames")
+        need(enc_out[-1] == head_in[-1], f"encoder gives {enc_out[-1]} values, head takes {head_in[-1]}")
+        macs = bundle.macs
+        for key in ("encoder_per_frame", "head_per_hop"):
+            need(macs.get(key, -1) >= 0, f"model.macs.{key} must be a count >= 0")
+        rd, onset, segment, throttle = bundle.features, bundle.onset, bundle.segment, bundle.throttle
+        _ = (rd, onset, segment, bundle.decision)
+        sensor = m["sensor"]
+        need(isinstance(sensor["preset"], str), "sensor.preset must be a name")
+        fields = sensor["fields"]
+        need(isinstance(fields, dict), "sensor.fields must be an object")
+        sweeps, points = fields.get("sweeps_per_frame"), fields.get("num_points")
+        need(
+            (sweeps, points) == enc_in[1:3],
+            f"sensor fields give {sweeps}x{points} maps, the encoder takes {enc_in[1]}x{enc_in[2]}",
+        )
+        for key in ("end_pad_s", "pre_s"):
+            need(key in m["window"], f"window.{key} is missing")
+        sections = {
+            "window": m["window"],
+            "throttle": m["throttle"],
+            **{f"features.{k}": v for k, v in m["features"].items()},
+        }
+        if isinstance(m.get("decision"), dict):
+            sections["decision"] = m["decision"]
+        for where, section in sections.items():
+            for key, value in section.items():
+                if key.endswith("_s"):  # durations size the runtime's buffers: keep them physical
+                    need(
+                        type(value) in (int, float) and 0 <= value <= MAX_DURATION_S,
+                        f"{where}.{key} {value!r} is not a duration in [0, {MAX_DURATION_S:g}] s",
+                    )
+        need(
+            math.isfinite(throttle.full_rate_hz) and throttle.full_rate_hz > 0,
+            "throttle.full_rate_hz must be a positive rate",
+        )
+    except BundleError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError) as exc:
+        text = str(exc).strip().splitlines()
+        reason = text[0] if text and not isinstance(exc, KeyError) else f"missing field {exc}"
+        raise BundleError(f"{mpath}: bad manifest ({reason})") from None
 
 
 # -- detection ------------------------------------------------------------------------------------
@@ -499,6 +595,7 @@ class StreamingDetector:
         """Consume full-rate frame ``t`` (frames not :meth:`wants` are ignored, as a device never sees them)."""
         if not self.wants(t):
             return
+        self._last_seen = t
         self.sensor_frames += 1
         self.decided = False
         if self.always_on:
@@ -547,10 +644,11 @@ class StreamingDetector:
         self.t = t + (1 if act.full_rate else cfg.idle_decimation)
 
     _pending_decided = False
+    _last_seen = 0  # the last frame sensed: an event open at the end of the stream ends after it
 
     def flush(self) -> None:
         """End of stream: classify the event still open."""
-        now = max(self.t - 1, 0)
+        now = self._last_seen
         for d in self.policy.flush(lambda s, e, w: self._head(s, e, w, now)):
             self._decided(d, now)
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from tiny_models import GESTURES, tiny_config
 
 from radargest.datasets import acconeer_data_dir
+
+# Fuzz tests (hypothesis): a bounded, repeatable run in `make test`, 10,000 examples each in `make fuzz`.
+_FUZZ_CHECKS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile(
+    "ci", max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=_FUZZ_CHECKS
+)
+settings.register_profile(
+    "fuzz", max_examples=10_000, deadline=60_000, database=None, suppress_health_check=_FUZZ_CHECKS
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
