@@ -5,6 +5,15 @@
 
 #include <string.h>
 
+/* Counter + step, saturating at INT32_MAX: with extreme configs (frame counts near INT32_MAX) a plain
+ * signed add would overflow (undefined behaviour); every comparison against a config count (<= INT32_MAX)
+ * gives the same answer as Python's unbounded integers. */
+static int32_t rg_add(int32_t counter, int32_t step)
+{
+    const int64_t sum = (int64_t)counter + (int64_t)step;
+    return sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum);
+}
+
 static int32_t rg_advance(int32_t phase, const rg_throttle_config *cfg)
 {
     return (phase == RG_PHASE_ONSET || phase == RG_PHASE_ACTIVE) ? 1 : cfg->idle_decimation;
@@ -27,15 +36,15 @@ void rg_throttle_init(rg_throttle_state *st)
 
 int32_t rg_throttle_onset_due(const rg_throttle_state *st, const rg_throttle_config *cfg)
 {
-    return st->since_onset_frames + rg_advance(st->phase, cfg) >= cfg->idle_decimation;
+    return rg_add(st->since_onset_frames, rg_advance(st->phase, cfg)) >= cfg->idle_decimation;
 }
 
 void rg_throttle_step(rg_throttle_state *st, const rg_throttle_obs *obs, const rg_throttle_config *cfg,
                       rg_throttle_actions *act)
 {
     const int32_t adv = rg_advance(st->phase, cfg);
-    const int32_t due = st->since_onset_frames + adv >= cfg->idle_decimation;
-    const int32_t since_onset = due ? 0 : st->since_onset_frames + adv;
+    const int32_t due = rg_add(st->since_onset_frames, adv) >= cfg->idle_decimation;
+    const int32_t since_onset = due ? 0 : rg_add(st->since_onset_frames, adv);
     /* a NaN ratio compares false everywhere, so it never wakes nor counts as motion */
     const int32_t wake = due && obs->ratio_db >= cfg->onset_db;
     const int32_t motion = due && obs->ratio_db >= cfg->release_db;
@@ -56,7 +65,7 @@ void rg_throttle_step(rg_throttle_state *st, const rg_throttle_obs *obs, const r
         return;
     }
     if (phase == RG_PHASE_COOLDOWN) {
-        const int32_t waited = st->phase_frames + adv;
+        const int32_t waited = rg_add(st->phase_frames, adv);
         if (waited < cfg->cooldown_frames) {
             next.phase = RG_PHASE_COOLDOWN;
             next.phase_frames = waited;
@@ -67,8 +76,8 @@ void rg_throttle_step(rg_throttle_state *st, const rg_throttle_obs *obs, const r
     }
     /* ONSET or ACTIVE: a full-rate frame */
     {
-        const int32_t active = st->active_frames + 1;
-        const int32_t since_motion = motion ? 0 : st->since_motion_frames + 1;
+        const int32_t active = rg_add(st->active_frames, 1);
+        const int32_t since_motion = motion ? 0 : rg_add(st->since_motion_frames, 1);
         int32_t hop = st->hop_frames;
         int32_t new_phase = phase;
         int32_t run_head = 0;
@@ -88,7 +97,7 @@ void rg_throttle_step(rg_throttle_state *st, const rg_throttle_obs *obs, const r
             hop = 0;
         }
         if (new_phase == RG_PHASE_ACTIVE) {
-            hop += 1;
+            hop = rg_add(hop, 1);
             if (hop >= cfg->head_hop_frames) {
                 run_head = 1;
                 hop = 0;

@@ -101,7 +101,7 @@ def test_truncated_or_missing_model_clear_error(tiny_bundle: Path, tmp_path: Pat
 def test_preset_mismatch_refused(tiny_bundle: Path, sim_dir: Path, tmp_path: Path) -> None:
     b = _copy(tiny_bundle, tmp_path)
     m = json.loads((b / MANIFEST).read_text())
-    m["sensor"]["fields"]["num_points"] = 12
+    m["sensor"]["fields"]["step_length"] = 24  # (num_points would contradict the encoder: refused at load)
     (b / MANIFEST).write_text(json.dumps(m))
     with pytest.raises(BundleError, match="does not match the bundle's preset"):
         detect_file(_sim_file(sim_dir), b)
