@@ -44,7 +44,9 @@ class SensorStates:
         full_inter_sweep_idle_state / full_inter_frame_idle_state: ``a121.IdleState`` names, full state.
         idle_inter_sweep_idle_state / idle_inter_frame_idle_state: the same in IDLE.
         idle_hibernate: hibernate between IDLE frames.
-        idle_sweeps: sweeps per IDLE frame [count] (the default of ``ThrottleConfig.idle_sweeps``).
+
+    The IDLE frame's sweeps and rate are the throttle's (``deploy.throttle.ThrottleConfig``: ``idle_sweeps``
+    and ``idle_decimation``), since the emulation on recorded data varies them.
     """
 
     full_inter_sweep_idle_state: str = "READY"
@@ -52,7 +54,6 @@ class SensorStates:
     idle_inter_sweep_idle_state: str = "READY"
     idle_inter_frame_idle_state: str = "DEEP_SLEEP"
     idle_hibernate: bool = False
-    idle_sweeps: int = 16
 
     def __post_init__(self) -> None:
         for name in (
@@ -64,12 +65,10 @@ class SensorStates:
             value = getattr(self, name)
             if value not in a121.IdleState.__members__:
                 raise PresetError(f"{name} must be one of {', '.join(a121.IdleState.__members__)}, got {value!r}")
-        if not (isinstance(self.idle_sweeps, int) and self.idle_sweeps >= 2):
-            raise PresetError(f"idle_sweeps must be an integer >= 2, got {self.idle_sweeps!r}")
 
 
 #: The idle states the gesture recordings were made with (exptool's defaults): READY between sweeps,
-#: DEEP_SLEEP between frames, no hibernation, IDLE frames as long as full ones.
+#: DEEP_SLEEP between frames, no hibernation.
 AS_RECORDED = SensorStates()
 
 
@@ -170,8 +169,8 @@ PRESETS: Mapping[str, Preset] = {
             notes=(
                 "Default. Sparse IQ at 0.05-0.20 m, 16 sweeps at 1000 Hz, free-running frames (about 57 Hz); "
                 "matches the Acconeer gesture-control recordings. Throttled: DEEP_SLEEP between sweeps and "
-                "frames at full rate; IDLE frames of 4 sweeps, DEEP_SLEEP between sweeps, HIBERNATE between "
-                "frames (docs/results_power.md)."
+                "frames at full rate; IDLE frames (6 sweeps at 19 Hz by default) with DEEP_SLEEP between sweeps "
+                "and HIBERNATE between frames (docs/results_power.md)."
             ),
             states=SensorStates(
                 full_inter_sweep_idle_state="DEEP_SLEEP",
@@ -179,7 +178,6 @@ PRESETS: Mapping[str, Preset] = {
                 idle_inter_sweep_idle_state="DEEP_SLEEP",
                 idle_inter_frame_idle_state="DEEP_SLEEP",
                 idle_hibernate=True,
-                idle_sweeps=4,
             ),
         ),
         Preset(

@@ -36,6 +36,7 @@ import numpy.typing as npt
 from deploy import tflm
 from deploy.c_build import C_HEADERS, C_SOURCES, STRICT_FLAGS, compile_objects, find_compiler, object_size
 from deploy.c_config import write_config_h
+from deploy.power import throttle_power
 from deploy.runtime import BUNDLE_MODELS, MANIFEST, Int8Model, RingBuffer, sensor_fields, sha256_file
 from deploy.throttle import ThrottleConfig, idle_geometry
 from dsp.decision import DecisionConfig, DecisionPolicy
@@ -489,6 +490,8 @@ def export_bundle(
             "preset": ds.preset,
             "fields": sensor_fields(preset.sensor_config, _feature_fields()),
             "frame_rate_hz": float(rec0.frame_rate_hz),
+            # each throttle state's exptool config and its A121 current (exptool's power model)
+            "states": throttle_power(throttle, preset=preset).to_dict(),
         },
         "features": {
             "range_doppler": _plain(ds.features),
@@ -656,6 +659,22 @@ def format_report(manifest: dict[str, Any]) -> str:
             "and radio energy are not included. Validate on hardware with a cycle counter (DWT->CYCCNT).",
             "",
         ]
+    states = manifest["sensor"].get("states")
+    if states:
+        lines += ["", "## Sensor configuration per throttle state (A121 current: exptool's power model)", ""]
+        lines += [
+            "| state | sweeps | frame rate Hz | between sweeps | between frames | A121 mA |",
+            "|---|---:|---:|---|---|---:|",
+        ]
+        for name, label in (("full", "ONSET / ACTIVE"), ("idle", "IDLE, COOLDOWN")):
+            st = states[name]
+            sc = st["sensor_config"]
+            between = "HIBERNATE" if st["hibernate"] else sc["inter_frame_idle_state"]
+            lines.append(
+                f"| {label} | {sc['sweeps_per_frame']} | {sc['frame_rate']:.2f} | {sc['inter_sweep_idle_state']} | "
+                f"{between} | {st['current_ma']:.3f} |"
+            )
+        lines += [""]
     lines += [
         "## Verification",
         "",

@@ -125,8 +125,8 @@ class ThrottleConfig:
 
     full_rate_hz: float = 57.0
     idle_decimation: int = 3
-    idle_sweeps: int = 4
-    idle_window: Literal["rect", "hann"] = "rect"
+    idle_sweeps: int = 6
+    idle_window: Literal["rect", "hann"] = "hann"
     onset_db: float = 6.0
     release_db: float = 3.0
     warmup_s: float = 0.0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from deploy.runtime import MANIFEST, BundleError, Detection, detect_file, load_bundle, sha256_file
+from deploy.throttle import ThrottleConfig
 
 KEYS = ["start_frame", "end_frame", "t_s", "gesture", "score"]
 
@@ -46,7 +47,7 @@ def test_detect_cli_json_and_utilisation(tiny_bundle: Path, sim_dir: Path) -> No
     # energy from exptool's power model with each state's config; always-on runs the sensor as recorded
     e = summary["energy"]
     assert 0 < e["sensor_ma"] < 10 and e["battery_h"] == pytest.approx(60.0 / e["total_ma"])
-    assert summary["sensor_states"]["idle"]["sensor_config"]["sweeps_per_frame"] == 4
+    assert summary["sensor_states"]["idle"]["sensor_config"]["sweeps_per_frame"] == ThrottleConfig().idle_sweeps
     on = subprocess.run([*cmd, str(tiny_bundle), "--json", "--always-on"], capture_output=True, text=True, check=True)
     e_on = json.loads(on.stderr.strip().splitlines()[-1])["energy"]
     assert e_on["sensor_ma"] > 50 > 10 * e["sensor_ma"]

@@ -156,3 +156,18 @@ def test_simulator_idle_rendering_matches_emulation(noise: bool) -> None:
                 np.repeat(stream, 3), cfg=thr, onset_cfg=oc, geometry=geom
             )  # powers at the full rate, one IDLE frame in three is read
             assert tr.utilisation.full_rate_frames > 0
+
+
+def test_deep_sleep_between_sweeps_keeps_the_data() -> None:
+    """The full state's DEEP_SLEEP between sweeps keeps the sweep period (exptool's timing tables: the sensor
+    leaves DEEP_SLEEP within 1 / sweep_rate), and the simulator, which renders each sweep at its time,
+    gives the same frames as with the recordings' READY (same scene, same seed)."""
+    p = get_preset("gesture_close")
+    full_rate = 1.0 / (16 / 1000.0 + 0.0015)
+    full = state_configs(p, full_rate_hz=full_rate, idle_rate_hz=full_rate / 3, idle_sweeps=4)["full"]
+    assert full.sensor_config.inter_sweep_idle_state == a121.IdleState.DEEP_SLEEP
+    sensor = exptool_power.Sensor.default()
+    active = exptool_power.api.sweep_active(full.sensor_config, sensor=sensor).duration
+    assert 1.0 / 1000.0 - active >= sensor.time_for_measure_transition[a121.IdleState.DEEP_SLEEP]
+    scene = plan_session(SessionPlan(gestures=("tap_in",), reps_per_gesture=1), subject=Subject.from_seed(3), seed=2)
+    np.testing.assert_allclose(_render(scene, full.sensor_config, 100), _render(scene, p.sensor_config, 100), atol=1.0)
