@@ -372,34 +372,37 @@ def plot_throttle_sweep(result: dict[str, Any], path: Path) -> None:
     a = result["always_on"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     grid = [p for p in pts if p.get("states") != "as_recorded"]
-    for sweeps in sorted({p.get("idle_sweeps", 0) for p in grid}):
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, sweeps in enumerate(sorted({p.get("idle_sweeps", 0) for p in grid})):
+        c = colours[i % len(colours)]
         sel = sorted((p for p in grid if p.get("idle_sweeps", 0) == sweeps), key=lambda p: p["sensor_ma"] or 0)
         x = [p["sensor_ma"] or np.nan for p in sel]
-        ax1.plot(x, [100 * (p["event_accuracy"] or 0) for p in sel], "o-", label=f"accuracy, IDLE {sweeps} sweeps")
-        ax1.plot(x, [100 * (p["recall"] or 0) for p in sel], "s:", label=f"recall, IDLE {sweeps} sweeps")
-        ax2.plot(x, [p["added_latency_ms_p90"] if p["added_latency_ms_p90"] is not None else np.nan for p in sel], "o-")
-        for p, xi in zip(sel, x, strict=True):
-            ax1.annotate(
-                f"D{p['idle_decimation']}",
-                (xi, 100 * (p["event_accuracy"] or 0)),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
+        acc = [100 * (p["event_accuracy"] or 0) for p in sel]
+        ax1.plot(x, acc, "o-", color=c, label=f"accuracy, IDLE {sweeps} sweeps")
+        ax1.plot(x, [100 * (p["recall"] or 0) for p in sel], "s:", color=c, label=f"recall, IDLE {sweeps} sweeps")
+        lat = [p["added_latency_ms_p90"] if p["added_latency_ms_p90"] is not None else np.nan for p in sel]
+        ax2.plot(x, lat, "o-", color=c, label=f"IDLE {sweeps} sweeps")
+        for p, xi, yi in zip(sel, x, acc, strict=True):
+            ax1.annotate(f"D{p['idle_decimation']}", (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
     for p in pts:
         if p.get("states") == "as_recorded":
             ax1.plot(
                 [p["sensor_ma"]], [100 * (p["event_accuracy"] or 0)], "D", color="tab:red", label="today's throttle"
             )
+            ax1.plot(
+                [p["sensor_ma"]], [100 * (p["recall"] or 0)], "D", mfc="none", color="tab:red", label="  its recall"
+            )
     if a.get("sensor_ma") is not None and a["event_accuracy"] is not None:
         ax1.plot([a["sensor_ma"]], [100 * a["event_accuracy"]], "*", ms=12, color="k", label="always-on (as recorded)")
-        ax1.axhline(100 * a["event_accuracy"] - 1, color="k", ls=":", lw=1, label="always-on − 1 point")
+        ax1.plot([a["sensor_ma"]], [100 * (a["recall"] or 0)], "*", ms=12, mfc="none", color="k", label="  its recall")
+        ax1.axhline(100 * a["event_accuracy"] - 1, color="k", ls=":", lw=1, label="always-on accuracy − 1 point")
     ax1.set_xscale("log")
     ax1.set(xlabel="average A121 current, mA (exptool power model)", ylabel="%", title="accuracy and recall vs current")
     ax2.set_xscale("log")
     ax2.axhline(100, color="r", ls=":", lw=1)
     ax2.set(xlabel="average A121 current, mA", ylabel="added decision latency p90, ms", title="latency")
-    ax1.legend(fontsize=7)
+    ax1.legend(fontsize=6)
+    ax2.legend(fontsize=7)
     fig.suptitle(f"throttle sweep over {len(result['streams'])} stream(s), {a['truth']} events")
     fig.savefig(path, dpi=110)
     plt.close(fig)

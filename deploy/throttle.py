@@ -104,7 +104,11 @@ class ThrottleConfig:
     simulated sparse streams (subjects 3000–3007, a gesture every 5–15 s) with a model trained with the
     throttled-wake augmentation, and looked at on dense simulated streams; never on the idx_3 day
     (``docs/results_throttle.md``): the setting closest to always-on accuracy that keeps sensor frames at
-    or under 40 %. The other fields keep the values chosen earlier on the training days.
+    or under 40 %. ``idle_sweeps`` and ``idle_window`` (with decimation 3 and hold 0.3 s kept) were chosen on
+    training-side streams only (simulated everyday and sparse streams of subjects 3000–3011, the real
+    training days) by the A121 current from exptool's power model: the lowest current whose everyday recall
+    is not below always-on's and whose real training-side accuracy is not below the previous throttle's
+    (``docs/results_power.md``). The other fields keep the values chosen earlier on the training days.
 
     Fields:
         full_rate_hz: sensor frame rate at full rate [Hz]; the timers count frames of this rate.
