@@ -147,7 +147,7 @@ EXAMPLE_MAIN = """\
 //
 // THIS FILE IS BUILT ON THE TARGET, not on the host: compile it with your MCU SDK next to TFLM
 // (with CMSIS-NN kernels), radargest_features.c, radargest_throttle.c, radargest_decision.c and model_data.c. The
-// sensor_read_frame(), sensor_set_rate() and report_gesture() hooks are yours to provide.
+// sensor_read_frame(), sensor_set_config() and report_gesture() hooks are yours to provide.
 // Scales and zero points are read from the interpreters, never hard-coded.
 #include <math.h>
 #include <stdint.h>
@@ -167,8 +167,9 @@ EXAMPLE_MAIN = """\
 #define RG_ENCODER_ARENA {encoder_arena}
 #define RG_HEAD_ARENA {head_arena}
 
-extern "C" int sensor_read_frame(int16_t *iq);  // RG_SWEEPS * RG_POINTS complex int16; 0 if none
-extern "C" void sensor_set_rate(int full_rate);  // session reconfiguration (idle <-> full rate)
+// a frame of the current config: RG_SWEEPS (full) or RG_IDLE_SWEEPS (IDLE) sweeps x RG_POINTS complex int16
+extern "C" int sensor_read_frame(int16_t *iq);  // 0 if none
+extern "C" void sensor_set_config(int full);  // new session setup on a change (manifest sensor.states)
 extern "C" void report_gesture(int cls, float score);
 
 alignas(16) static uint8_t encoder_arena[RG_ENCODER_ARENA];
@@ -219,7 +220,9 @@ int main(void) {{
   float block_power = 0.0f;  // onset powers sensed since the last onset sample (deploy.throttle.OnsetBlock)
   for (;;) {{
     if (!sensor_read_frame(iq)) continue;
-    float power = rg_features_frame_i16(iq, rd);  // range-Doppler map and onset power
+    const int full = st.phase == RG_PHASE_ONSET || st.phase == RG_PHASE_ACTIVE;  // this frame's config
+    float power = rg_features_idle_power_i16(iq);  // on the first RG_IDLE_SWEEPS sweeps, in every phase
+    if (full) (void)rg_features_frame_i16(iq, rd);  // range-Doppler map: full frames only
     if (isfinite(power)) {{ block_power += power; ++block_frames; }}
     rg_throttle_obs obs = {{NAN, decided}};
     if (rg_throttle_onset_due(&st, &cfg)) {{
@@ -231,10 +234,14 @@ int main(void) {{
       ratio = NAN;
     }}
     rg_throttle_actions act; rg_throttle_step(&st, &obs, &cfg, &act);
-    sensor_set_rate(act.full_rate);
+    sensor_set_config(act.full_rate);
     decided = 0;
-    if (act.reset_head) memset(ring, 0, sizeof ring);
-    if (act.run_encoder) {{
+    if (act.reset_head) {{  // history = the last encoded frame (deploy/runtime.py); the trigger has no map
+      const int32_t last = (newest + RG_WINDOW_FRAMES - 1) % RG_WINDOW_FRAMES;
+      for (int k = 0; k < RG_WINDOW_FRAMES; ++k)
+        if (k != last) memcpy(ring[k], ring[last], RG_EMBEDDING);
+    }}
+    if (act.run_encoder) {{  // full-rate frames only
       for (int i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) enc_in->data.int8[i] = quantise(rd[i], enc_in);
       enc.Invoke();
       for (int j = 0; j < RG_EMBEDDING; ++j) {{  // requantise to the head's input scale
