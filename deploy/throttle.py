@@ -160,6 +160,11 @@ class ThrottleConfig:
             raise ParameterError(f"idle_sweeps must be an integer >= 2, got {self.idle_sweeps!r}")
         if self.idle_window not in ("rect", "hann"):
             raise ParameterError(f"idle_window must be 'rect' or 'hann', got {self.idle_window!r}")
+        if self.idle_window == "hann" and self.idle_sweeps < 3:
+            raise ParameterError(
+                f"idle_window 'hann' needs idle_sweeps >= 3 (its end weights are 0), got {self.idle_sweeps}; "
+                "use idle_window='rect'"
+            )
 
     def _frames(self, seconds: float) -> int:
         return round(seconds * self.full_rate_hz)

@@ -54,7 +54,15 @@ RD = {
 }
 THROTTLE = {
     "gesture_close": dict(),
-    "tiny": dict(idle_decimation=1, idle_sweeps=2, warmup_s=0.0, hold_s=0.001, cooldown_s=0.0, head_hop_frames=1),
+    "tiny": dict(
+        idle_decimation=1,
+        idle_sweeps=2,
+        idle_window="rect",  # a 2-point Hann window is all zeros
+        warmup_s=0.0,
+        hold_s=0.001,
+        cooldown_s=0.0,
+        head_hop_frames=1,
+    ),
     "long": dict(idle_decimation=7, hold_s=20.0, max_active_s=60.0, cooldown_s=30.0, head_hop_frames=9),
 }
 

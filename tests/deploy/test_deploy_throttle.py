@@ -297,3 +297,9 @@ def test_onset_block_means_finite_powers_and_restarts() -> None:
     assert block.take() == 3.0  # bad frames are left out
     block.add(5.0)
     assert block.take() == 5.0  # the previous block is gone
+
+
+def test_hann_idle_window_needs_three_sweeps() -> None:
+    with pytest.raises(dsp.ParameterError, match="idle_sweeps >= 3"):
+        ThrottleConfig(idle_sweeps=2, idle_window="hann")
+    assert ThrottleConfig(idle_sweeps=2, idle_window="rect").idle_sweeps == 2
