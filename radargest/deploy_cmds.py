@@ -24,6 +24,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``radargest export RUN_DIR --out BUNDLE``."""
     from radargest.extras import require_extra
 
+    if args.target == "cortex-m4f" and args.backend == "tflm":
+        raise ValueError(
+            "--target cortex-m4f builds the ahead-of-time C models (--backend c); the TFLM path is the "
+            "bundle's model_data.c and example_main.cc, built with your MCU SDK (export without --target)"
+        )
     require_extra("train", what="radargest export")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from deploy.export import ExportConfig, export_bundle
@@ -32,11 +37,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
     manifest = export_bundle(args.run_dir, args.out, representative=args.data or None, cfg=cfg, log=log)
     if args.target == "cortex-m4f":
-        if args.backend == "tflm":
-            raise ValueError(
-                "--target cortex-m4f builds the ahead-of-time C models (--backend c); the TFLM path is the "
-                "bundle's model_data.c and example_main.cc, built with your MCU SDK (export without --target)"
-            )
         from deploy.firmware.target import add_firmware_target, validation_recording
 
         fw = add_firmware_target(

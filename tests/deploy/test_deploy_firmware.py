@@ -181,3 +181,11 @@ def test_export_target_writes_measured_figures_into_the_report(
     load_bundle(bundle)  # the manifest's sha256 of report.md was updated
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["report"]["firmware"]["size"]["flash_total"] <= FLASH_BUDGET_BYTES
+
+
+def test_export_refuses_the_tflm_backend_for_the_firmware_target_before_exporting(tmp_path: Path, capsys) -> None:
+    from radargest.cli import main
+
+    out = tmp_path / "b"
+    assert main(["export", str(tmp_path), "--out", str(out), "--target", "cortex-m4f", "--backend", "tflm"]) == 2
+    assert "--backend c" in capsys.readouterr().err and not out.exists()
