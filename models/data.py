@@ -71,6 +71,7 @@ __all__ = [
     "materialise",
     "parse_split",
     "recording_day",
+    "recording_from_frames",
     "split_recordings",
 ]
 
@@ -349,9 +350,35 @@ def load_recording(path: Path, *, cfg: DatasetConfig) -> Recording:
     diff = config_mismatch(session.sensor_config, get_preset(cfg.preset).sensor_config)
     if diff:
         raise DataError(f"{path}: sensor config does not match preset {cfg.preset!r} ({', '.join(diff)})")
-    geometry = _geometry(session)
-    bad = dsp.bad_frames(session.frames, saturated=session.data_saturated)
-    frames = dsp.mask_bad_frames(session.frames, bad) if bad.any() else session.frames
+    return recording_from_frames(
+        session.frames,
+        cfg=cfg,
+        geometry=_geometry(session),
+        saturated=session.data_saturated,
+        path=Path(path),
+        subject=session.meta.subject if session.meta else "",
+        day=recording_day(path),
+        labels=tuple(session.labels),
+        negatives=tuple(n.as_tuple() for n in session.negatives),
+    )
+
+
+def recording_from_frames(
+    frames: npt.NDArray[Any],
+    *,
+    cfg: DatasetConfig,
+    geometry: dsp.FrameGeometry,
+    saturated: npt.NDArray[np.bool_] | None,
+    path: Path,
+    subject: str = "",
+    day: str = "",
+    labels: tuple[Label, ...] = (),
+    negatives: tuple[tuple[int, int, str], ...] = (),
+) -> Recording:
+    """A :class:`Recording` of ``(F, sweeps, points)`` complex frames held in memory (features, detector
+    events and noise scale computed as for a file; ``path`` only names it)."""
+    bad = dsp.bad_frames(frames, saturated=saturated)
+    frames = dsp.mask_bad_frames(frames, bad) if bad.any() else frames
     with np.errstate(invalid="ignore"):
         feats = dsp.range_doppler(frames, cfg=cfg.features)
     feats = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0)
@@ -361,17 +388,17 @@ def load_recording(path: Path, *, cfg: DatasetConfig) -> Recording:
     dev = np.abs(good - good.mean(axis=1, keepdims=True)) if good.size else np.ones(1)
     return Recording(
         path=Path(path),
-        subject=session.meta.subject if session.meta else "",
-        day=recording_day(path),
+        subject=subject,
+        day=day,
         frames=frames.astype(np.complex64),
         features=feats,
-        labels=tuple(session.labels),
+        labels=labels,
         detected=detected,
         detected_emit=emit,
         frame_rate_hz=geometry.frame_rate_hz,
         ratio_db=ratio,
         noise_scale=float(np.median(dev)) or 1.0,
-        negatives=tuple(n.as_tuple() for n in session.negatives),
+        negatives=negatives,
     )
 
 

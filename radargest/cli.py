@@ -438,6 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_deploy_commands(sub)
     add_firmware_commands(sub)
 
+    from radargest.robustness_cmd import add_robustness_command
+
+    add_robustness_command(sub)
+
     p = sub.add_parser(
         "demo",
         help="live recognition: a window (or JSON lines with --headless) from a sensor, the simulator or a replay",

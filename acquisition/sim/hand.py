@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["HAND_PARTS", "Hand", "Subject"]
+__all__ = ["HAND_PARTS", "SPEED_FACTOR_RANGE", "TAP_FINGERS", "Hand", "Subject"]
 
 #: Scatterers of a hand held palm-down over the sensor: name, lateral offset (m, + = little-finger side),
 #: radial offset from the palm (m, + = further from the sensor), relative RCS, and how strongly the part
@@ -24,6 +24,10 @@ HAND_PARTS: tuple[tuple[str, float, float, float, float], ...] = (
     ("wrist", 0.000, 0.035, 0.45, 0.35),
     ("forearm", 0.000, 0.070, 0.40, 0.10),
 )
+#: Range of ``Subject.speed_factor``; the map's tempo factor is relative to its middle (the median subject).
+SPEED_FACTOR_RANGE = (0.6, 1.6)
+#: The fingers that can lead a tap, in the order they join in (one-finger taps use the index finger).
+TAP_FINGERS: tuple[str, ...] = ("index", "middle", "ring")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,14 +49,23 @@ class Hand:
     tap_weight: npt.NDArray[np.float64]
 
     @classmethod
-    def of(cls, *, size_scale: float, rcs_scale: float) -> Hand:
+    def of(cls, *, size_scale: float, rcs_scale: float, moving_fingers: int = len(TAP_FINGERS)) -> Hand:
+        """The hand of :data:`HAND_PARTS` scaled in size and reflectivity.
+
+        ``moving_fingers`` of :data:`TAP_FINGERS` (in that order) follow a tap fully; the others stay with
+        the palm (its tap weight), as in a one- or two-finger tap.
+        """
+        if not 0 <= moving_fingers <= len(TAP_FINGERS):
+            raise ValueError(f"moving_fingers must be in 0..{len(TAP_FINGERS)}, got {moving_fingers}")
         names, lat, rad, rcs, tap = zip(*HAND_PARTS, strict=True)
+        palm = tap[names.index("palm_thumb_side")]
+        still = set(TAP_FINGERS[moving_fingers:])
         return cls(
             names=tuple(names),
             lateral_m=np.array(lat) * size_scale,
             radial_m=np.array(rad) * size_scale,
             rcs=np.array(rcs) * rcs_scale,
-            tap_weight=np.array(tap),
+            tap_weight=np.array([palm if n in still else w for n, w in zip(names, tap, strict=True)]),
         )
 
     @property
@@ -81,6 +94,11 @@ class Subject:
         reaction_s: delay from a prompt to the start of the movement.
         timing_jitter: relative spread of pauses and durations.
         noise_scale: sensor noise multiplier (device to device).
+        angle_deg: direction of the hand off the sensor's boresight [deg].
+        moving_fingers: fingers that lead a tap (1–3, see :data:`TAP_FINGERS`).
+        gain_db: receive gain of this sensor unit relative to the calibrated one, on the hand's echo and
+            the direct leakage alike (unit-to-unit variation) [dB].
+        leakage_scale: direct-leakage amplitude of this unit relative to the calibrated one [ratio].
     """
 
     subject_id: str
@@ -95,6 +113,10 @@ class Subject:
     reaction_s: float
     timing_jitter: float
     noise_scale: float
+    angle_deg: float = 0.0
+    moving_fingers: int = len(TAP_FINGERS)
+    gain_db: float = 0.0
+    leakage_scale: float = 1.0
 
     @classmethod
     def from_seed(cls, seed: int) -> Subject:
@@ -106,7 +128,7 @@ class Subject:
             hand_scale=_u(rng, 0.85, 1.15),
             rcs_scale=float(np.exp(rng.uniform(np.log(0.6), np.log(1.6)))),
             distance_m=_u(rng, 0.08, 0.15),
-            speed_factor=_u(rng, 0.6, 1.6),
+            speed_factor=_u(rng, *SPEED_FACTOR_RANGE),
             amplitude_factor=_u(rng, 0.75, 1.25),
             tremor_mm=_u(rng, 0.05, 0.25),
             drift_mm=_u(rng, 0.5, 2.0),
@@ -117,7 +139,7 @@ class Subject:
 
     @property
     def hand(self) -> Hand:
-        return Hand.of(size_scale=self.hand_scale, rcs_scale=self.rcs_scale)
+        return Hand.of(size_scale=self.hand_scale, rcs_scale=self.rcs_scale, moving_fingers=self.moving_fingers)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

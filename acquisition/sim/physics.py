@@ -10,6 +10,7 @@ negative Doppler bins after ``fftshift(fft(x, axis=sweeps))``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -62,6 +63,11 @@ class RadarPhysics:
         noise_std_hwaas4_counts: thermal noise std per I/Q component at hwaas 4, in counts; power ∝ 1/hwaas.
         phase_noise_std_rad: multiplicative phase noise per sample (oscillator jitter), in radians.
         center_frequency_hz: carrier frequency.
+        antenna_hpbw_deg: one-way half-power beam width of the antenna-in-package, taken as a circular
+            Gaussian beam. 60° lies between the narrower (about 40°) and wider (about 80°) plane of the
+            half-power widths Acconeer gives for its A1 sensors' antenna-in-package (datasheet figures
+            quoted from memory, not re-measured here); only the map's angle factor and subjects drawn off
+            boresight depend on it.
     """
 
     amplitude_at_ref_counts: float = 1300.0
@@ -73,6 +79,7 @@ class RadarPhysics:
     noise_std_hwaas4_counts: float = 68.0
     phase_noise_std_rad: float = 0.10
     center_frequency_hz: float = CENTER_FREQUENCY_HZ
+    antenna_hpbw_deg: float = 60.0
 
     @property
     def wavelength_m(self) -> float:
@@ -86,6 +93,24 @@ class RadarPhysics:
         width = self.leakage_width_m * PROFILE_FWHM_M[profile] / PROFILE_FWHM_M[a121.Profile.PROFILE_1]
         mag = self.leakage_peak_counts * np.exp(-0.5 * (distances_m / width) ** 2)
         return mag * np.exp(1j * self.leakage_phase_rad)
+
+    def for_unit(self, *, gain_db: float = 0.0, leakage_scale: float = 1.0) -> RadarPhysics:
+        """This sensor model for one unit: its receive gain scales the echo and the leakage, and its
+        leakage differs by ``leakage_scale`` (unit-to-unit variation; the noise is set per subject)."""
+        if gain_db == 0.0 and leakage_scale == 1.0:
+            return self
+        g = 10.0 ** (gain_db / 20.0)
+        return dataclasses.replace(
+            self,
+            amplitude_at_ref_counts=self.amplitude_at_ref_counts * g,
+            leakage_peak_counts=self.leakage_peak_counts * g * leakage_scale,
+        )
+
+    def beam_amplitude(self, angle_rad: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Two-way amplitude gain of the antenna off boresight: the one-way power pattern of a Gaussian
+        beam (transmit amplitude × receive amplitude), 0.5 at half the beam width."""
+        half = np.deg2rad(self.antenna_hpbw_deg) / 2.0
+        return np.asarray(np.exp(-np.log(2.0) * (angle_rad / half) ** 2), dtype=np.float64)
 
     def noise_std_counts(self, hwaas: int) -> float:
         return self.noise_std_hwaas4_counts * float(np.sqrt(4.0 / hwaas))

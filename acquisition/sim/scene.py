@@ -233,8 +233,20 @@ class Scene:
             + disp
         )
         ranges = np.maximum(ranges, 0.01)
-        amps = self.physics.amplitude_counts(hand.rcs[None, :], ranges) * gain
+        physics = self.unit_physics
+        if self.subject.angle_deg:
+            # the hand sits off boresight: the computed ranges are its distance along the boresight, the
+            # offset across it is fixed, and the antenna pattern dims the echo
+            across = self.subject.distance_m * np.tan(np.deg2rad(self.subject.angle_deg))
+            gain = gain * physics.beam_amplitude(np.arctan2(across, ranges))
+            ranges = np.hypot(ranges, across)
+        amps = physics.amplitude_counts(hand.rcs[None, :], ranges) * gain
         return ranges, amps
+
+    @cached_property
+    def unit_physics(self) -> RadarPhysics:
+        """``physics`` for the subject's sensor unit (its gain and leakage, :meth:`RadarPhysics.for_unit`)."""
+        return self.physics.for_unit(gain_db=self.subject.gain_db, leakage_scale=self.subject.leakage_scale)
 
 
 def frame_period_s(sensor_config: a121.SensorConfig) -> float:
@@ -295,7 +307,7 @@ class Renderer:
             distances_m=self.distances_m,
             profile=sub.profile,
             hwaas=sub.hwaas,
-            physics=self.scene.physics,
+            physics=self.scene.unit_physics,
             rng=self._rng,
             noise_scale=self.scene.subject.noise_scale,
             leakage_gain=self.scene.leakage_gain(t),

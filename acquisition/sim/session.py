@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from acquisition.labels import Label
-from acquisition.sim.gestures import GESTURES
+from acquisition.sim.gestures import GESTURES, Params
 from acquisition.sim.hand import Subject
 from acquisition.sim.scene import MotionEvent, Scene, StillMotion
 
-__all__ = ["SessionPlan", "event_frames", "labels_for_scene", "perform", "plan_session", "still_scene"]
+__all__ = ["Adjust", "SessionPlan", "event_frames", "labels_for_scene", "perform", "plan_session", "still_scene"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,9 +48,18 @@ class SessionPlan:
             raise ValueError(f"pause_s must be 0 < min <= max, got {self.pause_s}")
 
 
-def perform(gesture: str, *, start_s: float, subject: Subject, rng: np.random.Generator) -> MotionEvent:
-    """One performance of ``gesture`` by ``subject`` starting at ``start_s``."""
+#: ``(gesture, params) -> params``: changes a drawn performance (e.g. the robustness map forcing a tempo or
+#: a double-tap gap); must keep ``duration_s`` consistent with the other fields.
+Adjust = Callable[[str, Params], Params]
+
+
+def perform(
+    gesture: str, *, start_s: float, subject: Subject, rng: np.random.Generator, adjust: Adjust | None = None
+) -> MotionEvent:
+    """One performance of ``gesture`` by ``subject`` starting at ``start_s`` (changed by ``adjust``)."""
     params = GESTURES[gesture].sample(rng, subject)
+    if adjust is not None:
+        params = adjust(gesture, params)
     return MotionEvent(kind="gesture", name=gesture, start_s=float(start_s), params=params)
 
 
@@ -60,8 +70,11 @@ def still_scene(subject: Subject, *, duration_s: float, seed: int) -> Scene:
     return Scene(subject=subject, events=(), still=still, duration_s=duration_s, seed=seed)
 
 
-def plan_session(plan: SessionPlan, *, subject: Subject, seed: int) -> Scene:
-    """Lay out a session's timeline. The same plan, subject and seed always give the same scene."""
+def plan_session(plan: SessionPlan, *, subject: Subject, seed: int, adjust: Adjust | None = None) -> Scene:
+    """Lay out a session's timeline. The same plan, subject and seed always give the same scene.
+
+    ``adjust`` changes every drawn performance before it is placed (see :data:`Adjust`).
+    """
     rng = np.random.default_rng([seed, subject.seed, 0x5E55])
     order = [g for g in plan.gestures for _ in range(plan.reps_per_gesture)]
     if plan.shuffle:
@@ -73,7 +86,7 @@ def plan_session(plan: SessionPlan, *, subject: Subject, seed: int) -> Scene:
         t += 1.1
     lo, hi = plan.pause_s
     for gesture in order:
-        ev = perform(gesture, start_s=t, subject=subject, rng=rng)
+        ev = perform(gesture, start_s=t, subject=subject, rng=rng, adjust=adjust)
         events.append(ev)
         pause = rng.uniform(lo, hi) * (1.0 + subject.timing_jitter * rng.standard_normal())
         t = ev.end_s + float(np.clip(pause, lo, hi))
