@@ -33,7 +33,7 @@ import dsp
 from acquisition.presets import get_preset
 from acquisition.sim import GESTURES, SessionPlan, Subject
 from acquisition.sim.client import BASE_STEP_LENGTH_M
-from acquisition.sim.variation import Variation, render_variation
+from acquisition.sim.variation import SimStream, Variation, render_variation
 from models.data import DataError, DatasetConfig, Recording, WindowSet, materialise, recording_from_frames
 from models.evaluate import Predictor, continuous_metrics
 
@@ -46,6 +46,7 @@ __all__ = [
     "robustness_map",
     "robustness_run",
     "sim_recording",
+    "stream_recording",
     "write_robustness",
 ]
 
@@ -201,13 +202,19 @@ def sim_recording(
     sensor_config = get_preset(dataset.preset).sensor_config
     plan = SessionPlan(gestures=tuple(gestures), reps_per_gesture=reps_per_gesture, pause_s=pause_s)
     stream = render_variation(plan, subject=subject, seed=seed, sensor_config=sensor_config, variation=variation)
+    return stream_recording(stream, dataset=dataset, name=name or f"{subject.subject_id}_seed{seed}.h5")
+
+
+def stream_recording(stream: SimStream, *, dataset: DatasetConfig, name: str) -> Recording:
+    """A rendered simulator stream as a :class:`Recording` (features and detector events computed)."""
+    sensor_config = get_preset(dataset.preset).sensor_config
     return recording_from_frames(
         stream.frames,
         cfg=dataset,
         geometry=_geometry(sensor_config, stream.frame_rate_hz),
         saturated=stream.saturated,
-        path=Path(name or f"{subject.subject_id}_seed{seed}.h5"),
-        subject=subject.subject_id,
+        path=Path(name),
+        subject=stream.scene.subject.subject_id,
         labels=stream.labels,
     )
 

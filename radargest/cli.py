@@ -111,8 +111,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 # -- record ---------------------------------------------------------------------------------------
 def _cmd_record(args: argparse.Namespace) -> int:
-    from radargest.record_cmd import run_record
+    from radargest.record_cmd import run_enrol, run_record
 
+    if args.enrol:
+        args.reps = args.reps or 3
+        return run_enrol(args)
+    if args.gestures is None:
+        raise CliError("--gestures is required (or --enrol --init RUN to record a run's gestures)")
+    args.reps = args.reps or 10
     return run_record(args)
 
 
@@ -346,8 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
         "prompted gesture. Ctrl-C stops cleanly and keeps every frame and completed label.",
     )
     add_source_arguments(p)
-    p.add_argument("--gestures", type=_gesture_list, required=True, help="comma-separated, e.g. tap_in,wiggle")
-    p.add_argument("--reps", type=_positive_int, default=10, help="repetitions of each gesture (default 10)")
+    p.add_argument(
+        "--gestures", type=_gesture_list, default=None, help="comma-separated, e.g. tap_in,wiggle (--enrol: the run's)"
+    )
+    p.add_argument(
+        "--reps", type=_positive_int, default=None, help="repetitions of each gesture (default 10; --enrol 3)"
+    )
     p.add_argument("--subject", required=True, help="free-text id of the person recorded")
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     p.add_argument("--notes", default="", help="free-text notes stored in the file")
@@ -362,6 +372,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="keep the raw prompt spans instead of snapping each label to the onset-segmented motion",
     )
+    enrol = p.add_argument_group("enrolment (personalise a shipped model in about a minute)")
+    enrol.add_argument(
+        "--enrol",
+        action="store_true",
+        help="guided enrolment of a new user: --reps (default 3) prompts of every gesture of --init, then --idle-s "
+        "of hands doing nothing in particular; fine-tunes --init on both into OUT/run and exports OUT/bundle",
+    )
+    enrol.add_argument("--init", type=Path, default=None, help="--enrol: the run directory to personalise")
+    enrol.add_argument("--idle-s", type=float, default=20.0, help="--enrol: seconds of idle hands (default 20)")
+    enrol.add_argument("--enrol-epochs", type=_positive_int, default=12, help="--enrol: fine-tuning epochs (default 12)")
     p.set_defaults(func=_cmd_record)
 
     p = sub.add_parser(

@@ -14,9 +14,10 @@ from acquisition import SessionMeta, open_client, record_session, sensor_config_
 from acquisition.guided import GuidedConfig, GuidedSession
 from acquisition.presets import preset_for_config
 from acquisition.sim import GESTURES, SimClient
+from acquisition.sim.scene import frame_period_s
 from acquisition.sources import ReplayClient
 
-__all__ = ["run_record"]
+__all__ = ["run_enrol", "run_record"]
 
 
 def _safe(text: str) -> str:
@@ -101,3 +102,85 @@ def run_record(args: argparse.Namespace) -> int:
         print("stopped by user; the file holds every frame recorded before the stop")
         return 130
     return 0
+
+
+def _idle_prompt(client: a121.Client, idle_s: float, seed: int) -> str:
+    """What the user is asked to do during the idle part; the simulator's subject does it."""
+    if isinstance(client, SimClient):
+        from acquisition.sim import EverydayPlan, MotionEvent, plan_everyday
+
+        plan = EverydayPlan(duration_s=idle_s, gesture_rate_per_min=0.0, gap_s=(0.5, 3.0))
+        scene = plan_everyday(plan, subject=client.scene.subject, seed=seed)
+        now = client.now_s
+        client.add_events(
+            [MotionEvent(kind=e.kind, name=e.name, start_s=e.start_s + now, params=e.params) for e in scene.events]
+        )
+    return (
+        f"For {idle_s:g} s: keep your hands near the sensor and move as you normally would (adjust the earcup, "
+        "scratch, wave past), but make no gesture."
+    )
+
+
+def run_enrol(args: argparse.Namespace) -> int:
+    """``radargest record --enrol --init RUN``: guided enrolment of a new user, fine-tuning and export.
+
+    Records ``--reps`` prompted repetitions of every gesture of the run, then ``--idle-s`` of hands doing
+    nothing in particular (unlabelled background), fine-tunes the run on both (:func:`models.personalise.
+    personalise`) into ``OUT/run`` and exports the bundle to ``OUT/bundle``.
+    """
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from models.config import read_config
+
+    if args.init is None:
+        raise ValueError("--enrol needs --init RUN_DIR: the shipped model to personalise")
+    base = read_config(Path(args.init) / "config.toml")
+    gestures = tuple(args.gestures) if args.gestures else base.dataset.gestures
+    if set(gestures) != set(base.dataset.gestures):
+        raise ValueError(f"--enrol records the run's gestures ({', '.join(base.dataset.gestures)}); drop --gestures")
+    args.gestures = list(base.dataset.gestures)
+    if args.preset != base.dataset.preset:
+        raise ValueError(f"the run was trained on preset {base.dataset.preset!r}; use --preset {base.dataset.preset}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    before = set(args.out.glob("*.h5"))
+    code = run_record(args)
+    if code != 0:
+        return code
+    gesture_file = sorted(set(args.out.glob("*.h5")) - before)[-1]
+    client = open_client(args.source, realtime=not args.fast)
+    sensor_config = sensor_config_from_args(args)
+    idle_path = args.out / f"{_safe(args.subject)}_idle_{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.h5"
+    try:
+        print(_idle_prompt(client, args.idle_s, seed=len(before)), flush=True)
+        meta = SessionMeta(
+            subject=args.subject, preset=preset_for_config(sensor_config) or "custom", notes="enrolment: idle hands"
+        )
+        frames = int(args.idle_s / frame_period_s(sensor_config))
+        outcome = record_session(client, idle_path, sensor_config=sensor_config, meta=meta, max_frames=frames)
+    finally:
+        if client.connected:
+            client.close()
+    if outcome.error is not None and not isinstance(outcome.error, a121.ClientError):
+        raise ValueError(f"idle recording stopped early: {outcome.error}")
+    print(f"wrote {outcome.num_frames} frames of idle hands to {idle_path}")
+    return _personalise_and_export(args, [gesture_file, idle_path])
+
+
+def _personalise_and_export(args: argparse.Namespace, files: list[Path]) -> int:
+    from models.config import read_config
+    from models.data import load_recordings
+    from models.personalise import EnrolConfig, personalise
+
+    base = read_config(Path(args.init) / "config.toml")
+    recs = load_recordings(files, cfg=base.dataset)
+    run_dir = args.out / "run"
+    cfg = EnrolConfig(reps_per_gesture=args.reps, idle_s=args.idle_s, epochs=args.enrol_epochs)
+    personalise(Path(args.init), recs, run_dir, cfg=cfg, progress=True, log=print)
+    from deploy.export import ExportConfig, export_bundle
+
+    bundle = args.out / "bundle"
+    export_bundle(run_dir, bundle, cfg=ExportConfig(arena_search=False, latency_runs=20, tflm_rows=32))
+    print(f"personalised run {run_dir}; bundle {bundle} (radargest detect FILE --model {bundle})")
+    return 0
+

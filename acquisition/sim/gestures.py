@@ -16,6 +16,7 @@ import numpy.typing as npt
 from acquisition.sim.hand import Hand, Subject
 
 __all__ = [
+    "DOUBLE_TAP_GAP_S",
     "GESTURES",
     "GestureModel",
     "Params",
@@ -103,8 +104,8 @@ def _tap_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], hand: Ha
 def _sample_double_tap(rng: np.random.Generator, subject: Subject) -> Params:
     first = _sample_tap(rng, subject, -1.0, DOUBLE_TAP_PEAK_SPEED_M_S)
     second = _sample_tap(rng, subject, -1.0, DOUBLE_TAP_PEAK_SPEED_M_S)
-    gap = float(rng.uniform(0.05, 0.3) / np.sqrt(subject.speed_factor))
-    gap = float(np.clip(gap, 0.05, 0.3))
+    gap = float(rng.uniform(*DOUBLE_TAP_GAP_S) / np.sqrt(subject.speed_factor))
+    gap = float(np.clip(gap, *DOUBLE_TAP_GAP_S))
     return {
         "amplitude_m": first["amplitude_m"],
         "stroke_s": first["stroke_s"],
@@ -124,6 +125,12 @@ def _double_tap_trajectory(t: npt.NDArray[np.float64], p: Mapping[str, float], h
     disp = profile[:, None] * hand.tap_weight[None, :]
     return disp, np.ones_like(disp)
 
+
+#: Pause between the two taps of a double tap [s], before the subject's speed: from nearly joined to the
+#: half second within which a desktop counts two clicks as a double click (the 500 ms default double-click
+#: time of Windows), so slow double tappers are covered. (It was 0.05–0.3 s, and the robustness map showed
+#: double taps with 0.4–0.5 s gaps taken for taps.)
+DOUBLE_TAP_GAP_S = (0.03, 0.45)
 
 PALM_SPECULAR_EXPONENT = 2
 

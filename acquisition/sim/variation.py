@@ -23,7 +23,7 @@ from acquisition.sim.hand import SPEED_FACTOR_RANGE, Subject
 from acquisition.sim.scene import Renderer, Scene, frame_period_s
 from acquisition.sim.session import SessionPlan, labels_for_scene, plan_session
 
-__all__ = ["MEDIAN_SPEED_FACTOR", "SimStream", "Variation", "render_variation"]
+__all__ = ["MEDIAN_SPEED_FACTOR", "SimStream", "Variation", "render_scene", "render_variation"]
 
 #: ``speed_factor`` of the median subject: tempo ×1 of the map.
 MEDIAN_SPEED_FACTOR = float(np.mean(SPEED_FACTOR_RANGE))
@@ -154,14 +154,31 @@ def render_variation(
     """Render one session of ``subject`` under ``variation``, in memory (no file)."""
     subject = variation.subject(subject)
     scene = plan_session(plan, subject=subject, seed=seed, adjust=variation.adjust(subject))
+    return render_scene(
+        scene,
+        sensor_config=sensor_config,
+        frame_jitter_s=variation.frame_jitter_s,
+        drop_fraction=variation.drop_fraction,
+    )
+
+
+def render_scene(
+    scene: Scene,
+    *,
+    sensor_config: a121.SensorConfig,
+    frame_jitter_s: float = 0.0,
+    drop_fraction: float = 0.0,
+) -> SimStream:
+    """Render a whole scene in memory, its frames jittered by ``frame_jitter_s`` (std) around the nominal
+    grid and a random ``drop_fraction`` of them lost; the labels index the delivered frames."""
     period = frame_period_s(sensor_config)
     n = int(scene.duration_s / period)
     times = np.arange(n, dtype=np.float64) * period
-    rng = np.random.default_rng([seed, subject.seed, 0x717])
-    if variation.frame_jitter_s > 0:
-        times = np.sort(np.clip(times + rng.normal(0.0, variation.frame_jitter_s, n), 0.0, None))
-    if variation.drop_fraction > 0:
-        times = times[rng.random(n) >= variation.drop_fraction]
+    rng = np.random.default_rng([scene.seed, scene.subject.seed, 0x717])
+    if frame_jitter_s > 0:
+        times = np.sort(np.clip(times + rng.normal(0.0, frame_jitter_s, n), 0.0, None))
+    if drop_fraction > 0:
+        times = times[rng.random(n) >= drop_fraction]
     renderer = _TimedRenderer(scene, sensor_config, times_s=times)
     frames, _ticks, saturated = renderer.render(times.size)
     span = (sensor_config.sweeps_per_frame - 1) / float(sensor_config.sweep_rate or 1.0)

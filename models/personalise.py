@@ -1,0 +1,289 @@
+"""One-minute personalisation: fine-tune a shipped model on a new user's short enrolment (issue 12).
+
+An enrolment is a few prompted repetitions of each gesture plus about 20 s of the user's hands doing
+nothing in particular (background). :func:`personalise` fine-tunes the shipped run on it (``train --init``:
+the same dataset, architecture and augmentation, a third of its learning rate, a fixed small number of
+epochs, no validation split: every enrolment frame trains) and keeps the shipped operating point
+(``min_score``): a minute of data is far too little to calibrate a false-activation budget.
+
+:func:`personalisation_curve` measures what enrolment buys on simulated subjects at the edges of the
+robustness map (fast, slow, small hand, far): event accuracy on fresh sessions of the same subject after
+0, 1, 3, 5 and 10 enrolment repetitions per gesture, against the same subject at median tempo, size and
+distance; and, as a check that fine-tuning does not forget, the accuracy of every personalised model on
+the other held-out subjects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from acquisition.presets import get_preset
+from acquisition.sim import EverydayPlan, Subject, plan_everyday
+from acquisition.sim.variation import Variation, render_scene
+from models.config import RejectionConfig, TrainConfig, read_config, write_config
+from models.data import DataError, DatasetConfig, Recording, SplitConfig
+from models.evaluate import Predictor
+from models.robustness import _batched_probs, _score, sim_recording, stream_recording
+
+if TYPE_CHECKING:
+    from models.train import TrainResult
+
+__all__ = [
+    "EDGE_SUBJECTS",
+    "EnrolConfig",
+    "enrolment_recordings",
+    "enrolment_train_config",
+    "event_accuracy",
+    "personalisation_curve",
+    "personalise",
+    "plot_personalisation",
+    "write_personalisation",
+]
+
+#: Edge subjects of the map (name → variation), each a held-out seed of its own.
+EDGE_SUBJECTS: dict[str, Variation] = {
+    "fast": Variation(tempo=1.6),
+    "slow": Variation(tempo=0.6),
+    "small_hand": Variation(hand_scale=0.7),
+    "far": Variation(distance_m=0.2),
+}
+#: The same subject at median tempo, hand size and distance: the reference an edge subject is lifted toward.
+MEDIAN = Variation(tempo=1.0, hand_scale=1.0, distance_m=0.125)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrolConfig:
+    """A guided enrolment and its fine-tuning.
+
+    Fields:
+        reps_per_gesture: prompted repetitions of each gesture [count].
+        idle_s: hands doing nothing in particular, recorded after the prompts [s].
+        epochs: fine-tuning epochs (fixed: there is no validation split) [count].
+        windows_per_class: windows drawn per gesture class and epoch (with replacement, augmented) [count].
+        learning_rate_ratio: fine-tuning learning rate over the shipped run's [ratio].
+        seed: seed of the fine-tuning.
+    """
+
+    reps_per_gesture: int = 3
+    idle_s: float = 20.0
+    epochs: int = 12
+    windows_per_class: int = 64
+    learning_rate_ratio: float = 1.0 / 3.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.reps_per_gesture < 1 or self.epochs < 1 or self.windows_per_class < 1:
+            raise DataError("reps_per_gesture, epochs and windows_per_class must be >= 1")
+        if not (self.idle_s >= 0 and self.learning_rate_ratio > 0):
+            raise DataError("idle_s must be >= 0 and learning_rate_ratio > 0")
+
+
+def enrolment_train_config(base: TrainConfig, data: Sequence[str], *, init: str, cfg: EnrolConfig) -> TrainConfig:
+    """The fine-tuning config of an enrolment: the shipped run's dataset, architecture and augmentation;
+    every recording trains (split ``none``, no validation recording); no hard-negative mining and no
+    calibration (the shipped ``min_score`` is kept by :func:`personalise`)."""
+    return TrainConfig(
+        data=tuple(str(d) for d in data),
+        dataset=dataclasses.replace(base.dataset, windows_per_class=cfg.windows_per_class),
+        split=SplitConfig(kind="none", val_mode="recording"),
+        architecture=base.architecture,
+        augment=base.augment,
+        seed=cfg.seed,
+        epochs=cfg.epochs,
+        patience_epochs=cfg.epochs,
+        learning_rate=base.learning_rate * cfg.learning_rate_ratio,
+        init=str(init),
+        rejection=RejectionConfig(calibrate=False, mining_every_epochs=0),
+    )
+
+
+def personalise(
+    base_run: Path,
+    recs: list[Recording],
+    out_dir: Path,
+    *,
+    cfg: EnrolConfig = EnrolConfig(),
+    progress: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Fine-tune ``base_run`` on enrolment recordings and write the personalised run to ``out_dir``.
+
+    Raises:
+        models.config.RunError: a missing or corrupt base run.
+        DataError: an enrolment without an example of every gesture of the base run.
+    """
+    from models.train import train_recordings
+
+    base = read_config(Path(base_run) / "config.toml")
+    tcfg = enrolment_train_config(base, [str(r.path) for r in recs], init=str(Path(base_run).resolve()), cfg=cfg)
+    result = train_recordings(tcfg, recs, Path(out_dir), progress=progress, log=log)
+    final = dataclasses.replace(result.config, min_score=base.min_score)
+    write_config(final, Path(out_dir) / "config.toml")
+    return dataclasses.replace(result, config=final)
+
+
+def enrolment_recordings(
+    subject: Subject,
+    *,
+    dataset: DatasetConfig,
+    reps_per_gesture: int,
+    idle_s: float,
+    seed: int,
+    variation: Variation = Variation(),
+) -> list[Recording]:
+    """A simulated enrolment of ``subject`` (under ``variation``): the prompted gestures, and ``idle_s`` of
+    everyday non-gestures with no gesture (the negatives of :mod:`acquisition.sim.negatives`)."""
+    recs = [
+        sim_recording(
+            gestures=dataset.gestures,
+            subject=subject,
+            reps_per_gesture=reps_per_gesture,
+            seed=seed,
+            dataset=dataset,
+            variation=variation,
+            name=f"enrol_{subject.subject_id}_{reps_per_gesture}x.h5",
+        )
+    ]
+    if idle_s > 0:
+        scene = plan_everyday(
+            EverydayPlan(duration_s=idle_s, gestures=dataset.gestures, gesture_rate_per_min=0.0, gap_s=(0.5, 3.0)),
+            subject=variation.subject(subject),
+            seed=seed,
+        )
+        stream = render_scene(scene, sensor_config=get_preset(dataset.preset).sensor_config)
+        recs.append(stream_recording(stream, dataset=dataset, name=f"enrol_{subject.subject_id}_idle.h5"))
+    return recs
+
+
+def event_accuracy(
+    predict: Predictor, recs: Sequence[Recording], *, dataset: DatasetConfig, window_frames: int, min_score: float
+) -> dict[str, Any]:
+    """Pooled event accuracy and recall of ``recs`` (as :func:`models.robustness.robustness_map` scores)."""
+    tot = {"truth": 0, "on_truth": 0, "correct_on_truth": 0, "correct": 0}
+    for rec, (probs, ends) in zip(
+        recs, _batched_probs(predict, recs, dataset=dataset, window_frames=window_frames), strict=True
+    ):
+        for c in _score(rec, probs, ends, dataset=dataset, min_score=min_score).values():
+            for k in tot:
+                tot[k] += c[k]
+    return {
+        "event_accuracy": tot["correct_on_truth"] / tot["on_truth"] if tot["on_truth"] else None,
+        "recall": tot["correct"] / tot["truth"] if tot["truth"] else None,
+        **tot,
+    }
+
+
+def personalisation_curve(
+    base_run: Path,
+    work_dir: Path,
+    *,
+    reps: Sequence[int] = (0, 1, 3, 5, 10),
+    edges: dict[str, Variation] | None = None,
+    first_subject: int = 9100,
+    other_subjects: int = 4,
+    test_reps: int = 4,
+    cfg: EnrolConfig = EnrolConfig(),
+    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+) -> dict[str, Any]:
+    """Event accuracy of edge subjects against enrolment repetitions (see the module docstring).
+
+    Edge subject ``i`` is seed ``first_subject + i`` under its variation; it enrols with session seed 1 and
+    is tested on session seed 2 (other timings and performances). The "others" are seeds 9000 and up (the
+    robustness map's subjects) as drawn. Personalised runs are written under ``work_dir``.
+
+    Returns:
+        ``{"reps": [...], "edges": {name: {"median": acc, "points": [{"reps", "event_accuracy", "recall",
+        "others_event_accuracy"}], "gap_closed_at_3": share}}, "others_base": acc, "config": {...}}``.
+    """
+    from models.config import load_run
+    from models.evaluate import keras_predictor
+
+    edges = EDGE_SUBJECTS if edges is None else edges
+    model, base = load_run(Path(base_run))
+    ds, t, ms = base.dataset, base.architecture.window_frames, base.min_score
+
+    def score(predict: Predictor, recs: Sequence[Recording]) -> dict[str, Any]:
+        return event_accuracy(predict, recs, dataset=ds, window_frames=t, min_score=ms)
+
+    others = [
+        sim_recording(gestures=ds.gestures, subject=Subject.from_seed(9000 + k), reps_per_gesture=test_reps, seed=2, dataset=ds)
+        for k in range(other_subjects)
+    ]
+    base_predict = keras_predictor(model)
+    others_base = score(base_predict, others)
+    out: dict[str, Any] = {"reps": list(reps), "edges": {}, "others_base": others_base}
+    tasks = [(name, n) for name in edges for n in reps]
+    cache: dict[str, tuple[Subject, list[Recording], dict[str, Any]]] = {}
+    for name, n in progress(tasks) if progress else tasks:
+        v = edges[name]
+        if name not in cache:
+            subject = Subject.from_seed(first_subject + list(edges).index(name))
+            test = [sim_recording(gestures=ds.gestures, subject=subject, reps_per_gesture=test_reps, seed=2, dataset=ds, variation=v)]
+            median = [sim_recording(gestures=ds.gestures, subject=subject, reps_per_gesture=test_reps, seed=2, dataset=ds, variation=MEDIAN)]
+            cache[name] = (subject, test, score(base_predict, median))
+            out["edges"][name] = {"variation": {k: x for k, x in dataclasses.asdict(v).items() if x not in (None, 0.0)},
+                                  "subject": subject.subject_id, "median": cache[name][2], "points": []}
+        subject, test, _median = cache[name]
+        if n == 0:
+            point = {"reps": 0, **score(base_predict, test), "others": others_base}
+        else:
+            recs = enrolment_recordings(subject, dataset=ds, reps_per_gesture=n, idle_s=cfg.idle_s, seed=1, variation=v)
+            result = personalise(Path(base_run), recs, Path(work_dir) / f"{name}_{n}x", cfg=cfg)
+            predict = keras_predictor(result.model)
+            point = {"reps": n, **score(predict, test), "others": score(predict, others)}
+        out["edges"][name]["points"].append(point)
+    for e in out["edges"].values():
+        acc = {p["reps"]: p["event_accuracy"] for p in e["points"]}
+        med, zero = e["median"]["event_accuracy"], acc.get(0)
+        gap = None if med is None or zero is None else med - zero
+        e["gap_to_median"] = gap
+        e["gain_at_3"] = None if 3 not in acc or zero is None or acc[3] is None else acc[3] - zero
+        e["gap_closed_at_3"] = None if not gap or gap <= 0 or e["gain_at_3"] is None else e["gain_at_3"] / gap
+        base_others = others_base["event_accuracy"]
+        e["worst_others_drop"] = max(
+            (base_others - p["others"]["event_accuracy"] for p in e["points"] if p["others"]["event_accuracy"] is not None),
+            default=None,
+        )
+    out["config"] = {**dataclasses.asdict(cfg), "first_subject": first_subject, "other_subjects": other_subjects,
+                     "test_reps": test_reps, "min_score": ms, "base_run": str(Path(base_run).resolve())}
+    return out
+
+
+def plot_personalisation(result: dict[str, Any], path: Path) -> None:
+    """Event accuracy of each edge subject against enrolment repetitions (its median-subject level dotted),
+    and the accuracy on the other held-out subjects (grey), as PNG."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.5, 3.8), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (name, e) in enumerate(result["edges"].items()):
+        x = [p["reps"] for p in e["points"]]
+        y = [np.nan if p["event_accuracy"] is None else p["event_accuracy"] for p in e["points"]]
+        ax.plot(x, y, "o-", color=f"C{i}", label=name)
+        if e["median"]["event_accuracy"] is not None:
+            ax.axhline(e["median"]["event_accuracy"], color=f"C{i}", ls=":", lw=0.8)
+        ax.plot(x, [np.nan if p["others"]["event_accuracy"] is None else p["others"]["event_accuracy"] for p in e["points"]],
+                "x--", color=f"C{i}", alpha=0.4, lw=0.8)
+    ax.set_xlabel("enrolment repetitions per gesture")
+    ax.set_ylabel("event accuracy")
+    ax.set_xticks(result["reps"])
+    ax.set_title("personalisation: edge subjects (solid), their median self (dotted), other subjects (x)", fontsize=8)
+    ax.legend(fontsize=7)
+    fig.savefig(path, dpi=100)
+
+
+def write_personalisation(result: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``personalisation.json`` and ``personalisation.png`` to ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    j, p = out_dir / "personalisation.json", out_dir / "personalisation.png"
+    j.write_text(json.dumps(result, indent=1, allow_nan=False))
+    plot_personalisation(result, p)
+    return j, p

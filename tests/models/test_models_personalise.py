@@ -1,0 +1,68 @@
+"""Enrolment and personalisation: a short simulated enrolment fine-tunes a run and keeps its operating point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from acquisition.sim import Subject
+from acquisition.sim.variation import Variation
+from models.config import read_config
+from models.data import DataError
+from models.personalise import (
+    EnrolConfig,
+    enrolment_recordings,
+    personalisation_curve,
+    personalise,
+    write_personalisation,
+)
+
+TINY = EnrolConfig(reps_per_gesture=1, idle_s=4.0, epochs=1, windows_per_class=4)
+
+
+def test_enrolment_has_every_gesture_and_idle_background(tiny_run: Path) -> None:
+    ds = read_config(tiny_run / "config.toml").dataset
+    recs = enrolment_recordings(Subject.from_seed(9100), dataset=ds, reps_per_gesture=2, idle_s=4.0, seed=1)
+    assert len(recs) == 2
+    assert sorted(la.gesture for la in recs[0].labels) == sorted(ds.gestures * 2)
+    assert not recs[1].labels and recs[1].num_frames > 3 * recs[1].frame_rate_hz
+
+
+def test_personalise_keeps_the_shipped_operating_point(tiny_run: Path, tmp_path: Path) -> None:
+    base = read_config(tiny_run / "config.toml")
+    recs = enrolment_recordings(Subject.from_seed(9101), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
+    result = personalise(tiny_run, recs, tmp_path / "p", cfg=TINY)
+    saved = read_config(tmp_path / "p" / "config.toml")
+    assert saved.min_score == base.min_score and saved.init == str(tiny_run.resolve())
+    assert saved.learning_rate == pytest.approx(base.learning_rate / 3)
+    assert result.metrics["epochs_run"] == 1
+    with pytest.raises(DataError):
+        personalise(tiny_run, recs[1:], tmp_path / "q", cfg=TINY)  # no gesture at all
+
+
+def test_curve_reports_gain_and_forgetting(tiny_run: Path, tmp_path: Path) -> None:
+    r = personalisation_curve(
+        tiny_run, tmp_path, reps=(0, 1), edges={"far": Variation(distance_m=0.18)}, other_subjects=1, test_reps=1, cfg=TINY
+    )
+    e = r["edges"]["far"]
+    assert [p["reps"] for p in e["points"]] == [0, 1]
+    assert e["points"][0]["others"] == r["others_base"]
+    assert {"gap_to_median", "gain_at_3", "worst_others_drop"} <= set(e)
+    j, p = write_personalisation(r, tmp_path / "out")
+    assert json.loads(j.read_text())["reps"] == [0, 1] and p.stat().st_size > 5000
+
+
+def test_record_enrol_cli(tiny_run: Path, tmp_path: Path) -> None:
+    from radargest.cli import main
+
+    out = tmp_path / "enrol"
+    args = ["record", "--enrol", "--init", str(tiny_run), "--source", "sim:9102", "--fast", "--reps", "1"]
+    args += ["--idle-s", "3", "--enrol-epochs", "1", "--subject", "new user", "--out", str(out)]
+    args += ["--countdown-s", "0.3", "--window-s", "1.2", "--pause-s", "0.3"]
+    assert main(args) == 0
+    assert (out / "run" / "model.keras").is_file()
+    assert json.loads((out / "bundle" / "manifest.json").read_text())["labels"]
+    assert len(list(out.glob("*.h5"))) == 2
+    assert main(["record", "--enrol", "--subject", "x", "--out", str(out)]) == 2  # --init is required

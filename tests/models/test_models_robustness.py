@@ -1,0 +1,117 @@
+"""The robustness map: per-factor scoring on rendered held-out subjects, its files and its CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tiny_models import GESTURES
+
+from models.data import DataError, DatasetConfig
+from models.robustness import FACTORS, RobustnessConfig, acceptance_checks, robustness_map, write_robustness
+
+DATASET = DatasetConfig(gestures=GESTURES)
+
+
+def _constant(cls: int):  # type: ignore[no-untyped-def]
+    def predict(x: np.ndarray) -> np.ndarray:
+        p = np.zeros((len(x), len(DATASET.classes)), dtype=np.float32)
+        p[:, cls] = 1.0
+        return p
+
+    return predict
+
+
+def test_map_scores_only_the_gestures_a_factor_touches() -> None:
+    cfg = RobustnessConfig.quick(factors=("double_tap_gap", "tempo"), reps_per_gesture=2)
+    dtap = DATASET.classes.index("double_tap_in")
+    result = robustness_map(_constant(dtap), dataset=DATASET, window_frames=50, cfg=cfg)
+    gap = result["factors"]["double_tap_gap"]
+    assert gap["gestures"] == ["double_tap_in"] and [p["level"] for p in gap["points"]] == [0.02, 0.5]
+    first = gap["points"][0]
+    assert first["truth"] == 2 and first["on_truth"] >= 1
+    assert first["event_accuracy"] == 1.0  # a model that always says double_tap_in is right on double taps
+    tempo = result["factors"]["tempo"]["points"][0]
+    assert set(tempo["per_gesture"]) == set(GESTURES)
+    assert tempo["per_gesture"]["tap_in"]["event_accuracy"] == 0.0
+    assert tempo["event_accuracy"] < 0.5
+    none = robustness_map(_constant(0), dataset=DATASET, window_frames=50, cfg=cfg)
+    assert none["factors"]["double_tap_gap"]["points"][0]["event_accuracy"] == 0.0
+
+
+def test_checks_and_files(tmp_path: Path) -> None:
+    result = {
+        "config": {"subjects": 1, "reps_per_gesture": 1, "min_score": 0.0},
+        "factors": {
+            "tempo": {
+                "label": "tempo",
+                "nominal": 1.0,
+                "gestures": list(GESTURES),
+                "points": [
+                    {"level": v, "event_accuracy": a, "recall": a}
+                    for v, a in ((0.6, 0.91), (0.7, 0.96), (1.0, 1.0), (1.4, 0.94), (1.6, 0.85))
+                ],
+            }
+        },
+    }
+    checks = acceptance_checks(result)
+    assert checks["values"]["tempo_0.7_1.4_min"] == 0.94 and checks["passed"]["tempo_0.7_1.4_min"] is False
+    assert checks["values"]["tempo_ends_min"] == 0.85 and checks["values"]["distance_min"] is None
+    j, p = write_robustness(result, tmp_path, compare=result)
+    assert json.loads(j.read_text())["factors"]["tempo"]["points"][1]["level"] == 0.7
+    assert p.stat().st_size > 10_000
+
+
+def test_config_validation_and_levels() -> None:
+    with pytest.raises(DataError, match="unknown factor"):
+        RobustnessConfig(factors=("speed",))
+    tempo = next(f for f in FACTORS if f.name == "tempo")
+    assert RobustnessConfig(levels=3).factor_levels(tempo) == (0.6, 1.0, 1.6)
+
+
+def test_cli_writes_the_map(tiny_run: Path, tmp_path: Path) -> None:
+    from radargest.cli import main
+
+    out = tmp_path / "map"
+    code = main(["robustness", str(tiny_run), "--quick", "--factors", "distance,dropped_frames", "--out", str(out), "--quiet"])
+    assert code == 0
+    result = json.loads((out / "robustness.json").read_text())
+    assert list(result["factors"]) == ["distance", "dropped_frames"]
+    assert result["checks"]["values"]["distance_min"] is not None
+    assert (out / "robustness.png").is_file()
+    assert main(["robustness", str(tiny_run), "--factors", "speed", "--out", str(out)]) == 2
+
+
+def test_stretch_axis_scales_doppler_and_shifts_range() -> None:
+    from models.data import stretch_axis
+
+    x = np.zeros((2, 16, 6), dtype=np.float32)
+    x[:, 8 + 2, 3] = 1.0  # a target two bins above zero velocity, at point 3
+    faster = stretch_axis(x, 2.0, axis=1, centre=8)
+    assert faster[0, 8 + 4, 3] == pytest.approx(1.0) and faster[0, 8 + 2, 3] == 0.0
+    assert stretch_axis(x, 1.0, axis=1, centre=8) == pytest.approx(x)
+    moved = stretch_axis(x, 1.0, axis=2, centre=0, shift=1.0)
+    assert moved[0, 10, 4] == pytest.approx(1.0) and moved[0, 10, 3] == 0.0
+    half = stretch_axis(x, 1.0, axis=2, centre=0, shift=0.5)
+    assert half[0, 10, 3] == pytest.approx(0.5) and half[0, 10, 4] == pytest.approx(0.5)
+    assert x[0, 10, 3] == 1.0  # input unchanged
+
+
+def test_feature_augmentation_changes_training_windows_only(sim_recordings: list) -> None:
+    from models.data import AugmentConfig, cut_windows, materialise
+
+    w = cut_windows(sim_recordings, [0], cfg=DATASET, window_frames=80)
+    w = w.subset(np.flatnonzero(w.kind == 0)[:4])
+    plain, _ = materialise(sim_recordings, w, cfg=DATASET, window_frames=80)
+    off = AugmentConfig(amplitude_db=0, noise_rel=0, speed_warp=(1, 1), probability=1, wake_probability=0,
+                        doppler_scale=(1, 1), range_shift_points=0)
+    same, _ = materialise(sim_recordings, w, cfg=DATASET, window_frames=80, augment=off, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(same, plain, atol=1e-5)
+    on = AugmentConfig(amplitude_db=0, noise_rel=0, speed_warp=(1, 1), probability=1, wake_probability=0,
+                       doppler_scale=(1.5, 1.5), range_shift_points=0)
+    stretched, _ = materialise(sim_recordings, w, cfg=DATASET, window_frames=80, augment=on, rng=np.random.default_rng(0))
+    assert np.abs(stretched - plain).max() > 0.05
+    with pytest.raises(DataError, match="doppler_scale"):
+        AugmentConfig(doppler_scale=(1.2, 0.9))
