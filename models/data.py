@@ -877,8 +877,8 @@ def materialise(
         if augment.doppler_scale != (1.0, 1.0):
             feats = stretch_axis(feats, float(rng.uniform(*augment.doppler_scale)), axis=1, centre=feats.shape[1] // 2)
         if augment.range_shift_points > 0:
-            shift = float(rng.uniform(-augment.range_shift_points, augment.range_shift_points))
-            feats = stretch_axis(feats, 1.0, axis=2, centre=0, shift=shift)
+            move = float(rng.uniform(-augment.range_shift_points, augment.range_shift_points))
+            feats = stretch_axis(feats, 1.0, axis=2, centre=0, shift=move)
         x[k] = feats
     return x, windows.label.copy()
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from acquisition.presets import get_preset
 from acquisition.sim import EverydayPlan, Subject, plan_everyday
-from acquisition.sim.variation import Variation, render_scene
+from acquisition.sim.variation import AS_DRAWN, Variation, render_scene
 from models.config import RejectionConfig, TrainConfig, read_config, write_config
 from models.data import DataError, DatasetConfig, Recording, SplitConfig
 from models.evaluate import Predictor
@@ -136,7 +136,7 @@ def enrolment_recordings(
     reps_per_gesture: int,
     idle_s: float,
     seed: int,
-    variation: Variation = Variation(),
+    variation: Variation = AS_DRAWN,
 ) -> list[Recording]:
     """A simulated enrolment of ``subject`` (under ``variation``): the prompted gestures, and ``idle_s`` of
     everyday non-gestures with no gesture (the negatives of :mod:`acquisition.sim.negatives`)."""
@@ -213,7 +213,9 @@ def personalisation_curve(
         return event_accuracy(predict, recs, dataset=ds, window_frames=t, min_score=ms)
 
     others = [
-        sim_recording(gestures=ds.gestures, subject=Subject.from_seed(9000 + k), reps_per_gesture=test_reps, seed=2, dataset=ds)
+        sim_recording(
+            gestures=ds.gestures, subject=Subject.from_seed(9000 + k), reps_per_gesture=test_reps, seed=2, dataset=ds
+        )
         for k in range(other_subjects)
     ]
     base_predict = keras_predictor(model)
@@ -225,11 +227,28 @@ def personalisation_curve(
         v = edges[name]
         if name not in cache:
             subject = Subject.from_seed(first_subject + list(edges).index(name))
-            test = [sim_recording(gestures=ds.gestures, subject=subject, reps_per_gesture=test_reps, seed=2, dataset=ds, variation=v)]
-            median = [sim_recording(gestures=ds.gestures, subject=subject, reps_per_gesture=test_reps, seed=2, dataset=ds, variation=MEDIAN)]
+            test = [
+                sim_recording(
+                    gestures=ds.gestures, subject=subject, reps_per_gesture=test_reps, seed=2, dataset=ds, variation=v
+                )
+            ]
+            median = [
+                sim_recording(
+                    gestures=ds.gestures,
+                    subject=subject,
+                    reps_per_gesture=test_reps,
+                    seed=2,
+                    dataset=ds,
+                    variation=MEDIAN,
+                )
+            ]
             cache[name] = (subject, test, score(base_predict, median))
-            out["edges"][name] = {"variation": {k: x for k, x in dataclasses.asdict(v).items() if x not in (None, 0.0)},
-                                  "subject": subject.subject_id, "median": cache[name][2], "points": []}
+            out["edges"][name] = {
+                "variation": {k: x for k, x in dataclasses.asdict(v).items() if x not in (None, 0.0)},
+                "subject": subject.subject_id,
+                "median": cache[name][2],
+                "points": [],
+            }
         subject, test, _median = cache[name]
         if n == 0:
             point = {"reps": 0, **score(base_predict, test), "others": others_base}
@@ -248,11 +267,21 @@ def personalisation_curve(
         e["gap_closed_at_3"] = None if not gap or gap <= 0 or e["gain_at_3"] is None else e["gain_at_3"] / gap
         base_others = others_base["event_accuracy"]
         e["worst_others_drop"] = max(
-            (base_others - p["others"]["event_accuracy"] for p in e["points"] if p["others"]["event_accuracy"] is not None),
+            (
+                base_others - p["others"]["event_accuracy"]
+                for p in e["points"]
+                if p["others"]["event_accuracy"] is not None
+            ),
             default=None,
         )
-    out["config"] = {**dataclasses.asdict(cfg), "first_subject": first_subject, "other_subjects": other_subjects,
-                     "test_reps": test_reps, "min_score": ms, "base_run": str(Path(base_run).resolve())}
+    out["config"] = {
+        **dataclasses.asdict(cfg),
+        "first_subject": first_subject,
+        "other_subjects": other_subjects,
+        "test_reps": test_reps,
+        "min_score": ms,
+        "base_run": str(Path(base_run).resolve()),
+    }
     return out
 
 
@@ -269,8 +298,14 @@ def plot_personalisation(result: dict[str, Any], path: Path) -> None:
         ax.plot(x, y, "o-", color=f"C{i}", label=name)
         if e["median"]["event_accuracy"] is not None:
             ax.axhline(e["median"]["event_accuracy"], color=f"C{i}", ls=":", lw=0.8)
-        ax.plot(x, [np.nan if p["others"]["event_accuracy"] is None else p["others"]["event_accuracy"] for p in e["points"]],
-                "x--", color=f"C{i}", alpha=0.4, lw=0.8)
+        ax.plot(
+            x,
+            [np.nan if p["others"]["event_accuracy"] is None else p["others"]["event_accuracy"] for p in e["points"]],
+            "x--",
+            color=f"C{i}",
+            alpha=0.4,
+            lw=0.8,
+        )
     ax.set_xlabel("enrolment repetitions per gesture")
     ax.set_ylabel("event accuracy")
     ax.set_xticks(result["reps"])

@@ -33,7 +33,7 @@ import dsp
 from acquisition.presets import get_preset
 from acquisition.sim import GESTURES, SessionPlan, Subject
 from acquisition.sim.client import BASE_STEP_LENGTH_M
-from acquisition.sim.variation import SimStream, Variation, render_variation
+from acquisition.sim.variation import AS_DRAWN, SimStream, Variation, render_variation
 from models.data import DataError, DatasetConfig, Recording, WindowSet, materialise, recording_from_frames
 from models.evaluate import Predictor, continuous_metrics
 
@@ -74,7 +74,7 @@ class Factor:
     nominal: float | None = None
 
     def variation(self, level: float) -> Variation:
-        value: float | int = int(level) if self.field == "moving_fingers" else float(level)
+        value: Any = int(level) if self.field == "moving_fingers" else float(level)
         return Variation(**{self.field: value})
 
 
@@ -84,7 +84,13 @@ class Factor:
 #: beyond); unit-to-unit gain ±6 dB, noise ×0.5–4, leakage ×0.25–3; free-running frame jitter up to 8 ms
 #: (half a frame period) and up to 20 % of frames lost.
 FACTORS: tuple[Factor, ...] = (
-    Factor(name="tempo", field="tempo", label="tempo [× median]", levels=(0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4, 1.6), nominal=1.0),
+    Factor(
+        name="tempo",
+        field="tempo",
+        label="tempo [× median]",
+        levels=(0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.4, 1.6),
+        nominal=1.0,
+    ),
     Factor(
         name="double_tap_gap",
         field="gap_s",
@@ -100,8 +106,21 @@ FACTORS: tuple[Factor, ...] = (
         gestures=TAPS,
         nominal=0.055,
     ),
-    Factor(name="hand_size", field="hand_scale", label="hand size [×]", levels=(0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3), nominal=1.0),
-    Factor(name="moving_fingers", field="moving_fingers", label="fingers leading a tap", levels=(1, 2, 3), gestures=TAPS, nominal=3),
+    Factor(
+        name="hand_size",
+        field="hand_scale",
+        label="hand size [×]",
+        levels=(0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3),
+        nominal=1.0,
+    ),
+    Factor(
+        name="moving_fingers",
+        field="moving_fingers",
+        label="fingers leading a tap",
+        levels=(1, 2, 3),
+        gestures=TAPS,
+        nominal=3,
+    ),
     Factor(
         name="distance",
         field="distance_m",
@@ -109,10 +128,14 @@ FACTORS: tuple[Factor, ...] = (
         levels=(0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2),
         nominal=0.115,
     ),
-    Factor(name="angle", field="angle_deg", label="angle off boresight [deg]", levels=(0, 10, 20, 30, 40, 50), nominal=0),
+    Factor(
+        name="angle", field="angle_deg", label="angle off boresight [deg]", levels=(0, 10, 20, 30, 40, 50), nominal=0
+    ),
     Factor(name="gain", field="gain_db", label="sensor gain [dB]", levels=(-9, -6, -3, 0, 3, 6), nominal=0),
     Factor(name="noise", field="noise_scale", label="sensor noise [×]", levels=(0.5, 1, 1.5, 2, 3, 4), nominal=1),
-    Factor(name="leakage", field="leakage_scale", label="direct leakage [×]", levels=(0.25, 0.5, 1, 1.5, 2, 3), nominal=1),
+    Factor(
+        name="leakage", field="leakage_scale", label="direct leakage [×]", levels=(0.25, 0.5, 1, 1.5, 2, 3), nominal=1
+    ),
     Factor(
         name="frame_jitter",
         field="frame_jitter_s",
@@ -157,7 +180,9 @@ class RobustnessConfig:
     def __post_init__(self) -> None:
         unknown = [f for f in self.factors if f not in FACTOR_NAMES]
         if unknown or not self.factors:
-            raise DataError(f"unknown factor(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(FACTOR_NAMES)}")
+            raise DataError(
+                f"unknown factor(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(FACTOR_NAMES)}"
+            )
         if self.subjects < 1 or self.reps_per_gesture < 1 or self.levels < 0:
             raise DataError("subjects and reps_per_gesture must be >= 1 and levels >= 0")
 
@@ -194,7 +219,7 @@ def sim_recording(
     reps_per_gesture: int,
     seed: int,
     dataset: DatasetConfig,
-    variation: Variation = Variation(),
+    variation: Variation = AS_DRAWN,
     pause_s: tuple[float, float] = (1.0, 2.0),
     name: str = "",
 ) -> Recording:
@@ -332,7 +357,9 @@ def robustness_map(
         points = []
         for level in cfg.factor_levels(f):
             per_g = acc.get((f.name, level), {})
-            total = {key: sum(c[key] for c in per_g.values()) for key in ("truth", "on_truth", "correct_on_truth", "correct")}
+            total = {
+                key: sum(c[key] for c in per_g.values()) for key in ("truth", "on_truth", "correct_on_truth", "correct")
+            }
             points.append(
                 {"level": level, **_summary(total), "per_gesture": {g: _summary(c) for g, c in sorted(per_g.items())}}
             )
@@ -427,14 +454,23 @@ def plot_robustness(
         x = [p["level"] for p in f["points"]]
         if compare is not None and name in compare.get("factors", {}):
             c = compare["factors"][name]["points"]
-            ax.plot([p["level"] for p in c], [_nan(p["event_accuracy"]) for p in c], "o-", color="0.65", ms=3,
-                    label="before")
+            ax.plot(
+                [p["level"] for p in c],
+                [_nan(p["event_accuracy"]) for p in c],
+                "o-",
+                color="0.65",
+                ms=3,
+                label="before",
+            )
         ax.plot(x, [_nan(p["event_accuracy"]) for p in f["points"]], "o-", color="C0", ms=3, label="event accuracy")
         ax.plot(x, [_nan(p["recall"]) for p in f["points"]], "--", color="C1", lw=1, label="recall")
         ax.axhline(0.95, color="C3", lw=0.7, ls=":")
         if f.get("nominal") is not None:
             ax.axvline(f["nominal"], color="0.8", lw=0.7)
-        ax.set_ylim(min(0.5, *[v for p in f["points"] for v in (p["event_accuracy"], p["recall"]) if v is not None]) - 0.02, 1.02)
+        ax.set_ylim(
+            min(0.5, *[v for p in f["points"] for v in (p["event_accuracy"], p["recall"]) if v is not None]) - 0.02,
+            1.02,
+        )
         ax.set_xlabel(f["label"], fontsize=8)
         ax.tick_params(labelsize=7)
         ax.set_title(name + ("" if len(f["gestures"]) > 1 else f" ({f['gestures'][0]})"), fontsize=9)

@@ -381,7 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     enrol.add_argument("--init", type=Path, default=None, help="--enrol: the run directory to personalise")
     enrol.add_argument("--idle-s", type=float, default=20.0, help="--enrol: seconds of idle hands (default 20)")
-    enrol.add_argument("--enrol-epochs", type=_positive_int, default=12, help="--enrol: fine-tuning epochs (default 12)")
+    enrol.add_argument(
+        "--enrol-epochs", type=_positive_int, default=12, help="--enrol: fine-tuning epochs (default 12)"
+    )
     p.set_defaults(func=_cmd_record)
 
     p = sub.add_parser(

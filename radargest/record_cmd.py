@@ -183,4 +183,3 @@ def _personalise_and_export(args: argparse.Namespace, files: list[Path]) -> int:
     export_bundle(run_dir, bundle, cfg=ExportConfig(arena_search=False, latency_runs=20, tflm_rows=32))
     print(f"personalised run {run_dir}; bundle {bundle} (radargest detect FILE --model {bundle})")
     return 0
-

@@ -74,7 +74,9 @@ def add_robustness_command(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, default=None, help="output folder (default RUN_DIR)")
     p.add_argument("--factors", type=_names, default=None, help="comma-separated factor names (default all)")
     p.add_argument("--subjects", type=int, default=None, help="held-out subjects per point (default 4)")
-    p.add_argument("--reps", dest="reps_per_gesture", type=int, default=None, help="repetitions per gesture (default 4)")
+    p.add_argument(
+        "--reps", dest="reps_per_gesture", type=int, default=None, help="repetitions per gesture (default 4)"
+    )
     p.add_argument("--levels", type=int, default=None, help="keep only this many levels per factor (default all)")
     p.add_argument("--first-subject", type=int, default=9000, help="seed of the first held-out subject (default 9000)")
     p.add_argument("--quick", action="store_true", help="smoke-test size: 1 subject, 1 rep, the ends of each factor")

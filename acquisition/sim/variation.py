@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +24,7 @@ from acquisition.sim.hand import SPEED_FACTOR_RANGE, Subject
 from acquisition.sim.scene import Renderer, Scene, frame_period_s
 from acquisition.sim.session import SessionPlan, labels_for_scene, plan_session
 
-__all__ = ["MEDIAN_SPEED_FACTOR", "SimStream", "Variation", "render_scene", "render_variation"]
+__all__ = ["AS_DRAWN", "MEDIAN_SPEED_FACTOR", "SimStream", "Variation", "render_scene", "render_variation"]
 
 #: ``speed_factor`` of the median subject: tempo ×1 of the map.
 MEDIAN_SPEED_FACTOR = float(np.mean(SPEED_FACTOR_RANGE))
@@ -76,7 +77,7 @@ class Variation:
     def subject(self, subject: Subject) -> Subject:
         """``subject`` with this variation's subject and sensor-unit fields set."""
         fields = ("hand_scale", "moving_fingers", "distance_m", "angle_deg", "gain_db", "noise_scale", "leakage_scale")
-        changes: dict[str, float | int] = {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
+        changes: dict[str, Any] = {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
         if self.tempo is not None:
             changes["speed_factor"] = MEDIAN_SPEED_FACTOR
         return dataclasses.replace(subject, **changes) if changes else subject
@@ -132,6 +133,10 @@ class SimStream:
     scene: Scene
 
 
+#: The variation that changes nothing: every subject, performance and frame as drawn.
+AS_DRAWN = Variation()
+
+
 class _TimedRenderer(Renderer):
     """A renderer whose frames start at given times (jittered, some dropped)."""
 
@@ -149,7 +154,7 @@ def render_variation(
     subject: Subject,
     seed: int,
     sensor_config: a121.SensorConfig,
-    variation: Variation = Variation(),
+    variation: Variation = AS_DRAWN,
 ) -> SimStream:
     """Render one session of ``subject`` under ``variation``, in memory (no file)."""
     subject = variation.subject(subject)

@@ -63,7 +63,9 @@ def test_jitter_and_dropped_frames_keep_labels_on_the_delivered_frames() -> None
     plan = SessionPlan(gestures=("tap_in", "wiggle"), reps_per_gesture=2)
     full = render_variation(plan, subject=SUBJECT, seed=3, sensor_config=cfg)
     lossy = render_variation(plan, subject=SUBJECT, seed=3, sensor_config=cfg, variation=Variation(drop_fraction=0.2))
-    jitter = render_variation(plan, subject=SUBJECT, seed=3, sensor_config=cfg, variation=Variation(frame_jitter_s=0.004))
+    jitter = render_variation(
+        plan, subject=SUBJECT, seed=3, sensor_config=cfg, variation=Variation(frame_jitter_s=0.004)
+    )
     assert full.frames.shape[0] * 0.7 < lossy.frames.shape[0] < full.frames.shape[0] * 0.9
     assert len(lossy.labels) == len(full.labels) == 4
     assert np.all(np.diff(jitter.times_s) >= 0) and np.std(jitter.times_s - full.times_s) > 0.002

@@ -44,7 +44,13 @@ def test_personalise_keeps_the_shipped_operating_point(tiny_run: Path, tmp_path:
 
 def test_curve_reports_gain_and_forgetting(tiny_run: Path, tmp_path: Path) -> None:
     r = personalisation_curve(
-        tiny_run, tmp_path, reps=(0, 1), edges={"far": Variation(distance_m=0.18)}, other_subjects=1, test_reps=1, cfg=TINY
+        tiny_run,
+        tmp_path,
+        reps=(0, 1),
+        edges={"far": Variation(distance_m=0.18)},
+        other_subjects=1,
+        test_reps=1,
+        cfg=TINY,
     )
     e = r["edges"]["far"]
     assert [p["reps"] for p in e["points"]] == [0, 1]

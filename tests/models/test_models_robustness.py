@@ -75,7 +75,9 @@ def test_cli_writes_the_map(tiny_run: Path, tmp_path: Path) -> None:
     from radargest.cli import main
 
     out = tmp_path / "map"
-    code = main(["robustness", str(tiny_run), "--quick", "--factors", "distance,dropped_frames", "--out", str(out), "--quiet"])
+    code = main(
+        ["robustness", str(tiny_run), "--quick", "--factors", "distance,dropped_frames", "--out", str(out), "--quiet"]
+    )
     assert code == 0
     result = json.loads((out / "robustness.json").read_text())
     assert list(result["factors"]) == ["distance", "dropped_frames"]
@@ -105,13 +107,29 @@ def test_feature_augmentation_changes_training_windows_only(sim_recordings: list
     w = cut_windows(sim_recordings, [0], cfg=DATASET, window_frames=80)
     w = w.subset(np.flatnonzero(w.kind == 0)[:4])
     plain, _ = materialise(sim_recordings, w, cfg=DATASET, window_frames=80)
-    off = AugmentConfig(amplitude_db=0, noise_rel=0, speed_warp=(1, 1), probability=1, wake_probability=0,
-                        doppler_scale=(1, 1), range_shift_points=0)
+    off = AugmentConfig(
+        amplitude_db=0,
+        noise_rel=0,
+        speed_warp=(1, 1),
+        probability=1,
+        wake_probability=0,
+        doppler_scale=(1, 1),
+        range_shift_points=0,
+    )
     same, _ = materialise(sim_recordings, w, cfg=DATASET, window_frames=80, augment=off, rng=np.random.default_rng(0))
     np.testing.assert_allclose(same, plain, atol=1e-5)
-    on = AugmentConfig(amplitude_db=0, noise_rel=0, speed_warp=(1, 1), probability=1, wake_probability=0,
-                       doppler_scale=(1.5, 1.5), range_shift_points=0)
-    stretched, _ = materialise(sim_recordings, w, cfg=DATASET, window_frames=80, augment=on, rng=np.random.default_rng(0))
+    on = AugmentConfig(
+        amplitude_db=0,
+        noise_rel=0,
+        speed_warp=(1, 1),
+        probability=1,
+        wake_probability=0,
+        doppler_scale=(1.5, 1.5),
+        range_shift_points=0,
+    )
+    stretched, _ = materialise(
+        sim_recordings, w, cfg=DATASET, window_frames=80, augment=on, rng=np.random.default_rng(0)
+    )
     assert np.abs(stretched - plain).max() > 0.05
     with pytest.raises(DataError, match="doppler_scale"):
         AugmentConfig(doppler_scale=(1.2, 0.9))
