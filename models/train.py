@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.architectures import build, count_macs, encoder_of, head_of
-from models.config import RejectionConfig, TrainConfig, load_run, write_config
+from models.config import RejectionConfig, TrainConfig, load_run, read_config, write_config
 from models.data import (
     DataError,
     Recording,
@@ -83,13 +83,16 @@ def resolve_config(cfg: TrainConfig, recs: Sequence[Recording], train_idx: Seque
     """``cfg`` with the architecture's input shape and window length taken from the training data.
 
     ``T = round(window_s × median training frame rate)``, so the window is the same duration for any
-    preset; ``doppler_bins`` and ``points`` come from the features.
+    preset (with ``init``: the initial run's ``T``); ``doppler_bins`` and ``points`` come from the features.
     """
     rate = float(np.median([recs[i].frame_rate_hz for i in train_idx]))
     d, p = recs[train_idx[0]].features.shape[1:]
+    # a fine-tune keeps the window of the run it starts from (rates a few tenths of a Hz apart would
+    # otherwise round to another T and refuse the pretrained model)
+    t = read_config(Path(cfg.init) / "config.toml").architecture.window_frames if cfg.init else None
     arch = dataclasses.replace(
         cfg.architecture,
-        window_frames=cfg.dataset.window.frames(rate),
+        window_frames=t or cfg.dataset.window.frames(rate),
         doppler_bins=int(d),
         points=int(p),
         num_classes=len(cfg.dataset.classes),

@@ -38,8 +38,11 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     def bar(items: Any) -> Any:
         return tqdm(list(items), desc="robustness", unit="point", disable=args.quiet, file=sys.stderr)
 
-    result = robustness_run(args.run_dir, cfg=cfg, progress=bar)
     out = args.out if args.out is not None else args.run_dir
+    if args.personalise:
+        return _personalise(args, out)
+
+    result = robustness_run(args.run_dir, cfg=cfg, progress=bar)
     jpath, ppath = write_robustness(result, out, compare=compare, title=args.run_dir.name)
     for name, f in result["factors"].items():
         cells = " ".join(
@@ -54,6 +57,34 @@ def cmd_robustness(args: argparse.Namespace) -> int:
         print(f"{key:>18}  {'—' if value is None else format(value, '.3f')} (bar {checks['bars'][key]}) {verdict}")
     print(f"wrote {jpath} and {ppath}")
     return 0
+
+
+def _personalise(args: argparse.Namespace, out: Path) -> int:
+    from tqdm import tqdm
+
+    from models.personalise import EnrolConfig, personalisation_curve, write_personalisation
+
+    def bar(items: Any) -> Any:
+        return tqdm(list(items), desc="personalise", unit="run", disable=args.quiet, file=sys.stderr)
+
+    quick = {"reps": (0, 1), "other_subjects": 1, "test_reps": 1, "cfg": EnrolConfig(epochs=1, windows_per_class=4)}
+    kwargs: dict[str, Any] = quick if args.quick else {}
+    result = personalisation_curve(args.run_dir, out / "personalised_runs", progress=bar, **kwargs)
+    jpath, ppath = write_personalisation(result, out)
+    base = result["others_base"]["event_accuracy"]
+    print(f"other held-out subjects, shipped model: event accuracy {_f(base)}")
+    for name, e in result["edges"].items():
+        reps = "  ".join(f"{p['reps']}:{_f(p['event_accuracy'])}" for p in e["points"])
+        print(
+            f"{name:>10}  median self {_f(e['median']['event_accuracy'])}  by enrolment reps {reps}  "
+            f"gap closed at 3: {_f(e['gap_closed_at_3'])}  worst drop on others: {_f(e['worst_others_drop'])}"
+        )
+    print(f"wrote {jpath} and {ppath}")
+    return 0
+
+
+def _f(v: float | None) -> str:
+    return "—" if v is None else f"{v:.3f}"
 
 
 def add_robustness_command(subparsers: Any) -> None:
@@ -81,5 +112,12 @@ def add_robustness_command(subparsers: Any) -> None:
     p.add_argument("--first-subject", type=int, default=9000, help="seed of the first held-out subject (default 9000)")
     p.add_argument("--quick", action="store_true", help="smoke-test size: 1 subject, 1 rep, the ends of each factor")
     p.add_argument("--compare", type=Path, default=None, help="a robustness.json to draw behind in grey (before)")
+    p.add_argument(
+        "--personalise",
+        action="store_true",
+        help="instead of the map: the personalisation curve (edge subjects fast, slow, small hand and far, "
+        "enrolled with 0, 1, 3, 5 and 10 repetitions per gesture plus 20 s of idle hands; event accuracy on "
+        "fresh sessions and on the other held-out subjects); writes personalisation.json and .png",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_robustness)

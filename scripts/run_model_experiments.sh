@@ -77,5 +77,11 @@ radargest export "$OUT/sim_s0" --out "$OUT/bundle_sim_s0" --quiet
 "${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/sim_sparse" --split none --throttle-sweep "$OUT/bundle_sim_s0" \
   --out "$OUT/throttle_sim_sparse" --quiet > /dev/null
 
+# 8. robustness (docs/results_robustness.md, issue 12): the sim model and the seed-0 real model against one factor
+#    at a time on held-out simulated subjects (seeds 9000-9003), and the personalisation curve of the sim model
+radargest robustness "$OUT/sim_s0" --out "$OUT/robustness_sim_s0" --quiet
+radargest robustness "$OUT/real_s0" --out "$OUT/robustness_real_s0" --quiet
+radargest robustness "$OUT/sim_s0" --personalise --out "$OUT/personalise_sim_s0" --quiet
+
 python "$(dirname "$0")/summarise_model_experiments.py" "$OUT" > "$OUT/results_models.md"
 echo "wrote $OUT/results_models.md"
