@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -96,7 +97,7 @@ class Subject:
         hand_scale: hand size multiplier.
         rcs_scale: reflectivity multiplier.
         distance_m: working distance of the palm from the sensor.
-        speed_factor: gesture speed multiplier (0.6–1.6).
+        speed_factor: gesture speed multiplier (:data:`SPEED_FACTOR_RANGE`).
         amplitude_factor: gesture amplitude multiplier.
         tremor_mm: physiological tremor amplitude (8–12 Hz).
         drift_mm: slow still-hand drift amplitude (below 0.5 Hz).
@@ -146,6 +147,20 @@ class Subject:
             noise_scale=_u(rng, 0.8, 1.25),
             angle_deg=_u(rng, *ANGLE_RANGE_DEG),
             moving_fingers=int(rng.integers(1, len(TAP_FINGERS) + 1)),
+        )
+
+    @classmethod
+    def core_from_seed(cls, seed: int) -> Subject:
+        """Subject ``seed`` mapped into the narrower distribution the simulator was calibrated and the
+        segmenter accepted on (before issue 12 widened it): on boresight, three fingers leading a tap, the
+        palm at 0.08–0.15 m (the same draw, rescaled from :data:`DISTANCE_RANGE_M`)."""
+        s = cls.from_seed(seed)
+        lo, hi = DISTANCE_RANGE_M
+        return dataclasses.replace(
+            s,
+            distance_m=0.08 + (s.distance_m - lo) / (hi - lo) * 0.07,
+            angle_deg=0.0,
+            moving_fingers=len(TAP_FINGERS),
         )
 
     @property

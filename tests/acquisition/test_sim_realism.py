@@ -36,7 +36,7 @@ def sim_still(tmp_path_factory: pytest.TempPathFactory) -> list[Session]:
         simulate_session(
             path,
             plan=plan,
-            subject=Subject.from_seed(seed),
+            subject=Subject.core_from_seed(seed),  # on axis at 0.08-0.15 m, where the real still hand was
             seed=seed,
             sensor_config=get_preset("gesture_close").sensor_config,
             preset="gesture_close",
