@@ -27,10 +27,11 @@ import numpy as np
 from acquisition.presets import get_preset
 from acquisition.sim import EverydayPlan, Subject, plan_everyday
 from acquisition.sim.variation import AS_DRAWN, Variation, render_scene
+from dsp.decision import DecisionConfig
 from models.config import RejectionConfig, TrainConfig, read_config, write_config
 from models.data import DataError, DatasetConfig, Recording, SplitConfig
 from models.evaluate import Predictor
-from models.robustness import _batched_probs, _score, sim_recording, stream_recording
+from models.robustness import _score, sim_recording, stream_recording
 
 if TYPE_CHECKING:
     from models.train import TrainResult
@@ -167,10 +168,9 @@ def event_accuracy(
 ) -> dict[str, Any]:
     """Pooled event accuracy and recall of ``recs`` (as :func:`models.robustness.robustness_map` scores)."""
     tot = {"truth": 0, "on_truth": 0, "correct_on_truth": 0, "correct": 0}
-    for rec, (probs, ends) in zip(
-        recs, _batched_probs(predict, recs, dataset=dataset, window_frames=window_frames), strict=True
-    ):
-        for c in _score(rec, probs, ends, dataset=dataset, min_score=min_score).values():
+    dc = DecisionConfig(min_score=min_score)
+    for rec in recs:
+        for c in _score(predict, rec, dataset=dataset, window_frames=window_frames, decision=dc).values():
             for k in tot:
                 tot[k] += c[k]
     return {

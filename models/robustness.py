@@ -4,8 +4,8 @@ Every point of the map renders the same held-out subjects (seeds ``first_subject
 training by the default recipe, whose subjects are seeds 0–15) performing every gesture the factor
 touches, with exactly one factor set by an :class:`acquisition.sim.variation.Variation` and everything
 else as the subject drew it. Each session runs through the detector the device runs (onset segmenter,
-windows on its candidates, the run's test-time shifts and its calibrated ``min_score``), as in
-``radargest evaluate --continuous``, and is scored against the simulator's ground truth:
+the decision layer with its prefix waits, the run's test-time shifts and its calibrated ``min_score``), as
+in ``radargest evaluate --continuous``, and is scored against the simulator's ground truth:
 
 - ``event_accuracy``: of the candidates that overlap a true event, the share decided as its gesture
   (:func:`models.evaluate.continuous_metrics`; the figure the acceptance bars use);
@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 import dsp
 from acquisition.presets import get_preset
 from acquisition.sim import GESTURES, SessionPlan, Subject
 from acquisition.sim.client import BASE_STEP_LENGTH_M
 from acquisition.sim.variation import AS_DRAWN, SimStream, Variation, render_variation
-from models.data import DataError, DatasetConfig, Recording, WindowSet, materialise, recording_from_frames
-from models.evaluate import Predictor, continuous_metrics
+from dsp.decision import DecisionConfig
+from models.data import DataError, DatasetConfig, Recording, recording_from_frames
+from models.evaluate import Predictor, continuous_metrics, stream_decisions
 
 __all__ = [
     "FACTORS",
@@ -244,48 +244,16 @@ def stream_recording(stream: SimStream, *, dataset: DatasetConfig, name: str) ->
     )
 
 
-def _batched_probs(
-    predict: Predictor, recs: Sequence[Recording], *, dataset: DatasetConfig, window_frames: int
-) -> list[tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]]:
-    """:func:`models.evaluate.candidate_probs` of every recording, with one model call for all of them."""
-    from models.evaluate import candidate_windows
-
-    shifts = dataset.window.test_shifts_s
-    xs, spans, lasts = [], [], []
-    for i, rec in enumerate(recs):
-        cw = candidate_windows(rec, i, cfg=dataset, window_frames=window_frames)
-        last = np.zeros(len(cw), dtype=np.int64)
-        for s in shifts:
-            ends = np.clip(cw.end + round(s * rec.frame_rate_hz), window_frames, rec.num_frames)
-            w = WindowSet(recording=cw.recording, end=ends, label=cw.label, kind=cw.kind)
-            xs.append(materialise(recs, w, cfg=dataset, window_frames=window_frames)[0])
-            last = np.maximum(last, ends)
-        spans.append(len(cw))
-        lasts.append(last)
-    x = np.concatenate(xs) if xs else np.zeros((0, window_frames, 1, 1), dtype=np.float32)
-    probs = predict(x) if len(x) else np.zeros((0, len(dataset.classes)), dtype=np.float32)
-    out, pos = [], 0
-    for n, last in zip(spans, lasts, strict=True):
-        k = len(dataset.classes)
-        p = probs[pos : pos + n * len(shifts)].reshape(len(shifts), n, k).mean(axis=0) if n else np.zeros((0, k))
-        pos += n * len(shifts)
-        out.append((np.asarray(p, dtype=np.float32), last))
-    return out
-
-
 def _score(
-    rec: Recording,
-    probs: npt.NDArray[np.float32],
-    ends: npt.NDArray[np.int64],
-    *,
-    dataset: DatasetConfig,
-    min_score: float,
+    predict: Predictor, rec: Recording, *, dataset: DatasetConfig, window_frames: int, decision: DecisionConfig
 ) -> dict[str, dict[str, int]]:
-    """Per gesture: ``truth``, ``on_truth`` (candidates overlapping it), ``correct_on_truth`` and ``correct``."""
+    """Per gesture: ``truth``, ``on_truth`` (candidates overlapping it), ``correct_on_truth`` and ``correct``,
+    with the decision layer of ``radargest evaluate --continuous`` (:func:`models.evaluate.stream_decisions`)."""
+    decisions = stream_decisions(predict, [rec], 0, cfg=dataset, window_frames=window_frames, decision=decision)
     out = {}
     for g in sorted(rec.gestures):
         part = dataclasses.replace(rec, labels=tuple(la for la in rec.labels if la.gesture == g))
-        m = continuous_metrics(part, probs, ends, classes=dataset.classes, threshold=min_score)
+        m = continuous_metrics(part, decisions, classes=dataset.classes)
         out[g] = {
             "truth": m["truth"],
             "on_truth": m["candidates_on_truth"],
@@ -325,6 +293,7 @@ def robustness_map(
     unknown = [g for g in dataset.gestures if g not in GESTURES]
     if unknown:
         raise DataError(f"the simulator cannot perform {', '.join(unknown)}: the map needs simulated gestures")
+    dc = DecisionConfig(min_score=min_score)
     chosen = [f for f in FACTORS if f.name in cfg.factors]
     tasks = [(f, level) for f in chosen for level in cfg.factor_levels(f)]
     acc: dict[tuple[str, float], dict[str, dict[str, int]]] = {}
@@ -343,10 +312,8 @@ def robustness_map(
             for k in range(cfg.subjects)
         ]
         bucket = acc.setdefault((f.name, level), {})
-        for rec, (probs, ends) in zip(
-            recs, _batched_probs(predict, recs, dataset=dataset, window_frames=window_frames), strict=True
-        ):
-            for g, c in _score(rec, probs, ends, dataset=dataset, min_score=min_score).items():
+        for rec in recs:
+            for g, c in _score(predict, rec, dataset=dataset, window_frames=window_frames, decision=dc).items():
                 tot = bucket.setdefault(g, dict.fromkeys(c, 0))
                 for key, v in c.items():
                     tot[key] += v
