@@ -80,19 +80,20 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
 
     from models.architectures import ArchitectureConfig
     from models.config import RejectionConfig, TrainConfig, read_config
-    from models.data import DatasetConfig
+    from models.data import ROBUST_AUGMENT, AugmentConfig, DatasetConfig, WindowConfig
 
     gestures: tuple[str, ...] = args.gestures
     if args.init:
         base = read_config(Path(args.init) / "config.toml")
         dataset = dataclasses.replace(base.dataset, gestures=gestures)
         arch = dataclasses.replace(base.architecture, num_classes=len(gestures) + 1)
-        augment = base.augment
+        augment: AugmentConfig | None = base.augment
         lr = args.learning_rate if args.learning_rate is not None else base.learning_rate / 3.0
     else:
-        dataset = DatasetConfig(gestures=gestures, preset=args.preset)
+        window = WindowConfig(window_s=args.window_s) if getattr(args, "window_s", None) else WindowConfig()
+        dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
         arch = ArchitectureConfig(name=args.arch, num_classes=len(gestures) + 1)
-        augment = None
+        augment = ROBUST_AUGMENT if getattr(args, "augment", "default") == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
     kwargs: dict[str, Any] = {}
     if augment is not None:
@@ -295,6 +296,20 @@ def add_model_commands(subparsers: Any) -> None:
         metavar="PREFIX:LONGER",
         help="a gesture that is the start of a longer one (repeatable), for the decision layer: the prefix waits "
         "for the rest. tap_in:double_tap_in and <g>:double_<g>:triple_<g> are known already",
+    )
+    p.add_argument(
+        "--window-s",
+        type=float,
+        default=None,
+        help="classifier window [s] (default 0.875; 1.4 holds a whole slow double tap, the experiment script's "
+        "recipe); with --init the initial run's window is kept",
+    )
+    p.add_argument(
+        "--augment",
+        choices=("default", "robust"),
+        default="default",
+        help="augmentation: default, or robust (wider gain, noise and speed warp, plus Doppler scaling and range "
+        "shift; issue 12); with --init the initial run's is kept",
     )
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
     p.add_argument(

@@ -40,7 +40,7 @@ def test_importing_data_does_not_import_tensorflow() -> None:
 def test_window_shape_and_length(sim_recordings: list) -> None:
     rate = sim_recordings[0].frame_rate_hz
     t = CFG.window.frames(rate)
-    assert t == round(1.4 * rate) and 75 <= t <= 85
+    assert t == round(0.875 * rate) and 45 <= t <= 55
     w = cut_windows(sim_recordings, range(len(sim_recordings)), cfg=CFG, window_frames=t)
     x, _ = materialise(sim_recordings, w, cfg=CFG, window_frames=t)
     assert x.shape == (len(w), t, 16, 6) and x.dtype == np.float32 and np.isfinite(x).all()
