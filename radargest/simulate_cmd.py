@@ -45,6 +45,9 @@ class SimulateJob:
         pause_s: (min, max) still-hand pause between repetitions [s]; long pauses give sparse streams,
             like a headphone wearer who gestures now and then.
         overwrite: replace existing files.
+        core_subjects: draw subjects from the narrower calibrated distribution
+            (:meth:`acquisition.sim.Subject.core_from_seed`: on axis at 0.08–0.15 m, three fingers), e.g. for
+            small test fixtures that check code paths rather than robustness.
     """
 
     out_dir: Path
@@ -60,6 +63,7 @@ class SimulateJob:
     enter_leave: bool = False
     pause_s: tuple[float, float] = SessionPlan.pause_s
     overwrite: bool = False
+    core_subjects: bool = False
 
     @property
     def plan(self) -> SessionPlan:
@@ -81,7 +85,7 @@ def _one(job: SimulateJob, subject_seed: int, session: int) -> Path:
     config = (
         preset.sensor_config if job.frame_rate_hz is None else sensor_config_with(preset, frame_rate=job.frame_rate_hz)
     )
-    subject = Subject.from_seed(subject_seed)
+    subject = Subject.core_from_seed(subject_seed) if job.core_subjects else Subject.from_seed(subject_seed)
     path = session_path(job.out_dir, subject.subject_id, session)
     if path.exists() and job.overwrite:
         path.unlink()

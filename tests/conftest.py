@@ -33,11 +33,14 @@ def real_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def sim_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two subjects, one mixed session each, 2 reps of every gesture: written once per test run."""
+    """Two subjects, one mixed session each, 2 reps of every gesture: written once per test run (from the
+    calibrated core distribution: the tiny models trained on them must detect something)."""
     from radargest.simulate_cmd import SimulateJob, run_simulate
 
     out = tmp_path_factory.mktemp("sim")
-    run_simulate(SimulateJob(out_dir=out, subjects=2, reps_per_gesture=2), workers=1, progress=False)
+    run_simulate(
+        SimulateJob(out_dir=out, subjects=2, reps_per_gesture=2, core_subjects=True), workers=1, progress=False
+    )
     return out
 
 
