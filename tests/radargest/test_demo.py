@@ -80,7 +80,9 @@ def test_scripted_sim_headless(demo_bundle: Path) -> None:
     from deploy.runtime import Detection, load_bundle
 
     script = ["tap_in", "wiggle", "tap_out", "double_tap_in"] * 3
-    run = open_live("sim:5", load_bundle(demo_bundle), fast=True, script=script)
+    # subject 11: a typical draw (0.09 m, a few degrees off axis, median tempo); the widened distribution's
+    # edge subjects (slow, far, off axis) are the robustness map's business, not this plumbing test's
+    run = open_live("sim:11", load_bundle(demo_bundle), fast=True, script=script)
     events: list[Detection] = []
     stats = run.run(on_event=events.append, until_script_done_s=1.5, max_frames=20_000)
     assert stats.ended == "end" and stats.dropped == 0
