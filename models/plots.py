@@ -60,6 +60,8 @@ def plot_det(
     chosen_min_score: float,
     budgets_per_hour: Sequence[float] = (0.5, 1.0, 5.0),
     title: str = "",
+    label: str = "operating points (min_score sweep)",
+    others: Sequence[tuple[str, Sequence[dict[str, Any]]]] = (),
 ) -> None:
     """Write a DET-style plot as PNG: miss rate against false activations per hour, one point per swept
     ``min_score``, the chosen operating point marked and the budgets drawn as vertical lines.
@@ -67,37 +69,42 @@ def plot_det(
     Args:
         curve: ``operating_curve`` of ``radargest evaluate --json`` (``min_score``, ``fa_per_hour``,
             ``recall``), ascending in ``min_score``.
-        chosen_min_score: the operating point to mark (the run's ``min_score``).
+        chosen_min_score: the operating point to mark on ``curve`` (the run's ``min_score``).
+        others: ``(label, curve)`` drawn for comparison (e.g. a model before rejection).
 
-    Zero false activations cannot sit on a log axis: they are drawn at a tenth of one false activation
-    over the streams' background time (labelled "0").
+    Zero false activations cannot sit on a log axis: they are drawn at a tenth of the smallest non-zero
+    rate on the plot (labelled "0").
     """
     from matplotlib.figure import Figure
 
-    pts = [(p["fa_per_hour"], 1.0 - p["recall"], p["min_score"]) for p in curve if p.get("recall") is not None]
+    parsed = []
+    for name, c in ((label, curve), *others):
+        pts = [(p["fa_per_hour"], 1.0 - p["recall"], p["min_score"]) for p in c if p.get("recall") is not None]
+        fa = np.array([p[0] if p[0] is not None else np.inf for p in pts], dtype=np.float64)
+        parsed.append((name, fa, np.array([p[1] for p in pts]), np.array([p[2] for p in pts])))
+    positive = np.concatenate([fa[np.isfinite(fa) & (fa > 0)] for _, fa, _, _ in parsed])
+    zero_at = (positive.min() if positive.size else 1.0) / 10.0
     fig = Figure(figsize=(5.6, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    if pts:
-        fa = np.array([p[0] if p[0] is not None else np.inf for p in pts], dtype=np.float64)
-        miss = np.array([p[1] for p in pts], dtype=np.float64)
-        positive = fa[np.isfinite(fa) & (fa > 0)]
-        zero_at = (positive.min() if positive.size else 1.0) / 10.0
+    for i, (name, fa, miss, scores) in enumerate(parsed):
+        if not fa.size:
+            continue
         x = np.where(fa > 0, fa, zero_at)
         order = np.argsort(x, kind="stable")
         best = np.minimum.accumulate(miss[order])  # the lowest miss reachable within each rate
-        ax.step(x[order], np.maximum(best, 1e-3), where="post", color="C0", label="operating points (min_score sweep)")
-        scores = np.array([p[2] for p in pts])
-        k = int(np.argmin(np.abs(scores - chosen_min_score)))
-        ax.plot(
-            x[k],
-            max(miss[k], 1e-3),
-            "o",
-            color="C3",
-            ms=8,
-            label=f"chosen min_score {chosen_min_score:.3g}: {fa[k]:.2g}/h, miss {miss[k]:.3f}",
-        )
-        ax.axvline(zero_at, color="0.6", lw=0.8, ls=":")
-        ax.text(zero_at, 1.2e-3, " 0", color="0.4", fontsize=8)
+        ax.step(x[order], np.maximum(best, 1e-3), where="post", color=f"C{i}", label=name)
+        if i == 0:
+            k = int(np.argmin(np.abs(scores - chosen_min_score)))
+            ax.plot(
+                x[k],
+                max(miss[k], 1e-3),
+                "o",
+                color="C3",
+                ms=8,
+                label=f"chosen min_score {chosen_min_score:.3g}: {fa[k]:.2g}/h, miss {miss[k]:.3f}",
+            )
+    ax.axvline(zero_at, color="0.6", lw=0.8, ls=":")
+    ax.text(zero_at, 1.2e-3, " 0", color="0.4", fontsize=8)
     for b in budgets_per_hour:
         ax.axvline(b, color="0.5", lw=0.8, ls="--")
     ax.set_xscale("log")
@@ -107,5 +114,5 @@ def plot_det(
     ax.set_ylabel("miss rate (1 - recall)")
     ax.set_title(title or "DET: miss rate against false activations per hour", fontsize=9)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="lower left")
     fig.savefig(path, dpi=100)

@@ -124,8 +124,28 @@ def consistency(out: Path) -> list[str]:
     return lines
 
 
+def det_figure(out: Path, path: Path) -> bool:
+    """Before and after on one DET plot (the held-out everyday streams)."""
+    from models.plots import plot_det
+
+    before, after = _load(out / "sim_before.everyday.json"), _load(out / "fin_sim.everyday.json")
+    if before is None or after is None:
+        return False
+    plot_det(
+        after["operating_curve"],
+        path,
+        chosen_min_score=after["min_score"],
+        label="after: default recipe (min_score sweep)",
+        others=[("before: no rejection (min_score sweep)", before["operating_curve"])],
+        title="held-out simulated subjects, everyday streams (2 h)",
+    )
+    return True
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[0])
+    if len(argv) > 1 and det_figure(out, Path(argv[1])):
+        print(f"(wrote {argv[1]})\n")
     for title, part in (
         ("Everyday streams, 8 held-out simulated subjects", everyday(out)),
         ("Operating points chosen by train (training-side streams)", calibration(out)),
