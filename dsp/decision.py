@@ -296,6 +296,7 @@ class DecisionPolicy:
         self.settle = min(settle, gap)
         self.unsure_wait = min(unsure, gap)
         self.post = self.segmenter.cfg.frames(frame_rate_hz)[3]
+        self._off = np.float32(self.segmenter.cfg.off_db)
         self.reset()
 
     def reset(self) -> None:
@@ -323,6 +324,11 @@ class DecisionPolicy:
         if self.is_prefix[d.label]:
             return self.wait
         return 0 if np.float32(d.score) >= np.float32(self.cfg.sure_score) else self.unsure_wait
+
+    def _renewed(self, d: Decision, ratio_db: float) -> bool:
+        """True if a waiting prefix gesture ``d`` must wait on: this frame's ratio is back at the segmenter's
+        ``off_db`` (renewed motion, which may be the onset of the longer gesture's next part)."""
+        return bool(self.is_prefix[d.label] and np.float32(ratio_db) >= self._off)
 
     @staticmethod
     def _at(d: Decision, n: int) -> Decision:
@@ -358,7 +364,7 @@ class DecisionPolicy:
                     tr.prov = None
                     if d.accepted:  # decided once its wait has passed (at once for a sure non-prefix)
                         tr.prov, tr.prov_due = d, e + self._wait_for(d)
-                if tr.prov is not None and n + 1 >= tr.prov_due:
+                if tr.prov is not None and n + 1 >= tr.prov_due and not self._renewed(tr.prov, ratio_db):
                     tr.decided = True
                     out.append(self._at(tr.prov, n))
                     tr.prov = None

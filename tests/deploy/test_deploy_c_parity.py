@@ -336,6 +336,51 @@ def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim
             assert "tap_in" in labels and len(labels) >= 3  # prefix and non-prefix decisions both exercised
 
 
+def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
+    """The hold of a waiting prefix gesture on renewed motion (ratio back at ``off_db`` when it is due) is the
+    same in C and Python: a rise that falls back (held, then tap_in), one that becomes a run (double_tap_in),
+    NaN frames (no motion: not held) and a ratio exactly at ``off_db`` as float32 (held)."""
+    _, geometry = sim_stream
+    rate = geometry.frame_rate_hz
+    policy = dsp.DecisionPolicy(
+        cfg=dsp.DecisionConfig(),
+        segment=dsp.SegmentConfig(),
+        classes=DECISION_CLASSES,
+        frame_rate_hz=rate,
+        window_frames=50,
+        end_pad_frames=round(0.1 * rate),
+        pre_frames=round(0.05 * rate),
+    )
+    wait, off = policy.wait, np.float32(policy.segmenter.cfg.off_db)
+    ratio = np.zeros(1200, dtype=np.float32)
+    ends = []
+    for i, fill in enumerate((4.0, "run", np.nan, off, 4.0, "run", np.nan, off)):
+        s = 40 + 140 * i
+        e = s + 15
+        ratio[s:e] = 10.0
+        ratio[e + wait - 3 : e + wait + 3] = off + 1.0 if fill == "run" else fill
+        if fill == "run":
+            ratio[e + wait + 3 : e + wait + 13] = 10.0
+        ends.append(e)
+
+    def classify(s: int, e: int, w: int) -> np.ndarray:
+        p = np.full(len(DECISION_CLASSES), 0.01, dtype=np.float32)
+        p[3 if e - s > 25 else 1] = np.float32(0.96)
+        return p
+
+    py: list[dsp.Decision] = []
+    for r in ratio.tolist():
+        py += policy.process(r, classify)
+    py += policy.flush(classify)
+    c = c_library(geometry).decide(ratio, classify, policy=policy)
+    assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
+    got = [(DECISION_CLASSES[d.label], d.frame - e) for d, e in zip([d for d in py if d.accepted], ends, strict=True)]
+    held, on_time = ("tap_in", wait + 3), ("tap_in", wait - 1)
+    assert got[0] == got[4] == held and got[3] == got[7] == held  # held, then decided when the ratio drops
+    assert got[2] == got[6] == on_time  # NaN is no motion
+    assert got[1][0] == got[5][0] == "double_tap_in"
+
+
 class _RecordingDetector:
     """Builds a :class:`deploy.runtime.StreamingDetector` that records the onset ratio it feeds the decision
     policy, every head output and every decision record (accepted or not)."""

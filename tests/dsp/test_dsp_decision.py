@@ -124,6 +124,34 @@ def test_prefix_waits_then_decides_or_grows_into_longer_gesture() -> None:
     assert [(CLASSES[d.label], d.frame) for d in late] == [("tap_in", 48)]
 
 
+def test_renewed_motion_holds_a_waiting_prefix() -> None:
+    """A prefix gesture due while the ratio is back at off_db (renewed motion, the onset of a possible next
+    part) waits on: decided when the ratio drops again, or the event grows if the motion becomes a run."""
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        p = np.full(5, 0.01)
+        p[1 if end == 35 else 3] = 0.96
+        return p
+
+    # due at frame 48 (35 + 14 - 1); the ratio sits between off (3) and on (5) dB over frames 46..51
+    r = ratio_with_runs([(20, 35)], 200)
+    r[46:52] = 4.0
+    assert [(CLASSES[d.label], d.frame) for d in run(r, classify)] == [("tap_in", 52)]
+    # the same rise becomes a run at frame 52: the event grows into double_tap_in
+    r2 = ratio_with_runs([(20, 35), (52, 60)], 200)
+    r2[46:52] = 4.0
+    assert [(CLASSES[d.label], d.end_frame) for d in run(r2, classify)] == [("double_tap_in", 60)]
+    # without the rise the same second run comes too late (test above); NaN frames are no motion
+    r3 = ratio_with_runs([(20, 35), (52, 60)], 200)
+    r3[46:52] = np.nan
+    assert [(CLASSES[d.label], d.frame) for d in run(r3, classify)] == [("tap_in", 48)]
+    # a non-prefix gesture is not held: an unsure tap_out is decided at its wait whatever the ratio
+    r4 = ratio_with_runs([(20, 35)], 200)
+    r4[42:52] = 4.0
+    unsure = run(r4, lambda s, e, w: np.array([0.05, 0.05, 0.8, 0.05, 0.05]))
+    assert [(CLASSES[d.label], d.frame) for d in unsure] == [("tap_out", 35 + 10 - 1)]
+
+
 def test_rejection_keeps_the_event_open_and_min_score() -> None:
     ratio = ratio_with_runs([(20, 35), (45, 70)], 200)
 
