@@ -121,6 +121,7 @@ class CDecisionConfig(ctypes.Structure):
         ("min_score", _F),
         ("sure_score", _F),
         ("unsure_wait_frames", _I),
+        ("prefix_hold_db", _F),
         ("window_frames", _I),
         ("end_pad_frames", _I),
         ("window_pre_frames", _I),

@@ -50,6 +50,7 @@ cycle) raise :class:`dsp.ParameterError`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,14 @@ class DecisionConfig:
             always-wait rule got right, and it caps the latency of an unsure decision at 0.2 s after
             the onset metric drops.
         unsure_wait_s: how long an unsure non-prefix gesture waits after its motion ends [s].
+        prefix_hold_db: a prefix gesture whose wait is over is not decided at a frame whose onset ratio is at
+            least this [dB]: renewed motion, which may be the onset of the longer gesture's next part, holds
+            it until the ratio drops below this again (then decided) or a motion run begins (then the
+            event grows); the event's close ``merge_gap_s`` after its motion bounds the hold. Default
+            2.0 dB, by the rule "the lowest level at which no lone training-side ``tap_in`` is held"
+            (real idx_1/2/5 and simulated subjects 0-11 and 500-515: 1.5 dB holds 3 of 354, 2.0 dB none;
+            docs/results_decision.md). The segmenter's ``off_db`` (3 dB) is crossed at most one frame
+            before a next run starts, too late to help.
         early: decide at the first conclusive checkpoint (True), or wait for the segmenter to close
             the event ``merge_gap_s`` after its motion, as before the decision layer (False).
         prefixes: extra ``(prefix, longer)`` gesture pairs for a user's own gesture set, added to
@@ -116,6 +125,7 @@ class DecisionConfig:
     settle_s: float = 0.1
     sure_score: float = 0.95
     unsure_wait_s: float = 0.2
+    prefix_hold_db: float = 2.0
     early: bool = True
     prefixes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
@@ -124,6 +134,8 @@ class DecisionConfig:
         check_nonnegative("prefix_wait_s", self.prefix_wait_s)
         check_nonnegative("settle_s", self.settle_s)
         check_nonnegative("unsure_wait_s", self.unsure_wait_s)
+        if not (isinstance(self.prefix_hold_db, int | float) and math.isfinite(self.prefix_hold_db)):
+            raise ParameterError(f"prefix_hold_db must be a finite number, got {self.prefix_hold_db!r}")
         if not (isinstance(self.sure_score, int | float) and 0.0 <= self.sure_score <= 1.0):
             raise ParameterError(f"sure_score must be in [0, 1], got {self.sure_score!r}")
         pairs = tuple(tuple(p) for p in self.prefixes)
@@ -149,6 +161,7 @@ class DecisionConfig:
             "settle_s": self.settle_s,
             "sure_score": self.sure_score,
             "unsure_wait_s": self.unsure_wait_s,
+            "prefix_hold_db": self.prefix_hold_db,
             "early": self.early,
             "prefixes": [list(p) for p in self.prefixes],
         }
@@ -156,7 +169,16 @@ class DecisionConfig:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DecisionConfig:
         """Inverse of :meth:`to_json`; unknown keys (e.g. the derived ``prefix_table``) are ignored."""
-        known = {"min_score", "prefix_wait_s", "settle_s", "sure_score", "unsure_wait_s", "early", "prefixes"}
+        known = {
+            "min_score",
+            "prefix_wait_s",
+            "settle_s",
+            "sure_score",
+            "unsure_wait_s",
+            "prefix_hold_db",
+            "early",
+            "prefixes",
+        }
         kw = {k: v for k, v in data.items() if k in known}
         if "prefixes" in kw:
             kw["prefixes"] = tuple(tuple(p) for p in kw["prefixes"])
@@ -296,7 +318,7 @@ class DecisionPolicy:
         self.settle = min(settle, gap)
         self.unsure_wait = min(unsure, gap)
         self.post = self.segmenter.cfg.frames(frame_rate_hz)[3]
-        self._off = np.float32(self.segmenter.cfg.off_db)
+        self._hold = np.float32(cfg.prefix_hold_db)
         self.reset()
 
     def reset(self) -> None:
@@ -326,9 +348,9 @@ class DecisionPolicy:
         return 0 if np.float32(d.score) >= np.float32(self.cfg.sure_score) else self.unsure_wait
 
     def _renewed(self, d: Decision, ratio_db: float) -> bool:
-        """True if a waiting prefix gesture ``d`` must wait on: this frame's ratio is back at the segmenter's
-        ``off_db`` (renewed motion, which may be the onset of the longer gesture's next part)."""
-        return bool(self.is_prefix[d.label] and np.float32(ratio_db) >= self._off)
+        """True if a due prefix gesture ``d`` must wait on: this frame's ratio is back at ``prefix_hold_db``
+        (renewed motion, which may be the onset of the longer gesture's next part; NaN is none)."""
+        return bool(self.is_prefix[d.label] and np.float32(ratio_db) >= self._hold)
 
     @staticmethod
     def _at(d: Decision, n: int) -> Decision:

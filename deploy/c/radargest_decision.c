@@ -193,9 +193,9 @@ int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, f
                     tr->prov_due = e + wait;
                 }
             }
-            /* a waiting prefix gesture waits on while the ratio is back at off_db (renewed motion, which may
-               be the onset of the longer gesture's next part); NaN is no motion */
-            int32_t renewed = tr->has_prov && cfg->is_prefix[tr->prov.label] && ratio_db >= cfg->off_db;
+            /* a due prefix gesture waits on while the ratio is back at prefix_hold_db (renewed motion, which
+               may be the onset of the longer gesture's next part); NaN is no motion */
+            int32_t renewed = tr->has_prov && cfg->is_prefix[tr->prov.label] && ratio_db >= cfg->prefix_hold_db;
             if (tr->has_prov && n + 1 >= tr->prov_due && !renewed) {
                 tr->decided = 1;
                 out[count] = tr->prov;

@@ -59,6 +59,7 @@ typedef struct {
     float min_score;             /* a gesture needs this probability (0: arg-max) */
     float sure_score;            /* a non-prefix gesture this sure is decided at its checkpoint */
     int32_t unsure_wait_frames;  /* a less sure one waits this long for a further part (<= merge gap) */
+    float prefix_hold_db;        /* a due prefix gesture waits on while the ratio is at least this [dB] */
     int32_t window_frames;       /* classifier window T */
     int32_t end_pad_frames;      /* a window ends this long after the event */
     int32_t window_pre_frames;   /* a long event's window starts this long before it */

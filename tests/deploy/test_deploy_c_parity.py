@@ -292,8 +292,9 @@ def window_classifier(start: int, end: int, window_end: int) -> np.ndarray:
         dsp.DecisionConfig(early=False),
         dsp.DecisionConfig(settle_s=0.0, prefix_wait_s=1.0),
         dsp.DecisionConfig(sure_score=0.6, unsure_wait_s=0.15),
+        dsp.DecisionConfig(prefix_hold_db=0.5, prefix_wait_s=0.15),
     ],
-    ids=["default", "min_score", "always-wait", "settle0-longwait", "sure-gate"],
+    ids=["default", "min_score", "always-wait", "settle0-longwait", "sure-gate", "low-hold"],
 )
 def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim_stream, c_library) -> None:
     """C segmenter + decision equals dsp.decision on the float32 onset ratio of a whole stream: the same
@@ -337,9 +338,9 @@ def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim
 
 
 def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
-    """The hold of a waiting prefix gesture on renewed motion (ratio back at ``off_db`` when it is due) is the
-    same in C and Python: a rise that falls back (held, then tap_in), one that becomes a run (double_tap_in),
-    NaN frames (no motion: not held) and a ratio exactly at ``off_db`` as float32 (held)."""
+    """The hold of a due prefix gesture on renewed motion (ratio back at ``prefix_hold_db``) is the same in C
+    and Python: a rise that falls back (held, then tap_in), one that becomes a run (double_tap_in), NaN
+    frames (no motion: not held), a ratio exactly at the level as float32 (held) and just below it (not)."""
     _, geometry = sim_stream
     rate = geometry.frame_rate_hz
     policy = dsp.DecisionPolicy(
@@ -351,14 +352,15 @@ def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
         end_pad_frames=round(0.1 * rate),
         pre_frames=round(0.05 * rate),
     )
-    wait, off = policy.wait, np.float32(policy.segmenter.cfg.off_db)
-    ratio = np.zeros(1200, dtype=np.float32)
+    wait, hold = policy.wait, np.float32(policy.cfg.prefix_hold_db)
+    below = np.nextafter(hold, np.float32(-np.inf))
+    ratio = np.zeros(1400, dtype=np.float32)
     ends = []
-    for i, fill in enumerate((4.0, "run", np.nan, off, 4.0, "run", np.nan, off)):
+    for i, fill in enumerate((4.0, "run", np.nan, hold, 4.0, "run", np.nan, hold, below)):
         s = 40 + 140 * i
         e = s + 15
         ratio[s:e] = 10.0
-        ratio[e + wait - 3 : e + wait + 3] = off + 1.0 if fill == "run" else fill
+        ratio[e + wait - 3 : e + wait + 3] = hold + 1.0 if fill == "run" else fill
         if fill == "run":
             ratio[e + wait + 3 : e + wait + 13] = 10.0
         ends.append(e)
@@ -377,7 +379,7 @@ def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
     got = [(DECISION_CLASSES[d.label], d.frame - e) for d, e in zip([d for d in py if d.accepted], ends, strict=True)]
     held, on_time = ("tap_in", wait + 3), ("tap_in", wait - 1)
     assert got[0] == got[4] == held and got[3] == got[7] == held  # held, then decided when the ratio drops
-    assert got[2] == got[6] == on_time  # NaN is no motion
+    assert got[2] == got[6] == got[8] == on_time  # NaN is no motion; below the level is none
     assert got[1][0] == got[5][0] == "double_tap_in"
 
 

@@ -64,7 +64,11 @@ def test_config_validation_and_json_round_trip() -> None:
         DecisionConfig(prefix_wait_s=-0.1)
     with pytest.raises(dsp.ParameterError, match="pairs"):
         DecisionConfig(prefixes=(("a", "a"),))
-    cfg = DecisionConfig(min_score=0.6, prefix_wait_s=0.25, early=False, prefixes=(("push", "push_pull"),))
+    with pytest.raises(dsp.ParameterError, match="prefix_hold_db"):
+        DecisionConfig(prefix_hold_db=float("nan"))
+    cfg = DecisionConfig(
+        min_score=0.6, prefix_wait_s=0.25, prefix_hold_db=1.5, early=False, prefixes=(("push", "push_pull"),)
+    )
     section = cfg.manifest_section(("none", "push", "push_pull"))
     assert section["prefix_table"] == {"push": ["push_pull"]}
     assert DecisionConfig.from_json(section) == cfg
@@ -125,8 +129,8 @@ def test_prefix_waits_then_decides_or_grows_into_longer_gesture() -> None:
 
 
 def test_renewed_motion_holds_a_waiting_prefix() -> None:
-    """A prefix gesture due while the ratio is back at off_db (renewed motion, the onset of a possible next
-    part) waits on: decided when the ratio drops again, or the event grows if the motion becomes a run."""
+    """A prefix gesture due while the ratio is back at prefix_hold_db (renewed motion, the onset of a possible
+    next part) waits on: decided when the ratio drops again, or the event grows if the motion becomes a run."""
 
     def classify(start: int, end: int, window_end: int) -> np.ndarray:
         p = np.full(5, 0.01)
@@ -145,6 +149,11 @@ def test_renewed_motion_holds_a_waiting_prefix() -> None:
     r3 = ratio_with_runs([(20, 35), (52, 60)], 200)
     r3[46:52] = np.nan
     assert [(CLASSES[d.label], d.frame) for d in run(r3, classify)] == [("tap_in", 48)]
+    # below the level (default 2 dB) is no renewed motion
+    r5 = ratio_with_runs([(20, 35)], 200)
+    r5[46:52] = 1.9
+    assert [d.frame for d in run(r5, classify)] == [48]
+    assert [d.frame for d in run(r5, classify, DecisionConfig(prefix_hold_db=1.5))] == [52]
     # a non-prefix gesture is not held: an unsure tap_out is decided at its wait whatever the ratio
     r4 = ratio_with_runs([(20, 35)], 200)
     r4[42:52] = 4.0
