@@ -64,7 +64,7 @@ def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | in
         ("min_score", policy.cfg.min_score),
         ("sure_score", policy.cfg.sure_score),
         ("unsure_wait_frames", policy.unsure_wait),
-        ("prefix_hold_db", policy.cfg.prefix_hold_db),
+        ("prefix_hold_db", float(policy.cfg.prefix_hold_db)),
         ("window_frames", policy.window_frames),
         ("end_pad_frames", policy.end_pad),
         ("window_pre_frames", policy.pre),
