@@ -13,7 +13,7 @@ __all__ = ["add_decision_arguments", "decision_from_args"]
 
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:
-    """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s`` and ``--always-wait``."""
+    """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db`` and ``--always-wait``."""
     g = p.add_argument_group(
         "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
     )
@@ -30,7 +30,14 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "--prefix-wait-s",
         type=float,
         default=None,
-        help="how long a prefix gesture (tap_in of double_tap_in) waits for the next part [s] (default 0.3)",
+        help="how long a prefix gesture (tap_in of double_tap_in) waits for the next part [s] (default 0.28)",
+    )
+    g.add_argument(
+        "--prefix-hold-db",
+        type=float,
+        default=None,
+        help="a prefix gesture whose wait is over waits on while the onset ratio is at least this (renewed "
+        "motion) [dB] (default 2.0; a level above the segmenter's on_db turns the hold off)",
     )
     g.add_argument(
         "--always-wait",
@@ -48,6 +55,8 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         changes["min_score"] = float(args.min_score)
     if getattr(args, "prefix_wait_s", None) is not None:
         changes["prefix_wait_s"] = float(args.prefix_wait_s)
+    if getattr(args, "prefix_hold_db", None) is not None:
+        changes["prefix_hold_db"] = float(args.prefix_hold_db)
     if getattr(args, "always_wait", False):
         changes["early"] = False
     return dataclasses.replace(cfg, **changes) if changes else cfg

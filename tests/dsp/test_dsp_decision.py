@@ -211,3 +211,16 @@ def test_policy_streaming_equals_decide_stream_and_reset() -> None:
             got += policy.process(r, classify)
         got += policy.flush(classify)
         assert got == run(ratio, classify)
+
+
+def test_decision_cli_options_override_the_base_config() -> None:
+    import argparse
+
+    from radargest.decision_args import add_decision_arguments, decision_from_args
+
+    p = argparse.ArgumentParser()
+    add_decision_arguments(p)
+    base = DecisionConfig(min_score=0.4)
+    assert decision_from_args(p.parse_args([]), base) == base
+    got = decision_from_args(p.parse_args(["--prefix-hold-db", "9", "--prefix-wait-s", "0.2"]), base)
+    assert (got.min_score, got.prefix_hold_db, got.prefix_wait_s, got.early) == (0.4, 9.0, 0.2, True)
