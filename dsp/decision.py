@@ -21,7 +21,9 @@ probability ``p``:
   first (then the event grows, as below).
 - ``k`` is a prefix of a longer gesture (``tap_in`` of ``double_tap_in``), ``p >= min_score``: decided
   ``prefix_wait_s`` after the run ended, unless a new run of the same event starts first; then the event
-  grows and its next checkpoint classifies the whole of it (normally as the longer gesture).
+  grows and its next checkpoint classifies the whole of it (normally as the longer gesture). While the
+  onset ratio is at least ``prefix_hold_db`` (renewed motion: the next part's onset shows before the
+  segmenter declares a run) a due prefix gesture waits on, until the ratio drops again or a run begins.
 - ``none``, or ``p < min_score``: nothing yet; a later run of the event gives a new checkpoint.
 
 Once decided, an event stays decided: runs that merge into it later are absorbed (no second decision).
