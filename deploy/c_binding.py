@@ -125,6 +125,7 @@ class CDecisionConfig(ctypes.Structure):
         ("window_frames", _I),
         ("end_pad_frames", _I),
         ("window_pre_frames", _I),
+        ("history_frames", _I),
         ("num_classes", _I),
         ("is_prefix", ctypes.c_uint8 * DECISION_MAX_CLASSES),
     ]

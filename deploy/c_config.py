@@ -68,6 +68,7 @@ def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | in
         ("window_frames", policy.window_frames),
         ("end_pad_frames", policy.end_pad),
         ("window_pre_frames", policy.pre),
+        ("history_frames", policy.history),
         ("num_classes", len(policy.classes)),
     ]
 

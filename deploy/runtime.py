@@ -17,7 +17,8 @@ scale (both pairs read from the interpreters).
 :class:`dsp.DecisionPolicy` on the onset ratio, configured by the bundle manifest's ``"decision"`` (a
 :class:`dsp.DecisionConfig`; an argument overrides it). At each checkpoint it asks for the head's
 probabilities on the window that ends at :func:`dsp.event_window_end` of the event so far (clipped to the
-frames seen so far), and decides the event as soon as the evidence is in (a prefix gesture such as
+frames seen so far and to ``DecisionConfig.history_s`` before them, :func:`dsp.decision_window_end`: the
+ring buffer holds ``T`` + that history), and decides the event as soon as the evidence is in (a prefix gesture such as
 ``tap_in`` waits ``prefix_wait_s`` for the rest of a ``double_tap_in``). The C build
 (``deploy/c/radargest_decision.c``) takes the same decisions at the same frames. Accepted decisions are
 events ``{"start_frame", "end_frame", "t_s", "gesture", "score"}`` (``t_s`` = start frame / frame rate;
@@ -70,8 +71,8 @@ from deploy.throttle import (
     onset_due,
     step,
 )
-from dsp import event_window_end
-from dsp.decision import Decision, DecisionConfig, DecisionPolicy
+from dsp import decision_window_end, event_window_end
+from dsp.decision import Decision, DecisionConfig, DecisionPolicy, history_frames
 
 __all__ = [
     "BUNDLE_FORMAT_VERSION",
@@ -497,10 +498,10 @@ class StreamingDetector:
             pre_frames=round(float(win["pre_s"]) * onset_rate),
         )
         self.segmenter = self.policy.segmenter
-        # history for events emitted up to the merge gap after they end, plus a long event
-        slack = math.ceil((bundle.segment.merge_gap_s + bundle.segment.post_roll_s + 1.5) * rate)
+        # a classified window ends at most `history` frames before the current one (dsp.decision_window_end)
+        self.history = history_frames(self.decision, rate)
         dim = int(bundle.encoder.output_shape[-1])
-        self.ring = RingBuffer(t + slack, dim)
+        self.ring = RingBuffer(t + self.history, dim)
         # the head's input quantisation (read from the interpreter) and the encoder's output one
         self._requant = (bundle.encoder.out_scale, bundle.encoder.out_zero, bundle.head.in_scale, bundle.head.in_zero)
         self.ring.reset(self._encode(np.zeros(bundle.encoder.input_shape[1:3], dtype=np.float32), count=False))
@@ -550,7 +551,9 @@ class StreamingDetector:
             w_end = window_end
         else:
             s, e = self._to_frames(start, end, now)
-            w_end = min(event_window_end(s, e, window_frames=t, end_pad=self.end_pad, pre=self.pre), now + 1)
+            w_end = decision_window_end(
+                s, e, now, window_frames=t, end_pad=self.end_pad, pre=self.pre, history=self.history
+            )
         head = self.bundle.head
         probs = head.dequantise(head.invoke_int8(self.ring.window(max(t, w_end), t)))
         self.head_runs += 1

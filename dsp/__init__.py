@@ -22,7 +22,7 @@ from dsp.flags import bad_frames, mask_bad_frames
 from dsp.geometry import FrameGeometry
 from dsp.onset import OnsetConfig, OnsetProcessor, OnsetResult, onset_metric, onset_power
 from dsp.scoring import EventScore, score_events
-from dsp.segment import SegmentConfig, Segmenter, event_window_end, segment
+from dsp.segment import SegmentConfig, Segmenter, decision_window_end, event_window_end, segment
 
 __all__ = [
     "ClutterConfig",
@@ -44,6 +44,7 @@ __all__ = [
     "decide_stream",
     "doppler_magnitude",
     "doppler_matrix",
+    "decision_window_end",
     "event_window_end",
     "hann_window",
     "mask_bad_frames",

@@ -12,7 +12,8 @@ event (one wiggle whose motion dips, one double tap); it no longer delays the de
 **Rule** (``early=True``, the default). The policy classifies the event as it stands at *checkpoints*:
 a motion run of the event has ended and no new run began for ``settle_s``, and the event so far passes the
 segmenter's duration and area tests. The classifier sees the window :func:`dsp.event_window_end` places
-on the event so far (the window the model was trained on: ``settle_s`` equals the training windows'
+on the event so far, never ending more than ``history_s`` before the current frame
+(:func:`dsp.decision_window_end`; a device keeps only that much history) (the window the model was trained on: ``settle_s`` equals the training windows'
 ``end_pad_s`` by default, so the window is complete at the checkpoint). With the top class ``k`` and its
 probability ``p``:
 
@@ -62,7 +63,7 @@ import numpy.typing as npt
 
 from dsp._checks import check_nonnegative, check_positive
 from dsp.errors import ParameterError
-from dsp.segment import SegmentConfig, Segmenter, event_window_end
+from dsp.segment import SegmentConfig, Segmenter, decision_window_end
 
 __all__ = [
     "KNOWN_PREFIXES",
@@ -71,6 +72,7 @@ __all__ = [
     "DecisionConfig",
     "DecisionPolicy",
     "decide_stream",
+    "history_frames",
     "prefix_flags",
     "prefix_table",
 ]
@@ -120,6 +122,11 @@ class DecisionConfig:
             the event ``merge_gap_s`` after its motion, as before the decision layer (False).
         prefixes: extra ``(prefix, longer)`` gesture pairs for a user's own gesture set, added to
             :data:`KNOWN_PREFIXES` and the ``double_``/``triple_`` naming rule.
+        history_s: the classified window ends at most this long before the frame being decided
+            (:func:`dsp.decision_window_end`); a device keeps the window plus this much of embeddings [s].
+            Default 2.0 s, the history the runtime kept before the bound (merge gap 0.5 s + 1.5 s): a
+            normal event's window ends about 0.4 s before its decision, only events of more than about
+            3 s (window + history) are classified on their later part instead of their start.
     """
 
     min_score: float = 0.0
@@ -130,9 +137,11 @@ class DecisionConfig:
     prefix_hold_db: float = 2.0
     early: bool = True
     prefixes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    history_s: float = 2.0
 
     def __post_init__(self) -> None:
         check_nonnegative("min_score", self.min_score)
+        check_nonnegative("history_s", self.history_s)
         check_nonnegative("prefix_wait_s", self.prefix_wait_s)
         check_nonnegative("settle_s", self.settle_s)
         check_nonnegative("unsure_wait_s", self.unsure_wait_s)
@@ -166,6 +175,7 @@ class DecisionConfig:
             "prefix_hold_db": self.prefix_hold_db,
             "early": self.early,
             "prefixes": [list(p) for p in self.prefixes],
+            "history_s": self.history_s,
         }
 
     @classmethod
@@ -180,6 +190,7 @@ class DecisionConfig:
             "prefix_hold_db",
             "early",
             "prefixes",
+            "history_s",
         }
         kw = {k: v for k, v in data.items() if k in known}
         if "prefixes" in kw:
@@ -189,6 +200,13 @@ class DecisionConfig:
     def manifest_section(self, classes: Sequence[str]) -> dict[str, Any]:
         """The bundle manifest's ``"decision"``: the config plus the prefix table of ``classes``."""
         return {**self.to_json(), "prefix_table": {k: list(v) for k, v in prefix_table(classes, self.prefixes).items()}}
+
+
+def history_frames(cfg: DecisionConfig, frame_rate_hz: float) -> int:
+    """``cfg.history_s`` in frames at ``frame_rate_hz``: how far before the current frame a classified
+    window may end; a device's ring buffer holds ``window_frames + history_frames`` embeddings."""
+    check_positive("frame_rate_hz", frame_rate_hz)
+    return round(cfg.history_s * frame_rate_hz)
 
 
 def prefix_table(classes: Sequence[str], extra: Sequence[tuple[str, str]] = ()) -> dict[str, tuple[str, ...]]:
@@ -321,6 +339,7 @@ class DecisionPolicy:
         self.unsure_wait = min(unsure, gap)
         self.post = self.segmenter.cfg.frames(frame_rate_hz)[3]
         self._hold = np.float32(cfg.prefix_hold_db)
+        self.history = history_frames(cfg, frame_rate_hz)
         self.reset()
 
     def reset(self) -> None:
@@ -331,8 +350,9 @@ class DecisionPolicy:
         self._kept = 0
 
     def _judge(self, start: int, end: int, n: int, classify: Classifier) -> Decision:
-        w = event_window_end(start, end, window_frames=self.window_frames, end_pad=self.end_pad, pre=self.pre)
-        w = min(w, n + 1)
+        w = decision_window_end(
+            start, end, n, window_frames=self.window_frames, end_pad=self.end_pad, pre=self.pre, history=self.history
+        )
         probs = np.asarray(classify(start, end, w), dtype=np.float64).reshape(-1)
         if probs.size != len(self.classes):
             raise ParameterError(f"classifier returned {probs.size} probabilities for {len(self.classes)} classes")

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from dsp._checks import check_nonnegative, check_positive
 from dsp.errors import ParameterError
 
-__all__ = ["SegmentConfig", "Segmenter", "event_window_end", "segment"]
+__all__ = ["SegmentConfig", "Segmenter", "decision_window_end", "event_window_end", "segment"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -300,3 +300,18 @@ def event_window_end(start: int, end: int, *, window_frames: int, end_pad: int, 
     (``models``) and the runtime (``deploy``) place windows with this one rule.
     """
     return min(end + end_pad, start - pre + window_frames)
+
+
+def decision_window_end(
+    start: int, end: int, now: int, *, window_frames: int, end_pad: int, pre: int, history: int
+) -> int:
+    """The exclusive end of the window classified for the event ``[start, end)`` while processing frame ``now``.
+
+    :func:`event_window_end`, clipped to ``[now + 1 - history, now + 1]``: the window never ends after the
+    current frame, nor more than ``history`` frames before it (``DecisionConfig.history_s``). The bound
+    keeps what a long event is classified on inside the last ``window_frames + history`` frames, the ring
+    buffer a device keeps, so the evaluation (which holds the whole recording) and a device classify the
+    same window. The decision layer, the runtime and the C twin place windows with this one rule.
+    """
+    w = min(event_window_end(start, end, window_frames=window_frames, end_pad=end_pad, pre=pre), now + 1)
+    return max(w, now + 1 - history)

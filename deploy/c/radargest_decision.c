@@ -12,6 +12,14 @@ int32_t rg_event_window_end(int32_t start, int32_t end, int32_t window_frames, i
     return a < b ? a : b;
 }
 
+int32_t rg_decision_window_end(int32_t start, int32_t end, int32_t now, int32_t window_frames, int32_t end_pad,
+                               int32_t pre, int32_t history) {
+    int32_t w = rg_event_window_end(start, end, window_frames, end_pad, pre);
+    if (w > now + 1) w = now + 1;
+    if (w < now + 1 - history) w = now + 1 - history;
+    return w;
+}
+
 uint32_t rg_decision_state_bytes(void) {
     return (uint32_t)sizeof(rg_decision_state);
 }
@@ -90,9 +98,9 @@ static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t e
                          rg_classify_fn classify, void *ctx) {
     float probs[RG_DECISION_MAX_CLASSES];
     rg_decision d;
-    int32_t w = rg_event_window_end(start, end, cfg->window_frames, cfg->end_pad_frames, cfg->window_pre_frames);
+    int32_t w = rg_decision_window_end(start, end, n, cfg->window_frames, cfg->end_pad_frames,
+                                       cfg->window_pre_frames, cfg->history_frames);
     int32_t k;
-    if (w > n + 1) w = n + 1;
     memset(probs, 0, sizeof(probs));
     classify(ctx, start, end, w, probs);
     d.label = 0;

@@ -63,6 +63,7 @@ typedef struct {
     int32_t window_frames;       /* classifier window T */
     int32_t end_pad_frames;      /* a window ends this long after the event */
     int32_t window_pre_frames;   /* a long event's window starts this long before it */
+    int32_t history_frames;      /* a window ends at most this long before the current frame */
     int32_t num_classes;         /* classes of the head, none first */
     uint8_t is_prefix[RG_DECISION_MAX_CLASSES]; /* 1: the class is the start of a longer gesture */
 } rg_decision_config;
@@ -133,6 +134,10 @@ int32_t rg_decision_flush(rg_decision_state *st, const rg_decision_config *cfg, 
 
 /* The window rule of dsp.event_window_end: min(end + end_pad, start - pre + window_frames). */
 int32_t rg_event_window_end(int32_t start, int32_t end, int32_t window_frames, int32_t end_pad, int32_t pre);
+
+/* The rule of dsp.decision_window_end: rg_event_window_end clipped to [now + 1 - history, now + 1]. */
+int32_t rg_decision_window_end(int32_t start, int32_t end, int32_t now, int32_t window_frames, int32_t end_pad,
+                               int32_t pre, int32_t history);
 
 #ifdef __cplusplus
 }

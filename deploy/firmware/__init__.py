@@ -193,6 +193,7 @@ def write_project(
     """
     from deploy.aot import compile_models
     from deploy.c_build import C_SOURCE_DIR
+    from dsp.decision import DecisionConfig, history_frames
 
     bundle = Path(bundle_dir)
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
@@ -232,15 +233,16 @@ def write_project(
 
     thr = manifest["throttle"]
     idle_rate = rate / int(thr["idle_decimation"])
-    segment = manifest["features"]["segment"]
     t = int(manifest["model"]["window_frames"])
-    slack = math.ceil((float(segment["merge_gap_s"]) + float(segment.get("post_roll_s", 0.0)) + 1.5) * rate)
+    section = manifest.get("decision")
+    history = history_frames(DecisionConfig.from_json(section) if section else DecisionConfig(), rate)
     emb = compiled["encoder"].output_size
     defines = [
         ("RG_FW_FRAME_FILE", f'"{FRAME_FILE}"', "frames file the host writes (deploy.firmware.write_replay)"),
         ("RG_FW_WINDOW_FRAMES", str(t), "head window T [full-rate frames]"),
         ("RG_EMBEDDING_SIZE", str(emb), "encoder embedding [int8 values]"),
-        ("RG_FW_RING_FRAMES", str(t + slack), "ring buffer of embeddings, as the host runtime's [frames]"),
+        ("RG_FW_RING_FRAMES", str(t + history), "ring buffer of embeddings, as the host runtime's [frames]"),
+        ("RG_FW_HISTORY_FRAMES", str(history), "a window ends at most this before the frame [frames]"),
         ("RG_FW_END_PAD_FRAMES", str(round(float(manifest["window"]["end_pad_s"]) * rate)), "window end pad"),
         ("RG_FW_PRE_FRAMES", str(round(float(manifest["window"]["pre_s"]) * rate)), "window pre-roll"),
         ("RG_FW_NUM_CLASSES", str(len(manifest["labels"])), "classes, none first"),

@@ -293,8 +293,9 @@ def window_classifier(start: int, end: int, window_end: int) -> np.ndarray:
         dsp.DecisionConfig(settle_s=0.0, prefix_wait_s=1.0),
         dsp.DecisionConfig(sure_score=0.6, unsure_wait_s=0.15),
         dsp.DecisionConfig(prefix_hold_db=0.5, prefix_wait_s=0.15),
+        dsp.DecisionConfig(history_s=0.3),
     ],
-    ids=["default", "min_score", "always-wait", "settle0-longwait", "sure-gate", "low-hold"],
+    ids=["default", "min_score", "always-wait", "settle0-longwait", "sure-gate", "low-hold", "short-history"],
 )
 def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim_stream, c_library) -> None:
     """C segmenter + decision equals dsp.decision on the float32 onset ratio of a whole stream: the same

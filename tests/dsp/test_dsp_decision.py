@@ -224,3 +224,29 @@ def test_decision_cli_options_override_the_base_config() -> None:
     assert decision_from_args(p.parse_args([]), base) == base
     got = decision_from_args(p.parse_args(["--prefix-hold-db", "9", "--prefix-wait-s", "0.2"]), base)
     assert (got.min_score, got.prefix_hold_db, got.prefix_wait_s, got.early) == (0.4, 9.0, 0.2, True)
+
+
+def test_a_long_event_is_classified_within_the_history_a_device_keeps() -> None:
+    """A 4 s motion: every window asked for ends at most ``history_s`` before the frame being processed
+    (a device keeps ``window + history`` embeddings), and the config's history round-trips through JSON."""
+    cfg = DecisionConfig(history_s=0.5)
+    assert DecisionConfig.from_json(cfg.to_json()) == cfg
+    asked: list[tuple[int, int]] = []
+    n = [0]
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        asked.append((window_end, n[0]))
+        p = np.full(len(CLASSES), 0.0025)
+        p[CLASSES.index("wiggle")] = 0.99  # sure: decided at its checkpoint
+        return p
+
+    policy = DecisionPolicy(cfg=cfg, segment=SEG, classes=CLASSES, frame_rate_hz=RATE, **WINDOW)
+    out: list[Decision] = []
+    for i, r in enumerate(ratio_with_runs([(50, 250)], 400).tolist()):
+        n[0] = i
+        out += policy.process(r, classify)
+    assert [CLASSES[d.label] for d in out if d.accepted] == ["wiggle"]
+    history = round(0.5 * RATE)
+    assert asked and all(now + 1 - history <= w <= now + 1 for w, now in asked)
+    # without the bound the window would start at the event's start, 200 frames before the decision
+    assert out[0].window_end == out[0].frame + 1 - history

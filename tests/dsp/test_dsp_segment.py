@@ -130,3 +130,15 @@ def test_event_window_end_sees_the_whole_event_or_at_least_its_start() -> None:
     assert event_window_end(100, 130, window_frames=50, end_pad=6, pre=3) == 136
     # A long event: the window starts pre frames before the event's start instead.
     assert event_window_end(100, 190, window_frames=50, end_pad=6, pre=3) == 147
+
+
+def test_decision_window_end_stays_within_the_history_before_the_frame() -> None:
+    from dsp import decision_window_end
+
+    kw = {"window_frames": 50, "end_pad": 6, "pre": 3, "history": 40}
+    # A short event decided soon after it ended: the event_window_end rule, unchanged.
+    assert decision_window_end(100, 130, 140, **kw) == 136
+    # Never after the frame being processed.
+    assert decision_window_end(100, 130, 120, **kw) == 121
+    # A long event decided late: the window would end 147, 94 frames back; it ends `history` back instead.
+    assert decision_window_end(100, 230, 240, **kw) == 241 - 40

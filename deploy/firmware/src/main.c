@@ -237,8 +237,8 @@ static void rg_classify(void *ctx, int32_t start, int32_t end, int32_t window_en
         /* throttled: the policy runs at the idle rate; the window is placed on the event at the full rate */
         const int32_t s = rg_onset_to_frame(start, 0);
         const int32_t e = rg_onset_to_frame(end, 1);
-        w_end = rg_event_window_end(s, e, t, RG_FW_END_PAD_FRAMES, RG_FW_PRE_FRAMES);
-        w_end = w_end < now_frame + 1 ? w_end : now_frame + 1;
+        w_end = rg_decision_window_end(s, e, now_frame, t, RG_FW_END_PAD_FRAMES, RG_FW_PRE_FRAMES,
+                                       RG_FW_HISTORY_FRAMES);
     }
     w_end = w_end > t ? w_end : t;
     for (k = 0; k < t; ++k) {
