@@ -12,10 +12,10 @@ event (one wiggle whose motion dips, one double tap); it no longer delays the de
 **Rule** (``early=True``, the default). The policy classifies the event as it stands at *checkpoints*:
 a motion run of the event has ended and no new run began for ``settle_s``, and the event so far passes the
 segmenter's duration and area tests. The classifier sees the window :func:`dsp.event_window_end` places
-on the event so far, never ending more than ``history_s`` before the current frame
-(:func:`dsp.decision_window_end`; a device keeps only that much history) (the window the model was trained on: ``settle_s`` equals the training windows'
-``end_pad_s`` by default, so the window is complete at the checkpoint). With the top class ``k`` and its
-probability ``p``:
+on the event so far (the window the model was trained on: ``settle_s`` equals the training windows'
+``end_pad_s`` by default, so the window is complete at the checkpoint), never ending more than
+``history_s`` before the current frame (:func:`dsp.decision_window_end`: a device keeps only that much).
+With the top class ``k`` and its probability ``p``:
 
 - ``k`` is a gesture that is no prefix of another, and ``p >= min_score``: decided now if
   ``p >= sure_score``, else ``unsure_wait_s`` after the run ended unless a new run of the event starts

@@ -439,24 +439,22 @@ def test_detect_and_c_decide_the_same_events_at_the_same_frames(
     ]
 
 
-def test_evaluate_detect_and_c_make_the_same_records(tiny_bundle, tiny_export_run, sim_dir, c_library) -> None:
-    """``models.evaluate`` (the decision layer on the recording's onset ratio, one window per checkpoint),
-    ``detect --always-on`` and the C build, all three with the bundle's int8 networks: the same records at
-    the same frames on a simulated session."""
+def _evaluate_detect_and_c(bundle_dir, run_dir, path, c_library) -> tuple[list[dsp.Decision], object]:
+    """``models.evaluate``, ``detect --always-on`` and the C build on one recording, all three with the
+    bundle's int8 networks; asserts the three make the same records and returns them with the detector."""
     from acquisition import load_session
     from deploy.runtime import load_bundle, session_stream
     from models.config import read_config
     from models.data import load_recordings
     from models.evaluate import stream_scores
 
-    bundle = load_bundle(tiny_bundle)
-    path = sorted(sim_dir.glob("*.h5"))[0]
+    bundle = load_bundle(bundle_dir)
     frames, geometry = session_stream(load_session(path), bundle)
     det = _RecordingDetector.make(bundle, geometry)
     for t in range(len(frames)):
         det.process(frames[t], t)
     det.flush()
-    ds = read_config(tiny_export_run / "config.toml").dataset
+    ds = read_config(run_dir / "config.toml").dataset
     recs = load_recordings([path], cfg=ds)
     t_frames = bundle.window_frames
 
@@ -469,11 +467,50 @@ def test_evaluate_detect_and_c_make_the_same_records(tiny_bundle, tiny_export_ru
     ev = stream_scores(
         int8_predictor, recs, 0, cfg=ds, window_frames=t_frames, decision=bundle.decision, shifts_s=(0.0,)
     ).decide(bundle.decision.min_score)
-    assert len(ev) >= 3
     as_f32 = [dataclasses.replace(d, score=float(np.float32(d.score))) for d in det.records]
     assert [dataclasses.replace(d, score=float(np.float32(d.score))) for d in ev] == as_f32
     c = c_library(geometry).decide(np.asarray(det.ratios), lambda s, e, w: det.heads[w], policy=det.policy)
     assert c == as_f32
+    return ev, det
+
+
+def test_evaluate_detect_and_c_make_the_same_records(tiny_bundle, tiny_export_run, sim_dir, c_library) -> None:
+    """``models.evaluate`` (the decision layer on the recording's onset ratio, one window per checkpoint),
+    ``detect --always-on`` and the C build, all three with the bundle's int8 networks: the same records at
+    the same frames on a simulated session."""
+    ev, _ = _evaluate_detect_and_c(tiny_bundle, tiny_export_run, sorted(sim_dir.glob("*.h5"))[0], c_library)
+    assert len(ev) >= 3
+
+
+def test_a_long_event_gives_the_same_records_in_evaluate_detect_and_c(
+    tiny_bundle, tiny_export_run, tmp_path, c_library
+) -> None:
+    """Four wiggles with short pauses make one event of more than 3 s. The window the decision layer places
+    near its start is older than the ring buffer a device keeps; the window is bounded to
+    ``DecisionConfig.history_s`` before the decision frame, so detect (ring buffer of ``T`` + history
+    embeddings), the evaluation (the whole recording) and the C build still classify the same window."""
+    from acquisition import get_preset, simulate_session
+    from acquisition.sim import SessionPlan, Subject
+
+    path = tmp_path / "long.h5"
+    simulate_session(
+        path,
+        plan=SessionPlan(gestures=("wiggle",), reps_per_gesture=4, pause_s=(0.05, 0.15), shuffle=False),
+        subject=Subject.from_seed(1),
+        seed=1,
+        sensor_config=get_preset("gesture_close").sensor_config,
+        preset="gesture_close",
+    )
+    ev, det = _evaluate_detect_and_c(tiny_bundle, tiny_export_run, path, c_library)
+    rate = det.geometry.frame_rate_hz
+    assert any(d.end_frame - d.start_frame > 3.0 * rate for d in ev), "no event longer than 3 s"
+    # the bound acted: the window ends later than event_window_end, which lies beyond the kept history
+    long = [d for d in ev if d.end_frame - d.start_frame > 3.0 * rate]
+    t, pad, pre = det.window_frames, det.end_pad, det.pre
+    assert any(
+        d.window_end > dsp.event_window_end(d.start_frame, d.end_frame, window_frames=t, end_pad=pad, pre=pre)
+        for d in long
+    )
 
 
 def test_config_h_decision_initialiser_matches_the_policy(tmp_path) -> None:
