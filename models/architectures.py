@@ -22,14 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import keras
 
 __all__ = [
     "ARCHITECTURES",
+    "BLOCKS",
     "ArchitectureConfig",
+    "Block",
     "ModelError",
     "build",
     "count_macs",
@@ -41,6 +43,11 @@ __all__ = [
 
 class ModelError(ValueError):
     """An invalid architecture config, or a model that lacks the expected sub-models."""
+
+
+#: How a convolution of the family is built (see :class:`ArchitectureConfig`).
+Block = Literal["full", "separable", "nin"]
+BLOCKS: tuple[Block, ...] = ("full", "separable", "nin")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +66,18 @@ class ArchitectureConfig:
         head_kernel: kernel length of the temporal convolutions [frames].
         head_strides: stride of each temporal convolution; their number is the depth [frames].
         dropout: dropout rate before the classifier (training only) [0..1].
+        conv_kernel: kernel of the encoder's convolutions (Doppler, distance) [bins, points].
+        input_pool: max-pooling of each input frame before the first convolution (Doppler, distance): the
+            input resolution the encoder sees; ``(1, 1)`` keeps the full range-Doppler map [bins, points].
+        encoder_block: how the encoder's second convolution is built: ``full`` (one k×k Conv2D),
+            ``separable`` (depthwise k×k then pointwise 1×1) or ``nin`` (a network-in-network replacement
+            block: a 1×1 Conv2D down to ``nin_channels`` then the k×k Conv2D, so the wide kernel runs on fewer
+            input channels).
+        head_block: the same choice for each temporal convolution of the ``cnn_tcn`` head.
+        nin_channels: width of the 1×1 bottleneck of ``nin`` blocks [count].
+
+    ``separable`` blocks convert to ``DEPTHWISE_CONV_2D``, which the ahead-of-time C build and the bundle's
+    TFLM example do not register; ``full`` and ``nin`` use only ``CONV_2D``.
     """
 
     name: str = "cnn_tcn"
@@ -72,6 +91,11 @@ class ArchitectureConfig:
     head_kernel: int = 5
     head_strides: tuple[int, ...] = (2, 2, 2)
     dropout: float = 0.1
+    conv_kernel: tuple[int, int] = (3, 3)
+    input_pool: tuple[int, int] = (1, 1)
+    encoder_block: Block = "full"
+    head_block: Block = "full"
+    nin_channels: int = 8
 
     def __post_init__(self) -> None:
         if self.name not in ARCHITECTURES:
@@ -85,6 +109,22 @@ class ArchitectureConfig:
             raise ModelError(f"doppler_bins must be >= 4 for the encoder's pooling, got {self.doppler_bins}")
         if not 0.0 <= self.dropout < 1.0:
             raise ModelError(f"dropout must be in [0, 1), got {self.dropout}")
+        for key in ("encoder_block", "head_block"):
+            if getattr(self, key) not in BLOCKS:
+                raise ModelError(f"{key} must be one of {', '.join(BLOCKS)}, got {getattr(self, key)!r}")
+        for key in ("conv_kernel", "input_pool", "conv_channels"):
+            if len(getattr(self, key)) != 2 or min(int(v) for v in getattr(self, key)) < 1:
+                raise ModelError(f"{key} must be two values >= 1, got {getattr(self, key)!r}")
+        if self.nin_channels < 1 or not self.head_strides or min(self.head_strides) < 1:
+            raise ModelError("nin_channels and every head stride must be >= 1 (and at least one stride)")
+        d, p = self.frame_shape
+        if d < 4 or p < 1:
+            raise ModelError(f"input_pool {self.input_pool} leaves a {d}×{p} frame; the encoder needs >= 4×1")
+
+    @property
+    def frame_shape(self) -> tuple[int, int]:
+        """(Doppler bins, distance points) the first convolution sees, after ``input_pool``."""
+        return self.doppler_bins // self.input_pool[0], self.points // self.input_pool[1]
 
 
 def _layers() -> tuple[Any, Any]:
@@ -146,14 +186,30 @@ def _encoder(cfg: ArchitectureConfig) -> keras.Model:
     from keras import layers
 
     c1, c2 = cfg.conv_channels
+    k = tuple(cfg.conv_kernel)
     inp = keras.Input((cfg.doppler_bins, cfg.points, 1), name="frame")
-    x = layers.Conv2D(c1, 3, padding="same", activation="relu", name="enc_conv1")(inp)
+    x = inp
+    if tuple(cfg.input_pool) != (1, 1):
+        x = layers.MaxPooling2D(tuple(cfg.input_pool), name="enc_input_pool")(x)
+    x = layers.Conv2D(c1, k, padding="same", activation="relu", name="enc_conv1")(x)
     x = layers.MaxPooling2D((2, 1), name="enc_pool1")(x)
-    x = layers.Conv2D(c2, 3, padding="same", activation="relu", name="enc_conv2")(x)
-    x = layers.MaxPooling2D((2, 2), name="enc_pool2")(x)
+    x = _block(x, cfg.encoder_block, c2, k, 1, cfg.nin_channels, "enc_conv2", layers.Conv2D, layers.SeparableConv2D)
+    x = layers.MaxPooling2D((2, 2) if x.shape[2] >= 2 else (2, 1), name="enc_pool2")(x)
     x = layers.Flatten(name="enc_flat")(x)
     x = layers.Dense(cfg.embedding, activation="relu", name="enc_embed")(x)
     return keras.Model(inp, x, name="encoder")
+
+
+def _block(
+    x: Any, block: Block, channels: int, kernel: Any, stride: int, nin: int, name: str, conv: Any, sep: Any
+) -> Any:
+    """One convolution of the family (ReLU, ``same`` padding) built as ``block``; the k-wide layer keeps
+    ``name`` so that ``full`` models keep their layer names (and their saved weights)."""
+    if block == "separable":
+        return sep(channels, kernel, strides=stride, padding="same", activation="relu", name=name)(x)
+    if block == "nin":
+        x = conv(nin, 1, padding="same", activation="relu", name=f"{name}_nin")(x)
+    return conv(channels, kernel, strides=stride, padding="same", activation="relu", name=name)(x)
 
 
 def _tcn_head(cfg: ArchitectureConfig) -> keras.Model:
@@ -164,9 +220,10 @@ def _tcn_head(cfg: ArchitectureConfig) -> keras.Model:
     inp = keras.Input((cfg.window_frames, cfg.embedding), name="embeddings")
     x = inp
     for i, stride in enumerate(cfg.head_strides):
-        x = layers.Conv1D(
-            cfg.head_channels, cfg.head_kernel, strides=stride, padding="same", activation="relu", name=f"tcn{i}"
-        )(x)
+        x = _block(
+            x, cfg.head_block, cfg.head_channels, cfg.head_kernel, stride, cfg.nin_channels, f"tcn{i}",
+            layers.Conv1D, layers.SeparableConv1D,
+        )  # fmt: skip
     x = layers.GlobalAveragePooling1D(name="tcn_pool")(x)
     x = layers.Dropout(cfg.dropout, name="drop")(x)
     x = layers.Dense(cfg.num_classes, name="logits")(x)
@@ -241,6 +298,11 @@ def _macs_of_layer(layer: Any) -> int:
 
     kind = type(layer).__name__
     out_shape = layer.output.shape
+    if kind in ("SeparableConv1D", "SeparableConv2D"):
+        positions = int(np.prod([int(d) for d in out_shape[1:-1]]))
+        return positions * (int(np.prod(layer.depthwise_kernel.shape)) + int(np.prod(layer.pointwise_kernel.shape)))
+    if kind == "DepthwiseConv2D":
+        return int(out_shape[1] * out_shape[2]) * int(np.prod(layer.kernel.shape))
     if kind == "Conv2D":
         k = int(np.prod(layer.kernel.shape))  # kh * kw * cin * cout
         return int(out_shape[1] * out_shape[2]) * k
@@ -258,7 +320,8 @@ def _macs_of_layer(layer: Any) -> int:
 
 
 def count_macs(model: keras.Model) -> dict[str, int]:
-    """Multiply-accumulates per inference over the Keras layers (conv, dense and GRU kernels only).
+    """Multiply-accumulates per inference over the Keras layers (conv, separable conv, dense and GRU kernels
+    only; pooling, activations and the int8 requantisation are not counted).
 
     Returns:
         ``{"encoder_per_frame", "head_per_hop", "window"}``: one encoder call, one head call, and a

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_confusion", "plot_curves", "plot_det"]
+__all__ = ["plot_confusion", "plot_curves", "plot_det", "plot_pareto"]
 
 
 def plot_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str], path: Path, *, title: str) -> None:
@@ -115,4 +115,50 @@ def plot_det(
     ax.set_title(title or "DET: miss rate against false activations per hour", fontsize=9)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="lower left")
+    fig.savefig(path, dpi=100)
+
+
+def plot_pareto(
+    rows: Sequence[dict[str, Any]],
+    front: Sequence[dict[str, Any]],
+    chosen: dict[str, Any] | None,
+    path: Path,
+    *,
+    budget: Any,
+    anchors: dict[str, tuple[int, str]],
+) -> None:
+    """Write the search's validation score against int8 flash [KiB] and against MACs per frame, as PNG.
+
+    ``rows``: trained trials (``val_score``, ``flash_bytes``, ``macs_per_frame``, optional ``reference``);
+    ``front`` and ``chosen`` are highlighted; ``budget`` (``budget_flash_bytes``, ``budget_macs_per_frame``)
+    and the published ``anchors`` (name → (bytes, label)) are drawn as vertical lines.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax_f, ax_m = fig.subplots(1, 2, sharey=True)
+    plain = [r for r in rows if not r.get("reference")]
+    ref = [r for r in rows if r.get("reference")]
+    for ax, key, scale, limit in (
+        (ax_f, "flash_bytes", 1024.0, budget.budget_flash_bytes),
+        (ax_m, "macs_per_frame", 1000.0, budget.budget_macs_per_frame),
+    ):
+        ax.scatter([r[key] / scale for r in plain], [r["val_score"] for r in plain], s=18, c="0.6", label="trained")
+        fr = sorted(front, key=lambda r: r[key])
+        ax.plot([r[key] / scale for r in fr], [r["val_score"] for r in fr], "o-", c="C0", ms=5, label="Pareto front")
+        if ref:
+            ax.scatter([r[key] / scale for r in ref], [r["val_score"] for r in ref], marker="s", s=40, c="C3",
+                       label="default architecture")  # fmt: skip
+        if chosen:
+            ax.scatter([chosen[key] / scale], [chosen["val_score"]], marker="*", s=220, c="C1", zorder=5,
+                       label="chosen")  # fmt: skip
+        ax.axvline(limit / scale, c="k", ls="--", lw=1, label="budget")
+        ax.grid(alpha=0.3)
+    for i, (name, (size, what)) in enumerate(anchors.items()):
+        ax_f.axvline(size / 1024.0, c=f"C{4 + i}", ls=":", lw=1.2, label=f"{name} ({what})")
+    ax_f.set_xlabel("int8 flash, encoder + head [KiB]")
+    ax_m.set_xlabel("encoder MACs per frame [thousands]")
+    ax_f.set_ylabel("validation score (training side)")
+    ax_f.legend(fontsize=7, loc="lower right")
+    ax_m.legend(fontsize=7, loc="lower right")
     fig.savefig(path, dpi=100)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from models.architectures import count_macs
+from models.architectures import count_macs, encoder_of, head_of
 from models.config import TrainConfig, load_run
 from models.data import (
     DataError,
@@ -55,11 +55,14 @@ if TYPE_CHECKING:
 __all__ = [
     "BIT_WIDTHS",
     "CANDIDATES",
+    "C_BUILD_OPS",
     "SCHEMES",
     "QuantizeConfig",
     "TfliteModel",
     "convert",
     "fake_quantize",
+    "flatbuffer_ops",
+    "int8_footprint",
     "quantize_run",
     "tflite_predictor",
 ]
@@ -69,6 +72,11 @@ Scheme = Literal["symmetric", "asymmetric", "power_of_two"]
 CANDIDATES: tuple[Candidate, ...] = ("float32", "int8_per_channel", "int8_per_tensor", "int16x8")
 SCHEMES: tuple[Scheme, ...] = ("symmetric", "asymmetric", "power_of_two")
 BIT_WIDTHS = (8, 6, 5, 4)
+
+#: int8 operators the ahead-of-time C build (``deploy.aot``) and the bundle's TFLM example register.
+C_BUILD_OPS = frozenset(
+    {"CONV_2D", "MAX_POOL_2D", "FULLY_CONNECTED", "MEAN", "SOFTMAX", "RESHAPE", "SQUEEZE", "EXPAND_DIMS"}
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,6 +223,52 @@ class TfliteModel:
             self.interpreter.invoke()
             times.append(time.perf_counter() - t0)
         return float(np.median(times) * 1000.0)
+
+
+def flatbuffer_ops(flatbuffer: bytes) -> list[str]:
+    """The operator names of a flatbuffer (sorted, unique)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_content=flatbuffer)
+    return sorted({str(op["op_name"]) for op in interp._get_ops_details()})
+
+
+def int8_footprint(
+    model: keras.Model, windows: npt.NDArray[np.float32] | None = None, *, seed: int = 0, flatbuffers: bool = False
+) -> dict[str, Any]:
+    """int8 flash, operators and MACs of a composed model, from the real converter.
+
+    The encoder and the head are converted separately to full-integer int8 (per-channel), as the bundle
+    exports them. ``windows`` ``(N, T, d, p)`` calibrate the conversion; ``None`` (an untrained candidate)
+    uses random inputs, which give the same flatbuffer size since every tensor's shape is fixed.
+    ``flatbuffers`` adds the two flatbuffers (``encoder_flatbuffer``, ``head_flatbuffer``).
+    """
+    enc, head = encoder_of(model), head_of(model)
+    t, d, p = (int(v) for v in model.input.shape[1:])
+    rng = np.random.default_rng(seed)
+    if windows is None:
+        windows = rng.standard_normal((8, t, d, p)).astype(np.float32)
+    frames = windows.reshape(-1, d, p, 1)
+    frames = frames[rng.permutation(len(frames))[:400]]
+    emb = np.asarray(enc.predict(windows.reshape(-1, d, p, 1), verbose=0, batch_size=1024), dtype=np.float32)
+    emb = emb.reshape(len(windows), t, -1)
+    enc_fb = convert(enc, "int8_per_channel", frames)
+    head_fb = convert(head, "int8_per_channel", emb)
+    macs = count_macs(model)
+    ops = sorted(set(flatbuffer_ops(enc_fb)) | set(flatbuffer_ops(head_fb)))
+    out: dict[str, Any] = {
+        "flash_bytes": len(enc_fb) + len(head_fb),
+        "encoder_bytes": len(enc_fb),
+        "head_bytes": len(head_fb),
+        "macs_per_frame": int(macs["encoder_per_frame"]),
+        "macs_per_hop": int(macs["head_per_hop"]),
+        "param_count": int(model.count_params()),
+        "ops": ops,
+        "c_build": set(ops) <= C_BUILD_OPS,
+    }
+    if flatbuffers:
+        out |= {"encoder_flatbuffer": enc_fb, "head_flatbuffer": head_fb}
+    return out
 
 
 def tflite_predictor(flatbuffer: bytes) -> Predictor:

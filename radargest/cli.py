@@ -459,6 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_commands(sub)
     add_deploy_commands(sub)
     add_firmware_commands(sub)
+    from radargest.search_cmd import add_search_command
+
+    add_search_command(sub)
 
     from radargest.robustness_cmd import add_robustness_command
 

@@ -95,6 +95,10 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         arch = ArchitectureConfig(name=args.arch, num_classes=len(gestures) + 1)
         augment = ROBUST_AUGMENT if getattr(args, "augment", "default") == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
+    if getattr(args, "from_search", None) is not None:
+        from models.search import chosen_architecture
+
+        arch, dataset = chosen_architecture(args.from_search, arch, dataset)
     kwargs: dict[str, Any] = {}
     if augment is not None:
         kwargs["augment"] = augment
@@ -310,6 +314,14 @@ def add_model_commands(subparsers: Any) -> None:
         default="default",
         help="augmentation: default, or robust (wider gain, noise and speed warp, plus Doppler scaling and range "
         "shift; issue 12); with --init the initial run's is kept",
+    )
+    p.add_argument(
+        "--from-search",
+        type=Path,
+        default=None,
+        metavar="SEARCH_DIR",
+        help="the architecture and window length chosen by 'radargest search' (with --init, they must match the "
+        "init run's)",
     )
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
     p.add_argument(

@@ -52,3 +52,21 @@ def test_bad_architecture() -> None:
         ArchitectureConfig(name="transformer")
     with pytest.raises(ModelError):
         ArchitectureConfig(num_classes=1)
+
+
+def test_mac_count_of_search_blocks() -> None:
+    """Separable and network-in-network blocks, and the input pooling, counted by hand."""
+    enc = build(ArchitectureConfig(conv_channels=(4, 8), encoder_block="separable", input_pool=(2, 1)))
+    # input 16x6 pooled to 8x6; conv1 48 x 9 x 4; pool to 4x6; separable 24 x (9 x 4 + 4 x 8); 2x3x8 -> 16
+    assert count_macs(enc)["encoder_per_frame"] == 48 * 36 + 24 * (36 + 32) + 48 * 16
+    head = build(ArchitectureConfig(head_block="nin", nin_channels=8))
+    # T 50 -> 25 -> 13 -> 7 with a 1x1 (to 8) before each k5 convolution (8 -> 24), then 24 x 5 logits
+    want = 50 * 16 * 8 + 25 * 5 * 8 * 24 + 25 * 24 * 8 + 13 * 5 * 8 * 24 + 13 * 24 * 8 + 7 * 5 * 8 * 24 + 24 * 5
+    assert count_macs(head)["head_per_hop"] == want
+
+
+def test_default_layer_names_unchanged() -> None:
+    """Runs saved before the search blocks existed load by layer name: the default keeps them."""
+    names = {layer.name for layer in encoder_of(build(ArchitectureConfig())).layers}
+    assert {"enc_conv1", "enc_pool1", "enc_conv2", "enc_pool2", "enc_flat", "enc_embed"} <= names
+    assert "enc_input_pool" not in names

@@ -1,0 +1,725 @@
+"""Budgeted, multi-objective architecture search over the default model family (DESIGN §8c).
+
+A candidate is a point of the ``cnn_tcn`` family (:func:`suggest`): encoder widths and kernel, the
+encoder's second convolution and the head's temporal convolutions each built ``full``, ``separable`` or as a
+network-in-network 1×1 replacement block (``nin``), embedding size, head width, kernel and depth (its
+strides), window length, and the input resolution in Doppler and distance (a max-pool of each frame).
+
+Each candidate goes through three steps:
+
+1. **Budget, before training.** The model is built with random (non-degenerate) weights, its MACs per
+   frame come from :func:`models.architectures.count_macs` and its int8 flash from the real TFLite
+   converter (encoder and head flatbuffers, int8 per-channel, as the bundle exports them). Over either
+   budget, the Optuna trial is pruned and nothing is trained.
+2. **Training** with the training recipe (:func:`models.train.train_recordings`) for a few epochs
+   (``SearchConfig.epochs``), without hard-negative mining or operating-point calibration.
+3. **Scoring on the training side only.** The held-out side of ``--split`` is dropped as soon as the
+   recordings are loaded. On the Acconeer data the validation is a whole training day, as in
+   :mod:`models.select` (fold ``B``: ``double_tap_in_idx_1/2``, ``tap_out_idx_1``, ``wiggle_idx_1`` and
+   ``tap_in_idx_1``): the score is the continuous event accuracy on those streams. On other data it is the
+   balanced window accuracy on the training side's own validation part (whole recordings or tails). The
+   trained model is converted again, so the flash recorded is the trained flatbuffers' (equal to the
+   budget step's to the byte, checked per trial).
+
+Objectives (Optuna, NSGA-II): maximise the validation score, minimise int8 flash bytes, minimise MACs per
+frame. The study lives in ``SEARCH_DIR/study.db`` (SQLite), so running the same command again resumes it
+until ``trials`` candidates are trained. Trials run in-process with Optuna alone, or as Ray Tune trials
+(``ray.init()`` on this machine with ``workers`` CPUs, or ``ray_address`` for a cluster): a Ray
+:class:`~ray.tune.search.Searcher` asks the same Optuna study for each candidate and tells it the result,
+so the two paths share the sampler, the storage and the budget check.
+
+The **chosen point** is the smallest-flash trial on the Pareto front whose score is within ``tolerance``
+of the best score within budget, among candidates whose int8 operators the ahead-of-time C build supports
+(:data:`C_BUILD_OPS`; ``separable`` blocks need ``DEPTHWISE_CONV_2D``) unless ``any_ops``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from models.architectures import BLOCKS, ArchitectureConfig, build, count_macs
+from models.config import RejectionConfig, TrainConfig
+from models.data import DataError, DatasetConfig, Recording, held_out_indices, load_recordings
+from models.quantize import C_BUILD_OPS, int8_footprint
+
+if TYPE_CHECKING:
+    import keras
+    import optuna
+
+__all__ = [
+    "ANCHORS",
+    "C_BUILD_OPS",
+    "SearchConfig",
+    "SearchError",
+    "apply_params",
+    "choose",
+    "chosen_architecture",
+    "load_chosen",
+    "pareto_front",
+    "run_search",
+    "suggest",
+]
+
+#: Published model sizes for comparison on the flash axis [bytes]: name → (bytes, what).
+ANCHORS: dict[str, tuple[int, str]] = {
+    "TinyRadarNN": (41_000, "41 KB int8"),
+    "TinyssimoRadar": (36 * 1024, "36 KiB int8"),
+    "Acconeer LSTM": (43 * 1024, "43 KiB float"),
+}
+
+#: Validation recordings of the training-side fold used when the Acconeer files are given (see module doc).
+ACCONEER_FOLD = "B"
+
+Backend = Literal["auto", "ray", "optuna"]
+
+
+class SearchError(DataError):
+    """A bad search config, a missing optional dependency, or a search directory without a result."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchConfig:
+    """One search.
+
+    Fields:
+        budget_flash_bytes: int8 flatbuffers (encoder + head) must fit in this [bytes].
+        budget_macs_per_frame: encoder multiply-accumulates per frame must fit in this [MACs].
+        trials: trained candidates to reach (over-budget ones are pruned and not counted); a resumed
+            study only trains the missing ones [count].
+        epochs: training epochs of one candidate [count].
+        patience_epochs: early stopping of one candidate [epochs].
+        seed: seeds the sampler and every candidate's training.
+        backend: ``ray`` (Ray Tune), ``optuna`` (in-process) or ``auto`` (Ray when it is installed).
+        workers: parallel Ray trials; each gets one CPU [count].
+        ray_address: an existing Ray cluster (``ray.init(address=...)``); "" starts Ray on this machine.
+        population: NSGA-II population size [count].
+        tolerance: the chosen point may lose this much validation score against the best within budget [0..1].
+        any_ops: also choose candidates whose int8 graph the ahead-of-time C build cannot run.
+        max_pruned_per_trial: give up when this many candidates in a row are over budget [count].
+        reference: also train the given architecture (the default one) once as a reference, budgets ignored.
+    """
+
+    budget_flash_bytes: int = 16 * 1024
+    budget_macs_per_frame: int = 30_000
+    trials: int = 40
+    epochs: int = 8
+    patience_epochs: int = 4
+    seed: int = 0
+    backend: Backend = "auto"
+    workers: int = 2
+    ray_address: str = ""
+    population: int = 10
+    tolerance: float = 0.01
+    any_ops: bool = False
+    max_pruned_per_trial: int = 50
+    reference: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("budget_flash_bytes", "budget_macs_per_frame", "trials", "epochs", "workers", "population"):
+            if int(getattr(self, name)) < 1:
+                raise SearchError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.backend not in ("auto", "ray", "optuna"):
+            raise SearchError(f"backend must be auto, ray or optuna, got {self.backend!r}")
+        if not 0 <= self.tolerance < 1:
+            raise SearchError(f"tolerance must be in [0, 1), got {self.tolerance}")
+
+
+# -- the search space ---------------------------------------------------------------------------------
+def _pair(text: str) -> tuple[int, int]:
+    a, b = text.split("x")
+    return int(a), int(b)
+
+
+def suggest(trial: optuna.Trial) -> dict[str, Any]:
+    """Sample one candidate of the family (plain values; pairs and strides as strings for the storage)."""
+    return {
+        "conv1": trial.suggest_categorical("conv1", [4, 6, 8]),
+        "conv2": trial.suggest_categorical("conv2", [4, 6, 8, 12]),
+        "conv_kernel": trial.suggest_categorical("conv_kernel", ["3x3", "5x3", "3x1"]),
+        "encoder_block": trial.suggest_categorical("encoder_block", list(BLOCKS)),
+        "input_pool": trial.suggest_categorical("input_pool", ["1x1", "2x1", "1x2", "2x2"]),
+        "embedding": trial.suggest_categorical("embedding", [8, 12, 16]),
+        "head_channels": trial.suggest_categorical("head_channels", [8, 12, 16, 24]),
+        "head_kernel": trial.suggest_categorical("head_kernel", [3, 5]),
+        "head_strides": trial.suggest_categorical("head_strides", ["2,2", "2,2,2", "4,2"]),
+        "head_block": trial.suggest_categorical("head_block", list(BLOCKS)),
+        "nin_channels": trial.suggest_categorical("nin_channels", [4, 8]),
+        "window_s": trial.suggest_categorical("window_s", [0.7, 0.875]),
+    }
+
+
+def apply_params(cfg: TrainConfig, params: dict[str, Any]) -> TrainConfig:
+    """``cfg`` with the architecture and window length of a candidate (``params`` as from :func:`suggest`)."""
+    arch = dataclasses.replace(
+        cfg.architecture,
+        conv_channels=(int(params["conv1"]), int(params["conv2"])),
+        conv_kernel=_pair(params["conv_kernel"]),
+        encoder_block=params["encoder_block"],
+        input_pool=_pair(params["input_pool"]),
+        embedding=int(params["embedding"]),
+        head_channels=int(params["head_channels"]),
+        head_kernel=int(params["head_kernel"]),
+        head_strides=tuple(int(s) for s in str(params["head_strides"]).split(",")),
+        head_block=params["head_block"],
+        nin_channels=int(params["nin_channels"]),
+    )
+    window = dataclasses.replace(cfg.dataset.window, window_s=float(params["window_s"]))
+    return dataclasses.replace(cfg, architecture=arch, dataset=dataclasses.replace(cfg.dataset, window=window))
+
+
+def params_of(cfg: TrainConfig) -> dict[str, Any]:
+    """Inverse of :func:`apply_params` (the reference point as a candidate)."""
+    a = cfg.architecture
+    return {
+        "conv1": a.conv_channels[0],
+        "conv2": a.conv_channels[1],
+        "conv_kernel": "x".join(map(str, a.conv_kernel)),
+        "encoder_block": a.encoder_block,
+        "input_pool": "x".join(map(str, a.input_pool)),
+        "embedding": a.embedding,
+        "head_channels": a.head_channels,
+        "head_kernel": a.head_kernel,
+        "head_strides": ",".join(map(str, a.head_strides)),
+        "head_block": a.head_block,
+        "nin_channels": a.nin_channels,
+        "window_s": cfg.dataset.window.window_s,
+    }
+
+
+# -- size and MACs --------------------------------------------------------------------------------------
+def _randomise(model: keras.Model, seed: int) -> None:
+    """Non-degenerate random weights (zero biases would let the converter share their buffers)."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.uniform(-0.5, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+
+
+def budget_check(cfg: TrainConfig, scfg: SearchConfig) -> tuple[dict[str, Any], str]:
+    """The footprint of an untrained candidate and why it is over budget ("" when within)."""
+    model = build(cfg.architecture)
+    macs = count_macs(model)["encoder_per_frame"]
+    if macs > scfg.budget_macs_per_frame:  # no conversion needed to reject it
+        return {"macs_per_frame": int(macs), "param_count": int(model.count_params())}, (
+            f"{macs} MACs/frame > {scfg.budget_macs_per_frame}"
+        )
+    _randomise(model, scfg.seed)
+    fp = int8_footprint(model, seed=scfg.seed)
+    if fp["flash_bytes"] > scfg.budget_flash_bytes:
+        return fp, f"{fp['flash_bytes']} B flash > {scfg.budget_flash_bytes}"
+    return fp, ""
+
+
+# -- one trial ------------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, eq=False)
+class _Problem:
+    """What every trial needs: the base config, the training-side recordings and the validation plan."""
+
+    base: TrainConfig
+    recs: list[Recording]
+    val: tuple[int, ...]  # fold validation recordings (empty: the split's own validation part)
+    out_dir: Path
+    scfg: SearchConfig
+
+
+def _trial_config(problem: _Problem, params: dict[str, Any]) -> TrainConfig:
+    from models.select import fold_split
+
+    cfg = apply_params(problem.base, params)
+    rej = RejectionConfig(calibrate=False, mining_every_epochs=0)
+    split = fold_split(ACCONEER_FOLD) if problem.val else cfg.split
+    return dataclasses.replace(
+        cfg,
+        split=split,
+        rejection=rej,
+        epochs=problem.scfg.epochs,
+        patience_epochs=problem.scfg.patience_epochs,
+        seed=problem.scfg.seed,
+    )
+
+
+def run_trial(problem: _Problem, params: dict[str, Any], number: int) -> dict[str, Any]:
+    """Train one candidate and score it on the training side; the result row (also ``trial.json``)."""
+    from models.evaluate import keras_predictor
+    from models.quantize import _representative
+    from models.select import score_fold
+    from models.train import train_recordings
+
+    t0 = time.perf_counter()
+    cfg = _trial_config(problem, params)
+    out = problem.out_dir / "trials" / f"{number:04d}"
+    res = train_recordings(cfg, problem.recs, out, progress=False)
+    t = res.config.architecture.window_frames
+    if problem.val:
+        s = score_fold(
+            keras_predictor(res.model), problem.recs, cfg=res.config.dataset, window_frames=t, val=problem.val,
+            negatives=[],
+        )  # fmt: skip
+        score = float(s["event_accuracy"] or 0.0)
+        metric = f"event accuracy, fold {ACCONEER_FOLD}"
+    else:
+        score = float(res.metrics["validation"]["balanced_accuracy"])
+        metric = f"balanced window accuracy, {res.metrics['split']['val_mode']} validation"
+    rep = _representative(res.config, problem.recs, 64, problem.scfg.seed)
+    fp = int8_footprint(res.model, rep, seed=problem.scfg.seed)
+    row = {
+        "number": number,
+        "params": params,
+        "val_score": score if math.isfinite(score) else 0.0,
+        "val_metric": metric,
+        "val_balanced_accuracy": float(res.metrics["validation"]["balanced_accuracy"]),
+        "epochs_run": int(res.metrics["epochs_run"]),
+        "window_frames": t,
+        "trial_s": time.perf_counter() - t0,
+        **fp,
+    }
+    (out / "trial.json").write_text(json.dumps(row, indent=1))
+    return row
+
+
+# -- the study ------------------------------------------------------------------------------------------
+def _optuna() -> Any:
+    try:
+        import optuna
+    except ImportError:
+        raise SearchError("radargest search needs the [search] extra: pip install 'radargest[search]'") from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def _ray_available() -> bool:
+    if os.environ.get("RADARGEST_NO_RAY"):  # simulate an install without Ray (tests, comparisons)
+        return False
+    try:
+        import ray  # noqa: F401
+        from ray import tune  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _study(out_dir: Path, scfg: SearchConfig) -> Any:
+    optuna = _optuna()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sampler = optuna.samplers.NSGAIISampler(population_size=scfg.population, seed=scfg.seed)
+    return optuna.create_study(
+        study_name="radargest-search",
+        storage=f"sqlite:///{(out_dir / 'study.db').resolve()}",
+        directions=["maximize", "minimize", "minimize"],
+        sampler=sampler,
+        load_if_exists=True,
+    )
+
+
+class _Driver:
+    """Asks the study for in-budget candidates, tells it the results, and prints the progress."""
+
+    def __init__(self, study: Any, problem: _Problem, log: Callable[[str], None]) -> None:
+        self.study = study
+        self.problem = problem
+        self.log = log
+        self.t0 = time.perf_counter()
+        self.reference_asked = False
+
+    def completed(self) -> list[Any]:
+        optuna = _optuna()
+        return [t for t in self.study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+
+    def remaining(self) -> int:
+        done = [t for t in self.completed() if not t.user_attrs.get("reference")]
+        return max(0, self.problem.scfg.trials - len(done))
+
+    def reference_needed(self) -> bool:
+        done = any(t.user_attrs.get("reference") for t in self.completed())
+        return self.problem.scfg.reference and not done and not self.reference_asked
+
+    def ask(self) -> tuple[Any, dict[str, Any]] | None:
+        """An in-budget candidate (over-budget ones are told PRUNED), or None after too many in a row."""
+        optuna = _optuna()
+        if self.reference_needed():
+            trial = self.study.ask()
+            params = params_of(self.problem.base)
+            self.reference_asked = True
+            trial.set_user_attr("reference", True)
+            trial.set_user_attr("reference_params", params)
+            return trial, params
+        for _ in range(self.problem.scfg.max_pruned_per_trial):
+            trial = self.study.ask()
+            params = suggest(trial)
+            fp, why = budget_check(_trial_config(self.problem, params), self.problem.scfg)
+            if not why:
+                return trial, params
+            trial.set_user_attr("over_budget", why)
+            for k in ("flash_bytes", "macs_per_frame", "param_count"):
+                if k in fp:
+                    trial.set_user_attr(k, fp[k])
+            self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        self.log(f"{self.problem.scfg.max_pruned_per_trial} candidates in a row over budget: stopping")
+        return None
+
+    def tell(self, trial: Any, row: dict[str, Any] | None, error: str = "") -> None:
+        optuna = _optuna()
+        if row is None:
+            trial.set_user_attr("error", error[:500])
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            self.log(f"trial {trial.number} failed: {error.splitlines()[0] if error else '?'}")
+            return
+        for k, v in row.items():
+            if k not in ("params", "number"):
+                trial.set_user_attr(k, v)
+        self.study.tell(trial, [row["val_score"], row["flash_bytes"], row["macs_per_frame"]])
+        self.progress(row)
+
+    def progress(self, row: dict[str, Any]) -> None:
+        trials = self.study.get_trials(deepcopy=False)
+        rows = [_row_of(t) for t in self.completed()]
+        pruned = sum(1 for t in trials if t.user_attrs.get("over_budget"))
+        within = [r for r in rows if _within(r, self.problem.scfg)]
+        best = max(within, key=lambda r: r["val_score"]) if within else None
+        front = pareto_front(within)
+        el = time.perf_counter() - self.t0
+        self.log(
+            f"trial {row['number']}: score {row['val_score']:.3f}, {row['flash_bytes']} B, "
+            f"{row['macs_per_frame']} MACs/frame, {row['trial_s']:.0f} s | trained {len(rows)} "
+            f"(over budget {pruned}), {el / 60:.1f} min | best "
+            + (f"{best['val_score']:.3f} at {best['flash_bytes']} B (trial {best['number']})" if best else "—")
+            + " | front: "
+            + ", ".join(f"{r['val_score']:.3f}/{r['flash_bytes']}B/{r['macs_per_frame']}" for r in front)
+        )
+
+
+def _row_of(trial: Any) -> dict[str, Any]:
+    row = {"number": trial.number, "params": dict(trial.params), **trial.user_attrs}
+    if not row["params"] and row.get("reference"):
+        row["params"] = row.get("reference_params", {})
+    return row
+
+
+def _within(row: dict[str, Any], scfg: SearchConfig) -> bool:
+    return row["flash_bytes"] <= scfg.budget_flash_bytes and row["macs_per_frame"] <= scfg.budget_macs_per_frame
+
+
+def pareto_front(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows not dominated on (higher ``val_score``, lower ``flash_bytes``, lower ``macs_per_frame``), by flash."""
+
+    def dominates(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        ka = (-a["val_score"], a["flash_bytes"], a["macs_per_frame"])
+        kb = (-b["val_score"], b["flash_bytes"], b["macs_per_frame"])
+        return all(x <= y for x, y in zip(ka, kb, strict=True)) and ka != kb
+
+    front = [r for r in rows if not any(dominates(o, r) for o in rows)]
+    return sorted(front, key=lambda r: (r["flash_bytes"], -r["val_score"]))
+
+
+def choose(rows: Sequence[dict[str, Any]], scfg: SearchConfig) -> dict[str, Any] | None:
+    """The chosen point (module docstring), or None when no trained candidate is within budget."""
+    ok = [r for r in rows if _within(r, scfg) and not r.get("reference") and (scfg.any_ops or r.get("c_build"))]
+    if not ok:
+        return None
+    best = max(r["val_score"] for r in ok)
+    near = [r for r in pareto_front(ok) if r["val_score"] >= best - scfg.tolerance - 1e-12]
+    return min(near, key=lambda r: (r["flash_bytes"], r["macs_per_frame"], -r["val_score"]))
+
+
+# -- running ----------------------------------------------------------------------------------------------
+def _run_optuna(driver: _Driver) -> None:
+    while driver.remaining() > 0 or driver.reference_needed():
+        asked = driver.ask()
+        if asked is None:
+            return
+        trial, params = asked
+        try:
+            row = run_trial(driver.problem, params, trial.number)
+        except Exception as exc:  # a candidate the converter or trainer refuses is a failed trial
+            driver.tell(trial, None, f"{type(exc).__name__}: {exc}")
+            continue
+        driver.tell(trial, row)
+
+
+def _ray_trial(config: dict[str, Any], problem: _Problem) -> None:
+    """A Ray Tune function trainable: one candidate, one report."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+    from ray import tune
+
+    try:  # one core per trial (Ray sets OMP_NUM_THREADS; TensorFlow needs telling)
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # already initialised in this worker
+    row = run_trial(problem, config["params"], int(config["number"]))
+    tune.report({"val_score": row["val_score"], "row": json.dumps(row)})
+
+
+def _run_ray(driver: _Driver, scfg: SearchConfig) -> None:
+    import ray
+    from ray import tune
+    from ray.tune.search import ConcurrencyLimiter, Searcher
+
+    problem = driver.problem
+
+    class StudySearcher(Searcher):
+        """Ray Tune's search algorithm: the Optuna study (ask → suggest, result → tell)."""
+
+        def __init__(self) -> None:
+            super().__init__(metric="val_score", mode="max")
+            self.live: dict[str, Any] = {}
+            self.left = driver.remaining() + (1 if driver.reference_needed() else 0)
+
+        def suggest(self, trial_id: str) -> Any:
+            if self.left <= 0:
+                return Searcher.FINISHED
+            asked = driver.ask()
+            if asked is None:
+                return Searcher.FINISHED
+            self.left -= 1
+            trial, params = asked
+            self.live[trial_id] = trial
+            return {"params": params, "number": trial.number}
+
+        def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False) -> None:
+            trial = self.live.pop(trial_id, None)
+            if trial is None:
+                return
+            if error or not result or "row" not in result:
+                driver.tell(trial, None, "the Ray trial raised (see SEARCH_DIR/ray)")
+            else:
+                driver.tell(trial, json.loads(result["row"]))
+
+    local = not scfg.ray_address
+    if local:  # Ray starts its workers at nice 15 by default; a trial is the search's main work
+        os.environ.setdefault("RAY_worker_niceness", "0")
+    ray.init(
+        address=scfg.ray_address or None,
+        num_cpus=scfg.workers if local else None,
+        include_dashboard=False,
+        log_to_driver=False,
+        ignore_reinit_error=True,
+        logging_level=logging.ERROR,
+        configure_logging=True,
+    )
+    try:
+        tuner = tune.Tuner(
+            tune.with_resources(tune.with_parameters(_ray_trial, problem=problem), {"cpu": 1}),
+            tune_config=tune.TuneConfig(
+                search_alg=ConcurrencyLimiter(StudySearcher(), max_concurrent=scfg.workers),
+                num_samples=-1,
+                reuse_actors=True,  # one TensorFlow import per worker, not per trial
+            ),
+            run_config=tune.RunConfig(
+                name="radargest-search",
+                storage_path=str((problem.out_dir / "ray").resolve()),
+                verbose=0,
+                failure_config=tune.FailureConfig(max_failures=0, fail_fast=False),
+            ),
+        )
+        tuner.fit()
+    finally:
+        if local:
+            ray.shutdown()
+
+
+def run_search(
+    base: TrainConfig,
+    scfg: SearchConfig,
+    out_dir: Path,
+    *,
+    log: Callable[[str], None] = print,
+    progress: Callable[[Any], Any] | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) the search of ``base``'s family on ``base.data`` and write the report to ``out_dir``.
+
+    ``base`` gives the data, gestures, features, held-out split and the reference architecture; its
+    held-out side is dropped before anything else.
+
+    Returns:
+        The summary written to ``search.json`` (every trained trial, the front, the chosen point).
+
+    Raises:
+        SearchError: no training-side recording, or the [search] extra missing (Ray is optional).
+    """
+    _optuna()
+    backend = scfg.backend
+    if backend == "auto":
+        backend = "ray" if _ray_available() else "optuna"
+    elif backend == "ray" and not _ray_available():
+        raise SearchError("--backend ray needs Ray: pip install 'radargest[search]'")
+    out_dir = Path(out_dir)
+    recs = load_recordings([Path(p) for p in base.data], cfg=base.dataset, progress=progress)
+    test, _ = held_out_indices(recs, base.split)
+    recs = [r for i, r in enumerate(recs) if i not in set(test)]  # the held-out side never reaches a trial
+    if not recs:
+        raise SearchError("no training-side recording left after the held-out split")
+    from models.select import FOLDS
+
+    names = [r.name for r in recs]
+    fold = FOLDS[ACCONEER_FOLD]
+    val = tuple(names.index(n) for n in fold) if all(n in names for n in fold) else ()
+    problem = _Problem(base=base, recs=recs, val=val, out_dir=out_dir, scfg=scfg)
+    study = _study(out_dir, scfg)
+    driver = _Driver(study, problem, log)
+    how = f"fold {ACCONEER_FOLD} validation" if val else "split validation"
+    log(
+        f"search: {len(recs)} training-side recordings ({how}), "
+        f"budget {scfg.budget_flash_bytes} B flash and {scfg.budget_macs_per_frame} MACs/frame, "
+        f"{driver.remaining()} trial(s) to train with {backend}"
+        + (
+            f" ({scfg.workers} workers{', ' + scfg.ray_address if scfg.ray_address else ''})"
+            if backend == "ray"
+            else ""
+        )
+    )
+    t0 = time.perf_counter()
+    if backend == "ray":
+        _run_ray(driver, scfg)
+    else:
+        _run_optuna(driver)
+    wall = time.perf_counter() - t0
+    return write_report(study, scfg, out_dir, backend=backend, wall_s=wall, log=log)
+
+
+# -- the report -------------------------------------------------------------------------------------------
+def write_report(
+    study: Any, scfg: SearchConfig, out_dir: Path, *, backend: str, wall_s: float, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """Write ``search.json``, ``search.md``, ``pareto.png`` and (when there is one) ``chosen.json``."""
+    from models.plots import plot_pareto
+
+    optuna = _optuna()
+    trials = study.get_trials(deepcopy=False)
+    rows = [_row_of(t) for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    within = [r for r in rows if _within(r, scfg) and not r.get("reference")]
+    front = pareto_front(within)
+    chosen = choose(rows, scfg)
+    reference = next((r for r in rows if r.get("reference")), None)
+    summary = {
+        "config": dataclasses.asdict(scfg),
+        "backend": backend,
+        "wall_s": wall_s,
+        "trained": len(rows),
+        "over_budget": sum(1 for t in trials if t.user_attrs.get("over_budget")),
+        "failed": sum(1 for t in trials if t.state == optuna.trial.TrialState.FAIL),
+        "trials": rows,
+        "front": [r["number"] for r in front],
+        "chosen": chosen,
+        "reference": reference,
+    }
+    out_dir = Path(out_dir)
+    (out_dir / "search.json").write_text(json.dumps(summary, indent=1))
+    if chosen is not None:
+        (out_dir / "chosen.json").write_text(json.dumps({"params": chosen["params"], "trial": chosen}, indent=1))
+    plot_pareto(rows, front, chosen, out_dir / "pareto.png", budget=scfg, anchors=ANCHORS)
+    (out_dir / "search.md").write_text(format_report(summary, out_dir))
+    log(f"wrote {out_dir / 'search.md'}, pareto.png, search.json" + (", chosen.json" if chosen else ""))
+    return summary
+
+
+def _kib(b: float) -> str:
+    return f"{b / 1024:.1f}"
+
+
+def _describe(p: dict[str, Any]) -> str:
+    return (
+        f"enc {p['conv1']}/{p['conv2']} k{p['conv_kernel']} {p['encoder_block']}, pool {p['input_pool']}, "
+        f"emb {p['embedding']}, head {p['head_channels']}×k{p['head_kernel']} s{p['head_strides']} "
+        f"{p['head_block']}"
+        + (f" (nin {p['nin_channels']})" if "nin" in (p["encoder_block"], p["head_block"]) else "")
+        + f", {p['window_s']} s"
+    )
+
+
+def format_report(summary: dict[str, Any], out_dir: Path) -> str:
+    """``search.md``: budget, the front, the chosen point, the reference and the anchors."""
+    scfg = summary["config"]
+    rows = {r["number"]: r for r in summary["trials"]}
+    metric = next((r["val_metric"] for r in summary["trials"] if "val_metric" in r), "—")
+    lines = [
+        f"# Architecture search: {out_dir}",
+        "",
+        f"Budget: int8 flash (encoder + head flatbuffers) ≤ {scfg['budget_flash_bytes']} B "
+        f"({_kib(scfg['budget_flash_bytes'])} KiB), encoder ≤ {scfg['budget_macs_per_frame']} MACs per frame. "
+        f"Validation score: {metric} (training side only; the held-out split is never loaded into a trial). "
+        f"{summary['trained']} candidates trained ({scfg['epochs']} epochs max each), "
+        f"{summary['over_budget']} over budget (pruned before training), {summary['failed']} failed; "
+        f"backend {summary['backend']}, wall time {summary['wall_s'] / 60:.1f} min this session.",
+        "",
+        "![Pareto front](pareto.png)",
+        "",
+        "## Pareto front (within budget)",
+        "",
+        "| trial | val score | int8 flash [B] | KiB | MACs/frame | MACs/hop | params | C build | architecture |",
+        "|---:|---:|---:|---:|---:|---:|---:|:-:|---|",
+    ]
+    for n in summary["front"]:
+        r = rows[n]
+        lines.append(
+            f"| {n} | {r['val_score']:.3f} | {r['flash_bytes']} | {_kib(r['flash_bytes'])} | {r['macs_per_frame']} "
+            f"| {r['macs_per_hop']} | {r.get('param_count', '—')} | {'yes' if r.get('c_build') else 'no'} "
+            f"| {_describe(r['params'])} |"
+        )
+    c = summary["chosen"]
+    lines += ["", "## Chosen point", ""]
+    if c:
+        lines.append(
+            f"Trial {c['number']}: {_describe(c['params'])}; score {c['val_score']:.3f}, {c['flash_bytes']} B "
+            f"({_kib(c['flash_bytes'])} KiB: encoder {c['encoder_bytes']} + head {c['head_bytes']}), "
+            f"{c['macs_per_frame']} MACs/frame, {c['macs_per_hop']} MACs/hop. Rule: the smallest flash on the front "
+            f"within {scfg['tolerance']} of the best score within budget"
+            + ("" if scfg["any_ops"] else ", among graphs the ahead-of-time C build runs")
+            + ". Train it with the full recipe: `radargest train --from-search SEARCH_DIR ...`."
+        )
+    else:
+        lines.append("None: no trained candidate within budget.")
+    ref = summary["reference"]
+    if ref:
+        lines += [
+            "",
+            f"Reference (the default architecture, trained the same way, budgets ignored): score "
+            f"{ref['val_score']:.3f}, {ref['flash_bytes']} B ({_kib(ref['flash_bytes'])} KiB), "
+            f"{ref['macs_per_frame']} MACs/frame.",
+        ]
+    lines += ["", "## Anchors (published sizes, on the flash axis of the plot)", "", "| model | size |", "|---|---:|"]
+    lines += [f"| {name} | {what} ({_kib(b)} KiB) |" for name, (b, what) in ANCHORS.items()]
+    lines += ["", "## Every trained candidate", "", "| trial | val score | flash [B] | MACs/frame | s | architecture |"]
+    lines += ["|---:|---:|---:|---:|---:|---|"]
+    for r in sorted(summary["trials"], key=lambda r: r["number"]):
+        lines.append(
+            f"| {r['number']}{' (ref)' if r.get('reference') else ''} | {r['val_score']:.3f} | {r['flash_bytes']} | "
+            f"{r['macs_per_frame']} | {r.get('trial_s', 0):.0f} | {_describe(r['params'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def load_chosen(search_dir: Path) -> dict[str, Any]:
+    """The chosen candidate's parameters (for :func:`apply_params`) from a search directory.
+
+    Raises:
+        SearchError: no ``chosen.json`` (the search chose nothing, or the folder is not a search).
+    """
+    path = Path(search_dir) / "chosen.json"
+    try:
+        params: dict[str, Any] = json.loads(path.read_text())["params"]
+    except FileNotFoundError:
+        raise SearchError(f"{path}: no such file (no search here, or it chose no candidate)") from None
+    except (OSError, ValueError, KeyError) as exc:
+        raise SearchError(f"{path}: unreadable ({exc})") from None
+    return params
+
+
+def chosen_architecture(
+    search_dir: Path, arch: ArchitectureConfig, dataset: DatasetConfig
+) -> tuple[ArchitectureConfig, DatasetConfig]:
+    """``arch`` and ``dataset`` with the chosen point of ``search_dir`` applied (``radargest train --from-search``)."""
+    params = load_chosen(search_dir)
+    stub = TrainConfig(data=("-",), dataset=dataset, architecture=arch)
+    cfg = apply_params(stub, params)
+    return cfg.architecture, cfg.dataset

@@ -1,0 +1,108 @@
+"""``radargest search``: a thin command over :mod:`models.search` (DESIGN §8c)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["add_search_command", "cmd_search", "parse_bytes"]
+
+_UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000_000, "mib": 1024 * 1024}
+
+
+def parse_bytes(text: str) -> int:
+    """``16KiB``, ``16384``, ``12 kib``, ``41KB`` → bytes."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in _UNITS:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 16KiB, 12000, 41KB)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """``radargest search``."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from tqdm import tqdm
+
+    from models.architectures import ArchitectureConfig
+    from models.config import TrainConfig
+    from models.data import DatasetConfig
+    from models.search import SearchConfig, run_search
+
+    backend: Literal["auto", "ray", "optuna"] = "optuna" if args.no_ray else ("ray" if args.ray else "auto")
+    scfg = SearchConfig(
+        budget_flash_bytes=args.budget_flash,
+        budget_macs_per_frame=args.budget_macs_per_frame,
+        trials=args.trials,
+        epochs=args.epochs,
+        seed=args.seed,
+        backend=backend,
+        workers=args.workers,
+        ray_address=args.ray or "",
+        tolerance=args.tolerance,
+        any_ops=args.any_ops,
+        reference=not args.no_reference,
+    )
+    base = TrainConfig(
+        data=tuple(str(Path(p).resolve()) for p in args.data),
+        dataset=DatasetConfig(gestures=args.gestures, preset=args.preset),
+        split=args.split,
+        architecture=ArchitectureConfig(num_classes=len(args.gestures) + 1),
+        seed=args.seed,
+    )
+
+    def bar(files: Any) -> Any:
+        return tqdm(list(files), desc="load", unit="file", disable=args.quiet)
+
+    summary = run_search(base, scfg, args.out, log=print, progress=bar)
+    c = summary["chosen"]
+    if c:
+        print(
+            f"chosen: trial {c['number']}, score {c['val_score']:.3f}, {c['flash_bytes']} B int8, "
+            f"{c['macs_per_frame']} MACs/frame; train it: radargest train --from-search {args.out} --data ..."
+        )
+    else:
+        print("no trained candidate within budget")
+    return 0
+
+
+def add_search_command(subparsers: Any) -> None:
+    """Register ``search`` on the main parser's subparsers."""
+    from radargest.model_cmds import DEFAULT_GESTURES, _gestures, _split
+
+    p = subparsers.add_parser(
+        "search",
+        help="budgeted architecture search (Optuna; Ray Tune for parallel trials)",
+        description="Searches the default model family (encoder widths and kernel, full / separable / "
+        "network-in-network 1x1 blocks, embedding, head width, kernel and depth, window length, input "
+        "resolution) for the Pareto front of validation score, int8 flash and MACs per frame. Each candidate's "
+        "int8 size (real converter, encoder + head flatbuffers) and MACs are measured before training and "
+        "candidates over --budget-flash or --budget-macs-per-frame are pruned untrained. The score is measured "
+        "on the TRAINING side only: the held-out side of --split is dropped on loading; on the Acconeer files "
+        "a training day validates (as in models.select). The Optuna study (NSGA-II) is kept in "
+        "OUT/study.db, so the same command resumes it. Trials run in parallel as Ray Tune trials (ray.init() "
+        "here with --workers CPUs, or an existing cluster with --ray ADDRESS); without Ray installed, or with "
+        "--no-ray, they run one at a time with Optuna alone. Writes OUT/search.md, pareto.png, search.json "
+        "and chosen.json; 'radargest train --from-search OUT' trains the chosen point with the full recipe. "
+        "Needs the [search] extra.",
+    )
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
+    p.add_argument("--gestures", type=_gestures, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}")
+    p.add_argument("--split", type=_split, default="day", help="held-out split, never searched on (default day)")
+    p.add_argument("--budget-flash", type=parse_bytes, default="16KiB", help="int8 flash budget (default 16KiB)")
+    p.add_argument("--budget-macs-per-frame", type=int, default=30000, help="encoder MACs per frame (default 30000)")
+    p.add_argument("--trials", type=int, default=40, help="candidates to train, resumed studies included (default 40)")
+    p.add_argument("--epochs", type=int, default=8, help="training epochs per candidate (default 8)")
+    p.add_argument("--out", type=Path, required=True, help="search directory (created; an existing one resumes)")
+    p.add_argument("--ray", default=None, metavar="ADDRESS", help="run the trials on this Ray cluster")
+    p.add_argument("--workers", type=int, default=2, help="parallel Ray trials, one CPU each (default 2)")
+    p.add_argument("--no-ray", action="store_true", help="Optuna alone, one trial at a time, even with Ray installed")
+    p.add_argument("--tolerance", type=float, default=0.01, help="score the chosen point may give up (default 0.01)")
+    p.add_argument("--any-ops", action="store_true", help="also choose graphs the ahead-of-time C build cannot run")
+    p.add_argument("--no-reference", action="store_true", help="do not train the default architecture as reference")
+    p.add_argument("--seed", type=int, default=0, help="sampler and training seed (default 0)")
+    p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_search)
