@@ -172,15 +172,15 @@ def prune_channels(model: keras.Model, arch: ArchitectureConfig, *, keep: float)
     return small, new
 
 
-def zeroed_flash(model: keras.Model, windows: npt.NDArray[np.float32], *, sparsity: float) -> dict[str, int]:
+def zeroed_flash(
+    model: keras.Model, arch: ArchitectureConfig, windows: npt.NDArray[np.float32], *, sparsity: float
+) -> dict[str, int]:
     """int8 flash of ``model`` before and after zeroing the ``sparsity`` share of smallest-magnitude weights
     of every kernel (unstructured pruning): the converter stores zeros like any other weight."""
-    import keras
-
     from models.quantize import _kernel_layers, int8_footprint
 
     before = int8_footprint(model, windows)["flash_bytes"]
-    clone = keras.models.clone_model(model)
+    clone = build(arch)
     clone.set_weights(model.get_weights())
     for layer in _kernel_layers(clone):
         w = layer.get_weights()
@@ -242,34 +242,53 @@ def qat_available() -> str:
 
 
 def _tf_keras_twin(sub: Any) -> Any:
-    """The same functional sub-model (Conv, pooling, flatten, dense, softmax layers) rebuilt in tf_keras."""
+    """The same functional sub-model rebuilt in tf_keras with the same weights, for tfmot.
+
+    tfmot has no quantised Conv1D, so a head ``(T, E)`` runs as a 2D model of height 1 (a reshape, then
+    ``(1, k)`` convolutions and a 2D global average), which is also what the TFLite converter makes of a
+    Conv1D (``CONV_2D`` between ``EXPAND_DIMS`` and ``SQUEEZE``).
+    """
     import tf_keras
 
-    kinds = {
-        "InputLayer": None,
-        "Conv2D": tf_keras.layers.Conv2D,
-        "Conv1D": tf_keras.layers.Conv1D,
-        "SeparableConv2D": tf_keras.layers.SeparableConv2D,
-        "SeparableConv1D": tf_keras.layers.SeparableConv1D,
-        "MaxPooling2D": tf_keras.layers.MaxPooling2D,
-        "Flatten": tf_keras.layers.Flatten,
-        "Dense": tf_keras.layers.Dense,
-        "GlobalAveragePooling1D": tf_keras.layers.GlobalAveragePooling1D,
-        "Dropout": tf_keras.layers.Dropout,
-        "Softmax": tf_keras.layers.Softmax,
-    }
-    x = inp = tf_keras.Input(tuple(int(d) for d in sub.input.shape[1:]), name=sub.layers[0].name)
+    layers = tf_keras.layers
+    shape = tuple(int(d) for d in sub.input.shape[1:])
+    x = inp = tf_keras.Input(shape, name=sub.layers[0].name)
+    flat = len(shape) == 2
+    if flat:
+        x = layers.Reshape((1, *shape), name="as_2d")(x)
     for layer in sub.layers[1:]:
         kind = type(layer).__name__
-        if kind not in kinds:
+        c = layer.get_config()
+        w = [np.asarray(v) for v in layer.get_weights()]
+        common = {"padding": c.get("padding"), "activation": c.get("activation"), "name": c["name"]}
+        if kind == "Conv2D":
+            twin = layers.Conv2D(c["filters"], c["kernel_size"], strides=c["strides"], **common)
+        elif kind == "Conv1D" and flat:
+            twin = layers.Conv2D(c["filters"], (1, c["kernel_size"][0]), strides=(1, c["strides"][0]), **common)
+            w = [w[0][None], *w[1:]]
+        elif kind == "SeparableConv2D":
+            twin = layers.SeparableConv2D(c["filters"], c["kernel_size"], strides=c["strides"], **common)
+        elif kind == "SeparableConv1D" and flat:
+            k, st = c["kernel_size"][0], c["strides"][0]
+            twin = layers.SeparableConv2D(c["filters"], (1, k), strides=(1, st), **common)
+            w = [w[0][None], w[1][None], *w[2:]]
+        elif kind == "MaxPooling2D":
+            twin = layers.MaxPooling2D(c["pool_size"], strides=c["strides"], padding=c["padding"], name=c["name"])
+        elif kind == "Flatten":
+            twin = layers.Flatten(name=c["name"])
+        elif kind == "Dense":
+            twin = layers.Dense(c["units"], activation=c["activation"], name=c["name"])
+        elif kind == "GlobalAveragePooling1D" and flat:
+            twin = layers.GlobalAveragePooling2D(name=c["name"])
+        elif kind == "Dropout":
+            twin = layers.Dropout(c["rate"], name=c["name"])
+        elif kind == "Softmax":
+            twin = layers.Softmax(name=c["name"])
+        else:
             raise ModelError(f"QAT: layer {layer.name} ({kind}) has no tf_keras twin here")
-        cfg = {k: v for k, v in layer.get_config().items() if k not in ("dtype", "trainable", "quantization_config")}
-        for key in ("kernel_initializer", "bias_initializer", "depthwise_initializer", "pointwise_initializer"):
-            cfg.pop(key, None)
-        twin = kinds[kind].from_config(cfg)
         x = twin(x)
-        if layer.get_weights():
-            twin.set_weights(layer.get_weights())
+        if w:
+            twin.set_weights(w)
     return tf_keras.Model(inp, x, name=sub.name)
 
 

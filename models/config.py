@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import dsp
 from models.architectures import ArchitectureConfig
+from models.compress import CompressionConfig
 from models.data import AugmentConfig, DataError, DatasetConfig, SplitConfig, WindowConfig
 
 if TYPE_CHECKING:
@@ -108,6 +109,9 @@ class TrainConfig:
         prefixes: the user's own ``(prefix, longer)`` gesture pairs for the decision layer
             (:class:`dsp.DecisionConfig`), on top of the pairs it derives from the gesture names; two
             gestures that are prefixes of each other are refused here, before training.
+        compression: structured pruning, distillation and quantisation-aware training (off by default).
+        restore_best: keep the weights of the epoch with the lowest validation loss; False keeps the last
+            epoch's (short search trials, whose first epoch often has the lowest loss of an undertrained model).
     """
 
     data: tuple[str, ...]
@@ -124,6 +128,8 @@ class TrainConfig:
     rejection: RejectionConfig = field(default_factory=RejectionConfig)
     min_score: float = 0.0
     prefixes: tuple[tuple[str, str], ...] = ()
+    compression: CompressionConfig = field(default_factory=CompressionConfig)
+    restore_best: bool = True
 
     def __post_init__(self) -> None:
         try:
@@ -194,7 +200,8 @@ def config_from_dict(d: dict[str, Any], *, where: str = "config") -> TrainConfig
             },
             f"{where} [dataset]",
         )
-        top = {k: v for k, v in d.items() if k not in ("dataset", "split", "architecture", "augment", "rejection")}
+        sections = ("dataset", "split", "architecture", "augment", "rejection", "compression")
+        top = {k: v for k, v in d.items() if k not in sections}
         return _build(
             TrainConfig,
             {
@@ -204,6 +211,7 @@ def config_from_dict(d: dict[str, Any], *, where: str = "config") -> TrainConfig
                 "architecture": _build(ArchitectureConfig, d.get("architecture", {}), f"{where} [architecture]"),
                 "augment": _build(AugmentConfig, d.get("augment", {}), f"{where} [augment]"),
                 "rejection": _build(RejectionConfig, d.get("rejection", {}), f"{where} [rejection]"),
+                "compression": _build(CompressionConfig, d.get("compression", {}), f"{where} [compression]"),
             },
             where,
         )

@@ -11,14 +11,19 @@ with a representative dataset of training windows (never held-out ones). Candida
 - ``int16x8``: int16 activations, int8 weights, int16 I/O, when the converter allows it.
 
 Each row gives the flatbuffer size, held-out window accuracy and continuous event accuracy, top-1
-agreement with the float Keras model, max |Δp| against it, and LiteRT latency on one thread. Quantisation-
-aware training is not offered: ``tensorflow-model-optimization`` needs tf_keras and the full
-``tensorflow`` wheel, and post-training int8 already matches float here (see the report).
+agreement with the float Keras model, max |Δp| against it, and LiteRT latency on one thread.
+
+The compression table scores the bundle's form (encoder and head flatbuffers, run frame by frame as the
+bundle does, :class:`SplitInt8`) on the same held-out side: post-training int8, the same flatbuffers with
+their strings stripped, the structured pruning and distillation the run applied (``train --prune-channels``,
+``--distill-from``; figures from ``metrics.json``), and the quantisation-aware-trained flatbuffers when the run
+has them (``train --qat-epochs``, the ``qat`` extra; :mod:`models.compress`).
 
 Below 8 bits, weights (conv and dense kernels; biases stay float) are fake-quantised at 8/6/5/4 bits under
 three schemes and the float model is re-scored: ``symmetric`` (per output channel, zero at 0),
 ``asymmetric`` (per output channel min/max) and ``power_of_two`` (sign × 2^k with ``2^(bits-1) - 1`` exponents
-below the channel maximum, smaller magnitudes flushed to zero).
+below the channel maximum, smaller magnitudes flushed to zero). Neither LiteRT nor TFLite Micro runs 4-bit or
+power-of-two weights in these kernels, so those rows are simulations: float activations, weights on the grid.
 """
 
 from __future__ import annotations
@@ -58,12 +63,14 @@ __all__ = [
     "C_BUILD_OPS",
     "SCHEMES",
     "QuantizeConfig",
+    "SplitInt8",
     "TfliteModel",
     "convert",
     "fake_quantize",
     "flatbuffer_ops",
     "int8_footprint",
     "quantize_run",
+    "strip_names",
     "tflite_predictor",
 ]
 
@@ -271,6 +278,31 @@ def int8_footprint(
     return out
 
 
+class SplitInt8:
+    """A :data:`models.evaluate.Predictor` running the encoder flatbuffer on every frame of a window and the
+    head flatbuffer on the embeddings, as the bundle and the C build do (the encoder's dequantised output
+    is requantised with the head's input scale and zero point)."""
+
+    def __init__(self, encoder: bytes, head: bytes) -> None:
+        self.encoder = TfliteModel(encoder)
+        self.head = TfliteModel(head)
+
+    def __call__(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        n, t, d, p = x.shape
+        emb = self.encoder(x.reshape(n * t, d, p, 1))
+        return self.head(emb.reshape(n, t, -1))
+
+
+def strip_names(flatbuffer: bytes) -> bytes:
+    """The flatbuffer without its strings (tensor names, signature keys, descriptions), with TensorFlow's own
+    ``flatbuffer_utils.strip_strings``: the interpreter runs it unchanged (inputs and outputs by index)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
+    flatbuffer_utils.strip_strings(model)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
 def tflite_predictor(flatbuffer: bytes) -> Predictor:
     """A :data:`models.evaluate.Predictor` running a flatbuffer in LiteRT."""
     return TfliteModel(flatbuffer)
@@ -312,8 +344,15 @@ def _fake_quantized_copy(model: keras.Model, bits: int, scheme: Scheme) -> keras
     clone.set_weights(model.get_weights())
     for layer in _kernel_layers(clone):
         weights = layer.get_weights()
-        layer.set_weights([fake_quantize(weights[0], bits=bits, scheme=scheme), *weights[1:]])
+        n = _kernel_count(layer)
+        fq = [fake_quantize(w, bits=bits, scheme=scheme) for w in weights[:n]]
+        layer.set_weights([*fq, *weights[n:]])
     return clone
+
+
+def _kernel_count(layer: Any) -> int:
+    """Leading weights of ``layer`` that are kernels (separable layers: depthwise and pointwise)."""
+    return 2 if "Separable" in type(layer).__name__ else 1
 
 
 def _kernel_layers(model: Any) -> list[Any]:
@@ -321,7 +360,7 @@ def _kernel_layers(model: Any) -> list[Any]:
     for layer in model.layers:
         if hasattr(layer, "layers"):
             out.extend(_kernel_layers(layer))
-        elif type(layer).__name__ in ("Conv1D", "Conv2D", "Dense"):
+        elif type(layer).__name__ in ("Conv1D", "Conv2D", "Dense", "SeparableConv1D", "SeparableConv2D"):
             out.append(layer)
     return out
 
@@ -430,6 +469,7 @@ def quantize_run(
                     "weight_bytes": int(sum(math.ceil(w.size * bits / 8) for w in _kernels(fq))),
                 }
             )
+    compression = _compression_rows(model, Path(run_dir), rep, x_test, p_float, score)
     report = {
         "run": str(run_dir),
         "held_out": [recs[i].path.name for i in test],
@@ -439,7 +479,8 @@ def quantize_run(
         "macs": count_macs(model),
         "candidates": rows,
         "bit_widths": bits_rows,
-        "qat": "not run: tensorflow-model-optimization needs tf_keras and the full tensorflow wheel",
+        "compression": compression,
+        "qat": _qat_note(Path(run_dir)),
     }
     out = Path(run_dir)
     (out / "quant_report.json").write_text(json.dumps(report, indent=1))
@@ -449,8 +490,94 @@ def quantize_run(
     return report
 
 
+def _compression_rows(
+    model: keras.Model,
+    run_dir: Path,
+    rep: npt.NDArray[np.float32],
+    x_test: npt.NDArray[np.float32],
+    p_float: npt.NDArray[np.float32],
+    score: Callable[[Predictor], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The bundle's form (encoder + head int8) after each compression step of the run, scored held-out."""
+    fp = int8_footprint(model, rep, flatbuffers=True)
+    enc_fb, head_fb = fp["encoder_flatbuffer"], fp["head_flatbuffer"]
+
+    def row(technique: str, predict: Predictor, flash: int, note: str) -> dict[str, Any]:
+        p = predict(x_test)
+        agree = float(np.mean(p.argmax(1) == p_float.argmax(1))) if len(p) else None
+        return {"technique": technique, "flash_bytes": flash, **score(predict), "agreement": agree, "note": note}
+
+    done = json.loads((run_dir / "metrics.json").read_text()).get("compression", {})
+    applied = [k for k in ("distillation", "pruning") if k in done]
+    ptq = SplitInt8(enc_fb, head_fb)
+    rows = [
+        row(
+            "PTQ int8 per-channel (encoder + head, as bundled)",
+            ptq,
+            fp["flash_bytes"],
+            f"this run's model ({', '.join(applied) if applied else 'no pruning or distillation'}); "
+            f"{fp['macs_per_frame']} MACs/frame, {fp['macs_per_hop']} MACs/hop",
+        )
+    ]
+    stripped = SplitInt8(strip_names(enc_fb), strip_names(head_fb))
+    rows.append(
+        row(
+            "PTQ int8, tensor names stripped",
+            stripped,
+            len(stripped.encoder.flatbuffer) + len(stripped.head.flatbuffer),
+            "the same weights and graph without strings",
+        )
+    )
+    if "pruning" in done:
+        pr = done["pruning"]
+        rows.append(
+            {
+                "technique": f"structured pruning (keep {pr['keep']})",
+                "flash_bytes": pr["flash_bytes_after"],
+                "note": f"from {pr['flash_bytes_before']} B and {pr['macs_per_frame_before']} MACs/frame before "
+                f"pruning to {pr['flash_bytes_after']} B and {pr['macs_per_frame_after']}; validation balanced "
+                f"accuracy {pr['val_balanced_accuracy_before']:.3f} → {pr['val_balanced_accuracy_pruned']:.3f} "
+                f"(pruned) → {pr['val_balanced_accuracy_after']:.3f} (fine-tuned); zeroing 50 % of the weights "
+                f"instead (unstructured): {pr['unstructured_50pct']['flash_bytes']} → "
+                f"{pr['unstructured_50pct']['zeroed_flash_bytes']} B",
+            }
+        )
+    if "distillation" in done:
+        d = done["distillation"]
+        rows.append(
+            {
+                "technique": "knowledge distillation",
+                "flash_bytes": fp["flash_bytes"],
+                "note": f"teacher {d['teacher']} ({d['teacher_params']} params), alpha {d['alpha']}, "
+                f"T {d['temperature']}; held-out figures are the PTQ row above",
+            }
+        )
+    qat_enc, qat_head = run_dir / "qat_encoder_int8.tflite", run_dir / "qat_head_int8.tflite"
+    if qat_enc.is_file() and qat_head.is_file():
+        q = SplitInt8(qat_enc.read_bytes(), qat_head.read_bytes())
+        epochs = done.get("qat", {}).get("epochs", "?")
+        rows.append(
+            row(
+                f"QAT int8 ({epochs} epochs, tfmot)",
+                q,
+                len(q.encoder.flatbuffer) + len(q.head.flatbuffer),
+                "quantisation-aware fine-tuning of this run's float model",
+            )
+        )
+    return rows
+
+
+def _qat_note(run_dir: Path) -> str:
+    if (run_dir / "qat_encoder_int8.tflite").is_file():
+        return "see the QAT row of the compression table (train --qat-epochs N, the [qat] extra)"
+    return (
+        "not run for this run (train --qat-epochs N with the [qat] extra: tensorflow-model-optimization 0.8 and "
+        "tf_keras 2.21, the latter installed with --no-deps because it declares the full tensorflow wheel)"
+    )
+
+
 def _kernels(model: Any) -> list[npt.NDArray[Any]]:
-    return [layer.get_weights()[0] for layer in _kernel_layers(model)]
+    return [w for layer in _kernel_layers(model) for w in layer.get_weights()[: _kernel_count(layer)]]
 
 
 def _fmt(v: Any, spec: str = ".4f") -> str:
@@ -496,6 +623,18 @@ def format_report(report: dict[str, Any]) -> str:
     for b in report["bit_widths"]:
         lines.append(
             f"| {b['scheme']} | {b['bits']} | {_fmt(b['accuracy'])} | {_fmt(b['agreement'])} | {b['weight_bytes']} |"
+        )
+    lines += [
+        "",
+        "## Compression (the bundle's form: encoder and head int8 flatbuffers)",
+        "",
+        "| technique | flash [B] | window acc | event acc | agreement | note |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for c in report.get("compression", []):
+        lines.append(
+            f"| {c['technique']} | {_fmt(c.get('flash_bytes'))} | {_fmt(c.get('accuracy'))} | "
+            f"{_fmt(c.get('event_accuracy'))} | {_fmt(c.get('agreement'))} | {c.get('note', '')} |"
         )
     lines += ["", f"QAT: {report['qat']}.", ""]
     return "\n".join(lines)

@@ -97,8 +97,7 @@ class SearchConfig:
         budget_macs_per_frame: encoder multiply-accumulates per frame must fit in this [MACs].
         trials: trained candidates to reach (over-budget ones are pruned and not counted); a resumed
             study only trains the missing ones [count].
-        epochs: training epochs of one candidate [count].
-        patience_epochs: early stopping of one candidate [epochs].
+        epochs: training epochs of one candidate, without early stopping [count].
         seed: seeds the sampler and every candidate's training.
         backend: ``ray`` (Ray Tune), ``optuna`` (in-process) or ``auto`` (Ray when it is installed).
         workers: parallel Ray trials; each gets one CPU [count].
@@ -113,8 +112,7 @@ class SearchConfig:
     budget_flash_bytes: int = 16 * 1024
     budget_macs_per_frame: int = 30_000
     trials: int = 40
-    epochs: int = 8
-    patience_epochs: int = 4
+    epochs: int = 12
     seed: int = 0
     backend: Backend = "auto"
     workers: int = 2
@@ -242,7 +240,8 @@ def _trial_config(problem: _Problem, params: dict[str, Any]) -> TrainConfig:
         split=split,
         rejection=rej,
         epochs=problem.scfg.epochs,
-        patience_epochs=problem.scfg.patience_epochs,
+        patience_epochs=problem.scfg.epochs,  # no early stop and the last epoch's weights: a short run's lowest
+        restore_best=False,  # validation loss is often its first epoch's
         seed=problem.scfg.seed,
     )
 

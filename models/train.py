@@ -24,6 +24,14 @@ import numpy as np
 import numpy.typing as npt
 
 from models.architectures import build, count_macs, encoder_of, head_of
+from models.compress import (
+    distillation_loss,
+    packed_accuracy,
+    prune_channels,
+    qat_available,
+    qat_convert,
+    zeroed_flash,
+)
 from models.config import RejectionConfig, TrainConfig, load_run, read_config, write_config
 from models.data import (
     DataError,
@@ -39,6 +47,7 @@ from models.data import (
 )
 from models.evaluate import Predictor, keras_predictor, window_metrics
 from models.plots import plot_confusion, plot_curves
+from models.quantize import int8_footprint
 
 if TYPE_CHECKING:
     import keras
@@ -185,6 +194,8 @@ def train_recordings(
             ``cfg.rejection.calibration_data`` by :func:`train`).
     """
     t_start = time.perf_counter()
+    if cfg.compression.qat_epochs and qat_available():
+        raise DataError(qat_available())
     cfg, data = prepare(cfg, recs)
     import keras
     import tensorflow as tf
@@ -197,48 +208,96 @@ def train_recordings(
     t = cfg.architecture.window_frames
     rng = np.random.default_rng([cfg.seed, 0x7EA1])
     per_epoch = len(balanced_sample(data.train, cfg.dataset, np.random.default_rng(0)))
-    steps = cfg.epochs * max(1, -(-per_epoch // cfg.batch_size))
-    schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, decay_steps=steps, alpha=0.05)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=["accuracy"],
-    )
+    comp = cfg.compression
+    teacher = _teacher(cfg) if comp.distill_from else None
     xv, yv = materialise(data.recordings, _cap_background(data.val, cfg.seed), cfg=cfg.dataset, window_frames=t)
     wv = _class_weights(yv, k)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_balanced_accuracy": []}
-    best = (np.inf, -1)
-    best_weights = model.get_weights()
     rej = cfg.rejection
-    none_scores: npt.NDArray[np.float64] | None = None
-    bar = tqdm(range(cfg.epochs), desc="train", unit="epoch", disable=not progress)
-    for epoch in bar:
-        if rej.mining_every_epochs and epoch % rej.mining_every_epochs == 0 and (epoch > 0 or cfg.init):
-            none_scores = _mine(model, data, cfg, rng)
-        sample = balanced_sample(data.train, cfg.dataset, rng, none_scores=none_scores, mined_share=rej.mining_share)
-        x, y = materialise(
-            data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
-        )
-        h = model.fit(x, y, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0)
-        history["loss"].append(float(h.history["loss"][-1]))
-        history["accuracy"].append(float(h.history["accuracy"][-1]))
-        if len(xv):
-            pv = model.predict(xv, batch_size=256, verbose=0)
-            nll = -np.log(np.clip(pv[np.arange(len(yv)), yv], 1e-7, 1.0))
-            val_loss = float(np.sum(nll * wv) / np.sum(wv))
-            bal = window_metrics(yv, pv.argmax(axis=1), cfg.dataset.classes)["balanced_accuracy"]
+
+    def fit(model: keras.Model, epochs: int, learning_rate: float, what: str) -> int:
+        """The epoch loop (balanced, augmented, mined samples; early stopping); the best epoch's weights are
+        restored and its index returned."""
+        steps = epochs * max(1, -(-per_epoch // cfg.batch_size))
+        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.05)
+        if teacher is None:
+            loss: Any = keras.losses.SparseCategoricalCrossentropy()
+            metrics: list[Any] = ["accuracy"]
         else:
-            val_loss, bal = history["loss"][-1], float("nan")
-        history["val_loss"].append(val_loss)
-        history["val_balanced_accuracy"].append(float(bal))
-        if val_loss < best[0] - 1e-4:
-            best = (val_loss, epoch)
-            best_weights = model.get_weights()
-        bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_loss=f"{val_loss:.3f}", val_bacc=f"{bal:.3f}")
-        if epoch - best[1] >= cfg.patience_epochs:
-            break
-    bar.close()
-    model.set_weights(best_weights)
+            loss = distillation_loss(k, alpha=comp.distill_alpha, temperature=comp.distill_temperature)
+            metrics = [packed_accuracy(k)]
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
+        best = (np.inf, -1)
+        best_weights = model.get_weights()
+        none_scores: npt.NDArray[np.float64] | None = None
+        bar = tqdm(range(epochs), desc=what, unit="epoch", disable=not progress)
+        for epoch in bar:
+            if rej.mining_every_epochs and epoch % rej.mining_every_epochs == 0 and (epoch > 0 or cfg.init):
+                none_scores = _mine(model, data, cfg, rng)
+            sample = balanced_sample(
+                data.train, cfg.dataset, rng, none_scores=none_scores, mined_share=rej.mining_share
+            )
+            x, y = materialise(
+                data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
+            )
+            target: Any = y
+            if teacher is not None:  # packed targets: [one-hot labels | teacher probabilities]
+                target = np.concatenate([np.eye(k, dtype=np.float32)[y], keras_predictor(teacher)(x)], axis=1)
+            h = model.fit(x, target, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0)
+            history["loss"].append(float(h.history["loss"][-1]))
+            history["accuracy"].append(float(h.history["accuracy"][-1]))
+            if len(xv):
+                pv = model.predict(xv, batch_size=256, verbose=0)
+                nll = -np.log(np.clip(pv[np.arange(len(yv)), yv], 1e-7, 1.0))
+                val_loss = float(np.sum(nll * wv) / np.sum(wv))
+                bal = window_metrics(yv, pv.argmax(axis=1), cfg.dataset.classes)["balanced_accuracy"]
+            else:
+                val_loss, bal = history["loss"][-1], float("nan")
+            history["val_loss"].append(val_loss)
+            history["val_balanced_accuracy"].append(float(bal))
+            if val_loss < best[0] - 1e-4:
+                best = (val_loss, epoch)
+                best_weights = model.get_weights()
+            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_loss=f"{val_loss:.3f}", val_bacc=f"{bal:.3f}")
+            if epoch - best[1] >= cfg.patience_epochs:
+                break
+        bar.close()
+        if not cfg.restore_best:
+            return len(history["loss"]) - 1
+        model.set_weights(best_weights)
+        return int(best[1])
+
+    best_epoch = fit(model, cfg.epochs, cfg.learning_rate, "train")
+    compression: dict[str, Any] = {}
+    if teacher is not None:
+        compression["distillation"] = {
+            "teacher": comp.distill_from,
+            "teacher_params": int(teacher.count_params()),
+            "alpha": comp.distill_alpha,
+            "temperature": comp.distill_temperature,
+        }
+    if comp.prune:
+        rep = _representative(cfg, data, 64)
+        before = int8_footprint(model, rep)
+        bal_before = _val_balanced(model, xv, yv, cfg)
+        arch, model = prune_channels(model, cfg.architecture, keep=comp.prune_keep)
+        cfg = dataclasses.replace(cfg, architecture=arch)
+        bal_pruned = _val_balanced(model, xv, yv, cfg)
+        if comp.prune_finetune_epochs:
+            fit(model, comp.prune_finetune_epochs, cfg.learning_rate / 3.0, "fine-tune")
+        after = int8_footprint(model, rep)
+        compression["pruning"] = {
+            "keep": comp.prune_keep,
+            "architecture_after": dataclasses.asdict(arch),
+            **{
+                f"{key}_before": before[key] for key in ("flash_bytes", "macs_per_frame", "macs_per_hop", "param_count")
+            },
+            **{f"{key}_after": after[key] for key in ("flash_bytes", "macs_per_frame", "macs_per_hop", "param_count")},
+            "val_balanced_accuracy_before": bal_before,
+            "val_balanced_accuracy_pruned": bal_pruned,
+            "val_balanced_accuracy_after": _val_balanced(model, xv, yv, cfg),
+            "unstructured_50pct": zeroed_flash(model, arch, rep, sparsity=0.5),
+        }
     predict = keras_predictor(model)
     calibration = _calibrate(predict, cfg, data, calibration_recs or [])
     cfg = dataclasses.replace(cfg, min_score=float(calibration["min_score"]))  # the run's operating point
@@ -250,11 +309,12 @@ def train_recordings(
     names = [r.path.name for r in data.recordings]
     metrics = {
         "validation": val,
-        "best_epoch": int(best[1]),
+        "best_epoch": best_epoch,
         "epochs_run": len(history["loss"]),
         "train_time_s": train_s,
         "params": int(model.count_params()),
         "macs": count_macs(model),
+        "compression": compression,
         "window_frames": t,
         "calibration": calibration,
         "classes": list(cfg.dataset.classes),
@@ -269,6 +329,22 @@ def train_recordings(
             "test": [names[i] for i in data.split.test],
         },
     }
+    if comp.qat_epochs:
+        sample = balanced_sample(data.train, cfg.dataset, rng)
+        xq, yq = materialise(
+            data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
+        )
+        enc_fb, head_fb = qat_convert(
+            model, xq, yq, epochs=comp.qat_epochs, learning_rate=cfg.learning_rate / 10.0, seed=cfg.seed
+        )
+        (out_dir / "qat_encoder_int8.tflite").write_bytes(enc_fb)
+        (out_dir / "qat_head_int8.tflite").write_bytes(head_fb)
+        compression["qat"] = {
+            "epochs": comp.qat_epochs,
+            "encoder_bytes": len(enc_fb),
+            "head_bytes": len(head_fb),
+            "flash_bytes": len(enc_fb) + len(head_fb),
+        }
     model.save(out_dir / "model.keras")
     write_config(cfg, out_dir / "config.toml")
     (out_dir / "history.json").write_text(json.dumps(history, indent=1, allow_nan=True))
@@ -276,9 +352,37 @@ def train_recordings(
     plot_confusion(val["confusion"], cfg.dataset.classes, out_dir / "confusion.png", title="validation windows")
     plot_curves(history, out_dir / "curves.png")
     if log:
-        log(f"trained {metrics['epochs_run']} epochs in {train_s:.0f} s (best epoch {best[1]}); wrote {out_dir}")
+        log(f"trained {metrics['epochs_run']} epochs in {train_s:.0f} s (best epoch {best_epoch}); wrote {out_dir}")
         log(_calibration_line(calibration, rej))
     return TrainResult(model=model, config=cfg, history=history, metrics=metrics, out_dir=out_dir)
+
+
+def _teacher(cfg: TrainConfig) -> keras.Model:
+    """The distillation teacher: a finished run with the same classes and window length."""
+    teacher, tcfg = load_run(Path(cfg.compression.distill_from))
+    if tcfg.dataset.classes != cfg.dataset.classes or tcfg.architecture.window_frames != cfg.architecture.window_frames:
+        raise DataError(
+            f"--distill-from {cfg.compression.distill_from}: the teacher's classes or window length "
+            f"({tcfg.architecture.window_frames} frames) differ from this run's"
+        )
+    return teacher
+
+
+def _representative(cfg: TrainConfig, data: PreparedData, count: int) -> npt.NDArray[np.float32]:
+    """Unaugmented class-balanced training windows (conversion calibration)."""
+    sample = balanced_sample(data.train, cfg.dataset, np.random.default_rng([cfg.seed, 0x0A11]))
+    sample = sample.subset(np.arange(min(count, len(sample))))
+    x, _ = materialise(data.recordings, sample, cfg=cfg.dataset, window_frames=cfg.architecture.window_frames)
+    return x
+
+
+def _val_balanced(
+    model: keras.Model, xv: npt.NDArray[np.float32], yv: npt.NDArray[np.int64], cfg: TrainConfig
+) -> float:
+    if not len(xv):
+        return float("nan")
+    pred = keras_predictor(model)(xv).argmax(axis=1)
+    return float(window_metrics(yv, pred, cfg.dataset.classes)["balanced_accuracy"])
 
 
 def _fmt(v: float | None) -> str:

@@ -108,6 +108,16 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     )
     if getattr(args, "no_rejection", False):
         rejection = dataclasses.replace(rejection, calibrate=False, mining_every_epochs=0)
+    from models.compress import CompressionConfig
+
+    compression = CompressionConfig(
+        prune_keep=getattr(args, "prune_channels", None) or 1.0,
+        prune_finetune_epochs=getattr(args, "prune_finetune_epochs", 10),
+        distill_from=str(Path(args.distill_from).resolve()) if getattr(args, "distill_from", None) else "",
+        distill_alpha=getattr(args, "distill_alpha", 0.5),
+        distill_temperature=getattr(args, "distill_temperature", 3.0),
+        qat_epochs=getattr(args, "qat_epochs", 0),
+    )
     split = args.split
     if getattr(args, "val_mode", "auto") != "auto":
         split = dataclasses.replace(split, val_mode=args.val_mode)
@@ -123,6 +133,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         learning_rate=lr,
         init=str(Path(args.init).resolve()) if args.init else "",
         prefixes=tuple(getattr(args, "prefix", None) or ()),
+        compression=compression,
         **kwargs,
     )
 
@@ -347,6 +358,33 @@ def add_model_commands(subparsers: Any) -> None:
         "before rejection, for comparison",
     )
     p.add_argument("--val-mode", choices=("auto", "tail", "recording"), default="auto", help="validation mode")
+    c = p.add_argument_group("compression (rows of 'radargest quantize')")
+    c.add_argument(
+        "--prune-channels",
+        type=float,
+        default=None,
+        metavar="KEEP",
+        help="structured magnitude pruning after training: keep this share of every layer's channels (lowest L1 "
+        "norms go), then fine-tune; the run's architecture becomes the smaller one",
+    )
+    c.add_argument("--prune-finetune-epochs", type=int, default=10, help="fine-tuning after pruning (default 10)")
+    c.add_argument(
+        "--distill-from",
+        type=Path,
+        default=None,
+        metavar="TEACHER_RUN",
+        help="knowledge distillation from this run (a larger model trained on the same split and classes)",
+    )
+    c.add_argument("--distill-alpha", type=float, default=0.5, help="weight of the label loss (default 0.5)")
+    c.add_argument("--distill-temperature", type=float, default=3.0, help="softening temperature (default 3)")
+    c.add_argument(
+        "--qat-epochs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="quantisation-aware fine-tuning after training (needs the [qat] extra); writes "
+        "qat_encoder_int8.tflite and qat_head_int8.tflite to the run",
+    )
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty run directory")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)

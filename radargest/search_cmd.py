@@ -94,7 +94,7 @@ def add_search_command(subparsers: Any) -> None:
     p.add_argument("--budget-flash", type=parse_bytes, default="16KiB", help="int8 flash budget (default 16KiB)")
     p.add_argument("--budget-macs-per-frame", type=int, default=30000, help="encoder MACs per frame (default 30000)")
     p.add_argument("--trials", type=int, default=40, help="candidates to train, resumed studies included (default 40)")
-    p.add_argument("--epochs", type=int, default=8, help="training epochs per candidate (default 8)")
+    p.add_argument("--epochs", type=int, default=12, help="training epochs per candidate (default 12)")
     p.add_argument("--out", type=Path, required=True, help="search directory (created; an existing one resumes)")
     p.add_argument("--ray", default=None, metavar="ADDRESS", help="run the trials on this Ray cluster")
     p.add_argument("--workers", type=int, default=2, help="parallel Ray trials, one CPU each (default 2)")
