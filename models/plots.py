@@ -121,6 +121,7 @@ def plot_det(
 def plot_pareto(
     rows: Sequence[dict[str, Any]],
     front: Sequence[dict[str, Any]],
+    front_c: Sequence[dict[str, Any]],
     chosen: dict[str, Any] | None,
     path: Path,
     *,
@@ -130,7 +131,8 @@ def plot_pareto(
     """Write the search's validation score against int8 flash [KiB] and against MACs per frame, as PNG.
 
     ``rows``: trained trials (``val_score``, ``flash_bytes``, ``macs_per_frame``, optional ``reference``);
-    ``front`` and ``chosen`` are highlighted; ``budget`` (``budget_flash_bytes``, ``budget_macs_per_frame``)
+    ``front`` (all graphs), ``front_c`` (graphs the C build runs) and ``chosen`` are highlighted; ``budget``
+    (``budget_flash_bytes``, ``budget_macs_per_frame``)
     and the published ``anchors`` (name → (bytes, label)) are drawn as vertical lines.
     """
     from matplotlib.figure import Figure
@@ -144,8 +146,18 @@ def plot_pareto(
         (ax_m, "macs_per_frame", 1000.0, budget.budget_macs_per_frame),
     ):
         ax.scatter([r[key] / scale for r in plain], [r["val_score"] for r in plain], s=18, c="0.6", label="trained")
-        fr = sorted(front, key=lambda r: r[key])
-        ax.plot([r[key] / scale for r in fr], [r["val_score"] for r in fr], "o-", c="C0", ms=5, label="Pareto front")
+        lines = ((front, "C0", "o", "Pareto front (3 objectives)"), (front_c, "C2", "s", "front, C build"))
+        for pts, colour, style, label in lines:
+            fr = sorted(pts, key=lambda r: r[key])
+            ax.plot(
+                [r[key] / scale for r in fr],
+                [r["val_score"] for r in fr],
+                style,
+                mfc="none",
+                c=colour,
+                ms=8,
+                label=label,
+            )
         if ref:
             ax.scatter([r[key] / scale for r in ref], [r["val_score"] for r in ref], marker="s", s=40, c="C3",
                        label="default architecture")  # fmt: skip

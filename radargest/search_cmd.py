@@ -23,7 +23,14 @@ def parse_bytes(text: str) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``radargest search``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from radargest.extras import MissingExtraError, missing_extra_message, require_extra
+
+    require_extra("train", what="radargest search")
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        raise MissingExtraError(missing_extra_message("search", what="radargest search", module="optuna")) from None
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from tqdm import tqdm
 
     from models.architectures import ArchitectureConfig

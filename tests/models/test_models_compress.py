@@ -92,7 +92,7 @@ def test_train_with_pruning_and_distillation(sim_dir: Path, tiny_run: Path, tmp_
     arch = dataclasses.replace(big.architecture, conv_channels=(4, 4), embedding=8, head_channels=8)  # type: ignore[attr-defined]
     cfg = dataclasses.replace(big, architecture=arch, compression=comp, epochs=1)  # type: ignore[type-var]
     train(cfg, tmp_path, progress=False)  # type: ignore[arg-type]
-    model, saved = load_run(tmp_path)
+    _, saved = load_run(tmp_path)
     assert saved.architecture.conv_channels == (2, 2) and saved.architecture.head_channels == 4
     done = json.loads((tmp_path / "metrics.json").read_text())["compression"]
     assert done["pruning"]["flash_bytes_after"] < done["pruning"]["flash_bytes_before"]

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from tiny_models import tiny_config
 
+from models.architectures import build
+
 optuna = pytest.importorskip("optuna", reason="needs the [search] extra")
 
 
@@ -130,3 +132,16 @@ def _arch_and_dataset() -> tuple[Any, Any]:
     from models.data import DatasetConfig
 
     return ArchitectureConfig(), DatasetConfig(gestures=("tap_in",))
+
+
+def test_flash_of_random_weights_equals_flash_of_trained_weights(tiny_run: Path) -> None:
+    """The budget step converts the candidate before training: the trained flatbuffers are the same size."""
+    from models.config import load_run
+    from models.quantize import int8_footprint
+    from models.search import _randomise
+
+    model, cfg = load_run(tiny_run)
+    trained = int8_footprint(model)
+    fresh = build(cfg.architecture)
+    _randomise(fresh, 0)
+    assert int8_footprint(fresh)["flash_bytes"] == trained["flash_bytes"] > 1000
