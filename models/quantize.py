@@ -537,9 +537,9 @@ def _compression_rows(
                 "note": f"from {pr['flash_bytes_before']} B and {pr['macs_per_frame_before']} MACs/frame before "
                 f"pruning to {pr['flash_bytes_after']} B and {pr['macs_per_frame_after']}; validation balanced "
                 f"accuracy {pr['val_balanced_accuracy_before']:.3f} → {pr['val_balanced_accuracy_pruned']:.3f} "
-                f"(pruned) → {pr['val_balanced_accuracy_after']:.3f} (fine-tuned); zeroing 50 % of the weights "
-                f"instead (unstructured): {pr['unstructured_50pct']['flash_bytes']} → "
-                f"{pr['unstructured_50pct']['zeroed_flash_bytes']} B",
+                f"(pruned) → {pr['val_balanced_accuracy_after']:.3f} (fine-tuned); zeroing the smallest 50 % of "
+                f"the final model's weights (unstructured) leaves the flatbuffers at "
+                f"{pr['unstructured_50pct']['zeroed_flash_bytes']} B (from {pr['unstructured_50pct']['flash_bytes']})",
             }
         )
     if "distillation" in done:
