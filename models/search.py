@@ -50,7 +50,7 @@ import numpy as np
 
 from models.architectures import BLOCKS, ArchitectureConfig, build, count_macs
 from models.config import RejectionConfig, TrainConfig
-from models.data import DataError, DatasetConfig, Recording, held_out_indices, load_recordings
+from models.data import DataError, DatasetConfig, Recording, SplitConfig, held_out_indices, load_recordings
 from models.quantize import C_BUILD_OPS, int8_footprint
 
 if TYPE_CHECKING:
@@ -241,7 +241,8 @@ def _trial_config(problem: _Problem, params: dict[str, Any]) -> TrainConfig:
 
     cfg = apply_params(problem.base, params)
     rej = RejectionConfig(calibrate=False, mining_every_epochs=0)
-    split = fold_split(ACCONEER_FOLD) if problem.val else cfg.split
+    # the held-out side is already dropped: the rest is all training side, validated by its own part
+    split = fold_split(ACCONEER_FOLD) if problem.val else SplitConfig(kind="none", val_mode=cfg.split.val_mode)
     return dataclasses.replace(
         cfg,
         split=split,
@@ -446,7 +447,12 @@ def choose(rows: Sequence[dict[str, Any]], scfg: SearchConfig) -> dict[str, Any]
 
 
 # -- running ----------------------------------------------------------------------------------------------
+#: Failed trials in a row after which a search stops (the data, not the candidate, is the problem).
+MAX_FAILURES_IN_A_ROW = 3
+
+
 def _run_optuna(driver: _Driver) -> None:
+    failures = 0
     while driver.remaining() > 0 or driver.reference_needed():
         asked = driver.ask()
         if asked is None:
@@ -455,8 +461,13 @@ def _run_optuna(driver: _Driver) -> None:
         try:
             row = run_trial(driver.problem, params, trial.number, fp)
         except Exception as exc:  # a candidate the converter or trainer refuses is a failed trial
-            driver.tell(trial, None, f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            driver.tell(trial, None, error)
+            failures += 1
+            if failures >= MAX_FAILURES_IN_A_ROW:
+                raise SearchError(f"{failures} trials in a row failed, the last with {error}") from None
             continue
+        failures = 0
         driver.tell(trial, row)
 
 
@@ -489,6 +500,7 @@ def _run_ray(driver: _Driver, scfg: SearchConfig) -> None:
             super().__init__(metric="val_score", mode="max")
             self.live: dict[str, Any] = {}
             self.left = driver.remaining() + (1 if driver.reference_needed() else 0)
+            self.failures = 0
 
         def suggest(self, trial_id: str) -> Any:
             if self.left <= 0:
@@ -507,7 +519,11 @@ def _run_ray(driver: _Driver, scfg: SearchConfig) -> None:
                 return
             if error or not result or "row" not in result:
                 driver.tell(trial, None, "the Ray trial raised (see SEARCH_DIR/ray)")
+                self.failures += 1
+                if self.failures >= MAX_FAILURES_IN_A_ROW:
+                    self.left = 0  # no new trials: the data, not the candidate, is the problem
             else:
+                self.failures = 0
                 driver.tell(trial, json.loads(result["row"]))
 
     local = not scfg.ray_address
