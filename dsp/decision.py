@@ -71,6 +71,7 @@ __all__ = [
     "Decision",
     "DecisionConfig",
     "DecisionPolicy",
+    "checkpoints",
     "decide_stream",
     "history_frames",
     "prefix_flags",
@@ -479,3 +480,51 @@ def decide_stream(
         out.extend(policy.process(r, classify))
     out.extend(policy.flush(classify))
     return out
+
+
+def checkpoints(
+    ratio_db: npt.ArrayLike,
+    *,
+    cfg: DecisionConfig,
+    segment: SegmentConfig,
+    frame_rate_hz: float,
+    window_frames: int,
+    end_pad_frames: int,
+    pre_frames: int,
+) -> npt.NDArray[np.int64]:
+    """Every window the decision layer could hand the classifier on a ``(frames,)`` onset ratio [dB].
+
+    :class:`DecisionPolicy` itself is run with a classifier that answers ``none`` at every checkpoint, so
+    no event is decided early and each run of each event gets its checkpoint (the windows a trained model
+    sees before it decides: the first stroke of a tap, the first tap of a double tap, ...); the last row
+    of an event is its final window. Training cuts its fragment windows here (``models.data``), so they are
+    placed exactly as the runtime places them.
+
+    Returns:
+        ``(checkpoints, 4)`` int64 rows ``(start, end, window_end, frame)``: the event ``[start, end)`` as
+        known at the checkpoint, the exclusive end of its window, and the frame being processed.
+    """
+    calls: list[tuple[int, int, int]] = []
+
+    def record(start: int, end: int, window_end: int) -> npt.NDArray[np.float64]:
+        calls.append((int(start), int(end), int(window_end)))
+        return np.array([1.0, 0.0])
+
+    policy = DecisionPolicy(
+        cfg=cfg,
+        segment=segment,
+        classes=("none", "gesture"),
+        frame_rate_hz=frame_rate_hz,
+        window_frames=window_frames,
+        end_pad_frames=end_pad_frames,
+        pre_frames=pre_frames,
+    )
+    rows: list[tuple[int, int, int, int]] = []
+    for n, r in enumerate(np.asarray(ratio_db, dtype=np.float64).reshape(-1).tolist()):
+        policy.process(r, record)
+        rows.extend((s, e, w, n) for s, e, w in calls)
+        calls.clear()
+    policy.flush(record)
+    last = max(policy.segmenter.frames_seen - 1, 0)
+    rows.extend((s, e, w, last) for s, e, w in calls)
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 4)

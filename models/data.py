@@ -53,6 +53,7 @@ from dsp import event_window_end
 __all__ = [
     "ACCONEER_TEST_DAYS",
     "ACCONEER_TEST_FILES",
+    "FRAGMENT_SHARE",
     "NONE",
     "ROBUST_AUGMENT",
     "ROBUST_WINDOW_S",
@@ -70,6 +71,7 @@ __all__ = [
     "cut_windows",
     "detector_events",
     "event_window_end",
+    "fragment_windows",
     "held_out_indices",
     "load_recordings",
     "materialise",
@@ -93,6 +95,13 @@ class DataError(ValueError):
 
 
 # -- configs --------------------------------------------------------------------------------------
+#: Default :attr:`WindowConfig.fragment_share` (docs/results_decision.md, "Fragments").
+FRAGMENT_SHARE = 0.0
+#: A fragment of a longer gesture is its prefix gesture when its length is within these factors of the
+#: prefix gesture's median labelled duration (one tap of a double tap; half a tap is still ``none``).
+FRAGMENT_PREFIX_RANGE = (0.7, 1.5)
+
+
 @dataclass(frozen=True, kw_only=True)
 class WindowConfig:
     """How windows are cut.
@@ -111,6 +120,9 @@ class WindowConfig:
             single window). A positive shift ends the window later and adds to the latency. The default,
             three windows ending 0.2, 0.1 and 0 s before the nominal end, was chosen by the training-days
             validation of :mod:`models.select` (docs/results_models.md); it adds no latency [s].
+        fragment_share: share of each class's draw per epoch taken from *fragment* windows
+            (:func:`fragment_windows`: the windows the decision layer classifies at a checkpoint before a
+            gesture's motion is over), where the class has any; 0 trains on whole gestures only [0..1).
     """
 
     window_s: float = 0.875
@@ -120,8 +132,11 @@ class WindowConfig:
     background_margin_s: float = 0.25
     background_hop_s: float = 0.25
     test_shifts_s: tuple[float, ...] = (-0.2, -0.1, 0.0)
+    fragment_share: float = FRAGMENT_SHARE
 
     def __post_init__(self) -> None:
+        if not 0 <= self.fragment_share < 1:
+            raise DataError(f"fragment_share must be in [0, 1), got {self.fragment_share}")
         if not self.test_shifts_s or not all(math.isfinite(v) for v in self.test_shifts_s):
             raise DataError(f"test_shifts_s must be one or more finite offsets, got {self.test_shifts_s}")
         if not self.window_s > 0:
@@ -617,7 +632,8 @@ class WindowSet:
         end: ``(N,)`` exclusive end frame of each window (before augmentation).
         label: ``(N,)`` class index (0 = ``none``).
         kind: ``(N,)`` 0 = event, 1 = detector hard negative, 2 = background, 3 = background inside a
-            labelled negative span (``Recording.negatives``: hovering, scratching, ...; a hard negative).
+            labelled negative span (``Recording.negatives``: hovering, scratching, ...; a hard negative),
+            4 = fragment (:func:`fragment_windows`).
         start: ``(N,)`` first frame of the event the window is placed on; -1 for background windows (and
             when unknown).
     """
@@ -734,6 +750,109 @@ def cut_windows(
     return WindowSet.concat(parts)
 
 
+def fragment_windows(
+    recs: Sequence[Recording],
+    indices: Iterable[int],
+    *,
+    cfg: DatasetConfig,
+    window_frames: int,
+    prefixes: Sequence[tuple[str, str]] = (),
+    split: SplitResult | None = None,
+    role: str = "train",
+) -> WindowSet:
+    """Fragment windows (kind 4): what the decision layer classifies before a gesture's motion is over.
+
+    The checkpoints come from :func:`dsp.decision.checkpoints` on the recording's onset ratio with the
+    default :class:`dsp.DecisionConfig` (the runtime's windows, placed by :func:`dsp.decision_window_end`).
+    A checkpoint is a *fragment* of the label ``L`` when its event overlaps ``L`` and no other label, and
+    ``L``'s motion goes on at least ``settle_s`` after the checkpoint's run ended, and its window ends at
+    least ``settle_s`` before the event's final window (the first stroke of a
+    tap that holds still at its turning point, the first tap of a double tap, the first half of a wiggle
+    with a dip, a hand entering before it gestures). Its label is what the evidence so far supports:
+
+    - ``L`` is a longer gesture of :func:`dsp.prefix_table` (``double_tap_in``) and the fragment, from
+      ``L``'s start to the run's end, lasts :data:`FRAGMENT_PREFIX_RANGE` times the median labelled
+      duration of a prefix gesture (``tap_in``; the subject's own labels, else all of ``indices``): that
+      prefix gesture (the nearest in duration when several qualify);
+    - else ``none``: not yet, the decision layer waits for the next checkpoint.
+
+    The final checkpoint of a gesture is not repeated here: the event windows of :func:`cut_windows` are
+    its window. With ``split``, only windows wholly inside the frame range of ``role`` are kept.
+    """
+    classes = {g: i for i, g in enumerate(cfg.classes)}
+    table = dsp.prefix_table(cfg.classes, prefixes)
+    shorter: dict[str, list[str]] = {}
+    for p, longs in table.items():
+        for g in longs:
+            shorter.setdefault(g, []).append(p)
+    indices = list(indices)
+    durations: dict[tuple[str, str], list[int]] = {}
+    for i in indices:
+        for la in recs[i].labels:
+            if la.gesture in table:
+                for key in ((recs[i].subject, la.gesture), ("", la.gesture)):
+                    durations.setdefault(key, []).append(la.num_frames)
+    decision = dsp.DecisionConfig(prefixes=tuple(prefixes))
+    lo_f, hi_f = FRAGMENT_PREFIX_RANGE
+    t = window_frames
+    parts: list[WindowSet] = []
+    for i in indices:
+        rec = recs[i]
+        rate = rec.frame_rate_hz
+        if not rec.labels or rec.ratio_db.size != rec.num_frames:
+            continue
+        settle = decision.frames(rate)[1]
+        cps = dsp.decision.checkpoints(
+            rec.ratio_db,
+            cfg=decision,
+            segment=cfg.segment,
+            frame_rate_hz=rate,
+            window_frames=t,
+            end_pad_frames=round(cfg.window.end_pad_s * rate),
+            pre_frames=round(cfg.window.pre_s * rate),
+        )
+        lo, hi = split.frame_range(i, role, rec.num_frames) if split else (0, rec.num_frames)
+        ends, labels, starts = [], [], []
+        for s in np.unique(cps[:, 0]).tolist():  # one event: its checkpoints share the (pre-rolled) start
+            group = cps[cps[:, 0] == s]
+            last = int(group[:, 1].max())
+            hits = [la for la in rec.labels if la.start_frame < last and la.end_frame > s]
+            if len(hits) != 1 or hits[0].gesture not in classes:
+                continue
+            la = hits[0]
+            final = int(group[-1, 2])
+            for _s, e, w, _n in group.tolist():
+                if e + settle > la.end_frame or w + settle > final:
+                    continue  # the motion is over (the final window, an event window already), or the
+                    # window placed on the long event so far already is the final one
+                label = 0
+                length = e - la.start_frame
+                fits = []
+                for p in shorter.get(la.gesture, ()):
+                    d = durations.get((rec.subject, p)) or durations.get(("", p))
+                    if d:
+                        med = float(np.median(d))
+                        if lo_f * med <= length <= hi_f * med:
+                            fits.append((abs(length - med), p))
+                if fits:
+                    label = classes[min(fits)[1]]
+                ends.append(w)
+                labels.append(label)
+                starts.append(s)
+        e_arr = np.asarray(ends, dtype=np.int64)
+        keep = (e_arr - t >= lo) & (e_arr <= hi) & (e_arr - t >= 0) & (e_arr <= rec.num_frames)
+        parts.append(
+            WindowSet(
+                recording=np.full(int(keep.sum()), i, dtype=np.int64),
+                end=e_arr[keep],
+                label=np.asarray(labels, dtype=np.int64)[keep],
+                kind=np.full(int(keep.sum()), 4, dtype=np.int64),
+                start=np.asarray(starts, dtype=np.int64)[keep],
+            )
+        )
+    return WindowSet.concat(parts)
+
+
 def check_classes(windows: WindowSet, cfg: DatasetConfig, *, what: str = "training") -> None:
     """Raise :class:`DataError` naming every class with no event window (checked before training)."""
     counts = windows.counts(len(cfg.classes))
@@ -761,15 +880,30 @@ def balanced_sample(
     ``1 - p(none)`` of each window, read for the ``none`` ones), ``mined_share`` of the ``none`` sample is
     drawn from all ``none`` windows with probability proportional to that score, so the negatives the
     model still mistakes for gestures are shown again and again.
+
+    Fragments (kind 4, :func:`fragment_windows`): ``cfg.window.fragment_share`` of each class's draw
+    (``none`` and a prefix gesture have them) comes from its fragment windows, each shown at most 3 times
+    an epoch; with a share of 0 they are never drawn.
     """
-    counts = windows.counts(len(cfg.classes))
+    fragment = windows.kind == 4
+    share = cfg.window.fragment_share
+    counts = windows.subset(~fragment).counts(len(cfg.classes))
     per_class = max(int(counts[1:].max()), cfg.windows_per_class)
     picks = []
+
+    def fragments_of(c: int, n: int) -> int:
+        """Draw class ``c``'s share of ``n`` from its fragment windows (at most 3 times each); how many."""
+        idx = np.flatnonzero(fragment & (windows.label == c))
+        k = min(round(share * n), 3 * idx.size) if share > 0 else 0
+        picks.append(_draw(idx, k, rng))
+        return k
+
     for c in range(1, len(cfg.classes)):
-        idx = np.flatnonzero(windows.label == c)
-        picks.append(_draw(idx, per_class, rng))
+        idx = np.flatnonzero(~fragment & (windows.label == c))
+        picks.append(_draw(idx, per_class - fragments_of(c, per_class), rng))
     n_none = round(per_class * cfg.background_per_class)
-    none_idx = np.flatnonzero(windows.label == 0)
+    n_none -= fragments_of(0, n_none)
+    none_idx = np.flatnonzero(~fragment & (windows.label == 0))
     if none_scores is not None and none_idx.size and mined_share > 0:
         w = np.clip(np.asarray(none_scores, dtype=np.float64)[none_idx], 0.0, None)
         n_mined = round(n_none * mined_share)

@@ -41,6 +41,7 @@ from models.data import (
     balanced_sample,
     check_classes,
     cut_windows,
+    fragment_windows,
     load_recordings,
     materialise,
     split_recordings,
@@ -122,6 +123,10 @@ def prepare(
     split = split_recordings(recs, cfg.split, gestures=cfg.dataset.gestures, window_frames=t, seed=cfg.seed)
     train_w = cut_windows(recs, split.train, cfg=cfg.dataset, window_frames=t, split=split, role="train")
     val_w = cut_windows(recs, split.val, cfg=cfg.dataset, window_frames=t, split=split, role="val")
+    if cfg.dataset.window.fragment_share > 0:  # the windows the decision layer classifies before a motion is over
+        kw: dict[str, Any] = {"cfg": cfg.dataset, "window_frames": t, "prefixes": cfg.prefixes, "split": split}
+        train_w = WindowSet.concat([train_w, fragment_windows(recs, split.train, role="train", **kw)])
+        val_w = WindowSet.concat([val_w, fragment_windows(recs, split.val, role="val", **kw)])
     check_classes(train_w, cfg.dataset, what="training")
     return cfg, PreparedData(recordings=recs, split=split, train=train_w, val=val_w)
 
@@ -163,7 +168,7 @@ def _cap_background(windows: WindowSet, seed: int) -> WindowSet:
     Long negative streams (hours of everyday activity) would otherwise give tens of thousands of
     validation windows to predict every epoch; the validation loss is class-balanced, so a subset of the
     ``none`` windows estimates it as well."""
-    plain = np.flatnonzero(windows.kind >= 2)
+    plain = np.flatnonzero((windows.kind == 2) | (windows.kind == 3))
     if plain.size <= VAL_BACKGROUND_MAX:
         return windows
     drop = np.random.default_rng([seed, 0xBA5E]).choice(plain, size=plain.size - VAL_BACKGROUND_MAX, replace=False)
@@ -319,6 +324,12 @@ def train_recordings(
         "calibration": calibration,
         "classes": list(cfg.dataset.classes),
         "train_windows": {c: int(n) for c, n in zip(cfg.dataset.classes, data.train.counts(k).tolist(), strict=True)},
+        "fragment_windows": {
+            c: int(n)
+            for c, n in zip(
+                cfg.dataset.classes, data.train.subset(data.train.kind == 4).counts(k).tolist(), strict=True
+            )
+        },
         "val_windows": {c: int(n) for c, n in zip(cfg.dataset.classes, data.val.counts(k).tolist(), strict=True)},
         "split": {
             "spec": cfg.split.spec,

@@ -91,6 +91,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         lr = args.learning_rate if args.learning_rate is not None else base.learning_rate / 3.0
     else:
         window = WindowConfig(window_s=args.window_s) if getattr(args, "window_s", None) else WindowConfig()
+        if getattr(args, "fragment_share", None) is not None:
+            window = dataclasses.replace(window, fragment_share=args.fragment_share)
         dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
         arch = ArchitectureConfig(name=args.arch, num_classes=len(gestures) + 1)
         augment = ROBUST_AUGMENT if getattr(args, "augment", "default") == "robust" else None
@@ -318,6 +320,14 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         help="classifier window [s] (default 0.875; 1.4 holds a whole slow double tap, the experiment script's "
         "recipe); with --init the initial run's window is kept",
+    )
+    p.add_argument(
+        "--fragment-share",
+        type=float,
+        default=None,
+        help="share of each class's training draw taken from fragments: the windows the decision layer "
+        "classifies before a gesture's motion is over, labelled none or, for the first tap of a double tap, "
+        "tap_in (default: models.data.FRAGMENT_SHARE; 0 = whole gestures only); with --init the initial run's",
     )
     p.add_argument(
         "--augment",

@@ -1,0 +1,109 @@
+"""Fragment windows (models.data.fragment_windows): the decision layer's checkpoints inside labelled
+gestures, labelled with what the evidence so far supports, and their share of the balanced draw."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tiny_models import GESTURES
+
+import dsp
+from acquisition import Label
+from models.data import DataError, DatasetConfig, Recording, WindowConfig, balanced_sample, fragment_windows
+
+RATE = 50.0
+T = 40
+
+
+def constructed(runs: list[tuple[int, int]], labels: list[tuple[int, int, str]], n: int = 620) -> Recording:
+    """A recording whose onset ratio is 10 dB inside ``runs`` (nothing else of it is read here)."""
+    ratio = np.zeros(n)
+    for s, e in runs:
+        ratio[s:e] = 10.0
+    return Recording(
+        path=Path("constructed.h5"),
+        subject="s",
+        day="",
+        frames=np.zeros((n, 1, 1), dtype=np.complex64),
+        features=np.zeros((n, 2, 2), dtype=np.float32),
+        labels=tuple(Label(start_frame=s, end_frame=e, gesture=g, source="sim") for s, e, g in labels),
+        detected=np.zeros((0, 2), dtype=np.int64),
+        detected_emit=np.zeros(0, dtype=np.int64),
+        frame_rate_hz=RATE,
+        ratio_db=ratio,
+        noise_scale=1.0,
+    )
+
+
+REC = constructed(
+    runs=[(20, 45), (60, 85), (150, 165), (178, 200), (300, 325), (400, 425), (500, 510), (518, 535), (545, 560)],
+    labels=[
+        (20, 85, "double_tap_in"),  # first tap (25 frames, a tap_in's length), then the second
+        (150, 200, "tap_out"),  # first stroke, a still moment, the second stroke
+        (300, 325, "tap_in"),
+        (400, 425, "tap_in"),
+        (500, 560, "double_tap_in"),  # half a tap (10 frames), the rest of the first tap, the second tap
+    ],
+)
+
+
+def test_fragments_are_the_checkpoints_before_the_motion_ends() -> None:
+    cfg = DatasetConfig(gestures=GESTURES)
+    w = fragment_windows([REC], [0], cfg=cfg, window_frames=T)
+    got = sorted(zip(w.end.tolist(), (cfg.classes[k] for k in w.label.tolist()), strict=True))
+    decision = dsp.DecisionConfig()
+    settle = decision.frames(RATE)[1]
+    rows = dsp.decision.checkpoints(
+        REC.ratio_db,
+        cfg=decision,
+        segment=cfg.segment,
+        frame_rate_hz=RATE,
+        window_frames=T,
+        end_pad_frames=5,
+        pre_frames=2,
+    )
+    ends = {int(e): int(win) for _s, e, win, _n in rows.tolist()}
+    # tap_in's median length is 25 frames: the first tap of a double tap (25) is tap_in; the first tap with its
+    # first stroke (35) would be tap_in, but the 40-frame window on that 60-frame event so far already is the
+    # final one (it starts at the event); half a tap (10) and the first stroke of a tap_out are "not yet"
+    assert ends[535] == ends[560]
+    assert got == sorted([(ends[45], "tap_in"), (ends[165], "none"), (ends[510], "none")])
+    assert (w.kind == 4).all() and all(s >= 0 for s in w.starts().tolist())
+    assert ends[45] + settle <= ends[85] and not {ends[85], ends[200], ends[560], ends[325]} & set(w.end.tolist())
+
+
+def test_without_the_longer_gesture_no_fragment_is_a_prefix() -> None:
+    cfg = DatasetConfig(gestures=("tap_in", "tap_out"))  # double_tap_in not requested: its fragments are skipped
+    w = fragment_windows([REC], [0], cfg=cfg, window_frames=T)
+    assert w.label.tolist() == [0]  # only the tap_out's first stroke
+
+
+def test_fragment_share_of_the_draw() -> None:
+    cfg = DatasetConfig(gestures=GESTURES, windows_per_class=20)
+    frag = fragment_windows([REC], [0], cfg=cfg, window_frames=T)
+    # plain windows: 30 of each class
+    k = len(cfg.classes)
+    plain_label = np.repeat(np.arange(k), 30)
+    from models.data import WindowSet
+
+    plain = WindowSet(
+        recording=np.zeros(plain_label.size, dtype=np.int64),
+        end=np.full(plain_label.size, 100, dtype=np.int64),
+        label=plain_label,
+        kind=np.where(plain_label == 0, 2, 0),
+    )
+    both = WindowSet.concat([plain, frag])
+    off = balanced_sample(both, cfg, np.random.default_rng(0))
+    assert not (off.kind == 4).any()
+    share = dataclasses.replace(cfg, window=WindowConfig(fragment_share=0.2))
+    s = balanced_sample(both, share, np.random.default_rng(0))
+    counts = s.counts(k)
+    assert (counts[1:] == 30).all() and counts[0] == 45  # the class sizes do not change
+    f = s.subset(s.kind == 4).counts(k)
+    # 20 % of the none draw (9) and of tap_in's (6), each fragment shown at most 3 times
+    assert f.tolist() == [min(9, 3 * 2), min(6, 3 * 1), 0, 0, 0]
+    with pytest.raises(DataError, match="fragment_share"):
+        WindowConfig(fragment_share=1.0)
