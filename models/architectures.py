@@ -21,7 +21,7 @@ and recurrent int8 kernels are poorly supported by TFLM). TensorFlow/Keras is im
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ __all__ = [
     "custom_objects",
     "encoder_of",
     "head_of",
+    "scale_widths",
 ]
 
 
@@ -125,6 +126,25 @@ class ArchitectureConfig:
     def frame_shape(self) -> tuple[int, int]:
         """(Doppler bins, distance points) the first convolution sees, after ``input_pool``."""
         return self.doppler_bins // self.input_pool[0], self.points // self.input_pool[1]
+
+
+def scale_widths(arch: ArchitectureConfig, keep: float) -> ArchitectureConfig:
+    """``arch`` with ``keep`` × its channels in every layer that structured pruning narrows (the encoder's two
+    convolutions, the embedding, the head's temporal convolutions), rounded, at least 2 each; 1×1
+    network-in-network bottlenecks keep their width. Structured pruning to ``keep`` gives this architecture
+    (:func:`models.compress.prune_channels`); the search samples it as a width multiplier."""
+    if not 0.0 < keep <= 1.0:
+        raise ModelError(f"width multiplier must be in (0, 1], got {keep}")
+
+    def n_of(c: int) -> int:
+        return max(2, min(c, round(c * keep)))
+
+    return replace(
+        arch,
+        conv_channels=(n_of(arch.conv_channels[0]), n_of(arch.conv_channels[1])),
+        embedding=n_of(arch.embedding),
+        head_channels=n_of(arch.head_channels),
+    )
 
 
 def _layers() -> tuple[Any, Any]:

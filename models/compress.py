@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from models.architectures import ArchitectureConfig, ModelError, build, encoder_of, head_of
+from models.architectures import ArchitectureConfig, ModelError, build, encoder_of, head_of, scale_widths
 
 if TYPE_CHECKING:
     import keras
@@ -137,15 +137,7 @@ def prune_channels(model: keras.Model, arch: ArchitectureConfig, *, keep: float)
     if arch.name != "cnn_tcn":
         raise ModelError(f"structured pruning supports cnn_tcn, not {arch.name}")
 
-    def n_of(c: int) -> int:
-        return max(2, min(c, round(c * keep)))
-
-    small = replace(
-        arch,
-        conv_channels=(n_of(arch.conv_channels[0]), n_of(arch.conv_channels[1])),
-        embedding=n_of(arch.embedding),
-        head_channels=n_of(arch.head_channels),
-    )
+    small = scale_widths(arch, keep)
     width = {
         "enc_conv1": small.conv_channels[0],
         "enc_conv2": small.conv_channels[1],
@@ -316,6 +308,8 @@ def qat_convert(
     import tensorflow_model_optimization as tfmot
     import tf_keras
 
+    from models.quantize import strip_names
+
     tf_keras.utils.set_random_seed(seed)
     t, d, p = (int(v) for v in model.input.shape[1:])
     enc_q = tfmot.quantization.keras.quantize_model(_tf_keras_twin(encoder_of(model)))
@@ -340,7 +334,7 @@ def qat_convert(
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
-        return bytes(conv.convert())
+        return strip_names(bytes(conv.convert()))  # as every int8 conversion (models.quantize.convert)
 
     rng = np.random.default_rng(seed)
     fr = x.reshape(-1, d, p, 1)[rng.permutation(len(x) * t)[:400]]

@@ -1,15 +1,19 @@
 """Budgeted, multi-objective architecture search over the default model family (DESIGN §8c).
 
-A candidate is a point of the ``cnn_tcn`` family (:func:`suggest`): encoder widths and kernel, the
-encoder's second convolution and the head's temporal convolutions each built ``full``, ``separable`` or as a
-network-in-network 1×1 replacement block (``nin``), embedding size, head width, kernel and depth (its
-strides), window length, and the input resolution in Doppler and distance (a max-pool of each frame).
+A candidate is a point of the ``cnn_tcn`` family (:func:`suggest`), from one of two sub-families:
+
+- ``scaled``: the default architecture itself at a width multiplier (:data:`WIDTHS`; every layer that
+  structured pruning narrows keeps that share of its channels, :func:`models.architectures.scale_widths`);
+- ``free``: encoder widths and kernel, the encoder's second convolution and the head's temporal
+  convolutions each built ``full``, ``separable`` or as a network-in-network 1×1 replacement block (``nin``),
+  embedding size, head width, kernel and depth (its strides), window length, and the input resolution in
+  Doppler and distance (a max-pool of each frame).
 
 Each candidate goes through three steps:
 
 1. **Budget, before training.** The model is built with random (non-degenerate) weights, its MACs per
    frame come from :func:`models.architectures.count_macs` and its int8 flash from the real TFLite
-   converter (encoder and head flatbuffers, int8 per-channel, as the bundle exports them). Over either
+   converter (encoder and head flatbuffers, int8 per-channel, strings stripped, as the bundle exports them). Over either
    budget, the Optuna trial is pruned and nothing is trained.
 2. **Training** with the training recipe (:func:`models.train.train_recordings`) for a few epochs
    (``SearchConfig.epochs``), without hard-negative mining or operating-point calibration.
@@ -29,7 +33,8 @@ until ``trials`` candidates are trained. Trials run in-process with Optuna alone
 so the two paths share the sampler, the storage and the budget check.
 
 The **chosen point** is the smallest-flash trial on the Pareto front whose score is within ``tolerance``
-of the best score within budget, among candidates whose int8 operators the ahead-of-time C build supports
+of the best score within budget (by default ``tolerance`` 0: the best score within budget, ties to the
+smaller flash), among candidates whose int8 operators the ahead-of-time C build supports
 (:data:`C_BUILD_OPS`; ``separable`` blocks need ``DEPTHWISE_CONV_2D``) unless ``any_ops``.
 """
 
@@ -48,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from models.architectures import BLOCKS, ArchitectureConfig, build, count_macs
+from models.architectures import BLOCKS, ArchitectureConfig, build, count_macs, scale_widths
 from models.config import RejectionConfig, TrainConfig
 from models.data import DataError, DatasetConfig, Recording, SplitConfig, held_out_indices, load_recordings
 from models.quantize import C_BUILD_OPS, int8_footprint
@@ -60,6 +65,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANCHORS",
     "C_BUILD_OPS",
+    "WIDTHS",
     "SearchConfig",
     "SearchError",
     "apply_params",
@@ -105,7 +111,7 @@ class SearchConfig:
         population: NSGA-II population size [count].
         tolerance: the chosen point may lose this much validation score against the best within budget [0..1].
         any_ops: also choose candidates whose int8 graph the ahead-of-time C build cannot run.
-        max_pruned_per_trial: give up when this many candidates in a row are over budget [count].
+        max_pruned_per_trial: give up when this many candidates in a row are over budget or already seen [count].
         reference: also train the given architecture (the default one) once as a reference, budgets ignored.
     """
 
@@ -118,7 +124,7 @@ class SearchConfig:
     workers: int = 2
     ray_address: str = ""
     population: int = 10
-    tolerance: float = 0.01
+    tolerance: float = 0.0
     any_ops: bool = False
     max_pruned_per_trial: int = 50
     reference: bool = True
@@ -139,9 +145,21 @@ def _pair(text: str) -> tuple[int, int]:
     return int(a), int(b)
 
 
+#: Width multipliers of the ``scaled`` family: the base (default) architecture with this share of its channels.
+WIDTHS = (0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9)
+
+
 def suggest(trial: optuna.Trial) -> dict[str, Any]:
-    """Sample one candidate of the family (plain values; pairs and strides as strings for the storage)."""
+    """Sample one candidate (plain values; pairs and strides as strings for the storage).
+
+    Two families, the first choice of every trial: ``scaled`` is the base (default) architecture itself at a
+    width multiplier (:func:`models.architectures.scale_widths`, what structured pruning makes of it: every
+    other choice stays the default's); ``free`` samples every dimension of the family.
+    """
+    if trial.suggest_categorical("family", ["scaled", "free"]) == "scaled":
+        return {"family": "scaled", "width": trial.suggest_categorical("width", list(WIDTHS))}
     return {
+        "family": "free",
         "conv1": trial.suggest_categorical("conv1", [4, 6, 8]),
         "conv2": trial.suggest_categorical("conv2", [4, 6, 8, 12]),
         "conv_kernel": trial.suggest_categorical("conv_kernel", ["3x3", "5x3", "3x1"]),
@@ -153,12 +171,15 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
         "head_strides": trial.suggest_categorical("head_strides", ["2,2", "2,2,2", "4,2"]),
         "head_block": trial.suggest_categorical("head_block", list(BLOCKS)),
         "nin_channels": trial.suggest_categorical("nin_channels", [4, 8]),
-        "window_s": trial.suggest_categorical("window_s", [0.7, 0.875]),
+        "window_s": trial.suggest_categorical("window_s", [0.7, 0.875, 1.4]),
     }
 
 
 def apply_params(cfg: TrainConfig, params: dict[str, Any]) -> TrainConfig:
-    """``cfg`` with the architecture and window length of a candidate (``params`` as from :func:`suggest`)."""
+    """``cfg`` with the architecture and window length of a candidate (``params`` as from :func:`suggest`;
+    without ``family``, a ``free`` one, as the studies before the ``scaled`` family wrote them)."""
+    if params.get("family") == "scaled":
+        return dataclasses.replace(cfg, architecture=scale_widths(cfg.architecture, float(params["width"])))
     arch = dataclasses.replace(
         cfg.architecture,
         conv_channels=(int(params["conv1"]), int(params["conv2"])),
@@ -177,9 +198,10 @@ def apply_params(cfg: TrainConfig, params: dict[str, Any]) -> TrainConfig:
 
 
 def params_of(cfg: TrainConfig) -> dict[str, Any]:
-    """Inverse of :func:`apply_params` (the reference point as a candidate)."""
+    """Inverse of :func:`apply_params` for a ``free`` candidate (the reference point as a candidate)."""
     a = cfg.architecture
     return {
+        "family": "free",
         "conv1": a.conv_channels[0],
         "conv2": a.conv_channels[1],
         "conv_kernel": "x".join(map(str, a.conv_kernel)),
@@ -371,6 +393,10 @@ class _Driver:
         for _ in range(self.problem.scfg.max_pruned_per_trial):
             trial = self.study.ask()
             params = suggest(trial)
+            if self.seen(params, trial.number):  # the same candidate again (the scaled family has few)
+                trial.set_user_attr("duplicate", True)
+                self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                continue
             fp, why = budget_check(_trial_config(self.problem, params), self.problem.scfg)
             if not why:
                 return trial, params, fp
@@ -381,6 +407,16 @@ class _Driver:
             self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         self.log(f"{self.problem.scfg.max_pruned_per_trial} candidates in a row over budget: stopping")
         return None
+
+    def seen(self, params: dict[str, Any], number: int) -> bool:
+        """Whether another trained, running or over-budget trial already had these parameters."""
+        optuna = _optuna()
+        for t in self.study.get_trials(deepcopy=False):
+            if t.number == number or t.user_attrs.get("duplicate") or t.state == optuna.trial.TrialState.FAIL:
+                continue
+            if t.params == params:
+                return True
+        return False
 
     def tell(self, trial: Any, row: dict[str, Any] | None, error: str = "") -> None:
         optuna = _optuna()
@@ -667,6 +703,12 @@ def _kib(b: float) -> str:
 
 
 def _describe(p: dict[str, Any]) -> str:
+    if p.get("family") == "scaled":
+        a = scale_widths(ArchitectureConfig(), float(p["width"]))
+        return (
+            f"default × {p['width']} (enc {a.conv_channels[0]}/{a.conv_channels[1]}, emb {a.embedding}, "
+            f"head {a.head_channels})"
+        )
     return (
         f"enc {p['conv1']}/{p['conv2']} k{p['conv_kernel']} {p['encoder_block']}, pool {p['input_pool']}, "
         f"emb {p['embedding']}, head {p['head_channels']}×k{p['head_kernel']} s{p['head_strides']} "
@@ -724,8 +766,12 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
         lines.append(
             f"Trial {c['number']}: {_describe(c['params'])}; score {c['val_score']:.3f}, {c['flash_bytes']} B "
             f"({_kib(c['flash_bytes'])} KiB: encoder {c['encoder_bytes']} + head {c['head_bytes']}), "
-            f"{c['macs_per_frame']} MACs/frame, {c['macs_per_hop']} MACs/hop. Rule: the smallest flash on the front "
-            f"within {scfg['tolerance']} of the best score within budget"
+            f"{c['macs_per_frame']} MACs/frame, {c['macs_per_hop']} MACs/hop. Rule: "
+            + (
+                "the best score within budget, ties to the smaller flash"
+                if scfg["tolerance"] == 0
+                else f"the smallest flash on the front within {scfg['tolerance']} of the best score within budget"
+            )
             + ("" if scfg["any_ops"] else ", among graphs the ahead-of-time C build runs")
             + ". Train it with the full recipe: `radargest train --from-search SEARCH_DIR ...`."
         )

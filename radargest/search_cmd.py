@@ -35,7 +35,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     from models.architectures import ArchitectureConfig
     from models.config import TrainConfig
-    from models.data import DatasetConfig
+    from models.data import ROBUST_AUGMENT, AugmentConfig, DatasetConfig, WindowConfig
     from models.search import SearchConfig, run_search
 
     backend: Literal["auto", "ray", "optuna"] = "optuna" if args.no_ray else ("ray" if args.ray else "auto")
@@ -52,12 +52,14 @@ def cmd_search(args: argparse.Namespace) -> int:
         any_ops=args.any_ops,
         reference=not args.no_reference,
     )
+    window = WindowConfig(window_s=args.window_s) if args.window_s else WindowConfig()
     base = TrainConfig(
         data=tuple(str(Path(p).resolve()) for p in args.data),
-        dataset=DatasetConfig(gestures=args.gestures, preset=args.preset),
+        dataset=DatasetConfig(gestures=args.gestures, preset=args.preset, window=window),
         split=args.split,
         architecture=ArchitectureConfig(num_classes=len(args.gestures) + 1),
         seed=args.seed,
+        augment=ROBUST_AUGMENT if args.augment == "robust" else AugmentConfig(),
     )
 
     def bar(files: Any) -> Any:
@@ -82,13 +84,14 @@ def add_search_command(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "search",
         help="budgeted architecture search (Optuna; Ray Tune for parallel trials)",
-        description="Searches the default model family (encoder widths and kernel, full / separable / "
+        description="Searches the default model family: the default architecture at a width multiplier (what "
+        "structured pruning makes of it), and free candidates (encoder widths and kernel, full / separable / "
         "network-in-network 1x1 blocks, embedding, head width, kernel and depth, window length, input "
         "resolution) for the Pareto front of validation score, int8 flash and MACs per frame. Each candidate's "
-        "int8 size (real converter, encoder + head flatbuffers) and MACs are measured before training and "
-        "candidates over --budget-flash or --budget-macs-per-frame are pruned untrained. The score is measured "
-        "on the TRAINING side only: the held-out side of --split is dropped on loading; on the Acconeer files "
-        "a training day validates (as in models.select). The Optuna study (NSGA-II) is kept in "
+        "int8 size (real converter, encoder + head flatbuffers, strings stripped) and MACs are measured before "
+        "training and candidates over --budget-flash or --budget-macs-per-frame are pruned untrained. The score "
+        "is measured on the TRAINING side only: the held-out side of --split is dropped on loading; on the "
+        "Acconeer files a training day validates (as in models.select). The Optuna study (NSGA-II) is kept in "
         "OUT/study.db, so the same command resumes it. Trials run in parallel as Ray Tune trials (ray.init() "
         "here with --workers CPUs, or an existing cluster with --ray ADDRESS); without Ray installed, or with "
         "--no-ray, they run one at a time with Optuna alone. Writes OUT/search.md, pareto.png, search.json "
@@ -106,10 +109,26 @@ def add_search_command(subparsers: Any) -> None:
     p.add_argument("--ray", default=None, metavar="ADDRESS", help="run the trials on this Ray cluster")
     p.add_argument("--workers", type=int, default=2, help="parallel Ray trials, one CPU each (default 2)")
     p.add_argument("--no-ray", action="store_true", help="Optuna alone, one trial at a time, even with Ray installed")
-    p.add_argument("--tolerance", type=float, default=0.01, help="score the chosen point may give up (default 0.01)")
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0,
+        help="score the chosen point may give up for a smaller flash (default 0: the best score within budget, "
+        "ties to the smaller flash)",
+    )
     p.add_argument("--any-ops", action="store_true", help="also choose graphs the ahead-of-time C build cannot run")
     p.add_argument("--no-reference", action="store_true", help="do not train the default architecture as reference")
     p.add_argument("--seed", type=int, default=0, help="sampler and training seed (default 0)")
+    p.add_argument(
+        "--window-s",
+        type=float,
+        default=None,
+        help="window of the reference and of the 'scaled' family (the default architecture at a width multiplier; "
+        "'free' candidates sample their own); default 0.875, as train",
+    )
+    p.add_argument(
+        "--augment", choices=("default", "robust"), default="default", help="augmentation of every trial, as train"
+    )
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_search)

@@ -4,6 +4,7 @@
 # 2 cores (PARTS=real ~20).
 #   scripts/run_model_experiments.sh [OUT_DIR]        (default: $TMPDIR/radargest_model_experiments)
 #   PARTS=real scripts/run_model_experiments.sh ...   only the 3 real seeds (step 2) and the summary
+#   SEARCH_DIR=runs/search scripts/run_model_experiments.sh ...   also the search's chosen point (step 3b, issue 15)
 # Real data: $RADARGEST_DATA or ../shared/data/acconeer-a121-gesture-control. Held-out test set: every
 # idx_3 file plus static_hand_idx_1 (--split day); nothing here trains, validates or tunes on them.
 set -euo pipefail
@@ -33,18 +34,33 @@ SIMTEST=subject:sim-s012,sim-s013,sim-s014,sim-s015
 #    (min_score) chosen on training-side streams (validation + everyday_cal) for 0.5 false activations per hour
 #    Robustness (issue 12): a 1.4 s window (a whole double tap at every tempo) and the robust augmentation; the
 #    real fine-tunes of step 3 inherit both from this run
-"${RG[@]}" train --data "$OUT/sim" "$OUT/everyday_train" --gestures $G --split $SIMTEST --seed 0 \
-  --window-s 1.4 --augment robust --calibration-data "$OUT/everyday_cal" --out "$OUT/sim_s0" --overwrite --quiet
+SIM_RECIPE=(--data "$OUT/sim" "$OUT/everyday_train" --gestures $G --split $SIMTEST --seed 0
+  --window-s 1.4 --augment robust --calibration-data "$OUT/everyday_cal")
+"${RG[@]}" train "${SIM_RECIPE[@]}" --out "$OUT/sim_s0" --overwrite --quiet
 
 # 3. real data, 3 seeds: the sim model fine-tuned (--init) on the idx_1/idx_2/idx_5 days + dynamic_hand with the
 #    everyday streams replayed (so the negatives are not forgotten; tail validation as before), operating point
 #    on the validation tails + everyday_cal; tested on the idx_3 day + static_hand
+REAL_RECIPE=(--data "$OUT/real" "$OUT/everyday_train" --gestures $G --split day --val-mode tail
+  --calibration-data "$OUT/everyday_cal")
 for s in $SEEDS; do
-  /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train --data "$OUT/real" "$OUT/everyday_train" \
-    --gestures $G --split day --val-mode tail --calibration-data "$OUT/everyday_cal" \
+  /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train "${REAL_RECIPE[@]}" \
     --init "$OUT/sim_s0" --seed "$s" --out "$OUT/real_s$s" --overwrite --quiet
   "${RG[@]}" evaluate "$OUT/real_s$s" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_s$s.eval.json"
 done
+
+# 3b. (optional, issue 15) the architecture search's chosen point (SEARCH_DIR: a `radargest search` directory) with
+#     the same recipe: the sim pretraining of step 2 with --from-search (its architecture; the window and every
+#     other option stay the recipe's), then the fine-tunes of step 3 from it (--init carries the architecture)
+if [ -n "${SEARCH_DIR:-}" ]; then
+  "${RG[@]}" train "${SIM_RECIPE[@]}" --from-search "$SEARCH_DIR" --out "$OUT/search_sim_s0" --overwrite --quiet
+  for s in $SEEDS; do
+    /usr/bin/time -f "%e" -o "$OUT/search_real_s$s.time" "${RG[@]}" train "${REAL_RECIPE[@]}" \
+      --init "$OUT/search_sim_s0" --seed "$s" --out "$OUT/search_real_s$s" --overwrite --quiet
+    "${RG[@]}" evaluate "$OUT/search_real_s$s" --data "$OUT/real" --continuous --json --quiet \
+      > "$OUT/search_real_s$s.eval.json"
+  done
+fi
 
 if [ "$PARTS" = real ]; then
   python "$(dirname "$0")/summarise_model_experiments.py" "$OUT" > "$OUT/results_models.md"

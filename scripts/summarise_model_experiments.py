@@ -34,6 +34,35 @@ def static_false(m: dict[str, Any]) -> str:
     return "—"
 
 
+def search_section(out: Path, default_accs: list[float]) -> list[float]:
+    """Step 3b of the script (SEARCH_DIR set): the search's chosen point with the same recipe, 3 seeds."""
+    import statistics
+
+    runs = sorted(out.glob("search_real_s*.eval.json"))
+    if not runs:
+        return []
+    print("## The search's chosen point with the same recipe (issue 15; test idx_3 day + static_hand)\n")
+    met0 = load(out / "search_sim_s0" / "metrics.json") or {}
+    print(f"Architecture (from the search directory, via `train --from-search`): {met0.get('params', '—')} params.\n")
+    print("| seed | event accuracy | window acc | balanced acc | events | false act. on static_hand |")
+    print("|---|---:|---:|---:|---:|---|")
+    accs = []
+    for path in runs:
+        m = json.loads(path.read_text())
+        accs.append(m["event_accuracy"])
+        seed = path.name.split(".")[0].removeprefix("search_real_s")
+        print(
+            f"| {seed} | {f(m['event_accuracy'])} | {f(m['accuracy'])} | {f(m['balanced_accuracy'])} | {m['events']} | {static_false(m)} |"
+        )
+    sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
+    line = f"\nEvent accuracy over {len(accs)} seeds: **{statistics.mean(accs):.3f} ± {sd:.3f}**"
+    if default_accs:
+        diff = statistics.mean(accs) - statistics.mean(default_accs)
+        line += f" ({diff * 100:+.1f} points against the default's {statistics.mean(default_accs):.3f}; bar: within 1 point)"
+    print(line + ".\n")
+    return accs
+
+
 def main(out: Path) -> None:
     print("## Real data: train idx_1/idx_2/idx_5 days + dynamic_hand, test idx_3 day + static_hand (continuous)\n")
     print(
@@ -72,6 +101,7 @@ def main(out: Path) -> None:
         )
         print(f"Continuous-mode event confusion is not tabulated; window confusion ({path.name.split('.')[0]}):\n")
         print("\n".join(confusion(m)) + "\n")
+    search_section(out, accs)
     sim = load(out / "sim_s0.eval.json")
     if sim:
         print("## Simulated leave-subject-out (subjects sim-s012..sim-s015 held out)\n")

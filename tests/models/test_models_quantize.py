@@ -42,6 +42,24 @@ def test_int8_io_and_agreement(small_model_and_data: tuple) -> None:
     assert np.mean(p.argmax(1)[clear] == ref.argmax(1)[clear]) >= 0.97  # toy model; real runs: quant_report
 
 
+def test_names_stripped_by_default_with_bit_identical_outputs(small_model_and_data: tuple) -> None:
+    """Every conversion strips the flatbuffer's strings: smaller, and the int8 outputs are the same to the bit."""
+    model, x = small_model_and_data
+    stripped = convert(model, "int8_per_channel", x[:32])
+    kept = convert(model, "int8_per_channel", x[:32], keep_names=True)
+    assert len(stripped) < len(kept) - 200
+    assert b"serving_default" in kept and b"serving_default" not in stripped  # the signature key went too
+    a, b = TfliteModel(stripped), TfliteModel(kept)
+    for i in range(0, 40, 4):
+        q = a._quantise(x[32 + i : 33 + i])
+        outs = []
+        for m in (a, b):
+            m.interpreter.set_tensor(m.input["index"], q)
+            m.interpreter.invoke()
+            outs.append(m.interpreter.get_tensor(m.output["index"]).copy())
+        assert outs[0].dtype == np.int8 and np.array_equal(outs[0], outs[1])
+
+
 def test_encoder_exports_alone(small_model_and_data: tuple) -> None:
     model, x = small_model_and_data
     frames = x[:16].reshape(-1, 16, 6, 1)

@@ -100,9 +100,45 @@ def test_choose_and_front() -> None:
         row(5, 0.99, 20000, 5000),  # over the flash budget
     ]
     assert [r["number"] for r in pareto_front(rows[:4])] == [2, 1, 0]
-    assert choose(rows, _scfg(budget_flash_bytes=16384, budget_macs_per_frame=30000))["number"] == 1
-    assert choose(rows, _scfg(budget_flash_bytes=16384, budget_macs_per_frame=30000, any_ops=True))["number"] == 4
-    assert choose(rows, _scfg(budget_flash_bytes=16384, budget_macs_per_frame=30000, tolerance=0.0))["number"] == 0
+    budget = {"budget_flash_bytes": 16384, "budget_macs_per_frame": 30000}
+    assert choose(rows, _scfg(**budget, tolerance=0.01))["number"] == 1  # smallest within 0.01 of the best
+    assert choose(rows, _scfg(**budget, any_ops=True))["number"] == 4
+    assert choose(rows, _scfg(**budget))["number"] == 0  # default: the best score within budget
+    tie = [*rows, row(6, 0.90, 14000, 29000)]
+    assert choose(tie, _scfg(**budget))["number"] == 6  # ties go to the smaller flash
+
+
+def test_the_space_holds_the_default_architecture_at_reduced_widths() -> None:
+    """The ``scaled`` family is the default architecture with fewer channels: what structured pruning makes."""
+    import keras
+
+    from models.architectures import ArchitectureConfig
+    from models.compress import prune_channels
+    from models.config import TrainConfig
+    from models.data import DatasetConfig
+    from models.search import WIDTHS, _describe, apply_params, suggest
+
+    base = TrainConfig(data=("-",), dataset=DatasetConfig(gestures=("tap_in", "tap_out", "double_tap_in", "wiggle")))
+    params = suggest(optuna.trial.FixedTrial({"family": "scaled", "width": 0.7}))
+    assert params == {"family": "scaled", "width": 0.7} and 0.7 in WIDTHS
+    cfg = apply_params(base, params)
+    keras.utils.set_random_seed(0)
+    pruned, _ = prune_channels(build(base.architecture), base.architecture, keep=0.7)
+    assert cfg.architecture == pruned  # the default at 0.7 of its widths, kernels, strides and window unchanged
+    assert cfg.architecture.conv_channels == (6, 8) and cfg.architecture.head_channels == 17
+    assert cfg.dataset == base.dataset and "default × 0.7" in _describe(params)
+    full = apply_params(base, {"family": "scaled", "width": 1.0})
+    assert full.architecture == base.architecture == ArchitectureConfig()
+    free = suggest(optuna.trial.FixedTrial({"family": "free", **_free()}))
+    assert free["family"] == "free" and apply_params(base, free).architecture.conv_channels == (4, 6)
+
+
+def _free() -> dict[str, Any]:
+    return {
+        "conv1": 4, "conv2": 6, "conv_kernel": "3x3", "encoder_block": "full", "input_pool": "1x1", "embedding": 8,
+        "head_channels": 8, "head_kernel": 3, "head_strides": "2,2", "head_block": "full", "nin_channels": 4,
+        "window_s": 0.875,
+    }  # fmt: skip
 
 
 def test_train_from_search_applies_the_chosen_point(tmp_path: Path) -> None:
@@ -125,6 +161,11 @@ def test_train_from_search_applies_the_chosen_point(tmp_path: Path) -> None:
     cfg = train_config_from_args(build_parser().parse_args(argv))
     assert cfg.architecture.conv_channels[0] == 4 and cfg.architecture.head_block == "nin"
     assert cfg.dataset.window.window_s == 0.7 and cfg.architecture.num_classes == 5
+    # a scaled point keeps the recipe's own window and every other option of the command line
+    (tmp_path / "chosen.json").write_text(json.dumps({"params": {"family": "scaled", "width": 0.5}}))
+    cfg = train_config_from_args(build_parser().parse_args([*argv, "--window-s", "1.4", "--augment", "robust"]))
+    assert cfg.architecture.conv_channels == (4, 6) and cfg.architecture.embedding == 8
+    assert cfg.dataset.window.window_s == 1.4 and cfg.augment.doppler_scale == (0.8, 1.25)
 
 
 def _arch_and_dataset() -> tuple[Any, Any]:
