@@ -12,7 +12,9 @@ event (one wiggle whose motion dips, one double tap); it no longer delays the de
 **Rule** (``early=True``, the default). The policy classifies the event as it stands at *checkpoints*:
 a motion run of the event has ended and no new run began for ``settle_s``, and the event so far passes the
 segmenter's duration and area tests. The classifier sees the window :func:`dsp.event_window_end` places
-on the event so far (the window the model was trained on: ``settle_s`` equals the training windows'
+on the event so far: it ends at the latest evidence, so on a long merged event (a hand's entry, a hover,
+then a gesture) each checkpoint sees the motion that has just ended, not the entry it already judged (the
+window the model was trained on: ``settle_s`` equals the training windows'
 ``end_pad_s`` by default, so the window is complete at the checkpoint), never ending more than
 ``history_s`` before the current frame (:func:`dsp.decision_window_end`: a device keeps only that much).
 With the top class ``k`` and its probability ``p``:
@@ -125,9 +127,10 @@ class DecisionConfig:
             :data:`KNOWN_PREFIXES` and the ``double_``/``triple_`` naming rule.
         history_s: the classified window ends at most this long before the frame being decided
             (:func:`dsp.decision_window_end`); a device keeps the window plus this much of embeddings [s].
-            Default 2.0 s, the history the runtime kept before the bound (merge gap 0.5 s + 1.5 s): a
-            normal event's window ends about 0.4 s before its decision, only events of more than about
-            3 s (window + history) are classified on their later part instead of their start.
+            Default 2.0 s, the history the runtime kept before the bound (merge gap 0.5 s + 1.5 s). The
+            window ends ``end_pad_s`` after the event's latest evidence (:func:`dsp.event_window_end`), at
+            most ``merge_gap_s`` before the decision, so with the defaults the bound never binds; it
+            keeps a device safe from a configuration where it would.
     """
 
     min_score: float = 0.0

@@ -293,13 +293,28 @@ class Segmenter:
 
 
 def event_window_end(start: int, end: int, *, window_frames: int, end_pad: int, pre: int) -> int:
-    """The exclusive end frame of the classifier window placed on the event ``[start, end)``.
+    """The exclusive end frame of the classifier window placed on the event ``[start, end)``: ``end + end_pad``.
 
-    The window ends ``end_pad`` frames after the event, unless the event is too long to fit: then it
-    starts ``pre`` frames before the event, so the start of the movement is always seen. Training windows
-    (``models``) and the runtime (``deploy``) place windows with this one rule.
+    The window ends ``end_pad`` frames after the event's latest evidence. An event that fits
+    (``end - start + pre + end_pad <= window_frames``) is seen whole, with at least ``pre`` frames before
+    it; one that does not fit is seen by its last ``window_frames`` frames. ``start`` and ``pre`` state the
+    event and say when it fits; they do not move the window.
+
+    Why the latest evidence and not the start of a long event (the rule before): events longer than the
+    window (1.4 s by default) are almost always merged ones: a hand enters, hovers and then gestures, less
+    than ``merge_gap_s`` apart, so the segmenter makes one event of 1.5-2 s. The decision layer classifies
+    such an event at each checkpoint as it grows; a window anchored at its start shows every checkpoint the
+    hand's entry, which the model has already called ``none``, so the gesture that follows is never seen
+    (recall 0.75 on everyday streams, docs/results_rejection.md). Anchored at the latest evidence, each
+    checkpoint shows the motion that has just ended, which is what the user expects an answer to; the
+    earlier part was already judged at the earlier checkpoints. The cost: a single motion longer than the
+    window is seen by its end instead of its start; training windows (``models``) use this same rule, so
+    the model learns what it will be shown, and with the default 1.4 s window few labelled gestures are
+    that long. Training windows, the decision layer, the runtime (``deploy``) and the C twin
+    (``rg_event_window_end``) place windows with this one rule.
     """
-    return min(end + end_pad, start - pre + window_frames)
+    del start, pre, window_frames  # the rule needs only the latest evidence (docstring)
+    return end + end_pad
 
 
 def decision_window_end(
@@ -311,7 +326,9 @@ def decision_window_end(
     current frame, nor more than ``history`` frames before it (``DecisionConfig.history_s``). The bound
     keeps what a long event is classified on inside the last ``window_frames + history`` frames, the ring
     buffer a device keeps, so the evaluation (which holds the whole recording) and a device classify the
-    same window. The decision layer, the runtime and the C twin place windows with this one rule.
+    same window. The decision layer, the runtime and the C twin place windows with this one rule. With
+    :func:`event_window_end` anchored at the latest evidence the lower bound binds only when a decision
+    comes more than ``history`` frames after its event's end (never with the default merge gap).
     """
     w = min(event_window_end(start, end, window_frames=window_frames, end_pad=end_pad, pre=pre), now + 1)
     return max(w, now + 1 - history)

@@ -5,8 +5,8 @@
 points)`` float32; bad (NaN/inf or saturated) frames are zeros. Three kinds are cut from a recording:
 
 - *event* windows, one per label of a requested gesture, placed by :func:`dsp.event_window_end`: the window
-  ends ``end_pad_s`` after the event, or earlier so that it starts ``pre_s`` before the event when the
-  event is longer than the window. Training adds a random shift of up to ``±max_shift_s``.
+  ends ``end_pad_s`` after the event (an event longer than the window is seen by its end, as the decision
+  layer sees a long merged event). Training adds a random shift of up to ``±max_shift_s``.
 - *detector* windows, placed the same way on the events the onset segmenter (:func:`dsp.segment`)
   finds outside every label: the hand movements a continuous detector will hand the model, labelled
   ``none`` (hard negatives, e.g. repositioning or the ``dynamic_hand`` file).

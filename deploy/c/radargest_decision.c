@@ -7,9 +7,10 @@
 #include <string.h>
 
 int32_t rg_event_window_end(int32_t start, int32_t end, int32_t window_frames, int32_t end_pad, int32_t pre) {
-    int32_t a = end + end_pad;
-    int32_t b = start - pre + window_frames;
-    return a < b ? a : b;
+    (void)start; /* the window ends at the latest evidence (dsp.event_window_end) */
+    (void)window_frames;
+    (void)pre;
+    return end + end_pad;
 }
 
 int32_t rg_decision_window_end(int32_t start, int32_t end, int32_t now, int32_t window_frames, int32_t end_pad,

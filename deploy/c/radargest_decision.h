@@ -132,7 +132,8 @@ int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, f
 int32_t rg_decision_flush(rg_decision_state *st, const rg_decision_config *cfg, rg_classify_fn classify, void *ctx,
                           rg_decision *out);
 
-/* The window rule of dsp.event_window_end: min(end + end_pad, start - pre + window_frames). */
+/* The window rule of dsp.event_window_end: end + end_pad, the latest evidence of the event (an event longer
+ * than the window is seen by its last window_frames frames); start, window_frames and pre are not used. */
 int32_t rg_event_window_end(int32_t start, int32_t end, int32_t window_frames, int32_t end_pad, int32_t pre);
 
 /* The rule of dsp.decision_window_end: rg_event_window_end clipped to [now + 1 - history, now + 1]. */

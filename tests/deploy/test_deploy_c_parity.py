@@ -485,10 +485,10 @@ def test_evaluate_detect_and_c_make_the_same_records(tiny_bundle, tiny_export_ru
 def test_a_long_event_gives_the_same_records_in_evaluate_detect_and_c(
     tiny_bundle, tiny_export_run, tmp_path, c_library
 ) -> None:
-    """Four wiggles with short pauses make one event of more than 3 s. The window the decision layer places
-    near its start is older than the ring buffer a device keeps; the window is bounded to
-    ``DecisionConfig.history_s`` before the decision frame, so detect (ring buffer of ``T`` + history
-    embeddings), the evaluation (the whole recording) and the C build still classify the same window."""
+    """Four wiggles with short pauses make one event of more than 3 s. The window ends at the event's
+    latest evidence (:func:`dsp.event_window_end`), inside the ring buffer a device keeps, so detect (ring
+    buffer of ``T`` + history embeddings), the evaluation (the whole recording) and the C build classify
+    the same window, and that window shows the event's last motion, not its start."""
     from acquisition import get_preset, simulate_session
     from acquisition.sim import SessionPlan, Subject
 
@@ -503,14 +503,37 @@ def test_a_long_event_gives_the_same_records_in_evaluate_detect_and_c(
     )
     ev, det = _evaluate_detect_and_c(tiny_bundle, tiny_export_run, path, c_library)
     rate = det.geometry.frame_rate_hz
-    assert any(d.end_frame - d.start_frame > 3.0 * rate for d in ev), "no event longer than 3 s"
-    # the bound acted: the window ends later than event_window_end, which lies beyond the kept history
     long = [d for d in ev if d.end_frame - d.start_frame > 3.0 * rate]
-    t, pad, pre = det.window_frames, det.end_pad, det.pre
-    assert any(
-        d.window_end > dsp.event_window_end(d.start_frame, d.end_frame, window_frames=t, end_pad=pad, pre=pre)
-        for d in long
-    )
+    assert long, "no event longer than 3 s"
+    t, pad = det.window_frames, det.end_pad
+    for d in long:
+        # the window holds the event's end and not its start (it does not fit)
+        assert d.end_frame <= d.window_end <= d.end_frame + pad
+        assert d.window_end - t > d.start_frame
+
+
+def test_window_rule_identical_in_c(c_library) -> None:
+    """``rg_event_window_end`` and ``rg_decision_window_end`` equal :func:`dsp.event_window_end` and
+    :func:`dsp.decision_window_end` on random events, short and longer than the window."""
+    import ctypes
+
+    lib = c_library(geom(57.0)).lib
+    i32 = ctypes.c_int32
+    lib.rg_event_window_end.argtypes = [i32] * 5
+    lib.rg_event_window_end.restype = i32
+    lib.rg_decision_window_end.argtypes = [i32] * 7
+    lib.rg_decision_window_end.restype = i32
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        t, pad, pre, hist = (int(v) for v in rng.integers([10, 0, 0, 0], [120, 12, 12, 200]))
+        start = int(rng.integers(0, 1000))
+        end = start + int(rng.integers(1, 3 * t))
+        now = end + int(rng.integers(-5, 300))
+        kw = {"window_frames": t, "end_pad": pad, "pre": pre}
+        assert lib.rg_event_window_end(start, end, t, pad, pre) == dsp.event_window_end(start, end, **kw)
+        assert lib.rg_decision_window_end(start, end, now, t, pad, pre, hist) == dsp.decision_window_end(
+            start, end, now, history=hist, **kw
+        )
 
 
 def test_config_h_decision_initialiser_matches_the_policy(tmp_path) -> None:

@@ -248,5 +248,34 @@ def test_a_long_event_is_classified_within_the_history_a_device_keeps() -> None:
     assert [CLASSES[d.label] for d in out if d.accepted] == ["wiggle"]
     history = round(0.5 * RATE)
     assert asked and all(now + 1 - history <= w <= now + 1 for w, now in asked)
-    # without the bound the window would start at the event's start, 200 frames before the decision
-    assert out[0].window_end == out[0].frame + 1 - history
+    # the window ends at the latest evidence (event end + end pad), not at the start 200 frames back
+    assert out[0].window_end == out[0].end_frame + WINDOW["end_pad_frames"]
+    assert out[0].window_end - WINDOW["window_frames"] > out[0].start_frame
+
+
+def test_a_gesture_merged_with_the_hands_entry_is_classified_on_its_own_motion() -> None:
+    """A hand enters (run 1), hovers, then gestures (run 2) less than the merge gap later: one event longer
+    than the window. The checkpoint after run 2 classifies the window ending at the latest evidence, which
+    holds the gesture and not the entry, so a model that calls the entry ``none`` still decides the
+    gesture (a window anchored at the event's start would show the entry again)."""
+    entry, gesture = (50, 80), (100, 125)
+    t = WINDOW["window_frames"]
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        p = np.full(len(CLASSES), 0.01)
+        sees_gesture = window_end >= gesture[1] and window_end - t <= gesture[0]
+        sees_entry = window_end - t < entry[1]
+        p[CLASSES.index("wiggle") if sees_gesture and not sees_entry else 0] = 0.96
+        return p
+
+    out = decide_stream(
+        ratio_with_runs([entry, gesture], 300),
+        classify,
+        cfg=DecisionConfig(),
+        segment=SEG,
+        classes=CLASSES,
+        frame_rate_hz=RATE,
+        **WINDOW,
+    )
+    assert len(out) == 1 and out[0].accepted and CLASSES[out[0].label] == "wiggle"
+    assert out[0].end_frame - out[0].start_frame > t  # one merged event that does not fit the window

@@ -123,13 +123,16 @@ def test_bad_input() -> None:
         segment(np.zeros(5), cfg=SegmentConfig(), frame_rate_hz=0)
 
 
-def test_event_window_end_sees_the_whole_event_or_at_least_its_start() -> None:
+def test_event_window_end_ends_at_the_latest_evidence() -> None:
     from dsp import event_window_end
 
     # A short event: the window ends end_pad frames after it and contains all of it.
     assert event_window_end(100, 130, window_frames=50, end_pad=6, pre=3) == 136
-    # A long event: the window starts pre frames before the event's start instead.
-    assert event_window_end(100, 190, window_frames=50, end_pad=6, pre=3) == 147
+    # A long (merged) event: the window still ends end_pad after its last motion, so a checkpoint sees the
+    # motion that has just ended (a gesture after the hand's entry), not the start it already judged.
+    assert event_window_end(100, 190, window_frames=50, end_pad=6, pre=3) == 196
+    # The window depends on the latest evidence only: a longer past does not move it.
+    assert event_window_end(10, 190, window_frames=50, end_pad=6, pre=3) == 196
 
 
 def test_decision_window_end_stays_within_the_history_before_the_frame() -> None:
@@ -140,5 +143,6 @@ def test_decision_window_end_stays_within_the_history_before_the_frame() -> None
     assert decision_window_end(100, 130, 140, **kw) == 136
     # Never after the frame being processed.
     assert decision_window_end(100, 130, 120, **kw) == 121
-    # A long event decided late: the window would end 147, 94 frames back; it ends `history` back instead.
-    assert decision_window_end(100, 230, 240, **kw) == 241 - 40
+    # A decision long after its event (a configuration with a merge gap beyond the history): the window
+    # would end 136, 104 frames back; it ends `history` back instead.
+    assert decision_window_end(100, 130, 240, **kw) == 241 - 40
