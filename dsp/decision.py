@@ -96,10 +96,16 @@ class DecisionConfig:
             accepts the arg-max, above 1 nothing [probability]. The rejection operating point
             (``models.rejection`` calibrates it on training-side streams).
         prefix_wait_s: how long a prefix gesture waits after its motion ends for the next part of the
-            longer gesture [s]. Default 0.28 s, by the rule "99th percentile of the gap between two motion
-            runs of one ``double_tap_in`` on the training side (0.253 s over the real idx_1/2/5 days and
-            simulated subjects 0-11, docs/results_decision.md) plus one frame (17 ms), rounded up to
-            10 ms"; values above the segmenter's ``merge_gap_s`` act as ``merge_gap_s``.
+            longer gesture [s]. Default 0.28 s, by the rule "the longest training-side gap from the end of a
+            ``double_tap_in``'s motion run to its renewed motion (the first frame whose ratio reaches
+            ``prefix_hold_db``, from where the hold keeps the prefix waiting), plus one frame": 0.263 s
+            (15 frames at 57 Hz) over the real idx_1/2/5 days and simulated subjects 0-11 drawn with the
+            double-tap pause of the touch-screen convention (``acquisition.sim.gestures.DOUBLE_TAP_GAP_S``,
+            40-300 ms), + 17 ms = 16 frames (docs/results_decision.md). The earlier rule, p99 of the
+            gap to the next *run* + one frame, gives 0.33 s there (p99 0.305 s): on fresh simulated
+            subjects 500-507 it decides no more events right than 0.28 s (268 of 290 both) and costs every
+            ``tap_in`` 52 ms (p50 385 ms, over issue 13's 350 ms). Values above the segmenter's
+            ``merge_gap_s`` act as ``merge_gap_s``.
         settle_s: a motion run counts as ended once no new run has begun for this long; then the event
             is classified [s]. Default: the training windows' ``end_pad_s`` (0.1 s), so the window the
             model sees at the checkpoint is complete.

@@ -9,8 +9,10 @@ simulated sessions ``sim-sNNN_*.h5``; only the subjects in ``--sim-subjects`` ar
 A *run* is a hysteresis motion run of the default segmenter (``dsp.SegmentConfig``: on 5 dB, off 3 dB) on
 the default onset ratio; the gap is from the end of one run to the start of the next run overlapping the
 same labelled event. Printed: per source and gesture, the share of events of more than one run and the
-percentiles of the largest gap per event; the pooled double_tap_in distribution that sets
-``DecisionConfig.prefix_wait_s``; and how many events a shorter ``merge_gap_s`` would split.
+percentiles of the largest gap per event; the pooled double_tap_in distribution; the same with the gap
+counted to the *renewed motion* instead (the first frame, between the two runs, whose ratio is at least
+``DecisionConfig.prefix_hold_db``: from there the decision layer's hold keeps a due prefix waiting), whose
+maximum sets ``DecisionConfig.prefix_wait_s``; and how many events a shorter ``merge_gap_s`` would split.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def runs(ratio: np.ndarray, cfg: dsp.SegmentConfig) -> list[tuple[int, int]]:
     return out
 
 
-def event_gaps(path: Path) -> list[tuple[str, list[float]]]:
-    """Per labelled event: its gesture and the gaps between its runs [s]."""
+def event_gaps(path: Path, *, hold_db: float | None = None) -> list[tuple[str, list[float]]]:
+    """Per labelled event: its gesture and the gaps between its runs [s]; with ``hold_db``, each gap ends at
+    the first frame between the two runs whose ratio is at least ``hold_db`` (renewed motion), if any."""
     s = load_session(path)
     geometry = geometry_of(s)
     frames = dsp.mask_bad_frames(s.frames, dsp.bad_frames(s.frames, saturated=s.data_saturated))
@@ -52,7 +55,11 @@ def event_gaps(path: Path) -> list[tuple[str, list[float]]]:
     out = []
     for la in s.labels:
         inside = [(a, b) for a, b in rs if b > la.start_frame - 3 and a < la.end_frame + 3]
-        out.append((la.gesture, [(c - b) / rate for (_, b), (c, _) in itertools.pairwise(inside)]))
+        gaps = []
+        for (_, b), (c, _) in itertools.pairwise(inside):
+            renewed = np.flatnonzero(ratio[b:c] >= np.float32(hold_db)) if hold_db is not None else []
+            gaps.append((int(renewed[0]) if len(renewed) else c - b) / rate)
+        out.append((la.gesture, gaps))
     return out
 
 
@@ -72,10 +79,13 @@ def main() -> None:
     files["real"] = [f for f in files["real"] if "static_hand" not in f.name]
     files["sim"] = [f for f in sorted(args.sim_dir.glob("sim-s*.h5")) if lo <= _subject(f) <= hi]
     table: dict[tuple[str, str], list[list[float]]] = {}
+    renewed: list[float] = []
+    hold_db = dsp.DecisionConfig().prefix_hold_db
     for source, paths in files.items():
         for f in paths:
             for gesture, gaps in event_gaps(f):
                 table.setdefault((source, gesture), []).append(gaps)
+            renewed += [max(g) for gesture, g in event_gaps(f, hold_db=hold_db) if gesture == "double_tap_in" and g]
     print("| data | gesture | events | > 1 run | largest gap p50 / p90 / p99 / max [s] |")
     print("|---|---|---:|---:|---|")
     for (source, gesture), events in sorted(table.items()):
@@ -87,6 +97,11 @@ def main() -> None:
     print(
         f"\npooled double_tap_in, {len(pooled)} events of more than one run: largest gap p50 {q[0]:.3f} s, "
         f"p90 {q[1]:.3f} s, p99 {q[2]:.3f} s, max {q[3]:.3f} s"
+    )
+    q = np.percentile(renewed, [50, 90, 99, 100])
+    print(
+        f"pooled double_tap_in, gap to renewed motion (ratio >= {hold_db} dB): p50 {q[0]:.3f} s, p90 {q[1]:.3f} s, "
+        f"p99 {q[2]:.3f} s, max {q[3]:.3f} s"
     )
     print("\nevents a merge gap of g seconds would split (largest gap >= g):")
     for key in sorted(table):

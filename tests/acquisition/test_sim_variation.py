@@ -79,3 +79,17 @@ def test_bad_variation_is_refused() -> None:
         Variation(tempo=0.0)
     with pytest.raises(ValueError, match="drop_fraction"):
         Variation(drop_fraction=1.0)
+
+
+def test_drawn_double_tap_pauses_follow_the_touch_screen_convention() -> None:
+    """As drawn (no variation), the pause between the taps lies in 40-300 ms from release to press (the
+    convention of ``DOUBLE_TAP_GAP_S``) for slow and fast subjects alike, and spans most of that range."""
+    from acquisition.sim.gestures import DOUBLE_TAP_GAP_S
+
+    assert DOUBLE_TAP_GAP_S == (0.04, 0.30)
+    rng = np.random.default_rng(0)
+    gaps = np.array(
+        [GESTURES["double_tap_in"].sample(rng, Subject.from_seed(k))["gap_s"] for k in range(40) for _ in range(5)]
+    )
+    assert gaps.min() >= 0.04 and gaps.max() <= 0.30
+    assert gaps.min() < 0.08 and gaps.max() > 0.26

@@ -33,6 +33,8 @@ def test_map_scores_only_the_gestures_a_factor_touches() -> None:
     first = gap["points"][0]
     assert first["truth"] == 2 and first["on_truth"] >= 1
     assert first["event_accuracy"] == 1.0  # a model that always says double_tap_in is right on double taps
+    # 0.5 s is beyond the double tap's definition (0.30 s pause): kept and flagged, not hidden
+    assert [p["beyond_definition"] for p in gap["points"]] == [False, True] and gap["defined_up_to"] == 0.30
     tempo = result["factors"]["tempo"]["points"][0]
     assert set(tempo["per_gesture"]) == set(GESTURES)
     assert tempo["per_gesture"]["tap_in"]["event_accuracy"] == 0.0
