@@ -42,8 +42,13 @@ def search_section(out: Path, default_accs: list[float]) -> list[float]:
     if not runs:
         return []
     print("## The search's chosen point with the same recipe (issue 15; test idx_3 day + static_hand)\n")
-    met0 = load(out / "search_sim_s0" / "metrics.json") or {}
-    print(f"Architecture (from the search directory, via `train --from-search`): {met0.get('params', '—')} params.\n")
+    met0 = load(out / "search_real_s0" / "metrics.json") or {}
+    macs = met0.get("macs") or {}
+    print(
+        f"Architecture from the search directory (`train --from-search` on the sim pretraining, inherited by the fine-tunes): "
+        f"{met0.get('params', '—')} params, {macs.get('encoder_per_frame', '—')} MACs per frame, "
+        f"{macs.get('head_per_hop', '—')} per hop; its int8 size is the search's (`search.md`, names stripped).\n"
+    )
     print("| seed | event accuracy | window acc | balanced acc | events | false act. on static_hand |")
     print("|---|---:|---:|---:|---:|---|")
     accs = []
