@@ -264,15 +264,17 @@ def state_configs(
     full_rate_hz: float,
     idle_rate_hz: float,
     idle_sweeps: int,
+    idle_point_step: int = 1,
     states: SensorStates | None = None,
 ) -> dict[str, StateConfig]:
     """The sensor configuration of each throttle state: ``{"full": ..., "idle": ...}``.
 
     ``full`` (ONSET and ACTIVE) is the preset's config at ``full_rate_hz`` with the full idle states;
-    ``idle`` keeps the first ``idle_sweeps`` sweeps at the same sweep rate, at ``idle_rate_hz``, with the
-    idle states (``states`` defaults to the preset's). Every config passes exptool's
-    ``SensorConfig.validate()`` and ``SessionConfig.validate()``, and an inter-sweep idle state deeper
-    than :func:`deepest_inter_sweep_idle_state` allows is refused.
+    ``idle`` keeps the first ``idle_sweeps`` sweeps at the same sweep rate and every ``idle_point_step``-th
+    distance point from the same start (``step_length`` times ``idle_point_step``: a subset of the full
+    points), at ``idle_rate_hz``, with the idle states (``states`` defaults to the preset's). Every config
+    passes exptool's field validators, ``SensorConfig.validate()`` and ``SessionConfig.validate()``, and an
+    inter-sweep idle state deeper than :func:`deepest_inter_sweep_idle_state` allows is refused.
 
     Raises:
         PresetError: an invalid configuration; the message names the state and the reason.
@@ -300,8 +302,15 @@ def state_configs(
                     f"{preset.name}: idle sweeps must be in 2..{kwargs['sweeps_per_frame']}, got {sweeps}"
                 )
             kwargs["sweeps_per_frame"] = int(sweeps)
+            if not (isinstance(idle_point_step, int) and idle_point_step >= 1):
+                raise PresetError(f"{preset.name}: idle point step must be an integer >= 1, got {idle_point_step}")
+            kwargs["num_points"] = len(range(0, int(kwargs["num_points"]), idle_point_step))
+            kwargs["step_length"] = int(kwargs["step_length"]) * idle_point_step
         try:
             config = a121.SensorConfig(**kwargs)
+            # exptool's field validators (e.g. step_length a divisor or multiple of 24) run on construction
+            # of a subsweep, not on the keyword arguments passed through SensorConfig: round-trip to run them
+            config = a121.SensorConfig.from_dict(config.to_dict())
             a121.SessionConfig(config).validate()
         except (a121.ValidationError, ValueError, TypeError) as exc:
             raise PresetError(f"{preset.name} {name} state: invalid sensor config ({exc})") from None

@@ -192,6 +192,8 @@ class CLibrary:
         lib.rg_features_frame_i16.restype = _F
         lib.rg_features_idle_power.argtypes = [fp]
         lib.rg_features_idle_power.restype = _F
+        lib.rg_features_idle_power_full.argtypes = [fp]
+        lib.rg_features_idle_power_full.restype = _F
         lib.rg_onset_init.argtypes = [ctypes.c_void_p, _I, _I]
         lib.rg_onset_init.restype = _I
         lib.rg_onset_process.argtypes = [ctypes.c_void_p, _F, ctypes.POINTER(COnsetResult)]
@@ -259,7 +261,7 @@ class CLibrary:
         return maps, power
 
     def idle_power(self, frames: npt.ArrayLike) -> npt.NDArray[np.float32]:
-        """``rg_features_idle_power`` of ``(frames, idle_sweeps, points)`` IDLE frames → ``(frames,)``."""
+        """``rg_features_idle_power`` of ``(frames, idle_sweeps, idle points)`` IDLE frames → ``(frames,)``."""
         x = np.asarray(frames)
         fp = ctypes.POINTER(_F)
         out = np.empty(x.shape[0], dtype=np.float32)
@@ -324,7 +326,8 @@ class CLibrary:
         decide: npt.ArrayLike | None = None,
     ) -> ThrottleTrace:
         """The device loop in C on a fixed-rate stream, emulated like :func:`deploy.throttle.emulate_throttle`:
-        an IDLE frame is handed to C as the first ``cfg.idle_sweeps`` sweeps only (its own buffer); C idle
+        an IDLE frame is handed to C as the first ``cfg.idle_sweeps`` sweeps and the IDLE points only (its own
+        buffer); C idle
         power on every frame, C map at full rate, C idle-rate onset state, C throttle."""
         x = np.asarray(frames)
         n = x.shape[0]
@@ -354,9 +357,10 @@ class CLibrary:
             if is_full:
                 iq = self._iq(x[t])
                 self.lib.rg_features_frame(iq.ctypes.data_as(fp), rd.ctypes.data_as(fp))
-            else:  # the device receives only the IDLE frame's sweeps
-                iq = np.ascontiguousarray(self._iq(x[t])[: cfg.idle_sweeps])
-            power = self.lib.rg_features_idle_power(iq.ctypes.data_as(fp))
+                power = self.lib.rg_features_idle_power_full(iq.ctypes.data_as(fp))
+            else:  # the device receives only the IDLE frame's sweeps and points
+                iq = np.ascontiguousarray(self._iq(x[t])[: cfg.idle_sweeps, :: cfg.idle_point_step])
+                power = self.lib.rg_features_idle_power(iq.ctypes.data_as(fp))
             block.add(power)
             obs = _CObs(math.nan, decided)
             if self.lib.rg_throttle_onset_due(ctypes.byref(st), ctypes.byref(c_cfg)):

@@ -221,7 +221,8 @@ int main(void) {{
   for (;;) {{
     if (!sensor_read_frame(iq)) continue;
     const int full = st.phase == RG_PHASE_ONSET || st.phase == RG_PHASE_ACTIVE;  // this frame's config
-    float power = rg_features_idle_power_i16(iq);  // on the first RG_IDLE_SWEEPS sweeps, in every phase
+    // the IDLE sweeps and points (RG_IDLE_SWEEPS, RG_IDLE_POINTS), in every phase
+    float power = full ? rg_features_idle_power_full_i16(iq) : rg_features_idle_power_i16(iq);
     if (full) (void)rg_features_frame_i16(iq, rd);  // range-Doppler map: full frames only
     if (isfinite(power)) {{ block_power += power; ++block_frames; }}
     rg_throttle_obs obs = {{NAN, decided}};

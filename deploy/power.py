@@ -161,6 +161,7 @@ def throttle_power(
         full_rate_hz=throttle.full_rate_hz,
         idle_rate_hz=throttle.idle_rate_hz,
         idle_sweeps=throttle.idle_sweeps,
+        idle_point_step=throttle.idle_point_step,
         states=states,
     )
     return StatePower(
@@ -265,7 +266,7 @@ def stream_energy(
     motion = int(onset_cfg.bin_mask(dataclasses.replace(geometry, sweeps_per_frame=idle_sweeps)).sum())
     # real multiply-adds: 4 per complex product, the map over every bin, the onset power over the motion bins
     map_cycles = 4.0 * sweeps * sweeps * points * cpm
-    onset_cycles = 4.0 * motion * idle_sweeps * points * cpm
+    onset_cycles = 4.0 * motion * idle_sweeps * power.idle.sensor_config.num_points * cpm
     cycles = util.encoder_runs * enc_cycles + util.head_runs * head_cycles if manifest else 0.0
     cycles += full * map_cycles + util.sensor_frames * onset_cycles
     mcu_charge = cycles * per_cycle + c.mcu_sleep_a * seconds

@@ -117,13 +117,15 @@ class LabelledStream:
 
 @dataclass(frozen=True, kw_only=True)
 class SweepConfig:
-    """The grid: every ``idle_decimation`` × ``idle_sweeps`` × ``hold_s`` triple with the preset's
-    low-power sensor states, other fields from the bundle's throttle, plus (``today``) the throttle as it
-    was before IDLE had its own configuration.
+    """The grid: every ``idle_decimation`` × ``idle_sweeps`` × ``idle_point_steps`` × ``hold_s`` setting with
+    the preset's low-power sensor states, other fields from the bundle's throttle, plus (``today``) the
+    throttle as it was before IDLE had its own configuration.
 
     Fields:
         idle_decimations: full-rate frame periods per idle frame [frames].
         idle_sweeps: sweeps per IDLE frame [count].
+        idle_point_steps: an IDLE sweep measures every this-th distance point [count]; a step other than 1
+            shows as ``P<step>`` in the point's name.
         hold_s: time awake without motion or decision before returning to idle [s].
         today: add the point decimation 3, 16 sweeps (Hann window, the feature's), hold 0.3 s with the
             recorded idle states: the throttle before IDLE had its own configuration.
@@ -132,6 +134,7 @@ class SweepConfig:
 
     idle_decimations: tuple[int, ...] = (3, 4, 6, 8)
     idle_sweeps: tuple[int, ...] = (4, 8)
+    idle_point_steps: tuple[int, ...] = (1,)
     hold_s: tuple[float, ...] = (0.3,)
     today: bool = True
     power: PowerConfig = field(default_factory=PowerConfig)
@@ -141,6 +144,8 @@ class SweepConfig:
             raise dsp.ParameterError(f"idle_decimations must be integers >= 1, got {self.idle_decimations}")
         if not self.idle_sweeps or any(n < 2 for n in self.idle_sweeps):
             raise dsp.ParameterError(f"idle_sweeps must be integers >= 2, got {self.idle_sweeps}")
+        if not self.idle_point_steps or any(k < 1 for k in self.idle_point_steps):
+            raise dsp.ParameterError(f"idle_point_steps must be integers >= 1, got {self.idle_point_steps}")
         if not self.hold_s or any(not (h > 0 and math.isfinite(h)) for h in self.hold_s):
             raise dsp.ParameterError(f"hold_s must be finite and > 0, got {self.hold_s}")
 
@@ -148,13 +153,17 @@ class SweepConfig:
         """``(name, throttle, states)`` of every point; ``states`` None means the preset's."""
         out: list[tuple[str, ThrottleConfig, SensorStates | None]] = []
         if self.today:
-            today = dataclasses.replace(base, idle_decimation=3, idle_sweeps=16, idle_window="hann", hold_s=0.3)
+            today = dataclasses.replace(
+                base, idle_decimation=3, idle_sweeps=16, idle_point_step=1, idle_window="hann", hold_s=0.3
+            )
             out.append(("today", today, AS_RECORDED))
         for d in self.idle_decimations:
             for n in self.idle_sweeps:
-                for h in self.hold_s:
-                    thr = dataclasses.replace(base, idle_decimation=d, idle_sweeps=n, hold_s=h)
-                    out.append((f"D{d} S{n} H{h:g}", thr, None))
+                for k in self.idle_point_steps:
+                    for h in self.hold_s:
+                        thr = dataclasses.replace(base, idle_decimation=d, idle_sweeps=n, idle_point_step=k, hold_s=h)
+                        pts = f" P{k}" if k != 1 else ""
+                        out.append((f"D{d} S{n}{pts} H{h:g}", thr, None))
         return out
 
 
@@ -303,6 +312,7 @@ def throttle_sweep(
             "idle_decimation": thr.idle_decimation,
             "idle_rate_hz": round(rate0 / thr.idle_decimation, 2),
             "idle_sweeps": thr.idle_sweeps,
+            "idle_point_step": thr.idle_point_step,
             "hold_s": thr.hold_s,
             "states": "as_recorded" if states is not None else "preset",
             **t.summary(),

@@ -70,6 +70,7 @@ __all__ = [
     "emulate_throttle",
     "event_coverage",
     "idle_geometry",
+    "idle_points",
     "idle_power",
     "idle_window",
     "onset_due",
@@ -114,6 +115,9 @@ class ThrottleConfig:
         full_rate_hz: sensor frame rate at full rate [Hz]; the timers count frames of this rate.
         idle_decimation: full-rate frame periods per idle frame [frames]; idle rate = full / this.
         idle_sweeps: sweeps per IDLE frame, the first ones of a full frame at the same sweep rate [count].
+        idle_point_step: an IDLE sweep measures every ``idle_point_step``-th distance point of a full sweep,
+            from the first (the sensor's ``step_length`` times this; 1 = every point) [count]. The IDLE
+            points are a subset of the full frame's, so the emulation on recorded data stays exact.
         idle_window: window over the IDLE sweeps of the onset power: ``rect`` weighs every sweep the sensor
             paid for (with the mean removed, the motion power is then the sweeps' variance outside the slow
             bins), ``hann`` is the feature's window (its end weights are 0, so 4 sweeps count as 2).
@@ -130,6 +134,7 @@ class ThrottleConfig:
     full_rate_hz: float = 57.0
     idle_decimation: int = 3
     idle_sweeps: int = 6
+    idle_point_step: int = 1
     idle_window: Literal["rect", "hann"] = "hann"
     onset_db: float = 6.0
     release_db: float = 3.0
@@ -152,7 +157,7 @@ class ThrottleConfig:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value)):
                 raise ParameterError(f"{name} must be a finite number, got {value!r}")
-        for name in ("idle_decimation", "head_hop_frames"):
+        for name in ("idle_decimation", "head_hop_frames", "idle_point_step"):
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
                 raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
@@ -337,9 +342,14 @@ class OnsetBlock:
         return mean
 
 
+def idle_points(num_points: int, *, cfg: ThrottleConfig) -> int:
+    """Distance points of an IDLE sweep: every ``cfg.idle_point_step``-th of ``num_points``, from the first."""
+    return len(range(0, num_points, cfg.idle_point_step))
+
+
 def idle_geometry(geometry: FrameGeometry, *, cfg: ThrottleConfig) -> FrameGeometry:
-    """The geometry of the onset stream: an IDLE frame of ``geometry``, ``cfg.idle_sweeps`` sweeps at the
-    idle frame rate (see the module docstring).
+    """The geometry of the onset stream: an IDLE frame of ``geometry``, ``cfg.idle_sweeps`` sweeps of every
+    ``cfg.idle_point_step``-th point at the idle frame rate (see the module docstring).
 
     Raises:
         ParameterError: ``cfg.idle_sweeps`` exceeds the full frame's sweeps.
@@ -349,7 +359,11 @@ def idle_geometry(geometry: FrameGeometry, *, cfg: ThrottleConfig) -> FrameGeome
             f"idle_sweeps={cfg.idle_sweeps} exceeds the {geometry.sweeps_per_frame} sweeps of a full frame"
         )
     return dataclasses.replace(
-        geometry, frame_rate_hz=geometry.frame_rate_hz / cfg.idle_decimation, sweeps_per_frame=cfg.idle_sweeps
+        geometry,
+        frame_rate_hz=geometry.frame_rate_hz / cfg.idle_decimation,
+        sweeps_per_frame=cfg.idle_sweeps,
+        num_points=idle_points(geometry.num_points, cfg=cfg),
+        step_length=geometry.step_length * cfg.idle_point_step,
     )
 
 
@@ -375,18 +389,22 @@ def _idle_rows(cfg: ThrottleConfig, onset_cfg: OnsetConfig, geometry: FrameGeome
 def idle_power(
     frames: npt.ArrayLike, *, cfg: ThrottleConfig, onset_cfg: OnsetConfig, geometry: FrameGeometry
 ) -> npt.NDArray[np.float64]:
-    """Onset power of frames as an IDLE frame gives it: on their first ``cfg.idle_sweeps`` sweeps, with
-    ``cfg.idle_window`` (:func:`dsp.onset_power`'s definition, on the idle geometry, with that window).
+    """Onset power of frames as an IDLE frame gives it: on their first ``cfg.idle_sweeps`` sweeps and every
+    ``cfg.idle_point_step``-th point, with ``cfg.idle_window`` (:func:`dsp.onset_power`'s definition, on
+    the idle geometry, with that window).
 
     Args:
         frames: ``(..., frames, sweeps, points)`` complex full frames of ``geometry`` (or IDLE frames of
-            ``idle_sweeps`` sweeps, taken as they are); one ``(sweeps, points)`` frame works too.
+            ``idle_sweeps`` sweeps and the IDLE points, taken as they are); one ``(sweeps, points)`` frame
+            works too.
 
     Returns:
         ``(..., frames)`` float64 [counts²]; NaN for frames holding NaN/inf.
     """
     x = np.asarray(frames)[..., : cfg.idle_sweeps, :]
-    if x.shape[-1] != geometry.num_points:
+    if x.shape[-1] == geometry.num_points:
+        x = x[..., :: cfg.idle_point_step]
+    elif x.shape[-1] != idle_points(geometry.num_points, cfg=cfg):
         raise ParameterError(f"frames of shape {x.shape} do not have {geometry.num_points} points")
     spec = _idle_rows(cfg, onset_cfg, geometry) @ x
     return np.asarray((spec.real**2 + spec.imag**2).sum(axis=(-2, -1)), dtype=np.float64)

@@ -244,6 +244,7 @@ def _throttle_sweep(args: argparse.Namespace) -> int:
     for name, value in (
         ("idle_decimations", args.idle_decimations),
         ("idle_sweeps", args.idle_sweeps),
+        ("idle_point_steps", args.idle_point_steps),
         ("hold_s", args.hold_s),
     ):
         if value is not None:
@@ -437,6 +438,13 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument(
         "--idle-sweeps", type=_ints, default=None, metavar="N,...", help="--throttle-sweep grid (default 4,8)"
+    )
+    p.add_argument(
+        "--idle-point-steps",
+        type=_ints,
+        default=None,
+        metavar="K,...",
+        help="--throttle-sweep grid: an IDLE sweep measures every K-th distance point (default 1: all)",
     )
     p.add_argument("--hold-s", type=_floats, default=None, metavar="S,...", help="--throttle-sweep grid (default 0.3)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -13,6 +13,9 @@
 #if RG_IDLE_SWEEPS < 2 || RG_IDLE_SWEEPS > RG_SWEEPS
 #error "RG_IDLE_SWEEPS must be in 2..RG_SWEEPS"
 #endif
+#if RG_IDLE_POINT_STEP < 1 || RG_IDLE_POINTS != (RG_POINTS + RG_IDLE_POINT_STEP - 1) / RG_IDLE_POINT_STEP
+#error "RG_IDLE_POINTS must be every RG_IDLE_POINT_STEP-th of RG_POINTS"
+#endif
 
 static const float rg_hann[RG_SWEEPS] = RG_HANN_TABLE;
 static const float rg_cos[RG_SWEEPS] = RG_COS_TABLE;
@@ -125,19 +128,21 @@ static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out)
     return power;
 }
 
-/* Onset power of an IDLE frame (RG_IDLE_SWEEPS sweeps); exactly one of iq_f / iq_i is non-NULL. */
-static float rg_idle_frame(const float *iq_f, const int16_t *iq_i)
+/* Onset power of the IDLE sweeps and points of a frame whose sweeps hold `row` points, the IDLE points
+ * every `step` of them (an IDLE frame: RG_IDLE_POINTS, 1; a full frame: RG_POINTS, RG_IDLE_POINT_STEP);
+ * exactly one of iq_f / iq_i is non-NULL. */
+static float rg_idle_frame(const float *iq_f, const int16_t *iq_i, int32_t row, int32_t step)
 {
     float power = 0.0f;
     int32_t p, s, k;
-    for (p = 0; p < RG_POINTS; ++p) {
+    for (p = 0; p < RG_IDLE_POINTS; ++p) {
         float re[RG_IDLE_SWEEPS];
         float im[RG_IDLE_SWEEPS];
         float sum_re = 0.0f;
         float sum_im = 0.0f;
         float mean_re, mean_im;
         for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-            const size_t i = ((size_t)s * RG_POINTS + (size_t)p) * 2u;
+            const size_t i = ((size_t)s * (size_t)row + (size_t)p * (size_t)step) * 2u;
             re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
             im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
             sum_re += re[s];
@@ -175,12 +180,22 @@ static float rg_idle_frame(const float *iq_f, const int16_t *iq_i)
 
 float rg_features_idle_power(const float *iq)
 {
-    return rg_idle_frame(iq, NULL);
+    return rg_idle_frame(iq, NULL, RG_IDLE_POINTS, 1);
 }
 
 float rg_features_idle_power_i16(const int16_t *iq)
 {
-    return rg_idle_frame(NULL, iq);
+    return rg_idle_frame(NULL, iq, RG_IDLE_POINTS, 1);
+}
+
+float rg_features_idle_power_full(const float *iq)
+{
+    return rg_idle_frame(iq, NULL, RG_POINTS, RG_IDLE_POINT_STEP);
+}
+
+float rg_features_idle_power_full_i16(const int16_t *iq)
+{
+    return rg_idle_frame(NULL, iq, RG_POINTS, RG_IDLE_POINT_STEP);
 }
 
 float rg_features_frame(const float *iq, float *rd_out)

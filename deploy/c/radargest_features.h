@@ -80,13 +80,20 @@ float rg_features_frame(const float *iq, float *rd_out);
 float rg_features_frame_i16(const int16_t *iq, float *rd_out);
 
 /*
- * Onset power of an IDLE frame: its RG_IDLE_SWEEPS sweeps (same layout, fewer sweeps), with the window
- * (RG_IDLE_WINDOW_TABLE), DFT and motion bins of that length (deploy.throttle.idle_power). The first
- * RG_IDLE_SWEEPS sweeps of a full frame are a valid IDLE frame (sweep-major layout), which is how the
- * throttle keeps one onset scale in every phase. Non-finite for a bad frame.
+ * Onset power of an IDLE frame: RG_IDLE_SWEEPS sweeps of RG_IDLE_POINTS points (every RG_IDLE_POINT_STEP-th
+ * point of a full sweep, from the first; same sweep-major layout), with the window (RG_IDLE_WINDOW_TABLE),
+ * DFT and motion bins of that length (deploy.throttle.idle_power). Non-finite for a bad frame.
  */
 float rg_features_idle_power(const float *iq);
 float rg_features_idle_power_i16(const int16_t *iq);
+
+/*
+ * The same power taken from a full frame (RG_SWEEPS x RG_POINTS): its first RG_IDLE_SWEEPS sweeps and every
+ * RG_IDLE_POINT_STEP-th point, the samples an IDLE frame measures; this is how the throttle keeps one onset
+ * scale in every phase.
+ */
+float rg_features_idle_power_full(const float *iq);
+float rg_features_idle_power_full_i16(const int16_t *iq);
 
 /* Start an onset stream with the given window lengths [frames]; returns 0, or -1 if they exceed the
  * capacity above or are < 1 (the state is then unusable). */

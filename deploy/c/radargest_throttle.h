@@ -10,7 +10,8 @@
  * The onset stream: ONE rg_onset_state initialised with rg_onset_init_idle (window lengths counted at
  * the idle rate) is fed one sample every RG_THROTTLE_IDLE_DECIMATION full-rate periods in every phase;
  * rg_throttle_onset_due says whether the incoming frame is one of them. Every frame's power is taken on
- * its first RG_IDLE_SWEEPS sweeps (rg_features_idle_power): an IDLE frame has no more.
+ * its first RG_IDLE_SWEEPS sweeps and RG_IDLE_POINTS points (rg_features_idle_power, _full for a full
+ * frame): an IDLE frame has no more.
  *
  * Per sensed frame (an IDLE frame holds RG_IDLE_SWEEPS sweeps, a full frame RG_SWEEPS):
  *
@@ -22,7 +23,8 @@
  *         wait_for_frame(iq);
  *         rg_throttle_obs obs = { NAN, decided };
  *         int full = th.phase == RG_PHASE_ONSET || th.phase == RG_PHASE_ACTIVE;  // this frame's config
- *         float power = rg_features_idle_power_i16(iq);                // first RG_IDLE_SWEEPS sweeps
+ *         float power = full ? rg_features_idle_power_full_i16(iq)     // the IDLE sweeps and points
+ *                            : rg_features_idle_power_i16(iq);
  *         if (full) (void)rg_features_frame_i16(iq, rd);               // the map, full frames only
  *         if (rg_throttle_onset_due(&th, &cfg)) {
  *             rg_onset_result r; rg_onset_process(&onset, block_mean(power), &r); obs.ratio_db = r.ratio_db;

@@ -59,14 +59,20 @@ def sim_stream(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, ds
 
 @pytest.fixture(scope="session")
 def c_library(tmp_path_factory: pytest.TempPathFactory):
-    """``c_library(geometry, rd_cfg=None)`` → :class:`CLibrary` built with that geometry (cached)."""
+    """``c_library(geometry, rd_cfg=None, throttle=None)`` → :class:`CLibrary` built with that geometry and
+    throttle (default: the default throttle at the geometry's rate) (cached)."""
     if find_compiler() is None:
         pytest.skip("no C compiler")
     cache: dict[tuple[object, ...], CLibrary] = {}
 
-    def get(geometry: dsp.FrameGeometry, rd_cfg: dsp.RangeDopplerConfig | None = None) -> CLibrary:
+    def get(
+        geometry: dsp.FrameGeometry,
+        rd_cfg: dsp.RangeDopplerConfig | None = None,
+        throttle: ThrottleConfig | None = None,
+    ) -> CLibrary:
         rd = rd_cfg or dsp.RangeDopplerConfig()
-        key = (geometry, rd)
+        thr = throttle or ThrottleConfig(full_rate_hz=geometry.frame_rate_hz)
+        key = (geometry, rd, thr)
         if key not in cache:
             out = tmp_path_factory.mktemp("clib")
             write_config_h(
@@ -74,7 +80,7 @@ def c_library(tmp_path_factory: pytest.TempPathFactory):
                 geometry=geometry,
                 rd_cfg=rd,
                 onset_cfg=dsp.OnsetConfig(),
-                throttle_cfg=ThrottleConfig(full_rate_hz=geometry.frame_rate_hz),
+                throttle_cfg=thr,
             )
             lib = build_shared_library(out)
             cache[key] = CLibrary(lib, sweeps=geometry.sweeps_per_frame, points=geometry.num_points)

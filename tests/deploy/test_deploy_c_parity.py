@@ -185,6 +185,49 @@ def test_throttle_end_to_end_identical(name: str, real_stream, sim_stream, c_lib
     assert py.utilisation.encoder_runs > 0 or name == "static_hand_idx_1"
 
 
+@pytest.mark.parametrize("name", ["tap_in_idx_1", "sim"])
+def test_throttle_end_to_end_identical_on_idle_points(name: str, real_stream, sim_stream, c_library) -> None:
+    """With IDLE frames of every second point (and 4 sweeps, rectangular window) the C device loop, which
+    receives IDLE frames of those points only, equals the Python emulation; C idle power of a full frame
+    equals that of its IDLE frame."""
+    from deploy.throttle import idle_power
+
+    frames, geometry = sim_stream if name == "sim" else real_stream(name)
+    oc = dsp.OnsetConfig()
+    cfg = ThrottleConfig(full_rate_hz=geometry.frame_rate_hz, idle_sweeps=4, idle_window="rect", idle_point_step=2)
+    idle = idle_geometry(geometry, cfg=cfg)
+    assert (idle.num_points, idle.step_length) == (3, 2 * geometry.step_length)
+    lib = c_library(geometry, throttle=cfg)
+    cut = frames[:200, : cfg.idle_sweeps, ::2]
+    py_power = idle_power(frames[:200], cfg=cfg, onset_cfg=oc, geometry=geometry)
+    assert max_err(lib.idle_power(cut), py_power) <= TOL
+    assert max_err(idle_power(cut, cfg=cfg, onset_cfg=oc, geometry=geometry), py_power) == 0.0
+    assert not np.allclose(
+        py_power,
+        idle_power(frames[:200], cfg=dataclasses.replace(cfg, idle_point_step=1), onset_cfg=oc, geometry=geometry),
+        equal_nan=True,
+    )
+    events = dsp.segment(
+        dsp.onset_metric(frames, cfg=oc, geometry=geometry).ratio_db,
+        cfg=dsp.SegmentConfig(),
+        frame_rate_hz=geometry.frame_rate_hz,
+    )
+    mask = oracle_decisions(events, len(frames))
+    py = emulate_throttle(frames, cfg=cfg, onset_cfg=oc, geometry=geometry, decide=mask)
+    c = lib.emulate(
+        frames,
+        cfg=cfg,
+        smooth_frames=oc.smoothing_frames(idle.frame_rate_hz),
+        floor_frames=oc.floor_frames(idle.frame_rate_hz),
+        decide=mask,
+    )
+    for field in ("phase", "sensed", "full_rate", "onset_computed", "encoder", "head", "decisions"):
+        assert np.array_equal(getattr(c, field), getattr(py, field)), field
+    assert c.utilisation == py.utilisation
+    assert max_err(c.ratio_db, py.ratio_db) <= TOL
+    assert py.utilisation.encoder_runs > 0
+
+
 def test_config_h_literals_round_trip() -> None:
     geometry = geom(56.7)
     text = config_h_text(

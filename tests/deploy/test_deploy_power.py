@@ -15,7 +15,7 @@ from acquisition import PresetError, get_preset
 from acquisition.presets import AS_RECORDED, SensorStates, deepest_inter_sweep_idle_state, state_configs
 from acquisition.sim import SessionPlan, SimClient, Subject
 from acquisition.sim.session import plan_session
-from deploy.power import PowerConfig, stream_energy, throttle_power
+from deploy.power import PowerConfig, state_current_a, stream_energy, throttle_power
 from deploy.throttle import ThrottleConfig, Utilisation, emulate_throttle, idle_power
 
 
@@ -94,6 +94,12 @@ def test_state_configs_validated_by_exptool_and_by_sweep_rate() -> None:
         state_configs(p, full_rate_hz=57.0, idle_rate_hz=19.0, idle_sweeps=17)
     with pytest.raises(PresetError, match="frame_rate"):  # exptool's own check: 16 sweeps at 1000 Hz < 70 Hz
         state_configs(p, full_rate_hz=70.0, idle_rate_hz=19.0, idle_sweeps=4)
+    half = state_configs(p, full_rate_hz=57.0, idle_rate_hz=19.0, idle_sweeps=4, idle_point_step=2)["idle"]
+    assert (half.sensor_config.num_points, half.sensor_config.step_length) == (3, 24)  # points 20, 44, 68
+    assert half.sensor_config.start_point == cfgs["idle"].sensor_config.start_point
+    assert state_current_a(half) < state_current_a(cfgs["idle"])
+    with pytest.raises(PresetError, match=r"[Ss]tep length"):  # exptool: 36 is no divisor or multiple of 24
+        state_configs(p, full_rate_hz=57.0, idle_rate_hz=19.0, idle_sweeps=4, idle_point_step=3)
     with pytest.raises(PresetError):
         SensorStates(idle_inter_sweep_idle_state="NAP")
 
@@ -108,10 +114,13 @@ def _render(scene, config: a121.SensorConfig, n: int) -> np.ndarray:
     return frames
 
 
-@pytest.mark.parametrize("noise", [False, True], ids=["noiseless", "noisy"])
-def test_simulator_idle_rendering_matches_emulation(noise: bool) -> None:
+@pytest.mark.parametrize(
+    ("noise", "step"), [(False, 1), (True, 1), (False, 2)], ids=["noiseless", "noisy", "noiseless-half-points"]
+)
+def test_simulator_idle_rendering_matches_emulation(noise: bool, step: int) -> None:
     """The simulator rendering the IDLE config directly equals the emulation from a full-rate rendering:
-    exactly without sensor noise (same sweep times), in distribution with it (independent noise draws)."""
+    exactly without sensor noise (same sweep times), in distribution with it (independent noise draws);
+    also with IDLE sweeps of every second point (``step_length`` 24: a subset of the full points)."""
     subject = Subject.from_seed(21)
     scene = plan_session(SessionPlan(gestures=("tap_in", "wiggle"), reps_per_gesture=2), subject=subject, seed=5)
     if not noise:
@@ -121,13 +130,16 @@ def test_simulator_idle_rendering_matches_emulation(noise: bool) -> None:
     p = get_preset("gesture_close")
     full_cfg = p.sensor_config  # free-running, as the recordings
     full_rate = 1.0 / (16 / 1000.0 + 0.0015)  # the simulator's free-running period
-    thr = ThrottleConfig(full_rate_hz=full_rate, idle_decimation=3, idle_sweeps=4)
-    idle_cfg = state_configs(p, full_rate_hz=full_rate, idle_rate_hz=thr.idle_rate_hz, idle_sweeps=4)["idle"]
+    thr = ThrottleConfig(full_rate_hz=full_rate, idle_decimation=3, idle_sweeps=4, idle_point_step=step)
+    idle_cfg = state_configs(
+        p, full_rate_hz=full_rate, idle_rate_hz=thr.idle_rate_hz, idle_sweeps=4, idle_point_step=step
+    )["idle"]
+    assert idle_cfg.sensor_config.step_length == 12 * step
     n_idle = 200
     full = _render(scene, full_cfg, 3 * n_idle)
     direct = _render(scene, idle_cfg.sensor_config, n_idle)
-    emulated = full[:: thr.idle_decimation, : thr.idle_sweeps]
-    assert direct.shape == emulated.shape == (n_idle, 4, 6)
+    emulated = full[:: thr.idle_decimation, : thr.idle_sweeps, ::step]
+    assert direct.shape == emulated.shape == (n_idle, 4, 6 // step)
     geom = dsp.FrameGeometry(
         sweep_rate_hz=1000.0,
         sweeps_per_frame=16,

@@ -455,7 +455,7 @@ int main(void)
             float power;
             const int32_t due = rg_throttle_onset_due(&throttle, &tcfg);
             const uint32_t tf = rg_ticks();
-            power = iq[0] != 0 ? NAN : rg_features_idle_power_i16(&iq[1]);
+            power = iq[0] != 0 ? NAN : rg_features_idle_power_full_i16(&iq[1]); /* a full frame's IDLE samples */
             count.ticks_features += rg_elapsed(tf);
             if (awake) {
                 (void)rg_frame_features(); /* the map (its own ticks) */
