@@ -167,7 +167,7 @@ EXAMPLE_MAIN = """\
 #define RG_ENCODER_ARENA {encoder_arena}
 #define RG_HEAD_ARENA {head_arena}
 
-// a frame of the current config: RG_SWEEPS (full) or RG_IDLE_SWEEPS (IDLE) sweeps x RG_POINTS complex int16
+// a frame of the current config: RG_SWEEPS x RG_POINTS (full) or RG_IDLE_SWEEPS x RG_IDLE_POINTS (IDLE) complex int16
 extern "C" int sensor_read_frame(int16_t *iq);  // 0 if none
 extern "C" void sensor_set_config(int full);  // new session setup on a change (manifest sensor.states)
 extern "C" void report_gesture(int cls, float score);
@@ -261,6 +261,12 @@ int main(void) {{
   }}
 }}
 """
+
+
+def _points(sensor_config: dict[str, Any]) -> str:
+    """``num_points (step_length)`` of exptool's dict of a one-subsweep sensor config."""
+    sub = (sensor_config.get("subsweeps") or [sensor_config])[0]
+    return f"{sub.get('num_points', '?')} ({sub.get('step_length', '?')})"
 
 
 def _versions() -> dict[str, str]:
@@ -671,15 +677,16 @@ def format_report(manifest: dict[str, Any]) -> str:
     if states:
         lines += ["", "## Sensor configuration per throttle state (A121 current: exptool's power model)", ""]
         lines += [
-            "| state | sweeps | frame rate Hz | between sweeps | between frames | A121 mA |",
-            "|---|---:|---:|---|---|---:|",
+            "| state | sweeps | points (step) | frame rate Hz | between sweeps | between frames | A121 mA |",
+            "|---|---:|---:|---:|---|---|---:|",
         ]
         for name, label in (("full", "ONSET / ACTIVE"), ("idle", "IDLE, COOLDOWN")):
             st = states[name]
             sc = st["sensor_config"]
             between = "HIBERNATE" if st["hibernate"] else sc["inter_frame_idle_state"]
             lines.append(
-                f"| {label} | {sc['sweeps_per_frame']} | {sc['frame_rate']:.2f} | {sc['inter_sweep_idle_state']} | "
+                f"| {label} | {sc['sweeps_per_frame']} | {_points(sc)} | {sc['frame_rate']:.2f} | "
+                f"{sc['inter_sweep_idle_state']} | "
                 f"{between} | {st['current_ma']:.3f} |"
             )
         lines += [""]

@@ -27,8 +27,9 @@ window (no test-time averaging).
 
 **Throttled** (the default): :mod:`deploy.throttle` decides per sensed frame. On fixed-rate recordings an IDLE
 frame is emulated as the device sees it: the frames the idle rate keeps, cut to their first ``idle_sweeps``
-sweeps (the detector only ever reads those sweeps of an IDLE frame). The onset ratio comes from the throttle's
-single idle-rate onset stream (every frame's power on its first ``idle_sweeps`` sweeps), so the decision policy
+sweeps and every ``idle_point_step``-th point (the detector only ever reads those samples of an IDLE frame).
+The onset ratio comes from the throttle's single idle-rate onset stream (every frame's power on those
+samples), so the decision policy
 runs at the idle rate and its events are mapped back to full-rate frames (the window is placed at the full
 rate). The encoder runs only when the policy says ``run_encoder`` (full-rate frames). At a wake-up
 (``reset_head``) the ring buffer is cleared and its history
@@ -615,7 +616,7 @@ class StreamingDetector:
             self.switches += 1
         self._last_full = full
         self.full_rate_frames += int(full)
-        # an IDLE frame has only its first idle_sweeps sweeps; every frame's power is taken on those
+        # an IDLE frame has only its first idle_sweeps sweeps and IDLE points; every frame's power is taken on those
         self.block.add(float(idle_power(frame, cfg=cfg, onset_cfg=self.onset_cfg, geometry=self.geometry)))
         due = onset_due(self.state, cfg=cfg)
         ratio = math.nan

@@ -2,8 +2,8 @@
 
 The policy is ``step(state, obs, *, cfg) -> (state, actions)`` over four phases (DESIGN §8):
 
-- ``IDLE``: the sensor runs its IDLE configuration: ``idle_sweeps`` sweeps per frame at
-  ``full_rate_hz / idle_decimation`` (:func:`acquisition.presets.state_configs`); only the onset metric
+- ``IDLE``: the sensor runs its IDLE configuration: ``idle_sweeps`` sweeps per frame of every
+  ``idle_point_step``-th distance point at ``full_rate_hz / idle_decimation`` (:func:`acquisition.presets.state_configs`); only the onset metric
   is computed. An onset ratio ``>= onset_db`` wakes the throttle.
 - ``ONSET``: the sensor is at full rate, the encoder runs on every frame and fills the head's ring
   buffer; after ``warmup_s`` it becomes ``ACTIVE``. The trigger frame is an IDLE frame (too few sweeps
@@ -22,8 +22,9 @@ full-rate frames (:class:`ThrottleConfig` converts seconds with ``round``).
 every ``idle_decimation`` full-rate periods in every phase (:func:`onset_due` says when). A sample is the mean
 onset power of the frames sensed since the previous one (:class:`OnsetBlock`): the one frame of an idle
 period, or up to ``idle_decimation`` frames at full rate, where the device computes every frame's power
-anyway. The power of every frame is taken on its first ``idle_sweeps`` sweeps (an IDLE frame has no more; a
-full frame's first sweeps are the same measurement at the same sweep rate), so the onset stream keeps one
+anyway. The power of every frame is taken on its first ``idle_sweeps`` sweeps and its IDLE points (an IDLE
+frame has no more; a full frame's first sweeps are the same measurement at the same sweep rate, its every
+``idle_point_step``-th point the same range sample), so the onset stream keeps one
 scale and one Doppler axis in every phase (:func:`idle_power`). The onset stream thus keeps one rate and one
 floor through the phase changes, while awake it misses no short movement between samples, and active phases
 cost no extra onset runs. Across a switch from full to idle rate one spacing can stretch to ``< 2 *
@@ -37,7 +38,7 @@ NaN) with ``decided`` (did the *previous* head run emit a decision), then execut
 compared in float32, as the C build does, so both agree bit for bit.
 
 On fixed-rate recordings :func:`emulate_throttle` emulates IDLE as the device sees it: the first
-``idle_sweeps`` sweeps of the frames the idle rate keeps.
+``idle_sweeps`` sweeps and every ``idle_point_step``-th point of the frames the idle rate keeps.
 """
 
 from __future__ import annotations
@@ -570,7 +571,7 @@ def emulate_throttle(
     decide: Decide | npt.ArrayLike | None = None,
 ) -> ThrottleTrace:
     """Replay a fixed-rate stream through the throttle, emulating IDLE frames as the device sees them:
-    the frames the idle rate keeps, cut to their first ``cfg.idle_sweeps`` sweeps.
+    the frames the idle rate keeps, cut to their first ``cfg.idle_sweeps`` sweeps and the IDLE points.
 
     Args:
         stream: ``(frames, sweeps, points)`` complex frames, or their ``(frames,)`` onset powers from
