@@ -1,0 +1,168 @@
+"""Throttle settings on TRAINING-side labelled streams: recall, current, awake share and why events are lost
+(docs/results_power.md). Never run it on the held-out files (idx_3, static_hand_idx_1, sim subjects 7000-7099).
+
+Usage:
+    python scripts/throttle_selection.py RUN_DIR BUNDLE FILE.h5 ... [--set NAME:field=v,field=v ...]
+        [--always-on | --no-always-on]
+
+Each ``--set`` is a throttle setting: the bundle's throttle with the named :class:`deploy.ThrottleConfig`
+fields replaced (e.g. ``s5:idle_sweeps=5,idle_window=rect,idle_point_step=2,onset_db=5``). Every stream is
+run through ``detect`` (:class:`deploy.runtime.StreamingDetector`) always-on (unless ``--no-always-on``) and
+at each setting; printed per setting (one JSON line): true events, recall and event accuracy
+(:func:`deploy.sweep.match_events`), false activations, the A121 current from exptool's power model
+(:func:`deploy.power.run_energy`), the share of time awake (ONSET/ACTIVE), wakes near a true event and
+elsewhere, the mean wake latency (frames from an event's start to its first full-rate frame) and, with
+always-on, the events always-on finds and the setting loses, by reason: ``no_wake`` (never sensed at full
+rate), ``rejected`` (a candidate below ``min_score`` or ``none``), ``no_candidate`` (no candidate at all).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from acquisition import load_session
+from deploy.power import run_energy
+from deploy.runtime import StreamingDetector, load_bundle, session_stream
+from deploy.sweep import match_events
+from deploy.throttle import Phase, ThrottleConfig
+from models.config import read_config
+from models.data import load_recordings
+
+
+def parse_setting(text: str, base: ThrottleConfig) -> tuple[str, ThrottleConfig]:
+    """``NAME:field=v,field=v`` → (name, the base throttle with those fields)."""
+    name, _, fields = text.partition(":")
+    over: dict[str, Any] = {}
+    for item in filter(None, fields.split(",")):
+        key, _, value = item.partition("=")
+        kind = type(getattr(base, key))
+        over[key] = value if kind is str else kind(value)
+    return name, dataclasses.replace(base, **over)
+
+
+class _Detector(StreamingDetector):
+    """``detect``'s detector that also keeps the rejected candidates ``(start, end, label, score, accepted)``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.candidates_seen: list[tuple[int, int, int, float, bool]] = []
+
+    def _decided(self, d: Any, now: int) -> None:
+        s, e = self._to_frames(d.start_frame, d.end_frame, now)
+        self.candidates_seen.append((s, e, d.label, float(d.score), bool(d.accepted)))
+        super()._decided(d, now)
+
+
+def _run(frames: Any, geometry: Any, bundle: Any, throttle: ThrottleConfig | None, always_on: bool) -> _Detector:
+    det = _Detector(bundle, geometry=geometry, always_on=always_on, throttle=throttle)
+    for t in range(len(frames)):
+        if det.wants(t):
+            det.process(frames[t], t)
+    det.flush()
+    return det
+
+
+def _phases(det: _Detector, n: int) -> np.ndarray:
+    """Phase of every full-rate frame (the phase a frame was sensed in)."""
+    ph = np.zeros(n, np.int8)
+    cur, last = 0, 0
+    for t, p in det.transitions:
+        ph[last : t + 1] = cur
+        cur, last = p, t + 1
+    ph[last:] = cur
+    return ph
+
+
+def _overlaps(s: int, e: int, events: Any) -> bool:
+    return any(min(e, ev.end_frame) > max(s, ev.start_frame) for ev in events)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("run_dir", type=Path)
+    ap.add_argument("bundle", type=Path)
+    ap.add_argument("files", type=Path, nargs="+")
+    ap.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME:field=v,...")
+    ap.add_argument("--no-always-on", action="store_true", help="skip the always-on run (no loss reasons)")
+    args = ap.parse_args()
+    bundle = load_bundle(args.bundle)
+    recs = load_recordings(list(args.files), cfg=read_config(args.run_dir / "config.toml").dataset)
+    settings = [("bundle", bundle.throttle)] + [parse_setting(s, bundle.throttle) for s in args.settings]
+    known = set(bundle.classes[1:])
+    tot: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for rec in recs:
+        frames, geometry = session_stream(load_session(rec.path), bundle)
+        n = len(frames)
+        truth = [(la.start_frame, la.end_frame, la.gesture) for la in rec.labels if la.gesture in known]
+        found0: list[bool] | None = None
+        if not args.no_always_on:
+            r0 = _run(frames, geometry, bundle, None, True).result(n)
+            m0 = match_events(r0.events, truth)
+            c = tot["always_on"]
+            c.update(truth=m0.truth, found=m0.found, correct=m0.correct, false=m0.false, frames=n)
+            found0 = [_overlaps(s, e, r0.events) for s, e, _ in truth]
+        for name, thr in settings:
+            det = _run(frames, geometry, bundle, thr, False)
+            r = det.result(n)
+            m = match_events(r.events, truth)
+            energy, _ = run_energy(
+                r.utilisation,
+                manifest=bundle.manifest,
+                geometry=geometry,
+                onset_cfg=bundle.onset,
+                throttle=det.throttle,
+                always_on=False,
+            )
+            c = tot[name]
+            c.update(truth=m.truth, found=m.found, correct=m.correct, false=m.false, frames=n)
+            c["sensor_mas"] += round(1e6 * energy.sensor_ma * energy.seconds)  # nA·s, integer for the Counter
+            c["micro_s"] += round(1e6 * energy.seconds)
+            awake = np.isin(_phases(det, n), (Phase.ONSET, Phase.ACTIVE))
+            c["awake_frames"] += int(awake.sum())
+            near = np.zeros(n, bool)
+            for s, e, _ in truth:
+                near[max(0, s - 10) : e + 30] = True
+            edges = np.flatnonzero(np.diff(np.r_[0, awake.astype(np.int8), 0]))
+            for s, e in zip(edges[::2], edges[1::2], strict=True):
+                c["wakes_gesture" if near[s:e].any() else "wakes_other"] += 1
+            for i, (s, e, _) in enumerate(truth):
+                full = np.flatnonzero(awake[s:e])
+                if full.size:
+                    c["latency_sum"] += int(full[0])
+                    c["latency_n"] += 1
+                if found0 is not None and found0[i] and not _overlaps(s, e, r.events):
+                    cands = [x for x in det.candidates_seen if min(e, x[1]) > max(s, x[0])]
+                    c["lost_" + ("no_wake" if not full.size else "rejected" if cands else "no_candidate")] += 1
+        print(rec.name, file=sys.stderr, flush=True)
+    for name, c in tot.items():
+        hours = c["frames"] / 57.0 / 3600.0 if name == "always_on" else c["micro_s"] / 3.6e9
+        line: dict[str, Any] = {
+            "setting": name,
+            "truth": c["truth"],
+            "recall_pct": round(100 * c["found"] / max(c["truth"], 1), 1),
+            "accuracy_pct": round(100 * c["correct"] / max(c["truth"], 1), 1),
+            "false": c["false"],
+            "false_per_h": round(c["false"] / hours, 2) if hours else None,
+        }
+        if name != "always_on":
+            line |= {
+                "a121_ma": round(c["sensor_mas"] / max(c["micro_s"], 1), 3),
+                "awake_pct": round(100 * c["awake_frames"] / max(c["frames"], 1), 2),
+                "wakes_gesture": c["wakes_gesture"],
+                "wakes_other": c["wakes_other"],
+                "latency_frames": round(c["latency_sum"] / max(c["latency_n"], 1), 2),
+                **{k: v for k, v in c.items() if k.startswith("lost_")},
+            }
+        print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()
