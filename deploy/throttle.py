@@ -3,8 +3,9 @@
 The policy is ``step(state, obs, *, cfg) -> (state, actions)`` over four phases (DESIGN §8):
 
 - ``IDLE``: the sensor runs its IDLE configuration: ``idle_sweeps`` sweeps per frame of every
-  ``idle_point_step``-th distance point at ``full_rate_hz / idle_decimation`` (:func:`acquisition.presets.state_configs`); only the onset metric
-  is computed. An onset ratio ``>= onset_db`` wakes the throttle.
+  ``idle_point_step``-th distance point at ``full_rate_hz / idle_decimation``
+  (:func:`acquisition.presets.state_configs`); only the onset metric is computed. An onset ratio
+  ``>= onset_db`` wakes the throttle.
 - ``ONSET``: the sensor is at full rate, the encoder runs on every frame and fills the head's ring
   buffer; after ``warmup_s`` it becomes ``ACTIVE``. The trigger frame is an IDLE frame (too few sweeps
   for a range-Doppler map), so the first encoded frame is the first full-rate one.
