@@ -112,6 +112,12 @@ class TrainConfig:
         compression: structured pruning, distillation and quantisation-aware training (off by default).
         restore_best: keep the weights of the epoch with the lowest validation loss; False keeps the last
             epoch's (short search trials, whose first epoch often has the lowest loss of an undertrained model).
+        rehearsal_data: recordings replayed in the training epochs only (never validated on, calibrated on
+            or split), e.g. the simulated training subjects of the ``init`` run: a fine-tune on one person's
+            real days that keeps seeing them keeps what pretraining taught (tempi, distances, hands) while
+            it learns the real sensor, instead of trading it away. Never pass held-out subjects.
+        rehearsal_share: share of every gesture class's windows per epoch drawn from ``rehearsal_data``
+            (:func:`models.data.balanced_sample`) [0..1].
     """
 
     data: tuple[str, ...]
@@ -130,6 +136,8 @@ class TrainConfig:
     prefixes: tuple[tuple[str, str], ...] = ()
     compression: CompressionConfig = field(default_factory=CompressionConfig)
     restore_best: bool = True
+    rehearsal_data: tuple[str, ...] = ()
+    rehearsal_share: float = 0.5
 
     def __post_init__(self) -> None:
         try:
@@ -143,6 +151,8 @@ class TrainConfig:
         for name in ("epochs", "patience_epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise DataError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.rehearsal_share <= 1:
+            raise DataError(f"rehearsal_share must be in [0, 1], got {self.rehearsal_share}")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise DataError(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.architecture.num_classes != len(self.dataset.classes):

@@ -870,6 +870,8 @@ def balanced_sample(
     *,
     none_scores: npt.NDArray[np.float64] | None = None,
     mined_share: float = 0.25,
+    rehearsal: npt.NDArray[np.bool_] | None = None,
+    rehearsal_share: float = 0.5,
 ) -> WindowSet:
     """One epoch of windows with balanced classes.
 
@@ -886,6 +888,11 @@ def balanced_sample(
     Fragments (kind 4, :func:`fragment_windows`): ``cfg.window.fragment_share`` of each class's draw
     (``none`` and a prefix gesture have them) comes from its fragment windows, each shown at most 3 times
     an epoch; with a share of 0 they are never drawn.
+
+    Rehearsal: with ``rehearsal`` (``(N,)``, True for windows of rehearsed recordings, e.g. the simulated
+    subjects a fine-tuned model was pretrained on), ``rehearsal_share`` of every gesture class's whole
+    windows are drawn from them and the rest from the other windows (whenever the class has both), so the
+    mix does not depend on how many of each there are; ``none`` windows are drawn from all as above.
     """
     fragment = windows.kind == 4
     share = cfg.window.fragment_share
@@ -902,7 +909,14 @@ def balanced_sample(
 
     for c in range(1, len(cfg.classes)):
         idx = np.flatnonzero(~fragment & (windows.label == c))
-        picks.append(_draw(idx, per_class - fragments_of(c, per_class), rng))
+        n = per_class - fragments_of(c, per_class)
+        if rehearsal is not None:
+            old, new = idx[rehearsal[idx]], idx[~rehearsal[idx]]
+            if old.size and new.size:
+                n_old = round(n * rehearsal_share)
+                picks += [_draw(old, n_old, rng), _draw(new, n - n_old, rng)]
+                continue
+        picks.append(_draw(idx, n, rng))
     n_none = round(per_class * cfg.background_per_class)
     n_none -= fragments_of(0, n_none)
     none_idx = np.flatnonzero(~fragment & (windows.label == 0))

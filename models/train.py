@@ -70,12 +70,15 @@ class PreparedData:
         split: the assignment of recordings (and tail ranges) to roles.
         train: training windows (before balancing).
         val: validation windows.
+        rehearsal: ``(len(train),)`` True for the windows of rehearsed recordings (``cfg.rehearsal_data``,
+            appended after the split's recordings); None without rehearsal.
     """
 
     recordings: list[Recording]
     split: SplitResult
     train: WindowSet
     val: WindowSet
+    rehearsal: npt.NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -113,8 +116,11 @@ def resolve_config(cfg: TrainConfig, recs: Sequence[Recording], train_idx: Seque
 def prepare(
     cfg: TrainConfig,
     recs: list[Recording],
+    rehearsal: Sequence[Recording] = (),
 ) -> tuple[TrainConfig, PreparedData]:
-    """Split the recordings, fix ``T`` and cut the windows; raise :class:`DataError` on any missing class."""
+    """Split the recordings, fix ``T`` and cut the windows; raise :class:`DataError` on any missing class.
+
+    ``rehearsal`` recordings (loaded from ``cfg.rehearsal_data``) are not split: all their windows train."""
     # T is needed for the tail guard, and T comes from the training side: split first with a provisional T
     provisional = cfg.dataset.window.frames(float(np.median([r.frame_rate_hz for r in recs])))
     split = split_recordings(recs, cfg.split, gestures=cfg.dataset.gestures, window_frames=provisional, seed=cfg.seed)
@@ -128,7 +134,13 @@ def prepare(
         train_w = WindowSet.concat([train_w, fragment_windows(recs, split.train, role="train", **kw)])
         val_w = WindowSet.concat([val_w, fragment_windows(recs, split.val, role="val", **kw)])
     check_classes(train_w, cfg.dataset, what="training")
-    return cfg, PreparedData(recordings=recs, split=split, train=train_w, val=val_w)
+    if not rehearsal:
+        return cfg, PreparedData(recordings=recs, split=split, train=train_w, val=val_w)
+    everything = list(recs) + list(rehearsal)
+    old_w = cut_windows(everything, range(len(recs), len(everything)), cfg=cfg.dataset, window_frames=t)
+    mask = np.concatenate([np.zeros(len(train_w), dtype=bool), np.ones(len(old_w), dtype=bool)])
+    train_w = WindowSet.concat([train_w, old_w])
+    return cfg, PreparedData(recordings=everything, split=split, train=train_w, val=val_w, rehearsal=mask)
 
 
 def _init_model(cfg: TrainConfig) -> keras.Model:
@@ -191,17 +203,19 @@ def train_recordings(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     calibration_recs: list[Recording] | None = None,
+    rehearsal_recs: list[Recording] | None = None,
 ) -> TrainResult:
     """Train on already loaded recordings and write the run directory (see :func:`train`).
 
     Args:
         calibration_recs: training-side streams used only to choose the operating point (loaded from
             ``cfg.rejection.calibration_data`` by :func:`train`).
+        rehearsal_recs: recordings replayed in training only (loaded from ``cfg.rehearsal_data``).
     """
     t_start = time.perf_counter()
     if cfg.compression.qat_epochs and qat_available():
         raise DataError(qat_available())
-    cfg, data = prepare(cfg, recs)
+    cfg, data = prepare(cfg, recs, rehearsal_recs or ())
     import keras
     import tensorflow as tf
     from tqdm import tqdm
@@ -240,7 +254,13 @@ def train_recordings(
             if rej.mining_every_epochs and epoch % rej.mining_every_epochs == 0 and (epoch > 0 or cfg.init):
                 none_scores = _mine(model, data, cfg, rng)
             sample = balanced_sample(
-                data.train, cfg.dataset, rng, none_scores=none_scores, mined_share=rej.mining_share
+                data.train,
+                cfg.dataset,
+                rng,
+                none_scores=none_scores,
+                mined_share=rej.mining_share,
+                rehearsal=data.rehearsal,
+                rehearsal_share=cfg.rehearsal_share,
             )
             x, y = materialise(
                 data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
@@ -522,4 +542,8 @@ def train(
     recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
     cal = cfg.rejection.calibration_data
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
-    return train_recordings(cfg, recs, out_dir, progress=progress, log=log, calibration_recs=cal_recs)
+    reh = cfg.rehearsal_data
+    reh_recs = load_recordings([Path(p) for p in reh], cfg=cfg.dataset, progress=bar) if reh else []
+    return train_recordings(
+        cfg, recs, out_dir, progress=progress, log=log, calibration_recs=cal_recs, rehearsal_recs=reh_recs
+    )

@@ -74,7 +74,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     """The frozen :class:`models.config.TrainConfig` of ``radargest train`` arguments.
 
     With ``--init``, the dataset, architecture and augmentation come from the initial run (only the
-    gestures, data, split, seed, epochs and learning rate are taken from the command line).
+    gestures, data, split, seed, epochs, learning rate, rehearsal and a named ``--augment`` are taken from
+    the command line).
     """
     import dataclasses
 
@@ -88,6 +89,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         dataset = dataclasses.replace(base.dataset, gestures=gestures)
         arch = dataclasses.replace(base.architecture, num_classes=len(gestures) + 1)
         augment: AugmentConfig | None = base.augment
+        if getattr(args, "augment", None) is not None:  # named on the command line: replaces the init run's
+            augment = ROBUST_AUGMENT if args.augment == "robust" else AugmentConfig()
         lr = args.learning_rate if args.learning_rate is not None else base.learning_rate / 3.0
     else:
         window = WindowConfig(window_s=args.window_s) if getattr(args, "window_s", None) else WindowConfig()
@@ -95,7 +98,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
             window = dataclasses.replace(window, fragment_share=args.fragment_share)
         dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
         arch = ArchitectureConfig(name=args.arch, num_classes=len(gestures) + 1)
-        augment = ROBUST_AUGMENT if getattr(args, "augment", "default") == "robust" else None
+        augment = ROBUST_AUGMENT if getattr(args, "augment", None) == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
     if getattr(args, "from_search", None) is not None:
         from models.search import chosen_architecture
@@ -136,6 +139,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         init=str(Path(args.init).resolve()) if args.init else "",
         prefixes=tuple(getattr(args, "prefix", None) or ()),
         compression=compression,
+        rehearsal_data=tuple(str(Path(p).resolve()) for p in getattr(args, "rehearsal_data", ()) or ()),
+        rehearsal_share=getattr(args, "rehearsal_share", 0.5),
         **kwargs,
     )
 
@@ -333,9 +338,9 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument(
         "--augment",
         choices=("default", "robust"),
-        default="default",
+        default=None,
         help="augmentation: default, or robust (wider gain, noise and speed warp, plus Doppler scaling and range "
-        "shift; issue 12); with --init the initial run's is kept",
+        "shift; issue 12); with --init the initial run's unless named here",
     )
     p.add_argument(
         "--from-search",
@@ -369,6 +374,21 @@ def add_model_commands(subparsers: Any) -> None:
         "before rejection, for comparison",
     )
     p.add_argument("--val-mode", choices=("auto", "tail", "recording"), default="auto", help="validation mode")
+    p.add_argument(
+        "--rehearsal-data",
+        type=Path,
+        nargs="+",
+        default=(),
+        help="recordings replayed in every training epoch but never split, validated or calibrated on: with "
+        "--init, the pretraining's own training data (e.g. its simulated training subjects), so the fine-tune "
+        "keeps what pretraining taught while it learns the new data",
+    )
+    p.add_argument(
+        "--rehearsal-share",
+        type=float,
+        default=0.5,
+        help="share of every gesture class's windows per epoch drawn from --rehearsal-data (default 0.5)",
+    )
     c = p.add_argument_group("compression (rows of 'radargest quantize')")
     c.add_argument(
         "--prune-channels",

@@ -128,6 +128,25 @@ def test_balanced_sample_balances_gestures(sim_recordings: list) -> None:
     assert (counts[1:] == counts[1]).all() and counts[0] == round(counts[1] * CFG.background_per_class)
 
 
+@pytest.mark.parametrize("share", [0.25, 0.5, 0.8])
+def test_balanced_sample_rehearsal_share(sim_recordings: list, share: float) -> None:
+    """Each gesture class draws ``rehearsal_share`` of its windows from the rehearsed recordings, however
+    few of them there are (here one recording of several)."""
+    w = cut_windows(sim_recordings, range(len(sim_recordings)), cfg=CFG, window_frames=50)
+    rehearsal = w.recording == 0
+    cfg = dataclasses.replace(CFG, windows_per_class=40)
+    s = balanced_sample(w, cfg, np.random.default_rng(0), rehearsal=rehearsal, rehearsal_share=share)
+    mixed = [
+        c for c in range(1, len(CFG.classes)) if (w.label[rehearsal] == c).any() and (w.label[~rehearsal] == c).any()
+    ]
+    assert mixed
+    for c in mixed:
+        picked = s.recording[s.label == c]
+        assert (picked == 0).sum() == round(picked.size * share)
+    plain = balanced_sample(w, cfg, np.random.default_rng(0))
+    assert (s.counts(len(CFG.classes)) == plain.counts(len(CFG.classes))).all()  # the epoch's size is unchanged
+
+
 @pytest.mark.parametrize("names", [("Tap-In",), ("none",), ("tap_in", "tap_in"), ()])
 def test_bad_gesture_names(names: tuple[str, ...]) -> None:
     with pytest.raises(DataError):
