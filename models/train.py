@@ -137,7 +137,11 @@ def prepare(
     if not rehearsal:
         return cfg, PreparedData(recordings=recs, split=split, train=train_w, val=val_w)
     everything = list(recs) + list(rehearsal)
-    old_w = cut_windows(everything, range(len(recs), len(everything)), cfg=cfg.dataset, window_frames=t)
+    old_idx = range(len(recs), len(everything))
+    old_w = cut_windows(everything, old_idx, cfg=cfg.dataset, window_frames=t)
+    if cfg.dataset.window.fragment_share > 0:
+        frag = fragment_windows(everything, old_idx, cfg=cfg.dataset, window_frames=t, prefixes=cfg.prefixes)
+        old_w = WindowSet.concat([old_w, frag])
     mask = np.concatenate([np.zeros(len(train_w), dtype=bool), np.ones(len(old_w), dtype=bool)])
     train_w = WindowSet.concat([train_w, old_w])
     return cfg, PreparedData(recordings=everything, split=split, train=train_w, val=val_w, rehearsal=mask)
