@@ -169,8 +169,8 @@ PRESETS: Mapping[str, Preset] = {
             notes=(
                 "Default. Sparse IQ at 0.05-0.20 m, 16 sweeps at 1000 Hz, free-running frames (about 57 Hz); "
                 "matches the Acconeer gesture-control recordings. Throttled: DEEP_SLEEP between sweeps and "
-                "frames at full rate; IDLE frames (6 sweeps at 19 Hz by default) with DEEP_SLEEP between sweeps "
-                "and HIBERNATE between frames (docs/results_power.md)."
+                "frames at full rate; IDLE frames (by default 5 sweeps of every second point at 19 Hz) with "
+                "DEEP_SLEEP between sweeps and HIBERNATE between frames (docs/results_power.md)."
             ),
             states=SensorStates(
                 full_inter_sweep_idle_state="DEEP_SLEEP",

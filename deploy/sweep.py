@@ -127,8 +127,8 @@ class SweepConfig:
         idle_point_steps: an IDLE sweep measures every this-th distance point [count]; a step other than 1
             shows as ``P<step>`` in the point's name.
         hold_s: time awake without motion or decision before returning to idle [s].
-        today: add the point decimation 3, 16 sweeps (Hann window, the feature's), hold 0.3 s with the
-            recorded idle states: the throttle before IDLE had its own configuration.
+        today: add the point decimation 3, 16 sweeps (Hann window, the feature's), onset 6 dB, release 3 dB,
+            hold 0.3 s with the recorded idle states: the throttle before IDLE had its own configuration.
         power: assumptions of the energy figures.
     """
 
@@ -154,7 +154,14 @@ class SweepConfig:
         out: list[tuple[str, ThrottleConfig, SensorStates | None]] = []
         if self.today:
             today = dataclasses.replace(
-                base, idle_decimation=3, idle_sweeps=16, idle_point_step=1, idle_window="hann", hold_s=0.3
+                base,
+                idle_decimation=3,
+                idle_sweeps=16,
+                idle_point_step=1,
+                idle_window="hann",
+                onset_db=6.0,
+                release_db=3.0,
+                hold_s=0.3,
             )
             out.append(("today", today, AS_RECORDED))
         for d in self.idle_decimations:
