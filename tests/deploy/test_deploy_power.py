@@ -21,12 +21,12 @@ from deploy.throttle import ThrottleConfig, Utilisation, emulate_throttle, idle_
 
 def test_power_pinned_to_a_direct_exptool_call() -> None:
     """The IDLE current the throttle reports is exptool's, for a config built here by hand."""
-    thr = ThrottleConfig(full_rate_hz=57.0, idle_decimation=6, idle_sweeps=4)
+    thr = ThrottleConfig(full_rate_hz=57.0, idle_decimation=6, idle_sweeps=4, idle_point_step=2)
     pw = throttle_power(thr)
     by_hand = a121.SensorConfig(
         start_point=20,
-        num_points=6,
-        step_length=12,
+        num_points=3,  # every second point of the preset's 6
+        step_length=24,
         profile=a121.Profile.PROFILE_1,
         hwaas=4,
         receiver_gain=15,
@@ -46,7 +46,7 @@ def test_power_pinned_to_a_direct_exptool_call() -> None:
     assert pw.idle_current_a == direct
     assert 0.1e-3 < direct < 0.5e-3  # the issue's table: 0.33 mA at 10 Hz
     # as recorded (READY between sweeps) at 57 Hz: the issue's 54.7 mA
-    rec = throttle_power(dataclasses.replace(thr, idle_sweeps=16), states=AS_RECORDED)
+    rec = throttle_power(dataclasses.replace(thr, idle_sweeps=16, idle_point_step=1), states=AS_RECORDED)
     assert rec.full_current_a == pytest.approx(54.7e-3, rel=0.01)
     assert pw.full_current_a < rec.full_current_a / 5
 
