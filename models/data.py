@@ -113,7 +113,8 @@ class WindowConfig:
             ``gesture_close`` [s]. :data:`ROBUST_WINDOW_S` (``train --window-s 1.4``, the experiment
             script's recipe) holds a whole double tap at every tempo.
         end_pad_s: an event window ends this long after the event's end [s].
-        pre_s: for an event longer than the window, the window starts this long before it [s].
+        pre_s: unused since a window ends at the event's latest evidence (:func:`dsp.event_window_end`);
+            kept so that saved configs and bundles load [s].
         max_shift_s: random shift of training event windows, uniform in ``±max_shift_s`` [s].
         background_margin_s: background windows keep this distance from every label [s].
         background_hop_s: stride between background windows [s].

@@ -62,7 +62,7 @@ typedef struct {
     float prefix_hold_db;        /* a due prefix gesture waits on while the ratio is at least this [dB] */
     int32_t window_frames;       /* classifier window T */
     int32_t end_pad_frames;      /* a window ends this long after the event */
-    int32_t window_pre_frames;   /* a long event's window starts this long before it */
+    int32_t window_pre_frames;   /* unused by the window rule (it ends at the latest evidence); kept for the layout */
     int32_t history_frames;      /* a window ends at most this long before the current frame */
     int32_t num_classes;         /* classes of the head, none first */
     uint8_t is_prefix[RG_DECISION_MAX_CLASSES]; /* 1: the class is the start of a longer gesture */
