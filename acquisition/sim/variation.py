@@ -19,7 +19,7 @@ from acconeer.exptool import a121
 
 from acquisition.labels import Label
 from acquisition.sim.client import BASE_STEP_LENGTH_M
-from acquisition.sim.gestures import Params
+from acquisition.sim.gestures import DOUBLE_TAP_GAP_S, Params
 from acquisition.sim.hand import SPEED_FACTOR_RANGE, Subject
 from acquisition.sim.scene import Renderer, Scene, frame_period_s
 from acquisition.sim.session import SessionPlan, labels_for_scene, plan_session
@@ -38,7 +38,9 @@ class Variation:
 
     Fields:
         tempo: every performance played this many times faster than the median subject's (the subject's
-            speed is set to the median, then every duration is divided and every rate multiplied) [ratio].
+            speed is set to the median, then every duration is divided and every rate multiplied; a double
+            tap's pause is then clipped to ``DOUBLE_TAP_GAP_S``, as the simulator draws it for a subject of
+            any speed: the 40-300 ms double-tap convention does not change with a user's tempo) [ratio].
         gap_s: pause between the two taps of a double tap [s].
         depth_m: how far a tap moves the fingers [m] (its strokes lengthen in proportion, at the drawn
             speed; a tap toward the sensor still stops 3 cm short of it).
@@ -94,6 +96,10 @@ class Variation:
                     k: v / self.tempo if k.endswith("_s") else v * self.tempo if k.endswith("_hz") else v
                     for k, v in p.items()
                 }
+                if "gap_s" in p:  # the pause stays a double tap's, as the simulator draws it for any speed
+                    gap = float(np.clip(p["gap_s"], *DOUBLE_TAP_GAP_S))
+                    p["duration_s"] += gap - p["gap_s"]
+                    p["gap_s"] = gap
             if self.gap_s is not None and "gap_s" in p:
                 p["duration_s"] += self.gap_s - p["gap_s"]
                 p["gap_s"] = self.gap_s

@@ -26,8 +26,13 @@ def test_tempo_scales_every_duration_and_rate_of_the_median_subject() -> None:
     assert v.subject(SUBJECT).speed_factor == pytest.approx(MEDIAN_SPEED_FACTOR)
     base = _sample("double_tap_in", Variation(tempo=1.0))
     fast = _sample("double_tap_in", v)
-    for key in ("duration_s", "stroke_s", "gap_s", "hold2_s"):
+    for key in ("stroke_s", "hold2_s"):
         assert fast[key] == pytest.approx(base[key] / 2)
+    # the pause is scaled too, then kept within the double-tap convention (DOUBLE_TAP_GAP_S)
+    assert fast["gap_s"] == pytest.approx(float(np.clip(base["gap_s"] / 2, 0.04, 0.30)))
+    assert fast["duration_s"] == pytest.approx((base["duration_s"] - base["gap_s"]) / 2 + fast["gap_s"])
+    slow = _sample("double_tap_in", Variation(tempo=0.5))
+    assert slow["gap_s"] == pytest.approx(float(np.clip(base["gap_s"] * 2, 0.04, 0.30)))
     assert fast["amplitude_m"] == base["amplitude_m"]
     assert _sample("wiggle", v)["rate_hz"] == pytest.approx(2 * _sample("wiggle", Variation(tempo=1.0))["rate_hz"])
 
