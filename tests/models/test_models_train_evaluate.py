@@ -123,3 +123,25 @@ def test_prefix_cycle_refused_before_training(
 
     write_config(tiny_config(sim_dir, prefixes=(("tap_in", "wiggle"),)), tmp_path / "config.toml")  # type: ignore[arg-type]
     assert read_config(tmp_path / "config.toml").prefixes == (("tap_in", "wiggle"),)
+
+
+def test_rehearsal_recordings_train_only(sim_dir: Path) -> None:
+    """Rehearsed recordings give training windows (their share marked) but are never split, validated or
+    calibrated on; the fields survive the run's TOML."""
+    from models.config import config_to_dict
+    from models.data import load_recordings, parse_split
+    from models.rejection import calibration_recordings
+    from models.train import prepare
+
+    files = sorted(sim_dir.glob("*.h5"))
+    cfg = tiny_config(files[0], split=parse_split("none"), rehearsal_data=(str(files[1]),), rehearsal_share=0.3)
+    recs = load_recordings([files[0]], cfg=cfg.dataset)
+    old = load_recordings([files[1]], cfg=cfg.dataset)
+    cfg, data = prepare(cfg, recs, old)
+    assert data.rehearsal is not None and data.rehearsal.shape == (len(data.train),)
+    assert set(data.train.recording[data.rehearsal].tolist()) == {1}
+    assert set(data.train.recording[~data.rehearsal].tolist()) == {0}
+    assert 1 not in data.split.train + data.split.val + data.split.test
+    assert all(r.name != old[0].name for r in calibration_recordings(data.recordings, data.split))
+    back = config_from_dict(config_to_dict(cfg))
+    assert back.rehearsal_data == (str(files[1]),) and back.rehearsal_share == 0.3
