@@ -40,9 +40,13 @@ SIM_RECIPE=(--data "$OUT/sim" "$OUT/everyday_train" --gestures $G --split $SIMTE
 
 # 3. real data, 3 seeds: the sim model fine-tuned (--init) on the idx_1/idx_2/idx_5 days + dynamic_hand with the
 #    everyday streams replayed (so the negatives are not forgotten; tail validation as before), operating point
-#    on the validation tails + everyday_cal; tested on the idx_3 day + static_hand
+#    on the validation tails + everyday_cal; tested on the idx_3 day + static_hand.
+#    Rehearsal (default since the recipe selection of docs/results_robustness.md): the sim model's own training
+#    subjects 0-11 (never 12-15) are replayed, half of every gesture class's windows per epoch, so the fine-tune
+#    keeps the robust model's generality (chosen on the training-day folds of models.select only)
+SIMTRAIN=("$OUT"/sim/sim-s00[0-9]_*.h5 "$OUT"/sim/sim-s01[01]_*.h5)
 REAL_RECIPE=(--data "$OUT/real" "$OUT/everyday_train" --gestures $G --split day --val-mode tail
-  --calibration-data "$OUT/everyday_cal")
+  --calibration-data "$OUT/everyday_cal" --rehearsal-data "${SIMTRAIN[@]}" --rehearsal-share 0.5)
 for s in $SEEDS; do
   /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train "${REAL_RECIPE[@]}" \
     --init "$OUT/sim_s0" --seed "$s" --out "$OUT/real_s$s" --overwrite --quiet
