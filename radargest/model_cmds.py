@@ -94,12 +94,13 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         lr = args.learning_rate if args.learning_rate is not None else base.learning_rate / 3.0
     else:
         window = WindowConfig(window_s=args.window_s) if getattr(args, "window_s", None) else WindowConfig()
-        if getattr(args, "fragment_share", None) is not None:
-            window = dataclasses.replace(window, fragment_share=args.fragment_share)
         dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
         arch = ArchitectureConfig(name=args.arch, num_classes=len(gestures) + 1)
         augment = ROBUST_AUGMENT if getattr(args, "augment", None) == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
+    if getattr(args, "fragment_share", None) is not None:  # also with --init: fragments do not change the model
+        window = dataclasses.replace(dataset.window, fragment_share=args.fragment_share)
+        dataset = dataclasses.replace(dataset, window=window)
     if getattr(args, "from_search", None) is not None:
         from models.search import chosen_architecture
 
@@ -333,7 +334,7 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         help="share of each class's training draw taken from fragments: the windows the decision layer "
         "classifies before a gesture's motion is over, labelled none or, for the first tap of a double tap, "
-        "tap_in (default: models.data.FRAGMENT_SHARE; 0 = whole gestures only); with --init the initial run's",
+        "tap_in (default: models.data.FRAGMENT_SHARE, or with --init the initial run's; 0 = whole gestures only)",
     )
     p.add_argument(
         "--augment",

@@ -107,3 +107,18 @@ def test_fragment_share_of_the_draw() -> None:
     assert f.tolist() == [min(9, 3 * 2), min(6, 3 * 2), 0, 0, 0]
     with pytest.raises(DataError, match="fragment_share"):
         WindowConfig(fragment_share=1.0)
+
+
+def test_train_option_and_its_inheritance(tmp_path: Path, tiny_run: Path) -> None:
+    from models.data import FRAGMENT_SHARE
+    from radargest.cli import build_parser
+    from radargest.model_cmds import train_config_from_args
+
+    def cfg(*extra: str) -> WindowConfig:
+        argv = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *extra]
+        return train_config_from_args(build_parser().parse_args(argv)).dataset.window  # type: ignore[no-any-return]
+
+    assert FRAGMENT_SHARE > 0 and cfg().fragment_share == FRAGMENT_SHARE  # on by default
+    assert cfg("--fragment-share", "0").fragment_share == 0.0
+    assert cfg("--init", str(tiny_run)).fragment_share == FRAGMENT_SHARE  # the init run's share
+    assert cfg("--init", str(tiny_run), "--fragment-share", "0.3").fragment_share == 0.3
