@@ -284,10 +284,12 @@ def robustness_map(
     dataset: DatasetConfig,
     window_frames: int,
     min_score: float = 0.0,
+    prefixes: Sequence[tuple[str, str]] = (),
     cfg: RobustnessConfig = RobustnessConfig(),
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> dict[str, Any]:
-    """Sweep every factor of ``cfg`` (see the module docstring).
+    """Sweep every factor of ``cfg`` (see the module docstring), deciding with the decision layer at
+    ``min_score`` and with the run's own ``prefixes`` pairs, as :func:`models.evaluate.evaluate_run` does.
 
     Returns:
         ``{"config": ..., "factors": {name: {"label", "field", "nominal", "gestures", "points": [{"level",
@@ -300,7 +302,7 @@ def robustness_map(
     unknown = [g for g in dataset.gestures if g not in GESTURES]
     if unknown:
         raise DataError(f"the simulator cannot perform {', '.join(unknown)}: the map needs simulated gestures")
-    dc = DecisionConfig(min_score=min_score)
+    dc = DecisionConfig(min_score=min_score, prefixes=tuple(prefixes))
     chosen = [f for f in FACTORS if f.name in cfg.factors]
     tasks = [(f, level) for f in chosen for level in cfg.factor_levels(f)]
     acc: dict[tuple[str, float], dict[str, dict[str, int]]] = {}
@@ -398,6 +400,7 @@ def robustness_run(
         dataset=tcfg.dataset,
         window_frames=tcfg.architecture.window_frames,
         min_score=tcfg.min_score,
+        prefixes=tcfg.prefixes,
         cfg=cfg,
         progress=progress,
     )

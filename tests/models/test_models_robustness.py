@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from tiny_models import GESTURES
 
+import dsp
 from models.data import DataError, DatasetConfig
 from models.robustness import FACTORS, RobustnessConfig, acceptance_checks, robustness_map, write_robustness
 
@@ -41,6 +42,11 @@ def test_map_scores_only_the_gestures_a_factor_touches() -> None:
     assert tempo["event_accuracy"] < 0.5
     none = robustness_map(_constant(0), dataset=DATASET, window_frames=50, cfg=cfg)
     assert none["factors"]["double_tap_gap"]["points"][0]["event_accuracy"] == 0.0
+    # the run's own prefix pairs reach the decision layer: one that closes a cycle is refused
+    with pytest.raises(dsp.ParameterError, match="prefixes of each other"):
+        robustness_map(
+            _constant(dtap), dataset=DATASET, window_frames=50, cfg=cfg, prefixes=(("double_tap_in", "tap_in"),)
+        )
 
 
 def test_checks_and_files(tmp_path: Path) -> None:
