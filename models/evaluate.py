@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from dsp.decision import Decision, DecisionConfig, decide_stream
+from dsp.decision import Decision, DecisionConfig, checkpoints, decide_stream
 from models.data import (
     DatasetConfig,
     Recording,
@@ -365,9 +365,10 @@ def stream_scores(
     stream's decisions at any ``min_score`` (:class:`models.rejection.StreamScores`).
 
     The policy (:func:`dsp.decision.decide_stream`) runs on the recording's onset ratio at its frame rate.
-    Every window it could ask for is known from the ratio alone (a first pass with a classifier that
-    always answers ``none`` visits each checkpoint), so the model runs once, batched, on all of them,
-    averaging the windows shifted by ``shifts_s`` (default ``cfg.window.test_shifts_s``).
+    Every window it could ask for is known from the ratio alone (:func:`dsp.decision.checkpoints`: a first
+    pass with a classifier that always answers ``none`` visits each checkpoint), so the model runs once,
+    batched, on all of them, averaging the windows shifted by ``shifts_s`` (default
+    ``cfg.window.test_shifts_s``).
     """
     from models.rejection import StreamScores
 
@@ -382,16 +383,8 @@ def stream_scores(
         "end_pad_frames": round(cfg.window.end_pad_s * rate),
         "pre_frames": round(cfg.window.pre_s * rate),
     }
-    asked: list[int] = []
-    background = np.zeros(classes, dtype=np.float32)
-    background[0] = 1.0
-
-    def record(start: int, end: int, window_end: int) -> npt.NDArray[np.float32]:
-        asked.append(window_end)
-        return background
-
-    decide_stream(rec.ratio_db, record, cfg=dataclasses.replace(decision, min_score=0.0), **kw)
-    wanted = np.unique(np.asarray(asked, dtype=np.int64))
+    kw_cp = {k: v for k, v in kw.items() if k != "classes"}
+    wanted = np.unique(checkpoints(rec.ratio_db, cfg=decision, **kw_cp)[:, 2])
     shifts = cfg.window.test_shifts_s if shifts_s is None else tuple(shifts_s)
     total = np.zeros((wanted.size, classes), dtype=np.float64)
     if wanted.size:
