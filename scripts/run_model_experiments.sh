@@ -5,6 +5,7 @@
 #   scripts/run_model_experiments.sh [OUT_DIR]        (default: $TMPDIR/radargest_model_experiments)
 #   PARTS=real scripts/run_model_experiments.sh ...   only the 3 real seeds (step 2) and the summary
 #   SEARCH_DIR=runs/search scripts/run_model_experiments.sh ...   also the search's chosen point (step 3b, issue 15)
+#   COMPARE=0 scripts/run_model_experiments.sh ...    without the from-scratch and GRU comparisons (steps 5b, 6)
 # Real data: $RADARGEST_DATA or ../shared/data/acconeer-a121-gesture-control. Held-out test set: every
 # idx_3 file plus static_hand_idx_1 (--split day); nothing here trains, validates or tunes on them.
 set -euo pipefail
@@ -12,6 +13,8 @@ OUT=${1:-${TMPDIR:-/tmp}/radargest_model_experiments}
 DATA=${RADARGEST_DATA:-$(dirname "$0")/../../shared/data/acconeer-a121-gesture-control}
 SEEDS=${SEEDS:-"0 1 2"}
 PARTS=${PARTS:-all}
+COMPARE=${COMPARE:-1}
+HERE=$(cd "$(dirname "$0")" && pwd)
 export TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p "$OUT"
 if radargest train --help >/dev/null 2>&1; then RG=(radargest); else RG=(python -m radargest.model_cmds); fi
@@ -79,25 +82,48 @@ fi
 # 5. sim-to-real: the sim model alone on the real test day (sim + fine-tune is real_s0 of step 3), and a real
 #    model trained from scratch (no pretraining) for comparison
 "${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/real" --split day --continuous --json --quiet > "$OUT/sim2real.eval.json"
-"${RG[@]}" train --data "$OUT/real" --gestures $G --split day --seed 0 --out "$OUT/scratch_s0" --overwrite --quiet
-"${RG[@]}" evaluate "$OUT/scratch_s0" --data "$OUT/real" --continuous --json --quiet > "$OUT/scratch_s0.eval.json"
+if [ "$COMPARE" = 1 ]; then
+  "${RG[@]}" train --data "$OUT/real" --gestures $G --split day --seed 0 --out "$OUT/scratch_s0" --overwrite --quiet
+  "${RG[@]}" evaluate "$OUT/scratch_s0" --data "$OUT/real" --continuous --json --quiet > "$OUT/scratch_s0.eval.json"
 
-# 6. the GRU variant, for comparison (seed 0)
-"${RG[@]}" train --data "$OUT/real" --gestures $G --split day --arch cnn_gru --seed 0 --out "$OUT/real_gru" \
-  --overwrite --quiet
-"${RG[@]}" evaluate "$OUT/real_gru" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_gru.eval.json"
+  # 6. the GRU variant, for comparison (seed 0)
+  "${RG[@]}" train --data "$OUT/real" --gestures $G --split day --arch cnn_gru --seed 0 --out "$OUT/real_gru" \
+    --overwrite --quiet
+  "${RG[@]}" evaluate "$OUT/real_gru" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_gru.eval.json"
+fi
 
 # 7. the throttle on held-out streams (docs/results_throttle.md): the seed-0 real model's bundle on its split's
 #    held-out side (the idx_3 day + static_hand), and the sim model's bundle on fresh sparse simulated subjects
 #    (a gesture every 5-15 s). Each is the bundle always-on and at a grid of throttle settings; nothing is tuned.
 radargest export "$OUT/real_s0" --out "$OUT/bundle_real_s0" --quiet
 "${RG[@]}" evaluate "$OUT/real_s0" --data "$OUT/real" --throttle-sweep "$OUT/bundle_real_s0" \
-  --out "$OUT/throttle_real_idx3" --quiet > /dev/null
+  --idle-decimations 3,4,6 --idle-sweeps 4,5 --idle-point-steps 2 --out "$OUT/throttle_real_idx3" --quiet > /dev/null
 [ -d "$OUT/sim_sparse" ] || radargest simulate --subjects 8 --first-subject 5000 --reps 4 --seed 17 --pause-s 5,15 \
   --out "$OUT/sim_sparse" --quiet
 radargest export "$OUT/sim_s0" --out "$OUT/bundle_sim_s0" --quiet
 "${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/sim_sparse" --split none --throttle-sweep "$OUT/bundle_sim_s0" \
   --out "$OUT/throttle_sim_sparse" --quiet > /dev/null
+
+# 7b. everyday streams of held-out simulated subjects 7000-7007 (8 x 15 min = 2 h, about a gesture a minute; issues
+#     10 and 11): the sim model's decisions (false activations by cause, recall at 0.5/1/5 FA/h, det.png), and its
+#     bundle always-on, with the throttle before issue 11 ("today") and with the default throttle (D3 S5 P2) and
+#     one neighbour; then detect against the Python evaluation on the real held-out streams (seed-0 bundle)
+[ -d "$OUT/everyday_test" ] || radargest simulate --everyday --subjects 8 --first-subject 7000 --minutes 15 \
+  --seed 3 --out "$OUT/everyday_test" --quiet
+"${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/everyday_test" --split none --continuous --json \
+  --out "$OUT/everyday_test_eval" --quiet > "$OUT/sim_s0.everyday.json"
+"${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/everyday_test" --split none --throttle-sweep "$OUT/bundle_sim_s0" \
+  --idle-decimations 3,4 --idle-sweeps 5 --idle-point-steps 2 --out "$OUT/throttle_everyday" --quiet > /dev/null
+python "$HERE/rejection_consistency.py" "$OUT/real_s0" "$OUT/bundle_real_s0" "$OUT"/real/*idx_3.h5 \
+  "$OUT"/real/label_static_hand_idx_1.h5 > "$OUT/consistency_real_s0.json"
+
+# 7c. early decisions against always waiting (issue 13): the held-out simulated subjects and the real held-out day
+"${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/sim" --continuous --always-wait --json --quiet \
+  > "$OUT/sim_s0.always_wait.eval.json"
+for s in $SEEDS; do
+  "${RG[@]}" evaluate "$OUT/real_s$s" --data "$OUT/real" --continuous --always-wait --json --quiet \
+    > "$OUT/real_s$s.always_wait.eval.json"
+done
 
 # 8. robustness (docs/results_robustness.md, issue 12): the sim model and the seed-0 real model against one factor
 #    at a time on held-out simulated subjects (seeds 9000-9003), and the personalisation curve of the sim model
