@@ -681,6 +681,31 @@ class WindowSet:
         )
 
 
+def _windows_within(
+    recording: int,
+    ends: Sequence[int],
+    labels: Sequence[int],
+    kinds: Sequence[int],
+    starts: Sequence[int],
+    *,
+    t: int,
+    lo: int,
+    hi: int,
+    num_frames: int,
+) -> WindowSet:
+    """The windows of one recording (parallel lists, window length ``t``) that lie inside ``[lo, hi)``
+    and inside the recording's ``num_frames``."""
+    e_arr = np.asarray(ends, dtype=np.int64)
+    keep = (e_arr - t >= lo) & (e_arr <= hi) & (e_arr - t >= 0) & (e_arr <= num_frames)
+    return WindowSet(
+        recording=np.full(int(keep.sum()), recording, dtype=np.int64),
+        end=e_arr[keep],
+        label=np.asarray(labels, dtype=np.int64)[keep],
+        kind=np.asarray(kinds, dtype=np.int64)[keep],
+        start=np.asarray(starts, dtype=np.int64)[keep],
+    )
+
+
 def cut_windows(
     recs: Sequence[Recording],
     indices: Iterable[int],
@@ -739,17 +764,7 @@ def cut_windows(
                 # a window at least half inside a labelled negative is a hard negative
                 kinds.append(3 if 2 * (neg_prefix[end] - neg_prefix[end - t]) >= t else 2)
                 starts.append(-1)
-        e_arr = np.asarray(ends, dtype=np.int64)
-        keep = (e_arr - t >= lo) & (e_arr <= hi) & (e_arr - t >= 0) & (e_arr <= rec.num_frames)
-        parts.append(
-            WindowSet(
-                recording=np.full(int(keep.sum()), i, dtype=np.int64),
-                end=e_arr[keep],
-                label=np.asarray(labels, dtype=np.int64)[keep],
-                kind=np.asarray(kinds, dtype=np.int64)[keep],
-                start=np.asarray(starts, dtype=np.int64)[keep],
-            )
-        )
+        parts.append(_windows_within(i, ends, labels, kinds, starts, t=t, lo=lo, hi=hi, num_frames=rec.num_frames))
     return WindowSet.concat(parts)
 
 
@@ -842,17 +857,8 @@ def fragment_windows(
                 ends.append(w)
                 labels.append(label)
                 starts.append(s)
-        e_arr = np.asarray(ends, dtype=np.int64)
-        keep = (e_arr - t >= lo) & (e_arr <= hi) & (e_arr - t >= 0) & (e_arr <= rec.num_frames)
-        parts.append(
-            WindowSet(
-                recording=np.full(int(keep.sum()), i, dtype=np.int64),
-                end=e_arr[keep],
-                label=np.asarray(labels, dtype=np.int64)[keep],
-                kind=np.full(int(keep.sum()), 4, dtype=np.int64),
-                start=np.asarray(starts, dtype=np.int64)[keep],
-            )
-        )
+        kinds = [4] * len(ends)
+        parts.append(_windows_within(i, ends, labels, kinds, starts, t=t, lo=lo, hi=hi, num_frames=rec.num_frames))
     return WindowSet.concat(parts)
 
 
