@@ -164,11 +164,18 @@ def enrolment_recordings(
 
 
 def event_accuracy(
-    predict: Predictor, recs: Sequence[Recording], *, dataset: DatasetConfig, window_frames: int, min_score: float
+    predict: Predictor,
+    recs: Sequence[Recording],
+    *,
+    dataset: DatasetConfig,
+    window_frames: int,
+    min_score: float,
+    prefixes: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """Pooled event accuracy and recall of ``recs`` (as :func:`models.robustness.robustness_map` scores)."""
+    """Pooled event accuracy and recall of ``recs`` (as :func:`models.robustness.robustness_map` scores),
+    decided at ``min_score`` with the run's own ``prefixes`` pairs."""
     tot = {"truth": 0, "on_truth": 0, "correct_on_truth": 0, "correct": 0}
-    dc = DecisionConfig(min_score=min_score)
+    dc = DecisionConfig(min_score=min_score, prefixes=tuple(prefixes))
     for rec in recs:
         for c in _score(predict, rec, dataset=dataset, window_frames=window_frames, decision=dc).values():
             for k in tot:
@@ -210,7 +217,7 @@ def personalisation_curve(
     ds, t, ms = base.dataset, base.architecture.window_frames, base.min_score
 
     def score(predict: Predictor, recs: Sequence[Recording]) -> dict[str, Any]:
-        return event_accuracy(predict, recs, dataset=ds, window_frames=t, min_score=ms)
+        return event_accuracy(predict, recs, dataset=ds, window_frames=t, min_score=ms, prefixes=base.prefixes)
 
     others = [
         sim_recording(

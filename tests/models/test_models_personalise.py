@@ -72,3 +72,20 @@ def test_record_enrol_cli(tiny_run: Path, tmp_path: Path) -> None:
     assert json.loads((out / "bundle" / "manifest.json").read_text())["labels"]
     assert len(list(out.glob("*.h5"))) == 2
     assert main(["record", "--enrol", "--subject", "x", "--out", str(out)]) == 2  # --init is required
+
+
+def test_event_accuracy_decides_with_the_runs_prefix_pairs(monkeypatch: pytest.MonkeyPatch, tiny_run: Path) -> None:
+    """The personalisation curve scores with the run's own prefix pairs, as ``evaluate`` and the map do."""
+    import models.personalise as mp
+
+    seen: list[tuple[tuple[str, str], ...]] = []
+
+    def fake_score(predict: object, rec: object, *, dataset: object, window_frames: int, decision: object) -> dict:
+        seen.append(decision.prefixes)  # type: ignore[attr-defined]
+        return {}
+
+    monkeypatch.setattr(mp, "_score", fake_score)
+    ds = read_config(tiny_run / "config.toml").dataset
+    pairs = ((ds.gestures[0], ds.gestures[1]),)
+    mp.event_accuracy(lambda x: x, [object()], dataset=ds, window_frames=8, min_score=0.5, prefixes=pairs)  # type: ignore[list-item]
+    assert seen == [pairs]
