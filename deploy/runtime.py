@@ -18,7 +18,9 @@ scale (both pairs read from the interpreters).
 :class:`dsp.DecisionConfig`; an argument overrides it). At each checkpoint it asks for the head's
 probabilities on the window that ends at :func:`dsp.event_window_end` of the event so far (clipped to the
 frames seen so far and to ``DecisionConfig.history_s`` before them, :func:`dsp.decision_window_end`: the
-ring buffer holds ``T`` + that history), and decides the event as soon as the evidence is in (a prefix gesture such as
+ring buffer holds ``T`` + that history; a window that begins before the stream's first frame reads those
+frames as the ring's fill, always-on the embedding of an all-zero map, as ``models.evaluate`` does), and
+decides the event as soon as the evidence is in (a prefix gesture such as
 ``tap_in`` waits ``prefix_wait_s`` for the rest of a ``double_tap_in``). The C build
 (``deploy/c/radargest_decision.c``) takes the same decisions at the same frames. Accepted decisions are
 events ``{"start_frame", "end_frame", "t_s", "gesture", "score"}`` (``t_s`` = start frame / frame rate;
@@ -188,7 +190,8 @@ class Int8Model:
 class RingBuffer:
     """The last ``capacity`` frame embeddings (int8), indexed by full-rate frame number.
 
-    Frames that were never pushed (the device did not encode them) read back as ``fill``.
+    Frames that were never pushed (the device did not encode them, or before the stream's first frame)
+    read back as ``fill``.
     """
 
     def __init__(self, capacity: int, dim: int) -> None:
@@ -215,7 +218,7 @@ class RingBuffer:
         """``(length, dim)`` embeddings of frames ``[end - length, end)``, oldest first."""
         frames = np.arange(end - length, end)
         slots = frames % self.capacity
-        have = self.frame[slots] == frames
+        have = (self.frame[slots] == frames) & (frames >= 0)  # -1 marks an empty slot, never frame -1
         return np.where(have[:, None], self.data[slots], self.fill[None, :])
 
 
@@ -556,7 +559,8 @@ class StreamingDetector:
                 s, e, now, window_frames=t, end_pad=self.end_pad, pre=self.pre, history=self.history
             )
         head = self.bundle.head
-        probs = head.dequantise(head.invoke_int8(self.ring.window(max(t, w_end), t)))
+        # the frames [w_end - T, w_end): all seen (w_end <= now + 1); frames before the stream read as the fill
+        probs = head.dequantise(head.invoke_int8(self.ring.window(w_end, t)))
         self.head_runs += 1
         return probs
 

@@ -986,6 +986,7 @@ def materialise(
     augment: AugmentConfig | None = None,
     rng: np.random.Generator | None = None,
     shift: bool = False,
+    pad_start: bool = False,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
     """The feature tensors of ``windows``.
 
@@ -993,6 +994,11 @@ def materialise(
         augment: augmentation (training only); None gives the stored features unchanged.
         shift: apply the random time shift of ``cfg.window.max_shift_s`` (training only).
         rng: random source, required with ``augment`` or ``shift``.
+        pad_start: a window ending before frame ``T`` keeps its end and reads the frames before the
+            stream's first as an all-zero feature map (what the runtime's ring buffer holds there),
+            instead of being moved to the stream's first ``T`` frames, which would show frames after
+            its end. For the decision layer's windows (``models.evaluate``), which must never see
+            frames after the one being decided; not with ``augment`` or ``shift``.
 
     Returns:
         ``x``: ``(N, T, doppler_bins, points)`` float32; ``y``: ``(N,)`` int64 class indices.
@@ -1004,6 +1010,8 @@ def materialise(
         return np.zeros((0, t, *first), dtype=np.float32), np.zeros(0, dtype=np.int64)
     if (augment is not None or shift) and rng is None:
         raise DataError("materialise: augmentation and shift need an rng")
+    if pad_start and (augment is not None or shift):
+        raise DataError("materialise: pad_start is for un-augmented, unshifted windows")
     d, p = recs[int(windows.recording[0])].features.shape[1:]
     x = np.empty((n, t, d, p), dtype=np.float32)
     steps = np.arange(t - 1, -1, -1, dtype=np.float64)  # frames before the window's last frame
@@ -1021,7 +1029,7 @@ def materialise(
             # speed warp: the last frame stays anchored, earlier frames are taken warp times further apart
             idx = np.clip(np.round(end - 1 - steps * warp).astype(np.int64), 0, rec.num_frames - 1)
         else:
-            end = int(np.clip(end, t, rec.num_frames))
+            end = min(end, rec.num_frames) if pad_start else int(np.clip(end, t, rec.num_frames))
             idx = np.arange(end - t, end)
         if (
             augment is not None
@@ -1032,7 +1040,11 @@ def materialise(
         ):
             idx = throttled_view(idx, int(starts[k]), cfg=augment, frame_rate_hz=rec.frame_rate_hz, rng=rng)
         if not do_aug:
-            x[k] = rec.features[idx]
+            if idx[0] < 0:  # pad_start: frames before the stream are an all-zero map
+                x[k] = 0.0
+                x[k][idx >= 0] = rec.features[idx[idx >= 0]]
+            else:
+                x[k] = rec.features[idx]
             continue
         assert augment is not None and rng is not None
         raw = rec.frames[idx].astype(np.complex128)

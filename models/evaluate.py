@@ -389,10 +389,12 @@ def stream_scores(
     total = np.zeros((wanted.size, classes), dtype=np.float64)
     if wanted.size:
         for sh in shifts:
-            ends = np.clip(wanted + round(sh * rate), window_frames, rec.num_frames)
+            ends = np.minimum(wanted + round(sh * rate), rec.num_frames)
             z = np.zeros(ends.size, dtype=np.int64)
             w = WindowSet(recording=np.full(ends.size, index, dtype=np.int64), end=ends, label=z, kind=z + 1)
-            x, _ = materialise(recs, w, cfg=cfg, window_frames=window_frames)
+            # a window ending before frame T is not moved onto later frames: those are not seen yet when
+            # it is decided; frames before the stream read as the runtime's ring fill (an all-zero map)
+            x, _ = materialise(recs, w, cfg=cfg, window_frames=window_frames, pad_start=True)
             total += predict(x)
     probs = np.asarray(total / len(shifts), dtype=np.float32)
     lookup = {int(w): probs[k] for k, w in enumerate(wanted.tolist())}

@@ -429,18 +429,27 @@ def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
 
 class _RecordingDetector:
     """Builds a :class:`deploy.runtime.StreamingDetector` that records the onset ratio it feeds the decision
-    policy, every head output and every decision record (accepted or not)."""
+    policy, every head output and input (by window end) and every decision record (accepted or not)."""
 
     @staticmethod
     def make(bundle, geometry):
-        from deploy.runtime import StreamingDetector
+        from deploy.runtime import RingBuffer, StreamingDetector
+
+        class Ring(RingBuffer):
+            def window(self, end: int, length: int) -> np.ndarray:
+                self.last = super().window(end, length)
+                return self.last
 
         class Det(StreamingDetector):
             def __init__(self) -> None:
                 super().__init__(bundle, geometry=geometry, always_on=True)
                 self.ratios: list[float] = []
                 self.heads: dict[int, np.ndarray] = {}
+                self.inputs: dict[int, np.ndarray] = {}
                 self.records: list[dsp.Decision] = []
+                ring = Ring(self.ring.capacity, self.ring.data.shape[1])
+                ring.reset(self.ring.fill)
+                self.ring = ring
 
             def _segment(self, ratio: float, now: int) -> None:
                 self.ratios.append(ratio)
@@ -449,6 +458,7 @@ class _RecordingDetector:
             def _head(self, start: int, end: int, window_end: int, now: int) -> np.ndarray:
                 p = super()._head(start, end, window_end, now)
                 self.heads[window_end] = p
+                self.inputs[window_end] = self.ring.last
                 return p
 
             def _decided(self, d: dsp.Decision, now: int) -> None:
@@ -501,15 +511,23 @@ def _evaluate_detect_and_c(bundle_dir, run_dir, path, c_library) -> tuple[list[d
     recs = load_recordings([path], cfg=ds)
     t_frames = bundle.window_frames
 
+    encoded: list[np.ndarray] = []
+
     def int8_predictor(x: np.ndarray) -> np.ndarray:
         """The bundle's encoder on every frame of each window, then its head: what the runtime computes."""
         head = bundle.head
-        out = [head.dequantise(head.invoke_int8(np.stack([det._encode(f, count=False) for f in w]))) for w in x]
+        encoded.extend(np.stack([det._encode(f, count=False) for f in w]) for w in x)
+        out = [head.dequantise(head.invoke_int8(w)) for w in encoded[-len(x) :]]
         return np.asarray(out, dtype=np.float32).reshape(len(x), len(bundle.classes))
 
-    ev = stream_scores(
+    sc = stream_scores(
         int8_predictor, recs, 0, cfg=ds, window_frames=t_frames, decision=bundle.decision, shifts_s=(0.0,)
-    ).decide(bundle.decision.min_score)
+    )
+    ev = sc.decide(bundle.decision.min_score)
+    # the head's inputs themselves: detect's ring buffer and the evaluation's window, both int8 embeddings
+    windows = dict(zip(sc.ends.tolist(), encoded, strict=True))
+    for w, x in det.inputs.items():
+        np.testing.assert_array_equal(x, windows[w], err_msg=f"window ending at frame {w}")
     as_f32 = [dataclasses.replace(d, score=float(np.float32(d.score))) for d in det.records]
     assert [dataclasses.replace(d, score=float(np.float32(d.score))) for d in ev] == as_f32
     c = c_library(geometry).decide(np.asarray(det.ratios), lambda s, e, w: det.heads[w], policy=det.policy)
@@ -553,6 +571,30 @@ def test_a_long_event_gives_the_same_records_in_evaluate_detect_and_c(
         # the window holds the event's end and not its start (it does not fit)
         assert d.end_frame <= d.window_end <= d.end_frame + pad
         assert d.window_end - t > d.start_frame
+
+
+def test_an_event_decided_before_a_full_window_gives_the_same_records_in_evaluate_detect_and_c(
+    tiny_bundle, tiny_export_run, tmp_path, c_library
+) -> None:
+    """Taps from 0.2 s into the stream are classified before the stream holds ``T`` frames. Their window
+    still ends where :func:`dsp.decision_window_end` puts it (never after the frame being decided): detect
+    reads the frames before the stream's first as the ring's fill, the evaluation as an all-zero map (the
+    map the fill encodes), so both classify the same window. Moved onto the stream's first ``T`` frames
+    instead, the evaluation saw frames not recorded yet and detect its fill after the event (issue 10)."""
+    from acquisition import get_preset, simulate_session
+    from acquisition.sim import SessionPlan, Subject
+
+    path = tmp_path / "early.h5"
+    simulate_session(
+        path,
+        plan=SessionPlan(gestures=("tap_in", "tap_out"), reps_per_gesture=1, pause_s=(0.6, 0.6), lead_s=0.2),
+        subject=Subject.from_seed(3),
+        seed=3,
+        sensor_config=get_preset("gesture_close").sensor_config,
+        preset="gesture_close",
+    )
+    ev, det = _evaluate_detect_and_c(tiny_bundle, tiny_export_run, path, c_library)
+    assert any(d.window_end < det.window_frames for d in ev), "no window ends before frame T"
 
 
 def test_window_rule_identical_in_c(c_library) -> None:

@@ -149,3 +149,9 @@ def test_ring_buffer_wraps_and_fills() -> None:
     assert w[:, 0].tolist() == [-7, -7, 7, 8, 9, 10, 11]
     ring.reset()
     assert ring.window(12, 2)[:, 0].tolist() == [-7, -7]
+    # a window that begins before the stream's first frame reads those frames as fill (frame -1 is no
+    # empty slot's marker)
+    fresh = RingBuffer(5, 2)
+    fresh.reset(np.array([-7, -7], np.int8))
+    fresh.push(0, np.array([3, 3], np.int8))
+    assert fresh.window(1, 4)[:, 0].tolist() == [-7, -7, -7, 3]
