@@ -59,6 +59,13 @@ class RejectionConfig:
             false``. The budget comes first (a false activation costs the product more than a repeated
             gesture); 0.05 only guards against a threshold that gives up recall wholesale to remove the
             last one or two false activations of a short calibration set [0..1].
+        knee_recall_per_fa_per_hour: when the budget is not met within ``max_recall_loss``, the run keeps
+            the knee of the allowed curve, the point minimising ``miss rate + this * false activations per
+            hour`` (``min_score`` rises only while each false activation per hour removed costs less
+            recall than this); 0 (the default) keeps the point with the fewest false activations within the
+            loss. On the training side a rate of 0.006 recovered one judged event per model at equal judged
+            false activations, but with validation streams alone as calibration (0.56 h) it fell back to
+            arg-max, so it is not the default (docs/results_final.md) [recall per (false activation / h)].
         calibration_data: training-side streams used only to choose the operating point, never for a
             gradient step (e.g. simulated everyday streams of training subjects). The validation part of
             the training recordings is always used too. Never pass held-out files.
@@ -71,6 +78,7 @@ class RejectionConfig:
 
     budget_fa_per_hour: float = 0.5
     max_recall_loss: float = 0.05
+    knee_recall_per_fa_per_hour: float = 0.0
     calibration_data: tuple[str, ...] = ()
     calibrate: bool = True
     mining_every_epochs: int = 3
@@ -82,6 +90,8 @@ class RejectionConfig:
         for name in ("max_recall_loss", "mining_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise DataError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not (math.isfinite(self.knee_recall_per_fa_per_hour) and self.knee_recall_per_fa_per_hour >= 0):
+            raise DataError(f"knee_recall_per_fa_per_hour must be >= 0, got {self.knee_recall_per_fa_per_hour}")
         if self.mining_every_epochs < 0:
             raise DataError(f"mining_every_epochs must be >= 0, got {self.mining_every_epochs}")
 

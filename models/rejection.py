@@ -360,22 +360,39 @@ def calibration_recordings(recs: Sequence[Recording], split: Any) -> list[Record
 
 
 def choose_operating_point(
-    curve: Sequence[CurvePoint], *, budget_fa_per_hour: float, max_recall_loss: float
+    curve: Sequence[CurvePoint],
+    *,
+    budget_fa_per_hour: float,
+    max_recall_loss: float,
+    knee_recall_per_fa_per_hour: float = 0.0,
 ) -> tuple[CurvePoint, bool]:
     """The operating point of a calibration curve and whether it meets the budget.
 
     The lowest ``min_score`` within ``budget_fa_per_hour`` (:func:`choose_min_score`) among the points
-    whose recall is at most ``max_recall_loss`` below arg-max (``min_score`` 0); if none of those meets
-    the budget, the one of them with the fewest false activations (lowest ``min_score`` among ties).
+    whose recall is at most ``max_recall_loss`` below arg-max (``min_score`` 0). If none of those meets
+    the budget, the rule fails soft: the knee of the allowed part of the curve, the point that minimises
+    ``(1 - recall) + knee_recall_per_fa_per_hour * fa_per_hour`` (lowest ``min_score`` among ties), i.e.
+    ``min_score`` is raised only while each false activation per hour it removes costs less recall than
+    this exchange rate. 0 (off) keeps the point of the fewest false activations within the guard, which
+    can spend the whole guard on the last one or two false activations of the calibration streams.
     """
     if not curve:
         raise DataError("no calibration streams: cannot choose an operating point")
+    if not (math.isfinite(knee_recall_per_fa_per_hour) and knee_recall_per_fa_per_hour >= 0):
+        raise DataError(f"knee_recall_per_fa_per_hour must be >= 0, got {knee_recall_per_fa_per_hour}")
     r0 = curve[0].recall
     allowed = [p for p in curve if r0 is None or p.recall is None or p.recall >= r0 - max_recall_loss - 1e-12]
     within = [p for p in allowed if p.fa_per_hour <= budget_fa_per_hour]
     if within:
         return choose_min_score(within, budget_fa_per_hour=budget_fa_per_hour), True
-    return min(allowed, key=lambda p: (p.false_activations, p.min_score)), False
+    if knee_recall_per_fa_per_hour == 0 or r0 is None:
+        return min(allowed, key=lambda p: (p.false_activations, p.min_score)), False
+
+    def cost(p: CurvePoint) -> tuple[float, float]:
+        miss = 1.0 - (p.recall if p.recall is not None else r0)
+        return miss + knee_recall_per_fa_per_hour * p.fa_per_hour, p.min_score
+
+    return min(allowed, key=cost), False
 
 
 def calibrate(
@@ -384,16 +401,23 @@ def calibrate(
     *,
     budget_fa_per_hour: float,
     max_recall_loss: float,
+    knee_recall_per_fa_per_hour: float = 0.0,
 ) -> dict[str, Any]:
     """Choose ``min_score`` on training-side streams and describe the choice (written to metrics.json).
 
     Returns:
-        ``min_score``, ``budget_fa_per_hour``, ``budget_met``, ``max_recall_loss``, ``background_h``,
+        ``min_score``, ``budget_fa_per_hour``, ``budget_met``, ``max_recall_loss``,
+        ``knee_recall_per_fa_per_hour`` (0: the fewest-false-activations fallback), ``background_h``,
         ``streams``, the chosen and the arg-max point (``fa_per_hour``, ``recall``, ``false_activations``),
         ``recall_at_fa_per_hour`` and the ``curve``.
     """
     curve = operating_curve(streams, scorer, budgets=(*FA_BUDGETS_PER_HOUR, budget_fa_per_hour))
-    point, met = choose_operating_point(curve, budget_fa_per_hour=budget_fa_per_hour, max_recall_loss=max_recall_loss)
+    point, met = choose_operating_point(
+        curve,
+        budget_fa_per_hour=budget_fa_per_hour,
+        max_recall_loss=max_recall_loss,
+        knee_recall_per_fa_per_hour=knee_recall_per_fa_per_hour,
+    )
 
     def brief(p: CurvePoint) -> dict[str, Any]:
         return {
@@ -408,6 +432,7 @@ def calibrate(
         "budget_fa_per_hour": budget_fa_per_hour,
         "budget_met": met,
         "max_recall_loss": max_recall_loss,
+        "knee_recall_per_fa_per_hour": knee_recall_per_fa_per_hour,
         "background_h": curve[0].background_h,
         "streams": [s.rec.name for s in streams],
         "chosen": brief(point),

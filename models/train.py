@@ -465,6 +465,7 @@ def _calibrate(predict: Predictor, cfg: TrainConfig, data: PreparedData, extra: 
         stream_scorer(cfg.dataset.classes),
         budget_fa_per_hour=rej.budget_fa_per_hour,
         max_recall_loss=rej.max_recall_loss,
+        knee_recall_per_fa_per_hour=rej.knee_recall_per_fa_per_hour,
     )
 
 
@@ -516,7 +517,16 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
         f"training-side background ({len(calibration['streams'])} streams): "
         f"{c['false_activations']} false activations (arg-max {a['false_activations']}), recall "
         f"{_fmt(c['recall'])} (arg-max {_fmt(a['recall'])}); budget {rej.budget_fa_per_hour}/h "
-        + ("met" if calibration["budget_met"] else "NOT met within the recall limit")
+        + (
+            "met"
+            if calibration["budget_met"]
+            else "NOT met within the recall limit, "
+            + (
+                "the knee kept"
+                if calibration.get("knee_recall_per_fa_per_hour")
+                else "the fewest false activations kept"
+            )
+        )
     )
 
 

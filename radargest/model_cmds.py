@@ -164,6 +164,29 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``radargest calibrate``: choose a finished run's operating point again (no retraining)."""
+    _needs_tensorflow("calibrate")
+    import dataclasses
+
+    from models.config import read_config
+    from models.train import calibrate_run
+
+    rej = read_config(Path(args.run_dir) / "config.toml").rejection
+    changes: dict[str, Any] = {}
+    for name, value in (
+        ("budget_fa_per_hour", args.fa_budget),
+        ("max_recall_loss", args.max_recall_loss),
+        ("knee_recall_per_fa_per_hour", args.knee_recall_per_fa_per_hour),
+    ):
+        if value is not None:
+            changes[name] = value
+    if args.calibration_data is not None:
+        changes["calibration_data"] = tuple(str(Path(p).resolve()) for p in args.calibration_data)
+    calibrate_run(args.run_dir, rejection=dataclasses.replace(rej, **changes), progress=not args.quiet, log=print)
+    return 0
+
+
 def _fmt(v: Any) -> str:
     return "—" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
@@ -286,7 +309,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 
 def add_model_commands(subparsers: Any) -> None:
-    """Register ``train``, ``evaluate`` and ``quantize`` on the main parser's subparsers."""
+    """Register ``train``, ``evaluate``, ``calibrate`` and ``quantize`` on the main parser's subparsers."""
     from radargest.cli import uses_tensorflow
 
     p = subparsers.add_parser(
@@ -471,6 +494,35 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)
     p.set_defaults(func=cmd_evaluate)
+
+    p = subparsers.add_parser(
+        "calibrate",
+        help="choose a trained run's operating point (min_score) again, without retraining",
+        description="Re-runs the end of 'radargest train': scores the run's validation streams and its "
+        "calibration-only streams (the run's, or --calibration-data), sweeps min_score and keeps the operating "
+        "point of the run's rejection rule, changed by the options given. Rewrites RUN_DIR/config.toml "
+        "(min_score, [rejection]) and metrics.json['calibration'] in place (copy the run first to keep it). Never "
+        "pass held-out files as --calibration-data.",
+    )
+    p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
+    p.add_argument("--fa-budget", type=float, default=None, metavar="PER_HOUR", help="false activations per hour")
+    p.add_argument(
+        "--max-recall-loss", type=float, default=None, metavar="R", help="recall the threshold may cost [0..1]"
+    )
+    p.add_argument(
+        "--knee-recall-per-fa-per-hour",
+        type=float,
+        default=None,
+        metavar="K",
+        help="when the budget is not met within the loss: keep the curve's knee, min_score rising only while "
+        "each false activation per hour removed costs less than K recall (0: the fewest false activations)",
+    )
+    p.add_argument(
+        "--calibration-data", type=Path, nargs="+", default=None, help="calibration-only training-side streams"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    uses_tensorflow(p)
+    p.set_defaults(func=cmd_calibrate)
 
     p = subparsers.add_parser(
         "quantize",

@@ -17,6 +17,7 @@ from models.data import DatasetConfig, Recording
 from models.evaluate import continuous_metrics, rejection_metrics, stream_scorer
 from models.rejection import (
     UNLABELLED,
+    CurvePoint,
     StreamScores,
     choose_operating_point,
     operating_curve,
@@ -136,6 +137,38 @@ def test_sweep_recall_at_budget_and_operating_point() -> None:
         operating_curve([hard], stream_scorer(CLASSES)), budget_fa_per_hour=0.0, max_recall_loss=0.0
     )
     assert not met and point.recall == 1.0
+
+
+def _curve(points: list[tuple[float, int, float]], hours: float = 2.0) -> list[CurvePoint]:
+    """A calibration curve from ``(min_score, false activations, recall)`` over ``hours`` of background."""
+    return [
+        CurvePoint(
+            min_score=m, false_activations=fa, background_h=hours, fa_per_hour=fa / hours, recall=r, correct=0, truth=0
+        )
+        for m, fa, r in points
+    ]
+
+
+def test_operating_point_fails_soft_at_the_knee() -> None:
+    # the budget (0.5/h over 2 h: no false activation) is out of reach within a 5-point recall guard
+    curve = _curve([(0.0, 30, 0.90), (0.5, 10, 0.885), (0.6, 6, 0.88), (0.7, 4, 0.86), (0.8, 2, 0.851), (0.9, 0, 0.6)])
+    kw: dict[str, Any] = {"budget_fa_per_hour": 0.5, "max_recall_loss": 0.05}
+    point, met = choose_operating_point(curve, **kw)  # default: the fewest false activations within the guard
+    assert not met and point.min_score == 0.8
+    # the knee at 0.5 points of recall per false activation per hour: 0.6 (cost 0.12 + 0.015 = 0.135) beats
+    # 0.7 (0.14 + 0.01), 0.8 (0.149 + 0.005) and 0.5 (0.115 + 0.025)
+    point, met = choose_operating_point(curve, **kw, knee_recall_per_fa_per_hour=0.005)
+    assert not met and point.min_score == 0.6
+    # a dear false activation moves the knee up to the guard; the guard still bounds it
+    point, _ = choose_operating_point(curve, **kw, knee_recall_per_fa_per_hour=0.1)
+    assert point.min_score == 0.8
+    # a budget met within the guard is kept whatever the exchange rate
+    point, met = choose_operating_point(
+        curve, budget_fa_per_hour=1.0, max_recall_loss=0.05, knee_recall_per_fa_per_hour=0.005
+    )
+    assert met and point.min_score == 0.8
+    with pytest.raises(ValueError, match="knee_recall_per_fa_per_hour"):
+        choose_operating_point(curve, **kw, knee_recall_per_fa_per_hour=-1.0)
 
 
 def test_sub_recording_shifts_labels_candidates_and_negatives() -> None:

@@ -70,6 +70,30 @@ def test_fine_tune_with_a_gesture_subset(tiny_run: Path, sim_dir: Path, tmp_path
     assert any(not np.array_equal(a, b) for a, b in zip(enc_new, old.get_layer("encoder").get_weights(), strict=True))
 
 
+def test_calibrate_command_rechooses_the_operating_point(
+    tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from radargest.model_cmds import main
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    before = json.loads((run / "metrics.json").read_text())["calibration"]
+    argv = ["calibrate", str(run), "--max-recall-loss", "0.02", "--knee-recall-per-fa-per-hour", "0.004", "--quiet"]
+    assert main(argv) == 0
+    assert "operating point" in capsys.readouterr().out
+    cfg = read_config(run / "config.toml")
+    after = json.loads((run / "metrics.json").read_text())["calibration"]
+    assert cfg.rejection.max_recall_loss == 0.02 and cfg.rejection.knee_recall_per_fa_per_hour == 0.004
+    assert after["max_recall_loss"] == 0.02 and after["knee_recall_per_fa_per_hour"] == 0.004
+    assert cfg.min_score == after["min_score"]
+    assert after["streams"] == before["streams"] and after["argmax"] == before["argmax"]  # same streams, same model
+    assert main(["calibrate", str(run), "--max-recall-loss", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "max_recall_loss" in err and "Traceback" not in err
+
+
 def test_bad_runs(tmp_path: Path, tiny_run: Path) -> None:
     with pytest.raises(RunError, match="not found"):
         load_run(tmp_path / "missing")
