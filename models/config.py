@@ -63,9 +63,9 @@ class RejectionConfig:
             the knee of the allowed curve, the point minimising ``miss rate + this * false activations per
             hour`` (``min_score`` rises only while each false activation per hour removed costs less
             recall than this); 0 (the default) keeps the point with the fewest false activations within the
-            loss. On the training side a rate of 0.006 recovered one judged event per model at equal judged
-            false activations, but with validation streams alone as calibration (0.56 h) it fell back to
-            arg-max, so it is not the default (docs/results_final.md) [recall per (false activation / h)].
+            loss. Measured on the training side (docs/results_final.md, "Operating-point rule"), 0.006 traded
+            about 1 judged false activation per hour for 1-2 judged events and, with validation streams
+            alone as calibration (0.56 h), fell back to arg-max: not the default [recall per (false activation / h)].
         calibration_data: training-side streams used only to choose the operating point, never for a
             gradient step (e.g. simulated everyday streams of training subjects). The validation part of
             the training recordings is always used too. Never pass held-out files.
