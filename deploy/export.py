@@ -215,7 +215,7 @@ int main(void) {{
   static rg_decision_state dec; rg_decision_init(&dec);
   static const rg_decision_config dcfg = RG_DECISION_CONFIG_DEFAULT;  // counts in onset (idle-rate) frames
   head_ctx hctx = {{&head, 0}};
-  int32_t newest = 0, decided = 0, block_frames = 0;
+  int32_t newest = 0, decided = 0, block_frames = 0, fill_pending = 0;
   float ratio = NAN;
   float block_power = 0.0f;  // onset powers sensed since the last onset sample (deploy.throttle.OnsetBlock)
   for (;;) {{
@@ -237,17 +237,19 @@ int main(void) {{
     rg_throttle_actions act; rg_throttle_step(&st, &obs, &cfg, &act);
     sensor_set_config(act.full_rate);
     decided = 0;
-    if (act.reset_head) {{  // history = the last encoded frame (deploy/runtime.py); the trigger has no map
-      const int32_t last = (newest + RG_WINDOW_FRAMES - 1) % RG_WINDOW_FRAMES;
-      for (int k = 0; k < RG_WINDOW_FRAMES; ++k)
-        if (k != last) memcpy(ring[k], ring[last], RG_EMBEDDING);
-    }}
+    // history = the first frame encoded after a wake (deploy/runtime.py); the IDLE frames have no map
+    if (act.reset_head) fill_pending = 1;
     if (act.run_encoder) {{  // full-rate frames only
       for (int i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) enc_in->data.int8[i] = quantise(rd[i], enc_in);
       enc.Invoke();
       for (int j = 0; j < RG_EMBEDDING; ++j) {{  // requantise to the head's input scale
         float real = enc_out->params.scale * (enc_out->data.int8[j] - enc_out->params.zero_point);
         ring[newest][j] = quantise(real, head_in);
+      }}
+      if (fill_pending) {{
+        for (int k = 0; k < RG_WINDOW_FRAMES; ++k)
+          if (k != newest) memcpy(ring[k], ring[newest], RG_EMBEDDING);
+        fill_pending = 0;
       }}
       newest = (newest + 1) % RG_WINDOW_FRAMES;
     }}

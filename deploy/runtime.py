@@ -34,10 +34,11 @@ The onset ratio comes from the throttle's single idle-rate onset stream (every f
 samples), so the decision policy
 runs at the idle rate and its events are mapped back to full-rate frames (the window is placed at the full
 rate). The encoder runs only when the policy says ``run_encoder`` (full-rate frames). At a wake-up
-(``reset_head``) the ring buffer is cleared and its history
-filled with the embedding of the last frame the device encoded (the still hand at the end of the previous awake
-period; before the first one, the first full-rate frame): the IDLE frames have too few sweeps for a map.
-``models.data.throttled_view`` trains a close view (one frame from before the wake). The head runs only at the
+(``reset_head``) the ring buffer is cleared and its history filled with the embedding of the first frame the
+device encodes after the wake: the IDLE frames have too few sweeps for a map, and that frame is the nearest in
+time to what the device did not see (the last frame encoded before, at the end of the previous awake period,
+may be seconds old: a stale scene that cost 10 points of accuracy on the real training days, issue 11).
+``models.data.throttled_view`` trains a close view (one frame from just before the wake). The head runs only at the
 decision policy's checkpoints (not on every hop: a window placed on the event is what the model was trained on,
 and per-hop runs would only repeat it); a gesture decision is fed back to the throttle as ``decided``. **Always-on**
 runs the onset at full rate and the encoder on every frame.
@@ -512,8 +513,7 @@ class StreamingDetector:
         self.state = ThrottleState()
         self.block = OnsetBlock()
         self.idle_sweeps = self.throttle.idle_sweeps
-        self._fill_pending = False
-        self._last_emb: npt.NDArray[np.int8] | None = None
+        self._fill_pending = False  # a wake-up: the next embedding fills the ring's history
         self.full_rate_frames = 0
         self.switches = 0
         self._last_full: bool | None = None
@@ -635,17 +635,13 @@ class StreamingDetector:
         self._pending_decided = False
         rd_full = self._features(frame) if full else None  # the map exists for full frames only
         if act.reset_head:
-            if self._last_emb is not None:
-                self.ring.reset(self._last_emb)
-            else:
-                self._fill_pending = True
+            self._fill_pending = True
         if act.run_encoder and rd_full is not None:
             emb = self._encode(rd_full)
-            if self._fill_pending:
+            if self._fill_pending:  # the first frame encoded after the wake: the history before it
                 self.ring.reset(emb)
                 self._fill_pending = False
             self.ring.push(t, emb)
-            self._last_emb = emb
         if due:
             self._segment(ratio, t)
             self._pending_decided = self.decided

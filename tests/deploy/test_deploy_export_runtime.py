@@ -116,3 +116,44 @@ def test_detect_cli_error_is_one_line(tiny_bundle: Path, sim_dir: Path, tmp_path
     assert out.returncode == 2
     assert out.stderr.strip().startswith("radargest: error:") and "sha256" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_wake_fills_the_history_with_the_first_frame_encoded_after_it(tiny_bundle: Path, sim_stream) -> None:
+    """At every wake-up the ring's history becomes the embedding of the first frame the device encodes after
+    the wake (what ``models.data.throttled_view`` trains), never the last one encoded before it (a stale
+    scene from the previous awake period: issue 11); every head window reads that fill before it."""
+    import numpy as np
+
+    from deploy.runtime import RingBuffer, StreamingDetector
+    from deploy.throttle import Phase
+
+    log: list[tuple[str, int, np.ndarray]] = []
+
+    class Ring(RingBuffer):
+        def reset(self, fill=None):  # type: ignore[no-untyped-def]
+            super().reset(fill)
+            log.append(("reset", -1, self.fill.copy()))
+
+        def push(self, frame, embedding):  # type: ignore[no-untyped-def]
+            super().push(frame, embedding)
+            log.append(("push", frame, np.asarray(embedding).copy()))
+
+    frames, geometry = sim_stream
+    det = StreamingDetector(load_bundle(tiny_bundle), geometry=geometry)
+    det.ring = Ring(det.ring.capacity, det.ring.data.shape[1])
+    det.ring.reset(det.ring.fill)  # the all-zero map's embedding, as constructed
+    log.clear()
+    for t in range(len(frames)):
+        if det.wants(t):
+            det.process(frames[t], t)
+    wakes = [t for t, p in det.transitions if p == int(Phase.ONSET)]
+    resets = [i for i, (kind, _, _) in enumerate(log) if kind == "reset"]
+    assert len(wakes) >= 3 and len(resets) == len(wakes)  # one refill per wake, several wakes
+    stale = 0  # wakes at which the last frame encoded before the wake differs from the fill
+    for n, i in enumerate(resets):
+        kind, frame, emb = log[i + 1]  # the next frame encoded is the fill, pushed right after the reset
+        assert kind == "push" and frame > wakes[n]
+        np.testing.assert_array_equal(log[i][2], emb)
+        before = [e for k, _, e in log[:i] if k == "push"]
+        stale += bool(before) and not np.array_equal(before[-1], emb)
+    assert stale >= 2

@@ -119,9 +119,7 @@ static void rg_counter(const char *name, int64_t value)
 /* -- state -------------------------------------------------------------------------------------- */
 static int16_t iq[RG_IQ_SIZE + 1]; /* [0]: bad-frame flag, then the samples */
 static float rd[RG_MAP_SIZE];
-static int8_t last_emb[RG_EMBEDDING_SIZE]; /* the last embedding the device encoded */
-static int32_t have_last_emb;
-static int32_t fill_pending;
+static int32_t fill_pending; /* a wake-up: the next embedding fills the ring's history */
 static int8_t ring[RG_FW_RING_FRAMES][RG_EMBEDDING_SIZE];
 static int32_t ring_frame[RG_FW_RING_FRAMES];
 static int8_t ring_fill[RG_EMBEDDING_SIZE];
@@ -449,7 +447,7 @@ int main(void)
         } else {
             /* StreamingDetector (throttled): every frame's onset power on its first RG_IDLE_SWEEPS sweeps
              * (an IDLE frame has no more); the map and the encoder on full-rate frames only; at a wake-up the
-             * ring's history is the last embedding the device encoded (before the first, the next one). */
+             * ring's history is the first embedding the device encodes after it. */
             rg_throttle_obs obs;
             rg_throttle_actions act;
             float power;
@@ -477,11 +475,7 @@ int main(void)
             rg_throttle_step(&throttle, &obs, &tcfg, &act);
             pending_decided = 0;
             if (act.reset_head) {
-                if (have_last_emb) {
-                    rg_ring_reset(last_emb);
-                } else {
-                    fill_pending = 1;
-                }
+                fill_pending = 1;
             }
             if (act.run_encoder && awake) {
                 const int32_t slot = t % RG_FW_RING_FRAMES;
@@ -491,8 +485,6 @@ int main(void)
                     fill_pending = 0;
                 }
                 ring_frame[slot] = t;
-                memcpy(last_emb, ring[slot], sizeof(last_emb));
-                have_last_emb = 1;
             }
             if (due) {
                 pending_decided = rg_segment(dcfg, obs.ratio_db, t);
