@@ -14,6 +14,13 @@ at each setting; printed per setting (one JSON line): true events, recall and ev
 elsewhere, the mean wake latency (frames from an event's start to its first full-rate frame) and, with
 always-on, the events always-on finds and the setting loses, by reason: ``no_wake`` (never sensed at full
 rate), ``rejected`` (a candidate below ``min_score`` or ``none``), ``no_candidate`` (no candidate at all).
+
+Where the milliamps go (per setting): the A121 current split into the awake phases (ONSET/ACTIVE frames at the
+full configuration's current), the IDLE/COOLDOWN frames (the IDLE configuration's) and the configuration
+switches, the MCU estimate next to it, and every awake period by what it overlaps (a true gesture, else the
+``/radargest/negatives`` cause, else ``unlabelled``; within 10 frames before and 30 after) and by how it ended
+(``decision``: a classifier decision, then COOLDOWN; ``hold``: ``hold_s`` without motion; ``max_active``:
+forced COOLDOWN after ``max_active_s``): wakes per hour, mean seconds awake and the mA they cost.
 """
 
 from __future__ import annotations
@@ -81,6 +88,22 @@ def _phases(det: _Detector, n: int) -> np.ndarray:
     return ph
 
 
+def _wake_kind(s: int, e: int, truth: list[tuple[int, int, str]], negatives: Any) -> str:
+    """What an awake period ``[s, e)`` overlaps (10 frames before, 30 after): ``gesture``, a negative's cause,
+    or ``unlabelled``."""
+    if any(min(e, te + 30) > max(s, ts - 10) for ts, te, _ in truth):
+        return "gesture"
+    causes = [c for ns, ne, c in negatives if min(e, ne + 30) > max(s, ns - 10)]
+    return causes[0] if causes else "unlabelled"
+
+
+def _wake_end(phase_after: int, frames: int, max_active_frames: int) -> str:
+    """How an awake period ended, from the phase that followed it."""
+    if phase_after == Phase.COOLDOWN:
+        return "max_active" if frames >= max_active_frames else "decision"
+    return "hold" if phase_after == Phase.IDLE else "stream_end"
+
+
 def _overlaps(s: int, e: int, events: Any) -> bool:
     return any(min(e, ev.end_frame) > max(s, ev.start_frame) for ev in events)
 
@@ -113,7 +136,7 @@ def main() -> None:
             det = _run(frames, geometry, bundle, thr, False)
             r = det.result(n)
             m = match_events(r.events, truth)
-            energy, _ = run_energy(
+            energy, pw = run_energy(
                 r.utilisation,
                 manifest=bundle.manifest,
                 geometry=geometry,
@@ -125,7 +148,14 @@ def main() -> None:
             c.update(truth=m.truth, found=m.found, correct=m.correct, false=m.false, frames=n)
             c["sensor_mas"] += round(1e6 * energy.sensor_ma * energy.seconds)  # nA·s, integer for the Counter
             c["micro_s"] += round(1e6 * energy.seconds)
-            awake = np.isin(_phases(det, n), (Phase.ONSET, Phase.ACTIVE))
+            u = r.utilisation
+            # charge in nC (integers for the Counter): awake frames, IDLE/COOLDOWN frames, switches, MCU
+            c["q_awake"] += round(1e9 * u.full_rate_frames * pw.full_current_a / pw.full_rate_hz)
+            c["q_idle"] += round(1e9 * (u.sensor_frames - u.full_rate_frames) * pw.idle_current_a / pw.idle_rate_hz)
+            c["q_switch"] += round(1e9 * u.switches * pw.switch_charge_c)
+            c["q_mcu"] += round(1e6 * energy.mcu_ma * energy.seconds)
+            phases = _phases(det, n)
+            awake = np.isin(phases, (Phase.ONSET, Phase.ACTIVE))
             c["awake_frames"] += int(awake.sum())
             near = np.zeros(n, bool)
             for s, e, _ in truth:
@@ -133,6 +163,14 @@ def main() -> None:
             edges = np.flatnonzero(np.diff(np.r_[0, awake.astype(np.int8), 0]))
             for s, e in zip(edges[::2], edges[1::2], strict=True):
                 c["wakes_gesture" if near[s:e].any() else "wakes_other"] += 1
+                after = int(phases[e]) if e < n else -1
+                for key in (
+                    "by_cause:" + _wake_kind(s, e, truth, rec.negatives),
+                    "by_end:" + _wake_end(after, e - s, det.throttle.max_active_frames),
+                ):
+                    c[key + ":n"] += 1
+                    c[key + ":frames"] += int(e - s)
+                    c[key + ":nc"] += round(1e9 * (e - s) * pw.full_current_a / pw.full_rate_hz)
             for i, (s, e, _) in enumerate(truth):
                 full = np.flatnonzero(awake[s:e])
                 if full.size:
@@ -159,6 +197,20 @@ def main() -> None:
                 "wakes_gesture": c["wakes_gesture"],
                 "wakes_other": c["wakes_other"],
                 "latency_frames": round(c["latency_sum"] / max(c["latency_n"], 1), 2),
+                "ma_split": {k: round(c["q_" + k] / max(c["micro_s"], 1), 4) for k in ("awake", "idle", "switch")},
+                "mcu_ma": round(c["q_mcu"] / max(c["micro_s"], 1), 4),
+                **{
+                    group: {
+                        key.split(":")[1]: {
+                            "per_h": round(v / hours, 1),
+                            "mean_s": round(c[key[:-2] + ":frames"] / v / 57.0, 2),
+                            "ma": round(c[key[:-2] + ":nc"] / max(c["micro_s"], 1), 4),
+                        }
+                        for key, v in sorted(c.items())
+                        if key.startswith(group + ":") and key.endswith(":n")
+                    }
+                    for group in ("by_cause", "by_end")
+                },
                 **{k: v for k, v in c.items() if k.startswith("lost_")},
             }
         print(json.dumps(line))
