@@ -121,6 +121,7 @@ class CDecisionConfig(ctypes.Structure):
         ("min_score", _F),
         ("sure_score", _F),
         ("unsure_wait_frames", _I),
+        ("sure_max_runs", _I),
         ("prefix_hold_db", _F),
         ("window_frames", _I),
         ("end_pad_frames", _I),
@@ -128,6 +129,7 @@ class CDecisionConfig(ctypes.Structure):
         ("history_frames", _I),
         ("num_classes", _I),
         ("is_prefix", ctypes.c_uint8 * DECISION_MAX_CLASSES),
+        ("is_longer", ctypes.c_uint8 * DECISION_MAX_CLASSES),
     ]
 
     @classmethod
@@ -139,7 +141,8 @@ class CDecisionConfig(ctypes.Structure):
         if k > DECISION_MAX_CLASSES:
             raise ValueError(f"{k} classes exceed RG_DECISION_MAX_CLASSES={DECISION_MAX_CLASSES}")
         flags = (ctypes.c_uint8 * DECISION_MAX_CLASSES)(*[int(v) for v in policy.is_prefix])
-        return cls(*[v for _, v in decision_config_values(policy)], flags)
+        longer = (ctypes.c_uint8 * DECISION_MAX_CLASSES)(*[int(v) for v in policy.is_longer])
+        return cls(*[v for _, v in decision_config_values(policy)], flags, longer)
 
 
 class CDecision(ctypes.Structure):

@@ -64,6 +64,7 @@ def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | in
         ("min_score", policy.cfg.min_score),
         ("sure_score", policy.cfg.sure_score),
         ("unsure_wait_frames", policy.unsure_wait),
+        ("sure_max_runs", policy.cfg.sure_max_runs),
         ("prefix_hold_db", float(policy.cfg.prefix_hold_db)),
         ("window_frames", policy.window_frames),
         ("end_pad_frames", policy.end_pad),
@@ -77,16 +78,18 @@ def _decision_lines(policy: DecisionPolicy) -> list[str]:
     values = decision_config_values(policy)
     items = [_f(v) if isinstance(v, float) else str(v) for _, v in values]
     flags = ", ".join(str(int(v)) for v in policy.is_prefix)
+    longer = ", ".join(str(int(v)) for v in policy.is_longer)
     prefix_names = ", ".join(c for c, v in zip(policy.classes, policy.is_prefix, strict=True) if v) or "none"
     return [
         "",
         f"/* decision layer (dsp.decision) at the onset rate {policy.frame_rate_hz:.4f} Hz: classes "
         f"{', '.join(policy.classes)}; prefixes: {prefix_names} */",
         f"#define RG_DECISION_NUM_CLASSES {len(policy.classes)}",
-        "/* rg_decision_config initialiser: " + ", ".join(name for name, _ in values) + ", is_prefix */",
+        "/* rg_decision_config initialiser: " + ", ".join(name for name, _ in values) + ", is_prefix, is_longer */",
         "#define RG_DECISION_CONFIG_DEFAULT { \\",
         "    " + ", ".join(items) + ", \\",
-        "    { " + flags + " } \\",
+        "    { " + flags + " }, \\",
+        "    { " + longer + " } \\",
         "}",
     ]
 

@@ -76,6 +76,7 @@ __all__ = [
     "checkpoints",
     "decide_stream",
     "history_frames",
+    "longer_flags",
     "prefix_flags",
     "prefix_table",
 ]
@@ -119,6 +120,13 @@ class DecisionConfig:
             always-wait rule got right, and it caps the latency of an unsure decision at 0.2 s after
             the onset metric drops.
         unsure_wait_s: how long an unsure non-prefix gesture waits after its motion ends [s].
+        sure_max_runs: a gesture that is neither a prefix nor a longer gesture (``tap_out``, ``wiggle``) is
+            sure only on an event of at most this many motion runs; on a longer event it waits
+            ``unsure_wait_s`` like an unsure one (0: no limit) [runs]. Default 2: a single tap is at most
+            two runs (the stroke and the return, split by the hold at the turning point) on every
+            training-side event (simulated subjects 520-543: 480 of 480; real idx_1/2/5 days: 159 of
+            159), while 215 of 240 simulated double taps have 3-4; the model reads the first tap and
+            half of the second as ``tap_out`` with p >= 0.95 (docs/results_decision.md).
         prefix_hold_db: a prefix gesture whose wait is over is not decided at a frame whose onset ratio is at
             least this [dB]: renewed motion, which may be the onset of the longer gesture's next part, holds
             it until the ratio drops below this again (then decided) or a motion run begins (then the
@@ -144,6 +152,7 @@ class DecisionConfig:
     settle_s: float = 0.1
     sure_score: float = 0.95
     unsure_wait_s: float = 0.2
+    sure_max_runs: int = 2
     prefix_hold_db: float = 2.0
     early: bool = True
     prefixes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
@@ -155,6 +164,8 @@ class DecisionConfig:
         check_nonnegative("prefix_wait_s", self.prefix_wait_s)
         check_nonnegative("settle_s", self.settle_s)
         check_nonnegative("unsure_wait_s", self.unsure_wait_s)
+        if not (isinstance(self.sure_max_runs, int) and self.sure_max_runs >= 0):
+            raise ParameterError(f"sure_max_runs must be a non-negative integer, got {self.sure_max_runs!r}")
         if not (isinstance(self.prefix_hold_db, int | float) and math.isfinite(self.prefix_hold_db)):
             raise ParameterError(f"prefix_hold_db must be a finite number, got {self.prefix_hold_db!r}")
         if not (isinstance(self.sure_score, int | float) and 0.0 <= self.sure_score <= 1.0):
@@ -182,6 +193,7 @@ class DecisionConfig:
             "settle_s": self.settle_s,
             "sure_score": self.sure_score,
             "unsure_wait_s": self.unsure_wait_s,
+            "sure_max_runs": self.sure_max_runs,
             "prefix_hold_db": self.prefix_hold_db,
             "early": self.early,
             "prefixes": [list(p) for p in self.prefixes],
@@ -197,6 +209,7 @@ class DecisionConfig:
             "settle_s",
             "sure_score",
             "unsure_wait_s",
+            "sure_max_runs",
             "prefix_hold_db",
             "early",
             "prefixes",
@@ -268,6 +281,13 @@ def prefix_flags(classes: Sequence[str], extra: Sequence[tuple[str, str]] = ()) 
     return np.array([c in table for c in classes], dtype=bool)
 
 
+def longer_flags(classes: Sequence[str], extra: Sequence[tuple[str, str]] = ()) -> npt.NDArray[np.bool_]:
+    """``(classes,)`` bool: True for the classes that are the longer gesture of some prefix
+    (``double_tap_in`` in the default set)."""
+    longer = {b for bs in prefix_table(classes, extra).values() for b in bs}
+    return np.array([c in longer for c in classes], dtype=bool)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Decision:
     """One decided event, or a rejected candidate.
@@ -306,6 +326,9 @@ class _Track:
     prov: Decision | None = None  # a prefix gesture waiting
     prov_due: int = 0  # frame count at which it is decided
     last: Decision | None = None  # the last checkpoint's result (for a rejected candidate)
+    prefixed: bool = False  # an earlier checkpoint's top class was a prefix gesture
+    runs: int = 1  # motion runs of the event so far (the track begins when its first run ends)
+    in_run: bool = False
 
 
 class DecisionPolicy:
@@ -337,6 +360,7 @@ class DecisionPolicy:
         self.cfg = cfg
         self.classes = tuple(classes)
         self.is_prefix = prefix_flags(self.classes, cfg.prefixes)
+        self.is_longer = longer_flags(self.classes, cfg.prefixes)
         self.frame_rate_hz = frame_rate_hz
         self.window_frames = int(window_frames)
         self.end_pad = int(end_pad_frames)
@@ -373,10 +397,15 @@ class DecisionPolicy:
             start_frame=start, end_frame=end, label=k, score=score, accepted=bool(ok), frame=n, window_end=w
         )
 
-    def _wait_for(self, d: Decision) -> int:
-        """Frames after the run's end before an accepted checkpoint ``d`` is decided."""
+    def _wait_for(self, d: Decision, tr: _Track) -> int:
+        """Frames after the run's end before an accepted checkpoint ``d`` of the event ``tr`` is decided.
+        Once a checkpoint of the event saw a prefix gesture, or the event has more than ``sure_max_runs``
+        runs, only a longer gesture may be sure (the first tap and half of the second is no ``tap_out``)."""
         if self.is_prefix[d.label]:
             return self.wait
+        many = self.cfg.sure_max_runs > 0 and tr.runs > self.cfg.sure_max_runs
+        if (tr.prefixed or many) and not self.is_longer[d.label]:
+            return self.unsure_wait
         return 0 if np.float32(d.score) >= np.float32(self.cfg.sure_score) else self.unsure_wait
 
     def _renewed(self, d: Decision, ratio_db: float) -> bool:
@@ -409,7 +438,10 @@ class DecisionPolicy:
         if self.cfg.early and tr is not None and pend is not None and not tr.decided:
             if seg.active:
                 tr.prov = None  # the next part has begun: the event grows
+                tr.runs += not tr.in_run
+                tr.in_run = True
             else:
+                tr.in_run = False
                 e = pend[1]
                 if tr.checked_end != e and n + 1 - e >= max(self.settle, self.post) and seg.pending_passes:
                     tr.checked_end = e
@@ -417,7 +449,8 @@ class DecisionPolicy:
                     tr.last = d
                     tr.prov = None
                     if d.accepted:  # decided once its wait has passed (at once for a sure non-prefix)
-                        tr.prov, tr.prov_due = d, e + self._wait_for(d)
+                        tr.prov, tr.prov_due = d, e + self._wait_for(d, tr)
+                    tr.prefixed = tr.prefixed or bool(self.is_prefix[d.label])
                 if tr.prov is not None and n + 1 >= tr.prov_due and not self._renewed(tr.prov, ratio_db):
                     tr.decided = True
                     out.append(self._at(tr.prov, n))

@@ -180,12 +180,16 @@ int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, f
         tr->valid = 1;
         tr->group = st->group;
         tr->checked_end = -1;
+        tr->runs = 1; /* the track begins when the event's first run ends */
     }
     if (cfg->early && tr->valid && st->has_pending && !tr->decided) {
         if (st->active) {
             tr->has_prov = 0; /* the next part has begun: the event grows */
+            if (!tr->in_run) tr->runs += 1;
+            tr->in_run = 1;
         } else {
             int32_t e = st->pending_end;
+            tr->in_run = 0;
             int32_t settle = cfg->settle_frames > cfg->post_roll_frames ? cfg->settle_frames : cfg->post_roll_frames;
             if (tr->checked_end != e && n + 1 - e >= settle && pending_passes(st, cfg)) {
                 rg_decision d = judge(cfg, pending_rolled_start(st, cfg), e + cfg->post_roll_frames, n, classify, ctx);
@@ -194,13 +198,18 @@ int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, f
                 tr->has_last = 1;
                 tr->has_prov = 0;
                 if (d.accepted) { /* decided once its wait has passed (at once for a sure non-prefix) */
-                    int32_t wait = cfg->is_prefix[d.label] ? cfg->prefix_wait_frames
-                                   : d.score >= cfg->sure_score ? 0
-                                                                : cfg->unsure_wait_frames;
+                    /* after a prefix checkpoint, or on more than sure_max_runs runs, only a longer gesture may
+                       be sure (the first tap and half of the second is no tap_out) */
+                    int32_t many = cfg->sure_max_runs > 0 && tr->runs > cfg->sure_max_runs;
+                    int32_t wait = cfg->is_prefix[d.label]                             ? cfg->prefix_wait_frames
+                                   : (tr->prefixed || many) && !cfg->is_longer[d.label] ? cfg->unsure_wait_frames
+                                   : d.score >= cfg->sure_score                        ? 0
+                                                                                       : cfg->unsure_wait_frames;
                     tr->prov = d;
                     tr->has_prov = 1;
                     tr->prov_due = e + wait;
                 }
+                if (cfg->is_prefix[d.label]) tr->prefixed = 1;
             }
             /* a due prefix gesture waits on while the ratio is back at prefix_hold_db (renewed motion, which
                may be the onset of the longer gesture's next part); NaN is no motion */

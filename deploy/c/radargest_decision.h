@@ -7,9 +7,12 @@
  * merges runs closer than the merge gap into one event, and decides each event as soon as the evidence is
  * in: when a run has ended and no new run began for settle_frames, it asks the caller to classify the
  * event so far (a callback that runs the int8 head on the window ending at window_end). A gesture that is
- * no prefix of another is decided at once; a prefix gesture (tap_in of double_tap_in) waits
- * prefix_wait_frames for the next part; none, or a score below min_score, waits for more runs. A decided
- * event absorbs the runs that merge into it later. Every count is in frames of the onset stream.
+ * no prefix of another is decided at once if sure (else after unsure_wait_frames unless the event grows);
+ * a prefix gesture (tap_in of double_tap_in) waits prefix_wait_frames for the next part; once an event has
+ * looked like a prefix or has more than sure_max_runs runs, only a longer gesture (is_longer) may be sure
+ * at its checkpoints; none, or
+ * a score below min_score, waits for more runs. A decided event absorbs the runs that merge into it
+ * later. Every count is in frames of the onset stream.
  *
  * Arithmetic: thresholds and the area are float32, exactly as dsp.segment does.
  *
@@ -59,6 +62,7 @@ typedef struct {
     float min_score;             /* a gesture needs this probability (0: arg-max) */
     float sure_score;            /* a non-prefix gesture this sure is decided at its checkpoint */
     int32_t unsure_wait_frames;  /* a less sure one waits this long for a further part (<= merge gap) */
+    int32_t sure_max_runs;       /* a gesture neither prefix nor longer is sure only on this many runs (0: any) */
     float prefix_hold_db;        /* a due prefix gesture waits on while the ratio is at least this [dB] */
     int32_t window_frames;       /* classifier window T */
     int32_t end_pad_frames;      /* a window ends this long after the event */
@@ -66,6 +70,7 @@ typedef struct {
     int32_t history_frames;      /* a window ends at most this long before the current frame */
     int32_t num_classes;         /* classes of the head, none first */
     uint8_t is_prefix[RG_DECISION_MAX_CLASSES]; /* 1: the class is the start of a longer gesture */
+    uint8_t is_longer[RG_DECISION_MAX_CLASSES]; /* 1: the class is the longer gesture of some prefix */
 } rg_decision_config;
 
 /* One decision (accepted) or rejected candidate. */
@@ -88,11 +93,14 @@ typedef struct {
     int32_t has_prov;
     int32_t prov_due;
     int32_t has_last;
+    int32_t prefixed;     /* an earlier checkpoint's top class was a prefix gesture */
+    int32_t runs;         /* motion runs of the event so far */
+    int32_t in_run;
     rg_decision prov;
     rg_decision last;
 } rg_decision_track;
 
-/* Whole state: segmenter and policy. Zero heap; 504 bytes with the defaults (rg_decision_state_bytes). */
+/* Whole state: segmenter and policy. Zero heap; 564 bytes with the defaults (rg_decision_state_bytes). */
 typedef struct {
     int32_t n;            /* frames seen */
     int32_t active;       /* hysteresis in motion */

@@ -160,7 +160,8 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
     )
     items = [_c_float(float(v)) if isinstance(v, float) else str(int(v)) for _, v in decision_config_values(policy)]
     flags = ", ".join(str(int(v)) for v in policy.is_prefix)
-    return "{" + ", ".join(items) + ", {" + flags + "}}"
+    longer = ", ".join(str(int(v)) for v in policy.is_longer)
+    return "{" + ", ".join(items) + ", {" + flags + "}, {" + longer + "}}"
 
 
 def _c_float(x: float) -> str:

@@ -427,6 +427,75 @@ def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
     assert got[1][0] == got[5][0] == "double_tap_in"
 
 
+def test_decision_after_a_prefix_only_the_longer_gesture_is_sure(sim_stream, c_library) -> None:
+    """Once an event's checkpoint saw a prefix gesture (``tap_in``), or the event has more than
+    ``sure_max_runs`` runs, a checkpoint decides at once only a longer gesture (``double_tap_in``); a sure
+    ``tap_out`` there (the first tap and half of the second) waits ``unsure_wait_s`` like an unsure one, and
+    becomes ``double_tap_in`` when the second tap's last run begins within it. The same in C and Python."""
+    _, geometry = sim_stream
+    rate = geometry.frame_rate_hz
+    policy = dsp.DecisionPolicy(
+        cfg=dsp.DecisionConfig(),
+        segment=dsp.SegmentConfig(),
+        classes=DECISION_CLASSES,
+        frame_rate_hz=rate,
+        window_frames=50,
+        end_pad_frames=round(0.1 * rate),
+        pre_frames=round(0.05 * rate),
+    )
+    settle, unsure = policy.settle, policy.unsure_wait
+    gap = settle + 2  # a checkpoint after each run; the next run begins within the unsure and prefix waits
+    assert gap < unsure < policy.wait
+    ratio = np.zeros(1100, dtype=np.float32)
+
+    def runs(first: int, *lengths: int, gaps: tuple[int, ...] = ()) -> list[tuple[int, int]]:
+        out, s = [], first
+        for i, n in enumerate(lengths):
+            out.append((s, s + n))
+            s += n + (gaps[i] if i < len(gaps) else gap)
+        return out
+
+    quick = settle - 2  # the next run begins before a checkpoint: the runs count, no checkpoint between
+    assert policy.cfg.sure_max_runs == 2 and quick >= 1
+
+    # per event: runs (start, end); the classifier's answer by the number of runs the event holds so far
+    events = [
+        (runs(40, 15, 10, 10), ("tap_in", "tap_out", "double_tap_in")),  # half second tap, then the rest
+        (runs(240, 15, 10), ("tap_in", "tap_out")),  # nothing follows: tap_out after the unsure wait
+        (runs(440, 15, 12), ("tap_in", "double_tap_in")),  # a longer gesture is decided at once
+        (runs(640, 15), ("tap_out",)),  # no prefix before: a sure tap_out at once
+        (runs(740, 10, 10, 10, gaps=(quick, quick)), ("tap_out",)),  # 3 runs, no prefix seen: waits
+        (runs(840, 10, 10, 10, 10, gaps=(quick, quick)), ("tap_out", "double_tap_in")),  # ... and grows
+        (runs(940, 10, 10, gaps=(quick,)), ("tap_out",)),  # 2 runs: a sure tap_out at once
+    ]
+    for runs, _ in events:
+        for s, e in runs:
+            ratio[s:e] = 10.0
+    answers = {runs[-len(names) + i][1]: name for runs, names in events for i, name in enumerate(names)}
+
+    def classify(s: int, e: int, w: int) -> np.ndarray:
+        p = np.full(len(DECISION_CLASSES), 0.01, dtype=np.float32)
+        p[DECISION_CLASSES.index(answers[e])] = np.float32(0.99)
+        return p
+
+    py: list[dsp.Decision] = []
+    for r in ratio.tolist():
+        py += policy.process(r, classify)
+    py += policy.flush(classify)
+    c = c_library(geometry).decide(ratio, classify, policy=policy)
+    assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
+    got = [(DECISION_CLASSES[d.label], d.frame + 1 - d.end_frame) for d in py if d.accepted]
+    assert got == [
+        ("double_tap_in", settle),
+        ("tap_out", unsure),
+        ("double_tap_in", settle),
+        ("tap_out", settle),
+        ("tap_out", unsure),
+        ("double_tap_in", settle),
+        ("tap_out", settle),
+    ]
+
+
 class _RecordingDetector:
     """Builds a :class:`deploy.runtime.StreamingDetector` that records the onset ratio it feeds the decision
     policy, every head output and input (by window end) and every decision record (accepted or not)."""
@@ -665,5 +734,6 @@ def test_config_h_decision_initialiser_matches_the_policy(tmp_path) -> None:
     want = CDecisionConfig.of(policy)
     for name, _ in CDecisionConfig._fields_:
         a, b = getattr(got, name), getattr(want, name)
-        assert (list(a) == list(b)) if name == "is_prefix" else a == b, name
+        assert (list(a) == list(b)) if name in ("is_prefix", "is_longer") else a == b, name
     assert list(got.is_prefix)[:5] == [0, 1, 0, 0, 1]
+    assert list(got.is_longer)[:5] == [0, 0, 1, 1, 0]

@@ -66,8 +66,15 @@ def test_config_validation_and_json_round_trip() -> None:
         DecisionConfig(prefixes=(("a", "a"),))
     with pytest.raises(dsp.ParameterError, match="prefix_hold_db"):
         DecisionConfig(prefix_hold_db=float("nan"))
+    with pytest.raises(dsp.ParameterError, match="sure_max_runs"):
+        DecisionConfig(sure_max_runs=-1)
     cfg = DecisionConfig(
-        min_score=0.6, prefix_wait_s=0.25, prefix_hold_db=1.5, early=False, prefixes=(("push", "push_pull"),)
+        min_score=0.6,
+        prefix_wait_s=0.25,
+        prefix_hold_db=1.5,
+        sure_max_runs=3,
+        early=False,
+        prefixes=(("push", "push_pull"),),
     )
     section = cfg.manifest_section(("none", "push", "push_pull"))
     assert section["prefix_table"] == {"push": ["push_pull"]}
