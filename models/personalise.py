@@ -4,7 +4,10 @@ An enrolment is a few prompted repetitions of each gesture plus about 20 s of th
 nothing in particular (background). :func:`personalise` fine-tunes the shipped run on it (``train --init``:
 the same dataset, architecture and augmentation, a third of its learning rate, a fixed small number of
 epochs, no validation split: every enrolment frame trains) and keeps the shipped operating point
-(``min_score``): a minute of data is far too little to calibrate a false-activation budget.
+(``min_score``): a minute of data is far too little to calibrate a false-activation budget. So that the
+model does not forget everyone else, each epoch also replays the shipped run's own training recordings
+(``EnrolConfig.rehearsal_share`` of every class's windows; :func:`shipped_training_recordings`: the split's
+train and validation recordings, never its test side, plus the run's own rehearsal data).
 
 :func:`personalisation_curve` measures what enrolment buys on simulated subjects at the edges of the
 robustness map (fast, slow, small hand, far): event accuracy on fresh sessions of the same subject after
@@ -29,7 +32,7 @@ from acquisition.sim import EverydayPlan, Subject, plan_everyday
 from acquisition.sim.variation import AS_DRAWN, Variation, render_scene
 from dsp.decision import DecisionConfig
 from models.config import RejectionConfig, TrainConfig, read_config, write_config
-from models.data import DataError, DatasetConfig, Recording, SplitConfig
+from models.data import DataError, DatasetConfig, Recording, SplitConfig, load_recordings, split_recordings
 from models.evaluate import Predictor
 from models.robustness import _score, sim_recording, stream_recording
 
@@ -45,6 +48,7 @@ __all__ = [
     "personalisation_curve",
     "personalise",
     "plot_personalisation",
+    "shipped_training_recordings",
     "write_personalisation",
 ]
 
@@ -69,6 +73,8 @@ class EnrolConfig:
         epochs: fine-tuning epochs (fixed: there is no validation split) [count].
         windows_per_class: windows drawn per gesture class and epoch (with replacement, augmented) [count].
         learning_rate_ratio: fine-tuning learning rate over the shipped run's [ratio].
+        rehearsal_share: share of every class's windows per epoch replayed from the shipped run's training
+            recordings, against forgetting [ratio]; 0 fine-tunes on the enrolment alone.
         seed: seed of the fine-tuning.
     """
 
@@ -77,6 +83,7 @@ class EnrolConfig:
     epochs: int = 12
     windows_per_class: int = 64
     learning_rate_ratio: float = 1.0 / 3.0
+    rehearsal_share: float = 0.5
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -84,12 +91,17 @@ class EnrolConfig:
             raise DataError("reps_per_gesture, epochs and windows_per_class must be >= 1")
         if not (self.idle_s >= 0 and self.learning_rate_ratio > 0):
             raise DataError("idle_s must be >= 0 and learning_rate_ratio > 0")
+        if not 0 <= self.rehearsal_share < 1:
+            raise DataError(f"rehearsal_share must be in [0, 1), got {self.rehearsal_share}")
 
 
-def enrolment_train_config(base: TrainConfig, data: Sequence[str], *, init: str, cfg: EnrolConfig) -> TrainConfig:
+def enrolment_train_config(
+    base: TrainConfig, data: Sequence[str], *, init: str, cfg: EnrolConfig, rehearsal: Sequence[str] = ()
+) -> TrainConfig:
     """The fine-tuning config of an enrolment: the shipped run's dataset, architecture and augmentation;
-    every recording trains (split ``none``, no validation recording); no hard-negative mining and no
-    calibration (the shipped ``min_score`` is kept by :func:`personalise`)."""
+    every recording trains (split ``none``, no validation recording); ``rehearsal`` (the shipped training
+    recordings) replayed at ``cfg.rehearsal_share``; no hard-negative mining and no calibration (the
+    shipped ``min_score`` is kept by :func:`personalise`)."""
     return TrainConfig(
         data=tuple(str(d) for d in data),
         dataset=dataclasses.replace(base.dataset, windows_per_class=cfg.windows_per_class),
@@ -102,7 +114,26 @@ def enrolment_train_config(base: TrainConfig, data: Sequence[str], *, init: str,
         learning_rate=base.learning_rate * cfg.learning_rate_ratio,
         init=str(init),
         rejection=RejectionConfig(calibrate=False, mining_every_epochs=0),
+        rehearsal_data=tuple(str(p) for p in rehearsal),
+        rehearsal_share=cfg.rehearsal_share if rehearsal else 0.5,
     )
+
+
+def shipped_training_recordings(base: TrainConfig) -> list[Recording]:
+    """The recordings ``base`` trained on: its data's train and validation side under its own split (the
+    test side stays out), then its own rehearsal data.
+
+    Raises:
+        DataError: the run's data is no longer where it was trained (missing path), or is not loadable.
+    """
+    recs = load_recordings([Path(p) for p in base.data], cfg=base.dataset)
+    split = split_recordings(
+        recs, base.split, gestures=base.dataset.gestures, window_frames=base.architecture.window_frames, seed=base.seed
+    )
+    kept = [recs[i] for i in sorted(split.train + split.val)]
+    if base.rehearsal_data:
+        kept += load_recordings([Path(p) for p in base.rehearsal_data], cfg=base.dataset)
+    return kept
 
 
 def personalise(
@@ -111,20 +142,37 @@ def personalise(
     out_dir: Path,
     *,
     cfg: EnrolConfig = EnrolConfig(),
+    rehearsal: Sequence[Recording] | None = None,
     progress: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Fine-tune ``base_run`` on enrolment recordings and write the personalised run to ``out_dir``.
 
+    ``rehearsal``: the shipped run's training recordings, replayed when ``cfg.rehearsal_share`` > 0 (None:
+    loaded with :func:`shipped_training_recordings`; pass them to fine-tune several users on one load).
+
     Raises:
         models.config.RunError: a missing or corrupt base run.
-        DataError: an enrolment without an example of every gesture of the base run.
+        DataError: an enrolment without an example of every gesture of the base run; rehearsal asked for
+            but the shipped run's training data is not there (``rehearsal_share`` 0 enrols without it).
     """
     from models.train import train_recordings
 
     base = read_config(Path(base_run) / "config.toml")
-    tcfg = enrolment_train_config(base, [str(r.path) for r in recs], init=str(Path(base_run).resolve()), cfg=cfg)
-    result = train_recordings(tcfg, recs, Path(out_dir), progress=progress, log=log)
+    old: Sequence[Recording] = ()
+    if cfg.rehearsal_share > 0:
+        try:
+            old = shipped_training_recordings(base) if rehearsal is None else rehearsal
+        except DataError as e:
+            raise DataError(f"{e} (rehearsal needs the shipped run's training data; rehearsal share 0 skips it)") from e
+    tcfg = enrolment_train_config(
+        base,
+        [str(r.path) for r in recs],
+        init=str(Path(base_run).resolve()),
+        cfg=cfg,
+        rehearsal=[str(r.path) for r in old],
+    )
+    result = train_recordings(tcfg, recs, Path(out_dir), progress=progress, log=log, rehearsal_recs=list(old))
     final = dataclasses.replace(result.config, min_score=base.min_score)
     write_config(final, Path(out_dir) / "config.toml")
     return dataclasses.replace(result, config=final)
@@ -194,6 +242,7 @@ def personalisation_curve(
     reps: Sequence[int] = (0, 1, 3, 5, 10),
     edges: dict[str, Variation] | None = None,
     first_subject: int = 9100,
+    others_first_subject: int = 9000,
     other_subjects: int = 4,
     test_reps: int = 4,
     cfg: EnrolConfig = EnrolConfig(),
@@ -202,8 +251,9 @@ def personalisation_curve(
     """Event accuracy of edge subjects against enrolment repetitions (see the module docstring).
 
     Edge subject ``i`` is seed ``first_subject + i`` under its variation; it enrols with session seed 1 and
-    is tested on session seed 2 (other timings and performances). The "others" are seeds 9000 and up (the
-    robustness map's subjects) as drawn. Personalised runs are written under ``work_dir``.
+    is tested on session seed 2 (other timings and performances). The "others" are seeds
+    ``others_first_subject`` and up (default: the robustness map's subjects) as drawn. Personalised runs are
+    written under ``work_dir``; the shipped training recordings are loaded once for every rehearsal.
 
     Returns:
         ``{"reps": [...], "edges": {name: {"median": acc, "points": [{"reps", "event_accuracy", "recall",
@@ -221,10 +271,15 @@ def personalisation_curve(
 
     others = [
         sim_recording(
-            gestures=ds.gestures, subject=Subject.from_seed(9000 + k), reps_per_gesture=test_reps, seed=2, dataset=ds
+            gestures=ds.gestures,
+            subject=Subject.from_seed(others_first_subject + k),
+            reps_per_gesture=test_reps,
+            seed=2,
+            dataset=ds,
         )
         for k in range(other_subjects)
     ]
+    old = shipped_training_recordings(base) if cfg.rehearsal_share > 0 else ()
     base_predict = keras_predictor(model)
     others_base = score(base_predict, others)
     out: dict[str, Any] = {"reps": list(reps), "edges": {}, "others_base": others_base}
@@ -261,7 +316,7 @@ def personalisation_curve(
             point = {"reps": 0, **score(base_predict, test), "others": others_base}
         else:
             recs = enrolment_recordings(subject, dataset=ds, reps_per_gesture=n, idle_s=cfg.idle_s, seed=1, variation=v)
-            result = personalise(Path(base_run), recs, Path(work_dir) / f"{name}_{n}x", cfg=cfg)
+            result = personalise(Path(base_run), recs, Path(work_dir) / f"{name}_{n}x", cfg=cfg, rehearsal=old)
             predict = keras_predictor(result.model)
             point = {"reps": n, **score(predict, test), "others": score(predict, others)}
         out["edges"][name]["points"].append(point)
@@ -284,6 +339,7 @@ def personalisation_curve(
     out["config"] = {
         **dataclasses.asdict(cfg),
         "first_subject": first_subject,
+        "others_first_subject": others_first_subject,
         "other_subjects": other_subjects,
         "test_reps": test_reps,
         "min_score": ms,

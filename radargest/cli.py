@@ -56,6 +56,14 @@ def _float_above(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
     return parse
 
 
+def _share_below_one(text: str) -> float:
+    """An argparse type: a share in ``[0, 1)``."""
+    value = _float_above(0.0, inclusive=True)(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be < 1")
+    return value
+
+
 # -- simulate -------------------------------------------------------------------------------------
 def _pause_range(text: str) -> tuple[float, float]:
     try:
@@ -383,6 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
     enrol.add_argument("--idle-s", type=float, default=20.0, help="--enrol: seconds of idle hands (default 20)")
     enrol.add_argument(
         "--enrol-epochs", type=_positive_int, default=12, help="--enrol: fine-tuning epochs (default 12)"
+    )
+    enrol.add_argument(
+        "--enrol-rehearsal-share",
+        type=_share_below_one,
+        default=0.5,
+        help="--enrol: share of every gesture's windows per epoch replayed from the shipped run's own training "
+        "recordings, so that the model does not forget other users (default 0.5; 0 = the enrolment alone, when "
+        "the run's training data is not on this machine)",
     )
     p.set_defaults(func=_cmd_record)
 

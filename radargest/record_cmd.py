@@ -175,7 +175,12 @@ def _personalise_and_export(args: argparse.Namespace, files: list[Path]) -> int:
     base = read_config(Path(args.init) / "config.toml")
     recs = load_recordings(files, cfg=base.dataset)
     run_dir = args.out / "run"
-    cfg = EnrolConfig(reps_per_gesture=args.reps, idle_s=args.idle_s, epochs=args.enrol_epochs)
+    cfg = EnrolConfig(
+        reps_per_gesture=args.reps,
+        idle_s=args.idle_s,
+        epochs=args.enrol_epochs,
+        rehearsal_share=args.enrol_rehearsal_share,
+    )
     personalise(Path(args.init), recs, run_dir, cfg=cfg, progress=True, log=print)
     from deploy.export import ExportConfig, export_bundle
 

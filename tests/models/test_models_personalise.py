@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from acquisition.sim import Subject
 from acquisition.sim.variation import Variation
-from models.config import read_config
-from models.data import DataError
+from models.config import read_config, write_config
+from models.data import DataError, load_recordings, split_recordings
 from models.personalise import (
     EnrolConfig,
     enrolment_recordings,
     personalisation_curve,
     personalise,
+    shipped_training_recordings,
     write_personalisation,
 )
 
@@ -40,6 +43,33 @@ def test_personalise_keeps_the_shipped_operating_point(tiny_run: Path, tmp_path:
     assert result.metrics["epochs_run"] == 1
     with pytest.raises(DataError):
         personalise(tiny_run, recs[1:], tmp_path / "q", cfg=TINY)  # no gesture at all
+
+
+def test_enrolment_rehearses_the_shipped_training_side_only(tiny_run: Path, tmp_path: Path) -> None:
+    """Against forgetting, enrolment replays what the shipped run trained on, never its test side."""
+    base = read_config(tiny_run / "config.toml")
+    every = load_recordings([Path(p) for p in base.data], cfg=base.dataset)
+    split = split_recordings(
+        every, base.split, gestures=base.dataset.gestures, window_frames=base.architecture.window_frames, seed=base.seed
+    )
+    assert split.test, "the fixture run must hold a subject out for this test to mean anything"
+    test_paths = {str(every[i].path) for i in split.test}
+    shipped = [str(r.path) for r in shipped_training_recordings(base)]
+    assert shipped and not test_paths & set(shipped) and len(shipped) == len(split.train) + len(split.val)
+
+    recs = enrolment_recordings(Subject.from_seed(9101), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
+    personalise(tiny_run, recs, tmp_path / "p", cfg=TINY)
+    saved = read_config(tmp_path / "p" / "config.toml")
+    assert list(saved.rehearsal_data) == shipped and saved.rehearsal_share == TINY.rehearsal_share == 0.5
+    alone = dataclasses.replace(TINY, rehearsal_share=0.0)
+    personalise(tiny_run, recs, tmp_path / "q", cfg=alone)
+    assert read_config(tmp_path / "q" / "config.toml").rehearsal_data == ()
+
+    moved = shutil.copytree(tiny_run, tmp_path / "moved")
+    write_config(dataclasses.replace(base, data=(str(tmp_path / "gone"),)), moved / "config.toml")
+    with pytest.raises(DataError, match="rehearsal share 0"):
+        personalise(moved, recs, tmp_path / "r", cfg=TINY)
+    personalise(moved, recs, tmp_path / "s", cfg=alone)  # without rehearsal the data is not needed
 
 
 def test_curve_reports_gain_and_forgetting(tiny_run: Path, tmp_path: Path) -> None:
