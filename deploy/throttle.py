@@ -113,7 +113,9 @@ class ThrottleConfig:
     3000–3023 (185 gestures) and the real training days (387 events), by ``scripts/throttle_selection.py``:
     the lowest everyday A121 current (exptool's power model) whose everyday recall is not below the previous
     default's and whose real training-side accuracy is within 1 point of it (``docs/results_power.md``).
-    The other fields keep the values chosen earlier on the training days.
+    The other fields keep the values chosen earlier on the training days. A third pass on training-side streams
+    (everyday subjects 100–103 and 650–657, the real training days) kept every default: each setting under
+    1 mA lost everyday recall or 3–5 points of real training-day accuracy (``docs/results_power.md``).
 
     Fields:
         full_rate_hz: sensor frame rate at full rate [Hz]; the timers count frames of this rate.
