@@ -737,3 +737,43 @@ def test_config_h_decision_initialiser_matches_the_policy(tmp_path) -> None:
         assert (list(a) == list(b)) if name in ("is_prefix", "is_longer") else a == b, name
     assert list(got.is_prefix)[:5] == [0, 1, 0, 0, 1]
     assert list(got.is_longer)[:5] == [0, 0, 1, 1, 0]
+
+
+def test_default_segmenter_keeps_a_fast_faint_tap_in_c(sim_stream, c_library) -> None:
+    """With the default segment and decision configs, C and Python both open an event on a fast, faint tap
+    (0.12 s, 0.53 dB·s: below the former 0.2 s / 0.6 dB·s tests) and none on a still-hand blip, and make
+    the same records."""
+    _, geometry = sim_stream
+    rate = geometry.frame_rate_hz
+    ratio = np.zeros(300, dtype=np.float32)
+    ratio[50:57] = (6.5, 8.0, 9.0, 9.0, 8.0, 6.5, 4.0)  # as tests/dsp/test_dsp_segment.py FAST_TAP
+    ratio[200:209] = (5.5, 6.05, 5.5, 5.0, 4.5, 4.0, 3.5, 3.3, 3.2)  # STILL_BLIP
+    policy = dsp.DecisionPolicy(
+        cfg=dsp.DecisionConfig(),
+        segment=dsp.SegmentConfig(),
+        classes=DECISION_CLASSES,
+        frame_rate_hz=rate,
+        window_frames=50,
+        end_pad_frames=round(0.1 * rate),
+        pre_frames=round(0.05 * rate),
+    )
+    calls_py: list[tuple[int, int, int]] = []
+    calls_c: list[tuple[int, int, int]] = []
+
+    def logged(calls: list[tuple[int, int, int]]):
+        def classify(s: int, e: int, w: int) -> np.ndarray:
+            calls.append((s, e, w))
+            p = np.full(len(DECISION_CLASSES), 0.01, dtype=np.float32)
+            p[2] = np.float32(0.97)
+            return p
+
+        return classify
+
+    py: list[dsp.Decision] = []
+    for r in ratio.tolist():
+        py += policy.process(r, logged(calls_py))
+    py += policy.flush(logged(calls_py))
+    c = c_library(geometry).decide(ratio, logged(calls_c), policy=policy)
+    assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
+    assert calls_c == calls_py
+    assert [(d.start_frame < 60, d.accepted) for d in py] == [(True, True)]  # the tap only, not the blip

@@ -146,3 +146,28 @@ def test_decision_window_end_stays_within_the_history_before_the_frame() -> None
     # A decision long after its event (a configuration with a merge gap beyond the history): the window
     # would end 136, 104 frames back; it ends `history` back instead.
     assert decision_window_end(100, 130, 240, **kw) == 241 - 40
+
+
+#: At 57 Hz: a fast, faint tap as the widened simulator draws it (0.12 s above off_db, peak 9 dB, area
+#: 0.53 dB·s: one stroke of a tap, as when the other stays below on_db) and a still-hand blip like the largest one
+#: in the pauses of the training days (0.16 s, peak 6 dB, area 0.24 dB·s < 0.31).
+FAST_TAP = (6.5, 8.0, 9.0, 9.0, 8.0, 6.5, 4.0)
+STILL_BLIP = (5.5, 6.05, 5.5, 5.0, 4.5, 4.0, 3.5, 3.3, 3.2)
+
+
+def fast_tap_and_blip() -> np.ndarray:
+    r = np.zeros(300)
+    r[50 : 50 + len(FAST_TAP)] = FAST_TAP
+    r[200 : 200 + len(STILL_BLIP)] = STILL_BLIP
+    return r
+
+
+def test_default_keeps_a_fast_faint_tap_and_drops_a_still_hand_blip() -> None:
+    """The default duration and area tests keep the short, faint tap of a fast or far subject (dropped by
+    the former 0.2 s / 0.6 dB·s) and still drop a blip of a hand held still."""
+    r = fast_tap_and_blip()
+    cfg = SegmentConfig()
+    ev = segment(r, cfg=cfg, frame_rate_hz=57.0)
+    pre = round(cfg.pre_roll_s * 57.0)
+    np.testing.assert_array_equal(ev, [[50 - pre, 50 + len(FAST_TAP)]])  # ends at the first frame < off_db
+    np.testing.assert_array_equal(run_stream(r, cfg, 57.0), ev)
