@@ -83,7 +83,7 @@ def test_models_bit_exact_inside_the_arm_image(firmware: Path, fw_bundle: Path, 
 def test_firmware_events_equal_the_host_runtime(
     firmware: Path, fw_bundle: Path, sim_stream, always_on, monkeypatch
 ) -> None:
-    from deploy.runtime import StreamingDetector, detect_frames, load_bundle
+    from deploy.runtime import RingBuffer, StreamingDetector, detect_frames, load_bundle
 
     # every decision record of the host runtime, accepted or rejected, as the firmware prints them
     records: list[tuple[int, int, int, float, int, int]] = []
@@ -95,6 +95,16 @@ def test_firmware_events_equal_the_host_runtime(
         return decided(self, d, now)
 
     monkeypatch.setattr(StreamingDetector, "_decided", spy)
+    # every head input, as a checksum the firmware also keeps (the ring's fill after a wake included)
+    head_sum = [0]
+    window = RingBuffer.window
+
+    def spy_window(self, end, length):  # type: ignore[no-untyped-def]
+        w = window(self, end, length)
+        head_sum[0] += int(np.dot(np.arange(1, w.size + 1, dtype=np.int64), w.ravel().astype(np.int64)))
+        return w
+
+    monkeypatch.setattr(RingBuffer, "window", spy_window)
     bundle = load_bundle(fw_bundle)
     frames, geometry = sim_stream
     frames = frames[:1500]
@@ -108,6 +118,7 @@ def test_firmware_events_equal_the_host_runtime(
     assert run.counters["sensor_frames"] == ref.utilisation.sensor_frames
     assert run.counters["encoder_runs"] == ref.utilisation.encoder_runs
     assert run.counters["head_runs"] == ref.utilisation.head_runs
+    assert run.counters["head_input_sum"] == head_sum[0] != 0
     assert run.counters["awake_frames"] == ref.utilisation.full_rate_frames
     assert run.counters["switches"] == ref.utilisation.switches
     per = run.per_frame

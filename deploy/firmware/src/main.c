@@ -134,6 +134,7 @@ static struct {
     int64_t sensor_frames, onset_runs, encoder_runs, head_runs, decisions;
     int64_t ticks_frames, ticks_features, ticks_encoder, ticks_head, ticks_max_frame;
     int64_t ticks_idle_frames, idle_frames, ticks_awake_frames, awake_frames, switches;
+    int64_t head_input_sum; /* sum over head runs of sum_k (k + 1) * input[k]: the parity test's checksum */
 } count;
 
 /* -- network ------------------------------------------------------------------------------------ */
@@ -243,6 +244,9 @@ static void rg_classify(void *ctx, int32_t start, int32_t end, int32_t window_en
         const int32_t f = w_end - t + k;
         const int32_t slot = f % RG_FW_RING_FRAMES;
         memcpy(in + k * RG_EMBEDDING_SIZE, ring_frame[slot] == f ? ring[slot] : ring_fill, RG_EMBEDDING_SIZE);
+    }
+    for (k = 0; k < t * RG_EMBEDDING_SIZE; ++k) {
+        count.head_input_sum += (int64_t)(k + 1) * in[k];
     }
     rg_head_invoke();
     out = rg_head_output();
@@ -512,6 +516,7 @@ int main(void)
     rg_counter("onset_runs", count.onset_runs);
     rg_counter("encoder_runs", count.encoder_runs);
     rg_counter("head_runs", count.head_runs);
+    rg_counter("head_input_sum", count.head_input_sum);
     rg_counter("decisions", count.decisions);
     rg_counter("ticks_frames", count.ticks_frames);
     rg_counter("ticks_max_frame", count.ticks_max_frame);
