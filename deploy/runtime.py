@@ -38,7 +38,8 @@ rate). The encoder runs only when the policy says ``run_encoder`` (full-rate fra
 device encodes after the wake: the IDLE frames have too few sweeps for a map, and that frame is the nearest in
 time to what the device did not see (the last frame encoded before, at the end of the previous awake period,
 may be seconds old: a stale scene that cost 10 points of accuracy on the real training days, issue 11).
-``models.data.throttled_view`` trains a close view (one frame from just before the wake). The head runs only at the
+``models.data.throttled_view`` trains exactly this view, background windows included
+(``AugmentConfig.wake_exact``, on in the recipe's robust augmentation). The head runs only at the
 decision policy's checkpoints (not on every hop: a window placed on the event is what the model was trained on,
 and per-hop runs would only repeat it); a gesture decision is fed back to the throttle as ``decided``. **Always-on**
 runs the onset at full rate and the encoder on every frame.

