@@ -40,9 +40,9 @@ class Variation:
         tempo: every performance played this many times faster than the median subject's (the subject's
             speed is set to the median, then every duration is divided and every rate multiplied; a double
             tap's pause is then clipped to ``DOUBLE_TAP_GAP_S``, as the simulator draws it for a subject of
-            any speed: the 40-300 ms double-tap convention does not change with a user's tempo) [ratio].
+            any speed: the 0-300 ms double-tap pause does not change with a user's tempo) [ratio].
         gap_s: pause between the two taps of a double tap [s].
-        depth_m: how far a tap moves the fingers [m] (its strokes lengthen in proportion, at the drawn
+        depth_m: how far a tap moves the fingers [m] (its press and return strokes lengthen in proportion, at the drawn
             speed; a tap toward the sensor still stops 3 cm short of it).
         hand_scale: hand size multiplier [ratio].
         moving_fingers: fingers that lead a tap [count].
@@ -104,14 +104,18 @@ class Variation:
                 p["duration_s"] += self.gap_s - p["gap_s"]
                 p["gap_s"] = self.gap_s
             if self.depth_m is not None and "amplitude_m" in p:
-                for amp, stroke in (("amplitude_m", "stroke_s"), ("amplitude2_m", "stroke2_s")):
+                for amp, strokes in (
+                    ("amplitude_m", ("stroke_s", "return_s")),
+                    ("amplitude2_m", ("stroke2_s", "return2_s")),
+                ):
                     if amp not in p:
                         continue
                     depth = self.depth_m if p[amp] > 0 else min(self.depth_m, subject.distance_m - TAP_IN_CLEARANCE_M)
                     depth = max(depth, 0.005)
-                    new_stroke = p[stroke] * depth / abs(p[amp])
-                    p["duration_s"] += 2 * (new_stroke - p[stroke])
-                    p[stroke] = new_stroke
+                    for stroke in strokes:
+                        new_stroke = p[stroke] * depth / abs(p[amp])
+                        p["duration_s"] += new_stroke - p[stroke]
+                        p[stroke] = new_stroke
                     p[amp] = float(np.copysign(depth, p[amp]))
             return p
 
