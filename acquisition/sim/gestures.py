@@ -19,6 +19,7 @@ __all__ = [
     "DOUBLE_TAP_GAP_S",
     "DOUBLE_TAP_GAP_SKEW",
     "GESTURES",
+    "MAX_RETURN_STROKE_S",
     "RETURN_STROKE_RATIO",
     "TAP_HOLD_S",
     "GestureModel",
@@ -119,6 +120,10 @@ TAP_HOLD_S = (0.0, 0.02)
 #: (0.05 s against 0.07 s); with 1.3–2.2 it lasts 0.17 s against 0.12 s in a double tap and 0.16 s against
 #: 0.12 s in a single tap.
 RETURN_STROKE_RATIO = (1.3, 2.2)
+#: Longest return stroke [s]: the press stroke's 0.3 s cap times 1.5, so the slowest tap (0.3 + 0.02 + 0.45 s)
+#: still fits within the 0.8 s the earlier model allowed and a guided recording's prompt window; the real
+#: training days' longest return lobe is 0.30 s.
+MAX_RETURN_STROKE_S = 0.45
 
 
 def _sample_tap(
@@ -133,7 +138,7 @@ def _sample_tap(
     peak_speed = rng.uniform(*peak_speed_m_s) * subject.speed_factor
     stroke = float(np.clip(0.5 * np.pi * amplitude / peak_speed, 0.06, 0.3))
     hold = float(rng.uniform(*TAP_HOLD_S))
-    ret = stroke * float(rng.uniform(*RETURN_STROKE_RATIO))
+    ret = float(min(stroke * rng.uniform(*RETURN_STROKE_RATIO), MAX_RETURN_STROKE_S))
     return {
         "amplitude_m": sign * float(amplitude),
         "stroke_s": stroke,

@@ -120,7 +120,9 @@ def test_unknown_source_and_invalid_preset_are_one_line_errors(tmp_path: Path) -
 
 
 def test_record_refines_prompt_labels_to_the_performed_motion(tmp_path: Path) -> None:
+    # a 2.5 s window holds any simulated performance (a wiggle lasts up to 2 s, after a reaction of up to 0.45 s)
     base = ("record", "--source", "sim", "--gestures", "tap_in,wiggle", "--reps", "2", "--fast", "--countdown-s", "1")
+    base = (*base, "--window-s", "2.5")
     assert run(*base, "--subject", "raw", "--out", str(tmp_path / "raw"), "--no-refine").returncode == 0
     proc = run(*base, "--subject", "fit", "--out", str(tmp_path / "fit"))
     assert proc.returncode == 0 and "refined 4 of 4" in proc.stdout
