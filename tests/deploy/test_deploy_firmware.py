@@ -79,11 +79,17 @@ def test_models_bit_exact_inside_the_arm_image(firmware: Path, fw_bundle: Path, 
     assert counters["model_ticks_encoder"] > 0
 
 
-@pytest.mark.parametrize("always_on", [False, True])
+@pytest.mark.parametrize(("always_on", "early"), [(False, False), (True, False), (False, True), (True, True)])
 def test_firmware_events_equal_the_host_runtime(
-    firmware: Path, fw_bundle: Path, sim_stream, always_on, monkeypatch
+    firmware: Path, fw_bundle: Path, sim_stream, always_on, early, monkeypatch
 ) -> None:
+    """Same records, head inputs and counters; ``early``: the stream starts just before a gesture, so its
+    window begins before the first frame (read as the ring's fill on both sides)."""
     from deploy.runtime import RingBuffer, StreamingDetector, detect_frames, load_bundle
+
+    bundle = load_bundle(fw_bundle)
+    frames, geometry = sim_stream
+    frames = frames[:1500]
 
     # every decision record of the host runtime, accepted or rejected, as the firmware prints them
     records: list[tuple[int, int, int, float, int, int]] = []
@@ -99,18 +105,25 @@ def test_firmware_events_equal_the_host_runtime(
     head_sum = [0]
     window = RingBuffer.window
 
+    ends: list[int] = []
+
     def spy_window(self, end, length):  # type: ignore[no-untyped-def]
+        ends.append(end - length)
         w = window(self, end, length)
         head_sum[0] += int(np.dot(np.arange(1, w.size + 1, dtype=np.int64), w.ravel().astype(np.int64)))
         return w
 
     monkeypatch.setattr(RingBuffer, "window", spy_window)
-    bundle = load_bundle(fw_bundle)
-    frames, geometry = sim_stream
-    frames = frames[:1500]
+    if early:  # start the stream 4 frames before the first decided candidate's motion
+        detect_frames(frames, bundle, geometry=geometry, always_on=True)
+        frames = frames[max(0, records[0][0] - 4) :][:500]
+        records.clear()
+        ends.clear()
+        head_sum[0] = 0
     run = run_frames(firmware, frames, always_on=always_on)
     ref = detect_frames(frames, bundle, geometry=geometry, always_on=always_on)
     assert len(records) > 0  # the stream has candidates to decide
+    assert not early or min(ends) < 0  # a window that begins before the stream
     assert [(s, e, k, round(p, 4), f, a) for s, e, k, p, f, a in run.records] == records
     fw = [(s, e, bundle.classes[k], round(p, 4)) for s, e, k, p, _f, acc in run.records if acc]
     py = [(d.start_frame, d.end_frame, d.gesture, d.score) for d in ref.events]

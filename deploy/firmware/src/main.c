@@ -239,11 +239,11 @@ static void rg_classify(void *ctx, int32_t start, int32_t end, int32_t window_en
         w_end = rg_decision_window_end(s, e, now_frame, t, RG_FW_END_PAD_FRAMES, RG_FW_PRE_FRAMES,
                                        RG_FW_HISTORY_FRAMES);
     }
-    w_end = w_end > t ? w_end : t;
+    /* the window keeps its end; frames before the stream read as the fill (RingBuffer.window) */
     for (k = 0; k < t; ++k) {
         const int32_t f = w_end - t + k;
-        const int32_t slot = f % RG_FW_RING_FRAMES;
-        memcpy(in + k * RG_EMBEDDING_SIZE, ring_frame[slot] == f ? ring[slot] : ring_fill, RG_EMBEDDING_SIZE);
+        const int32_t have = f >= 0 && ring_frame[f % RG_FW_RING_FRAMES] == f;
+        memcpy(in + k * RG_EMBEDDING_SIZE, have ? ring[f % RG_FW_RING_FRAMES] : ring_fill, RG_EMBEDDING_SIZE);
     }
     for (k = 0; k < t * RG_EMBEDDING_SIZE; ++k) {
         count.head_input_sum += (int64_t)(k + 1) * in[k];
