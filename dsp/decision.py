@@ -101,8 +101,11 @@ class DecisionConfig:
             ``double_tap_in``'s motion run to its renewed motion (the first frame whose ratio reaches
             ``prefix_hold_db``, from where the hold keeps the prefix waiting), plus one frame": 0.263 s
             (15 frames at 57 Hz) over the real idx_1/2/5 days and simulated subjects 0-11 drawn with the
-            double-tap pause of the touch-screen convention (``acquisition.sim.gestures.DOUBLE_TAP_GAP_S``,
-            40-300 ms), + 17 ms = 16 frames (docs/results_decision.md). The earlier rule, p99 of the
+            double-tap pause of the touch-screen convention (40-300 ms), + 17 ms = 16 frames
+            (docs/results_decision.md). With the simulator's taps fitted to the real training days
+            (``acquisition.sim.gestures.DOUBLE_TAP_GAP_S`` 0-300 ms, no dwell at the turning point) the
+            longest gap is 0.245 s (real: 0.070 s), which 0.28 s still covers (docs/results_sim_taps.md).
+            The earlier rule, p99 of the
             gap to the next *run* + one frame, gives 0.33 s there (p99 0.305 s): on fresh simulated
             subjects 500-507 it decides no more events right than 0.28 s (268 of 290 both) and costs every
             ``tap_in`` 52 ms (p50 385 ms, over issue 13's 350 ms). Values above the segmenter's
