@@ -50,8 +50,8 @@ class SegmentConfig:
     span the movement itself (the causal smoothing already ends it about 70 ms after the movement), as a
     label should.
 
-    ``min_duration_s = 0.1`` and ``min_area_db_s = 0.5`` (were 0.2 s and 0.6 dB·s): a tap is two strokes of
-    0.06-0.3 s each (``acquisition.sim.gestures``: 1.875 × depth / peak speed) around a hold; when only
+    ``min_duration_s = 0.1`` and ``min_area_db_s = 0.5`` (were 0.2 s and 0.6 dB·s): a tap is a press stroke of
+    0.06-0.3 s (``acquisition.sim.gestures``), a hold and a return stroke; when only
     one stroke of a fast or faint subject's tap crosses ``on_db``, the event is that stroke alone: above
     ``off_db`` for 0.07-0.14 s, with an area of 0.35-0.63 dB·s (measured). On training-side everyday
     streams (subjects 100-103, 600-603, 650-657) 11 of 178 gestures were proposed by the onset and then
