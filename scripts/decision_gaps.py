@@ -63,7 +63,8 @@ def event_gaps(path: Path, *, hold_db: float | None = None) -> list[tuple[str, l
     return out
 
 
-def _subject(path: Path) -> int:
+def sim_subject(path: Path) -> int:
+    """The simulated subject of a ``sim-sNNN`` file (-1 for any other)."""
     m = re.search(r"sim-s(\d+)", path.name)
     return int(m.group(1)) if m else -1
 
@@ -77,7 +78,7 @@ def main() -> None:
     lo, hi = (int(v) for v in args.sim_subjects.split("-"))
     files = {"real": [f for f in sorted(args.real_dir.glob("*.h5")) if re.search(r"idx_[125]\.h5$", f.name)]}
     files["real"] = [f for f in files["real"] if "static_hand" not in f.name]
-    files["sim"] = [f for f in sorted(args.sim_dir.glob("sim-s*.h5")) if lo <= _subject(f) <= hi]
+    files["sim"] = [f for f in sorted(args.sim_dir.glob("sim-s*.h5")) if lo <= sim_subject(f) <= hi]
     table: dict[tuple[str, str], list[list[float]]] = {}
     renewed: list[float] = []
     hold_db = dsp.DecisionConfig().prefix_hold_db

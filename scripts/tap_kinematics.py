@@ -30,7 +30,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from decision_gaps import runs
+from decision_gaps import runs, sim_subject
 
 import dsp
 from acquisition import load_session
@@ -121,11 +121,6 @@ def measure(path: Path) -> list[tuple[str, dict[str, float]]]:
     return out
 
 
-def _subject(path: Path) -> int:
-    m = re.search(r"sim-s(\d+)", path.name)
-    return int(m.group(1)) if m else -1
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("real_dir", type=Path)
@@ -136,7 +131,7 @@ def main() -> None:
     sources = {"real": [f for f in sorted(args.real_dir.glob("*.h5")) if re.search(r"idx_[125]\.h5$", f.name)]}
     sources["real"] = [f for f in sources["real"] if "static_hand" not in f.name]
     for d in args.sim_dirs:
-        sources[str(d)] = [f for f in sorted(d.glob("sim-s*.h5")) if lo <= _subject(f) <= hi]
+        sources[str(d)] = [f for f in sorted(d.glob("sim-s*.h5")) if lo <= sim_subject(f) <= hi]
     keys = (
         "label_s one_run dip_db press_speed_m_s return_speed_m_s press_s dwell_s return_s pause_s "
         "press_to_press_s depth_mm"

@@ -326,6 +326,21 @@ def window_classifier(start: int, end: int, window_end: int) -> np.ndarray:
     return p
 
 
+def _policy(
+    rate: float, *, cfg: dsp.DecisionConfig | None = None, segment: dsp.SegmentConfig | None = None
+) -> dsp.DecisionPolicy:
+    """The decision policy the parity tests run in Python and C: a 50-frame window, 0.1 s end pad, 0.05 s pre."""
+    return dsp.DecisionPolicy(
+        cfg=cfg or dsp.DecisionConfig(),
+        segment=segment or dsp.SegmentConfig(),
+        classes=DECISION_CLASSES,
+        frame_rate_hz=rate,
+        window_frames=50,
+        end_pad_frames=round(0.1 * rate),
+        pre_frames=round(0.05 * rate),
+    )
+
+
 @pytest.mark.parametrize("name", [*REAL, "sim"])
 @pytest.mark.parametrize(
     "cfg",
@@ -347,15 +362,7 @@ def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim
     rate = geometry.frame_rate_hz
     ratio = dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=geometry).ratio_db.astype(np.float32)
     seg = dsp.SegmentConfig(post_roll_s=0.05) if cfg.settle_s == 0.0 else dsp.SegmentConfig()
-    policy = dsp.DecisionPolicy(
-        cfg=cfg,
-        segment=seg,
-        classes=DECISION_CLASSES,
-        frame_rate_hz=rate,
-        window_frames=50,
-        end_pad_frames=round(0.1 * rate),
-        pre_frames=round(0.05 * rate),
-    )
+    policy = _policy(rate, cfg=cfg, segment=seg)
     calls_py: list[tuple[int, int, int]] = []
     calls_c: list[tuple[int, int, int]] = []
 
@@ -387,15 +394,7 @@ def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
     frames (no motion: not held), a ratio exactly at the level as float32 (held) and just below it (not)."""
     _, geometry = sim_stream
     rate = geometry.frame_rate_hz
-    policy = dsp.DecisionPolicy(
-        cfg=dsp.DecisionConfig(),
-        segment=dsp.SegmentConfig(),
-        classes=DECISION_CLASSES,
-        frame_rate_hz=rate,
-        window_frames=50,
-        end_pad_frames=round(0.1 * rate),
-        pre_frames=round(0.05 * rate),
-    )
+    policy = _policy(rate)
     wait, hold = policy.wait, np.float32(policy.cfg.prefix_hold_db)
     below = np.nextafter(hold, np.float32(-np.inf))
     ratio = np.zeros(1400, dtype=np.float32)
@@ -434,15 +433,7 @@ def test_decision_after_a_prefix_only_the_longer_gesture_is_sure(sim_stream, c_l
     becomes ``double_tap_in`` when the second tap's last run begins within it. The same in C and Python."""
     _, geometry = sim_stream
     rate = geometry.frame_rate_hz
-    policy = dsp.DecisionPolicy(
-        cfg=dsp.DecisionConfig(),
-        segment=dsp.SegmentConfig(),
-        classes=DECISION_CLASSES,
-        frame_rate_hz=rate,
-        window_frames=50,
-        end_pad_frames=round(0.1 * rate),
-        pre_frames=round(0.05 * rate),
-    )
+    policy = _policy(rate)
     settle, unsure = policy.settle, policy.unsure_wait
     gap = settle + 2  # a checkpoint after each run; the next run begins within the unsure and prefix waits
     assert gap < unsure < policy.wait
@@ -748,15 +739,7 @@ def test_default_segmenter_keeps_a_fast_faint_tap_in_c(sim_stream, c_library) ->
     ratio = np.zeros(300, dtype=np.float32)
     ratio[50:57] = (6.5, 8.0, 9.0, 9.0, 8.0, 6.5, 4.0)  # as tests/dsp/test_dsp_segment.py FAST_TAP
     ratio[200:209] = (5.5, 6.05, 5.5, 5.0, 4.5, 4.0, 3.5, 3.3, 3.2)  # STILL_BLIP
-    policy = dsp.DecisionPolicy(
-        cfg=dsp.DecisionConfig(),
-        segment=dsp.SegmentConfig(),
-        classes=DECISION_CLASSES,
-        frame_rate_hz=rate,
-        window_frames=50,
-        end_pad_frames=round(0.1 * rate),
-        pre_frames=round(0.05 * rate),
-    )
+    policy = _policy(rate)
     calls_py: list[tuple[int, int, int]] = []
     calls_c: list[tuple[int, int, int]] = []
 
