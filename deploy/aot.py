@@ -16,9 +16,10 @@ per model (``rg_encoder_invoke``, ``rg_head_invoke``) that calls the int8 kernel
 multipliers are computed here exactly as TFLite's ``QuantizeMultiplier`` does (double precision
 ``input_scale * filter_scale / output_scale`` split into a Q31 significand and an exponent), activation
 ranges as ``CalculateActivationRangeQuantized``, the softmax exp table with the C library's ``expf`` on
-float32 arguments, the final rounding shift with ties toward +infinity as LiteRT's ruy kernels do (TFLite
-Micro's reference rounds those ties away from zero: ``-DRG_NN_TIES_AWAY_FROM_ZERO``); so the C output equals
-LiteRT's to the bit (tests/deploy/test_deploy_aot.py: 0 LSB).
+float32 arguments, the final rounding shift of convolutions and fully connected layers with ties
+toward +infinity as LiteRT's ruy kernels do (TFLite Micro's reference rounds those ties away from zero:
+``-DRG_NN_TIES_AWAY_FROM_ZERO``), ``MEAN`` in integers as both run it (:func:`mean_multiplier`, ties away
+from zero); so the C output equals LiteRT's to the bit (tests/deploy/test_deploy_aot.py: 0 LSB).
 
 **Buffers** are planned ahead of time from tensor lifetimes: each activation tensor lives from the operator
 that writes it to the last one that reads it (model outputs to the end); a reshape shares its input's
@@ -48,6 +49,7 @@ __all__ = [
     "Graph",
     "build_host_library",
     "compile_models",
+    "mean_multiplier",
     "parse_model",
     "plan_arena",
     "quantize_multiplier",
@@ -197,6 +199,30 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if not -31 <= shift <= 30:
         raise AotError(f"rescale factor {real!r} is out of the int8 kernels' range")
     return int(q), int(shift)
+
+
+def mean_multiplier(input_scale: float, output_scale: float, n: int) -> tuple[int, int]:
+    """The fixed-point rescale of TFLite's int8 ``MEAN`` over ``n`` values: ``(multiplier, shift)``.
+
+    LiteRT's builtin kernel (and TFLite Micro's reference) takes :func:`quantize_multiplier` of
+    ``input_scale / output_scale`` (double precision) and folds the division by ``n`` into it: the Q31
+    significand is shifted left by ``floor(log2 n)`` (at most 32, and at most ``31 + shift`` so the result
+    stays a valid right shift), divided by ``n`` with truncation, and the exponent lowered by as much. The
+    mean is then ``mul_q31(sum - n * input_zero, multiplier, shift) + output_zero`` in integers, with
+    TFLite's two roundings (the doubling high multiply, then the shift with ties away from zero), whatever
+    the quantisation (equal scales and zero points included). A float mean, ``round(sum / n * scale -
+    input_zero * scale)``, which older TFLite ran, differs by 1 LSB on 13-16 % of the sums
+    (tests/deploy/test_deploy_aot.py).
+    """
+    if n <= 0:
+        raise AotError(f"MEAN over {n} values")
+    mult, shift = quantize_multiplier(float(input_scale) / float(output_scale))
+    k = min(n.bit_length() - 1, 32, 31 + shift)
+    mult = (mult << k) // n if k >= 0 else mult
+    shift -= max(k, 0)
+    if not -31 <= shift <= 30:
+        raise AotError(f"MEAN rescale {input_scale!r} / {output_scale!r} over {n} values is out of range")
+    return int(mult), int(shift)
 
 
 def _f32(x: float) -> float:
@@ -503,12 +529,10 @@ def _compile_graph(g: Graph, prefix: str) -> CompiledModel:
             ax = axes[0]
             outer = int(np.prod(x.shape[:ax], dtype=np.int64))
             inner = int(np.prod(x.shape[ax + 1 :], dtype=np.int64))
-            requant = not (x.scale == y.scale and x.zero_point == y.zero_point)
-            scale = np.float32(x.scale[0]) / np.float32(y.scale[0])
-            offset = np.float32(-x.zero_point[0]) * scale
+            mult, shift = mean_multiplier(x.scale[0], y.scale[0], x.shape[ax])
             consts.append(
-                f"static const rg_mean_params {tag}_p = {{{outer}, {x.shape[ax]}, {inner}, {int(requant)}, "
-                f"{_hexf(float(scale))}, {_hexf(float(offset))}, {y.zero_point[0]}}};"
+                f"static const rg_mean_params {tag}_p = {{{outer}, {x.shape[ax]}, {inner}, {x.zero_point[0]}, "
+                f"{mult}, {shift}, {y.zero_point[0]}}};"
             )
             body.append(f"    rg_mean_s8(&{tag}_p, {buf(x.index)}, {buf(y.index)}); /* {n}: MEAN axis {ax} */")
             continue
@@ -640,7 +664,7 @@ NN_SOURCES = ("radargest_nn.c", "radargest_nn.h")
 """The kernel sources (``deploy/c``) the generated model code calls."""
 
 NN_FLAGS = ("-ffp-contract=off",)
-"""No fused multiply-add: the float steps (mean, softmax) must round as LiteRT's do, on the host and on
+"""No fused multiply-add: the float step (softmax) must round as LiteRT's does, on the host and on
 the Cortex-M4F (whose FPU has VFMA)."""
 
 

@@ -183,9 +183,9 @@ class AugmentConfig:
         wake_after_s: (min, max) time from the wake to a background window's end [s].
         wake_exact: the exact view and the background windows (above); False keeps the earlier view (one
             idle frame from before the wake, event and detector windows only). On in :data:`ROBUST_AUGMENT`
-            (the recipe's); off in the plain default only because the tests' tiny model trained with it
-            shows a 1-LSB difference between the AOT-compiled head and LiteRT (tests/deploy/test_deploy_aot.py),
-            a compiler issue this change exposes and does not cause (issue 11).
+            (the recipe's); off in the plain default, which ``radargest train`` without ``--augment`` and the
+            experiment script's comparison runs use. (The 1-LSB AOT/LiteRT head difference once given as the
+            reason was the AOT compiler's MEAN rounding, fixed: :func:`deploy.aot.mean_multiplier`.)
         doppler_scale: (min, max) factor by which the Doppler (velocity) axis of the features is stretched
             about zero velocity, linear interpolation between bins; > 1 shows the motion faster [ratio].
         range_shift_points: the features are shifted along the distance axis by up to this many points

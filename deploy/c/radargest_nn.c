@@ -30,18 +30,25 @@ static int32_t rg_doubling_high_mul(int32_t a, int32_t b)
     return (int32_t)(v >= 0 ? (v >> 31) : -((-v) >> 31));
 }
 
-/*
- * x / 2^e rounded to nearest. LiteRT's builtin int8 kernels (ruy) round ties up, toward +infinity, which
- * is what detect runs; TFLite Micro's reference kernels round ties away from zero (build with
- * -DRG_NN_TIES_AWAY_FROM_ZERO for those). The two differ only when x / 2^e is exactly k + 0.5 with k < 0.
- */
-static int32_t rg_rounding_shift(int32_t x, int32_t e)
+/* x / 2^e rounded to nearest, ties away from zero (gemmlowp's RoundingDivideByPOT). */
+static int32_t rg_rounding_shift_away(int32_t x, int32_t e)
 {
-#ifdef RG_NN_TIES_AWAY_FROM_ZERO
     const int32_t mask = (int32_t)(((int64_t)1 << e) - 1);
     const int32_t rem = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
     return (x >> e) + (rem > threshold ? 1 : 0);
+}
+
+/*
+ * x / 2^e rounded to nearest. LiteRT's builtin int8 convolution and fully connected kernels (ruy) round
+ * ties up, toward +infinity, which is what detect runs; TFLite Micro's reference kernels round ties away
+ * from zero (build with -DRG_NN_TIES_AWAY_FROM_ZERO for those). The two differ only when x / 2^e is
+ * exactly k + 0.5 with k < 0.
+ */
+static int32_t rg_rounding_shift(int32_t x, int32_t e)
+{
+#ifdef RG_NN_TIES_AWAY_FROM_ZERO
+    return rg_rounding_shift_away(x, e);
 #else
     /* floor(x / 2^e + 1/2) = floor(x / 2^e) + bit e-1 of x, in 32 bits without overflow */
     return e > 0 ? (x >> e) + ((x >> (e - 1)) & 1) : x;
@@ -54,6 +61,15 @@ int32_t rg_mul_q31(int32_t x, int32_t multiplier, int32_t shift)
     const int32_t right = shift > 0 ? 0 : -shift;
     /* x * 2^left wraps on overflow as TFLite's int32 product does on the host */
     return rg_rounding_shift(rg_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+}
+
+/* rg_mul_q31 with the final shift's ties away from zero in every build: TFLite's reference
+ * MultiplyByQuantizedMultiplier, which LiteRT's int8 MEAN calls (it does not go through ruy). */
+static int32_t rg_mul_q31_away(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    return rg_rounding_shift_away(rg_doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
 }
 
 /*
@@ -240,20 +256,12 @@ void rg_mean_s8(const rg_mean_params *p, const int8_t *in, int8_t *out)
     int32_t o, i, k;
     for (o = 0; o < p->outer; ++o) {
         for (i = 0; i < p->inner; ++i) {
-            int32_t sum = 0;
+            int32_t sum = -(int32_t)p->n * p->in_zero;
             for (k = 0; k < p->n; ++k) {
                 sum += in[((size_t)o * (size_t)p->n + (size_t)k) * (size_t)p->inner + (size_t)i];
             }
-            if (p->requant) {
-                /* TFLite: round(sum / n * scale + bias) + zero_point in float32, clamped */
-                const float mean = (float)sum / (float)p->n;
-                float r = roundf(mean * p->scale + p->bias) + (float)p->out_zero;
-                r = r > 127.0f ? 127.0f : r;
-                r = r < -128.0f ? -128.0f : r;
-                out[(size_t)o * (size_t)p->inner + (size_t)i] = (int8_t)r;
-            } else {
-                out[(size_t)o * (size_t)p->inner + (size_t)i] = (int8_t)(sum / p->n);
-            }
+            out[(size_t)o * (size_t)p->inner + (size_t)i] =
+                (int8_t)rg_clamp(rg_mul_q31_away(sum, p->mult, p->shift) + p->out_zero, -128, 127);
         }
     }
 }

@@ -12,7 +12,8 @@
  *   exponent computed by deploy.aot from input_scale * filter_scale / output_scale, per output channel),
  *   plus output_zero_point, clamped to the fused activation's range.
  * - MAX_POOL_2D: max over the window, clamped to the activation range.
- * - MEAN (one axis, different input and output quantisation): TFLite's float rescale of the int32 sum.
+ * - MEAN (one axis): the int32 sum of (x - input_zero_point) through the fixed-point rescale with 1/n
+ *   folded into the multiplier (deploy.aot.mean_multiplier), ties away from zero, as LiteRT and TFLite Micro.
  * - SOFTMAX: TFLite's lookup-table softmax; the table of exp values is computed by deploy.aot.
  */
 #ifndef RADARGEST_NN_H
@@ -63,13 +64,12 @@ typedef struct {
 
 void rg_maxpool_s8(const rg_pool_params *p, const int8_t *in, int8_t *out);
 
-/* Mean over the middle axis of an (outer, n, inner) int8 tensor. scale = input_scale / output_scale and
- * bias = -input_zero * scale (float32, from deploy.aot); requant = 0 uses the integer mean that TFLite
- * runs when input and output quantisation are equal. */
+/* Mean over the middle axis of an (outer, n, inner) int8 tensor, in integers as TFLite's int8 MEAN:
+ * y = clamp(mul_q31(sum - n * in_zero, mult, shift) + out_zero), where mult and shift (from deploy.aot)
+ * are the Q31 rescale input_scale / output_scale with the division by n folded in. */
 typedef struct {
-    int16_t outer, n, inner, requant;
-    float scale, bias;
-    int32_t out_zero;
+    int16_t outer, n, inner;
+    int32_t in_zero, mult, shift, out_zero;
 } rg_mean_params;
 
 void rg_mean_s8(const rg_mean_params *p, const int8_t *in, int8_t *out);

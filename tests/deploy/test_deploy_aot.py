@@ -66,6 +66,76 @@ def test_aot_models_bit_exact_on_random_inputs(aot) -> None:
             assert np.array_equal(lib.invoke(name, x), m.invoke_int8(x).ravel()), name
 
 
+def _mean_flatbuffer(n: int, inner: int, *, in_q: tuple[float, int], out_q: tuple[float, int]) -> bytes:
+    """A one-operator int8 model: MEAN over axis 1 of an ``(1, n, inner)`` input, built with the schema."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as fbs
+
+    code = fbs.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = fbs.BuiltinOperator.MEAN
+    code.version = 2
+    buffers = [fbs.BufferT() for _ in range(4)]
+    buffers[2].data = list(np.array([1], "<i4").tobytes())  # the axis
+
+    def tensor(name: str, shape: tuple[int, ...], kind: int, buf: int, q: tuple[float, int] | None) -> object:
+        t = fbs.TensorT()
+        t.name, t.shape, t.type, t.buffer = name, list(shape), kind, buf
+        if q is not None:
+            t.quantization = fbs.QuantizationParametersT()
+            t.quantization.scale, t.quantization.zeroPoint = [q[0]], [q[1]]
+        return t
+
+    op = fbs.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, [0, 1], [2]
+    op.builtinOptionsType, op.builtinOptions = fbs.BuiltinOptions.ReducerOptions, fbs.ReducerOptionsT()
+    g = fbs.SubGraphT()
+    g.tensors = [
+        tensor("x", (1, n, inner), fbs.TensorType.INT8, 1, in_q),
+        tensor("axis", (1,), fbs.TensorType.INT32, 2, None),
+        tensor("y", (1, inner), fbs.TensorType.INT8, 3, out_q),
+    ]
+    g.operators, g.inputs, g.outputs = [op], [0], [2]
+    model = fbs.ModelT()
+    model.version, model.operatorCodes, model.buffers, model.subgraphs = 3, [code], buffers, [g]
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+@pytest.mark.parametrize(
+    ("in_q", "out_q"),
+    [
+        # the head's temporal mean of the tiny model trained with AugmentConfig(wake_exact=True) at 20569fa
+        ((0.00026749272365123034, -128), (0.00013499522174242884, -128)),
+        ((0.02, 3), (0.013, -5)),  # negative sums: the final shift rounds ties away from zero
+        ((0.02, 5), (0.02, 5)),  # equal quantisation in and out goes the same integer way
+    ],
+)
+def test_mean_equals_litert_on_every_sum(tmp_path: Path, in_q, out_q) -> None:
+    """MEAN is integer arithmetic in LiteRT (and TFLite Micro): ``mul_q31(sum - n * zero, M, s)`` with 1/n
+    folded into the multiplier and two roundings. The float mean the AOT code used before,
+    ``round(sum / n * scale - zero * scale)``, is 1 LSB off on 13-16 % of the sums (for the first case
+    sum - n * zero = 51 gives 14.44: 14 in float, 15 in LiteRT), which turned into a 1-LSB head output
+    difference on recorded inputs. The output depends on the sum only, so every sum is checked."""
+    if find_compiler() is None:
+        pytest.skip("no C compiler")
+    n, inner = 7, 64
+    fb = _mean_flatbuffer(n, inner, in_q=in_q, out_q=out_q)
+    lib, ref = build_host_library({"m": fb}, tmp_path), Int8Model(fb, name="m")
+    # one column per reachable sum: n values spread as evenly as the int8 range allows
+    sums = np.arange(-128 * n, 127 * n + 1)
+    cols = (sums // n + (np.arange(n)[:, None] < sums % n)).astype(np.int8)  # (n, sums)
+    assert np.array_equal(cols.astype(np.int64).sum(axis=0), sums)
+    cols = np.pad(cols, ((0, 0), (0, -cols.shape[1] % inner)), constant_values=-128)
+    got, want = [], []
+    for k in range(0, cols.shape[1], inner):
+        x = cols[:, k : k + inner][None]
+        got.append(lib.invoke("m", x))
+        want.append(ref.invoke_int8(x).ravel())
+    diff = np.abs(np.concatenate(got).astype(np.int32) - np.concatenate(want).astype(np.int32))
+    assert diff.max() == 0, f"{int((diff > 0).sum())} of {diff.size} sums differ"
+
+
 def test_arena_plan_reuses_memory_and_never_overlaps_live_tensors(tiny_bundle) -> None:
     g = parse_model((tiny_bundle / BUNDLE_MODELS[1]).read_bytes(), name="head")
     plan = plan_arena(g)
