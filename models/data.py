@@ -181,11 +181,11 @@ class AugmentConfig:
         wake_max_delay_s: longest delay of the wake after the event start [s] (about two idle periods).
         wake_idle_period_s: without ``wake_exact``, the idle period before the wake the fill is drawn from [s].
         wake_after_s: (min, max) time from the wake to a background window's end [s].
-        wake_exact: the exact view and the background windows (above); False keeps the earlier view (one
-            idle frame from before the wake, event and detector windows only). On in :data:`ROBUST_AUGMENT`
-            (the recipe's); off in the plain default, which ``radargest train`` without ``--augment`` and the
-            experiment script's comparison runs use. (The 1-LSB AOT/LiteRT head difference once given as the
-            reason was the AOT compiler's MEAN rounding, fixed: :func:`deploy.aot.mean_multiplier`.)
+        wake_exact: the exact view and the background windows (above), as ``deploy.runtime`` fills its ring
+            since commit 453d7d2; False keeps the earlier view (one idle frame from before the wake, event and
+            detector windows only), which no runtime shows any more. It was off in the plain default only while
+            a 1-LSB AOT/LiteRT head difference stood, which was the AOT compiler's MEAN rounding
+            (:func:`deploy.aot.mean_multiplier`, fixed).
         doppler_scale: (min, max) factor by which the Doppler (velocity) axis of the features is stretched
             about zero velocity, linear interpolation between bins; > 1 shows the motion faster [ratio].
         range_shift_points: the features are shifted along the distance axis by up to this many points
@@ -201,7 +201,7 @@ class AugmentConfig:
     wake_max_delay_s: float = 0.2
     wake_idle_period_s: float = 0.105
     wake_after_s: tuple[float, float] = (0.1, 0.9)
-    wake_exact: bool = False
+    wake_exact: bool = True
     doppler_scale: tuple[float, float] = (1.0, 1.0)
     range_shift_points: float = 0.0
 
