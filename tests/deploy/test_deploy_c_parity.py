@@ -341,6 +341,29 @@ def _policy(
     )
 
 
+def _decide_in_python_and_c(policy: dsp.DecisionPolicy, ratio: np.ndarray, classify, lib) -> list[dsp.Decision]:
+    """Run ``policy`` (Python) and the C decision module on the same float32 ``ratio`` and classifier; assert the
+    same records (C scores are float32) and the same classifier calls in the same order; return the records."""
+    calls_py: list[tuple[int, int, int]] = []
+    calls_c: list[tuple[int, int, int]] = []
+
+    def logged(calls: list[tuple[int, int, int]]):
+        def run(s: int, e: int, w: int) -> np.ndarray:
+            calls.append((s, e, w))
+            return classify(s, e, w)
+
+        return run
+
+    py: list[dsp.Decision] = []
+    for r in ratio.tolist():
+        py += policy.process(r, logged(calls_py))
+    py += policy.flush(logged(calls_py))
+    c = lib.decide(ratio, logged(calls_c), policy=policy)
+    assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
+    assert calls_c == calls_py
+    return py
+
+
 @pytest.mark.parametrize("name", [*REAL, "sim"])
 @pytest.mark.parametrize(
     "cfg",
@@ -363,24 +386,7 @@ def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim
     ratio = dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=geometry).ratio_db.astype(np.float32)
     seg = dsp.SegmentConfig(post_roll_s=0.05) if cfg.settle_s == 0.0 else dsp.SegmentConfig()
     policy = _policy(rate, cfg=cfg, segment=seg)
-    calls_py: list[tuple[int, int, int]] = []
-    calls_c: list[tuple[int, int, int]] = []
-
-    def logged(calls: list[tuple[int, int, int]]):
-        def classify(s: int, e: int, w: int) -> np.ndarray:
-            calls.append((s, e, w))
-            return window_classifier(s, e, w)
-
-        return classify
-
-    py: list[dsp.Decision] = []
-    for r in ratio.tolist():
-        py += policy.process(r, logged(calls_py))
-    py += policy.flush(logged(calls_py))
-    c = c_library(geometry).decide(ratio, logged(calls_c), policy=policy)
-    as_f32 = [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
-    assert c == as_f32
-    assert calls_c == calls_py
+    py = _decide_in_python_and_c(policy, ratio, window_classifier, c_library(geometry))
     if name != "static_hand_idx_1":
         assert sum(d.accepted for d in py) >= 2
         if cfg == dsp.DecisionConfig():
@@ -413,12 +419,7 @@ def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
         p[3 if e - s > 25 else 1] = np.float32(0.96)
         return p
 
-    py: list[dsp.Decision] = []
-    for r in ratio.tolist():
-        py += policy.process(r, classify)
-    py += policy.flush(classify)
-    c = c_library(geometry).decide(ratio, classify, policy=policy)
-    assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
+    py = _decide_in_python_and_c(policy, ratio, classify, c_library(geometry))
     got = [(DECISION_CLASSES[d.label], d.frame - e) for d, e in zip([d for d in py if d.accepted], ends, strict=True)]
     held, on_time = ("tap_in", wait + 3), ("tap_in", wait - 1)
     assert got[0] == got[4] == held and got[3] == got[7] == held  # held, then decided when the ratio drops
@@ -469,12 +470,7 @@ def test_decision_after_a_prefix_only_the_longer_gesture_is_sure(sim_stream, c_l
         p[DECISION_CLASSES.index(answers[e])] = np.float32(0.99)
         return p
 
-    py: list[dsp.Decision] = []
-    for r in ratio.tolist():
-        py += policy.process(r, classify)
-    py += policy.flush(classify)
-    c = c_library(geometry).decide(ratio, classify, policy=policy)
-    assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
+    py = _decide_in_python_and_c(policy, ratio, classify, c_library(geometry))
     got = [(DECISION_CLASSES[d.label], d.frame + 1 - d.end_frame) for d in py if d.accepted]
     assert got == [
         ("double_tap_in", settle),
@@ -740,23 +736,11 @@ def test_default_segmenter_keeps_a_fast_faint_tap_in_c(sim_stream, c_library) ->
     ratio[50:57] = (6.5, 8.0, 9.0, 9.0, 8.0, 6.5, 4.0)  # as tests/dsp/test_dsp_segment.py FAST_TAP
     ratio[200:209] = (5.5, 6.05, 5.5, 5.0, 4.5, 4.0, 3.5, 3.3, 3.2)  # STILL_BLIP
     policy = _policy(rate)
-    calls_py: list[tuple[int, int, int]] = []
-    calls_c: list[tuple[int, int, int]] = []
 
-    def logged(calls: list[tuple[int, int, int]]):
-        def classify(s: int, e: int, w: int) -> np.ndarray:
-            calls.append((s, e, w))
-            p = np.full(len(DECISION_CLASSES), 0.01, dtype=np.float32)
-            p[2] = np.float32(0.97)
-            return p
+    def classify(s: int, e: int, w: int) -> np.ndarray:
+        p = np.full(len(DECISION_CLASSES), 0.01, dtype=np.float32)
+        p[2] = np.float32(0.97)
+        return p
 
-        return classify
-
-    py: list[dsp.Decision] = []
-    for r in ratio.tolist():
-        py += policy.process(r, logged(calls_py))
-    py += policy.flush(logged(calls_py))
-    c = c_library(geometry).decide(ratio, logged(calls_c), policy=policy)
-    assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
-    assert calls_c == calls_py
+    py = _decide_in_python_and_c(policy, ratio, classify, c_library(geometry))
     assert [(d.start_frame < 60, d.accepted) for d in py] == [(True, True)]  # the tap only, not the blip
