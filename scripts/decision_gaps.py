@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 import dsp
-from acquisition import load_session
+from acquisition import Session, load_session
 from radargest.pipeline import geometry_of
 
 
@@ -43,13 +43,18 @@ def runs(ratio: np.ndarray, cfg: dsp.SegmentConfig) -> list[tuple[int, int]]:
     return out
 
 
-def event_gaps(path: Path, *, hold_db: float | None = None) -> list[tuple[str, list[float]]]:
-    """Per labelled event: its gesture and the gaps between its runs [s]; with ``hold_db``, each gap ends at
-    the first frame between the two runs whose ratio is at least ``hold_db`` (renewed motion), if any."""
+def session_ratio(path: Path) -> tuple[Session, dsp.FrameGeometry, np.ndarray, np.ndarray]:
+    """A recording's session, geometry, frames with the bad ones masked, and its default onset ratio [dB]."""
     s = load_session(path)
     geometry = geometry_of(s)
     frames = dsp.mask_bad_frames(s.frames, dsp.bad_frames(s.frames, saturated=s.data_saturated))
-    ratio = dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=geometry).ratio_db
+    return s, geometry, frames, dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=geometry).ratio_db
+
+
+def event_gaps(path: Path, *, hold_db: float | None = None) -> list[tuple[str, list[float]]]:
+    """Per labelled event: its gesture and the gaps between its runs [s]; with ``hold_db``, each gap ends at
+    the first frame between the two runs whose ratio is at least ``hold_db`` (renewed motion), if any."""
+    s, geometry, _, ratio = session_ratio(path)
     rs = runs(ratio, dsp.SegmentConfig())
     rate = geometry.frame_rate_hz
     out = []

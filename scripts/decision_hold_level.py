@@ -25,18 +25,15 @@ import numpy as np
 
 import dsp
 from acquisition import load_session
-from radargest.pipeline import geometry_of
 
 LEVELS_DB = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 
 
 def _ratio_runs(path: Path) -> tuple[np.ndarray, list[tuple[int, int]], float]:
-    from decision_gaps import runs  # the sibling script's hysteresis runs
+    from decision_gaps import runs, session_ratio  # the sibling script's hysteresis runs and onset ratio
 
-    s = load_session(path)
-    geometry = geometry_of(s)
-    frames = dsp.mask_bad_frames(s.frames, dsp.bad_frames(s.frames, saturated=s.data_saturated))
-    ratio = dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=geometry).ratio_db.astype(np.float32)
+    _, geometry, _, ratio_db = session_ratio(path)
+    ratio = ratio_db.astype(np.float32)
     return ratio, runs(ratio, dsp.SegmentConfig()), geometry.frame_rate_hz
 
 

@@ -30,11 +30,9 @@ import re
 from pathlib import Path
 
 import numpy as np
-from decision_gaps import runs, sim_subject
+from decision_gaps import runs, session_ratio, sim_subject
 
 import dsp
-from acquisition import load_session
-from radargest.pipeline import geometry_of
 
 GESTURES = ("double_tap_in", "tap_in")
 ACTIVE_DB = 3.0
@@ -63,10 +61,7 @@ def _lobes(ratio: np.ndarray, centroid: np.ndarray) -> list[tuple[int, int]]:
 
 def measure(path: Path) -> list[tuple[str, dict[str, float]]]:
     """Per labelled tap of ``path``: its gesture and its figures (see the module docstring)."""
-    s = load_session(path)
-    g = geometry_of(s)
-    frames = dsp.mask_bad_frames(s.frames, dsp.bad_frames(s.frames, saturated=s.data_saturated))
-    ratio = dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=g).ratio_db
+    s, g, frames, ratio = session_ratio(path)
     motion_runs = runs(ratio, dsp.SegmentConfig())
     rate = g.frame_rate_hz
     v = g.velocities_m_s
