@@ -115,7 +115,7 @@ def enrolment_train_config(
         init=str(init),
         rejection=RejectionConfig(calibrate=False, mining_every_epochs=0),
         rehearsal_data=tuple(str(p) for p in rehearsal),
-        rehearsal_share=cfg.rehearsal_share if rehearsal else 0.5,
+        rehearsal_share=cfg.rehearsal_share,
     )
 
 
