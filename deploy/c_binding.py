@@ -49,6 +49,8 @@ class CThrottleConfig(ctypes.Structure):
         ("max_active_frames", _I),
         ("cooldown_frames", _I),
         ("head_hop_frames", _I),
+        ("backoff_frames", _I),
+        ("backoff_onset_db", _F),
     ]
 
     @classmethod
@@ -63,6 +65,8 @@ class CThrottleConfig(ctypes.Structure):
             cfg.max_active_frames,
             cfg.cooldown_frames,
             cfg.head_hop_frames,
+            cfg.backoff_frames,
+            cfg.backoff_onset_db,
         )
 
 
@@ -76,6 +80,7 @@ class CThrottleState(ctypes.Structure):
         ("since_motion_frames", _I),
         ("since_onset_frames", _I),
         ("hop_frames", _I),
+        ("backoff_frames", _I),
     ]
 
     def to_python(self) -> ThrottleState:
@@ -87,6 +92,7 @@ class CThrottleState(ctypes.Structure):
             since_motion_frames=self.since_motion_frames,
             since_onset_frames=self.since_onset_frames,
             hop_frames=self.hop_frames,
+            backoff_frames=self.backoff_frames,
         )
 
 
@@ -308,6 +314,7 @@ class CLibrary:
             state.since_motion_frames,
             state.since_onset_frames,
             state.hop_frames,
+            state.backoff_frames,
         )
         act = _CActions()
         c_obs = _CObs(obs.ratio_db, int(obs.decided))

@@ -163,6 +163,8 @@ def config_h_text(
         ("RG_THROTTLE_MAX_ACTIVE_FRAMES", str(t.max_active_frames), "awake this long -> cooldown"),
         ("RG_THROTTLE_COOLDOWN_FRAMES", str(t.cooldown_frames), "cooldown length [full-rate periods]"),
         ("RG_THROTTLE_HEAD_HOP_FRAMES", str(t.head_hop_frames), "frames between head runs"),
+        ("RG_THROTTLE_BACKOFF_FRAMES", str(t.backoff_frames), "wake at the back-off level this long [periods]"),
+        ("RG_THROTTLE_BACKOFF_ONSET_DB", _f(t.backoff_onset_db), "wake level during the back-off [dB]"),
     ]
     width = max(len(name) for name, _, _ in defines) + 1
     out = [

@@ -14,6 +14,11 @@ The policy is ``step(state, obs, *, cfg) -> (state, actions)`` over four phases 
   ``IDLE`` (a false wake); ``max_active_s`` forces ``COOLDOWN``.
 - ``COOLDOWN``: idle rate, no network and no wake-up for ``cooldown_s``, then ``IDLE``.
 
+**Back-off after everyday motion.** An awake period that ends without a gesture decision (``hold_s`` or
+``max_active_s``) was most likely everyday motion (hovering, a grab, scratching), which goes on for seconds, while
+a gesture is a short burst from a still hand. For ``backoff_s`` after such a period the wake level is
+``backoff_onset_db`` instead of ``onset_db``; a gesture decision (also one taken after the hold ended) clears it.
+
 **Timing.** Every step is one *sensed* frame. A frame at idle rate advances the timers by
 ``idle_decimation`` full-rate frame periods, a full-rate frame by one, so all timers are integers in
 full-rate frames (:class:`ThrottleConfig` converts seconds with ``round``).
@@ -137,6 +142,10 @@ class ThrottleConfig:
         max_active_s: longest time awake without a decision before a forced cooldown [s].
         cooldown_s: time after a decision with no wake-up, at idle rate [s].
         head_hop_frames: full-rate frames between head runs [frames].
+        backoff_s: after an awake period that ended without a gesture decision (by ``hold_s`` or
+            ``max_active_s``), the wake level is ``backoff_onset_db`` for this long (IDLE and COOLDOWN time
+            counted), restarted by every such period and cleared by a decision [s]; 0 = off.
+        backoff_onset_db: idle onset ratio that wakes the throttle during the back-off [dB].
     """
 
     full_rate_hz: float = 57.0
@@ -151,17 +160,19 @@ class ThrottleConfig:
     max_active_s: float = 3.0
     cooldown_s: float = 0.5
     head_hop_frames: int = 4
+    backoff_s: float = 0.0
+    backoff_onset_db: float = 5.0
 
     def __post_init__(self) -> None:
         for name in ("full_rate_hz", "max_active_s", "hold_s"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ParameterError(f"{name} must be a finite number > 0, got {value!r}")
-        for name in ("warmup_s", "cooldown_s"):
+        for name in ("warmup_s", "cooldown_s", "backoff_s"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ParameterError(f"{name} must be a finite number >= 0, got {value!r}")
-        for name in ("onset_db", "release_db"):
+        for name in ("onset_db", "release_db", "backoff_onset_db"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value)):
                 raise ParameterError(f"{name} must be a finite number, got {value!r}")
@@ -207,6 +218,11 @@ class ThrottleConfig:
         """``cooldown_s`` in full-rate frames."""
         return self._frames(self.cooldown_s)
 
+    @property
+    def backoff_frames(self) -> int:
+        """``backoff_s`` in full-rate frames."""
+        return self._frames(self.backoff_s)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ThrottleState:
@@ -219,6 +235,7 @@ class ThrottleState:
         since_motion_frames: full-rate frames since the last ratio >= ``release_db`` (ONSET/ACTIVE).
         since_onset_frames: periods since the onset metric was last computed.
         hop_frames: frames since the head last ran (ACTIVE).
+        backoff_frames: periods left of the back-off (wake at ``backoff_onset_db``; IDLE/COOLDOWN).
     """
 
     phase: Phase = Phase.IDLE
@@ -227,6 +244,7 @@ class ThrottleState:
     since_motion_frames: int = 0
     since_onset_frames: int = 0
     hop_frames: int = 0
+    backoff_frames: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,7 +254,8 @@ class ThrottleObservation:
     Fields:
         ratio_db: onset ratio of this frame [dB] if :func:`onset_due`, else NaN (also NaN for a missing
             frame); ignored when not due.
-        decided: the head's previous run emitted a gesture decision.
+        decided: the head's previous run emitted a gesture decision (in any phase: the decision layer may
+            decide an event after the awake period ended).
     """
 
     ratio_db: float = math.nan
@@ -287,25 +306,34 @@ def step(
     ratio = _f32(obs.ratio_db) if due else math.nan
     phase = state.phase
 
+    # the back-off's periods left after this frame (it runs in IDLE and COOLDOWN; a decision clears it)
+    backoff = 0 if obs.decided else max(0, state.backoff_frames - adv)
     if phase == Phase.IDLE:
-        if ratio >= _f32(cfg.onset_db):
+        level = cfg.backoff_onset_db if state.backoff_frames > 0 and not obs.decided else cfg.onset_db
+        if ratio >= _f32(level):
             new = ThrottleState(phase=Phase.ONSET, since_onset_frames=since_onset)
             return new, ThrottleActions(full_rate=True, reset_head=True)
-        return ThrottleState(since_onset_frames=since_onset), _IDLE_ACTIONS
+        return ThrottleState(since_onset_frames=since_onset, backoff_frames=backoff), _IDLE_ACTIONS
 
     if phase == Phase.COOLDOWN:
         waited = state.phase_frames + adv
         if waited >= cfg.cooldown_frames:
-            return ThrottleState(since_onset_frames=since_onset), _IDLE_ACTIONS
-        return ThrottleState(phase=Phase.COOLDOWN, phase_frames=waited, since_onset_frames=since_onset), _IDLE_ACTIONS
+            return ThrottleState(since_onset_frames=since_onset, backoff_frames=backoff), _IDLE_ACTIONS
+        new = ThrottleState(
+            phase=Phase.COOLDOWN, phase_frames=waited, since_onset_frames=since_onset, backoff_frames=backoff
+        )
+        return new, _IDLE_ACTIONS
 
     # ONSET or ACTIVE: a full-rate frame
     active = state.active_frames + 1
     since_motion = 0 if ratio >= _f32(cfg.release_db) else state.since_motion_frames + 1
-    if (phase == Phase.ACTIVE and obs.decided) or active >= cfg.max_active_frames:
+    if phase == Phase.ACTIVE and obs.decided:
         return ThrottleState(phase=Phase.COOLDOWN, since_onset_frames=since_onset), _IDLE_ACTIONS
+    if active >= cfg.max_active_frames:  # no decision: everyday motion, back off
+        new = ThrottleState(phase=Phase.COOLDOWN, since_onset_frames=since_onset, backoff_frames=cfg.backoff_frames)
+        return new, _IDLE_ACTIONS
     if since_motion >= cfg.hold_frames:
-        return ThrottleState(since_onset_frames=since_onset), _IDLE_ACTIONS
+        return ThrottleState(since_onset_frames=since_onset, backoff_frames=cfg.backoff_frames), _IDLE_ACTIONS
     hop = state.hop_frames
     if phase == Phase.ONSET and active >= cfg.warmup_frames:
         phase = Phase.ACTIVE

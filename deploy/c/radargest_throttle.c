@@ -46,7 +46,11 @@ void rg_throttle_step(rg_throttle_state *st, const rg_throttle_obs *obs, const r
     const int32_t due = rg_add(st->since_onset_frames, adv) >= cfg->idle_decimation;
     const int32_t since_onset = due ? 0 : rg_add(st->since_onset_frames, adv);
     /* a NaN ratio compares false everywhere, so it never wakes nor counts as motion */
-    const int32_t wake = due && obs->ratio_db >= cfg->onset_db;
+    /* the back-off's periods left after this frame (IDLE and COOLDOWN; a decision clears it) */
+    const int64_t left = (int64_t)st->backoff_frames - (int64_t)adv;
+    const int32_t backoff = (obs->decided || left <= 0) ? 0 : (left > INT32_MAX ? INT32_MAX : (int32_t)left);
+    const float level = (st->backoff_frames > 0 && !obs->decided) ? cfg->backoff_onset_db : cfg->onset_db;
+    const int32_t wake = due && obs->ratio_db >= level;
     const int32_t motion = due && obs->ratio_db >= cfg->release_db;
     const int32_t phase = st->phase;
     rg_throttle_state next;
@@ -59,6 +63,7 @@ void rg_throttle_step(rg_throttle_state *st, const rg_throttle_obs *obs, const r
             next.phase = RG_PHASE_ONSET;
             rg_set_actions(act, 1, 0, 0, 1); /* the trigger is an IDLE frame: no map to encode */
         } else {
+            next.backoff_frames = backoff;
             rg_set_actions(act, 0, 0, 0, 0);
         }
         *st = next;
@@ -70,6 +75,7 @@ void rg_throttle_step(rg_throttle_state *st, const rg_throttle_obs *obs, const r
             next.phase = RG_PHASE_COOLDOWN;
             next.phase_frames = waited;
         }
+        next.backoff_frames = backoff;
         rg_set_actions(act, 0, 0, 0, 0);
         *st = next;
         return;
@@ -81,13 +87,21 @@ void rg_throttle_step(rg_throttle_state *st, const rg_throttle_obs *obs, const r
         int32_t hop = st->hop_frames;
         int32_t new_phase = phase;
         int32_t run_head = 0;
-        if ((phase == RG_PHASE_ACTIVE && obs->decided) || active >= cfg->max_active_frames) {
+        if (phase == RG_PHASE_ACTIVE && obs->decided) {
             next.phase = RG_PHASE_COOLDOWN;
             rg_set_actions(act, 0, 0, 0, 0);
             *st = next;
             return;
         }
+        if (active >= cfg->max_active_frames) { /* no decision: everyday motion, back off */
+            next.phase = RG_PHASE_COOLDOWN;
+            next.backoff_frames = cfg->backoff_frames;
+            rg_set_actions(act, 0, 0, 0, 0);
+            *st = next;
+            return;
+        }
         if (since_motion >= cfg->hold_frames) {
+            next.backoff_frames = cfg->backoff_frames;
             rg_set_actions(act, 0, 0, 0, 0);
             *st = next;
             return;

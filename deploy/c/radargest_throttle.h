@@ -3,6 +3,8 @@
  *
  * Phases: IDLE (IDLE config: RG_IDLE_SWEEPS sweeps at the idle frame rate, onset metric only) -> ONSET (full rate, encoder fills the ring buffer)
  * -> ACTIVE (encoder every frame, head every hop) -> COOLDOWN (idle rate, no wake-up) -> IDLE.
+ * After an awake period that ends without a decision (hold or max awake: everyday motion) the wake level is
+ * backoff_onset_db for backoff_frames periods; a decision clears it.
  * Every counter is in full-rate frame periods: an idle-rate frame advances the timers by
  * RG_THROTTLE_IDLE_DECIMATION, a full-rate frame by 1. Thresholds are compared in float32; the Python
  * policy does the same, so state sequences are identical (tests/deploy/test_deploy_c_parity.py).
@@ -63,6 +65,8 @@ typedef struct {
     int32_t max_active_frames; /* awake this long without a decision -> COOLDOWN */
     int32_t cooldown_frames;   /* COOLDOWN length [full-rate periods] */
     int32_t head_hop_frames;   /* frames between head runs */
+    int32_t backoff_frames;    /* after an awake period without a decision: wake at backoff_onset_db this long */
+    float backoff_onset_db;    /* idle onset ratio that wakes during the back-off [dB] */
 } rg_throttle_config;
 
 /* Initialiser from config.h. */
@@ -70,7 +74,7 @@ typedef struct {
     {                                                                                                      \
         RG_THROTTLE_IDLE_DECIMATION, RG_THROTTLE_ONSET_DB, RG_THROTTLE_RELEASE_DB, RG_THROTTLE_WARMUP_FRAMES, \
             RG_THROTTLE_HOLD_FRAMES, RG_THROTTLE_MAX_ACTIVE_FRAMES, RG_THROTTLE_COOLDOWN_FRAMES,           \
-            RG_THROTTLE_HEAD_HOP_FRAMES                                                                    \
+            RG_THROTTLE_HEAD_HOP_FRAMES, RG_THROTTLE_BACKOFF_FRAMES, RG_THROTTLE_BACKOFF_ONSET_DB          \
     }
 
 /* Policy state (deploy.throttle.ThrottleState); counters in full-rate frame periods. */
@@ -81,12 +85,13 @@ typedef struct {
     int32_t since_motion_frames; /* full-rate frames since the last ratio >= release_db */
     int32_t since_onset_frames;  /* periods since the onset metric was last computed */
     int32_t hop_frames;          /* frames since the head last ran */
+    int32_t backoff_frames;      /* periods left of the back-off (IDLE/COOLDOWN) */
 } rg_throttle_state;
 
 /* Observation of one sensed frame. */
 typedef struct {
     float ratio_db;  /* onset ratio if rg_throttle_onset_due, else NaN [dB] */
-    int32_t decided; /* the previous head run emitted a decision */
+    int32_t decided; /* the previous head run emitted a decision (any phase; clears the back-off) */
 } rg_throttle_obs;
 
 /* Actions for this frame (full_rate: for the frames that follow). */

@@ -139,26 +139,30 @@ CONFIGS = [
     ThrottleConfig(full_rate_hz=57.0),
     ThrottleConfig(full_rate_hz=57.0, idle_decimation=1, warmup_s=0.1, head_hop_frames=1, cooldown_s=0.0),
     ThrottleConfig(full_rate_hz=57.0, idle_decimation=7, onset_db=6.1, release_db=2.3, hold_s=0.15, max_active_s=0.5),
+    ThrottleConfig(full_rate_hz=57.0, hold_s=0.1, max_active_s=0.4, backoff_s=1.0, backoff_onset_db=7.3),
 ]
 
 
-@pytest.mark.parametrize("cfg", CONFIGS, ids=["default", "d1-warmup", "d7-short"])
+@pytest.mark.parametrize("cfg", CONFIGS, ids=["default", "d1-warmup", "d7-short", "backoff"])
 def test_throttle_policy_identical_on_random_observations(cfg: ThrottleConfig, c_library) -> None:
     geometry = geom(57.0)
     lib = c_library(geometry)
     rng = np.random.default_rng(5)
     # ratios around and exactly at the thresholds (float32 values), NaNs, random decisions
-    specials = [cfg.onset_db, cfg.release_db, float(np.float32(cfg.onset_db)), math.nan]
+    specials = [cfg.onset_db, cfg.release_db, cfg.backoff_onset_db, float(np.float32(cfg.onset_db)), math.nan]
     py_state = c_state = ThrottleState()
     phases = set()
+    backoff_wakes = 0
     for i in range(6000):
         ratio = float(rng.choice(specials)) if rng.random() < 0.2 else float(rng.normal(4.0, 6.0))
         obs = ThrottleObservation(ratio_db=ratio, decided=bool(rng.random() < 0.05))
+        backoff_wakes += py_state.backoff_frames > 0 and not obs.decided and obs.ratio_db >= np.float32(cfg.onset_db)
         py_state, py_act = step(py_state, obs, cfg=cfg)
         c_state, c_act = lib.throttle_step(c_state, obs, cfg=cfg)
         assert (c_state, c_act) == (py_state, py_act), f"step {i}"
         phases.add(py_state.phase)
     assert len(phases) == 4
+    assert (backoff_wakes > 0) == (cfg.backoff_s > 0)  # the back-off level was tested where it is on
 
 
 @pytest.mark.parametrize("name", [*REAL, "sim"])
@@ -279,17 +283,20 @@ def test_code_size_with_os(tmp_path) -> None:
             assert text == sec.text + sec.rodata
 
 
-def test_detect_python_and_c_switch_states_at_the_same_frames(tiny_bundle, sim_stream, c_library) -> None:
+@pytest.mark.parametrize("backoff", [False, True], ids=["no-backoff", "backoff"])
+def test_detect_python_and_c_switch_states_at_the_same_frames(backoff, tiny_bundle, sim_stream, c_library) -> None:
     """``detect`` (deploy.runtime), the Python emulation and the C device loop wake, release and cool down
     at the same full-rate frames on the emulated IDLE frames (first ``idle_sweeps`` sweeps of the kept
-    frames). No decision is accepted (min_score above 1), so the phases depend on the onset alone."""
+    frames). No decision is accepted (min_score above 1), so the phases depend on the onset alone; with a
+    back-off every awake period ends without a decision, so every later wake needs the back-off level."""
     from deploy.runtime import detect_frames, load_bundle
 
     frames, geometry = sim_stream
     bundle = load_bundle(tiny_bundle)
     oc = dsp.OnsetConfig()
     assert bundle.onset == oc  # the C library below is built with the default onset config
-    cfg = ThrottleConfig(full_rate_hz=geometry.frame_rate_hz)
+    levels = {"backoff_s": 3.0, "backoff_onset_db": 9.0} if backoff else {"backoff_s": 0.0}
+    cfg = ThrottleConfig(full_rate_hz=geometry.frame_rate_hz, **levels)
     assert cfg.idle_sweeps < geometry.sweeps_per_frame
     res = detect_frames(frames, bundle, geometry=geometry, throttle=cfg, decision=dsp.DecisionConfig(min_score=1.01))
     assert not res.events
@@ -309,6 +316,9 @@ def test_detect_python_and_c_switch_states_at_the_same_frames(tiny_bundle, sim_s
 
     assert transitions(py) == transitions(c) == list(res.transitions)
     assert len(res.transitions) >= 4  # the session's gestures wake the throttle
+    # the back-off changes when the sensor wakes (fewer wakes), so the comparison above covers it
+    off = emulate_throttle(frames, cfg=dataclasses.replace(cfg, backoff_s=0.0), onset_cfg=oc, geometry=geometry)
+    assert (transitions(off) != transitions(py)) == backoff
     assert res.utilisation.full_rate_frames == py.utilisation.full_rate_frames
     assert res.utilisation.switches == py.utilisation.switches == c.utilisation.switches > 0
 

@@ -152,6 +152,34 @@ def test_hold_timeout_returns_to_idle_and_max_active_forces_cooldown() -> None:
     ]
 
 
+def test_backoff_after_an_undecided_wake_raises_the_wake_level_until_it_expires_or_a_decision() -> None:
+    # back-off 0.48 s = 24 periods = 6 IDLE frames of 4 periods, at 10 dB (onset_db 8)
+    cfg = dataclasses.replace(CFG, backoff_s=0.48, backoff_onset_db=10.0)
+    wake, quiet, mid = (ThrottleObservation(ratio_db=v) for v in (12.0, 0.0, 9.0))
+    res = run([wake] + [quiet] * 10, cfg)  # woken, then the hold ends the awake period: no decision
+    state = res[-1][0]
+    assert state.phase == Phase.IDLE and state.backoff_frames == 24
+    # 9 dB wakes without the back-off, not during it; the back-off runs out after 6 IDLE frames
+    assert step(dataclasses.replace(state, backoff_frames=0), mid, cfg=cfg)[0].phase == Phase.ONSET
+    for left in (20, 16, 12, 8, 4, 0):
+        state, _ = step(state, mid, cfg=cfg)
+        assert (state.phase, state.backoff_frames) == (Phase.IDLE, left)
+    assert step(state, mid, cfg=cfg)[0].phase == Phase.ONSET
+    # a decision (also one taken after the awake period) clears it
+    state = res[-1][0]
+    state, _ = step(state, ThrottleObservation(ratio_db=0.0, decided=True), cfg=cfg)
+    assert state.backoff_frames == 0
+    assert step(state, mid, cfg=cfg)[0].phase == Phase.ONSET
+    # max_active_s without a decision backs off too; a decided awake period does not
+    short = dataclasses.replace(cfg, max_active_s=0.1)
+    forced = run([wake] * 8, short)[5][0]
+    assert (forced.phase, forced.backoff_frames) == (Phase.COOLDOWN, 24)
+    decided = run([wake, wake, wake, ThrottleObservation(ratio_db=12.0, decided=True)], cfg)[3][0]
+    assert (decided.phase, decided.backoff_frames) == (Phase.COOLDOWN, 0)
+    # off by default
+    assert run([wake] + [quiet] * 10)[-1][0].backoff_frames == 0
+
+
 def test_decision_ignored_outside_active() -> None:
     res = run([ThrottleObservation(ratio_db=0.0, decided=True)] * 3)
     assert all(s.phase == Phase.IDLE for s, _ in res)
