@@ -129,6 +129,7 @@ class CDecisionConfig(ctypes.Structure):
         ("unsure_wait_frames", _I),
         ("sure_max_runs", _I),
         ("prefix_hold_db", _F),
+        ("min_peak_db", _F),
         ("window_frames", _I),
         ("end_pad_frames", _I),
         ("window_pre_frames", _I),

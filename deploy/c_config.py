@@ -66,6 +66,7 @@ def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | in
         ("unsure_wait_frames", policy.unsure_wait),
         ("sure_max_runs", policy.cfg.sure_max_runs),
         ("prefix_hold_db", float(policy.cfg.prefix_hold_db)),
+        ("min_peak_db", float(policy.cfg.min_peak_db)),
         ("window_frames", policy.window_frames),
         ("end_pad_frames", policy.end_pad),
         ("window_pre_frames", policy.pre),

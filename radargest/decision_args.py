@@ -13,7 +13,8 @@ __all__ = ["add_decision_arguments", "decision_from_args"]
 
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:
-    """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db`` and ``--always-wait``."""
+    """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db``, ``--min-peak-db`` and
+    ``--always-wait``."""
     g = p.add_argument_group(
         "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
     )
@@ -40,6 +41,13 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "motion) [dB] (default 2.0; a level above the segmenter's on_db turns the hold off)",
     )
     g.add_argument(
+        "--min-peak-db",
+        type=float,
+        default=None,
+        help="physical gate: reject a gesture on an event whose onset ratio never peaked at this [dB] (default "
+        "5.9; 0 turns the gate off)",
+    )
+    g.add_argument(
         "--always-wait",
         action="store_true",
         help="decide each event only when the segmenter closes it (merge gap after its end), as before the "
@@ -57,6 +65,8 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         changes["prefix_wait_s"] = float(args.prefix_wait_s)
     if getattr(args, "prefix_hold_db", None) is not None:
         changes["prefix_hold_db"] = float(args.prefix_hold_db)
+    if getattr(args, "min_peak_db", None) is not None:
+        changes["min_peak_db"] = float(args.min_peak_db)
     if getattr(args, "always_wait", False):
         changes["early"] = False
     return dataclasses.replace(cfg, **changes) if changes else cfg

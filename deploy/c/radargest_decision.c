@@ -4,6 +4,7 @@
  */
 #include "radargest_decision.h"
 
+#include <math.h>
 #include <string.h>
 
 int32_t rg_event_window_end(int32_t start, int32_t end, int32_t window_frames, int32_t end_pad, int32_t pre) {
@@ -27,6 +28,7 @@ uint32_t rg_decision_state_bytes(void) {
 
 void rg_decision_init(rg_decision_state *st) {
     memset(st, 0, sizeof(*st));
+    st->peak = -INFINITY;
 }
 
 /* -- segmenter ------------------------------------------------------------------------------------ */
@@ -95,7 +97,7 @@ static void segment_step(rg_decision_state *st, const rg_decision_config *cfg, f
 
 /* -- decision ------------------------------------------------------------------------------------- */
 
-static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t end, int32_t n,
+static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t end, int32_t n, float peak,
                          rg_classify_fn classify, void *ctx) {
     float probs[RG_DECISION_MAX_CLASSES];
     rg_decision d;
@@ -110,7 +112,7 @@ static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t e
     d.start_frame = start;
     d.end_frame = end;
     d.score = probs[d.label];
-    d.accepted = d.label > 0 && d.score >= cfg->min_score;
+    d.accepted = d.label > 0 && d.score >= cfg->min_score && peak >= cfg->min_peak_db;
     d.frame = n;
     d.window_end = w;
     return d;
@@ -144,7 +146,8 @@ static int32_t close_event(rg_decision_state *st, const rg_decision_config *cfg,
     }
     if (tr.valid && tr.decided) return 0;
     if (!cfg->early || !tr.valid || !tr.has_last || tr.checked_end + cfg->post_roll_frames != end) {
-        *out = judge(cfg, start, end, n, classify, ctx);
+        /* the event's last run had no checkpoint; an event never tracked is the segmenter's latest */
+        *out = judge(cfg, start, end, n, tr.valid ? tr.peak : st->peak, classify, ctx);
         return 1;
     }
     *out = tr.has_prov ? tr.prov : tr.last;
@@ -174,6 +177,11 @@ int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, f
     int32_t count = 0;
     rg_decision_track *tr = &st->track;
     segment_step(st, cfg, ratio_db);
+    if (st->group != st->peak_group) { /* a new event began: its peak starts at this frame */
+        st->peak_group = st->group;
+        st->peak = -INFINITY;
+    }
+    if (st->active && ratio_db == ratio_db && ratio_db > st->peak) st->peak = ratio_db;
     sync_closed(st, !st->has_pending || (tr->valid && st->group != tr->group));
     if (st->has_pending && !tr->valid) {
         memset(tr, 0, sizeof(*tr));
@@ -182,6 +190,7 @@ int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, f
         tr->checked_end = -1;
         tr->runs = 1; /* the track begins when the event's first run ends */
     }
+    if (tr->valid) tr->peak = st->peak;
     if (cfg->early && tr->valid && st->has_pending && !tr->decided) {
         if (st->active) {
             tr->has_prov = 0; /* the next part has begun: the event grows */
@@ -192,7 +201,8 @@ int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, f
             tr->in_run = 0;
             int32_t settle = cfg->settle_frames > cfg->post_roll_frames ? cfg->settle_frames : cfg->post_roll_frames;
             if (tr->checked_end != e && n + 1 - e >= settle && pending_passes(st, cfg)) {
-                rg_decision d = judge(cfg, pending_rolled_start(st, cfg), e + cfg->post_roll_frames, n, classify, ctx);
+                rg_decision d =
+                    judge(cfg, pending_rolled_start(st, cfg), e + cfg->post_roll_frames, n, tr->peak, classify, ctx);
                 tr->checked_end = e;
                 tr->last = d;
                 tr->has_last = 1;

@@ -10,8 +10,8 @@
  * no prefix of another is decided at once if sure (else after unsure_wait_frames unless the event grows);
  * a prefix gesture (tap_in of double_tap_in) waits prefix_wait_frames for the next part; once an event has
  * looked like a prefix or has more than sure_max_runs runs, only a longer gesture (is_longer) may be sure
- * at its checkpoints; none, or
- * a score below min_score, waits for more runs. A decided event absorbs the runs that merge into it
+ * at its checkpoints; none, a score below min_score, or an event whose ratio never peaked at
+ * min_peak_db (the physical gate), waits for more runs. A decided event absorbs the runs that merge into it
  * later. Every count is in frames of the onset stream.
  *
  * Arithmetic: thresholds and the area are float32, exactly as dsp.segment does.
@@ -64,6 +64,7 @@ typedef struct {
     int32_t unsure_wait_frames;  /* a less sure one waits this long for a further part (<= merge gap) */
     int32_t sure_max_runs;       /* a gesture neither prefix nor longer is sure only on this many runs (0: any) */
     float prefix_hold_db;        /* a due prefix gesture waits on while the ratio is at least this [dB] */
+    float min_peak_db;           /* physical gate: a gesture needs an event whose ratio peaked at least this [dB] */
     int32_t window_frames;       /* classifier window T */
     int32_t end_pad_frames;      /* a window ends this long after the event */
     int32_t window_pre_frames;   /* unused by the window rule (it ends at the latest evidence); kept for the layout */
@@ -96,11 +97,12 @@ typedef struct {
     int32_t prefixed;     /* an earlier checkpoint's top class was a prefix gesture */
     int32_t runs;         /* motion runs of the event so far */
     int32_t in_run;
+    float peak;           /* the event's highest ratio in a run so far [dB] */
     rg_decision prov;
     rg_decision last;
 } rg_decision_track;
 
-/* Whole state: segmenter and policy. Zero heap; 564 bytes with the defaults (rg_decision_state_bytes). */
+/* Whole state: segmenter and policy. Zero heap; 592 bytes with the defaults (rg_decision_state_bytes). */
 typedef struct {
     int32_t n;            /* frames seen */
     int32_t active;       /* hysteresis in motion */
@@ -111,6 +113,8 @@ typedef struct {
     float area;           /* running area of the open event [dB*frames] */
     int32_t prev_end;     /* end of the last kept event (pre-roll limit) */
     int32_t group;        /* events begun */
+    int32_t peak_group;   /* the event the peak belongs to */
+    float peak;           /* highest ratio in a run of the latest event [dB] */
     int32_t kept;         /* events closed and kept */
     int32_t ready_count;  /* kept events awaiting emission */
     int32_t ready_start[RG_DECISION_QUEUE];

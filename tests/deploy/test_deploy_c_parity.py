@@ -385,8 +385,20 @@ def _decide_in_python_and_c(policy: dsp.DecisionPolicy, ratio: np.ndarray, class
         dsp.DecisionConfig(sure_score=0.6, unsure_wait_s=0.15),
         dsp.DecisionConfig(prefix_hold_db=0.5, prefix_wait_s=0.15),
         dsp.DecisionConfig(history_s=0.3),
+        dsp.DecisionConfig(min_peak_db=10.0),
+        dsp.DecisionConfig(min_peak_db=10.0, early=False),
     ],
-    ids=["default", "min_score", "always-wait", "settle0-longwait", "sure-gate", "low-hold", "short-history"],
+    ids=[
+        "default",
+        "min_score",
+        "always-wait",
+        "settle0-longwait",
+        "sure-gate",
+        "low-hold",
+        "short-history",
+        "peak-gate",
+        "peak-gate-always-wait",
+    ],
 )
 def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim_stream, c_library) -> None:
     """C segmenter + decision equals dsp.decision on the float32 onset ratio of a whole stream: the same
@@ -402,6 +414,24 @@ def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim
         if cfg == dsp.DecisionConfig():
             labels = {DECISION_CLASSES[d.label] for d in py if d.accepted}
             assert "tap_in" in labels and len(labels) >= 3  # prefix and non-prefix decisions both exercised
+
+
+def test_decision_peak_gate_identical(sim_stream, c_library) -> None:
+    """The physical gate ``min_peak_db`` is the same in C and Python, and it acts: with the gate at the median
+    event peak, some events accepted without it are rejected, every accepted event's ratio peaked at the gate
+    by its decision frame, and a gate at the segmenter's ``on_db`` (every event reaches it) changes nothing."""
+    frames, geometry = sim_stream
+    rate = geometry.frame_rate_hz
+    ratio = dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=geometry).ratio_db.astype(np.float32)
+    lib = c_library(geometry)
+    off = _decide_in_python_and_c(_policy(rate, cfg=dsp.DecisionConfig(min_peak_db=0.0)), ratio, window_classifier, lib)
+    at_on = dsp.DecisionConfig(min_peak_db=dsp.SegmentConfig().on_db)
+    assert _decide_in_python_and_c(_policy(rate, cfg=at_on), ratio, window_classifier, lib) == off
+    peaks = [float(np.nanmax(ratio[d.start_frame : d.frame + 1])) for d in off if d.accepted]
+    gate = float(np.median(peaks))
+    on = _decide_in_python_and_c(_policy(rate, cfg=dsp.DecisionConfig(min_peak_db=gate)), ratio, window_classifier, lib)
+    assert all(np.nanmax(ratio[d.start_frame : d.frame + 1]) >= np.float32(gate) for d in on if d.accepted)
+    assert 0 < sum(d.accepted for d in on) < sum(d.accepted for d in off)
 
 
 def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
