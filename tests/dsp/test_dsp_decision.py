@@ -68,11 +68,14 @@ def test_config_validation_and_json_round_trip() -> None:
         DecisionConfig(prefix_hold_db=float("nan"))
     with pytest.raises(dsp.ParameterError, match="sure_max_runs"):
         DecisionConfig(sure_max_runs=-1)
+    with pytest.raises(dsp.ParameterError, match="min_peak_db"):
+        DecisionConfig(min_peak_db=float("inf"))
     cfg = DecisionConfig(
         min_score=0.6,
         prefix_wait_s=0.25,
         prefix_hold_db=1.5,
         sure_max_runs=3,
+        min_peak_db=7.5,
         early=False,
         prefixes=(("push", "push_pull"),),
     )
@@ -94,6 +97,30 @@ def test_non_prefix_decided_at_settle_and_later_runs_absorbed() -> None:
     assert out[0].frame == 40 + 5 - 1  # settle 0.1 s = 5 frames after the run's end at frame 40
     assert out[0].window_end == 45 and (out[0].start_frame, out[0].end_frame) == (20, 40)
     assert calls == [45]  # the absorbed run is never classified
+
+
+def test_peak_gate_rejects_an_event_until_its_ratio_peaks_at_min_peak_db() -> None:
+    """The physical gate: a sure gesture on an event whose ratio never reached ``min_peak_db`` is a rejected
+    candidate; once a later run of the same event peaks high enough, that checkpoint decides; a peak exactly at
+    the gate (float32) passes; NaN frames are no peak; 0 turns the gate off."""
+    sure = np.array([0.01, 0.01, 0.96, 0.01, 0.01])  # tap_out
+    weak = ratio_with_runs([(20, 40)], 200) * 0.55  # 5.5 dB: a run (on_db 5) below the default gate 5.9 dB
+    rejected = run(weak, lambda s, e, w: sure)
+    assert [(d.accepted, CLASSES[d.label]) for d in rejected] == [(False, "tap_out")]
+    assert [(d.accepted, d.frame) for d in run(weak, lambda s, e, w: sure, DecisionConfig(min_peak_db=0.0))] == [
+        (True, 44)
+    ]
+    grown = weak.copy()
+    grown[50:60] = 10.0  # a second run 10 frames later, in the same event, peaks at 10 dB
+    out = run(grown, lambda s, e, w: sure)
+    assert [(d.accepted, d.start_frame, d.end_frame, d.frame) for d in out] == [(True, 20, 60, 64)]
+    at_gate = weak.copy()
+    at_gate[30] = np.float32(5.9)
+    assert [d.accepted for d in run(at_gate, lambda s, e, w: sure)] == [True]
+    nan_peak = weak.copy()
+    nan_peak[30] = np.nan  # a missing frame inside the run is no evidence of a peak
+    nan_peak[31] = 5.89
+    assert [d.accepted for d in run(nan_peak, lambda s, e, w: sure)] == [False]
 
 
 def test_unsure_gesture_waits_for_a_further_part() -> None:
