@@ -443,7 +443,7 @@ def export_bundle(
     throttle = dataclasses.replace(ecfg.throttle, full_rate_hz=float(rec0.frame_rate_hz))
     onset_rate = idle_geometry(geometry, cfg=throttle).frame_rate_hz
     device_policy = DecisionPolicy(
-        cfg=decision,
+        cfg=decision.for_idle_stream(),  # the device's policy is fed the idle-rate onset stream
         segment=ds.segment,
         classes=ds.classes,
         frame_rate_hz=onset_rate,

@@ -495,7 +495,7 @@ class StreamingDetector:
         self.pre = round(float(win["pre_s"]) * rate)
         onset_rate = onset_geo.frame_rate_hz
         self.policy = DecisionPolicy(
-            cfg=self.decision,
+            cfg=self.decision if always_on else self.decision.for_idle_stream(),  # the idle stream's own gate
             segment=bundle.segment,
             classes=bundle.classes,
             frame_rate_hz=onset_rate,

@@ -48,6 +48,13 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "5.9; 0 turns the gate off)",
     )
     g.add_argument(
+        "--idle-min-peak-db",
+        type=float,
+        default=None,
+        help="the same gate on a throttled device's idle-rate onset stream (detect, demo, firmware) [dB] "
+        "(default 6.6; 0 turns it off)",
+    )
+    g.add_argument(
         "--always-wait",
         action="store_true",
         help="decide each event only when the segmenter closes it (merge gap after its end), as before the "
@@ -67,6 +74,8 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         changes["prefix_hold_db"] = float(args.prefix_hold_db)
     if getattr(args, "min_peak_db", None) is not None:
         changes["min_peak_db"] = float(args.min_peak_db)
+    if getattr(args, "idle_min_peak_db", None) is not None:
+        changes["idle_min_peak_db"] = float(args.idle_min_peak_db)
     if getattr(args, "always_wait", False):
         changes["early"] = False
     return dataclasses.replace(cfg, **changes) if changes else cfg

@@ -139,9 +139,10 @@ LIB_SOURCES = (
 FW_SOURCES = ("startup.c", "semihost.c", "semihost.h", "main.c", "fw_math.c")
 
 
-def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_rate_hz: float) -> str:
+def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_rate_hz: float, idle: bool) -> str:
     """A ``rg_decision_config`` initialiser for the decision policy on an onset stream at ``rate_hz``, built
-    as :class:`deploy.runtime.StreamingDetector` builds it (the bundle's ``"decision"``)."""
+    as :class:`deploy.runtime.StreamingDetector` builds it (the bundle's ``"decision"``; ``idle``: the idle-rate
+    stream of a throttled device, with its own gate, :meth:`dsp.DecisionConfig.for_idle_stream`)."""
     import dsp
     from deploy.c_config import decision_config_values
     from dsp.decision import DecisionConfig, DecisionPolicy
@@ -149,8 +150,9 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
     section = manifest.get("decision")
     win = manifest["window"]
     t = int(manifest["model"]["window_frames"])
+    cfg = DecisionConfig.from_json(section) if section else DecisionConfig()
     policy = DecisionPolicy(
-        cfg=DecisionConfig.from_json(section) if section else DecisionConfig(),
+        cfg=cfg.for_idle_stream() if idle else cfg,
         segment=dsp.SegmentConfig(**manifest["features"]["segment"]),
         classes=tuple(manifest["labels"]),
         frame_rate_hz=rate_hz,
@@ -259,8 +261,9 @@ def write_project(
     text += [
         "",
         f"/* decision layer at the full rate ({rate:.4f} Hz, always-on) and the idle rate ({idle_rate:.4f} Hz) */",
-        "#define RG_FW_DECISION_FULL " + _decision_initializer(manifest, rate_hz=rate, full_rate_hz=rate),
-        "#define RG_FW_DECISION_IDLE " + _decision_initializer(manifest, rate_hz=idle_rate, full_rate_hz=rate),
+        "#define RG_FW_DECISION_FULL " + _decision_initializer(manifest, rate_hz=rate, full_rate_hz=rate, idle=False),
+        "#define RG_FW_DECISION_IDLE "
+        + _decision_initializer(manifest, rate_hz=idle_rate, full_rate_hz=rate, idle=True),
         "",
         "#endif /* RADARGEST_FW_CONFIG_H */",
         "",

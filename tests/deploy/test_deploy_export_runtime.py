@@ -157,3 +157,18 @@ def test_a_wake_fills_the_history_with_the_first_frame_encoded_after_it(tiny_bun
         before = [e for k, _, e in log[:i] if k == "push"]
         stale += bool(before) and not np.array_equal(before[-1], emb)
     assert stale >= 2
+
+
+def test_the_idle_stream_has_its_own_physical_gate(tiny_bundle: Path, sim_stream) -> None:
+    """A throttled detector feeds its policy the idle-rate onset stream and gates it with
+    ``idle_min_peak_db``; always-on keeps ``min_peak_db``; the bundle's manifest carries both."""
+    import dataclasses
+
+    from deploy.runtime import StreamingDetector
+
+    _, geometry = sim_stream
+    b = load_bundle(tiny_bundle)
+    assert "min_peak_db" in b.manifest["decision"] and "idle_min_peak_db" in b.manifest["decision"]
+    dc = dataclasses.replace(b.decision, min_peak_db=5.5, idle_min_peak_db=7.25)
+    assert StreamingDetector(b, geometry=geometry, decision=dc).policy.cfg.min_peak_db == 7.25
+    assert StreamingDetector(b, geometry=geometry, decision=dc, always_on=True).policy.cfg.min_peak_db == 5.5

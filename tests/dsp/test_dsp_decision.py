@@ -70,18 +70,23 @@ def test_config_validation_and_json_round_trip() -> None:
         DecisionConfig(sure_max_runs=-1)
     with pytest.raises(dsp.ParameterError, match="min_peak_db"):
         DecisionConfig(min_peak_db=float("inf"))
+    with pytest.raises(dsp.ParameterError, match="idle_min_peak_db"):
+        DecisionConfig(idle_min_peak_db=float("nan"))
     cfg = DecisionConfig(
         min_score=0.6,
         prefix_wait_s=0.25,
         prefix_hold_db=1.5,
         sure_max_runs=3,
         min_peak_db=7.5,
+        idle_min_peak_db=8.25,
         early=False,
         prefixes=(("push", "push_pull"),),
     )
     section = cfg.manifest_section(("none", "push", "push_pull"))
     assert section["prefix_table"] == {"push": ["push_pull"]}
     assert DecisionConfig.from_json(section) == cfg
+    idle = cfg.for_idle_stream()
+    assert idle.min_peak_db == 8.25 and idle == DecisionConfig.from_json({**section, "min_peak_db": 8.25})
 
 
 def test_non_prefix_decided_at_settle_and_later_runs_absorbed() -> None:
