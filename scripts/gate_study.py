@@ -2,6 +2,7 @@
 
 Usage:
     python scripts/gate_study.py RUN_DIR OUT.json FILE.h5 [FILE.h5 ...] [--min-peak-db DB]
+    python scripts/gate_study.py --bundle BUNDLE OUT.json FILE.h5 [FILE.h5 ...] [--min-peak-db DB]
     python scripts/gate_study.py --summarise OUT.json [OUT.json ...]
 
 The first form runs the run's model and decision layer (at the run's calibrated ``min_score``; the physical
@@ -15,7 +16,12 @@ event's frames:
   most dynamic energy, unwrapped over the 1 kHz sweeps, times lambda / 4 pi [mm];
 - ``peak_v_m_s``: the fastest pulse-pair radial speed of that point over the event's frames [m/s].
 
-The second form prints, per file of rows, the correct decisions, the false activations by cause, and for each
+The ``--bundle`` form runs an exported bundle in the throttled runtime instead (``deploy.runtime``, the bundle's
+throttle and decision, both gates ``min_peak_db`` and ``idle_min_peak_db`` set to DB), so ``peak_db`` is the
+highest ratio of the idle-rate onset stream the device's policy is fed, from the event's start to its decision
+(events mapped back to full-rate frames); the other statistics are not computed there.
+
+The ``--summarise`` form prints, per file of rows, the correct decisions, the false activations by cause, and for each
 statistic the largest threshold that keeps at least 99.5 % of the correct decisions (the gate rule of
 ``DecisionConfig.min_peak_db``) with the false activations it would remove.
 
@@ -34,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 import dsp
+from dsp.decision import Classifier
 
 WAVELENGTH_M = 299_792_458.0 / 60.5e9
 STATS = ("peak_db", "exc_mm", "peak_v_m_s")
@@ -91,6 +98,76 @@ def run_study(run_dir: Path, out: Path, files: list[Path], min_peak_db: float) -
     out.write_text(json.dumps({"run": str(run_dir), "min_peak_db": min_peak_db, "rows": rows}))
 
 
+def _log_policy(policy: dsp.DecisionPolicy) -> tuple[list[float], list[dsp.Decision]]:
+    """Wrap ``policy`` so that every ratio it is fed and every record it returns are logged in the lists returned."""
+    ratios: list[float] = []
+    records: list[dsp.Decision] = []
+    process, flush = policy.process, policy.flush
+
+    def logged_process(r: float, classify: Classifier) -> list[dsp.Decision]:
+        ratios.append(r)
+        out = process(r, classify)
+        records.extend(out)
+        return out
+
+    def logged_flush(classify: Classifier) -> list[dsp.Decision]:
+        out = flush(classify)
+        records.extend(out)
+        return out
+
+    policy.process = logged_process  # type: ignore[method-assign]
+    policy.flush = logged_flush  # type: ignore[method-assign]
+    return ratios, records
+
+
+def run_throttled(bundle_path: Path, out: Path, files: list[Path], min_peak_db: float) -> None:
+    import dataclasses
+
+    from acquisition.recording import load_session
+    from deploy.runtime import StreamingDetector, load_bundle, session_stream
+    from models.rejection import UNLABELLED
+
+    bad = [f.name for f in files if "idx_3" in f.name or "static_hand" in f.name]
+    if bad:
+        sys.exit(f"error: held-out file(s) refused: {', '.join(bad)}")
+    bundle = load_bundle(bundle_path)
+    dc = dataclasses.replace(bundle.decision, min_peak_db=min_peak_db, idle_min_peak_db=min_peak_db)
+    rows = []
+    for f in files:
+        session = load_session(f)
+        frames, geometry = session_stream(session, bundle)
+        det = StreamingDetector(bundle, geometry=geometry, decision=dc)
+        ratios, records = _log_policy(det.policy)
+        for t in range(len(frames)):
+            if det.wants(t):
+                det.process(frames[t], t)
+        det.flush()
+        ratio = np.asarray(ratios, dtype=float)
+        full = det.onset_frames
+        negatives = [(n.start_frame, n.end_frame, n.cause) for n in session.negatives]
+        for d in records:
+            if not d.accepted:
+                continue
+            s, e = full[min(d.start_frame, len(full) - 1)], full[min(d.end_frame, len(full) - 1)]
+            truth = [la.gesture for la in session.labels if la.start_frame < e and la.end_frame > s]
+            over = [(min(b, e) - max(a, s), c) for a, b, c in negatives if min(b, e) > max(a, s)]
+            rows.append(
+                {
+                    "file": f.stem,
+                    "start": int(s),
+                    "end": int(e),
+                    "label": bundle.classes[d.label],
+                    "score": d.score,
+                    "accepted": True,
+                    "truth": truth[0] if truth else None,
+                    "cause": None if truth else (max(over)[1] if over else UNLABELLED),
+                    "peak_db": float(np.nanmax(ratio[d.start_frame : d.frame + 1])),
+                }
+            )
+        print(f.stem, sum(r["file"] == f.stem for r in rows), "accepted", flush=True)
+    out.write_text(json.dumps({"run": str(bundle_path), "min_peak_db": min_peak_db, "rows": rows}))
+
+
 def rule_threshold(values: np.ndarray, keep: float = KEEP) -> float:
     """The largest threshold ``t`` with at least ``keep`` of ``values`` at or above it."""
     v = np.sort(values[np.isfinite(values)])
@@ -107,6 +184,8 @@ def summarise(paths: list[Path]) -> None:
         print(f"{path}: run {data['run']}, min_peak_db {data['min_peak_db']}")
         print(f"  correct {len(good)}, false activations {len(fa)} {dict(sorted(causes.items()))}")
         for k in STATS:
+            if not all(k in r for r in acc):
+                continue
             g = np.array([r[k] for r in good], dtype=float)
             t = rule_threshold(g)
             removed = collections.Counter(r["cause"] for r in fa if r[k] < t)
@@ -121,9 +200,14 @@ def main() -> None:
     p.add_argument("paths", type=Path, nargs="+", help="RUN_DIR OUT.json FILE... (or OUT.json... with --summarise)")
     p.add_argument("--min-peak-db", type=float, default=0.0, help="the gate of the decisions studied (0: off)")
     p.add_argument("--summarise", action="store_true", help="print the summary of written studies")
+    p.add_argument("--bundle", type=Path, default=None, help="run this bundle in the throttled runtime instead")
     args = p.parse_args()
     if args.summarise:
         summarise(args.paths)
+    elif args.bundle is not None:
+        if len(args.paths) < 2:
+            p.error("need OUT.json and at least one recording")
+        run_throttled(args.bundle, args.paths[0], args.paths[1:], args.min_peak_db)
     elif len(args.paths) < 3:
         p.error("need RUN_DIR OUT.json and at least one recording")
     else:
