@@ -128,7 +128,7 @@ class SweepConfig:
             shows as ``P<step>`` in the point's name.
         hold_s: time awake without motion or decision before returning to idle [s].
         today: add the point decimation 3, 16 sweeps (Hann window, the feature's), onset 6 dB, release 3 dB,
-            hold 0.3 s with the recorded idle states: the throttle before IDLE had its own configuration.
+            hold 0.3 s, no back-off, with the recorded idle states: the throttle before IDLE had its own configuration.
         power: assumptions of the energy figures.
     """
 
@@ -162,6 +162,7 @@ class SweepConfig:
                 onset_db=6.0,
                 release_db=3.0,
                 hold_s=0.3,
+                backoff_s=0.0,
             )
             out.append(("today", today, AS_RECORDED))
         for d in self.idle_decimations:

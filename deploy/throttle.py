@@ -17,7 +17,7 @@ The policy is ``step(state, obs, *, cfg) -> (state, actions)`` over four phases 
 **Back-off after everyday motion.** An awake period that ends without a gesture decision (``hold_s`` or
 ``max_active_s``) was most likely everyday motion (hovering, a grab, scratching), which goes on for seconds, while
 a gesture is a short burst from a still hand. For ``backoff_s`` after such a period the wake level is
-``backoff_onset_db`` instead of ``onset_db``; a gesture decision (also one taken after the hold ended) clears it.
+``onset_db + backoff_db`` instead of ``onset_db``; a gesture decision (also one taken after the hold ended) clears it.
 
 **Timing.** Every step is one *sensed* frame. A frame at idle rate advances the timers by
 ``idle_decimation`` full-rate frame periods, a full-rate frame by one, so all timers are integers in
@@ -121,6 +121,11 @@ class ThrottleConfig:
     The other fields keep the values chosen earlier on the training days. A third pass on training-side streams
     (everyday subjects 100–103 and 650–657, the real training days) kept every default: each setting under
     1 mA lost everyday recall or 3–5 points of real training-day accuracy (``docs/results_power.md``).
+    ``backoff_s`` and ``backoff_onset_db`` (2 s at 6 dB) were chosen by ``scripts/throttle_selection.py`` on
+    training-side streams only (everyday subjects 3100–3107, 650–657 and 100–103, 5 h; the real training days):
+    the lowest everyday current whose everyday recall is not below the setting without back-off, whose false
+    activations are not above it, and whose real training-day accuracy is within 1 point of it
+    (``docs/results_power.md``, fourth pass).
 
     Fields:
         full_rate_hz: sensor frame rate at full rate [Hz]; the timers count frames of this rate.
@@ -143,9 +148,9 @@ class ThrottleConfig:
         cooldown_s: time after a decision with no wake-up, at idle rate [s].
         head_hop_frames: full-rate frames between head runs [frames].
         backoff_s: after an awake period that ended without a gesture decision (by ``hold_s`` or
-            ``max_active_s``), the wake level is ``backoff_onset_db`` for this long (IDLE and COOLDOWN time
-            counted), restarted by every such period and cleared by a decision [s]; 0 = off.
-        backoff_onset_db: idle onset ratio that wakes the throttle during the back-off [dB].
+            ``max_active_s``), the wake level is ``onset_db + backoff_db`` for this long (IDLE and COOLDOWN
+            time counted), restarted by every such period and cleared by a decision [s]; 0 = off.
+        backoff_db: how much higher the wake level is during the back-off [dB], >= 0.
     """
 
     full_rate_hz: float = 57.0
@@ -160,19 +165,19 @@ class ThrottleConfig:
     max_active_s: float = 3.0
     cooldown_s: float = 0.5
     head_hop_frames: int = 4
-    backoff_s: float = 0.0
-    backoff_onset_db: float = 5.0
+    backoff_s: float = 2.0
+    backoff_db: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("full_rate_hz", "max_active_s", "hold_s"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ParameterError(f"{name} must be a finite number > 0, got {value!r}")
-        for name in ("warmup_s", "cooldown_s", "backoff_s"):
+        for name in ("warmup_s", "cooldown_s", "backoff_s", "backoff_db"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ParameterError(f"{name} must be a finite number >= 0, got {value!r}")
-        for name in ("onset_db", "release_db", "backoff_onset_db"):
+        for name in ("onset_db", "release_db"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value)):
                 raise ParameterError(f"{name} must be a finite number, got {value!r}")
@@ -223,6 +228,11 @@ class ThrottleConfig:
         """``backoff_s`` in full-rate frames."""
         return self._frames(self.backoff_s)
 
+    @property
+    def backoff_onset_db(self) -> float:
+        """The wake level during the back-off, ``onset_db + backoff_db`` [dB] (compared in float32)."""
+        return self.onset_db + self.backoff_db
+
 
 @dataclass(frozen=True, kw_only=True)
 class ThrottleState:
@@ -235,7 +245,7 @@ class ThrottleState:
         since_motion_frames: full-rate frames since the last ratio >= ``release_db`` (ONSET/ACTIVE).
         since_onset_frames: periods since the onset metric was last computed.
         hop_frames: frames since the head last ran (ACTIVE).
-        backoff_frames: periods left of the back-off (wake at ``backoff_onset_db``; IDLE/COOLDOWN).
+        backoff_frames: periods left of the back-off (wake at ``onset_db + backoff_db``; IDLE/COOLDOWN).
     """
 
     phase: Phase = Phase.IDLE

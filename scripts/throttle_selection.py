@@ -6,7 +6,8 @@ Usage:
         [--always-on | --no-always-on]
 
 Each ``--set`` is a throttle setting: the bundle's throttle with the named :class:`deploy.ThrottleConfig`
-fields replaced (e.g. ``s5:idle_sweeps=5,idle_window=rect,idle_point_step=2,onset_db=5``). Every stream is
+fields replaced (e.g. ``s5:idle_sweeps=5,idle_window=rect,idle_point_step=2,onset_db=5``, or the back-off after
+everyday motion ``b4:backoff_s=4,backoff_db=1.5``; ``backoff_s=0`` turns it off). Every stream is
 run through ``detect`` (:class:`deploy.runtime.StreamingDetector`) always-on (unless ``--no-always-on``) and
 at each setting; printed per setting (one JSON line): true events, recall and event accuracy
 (:func:`deploy.sweep.match_events`), false activations, the A121 current from exptool's power model

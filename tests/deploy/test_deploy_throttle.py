@@ -38,6 +38,7 @@ GEOM = dsp.FrameGeometry(
 )
 # 50 Hz: hold 10, max active 100, cooldown 20 frames, decimation 4, head every 2 frames
 CFG = ThrottleConfig(
+    backoff_s=0.0,
     full_rate_hz=50.0,
     idle_decimation=4,
     onset_db=8.0,
@@ -154,7 +155,7 @@ def test_hold_timeout_returns_to_idle_and_max_active_forces_cooldown() -> None:
 
 def test_backoff_after_an_undecided_wake_raises_the_wake_level_until_it_expires_or_a_decision() -> None:
     # back-off 0.48 s = 24 periods = 6 IDLE frames of 4 periods, at 10 dB (onset_db 8)
-    cfg = dataclasses.replace(CFG, backoff_s=0.48, backoff_onset_db=10.0)
+    cfg = dataclasses.replace(CFG, backoff_s=0.48, backoff_db=2.0)
     wake, quiet, mid = (ThrottleObservation(ratio_db=v) for v in (12.0, 0.0, 9.0))
     res = run([wake] + [quiet] * 10, cfg)  # woken, then the hold ends the awake period: no decision
     state = res[-1][0]
@@ -176,8 +177,10 @@ def test_backoff_after_an_undecided_wake_raises_the_wake_level_until_it_expires_
     assert (forced.phase, forced.backoff_frames) == (Phase.COOLDOWN, 24)
     decided = run([wake, wake, wake, ThrottleObservation(ratio_db=12.0, decided=True)], cfg)[3][0]
     assert (decided.phase, decided.backoff_frames) == (Phase.COOLDOWN, 0)
-    # off by default
-    assert run([wake] + [quiet] * 10)[-1][0].backoff_frames == 0
+    # off with backoff_s = 0; a negative back-off is refused
+    assert run([wake] + [quiet] * 10, dataclasses.replace(cfg, backoff_s=0.0))[-1][0].backoff_frames == 0
+    with pytest.raises(dsp.ParameterError, match="backoff_db"):
+        dataclasses.replace(cfg, backoff_db=-1.0)
 
 
 def test_decision_ignored_outside_active() -> None:
