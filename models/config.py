@@ -128,6 +128,11 @@ class TrainConfig:
             it learns the real sensor, instead of trading it away. Never pass held-out subjects.
         rehearsal_share: share of every gesture class's windows per epoch drawn from ``rehearsal_data``
             (:func:`models.data.balanced_sample`) [0..1].
+        rehearsal_distill: weight of the ``init`` run's own outputs in the loss of the replayed windows
+            (learning without forgetting: they learn what the shipped model said as well as their labels, so
+            its confidence on other people is kept while the new windows learn their labels alone); the
+            distillation loss of ``compression`` (its temperature) with the labels at 1 - this weight [0..1);
+            0 = labels only. Needs ``init`` and ``rehearsal_data``.
     """
 
     data: tuple[str, ...]
@@ -148,6 +153,7 @@ class TrainConfig:
     restore_best: bool = True
     rehearsal_data: tuple[str, ...] = ()
     rehearsal_share: float = 0.5
+    rehearsal_distill: float = 0.0
 
     def __post_init__(self) -> None:
         try:
@@ -163,6 +169,12 @@ class TrainConfig:
                 raise DataError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0 <= self.rehearsal_share <= 1:
             raise DataError(f"rehearsal_share must be in [0, 1], got {self.rehearsal_share}")
+        if not 0 <= self.rehearsal_distill < 1:
+            raise DataError(f"rehearsal_distill must be in [0, 1), got {self.rehearsal_distill}")
+        if self.rehearsal_distill and not (self.init and self.rehearsal_data):
+            raise DataError("rehearsal_distill needs init (the teacher) and rehearsal_data (the replayed windows)")
+        if self.rehearsal_distill and self.compression.distill_from:
+            raise DataError("rehearsal_distill and compression.distill_from are two teachers: give one")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise DataError(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.architecture.num_classes != len(self.dataset.classes):

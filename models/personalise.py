@@ -75,6 +75,8 @@ class EnrolConfig:
         learning_rate_ratio: fine-tuning learning rate over the shipped run's [ratio].
         rehearsal_share: share of every class's windows per epoch replayed from the shipped run's training
             recordings, against forgetting [ratio]; 0 fine-tunes on the enrolment alone.
+        rehearsal_distill: weight of the shipped model's own outputs in the loss of the replayed windows
+            (:attr:`models.config.TrainConfig.rehearsal_distill`, learning without forgetting) [0..1).
         seed: seed of the fine-tuning.
     """
 
@@ -84,6 +86,7 @@ class EnrolConfig:
     windows_per_class: int = 64
     learning_rate_ratio: float = 1.0 / 3.0
     rehearsal_share: float = 0.5
+    rehearsal_distill: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -93,6 +96,8 @@ class EnrolConfig:
             raise DataError("idle_s must be >= 0 and learning_rate_ratio > 0")
         if not 0 <= self.rehearsal_share < 1:
             raise DataError(f"rehearsal_share must be in [0, 1), got {self.rehearsal_share}")
+        if not 0 <= self.rehearsal_distill < 1:
+            raise DataError(f"rehearsal_distill must be in [0, 1), got {self.rehearsal_distill}")
 
 
 def enrolment_train_config(
@@ -116,6 +121,7 @@ def enrolment_train_config(
         rejection=RejectionConfig(calibrate=False, mining_every_epochs=0),
         rehearsal_data=tuple(str(p) for p in rehearsal),
         rehearsal_share=cfg.rehearsal_share,
+        rehearsal_distill=cfg.rehearsal_distill if rehearsal else 0.0,
     )
 
 

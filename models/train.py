@@ -233,6 +233,8 @@ def train_recordings(
     per_epoch = len(balanced_sample(data.train, cfg.dataset, np.random.default_rng(0)))
     comp = cfg.compression
     teacher = _teacher(cfg) if comp.distill_from else None
+    lwf = load_run(Path(cfg.init))[0] if cfg.rehearsal_distill else None  # learning without forgetting
+    alpha = 1.0 - cfg.rehearsal_distill if lwf is not None else comp.distill_alpha
     xv, yv = materialise(data.recordings, _cap_background(data.val, cfg.seed), cfg=cfg.dataset, window_frames=t)
     wv = _class_weights(yv, k)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_balanced_accuracy": []}
@@ -243,11 +245,11 @@ def train_recordings(
         restored and its index returned."""
         steps = epochs * max(1, -(-per_epoch // cfg.batch_size))
         schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.05)
-        if teacher is None:
+        if teacher is None and lwf is None:
             loss: Any = keras.losses.SparseCategoricalCrossentropy()
             metrics: list[Any] = ["accuracy"]
         else:
-            loss = distillation_loss(k, alpha=comp.distill_alpha, temperature=comp.distill_temperature)
+            loss = distillation_loss(k, alpha=alpha, temperature=comp.distill_temperature)
             metrics = [packed_accuracy(k)]
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
         best = (np.inf, -1)
@@ -272,6 +274,13 @@ def train_recordings(
             target: Any = y
             if teacher is not None:  # packed targets: [one-hot labels | teacher probabilities]
                 target = np.concatenate([np.eye(k, dtype=np.float32)[y], keras_predictor(teacher)(x)], axis=1)
+            elif lwf is not None:  # the replayed windows learn the init run's outputs too, the new ones their labels
+                hard = np.eye(k, dtype=np.float32)[y]
+                soft = hard.copy()
+                old = sample.recording >= len(recs)
+                if old.any():
+                    soft[old] = keras_predictor(lwf)(x[old])
+                target = np.concatenate([hard, soft], axis=1)
             h = model.fit(x, target, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0)
             history["loss"].append(float(h.history["loss"][-1]))
             history["accuracy"].append(float(h.history["accuracy"][-1]))

@@ -400,6 +400,13 @@ def build_parser() -> argparse.ArgumentParser:
         "recordings, so that the model does not forget other users (default 0.5; 0 = the enrolment alone, when "
         "the run's training data is not on this machine)",
     )
+    enrol.add_argument(
+        "--enrol-rehearsal-distill",
+        type=_share_below_one,
+        default=0.0,
+        help="--enrol: weight of the shipped model's own outputs in the loss of the replayed windows (learning "
+        "without forgetting: its confidence on other users is kept; default 0 = labels only)",
+    )
     p.set_defaults(func=_cmd_record)
 
     p = sub.add_parser(

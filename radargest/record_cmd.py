@@ -180,6 +180,7 @@ def _personalise_and_export(args: argparse.Namespace, files: list[Path]) -> int:
         idle_s=args.idle_s,
         epochs=args.enrol_epochs,
         rehearsal_share=args.enrol_rehearsal_share,
+        rehearsal_distill=args.enrol_rehearsal_distill,
     )
     personalise(Path(args.init), recs, run_dir, cfg=cfg, progress=True, log=print)
     from deploy.export import ExportConfig, export_bundle
