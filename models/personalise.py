@@ -7,7 +7,10 @@ epochs, no validation split: every enrolment frame trains) and keeps the shipped
 (``min_score``): a minute of data is far too little to calibrate a false-activation budget. So that the
 model does not forget everyone else, each epoch also replays the shipped run's own training recordings
 (``EnrolConfig.rehearsal_share`` of every class's windows; :func:`shipped_training_recordings`: the split's
-train and validation recordings, never its test side, plus the run's own rehearsal data).
+train and validation recordings, never its test side, plus the run's own rehearsal data). The replayed
+windows also learn the shipped model's own outputs (``EnrolConfig.rehearsal_distill``, learning without
+forgetting): what an enrolment costs other people is mostly their gestures rejected (below the kept
+``min_score``, or taken for ``none``), hardly ever taken for another gesture; this holds part of it back.
 
 :func:`personalisation_curve` measures what enrolment buys on simulated subjects at the edges of the
 robustness map (fast, slow, small hand, far): event accuracy on fresh sessions of the same subject after
@@ -86,7 +89,7 @@ class EnrolConfig:
     windows_per_class: int = 64
     learning_rate_ratio: float = 1.0 / 3.0
     rehearsal_share: float = 0.5
-    rehearsal_distill: float = 0.0
+    rehearsal_distill: float = 0.8
     seed: int = 0
 
     def __post_init__(self) -> None:

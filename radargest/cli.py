@@ -403,9 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     enrol.add_argument(
         "--enrol-rehearsal-distill",
         type=_share_below_one,
-        default=0.0,
+        default=0.8,
         help="--enrol: weight of the shipped model's own outputs in the loss of the replayed windows (learning "
-        "without forgetting: its confidence on other users is kept; default 0 = labels only)",
+        "without forgetting: its confidence on other users is kept; default 0.8; 0 = labels only)",
     )
     p.set_defaults(func=_cmd_record)
 

@@ -61,9 +61,11 @@ def test_enrolment_rehearses_the_shipped_training_side_only(tiny_run: Path, tmp_
     personalise(tiny_run, recs, tmp_path / "p", cfg=TINY)
     saved = read_config(tmp_path / "p" / "config.toml")
     assert list(saved.rehearsal_data) == shipped and saved.rehearsal_share == TINY.rehearsal_share == 0.5
+    assert saved.rehearsal_distill == TINY.rehearsal_distill == 0.8  # the replayed windows keep the shipped outputs
     alone = dataclasses.replace(TINY, rehearsal_share=0.0)
     personalise(tiny_run, recs, tmp_path / "q", cfg=alone)
-    assert read_config(tmp_path / "q" / "config.toml").rehearsal_data == ()
+    q = read_config(tmp_path / "q" / "config.toml")
+    assert q.rehearsal_data == () and q.rehearsal_distill == 0.0  # nothing replayed, nothing to distil
 
     moved = shutil.copytree(tiny_run, tmp_path / "moved")
     write_config(dataclasses.replace(base, data=(str(tmp_path / "gone"),)), moved / "config.toml")
