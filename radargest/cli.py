@@ -407,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="--enrol: weight of the shipped model's own outputs in the loss of the replayed windows (learning "
         "without forgetting: its confidence on other users is kept; default 0.8; 0 = labels only)",
     )
+    uses_tensorflow(p)  # --enrol fine-tunes
     p.set_defaults(func=_cmd_record)
 
     p = sub.add_parser(

@@ -120,4 +120,7 @@ def add_robustness_command(subparsers: Any) -> None:
         "fresh sessions and on the other held-out subjects); writes personalisation.json and .png",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    from radargest.cli import uses_tensorflow
+
+    uses_tensorflow(p)
     p.set_defaults(func=cmd_robustness)

@@ -89,3 +89,20 @@ def test_train_stderr_holds_no_tensorflow_line(sim_dir: Path, tmp_path: Path) ->
     )
     assert verbose.returncode == 0, verbose.stderr
     assert TF_TRACE.search(verbose.stderr) is not None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["robustness", "RUN", "--personalise"],
+        ["record", "--source", "sim", "--subject", "ann", "--enrol", "--init", "RUN", "--out", "OUT"],
+        ["train", "--data", "D", "--gestures", "tap_in", "--out", "OUT"],
+    ],
+)
+def test_commands_that_train_run_under_the_quiet_lid(argv: list[str]) -> None:
+    """A command that may fine-tune (``robustness --personalise``, ``record --enrol``) runs under
+    :func:`quiet_tensorflow` and takes ``--verbose``, like ``train``."""
+    from radargest.cli import build_parser
+
+    args = build_parser().parse_args([*argv, "--verbose"])
+    assert getattr(args, "tensorflow", False) and args.verbose
