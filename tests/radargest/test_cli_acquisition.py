@@ -155,3 +155,21 @@ def test_refine_keeps_a_prompt_with_no_motion() -> None:
     events = np.array([[95, 120]])
     refined = refine_prompt_labels(labels, events, lead_frames=10)
     assert refined == [Label(start_frame=95, end_frame=120, gesture="tap_in", source="prompt"), labels[1]]
+
+
+def test_record_enrol_defaults_are_the_enrolment_config() -> None:
+    """``record --enrol``'s option defaults are :class:`models.personalise.EnrolConfig`'s (the CLI repeats them so
+    that ``--help`` needs no TensorFlow import; this keeps the two from drifting apart)."""
+    from models.personalise import EnrolConfig
+    from radargest.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["record", "--source", "sim", "--subject", "ann", "--enrol", "--init", "RUN", "--out", "OUT"]
+    )
+    cfg = EnrolConfig()
+    assert (args.idle_s, args.enrol_epochs, args.enrol_rehearsal_share, args.enrol_rehearsal_distill) == (
+        cfg.idle_s,
+        cfg.epochs,
+        cfg.rehearsal_share,
+        cfg.rehearsal_distill,
+    )
