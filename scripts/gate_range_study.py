@@ -8,6 +8,7 @@ Usage:
     python scripts/gate_range_study.py decide OUT.json CACHE_DIR [CACHE_DIR ...] --gates GATE [GATE ...]
     python scripts/gate_range_study.py summarise OUT.json [OUT.json ...]
     python scripts/gate_range_study.py annotate ROWS.json CACHE_DIR [--below DB]
+    python scripts/gate_range_study.py throttled BUNDLE OUT.json --first-subjects 600,700 --subjects 8 [--gate F:I ...]
 
 ``sim`` renders, in memory as ``radargest robustness --factors distance`` does, each training-side subject
 (``--subjects`` seeds from each of ``--first-subjects``) performing every gesture of the run
@@ -41,6 +42,12 @@ activations with their cause, range and peak.
 ``annotate`` adds the range to the accepted rows of a ``scripts/gate_study.py`` output (e.g. its ``--bundle``
 form, the throttled runtime) from the cached motion power of the same files, and prints those whose peak is
 below ``--below`` (the decisions a gate at that level removes) and the range points of the correct ones.
+
+``throttled`` renders the same sessions as ``sim`` and runs an exported bundle in the throttled runtime
+(``deploy.runtime.StreamingDetector``, the bundle's throttle) under each ``--gate F:I`` (``min_peak_db`` F,
+``idle_min_peak_db`` I; default ``0:0`` and the shipped ``5.9:6.6``), and writes per distance the labelled
+gestures, the correct and false decisions, and the peak of the idle-rate onset ratio the policy was fed over
+each correct decision's event (from its start to its decision), with its range point.
 
 Held-out data (``idx_3``, ``static_hand``, sim subjects 12-15, 7000-7099, 9000-9199) is refused.
 """
@@ -413,6 +420,91 @@ def annotate(rows_path: Path, cache: Path, below: float) -> None:
     print("  correct decisions by range point:", {f"{k:.3f}": v for k, v in sorted(good.items())})
 
 
+def run_throttled(bundle_path: Path, out: Path, args: argparse.Namespace) -> None:
+    """Sessions rendered as :func:`run_sim` does, through the bundle's throttled runtime (module docstring)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from gate_study import _log_policy  # the policy logger of the gate study's --bundle form
+
+    from acquisition.presets import get_preset
+    from acquisition.sim import SessionPlan, Subject
+    from acquisition.sim.client import BASE_STEP_LENGTH_M
+    from acquisition.sim.variation import Variation, render_variation
+    from deploy.runtime import StreamingDetector, load_bundle
+    from models.robustness import _geometry
+
+    subjects = [s + k for s in args.first_subjects for k in range(args.subjects)]
+    bad = [s for s in subjects if any(s in r for r in HELD_OUT_SUBJECTS)]
+    if bad:
+        sys.exit(f"error: held-out subject(s) refused: {bad}")
+    bundle = load_bundle(bundle_path)
+    gestures = tuple(c for c in bundle.classes if c != "none")
+    sensor_config = get_preset(bundle.manifest["sensor"]["preset"]).sensor_config
+    sub = sensor_config.subsweeps[0]
+    ranges = _ranges(int(sub.start_point), int(sub.num_points), int(sub.step_length), BASE_STEP_LENGTH_M)
+    gates = [tuple(float(v) for v in g.split(":")) for g in args.gate]
+    result: dict[str, Any] = {"bundle": str(bundle_path), "gates": {g: [] for g in args.gate}}
+    for s in subjects:
+        for d in args.distances:
+            plan = SessionPlan(gestures=gestures, reps_per_gesture=args.reps, pause_s=(1.0, 2.0))
+            stream = render_variation(
+                plan,
+                subject=Subject.from_seed(s),
+                seed=s,
+                sensor_config=sensor_config,
+                variation=Variation(distance_m=d),
+            )
+            bad_f = dsp.bad_frames(stream.frames, saturated=stream.saturated)
+            frames = dsp.mask_bad_frames(stream.frames, bad_f) if bad_f.any() else stream.frames
+            geometry = _geometry(sensor_config, stream.frame_rate_hz)
+            power = point_power(frames)
+            labels = [(la.start_frame, la.end_frame, la.gesture) for la in stream.labels]
+            for name, (fg, ig) in zip(args.gate, gates, strict=True):
+                dc = dataclasses.replace(bundle.decision, min_peak_db=fg, idle_min_peak_db=ig)
+                det = StreamingDetector(bundle, geometry=geometry, decision=dc)
+                ratios, records = _log_policy(det.policy)
+                for t in range(len(frames)):
+                    if det.wants(t):
+                        det.process(frames[t], t)
+                det.flush()
+                ratio = np.asarray(ratios, dtype=float)
+                full = det.onset_frames
+                hit: set[int] = set()
+                correct, false, peaks = 0, 0, []
+                for rd in records:
+                    if not rd.accepted:
+                        continue
+                    a, b = full[min(rd.start_frame, len(full) - 1)], full[min(rd.end_frame, len(full) - 1)]
+                    over = [i for i, (ls, le, _) in enumerate(labels) if ls < b and le > a]
+                    if not over:
+                        false += 1
+                        continue
+                    i = over[0]
+                    if labels[i][2] == bundle.classes[rd.label] and i not in hit:
+                        hit.add(i)
+                        correct += 1
+                        pk = float(np.nanmax(ratio[rd.start_frame : rd.frame + 1]))
+                        peaks.append([labels[i][2], pk, event_range(power, ranges, a, b)[0]])
+                result["gates"][name].append(
+                    {
+                        "subject": s,
+                        "distance_m": d,
+                        "truth": len(labels),
+                        "correct": correct,
+                        "false": false,
+                        "peaks": peaks,
+                    }
+                )
+            print(f"s{s}_d{d:.3f}", flush=True)
+    out.write_text(json.dumps(result))
+    for name, rows in result["gates"].items():
+        by: dict[float, list[int]] = collections.defaultdict(lambda: [0, 0, 0])
+        for r in rows:
+            by[r["distance_m"]][0] += r["truth"]
+            by[r["distance_m"]][1] += r["correct"]
+            by[r["distance_m"]][2] += r["false"]
+        print(f"gate {name}: " + ", ".join(f"{d:.3f} m {c}/{t} FA {f}" for d, (t, c, f) in sorted(by.items())))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -437,8 +529,18 @@ def main() -> None:
     pa.add_argument("rows", type=Path)
     pa.add_argument("cache_dir", type=Path)
     pa.add_argument("--below", type=float, default=6.6, help="print the rows whose peak is below this [dB]")
+    pt = sub.add_parser("throttled", help="render as sim does and run a bundle's throttled runtime under gates")
+    pt.add_argument("bundle", type=Path)
+    pt.add_argument("out", type=Path)
+    pt.add_argument("--first-subjects", type=lambda t: [int(v) for v in t.split(",")], default=[600, 700])
+    pt.add_argument("--subjects", type=int, default=8, help="subjects from each first subject")
+    pt.add_argument("--distances", type=lambda t: [float(v) for v in t.split(",")], default=list(DISTANCES_M))
+    pt.add_argument("--reps", type=int, default=4, help="repetitions of each gesture per session")
+    pt.add_argument("--gate", nargs="+", default=["0:0", "5.9:6.6"], help="min_peak_db:idle_min_peak_db pairs")
     args = p.parse_args()
-    if args.cmd == "annotate":
+    if args.cmd == "throttled":
+        run_throttled(args.bundle, args.out, args)
+    elif args.cmd == "annotate":
         annotate(args.rows, args.cache_dir, args.below)
     elif args.cmd == "sim":
         run_sim(args.run_dir, args.cache_dir, args)
