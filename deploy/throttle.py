@@ -121,8 +121,9 @@ class ThrottleConfig:
     The other fields keep the values chosen earlier on the training days. A third pass on training-side streams
     (everyday subjects 100–103 and 650–657, the real training days) kept every default: each setting under
     1 mA lost everyday recall or 3–5 points of real training-day accuracy (``docs/results_power.md``).
-    ``backoff_s`` and ``backoff_onset_db`` (2 s at 6 dB) were chosen by ``scripts/throttle_selection.py`` on
-    training-side streams only (everyday subjects 3100–3107, 650–657 and 100–103, 5 h; the real training days):
+    ``backoff_s`` and ``backoff_db`` (2 s at +1 dB: a wake level of 6 dB) were chosen by
+    ``scripts/throttle_selection.py`` on training-side streams only (everyday subjects 3100–3107, 650–657 and
+    100–103, 5 h; the real training days):
     the lowest everyday current whose everyday recall is not below the setting without back-off, whose false
     activations are not above it, and whose real training-day accuracy is within 1 point of it
     (``docs/results_power.md``, fourth pass).
