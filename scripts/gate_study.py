@@ -104,9 +104,9 @@ def _log_policy(policy: dsp.DecisionPolicy) -> tuple[list[float], list[dsp.Decis
     records: list[dsp.Decision] = []
     process, flush = policy.process, policy.flush
 
-    def logged_process(r: float, classify: Classifier) -> list[dsp.Decision]:
-        ratios.append(r)
-        out = process(r, classify)
+    def logged_process(ratio_db: float, classify: Classifier) -> list[dsp.Decision]:
+        ratios.append(ratio_db)
+        out = process(ratio_db, classify)
         records.extend(out)
         return out
 
