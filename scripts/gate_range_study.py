@@ -423,13 +423,13 @@ def annotate(rows_path: Path, cache: Path, below: float) -> None:
 def run_throttled(bundle_path: Path, out: Path, args: argparse.Namespace) -> None:
     """Sessions rendered as :func:`run_sim` does, through the bundle's throttled runtime (module docstring)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from gate_study import _log_policy  # the policy logger of the gate study's --bundle form
+    from gate_study import run_detector  # the gate study's --bundle runner
 
     from acquisition.presets import get_preset
     from acquisition.sim import SessionPlan, Subject
     from acquisition.sim.client import BASE_STEP_LENGTH_M
     from acquisition.sim.variation import Variation, render_variation
-    from deploy.runtime import StreamingDetector, load_bundle
+    from deploy.runtime import load_bundle
     from models.robustness import _geometry
 
     subjects = [s + k for s in args.first_subjects for k in range(args.subjects)]
@@ -460,14 +460,7 @@ def run_throttled(bundle_path: Path, out: Path, args: argparse.Namespace) -> Non
             labels = [(la.start_frame, la.end_frame, la.gesture) for la in stream.labels]
             for name, (fg, ig) in zip(args.gate, gates, strict=True):
                 dc = dataclasses.replace(bundle.decision, min_peak_db=fg, idle_min_peak_db=ig)
-                det = StreamingDetector(bundle, geometry=geometry, decision=dc)
-                ratios, records = _log_policy(det.policy)
-                for t in range(len(frames)):
-                    if det.wants(t):
-                        det.process(frames[t], t)
-                det.flush()
-                ratio = np.asarray(ratios, dtype=float)
-                full = det.onset_frames
+                ratio, records, full = run_detector(bundle, frames, geometry, dc)
                 hit: set[int] = set()
                 correct, false, peaks = 0, 0, []
                 for rd in records:
@@ -505,16 +498,21 @@ def run_throttled(bundle_path: Path, out: Path, args: argparse.Namespace) -> Non
         print(f"gate {name}: " + ", ".join(f"{d:.3f} m {c}/{t} FA {f}" for d, (t, c, f) in sorted(by.items())))
 
 
+def _add_render_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of the subjects ``sim`` and ``throttled`` render: seeds, distances, repetitions."""
+    p.add_argument("--first-subjects", type=lambda t: [int(v) for v in t.split(",")], default=[600, 700])
+    p.add_argument("--subjects", type=int, default=8, help="subjects from each first subject")
+    p.add_argument("--distances", type=lambda t: [float(v) for v in t.split(",")], default=list(DISTANCES_M))
+    p.add_argument("--reps", type=int, default=4, help="repetitions of each gesture per session")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     ps = sub.add_parser("sim", help="render training-side subjects at each distance and cache the model's outputs")
     ps.add_argument("run_dir", type=Path)
     ps.add_argument("cache_dir", type=Path)
-    ps.add_argument("--first-subjects", type=lambda t: [int(v) for v in t.split(",")], default=[600, 700])
-    ps.add_argument("--subjects", type=int, default=8, help="subjects from each first subject")
-    ps.add_argument("--distances", type=lambda t: [float(v) for v in t.split(",")], default=list(DISTANCES_M))
-    ps.add_argument("--reps", type=int, default=4, help="repetitions of each gesture per session")
+    _add_render_arguments(ps)
     pf = sub.add_parser("files", help="cache the model's outputs on recordings")
     pf.add_argument("run_dir", type=Path)
     pf.add_argument("cache_dir", type=Path)
@@ -532,10 +530,7 @@ def main() -> None:
     pt = sub.add_parser("throttled", help="render as sim does and run a bundle's throttled runtime under gates")
     pt.add_argument("bundle", type=Path)
     pt.add_argument("out", type=Path)
-    pt.add_argument("--first-subjects", type=lambda t: [int(v) for v in t.split(",")], default=[600, 700])
-    pt.add_argument("--subjects", type=int, default=8, help="subjects from each first subject")
-    pt.add_argument("--distances", type=lambda t: [float(v) for v in t.split(",")], default=list(DISTANCES_M))
-    pt.add_argument("--reps", type=int, default=4, help="repetitions of each gesture per session")
+    _add_render_arguments(pt)
     pt.add_argument("--gate", nargs="+", default=["0:0", "5.9:6.6"], help="min_peak_db:idle_min_peak_db pairs")
     args = p.parse_args()
     if args.cmd == "throttled":

@@ -36,6 +36,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -120,11 +121,31 @@ def _log_policy(policy: dsp.DecisionPolicy) -> tuple[list[float], list[dsp.Decis
     return ratios, records
 
 
+def run_detector(
+    bundle: Any, frames: np.ndarray, geometry: dsp.FrameGeometry, decision: dsp.DecisionConfig
+) -> tuple[np.ndarray, list[dsp.Decision], Any]:
+    """Run ``bundle``'s throttled runtime (``detect``) over ``frames`` with ``decision``.
+
+    Returns:
+        ``(ratio, records, onset_frames)``: the onset ratio the decision policy was fed [dB], one per policy step;
+        every record it returned; the detector's full-rate frame index of each policy step.
+    """
+    from deploy.runtime import StreamingDetector
+
+    det = StreamingDetector(bundle, geometry=geometry, decision=decision)
+    ratios, records = _log_policy(det.policy)
+    for t in range(len(frames)):
+        if det.wants(t):
+            det.process(frames[t], t)
+    det.flush()
+    return np.asarray(ratios, dtype=float), records, det.onset_frames
+
+
 def run_throttled(bundle_path: Path, out: Path, files: list[Path], min_peak_db: float) -> None:
     import dataclasses
 
     from acquisition.recording import load_session
-    from deploy.runtime import StreamingDetector, load_bundle, session_stream
+    from deploy.runtime import load_bundle, session_stream
     from models.rejection import UNLABELLED
 
     bad = [f.name for f in files if "idx_3" in f.name or "static_hand" in f.name]
@@ -136,14 +157,7 @@ def run_throttled(bundle_path: Path, out: Path, files: list[Path], min_peak_db: 
     for f in files:
         session = load_session(f)
         frames, geometry = session_stream(session, bundle)
-        det = StreamingDetector(bundle, geometry=geometry, decision=dc)
-        ratios, records = _log_policy(det.policy)
-        for t in range(len(frames)):
-            if det.wants(t):
-                det.process(frames[t], t)
-        det.flush()
-        ratio = np.asarray(ratios, dtype=float)
-        full = det.onset_frames
+        ratio, records, full = run_detector(bundle, frames, geometry, dc)
         negatives = [(n.start_frame, n.end_frame, n.cause) for n in session.negatives]
         for d in records:
             if not d.accepted:
