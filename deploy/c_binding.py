@@ -108,6 +108,8 @@ class _CActions(ctypes.Structure):
 DECISION_MAX_CLASSES = 16
 #: ``RG_DECISION_MAX_OUT`` of radargest_decision.h.
 DECISION_MAX_OUT = 4
+#: ``RG_DECISION_MAX_POINTS`` of radargest_decision.h.
+DECISION_MAX_POINTS = 32
 
 
 class CDecisionConfig(ctypes.Structure):
@@ -130,6 +132,8 @@ class CDecisionConfig(ctypes.Structure):
         ("sure_max_runs", _I),
         ("prefix_hold_db", _F),
         ("min_peak_db", _F),
+        ("gate_max_point", _I),
+        ("num_points", _I),
         ("window_frames", _I),
         ("end_pad_frames", _I),
         ("window_pre_frames", _I),
@@ -147,6 +151,8 @@ class CDecisionConfig(ctypes.Structure):
         k = len(policy.classes)
         if k > DECISION_MAX_CLASSES:
             raise ValueError(f"{k} classes exceed RG_DECISION_MAX_CLASSES={DECISION_MAX_CLASSES}")
+        if policy.num_points > DECISION_MAX_POINTS:
+            raise ValueError(f"{policy.num_points} range points exceed RG_DECISION_MAX_POINTS={DECISION_MAX_POINTS}")
         flags = (ctypes.c_uint8 * DECISION_MAX_CLASSES)(*[int(v) for v in policy.is_prefix])
         longer = (ctypes.c_uint8 * DECISION_MAX_CLASSES)(*[int(v) for v in policy.is_longer])
         return cls(*[v for _, v in decision_config_values(policy)], flags, longer)
@@ -227,6 +233,16 @@ class CLibrary:
             ctypes.POINTER(CDecision),
         ]
         lib.rg_decision_step.restype = _I
+        lib.rg_decision_step_points.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(CDecisionConfig),
+            _F,
+            fp,
+            _CLASSIFY,
+            ctypes.c_void_p,
+            ctypes.POINTER(CDecision),
+        ]
+        lib.rg_decision_step_points.restype = _I
         lib.rg_decision_flush.argtypes = [
             ctypes.c_void_p,
             ctypes.POINTER(CDecisionConfig),
@@ -398,9 +414,18 @@ class CLibrary:
             head_hop_frames=cfg.head_hop_frames,
         )
 
-    def decide(self, ratios: npt.ArrayLike, classify: Classifier, *, policy: DecisionPolicy) -> list[Decision]:
-        """``rg_decision_step`` over a whole onset-ratio stream (fed as float32) then ``rg_decision_flush``,
-        with ``classify`` as the callback and the config of ``policy``; every record, in order."""
+    def decide(
+        self,
+        ratios: npt.ArrayLike,
+        classify: Classifier,
+        *,
+        policy: DecisionPolicy,
+        point_power: npt.ArrayLike | None = None,
+    ) -> list[Decision]:
+        """``rg_decision_step_points`` over a whole onset-ratio stream (fed as float32) then
+        ``rg_decision_flush``, with ``classify`` as the callback and the config of ``policy``; every record, in
+        order. ``point_power`` ``(frames, points)`` is each frame's onset power per range point (float32;
+        fed only if the policy has ranges, as :class:`dsp.DecisionPolicy` uses it only then)."""
         cfg = CDecisionConfig.of(policy)
         k = len(policy.classes)
         state = ctypes.create_string_buffer(self.decision_state_bytes)
@@ -414,8 +439,14 @@ class CLibrary:
 
         fn = _CLASSIFY(callback)
         records: list[Decision] = []
-        for r in np.asarray(ratios, dtype=np.float32).reshape(-1).tolist():
-            m = self.lib.rg_decision_step(state, ctypes.byref(cfg), r, fn, None, out)
+        rs = np.asarray(ratios, dtype=np.float32).reshape(-1)
+        pw = None
+        if point_power is not None and policy.num_points:
+            pw = np.ascontiguousarray(np.asarray(point_power, dtype=np.float32).reshape(rs.size, policy.num_points))
+        fp = ctypes.POINTER(_F)
+        for i, r in enumerate(rs.tolist()):
+            row = None if pw is None else pw[i].ctypes.data_as(fp)
+            m = self.lib.rg_decision_step_points(state, ctypes.byref(cfg), r, row, fn, None, out)
             records.extend(out[i].to_python() for i in range(m))
         m = self.lib.rg_decision_flush(state, ctypes.byref(cfg), fn, None, out)
         records.extend(out[i].to_python() for i in range(m))

@@ -67,6 +67,8 @@ def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | in
         ("sure_max_runs", policy.cfg.sure_max_runs),
         ("prefix_hold_db", float(policy.cfg.prefix_hold_db)),
         ("min_peak_db", float(policy.cfg.min_peak_db)),
+        ("gate_max_point", policy.gate_max_point),
+        ("num_points", policy.num_points),
         ("window_frames", policy.window_frames),
         ("end_pad_frames", policy.end_pad),
         ("window_pre_frames", policy.pre),

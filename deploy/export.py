@@ -450,6 +450,7 @@ def export_bundle(
         window_frames=max(1, round(t * onset_rate / rec0.frame_rate_hz)),
         end_pad_frames=round(ds.window.end_pad_s * onset_rate),
         pre_frames=round(ds.window.pre_s * onset_rate),
+        point_ranges_m=idle_geometry(geometry, cfg=throttle).distances_m,  # the IDLE points the device feeds
     )
     write_config_h(
         out / "config.h",

@@ -91,8 +91,8 @@ class LiveDetector(StreamingDetector):
     # open-ended stream; here only the last ``onset_keep`` are kept, indexed from ``_onset_base``.
     _onset_base = 0
 
-    def _segment(self, ratio: float, now: int) -> None:
-        super()._segment(ratio, now)
+    def _segment(self, ratio: float, now: int, point_power: npt.NDArray[np.float64] | None = None) -> None:
+        super()._segment(ratio, now, point_power)
         if len(self.onset_frames) > 2 * self.onset_keep:
             drop = len(self.onset_frames) - self.onset_keep
             del self.onset_frames[:drop]

@@ -72,6 +72,7 @@ from deploy.throttle import (
     ThrottleState,
     Utilisation,
     idle_geometry,
+    idle_point_power,
     idle_power,
     onset_due,
     step,
@@ -502,6 +503,7 @@ class StreamingDetector:
             window_frames=max(1, round(t * onset_rate / rate)),
             end_pad_frames=round(float(win["end_pad_s"]) * onset_rate),
             pre_frames=round(float(win["pre_s"]) * onset_rate),
+            point_ranges_m=onset_geo.distances_m,  # the gate's range condition: the onset stream's points
         )
         self.segmenter = self.policy.segmenter
         # a classified window ends at most `history` frames before the current one (dsp.decision_window_end)
@@ -513,6 +515,8 @@ class StreamingDetector:
         self.ring.reset(self._encode(np.zeros(bundle.encoder.input_shape[1:3], dtype=np.float32), count=False))
         self.state = ThrottleState()
         self.block = OnsetBlock()
+        self._block_points = np.zeros(onset_geo.num_points)  # the block's sum of per-point power
+        self._block_frames = 0
         self.idle_sweeps = self.throttle.idle_sweeps
         self._fill_pending = False  # a wake-up: the next embedding fills the ring's history
         self.full_rate_frames = 0
@@ -584,9 +588,9 @@ class StreamingDetector:
             )
         )
 
-    def _segment(self, ratio: float, now: int) -> None:
+    def _segment(self, ratio: float, now: int, point_power: npt.NDArray[np.float64] | None = None) -> None:
         self.onset_frames.append(now)
-        for d in self.policy.process(ratio, lambda s, e, w: self._head(s, e, w, now)):
+        for d in self.policy.process(ratio, lambda s, e, w: self._head(s, e, w, now), point_power):
             self._decided(d, now)
 
     def _to_frames(self, s: int, e: int, now: int) -> tuple[int, int]:
@@ -610,9 +614,10 @@ class StreamingDetector:
         if self.always_on:
             rd = self._features(frame)
             self.ring.push(t, self._encode(rd))
-            _, _, ratio = self.onset.process(frame)
+            power, frame_points = self.onset.powers(frame)
+            _, _, ratio = self.onset.process_power(power)
             self.onset_runs += 1
-            self._segment(ratio, t)
+            self._segment(ratio, t, frame_points)
             self.t = t + 1
             return
         cfg = self.throttle
@@ -622,11 +627,20 @@ class StreamingDetector:
         self._last_full = full
         self.full_rate_frames += int(full)
         # an IDLE frame has only its first idle_sweeps sweeps and IDLE points; every frame's power is taken on those
-        self.block.add(float(idle_power(frame, cfg=cfg, onset_cfg=self.onset_cfg, geometry=self.geometry)))
+        power = float(idle_power(frame, cfg=cfg, onset_cfg=self.onset_cfg, geometry=self.geometry))
+        self.block.add(power)
+        if math.isfinite(power):  # the block's per-point power, for the gate's range condition
+            self._block_points += idle_point_power(frame, cfg=cfg, onset_cfg=self.onset_cfg, geometry=self.geometry)
+            self._block_frames += 1
         due = onset_due(self.state, cfg=cfg)
         ratio = math.nan
+        points: npt.NDArray[np.float64] | None = None
         if due:
             _, _, ratio = self.onset.process_power(self.block.take())
+            if self._block_frames:
+                points = self._block_points / self._block_frames
+            self._block_points = np.zeros_like(self._block_points)
+            self._block_frames = 0
             self.onset_runs += 1
         prev_decided = self._pending_decided
         before = self.state.phase
@@ -644,7 +658,7 @@ class StreamingDetector:
                 self._fill_pending = False
             self.ring.push(t, emb)
         if due:
-            self._segment(ratio, t)
+            self._segment(ratio, t, points)
             self._pending_decided = self.decided
         self.t = t + (1 if act.full_rate else cfg.idle_decimation)
 

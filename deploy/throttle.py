@@ -77,6 +77,7 @@ __all__ = [
     "emulate_throttle",
     "event_coverage",
     "idle_geometry",
+    "idle_point_power",
     "idle_points",
     "idle_power",
     "idle_window",
@@ -455,6 +456,20 @@ def idle_power(
         raise ParameterError(f"frames of shape {x.shape} do not have {geometry.num_points} points")
     spec = _idle_rows(cfg, onset_cfg, geometry) @ x
     return np.asarray((spec.real**2 + spec.imag**2).sum(axis=(-2, -1)), dtype=np.float64)
+
+
+def idle_point_power(
+    frames: npt.ArrayLike, *, cfg: ThrottleConfig, onset_cfg: OnsetConfig, geometry: FrameGeometry
+) -> npt.NDArray[np.float64]:
+    """:func:`idle_power` before the sum over points: ``(..., frames, idle_points)`` [counts²] of frames as
+    :func:`idle_power` takes them (the decision gate's range condition on a throttled device)."""
+    x = np.asarray(frames)[..., : cfg.idle_sweeps, :]
+    if x.shape[-1] == geometry.num_points:
+        x = x[..., :: cfg.idle_point_step]
+    elif x.shape[-1] != idle_points(geometry.num_points, cfg=cfg):
+        raise ParameterError(f"frames of shape {x.shape} do not have {geometry.num_points} points")
+    spec = _idle_rows(cfg, onset_cfg, geometry) @ x
+    return np.asarray((spec.real**2 + spec.imag**2).sum(axis=-2), dtype=np.float64)
 
 
 @dataclass(frozen=True, kw_only=True)

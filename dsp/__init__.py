@@ -20,7 +20,7 @@ from dsp.features import (
 )
 from dsp.flags import bad_frames, mask_bad_frames
 from dsp.geometry import FrameGeometry
-from dsp.onset import OnsetConfig, OnsetProcessor, OnsetResult, onset_metric, onset_power
+from dsp.onset import OnsetConfig, OnsetProcessor, OnsetResult, onset_metric, onset_point_power, onset_power
 from dsp.scoring import EventScore, score_events
 from dsp.segment import SegmentConfig, Segmenter, decision_window_end, event_window_end, segment
 
@@ -49,6 +49,7 @@ __all__ = [
     "hann_window",
     "mask_bad_frames",
     "onset_metric",
+    "onset_point_power",
     "onset_power",
     "prefix_table",
     "range_doppler",

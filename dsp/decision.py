@@ -32,6 +32,13 @@ With the top class ``k`` and its probability ``p``:
 **Physical gate.** A gesture is accepted only if the event's onset ratio has peaked at least ``min_peak_db``
 over its runs so far (the peak is tracked frame by frame from the event's first run; an event that never
 rose that far above the stream's still-hand floor is rejected like a score below ``min_score``).
+**Range condition** (``gate_max_range_m``): the gate applies only to an event whose strongest motion is at a
+range point at or nearer than that range; a farther hand's motion rises less above the floor (its echo falls
+with range), so it is not gated. The strongest point is the first maximum of the event's motion power per
+range point, accumulated in float32 over the same frames as the peak (the frames of its runs, NaN frames
+left out) from the per-point onset power fed with each frame (``point_power`` of :meth:`DecisionPolicy.
+process`: :func:`dsp.onset_point_power`, or its block mean on the IDLE points of a throttled device). An
+event with no such power (none fed) is at the first point, so gated.
 
 Once decided, an event stays decided: runs that merge into it later are absorbed (no second decision).
 An event that closes undecided is classified once more if its last run had no checkpoint (then a prefix
@@ -73,6 +80,7 @@ from dsp.errors import ParameterError
 from dsp.segment import SegmentConfig, Segmenter, decision_window_end
 
 __all__ = [
+    "GATE_ALL_POINTS",
     "KNOWN_PREFIXES",
     "Classifier",
     "Decision",
@@ -80,6 +88,7 @@ __all__ = [
     "DecisionPolicy",
     "checkpoints",
     "decide_stream",
+    "gate_max_point",
     "history_frames",
     "longer_flags",
     "prefix_flags",
@@ -171,6 +180,31 @@ class DecisionConfig:
             lost), simulated 6.69 dB (0 of 90), the lower on a 0.1 dB grid. End to end with the throttle it
             removes 5 of the 89 false activations on the simulated everyday streams and no correct decision
             (real: 367 correct, 9 false activations, unchanged; docs/results_gate.md).
+        gate_max_range_m: the range condition of the gate: ``min_peak_db`` applies only to events whose
+            strongest motion is at a range point at or nearer than this (events peaking farther are not
+            gated); 0 switches the condition off (the gate applies at every range, as before it existed, and
+            the value an old bundle's manifest without the key loads with) [m]. The range point is that of
+            the event's per-point onset power summed over its runs (module docstring). Why: the gate loses
+            far hands first, by physics: a far hand's motion rises less above the still-hand floor, and on the
+            training side every correct decision the 5.9 dB gate lost was a wiggle at the 0.14-0.20 m range
+            points, while the one training-side false activation it removes is at the 0.11 m point
+            (docs/results_gate.md, "Range and the gate"). Rule, fixed before its outcome was looked at: *the
+            largest boundary on the preset's range-point grid at which the gate loses no correct decision
+            that the policy without the gate makes, at any distance, on the training-side distance study*
+            (simulated subjects 600-607 and 700-707 at 0.05-0.20 m, ``sim_s0`` and ``real_s0`` of the
+            re-calibrated run, decisions re-run end to end); checked, not chosen, on subjects 800-807, the
+            real training days and the training-side everyday streams. Value: see the default.
+        idle_gate_max_range_m: ``gate_max_range_m`` of a policy fed a throttled device's idle-rate stream
+            (:meth:`for_idle_stream`), on the IDLE points (every ``idle_point_step``-th point, at their own
+            ranges) [m]; 0: off. The trade is explicit: a boundary keeps far correct decisions the idle gate
+            loses and gives back the far everyday hovers it removes. Rule, fixed before its outcome was
+            looked at: *the boundary on the IDLE points' grid (or 0) that maximises K - F, where K is the
+            correct decisions kept against the idle gate at every range on the throttled distance study
+            (subjects 600-607 and 700-707, ``bundle_sim_s0`` and ``bundle_real_s0``, mean of the two) as a
+            share of its gestures times the gesture rate of the training-side everyday streams (per hour),
+            and F the false activations given back per hour on the training-side everyday streams
+            (``bundle_sim_s0``) and real training days (``bundle_real_s0``); one missed gesture weighs as much
+            as one false activation; a tie goes to the boundary that gates more.*
         early: decide at the first conclusive checkpoint (True), or wait for the segmenter to close
             the event ``merge_gap_s`` after its motion, as before the decision layer (False).
         prefixes: extra ``(prefix, longer)`` gesture pairs for a user's own gesture set, added to
@@ -192,6 +226,8 @@ class DecisionConfig:
     prefix_hold_db: float = 2.0
     min_peak_db: float = 5.9
     idle_min_peak_db: float = 6.6
+    gate_max_range_m: float = 0.0
+    idle_gate_max_range_m: float = 0.0
     early: bool = True
     prefixes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     history_s: float = 2.0
@@ -210,6 +246,10 @@ class DecisionConfig:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value)):
                 raise ParameterError(f"{name} must be a finite number, got {value!r}")
+        for name in ("gate_max_range_m", "idle_gate_max_range_m"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ParameterError(f"{name} must be a finite range >= 0 (0: off), got {value!r}")
         if not (isinstance(self.sure_score, int | float) and 0.0 <= self.sure_score <= 1.0):
             raise ParameterError(f"sure_score must be in [0, 1], got {self.sure_score!r}")
         pairs = tuple(tuple(p) for p in self.prefixes)
@@ -239,6 +279,8 @@ class DecisionConfig:
             "prefix_hold_db": self.prefix_hold_db,
             "min_peak_db": self.min_peak_db,
             "idle_min_peak_db": self.idle_min_peak_db,
+            "gate_max_range_m": self.gate_max_range_m,
+            "idle_gate_max_range_m": self.idle_gate_max_range_m,
             "early": self.early,
             "prefixes": [list(p) for p in self.prefixes],
             "history_s": self.history_s,
@@ -246,7 +288,9 @@ class DecisionConfig:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DecisionConfig:
-        """Inverse of :meth:`to_json`; unknown keys (e.g. the derived ``prefix_table``) are ignored."""
+        """Inverse of :meth:`to_json`; unknown keys (e.g. the derived ``prefix_table``) are ignored. A section
+        written before the gate's range condition existed (no ``gate_max_range_m`` / ``idle_gate_max_range_m``)
+        loads with the condition off (0): the gate as that bundle was exported with, at every range."""
         known = {
             "min_score",
             "prefix_wait_s",
@@ -257,23 +301,41 @@ class DecisionConfig:
             "prefix_hold_db",
             "min_peak_db",
             "idle_min_peak_db",
+            "gate_max_range_m",
+            "idle_gate_max_range_m",
             "early",
             "prefixes",
             "history_s",
         }
-        kw = {k: v for k, v in data.items() if k in known}
+        kw: dict[str, Any] = {"gate_max_range_m": 0.0, "idle_gate_max_range_m": 0.0}
+        kw.update({k: v for k, v in data.items() if k in known})
         if "prefixes" in kw:
             kw["prefixes"] = tuple(tuple(p) for p in kw["prefixes"])
         return cls(**kw)
 
     def for_idle_stream(self) -> DecisionConfig:
         """The config of a policy fed a throttled device's idle-rate onset stream: ``min_peak_db`` becomes
-        ``idle_min_peak_db`` (the ratio of that stream has its own scale)."""
-        return dataclasses.replace(self, min_peak_db=self.idle_min_peak_db)
+        ``idle_min_peak_db`` (the ratio of that stream has its own scale) and ``gate_max_range_m`` becomes
+        ``idle_gate_max_range_m``."""
+        return dataclasses.replace(self, min_peak_db=self.idle_min_peak_db, gate_max_range_m=self.idle_gate_max_range_m)
 
     def manifest_section(self, classes: Sequence[str]) -> dict[str, Any]:
         """The bundle manifest's ``"decision"``: the config plus the prefix table of ``classes``."""
         return {**self.to_json(), "prefix_table": {k: list(v) for k, v in prefix_table(classes, self.prefixes).items()}}
+
+
+#: ``gate_max_point`` of a policy whose gate has no range condition: every point is gated.
+GATE_ALL_POINTS = 2**31 - 1
+
+
+def gate_max_point(max_range_m: float, point_ranges_m: npt.ArrayLike | None) -> int:
+    """Index of the farthest range point the gate applies to: the last of the ascending ``point_ranges_m``
+    [m] at or nearer than ``max_range_m`` (1 µm tolerance for the grid's float ranges); -1 if none is;
+    :data:`GATE_ALL_POINTS` if the condition is off (``max_range_m`` 0) or the ranges are unknown (None)."""
+    if max_range_m <= 0 or point_ranges_m is None:
+        return GATE_ALL_POINTS
+    r = np.asarray(point_ranges_m, dtype=np.float64).reshape(-1)
+    return int(np.count_nonzero(r <= max_range_m + 1e-6)) - 1
 
 
 def history_frames(cfg: DecisionConfig, frame_rate_hz: float) -> int:
@@ -381,6 +443,7 @@ class _Track:
     runs: int = 1  # motion runs of the event so far (the track begins when its first run ends)
     in_run: bool = False
     peak: np.float32 = field(default_factory=lambda: np.float32(-np.inf))  # highest ratio in a run so far [dB]
+    point: int = 0  # range point of the strongest motion in its runs so far
 
 
 class DecisionPolicy:
@@ -394,6 +457,9 @@ class DecisionPolicy:
         frame_rate_hz: rate of the stream fed to :meth:`process` [Hz].
         window_frames: classifier window length ``T`` [frames of this stream].
         end_pad_frames, pre_frames: window placement (:func:`dsp.event_window_end`) [frames].
+        point_ranges_m: ``(points,)`` ascending range of each point of the ``point_power`` fed to
+            :meth:`process` [m], for the gate's range condition (``cfg.gate_max_range_m``); None: the ranges
+            are unknown and the gate applies at every range.
     """
 
     def __init__(
@@ -406,6 +472,7 @@ class DecisionPolicy:
         window_frames: int,
         end_pad_frames: int,
         pre_frames: int,
+        point_ranges_m: npt.ArrayLike | None = None,
     ) -> None:
         if not classes or classes[0] != "none":
             raise ParameterError(f"classes must start with 'none', got {tuple(classes)!r}")
@@ -426,6 +493,9 @@ class DecisionPolicy:
         self.post = self.segmenter.cfg.frames(frame_rate_hz)[3]
         self._hold = np.float32(cfg.prefix_hold_db)
         self._min_peak = np.float32(cfg.min_peak_db)
+        self.point_ranges_m = None if point_ranges_m is None else np.asarray(point_ranges_m, dtype=np.float64)
+        self.num_points = 0 if self.point_ranges_m is None else int(self.point_ranges_m.size)
+        self.gate_max_point = gate_max_point(cfg.gate_max_range_m, self.point_ranges_m)
         self.history = history_frames(cfg, frame_rate_hz)
         self.reset()
 
@@ -437,8 +507,14 @@ class DecisionPolicy:
         self._kept = 0
         self._peak_group = 0
         self._peak = np.float32(-np.inf)  # highest onset ratio in a run of the segmenter's latest event [dB]
+        self._power = np.zeros(self.num_points, dtype=np.float32)  # its motion power per range point
+        self._point = 0  # the first maximum of _power
 
-    def _judge(self, start: int, end: int, n: int, classify: Classifier, peak: np.float32) -> Decision:
+    def gated(self, peak: np.float32, point: int) -> bool:
+        """True if an event with this peak ratio and strongest range point fails the physical gate."""
+        return point <= self.gate_max_point and not peak >= self._min_peak
+
+    def _judge(self, start: int, end: int, n: int, classify: Classifier, peak: np.float32, point: int = 0) -> Decision:
         w = decision_window_end(
             start, end, n, window_frames=self.window_frames, end_pad=self.end_pad, pre=self.pre, history=self.history
         )
@@ -447,7 +523,7 @@ class DecisionPolicy:
             raise ParameterError(f"classifier returned {probs.size} probabilities for {len(self.classes)} classes")
         k = int(np.argmax(probs))
         score = float(probs[k])
-        ok = k > 0 and np.float32(score) >= np.float32(self.cfg.min_score) and peak >= self._min_peak
+        ok = k > 0 and np.float32(score) >= np.float32(self.cfg.min_score) and not self.gated(peak, point)
         return Decision(
             start_frame=start, end_frame=end, label=k, score=score, accepted=bool(ok), frame=n, window_end=w
         )
@@ -480,16 +556,29 @@ class DecisionPolicy:
             window_end=d.window_end,
         )
 
-    def process(self, ratio_db: float, classify: Classifier) -> list[Decision]:
-        """Consume one frame's onset ratio [dB]; ``classify`` is called for each checkpoint."""
+    def process(
+        self, ratio_db: float, classify: Classifier, point_power: npt.ArrayLike | None = None
+    ) -> list[Decision]:
+        """Consume one frame's onset ratio [dB] and, for the gate's range condition, its ``(points,)`` onset
+        power per range point [counts²] (None: not known; a frame with a non-finite value adds nothing);
+        ``classify`` is called for each checkpoint."""
         seg = self.segmenter
         n = seg.frames_seen
         emitted = seg.process(ratio_db)
-        if seg.group != self._peak_group:  # a new event began: its peak starts at this frame
+        if seg.group != self._peak_group:  # a new event began: its peak and power start at this frame
             self._peak_group = seg.group
             self._peak = np.float32(-np.inf)
+            self._power[:] = 0.0
+            self._point = 0
         if seg.active and not math.isnan(ratio_db):
             self._peak = max(self._peak, np.float32(ratio_db))
+            if point_power is not None and self.num_points:
+                p = np.asarray(point_power, dtype=np.float32).reshape(-1)
+                if p.size != self.num_points:
+                    raise ParameterError(f"point_power has {p.size} points, the policy's ranges {self.num_points}")
+                if np.isfinite(p).all():
+                    self._power += p
+                    self._point = int(np.argmax(self._power))
         out: list[Decision] = []
         pend = seg.pending
         tr = self._sync(pend is None or seg.group != (self._track.group if self._track else -1))
@@ -497,6 +586,7 @@ class DecisionPolicy:
             tr = self._track = _Track(group=seg.group)
         if tr is not None:
             tr.peak = self._peak
+            tr.point = self._point
         if self.cfg.early and tr is not None and pend is not None and not tr.decided:
             if seg.active:
                 tr.prov = None  # the next part has begun: the event grows
@@ -507,7 +597,7 @@ class DecisionPolicy:
                 e = pend[1]
                 if tr.checked_end != e and n + 1 - e >= max(self.settle, self.post) and seg.pending_passes:
                     tr.checked_end = e
-                    d = self._judge(seg.pending_start, e + self.post, n, classify, tr.peak)
+                    d = self._judge(seg.pending_start, e + self.post, n, classify, tr.peak, tr.point)
                     tr.last = d
                     tr.prov = None
                     if d.accepted:  # decided once its wait has passed (at once for a sure non-prefix)
@@ -541,7 +631,10 @@ class DecisionPolicy:
             return []
         if not self.cfg.early or tr is None or tr.last is None or tr.checked_end + self.post != end:
             # the event's last run had no checkpoint; an event never tracked is the segmenter's latest
-            d = self._judge(start, end, n, classify, tr.peak if tr is not None else self._peak)
+            if tr is not None:
+                d = self._judge(start, end, n, classify, tr.peak, tr.point)
+            else:
+                d = self._judge(start, end, n, classify, self._peak, self._point)
             return [d]
         if tr.prov is not None:
             return [self._at(tr.prov, n)]
@@ -569,8 +662,12 @@ def decide_stream(
     window_frames: int,
     end_pad_frames: int,
     pre_frames: int,
+    point_power: npt.ArrayLike | None = None,
+    point_ranges_m: npt.ArrayLike | None = None,
 ) -> list[Decision]:
-    """Run :class:`DecisionPolicy` over a whole ``(frames,)`` onset ratio [dB]; every record, in order."""
+    """Run :class:`DecisionPolicy` over a whole ``(frames,)`` onset ratio [dB]; every record, in order.
+    ``point_power`` ``(frames, points)`` [counts²] and ``point_ranges_m`` ``(points,)`` [m] feed the gate's
+    range condition (both or neither)."""
     policy = DecisionPolicy(
         cfg=cfg,
         segment=segment,
@@ -579,10 +676,15 @@ def decide_stream(
         window_frames=window_frames,
         end_pad_frames=end_pad_frames,
         pre_frames=pre_frames,
+        point_ranges_m=point_ranges_m if point_power is not None else None,
     )
+    ratios = np.asarray(ratio_db, dtype=np.float64).reshape(-1)
+    powers = None if point_power is None else np.asarray(point_power, dtype=np.float32)
+    if powers is not None and powers.shape[0] != ratios.size:
+        raise ParameterError(f"point_power has {powers.shape[0]} frames, the ratio {ratios.size}")
     out: list[Decision] = []
-    for r in np.asarray(ratio_db, dtype=np.float64).reshape(-1).tolist():
-        out.extend(policy.process(r, classify))
+    for i, r in enumerate(ratios.tolist()):
+        out.extend(policy.process(r, classify, None if powers is None else powers[i]))
     out.extend(policy.flush(classify))
     return out
 

@@ -35,7 +35,7 @@ from dsp.errors import ParameterError
 from dsp.features import doppler_matrix
 from dsp.geometry import FrameGeometry
 
-__all__ = ["OnsetConfig", "OnsetProcessor", "OnsetResult", "onset_metric", "onset_power"]
+__all__ = ["OnsetConfig", "OnsetProcessor", "OnsetResult", "onset_metric", "onset_point_power", "onset_power"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,6 +115,23 @@ def onset_power(frames: npt.ArrayLike, *, cfg: OnsetConfig, geometry: FrameGeome
     rows = doppler_matrix(geometry.sweeps_per_frame)[cfg.bin_mask(geometry) > 0]
     spec = rows @ x
     return np.asarray((spec.real**2 + spec.imag**2).sum(axis=(-2, -1)), dtype=np.float64)
+
+
+def onset_point_power(frames: npt.ArrayLike, *, cfg: OnsetConfig, geometry: FrameGeometry) -> npt.NDArray[np.float64]:
+    """Unsmoothed motion energy per frame and range point: :func:`onset_power` before the sum over points
+    (what :class:`dsp.DecisionPolicy` accumulates over an event to find the range point of its strongest motion).
+
+    Args:
+        frames: ``(..., frames, sweeps, points)`` complex (a single ``(sweeps, points)`` frame works too).
+
+    Returns:
+        ``(..., frames, points)`` float64 [counts²]; NaN for points holding NaN/inf.
+    """
+    x = as_frames(frames, min_ndim=2)
+    _check_geometry(x, geometry)
+    rows = doppler_matrix(geometry.sweeps_per_frame)[cfg.bin_mask(geometry) > 0]
+    spec = rows @ x
+    return np.asarray((spec.real**2 + spec.imag**2).sum(axis=-2), dtype=np.float64)
 
 
 def _quantile_sorted(values: Any, n: int, q: float) -> float:
@@ -230,6 +247,15 @@ class OnsetProcessor:
             raise ParameterError(f"frame must have shape {self._shape}, got shape {x.shape}")
         spec = self._rows @ x
         return float(np.vdot(spec, spec).real)
+
+    def powers(self, frame: npt.ArrayLike) -> tuple[float, npt.NDArray[np.float64]]:
+        """:meth:`power` of one ``(sweeps, points)`` frame and its ``(points,)`` share per range point
+        (:func:`onset_point_power`), from one Doppler product."""
+        x = np.asarray(frame)
+        if x.shape != self._shape:
+            raise ParameterError(f"frame must have shape {self._shape}, got shape {x.shape}")
+        spec = self._rows @ x
+        return float(np.vdot(spec, spec).real), np.asarray((spec.real**2 + spec.imag**2).sum(axis=0), dtype=np.float64)
 
     def process(self, frame: npt.ArrayLike) -> tuple[float, float, float]:
         """Return ``(metric [counts²], floor [dB], ratio_db [dB])`` for one ``(sweeps, points)`` frame."""

@@ -306,6 +306,9 @@ class Recording:
         detected: ``(E, 2)`` int64 onset-segmenter events ``[start, end)``.
         detected_emit: ``(E,)`` int64 frame after which the streaming segmenter emits each event.
         ratio_db: ``(F,)`` onset ratio of the detector [dB] (what :mod:`dsp.decision` is fed).
+        point_power: ``(F, points)`` float32 onset power per range point [counts²]
+            (:func:`dsp.onset_point_power`, the gate's range condition); empty when not computed.
+        point_ranges_m: ``(points,)`` range of each point [m]; empty when not known.
         frame_rate_hz: measured frame rate [Hz].
         noise_scale: median |sample − frame mean| over the recording [counts], for the noise augmentation.
     """
@@ -322,6 +325,8 @@ class Recording:
     ratio_db: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     noise_scale: float
     negatives: tuple[tuple[int, int, str], ...] = ()
+    point_power: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    point_ranges_m: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @property
     def name(self) -> str:
@@ -447,6 +452,7 @@ def recording_from_frames(
         feats = dsp.range_doppler(frames, cfg=cfg.features)
     feats = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0)
     ratio = dsp.onset_metric(frames, cfg=cfg.onset, geometry=geometry).ratio_db
+    point_power = dsp.onset_point_power(frames, cfg=cfg.onset, geometry=geometry).astype(np.float32)
     detected, emit = detector_events(frames, cfg=cfg, geometry=geometry, ratio_db=ratio)
     good = frames[~bad]
     dev = np.abs(good - good.mean(axis=1, keepdims=True)) if good.size else np.ones(1)
@@ -463,6 +469,8 @@ def recording_from_frames(
         ratio_db=ratio,
         noise_scale=float(np.median(dev)) or 1.0,
         negatives=negatives,
+        point_power=point_power,
+        point_ranges_m=geometry.distances_m,
     )
 
 

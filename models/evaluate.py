@@ -351,6 +351,13 @@ def candidate_probs(
     return np.asarray(total / len(shifts), dtype=np.float32), last
 
 
+def _point_kw(rec: Recording) -> dict[str, Any]:
+    """The gate's range input of a recording for :func:`dsp.decision.decide_stream` (none if not computed)."""
+    if rec.point_power.shape[0] != rec.ratio_db.size or rec.point_ranges_m.size != rec.point_power.shape[-1]:
+        return {}
+    return {"point_power": rec.point_power, "point_ranges_m": rec.point_ranges_m}
+
+
 def stream_scores(
     predict: Predictor,
     recs: Sequence[Recording],
@@ -404,7 +411,7 @@ def stream_scores(
         key = float(min_score)
         if key not in cache:
             dc = dataclasses.replace(decision, min_score=key)
-            cache[key] = decide_stream(rec.ratio_db, lambda s, e, w: lookup[int(w)], cfg=dc, **kw)
+            cache[key] = decide_stream(rec.ratio_db, lambda s, e, w: lookup[int(w)], cfg=dc, **kw, **_point_kw(rec))
         return cache[key]
 
     return StreamScores(rec=rec, probs=probs, ends=wanted, decide=decide)

@@ -15,16 +15,19 @@ Usage:
 ``--reps`` times at each of ``--distances`` (everything else as the subject drew it); ``files`` loads
 recordings (real training days, simulated everyday streams). Both run the run's model once on every window
 the decision layer may ask for, at the run's calibrated ``min_score``, and cache per stream the onset ratio,
-those probabilities, the labels and negatives, and the per-frame motion power of each range point (the
-frame's sweeps minus their mean, ``|.|^2`` summed over the sweeps), so that ``decide`` re-runs the decision
-layer under any gate without the model.
+those probabilities, the labels and negatives, the per-frame motion power of each range point (the
+frame's sweeps minus their mean, ``|.|^2`` summed over the sweeps) and the per-frame onset power of each range
+point (:func:`dsp.onset_point_power`, what the shipped gate's range condition accumulates), so that ``decide``
+re-runs the decision layer under any gate without the model.
 
 ``decide`` runs :class:`dsp.DecisionPolicy` on every cached stream under each gate and writes one row per
 accepted decision (event, class, truth or cause, ``peak_db`` = the event's highest onset ratio,
 ``range_m`` = range of the point with the most motion power over the event's frames, ``centroid_m`` = the
 power-weighted mean range) plus the per-stream counts of ``models.evaluate.continuous_metrics``. A GATE is
 
-- ``fixed:T``: the shipped gate, ``min_peak_db`` = T dB (``fixed:0`` = off);
+- ``fixed:T``: the gate without range condition, ``min_peak_db`` = T dB (``fixed:0`` = off);
+- ``rgate:T:R``: the shipped gate with its range condition, ``min_peak_db`` = T dB, ``gate_max_range_m`` = R m
+  (:class:`dsp.DecisionPolicy` itself, fed the cached onset power per range point; R = 0: no condition);
 - ``range:T:K:R``: a gesture needs ``peak_db >= T - K * log10(range_m / R)`` (T dB at range R m, K dB lower
   per decade of range beyond it, never above T), the range taken over the event as known at the judgement;
 - ``table:T1:T2:...``: a gesture needs ``peak_db >= Ti``, ``i`` the range point of the event (one level per
@@ -44,8 +47,9 @@ form, the throttled runtime) from the cached motion power of the same files, and
 below ``--below`` (the decisions a gate at that level removes) and the range points of the correct ones.
 
 ``throttled`` renders the same sessions as ``sim`` and runs an exported bundle in the throttled runtime
-(``deploy.runtime.StreamingDetector``, the bundle's throttle) under each ``--gate F:I`` (``min_peak_db`` F,
-``idle_min_peak_db`` I; default ``0:0`` and the shipped ``5.9:6.6``), and writes per distance the labelled
+(``deploy.runtime.StreamingDetector``, the bundle's throttle) under each ``--gate F:I[:R:RI]`` (``min_peak_db``
+F, ``idle_min_peak_db`` I, ``gate_max_range_m`` R and ``idle_gate_max_range_m`` RI, default 0 = no range
+condition; default gates ``0:0`` and ``5.9:6.6``), and writes per distance the labelled
 gestures, the correct and false decisions, and the peak of the idle-rate onset ratio the policy was fed over
 each correct decision's event (from its start to its decision), with its range point.
 
@@ -102,6 +106,8 @@ def cache_stream(
     dc = DecisionConfig(min_score=run_cfg.min_score, min_peak_db=0.0, prefixes=run_cfg.prefixes)
     wf = run_cfg.architecture.window_frames
     sc = stream_scores(predict, [rec], 0, cfg=run_cfg.dataset, window_frames=wf, decision=dc)
+    if rec.point_power.shape != (rec.ratio_db.size, np.asarray(ranges_m).size):
+        sys.exit(f"error: {name}: no onset power per range point for its {np.asarray(ranges_m).size} points")
     info = {
         **meta,
         "name": name,
@@ -122,6 +128,7 @@ def cache_stream(
         ends=sc.ends,
         probs=sc.probs,
         power=point_power(rec.frames),
+        onset_power=rec.point_power,
         ranges_m=np.asarray(ranges_m, dtype=np.float64),
         info=np.array(json.dumps(info)),
     )
@@ -205,18 +212,20 @@ class GatedPolicy(DecisionPolicy):
         self.accepted_peaks: list[float] = []
         super().__init__(**kw)
 
-    def _judge(self, start: int, end: int, n: int, classify: Classifier, peak: np.float32) -> Decision:
+    def _judge(self, start: int, end: int, n: int, classify: Classifier, peak: np.float32, point: int = 0) -> Decision:
         t = self.threshold(start, end, self.accepted_peaks)
-        # the base test is peak' >= min_peak_db = 0 with peak' = peak - t
-        return super()._judge(start, end, n, classify, np.float32(peak - np.float32(t)))
+        # the base test is peak' >= min_peak_db = 0 with peak' = peak - t (no ranges: every point gated)
+        return super()._judge(start, end, n, classify, np.float32(peak - np.float32(t)), point)
 
 
 def parse_gate(text: str) -> tuple[str, list[float]]:
     kind, _, rest = text.partition(":")
     vals = [float(v) for v in rest.split(":")] if rest else []
-    need = {"fixed": 1, "range": 3, "recent": 3, "table": len(vals)}
+    need = {"fixed": 1, "rgate": 2, "range": 3, "recent": 3, "table": len(vals)}
     if kind not in need or len(vals) != need[kind] or not vals:
-        raise argparse.ArgumentTypeError(f"bad gate {text!r}: fixed:T, range:T:K:R, table:T1:T2:... or recent:D:N:T")
+        raise argparse.ArgumentTypeError(
+            f"bad gate {text!r}: fixed:T, rgate:T:R, range:T:K:R, table:T1:T2:... or recent:D:N:T"
+        )
     return kind, vals
 
 
@@ -260,13 +269,21 @@ def decide_cached(
         n = int(n)
         return t0 if len(hist) < n else min(t0, float(np.median(hist[-n:])) - d)
 
-    policy = GatedPolicy(threshold, cfg=dc, **kw)
+    onset_power = z["onset_power"] if "onset_power" in z.files else None
+    if kind in ("fixed", "rgate"):  # the shipped policy itself, with the range condition fed
+        if kind == "rgate" and onset_power is None:
+            sys.exit(f"error: {path}: cached before the onset power per range point; re-run sim/files")
+        shipped = dataclasses.replace(dc, min_peak_db=vals[0], gate_max_range_m=vals[1] if kind == "rgate" else 0.0)
+        policy: DecisionPolicy = DecisionPolicy(cfg=shipped, point_ranges_m=ranges, **kw)
+    else:
+        policy = GatedPolicy(threshold, cfg=dc, **kw)
     records: list[Decision] = []
     classify = lambda s, e, w: lookup[int(w)]  # noqa: E731
-    for r in np.asarray(ratio, dtype=np.float64).tolist():
-        out = policy.process(r, classify)
+    for i, r in enumerate(np.asarray(ratio, dtype=np.float64).tolist()):
+        out = policy.process(r, classify, None if onset_power is None else onset_power[i])
+        if isinstance(policy, GatedPolicy):
+            policy.accepted_peaks.extend(peak_of(d.start_frame, d.end_frame) for d in out if d.accepted)
         records.extend(out)
-        policy.accepted_peaks.extend(peak_of(d.start_frame, d.end_frame) for d in out if d.accepted)
     records.extend(policy.flush(classify))
     labels = [(int(a), int(b), g) for a, b, g in info["labels"]]
     negatives = [(int(a), int(b), c) for a, b, c in info["negatives"]]
@@ -441,7 +458,7 @@ def run_throttled(bundle_path: Path, out: Path, args: argparse.Namespace) -> Non
     sensor_config = get_preset(bundle.manifest["sensor"]["preset"]).sensor_config
     sub = sensor_config.subsweeps[0]
     ranges = _ranges(int(sub.start_point), int(sub.num_points), int(sub.step_length), BASE_STEP_LENGTH_M)
-    gates = [tuple(float(v) for v in g.split(":")) for g in args.gate]
+    gates = [(*(float(v) for v in g.split(":")), 0.0, 0.0) for g in args.gate]
     result: dict[str, Any] = {"bundle": str(bundle_path), "gates": {g: [] for g in args.gate}}
     for s in subjects:
         for d in args.distances:
@@ -458,8 +475,14 @@ def run_throttled(bundle_path: Path, out: Path, args: argparse.Namespace) -> Non
             geometry = _geometry(sensor_config, stream.frame_rate_hz)
             power = point_power(frames)
             labels = [(la.start_frame, la.end_frame, la.gesture) for la in stream.labels]
-            for name, (fg, ig) in zip(args.gate, gates, strict=True):
-                dc = dataclasses.replace(bundle.decision, min_peak_db=fg, idle_min_peak_db=ig)
+            for name, (fg, ig, rg, irg, *_) in zip(args.gate, gates, strict=True):
+                dc = dataclasses.replace(
+                    bundle.decision,
+                    min_peak_db=fg,
+                    idle_min_peak_db=ig,
+                    gate_max_range_m=rg,
+                    idle_gate_max_range_m=irg,
+                )
                 ratio, records, full = run_detector(bundle, frames, geometry, dc)
                 hit: set[int] = set()
                 correct, false, peaks = 0, 0, []
@@ -520,7 +543,7 @@ def main() -> None:
     pd = sub.add_parser("decide", help="re-run the decision layer on cached streams under gates")
     pd.add_argument("out", type=Path)
     pd.add_argument("caches", type=Path, nargs="+")
-    pd.add_argument("--gates", nargs="+", required=True, help="fixed:T, range:T:K:R or recent:D:N:T")
+    pd.add_argument("--gates", nargs="+", required=True, help="fixed:T, rgate:T:R, range:T:K:R or recent:D:N:T")
     pm = sub.add_parser("summarise", help="print the tables of decide outputs")
     pm.add_argument("outs", type=Path, nargs="+")
     pa = sub.add_parser("annotate", help="the range of the rows of a scripts/gate_study.py output")
@@ -531,7 +554,12 @@ def main() -> None:
     pt.add_argument("bundle", type=Path)
     pt.add_argument("out", type=Path)
     _add_render_arguments(pt)
-    pt.add_argument("--gate", nargs="+", default=["0:0", "5.9:6.6"], help="min_peak_db:idle_min_peak_db pairs")
+    pt.add_argument(
+        "--gate",
+        nargs="+",
+        default=["0:0", "5.9:6.6"],
+        help="min_peak_db:idle_min_peak_db[:gate_max_range_m:idle_gate_max_range_m]",
+    )
     args = p.parse_args()
     if args.cmd == "throttled":
         run_throttled(args.bundle, args.out, args)

@@ -17,7 +17,8 @@ event's frames:
 - ``peak_v_m_s``: the fastest pulse-pair radial speed of that point over the event's frames [m/s].
 
 The ``--bundle`` form runs an exported bundle in the throttled runtime instead (``deploy.runtime``, the bundle's
-throttle and decision, both gates ``min_peak_db`` and ``idle_min_peak_db`` set to DB), so ``peak_db`` is the
+throttle and decision, both gates ``min_peak_db`` and ``idle_min_peak_db`` set to DB, their range conditions to
+``--gate-max-range-m FULL IDLE``, default 0 0 = none), so ``peak_db`` is the
 highest ratio of the idle-rate onset stream the device's policy is fed, from the event's start to its decision
 (events mapped back to full-rate frames); the other statistics are not computed there.
 
@@ -105,9 +106,9 @@ def _log_policy(policy: dsp.DecisionPolicy) -> tuple[list[float], list[dsp.Decis
     records: list[dsp.Decision] = []
     process, flush = policy.process, policy.flush
 
-    def logged_process(ratio_db: float, classify: Classifier) -> list[dsp.Decision]:
+    def logged_process(ratio_db: float, classify: Classifier, point_power: Any = None) -> list[dsp.Decision]:
         ratios.append(ratio_db)
-        out = process(ratio_db, classify)
+        out = process(ratio_db, classify, point_power)
         records.extend(out)
         return out
 
@@ -141,7 +142,9 @@ def run_detector(
     return np.asarray(ratios, dtype=float), records, det.onset_frames
 
 
-def run_throttled(bundle_path: Path, out: Path, files: list[Path], min_peak_db: float) -> None:
+def run_throttled(
+    bundle_path: Path, out: Path, files: list[Path], min_peak_db: float, max_range_m: tuple[float, float] = (0.0, 0.0)
+) -> None:
     import dataclasses
 
     from acquisition.recording import load_session
@@ -152,7 +155,13 @@ def run_throttled(bundle_path: Path, out: Path, files: list[Path], min_peak_db: 
     if bad:
         sys.exit(f"error: held-out file(s) refused: {', '.join(bad)}")
     bundle = load_bundle(bundle_path)
-    dc = dataclasses.replace(bundle.decision, min_peak_db=min_peak_db, idle_min_peak_db=min_peak_db)
+    dc = dataclasses.replace(
+        bundle.decision,
+        min_peak_db=min_peak_db,
+        idle_min_peak_db=min_peak_db,
+        gate_max_range_m=max_range_m[0],
+        idle_gate_max_range_m=max_range_m[1],
+    )
     rows = []
     for f in files:
         session = load_session(f)
@@ -179,7 +188,8 @@ def run_throttled(bundle_path: Path, out: Path, files: list[Path], min_peak_db: 
                 }
             )
         print(f.stem, sum(r["file"] == f.stem for r in rows), "accepted", flush=True)
-    out.write_text(json.dumps({"run": str(bundle_path), "min_peak_db": min_peak_db, "rows": rows}))
+    head = {"run": str(bundle_path), "min_peak_db": min_peak_db, "max_range_m": list(max_range_m)}
+    out.write_text(json.dumps({**head, "rows": rows}))
 
 
 def rule_threshold(values: np.ndarray, keep: float = KEEP) -> float:
@@ -215,13 +225,21 @@ def main() -> None:
     p.add_argument("--min-peak-db", type=float, default=0.0, help="the gate of the decisions studied (0: off)")
     p.add_argument("--summarise", action="store_true", help="print the summary of written studies")
     p.add_argument("--bundle", type=Path, default=None, help="run this bundle in the throttled runtime instead")
+    p.add_argument(
+        "--gate-max-range-m",
+        type=float,
+        nargs=2,
+        default=(0.0, 0.0),
+        metavar=("FULL", "IDLE"),
+        help="--bundle: the gates' range conditions gate_max_range_m and idle_gate_max_range_m [m] (0: off)",
+    )
     args = p.parse_args()
     if args.summarise:
         summarise(args.paths)
     elif args.bundle is not None:
         if len(args.paths) < 2:
             p.error("need OUT.json and at least one recording")
-        run_throttled(args.bundle, args.paths[0], args.paths[1:], args.min_peak_db)
+        run_throttled(args.bundle, args.paths[0], args.paths[1:], args.min_peak_db, tuple(args.gate_max_range_m))
     elif len(args.paths) < 3:
         p.error("need RUN_DIR OUT.json and at least one recording")
     else:

@@ -98,7 +98,7 @@ static void segment_step(rg_decision_state *st, const rg_decision_config *cfg, f
 /* -- decision ------------------------------------------------------------------------------------- */
 
 static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t end, int32_t n, float peak,
-                         rg_classify_fn classify, void *ctx) {
+                         int32_t point, rg_classify_fn classify, void *ctx) {
     float probs[RG_DECISION_MAX_CLASSES];
     rg_decision d;
     int32_t w = rg_decision_window_end(start, end, n, cfg->window_frames, cfg->end_pad_frames,
@@ -112,7 +112,8 @@ static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t e
     d.start_frame = start;
     d.end_frame = end;
     d.score = probs[d.label];
-    d.accepted = d.label > 0 && d.score >= cfg->min_score && peak >= cfg->min_peak_db;
+    /* the physical gate, for an event whose strongest motion is near enough (DecisionPolicy.gated) */
+    d.accepted = d.label > 0 && d.score >= cfg->min_score && (point > cfg->gate_max_point || peak >= cfg->min_peak_db);
     d.frame = n;
     d.window_end = w;
     return d;
@@ -147,7 +148,8 @@ static int32_t close_event(rg_decision_state *st, const rg_decision_config *cfg,
     if (tr.valid && tr.decided) return 0;
     if (!cfg->early || !tr.valid || !tr.has_last || tr.checked_end + cfg->post_roll_frames != end) {
         /* the event's last run had no checkpoint; an event never tracked is the segmenter's latest */
-        *out = judge(cfg, start, end, n, tr.valid ? tr.peak : st->peak, classify, ctx);
+        *out = judge(cfg, start, end, n, tr.valid ? tr.peak : st->peak, tr.valid ? tr.point : st->point, classify,
+                     ctx);
         return 1;
     }
     *out = tr.has_prov ? tr.prov : tr.last;
@@ -173,15 +175,34 @@ static int32_t emit_ready(rg_decision_state *st, const rg_decision_config *cfg, 
 
 int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
                          rg_classify_fn classify, void *ctx, rg_decision *out) {
+    return rg_decision_step_points(st, cfg, ratio_db, NULL, classify, ctx, out);
+}
+
+int32_t rg_decision_step_points(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
+                                const float *point_power, rg_classify_fn classify, void *ctx, rg_decision *out) {
     int32_t n = st->n;
     int32_t count = 0;
+    int32_t points = cfg->num_points < RG_DECISION_MAX_POINTS ? cfg->num_points : RG_DECISION_MAX_POINTS;
     rg_decision_track *tr = &st->track;
     segment_step(st, cfg, ratio_db);
-    if (st->group != st->peak_group) { /* a new event began: its peak starts at this frame */
+    if (st->group != st->peak_group) { /* a new event began: its peak and power start at this frame */
         st->peak_group = st->group;
         st->peak = -INFINITY;
+        memset(st->power, 0, sizeof(st->power));
+        st->point = 0;
     }
-    if (st->active && ratio_db == ratio_db && ratio_db > st->peak) st->peak = ratio_db;
+    if (st->active && ratio_db == ratio_db) {
+        int32_t i, finite = point_power != NULL && points > 0;
+        if (ratio_db > st->peak) st->peak = ratio_db;
+        for (i = 0; finite && i < points; ++i) finite = isfinite(point_power[i]);
+        if (finite) { /* the event's power per range point; its first maximum (numpy.argmax) */
+            st->point = 0;
+            for (i = 0; i < points; ++i) {
+                st->power[i] = st->power[i] + point_power[i];
+                if (st->power[i] > st->power[st->point]) st->point = i;
+            }
+        }
+    }
     sync_closed(st, !st->has_pending || (tr->valid && st->group != tr->group));
     if (st->has_pending && !tr->valid) {
         memset(tr, 0, sizeof(*tr));
@@ -190,7 +211,10 @@ int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, f
         tr->checked_end = -1;
         tr->runs = 1; /* the track begins when the event's first run ends */
     }
-    if (tr->valid) tr->peak = st->peak;
+    if (tr->valid) {
+        tr->peak = st->peak;
+        tr->point = st->point;
+    }
     if (cfg->early && tr->valid && st->has_pending && !tr->decided) {
         if (st->active) {
             tr->has_prov = 0; /* the next part has begun: the event grows */
@@ -202,7 +226,8 @@ int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, f
             int32_t settle = cfg->settle_frames > cfg->post_roll_frames ? cfg->settle_frames : cfg->post_roll_frames;
             if (tr->checked_end != e && n + 1 - e >= settle && pending_passes(st, cfg)) {
                 rg_decision d =
-                    judge(cfg, pending_rolled_start(st, cfg), e + cfg->post_roll_frames, n, tr->peak, classify, ctx);
+                    judge(cfg, pending_rolled_start(st, cfg), e + cfg->post_roll_frames, n, tr->peak, tr->point,
+                          classify, ctx);
                 tr->checked_end = e;
                 tr->last = d;
                 tr->has_last = 1;

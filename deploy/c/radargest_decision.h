@@ -11,7 +11,10 @@
  * a prefix gesture (tap_in of double_tap_in) waits prefix_wait_frames for the next part; once an event has
  * looked like a prefix or has more than sure_max_runs runs, only a longer gesture (is_longer) may be sure
  * at its checkpoints; none, a score below min_score, or an event whose ratio never peaked at
- * min_peak_db (the physical gate), waits for more runs. A decided event absorbs the runs that merge into it
+ * min_peak_db (the physical gate), waits for more runs. The gate applies only to events whose strongest
+ * motion is at range point gate_max_point or nearer: the first maximum of the event's onset power per range
+ * point (rg_decision_step_points: num_points values per frame, float32 sums over the frames of its runs, a
+ * frame with a non-finite value left out; no power fed: point 0). A decided event absorbs the runs that merge into it
  * later. Every count is in frames of the onset stream.
  *
  * Arithmetic: thresholds and the area are float32, exactly as dsp.segment does.
@@ -46,6 +49,10 @@ extern "C" {
 #define RG_DECISION_QUEUE 4 /* closed events awaiting their post-roll frames (1 is used with no post-roll) */
 #endif
 #define RG_DECISION_MAX_OUT 4 /* records one step or flush can return */
+#ifndef RG_DECISION_MAX_POINTS
+#define RG_DECISION_MAX_POINTS 32 /* capacity of the per-range-point motion power of an event */
+#endif
+#define RG_DECISION_GATE_ALL_POINTS 2147483647 /* gate_max_point of a gate without range condition */
 
 /* Configuration, in frames of the onset stream (deploy.c_config emits RG_DECISION_CONFIG_DEFAULT). */
 typedef struct {
@@ -65,6 +72,8 @@ typedef struct {
     int32_t sure_max_runs;       /* a gesture neither prefix nor longer is sure only on this many runs (0: any) */
     float prefix_hold_db;        /* a due prefix gesture waits on while the ratio is at least this [dB] */
     float min_peak_db;           /* physical gate: a gesture needs an event whose ratio peaked at least this [dB] */
+    int32_t gate_max_point;      /* ... if its strongest motion is at this range point or nearer (ALL_POINTS: any) */
+    int32_t num_points;          /* range points of the power fed per frame (<= RG_DECISION_MAX_POINTS) */
     int32_t window_frames;       /* classifier window T */
     int32_t end_pad_frames;      /* a window ends this long after the event */
     int32_t window_pre_frames;   /* unused by the window rule (it ends at the latest evidence); kept for the layout */
@@ -98,11 +107,12 @@ typedef struct {
     int32_t runs;         /* motion runs of the event so far */
     int32_t in_run;
     float peak;           /* the event's highest ratio in a run so far [dB] */
+    int32_t point;        /* the range point of its strongest motion so far */
     rg_decision prov;
     rg_decision last;
 } rg_decision_track;
 
-/* Whole state: segmenter and policy. Zero heap; 592 bytes with the defaults (rg_decision_state_bytes). */
+/* Whole state: segmenter and policy. Zero heap; 740 bytes with the defaults (rg_decision_state_bytes). */
 typedef struct {
     int32_t n;            /* frames seen */
     int32_t active;       /* hysteresis in motion */
@@ -115,6 +125,8 @@ typedef struct {
     int32_t group;        /* events begun */
     int32_t peak_group;   /* the event the peak belongs to */
     float peak;           /* highest ratio in a run of the latest event [dB] */
+    float power[RG_DECISION_MAX_POINTS]; /* its onset power per range point over its runs [counts^2] */
+    int32_t point;        /* the first maximum of power */
     int32_t kept;         /* events closed and kept */
     int32_t ready_count;  /* kept events awaiting emission */
     int32_t ready_start[RG_DECISION_QUEUE];
@@ -139,6 +151,11 @@ void rg_decision_init(rg_decision_state *st);
  * records to out and returns their number (usually 0). */
 int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
                          rg_classify_fn classify, void *ctx, rg_decision *out);
+
+/* rg_decision_step with the frame's onset power per range point (cfg->num_points values [counts^2], for
+ * the gate's range condition; NULL: none). */
+int32_t rg_decision_step_points(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
+                                const float *point_power, rg_classify_fn classify, void *ctx, rg_decision *out);
 
 /* End of a recorded stream: close the open event; returns the records as rg_decision_step. */
 int32_t rg_decision_flush(rg_decision_state *st, const rg_decision_config *cfg, rg_classify_fn classify, void *ctx,

@@ -49,11 +49,12 @@ static float rg_compress(float mag)
  * the Hann window, DFT over sweeps into fftshifted bins. The mean is removed explicitly (not folded
  * into the DFT table) so that a strong static echo cancels exactly in float32.
  */
-static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out)
+static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out, float *points_out)
 {
     float power = 0.0f;
     int32_t p, s, k;
     for (p = 0; p < RG_POINTS; ++p) {
+        float point_power = 0.0f;
         float re[RG_SWEEPS];
         float im[RG_SWEEPS];
         float sum_re = 0.0f;
@@ -95,10 +96,14 @@ static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out)
             pw = acc_re * acc_re + acc_im * acc_im;
             if (rg_motion[k]) {
                 power += pw;
+                point_power += pw;
             }
             if (rd_out != NULL) {
                 rd_out[k * RG_POINTS + p] = sqrtf(pw);
             }
+        }
+        if (points_out != NULL) {
+            points_out[p] = point_power;
         }
     }
     if (rd_out != NULL) {
@@ -131,11 +136,12 @@ static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out)
 /* Onset power of the IDLE sweeps and points of a frame whose sweeps hold `row` points, the IDLE points
  * every `step` of them (an IDLE frame: RG_IDLE_POINTS, 1; a full frame: RG_POINTS, RG_IDLE_POINT_STEP);
  * exactly one of iq_f / iq_i is non-NULL. */
-static float rg_idle_frame(const float *iq_f, const int16_t *iq_i, int32_t row, int32_t step)
+static float rg_idle_frame(const float *iq_f, const int16_t *iq_i, int32_t row, int32_t step, float *points_out)
 {
     float power = 0.0f;
     int32_t p, s, k;
     for (p = 0; p < RG_IDLE_POINTS; ++p) {
+        float point_power = 0.0f;
         float re[RG_IDLE_SWEEPS];
         float im[RG_IDLE_SWEEPS];
         float sum_re = 0.0f;
@@ -173,6 +179,10 @@ static float rg_idle_frame(const float *iq_f, const int16_t *iq_i, int32_t row, 
                 }
             }
             power += acc_re * acc_re + acc_im * acc_im;
+            point_power += acc_re * acc_re + acc_im * acc_im;
+        }
+        if (points_out != NULL) {
+            points_out[p] = point_power;
         }
     }
     return power;
@@ -180,32 +190,52 @@ static float rg_idle_frame(const float *iq_f, const int16_t *iq_i, int32_t row, 
 
 float rg_features_idle_power(const float *iq)
 {
-    return rg_idle_frame(iq, NULL, RG_IDLE_POINTS, 1);
+    return rg_idle_frame(iq, NULL, RG_IDLE_POINTS, 1, NULL);
 }
 
 float rg_features_idle_power_i16(const int16_t *iq)
 {
-    return rg_idle_frame(NULL, iq, RG_IDLE_POINTS, 1);
+    return rg_idle_frame(NULL, iq, RG_IDLE_POINTS, 1, NULL);
 }
 
 float rg_features_idle_power_full(const float *iq)
 {
-    return rg_idle_frame(iq, NULL, RG_POINTS, RG_IDLE_POINT_STEP);
+    return rg_idle_frame(iq, NULL, RG_POINTS, RG_IDLE_POINT_STEP, NULL);
 }
 
 float rg_features_idle_power_full_i16(const int16_t *iq)
 {
-    return rg_idle_frame(NULL, iq, RG_POINTS, RG_IDLE_POINT_STEP);
+    return rg_idle_frame(NULL, iq, RG_POINTS, RG_IDLE_POINT_STEP, NULL);
+}
+
+float rg_features_idle_points_full(const float *iq, float *points_out)
+{
+    return rg_idle_frame(iq, NULL, RG_POINTS, RG_IDLE_POINT_STEP, points_out);
+}
+
+float rg_features_idle_points_full_i16(const int16_t *iq, float *points_out)
+{
+    return rg_idle_frame(NULL, iq, RG_POINTS, RG_IDLE_POINT_STEP, points_out);
 }
 
 float rg_features_frame(const float *iq, float *rd_out)
 {
-    return rg_frame(iq, NULL, rd_out);
+    return rg_frame(iq, NULL, rd_out, NULL);
 }
 
 float rg_features_frame_i16(const int16_t *iq, float *rd_out)
 {
-    return rg_frame(NULL, iq, rd_out);
+    return rg_frame(NULL, iq, rd_out, NULL);
+}
+
+float rg_features_frame_points(const float *iq, float *rd_out, float *points_out)
+{
+    return rg_frame(iq, NULL, rd_out, points_out);
+}
+
+float rg_features_frame_points_i16(const int16_t *iq, float *rd_out, float *points_out)
+{
+    return rg_frame(NULL, iq, rd_out, points_out);
 }
 
 int32_t rg_onset_init(rg_onset_state *st, int32_t smooth_frames, int32_t floor_frames)

@@ -79,6 +79,11 @@ float rg_features_frame(const float *iq, float *rd_out);
 /* Same for the sensor's int16 complex samples (iq: RG_SWEEPS * RG_POINTS * 2 int16). */
 float rg_features_frame_i16(const int16_t *iq, float *rd_out);
 
+/* rg_features_frame(_i16) that also writes the onset power per range point to points_out (RG_POINTS
+ * floats, dsp.onset_point_power; NULL: not written): the decision gate's range condition. */
+float rg_features_frame_points(const float *iq, float *rd_out, float *points_out);
+float rg_features_frame_points_i16(const int16_t *iq, float *rd_out, float *points_out);
+
 /*
  * Onset power of an IDLE frame: RG_IDLE_SWEEPS sweeps of RG_IDLE_POINTS points (every RG_IDLE_POINT_STEP-th
  * point of a full sweep, from the first; same sweep-major layout), with the window (RG_IDLE_WINDOW_TABLE),
@@ -94,6 +99,11 @@ float rg_features_idle_power_i16(const int16_t *iq);
  */
 float rg_features_idle_power_full(const float *iq);
 float rg_features_idle_power_full_i16(const int16_t *iq);
+
+/* rg_features_idle_power_full(_i16) that also writes the power per IDLE point to points_out (RG_IDLE_POINTS
+ * floats, deploy.throttle.idle_point_power; NULL: not written). */
+float rg_features_idle_points_full(const float *iq, float *points_out);
+float rg_features_idle_points_full_i16(const int16_t *iq, float *points_out);
 
 /* Start an onset stream with the given window lengths [frames]; returns 0, or -1 if they exceed the
  * capacity above or are < 1 (the state is then unusable). */

@@ -67,6 +67,8 @@ ARM_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d1
 FRAME_FILE = "rg_frames.bin"
 _MAGIC = 0x52464752  # "RGFR"
 ICOUNT_SHIFT = 3
+#: The A121's distance base step [m] (a121.Metadata.base_step_length_m), to place the manifest's range points.
+A121_BASE_STEP_LENGTH_M = 0.0025
 CALIBRATION_INSTRUCTIONS = 200_000
 
 
@@ -151,6 +153,10 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
     win = manifest["window"]
     t = int(manifest["model"]["window_frames"])
     cfg = DecisionConfig.from_json(section) if section else DecisionConfig()
+    fields = manifest["sensor"]["fields"]
+    step = int(manifest["throttle"]["idle_point_step"]) if idle else 1
+    points = np.arange(0, int(fields["num_points"]), step)  # the points of the stream's per-point power
+    ranges = (int(fields["start_point"]) + int(fields["step_length"]) * points) * A121_BASE_STEP_LENGTH_M
     policy = DecisionPolicy(
         cfg=cfg.for_idle_stream() if idle else cfg,
         segment=dsp.SegmentConfig(**manifest["features"]["segment"]),
@@ -159,6 +165,7 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
         window_frames=max(1, round(t * rate_hz / full_rate_hz)),
         end_pad_frames=round(float(win["end_pad_s"]) * rate_hz),
         pre_frames=round(float(win["pre_s"]) * rate_hz),
+        point_ranges_m=ranges,
     )
     items = [_c_float(float(v)) if isinstance(v, float) else str(int(v)) for _, v in decision_config_values(policy)]
     flags = ", ".join(str(int(v)) for v in policy.is_prefix)

@@ -8,6 +8,7 @@ must be identical. Real files are used for parity only (nothing is tuned here).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 import shutil
@@ -342,10 +343,15 @@ def window_classifier(start: int, end: int, window_end: int) -> np.ndarray:
 
 
 def _policy(
-    rate: float, *, cfg: dsp.DecisionConfig | None = None, segment: dsp.SegmentConfig | None = None
+    rate: float,
+    *,
+    cfg: dsp.DecisionConfig | None = None,
+    segment: dsp.SegmentConfig | None = None,
+    point_ranges_m: np.ndarray | None = None,
 ) -> dsp.DecisionPolicy:
     """The decision policy the parity tests run in Python and C: a 50-frame window, 0.1 s end pad, 0.05 s pre."""
     return dsp.DecisionPolicy(
+        point_ranges_m=point_ranges_m,
         cfg=cfg or dsp.DecisionConfig(),
         segment=segment or dsp.SegmentConfig(),
         classes=DECISION_CLASSES,
@@ -356,9 +362,12 @@ def _policy(
     )
 
 
-def _decide_in_python_and_c(policy: dsp.DecisionPolicy, ratio: np.ndarray, classify, lib) -> list[dsp.Decision]:
-    """Run ``policy`` (Python) and the C decision module on the same float32 ``ratio`` and classifier; assert the
-    same records (C scores are float32) and the same classifier calls in the same order; return the records."""
+def _decide_in_python_and_c(
+    policy: dsp.DecisionPolicy, ratio: np.ndarray, classify, lib, point_power: np.ndarray | None = None
+) -> list[dsp.Decision]:
+    """Run ``policy`` (Python) and the C decision module on the same float32 ``ratio`` (and ``(frames, points)``
+    float32 ``point_power``, if given) and classifier; assert the same records (C scores are float32) and the
+    same classifier calls in the same order; return the records."""
     calls_py: list[tuple[int, int, int]] = []
     calls_c: list[tuple[int, int, int]] = []
 
@@ -370,10 +379,10 @@ def _decide_in_python_and_c(policy: dsp.DecisionPolicy, ratio: np.ndarray, class
         return run
 
     py: list[dsp.Decision] = []
-    for r in ratio.tolist():
-        py += policy.process(r, logged(calls_py))
+    for i, r in enumerate(ratio.tolist()):
+        py += policy.process(r, logged(calls_py), None if point_power is None else point_power[i])
     py += policy.flush(logged(calls_py))
-    c = lib.decide(ratio, logged(calls_c), policy=policy)
+    c = lib.decide(ratio, logged(calls_c), policy=policy, point_power=point_power)
     assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in py]
     assert calls_c == calls_py
     return py
@@ -437,6 +446,38 @@ def test_decision_peak_gate_identical(sim_stream, c_library) -> None:
     on = _decide_in_python_and_c(_policy(rate, cfg=dsp.DecisionConfig(min_peak_db=gate)), ratio, window_classifier, lib)
     assert all(np.nanmax(ratio[d.start_frame : d.frame + 1]) >= np.float32(gate) for d in on if d.accepted)
     assert 0 < sum(d.accepted for d in on) < sum(d.accepted for d in off)
+
+
+@pytest.mark.parametrize("name", ["tap_in_idx_1", "wiggle_idx_2", "sim"])
+def test_decision_range_gate_identical(name: str, real_stream, sim_stream, c_library) -> None:
+    """The gate's range condition (``gate_max_range_m``) is the same in C and Python, fed the same float32
+    onset power per range point, at every boundary of the range-point grid. The gate is set at the median
+    event peak so that it rejects events: a boundary before the first point gates nothing (as the gate off),
+    one at the last point gates every event (as no range condition), a farther boundary gates more, and one
+    in between lets some of the gated events through (on each stream, events peak at several points)."""
+    frames, geometry = sim_stream if name == "sim" else real_stream(name)
+    rate, ranges = geometry.frame_rate_hz, geometry.distances_m
+    onset = dsp.OnsetConfig()
+    ratio = dsp.onset_metric(frames, cfg=onset, geometry=geometry).ratio_db.astype(np.float32)
+    power = dsp.onset_point_power(frames, cfg=onset, geometry=geometry).astype(np.float32)
+    lib = c_library(geometry)
+
+    def run(cfg: dsp.DecisionConfig) -> set[tuple[int, int]]:
+        policy = _policy(rate, cfg=cfg, point_ranges_m=ranges)
+        out = _decide_in_python_and_c(policy, ratio, window_classifier, lib, power)
+        return {(d.start_frame, d.frame) for d in out if d.accepted}
+
+    off = run(dsp.DecisionConfig(min_peak_db=0.0))
+    peaks = [float(np.nanmax(ratio[s : f + 1])) for s, f in off]
+    gate = float(np.median(peaks))
+    full = run(dsp.DecisionConfig(min_peak_db=gate))
+    assert full < off
+    kept = [run(dsp.DecisionConfig(min_peak_db=gate, gate_max_range_m=float(r))) for r in ranges]
+    assert run(dsp.DecisionConfig(min_peak_db=gate, gate_max_range_m=float(ranges[0]) / 2)) == off
+    assert kept[-1] == full
+    assert all(a >= b for a, b in itertools.pairwise(kept))  # a farther boundary gates more
+    assert all(full <= k <= off for k in kept)
+    assert any(full < k < off for k in kept)  # the condition acts: a boundary between keeps some, not all
 
 
 def test_decision_renewed_motion_identical(sim_stream, c_library) -> None:
@@ -545,6 +586,7 @@ class _RecordingDetector:
             def __init__(self) -> None:
                 super().__init__(bundle, geometry=geometry, always_on=True)
                 self.ratios: list[float] = []
+                self.powers: list[np.ndarray | None] = []
                 self.heads: dict[int, np.ndarray] = {}
                 self.inputs: dict[int, np.ndarray] = {}
                 self.records: list[dsp.Decision] = []
@@ -552,9 +594,10 @@ class _RecordingDetector:
                 ring.reset(self.ring.fill)
                 self.ring = ring
 
-            def _segment(self, ratio: float, now: int) -> None:
+            def _segment(self, ratio: float, now: int, point_power: np.ndarray | None = None) -> None:
                 self.ratios.append(ratio)
-                super()._segment(ratio, now)
+                self.powers.append(point_power)
+                super()._segment(ratio, now, point_power)
 
             def _head(self, start: int, end: int, window_end: int, now: int) -> np.ndarray:
                 p = super()._head(start, end, window_end, now)
@@ -585,7 +628,9 @@ def test_detect_and_c_decide_the_same_events_at_the_same_frames(
     det.flush()
     res = det.result(len(frames))
     assert len(det.records) >= 3
-    c = c_library(geometry).decide(np.asarray(det.ratios), lambda s, e, w: det.heads[w], policy=det.policy)
+    c = c_library(geometry).decide(
+        np.asarray(det.ratios), lambda s, e, w: det.heads[w], policy=det.policy, point_power=np.asarray(det.powers)
+    )
     assert c == [dataclasses.replace(d, score=float(np.float32(d.score))) for d in det.records]
     accepted = [(d.start_frame, d.end_frame, bundle.classes[d.label], d.frame) for d in det.records if d.accepted]
     assert accepted == [
@@ -631,7 +676,9 @@ def _evaluate_detect_and_c(bundle_dir, run_dir, path, c_library) -> tuple[list[d
         np.testing.assert_array_equal(x, windows[w], err_msg=f"window ending at frame {w}")
     as_f32 = [dataclasses.replace(d, score=float(np.float32(d.score))) for d in det.records]
     assert [dataclasses.replace(d, score=float(np.float32(d.score))) for d in ev] == as_f32
-    c = c_library(geometry).decide(np.asarray(det.ratios), lambda s, e, w: det.heads[w], policy=det.policy)
+    c = c_library(geometry).decide(
+        np.asarray(det.ratios), lambda s, e, w: det.heads[w], policy=det.policy, point_power=np.asarray(det.powers)
+    )
     assert c == as_f32
     return ev, det
 

@@ -87,6 +87,15 @@ def test_config_validation_and_json_round_trip() -> None:
     assert DecisionConfig.from_json(section) == cfg
     idle = cfg.for_idle_stream()
     assert idle.min_peak_db == 8.25 and idle == DecisionConfig.from_json({**section, "min_peak_db": 8.25})
+    ranged = DecisionConfig(gate_max_range_m=0.11, idle_gate_max_range_m=0.17)
+    assert DecisionConfig.from_json(ranged.to_json()) == ranged
+    assert ranged.for_idle_stream().gate_max_range_m == 0.17
+    old = {k: v for k, v in ranged.to_json().items() if "range" not in k}  # a manifest before the condition
+    assert DecisionConfig.from_json(old).gate_max_range_m == 0.0 == DecisionConfig.from_json(old).idle_gate_max_range_m
+    with pytest.raises(dsp.ParameterError, match="gate_max_range_m"):
+        DecisionConfig(gate_max_range_m=-0.1)
+    with pytest.raises(dsp.ParameterError, match="idle_gate_max_range_m"):
+        DecisionConfig(idle_gate_max_range_m=float("inf"))
 
 
 def test_non_prefix_decided_at_settle_and_later_runs_absorbed() -> None:
@@ -318,3 +327,50 @@ def test_a_gesture_merged_with_the_hands_entry_is_classified_on_its_own_motion()
     )
     assert len(out) == 1 and out[0].accepted and CLASSES[out[0].label] == "wiggle"
     assert out[0].end_frame - out[0].start_frame > t  # one merged event that does not fit the window
+
+
+def test_range_condition_gates_only_events_whose_strongest_motion_is_near() -> None:
+    """``gate_max_range_m``: a weak event (below ``min_peak_db``) whose motion power over its runs peaks at a
+    point farther than the boundary is accepted, one at or nearer is rejected; the point is the first maximum
+    of the power summed over the event's run frames (frames outside runs and non-finite frames add nothing);
+    0 (off), or no power fed, gates every event; the boundary maps to the grid with 1 µm tolerance."""
+    from dsp.decision import GATE_ALL_POINTS, gate_max_point
+
+    ranges = np.array([0.05, 0.08, 0.11, 0.14])
+    assert gate_max_point(0.11, ranges) == 2 and gate_max_point(0.11 - 1e-9, ranges) == 2
+    assert gate_max_point(0.04, ranges) == -1 and gate_max_point(0.0, ranges) == GATE_ALL_POINTS
+    assert gate_max_point(0.11, None) == GATE_ALL_POINTS
+    sure = np.array([0.01, 0.01, 0.96, 0.01, 0.01])
+    weak = ratio_with_runs([(20, 40)], 200) * 0.55  # 5.5 dB: rejected by the default gate 5.9 dB
+    far = np.zeros((200, 4), dtype=np.float32)
+    far[20:40, 3] = 1.0  # the run's motion at the 0.14 m point
+    far[20:40, 0] = 0.5
+    far[60:200, 0] = 100.0  # outside the run: not counted
+
+    def accepted(power: np.ndarray | None, max_range_m: float) -> list[bool]:
+        cfg = DecisionConfig(gate_max_range_m=max_range_m)
+        out = decide_stream(
+            weak,
+            lambda s, e, w: sure,
+            cfg=cfg,
+            segment=SEG,
+            classes=CLASSES,
+            frame_rate_hz=RATE,
+            point_power=power,
+            point_ranges_m=None if power is None else ranges,
+            **WINDOW,
+        )
+        return [d.accepted for d in out]
+
+    assert accepted(far, 0.11) == [True]  # strongest at 0.14 m: beyond the boundary, not gated
+    assert accepted(far, 0.14) == [False]  # at the boundary: gated
+    assert accepted(far, 0.0) == [False]  # no range condition
+    assert accepted(None, 0.11) == [False]  # no power fed: gated
+    near = far.copy()
+    near[25, 1] = 30.0  # one frame of strong motion at 0.08 m makes it the strongest point
+    assert accepted(near, 0.11) == [False]
+    near[25, :] = np.nan  # a non-finite frame adds nothing
+    assert accepted(near, 0.11) == [True]
+    tie = far.copy()
+    tie[20:40, 1] = 1.0  # equal power at 0.08 and 0.14 m: the first maximum (the nearer point) counts
+    assert accepted(tie, 0.11) == [False]

@@ -283,14 +283,14 @@ static int32_t rg_report(const rg_decision *rec, int32_t n)
     return decided;
 }
 
-static int32_t rg_segment(const rg_decision_config *dcfg, float ratio, int32_t t)
+static int32_t rg_segment(const rg_decision_config *dcfg, float ratio, const float *points, int32_t t)
 {
     rg_decision out[RG_DECISION_MAX_OUT];
     int32_t n;
     now_frame = t;
     onset_frames[n_onset % RG_FW_ONSET_HISTORY] = t;
     n_onset += 1;
-    n = rg_decision_step(&decision, dcfg, ratio, rg_classify, &rg_always_on, out);
+    n = rg_decision_step_points(&decision, dcfg, ratio, points, rg_classify, &rg_always_on, out);
     return rg_report(out, n);
 }
 
@@ -303,16 +303,21 @@ static int32_t rg_read_frame(int32_t handle, int32_t t)
     return rg_semihost_read(handle, iq, RG_RECORD_BYTES) == 0 ? 0 : -1;
 }
 
-/* features of the frame in iq: the map in rd and the onset power (NaN for a bad frame, map zeroed) */
-static float rg_frame_features(void)
+/* features of the frame in iq: the map in rd and the onset power (NaN for a bad frame, map zeroed), and
+ * its share per range point in points (NULL: not wanted) */
+static float rg_frame_features(float *points)
 {
     const uint32_t t0 = rg_ticks();
     float power;
     if (iq[0] != 0) {
+        int32_t p;
         memset(rd, 0, sizeof(rd));
         power = NAN;
+        for (p = 0; points != NULL && p < RG_POINTS; ++p) {
+            points[p] = NAN;
+        }
     } else {
-        power = rg_features_frame_i16(&iq[1], rd);
+        power = rg_features_frame_points_i16(&iq[1], rd, points);
     }
     count.ticks_features += rg_elapsed(t0);
     return power;
@@ -379,6 +384,8 @@ int main(void)
     uint32_t header[8];
     int32_t handle, n_frames, always_on, t = 0, pending_decided = 0, block_frames = 0;
     float block_power = 0.0f;
+    static float points[RG_POINTS];                /* a frame's onset power per range point */
+    static float block_points[RG_IDLE_POINTS];     /* the idle block's sum of it on the IDLE points */
     const rg_decision_config *dcfg;
     rg_decision out[RG_DECISION_MAX_OUT];
 
@@ -441,11 +448,11 @@ int main(void)
         count.sensor_frames += 1;
         if (always_on) {
             rg_onset_result r;
-            const float power = rg_frame_features();
+            const float power = rg_frame_features(points);
             rg_ring_push(t);
             rg_onset_process(&onset, power, &r);
             count.onset_runs += 1;
-            (void)rg_segment(dcfg, r.ratio_db, t);
+            (void)rg_segment(dcfg, r.ratio_db, points, t);
             next = t + 1;
             awake = 1;
         } else {
@@ -457,20 +464,30 @@ int main(void)
             float power;
             const int32_t due = rg_throttle_onset_due(&throttle, &tcfg);
             const uint32_t tf = rg_ticks();
-            power = iq[0] != 0 ? NAN : rg_features_idle_power_full_i16(&iq[1]); /* a full frame's IDLE samples */
+            /* a full frame's IDLE samples, and their power per IDLE point */
+            power = iq[0] != 0 ? NAN : rg_features_idle_points_full_i16(&iq[1], points);
             count.ticks_features += rg_elapsed(tf);
             if (awake) {
-                (void)rg_frame_features(); /* the map (its own ticks) */
+                (void)rg_frame_features(NULL); /* the map (its own ticks) */
             }
             obs.ratio_db = NAN;
             if (isfinite(power)) {
+                int32_t p;
                 block_power += power;
+                for (p = 0; p < RG_IDLE_POINTS; ++p) {
+                    block_points[p] += points[p];
+                }
                 block_frames += 1;
             }
             if (due) {
                 rg_onset_result r;
+                int32_t p;
                 rg_onset_process(&onset, block_frames ? block_power / (float)block_frames : NAN, &r);
                 obs.ratio_db = r.ratio_db;
+                for (p = 0; p < RG_IDLE_POINTS; ++p) { /* the block's mean (NaN if empty: no power fed) */
+                    points[p] = block_frames ? block_points[p] / (float)block_frames : NAN;
+                    block_points[p] = 0.0f;
+                }
                 block_power = 0.0f;
                 block_frames = 0;
                 count.onset_runs += 1;
@@ -491,7 +508,7 @@ int main(void)
                 ring_frame[slot] = t;
             }
             if (due) {
-                pending_decided = rg_segment(dcfg, obs.ratio_db, t);
+                pending_decided = rg_segment(dcfg, obs.ratio_db, points, t);
             }
             next = t + (act.full_rate ? 1 : tcfg.idle_decimation);
             count.switches += act.full_rate != awake; /* a session reconfiguration on the device */
