@@ -193,7 +193,14 @@ class DecisionConfig:
             that the policy without the gate makes, at any distance, on the training-side distance study*
             (simulated subjects 600-607 and 700-707 at 0.05-0.20 m, ``sim_s0`` and ``real_s0`` of the
             re-calibrated run, decisions re-run end to end); checked, not chosen, on subjects 800-807, the
-            real training days and the training-side everyday streams. Value: see the default.
+            real training days and the training-side everyday streams. Default 0.14 m, the 0.14 m point of
+            ``gesture_close`` (0.05-0.20 m every 0.03 m): on the distance study 0.14 m loses none of the
+            1237 (``sim_s0``) and 1299 (``real_s0``) correct decisions without the gate, 0.17 m loses 4 each;
+            the gate at every range lost 10 and 18, all wiggles at 0.15-0.20 m. Checks: subjects 800-807 lose
+            1 of 557 and 1 of 569 (a wiggle at 0.125 m whose motion peaks at the 0.14 m point; the gate at
+            every range: 6 and 10; 0.11 m: none); the real training days keep 373 correct and the removed
+            false activation (5 -> 4, ``label_dynamic_hand_idx_1`` frames 124-181); the everyday streams
+            are unchanged (89 correct, 23 false activations) (docs/results_gate.md, sixth session).
         idle_gate_max_range_m: ``gate_max_range_m`` of a policy fed a throttled device's idle-rate stream
             (:meth:`for_idle_stream`), on the IDLE points (every ``idle_point_step``-th point, at their own
             ranges) [m]; 0: off. The trade is explicit: a boundary keeps far correct decisions the idle gate
@@ -204,7 +211,13 @@ class DecisionConfig:
             share of its gestures times the gesture rate of the training-side everyday streams (per hour),
             and F the false activations given back per hour on the training-side everyday streams
             (``bundle_sim_s0``) and real training days (``bundle_real_s0``); one missed gesture weighs as much
-            as one false activation; a tie goes to the boundary that gates more.*
+            as one false activation; a tie goes to the boundary that gates more.* Default 0 (the idle gate
+            at every range), by that rule on ``bundle_sim_s0`` / ``bundle_real_s0`` of the re-calibrated run
+            (IDLE points 0.05, 0.11, 0.17 m; 125 gestures in the 3 h of everyday streams, 41.7 per hour;
+            0.31 h of real days): 0.05 m keeps 15 / 20 far decisions of 1792 (K 0.41 per hour) and gives back
+            5 everyday false activations (hover 4, pass_by 1; F 1.51 per hour); 0.11 m keeps 12 / 14 (K 0.30)
+            and gives back 3 (F 0.91); 0.17 m, the last IDLE point, equals 0 (K = F = 0). The real days'
+            10 false activations and 367 correct are the same at every boundary (docs/results_gate.md).
         early: decide at the first conclusive checkpoint (True), or wait for the segmenter to close
             the event ``merge_gap_s`` after its motion, as before the decision layer (False).
         prefixes: extra ``(prefix, longer)`` gesture pairs for a user's own gesture set, added to
@@ -226,7 +239,7 @@ class DecisionConfig:
     prefix_hold_db: float = 2.0
     min_peak_db: float = 5.9
     idle_min_peak_db: float = 6.6
-    gate_max_range_m: float = 0.0
+    gate_max_range_m: float = 0.14
     idle_gate_max_range_m: float = 0.0
     early: bool = True
     prefixes: tuple[tuple[str, str], ...] = field(default_factory=tuple)

@@ -13,8 +13,8 @@ __all__ = ["add_decision_arguments", "decision_from_args"]
 
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:
-    """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db``, ``--min-peak-db`` and
-    ``--always-wait``."""
+    """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db``, ``--min-peak-db``,
+    ``--idle-min-peak-db``, ``--gate-max-range-m``, ``--idle-gate-max-range-m`` and ``--always-wait``."""
     g = p.add_argument_group(
         "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
     )
@@ -55,6 +55,19 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "(default 6.6; 0 turns it off)",
     )
     g.add_argument(
+        "--gate-max-range-m",
+        type=float,
+        default=None,
+        help="the gate applies only to events whose strongest motion is at a range point at or nearer than this "
+        "[m] (default 0.14; 0: at every range)",
+    )
+    g.add_argument(
+        "--idle-gate-max-range-m",
+        type=float,
+        default=None,
+        help="the same range condition for the idle-rate gate, on the IDLE points [m] (0: at every range)",
+    )
+    g.add_argument(
         "--always-wait",
         action="store_true",
         help="decide each event only when the segmenter closes it (merge gap after its end), as before the "
@@ -76,6 +89,9 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         changes["min_peak_db"] = float(args.min_peak_db)
     if getattr(args, "idle_min_peak_db", None) is not None:
         changes["idle_min_peak_db"] = float(args.idle_min_peak_db)
+    for name in ("gate_max_range_m", "idle_gate_max_range_m"):
+        if getattr(args, name, None) is not None:
+            changes[name] = float(getattr(args, name))
     if getattr(args, "always_wait", False):
         changes["early"] = False
     return dataclasses.replace(cfg, **changes) if changes else cfg

@@ -112,7 +112,7 @@ typedef struct {
     rg_decision last;
 } rg_decision_track;
 
-/* Whole state: segmenter and policy. Zero heap; 740 bytes with the defaults (rg_decision_state_bytes). */
+/* Whole state: segmenter and policy. Zero heap; 744 bytes with the defaults (rg_decision_state_bytes). */
 typedef struct {
     int32_t n;            /* frames seen */
     int32_t active;       /* hysteresis in motion */

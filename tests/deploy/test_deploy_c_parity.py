@@ -470,7 +470,7 @@ def test_decision_range_gate_identical(name: str, real_stream, sim_stream, c_lib
     off = run(dsp.DecisionConfig(min_peak_db=0.0))
     peaks = [float(np.nanmax(ratio[s : f + 1])) for s, f in off]
     gate = float(np.median(peaks))
-    full = run(dsp.DecisionConfig(min_peak_db=gate))
+    full = run(dsp.DecisionConfig(min_peak_db=gate, gate_max_range_m=0.0))
     assert full < off
     kept = [run(dsp.DecisionConfig(min_peak_db=gate, gate_max_range_m=float(r))) for r in ranges]
     assert run(dsp.DecisionConfig(min_peak_db=gate, gate_max_range_m=float(ranges[0]) / 2)) == off

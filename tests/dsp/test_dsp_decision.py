@@ -86,7 +86,8 @@ def test_config_validation_and_json_round_trip() -> None:
     assert section["prefix_table"] == {"push": ["push_pull"]}
     assert DecisionConfig.from_json(section) == cfg
     idle = cfg.for_idle_stream()
-    assert idle.min_peak_db == 8.25 and idle == DecisionConfig.from_json({**section, "min_peak_db": 8.25})
+    swapped = {**section, "min_peak_db": 8.25, "gate_max_range_m": cfg.idle_gate_max_range_m}
+    assert idle.min_peak_db == 8.25 and idle == DecisionConfig.from_json(swapped)
     ranged = DecisionConfig(gate_max_range_m=0.11, idle_gate_max_range_m=0.17)
     assert DecisionConfig.from_json(ranged.to_json()) == ranged
     assert ranged.for_idle_stream().gate_max_range_m == 0.17
@@ -272,6 +273,8 @@ def test_decision_cli_options_override_the_base_config() -> None:
     assert decision_from_args(p.parse_args([]), base) == base
     got = decision_from_args(p.parse_args(["--prefix-hold-db", "9", "--prefix-wait-s", "0.2"]), base)
     assert (got.min_score, got.prefix_hold_db, got.prefix_wait_s, got.early) == (0.4, 9.0, 0.2, True)
+    got = decision_from_args(p.parse_args(["--gate-max-range-m", "0", "--idle-gate-max-range-m", "0.17"]), base)
+    assert (got.gate_max_range_m, got.idle_gate_max_range_m, got.min_score) == (0.0, 0.17, 0.4)
 
 
 def test_a_long_event_is_classified_within_the_history_a_device_keeps() -> None:
