@@ -320,6 +320,26 @@ def _compile_model_data(out: Path, build: Path) -> int:
     return object_size(obj).flash
 
 
+def bundle_throttle(throttle: ThrottleConfig, augment: Any, *, full_rate_hz: float) -> ThrottleConfig:
+    """The bundle's throttle: ``throttle`` at the stream's rate, with ``idle_history`` as the run was trained
+    (``augment``: the run's :class:`models.data.AugmentConfig`, or None): a model trained on the IDLE frames'
+    history needs a runtime that keeps it, and one trained on the fill a runtime that fills.
+
+    Raises:
+        ValueError: the run's IDLE history was trained on another IDLE frame than ``throttle`` senses.
+    """
+    idle = augment is not None and getattr(augment, "wake_history", "fill") == "idle"
+    if idle:
+        trained = (augment.wake_idle_sweeps, augment.wake_idle_point_step, augment.wake_idle_decimation)
+        sensed = (throttle.idle_sweeps, throttle.idle_point_step, throttle.idle_decimation)
+        if trained != sensed:
+            raise ValueError(
+                f"the run was trained on the history of IDLE frames of {trained[0]} sweeps, point step {trained[1]}, "
+                f"decimation {trained[2]}; the throttle senses {sensed[0]}, {sensed[1]}, {sensed[2]}"
+            )
+    return dataclasses.replace(throttle, full_rate_hz=full_rate_hz, idle_history=idle)
+
+
 def export_bundle(
     run_dir: str | Path,
     out_dir: str | Path,
@@ -348,6 +368,7 @@ def export_bundle(
     ecfg = cfg or ExportConfig()
     say = log or (lambda _m: None)
     model, tcfg = load_run(Path(run_dir))
+    bundle_throttle(ecfg.throttle, tcfg.augment, full_rate_hz=ecfg.throttle.full_rate_hz)  # refuse early
     enc_k, head_k = encoder_of(model), head_of(model)
     arch = tcfg.architecture
     t = arch.window_frames
@@ -440,7 +461,7 @@ def export_bundle(
     geometry = dsp.FrameGeometry.from_sensor_config(
         session.sensor_config, session.metadata, frame_rate_hz=float(rec0.frame_rate_hz)
     )
-    throttle = dataclasses.replace(ecfg.throttle, full_rate_hz=float(rec0.frame_rate_hz))
+    throttle = bundle_throttle(ecfg.throttle, tcfg.augment, full_rate_hz=float(rec0.frame_rate_hz))
     onset_rate = idle_geometry(geometry, cfg=throttle).frame_rate_hz
     device_policy = DecisionPolicy(
         cfg=decision.for_idle_stream(),  # the device's policy is fed the idle-rate onset stream
@@ -563,6 +584,9 @@ def export_bundle(
             encoder_arena=_round_up(arena.get("encoder", {}).get("bytes", 16 * 1024)),
             head_arena=_round_up(arena.get("head", {}).get("bytes", 16 * 1024)),
         )
+        if not throttle.idle_history
+        else "#error \"this bundle's model keeps the IDLE frames' history (train --wake-history idle), which the "
+        'C main loop does not run yet; see deploy/runtime.py"\n'
     )
     files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != MANIFEST)
     manifest["files"] = {name: sha256_file(out / name) for name in files}

@@ -39,10 +39,13 @@ device encodes after the wake: the IDLE frames have too few sweeps for a map, an
 time to what the device did not see (the last frame encoded before, at the end of the previous awake period,
 may be seconds old: a stale scene that cost 10 points of accuracy on the real training days, issue 11).
 ``models.data.throttled_view`` trains exactly this view, background windows included
-(``AugmentConfig.wake_exact``, on in the recipe's robust augmentation). The head runs only at the
-decision policy's checkpoints (not on every hop: a window placed on the event is what the model was trained on,
-and per-hop runs would only repeat it); a gesture decision is fed back to the throttle as ``decided``. **Always-on**
-runs the onset at full rate and the encoder on every frame.
+(``AugmentConfig.wake_exact``, on in the recipe's robust augmentation). With ``ThrottleConfig.idle_history``
+(opt-in, for a model trained with ``AugmentConfig.wake_history = "idle"``) every frame sensed at idle rate is
+encoded from the map its IDLE sweeps and points give (:func:`dsp.idle_range_doppler`), held in the ring until
+the next sensed frame, and a wake keeps that history (``models.data.idle_history_view`` trains that view).
+The head runs only at the decision policy's checkpoints (not on every hop: a window placed on the event is what the
+model was trained on, and per-hop runs would only repeat it); a gesture decision is fed back to the throttle as
+``decided``. **Always-on** runs the onset at full rate and the encoder on every frame.
 
 Utilisation is reported against always-on as the throttle defines it (:class:`deploy.throttle.
 Utilisation`: encoder on every frame, head every ``head_hop_frames``): sensor frames, MACs executed.
@@ -649,7 +652,14 @@ class StreamingDetector:
             self.transitions.append((t, int(self.state.phase)))
         self._pending_decided = False
         rd_full = self._features(frame) if full else None  # the map exists for full frames only
-        if act.reset_head:
+        if cfg.idle_history and not full:  # the IDLE frame's own map is the history until the next sensed frame
+            idle_map = dsp.idle_range_doppler(
+                frame, cfg=self.bundle.features, idle_sweeps=cfg.idle_sweeps, point_step=cfg.idle_point_step
+            )
+            emb = self._encode(np.nan_to_num(idle_map, nan=0.0, posinf=0.0, neginf=0.0))
+            for k in range(cfg.idle_decimation):
+                self.ring.push(t + k, emb)
+        if act.reset_head and not cfg.idle_history:
             self._fill_pending = True
         if act.run_encoder and rd_full is not None:
             emb = self._encode(rd_full)

@@ -153,6 +153,12 @@ class ThrottleConfig:
             ``max_active_s``), the wake level is ``onset_db + backoff_db`` for this long (IDLE and COOLDOWN
             time counted), restarted by every such period and cleared by a decision [s]; 0 = off.
         backoff_db: how much higher the wake level is during the back-off [dB], >= 0.
+        idle_history: the encoder also runs on every frame sensed at idle rate (IDLE and COOLDOWN), on the map
+            its IDLE sweeps and points give (:func:`dsp.idle_range_doppler`), held in the ring until the next
+            sensed frame, and a wake keeps that history instead of filling it with the first full-rate frame
+            (``deploy.runtime``). For a model trained with ``AugmentConfig.wake_history = "idle"`` (the export
+            sets it from the run); costs the encoder's MACs at the idle rate. Opt-in: the C build and the
+            firmware do not run it yet and refuse such a bundle (docs/results_power.md, fifth pass).
     """
 
     full_rate_hz: float = 57.0
@@ -169,6 +175,7 @@ class ThrottleConfig:
     head_hop_frames: int = 4
     backoff_s: float = 2.0
     backoff_db: float = 1.0
+    idle_history: bool = False
 
     def __post_init__(self) -> None:
         for name in ("full_rate_hz", "max_active_s", "hold_s"):
@@ -189,6 +196,8 @@ class ThrottleConfig:
                 raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
         if not (isinstance(self.idle_sweeps, int) and not isinstance(self.idle_sweeps, bool) and self.idle_sweeps >= 2):
             raise ParameterError(f"idle_sweeps must be an integer >= 2, got {self.idle_sweeps!r}")
+        if not isinstance(self.idle_history, bool):
+            raise ParameterError(f"idle_history must be True or False, got {self.idle_history!r}")
         if self.idle_window not in ("rect", "hann"):
             raise ParameterError(f"idle_window must be 'rect' or 'hann', got {self.idle_window!r}")
         if self.idle_window == "hann" and self.idle_sweeps < 3:

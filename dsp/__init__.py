@@ -15,6 +15,8 @@ from dsp.features import (
     doppler_magnitude,
     doppler_matrix,
     hann_window,
+    idle_doppler_matrix,
+    idle_range_doppler,
     range_doppler,
     velocity_time,
 )
@@ -47,6 +49,8 @@ __all__ = [
     "doppler_matrix",
     "event_window_end",
     "hann_window",
+    "idle_doppler_matrix",
+    "idle_range_doppler",
     "mask_bad_frames",
     "onset_metric",
     "onset_point_power",

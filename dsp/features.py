@@ -25,6 +25,8 @@ __all__ = [
     "doppler_magnitude",
     "doppler_matrix",
     "hann_window",
+    "idle_doppler_matrix",
+    "idle_range_doppler",
     "range_doppler",
     "velocity_time",
 ]
@@ -89,6 +91,50 @@ def doppler_matrix(sweeps: int) -> npt.NDArray[np.complex128]:
     m = np.fft.fftshift(np.fft.fft(windowed, axis=0), axes=0)
     m.setflags(write=False)
     return m
+
+
+@functools.lru_cache(maxsize=16)
+def idle_doppler_matrix(sweeps: int, bins: int) -> npt.NDArray[np.complex128]:
+    """The linear map from the ``sweeps`` sweeps of an IDLE frame to a ``bins``-bin fftshifted Doppler spectrum,
+    shape ``(bins, sweeps)``: mean removal, a rectangular window normalised to sum 1, a DFT zero-padded to ``bins``
+    (the full frame's Doppler axis: same sweep rate, same bins), the shift. Read-only."""
+    if not 2 <= sweeps <= bins:
+        raise ParameterError(f"an IDLE Doppler map needs 2 <= sweeps <= bins, got {sweeps} sweeps, {bins} bins")
+    padded = np.zeros((bins, sweeps))
+    padded[:sweeps] = (np.eye(sweeps) - 1.0 / sweeps) / sweeps
+    m = np.fft.fftshift(np.fft.fft(padded, axis=0), axes=0)
+    m.setflags(write=False)
+    return m
+
+
+def idle_range_doppler(
+    frames: npt.ArrayLike, *, cfg: RangeDopplerConfig, idle_sweeps: int, point_step: int
+) -> npt.NDArray[np.float32]:
+    """The range-Doppler map a throttled device's IDLE frame gives, on the full frame's axes.
+
+    An IDLE frame is the first ``idle_sweeps`` sweeps of every ``point_step``-th point of a full frame
+    (``deploy.throttle``). Its map: :func:`idle_doppler_matrix` over its sweeps (every sweep the sensor paid
+    for weighs the same; a Hann window would zero two of five), the points in between linearly interpolated
+    and the last measured one repeated beyond it, then :attr:`RangeDopplerConfig.compression` and normalisation
+    as :func:`range_doppler` (no clutter filter). Coarser than the full map (about a third of its Doppler
+    resolution), but it shows where and how fast the scene moved while the device was idle.
+
+    Args:
+        frames: ``(..., sweeps, points)`` complex full frames.
+
+    Returns:
+        ``(..., sweeps, points)`` float32, the axes of :func:`range_doppler`; NaN frames give NaN maps.
+    """
+    x = as_frames(frames, min_ndim=2)
+    sweeps, points = x.shape[-2:]
+    if point_step < 1:
+        raise ParameterError(f"point_step must be >= 1, got {point_step}")
+    mag = np.abs(idle_doppler_matrix(idle_sweeps, sweeps) @ x[..., :idle_sweeps, ::point_step])
+    have = np.arange(0, points, point_step)
+    lo = np.minimum(np.arange(points) // point_step, have.size - 1)
+    hi = np.minimum(lo + 1, have.size - 1)
+    w = np.where(hi > lo, (np.arange(points) - have[lo]) / point_step, 0.0)
+    return _compress_normalise(mag[..., lo] * (1.0 - w) + mag[..., hi] * w, cfg)
 
 
 def doppler_magnitude(frames: npt.ArrayLike) -> npt.NDArray[np.float64]:

@@ -186,6 +186,18 @@ class AugmentConfig:
             detector windows only), which no runtime shows any more. It was off in the plain default only while
             a 1-LSB AOT/LiteRT head difference stood, which was the AOT compiler's MEAN rounding
             (:func:`deploy.aot.mean_multiplier`, fixed).
+        wake_history: what the window holds before the wake (with ``wake_exact``): ``fill``, the first frame
+            encoded after it repeated (a device that senses nothing it can encode while idle); ``idle``, the
+            IDLE frames the device sensed before the wake, each as :func:`dsp.idle_range_doppler` maps it and
+            held until the next one (every ``wake_idle_decimation``-th frame, the last one the frame before
+            the wake), as ``deploy.runtime`` fills its ring with ``ThrottleConfig.idle_history``. Why: on the
+            training side the throttled device's false activations on everyday motion are 2-3 times the
+            always-on ones, and a device whose ring held the true history would make as few as always-on
+            (docs/results_power.md, fifth pass); the IDLE frames are the history a device has. Opt-in
+            (``train --wake-history idle``): the C build does not run it yet.
+        wake_idle_sweeps, wake_idle_point_step, wake_idle_decimation: the IDLE frame of ``idle`` history:
+            ``deploy.throttle.ThrottleConfig``'s ``idle_sweeps``, ``idle_point_step`` and ``idle_decimation``
+            (its defaults; the export refuses a bundle whose throttle differs) [count], [count], [frames].
         doppler_scale: (min, max) factor by which the Doppler (velocity) axis of the features is stretched
             about zero velocity, linear interpolation between bins; > 1 shows the motion faster [ratio].
         range_shift_points: the features are shifted along the distance axis by up to this many points
@@ -202,6 +214,10 @@ class AugmentConfig:
     wake_idle_period_s: float = 0.105
     wake_after_s: tuple[float, float] = (0.1, 0.9)
     wake_exact: bool = True
+    wake_history: Literal["fill", "idle"] = "fill"
+    wake_idle_sweeps: int = 5
+    wake_idle_point_step: int = 2
+    wake_idle_decimation: int = 3
     doppler_scale: tuple[float, float] = (1.0, 1.0)
     range_shift_points: float = 0.0
 
@@ -219,6 +235,12 @@ class AugmentConfig:
             raise DataError("wake_max_delay_s must be >= 0 and wake_idle_period_s > 0")
         if not 0 <= self.wake_after_s[0] <= self.wake_after_s[1]:
             raise DataError(f"wake_after_s must be 0 <= min <= max, got {self.wake_after_s}")
+        if self.wake_history not in ("fill", "idle"):
+            raise DataError(f"wake_history must be 'fill' or 'idle', got {self.wake_history!r}")
+        if self.wake_history == "idle" and not self.wake_exact:
+            raise DataError("wake_history 'idle' needs wake_exact (the view of deploy.runtime)")
+        if not (self.wake_idle_sweeps >= 2 and self.wake_idle_point_step >= 1 and self.wake_idle_decimation >= 1):
+            raise DataError("wake_idle_sweeps must be >= 2, wake_idle_point_step and wake_idle_decimation >= 1")
 
 
 #: The window of the robust recipe (issue 12) [s]: what decides a double tap is the pause between its taps,
@@ -984,6 +1006,40 @@ def _draw(idx: npt.NDArray[np.int64], n: int, rng: np.random.Generator) -> npt.N
     return np.concatenate(reps)[:n]
 
 
+def _draw_wake(
+    idx: npt.NDArray[np.int64], start: int, *, cfg: AugmentConfig, frame_rate_hz: float, rng: np.random.Generator
+) -> int:
+    """The frame a throttled device wakes at for a window ``idx`` (see :func:`throttled_view`)."""
+    if start >= 0:
+        return start + int(rng.integers(0, round(cfg.wake_max_delay_s * frame_rate_hz) + 1))
+    lo, hi = (round(s * frame_rate_hz) for s in cfg.wake_after_s)
+    return int(idx[-1]) + 1 - int(rng.integers(lo, hi + 1))
+
+
+def idle_history_view(
+    idx: npt.NDArray[np.int64],
+    start: int,
+    *,
+    cfg: AugmentConfig,
+    frame_rate_hz: float,
+    rng: np.random.Generator,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The window's frame indices ``idx`` (oldest first) as a throttled device with ``idle`` history sees them.
+
+    The wake is drawn as in :func:`throttled_view`. Returns ``(frames, idle)``: ``frames[i]`` is the frame whose
+    map window position ``i`` shows, ``idle[i]`` whether that is an IDLE frame's map (:func:`dsp.idle_range_doppler`)
+    rather than a full one. Before the wake the device sensed an IDLE frame every ``wake_idle_decimation`` frames,
+    the last one the frame before the wake (the frame whose onset ratio woke it), and each map is held until the
+    next; a position before the stream shows its first frame.
+    """
+    wake = _draw_wake(idx, start, cfg=cfg, frame_rate_hz=frame_rate_hz, rng=rng)
+    wake = min(max(wake, 1), int(idx[-1]))
+    d = cfg.wake_idle_decimation
+    idle = idx < wake
+    held = wake - 1 - d * ((wake - 1 - idx) // d)
+    return np.where(idle, np.maximum(held, 0), idx).astype(np.int64), idle
+
+
 def throttled_view(
     idx: npt.NDArray[np.int64],
     start: int,
@@ -1001,12 +1057,8 @@ def throttled_view(
     wake-up: the IDLE frames have too few sweeps for a map); without, one frame drawn in the
     ``wake_idle_period_s`` before the wake.
     """
+    wake = _draw_wake(idx, start, cfg=cfg, frame_rate_hz=frame_rate_hz, rng=rng)
     last = int(idx[-1])
-    if start >= 0:
-        wake = start + int(rng.integers(0, round(cfg.wake_max_delay_s * frame_rate_hz) + 1))
-    else:
-        lo, hi = (round(s * frame_rate_hz) for s in cfg.wake_after_s)
-        wake = last + 1 - int(rng.integers(lo, hi + 1))
     if not cfg.wake_exact:
         fill = max(0, wake - int(rng.integers(1, max(1, round(cfg.wake_idle_period_s * frame_rate_hz)) + 1)))
         return np.where(idx < wake, fill, idx)
@@ -1068,6 +1120,7 @@ def materialise(
         else:
             end = min(end, rec.num_frames) if pad_start else int(np.clip(end, t, rec.num_frames))
             idx = np.arange(end - t, end)
+        idle: npt.NDArray[np.bool_] | None = None  # positions showing an IDLE frame's map (idle history)
         if (
             augment is not None
             and rng is not None
@@ -1075,13 +1128,21 @@ def materialise(
             and (starts[k] >= 0 or augment.wake_exact)
             and rng.random() < augment.wake_probability
         ):
-            idx = throttled_view(idx, int(starts[k]), cfg=augment, frame_rate_hz=rec.frame_rate_hz, rng=rng)
+            if augment.wake_history == "idle":
+                idx, idle = idle_history_view(
+                    idx, int(starts[k]), cfg=augment, frame_rate_hz=rec.frame_rate_hz, rng=rng
+                )
+            else:
+                idx = throttled_view(idx, int(starts[k]), cfg=augment, frame_rate_hz=rec.frame_rate_hz, rng=rng)
         if not do_aug:
             if idx[0] < 0:  # pad_start: frames before the stream are an all-zero map
                 x[k] = 0.0
                 x[k][idx >= 0] = rec.features[idx[idx >= 0]]
             else:
                 x[k] = rec.features[idx]
+            if idle is not None and idle.any():
+                assert augment is not None
+                x[k][idle] = _idle_maps(rec.frames[idx[idle]], augment, cfg.features)
             continue
         assert augment is not None and rng is not None
         raw = rec.frames[idx].astype(np.complex128)
@@ -1092,6 +1153,8 @@ def materialise(
             raw = raw + sigma * (rng.standard_normal(raw.shape) + 1j * rng.standard_normal(raw.shape))
         with np.errstate(invalid="ignore"):
             feats = np.nan_to_num(dsp.range_doppler(raw, cfg=cfg.features), nan=0.0, posinf=0.0, neginf=0.0)
+        if idle is not None and idle.any():
+            feats[idle] = _idle_maps(raw[idle], augment, cfg.features)
         if augment.doppler_scale != (1.0, 1.0):
             feats = stretch_axis(feats, float(rng.uniform(*augment.doppler_scale)), axis=1, centre=feats.shape[1] // 2)
         if augment.range_shift_points > 0:
@@ -1099,6 +1162,17 @@ def materialise(
             feats = stretch_axis(feats, 1.0, axis=2, centre=0, shift=move)
         x[k] = feats
     return x, windows.label.copy()
+
+
+def _idle_maps(
+    frames: npt.NDArray[Any], augment: AugmentConfig, features: dsp.RangeDopplerConfig
+) -> npt.NDArray[np.float32]:
+    """``(n, doppler_bins, points)`` maps of full ``(n, sweeps, points)`` frames as their IDLE frames give them."""
+    with np.errstate(invalid="ignore"):
+        maps = dsp.idle_range_doppler(
+            frames, cfg=features, idle_sweeps=augment.wake_idle_sweeps, point_step=augment.wake_idle_point_step
+        )
+    return np.nan_to_num(maps, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def stretch_axis(

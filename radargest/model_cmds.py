@@ -105,6 +105,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         from models.search import chosen_architecture
 
         arch, dataset = chosen_architecture(args.from_search, arch, dataset)
+    if getattr(args, "wake_history", None) is not None:  # also with --init: the view the device gives the model
+        augment = dataclasses.replace(augment or AugmentConfig(), wake_history=args.wake_history)
     kwargs: dict[str, Any] = {}
     if augment is not None:
         kwargs["augment"] = augment
@@ -365,6 +367,15 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         help="augmentation: default, or robust (wider gain, noise and speed warp, plus Doppler scaling and range "
         "shift; issue 12); with --init the initial run's unless named here",
+    )
+    p.add_argument(
+        "--wake-history",
+        choices=("fill", "idle"),
+        default=None,
+        help="what the throttled view shows before a wake-up: fill (the first frame encoded after it, repeated: "
+        "the default) or idle (the maps of the IDLE frames sensed before it; the bundle's runtime then encodes "
+        "them; Python runtime only, the C build and firmware refuse it); with --init the initial run's unless "
+        "named here",
     )
     p.add_argument(
         "--from-search",

@@ -200,6 +200,8 @@ def write_project(
 
     Raises:
         deploy.aot.AotError: a model operator the AOT compiler does not support (named).
+        FirmwareError: the bundle's throttle keeps the IDLE frames' history (``ThrottleConfig.idle_history``),
+            which the firmware does not run yet.
     """
     from deploy.aot import compile_models
     from deploy.c_build import C_SOURCE_DIR
@@ -207,6 +209,11 @@ def write_project(
 
     bundle = Path(bundle_dir)
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    if manifest["throttle"].get("idle_history"):
+        raise FirmwareError(
+            f"{bundle}: the model was trained on the IDLE frames' history (train --wake-history idle), which the "
+            "firmware does not run yet; export a run trained with the default --wake-history fill"
+        )
     out = Path(out_dir) if out_dir is not None else bundle / "firmware"
     out.mkdir(parents=True, exist_ok=True)
     compiled = compile_models(

@@ -172,3 +172,76 @@ def test_the_idle_stream_has_its_own_physical_gate(tiny_bundle: Path, sim_stream
     dc = dataclasses.replace(b.decision, min_peak_db=5.5, idle_min_peak_db=7.25)
     assert StreamingDetector(b, geometry=geometry, decision=dc).policy.cfg.min_peak_db == 7.25
     assert StreamingDetector(b, geometry=geometry, decision=dc, always_on=True).policy.cfg.min_peak_db == 5.5
+
+
+def test_idle_history_encodes_every_idle_frame_and_a_wake_keeps_it(tiny_bundle: Path, sim_stream) -> None:
+    """With ``ThrottleConfig.idle_history`` every frame sensed at idle rate is encoded from its IDLE map
+    (:func:`dsp.idle_range_doppler`) and held in the ring until the next sensed frame; a wake keeps that
+    history (no refill); full-rate frames are encoded as before."""
+    import dataclasses
+
+    import numpy as np
+
+    import dsp
+    from deploy.runtime import RingBuffer, StreamingDetector
+    from deploy.throttle import Phase
+
+    pushes: list[tuple[int, np.ndarray]] = []
+    resets: list[int] = []
+
+    class Ring(RingBuffer):
+        def reset(self, fill=None):  # type: ignore[no-untyped-def]
+            super().reset(fill)
+            resets.append(len(pushes))
+
+        def push(self, frame, embedding):  # type: ignore[no-untyped-def]
+            super().push(frame, embedding)
+            pushes.append((frame, np.asarray(embedding).copy()))
+
+    frames, geometry = sim_stream
+    b = load_bundle(tiny_bundle)
+    thr = dataclasses.replace(b.throttle, idle_history=True)
+    det = StreamingDetector(b, geometry=geometry, throttle=thr)
+    det.ring = Ring(det.ring.capacity, det.ring.data.shape[1])
+    idle_sensed = []
+    for t in range(len(frames)):
+        if det.wants(t):
+            if det.state.phase not in (Phase.ONSET, Phase.ACTIVE):
+                idle_sensed.append(t)
+            det.process(frames[t], t)
+    wakes = [t for t, p in det.transitions if p == int(Phase.ONSET)]
+    assert len(wakes) >= 3 and not resets  # wakes, and none of them refilled the ring
+    held = {}
+    for frame, emb in pushes:
+        held.setdefault(frame, []).append(emb)
+    for t in idle_sensed[:: max(1, len(idle_sensed) // 25)]:
+        m = dsp.idle_range_doppler(
+            frames[t], cfg=b.features, idle_sweeps=thr.idle_sweeps, point_step=thr.idle_point_step
+        )
+        want = det._encode(np.nan_to_num(m), count=False)
+        for k in range(thr.idle_decimation):
+            np.testing.assert_array_equal(held[t + k][0], want)  # the IDLE map, held until the next frame
+    n_full = len(pushes) - thr.idle_decimation * len(idle_sensed)  # the full-rate frames encoded
+    assert n_full > 0 and det.encoder_runs == len(idle_sensed) + n_full
+
+
+def test_the_bundle_throttle_keeps_the_idle_history_the_model_was_trained_on(tmp_path: Path) -> None:
+    """A run trained on the IDLE frames' history gets a throttle that keeps it (and the firmware refuses it,
+    which does not run it yet); one trained on the fill, or with no augmentation, fills; an IDLE frame other
+    than the one trained on is refused."""
+    import dataclasses
+
+    from deploy.export import bundle_throttle
+    from deploy.firmware import FirmwareError, write_project
+    from models.data import ROBUST_AUGMENT
+
+    idle = dataclasses.replace(ROBUST_AUGMENT, wake_history="idle")
+    assert bundle_throttle(ThrottleConfig(), idle, full_rate_hz=57.3).idle_history
+    assert bundle_throttle(ThrottleConfig(), idle, full_rate_hz=57.3).full_rate_hz == 57.3
+    assert not bundle_throttle(ThrottleConfig(), ROBUST_AUGMENT, full_rate_hz=57.3).idle_history
+    assert not bundle_throttle(ThrottleConfig(idle_history=True), None, full_rate_hz=57.3).idle_history
+    with pytest.raises(ValueError, match="IDLE frames of 5 sweeps"):
+        bundle_throttle(ThrottleConfig(idle_sweeps=4), idle, full_rate_hz=57.3)
+    (tmp_path / "manifest.json").write_text(json.dumps({"throttle": {"idle_history": True}}))
+    with pytest.raises(FirmwareError, match="IDLE frames' history"):
+        write_project(tmp_path)

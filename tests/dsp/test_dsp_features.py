@@ -135,3 +135,28 @@ def test_nan_frames(gesture_close: FrameGeometry) -> None:
     proc = RangeDopplerProcessor(cfg=cfg)
     stream = np.stack([proc.process(f) for f in x])
     np.testing.assert_allclose(stream, batch, rtol=1e-6, atol=1e-6)
+
+
+def test_idle_range_doppler_is_the_idle_frames_map_on_the_full_axes() -> None:
+    """Only the first ``idle_sweeps`` sweeps of every ``point_step``-th point count; the Doppler axis is the full
+    map's (a tone peaks in the same bin), the points in between are interpolated, the last one repeated."""
+    import dsp
+
+    cfg = RangeDopplerConfig(compression="none", normalisation="none")
+    sweeps, points = 16, 6
+    n = np.arange(sweeps)
+    frame = np.zeros((sweeps, points), dtype=np.complex128)
+    frame[:, 2] = 100.0 * np.exp(2j * np.pi * 3 * n / sweeps)  # a tone, at a measured point
+    frame[5:, 4] = 1000.0  # moves only after the IDLE sweeps
+    m = dsp.idle_range_doppler(frame, cfg=cfg, idle_sweeps=5, point_step=2)
+    full = range_doppler(frame, cfg=cfg)
+    assert m.shape == full.shape == (sweeps, points)
+    assert np.argmax(m[:, 2]) == np.argmax(full[:, 2])
+    np.testing.assert_allclose(m[:, 4], 0.0, atol=1e-9)  # still during the IDLE sweeps
+    assert full[:, 4].max() > 100.0
+    np.testing.assert_allclose(m[:, 3], (m[:, 2] + m[:, 4]) / 2, rtol=1e-6)
+    np.testing.assert_allclose(m[:, 5], m[:, 4])
+    batch = dsp.idle_range_doppler(np.stack([frame, 2 * frame]), cfg=cfg, idle_sweeps=5, point_step=2)
+    np.testing.assert_allclose(batch[1], 2 * m, rtol=1e-6)
+    with pytest.raises(ParameterError):
+        dsp.idle_doppler_matrix(17, 16)

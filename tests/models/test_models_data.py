@@ -205,3 +205,20 @@ def test_throttled_view_repeats_the_first_frame_encoded_after_the_wake() -> None
     )
     assert out.tolist() == [104, 104, 106, 109, 112, 115]
     assert ROBUST_AUGMENT.wake_exact  # the recipe's augmentation trains this view
+
+
+def test_idle_history_view_holds_each_idle_frame_until_the_next() -> None:
+    """Before the wake the window shows the IDLE frames the device sensed, every ``wake_idle_decimation``-th frame
+    (the last one the frame before the wake), each held until the next; from the wake on, the frames themselves."""
+    from models.data import AugmentConfig, idle_history_view
+
+    cfg = AugmentConfig(wake_history="idle", wake_max_delay_s=0.0, wake_idle_decimation=3)
+    idx = np.arange(100, 150)
+    frames, idle = idle_history_view(idx, 120, cfg=cfg, frame_rate_hz=50.0, rng=np.random.default_rng(0))
+    assert idle.tolist() == (idx < 120).tolist()
+    assert frames[idx >= 120].tolist() == list(range(120, 150))
+    assert frames[:20].tolist() == [101, 101] + [f for s in (104, 107, 110, 113, 116, 119) for f in (s, s, s)]
+    with pytest.raises(DataError, match="wake_history"):
+        AugmentConfig(wake_history="past")  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="wake_exact"):
+        AugmentConfig(wake_history="idle", wake_exact=False)
