@@ -458,13 +458,7 @@ def idle_power(
     Returns:
         ``(..., frames)`` float64 [counts²]; NaN for frames holding NaN/inf.
     """
-    x = np.asarray(frames)[..., : cfg.idle_sweeps, :]
-    if x.shape[-1] == geometry.num_points:
-        x = x[..., :: cfg.idle_point_step]
-    elif x.shape[-1] != idle_points(geometry.num_points, cfg=cfg):
-        raise ParameterError(f"frames of shape {x.shape} do not have {geometry.num_points} points")
-    spec = _idle_rows(cfg, onset_cfg, geometry) @ x
-    return np.asarray((spec.real**2 + spec.imag**2).sum(axis=(-2, -1)), dtype=np.float64)
+    return idle_point_power(frames, cfg=cfg, onset_cfg=onset_cfg, geometry=geometry).sum(axis=-1)
 
 
 def idle_point_power(
