@@ -210,6 +210,11 @@ class CLibrary:
         lib.rg_features_idle_power.restype = _F
         lib.rg_features_idle_power_full.argtypes = [fp]
         lib.rg_features_idle_power_full.restype = _F
+        for name, ptr in (("", fp), ("_i16", ctypes.POINTER(ctypes.c_int16))):
+            for where in ("", "_full"):
+                fn = getattr(lib, f"rg_features_idle_map{where}{name}")
+                fn.argtypes = [ptr, fp]
+                fn.restype = None
         lib.rg_onset_init.argtypes = [ctypes.c_void_p, _I, _I]
         lib.rg_onset_init.restype = _I
         lib.rg_onset_process.argtypes = [ctypes.c_void_p, _F, ctypes.POINTER(COnsetResult)]
@@ -285,6 +290,24 @@ class CLibrary:
             else:
                 power[i] = self.lib.rg_features_frame(iq.ctypes.data_as(fp), out)
         return maps, power
+
+    def idle_map(self, frames: npt.ArrayLike, *, full: bool = True, int16: bool = False) -> npt.NDArray[np.float32]:
+        """``rg_features_idle_map_full`` (``full``: ``(frames, sweeps, points)`` full frames) or
+        ``rg_features_idle_map`` (``(frames, idle_sweeps, idle points)`` IDLE frames) → ``(frames, bins, points)``
+        float32, the maps of :func:`dsp.idle_range_doppler`. ``int16`` feeds the ``_i16`` entry point (samples
+        must be integer-valued)."""
+        x = np.asarray(frames)
+        fp = ctypes.POINTER(_F)
+        maps = np.empty((x.shape[0], self.sweeps, self.points), dtype=np.float32)
+        fn = getattr(self.lib, f"rg_features_idle_map{'_full' if full else ''}{'_i16' if int16 else ''}")
+        for i in range(x.shape[0]):
+            iq = np.empty((*x.shape[1:], 2), dtype=np.float32)
+            iq[..., 0] = x[i].real
+            iq[..., 1] = x[i].imag
+            buf = np.ascontiguousarray(iq.astype(np.int16)) if int16 else iq
+            ptr = ctypes.POINTER(ctypes.c_int16) if int16 else fp
+            fn(buf.ctypes.data_as(ptr), maps[i].ctypes.data_as(fp))
+        return maps
 
     def idle_power(self, frames: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """``rg_features_idle_power`` of ``(frames, idle_sweeps, idle points)`` IDLE frames → ``(frames,)``."""

@@ -168,6 +168,11 @@ def config_h_text(
         ("RG_THROTTLE_HEAD_HOP_FRAMES", str(t.head_hop_frames), "frames between head runs"),
         ("RG_THROTTLE_BACKOFF_FRAMES", str(t.backoff_frames), "wake at the back-off level this long [periods]"),
         ("RG_THROTTLE_BACKOFF_ONSET_DB", _f(t.backoff_onset_db), "wake level during the back-off [dB]"),
+        (
+            "RG_IDLE_HISTORY",
+            str(int(t.idle_history)),
+            "1: encode every idle-rate frame's IDLE map into the ring, a wake keeps it (ThrottleConfig.idle_history)",
+        ),
     ]
     width = max(len(name) for name, _, _ in defines) + 1
     out = [

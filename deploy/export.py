@@ -585,8 +585,10 @@ def export_bundle(
             head_arena=_round_up(arena.get("head", {}).get("bytes", 16 * 1024)),
         )
         if not throttle.idle_history
-        else "#error \"this bundle's model keeps the IDLE frames' history (train --wake-history idle), which the "
-        'C main loop does not run yet; see deploy/runtime.py"\n'
+        else "#error \"this bundle's throttle keeps the IDLE frames' history (ThrottleConfig.idle_history, train "
+        "--wake-history idle), which this example loop does not run (it would encode every idle-rate frame's "
+        "rg_features_idle_map_i16 into the ring until the next frame, and not refill the ring at a wake); the "
+        'firmware does: radargest firmware, deploy/firmware/src/main.c (RG_IDLE_HISTORY)"\n'
     )
     files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != MANIFEST)
     manifest["files"] = {name: sha256_file(out / name) for name in files}

@@ -42,7 +42,8 @@ may be seconds old: a stale scene that cost 10 points of accuracy on the real tr
 (``AugmentConfig.wake_exact``, on in the recipe's robust augmentation). With ``ThrottleConfig.idle_history``
 (opt-in, for a model trained with ``AugmentConfig.wake_history = "idle"``) every frame sensed at idle rate is
 encoded from the map its IDLE sweeps and points give (:func:`dsp.idle_range_doppler`), held in the ring until
-the next sensed frame, and a wake keeps that history (``models.data.idle_history_view`` trains that view).
+the next sensed frame, and a wake keeps that history (``models.data.idle_history_view`` trains that view; the
+firmware runs the same, ``RG_IDLE_HISTORY``).
 The head runs only at the decision policy's checkpoints (not on every hop: a window placed on the event is what the
 model was trained on, and per-hop runs would only repeat it); a gesture decision is fed back to the throttle as
 ``decided``. **Always-on** runs the onset at full rate and the encoder on every frame.

@@ -157,8 +157,10 @@ class ThrottleConfig:
             its IDLE sweeps and points give (:func:`dsp.idle_range_doppler`), held in the ring until the next
             sensed frame, and a wake keeps that history instead of filling it with the first full-rate frame
             (``deploy.runtime``). For a model trained with ``AugmentConfig.wake_history = "idle"`` (the export
-            sets it from the run); costs the encoder's MACs at the idle rate. Opt-in: the C build and the
-            firmware do not run it yet and refuse such a bundle (docs/results_power.md, fifth pass).
+            sets it from the run); costs the encoder's MACs at the idle rate. Opt-in (default off). The firmware
+            runs it too (``RG_IDLE_HISTORY`` in ``config.h``, the IDLE map ``rg_features_idle_map*``), with the
+            same records as ``deploy.runtime``; the export's ``example_main.cc`` does not (an ``#error``)
+            (docs/results_power.md, fifth pass).
     """
 
     full_rate_hz: float = 57.0

@@ -194,7 +194,8 @@ class AugmentConfig:
             training side the throttled device's false activations on everyday motion are 2-3 times the
             always-on ones, and a device whose ring held the true history would make as few as always-on
             (docs/results_power.md, fifth pass); the IDLE frames are the history a device has. Opt-in
-            (``train --wake-history idle``): the C build does not run it yet.
+            (``train --wake-history idle``); the Python runtime and the firmware run it, the export's
+            ``example_main.cc`` does not.
         wake_idle_sweeps, wake_idle_point_step, wake_idle_decimation: the IDLE frame of ``idle`` history:
             ``deploy.throttle.ThrottleConfig``'s ``idle_sweeps``, ``idle_point_step`` and ``idle_decimation``
             (its defaults; the export refuses a bundle whose throttle differs) [count], [count], [frames].

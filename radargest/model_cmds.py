@@ -374,7 +374,7 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         help="what the throttled view shows before a wake-up: fill (the first frame encoded after it, repeated: "
         "the default) or idle (the maps of the IDLE frames sensed before it; the bundle's runtime then encodes "
-        "them; Python runtime only, the C build and firmware refuse it); with --init the initial run's unless "
+        "them, as does the firmware; the export's example_main.cc does not); with --init the initial run's unless "
         "named here",
     )
     p.add_argument(

@@ -44,6 +44,33 @@ static float rg_compress(float mag)
     return v;
 }
 
+/* Compression and normalisation of a whole map of magnitudes, in place (dsp._compress_normalise). */
+static void rg_compress_normalise(float *rd)
+{
+    int32_t i;
+    for (i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) {
+        rd[i] = rg_compress(rd[i]);
+    }
+#if RG_NORMALISATION == 2
+    {
+        /* frame_max: divide by the frame's largest |value|; a silent or NaN frame gives 0 (as dsp) */
+        float peak = 0.0f;
+        int32_t has_nan = 0;
+        for (i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) {
+            const float a = fabsf(rd[i]);
+            if (isnan(a)) {
+                has_nan = 1;
+            } else if (a > peak) {
+                peak = a;
+            }
+        }
+        for (i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) {
+            rd[i] = (has_nan || !(peak > 0.0f)) ? 0.0f : rd[i] / peak;
+        }
+    }
+#endif
+}
+
 /*
  * Shared body: exactly one of iq_f / iq_i is non-NULL. Per point: remove the mean over sweeps, apply
  * the Hann window, DFT over sweeps into fftshifted bins. The mean is removed explicitly (not folded
@@ -107,28 +134,7 @@ static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out, flo
         }
     }
     if (rd_out != NULL) {
-        int32_t i;
-        for (i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) {
-            rd_out[i] = rg_compress(rd_out[i]);
-        }
-#if RG_NORMALISATION == 2
-        {
-            /* frame_max: divide by the frame's largest |value|; a silent or NaN frame gives 0 (as dsp) */
-            float peak = 0.0f;
-            int32_t has_nan = 0;
-            for (i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) {
-                const float a = fabsf(rd_out[i]);
-                if (isnan(a)) {
-                    has_nan = 1;
-                } else if (a > peak) {
-                    peak = a;
-                }
-            }
-            for (i = 0; i < RG_DOPPLER_BINS * RG_POINTS; ++i) {
-                rd_out[i] = (has_nan || !(peak > 0.0f)) ? 0.0f : rd_out[i] / peak;
-            }
-        }
-#endif
+        rg_compress_normalise(rd_out);
     }
     return power;
 }
@@ -186,6 +192,90 @@ static float rg_idle_frame(const float *iq_f, const int16_t *iq_i, int32_t row, 
         }
     }
     return power;
+}
+
+/*
+ * The map of the IDLE sweeps and points of a frame whose sweeps hold `row` points, the IDLE points every
+ * `step` of them (as rg_idle_frame), on the full map's axes (dsp.idle_range_doppler): per IDLE point the mean
+ * over the RG_IDLE_SWEEPS sweeps removed, a rectangular window normalised to sum 1, a DFT zero-padded to
+ * RG_DOPPLER_BINS bins (the full map's twiddles; the sum runs over the IDLE sweeps only), fftshift, |.|; the
+ * full points in between linearly interpolated (every RG_IDLE_POINT_STEP-th full point is an IDLE point),
+ * the last IDLE point repeated beyond it; then compression and normalisation as the full map.
+ */
+static void rg_idle_map(const float *iq_f, const int16_t *iq_i, int32_t row, int32_t step, float *rd_out)
+{
+    float mag[RG_DOPPLER_BINS][RG_IDLE_POINTS];
+    int32_t p, q, s, k;
+    for (q = 0; q < RG_IDLE_POINTS; ++q) {
+        float re[RG_IDLE_SWEEPS];
+        float im[RG_IDLE_SWEEPS];
+        float sum_re = 0.0f;
+        float sum_im = 0.0f;
+        float mean_re, mean_im;
+        for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
+            const size_t i = ((size_t)s * (size_t)row + (size_t)q * (size_t)step) * 2u;
+            re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
+            im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
+            sum_re += re[s];
+            sum_im += im[s];
+        }
+        mean_re = sum_re / (float)RG_IDLE_SWEEPS;
+        mean_im = sum_im / (float)RG_IDLE_SWEEPS;
+        for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
+            re[s] = (re[s] - mean_re) / (float)RG_IDLE_SWEEPS;
+            im[s] = (im[s] - mean_im) / (float)RG_IDLE_SWEEPS;
+        }
+        for (k = 0; k < RG_DOPPLER_BINS; ++k) {
+            const int32_t j = rg_shift[k];
+            int32_t idx = 0;
+            float acc_re = 0.0f;
+            float acc_im = 0.0f;
+            /* X[j] = sum_{s < RG_IDLE_SWEEPS} x[s] exp(-2 pi i j s / RG_SWEEPS): zero-padded to RG_SWEEPS */
+            for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
+                const float c = rg_cos[idx];
+                const float sn = rg_sin[idx];
+                acc_re += re[s] * c + im[s] * sn;
+                acc_im += im[s] * c - re[s] * sn;
+                idx += j;
+                if (idx >= RG_SWEEPS) {
+                    idx -= RG_SWEEPS;
+                }
+            }
+            /* bin 0 of a mean-removed frame under a rectangular window is 0 (dsp: ~1e-14); float32 would leave
+             * the mean's rounding there (~1e-5 counts, 0.1 dB at the dB floor). x 0 keeps a NaN a NaN. */
+            mag[k][q] = j == 0 ? 0.0f * acc_re * acc_im : sqrtf(acc_re * acc_re + acc_im * acc_im);
+        }
+    }
+    for (p = 0; p < RG_POINTS; ++p) {
+        /* both neighbours always enter (w = 0 included), so a NaN spreads exactly as in dsp */
+        const int32_t lo = p / RG_IDLE_POINT_STEP < RG_IDLE_POINTS - 1 ? p / RG_IDLE_POINT_STEP : RG_IDLE_POINTS - 1;
+        const int32_t hi = lo + 1 < RG_IDLE_POINTS - 1 ? lo + 1 : RG_IDLE_POINTS - 1;
+        const float w = hi > lo ? (float)(p - lo * RG_IDLE_POINT_STEP) / (float)RG_IDLE_POINT_STEP : 0.0f;
+        for (k = 0; k < RG_DOPPLER_BINS; ++k) {
+            rd_out[k * RG_POINTS + p] = mag[k][lo] * (1.0f - w) + mag[k][hi] * w;
+        }
+    }
+    rg_compress_normalise(rd_out);
+}
+
+void rg_features_idle_map(const float *iq, float *rd_out)
+{
+    rg_idle_map(iq, NULL, RG_IDLE_POINTS, 1, rd_out);
+}
+
+void rg_features_idle_map_i16(const int16_t *iq, float *rd_out)
+{
+    rg_idle_map(NULL, iq, RG_IDLE_POINTS, 1, rd_out);
+}
+
+void rg_features_idle_map_full(const float *iq, float *rd_out)
+{
+    rg_idle_map(iq, NULL, RG_POINTS, RG_IDLE_POINT_STEP, rd_out);
+}
+
+void rg_features_idle_map_full_i16(const int16_t *iq, float *rd_out)
+{
+    rg_idle_map(NULL, iq, RG_POINTS, RG_IDLE_POINT_STEP, rd_out);
 }
 
 float rg_features_idle_power(const float *iq)

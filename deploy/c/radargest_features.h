@@ -105,6 +105,20 @@ float rg_features_idle_power_full_i16(const int16_t *iq);
 float rg_features_idle_points_full(const float *iq, float *points_out);
 float rg_features_idle_points_full_i16(const int16_t *iq, float *points_out);
 
+/*
+ * The range-Doppler map an IDLE frame gives, on the full map's axes (dsp.idle_range_doppler; the throttle's
+ * IDLE history, ThrottleConfig.idle_history): its RG_IDLE_SWEEPS sweeps mean-removed, a rectangular window
+ * normalised to sum 1, a DFT zero-padded to RG_DOPPLER_BINS bins, fftshift, |.|; the full points between the
+ * IDLE points linearly interpolated, the last IDLE point repeated beyond it; compression and normalisation as
+ * the full map. rd_out: RG_DOPPLER_BINS * RG_POINTS floats (layout above); NaN samples give NaN values where
+ * dsp gives them. rg_features_idle_map(_i16) take an IDLE frame (RG_IDLE_SWEEPS x RG_IDLE_POINTS),
+ * rg_features_idle_map_full(_i16) a full frame (RG_SWEEPS x RG_POINTS, its IDLE samples read).
+ */
+void rg_features_idle_map(const float *iq, float *rd_out);
+void rg_features_idle_map_i16(const int16_t *iq, float *rd_out);
+void rg_features_idle_map_full(const float *iq, float *rd_out);
+void rg_features_idle_map_full_i16(const int16_t *iq, float *rd_out);
+
 /* Start an onset stream with the given window lengths [frames]; returns 0, or -1 if they exceed the
  * capacity above or are < 1 (the state is then unusable). */
 int32_t rg_onset_init(rg_onset_state *st, int32_t smooth_frames, int32_t floor_frames);

@@ -200,8 +200,8 @@ def write_project(
 
     Raises:
         deploy.aot.AotError: a model operator the AOT compiler does not support (named).
-        FirmwareError: the bundle's throttle keeps the IDLE frames' history (``ThrottleConfig.idle_history``),
-            which the firmware does not run yet.
+        FirmwareError: the bundle's ``config.h`` (used when ``geometry`` is None) disagrees with its manifest on
+            ``ThrottleConfig.idle_history`` (a bundle exported before the firmware ran it: re-export).
     """
     from deploy.aot import compile_models
     from deploy.c_build import C_SOURCE_DIR
@@ -209,11 +209,14 @@ def write_project(
 
     bundle = Path(bundle_dir)
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-    if manifest["throttle"].get("idle_history"):
-        raise FirmwareError(
-            f"{bundle}: the model was trained on the IDLE frames' history (train --wake-history idle), which the "
-            "firmware does not run yet; export a run trained with the default --wake-history fill"
-        )
+    idle_history = bool(manifest["throttle"].get("idle_history", False))
+    if geometry is None:
+        found = re.search(r"^#define RG_IDLE_HISTORY\s+(\d)", (bundle / "config.h").read_text(encoding="utf-8"), re.M)
+        if (bool(int(found.group(1))) if found else False) != idle_history:  # absent: a bundle from before it
+            raise FirmwareError(
+                f"{bundle}: config.h does not say whether the ring keeps the IDLE frames' history as the manifest "
+                f"does (idle_history={idle_history}); re-export the bundle"
+            )
     out = Path(out_dir) if out_dir is not None else bundle / "firmware"
     out.mkdir(parents=True, exist_ok=True)
     compiled = compile_models(

@@ -48,7 +48,10 @@ FINITE_KINDS = ("random", "tiny", "zero", "saturated")
 KINDS = (*FINITE_KINDS, "huge", "nan", "inf", "-inf")
 
 
-def run_features(lib: CLibrary, rng: np.random.Generator, n: int, counts: dict[str, int]) -> None:
+def run_features(
+    lib: CLibrary, rng: np.random.Generator, n: int, counts: dict[str, int], idle_frame: tuple[int, int] | None = None
+) -> None:
+    """The feature entry points on every kind of frame; ``idle_frame``: (IDLE sweeps, point step) for the IDLE map."""
     for kind in KINDS:
         x = frames_of(rng, kind, n, lib.sweeps, lib.points)
         maps, power = lib.features(x)
@@ -63,6 +66,15 @@ def run_features(lib: CLibrary, rng: np.random.Generator, n: int, counts: dict[s
             assert maps16 is not None and np.all(np.isfinite(maps16)) and np.all(np.isfinite(p16)), kind
         lib.idle_power(x) if hasattr(lib, "idle_power") else None
         counts["features"] += 3 * n
+        if idle_frame is not None:  # the IDLE map (ThrottleConfig.idle_history), from a full and from an IDLE frame
+            sweeps, step = idle_frame
+            full_map = lib.idle_map(x)
+            idle_frame_map = lib.idle_map(x[:, :sweeps, ::step], full=False)
+            if kind in FINITE_KINDS:
+                assert np.all(np.isfinite(full_map)) and np.array_equal(full_map, idle_frame_map), kind
+            if kind in ("saturated", "zero", "random"):
+                assert np.all(np.isfinite(lib.idle_map(q, int16=True))), kind
+            counts["idle_maps"] += 2 * n
 
 
 def run_onset(lib: CLibrary, spec: dict[str, Any], rng: np.random.Generator, n: int, counts: dict[str, int]) -> None:
@@ -182,6 +194,7 @@ def main() -> int:
     counts: dict[str, int] = dict.fromkeys(
         [
             "features",
+            "idle_maps",
             "onset",
             "onset_refused",
             "throttle",
@@ -193,7 +206,8 @@ def main() -> int:
         0,
     )
     lib = CLibrary(spec["lib"], sweeps=spec["sweeps"], points=spec["points"])
-    run_features(lib, rng, n, counts)
+    thr = spec["throttle"]
+    run_features(lib, rng, n, counts, idle_frame=(thr["idle_sweeps"], thr["idle_point_step"]))
     run_onset(lib, spec, rng, n, counts)
     run_throttle(lib, rng, n, counts)
     run_emulate(lib, spec, rng, 4 * n, counts)

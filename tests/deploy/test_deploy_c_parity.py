@@ -137,6 +137,46 @@ def test_other_feature_modes(rd_cfg: dsp.RangeDopplerConfig, real_stream, c_libr
     check_features(c_library(geometry, rd_cfg), x, geometry, rd_cfg)
 
 
+@pytest.mark.parametrize(
+    ("rd_cfg", "thr"),
+    [
+        (dsp.RangeDopplerConfig(), ThrottleConfig(full_rate_hz=50.0)),
+        (dsp.RangeDopplerConfig(compression="db", normalisation="frame_max"), ThrottleConfig(full_rate_hz=50.0)),
+        (dsp.RangeDopplerConfig(compression="none", normalisation="none"), ThrottleConfig(full_rate_hz=50.0)),
+        (dsp.RangeDopplerConfig(), ThrottleConfig(full_rate_hz=50.0, idle_sweeps=7, idle_point_step=4)),
+        (dsp.RangeDopplerConfig(), ThrottleConfig(full_rate_hz=50.0, idle_sweeps=16, idle_point_step=1)),
+    ],
+    ids=["default", "db-frame_max", "none-none", "s7-step4", "s16-step1"],
+)
+def test_idle_map_matches_dsp_on_random_frames(rd_cfg: dsp.RangeDopplerConfig, thr: ThrottleConfig, c_library) -> None:
+    """``rg_features_idle_map*`` == :func:`dsp.idle_range_doppler` (float32 tolerance), from a full frame and from
+    the IDLE frame cut out of it, float and int16 samples; NaN samples give NaN where dsp gives them."""
+    geometry = geom(50.0)
+    lib = c_library(geometry, rd_cfg, thr)
+    rng = np.random.default_rng(7)
+    shape = (40, geometry.sweeps_per_frame, geometry.num_points)
+    x = np.round(rng.normal(0, 300, shape) + 1j * rng.normal(0, 300, shape) + 2000 - 800j)
+    x[3] = 0.0  # a silent frame
+    x[5, 0, 0] = 1e4 + 0j  # one strong sample
+    py = dsp.idle_range_doppler(x, cfg=rd_cfg, idle_sweeps=thr.idle_sweeps, point_step=thr.idle_point_step)
+    assert np.ptp(py) > 0.1  # the maps are not trivial
+    cut = x[:, : thr.idle_sweeps, :: thr.idle_point_step]
+    for c in (
+        lib.idle_map(x),
+        lib.idle_map(x, int16=True),
+        lib.idle_map(cut, full=False),
+        lib.idle_map(cut, full=False, int16=True),
+    ):
+        assert max_err(c, py) <= TOL
+    bad = x.copy()
+    bad[7] = np.nan  # a missing frame
+    bad[9, 1, 2] = np.nan  # one bad sample on an IDLE point (point 2 is one for every step here)
+    with np.errstate(invalid="ignore"):
+        py_bad = dsp.idle_range_doppler(bad, cfg=rd_cfg, idle_sweeps=thr.idle_sweeps, point_step=thr.idle_point_step)
+    assert np.isnan(py_bad).any() or rd_cfg.normalisation == "frame_max"
+    assert max_err(lib.idle_map(bad), py_bad) <= TOL
+
+
 CONFIGS = [
     ThrottleConfig(full_rate_hz=57.0),
     ThrottleConfig(full_rate_hz=57.0, idle_decimation=1, warmup_s=0.1, head_hop_frames=1, cooldown_s=0.0),

@@ -109,7 +109,9 @@ def test_c_features_throttle_decision_under_sanitizers(name: str, tmp_path: Path
         "n": 48,
     }
     counts = _run_driver(spec, tmp_path)
-    assert counts["features"] > 0 and counts["throttle"] > 0 and counts["decision_steps"] > 0
+    assert (
+        counts["features"] > 0 and counts["idle_maps"] > 0 and counts["throttle"] > 0 and counts["decision_steps"] > 0
+    )
     assert counts["onset_refused"] >= 3  # windows beyond the compiled capacity or < 1 are refused
 
 

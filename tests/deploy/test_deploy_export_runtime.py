@@ -226,9 +226,9 @@ def test_idle_history_encodes_every_idle_frame_and_a_wake_keeps_it(tiny_bundle: 
 
 
 def test_the_bundle_throttle_keeps_the_idle_history_the_model_was_trained_on(tmp_path: Path) -> None:
-    """A run trained on the IDLE frames' history gets a throttle that keeps it (and the firmware refuses it,
-    which does not run it yet); one trained on the fill, or with no augmentation, fills; an IDLE frame other
-    than the one trained on is refused."""
+    """A run trained on the IDLE frames' history gets a throttle that keeps it; one trained on the fill, or with
+    no augmentation, fills; an IDLE frame other than the one trained on is refused. The firmware refuses a bundle
+    whose config.h disagrees with its manifest on it (one exported before config.h carried RG_IDLE_HISTORY)."""
     import dataclasses
 
     from deploy.export import bundle_throttle
@@ -243,5 +243,9 @@ def test_the_bundle_throttle_keeps_the_idle_history_the_model_was_trained_on(tmp
     with pytest.raises(ValueError, match="IDLE frames of 5 sweeps"):
         bundle_throttle(ThrottleConfig(idle_sweeps=4), idle, full_rate_hz=57.3)
     (tmp_path / "manifest.json").write_text(json.dumps({"throttle": {"idle_history": True}}))
+    (tmp_path / "config.h").write_text("#define RG_SWEEPS 16\n")
     with pytest.raises(FirmwareError, match="IDLE frames' history"):
+        write_project(tmp_path)
+    (tmp_path / "config.h").write_text("#define RG_IDLE_HISTORY 0 /* off */\n")
+    with pytest.raises(FirmwareError, match="idle_history=True"):
         write_project(tmp_path)

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import dsp
 from deploy.firmware import (
     FLASH_BUDGET_BYTES,
     RAM_BUDGET_BYTES,
     FirmwareError,
+    FirmwareRun,
     build_firmware,
     ensure_firmware,
     firmware_size,
@@ -24,6 +27,7 @@ from deploy.firmware import (
     toolchain_missing,
     write_project,
 )
+from deploy.runtime import DetectResult
 
 
 @pytest.fixture(scope="module")
@@ -84,18 +88,41 @@ def test_models_bit_exact_inside_the_arm_image(firmware: Path, fw_bundle: Path, 
     assert counters["model_ticks_encoder"] > 0
 
 
-@pytest.mark.parametrize(("always_on", "early"), [(False, False), (True, False), (False, True), (True, True)])
-def test_firmware_events_equal_the_host_runtime(
-    firmware: Path, fw_bundle: Path, sim_stream, always_on, early, monkeypatch
-) -> None:
-    """Same records, head inputs and counters; ``early``: the stream starts just before a gesture, so its
-    window begins before the first frame (read as the ring's fill on both sides)."""
+@pytest.fixture(scope="module")
+def idle_history_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny bundle whose throttle keeps the IDLE frames' history (manifest and config.h, the
+    manifest's sha256 list recomputed), with the back-off of :func:`fw_bundle`. The model was trained on the
+    fill: its accuracy is not the point, the firmware's equality with the host runtime is."""
+    from deploy.runtime import load_bundle, sha256_file
+
+    out = tmp_path_factory.mktemp("fw_idle") / "bundle"
+    shutil.copytree(tiny_bundle, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["throttle"] |= {"backoff_s": 3.0, "backoff_db": 4.0, "idle_history": True}
+    config = (out / "config.h").read_text()
+    assert re.search(r"^#define RG_IDLE_HISTORY\s+0 ", config, re.M)
+    (out / "config.h").write_text(re.sub(r"^(#define RG_IDLE_HISTORY\s+)0 ", r"\g<1>1 ", config, flags=re.M))
+    manifest["files"]["config.h"] = sha256_file(out / "config.h")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    assert load_bundle(out).throttle.idle_history  # a valid bundle (the sha256 list checks out)
+    return out
+
+
+def _firmware_equals_host(
+    project: Path,
+    bundle_dir: Path,
+    frames: np.ndarray,
+    geometry: dsp.FrameGeometry,
+    *,
+    always_on: bool,
+    early: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[FirmwareRun, DetectResult]:
+    """Run the image and ``detect_frames`` on the stream; assert the same decision records, head inputs and
+    counters. Returns (firmware run, host result)."""
     from deploy.runtime import RingBuffer, StreamingDetector, detect_frames, load_bundle
 
-    bundle = load_bundle(fw_bundle)
-    frames, geometry = sim_stream
-    frames = frames[:1500]
-
+    bundle = load_bundle(bundle_dir)
     # every decision record of the host runtime, accepted or rejected, as the firmware prints them
     records: list[tuple[int, int, int, float, int, int]] = []
     decided = StreamingDetector._decided
@@ -125,7 +152,7 @@ def test_firmware_events_equal_the_host_runtime(
         records.clear()
         ends.clear()
         head_sum[0] = 0
-    run = run_frames(firmware, frames, always_on=always_on)
+    run = run_frames(project, frames, always_on=always_on)
     ref = detect_frames(frames, bundle, geometry=geometry, always_on=always_on)
     assert len(records) > 0  # the stream has candidates to decide
     assert not early or min(ends) < 0  # a window that begins before the stream
@@ -139,12 +166,56 @@ def test_firmware_events_equal_the_host_runtime(
     assert run.counters["head_input_sum"] == head_sum[0] != 0
     assert run.counters["awake_frames"] == ref.utilisation.full_rate_frames
     assert run.counters["switches"] == ref.utilisation.switches
-    if not always_on and not early:  # the back-off changes this stream's wakes (so the records above cover it)
-        off = dataclasses.replace(bundle.throttle, backoff_s=0.0)
-        assert detect_frames(frames, bundle, geometry=geometry, throttle=off).transitions != ref.transitions
     per = run.per_frame
     assert per["encoder_run"] > 1000 and per["frame"] > per["features_frame"] > 0
     assert run.counters["stack_bytes"] > 0
+    return run, ref
+
+
+@pytest.mark.parametrize(("always_on", "early"), [(False, False), (True, False), (False, True), (True, True)])
+def test_firmware_events_equal_the_host_runtime(
+    firmware: Path, fw_bundle: Path, sim_stream, always_on, early, monkeypatch
+) -> None:
+    """Same records, head inputs and counters; ``early``: the stream starts just before a gesture, so its
+    window begins before the first frame (read as the ring's fill on both sides)."""
+    from deploy.runtime import detect_frames, load_bundle
+
+    frames, geometry = sim_stream
+    frames = frames[:1500]
+    _, ref = _firmware_equals_host(
+        firmware, fw_bundle, frames, geometry, always_on=always_on, early=early, monkeypatch=monkeypatch
+    )
+    if not always_on and not early:  # the back-off changes this stream's wakes (so the records above cover it)
+        bundle = load_bundle(fw_bundle)
+        off = dataclasses.replace(bundle.throttle, backoff_s=0.0)
+        assert detect_frames(frames, bundle, geometry=geometry, throttle=off).transitions != ref.transitions
+
+
+def test_firmware_with_the_idle_history_equals_the_host_runtime(
+    toolchain, idle_history_bundle: Path, sim_stream, monkeypatch
+) -> None:
+    """A bundle whose throttle keeps the IDLE frames' history (ThrottleConfig.idle_history): the image encodes
+    every frame sensed at idle rate from its IDLE map and keeps that history at a wake, giving the host
+    runtime's records, head inputs and encoder runs; the history changes both (so they would differ from a
+    firmware that ignored it)."""
+    from deploy.runtime import detect_frames, load_bundle
+
+    frames, geometry = sim_stream
+    frames = frames[:1500]
+    project = ensure_firmware(idle_history_bundle, geometry)
+    assert re.search(r"^#define RG_IDLE_HISTORY\s+1 ", (project / "config.h").read_text(), re.M)
+    run, ref = _firmware_equals_host(
+        project, idle_history_bundle, frames, geometry, always_on=False, early=False, monkeypatch=monkeypatch
+    )
+    wakes = sum(1 for _, phase in ref.transitions if phase == 1)  # Phase.ONSET
+    assert wakes >= 2 and run.counters["idle_frames"] > 100
+    # every frame sensed at idle rate was encoded, plus full-rate frames
+    assert 0 < run.counters["encoder_runs"] - run.counters["idle_frames"] <= run.counters["awake_frames"]
+    bundle = load_bundle(idle_history_bundle)
+    fill = detect_frames(
+        frames, bundle, geometry=geometry, throttle=dataclasses.replace(bundle.throttle, idle_history=False)
+    )
+    assert fill.utilisation.encoder_runs < ref.utilisation.encoder_runs  # the history is a different run
 
 
 def test_budget_overflow_fails_the_link_with_a_clear_message(toolchain, tiny_bundle: Path, tmp_path: Path) -> None:

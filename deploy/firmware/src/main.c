@@ -6,7 +6,10 @@
  * (RG_SWEEPS x RG_POINTS complex int16). The firmware reads only the frames the (throttled) sensor would
  * deliver, and per sensed frame runs: features (range-Doppler map + onset power) -> throttle -> int8
  * encoder (ahead-of-time compiled, radargest_models.c) into a ring buffer of embeddings -> segmenter and
- * decision layer (radargest_decision.c) -> int8 head on the window placed on each event.
+ * decision layer (radargest_decision.c) -> int8 head on the window placed on each event. With RG_IDLE_HISTORY
+ * (config.h, ThrottleConfig.idle_history) every frame sensed at idle rate is also encoded, from the map its
+ * IDLE sweeps and points give (rg_features_idle_map_full_i16), into the ring slots until the next sensed frame,
+ * and a wake keeps that history (no refill), as deploy.runtime does.
  *
  * Output (semihosting console), one record per line:
  *   EV start_frame end_frame label score_bits frame accepted   a decision record (score as float32 bits)
@@ -26,6 +29,10 @@
 #include "radargest_models.h"
 #include "radargest_throttle.h"
 #include "semihost.h"
+
+#ifndef RG_IDLE_HISTORY
+#define RG_IDLE_HISTORY 0 /* a config.h from before ThrottleConfig.idle_history (write_project checks the manifest) */
+#endif
 
 #define RG_MAP_SIZE (RG_DOPPLER_BINS * RG_POINTS)
 #define RG_IQ_SIZE (RG_SWEEPS * RG_POINTS * 2)
@@ -457,8 +464,9 @@ int main(void)
             awake = 1;
         } else {
             /* StreamingDetector (throttled): every frame's onset power on its first RG_IDLE_SWEEPS sweeps
-             * (an IDLE frame has no more); the map and the encoder on full-rate frames only; at a wake-up the
-             * ring's history is the first embedding the device encodes after it. */
+             * (an IDLE frame has no more); the map and the encoder on full-rate frames; at a wake-up the
+             * ring's history is the first embedding the device encodes after it, or, with RG_IDLE_HISTORY,
+             * the embeddings of the IDLE frames' own maps (each held until the next sensed frame). */
             rg_throttle_obs obs;
             rg_throttle_actions act;
             float power;
@@ -495,9 +503,31 @@ int main(void)
             obs.decided = pending_decided;
             rg_throttle_step(&throttle, &obs, &tcfg, &act);
             pending_decided = 0;
-            if (act.reset_head) {
-                fill_pending = 1;
+#if RG_IDLE_HISTORY
+            if (!awake) {
+                /* a frame sensed at idle rate: its IDLE map (a bad frame: an empty map, as nan_to_num on the host),
+                 * encoded once, held in the ring for the frames up to the next sensed one (later pushes overwrite) */
+                int8_t emb[RG_EMBEDDING_SIZE];
+                int32_t k;
+                const uint32_t ti = rg_ticks();
+                if (iq[0] != 0) {
+                    memset(rd, 0, sizeof(rd));
+                } else {
+                    rg_features_idle_map_full_i16(&iq[1], rd);
+                }
+                count.ticks_features += rg_elapsed(ti);
+                rg_encode(rd, emb);
+                for (k = 0; k < tcfg.idle_decimation; ++k) {
+                    const int32_t slot = (t + k) % RG_FW_RING_FRAMES;
+                    memcpy(ring[slot], emb, RG_EMBEDDING_SIZE);
+                    ring_frame[slot] = t + k;
+                }
             }
+#else
+            if (act.reset_head) {
+                fill_pending = 1; /* the history is the first embedding encoded after the wake */
+            }
+#endif
             if (act.run_encoder && awake) {
                 const int32_t slot = t % RG_FW_RING_FRAMES;
                 rg_encode(rd, ring[slot]);
