@@ -40,7 +40,7 @@ time to what the device did not see (the last frame encoded before, at the end o
 may be seconds old: a stale scene that cost 10 points of accuracy on the real training days, issue 11).
 ``models.data.throttled_view`` trains exactly this view, background windows included
 (``AugmentConfig.wake_exact``, on in the recipe's robust augmentation). With ``ThrottleConfig.idle_history``
-(opt-in, for a model trained with ``AugmentConfig.wake_history = "idle"``) every frame sensed at idle rate is
+(for a model trained with ``AugmentConfig.wake_history = "idle"``, the recipe's) every frame sensed at idle rate is
 encoded from the map its IDLE sweeps and points give (:func:`dsp.idle_range_doppler`), held in the ring until
 the next sensed frame, and a wake keeps that history (``models.data.idle_history_view`` trains that view; the
 firmware runs the same, ``RG_IDLE_HISTORY``).

@@ -153,14 +153,14 @@ class ThrottleConfig:
             ``max_active_s``), the wake level is ``onset_db + backoff_db`` for this long (IDLE and COOLDOWN
             time counted), restarted by every such period and cleared by a decision [s]; 0 = off.
         backoff_db: how much higher the wake level is during the back-off [dB], >= 0.
-        idle_history: the encoder also runs on every frame sensed at idle rate (IDLE and COOLDOWN), on the map
-            its IDLE sweeps and points give (:func:`dsp.idle_range_doppler`), held in the ring until the next
-            sensed frame, and a wake keeps that history instead of filling it with the first full-rate frame
-            (``deploy.runtime``). For a model trained with ``AugmentConfig.wake_history = "idle"`` (the export
-            sets it from the run); costs the encoder's MACs at the idle rate. Opt-in (default off). The firmware
-            runs it too (``RG_IDLE_HISTORY`` in ``config.h``, the IDLE map ``rg_features_idle_map*``), with the
-            same records as ``deploy.runtime``; the export's ``example_main.cc`` does not (an ``#error``)
-            (docs/results_power.md, fifth pass).
+        idle_history: the encoder also runs on every frame sensed at idle rate (IDLE and COOLDOWN), on the map its
+            IDLE sweeps and points give (:func:`dsp.idle_range_doppler`), held in the ring until the next sensed
+            frame, and a wake keeps that history instead of filling it with the first full-rate frame
+            (``deploy.runtime``). For a model trained with ``AugmentConfig.wake_history = "idle"`` (the export sets
+            it from the run); costs the encoder's MACs at the idle rate. Off by default here; on in the bundles of
+            the recipe's runs (``train --augment robust``). The firmware runs it too (``RG_IDLE_HISTORY`` in
+            ``config.h``, the IDLE map ``rg_features_idle_map*``), with the same records as ``deploy.runtime``; the
+            export's ``example_main.cc`` does not (an ``#error``) (docs/results_power.md, fifth pass).
     """
 
     full_rate_hz: float = 57.0

@@ -373,7 +373,8 @@ def add_model_commands(subparsers: Any) -> None:
         choices=("fill", "idle"),
         default=None,
         help="what the throttled view shows before a wake-up: fill (the first frame encoded after it, repeated: "
-        "the default) or idle (the maps of the IDLE frames sensed before it; the bundle's runtime then encodes "
+        "the plain default) or idle (the default of --augment robust: the maps of the IDLE frames sensed before "
+        "it; the bundle's runtime then encodes "
         "them, as does the firmware; the export's example_main.cc does not); with --init the initial run's unless "
         "named here",
     )

@@ -235,10 +235,11 @@ def test_the_bundle_throttle_keeps_the_idle_history_the_model_was_trained_on(tmp
     from deploy.firmware import FirmwareError, write_project
     from models.data import ROBUST_AUGMENT
 
-    idle = dataclasses.replace(ROBUST_AUGMENT, wake_history="idle")
+    idle = ROBUST_AUGMENT  # the recipe trains on the IDLE frames' history
+    fill = dataclasses.replace(ROBUST_AUGMENT, wake_history="fill")
     assert bundle_throttle(ThrottleConfig(), idle, full_rate_hz=57.3).idle_history
     assert bundle_throttle(ThrottleConfig(), idle, full_rate_hz=57.3).full_rate_hz == 57.3
-    assert not bundle_throttle(ThrottleConfig(), ROBUST_AUGMENT, full_rate_hz=57.3).idle_history
+    assert not bundle_throttle(ThrottleConfig(), fill, full_rate_hz=57.3).idle_history
     assert not bundle_throttle(ThrottleConfig(idle_history=True), None, full_rate_hz=57.3).idle_history
     with pytest.raises(ValueError, match="IDLE frames of 5 sweeps"):
         bundle_throttle(ThrottleConfig(idle_sweeps=4), idle, full_rate_hz=57.3)

@@ -204,7 +204,7 @@ def test_throttled_view_repeats_the_first_frame_encoded_after_the_wake() -> None
         warped, 104, cfg=AugmentConfig(wake_max_delay_s=0.0, wake_exact=True), frame_rate_hz=rate, rng=rng
     )
     assert out.tolist() == [104, 104, 106, 109, 112, 115]
-    assert ROBUST_AUGMENT.wake_exact  # the recipe's augmentation trains this view
+    assert ROBUST_AUGMENT.wake_exact  # the recipe trains a throttled view (with the IDLE history: idle_history_view)
 
 
 def test_idle_history_view_holds_each_idle_frame_until_the_next() -> None:
