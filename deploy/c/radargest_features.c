@@ -139,6 +139,30 @@ static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out, flo
     return power;
 }
 
+/* The IDLE sweeps of IDLE point `q` of a frame whose sweeps hold `row` points, the IDLE points every `step` of
+ * them, with their mean removed, into re / im (RG_IDLE_SWEEPS each); exactly one of iq_f / iq_i is non-NULL. */
+static void rg_idle_point(const float *iq_f, const int16_t *iq_i, int32_t row, int32_t step, int32_t q, float *re,
+                          float *im)
+{
+    float sum_re = 0.0f;
+    float sum_im = 0.0f;
+    float mean_re, mean_im;
+    int32_t s;
+    for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
+        const size_t i = ((size_t)s * (size_t)row + (size_t)q * (size_t)step) * 2u;
+        re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
+        im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
+        sum_re += re[s];
+        sum_im += im[s];
+    }
+    mean_re = sum_re / (float)RG_IDLE_SWEEPS;
+    mean_im = sum_im / (float)RG_IDLE_SWEEPS;
+    for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
+        re[s] -= mean_re;
+        im[s] -= mean_im;
+    }
+}
+
 /* Onset power of the IDLE sweeps and points of a frame whose sweeps hold `row` points, the IDLE points
  * every `step` of them (an IDLE frame: RG_IDLE_POINTS, 1; a full frame: RG_POINTS, RG_IDLE_POINT_STEP);
  * exactly one of iq_f / iq_i is non-NULL. */
@@ -150,21 +174,10 @@ static float rg_idle_frame(const float *iq_f, const int16_t *iq_i, int32_t row, 
         float point_power = 0.0f;
         float re[RG_IDLE_SWEEPS];
         float im[RG_IDLE_SWEEPS];
-        float sum_re = 0.0f;
-        float sum_im = 0.0f;
-        float mean_re, mean_im;
+        rg_idle_point(iq_f, iq_i, row, step, p, re, im);
         for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-            const size_t i = ((size_t)s * (size_t)row + (size_t)p * (size_t)step) * 2u;
-            re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
-            im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
-            sum_re += re[s];
-            sum_im += im[s];
-        }
-        mean_re = sum_re / (float)RG_IDLE_SWEEPS;
-        mean_im = sum_im / (float)RG_IDLE_SWEEPS;
-        for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-            re[s] = (re[s] - mean_re) * rg_idle_window[s];
-            im[s] = (im[s] - mean_im) * rg_idle_window[s];
+            re[s] *= rg_idle_window[s];
+            im[s] *= rg_idle_window[s];
         }
         for (k = 0; k < RG_IDLE_SWEEPS; ++k) {
             const int32_t j = rg_idle_shift[k];
@@ -209,21 +222,10 @@ static void rg_idle_map(const float *iq_f, const int16_t *iq_i, int32_t row, int
     for (q = 0; q < RG_IDLE_POINTS; ++q) {
         float re[RG_IDLE_SWEEPS];
         float im[RG_IDLE_SWEEPS];
-        float sum_re = 0.0f;
-        float sum_im = 0.0f;
-        float mean_re, mean_im;
+        rg_idle_point(iq_f, iq_i, row, step, q, re, im);
         for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-            const size_t i = ((size_t)s * (size_t)row + (size_t)q * (size_t)step) * 2u;
-            re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
-            im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
-            sum_re += re[s];
-            sum_im += im[s];
-        }
-        mean_re = sum_re / (float)RG_IDLE_SWEEPS;
-        mean_im = sum_im / (float)RG_IDLE_SWEEPS;
-        for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-            re[s] = (re[s] - mean_re) / (float)RG_IDLE_SWEEPS;
-            im[s] = (im[s] - mean_im) / (float)RG_IDLE_SWEEPS;
+            re[s] /= (float)RG_IDLE_SWEEPS;
+            im[s] /= (float)RG_IDLE_SWEEPS;
         }
         for (k = 0; k < RG_DOPPLER_BINS; ++k) {
             const int32_t j = rg_shift[k];
