@@ -71,6 +71,55 @@ static void rg_compress_normalise(float *rd)
 #endif
 }
 
+/* The first `sweeps` sweeps of point `q` of a frame whose sweeps hold `row` points, every `step`-th of them
+ * counted (a full frame: RG_POINTS, 1; an IDLE frame: RG_IDLE_POINTS, 1; a full frame's IDLE points: RG_POINTS,
+ * RG_IDLE_POINT_STEP), with their mean removed (see rg_frame), into re / im; exactly one of iq_f / iq_i is
+ * non-NULL. */
+static void rg_point_sweeps(const float *iq_f, const int16_t *iq_i, int32_t sweeps, int32_t row, int32_t step,
+                            int32_t q, float *re, float *im)
+{
+    float sum_re = 0.0f;
+    float sum_im = 0.0f;
+    float mean_re, mean_im;
+    int32_t s;
+    for (s = 0; s < sweeps; ++s) {
+        const size_t i = ((size_t)s * (size_t)row + (size_t)q * (size_t)step) * 2u;
+        re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
+        im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
+        sum_re += re[s];
+        sum_im += im[s];
+    }
+    mean_re = sum_re / (float)sweeps;
+    mean_im = sum_im / (float)sweeps;
+    for (s = 0; s < sweeps; ++s) {
+        re[s] -= mean_re;
+        im[s] -= mean_im;
+    }
+}
+
+/* X[j] = sum_{s < n} x[s] exp(-2 pi i j s / period) of re / im, with the twiddles cos_t / sin_t of that period
+ * (n < period: a DFT zero-padded to period). */
+static void rg_dft_bin(const float *re, const float *im, int32_t n, const float *cos_t, const float *sin_t,
+                       int32_t period, int32_t j, float *out_re, float *out_im)
+{
+    float acc_re = 0.0f;
+    float acc_im = 0.0f;
+    int32_t idx = 0;
+    int32_t s;
+    for (s = 0; s < n; ++s) {
+        const float c = cos_t[idx];
+        const float sn = sin_t[idx];
+        acc_re += re[s] * c + im[s] * sn;
+        acc_im += im[s] * c - re[s] * sn;
+        idx += j;
+        if (idx >= period) {
+            idx -= period;
+        }
+    }
+    *out_re = acc_re;
+    *out_im = acc_im;
+}
+
 /*
  * Shared body: exactly one of iq_f / iq_i is non-NULL. Per point: remove the mean over sweeps, apply
  * the Hann window, DFT over sweeps into fftshifted bins. The mean is removed explicitly (not folded
@@ -84,42 +133,17 @@ static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out, flo
         float point_power = 0.0f;
         float re[RG_SWEEPS];
         float im[RG_SWEEPS];
-        float sum_re = 0.0f;
-        float sum_im = 0.0f;
-        float mean_re, mean_im;
+        rg_point_sweeps(iq_f, iq_i, RG_SWEEPS, RG_POINTS, 1, p, re, im);
         for (s = 0; s < RG_SWEEPS; ++s) {
-            const size_t i = ((size_t)s * RG_POINTS + (size_t)p) * 2u;
-            re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
-            im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
-            sum_re += re[s];
-            sum_im += im[s];
-        }
-        mean_re = sum_re / (float)RG_SWEEPS;
-        mean_im = sum_im / (float)RG_SWEEPS;
-        for (s = 0; s < RG_SWEEPS; ++s) {
-            re[s] = (re[s] - mean_re) * rg_hann[s];
-            im[s] = (im[s] - mean_im) * rg_hann[s];
+            re[s] *= rg_hann[s];
+            im[s] *= rg_hann[s];
         }
         for (k = 0; k < RG_DOPPLER_BINS; ++k) {
-            const int32_t j = rg_shift[k];
-            int32_t idx = 0;
-            float acc_re = 0.0f;
-            float acc_im = 0.0f;
-            float pw;
+            float acc_re, acc_im, pw;
             if (rd_out == NULL && !rg_motion[k]) {
                 continue;
             }
-            /* X[j] = sum_s x[s] exp(-2 pi i j s / S) */
-            for (s = 0; s < RG_SWEEPS; ++s) {
-                const float c = rg_cos[idx];
-                const float sn = rg_sin[idx];
-                acc_re += re[s] * c + im[s] * sn;
-                acc_im += im[s] * c - re[s] * sn;
-                idx += j;
-                if (idx >= RG_SWEEPS) {
-                    idx -= RG_SWEEPS;
-                }
-            }
+            rg_dft_bin(re, im, RG_SWEEPS, rg_cos, rg_sin, RG_SWEEPS, rg_shift[k], &acc_re, &acc_im);
             pw = acc_re * acc_re + acc_im * acc_im;
             if (rg_motion[k]) {
                 power += pw;
@@ -139,30 +163,6 @@ static float rg_frame(const float *iq_f, const int16_t *iq_i, float *rd_out, flo
     return power;
 }
 
-/* The IDLE sweeps of IDLE point `q` of a frame whose sweeps hold `row` points, the IDLE points every `step` of
- * them, with their mean removed, into re / im (RG_IDLE_SWEEPS each); exactly one of iq_f / iq_i is non-NULL. */
-static void rg_idle_point(const float *iq_f, const int16_t *iq_i, int32_t row, int32_t step, int32_t q, float *re,
-                          float *im)
-{
-    float sum_re = 0.0f;
-    float sum_im = 0.0f;
-    float mean_re, mean_im;
-    int32_t s;
-    for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-        const size_t i = ((size_t)s * (size_t)row + (size_t)q * (size_t)step) * 2u;
-        re[s] = iq_f != NULL ? iq_f[i] : (float)iq_i[i];
-        im[s] = iq_f != NULL ? iq_f[i + 1u] : (float)iq_i[i + 1u];
-        sum_re += re[s];
-        sum_im += im[s];
-    }
-    mean_re = sum_re / (float)RG_IDLE_SWEEPS;
-    mean_im = sum_im / (float)RG_IDLE_SWEEPS;
-    for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-        re[s] -= mean_re;
-        im[s] -= mean_im;
-    }
-}
-
 /* Onset power of the IDLE sweeps and points of a frame whose sweeps hold `row` points, the IDLE points
  * every `step` of them (an IDLE frame: RG_IDLE_POINTS, 1; a full frame: RG_POINTS, RG_IDLE_POINT_STEP);
  * exactly one of iq_f / iq_i is non-NULL. */
@@ -174,29 +174,18 @@ static float rg_idle_frame(const float *iq_f, const int16_t *iq_i, int32_t row, 
         float point_power = 0.0f;
         float re[RG_IDLE_SWEEPS];
         float im[RG_IDLE_SWEEPS];
-        rg_idle_point(iq_f, iq_i, row, step, p, re, im);
+        rg_point_sweeps(iq_f, iq_i, RG_IDLE_SWEEPS, row, step, p, re, im);
         for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
             re[s] *= rg_idle_window[s];
             im[s] *= rg_idle_window[s];
         }
         for (k = 0; k < RG_IDLE_SWEEPS; ++k) {
-            const int32_t j = rg_idle_shift[k];
-            int32_t idx = 0;
-            float acc_re = 0.0f;
-            float acc_im = 0.0f;
+            float acc_re, acc_im;
             if (!rg_idle_motion[k]) {
                 continue;
             }
-            for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-                const float c = rg_idle_cos[idx];
-                const float sn = rg_idle_sin[idx];
-                acc_re += re[s] * c + im[s] * sn;
-                acc_im += im[s] * c - re[s] * sn;
-                idx += j;
-                if (idx >= RG_IDLE_SWEEPS) {
-                    idx -= RG_IDLE_SWEEPS;
-                }
-            }
+            rg_dft_bin(re, im, RG_IDLE_SWEEPS, rg_idle_cos, rg_idle_sin, RG_IDLE_SWEEPS, rg_idle_shift[k], &acc_re,
+                       &acc_im);
             power += acc_re * acc_re + acc_im * acc_im;
             point_power += acc_re * acc_re + acc_im * acc_im;
         }
@@ -222,27 +211,16 @@ static void rg_idle_map(const float *iq_f, const int16_t *iq_i, int32_t row, int
     for (q = 0; q < RG_IDLE_POINTS; ++q) {
         float re[RG_IDLE_SWEEPS];
         float im[RG_IDLE_SWEEPS];
-        rg_idle_point(iq_f, iq_i, row, step, q, re, im);
+        rg_point_sweeps(iq_f, iq_i, RG_IDLE_SWEEPS, row, step, q, re, im);
         for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
             re[s] /= (float)RG_IDLE_SWEEPS;
             im[s] /= (float)RG_IDLE_SWEEPS;
         }
         for (k = 0; k < RG_DOPPLER_BINS; ++k) {
             const int32_t j = rg_shift[k];
-            int32_t idx = 0;
-            float acc_re = 0.0f;
-            float acc_im = 0.0f;
-            /* X[j] = sum_{s < RG_IDLE_SWEEPS} x[s] exp(-2 pi i j s / RG_SWEEPS): zero-padded to RG_SWEEPS */
-            for (s = 0; s < RG_IDLE_SWEEPS; ++s) {
-                const float c = rg_cos[idx];
-                const float sn = rg_sin[idx];
-                acc_re += re[s] * c + im[s] * sn;
-                acc_im += im[s] * c - re[s] * sn;
-                idx += j;
-                if (idx >= RG_SWEEPS) {
-                    idx -= RG_SWEEPS;
-                }
-            }
+            float acc_re, acc_im;
+            /* the IDLE sweeps on the full frame's twiddles: a DFT zero-padded to RG_SWEEPS */
+            rg_dft_bin(re, im, RG_IDLE_SWEEPS, rg_cos, rg_sin, RG_SWEEPS, j, &acc_re, &acc_im);
             /* bin 0 of a mean-removed frame under a rectangular window is 0 (dsp: ~1e-14); float32 would leave
              * the mean's rounding there (~1e-5 counts, 0.1 dB at the dB floor). x 0 keeps a NaN a NaN. */
             mag[k][q] = j == 0 ? 0.0f * acc_re * acc_im : sqrtf(acc_re * acc_re + acc_im * acc_im);
