@@ -368,7 +368,7 @@ def export_bundle(
     ecfg = cfg or ExportConfig()
     say = log or (lambda _m: None)
     model, tcfg = load_run(Path(run_dir))
-    bundle_throttle(ecfg.throttle, tcfg.augment, full_rate_hz=ecfg.throttle.full_rate_hz)  # refuse early
+    base_throttle = bundle_throttle(ecfg.throttle, tcfg.augment, full_rate_hz=ecfg.throttle.full_rate_hz)
     enc_k, head_k = encoder_of(model), head_of(model)
     arch = tcfg.architecture
     t = arch.window_frames
@@ -461,7 +461,7 @@ def export_bundle(
     geometry = dsp.FrameGeometry.from_sensor_config(
         session.sensor_config, session.metadata, frame_rate_hz=float(rec0.frame_rate_hz)
     )
-    throttle = bundle_throttle(ecfg.throttle, tcfg.augment, full_rate_hz=float(rec0.frame_rate_hz))
+    throttle = dataclasses.replace(base_throttle, full_rate_hz=float(rec0.frame_rate_hz))
     onset_rate = idle_geometry(geometry, cfg=throttle).frame_rate_hz
     device_policy = DecisionPolicy(
         cfg=decision.for_idle_stream(),  # the device's policy is fed the idle-rate onset stream
