@@ -77,7 +77,6 @@ from deploy.throttle import (
     Utilisation,
     idle_geometry,
     idle_point_power,
-    idle_power,
     onset_due,
     step,
 )
@@ -631,10 +630,11 @@ class StreamingDetector:
         self._last_full = full
         self.full_rate_frames += int(full)
         # an IDLE frame has only its first idle_sweeps sweeps and IDLE points; every frame's power is taken on those
-        power = float(idle_power(frame, cfg=cfg, onset_cfg=self.onset_cfg, geometry=self.geometry))
+        frame_points = idle_point_power(frame, cfg=cfg, onset_cfg=self.onset_cfg, geometry=self.geometry)
+        power = float(frame_points.sum())  # idle_power, from the same spectrum
         self.block.add(power)
         if math.isfinite(power):  # the block's per-point power, for the gate's range condition
-            self._block_points += idle_point_power(frame, cfg=cfg, onset_cfg=self.onset_cfg, geometry=self.geometry)
+            self._block_points += frame_points
             self._block_frames += 1
         due = onset_due(self.state, cfg=cfg)
         ratio = math.nan
