@@ -11,7 +11,7 @@ from acquisition.presets import config_mismatch, sensor_config_with
 
 
 def test_gesture_close_matches_the_real_recordings(real_dir: Path) -> None:
-    record = a121.load_record(real_dir / "gesture_detection" / "label_static_hand_idx_1.h5")
+    record = a121.load_record(real_dir / "gesture_detection" / "label_dynamic_hand_idx_1.h5")
     config = record.session_config.sensor_config
     assert preset_for_config(config) == "gesture_close"
     assert config_mismatch(config, get_preset("gesture_close").sensor_config) == []

@@ -2,7 +2,8 @@
 
 Tolerance rule for float outputs: ``|c - py| <= 1e-4 * max(1, |py|)`` element-wise, i.e. 1e-4 absolute
 for values up to 1 and 1e-4 relative above; NaN must sit at the same places. Throttle phases and actions
-must be identical. Real files are used for parity only (nothing is tuned here).
+must be identical. Real files are used for parity only (nothing is tuned here), and only training-side ones:
+the held-out idx_3 files and static_hand_idx_1 are never read.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from deploy import (
 from deploy.c_build import C_SOURCES
 
 TOL = 1e-4
-REAL = ("tap_in_idx_1", "wiggle_idx_2", "static_hand_idx_1")
+REAL = ("tap_in_idx_1", "wiggle_idx_2", "dynamic_hand_idx_1")
 
 pytestmark = pytest.mark.skipif(find_compiler() is None, reason="no C compiler")
 
@@ -232,7 +233,7 @@ def test_throttle_end_to_end_identical(name: str, real_stream, sim_stream, c_lib
         assert np.array_equal(getattr(c, field), getattr(py, field)), field
     assert c.utilisation == py.utilisation
     assert max_err(c.ratio_db, py.ratio_db) <= TOL
-    assert py.utilisation.encoder_runs > 0 or name == "static_hand_idx_1"
+    assert py.utilisation.encoder_runs > 0
 
 
 @pytest.mark.parametrize("name", ["tap_in_idx_1", "sim"])
@@ -463,11 +464,10 @@ def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim
     seg = dsp.SegmentConfig(post_roll_s=0.05) if cfg.settle_s == 0.0 else dsp.SegmentConfig()
     policy = _policy(rate, cfg=cfg, segment=seg)
     py = _decide_in_python_and_c(policy, ratio, window_classifier, c_library(geometry))
-    if name != "static_hand_idx_1":
-        assert sum(d.accepted for d in py) >= 2
-        if cfg == dsp.DecisionConfig():
-            labels = {DECISION_CLASSES[d.label] for d in py if d.accepted}
-            assert "tap_in" in labels and len(labels) >= 3  # prefix and non-prefix decisions both exercised
+    assert sum(d.accepted for d in py) >= 2
+    if cfg == dsp.DecisionConfig() and name != "dynamic_hand_idx_1":  # a background stream: few events
+        labels = {DECISION_CLASSES[d.label] for d in py if d.accepted}
+        assert "tap_in" in labels and len(labels) >= 3  # prefix and non-prefix decisions both exercised
 
 
 def test_decision_peak_gate_identical(sim_stream, c_library) -> None:
