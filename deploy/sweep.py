@@ -378,6 +378,32 @@ def sweep_table(result: dict[str, Any]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def plain_log_x(ax: Any) -> None:
+    """Make ``ax``'s x axis logarithmic with readable plain-number labels (``2``, ``50``, ``1.45``).
+
+    Call it after plotting (it reads the autoscaled limits). Major ticks sit at 1-2-5 of each decade
+    (1 alone over more than 2.5 decades); when fewer than two of those fall inside a narrow axis, about
+    four evenly spaced ticks are used instead. Minor ticks carry no labels: matplotlib's default log axis
+    labels them as ``2×10⁰ 3×10⁰ ...``, which overlap."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
+
+    ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    if not 0.0 < lo < hi:  # nothing plotted: keep matplotlib's default
+        return
+    subs = (1.0, 2.0, 5.0) if math.log10(hi / lo) <= 2.5 else (1.0,)
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    inside = [m * 10.0**e for e in decades for m in subs if lo <= m * 10.0**e <= hi]
+    if len(inside) >= 2:
+        ax.xaxis.set_major_locator(LogLocator(base=10.0, subs=subs))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlim(lo, hi)
+
+
 def plot_throttle_sweep(result: dict[str, Any], path: Path) -> None:
     """Event accuracy and recall against the average A121 current (log axis, exptool's power model):
     always-on as recorded, today's throttle and every grid point; a second panel shows added latency."""
@@ -414,9 +440,9 @@ def plot_throttle_sweep(result: dict[str, Any], path: Path) -> None:
         ax1.plot([a["sensor_ma"]], [100 * a["event_accuracy"]], "*", ms=12, color="k", label="always-on (as recorded)")
         ax1.plot([a["sensor_ma"]], [100 * (a["recall"] or 0)], "*", ms=12, mfc="none", color="k", label="  its recall")
         ax1.axhline(100 * a["event_accuracy"] - 1, color="k", ls=":", lw=1, label="always-on accuracy − 1 point")
-    ax1.set_xscale("log")
+    plain_log_x(ax1)
     ax1.set(xlabel="average A121 current, mA (exptool power model)", ylabel="%", title="accuracy and recall vs current")
-    ax2.set_xscale("log")
+    plain_log_x(ax2)
     ax2.axhline(100, color="r", ls=":", lw=1)
     ax2.set(xlabel="average A121 current, mA", ylabel="added decision latency p90, ms", title="latency")
     ax1.legend(fontsize=6)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from deploy.runtime import Detection
-from deploy.sweep import match_events
+from deploy.sweep import match_events, plain_log_x
 
 
 def _det(start: int, end: int, gesture: str) -> Detection:
@@ -35,6 +35,33 @@ def test_match_events_empty() -> None:
     assert match_events([], []).truth == 0
     m = match_events([_det(0, 10, "tap_in")], [])
     assert (m.found, m.correct, m.false) == (0, 0, 1)
+
+
+def test_plain_log_x_labels_major_ticks_in_plain_numbers_only() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (wide, narrow) = plt.subplots(1, 2)
+    wide.plot([1.3, 70.0], [0, 1])  # matplotlib's default labels every minor tick here: 2×10⁰ 3×10⁰ ...
+    narrow.plot([1.43, 1.50], [0, 1])  # no 1-2-5 tick inside
+    plain_log_x(wide)
+    plain_log_x(narrow)
+    fig.canvas.draw()
+
+    def labels(ax, *, minor: bool) -> list[str]:  # the non-empty labels inside the view
+        lo, hi = ax.get_xlim()
+        ticks = zip(ax.xaxis.get_ticklocs(minor=minor), ax.xaxis.get_ticklabels(minor=minor), strict=True)
+        return [t.get_text() for x, t in ticks if lo <= x <= hi and t.get_text()]
+
+    assert labels(wide, minor=False) == ["2", "5", "10", "20", "50"]
+    few = labels(narrow, minor=False)
+    assert 2 <= len(few) <= 6 and len(set(few)) == len(few)
+    assert all(1.4 <= float(t) <= 1.55 for t in few)  # plain numbers, no "×10"
+    assert labels(wide, minor=True) == labels(narrow, minor=True) == []
+    assert wide.get_xscale() == narrow.get_xscale() == "log"
+    plt.close(fig)
 
 
 def test_evaluate_throttle_sweep_cli(tiny_run: Path, tiny_bundle: Path, sim_dir: Path, tmp_path: Path) -> None:
