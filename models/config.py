@@ -30,6 +30,7 @@ __all__ = [
     "TrainConfig",
     "config_from_dict",
     "config_to_dict",
+    "fine_tune_settings",
     "load_run",
     "read_config",
     "to_toml",
@@ -303,6 +304,22 @@ def read_config(path: Path) -> TrainConfig:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RunError(f"{path}: unreadable config ({exc})") from None
     return config_from_dict(d, where=str(path))
+
+
+def fine_tune_settings(
+    init: Path, gestures: tuple[str, ...]
+) -> tuple[DatasetConfig, ArchitectureConfig, AugmentConfig, float]:
+    """What a fine-tune of the run ``init`` inherits from it (``radargest train --init``, ``radargest search
+    --init``): its dataset (window, features, fragments) with ``gestures``, its architecture with their class
+    count, its augmentation, and a third of its learning rate.
+
+    Raises:
+        RunError: a missing or unreadable ``init/config.toml``.
+    """
+    base = read_config(Path(init) / "config.toml")
+    dataset = dataclasses.replace(base.dataset, gestures=gestures)
+    arch = dataclasses.replace(base.architecture, num_classes=len(gestures) + 1)
+    return dataset, arch, base.augment, base.learning_rate / 3.0
 
 
 def load_run(run_dir: Path) -> tuple[keras.Model, TrainConfig]:

@@ -127,13 +127,15 @@ def plot_pareto(
     *,
     budget: Any,
     anchors: dict[str, tuple[int, str]],
+    title: str = "",
 ) -> None:
     """Write the search's validation score against int8 flash [KiB] and against MACs per frame, as PNG.
 
     ``rows``: trained trials (``val_score``, ``flash_bytes``, ``macs_per_frame``, optional ``reference``);
     ``front`` (all graphs), ``front_c`` (graphs the C build runs) and ``chosen`` are highlighted; ``budget``
     (``budget_flash_bytes``, ``budget_macs_per_frame``)
-    and the published ``anchors`` (name → (bytes, label)) are drawn as vertical lines.
+    and the published ``anchors`` (name → (bytes, label)) are drawn as vertical lines; ``title`` (the family and
+    the chosen point) above both.
     """
     from matplotlib.figure import Figure
 
@@ -173,4 +175,6 @@ def plot_pareto(
     ax_f.set_ylabel("validation score (training side)")
     ax_f.legend(fontsize=7, loc="lower right")
     ax_m.legend(fontsize=7, loc="lower right")
+    if title:
+        fig.suptitle(title, fontsize=9)
     fig.savefig(path, dpi=100)

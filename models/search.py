@@ -1,6 +1,7 @@
 """Budgeted, multi-objective architecture search over the default model family (DESIGN §8c).
 
-A candidate is a point of the ``cnn_tcn`` family (:func:`suggest`), from one of two sub-families:
+Without an initial run, a candidate is a point of the ``cnn_tcn`` family (:func:`suggest`), from one of two
+sub-families:
 
 - ``scaled``: the default architecture itself at a width multiplier (:data:`WIDTHS`; every layer that
   structured pruning narrows keeps that share of its channels, :func:`models.architectures.scale_widths`);
@@ -9,6 +10,17 @@ A candidate is a point of the ``cnn_tcn`` family (:func:`suggest`), from one of 
   embedding size, head width, kernel and depth (its strides), window length, and the input resolution in
   Doppler and distance (a max-pool of each frame).
 
+With an initial run (``radargest search --init RUN``, ``TrainConfig.init`` of the base config), the space is the
+``pruned`` family instead: **the recipe itself as the proxy.** A candidate is RUN's architecture at a width
+multiplier (:data:`WIDTHS`), and a trial is what ``radargest train --init RUN --prune-channels WIDTH`` does on
+the trial's training side: RUN's model (window, features, augmentation and classes carried over as by
+``train --init``: :func:`models.config.fine_tune_settings`) fine-tuned, with the recipe's hard-negative mining,
+then structurally pruned to the width (:func:`models.compress.prune_channels`: the lowest-L1 channels go) and
+fine-tuned again for ``compression.prune_finetune_epochs``. Its flash and MACs are those of
+``scale_widths(RUN's architecture, width)``, which pruning produces. The reference is RUN fine-tuned the same way
+without pruning (width 1). Training from scratch for a few epochs ranks candidates no better than chance
+(docs/results_search.md); the recipe fine-tunes a pretrained model, so the proxy does too.
+
 Each candidate goes through three steps:
 
 1. **Budget, before training.** The model is built with random (non-degenerate) weights, its MACs per
@@ -16,7 +28,11 @@ Each candidate goes through three steps:
    converter (encoder and head flatbuffers, int8 per-channel, strings stripped, as the bundle exports them). Over either
    budget, the Optuna trial is pruned and nothing is trained.
 2. **Training** with the training recipe (:func:`models.train.train_recordings`) for a few epochs
-   (``SearchConfig.epochs``), without hard-negative mining or operating-point calibration.
+   (``SearchConfig.epochs``) without early stopping, ending with the last epoch's weights, and without
+   operating-point calibration (it moves ``min_score`` only; the score below decides by arg-max); from scratch
+   without hard-negative mining, or (``pruned``) from RUN with the mining of the base config, then pruning and
+   its fine-tune. No early stopping keeps fold ``B`` a clean score: only the trial's own validation part
+   (inside the training side) could stop it, and a fixed length makes every candidate's cost the same.
 3. **Scoring on the training side only.** The held-out side of ``--split`` is dropped as soon as the
    recordings are loaded. On the Acconeer data the validation is a whole training day, as in
    :mod:`models.select` (fold ``B``: ``double_tap_in_idx_1/2``, ``tap_out_idx_1``, ``wiggle_idx_1`` and
@@ -68,7 +84,9 @@ __all__ = [
     "WIDTHS",
     "SearchConfig",
     "SearchError",
+    "apply_chosen",
     "apply_params",
+    "candidate_architecture",
     "choose",
     "chosen_architecture",
     "load_chosen",
@@ -103,7 +121,9 @@ class SearchConfig:
         budget_macs_per_frame: encoder multiply-accumulates per frame must fit in this [MACs].
         trials: trained candidates to reach (over-budget ones are pruned and not counted); a resumed
             study only trains the missing ones [count].
-        epochs: training epochs of one candidate, without early stopping [count].
+        epochs: training epochs of one candidate (``pruned``: of the fine-tune before pruning; the pruning
+            fine-tune adds the base config's ``compression.prune_finetune_epochs``), without early stopping
+            [count].
         seed: seeds the sampler and every candidate's training.
         backend: ``ray`` (Ray Tune), ``optuna`` (in-process) or ``auto`` (Ray when it is installed).
         workers: parallel Ray trials; each gets one CPU [count].
@@ -145,17 +165,22 @@ def _pair(text: str) -> tuple[int, int]:
     return int(a), int(b)
 
 
-#: Width multipliers of the ``scaled`` family: the base (default) architecture with this share of its channels.
+#: Width multipliers of the ``scaled`` and ``pruned`` families: the base (default, or the initial run's)
+#: architecture with this share of its channels.
 WIDTHS = (0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9)
 
 
-def suggest(trial: optuna.Trial) -> dict[str, Any]:
+def suggest(trial: optuna.Trial, *, pruned: bool = False) -> dict[str, Any]:
     """Sample one candidate (plain values; pairs and strides as strings for the storage).
 
     Two families, the first choice of every trial: ``scaled`` is the base (default) architecture itself at a
     width multiplier (:func:`models.architectures.scale_widths`, what structured pruning makes of it: every
-    other choice stays the default's); ``free`` samples every dimension of the family.
+    other choice stays the default's); ``free`` samples every dimension of the family. With ``pruned`` (a
+    search with an initial run) the only family is ``pruned``: the initial run pruned to a width multiplier.
     """
+    if pruned:
+        trial.suggest_categorical("family", ["pruned"])
+        return {"family": "pruned", "width": trial.suggest_categorical("width", list(WIDTHS))}
     if trial.suggest_categorical("family", ["scaled", "free"]) == "scaled":
         return {"family": "scaled", "width": trial.suggest_categorical("width", list(WIDTHS))}
     return {
@@ -177,7 +202,16 @@ def suggest(trial: optuna.Trial) -> dict[str, Any]:
 
 def apply_params(cfg: TrainConfig, params: dict[str, Any]) -> TrainConfig:
     """``cfg`` with the architecture and window length of a candidate (``params`` as from :func:`suggest`;
-    without ``family``, a ``free`` one, as the studies before the ``scaled`` family wrote them)."""
+    without ``family``, a ``free`` one, as the studies before the ``scaled`` family wrote them).
+
+    A ``pruned`` candidate keeps ``cfg``'s (the initial run's) architecture and sets the compression's prune
+    share to its width: the model trained is the initial one, pruned at the end (:func:`candidate_architecture`).
+    """
+    if params.get("family") == "pruned":
+        if not cfg.init:
+            raise SearchError("a pruned candidate needs an initial run (--init)")
+        width = float(params["width"])
+        return dataclasses.replace(cfg, compression=dataclasses.replace(cfg.compression, prune_keep=min(width, 1.0)))
     if params.get("family") == "scaled":
         return dataclasses.replace(cfg, architecture=scale_widths(cfg.architecture, float(params["width"])))
     arch = dataclasses.replace(
@@ -217,6 +251,14 @@ def params_of(cfg: TrainConfig) -> dict[str, Any]:
     }
 
 
+def candidate_architecture(cfg: TrainConfig) -> ArchitectureConfig:
+    """The architecture a training config ends with: ``cfg.architecture``, scaled by the compression's prune
+    share when it prunes (:func:`models.compress.prune_channels` gives this architecture)."""
+    if cfg.compression.prune:
+        return scale_widths(cfg.architecture, cfg.compression.prune_keep)
+    return cfg.architecture
+
+
 # -- size and MACs --------------------------------------------------------------------------------------
 def _randomise(model: keras.Model, seed: int) -> None:
     """Non-degenerate random weights (zero biases would let the converter share their buffers)."""
@@ -231,7 +273,7 @@ def budget_check(cfg: TrainConfig, scfg: SearchConfig, *, convert: bool = False)
     of the same size to the byte (every tensor's shape is fixed), so it is not converted again after
     training. ``convert`` measures flash even when the MACs are already over budget.
     """
-    model = build(cfg.architecture)
+    model = build(candidate_architecture(cfg))
     macs = count_macs(model)["encoder_per_frame"]
     if macs > scfg.budget_macs_per_frame and not convert:  # no conversion needed to reject it
         return {"macs_per_frame": int(macs), "param_count": int(model.count_params())}, (
@@ -256,22 +298,36 @@ class _Problem:
     val: tuple[int, ...]  # fold validation recordings (empty: the split's own validation part)
     out_dir: Path
     scfg: SearchConfig
+    rehearsal: list[Recording] = dataclasses.field(default_factory=list)  # base.rehearsal_data, loaded
+
+    @property
+    def pruned(self) -> bool:
+        """Whether the space is the ``pruned`` family (the base config fine-tunes an initial run)."""
+        return bool(self.base.init)
 
 
 def _trial_config(problem: _Problem, params: dict[str, Any]) -> TrainConfig:
     from models.select import fold_split
 
     cfg = apply_params(problem.base, params)
-    rej = RejectionConfig(calibrate=False, mining_every_epochs=0)
+    # from scratch: no mining (a few epochs); a fine-tune: the recipe's mining. Never a calibration: the score
+    # decides by arg-max, and min_score changes nothing else
+    if problem.pruned:
+        rej = dataclasses.replace(cfg.rejection, calibrate=False)
+    else:
+        rej = RejectionConfig(calibrate=False, mining_every_epochs=0)
     # the held-out side is already dropped: the rest is all training side, validated by its own part
     split = fold_split(ACCONEER_FOLD) if problem.val else SplitConfig(kind="none", val_mode=cfg.split.val_mode)
+    epochs = problem.scfg.epochs
     return dataclasses.replace(
         cfg,
         split=split,
         rejection=rej,
-        epochs=problem.scfg.epochs,
-        patience_epochs=problem.scfg.epochs,  # no early stop and the last epoch's weights: a short run's lowest
-        restore_best=False,  # validation loss is often its first epoch's
+        epochs=epochs,
+        # no early stop (neither before nor after pruning) and the last epoch's weights: a short run's lowest
+        # validation loss is often its first epoch's
+        patience_epochs=max(epochs, cfg.compression.prune_finetune_epochs),
+        restore_best=False,
         seed=problem.scfg.seed,
     )
 
@@ -291,7 +347,7 @@ def run_trial(
     t0 = time.perf_counter()
     cfg = _trial_config(problem, params)
     out = problem.out_dir / "trials" / f"{number:04d}"
-    res = train_recordings(cfg, problem.recs, out, progress=False)
+    res = train_recordings(cfg, problem.recs, out, progress=False, rehearsal_recs=problem.rehearsal)
     t = res.config.architecture.window_frames
     if problem.val:
         s = score_fold(
@@ -307,9 +363,23 @@ def run_trial(
     if fp is None:
         rep = _representative(res.config, problem.recs, 64, problem.scfg.seed)
         fp = int8_footprint(res.model, rep, seed=problem.scfg.seed)
+    pruning = res.metrics["compression"].get("pruning")
+    if pruning:  # the pruned, fine-tuned model's own conversion (train_recordings), next to the budget check's
+        fp = {**fp, "flash_bytes_trained": int(pruning["flash_bytes_after"]), "pruning": pruning}
     row = {
         "number": number,
         "params": params,
+        "family": params.get("family", "free"),
+        **(
+            {
+                "init": problem.base.init,
+                "init_architecture": dataclasses.asdict(problem.base.architecture),
+                "prune_finetune_epochs": cfg.compression.prune_finetune_epochs,
+            }
+            if problem.pruned
+            else {}
+        ),
+        "architecture": dataclasses.asdict(res.config.architecture),
         "val_score": score if math.isfinite(score) else 0.0,
         "val_metric": metric,
         "val_balanced_accuracy": float(res.metrics["validation"]["balanced_accuracy"]),
@@ -384,7 +454,8 @@ class _Driver:
         optuna = _optuna()
         if self.reference_needed():
             trial = self.study.ask()
-            params = params_of(self.problem.base)
+            # the initial run fine-tuned without pruning, or the default architecture from scratch
+            params = {"family": "pruned", "width": 1.0} if self.problem.pruned else params_of(self.problem.base)
             self.reference_asked = True
             trial.set_user_attr("reference", True)
             trial.set_user_attr("reference_params", params)
@@ -392,8 +463,8 @@ class _Driver:
             return trial, params, fp
         for _ in range(self.problem.scfg.max_pruned_per_trial):
             trial = self.study.ask()
-            params = suggest(trial)
-            if self.seen(params, trial.number):  # the same candidate again (the scaled family has few)
+            params = suggest(trial, pruned=self.problem.pruned)
+            if self.seen(params, trial.number):  # the same candidate again (the scaled and pruned families have few)
                 trial.set_user_attr("duplicate", True)
                 self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                 continue
@@ -405,7 +476,7 @@ class _Driver:
                 if k in fp:
                     trial.set_user_attr(k, fp[k])
             self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        self.log(f"{self.problem.scfg.max_pruned_per_trial} candidates in a row over budget: stopping")
+        self.log(f"{self.problem.scfg.max_pruned_per_trial} candidates in a row over budget or already seen: stopping")
         return None
 
     def seen(self, params: dict[str, Any], number: int) -> bool:
@@ -606,7 +677,10 @@ def run_search(
     """Run (or resume) the search of ``base``'s family on ``base.data`` and write the report to ``out_dir``.
 
     ``base`` gives the data, gestures, features, held-out split and the reference architecture; its
-    held-out side is dropped before anything else.
+    held-out side is dropped before anything else. With ``base.init`` (a run directory; ``base``'s dataset,
+    architecture and augmentation should be the run's, :func:`models.config.fine_tune_settings`) the space is
+    the ``pruned`` family (module docstring). ``base.rehearsal_data`` is replayed in every trial's training, as
+    ``radargest train --rehearsal-data`` does.
 
     Returns:
         The summary written to ``search.json`` (every trained trial, the front, the chosen point).
@@ -621,6 +695,8 @@ def run_search(
     elif backend == "ray" and not _ray_available():
         raise SearchError("--backend ray needs Ray: pip install 'radargest[search]'")
     out_dir = Path(out_dir)
+    if base.init:
+        _check_init(base)
     recs = load_recordings([Path(p) for p in base.data], cfg=base.dataset, progress=progress)
     test, _ = held_out_indices(recs, base.split)
     recs = [r for i, r in enumerate(recs) if i not in set(test)]  # the held-out side never reaches a trial
@@ -631,12 +707,17 @@ def run_search(
     names = [r.name for r in recs]
     fold = FOLDS[ACCONEER_FOLD]
     val = tuple(names.index(n) for n in fold) if all(n in names for n in fold) else ()
-    problem = _Problem(base=base, recs=recs, val=val, out_dir=out_dir, scfg=scfg)
+    reh = [Path(p) for p in base.rehearsal_data]
+    rehearsal = load_recordings(reh, cfg=base.dataset, progress=progress) if reh else []
+    problem = _Problem(base=base, recs=recs, val=val, out_dir=out_dir, scfg=scfg, rehearsal=rehearsal)
     study = _study(out_dir, scfg)
     driver = _Driver(study, problem, log)
     how = f"fold {ACCONEER_FOLD} validation" if val else "split validation"
+    space = f"{base.init} pruned to a width" if base.init else "the default family"
     log(
-        f"search: {len(recs)} training-side recordings ({how}), "
+        f"search of {space}: {len(recs)} training-side recordings ({how})"
+        + (f", {len(rehearsal)} rehearsed" if rehearsal else "")
+        + ", "
         f"budget {scfg.budget_flash_bytes} B flash and {scfg.budget_macs_per_frame} MACs/frame, "
         f"{driver.remaining()} trial(s) to train with {backend}"
         + (
@@ -652,6 +733,17 @@ def run_search(
         _run_optuna(driver)
     wall = time.perf_counter() - t0
     return write_report(study, scfg, out_dir, backend=backend, wall_s=wall, log=log)
+
+
+def _check_init(base: TrainConfig) -> None:
+    """A clear error before any data is loaded: the initial run must exist and be prunable."""
+    from models.config import read_config
+
+    init = read_config(Path(base.init) / "config.toml")
+    if init.architecture.name != "cnn_tcn":
+        raise SearchError(f"--init {base.init}: structured pruning supports cnn_tcn, not {init.architecture.name}")
+    if not (Path(base.init) / "model.keras").is_file():
+        raise SearchError(f"--init {base.init}: no model.keras (the run did not finish?)")
 
 
 # -- the report -------------------------------------------------------------------------------------------
@@ -691,8 +783,14 @@ def write_report(
     out_dir = Path(out_dir)
     (out_dir / "search.json").write_text(json.dumps(summary, indent=1))
     if chosen is not None:
-        (out_dir / "chosen.json").write_text(json.dumps({"params": chosen["params"], "trial": chosen}, indent=1))
-    plot_pareto(rows, front, front_c, chosen, out_dir / "pareto.png", budget=scfg, anchors=ANCHORS)
+        point = {"params": chosen["params"], "family": chosen["params"].get("family", "free"), "trial": chosen}
+        if point["family"] == "pruned":  # what train --from-search needs: the run to start from, the width
+            point |= {"init": chosen["init"], "width": chosen["params"]["width"]}
+        (out_dir / "chosen.json").write_text(json.dumps(point, indent=1))
+    plot_pareto(
+        rows, front, front_c, chosen, out_dir / "pareto.png", budget=scfg, anchors=ANCHORS,
+        title=_title(chosen, reference),
+    )  # fmt: skip
     (out_dir / "search.md").write_text(format_report(summary, out_dir))
     log(f"wrote {out_dir / 'search.md'}, pareto.png, search.json" + (", chosen.json" if chosen else ""))
     return summary
@@ -702,7 +800,28 @@ def _kib(b: float) -> str:
     return f"{b / 1024:.1f}"
 
 
-def _describe(p: dict[str, Any]) -> str:
+def _title(chosen: dict[str, Any] | None, reference: dict[str, Any] | None) -> str:
+    """The plot's title: the family searched (with the initial run) and the chosen point."""
+    any_row = chosen or reference
+    if any_row and any_row.get("family") == "pruned":
+        what = f"pruned family: {Path(any_row['init']).name} fine-tuned, pruned to a width"
+    else:
+        what = "default family"
+    return what + (f"; chosen: {_describe(chosen['params'], chosen)}" if chosen else "; nothing chosen")
+
+
+def _describe(p: dict[str, Any], row: dict[str, Any] | None = None) -> str:
+    """One line for a candidate's parameters (a ``pruned`` one names its widths from ``row``'s architecture)."""
+    if p.get("family") == "pruned":
+        init = Path(row["init"]).name if row and row.get("init") else "init"
+        if float(p["width"]) >= 1.0:
+            return f"{init}, not pruned"
+        a = (row or {}).get("architecture")
+        return f"{init} pruned to {p['width']}" + (
+            f" (enc {a['conv_channels'][0]}/{a['conv_channels'][1]}, emb {a['embedding']}, head {a['head_channels']})"
+            if a
+            else ""
+        )
     if p.get("family") == "scaled":
         a = scale_widths(ArchitectureConfig(), float(p["width"]))
         return (
@@ -727,7 +846,7 @@ def _front_table(front: Sequence[dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {r['number']} | {r['val_score']:.3f} | {r['flash_bytes']} | {_kib(r['flash_bytes'])} "
             f"| {r['macs_per_frame']} | {r['macs_per_hop']} | {r.get('param_count', '—')} "
-            f"| {'yes' if r.get('c_build') else 'no'} | {_describe(r['params'])} |"
+            f"| {'yes' if r.get('c_build') else 'no'} | {_describe(r['params'], r)} |"
         )
     return lines
 
@@ -737,13 +856,27 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
     scfg = summary["config"]
     rows = {r["number"]: r for r in summary["trials"]}
     metric = next((r["val_metric"] for r in summary["trials"] if "val_metric" in r), "—")
+    pruned = next((r for r in summary["trials"] if r.get("family") == "pruned"), None)
+    if pruned:
+        space = (
+            f"Space: the `pruned` family (the recipe as the proxy). Every trial fine-tunes the initial run "
+            f"`{pruned['init']}` for {scfg['epochs']} epochs, prunes it to a width multiplier (lowest-L1 channels "
+            f"go) and fine-tunes it for {pruned.get('prune_finetune_epochs', '?')} epochs more, as `radargest "
+            f"train --init RUN --prune-channels WIDTH` does; no early stopping."
+        )
+        epochs = f"{scfg['epochs']} + {pruned.get('prune_finetune_epochs', '?')} epochs each"
+    else:
+        space = "Space: the default family (the default architecture at a width multiplier, and free candidates)."
+        epochs = f"{scfg['epochs']} epochs max each"
     lines = [
         f"# Architecture search: {out_dir}",
+        "",
+        space,
         "",
         f"Budget: int8 flash (encoder + head flatbuffers) ≤ {scfg['budget_flash_bytes']} B "
         f"({_kib(scfg['budget_flash_bytes'])} KiB), encoder ≤ {scfg['budget_macs_per_frame']} MACs per frame. "
         f"Validation score: {metric} (training side only; the held-out split is never loaded into a trial). "
-        f"{summary['trained']} candidates trained ({scfg['epochs']} epochs max each), "
+        f"{summary['trained']} candidates trained ({epochs}), "
         f"{summary['over_budget']} over budget (pruned before training), {summary['failed']} failed; "
         f"wall time {summary.get('total_wall_s', summary['wall_s']) / 60:.1f} min; sessions: "
         + ", ".join(
@@ -764,7 +897,7 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
     lines += ["", "## Chosen point", ""]
     if c:
         lines.append(
-            f"Trial {c['number']}: {_describe(c['params'])}; score {c['val_score']:.3f}, {c['flash_bytes']} B "
+            f"Trial {c['number']}: {_describe(c['params'], c)}; score {c['val_score']:.3f}, {c['flash_bytes']} B "
             f"({_kib(c['flash_bytes'])} KiB: encoder {c['encoder_bytes']} + head {c['head_bytes']}), "
             f"{c['macs_per_frame']} MACs/frame, {c['macs_per_hop']} MACs/hop. Rule: "
             + (
@@ -773,7 +906,12 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
                 else f"the smallest flash on the front within {scfg['tolerance']} of the best score within budget"
             )
             + ("" if scfg["any_ops"] else ", among graphs the ahead-of-time C build runs")
-            + ". Train it with the full recipe: `radargest train --from-search SEARCH_DIR ...`."
+            + (
+                f". Train it with the full recipe: `radargest train --init {c['init']} --from-search SEARCH_DIR ...` "
+                f"(the initial run, or another of the same architecture, pruned to {c['params']['width']})."
+                if c["params"].get("family") == "pruned"
+                else ". Train it with the full recipe: `radargest train --from-search SEARCH_DIR ...`."
+            )
         )
     else:
         lines.append("None: no trained candidate within budget.")
@@ -781,7 +919,9 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
     if ref:
         lines += [
             "",
-            f"Reference (the default architecture, trained the same way, budgets ignored): score "
+            "Reference ("
+            + ("the initial run fine-tuned the same way, not pruned" if pruned else "the default architecture")
+            + ", trained the same way, budgets ignored): score "
             f"{ref['val_score']:.3f}, {ref['flash_bytes']} B ({_kib(ref['flash_bytes'])} KiB), "
             f"{ref['macs_per_frame']} MACs/frame.",
         ]
@@ -792,25 +932,70 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
     for r in sorted(summary["trials"], key=lambda r: r["number"]):
         lines.append(
             f"| {r['number']}{' (ref)' if r.get('reference') else ''} | {r['val_score']:.3f} | {r['flash_bytes']} | "
-            f"{r['macs_per_frame']} | {r.get('trial_s', 0):.0f} | {_describe(r['params'])} |"
+            f"{r['macs_per_frame']} | {r.get('trial_s', 0):.0f} | {_describe(r['params'], r)} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def load_chosen(search_dir: Path) -> dict[str, Any]:
-    """The chosen candidate's parameters (for :func:`apply_params`) from a search directory.
+    """The chosen candidate's parameters (for :func:`apply_params`) from a search directory."""
+    params: dict[str, Any] = _chosen_point(search_dir)["params"]
+    return params
+
+
+def _chosen_point(search_dir: Path) -> dict[str, Any]:
+    """``chosen.json``: ``params``, and since the ``pruned`` family ``family`` (``init`` and ``width`` too).
 
     Raises:
         SearchError: no ``chosen.json`` (the search chose nothing, or the folder is not a search).
     """
     path = Path(search_dir) / "chosen.json"
     try:
-        params: dict[str, Any] = json.loads(path.read_text())["params"]
+        point: dict[str, Any] = json.loads(path.read_text())
+        point["params"] = dict(point["params"])
     except FileNotFoundError:
         raise SearchError(f"{path}: no such file (no search here, or it chose no candidate)") from None
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SearchError(f"{path}: unreadable ({exc})") from None
-    return params
+    return point
+
+
+def apply_chosen(
+    search_dir: Path,
+    arch: ArchitectureConfig,
+    dataset: DatasetConfig,
+    *,
+    init: bool,
+    prune_keep: float | None,
+) -> tuple[ArchitectureConfig, DatasetConfig, float]:
+    """``radargest train --from-search``: the architecture, dataset and prune share of the chosen point.
+
+    ``arch`` and ``dataset`` are the command's (with ``--init``, the initial run's); ``prune_keep`` its
+    ``--prune-channels`` (None when not given). A ``pruned`` point (the initial run pruned to a width) keeps
+    ``arch``, which must be the search's initial architecture, and prunes to the chosen width; any other point
+    replaces the architecture (and window) as :func:`apply_params` does.
+
+    Raises:
+        SearchError: no chosen point; a ``pruned`` point without ``init``, with another ``--prune-channels``, or
+            with an initial run of another architecture.
+    """
+    point = _chosen_point(search_dir)
+    params = point["params"]
+    if params.get("family") != "pruned":
+        arch, dataset = chosen_architecture(search_dir, arch, dataset)
+        return arch, dataset, 1.0 if prune_keep is None else prune_keep
+    width = float(params["width"])
+    where = f"--from-search {search_dir}"
+    if not init:
+        what = point.get("init", "the initial run")
+        raise SearchError(f"{where}: the chosen point is {what} pruned to {width}; give --init RUN")
+    if prune_keep is not None and not math.isclose(prune_keep, width):
+        raise SearchError(f"{where}: the chosen width is {width}, not --prune-channels {prune_keep}")
+    want = point.get("trial", {}).get("init_architecture")
+    have = json.loads(json.dumps(dataclasses.asdict(arch)))
+    if want is not None and {**want, "num_classes": 0} != {**have, "num_classes": 0}:
+        raise SearchError(f"{where}: --init has another architecture than the search's initial run {point.get('init')}")
+    return arch, dataset, width
 
 
 def chosen_architecture(

@@ -80,18 +80,16 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     import dataclasses
 
     from models.architectures import ArchitectureConfig
-    from models.config import RejectionConfig, TrainConfig, read_config
+    from models.config import RejectionConfig, TrainConfig, fine_tune_settings
     from models.data import ROBUST_AUGMENT, AugmentConfig, DatasetConfig, WindowConfig
 
     gestures: tuple[str, ...] = args.gestures
     if args.init:
-        base = read_config(Path(args.init) / "config.toml")
-        dataset = dataclasses.replace(base.dataset, gestures=gestures)
-        arch = dataclasses.replace(base.architecture, num_classes=len(gestures) + 1)
-        augment: AugmentConfig | None = base.augment
+        dataset, arch, init_augment, init_lr = fine_tune_settings(args.init, gestures)
+        augment: AugmentConfig | None = init_augment
         if getattr(args, "augment", None) is not None:  # named on the command line: replaces the init run's
             augment = ROBUST_AUGMENT if args.augment == "robust" else AugmentConfig()
-        lr = args.learning_rate if args.learning_rate is not None else base.learning_rate / 3.0
+        lr = args.learning_rate if args.learning_rate is not None else init_lr
     else:
         window = WindowConfig(window_s=args.window_s) if getattr(args, "window_s", None) else WindowConfig()
         dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
@@ -101,10 +99,13 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     if getattr(args, "fragment_share", None) is not None:  # also with --init: fragments do not change the model
         window = dataclasses.replace(dataset.window, fragment_share=args.fragment_share)
         dataset = dataclasses.replace(dataset, window=window)
-    if getattr(args, "from_search", None) is not None:
-        from models.search import chosen_architecture
+    prune_keep = getattr(args, "prune_channels", None)
+    if getattr(args, "from_search", None) is not None:  # a pruned point: --init pruned to the chosen width
+        from models.search import apply_chosen
 
-        arch, dataset = chosen_architecture(args.from_search, arch, dataset)
+        arch, dataset, prune_keep = apply_chosen(
+            args.from_search, arch, dataset, init=bool(args.init), prune_keep=prune_keep
+        )
     if getattr(args, "wake_history", None) is not None:  # also with --init: the view the device gives the model
         augment = dataclasses.replace(augment or AugmentConfig(), wake_history=args.wake_history)
     kwargs: dict[str, Any] = {}
@@ -119,7 +120,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     from models.compress import CompressionConfig
 
     compression = CompressionConfig(
-        prune_keep=getattr(args, "prune_channels", None) or 1.0,
+        prune_keep=prune_keep or 1.0,
         prune_finetune_epochs=getattr(args, "prune_finetune_epochs", 10),
         distill_from=str(Path(args.distill_from).resolve()) if getattr(args, "distill_from", None) else "",
         distill_alpha=getattr(args, "distill_alpha", 0.5),
@@ -384,7 +385,8 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         metavar="SEARCH_DIR",
         help="the architecture and window length chosen by 'radargest search' (with --init, they must match the "
-        "init run's)",
+        "init run's); a point of a 'search --init' (the init run pruned to a width) needs --init and sets "
+        "--prune-channels to the chosen width",
     )
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
     p.add_argument(

@@ -34,7 +34,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from models.architectures import ArchitectureConfig
-    from models.config import TrainConfig
+    from models.compress import CompressionConfig
+    from models.config import TrainConfig, fine_tune_settings
     from models.data import ROBUST_AUGMENT, AugmentConfig, DatasetConfig, WindowConfig
     from models.search import SearchConfig, run_search
 
@@ -52,14 +53,29 @@ def cmd_search(args: argparse.Namespace) -> int:
         any_ops=args.any_ops,
         reference=not args.no_reference,
     )
-    window = WindowConfig(window_s=args.window_s) if args.window_s else WindowConfig()
+    named = {"robust": ROBUST_AUGMENT, "default": AugmentConfig()}
+    if args.init:  # the pruned family: as train --init, the run's window, features, augmentation and classes
+        if args.window_s:
+            raise ValueError("--window-s: with --init the window is the initial run's")
+        dataset, arch, augment, lr = fine_tune_settings(args.init, args.gestures)
+        augment = named[args.augment] if args.augment else augment
+    else:
+        window = WindowConfig(window_s=args.window_s) if args.window_s else WindowConfig()
+        dataset = DatasetConfig(gestures=args.gestures, preset=args.preset, window=window)
+        arch = ArchitectureConfig(num_classes=len(args.gestures) + 1)
+        augment, lr = named[args.augment or "default"], TrainConfig.learning_rate
     base = TrainConfig(
         data=tuple(str(Path(p).resolve()) for p in args.data),
-        dataset=DatasetConfig(gestures=args.gestures, preset=args.preset, window=window),
+        dataset=dataset,
         split=args.split,
-        architecture=ArchitectureConfig(num_classes=len(args.gestures) + 1),
+        architecture=arch,
         seed=args.seed,
-        augment=ROBUST_AUGMENT if args.augment == "robust" else AugmentConfig(),
+        augment=augment,
+        learning_rate=lr,
+        init=str(Path(args.init).resolve()) if args.init else "",
+        compression=CompressionConfig(prune_finetune_epochs=args.prune_finetune_epochs),
+        rehearsal_data=tuple(str(Path(p).resolve()) for p in args.rehearsal_data),
+        rehearsal_share=args.rehearsal_share,
     )
 
     def bar(files: Any) -> Any:
@@ -70,7 +86,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if c:
         print(
             f"chosen: trial {c['number']}, score {c['val_score']:.3f}, {c['flash_bytes']} B int8, "
-            f"{c['macs_per_frame']} MACs/frame; train it: radargest train --from-search {args.out} --data ..."
+            f"{c['macs_per_frame']} MACs/frame; train it: radargest train "
+            + (f"--init {args.init} " if args.init else "")
+            + f"--from-search {args.out} --data ..."
         )
     else:
         print("no trained candidate within budget")
@@ -96,7 +114,11 @@ def add_search_command(subparsers: Any) -> None:
         "here with --workers CPUs, or an existing cluster with --ray ADDRESS); without Ray installed, or with "
         "--no-ray, they run one at a time with Optuna alone. Writes OUT/search.md, pareto.png, search.json "
         "and chosen.json; 'radargest train --from-search OUT' trains the chosen point with the full recipe. "
-        "Needs the [search] extra.",
+        "With --init RUN the space is instead RUN pruned to a width multiplier (the recipe as the proxy): each "
+        "trial does what 'radargest train --init RUN --prune-channels WIDTH' does (RUN's window, features, "
+        "augmentation; --epochs of fine-tuning with hard-negative mining, structured pruning, "
+        "--prune-finetune-epochs more), the reference is RUN fine-tuned without pruning, and 'radargest train "
+        "--init RUN --from-search OUT' prunes to the chosen width. Needs the [search] extra.",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
     p.add_argument("--gestures", type=_gestures, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}")
@@ -104,7 +126,39 @@ def add_search_command(subparsers: Any) -> None:
     p.add_argument("--budget-flash", type=parse_bytes, default="16KiB", help="int8 flash budget (default 16KiB)")
     p.add_argument("--budget-macs-per-frame", type=int, default=30000, help="encoder MACs per frame (default 30000)")
     p.add_argument("--trials", type=int, default=40, help="candidates to train, resumed studies included (default 40)")
-    p.add_argument("--epochs", type=int, default=12, help="training epochs per candidate (default 12)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=12,
+        help="training epochs per candidate, no early stopping (default 12; with --init, the fine-tune before pruning)",
+    )
+    p.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        metavar="RUN",
+        help="search RUN pruned to a width multiplier, each trial fine-tuned from RUN as 'train --init' does",
+    )
+    p.add_argument(
+        "--prune-finetune-epochs",
+        type=int,
+        default=10,
+        help="with --init: fine-tuning after pruning, as train (default 10)",
+    )
+    p.add_argument(
+        "--rehearsal-data",
+        type=Path,
+        nargs="+",
+        default=(),
+        help="training-side recordings replayed in every trial's training, as train (with --init: the "
+        "pretraining's own training data)",
+    )
+    p.add_argument(
+        "--rehearsal-share",
+        type=float,
+        default=0.5,
+        help="share of every gesture class's windows drawn from --rehearsal-data (default 0.5)",
+    )
     p.add_argument("--out", type=Path, required=True, help="search directory (created; an existing one resumes)")
     p.add_argument("--ray", default=None, metavar="ADDRESS", help="run the trials on this Ray cluster")
     p.add_argument("--workers", type=int, default=2, help="parallel Ray trials, one CPU each (default 2)")
@@ -124,10 +178,13 @@ def add_search_command(subparsers: Any) -> None:
         type=float,
         default=None,
         help="window of the reference and of the 'scaled' family (the default architecture at a width multiplier; "
-        "'free' candidates sample their own); default 0.875, as train",
+        "'free' candidates sample their own); default 0.875, as train; with --init the initial run's",
     )
     p.add_argument(
-        "--augment", choices=("default", "robust"), default="default", help="augmentation of every trial, as train"
+        "--augment",
+        choices=("default", "robust"),
+        default=None,
+        help="augmentation of every trial, as train (default: default, or with --init the initial run's)",
     )
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
