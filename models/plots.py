@@ -162,7 +162,7 @@ def plot_pareto(
             )
         if ref:
             ax.scatter([r[key] / scale for r in ref], [r["val_score"] for r in ref], marker="s", s=40, c="C3",
-                       label="default architecture")  # fmt: skip
+                       label="reference (default, or the init run not pruned)")  # fmt: skip
         if chosen:
             ax.scatter([chosen[key] / scale], [chosen["val_score"]], marker="*", s=220, c="C1", zorder=5,
                        label="chosen")  # fmt: skip

@@ -317,7 +317,11 @@ def _trial_config(problem: _Problem, params: dict[str, Any]) -> TrainConfig:
     else:
         rej = RejectionConfig(calibrate=False, mining_every_epochs=0)
     # the held-out side is already dropped: the rest is all training side, validated by its own part
-    split = fold_split(ACCONEER_FOLD) if problem.val else SplitConfig(kind="none", val_mode=cfg.split.val_mode)
+    split = (
+        dataclasses.replace(fold_split(ACCONEER_FOLD), val_mode=cfg.split.val_mode)
+        if problem.val
+        else SplitConfig(kind="none", val_mode=cfg.split.val_mode)
+    )
     epochs = problem.scfg.epochs
     return dataclasses.replace(
         cfg,

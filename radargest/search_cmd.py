@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -64,10 +65,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         dataset = DatasetConfig(gestures=args.gestures, preset=args.preset, window=window)
         arch = ArchitectureConfig(num_classes=len(args.gestures) + 1)
         augment, lr = named[args.augment or "default"], TrainConfig.learning_rate
+    split = args.split if args.val_mode == "auto" else dataclasses.replace(args.split, val_mode=args.val_mode)
     base = TrainConfig(
         data=tuple(str(Path(p).resolve()) for p in args.data),
         dataset=dataset,
-        split=args.split,
+        split=split,
         architecture=arch,
         seed=args.seed,
         augment=augment,
@@ -123,6 +125,13 @@ def add_search_command(subparsers: Any) -> None:
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
     p.add_argument("--gestures", type=_gestures, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}")
     p.add_argument("--split", type=_split, default="day", help="held-out split, never searched on (default day)")
+    p.add_argument(
+        "--val-mode",
+        choices=("auto", "tail", "recording"),
+        default="auto",
+        help="each trial's own validation part of its training side, as train (the score is fold B's on the "
+        "Acconeer files either way)",
+    )
     p.add_argument("--budget-flash", type=parse_bytes, default="16KiB", help="int8 flash budget (default 16KiB)")
     p.add_argument("--budget-macs-per-frame", type=int, default=30000, help="encoder MACs per frame (default 30000)")
     p.add_argument("--trials", type=int, default=40, help="candidates to train, resumed studies included (default 40)")

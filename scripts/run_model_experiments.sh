@@ -58,12 +58,19 @@ done
 
 # 3b. (optional, issue 15) the architecture search's chosen point (SEARCH_DIR: a `radargest search` directory) with
 #     the same recipe: the sim pretraining of step 2 with --from-search (its architecture; the window and every
-#     other option stay the recipe's), then the fine-tunes of step 3 from it (--init carries the architecture)
+#     other option stay the recipe's), then the fine-tunes of step 3 from it (--init carries the architecture).
+#     A point of 'search --init' (family "pruned": the sim model pruned to a width) has no pretraining of its own:
+#     the fine-tunes of step 3 start from step 2's sim_s0 and are pruned to the chosen width (--from-search)
 if [ -n "${SEARCH_DIR:-}" ]; then
-  "${RG[@]}" train "${SIM_RECIPE[@]}" --from-search "$SEARCH_DIR" --out "$OUT/search_sim_s0" --overwrite --quiet
+  if grep -q '"family": "pruned"' "$SEARCH_DIR/chosen.json"; then
+    SEARCH_INIT=("$OUT/sim_s0" --from-search "$SEARCH_DIR")
+  else
+    "${RG[@]}" train "${SIM_RECIPE[@]}" --from-search "$SEARCH_DIR" --out "$OUT/search_sim_s0" --overwrite --quiet
+    SEARCH_INIT=("$OUT/search_sim_s0")
+  fi
   for s in $SEEDS; do
     /usr/bin/time -f "%e" -o "$OUT/search_real_s$s.time" "${RG[@]}" train "${REAL_RECIPE[@]}" \
-      --init "$OUT/search_sim_s0" --seed "$s" --out "$OUT/search_real_s$s" --overwrite --quiet
+      --init "${SEARCH_INIT[@]}" --seed "$s" --out "$OUT/search_real_s$s" --overwrite --quiet
     "${RG[@]}" evaluate "$OUT/search_real_s$s" --data "$OUT/real" --continuous --json --quiet \
       > "$OUT/search_real_s$s.eval.json"
   done

@@ -44,9 +44,17 @@ def search_section(out: Path, default_accs: list[float]) -> list[float]:
     print("## The search's chosen point with the same recipe (issue 15; test idx_3 day + static_hand)\n")
     met0 = load(out / "search_real_s0" / "metrics.json") or {}
     macs = met0.get("macs") or {}
+    pruning = (met0.get("compression") or {}).get("pruning")
+    how = (
+        f"The sim pretraining (sim_s0) fine-tuned, then pruned to {pruning['keep']} of its channels and fine-tuned "
+        f"again (`train --init sim_s0 --from-search`, the search's `pruned` family; int8 {pruning['flash_bytes_after']} B "
+        f"as converted after pruning): "
+        if pruning
+        else "Architecture from the search directory (`train --from-search` on the sim pretraining, inherited by the "
+        "fine-tunes): "
+    )
     print(
-        f"Architecture from the search directory (`train --from-search` on the sim pretraining, inherited by the fine-tunes): "
-        f"{met0.get('params', '—')} params, {macs.get('encoder_per_frame', '—')} MACs per frame, "
+        how + f"{met0.get('params', '—')} params, {macs.get('encoder_per_frame', '—')} MACs per frame, "
         f"{macs.get('head_per_hop', '—')} per hop; its int8 size is the search's (`search.md`, names stripped).\n"
     )
     print("| seed | event accuracy | window acc | balanced acc | events | false act. on static_hand |")

@@ -49,11 +49,11 @@ def test_pruned_search_and_train_from_search(
     monkeypatch.setenv("RADARGEST_NO_RAY", "1")  # Optuna alone
     out = tmp_path / "search"
     base = _pruned_base(sim_dir, tiny_run)
-    scfg = SearchConfig(budget_flash_bytes=64 * 1024, budget_macs_per_frame=10**6, trials=2, epochs=1, seed=1)
+    scfg = SearchConfig(budget_flash_bytes=64 * 1024, budget_macs_per_frame=10**6, trials=1, epochs=1, seed=1)
     summary = run_search(base, scfg, out, log=lambda _m: None)
     init_arch = read_config(tiny_run / "config.toml").architecture
     rows = summary["trials"]
-    assert summary["trained"] == 3 and len(rows) == 3  # two widths and the reference
+    assert summary["trained"] == 2 and len(rows) == 2  # a width and the reference
     recs = load_recordings([sim_dir], cfg=DatasetConfig(gestures=GESTURES))
     test, _ = held_out_indices(recs, base.split)
     held = {recs[i].path.name for i in test}
