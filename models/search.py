@@ -666,6 +666,9 @@ def _run_ray(driver: _Driver, scfg: SearchConfig) -> None:
         )
         tuner.fit()
     finally:
+        # Ray pickles the trainable with its parameters (every loaded recording: 624 MB for the real data with
+        # the everyday streams) into tuner.pkl for Tuner.restore; a search resumes through its Optuna study
+        (problem.out_dir / "ray" / "radargest-search" / "tuner.pkl").unlink(missing_ok=True)
         if local:
             ray.shutdown()
 

@@ -70,6 +70,9 @@ def test_search_through_ray_with_two_workers(sim_dir: Path, tmp_path: Path) -> N
     summary = run_search(_base(sim_dir), _scfg(backend="ray", workers=2), tmp_path, log=lambda _m: None)
     assert summary["backend"] == "ray" and (tmp_path / "ray").is_dir()
     _check(tmp_path, summary, sim_dir, trained=2)
+    # no copy of the training data is left behind (Ray's tuner.pkl pickles the trainable's parameters)
+    assert not list((tmp_path / "ray").rglob("tuner.pkl"))
+    assert sum(p.stat().st_size for p in (tmp_path / "ray").rglob("*") if p.is_file()) < 1_000_000
 
 
 def test_over_budget_candidates_are_never_trained(sim_dir: Path, tmp_path: Path) -> None:
