@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the model figures of docs/results_models.md (issue 4) and the held-out throttle tables of
-# docs/results_throttle.md (issue 5), with the rejection of issue 10 (docs/results_rejection.md). Takes ~45 min on
-# 2 cores (PARTS=real ~30).
+# docs/results_throttle.md (issue 5), with the rejection of issue 10 (docs/results_rejection.md). Takes ~35 min on
+# 2 cores (PARTS=real ~20).
 #   scripts/run_model_experiments.sh [OUT_DIR]        (default: $TMPDIR/radargest_model_experiments)
 #   PARTS=real scripts/run_model_experiments.sh ...   only the 3 real seeds (step 2) and the summary
 #   SEARCH_DIR=runs/search scripts/run_model_experiments.sh ...   also the search's chosen point (step 3b, issue 15)
@@ -50,14 +50,9 @@ SIM_RECIPE=(--data "$OUT/sim" "$OUT/everyday_train" --gestures $G --split $SIMTE
 SIMTRAIN=("$OUT"/sim/sim-s00[0-9]_*.h5 "$OUT"/sim/sim-s01[01]_*.h5)
 REAL_RECIPE=(--data "$OUT/real" "$OUT/everyday_train" --gestures $G --split day --val-mode tail
   --calibration-data "$OUT/everyday_cal" --rehearsal-data "${SIMTRAIN[@]}" --rehearsal-share 0.5)
-#    The default model (issue 15, docs/results_search.md "The third search"): the third search's chosen point, the
-#    fine-tune pruned to 0.75 of its channels (PRUNED_SEARCH, --from-search) and distilled from the unpruned
-#    fine-tune of the same seed (teacher_sS, --distill-from): 13.4 KB int8, 29,808 MACs per frame
-PRUNED_SEARCH=${PRUNED_SEARCH:-$HERE/../docs/search/third}
 for s in $SEEDS; do
-  "${RG[@]}" train "${REAL_RECIPE[@]}" --init "$OUT/sim_s0" --seed "$s" --out "$OUT/teacher_s$s" --overwrite --quiet
-  /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train "${REAL_RECIPE[@]}" --init "$OUT/sim_s0" \
-    --from-search "$PRUNED_SEARCH" --distill-from "$OUT/teacher_s$s" --seed "$s" --out "$OUT/real_s$s" --overwrite --quiet
+  /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train "${REAL_RECIPE[@]}" \
+    --init "$OUT/sim_s0" --seed "$s" --out "$OUT/real_s$s" --overwrite --quiet
   "${RG[@]}" evaluate "$OUT/real_s$s" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_s$s.eval.json"
 done
 
@@ -65,15 +60,22 @@ done
 #     the same recipe: the sim pretraining of step 2 with --from-search (its architecture; the window and every
 #     other option stay the recipe's), then the fine-tunes of step 3 from it (--init carries the architecture).
 #     A point of 'search --init' (family "pruned": the sim model pruned to a width) has no pretraining of its own:
-#     the fine-tunes of step 3 start from step 2's sim_s0 and are pruned to the chosen width (--from-search)
+#     the fine-tunes of step 3 start from step 2's sim_s0, are pruned to the chosen width (--from-search) and learn
+#     from step 3's unpruned model of the same seed (--distill-from; chosen on a held-back training fold,
+#     docs/results_search.md). SEARCH_DIR=docs/search/third gives the small model of the seventh session
 if [ -n "${SEARCH_DIR:-}" ]; then
+  pruned=0
   if grep -q '"family": "pruned"' "$SEARCH_DIR/chosen.json"; then
-    SEARCH_INIT=("$OUT/sim_s0" --from-search "$SEARCH_DIR")
+    pruned=1
   else
     "${RG[@]}" train "${SIM_RECIPE[@]}" --from-search "$SEARCH_DIR" --out "$OUT/search_sim_s0" --overwrite --quiet
-    SEARCH_INIT=("$OUT/search_sim_s0")
   fi
   for s in $SEEDS; do
+    if [ "$pruned" = 1 ]; then
+      SEARCH_INIT=("$OUT/sim_s0" --from-search "$SEARCH_DIR" --distill-from "$OUT/real_s$s")
+    else
+      SEARCH_INIT=("$OUT/search_sim_s0")
+    fi
     /usr/bin/time -f "%e" -o "$OUT/search_real_s$s.time" "${RG[@]}" train "${REAL_RECIPE[@]}" \
       --init "${SEARCH_INIT[@]}" --seed "$s" --out "$OUT/search_real_s$s" --overwrite --quiet
     "${RG[@]}" evaluate "$OUT/search_real_s$s" --data "$OUT/real" --continuous --json --quiet \
