@@ -83,6 +83,15 @@ if [ -n "${SEARCH_DIR:-}" ]; then
   done
 fi
 
+# 3c. the training-side robustness map (tempo and distance; simulated subjects 8000-8003, which no step trains on and
+#     no held-out list holds) of the seed-0 real model, and of the search's point: the unseen-user check a model
+#     choice can weigh before any held-out figure (docs/results_search.md, "Why it is not the default")
+radargest robustness "$OUT/real_s0" --first-subject 8000 --factors tempo,distance --out "$OUT/map8000_real_s0" --quiet
+if [ -n "${SEARCH_DIR:-}" ]; then
+  radargest robustness "$OUT/search_real_s0" --first-subject 8000 --factors tempo,distance \
+    --out "$OUT/map8000_search_real_s0" --quiet
+fi
+
 if [ "$PARTS" = real ]; then
   python "$(dirname "$0")/summarise_model_experiments.py" "$OUT" > "$OUT/results_models.md"
   echo "wrote $OUT/results_models.md (real seeds only)"
