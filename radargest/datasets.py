@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["TRAINING_FILES", "acconeer_data_dir", "acconeer_file"]
+__all__ = ["HELD_OUT_MARKS", "TRAINING_FILES", "acconeer_data_dir", "acconeer_file", "held_out_names", "is_held_out"]
 
 _REPO = Path(__file__).resolve().parents[1]
 #: Training-side files of the real data (the idx_3 day and static_hand_idx_1 are the held-out test set).
@@ -21,6 +22,20 @@ TRAINING_FILES = (
     "wiggle_idx_2",
     "dynamic_hand_idx_1",
 )
+#: Parts of a real recording's file name that put it on the held-out test side (the data's README: every
+#: ``idx_3`` file, and the still hand, whose only recording is ``static_hand_idx_1``).
+HELD_OUT_MARKS = ("idx_3", "static_hand")
+
+
+def is_held_out(name: str) -> bool:
+    """Whether a real recording's file name (``label_tap_in_idx_3.h5``, an imported copy's) is held out, by name
+    alone, so that a script can refuse a file without opening it."""
+    return any(mark in name for mark in HELD_OUT_MARKS)
+
+
+def held_out_names(paths: Iterable[Path | str]) -> list[str]:
+    """The file names among ``paths`` that are held out (:func:`is_held_out`), for a script's refusal."""
+    return [Path(p).name for p in paths if is_held_out(Path(p).name)]
 
 
 def acconeer_data_dir() -> Path | None:

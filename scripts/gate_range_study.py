@@ -73,6 +73,7 @@ import numpy.typing as npt
 
 import dsp
 from dsp.decision import Classifier, Decision, DecisionConfig, DecisionPolicy
+from radargest.datasets import held_out_names
 
 HELD_OUT_SUBJECTS = (range(12, 16), range(7000, 7100), range(9000, 9200))
 DISTANCES_M = (0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2)
@@ -180,7 +181,7 @@ def run_files(run_dir: Path, out_dir: Path, files: list[Path]) -> None:
     from models.data import load_recording
     from models.evaluate import keras_predictor
 
-    bad = [f.name for f in files if "idx_3" in f.name or "static_hand" in f.name]
+    bad = held_out_names(files)
     if bad:
         sys.exit(f"error: held-out file(s) refused: {', '.join(bad)}")
     model, cfg = load_run(run_dir)

@@ -43,6 +43,7 @@ import numpy as np
 
 import dsp
 from dsp.decision import Classifier
+from radargest.datasets import held_out_names
 
 WAVELENGTH_M = 299_792_458.0 / 60.5e9
 STATS = ("peak_db", "exc_mm", "peak_v_m_s")
@@ -70,7 +71,7 @@ def run_study(run_dir: Path, out: Path, files: list[Path], min_peak_db: float) -
     from models.evaluate import keras_predictor, stream_scores
     from models.rejection import cause_of
 
-    bad = [f.name for f in files if "idx_3" in f.name or "static_hand" in f.name]
+    bad = held_out_names(files)
     if bad:
         sys.exit(f"error: held-out file(s) refused: {', '.join(bad)}")
     model, cfg = load_run(run_dir)
@@ -151,7 +152,7 @@ def run_throttled(
     from deploy.runtime import load_bundle, session_stream
     from models.rejection import UNLABELLED
 
-    bad = [f.name for f in files if "idx_3" in f.name or "static_hand" in f.name]
+    bad = held_out_names(files)
     if bad:
         sys.exit(f"error: held-out file(s) refused: {', '.join(bad)}")
     bundle = load_bundle(bundle_path)

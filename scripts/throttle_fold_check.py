@@ -39,17 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from models.select import FOLDS, GESTURES
+from radargest.datasets import is_held_out
 
 VARIANTS = ("idle", "fill")
 #: The pre-registered rule (issue 11 brief, fixed before any number was seen) [event-accuracy points].
 RULE_MIN_GAP_GAIN_PT = 2.0
 RULE_MAX_ALWAYS_ON_LOSS_PT = 1.0
 _SIM_TRAINING_SUBJECT = re.compile(r"sim-s0(0\d|1[01])_")
-
-
-def is_held_out(name: str) -> bool:
-    """Whether a real recording's file name is on the held-out test side (every ``idx_3``, static_hand_idx_1)."""
-    return "idx_3" in name or "static_hand_idx_1" in name
 
 
 def _say(msg: str) -> None:

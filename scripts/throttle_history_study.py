@@ -36,6 +36,7 @@ from deploy.runtime import Bundle, RingBuffer, StreamingDetector, load_bundle, s
 from deploy.throttle import Phase
 from dsp import FrameGeometry
 from models.rejection import UNLABELLED
+from radargest.datasets import held_out_names
 
 MODES = ("always-on", "throttled", "true-history")
 
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     modes = args.modes.split(",")
     if bad := [m for m in modes if m not in MODES]:
         sys.exit(f"error: unknown mode(s) {', '.join(bad)}; choose from {', '.join(MODES)}")
-    if held := [f.name for f in args.files if "idx_3" in f.name or "static_hand" in f.name]:
+    if held := held_out_names(args.files):
         sys.exit(f"error: held-out file(s) refused: {', '.join(held)}")
     bundle = load_bundle(args.bundle)
     table = {m: score(args.files, bundle, m) for m in modes}

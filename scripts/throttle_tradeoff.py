@@ -31,6 +31,7 @@ import dsp
 from acquisition import get_preset, load_session, simulate_session
 from acquisition.sim import SessionPlan, Subject
 from deploy.throttle import SweepPoint, ThrottleConfig, ThrottleStream, idle_power, sweep_throttle
+from radargest.datasets import held_out_names
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "acconeer-a121-gesture-control"
@@ -55,8 +56,8 @@ def stream_of(path: Path, onset_cfg: dsp.OnsetConfig) -> ThrottleStream:
 
 def real_streams(data: Path, onset_cfg: dsp.OnsetConfig) -> list[ThrottleStream]:
     files = sorted(p for p in (data / "gesture_classification").glob("*.h5") if TRAINING.search(p.name))
-    if any("idx_3" in p.name for p in files):
-        raise SystemExit("refusing a held-out idx_3 file")
+    if held := held_out_names(files):
+        raise SystemExit(f"error: held-out file(s) refused: {', '.join(held)}")
     return [stream_of(p, onset_cfg) for p in files]
 
 
