@@ -21,6 +21,11 @@ gesture's tail). Printed per setting: the share of wakes blocked per cause and t
 (the milliamps) they held; for gestures also the share of gesture events whose FIRST wake is blocked, and of
 those the throttle detected correctly. A static study: a blocked wake's later re-wakes in the same bout are
 judged as they happened, not as a device with the test would see them (phase 2 of the issue measures that).
+``not_gesture`` pools every wake not attributed to a gesture (the causes, ``empty`` and ``unlabelled``).
+
+``--metric pre_slow`` (exploratory, not the hypothesis) runs the same test on a slow-motion ratio instead: the
+change of the IDLE frame's mean sweep between IDLE frames (:func:`slow_power`), which the onset metric removes,
+through the same smoothing and floor as the onset metric. Records keep both, so ``--from-records`` can switch.
 
 Usage:
     python scripts/prewake_study.py RUN_DIR BUNDLE FILE.h5 ... --records OUT.jsonl [--windows-s 0.2,0.4,...]
@@ -39,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from radargest.datasets import held_out_names
 
@@ -61,6 +67,20 @@ def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x]
 
 
+def slow_power(frames: npt.NDArray[Any], *, lag: int, sweeps: int, point_step: int) -> npt.NDArray[np.float64]:
+    """``(frames,)`` power of the change of an IDLE frame's mean sweep against the IDLE frame ``lag`` frames before
+    (its first ``sweeps`` sweeps, every ``point_step``-th point) [counts²]; 0 for the first ``lag`` frames.
+
+    Exploratory: the onset metric removes each frame's mean over its sweeps, so motion slower than about half its
+    Doppler bin (0.25 m/s on a 5-sweep IDLE frame) is invisible to it; between two IDLE frames 3 periods apart a
+    hand at 0.1 m/s moves 5 mm, two wavelengths of phase at 60 GHz."""
+    mean = np.nan_to_num(np.asarray(frames)[:, :sweeps, ::point_step].mean(axis=1))
+    out = np.zeros(mean.shape[0])
+    diff = mean[lag:] - mean[:-lag]
+    out[lag:] = (diff.real**2 + diff.imag**2).sum(axis=-1)
+    return out
+
+
 def wake_records(run_dir: Path, bundle_path: Path, files: Sequence[Path]) -> list[dict[str, Any]]:
     """Run ``detect`` throttled on every file; one record per wake and one per true gesture (``"type"``)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,7 +89,8 @@ def wake_records(run_dir: Path, bundle_path: Path, files: Sequence[Path]) -> lis
     from acquisition import load_session
     from deploy.runtime import load_bundle, session_stream
     from deploy.sweep import match_events
-    from deploy.throttle import Phase
+    from deploy.throttle import Phase, idle_geometry
+    from dsp import OnsetProcessor
     from models.config import read_config
     from models.data import load_recordings
 
@@ -102,6 +123,10 @@ def wake_records(run_dir: Path, bundle_path: Path, files: Sequence[Path]) -> lis
         match = match_events(res.events, truth)
         sample_t = np.array([s[0] for s in det.samples], np.int64)
         sample_r = np.array([s[1] for s in det.samples], np.float64)
+        thr = det.throttle
+        slow = slow_power(frames, lag=thr.idle_decimation, sweeps=thr.idle_sweeps, point_step=thr.idle_point_step)
+        slow_proc = OnsetProcessor(cfg=bundle.onset, geometry=idle_geometry(geometry, cfg=thr))
+        slow_r = np.array([slow_proc.process_power(float(slow[t]))[2] for t in sample_t], np.float64)
         phases = _phases(det, n)
         awake = np.isin(phases, (Phase.ONSET, Phase.ACTIVE))
         edges = np.flatnonzero(np.diff(np.r_[0, awake.astype(np.int8), 0]))
@@ -111,8 +136,8 @@ def wake_records(run_dir: Path, bundle_path: Path, files: Sequence[Path]) -> lis
         prev_end = None
         for k, (s, e) in enumerate(periods):
             wake = s - 1  # the IDLE frame whose sample woke the device; its first full-rate frame is s
-            pre = sample_r[(sample_t < wake)]
-            pre_t = sample_t[(sample_t < wake)]
+            before = sample_t < wake
+            pre, pre_t, pre_slow = sample_r[before], sample_t[before], slow_r[before]
             last_dec = decided[decided < wake]
             kind = _wake_kind(s, e, truth, rec.negatives)
             gi = next((i for i, (ts, te, _) in enumerate(truth) if min(e, te + 30) > max(s, ts - 10)), None)
@@ -131,12 +156,16 @@ def wake_records(run_dir: Path, bundle_path: Path, files: Sequence[Path]) -> lis
                     "wake_db": float(sample_r[sample_t == wake][0]) if (sample_t == wake).any() else None,
                     # the samples before the wake, newest last, as (frames before the wake, ratio_db)
                     "pre": [[int(wake - a), round(float(b), 3)] for a, b in zip(pre_t[-60:], pre[-60:], strict=True)],
+                    # the same for the exploratory slow-motion ratio (slow_power through the onset smoothing/floor)
+                    "pre_slow": [
+                        [int(wake - a), round(float(b), 3)] for a, b in zip(pre_t[-60:], pre_slow[-60:], strict=True)
+                    ],
                     "since_decision_s": round((wake - int(last_dec[-1])) / rate, 3) if last_dec.size else None,
                     "since_awake_s": round((wake - prev_end) / rate, 3) if prev_end is not None else None,
                 }
             )
             prev_end = e
-        for i, (ts, te, g) in enumerate(truth):
+        for i, (ts, _te, g) in enumerate(truth):
             out.append(
                 {
                     "type": "gesture",
@@ -152,25 +181,33 @@ def wake_records(run_dir: Path, bundle_path: Path, files: Sequence[Path]) -> lis
     return out
 
 
-def pre_stat(rec: dict[str, Any], window_s: float, stat: str) -> float:
-    """Max or mean of the onset ratio over the ``window_s`` before a wake (-inf if no sample there)."""
+def pre_stat(rec: dict[str, Any], window_s: float, stat: str, metric: str = "pre") -> float:
+    """Max or mean of the onset ratio (``metric`` "pre", or the exploratory "pre_slow") over the ``window_s``
+    before a wake (-inf if no sample there)."""
     lim = window_s * rec["rate_hz"]
-    vals = [r for d, r in rec["pre"] if d <= lim + 1e-9 and np.isfinite(r)]
+    vals = [r for d, r in rec[metric] if d <= lim + 1e-9 and np.isfinite(r)]
     if not vals:
         return -np.inf
     return float(max(vals) if stat == "max" else np.mean(vals))
 
 
-def blocked(rec: dict[str, Any], window_s: float, stat: str, level_db: float, skip_s: float) -> bool:
+def blocked(
+    rec: dict[str, Any], window_s: float, stat: str, level_db: float, skip_s: float, metric: str = "pre"
+) -> bool:
     """Whether the quiet test refuses this wake."""
     since = rec["since_decision_s"]
     if skip_s > 0 and since is not None and since < skip_s:
         return False
-    return pre_stat(rec, window_s, stat) >= level_db
+    return pre_stat(rec, window_s, stat, metric) >= level_db
 
 
 def summarise(
-    records: Sequence[dict[str, Any]], window_s: float, stat: str, level_db: float, skip_s: float
+    records: Sequence[dict[str, Any]],
+    window_s: float,
+    stat: str,
+    level_db: float,
+    skip_s: float,
+    metric: str = "pre",
 ) -> dict[str, Any]:
     """One setting: per cause the wakes and awake frames blocked, and the gesture events whose first wake is."""
     wakes = [r for r in records if r["type"] == "wake"]
@@ -181,9 +218,9 @@ def summarise(
     for r in wakes:
         files_wakes[r["file"]].append(r)
     for r in wakes:
-        hit = blocked(r, window_s, stat, level_db, skip_s)
-        group = "gesture" if r["kind"] == "gesture" else "negative"
-        for key in (r["kind"], group):
+        hit = blocked(r, window_s, stat, level_db, skip_s, metric)
+        group = "gesture" if r["kind"] == "gesture" else "not_gesture"
+        for key in {r["kind"], group}:
             n[key + ":n"] += 1
             n[key + ":frames"] += r["awake_frames"]
             if hit:
@@ -192,12 +229,13 @@ def summarise(
     for g in (r for r in records if r["type"] == "gesture"):
         if g["first_wake"] is not None:
             first_blocked[(g["file"], g["index"])] = blocked(
-                files_wakes[g["file"]][g["first_wake"]], window_s, stat, level_db, skip_s
+                files_wakes[g["file"]][g["first_wake"]], window_s, stat, level_db, skip_s, metric
             )
     gestures = [r for r in records if r["type"] == "gesture" and r["first_wake"] is not None]
     correct = [g for g in gestures if g["correct"]]
     kinds = sorted({k.split(":")[0] for k in n})
     return {
+        "metric": metric,
         "window_s": window_s,
         "stat": stat,
         "level_db": level_db,
@@ -214,16 +252,19 @@ def summarise(
     }
 
 
-def distributions(records: Sequence[dict[str, Any]], windows_s: Sequence[float], stat: str) -> list[dict[str, Any]]:
+def distributions(
+    records: Sequence[dict[str, Any]], windows_s: Sequence[float], stat: str, metric: str = "pre"
+) -> list[dict[str, Any]]:
     """Percentiles (10/25/50/75/90) of the pre-wake statistic per cause and window."""
     out = []
     wakes = [r for r in records if r["type"] == "wake"]
     for w in windows_s:
         by: dict[str, list[float]] = collections.defaultdict(list)
         for r in wakes:
-            by[r["kind"]].append(pre_stat(r, w, stat))
+            by[r["kind"]].append(pre_stat(r, w, stat, metric))
         out.append(
             {
+                "metric": metric,
                 "window_s": w,
                 "stat": stat,
                 **{
@@ -235,18 +276,16 @@ def distributions(records: Sequence[dict[str, Any]], windows_s: Sequence[float],
     return out
 
 
-def dense_repeats(records: Sequence[dict[str, Any]], window_s: float) -> dict[str, Any]:
-    """Gesture wakes whose window reaches back to the previous decision or awake period (a close repetition)."""
+def dense_repeats(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """How close gesture wakes follow the previous accepted decision (on dense repetitions the pre-wake window
+    can hold the previous gesture's tail): counts of gesture wakes within 1, 1.5, 2 and 3 s of one."""
     g = [r for r in records if r["type"] == "wake" and r["kind"] == "gesture"]
-    after_dec = [r["since_decision_s"] for r in g if r["since_decision_s"] is not None]
-    after_awake = [r["since_awake_s"] for r in g if r["since_awake_s"] is not None]
+    since = [r["since_decision_s"] for r in g if r["since_decision_s"] is not None]
     return {
         "gesture_wakes": len(g),
-        "window_s": window_s,
-        "decision_within_window_plus_1s": sum(1 for x in after_dec if x < window_s + 1.0),
-        "awake_end_within_window": sum(1 for x in after_awake if x < window_s),
-        "since_decision_s_p10_50_90": [round(float(x), 2) for x in np.percentile(after_dec, [10, 50, 90])]
-        if after_dec
+        **{f"after_decision_lt_{x:g}s": sum(1 for v in since if v < x) for x in (1.0, 1.5, 2.0, 3.0)},
+        "since_decision_s_p10_50_90": [round(float(x), 2) for x in np.percentile(since, [10, 50, 90])]
+        if since
         else None,
     }
 
@@ -262,6 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--levels-db", type=_floats, default=[2.0, 3.0, 4.0], help="quiet levels [dB]")
     ap.add_argument("--stats", default="max,mean", help="statistics over the window: max,mean")
     ap.add_argument("--skips-s", type=_floats, default=[0.0, 1.5], help="skip the test this long after a decision")
+    ap.add_argument(
+        "--metric",
+        choices=("pre", "pre_slow"),
+        default="pre",
+        help="pre: the throttle's onset ratio (the hypothesis); pre_slow: the exploratory slow-motion ratio",
+    )
     args = ap.parse_args(argv)
     if args.from_records:
         records = [json.loads(line) for p in args.from_records for line in p.read_text().splitlines() if line]
@@ -279,15 +324,14 @@ def main(argv: list[str] | None = None) -> int:
             args.records.write_text("".join(json.dumps(r) + "\n" for r in records))
     stats = [s for s in args.stats.split(",") if s]
     for stat in stats:
-        for d in distributions(records, args.windows_s, stat):
+        for d in distributions(records, args.windows_s, stat, args.metric):
             print(json.dumps({"distribution": d}))
-    for w in args.windows_s:
-        print(json.dumps({"dense": dense_repeats(records, w)}))
+    print(json.dumps({"dense": dense_repeats(records)}))
     for stat in stats:
         for w in args.windows_s:
             for level in args.levels_db:
                 for skip in args.skips_s:
-                    print(json.dumps(summarise(records, w, stat, level, skip)))
+                    print(json.dumps(summarise(records, w, stat, level, skip, args.metric)))
     return 0
 
 
