@@ -27,15 +27,16 @@ TRAINING_FILES = (
 HELD_OUT_MARKS = ("idx_3", "static_hand")
 
 
-def is_held_out(name: str) -> bool:
-    """Whether a real recording's file name (``label_tap_in_idx_3.h5``, an imported copy's) is held out, by name
-    alone, so that a script can refuse a file without opening it."""
+def is_held_out(path: Path | str) -> bool:
+    """Whether a real recording is held out, by its file name alone (``label_tap_in_idx_3.h5``, an imported
+    copy's), so that a script can refuse a file without opening it; the folders of ``path`` do not count."""
+    name = Path(path).name
     return any(mark in name for mark in HELD_OUT_MARKS)
 
 
 def held_out_names(paths: Iterable[Path | str]) -> list[str]:
     """The file names among ``paths`` that are held out (:func:`is_held_out`), for a script's refusal."""
-    return [Path(p).name for p in paths if is_held_out(Path(p).name)]
+    return [Path(p).name for p in paths if is_held_out(p)]
 
 
 def acconeer_data_dir() -> Path | None:
