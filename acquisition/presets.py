@@ -220,7 +220,8 @@ def sensor_config_with(preset: Preset, **overrides: object) -> a121.SensorConfig
     try:
         config = a121.SensorConfig(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise PresetError(f"invalid value for preset {preset.name!r}: {exc}") from None
+        given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+        raise PresetError(f"invalid value for preset {preset.name!r} ({given}): {exc}") from None
     return _validated(config, preset.name)
 
 

@@ -182,6 +182,9 @@ class GestureScript:
         pause_s: tuple[float, float] = (1.5, 2.5),
         seed: int = 0,
     ) -> None:
+        from acquisition.sim import check_gestures
+
+        check_gestures(gestures if gestures is not None else vocabulary)  # before the run, not mid-way
         self.client = client
         self.script = list(gestures) if gestures is not None else None
         self.vocabulary = tuple(vocabulary)

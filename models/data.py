@@ -48,6 +48,7 @@ from acconeer.exptool import a121
 import dsp
 from acquisition import Label, Session, config_mismatch, get_preset, load_session
 from acquisition.labels import GESTURE_NAME_RE
+from acquisition.recording import check_readable
 from dsp import event_window_end
 
 __all__ = [
@@ -515,11 +516,12 @@ def load_recordings(
     Raises:
         DataError: a missing path, no recordings, or a config mismatch (checked for every file before
             any features are computed, so the error comes first).
-        acquisition.RecordingError: an unreadable file.
+        acquisition.RecordingError: a file that is missing, not HDF5 or not an A121 record, or unreadable.
     """
     files = collect_files(paths)
     reference = get_preset(cfg.preset).sensor_config
     for path in files:  # cheap header check of all files before the expensive part
+        check_readable(path)  # one line naming the file, not exptool's traceback, for a file that is no record
         record = a121.open_record(path)
         try:
             sensor_config = record.session_config.sensor_config

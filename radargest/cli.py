@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from radargest import __version__
+from radargest.cli_args import float_above, gesture_list, positive_float, positive_int, share_below_one
 
 __all__ = ["add_verbose_argument", "build_parser", "main", "uses_tensorflow"]
 
@@ -22,46 +23,6 @@ EXIT_USAGE = 2
 
 class CliError(Exception):
     """A user error detected by the CLI itself."""
-
-
-def _gesture_list(text: str) -> tuple[str, ...]:
-    names = tuple(g.strip() for g in text.split(",") if g.strip())
-    if not names:
-        raise argparse.ArgumentTypeError("give at least one gesture, e.g. tap_in,wiggle")
-    return names
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
-    return value
-
-
-def _float_above(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
-    """An argparse type: a number ``>= minimum`` (``inclusive``) or ``> minimum``."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not (value >= minimum if inclusive else value > minimum):
-            raise argparse.ArgumentTypeError(f"{text!r} must be {'>=' if inclusive else '>'} {minimum:g}")
-        return value
-
-    return parse
-
-
-def _share_below_one(text: str) -> float:
-    """An argparse type: a share in ``[0, 1)``."""
-    value = _float_above(0.0, inclusive=True)(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be < 1")
-    return value
 
 
 # -- simulate -------------------------------------------------------------------------------------
@@ -298,19 +259,21 @@ def build_parser() -> argparse.ArgumentParser:
         "separated by still-hand pauses. Runs subjects in parallel.",
     )
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
-    p.add_argument("--subjects", type=_positive_int, default=4, help="number of subjects (default 4)")
-    p.add_argument("--first-subject", type=int, default=0, help="seed of the first subject; subjects are consecutive")
-    p.add_argument("--sessions-per-subject", type=_positive_int, default=1, help="sessions per subject")
+    p.add_argument("--subjects", type=positive_int, default=4, help="number of subjects (default 4)")
+    p.add_argument("--first-subject", type=int, default=0, help="seed of the first subject, >= 0 (default 0)")
+    p.add_argument("--sessions-per-subject", type=positive_int, default=1, help="sessions per subject (default 1)")
     p.add_argument(
         "--gestures",
-        type=_gesture_list,
+        type=gesture_list,
         default=("tap_in", "tap_out", "double_tap_in", "wiggle"),
         help="comma-separated gestures (default: tap_in,tap_out,double_tap_in,wiggle)",
     )
-    p.add_argument("--reps", type=_positive_int, default=10, help="repetitions of each gesture per session")
+    p.add_argument("--reps", type=positive_int, default=10, help="repetitions of each gesture per session (default 10)")
     p.add_argument("--preset", default="gesture_close", help="sensor preset (default gesture_close)")
-    p.add_argument("--frame-rate-hz", type=float, default=None, help="fixed frame rate (default: free-running)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the session timelines")
+    p.add_argument(
+        "--frame-rate-hz", type=positive_float, default=None, help="fixed frame rate [Hz] (default: free-running)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the session timelines (default 0)")
     p.add_argument("--blocked", action="store_true", help="perform gestures in blocks, like the real files")
     p.add_argument("--enter-leave", action="store_true", help="start with no hand and let it enter and leave")
     p.add_argument(
@@ -331,24 +294,24 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--everyday", action="store_true", help="write everyday streams instead of gesture sessions")
     g.add_argument(
         "--minutes",
-        type=_float_above(0, inclusive=False),
+        type=positive_float,
         default=10.0,
         help="length of each stream [min] (default 10)",
     )
     g.add_argument(
         "--gesture-rate-per-min",
-        type=_float_above(0, inclusive=True),
+        type=float_above(0, inclusive=True),
         default=1.0,
         help="mean rate of gestures in the stream [1/min] (default 1; 0 for negatives only)",
     )
     g.add_argument(
         "--negatives",
-        type=_gesture_list,
+        type=gesture_list,
         default=None,
         help="comma-separated causes to draw (default: every registered negative)",
     )
-    p.add_argument("--workers", type=int, default=None, help="parallel processes (default: CPU count)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.add_argument("--workers", type=positive_int, default=None, help="parallel processes (default: CPU count)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing files (default: refuse)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
 
@@ -361,10 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_source_arguments(p)
     p.add_argument(
-        "--gestures", type=_gesture_list, default=None, help="comma-separated, e.g. tap_in,wiggle (--enrol: the run's)"
+        "--gestures", type=gesture_list, default=None, help="comma-separated, e.g. tap_in,wiggle (--enrol: the run's)"
     )
     p.add_argument(
-        "--reps", type=_positive_int, default=None, help="repetitions of each gesture (default 10; --enrol 3)"
+        "--reps", type=positive_int, default=None, help="repetitions of each gesture (default 10; --enrol 3)"
     )
     p.add_argument("--subject", required=True, help="free-text id of the person recorded")
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
@@ -388,13 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
         "of hands doing nothing in particular; fine-tunes --init on both into OUT/run and exports OUT/bundle",
     )
     enrol.add_argument("--init", type=Path, default=None, help="--enrol: the run directory to personalise")
-    enrol.add_argument("--idle-s", type=float, default=20.0, help="--enrol: seconds of idle hands (default 20)")
     enrol.add_argument(
-        "--enrol-epochs", type=_positive_int, default=12, help="--enrol: fine-tuning epochs (default 12)"
+        "--idle-s", type=positive_float, default=20.0, help="--enrol: seconds of idle hands (default 20)"
     )
+    enrol.add_argument("--enrol-epochs", type=positive_int, default=12, help="--enrol: fine-tuning epochs (default 12)")
     enrol.add_argument(
         "--enrol-rehearsal-share",
-        type=_share_below_one,
+        type=share_below_one,
         default=0.5,
         help="--enrol: share of every gesture's windows per epoch replayed from the shipped run's own training "
         "recordings, so that the model does not forget other users (default 0.5; 0 = the enrolment alone, when "
@@ -402,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     enrol.add_argument(
         "--enrol-rehearsal-distill",
-        type=_share_below_one,
+        type=share_below_one,
         default=0.8,
         help="--enrol: weight of the shipped model's own outputs in the loss of the replayed windows (learning "
         "without forgetting: its confidence on other users is kept; default 0.8; 0 = labels only)",
@@ -419,18 +382,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", type=Path, help="recording (.h5)")
     p.add_argument("--png", type=Path, default=None, help="write the overview image here, no window")
-    p.add_argument("--gestures", type=_gesture_list, default=None, help="extra gesture names for relabelling")
+    p.add_argument("--gestures", type=gesture_list, default=None, help="extra gesture names for relabelling")
     p.set_defaults(func=_cmd_label)
 
     p = sub.add_parser("labels", help="export or import labels as CSV for hand editing")
     lsub = p.add_subparsers(dest="labels_command", metavar="ACTION", required=True)
-    q = lsub.add_parser("export", help="write the labels of FILE.h5 to a CSV")
-    q.add_argument("file", type=Path)
-    q.add_argument("csv", type=Path)
+    q = lsub.add_parser(
+        "export",
+        help="write the labels of FILE.h5 to a CSV",
+        description="Writes the /radargest labels of a recording as CSV (columns start_frame, end_frame "
+        "[exclusive], gesture, source), atomically; an existing CSV is replaced.",
+    )
+    q.add_argument("file", type=Path, metavar="FILE.h5", help="recording")
+    q.add_argument("csv", type=Path, metavar="CSV", help="CSV file to write")
     q.set_defaults(func=_cmd_labels_export)
-    q = lsub.add_parser("import", help="replace the labels of FILE.h5 with a CSV (atomically)")
-    q.add_argument("file", type=Path)
-    q.add_argument("csv", type=Path)
+    q = lsub.add_parser(
+        "import",
+        help="replace the labels of FILE.h5 with a CSV (atomically)",
+        description="Replaces the /radargest labels of a recording with the rows of a CSV in the format of "
+        "'labels export'. The rows are checked against the recording first (names, spans inside the frames); "
+        "the file is rewritten atomically, so a failure leaves it as it was.",
+    )
+    q.add_argument("file", type=Path, metavar="FILE.h5", help="recording whose labels are replaced")
+    q.add_argument("csv", type=Path, metavar="CSV", help="labels CSV (start_frame, end_frame, gesture, source)")
     q.set_defaults(func=_cmd_labels_import)
     p = sub.add_parser(
         "import",
@@ -523,13 +497,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["all", "sim", "dsp", "segment"], help="what to measure")
     p.add_argument("--model", type=Path, default=None, help="all: bundle folder from 'radargest export'")
     p.add_argument("--run", type=Path, default=None, help="all: its training run (default: the manifest's)")
-    p.add_argument("--runs", type=_positive_int, default=200, help="all: timed invocations per model")
-    p.add_argument("--stream-s", type=float, default=120.0, help="all: simulated stream length [s] (default 120)")
-    p.add_argument("--hours", type=float, default=1.0, help="sim: simulated hours to render (default 1)")
-    p.add_argument("--record-minutes", type=float, default=5.0, help="sim: minutes written through the recorder")
+    p.add_argument("--runs", type=positive_int, default=200, help="all: timed invocations per model (default 200)")
+    p.add_argument(
+        "--stream-s", type=positive_float, default=120.0, help="all: simulated stream length [s] (default 120)"
+    )
+    p.add_argument("--hours", type=positive_float, default=1.0, help="sim: simulated hours to render (default 1)")
+    p.add_argument(
+        "--record-minutes", type=positive_float, default=5.0, help="sim: minutes through the recorder (default 5)"
+    )
     p.add_argument("--file", type=Path, default=None, help="dsp: recording to time (default: a real training file)")
-    p.add_argument("--frames", type=_positive_int, default=4000, help="dsp: frames to time (default 4000)")
-    p.add_argument("--subjects", type=_positive_int, default=8, help="segment: simulated subjects (default 8)")
+    p.add_argument("--frames", type=positive_int, default=4000, help="dsp: frames to time (default 4000)")
+    p.add_argument("--subjects", type=positive_int, default=8, help="segment: simulated subjects (default 8)")
     p.add_argument(
         "--data",
         type=Path,

@@ -27,16 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from radargest.cli_args import gesture_list, positive_float
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_demo_arguments", "run_demo"]
-
-
-def _script(text: str) -> tuple[str, ...]:
-    names = tuple(g.strip() for g in text.split(",") if g.strip())
-    if not names:
-        raise argparse.ArgumentTypeError("give at least one gesture, e.g. tap_in,wiggle")
-    return names
 
 
 def add_demo_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,12 +44,19 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, required=True, help="bundle folder from 'radargest export'")
     p.add_argument("--headless", action="store_true", help="no window: one JSON line per recognised gesture")
     p.add_argument("--fast", action="store_true", help="sim/replay: run unpaced, as fast as the CPU allows")
-    p.add_argument("--script", type=_script, default=None, help="sim: gestures to perform in order, e.g. tap_in,wiggle")
+    p.add_argument(
+        "--script", type=gesture_list, default=None, help="sim: gestures to perform in order, e.g. tap_in,wiggle"
+    )
     p.add_argument("--seed", type=int, default=0, help="sim: seed of the random gesture sequence")
     p.add_argument("--always-on", action="store_true", help="no throttle: full rate, encoder on every frame")
     add_decision_arguments(p)
-    p.add_argument("--seconds", type=float, default=None, help="stop after this much sensor time [s]")
-    p.add_argument("--fps", type=float, default=10.0, help="window redraws per second (default 10)")
+    p.add_argument(
+        "--seconds",
+        type=positive_float,
+        default=None,
+        help="stop after this much sensor time [s] (default: until Ctrl-C, the window closes or the replay ends)",
+    )
+    p.add_argument("--fps", type=positive_float, default=10.0, help="window redraws per second (default 10)")
     p.add_argument("--preset", default=None, help="sensor preset for live sources (default: the bundle's)")
 
 

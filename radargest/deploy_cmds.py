@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from radargest.cli_args import check_out_dir
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_deploy_commands", "cmd_detect", "cmd_export", "main"]
@@ -29,6 +30,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             "--target cortex-m4f builds the ahead-of-time C models (--backend c); the TFLM path is the "
             "bundle's model_data.c and example_main.cc, built with your MCU SDK (export without --target)"
         )
+    check_out_dir(args.out, overwrite=args.overwrite, what="bundle folder")
     require_extra("train", what="radargest export")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from deploy.export import ExportConfig, export_bundle
@@ -124,6 +126,7 @@ def add_deploy_commands(subparsers: Any) -> None:
         "--data", type=Path, nargs="+", default=None, help="recordings for calibration (default: the run's data)"
     )
     p.add_argument("--no-arena-search", action="store_true", help="skip the TFLM arena search (subprocesses)")
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty bundle folder (default: refuse)")
     p.add_argument(
         "--target",
         choices=["host", "cortex-m4f"],

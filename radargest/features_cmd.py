@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from acquisition import Session, load_session
+from radargest.cli_args import png_path
 from radargest.pipeline import PipelineConfig, SessionFeatures, session_features
 from radargest.plots import (
     draw_label_spans,
@@ -119,7 +120,8 @@ def plot_features(fig: Figure, session: Session, feats: SessionFeatures, *, cfg:
 
 
 def write_features_png(path: Path, png: Path, *, cfg: PipelineConfig | None = None, dpi: int = 100) -> Path:
-    """Load ``path``, compute its features and write the figure to ``png``.
+    """Load ``path``, compute its features and write the figure to ``png``; returns the file written
+    (``png`` plus ``.png`` when it has no suffix, as matplotlib saves it).
 
     Raises:
         acquisition.AcquisitionError: unreadable recording.
@@ -132,7 +134,7 @@ def write_features_png(path: Path, png: Path, *, cfg: PipelineConfig | None = No
     width_in = float(np.clip(session.duration_s / 5.0, 14.0, 32.0))
     fig = Figure(figsize=(width_in, 11.0), layout="constrained")
     plot_features(fig, session, feats, cfg=cfg)
-    png = Path(png)
+    png = png_path(png)
     fig.savefig(png, dpi=dpi)
     return png
 

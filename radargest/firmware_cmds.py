@@ -56,7 +56,9 @@ def _summary(c: dict[str, int], per: dict[str, Any]) -> str:
 def cmd_firmware_size(args: argparse.Namespace) -> int:
     """``radargest firmware size BUNDLE``."""
     from deploy.firmware import firmware_size
+    from deploy.runtime import load_bundle
 
+    load_bundle(args.bundle)  # a missing or tampered bundle: one line saying so, before any build
     size = firmware_size(_project(Path(args.bundle)))
     if args.json:
         print(

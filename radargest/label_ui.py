@@ -31,6 +31,7 @@ import dsp
 from acquisition import Label, RecordingError, Session, load_session, save_labels
 from acquisition.labels import GESTURE_NAME_RE
 from radargest import pipeline
+from radargest.cli_args import png_path
 from radargest.plots import (
     draw_label_spans,
     frame_at_time,
@@ -586,6 +587,7 @@ def run_label(path: Path, *, png: Path | None = None, gestures: Sequence[str] = 
     title = _title_of(session)
 
     if png is not None:
+        png = png_path(png)
         width_in = float(np.clip(session.duration_s / 3.0, 12.0, 48.0))
         fig = Figure(figsize=(width_in, 4.8), layout="constrained")
         plot_overview(fig, session.labels, vt=vt, times_s=times, velocities_m_s=velocities, title=title)

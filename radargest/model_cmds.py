@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from radargest.cli_args import check_out_dir
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "main", "train_config_from_args"]
@@ -91,7 +92,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
             augment = ROBUST_AUGMENT if args.augment == "robust" else AugmentConfig()
         lr = args.learning_rate if args.learning_rate is not None else init_lr
     else:
-        window = WindowConfig(window_s=args.window_s) if getattr(args, "window_s", None) else WindowConfig()
+        window_s = getattr(args, "window_s", None)
+        window = WindowConfig(window_s=window_s) if window_s is not None else WindowConfig()
         dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
         arch = ArchitectureConfig(name=args.arch, num_classes=len(gestures) + 1)
         augment = ROBUST_AUGMENT if getattr(args, "augment", None) == "robust" else None
@@ -120,7 +122,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     from models.compress import CompressionConfig
 
     compression = CompressionConfig(
-        prune_keep=prune_keep or 1.0,
+        prune_keep=1.0 if prune_keep is None else prune_keep,
         prune_finetune_epochs=getattr(args, "prune_finetune_epochs", 10),
         distill_from=str(Path(args.distill_from).resolve()) if getattr(args, "distill_from", None) else "",
         distill_alpha=getattr(args, "distill_alpha", 0.5),
@@ -155,8 +157,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from models.train import train
 
     cfg = train_config_from_args(args)
-    if args.out.exists() and any(args.out.iterdir()) and not args.overwrite:
-        raise ValueError(f"{args.out}: run directory exists and is not empty (use --overwrite)")
+    check_out_dir(args.out, overwrite=args.overwrite, what="run directory")
     result = train(cfg, args.out, progress=not args.quiet, log=print)
     val = result.metrics["validation"]
     print(

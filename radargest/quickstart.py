@@ -37,7 +37,14 @@ def run_quickstart(
     demo: bool = True,
     progress: bool = True,
 ) -> dict[str, Path]:
-    """Run the pipeline into ``out``; returns the artefacts by name (see the module docstring)."""
+    """Run the pipeline into ``out``; returns the artefacts by name (see the module docstring).
+
+    Raises:
+        ValueError: a count below 1 (checked before anything is simulated).
+    """
+    for name, value in (("subjects", subjects), ("held_out", held_out), ("reps", reps), ("epochs", epochs)):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from radargest.simulate_cmd import SimulateJob, run_simulate
 
@@ -180,9 +187,18 @@ def run_quickstart(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("out/quickstart"), help="artefact folder")
-    parser.add_argument("--subjects", type=int, default=16, help="simulated training subjects (default 16)")
-    parser.add_argument("--held-out", type=int, default=2, help="simulated held-out subjects (default 2)")
-    parser.add_argument("--reps", type=int, default=6, help="repetitions of each gesture per session (default 6)")
-    parser.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
+    from radargest.cli_args import positive_int
+
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out/quickstart"),
+        help="artefact folder; a rerun replaces the artefacts it wrote there (default out/quickstart)",
+    )
+    parser.add_argument("--subjects", type=positive_int, default=16, help="simulated training subjects (default 16)")
+    parser.add_argument("--held-out", type=positive_int, default=2, help="simulated held-out subjects (default 2)")
+    parser.add_argument(
+        "--reps", type=positive_int, default=6, help="repetitions of each gesture per session (default 6)"
+    )
+    parser.add_argument("--epochs", type=positive_int, default=20, help="training epochs (default 20)")
     parser.add_argument("--no-demo", dest="demo", action="store_false", help="skip the demo stage")

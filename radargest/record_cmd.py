@@ -13,7 +13,7 @@ from acconeer.exptool import a121
 from acquisition import SessionMeta, open_client, record_session, sensor_config_from_args
 from acquisition.guided import GuidedConfig, GuidedSession
 from acquisition.presets import preset_for_config
-from acquisition.sim import GESTURES, SimClient
+from acquisition.sim import SimClient, check_gestures
 from acquisition.sim.scene import frame_period_s
 from acquisition.sources import ReplayClient
 
@@ -52,10 +52,11 @@ def run_record(args: argparse.Namespace) -> int:
     fast = bool(args.fast)
     client = open_client(args.source, realtime=not fast)
     if isinstance(client, SimClient):
-        unknown = [g for g in cfg.gestures if g not in GESTURES]
-        if unknown:
+        try:
+            check_gestures(cfg.gestures)
+        except ValueError:
             client.close()
-            raise ValueError(f"the simulator cannot perform {', '.join(unknown)}; it knows {', '.join(GESTURES)}")
+            raise
     if fast and not isinstance(client, (SimClient, ReplayClient)):
         client.close()
         raise ValueError("--fast works only with --source sim or replay:FILE")

@@ -6,6 +6,7 @@ labelled by cause, with sparse gestures.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import queue
@@ -22,8 +23,9 @@ from acquisition.presets import get_preset, sensor_config_with
 from acquisition.sim import EverydayPlan, SessionPlan, Subject
 from acquisition.sim.scene import frame_period_s
 from acquisition.simulate import simulate_everyday, simulate_session
+from radargest.cli_args import check_out_dir
 
-__all__ = ["EverydayJob", "SimulateJob", "everyday_path", "run_everyday", "run_simulate", "session_path"]
+__all__ = ["EverydayJob", "SimulateJob", "check_job", "everyday_path", "run_everyday", "run_simulate", "session_path"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +67,9 @@ class SimulateJob:
     overwrite: bool = False
     core_subjects: bool = False
 
+    def __post_init__(self) -> None:
+        check_job(self)
+
     @property
     def plan(self) -> SessionPlan:
         return SessionPlan(
@@ -74,6 +79,22 @@ class SimulateJob:
             shuffle=self.shuffle,
             enter_leave=self.enter_leave,
         )
+
+
+def check_job(job: SimulateJob | EverydayJob) -> None:
+    """The checks both jobs share, so a bad count fails before any file is written.
+
+    Raises:
+        ValueError: naming the field and the value.
+    """
+    check_out_dir(job.out_dir, overwrite=True, what="output folder")  # existing sessions: refused one by one
+    for name in ("subjects", "sessions_per_subject"):
+        if getattr(job, name) < 1:
+            raise ValueError(f"{name} must be >= 1, got {getattr(job, name)}")
+    if job.first_subject < 0:
+        raise ValueError(f"first_subject must be >= 0 (it seeds the subjects), got {job.first_subject}")
+    if job.frame_rate_hz is not None and not (math.isfinite(job.frame_rate_hz) and job.frame_rate_hz > 0):
+        raise ValueError(f"frame_rate_hz must be a finite number > 0 or unset, got {job.frame_rate_hz}")
 
 
 def session_path(out_dir: Path, subject_id: str, session: int) -> Path:
@@ -168,6 +189,9 @@ class EverydayJob:
     frame_rate_hz: float | None = None
     seed: int = 0
     overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        check_job(self)
 
     @property
     def plan(self) -> EverydayPlan:

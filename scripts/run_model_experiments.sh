@@ -118,12 +118,12 @@ fi
 # 7. the throttle on held-out streams (docs/results_throttle.md): the seed-0 real model's bundle on its split's
 #    held-out side (the idx_3 day + static_hand), and the sim model's bundle on fresh sparse simulated subjects
 #    (a gesture every 5-15 s). Each is the bundle always-on and at a grid of throttle settings; nothing is tuned.
-radargest export "$OUT/real_s0" --out "$OUT/bundle_real_s0" --quiet
+radargest export "$OUT/real_s0" --out "$OUT/bundle_real_s0" --overwrite --quiet
 "${RG[@]}" evaluate "$OUT/real_s0" --data "$OUT/real" --throttle-sweep "$OUT/bundle_real_s0" \
   --idle-decimations 3,4,6 --idle-sweeps 4,5 --idle-point-steps 2 --out "$OUT/throttle_real_idx3" --quiet > /dev/null
 [ -d "$OUT/sim_sparse" ] || radargest simulate --subjects 8 --first-subject 5000 --reps 4 --seed 17 --pause-s 5,15 \
   --out "$OUT/sim_sparse" --quiet
-radargest export "$OUT/sim_s0" --out "$OUT/bundle_sim_s0" --quiet
+radargest export "$OUT/sim_s0" --out "$OUT/bundle_sim_s0" --overwrite --quiet
 "${RG[@]}" evaluate "$OUT/sim_s0" --data "$OUT/sim_sparse" --split none --throttle-sweep "$OUT/bundle_sim_s0" \
   --out "$OUT/throttle_sim_sparse" --quiet > /dev/null
 

@@ -60,7 +60,7 @@ done
 
 # 5. consistency: the seed-0 bundle's detect (int8, manifest decision layer) against the Python evaluation
 s0=$(echo $SEEDS | cut -d' ' -f1)
-radargest export "$OUT/fin_real_s$s0" --out "$OUT/bundle_real_s$s0" --quiet
+radargest export "$OUT/fin_real_s$s0" --out "$OUT/bundle_real_s$s0" --overwrite --quiet
 python "$HERE/rejection_consistency.py" "$OUT/fin_real_s$s0" "$OUT/bundle_real_s$s0" "$OUT"/real/*idx_3.h5 \
   "$OUT"/real/label_static_hand_idx_1.h5 > "$OUT/consistency_real_s$s0.json"
 echo "wrote $OUT"

@@ -3,7 +3,7 @@ with gestures and everyday non-gestures (negatives)."""
 
 from acquisition.sim.client import SimClient
 from acquisition.sim.everyday import EverydayPlan, negatives_for_scene, plan_everyday
-from acquisition.sim.gestures import GESTURES, GestureModel, register_gesture
+from acquisition.sim.gestures import GESTURES, GestureModel, check_gestures, register_gesture
 from acquisition.sim.hand import Hand, Subject
 from acquisition.sim.negatives import NEGATIVES, NegativeModel, register_negative
 from acquisition.sim.physics import RadarPhysics, synthesize
@@ -26,6 +26,7 @@ __all__ = [
     "StillMotion",
     "Subject",
     "ThermalDrift",
+    "check_gestures",
     "frame_period_s",
     "labels_for_scene",
     "negatives_for_scene",

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from acquisition.labels import Label
 from acquisition.negatives import NegativeLabel
-from acquisition.sim.gestures import GESTURES
+from acquisition.sim.gestures import check_gestures
 from acquisition.sim.hand import Subject
 from acquisition.sim.negatives import NEGATIVES, sample_empty, sample_hover
 from acquisition.sim.scene import MotionEvent, Scene, StillMotion, ThermalDrift
@@ -57,9 +57,7 @@ class EverydayPlan:
     def __post_init__(self) -> None:
         if not self.duration_s > 0:
             raise ValueError(f"duration_s must be > 0, got {self.duration_s}")
-        unknown = [g for g in self.gestures if g not in GESTURES]
-        if unknown:
-            raise ValueError(f"unknown gesture(s) {', '.join(unknown)}; known: {', '.join(GESTURES)}")
+        check_gestures(self.gestures)
         bad = [n for n in self.causes if n not in NEGATIVES]
         if bad or not self.causes:
             raise ValueError(f"unknown negative(s) {', '.join(bad) or '(none given)'}; known: {', '.join(NEGATIVES)}")

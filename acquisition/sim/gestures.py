@@ -7,7 +7,7 @@ gesture with :func:`register_gesture`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,7 @@ __all__ = [
     "TAP_HOLD_S",
     "GestureModel",
     "Params",
+    "check_gestures",
     "harmonic",
     "min_jerk",
     "register_gesture",
@@ -49,6 +50,13 @@ class GestureModel:
 
 
 GESTURES: dict[str, GestureModel] = {}
+
+
+def check_gestures(names: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming every gesture the simulator cannot perform, and the ones it can."""
+    unknown = [g for g in names if g not in GESTURES]
+    if unknown:
+        raise ValueError(f"unknown gesture(s) {', '.join(unknown)}; known: {', '.join(GESTURES)}")
 
 
 def register_gesture(name: str, sample: Sampler, trajectory: Trajectory) -> GestureModel:

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from acquisition.labels import Label
-from acquisition.sim.gestures import GESTURES, Params
+from acquisition.sim.gestures import GESTURES, Params, check_gestures
 from acquisition.sim.hand import Subject
 from acquisition.sim.scene import MotionEvent, Scene, StillMotion
 
@@ -39,9 +39,7 @@ class SessionPlan:
     enter_leave: bool = False
 
     def __post_init__(self) -> None:
-        unknown = [g for g in self.gestures if g not in GESTURES]
-        if unknown:
-            raise ValueError(f"unknown gesture(s) {', '.join(unknown)}; known: {', '.join(GESTURES)}")
+        check_gestures(self.gestures)
         if self.reps_per_gesture < 0:
             raise ValueError(f"reps_per_gesture must be >= 0, got {self.reps_per_gesture}")
         if not 0 < self.pause_s[0] <= self.pause_s[1]:

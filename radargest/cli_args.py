@@ -1,0 +1,94 @@
+"""Argument checks shared by every ``radargest`` command: argparse types for numbers and gesture lists, and
+the checks of output paths (refuse to replace a non-empty folder without ``--overwrite``, say which file a
+PNG really went to).
+
+The argparse types raise :class:`argparse.ArgumentTypeError`, so a bad value is a usage error naming the
+option (exit code 2); the path checks raise :class:`ValueError`, which the main CLI prints as one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = [
+    "check_out_dir",
+    "float_above",
+    "gesture_list",
+    "png_path",
+    "positive_float",
+    "positive_int",
+    "share_below_one",
+]
+
+
+def gesture_list(text: str) -> tuple[str, ...]:
+    """An argparse type: comma-separated names, at least one."""
+    names = tuple(g.strip() for g in text.split(",") if g.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one gesture, e.g. tap_in,wiggle")
+    return names
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer ``>= 1``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
+    return value
+
+
+def float_above(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
+    """An argparse type: a finite number ``>= minimum`` (``inclusive``) or ``> minimum``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if not (value >= minimum if inclusive else value > minimum):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {'>=' if inclusive else '>'} {minimum:g}")
+        return value
+
+    return parse
+
+
+#: An argparse type: a finite number ``> 0`` (durations, rates).
+positive_float = float_above(0.0, inclusive=False)
+
+
+def share_below_one(text: str) -> float:
+    """An argparse type: a share in ``[0, 1)``."""
+    value = float_above(0.0, inclusive=True)(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be < 1")
+    return value
+
+
+def check_out_dir(path: Path, *, overwrite: bool, what: str = "output folder") -> None:
+    """Refuse an output folder that is a file, or a non-empty folder unless ``overwrite`` (commands that
+    add files beside existing ones and refuse each existing file themselves pass ``overwrite=True``).
+
+    Called before any long work, so a user who forgot ``--overwrite`` loses neither data nor time.
+
+    Raises:
+        ValueError: naming the path and the option to use.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path}: is a file; the {what} must be a folder")
+    if not overwrite and path.is_dir() and any(path.iterdir()):
+        raise ValueError(f"{path}: {what} exists and is not empty (use --overwrite)")
+
+
+def png_path(path: Path) -> Path:
+    """The file a figure saved to ``path`` really lands in: matplotlib adds ``.png`` to a name without a
+    suffix (a folder given by mistake thus becomes ``FOLDER.png`` beside it, never a write into it)."""
+    path = Path(path)
+    return path if path.suffix else path.with_name(path.name + ".png")

@@ -1,0 +1,108 @@
+"""Bad input found by the command-line audit: each is a one-line error before any work, never a traceback,
+never lost data (run in-process through :func:`radargest.cli.main`, which is what the console script calls)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import pytest
+
+from radargest.cli import main
+
+
+def _error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run the command expecting a user error (exit code 2, no traceback); returns its error line."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse usage errors
+        code = exc.code  # type: ignore[assignment]
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    assert "error: " in line
+    return line
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["simulate", "--out", "x", "--workers", "0"], "--workers"),
+        (["simulate", "--out", "x", "--frame-rate-hz", "0"], "--frame-rate-hz"),
+        (["simulate", "--out", "x", "--everyday", "--minutes", "inf"], "--minutes"),
+        (["bench", "sim", "--hours", "0"], "--hours"),  # was a ZeroDivisionError traceback
+        (["demo", "--model", "b", "--seconds", "0"], "--seconds"),  # ran one frame and exited 0
+        (["demo", "--model", "b", "--fps", "0"], "--fps"),
+        (["quickstart", "--held-out", "0"], "--held-out"),  # ran the whole pipeline, then an IndexError
+        (["quickstart", "--epochs", "0"], "--epochs"),
+        (["record", "--subject", "a", "--out", "x", "--enrol", "--idle-s", "-1"], "--idle-s"),  # after the prompts
+    ],
+)
+def test_bad_numbers_are_usage_errors_naming_the_option(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], option: str
+) -> None:
+    line = _error(capsys, *[str(tmp_path / a) if a in ("x", "b") else a for a in argv])
+    assert f"argument {option}" in line
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_simulate_rejects_a_negative_first_subject_and_a_file_as_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    line = _error(capsys, "simulate", "--out", str(tmp_path / "s"), "--first-subject", "-3", "--workers", "1")
+    assert "first_subject must be >= 0" in line
+    assert not (tmp_path / "s").exists()
+    afile = tmp_path / "a.h5"
+    afile.write_bytes(b"keep")
+    assert "is a file" in _error(capsys, "simulate", "--out", str(afile), "--subjects", "1", "--workers", "1")
+    assert afile.read_bytes() == b"keep"
+
+
+def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")
+    line = _error(capsys, "export", str(tmp_path / "run"), "--out", str(out))
+    assert str(out) in line and "--overwrite" in line
+    assert (out / "manifest.json").read_text() == "{}"
+
+
+def test_train_options_zero_are_errors_not_the_default(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    base = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
+    assert "window_s must be > 0" in _error(capsys, *base, "--window-s", "0")  # trained with the default window
+    assert "prune_keep must be in (0, 1]" in _error(capsys, *base, "--prune-channels", "0")  # trained unpruned
+    assert not (tmp_path / "run").exists()
+
+
+def test_training_data_that_is_not_a_recording_names_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain.h5"
+    with h5py.File(plain, "w") as f:
+        f["x"] = [1, 2, 3]
+    line = _error(capsys, "train", "--data", str(plain), "--out", str(tmp_path / "run"), "--no-rejection")
+    assert str(plain) in line and "not an Exploration Tool record" in line  # was exptool's RecordError traceback
+
+
+def test_demo_script_with_a_gesture_the_simulator_cannot_perform_fails_before_the_run() -> None:
+    from deploy.live import GestureScript
+
+    with pytest.raises(ValueError, match=r"unknown gesture\(s\) bogus"):  # was a KeyError when its turn came
+        GestureScript(client=None, gestures=("tap_in", "bogus"))
+
+
+def test_firmware_size_of_a_missing_bundle(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert "not a bundle" in _error(capsys, "firmware", "size", str(tmp_path / "missing"))
+
+
+def test_png_without_suffix_reports_the_file_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sim_dir: Path
+) -> None:
+    rec = sorted(sim_dir.glob("*.h5"))[0]
+    for command in ("features", "label"):
+        assert main([command, str(rec), "--png", str(tmp_path / command)]) == 0
+        written = Path(capsys.readouterr().out.strip().removeprefix("wrote "))
+        assert written == tmp_path / f"{command}.png" and written.is_file()  # was "wrote DIR/features"
