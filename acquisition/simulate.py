@@ -23,6 +23,26 @@ __all__ = ["simulate_everyday", "simulate_session", "sweep_span_s"]
 PROGRESS_EVERY_FRAMES = 1024
 
 
+def _no_partial_file(path: Path, error: BaseException | None) -> None:
+    """After a simulation that stopped early (Ctrl-C, an exception), remove its file and raise.
+
+    A cut-short simulated file would be a valid recording with labels, indistinguishable from a finished one
+    (and a rerun would refuse to replace it); unlike a real recording it costs nothing to write again.
+
+    Raises:
+        KeyboardInterrupt: the stop was Ctrl-C.
+        RecordingError: any other stop, with its reason.
+    """
+    if error is None:
+        return
+    Path(path).unlink(missing_ok=True)
+    if isinstance(error, KeyboardInterrupt):
+        raise KeyboardInterrupt
+    text = str(error).strip().splitlines()
+    reason = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+    raise RecordingError(path, f"simulation stopped early ({reason}); the partial file was removed")
+
+
 def sweep_span_s(sensor_config: a121.SensorConfig) -> float:
     """Time from the first to the last sweep of a frame."""
     return (sensor_config.sweeps_per_frame - 1) / float(sensor_config.sweep_rate or 1.0)
@@ -58,8 +78,7 @@ def simulate_session(
         simulator=scene.to_json(),
     )
     outcome = record_session(client, path, sensor_config=sensor_config, meta=meta, max_frames=num_frames, labels=labels)
-    if outcome.error is not None:
-        raise RecordingError(path, f"simulation stopped early: {outcome.error}")
+    _no_partial_file(path, outcome.error)
     return outcome.num_frames, list(outcome.labels)
 
 
@@ -123,8 +142,7 @@ def simulate_everyday(
         negatives=negatives,
         libver=("v108", "latest"),
     )
+    _no_partial_file(path, outcome.error)
     if on_progress is not None:
         on_progress(outcome.num_frames % PROGRESS_EVERY_FRAMES)
-    if outcome.error is not None:
-        raise RecordingError(path, f"simulation stopped early: {outcome.error}")
     return outcome.num_frames, list(outcome.labels), list(outcome.negatives)

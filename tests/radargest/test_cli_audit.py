@@ -106,3 +106,29 @@ def test_png_without_suffix_reports_the_file_written(
         assert main([command, str(rec), "--png", str(tmp_path / command)]) == 0
         written = Path(capsys.readouterr().out.strip().removeprefix("wrote "))
         assert written == tmp_path / f"{command}.png" and written.is_file()  # was "wrote DIR/features"
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, RuntimeError])
+def test_a_simulation_stopped_early_leaves_no_file(tmp_path: Path, stop: type[BaseException]) -> None:
+    """Ctrl-C in ``simulate`` left a valid, labelled, shorter file that looked finished (and a rerun refused to
+    replace it); now the partial file goes and Ctrl-C stays Ctrl-C (``radargest: interrupted``, exit 130)."""
+    from acquisition import RecordingError, get_preset
+    from acquisition.sim import EverydayPlan, Subject
+    from acquisition.simulate import simulate_everyday
+
+    def interrupt(_frames: int) -> None:
+        raise stop("stopped")  # at the first progress report, mid-stream
+
+    path = tmp_path / "s.h5"
+    expected = (KeyboardInterrupt, None) if stop is KeyboardInterrupt else (RecordingError, "partial file was removed")
+    with pytest.raises(expected[0], match=expected[1]):
+        simulate_everyday(
+            path,
+            plan=EverydayPlan(duration_s=60.0),
+            subject=Subject.from_seed(0),
+            seed=0,
+            sensor_config=get_preset("gesture_close").sensor_config,
+            preset="gesture_close",
+            on_progress=interrupt,
+        )
+    assert not path.exists()
