@@ -9,7 +9,7 @@ option (exit code 2); the path checks raise :class:`ValueError`, which the main 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "png_path",
     "positive_float",
     "positive_int",
+    "refuse_unused",
     "share_below_one",
 ]
 
@@ -69,6 +70,18 @@ def share_below_one(text: str) -> float:
     if value >= 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be < 1")
     return value
+
+
+def refuse_unused(args: argparse.Namespace, options: Sequence[str], *, applies: str) -> None:
+    """Refuse options that were given but do nothing in this combination (a user who passes them expects an
+    effect); ``options`` are argparse dest names, given means neither None nor False.
+
+    Raises:
+        ValueError: naming the options and when they apply.
+    """
+    given = [f"--{name.replace('_', '-')}" for name in options if getattr(args, name, None) not in (None, False)]
+    if given:
+        raise ValueError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only {applies}")
 
 
 def check_out_dir(path: Path, *, overwrite: bool, what: str = "output folder") -> None:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import check_out_dir
+from radargest.cli_args import check_out_dir, refuse_unused
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_deploy_commands", "cmd_detect", "cmd_export", "main"]
@@ -31,6 +31,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             "bundle's model_data.c and example_main.cc, built with your MCU SDK (export without --target)"
         )
     check_out_dir(args.out, overwrite=args.overwrite, what="bundle folder")
+    if args.target != "cortex-m4f":
+        refuse_unused(args, ("measure", "everyday"), applies="with --target cortex-m4f")
     require_extra("train", what="radargest export")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from deploy.export import ExportConfig, export_bundle

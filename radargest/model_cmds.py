@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import check_out_dir
+from radargest.cli_args import check_out_dir, refuse_unused
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "main", "train_config_from_args"]
@@ -86,6 +86,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
 
     gestures: tuple[str, ...] = args.gestures
     if args.init:
+        refuse_unused(args, ("arch",), applies="without --init (the initial run's architecture is fine-tuned)")
         dataset, arch, init_augment, init_lr = fine_tune_settings(args.init, gestures)
         augment: AugmentConfig | None = init_augment
         if getattr(args, "augment", None) is not None:  # named on the command line: replaces the init run's
@@ -95,7 +96,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         window_s = getattr(args, "window_s", None)
         window = WindowConfig(window_s=window_s) if window_s is not None else WindowConfig()
         dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
-        arch = ArchitectureConfig(name=args.arch, num_classes=len(gestures) + 1)
+        arch = ArchitectureConfig(name=getattr(args, "arch", None) or "cnn_tcn", num_classes=len(gestures) + 1)
         augment = ROBUST_AUGMENT if getattr(args, "augment", None) == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
     if getattr(args, "fragment_share", None) is not None:  # also with --init: fragments do not change the model
@@ -205,7 +206,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return tqdm(list(files), desc="load", unit="file", disable=args.quiet or args.json, file=sys.stderr)
 
     if args.throttle_sweep is not None:
+        refuse_unused(args, ("continuous",), applies="without --throttle-sweep (the sweep is continuous already)")
         return _throttle_sweep(args)
+    refuse_unused(
+        args, ("idle_decimations", "idle_sweeps", "idle_point_steps", "hold_s"), applies="with --throttle-sweep"
+    )
     _needs_tensorflow("evaluate")
     m = evaluate_run(
         args.run_dir,
@@ -338,7 +343,7 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
     p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs (default 10)")
     p.add_argument("--learning-rate", type=float, default=None, help="default 3e-3, or the init run's / 3")
-    p.add_argument("--arch", default="cnn_tcn", help="architecture: cnn_tcn (default) or cnn_gru")
+    p.add_argument("--arch", default=None, help="architecture: cnn_tcn (default) or cnn_gru; not with --init")
     p.add_argument(
         "--prefix",
         type=_prefix_pair,

@@ -70,6 +70,29 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
     assert (out / "manifest.json").read_text() == "{}"
 
 
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (
+            ["train", "--data", "d", "--out", "o", "--init", "r", "--arch", "cnn_gru"],
+            "--arch applies only without --init",
+        ),
+        (["export", "r", "--out", "o", "--measure", "d"], "--measure applies only with --target cortex-m4f"),
+        (
+            ["evaluate", "r", "--data", "d", "--idle-decimations", "3"],
+            "--idle-decimations applies only with --throttle",
+        ),
+        (["evaluate", "r", "--data", "d", "--throttle-sweep", "b", "--continuous"], "--continuous applies only"),
+    ],
+)
+def test_options_that_would_be_ignored_are_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], fragment: str
+) -> None:
+    """These were silently ignored (train fine-tuned the init run's architecture, not --arch's)."""
+    assert fragment in _error(capsys, *[str(tmp_path / a) if a in ("b", "d", "o", "r") else a for a in argv])
+    assert not any(tmp_path.iterdir())
+
+
 def test_train_options_zero_are_errors_not_the_default(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     base = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
     assert "window_s must be > 0" in _error(capsys, *base, "--window-s", "0")  # trained with the default window
