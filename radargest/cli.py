@@ -332,9 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subject", required=True, help="free-text id of the person recorded")
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     p.add_argument("--notes", default="", help="free-text notes stored in the file")
-    p.add_argument("--countdown-s", type=float, default=3.0, help="countdown before each GO (default 3)")
-    p.add_argument("--window-s", type=float, default=1.5, help="labelled span after GO (default 1.5)")
-    p.add_argument("--pause-s", type=float, default=1.0, help="rest after each window (default 1)")
+    p.add_argument("--countdown-s", type=float, default=3.0, help="countdown before each GO [s] (default 3)")
+    p.add_argument("--window-s", type=float, default=1.5, help="labelled span after GO [s] (default 1.5)")
+    p.add_argument("--pause-s", type=float, default=1.0, help="rest after each window [s] (default 1)")
     p.add_argument("--shuffle", action="store_true", help="prompt gestures in random order")
     p.add_argument("--fast", action="store_true", help="sim/replay only: run as fast as possible, unpaced")
     p.add_argument(

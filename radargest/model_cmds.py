@@ -336,7 +336,12 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
     p.add_argument("--gestures", type=_gestures, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}")
-    p.add_argument("--split", type=_split, default="day", help="day[:DAYS] | subject[:IDS] | files:PATTERNS | none")
+    p.add_argument(
+        "--split",
+        type=_split,
+        default="day",
+        help="held-out side: day[:DAYS] | subject[:IDS] | files:PATTERNS | none (default day)",
+    )
     p.add_argument("--out", type=Path, required=True, help="run directory to write")
     p.add_argument("--init", type=Path, default=None, help="fine-tune the model of this run directory")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
@@ -417,7 +422,13 @@ def add_model_commands(subparsers: Any) -> None:
         help="no hard-negative mining and no operating point (min_score 0, arg-max decisions): the recipe "
         "before rejection, for comparison",
     )
-    p.add_argument("--val-mode", choices=("auto", "tail", "recording"), default="auto", help="validation mode")
+    p.add_argument(
+        "--val-mode",
+        choices=("auto", "tail", "recording"),
+        default="auto",
+        help="validation (early stopping) from the training side: recording = whole recordings, tail = the end of "
+        "every recording, auto = recording when every class has enough of them, else tail (default auto)",
+    )
     p.add_argument(
         "--rehearsal-data",
         type=Path,
@@ -510,7 +521,9 @@ def add_model_commands(subparsers: Any) -> None:
         metavar="K,...",
         help="--throttle-sweep grid: an IDLE sweep measures every K-th distance point (default 1: all)",
     )
-    p.add_argument("--hold-s", type=_floats, default=None, metavar="S,...", help="--throttle-sweep grid (default 0.3)")
+    p.add_argument(
+        "--hold-s", type=_floats, default=None, metavar="S,...", help="--throttle-sweep grid [s] (default 0.3)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)
     p.set_defaults(func=cmd_evaluate)
@@ -525,9 +538,19 @@ def add_model_commands(subparsers: Any) -> None:
         "pass held-out files as --calibration-data.",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
-    p.add_argument("--fa-budget", type=float, default=None, metavar="PER_HOUR", help="false activations per hour")
     p.add_argument(
-        "--max-recall-loss", type=float, default=None, metavar="R", help="recall the threshold may cost [0..1]"
+        "--fa-budget",
+        type=float,
+        default=None,
+        metavar="PER_HOUR",
+        help="false activations per hour (default: the run's)",
+    )
+    p.add_argument(
+        "--max-recall-loss",
+        type=float,
+        default=None,
+        metavar="R",
+        help="recall the threshold may cost [0..1] (default: the run's)",
     )
     p.add_argument(
         "--knee-recall-per-fa-per-hour",
