@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from radargest import __version__
-from radargest.cli_args import float_above, gesture_list, positive_float, positive_int, share_below_one
+from radargest.cli_args import check_out_file, float_above, gesture_list, positive_float, positive_int, share_below_one
 
 __all__ = ["add_verbose_argument", "build_parser", "main", "uses_tensorflow"]
 
@@ -101,6 +101,7 @@ def _cmd_label(args: argparse.Namespace) -> int:
 def _cmd_labels_export(args: argparse.Namespace) -> int:
     from acquisition import load_session, write_labels_csv
 
+    check_out_file(args.csv, overwrite=args.overwrite, what="labels CSV")  # it may hold hand edits
     session = load_session(args.file)
     write_labels_csv(session.labels, args.csv)
     print(f"wrote {len(session.labels)} label(s) to {args.csv}")
@@ -391,10 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         help="write the labels of FILE.h5 to a CSV",
         description="Writes the /radargest labels of a recording as CSV (columns start_frame, end_frame "
-        "[exclusive], gesture, source), atomically; an existing CSV is replaced.",
+        "[exclusive], gesture, source), atomically, for editing and 'labels import'.",
     )
     q.add_argument("file", type=Path, metavar="FILE.h5", help="recording")
     q.add_argument("csv", type=Path, metavar="CSV", help="CSV file to write")
+    q.add_argument("--overwrite", action="store_true", help="replace an existing CSV (default: refuse)")
     q.set_defaults(func=_cmd_labels_export)
     q = lsub.add_parser(
         "import",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 __all__ = [
     "check_out_dir",
+    "check_out_file",
     "float_above",
     "gesture_list",
     "png_path",
@@ -98,6 +99,21 @@ def check_out_dir(path: Path, *, overwrite: bool, what: str = "output folder") -
         raise ValueError(f"{path}: is a file; the {what} must be a folder")
     if not overwrite and path.is_dir() and any(path.iterdir()):
         raise ValueError(f"{path}: {what} exists and is not empty (use --overwrite)")
+
+
+def check_out_file(path: Path, *, overwrite: bool, what: str = "output file") -> None:
+    """Refuse an output file that is a folder, sits in a missing folder, or exists unless ``overwrite``.
+
+    Raises:
+        ValueError: naming the path and the option to use.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; the {what} must be a file")
+    if not path.parent.is_dir():
+        raise ValueError(f"{path.parent}: no such folder for the {what}")
+    if path.exists() and not overwrite:
+        raise ValueError(f"{path}: {what} exists (use --overwrite)")
 
 
 def png_path(path: Path) -> Path:

@@ -155,3 +155,16 @@ def test_a_simulation_stopped_early_leaves_no_file(tmp_path: Path, stop: type[Ba
             on_progress=interrupt,
         )
     assert not path.exists()
+
+
+def test_labels_export_keeps_an_edited_csv_unless_overwrite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sim_dir: Path
+) -> None:
+    rec = str(sorted(sim_dir.glob("*.h5"))[0])
+    csv = tmp_path / "labels.csv"
+    csv.write_text("hand edits\n")
+    assert "--overwrite" in _error(capsys, "labels", "export", rec, str(csv))  # was silently replaced
+    assert csv.read_text() == "hand edits\n"
+    assert "is a folder" in _error(capsys, "labels", "export", rec, str(tmp_path))  # named a temporary file
+    assert main(["labels", "export", rec, str(csv), "--overwrite"]) == 0
+    assert csv.read_text().startswith("start_frame,end_frame,gesture,source")
