@@ -14,7 +14,15 @@ from pathlib import Path
 from types import FrameType
 
 from radargest import __version__
-from radargest.cli_args import check_out_file, float_above, gesture_list, positive_float, positive_int, share_below_one
+from radargest.cli_args import (
+    check_out_dir,
+    check_out_file,
+    float_above,
+    gesture_list,
+    positive_float,
+    positive_int,
+    share_below_one,
+)
 
 __all__ = ["add_verbose_argument", "build_parser", "main", "uses_tensorflow"]
 
@@ -177,6 +185,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 # -- bench ----------------------------------------------------------------------------------------
 def _cmd_bench(args: argparse.Namespace) -> int:
     from radargest.bench import bench_sim, write_json
+
+    if args.json is not None:  # before the measurement, not after it
+        check_out_file(args.json, overwrite=True, what="JSON file")
 
     if args.what == "all":
         from radargest.extras import require_extra
@@ -561,6 +572,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        if isinstance(getattr(args, "out", None), Path):  # every command's --out is a folder: say so before any work
+            check_out_dir(args.out, overwrite=True)
         if getattr(args, "tensorflow", False):
             from radargest.quiet import quiet_tensorflow
 

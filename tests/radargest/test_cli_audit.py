@@ -168,3 +168,22 @@ def test_labels_export_keeps_an_edited_csv_unless_overwrite(
     assert "is a folder" in _error(capsys, "labels", "export", rec, str(tmp_path))  # named a temporary file
     assert main(["labels", "export", rec, str(csv), "--overwrite"]) == 0
     assert csv.read_text().startswith("start_frame,end_frame,gesture,source")
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["evaluate", "r", "--data", "d", "--continuous", "--out", "f"], "is a file"),  # was after the evaluation
+        (["record", "--subject", "a", "--gestures", "tap_in", "--fast", "--out", "f"], "is a file"),  # [Errno 17]
+        (["import", "record", "f", "--out", "f"], "is a file"),
+        (["bench", "dsp", "--frames", "10", "--json", "."], "is a folder"),  # was after the benchmark
+    ],
+)
+def test_an_output_of_the_wrong_kind_is_refused_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], fragment: str
+) -> None:
+    afile = tmp_path / "f"
+    afile.write_bytes(b"keep")
+    paths = {"r": tmp_path / "r", "d": tmp_path / "d", "f": afile, ".": tmp_path}
+    assert fragment in _error(capsys, *[str(paths[a]) if a in paths else a for a in argv])
+    assert afile.read_bytes() == b"keep" and sorted(tmp_path.iterdir()) == [afile]
