@@ -46,7 +46,13 @@ def _table(values: np.ndarray, fmt: str = "f") -> str:
 
 def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | int]]:
     """The fields of ``rg_decision_config`` (radargest_decision.h) in order, as the policy counts them:
-    frames of the policy's stream, float32 thresholds, the prefix flags last."""
+    frames of the policy's stream, float32 thresholds, the prefix flags last.
+
+    Raises:
+        ParameterError: the policy uses ``close_look``, a Python-only prototype the C module lacks.
+    """
+    if policy.cfg.close_look:
+        raise ParameterError("DecisionConfig.close_look is a Python-only prototype; the C decision module lacks it")
     seg = policy.segmenter.cfg
     rate = policy.frame_rate_hz
     gap, min_len, pre, post = seg.frames(rate)

@@ -228,6 +228,18 @@ class DecisionConfig:
             window ends ``end_pad_s`` after the event's latest evidence (:func:`dsp.event_window_end`), at
             most ``merge_gap_s`` before the decision, so with the defaults the bound never binds; it
             keeps a device safe from a configuration where it would.
+        close_look: an event that closes undecided although its last run had its checkpoint (the model said
+            ``none`` there, or a gesture below ``min_score`` or gated) is classified once more at its close,
+            on the window ending at the close frame (``merge_gap_s`` after its last motion run), instead of
+            reporting the last checkpoint's answer (False, the default: today's rule). An opt-in prototype,
+            Python only (the C twin refuses it, :func:`deploy.c_config.decision_config_values`). Why: a tap's
+            return stroke is its passive, slower half (1.3-2.2 times the press's duration in the simulator,
+            1.6 on the real training days), so at a slow subject's speeds it can stay below ``on_db``; the
+            event is then the press stroke alone, its one checkpoint's window ends ``end_pad_s`` after the
+            press, the model calls that first stroke a fragment (``none``) and nothing reads the event again
+            once the return has happened. The window at the close holds the return: the slowest simulated
+            return stroke (0.45 s) ends before the close, 0.5 s after the press's run ends
+            (docs/results_rejection.md, "Where the everyday recall goes").
     """
 
     min_score: float = 0.0
@@ -244,9 +256,12 @@ class DecisionConfig:
     early: bool = True
     prefixes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     history_s: float = 2.0
+    close_look: bool = False
 
     def __post_init__(self) -> None:
         check_nonnegative("min_score", self.min_score)
+        if not isinstance(self.close_look, bool):
+            raise ParameterError(f"close_look must be True or False, got {self.close_look!r}")
         check_nonnegative("history_s", self.history_s)
         check_nonnegative("prefix_wait_s", self.prefix_wait_s)
         check_nonnegative("settle_s", self.settle_s)
@@ -297,7 +312,7 @@ class DecisionConfig:
             "early": self.early,
             "prefixes": [list(p) for p in self.prefixes],
             "history_s": self.history_s,
-        }
+        } | ({"close_look": True} if self.close_look else {})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DecisionConfig:
@@ -319,6 +334,7 @@ class DecisionConfig:
             "early",
             "prefixes",
             "history_s",
+            "close_look",
         }
         kw: dict[str, Any] = {"gate_max_range_m": 0.0, "idle_gate_max_range_m": 0.0}
         kw.update({k: v for k, v in data.items() if k in known})
@@ -527,10 +543,23 @@ class DecisionPolicy:
         """True if an event with this peak ratio and strongest range point fails the physical gate."""
         return point <= self.gate_max_point and not peak >= self._min_peak
 
-    def _judge(self, start: int, end: int, n: int, classify: Classifier, peak: np.float32, point: int = 0) -> Decision:
-        w = decision_window_end(
-            start, end, n, window_frames=self.window_frames, end_pad=self.end_pad, pre=self.pre, history=self.history
-        )
+    def _judge(
+        self,
+        start: int,
+        end: int,
+        n: int,
+        classify: Classifier,
+        peak: np.float32,
+        point: int = 0,
+        *,
+        at_close: bool = False,
+    ) -> Decision:
+        """Classify the event ``[start, end)`` at frame ``n`` on the window :func:`dsp.decision_window_end`
+        places, or (``at_close``, ``DecisionConfig.close_look``) on the window ending at frame ``n``."""
+        w = n + 1
+        if not at_close:
+            t, pad, pre, hist = self.window_frames, self.end_pad, self.pre, self.history
+            w = decision_window_end(start, end, n, window_frames=t, end_pad=pad, pre=pre, history=hist)
         probs = np.asarray(classify(start, end, w), dtype=np.float64).reshape(-1)
         if probs.size != len(self.classes):
             raise ParameterError(f"classifier returned {probs.size} probabilities for {len(self.classes)} classes")
@@ -651,6 +680,8 @@ class DecisionPolicy:
             return [d]
         if tr.prov is not None:
             return [self._at(tr.prov, n)]
+        if self.cfg.close_look:  # the last checkpoint decided nothing: one more look, with what followed it
+            return [self._judge(start, end, n, classify, tr.peak, tr.point, at_close=True)]
         return [self._at(tr.last, n)]
 
     def flush(self, classify: Classifier) -> list[Decision]:

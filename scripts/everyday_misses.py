@@ -68,8 +68,8 @@ def gate_log() -> Iterator[dict[tuple[int, int, int, int], tuple[float, int, boo
     log: dict[tuple[int, int, int, int], tuple[float, int, bool]] = {}
     original = DecisionPolicy._judge
 
-    def judge(self: Any, start: int, end: int, n: int, classify: Any, peak: Any, point: int = 0) -> Any:
-        d = original(self, start, end, n, classify, peak, point)
+    def judge(self: Any, start: int, end: int, n: int, classify: Any, peak: Any, point: int = 0, **kw: Any) -> Any:
+        d = original(self, start, end, n, classify, peak, point, **kw)
         log[(d.start_frame, d.end_frame, d.window_end, d.label)] = (float(peak), int(point), self.gated(peak, point))
         return d
 
@@ -361,6 +361,37 @@ def _detail(row: dict[str, Any]) -> str:
     return f"{where}; {centred}"
 
 
+#: the compact table's rows, in order: what the miss says about where the fix belongs
+GROUPS = (
+    "no onset run (ratio < on_db in the gesture)",
+    "event dropped (duration / area test)",
+    "absorbed (an earlier part of its event decided)",
+    "event = first part only (window ends before the gesture)",
+    "event runs on past the gesture (window ends after it)",
+    "classifier: window on the gesture, wrong class or none",
+    "below min_score: window on the gesture, right class",
+    "gate (min_peak_db / range)",
+    "evaluation matching",
+    "other",
+)
+
+
+def group(row: dict[str, Any]) -> str:
+    """The compact table's row of a miss (:data:`GROUPS`)."""
+    reason = row["reason"]
+    simple = {"no_onset_run": 0, "event_dropped": 1, "absorbed": 2, "gated": 7, "matched_other": 8, "shared": 8}
+    if reason in simple:
+        return GROUPS[simple[reason]]
+    w = row.get("window_end_s")
+    if w is None:
+        return GROUPS[-1]
+    if w < -0.1:
+        return GROUPS[3]
+    if w > 0.25:
+        return GROUPS[4]
+    return GROUPS[6] if reason == "below_min_score" else GROUPS[5]
+
+
 def print_tables(out: dict[str, Any]) -> None:
     for key, part in out.items():
         if not key.startswith("min_score_"):
@@ -370,6 +401,10 @@ def print_tables(out: dict[str, Any]) -> None:
             f"false activations {part['false_activations']} ({part['false_activations_per_hour']:.1f}/h) "
             f"{part['false_activations_by_cause']}"
         )
+        counts = collections.Counter(group(r) for r in part["misses"])
+        for g in GROUPS:
+            if counts[g]:
+                print(f"  {g:60s} {counts[g]:4d}")
         print(f"{'stage':20s} {'reason':40s} {'misses':>6s}")
         for reason, n in part["reasons"].items():
             print(f"{STAGES.get(reason, 'decision layer'):20s} {reason:40s} {n:6d}")
