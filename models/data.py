@@ -68,6 +68,7 @@ __all__ = [
     "WindowSet",
     "balanced_sample",
     "check_classes",
+    "check_split_names",
     "collect_files",
     "cut_windows",
     "detector_events",
@@ -637,6 +638,26 @@ def held_out_indices(recs: Sequence[Recording], split: SplitConfig) -> tuple[lis
         return idx, tuple(groups)
     idx = [i for i, r in enumerate(recs) if _matches(r.name, split.test + split.test_files)]
     return idx, split.test
+
+
+def check_split_names(recs: Sequence[Recording], split: SplitConfig) -> None:
+    """Refuse a split that names a day, subject or file pattern no recording has: a typo would hold out
+    nothing and train on the recordings meant to be held out.
+
+    Raises:
+        DataError: naming what matched nothing and what the recordings have.
+    """
+    if split.kind == "none" or not split.test:
+        return
+    if split.kind == "files":
+        missing = [p for p in split.test if not any(_matches(r.name, (p,)) for r in recs)]
+        have = sorted(r.name for r in recs)
+    else:
+        have = sorted({r.day if split.kind == "day" else r.subject for r in recs})
+        missing = [g for g in split.test if g not in have]
+    if missing:
+        shown = ", ".join(have[:8]) + (f" and {len(have) - 8} more" if len(have) > 8 else "")
+        raise DataError(f"split {split.spec!r}: no recording matches {', '.join(missing)} (the data has {shown})")
 
 
 def split_recordings(

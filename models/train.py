@@ -40,6 +40,7 @@ from models.data import (
     WindowSet,
     balanced_sample,
     check_classes,
+    check_split_names,
     cut_windows,
     fragment_windows,
     load_recordings,
@@ -563,6 +564,7 @@ def train(
         return tqdm(list(files), desc="load", unit="file", disable=not progress)
 
     recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
+    check_split_names(recs, cfg.split)  # a misspelt held-out name must not train on what it meant to hold out
     cal = cfg.rejection.calibration_data
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     reh = cfg.rehearsal_data

@@ -187,3 +187,12 @@ def test_an_output_of_the_wrong_kind_is_refused_first(
     paths = {"r": tmp_path / "r", "d": tmp_path / "d", "f": afile, ".": tmp_path}
     assert fragment in _error(capsys, *[str(paths[a]) if a in paths else a for a in argv])
     assert afile.read_bytes() == b"keep" and sorted(tmp_path.iterdir()) == [afile]
+
+
+def test_train_refuses_a_split_naming_a_subject_the_data_lacks(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, sim_dir: Path
+) -> None:
+    """``--split subject:sim-s01`` (a typo of sim-s001) held out nothing and trained on every subject."""
+    line = _error(capsys, "train", "--data", str(sim_dir), "--out", str(tmp_path / "run"), "--split", "subject:sim-s01")
+    assert "no recording matches sim-s01" in line and "sim-s001" in line
+    assert not (tmp_path / "run").exists()
