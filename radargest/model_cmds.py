@@ -85,6 +85,9 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     from models.data import ROBUST_AUGMENT, AugmentConfig, DatasetConfig, WindowConfig
 
     gestures: tuple[str, ...] = args.gestures
+    unknown = sorted({g for pair in getattr(args, "prefix", None) or () for g in pair} - set(gestures))
+    if unknown:  # the decision layer would ignore the pair: a misspelt name must not go unnoticed
+        raise ValueError(f"--prefix names {', '.join(unknown)}, not among the gestures ({', '.join(gestures)})")
     if args.init:
         refuse_unused(args, ("arch",), applies="without --init (the initial run's architecture is fine-tuned)")
         dataset, arch, init_augment, init_lr = fine_tune_settings(args.init, gestures)

@@ -83,6 +83,7 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
             "--idle-decimations applies only with --throttle",
         ),
         (["evaluate", "r", "--data", "d", "--throttle-sweep", "b", "--continuous"], "--continuous applies only"),
+        (["train", "--data", "d", "--out", "o", "--prefix", "tap_in:double_tapin"], "--prefix names double_tapin"),
     ],
 )
 def test_options_that_would_be_ignored_are_refused(
