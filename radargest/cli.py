@@ -382,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="--enrol: weight of the shipped model's own outputs in the loss of the replayed windows (learning "
         "without forgetting: its confidence on other users is kept; default 0.8; 0 = labels only)",
     )
+    enrol.add_argument(
+        "--overwrite", action="store_true", help="--enrol: replace OUT/run and OUT/bundle of an earlier enrolment"
+    )
     uses_tensorflow(p)  # --enrol fine-tunes
     p.set_defaults(func=_cmd_record)
 

@@ -16,6 +16,7 @@ from acquisition.presets import preset_for_config
 from acquisition.sim import SimClient, check_gestures
 from acquisition.sim.scene import frame_period_s
 from acquisition.sources import ReplayClient
+from radargest.cli_args import check_out_dir
 
 __all__ = ["run_enrol", "run_record"]
 
@@ -143,6 +144,8 @@ def run_enrol(args: argparse.Namespace) -> int:
     args.gestures = list(base.dataset.gestures)
     if args.preset != base.dataset.preset:
         raise ValueError(f"the run was trained on preset {base.dataset.preset!r}; use --preset {base.dataset.preset}")
+    for name in ("run", "bundle"):  # before the user performs anything
+        check_out_dir(args.out / name, overwrite=args.overwrite, what=f"enrolment's {name} folder")
     args.out.mkdir(parents=True, exist_ok=True)
     before = set(args.out.glob("*.h5"))
     code = run_record(args)

@@ -104,6 +104,8 @@ def test_record_enrol_cli(tiny_run: Path, tmp_path: Path) -> None:
     assert json.loads((out / "bundle" / "manifest.json").read_text())["labels"]
     assert len(list(out.glob("*.h5"))) == 2
     assert main(["record", "--enrol", "--subject", "x", "--out", str(out)]) == 2  # --init is required
+    assert main(args) == 2  # a second enrolment into OUT would replace OUT/run and OUT/bundle: refused first
+    assert len(list(out.glob("*.h5"))) == 2  # before recording anything
 
 
 def test_event_accuracy_decides_with_the_runs_prefix_pairs(monkeypatch: pytest.MonkeyPatch, tiny_run: Path) -> None:
