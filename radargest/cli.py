@@ -19,6 +19,7 @@ from radargest.cli_args import (
     check_out_file,
     float_above,
     gesture_list,
+    png_path,
     positive_float,
     positive_int,
     share_below_one,
@@ -170,6 +171,7 @@ def _cmd_features(args: argparse.Namespace) -> int:
     from radargest.features_cmd import write_features_png
     from radargest.pipeline import PipelineConfig
 
+    check_out_file(png_path(args.png), overwrite=True, what="PNG")  # a missing folder: say so before the work
     png = write_features_png(args.file, args.png, cfg=PipelineConfig(preset=args.preset))
     print(f"wrote {png}")
     return 0

@@ -130,6 +130,8 @@ def test_png_without_suffix_reports_the_file_written(
         assert main([command, str(rec), "--png", str(tmp_path / command)]) == 0
         written = Path(capsys.readouterr().out.strip().removeprefix("wrote "))
         assert written == tmp_path / f"{command}.png" and written.is_file()  # was "wrote DIR/features"
+    line = _error(capsys, "features", str(rec), "--png", str(tmp_path / "missing" / "f.png"))
+    assert "no such folder" in line  # was an [Errno 2] line after computing the features
 
 
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, RuntimeError])
