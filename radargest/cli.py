@@ -578,7 +578,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         if isinstance(getattr(args, "out", None), Path):  # every command's --out is a folder: say so before any work
-            check_out_dir(args.out, overwrite=True)
+            check_out_dir(args.out, overwrite=True, what="--out")
         if getattr(args, "tensorflow", False):
             from radargest.quiet import quiet_tensorflow
 

@@ -1,6 +1,6 @@
-"""Argument checks shared by every ``radargest`` command: argparse types for numbers and gesture lists, and
-the checks of output paths (refuse to replace a non-empty folder without ``--overwrite``, say which file a
-PNG really went to).
+"""Argument checks shared by every ``radargest`` command: argparse types for numbers and gesture lists, the
+checks of output paths (refuse to replace existing output without ``--overwrite``, say which file a PNG
+really went to) and the refusal of options that would be ignored.
 
 The argparse types raise :class:`argparse.ArgumentTypeError`, so a bad value is a usage error naming the
 option (exit code 2); the path checks raise :class:`ValueError`, which the main CLI prints as one line.
@@ -96,7 +96,7 @@ def check_out_dir(path: Path, *, overwrite: bool, what: str = "output folder") -
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"{path}: is a file; the {what} must be a folder")
+        raise ValueError(f"{path}: is a file, not a folder ({what})")
     if not overwrite and path.is_dir() and any(path.iterdir()):
         raise ValueError(f"{path}: {what} exists and is not empty (use --overwrite)")
 
@@ -109,7 +109,7 @@ def check_out_file(path: Path, *, overwrite: bool, what: str = "output file") ->
     """
     path = Path(path)
     if path.is_dir():
-        raise ValueError(f"{path}: is a folder; the {what} must be a file")
+        raise ValueError(f"{path}: is a folder, not a file ({what})")
     if not path.parent.is_dir():
         raise ValueError(f"{path.parent}: no such folder for the {what}")
     if path.exists() and not overwrite:
