@@ -23,6 +23,7 @@ __all__ = ["config_h_text", "decision_config_values", "write_config_h"]
 
 _COMPRESSION = {"none": 0, "log1p": 1, "db": 2}
 _NORMALISATION = {"none": 0, "fixed": 1, "frame_max": 2}
+_CLOSE_LOOK = 2  # RG_DECISION_CLOSE_LOOK (radargest_decision.h): the early mode of DecisionConfig.close_look
 
 
 def _f(x: float) -> str:
@@ -46,13 +47,9 @@ def _table(values: np.ndarray, fmt: str = "f") -> str:
 
 def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | int]]:
     """The fields of ``rg_decision_config`` (radargest_decision.h) in order, as the policy counts them:
-    frames of the policy's stream, float32 thresholds, the prefix flags last.
-
-    Raises:
-        ParameterError: the policy uses ``close_look``, a Python-only prototype the C module lacks.
-    """
-    if policy.cfg.close_look:
-        raise ParameterError("DecisionConfig.close_look is a Python-only prototype; the C decision module lacks it")
+    frames of the policy's stream, float32 thresholds, the prefix flags last. ``early`` carries
+    ``close_look`` as its mode ``RG_DECISION_CLOSE_LOOK`` (2), so a default config's initialiser is unchanged;
+    without ``early`` the look has nothing to act on (every event is classified at its close), as in Python."""
     seg = policy.segmenter.cfg
     rate = policy.frame_rate_hz
     gap, min_len, pre, post = seg.frames(rate)
@@ -66,7 +63,7 @@ def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | in
         ("post_roll_frames", post),
         ("settle_frames", policy.settle),
         ("prefix_wait_frames", policy.wait),
-        ("early", int(policy.cfg.early)),
+        ("early", (_CLOSE_LOOK if policy.cfg.close_look else 1) if policy.cfg.early else 0),
         ("min_score", policy.cfg.min_score),
         ("sure_score", policy.cfg.sure_score),
         ("unsure_wait_frames", policy.unsure_wait),

@@ -231,8 +231,10 @@ class DecisionConfig:
         close_look: an event that closes undecided although its last run had its checkpoint (the model said
             ``none`` there, or a gesture below ``min_score`` or gated) is classified once more at its close,
             on the window ending at the close frame (``merge_gap_s`` after its last motion run), instead of
-            reporting the last checkpoint's answer (False, the default: today's rule). An opt-in prototype,
-            Python only (the C twin refuses it, :func:`deploy.c_config.decision_config_values`). Why: a tap's
+            reporting the last checkpoint's answer (False, the default: today's rule). An opt-in prototype; the
+            C twin runs it as ``early`` mode ``RG_DECISION_CLOSE_LOOK``
+            (:func:`deploy.c_config.decision_config_values`), and without ``early`` it changes nothing (every
+            event is classified at its close). Why: a tap's
             return stroke is its passive, slower half (1.3-2.2 times the press's duration in the simulator,
             1.6 on the real training days), so at a slow subject's speeds it can stay below ``on_db``; the
             event is then the press stroke alone, its one checkpoint's window ends ``end_pad_s`` after the

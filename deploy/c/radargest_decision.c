@@ -97,12 +97,15 @@ static void segment_step(rg_decision_state *st, const rg_decision_config *cfg, f
 
 /* -- decision ------------------------------------------------------------------------------------- */
 
+/* Classify [start, end) at frame n (DecisionPolicy._judge): on the window rg_decision_window_end places, or
+ * (at_close, RG_DECISION_CLOSE_LOOK) on the window ending at frame n. */
 static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t end, int32_t n, float peak,
-                         int32_t point, rg_classify_fn classify, void *ctx) {
+                         int32_t point, int32_t at_close, rg_classify_fn classify, void *ctx) {
     float probs[RG_DECISION_MAX_CLASSES];
     rg_decision d;
-    int32_t w = rg_decision_window_end(start, end, n, cfg->window_frames, cfg->end_pad_frames,
-                                       cfg->window_pre_frames, cfg->history_frames);
+    int32_t w = at_close ? n + 1
+                         : rg_decision_window_end(start, end, n, cfg->window_frames, cfg->end_pad_frames,
+                                                  cfg->window_pre_frames, cfg->history_frames);
     int32_t k;
     memset(probs, 0, sizeof(probs));
     classify(ctx, start, end, w, probs);
@@ -148,8 +151,13 @@ static int32_t close_event(rg_decision_state *st, const rg_decision_config *cfg,
     if (tr.valid && tr.decided) return 0;
     if (!cfg->early || !tr.valid || !tr.has_last || tr.checked_end + cfg->post_roll_frames != end) {
         /* the event's last run had no checkpoint; an event never tracked is the segmenter's latest */
-        *out = judge(cfg, start, end, n, tr.valid ? tr.peak : st->peak, tr.valid ? tr.point : st->point, classify,
+        *out = judge(cfg, start, end, n, tr.valid ? tr.peak : st->peak, tr.valid ? tr.point : st->point, 0, classify,
                      ctx);
+        return 1;
+    }
+    if (!tr.has_prov && cfg->early == RG_DECISION_CLOSE_LOOK) {
+        /* the last checkpoint decided nothing: one more look, with what followed it */
+        *out = judge(cfg, start, end, n, tr.peak, tr.point, 1, classify, ctx);
         return 1;
     }
     *out = tr.has_prov ? tr.prov : tr.last;
@@ -226,7 +234,7 @@ int32_t rg_decision_step_points(rg_decision_state *st, const rg_decision_config 
             int32_t settle = cfg->settle_frames > cfg->post_roll_frames ? cfg->settle_frames : cfg->post_roll_frames;
             if (tr->checked_end != e && n + 1 - e >= settle && pending_passes(st, cfg)) {
                 rg_decision d =
-                    judge(cfg, pending_rolled_start(st, cfg), e + cfg->post_roll_frames, n, tr->peak, tr->point,
+                    judge(cfg, pending_rolled_start(st, cfg), e + cfg->post_roll_frames, n, tr->peak, tr->point, 0,
                           classify, ctx);
                 tr->checked_end = e;
                 tr->last = d;

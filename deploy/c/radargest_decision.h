@@ -53,6 +53,11 @@ extern "C" {
 #define RG_DECISION_MAX_POINTS 32 /* capacity of the per-range-point motion power of an event */
 #endif
 #define RG_DECISION_GATE_ALL_POINTS 2147483647 /* gate_max_point of a gate without range condition */
+/* early of DecisionConfig(close_look=True): an event that closes undecided although its last run had its
+ * checkpoint is classified once more on the window ending at the close frame (window_end = frame + 1), instead
+ * of reporting that checkpoint's answer. A mode of early, not a field of its own, so that the initialiser of a
+ * default config (config.h) and the struct's layout stay as they were. */
+#define RG_DECISION_CLOSE_LOOK 2
 
 /* Configuration, in frames of the onset stream (deploy.c_config emits RG_DECISION_CONFIG_DEFAULT). */
 typedef struct {
@@ -65,7 +70,9 @@ typedef struct {
     int32_t post_roll_frames;    /* frames added after an event */
     int32_t settle_frames;       /* a run has ended when no new run began for this long (<= merge gap) */
     int32_t prefix_wait_frames;  /* a prefix gesture waits this long for the next part (<= merge gap) */
-    int32_t early;               /* 1: decide at the first conclusive checkpoint; 0: when the event closes */
+    int32_t early;               /* 1: decide at the first conclusive checkpoint; 0: when the event closes;
+                                    RG_DECISION_CLOSE_LOOK: as 1, and an event its last checkpoint left
+                                    undecided is classified once more at its close */
     float min_score;             /* a gesture needs this probability (0: arg-max) */
     float sure_score;            /* a non-prefix gesture this sure is decided at its checkpoint */
     int32_t unsure_wait_frames;  /* a less sure one waits this long for a further part (<= merge gap) */

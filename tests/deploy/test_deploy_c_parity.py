@@ -609,6 +609,43 @@ def test_decision_after_a_prefix_only_the_longer_gesture_is_sure(sim_stream, c_l
     ]
 
 
+def test_decision_close_look_identical(sim_stream, c_library) -> None:
+    """``DecisionConfig.close_look`` (C: ``early`` mode ``RG_DECISION_CLOSE_LOOK``) is the same in C and Python.
+    A tap whose return stroke stays between ``off_db`` and ``on_db`` is the press alone: the window of its
+    checkpoint ends before the return and the head says ``none``, which today's rule reports at the close;
+    with the look the event is classified again on the window ending at its close frame and is ``tap_out``.
+    An event sure at its checkpoint is not looked at again. On a whole stream the look changes records."""
+    frames, geometry = sim_stream
+    rate = geometry.frame_rate_hz
+    gap = dsp.SegmentConfig().frames(rate)[0]
+    ratio = np.zeros(400, dtype=np.float32)
+    presses = (50, 250)
+    for s in presses:
+        ratio[s : s + 12] = 10.0  # the press: one motion run
+        ratio[s + 14 : s + gap] = 4.0  # the slower return: no run
+    answers = {presses[0] + 12: "none", presses[1] + 12: "tap_out"}  # the second: sure at its checkpoint
+
+    def classify(s: int, e: int, w: int) -> np.ndarray:
+        p = np.full(len(DECISION_CLASSES), 0.01, dtype=np.float32)
+        p[DECISION_CLASSES.index("tap_out" if w >= presses[0] + gap else answers[e])] = np.float32(0.96)
+        return p
+
+    lib = c_library(geometry)
+    today = _decide_in_python_and_c(_policy(rate), ratio, classify, lib)
+    look = _decide_in_python_and_c(_policy(rate, cfg=dsp.DecisionConfig(close_look=True)), ratio, classify, lib)
+    assert [(d.label, d.accepted) for d in today] == [(0, False), (2, True)]
+    assert [(d.label, d.accepted) for d in look] == [(2, True), (2, True)]
+    assert today[0].window_end < presses[0] + gap <= look[0].window_end == look[0].frame + 1
+    assert look[1] == today[1]
+    # a whole stream: the same records in C and Python, and the look changes some
+    onset = dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=geometry).ratio_db.astype(np.float32)
+    today = _decide_in_python_and_c(_policy(rate), onset, window_classifier, lib)
+    look = _decide_in_python_and_c(
+        _policy(rate, cfg=dsp.DecisionConfig(close_look=True)), onset, window_classifier, lib
+    )
+    assert look != today
+
+
 class _RecordingDetector:
     """Builds a :class:`deploy.runtime.StreamingDetector` that records the onset ratio it feeds the decision
     policy, every head output and input (by window end) and every decision record (accepted or not)."""
@@ -811,7 +848,8 @@ def test_window_rule_identical_in_c(c_library) -> None:
 
 def test_config_h_decision_initialiser_matches_the_policy(tmp_path) -> None:
     """``RG_DECISION_CONFIG_DEFAULT`` from config.h fills ``rg_decision_config`` with exactly the values the
-    Python policy uses (field order and float32 literals), for a gesture set with a prefix."""
+    Python policy uses (field order and float32 literals), for a gesture set with a prefix, with
+    ``close_look`` (``early`` mode ``RG_DECISION_CLOSE_LOOK``)."""
     import ctypes
 
     from deploy.c_binding import CDecisionConfig
@@ -819,7 +857,7 @@ def test_config_h_decision_initialiser_matches_the_policy(tmp_path) -> None:
 
     geometry = geom(57.0)
     policy = dsp.DecisionPolicy(
-        cfg=dsp.DecisionConfig(min_score=0.42, prefixes=(("wiggle", "tap_out"),)),
+        cfg=dsp.DecisionConfig(min_score=0.42, prefixes=(("wiggle", "tap_out"),), close_look=True),
         segment=dsp.SegmentConfig(),
         classes=DECISION_CLASSES,
         frame_rate_hz=19.0,
@@ -855,6 +893,7 @@ def test_config_h_decision_initialiser_matches_the_policy(tmp_path) -> None:
         a, b = getattr(got, name), getattr(want, name)
         assert (list(a) == list(b)) if name in ("is_prefix", "is_longer") else a == b, name
     assert list(got.is_prefix)[:5] == [0, 1, 0, 0, 1]
+    assert got.early == 2
     assert list(got.is_longer)[:5] == [0, 0, 1, 1, 0]
 
 

@@ -68,6 +68,7 @@ def test_json_and_c_config() -> None:
         DecisionConfig(close_look=1)  # type: ignore[arg-type]
     from deploy.c_config import decision_config_values
 
-    policy = DecisionPolicy(cfg=on, classes=CLASSES, **KW)
-    with pytest.raises(ParameterError, match="close_look"):
-        decision_config_values(policy)
+    def early(cfg: DecisionConfig) -> float | int:  # the C config's early mode (RG_DECISION_CLOSE_LOOK = 2)
+        return dict(decision_config_values(DecisionPolicy(cfg=cfg, classes=CLASSES, **KW)))["early"]
+
+    assert (early(DecisionConfig()), early(on), early(DecisionConfig(early=False, close_look=True))) == (1, 2, 0)
