@@ -11,7 +11,9 @@
  * a prefix gesture (tap_in of double_tap_in) waits prefix_wait_frames for the next part; once an event has
  * looked like a prefix or has more than sure_max_runs runs, only a longer gesture (is_longer) may be sure
  * at its checkpoints; none, a score below min_score, or an event whose ratio never peaked at
- * min_peak_db (the physical gate), waits for more runs. The gate applies only to events whose strongest
+ * min_peak_db (the physical gate), waits for more runs; an event still undecided when it closes reports its
+ * last checkpoint's answer, or (early = RG_DECISION_CLOSE_LOOK) is classified once more on the window ending
+ * at its close frame. The gate applies only to events whose strongest
  * motion is at range point gate_max_point or nearer: the first maximum of the event's onset power per range
  * point (rg_decision_step_points: num_points values per frame, float32 sums over the frames of its runs, a
  * frame with a non-finite value left out; no power fed: point 0). A decided event absorbs the runs that merge into it
