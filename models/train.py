@@ -453,9 +453,12 @@ def _mine(
     return scores
 
 
-def _calibrate(predict: Predictor, cfg: TrainConfig, data: PreparedData, extra: list[Recording]) -> dict[str, Any]:
+def _calibrate(
+    predict: Predictor, cfg: TrainConfig, data: PreparedData, extra: list[Recording], *, close_look: bool = False
+) -> dict[str, Any]:
     """Choose the operating point on the validation side of the training recordings plus ``extra``
-    (see :mod:`models.rejection`); ``min_score`` 0 when calibration is off or there are no streams."""
+    (see :mod:`models.rejection`); ``min_score`` 0 when calibration is off or there are no streams.
+    ``close_look``: with :attr:`dsp.DecisionConfig.close_look` on (the opt-in prototype's adoption check)."""
     from dsp.decision import DecisionConfig
     from models.evaluate import stream_scorer, stream_scores
     from models.rejection import calibrate, calibration_recordings
@@ -466,7 +469,7 @@ def _calibrate(predict: Predictor, cfg: TrainConfig, data: PreparedData, extra: 
         return {"min_score": 0.0, "budget_met": False, "chosen": {}, "argmax": {}, "background_h": 0.0, "streams": []}
     t = cfg.architecture.window_frames
     # the decision layer as evaluated and exported (dsp.DecisionConfig defaults), min_score swept
-    decision = DecisionConfig(prefixes=cfg.prefixes)
+    decision = DecisionConfig(prefixes=cfg.prefixes, close_look=close_look)
     streams = [
         stream_scores(predict, recs, i, cfg=cfg.dataset, window_frames=t, decision=decision) for i in range(len(recs))
     ]
@@ -483,6 +486,7 @@ def calibrate_run(
     run_dir: Path,
     *,
     rejection: RejectionConfig | None = None,
+    close_look: bool = False,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -490,7 +494,8 @@ def calibrate_run(
     (``config.toml``, ``metrics.json["calibration"]``): e.g. for another budget or more calibration streams.
 
     The run's data and split give the same validation streams; ``rejection`` (default: the run's) sets the
-    budget and the calibration-only streams.
+    budget and the calibration-only streams. ``close_look`` calibrates with
+    :attr:`dsp.DecisionConfig.close_look` on (the run's config does not record it: use a copy of the run).
     """
     from tqdm import tqdm
 
@@ -506,7 +511,7 @@ def calibrate_run(
     cal = cfg.rejection.calibration_data
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     cfg, data = prepare(cfg, recs)
-    calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs)
+    calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, close_look=close_look)
     cfg = dataclasses.replace(cfg, min_score=float(calibration["min_score"]))
     write_config(cfg, run_dir / "config.toml")
     metrics_path = run_dir / "metrics.json"

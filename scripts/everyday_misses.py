@@ -253,7 +253,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from dsp.decision import DecisionConfig
     from models.config import load_run
     from models.data import collect_files, load_recordings
-    from models.evaluate import continuous_metrics, keras_predictor, stream_scores
+    from models.evaluate import _pool_continuous, continuous_metrics, keras_predictor, stream_scores
     from models.rejection import false_activations_by_cause
 
     model, cfg = load_run(args.run_dir)
@@ -317,6 +317,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "false_activations": fa,
             "false_activations_per_hour": fa / bg_h if bg_h else None,
             "false_activations_by_cause": {c: v["false_activations"] for c, v in by_cause.items()},
+            # the evaluation's own pooled figure (radargest evaluate --continuous): of the events that overlap
+            # a true gesture, the share decided as that gesture
+            "event_accuracy": _pool_continuous([cm for _, cm in parts[m]], ctx.classes)["event_accuracy"],
             "reasons": dict(collections.Counter(r["reason"] for r in rows[m]).most_common()),
             "misses": rows[m],
         }
@@ -400,6 +403,7 @@ def print_tables(out: dict[str, Any]) -> None:
             f"\nmin_score {part['min_score']:.3f}: recall {part['recall']:.3f} ({part['correct']}/{part['truth']}), "
             f"false activations {part['false_activations']} ({part['false_activations_per_hour']:.1f}/h) "
             f"{part['false_activations_by_cause']}"
+            + (f", event accuracy {part['event_accuracy']:.3f}" if part.get("event_accuracy") is not None else "")
         )
         counts = collections.Counter(group(r) for r in part["misses"])
         for g in GROUPS:
