@@ -94,6 +94,29 @@ def test_calibrate_command_rechooses_the_operating_point(
     assert "max_recall_loss" in err and "Traceback" not in err
 
 
+def test_calibrate_run_with_the_close_look(tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``calibrate_run(close_look=True)`` sweeps the decision layer with the close look on, on the same streams."""
+    import shutil
+
+    import models.evaluate
+    from models.train import calibrate_run
+
+    seen: list[bool] = []
+    real = models.evaluate.stream_scores
+
+    def spy(*args, **kw):  # type: ignore[no-untyped-def]
+        seen.append(kw["decision"].close_look)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(models.evaluate, "stream_scores", spy)
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    before = json.loads((run / "metrics.json").read_text())["calibration"]
+    after = calibrate_run(run, close_look=True, progress=False)
+    assert seen and all(seen)
+    assert after["streams"] == before["streams"] and read_config(run / "config.toml").min_score == after["min_score"]
+
+
 def test_bad_runs(tmp_path: Path, tiny_run: Path) -> None:
     with pytest.raises(RunError, match="not found"):
         load_run(tmp_path / "missing")
