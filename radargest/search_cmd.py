@@ -169,9 +169,12 @@ def add_search_command(subparsers: Any) -> None:
         help="share of every gesture class's windows drawn from --rehearsal-data (default 0.5)",
     )
     p.add_argument("--out", type=Path, required=True, help="search directory (created; an existing one resumes)")
-    p.add_argument("--ray", default=None, metavar="ADDRESS", help="run the trials on this Ray cluster")
+    backend = p.add_mutually_exclusive_group()
+    backend.add_argument("--ray", default=None, metavar="ADDRESS", help="run the trials on this Ray cluster")
     p.add_argument("--workers", type=int, default=2, help="parallel Ray trials, one CPU each (default 2)")
-    p.add_argument("--no-ray", action="store_true", help="Optuna alone, one trial at a time, even with Ray installed")
+    backend.add_argument(
+        "--no-ray", action="store_true", help="Optuna alone, one trial at a time, even with Ray installed"
+    )
     p.add_argument(
         "--tolerance",
         type=float,

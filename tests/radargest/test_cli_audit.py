@@ -84,6 +84,7 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
         ),
         (["evaluate", "r", "--data", "d", "--throttle-sweep", "b", "--continuous"], "--continuous applies only"),
         (["train", "--data", "d", "--out", "o", "--prefix", "tap_in:double_tapin"], "--prefix names double_tapin"),
+        (["search", "--data", "d", "--out", "o", "--ray", "1.2.3.4:6379", "--no-ray"], "not allowed with argument"),
     ],
 )
 def test_options_that_would_be_ignored_are_refused(
