@@ -251,8 +251,8 @@ def main(argv: list[str] | None = None) -> None:
             run, bundle = args.out / "runs" / name, args.out / "bundles" / name
             fine_tune(args, train_dir, variant, seed, run)
             check_run(run, variant, train_dir)
-            if not (bundle / "manifest.json").is_file():
-                _radargest("export", str(run), "--out", str(bundle), "--no-arena-search", "--quiet")
+            if not (bundle / "manifest.json").is_file():  # none, or an unfinished one: written again
+                _radargest("export", str(run), "--out", str(bundle), "--no-arena-search", "--overwrite", "--quiet")
             res = fold_eval(run, bundle, fold_dir, args.out / "eval" / name)
             rows.append(row(variant, seed, res["always_on"], res["points"][0]))
             r = rows[-1]
