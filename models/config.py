@@ -2,7 +2,8 @@
 
 A run directory holds ``model.keras``, ``config.toml`` (the frozen :class:`TrainConfig`: everything needed
 to reproduce the run), ``history.json``, ``metrics.json``, ``confusion.png`` and ``curves.png``. TOML is
-written by the tiny writer here and read back with :mod:`tomllib`; no pickle anywhere.
+written by the tiny writer here and read back with :mod:`tomllib`; no pickle anywhere. Other commands add
+their reports beside them (:data:`RUN_OUTPUTS` lists every such name).
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RUN_FILES",
+    "RUN_OUTPUTS",
     "RejectionConfig",
     "RunError",
     "TrainConfig",
+    "clear_run_outputs",
     "config_from_dict",
     "config_to_dict",
     "fine_tune_settings",
@@ -39,6 +42,29 @@ __all__ = [
 
 #: Files every finished run directory holds.
 RUN_FILES = ("model.keras", "config.toml", "history.json", "metrics.json", "confusion.png", "curves.png")
+
+#: Everything radargest's own commands write into a run directory (by default, i.e. without their ``--out``):
+#: what ``train --overwrite`` removes before it writes the new run (:func:`clear_run_outputs`), because
+#: each describes the model it replaces. Keep it in step with every command that writes into a run
+#: directory; a name not listed here (a user's notes, a script's output) is never removed.
+RUN_OUTPUTS = (
+    *RUN_FILES,  # train (config.toml and metrics.json rewritten by calibrate)
+    "qat_encoder_int8.tflite",  # train --qat-epochs (quantize reads it as the QAT row)
+    "qat_head_int8.tflite",
+    "quant_report.json",  # quantize
+    "quant_report.md",
+    "model_int8.tflite",
+    "det.png",  # evaluate --continuous
+    "throttle.json",  # evaluate --throttle-sweep
+    "throttle.md",
+    "throttle_curve.png",
+    "robustness.json",  # robustness
+    "robustness.png",
+    "personalisation.json",  # robustness --personalise
+    "personalisation.png",
+    "personalised_runs/",  # robustness --personalise: runs fine-tuned from this one (a folder)
+    "trial.json",  # search: a trial's row, in the trial's run directory
+)
 
 
 class RunError(DataError):
@@ -320,6 +346,26 @@ def fine_tune_settings(
     dataset = dataclasses.replace(base.dataset, gestures=gestures)
     arch = dataclasses.replace(base.architecture, num_classes=len(gestures) + 1)
     return dataset, arch, base.augment, base.learning_rate / 3.0
+
+
+def clear_run_outputs(run_dir: Path) -> list[Path]:
+    """Remove the :data:`RUN_OUTPUTS` present in ``run_dir`` (a missing folder: nothing) and return them.
+
+    Other files stay: ``--overwrite`` replaces radargest's run, not what the user keeps beside it.
+    """
+    import shutil
+
+    removed = []
+    for name in RUN_OUTPUTS:
+        path = Path(run_dir) / name.rstrip("/")
+        if name.endswith("/") and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.is_file() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(path)
+    return removed
 
 
 def load_run(run_dir: Path) -> tuple[keras.Model, TrainConfig]:

@@ -32,7 +32,7 @@ from models.compress import (
     qat_convert,
     zeroed_flash,
 )
-from models.config import RejectionConfig, TrainConfig, load_run, read_config, write_config
+from models.config import RejectionConfig, TrainConfig, clear_run_outputs, load_run, read_config, write_config
 from models.data import (
     DataError,
     Recording,
@@ -209,10 +209,14 @@ def train_recordings(
     log: Callable[[str], None] | None = None,
     calibration_recs: list[Recording] | None = None,
     rehearsal_recs: list[Recording] | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train on already loaded recordings and write the run directory (see :func:`train`).
 
     Args:
+        overwrite: replace the run in ``out_dir``: once training is done, before the first write, the
+            :data:`models.config.RUN_OUTPUTS` there are removed (an earlier model's quantisation report,
+            DET plot, ... would describe a model that is gone); other files stay.
         calibration_recs: training-side streams used only to choose the operating point (loaded from
             ``cfg.rejection.calibration_data`` by :func:`train`).
         rehearsal_recs: recordings replayed in training only (loaded from ``cfg.rehearsal_data``).
@@ -342,6 +346,10 @@ def train_recordings(
     cfg = dataclasses.replace(cfg, min_score=float(calibration["min_score"]))  # the run's operating point
     train_s = time.perf_counter() - t_start
     out_dir = Path(out_dir)
+    if overwrite:
+        removed = clear_run_outputs(out_dir)
+        if log and removed:
+            log(f"--overwrite: removed the earlier run's {', '.join(p.name for p in removed)} from {out_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
     val_pred = predict(xv).argmax(axis=1) if len(xv) else np.zeros(0, dtype=np.int64)
     val = window_metrics(yv, val_pred, cfg.dataset.classes)
@@ -551,8 +559,12 @@ def train(
     *,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Load ``cfg.data``, train, and write the run directory ``out_dir``.
+
+    ``overwrite``: replace an earlier run there (its :data:`models.config.RUN_OUTPUTS`, e.g. the old
+    model's ``quant_report.md``, are removed just before the new run is written; other files stay).
 
     Raises:
         models.data.DataError: a preset mismatch, an unknown gesture, a class without examples, or an
@@ -575,5 +587,12 @@ def train(
     reh = cfg.rehearsal_data
     reh_recs = load_recordings([Path(p) for p in reh], cfg=cfg.dataset, progress=bar) if reh else []
     return train_recordings(
-        cfg, recs, out_dir, progress=progress, log=log, calibration_recs=cal_recs, rehearsal_recs=reh_recs
+        cfg,
+        recs,
+        out_dir,
+        progress=progress,
+        log=log,
+        calibration_recs=cal_recs,
+        rehearsal_recs=reh_recs,
+        overwrite=overwrite,
     )

@@ -162,7 +162,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     cfg = train_config_from_args(args)
     check_out_dir(args.out, overwrite=args.overwrite, what="run directory")
-    result = train(cfg, args.out, progress=not args.quiet, log=print)
+    result = train(cfg, args.out, progress=not args.quiet, log=print, overwrite=args.overwrite)
     val = result.metrics["validation"]
     print(
         f"validation ({result.metrics['split']['val_mode']}): accuracy {val['accuracy']:.3f}, "
@@ -474,7 +474,13 @@ def add_model_commands(subparsers: Any) -> None:
         help="quantisation-aware fine-tuning after training (needs the [qat] extra); writes "
         "qat_encoder_int8.tflite and qat_head_int8.tflite to the run",
     )
-    p.add_argument("--overwrite", action="store_true", help="write into a non-empty run directory")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run in a non-empty --out: radargest's own outputs there (the model and its reports "
+        "and plots, e.g. quant_report.*, det.png, robustness.*, throttle.*) are removed before the new run is "
+        "written; other files are kept (default: refuse a non-empty --out)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)
     p.set_defaults(func=cmd_train)

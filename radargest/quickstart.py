@@ -93,7 +93,7 @@ def run_quickstart(
         patience_epochs=epochs,
         seed=0,
     )
-    result = train(cfg, run_dir, progress=progress)
+    result = train(cfg, run_dir, progress=progress, overwrite=True)  # an earlier quickstart's reports go too
     val = result.metrics["validation"]
     print(f"    validation accuracy {val['accuracy']:.3f} (balanced {val['balanced_accuracy']:.3f})")
     artefacts["training run"] = run_dir

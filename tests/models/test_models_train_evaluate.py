@@ -192,3 +192,38 @@ def test_rehearsal_recordings_train_only(sim_dir: Path) -> None:
     assert all(r.name != old[0].name for r in calibration_recordings(data.recordings, data.split))
     back = config_from_dict(config_to_dict(cfg))
     assert back.rehearsal_data == (str(files[1]),) and back.rehearsal_share == 0.3
+
+
+def test_train_overwrite_removes_only_radargest_outputs(
+    tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``train --overwrite`` into an earlier run: the old model's reports go, the user's files stay."""
+    import shutil
+
+    from models.config import RUN_OUTPUTS
+    from radargest.model_cmds import main
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    stale = {"quant_report.md": "old model", "det.png": "old", "qat_head_int8.tflite": "old"}
+    for name, text in stale.items():
+        assert name in RUN_OUTPUTS
+        (run / name).write_text(text)
+    (run / "personalised_runs" / "alice_1x").mkdir(parents=True)
+    (run / "notes.txt").write_text("mine")
+    (run / "extra").mkdir()
+    (run / "extra" / "quant_report.md").write_text("not in the run directory itself: kept")
+    cmd = ["train", "--data", str(sim_dir), "--split", "subject", "--init", str(tiny_run), "--epochs", "1"]
+    cmd += ["--out", str(run), "--quiet"]
+    assert main(cmd) == 2  # without --overwrite: refused, nothing touched
+    assert "use --overwrite" in capsys.readouterr().err and (run / "det.png").read_text() == "old"
+    assert main([*cmd, "--overwrite"]) == 0
+    assert "removed the earlier run's" in capsys.readouterr().out
+    for name in stale:
+        assert not (run / name).exists(), name
+    assert not (run / "personalised_runs").exists()
+    assert (run / "notes.txt").read_text() == "mine"
+    assert (run / "extra" / "quant_report.md").is_file()
+    for name in RUN_FILES:  # the new run, whole
+        assert (run / name).is_file(), name
+    assert read_config(run / "config.toml").epochs == 1 and load_run(run)
