@@ -1,11 +1,17 @@
-"""Running the console script in a subprocess, and the one-line error rule every command follows."""
+"""Running the console script in a subprocess, the one-line error rule every command follows, and loading a
+script of ``scripts/`` as a module (they are not a package)."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
+from pathlib import Path
+from types import ModuleType
 
-__all__ = ["assert_one_line_error", "run"]
+__all__ = ["assert_one_line_error", "load_script", "run"]
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -23,3 +29,13 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], *fragments: st
     assert len(lines) == 1, proc.stderr
     for fragment in fragments:
         assert fragment in lines[0]
+
+
+def load_script(name: str) -> ModuleType:
+    """``scripts/NAME.py`` imported as the module ``NAME`` (registered in ``sys.modules``, which dataclasses need)."""
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod

@@ -3,32 +3,25 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
+from cli_helpers import load_script
 
 from acquisition.labels import Label
 from dsp import SegmentConfig
 from dsp.decision import Decision, DecisionConfig, decide_stream
 from models.evaluate import continuous_metrics
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "everyday_misses.py"
 CLASSES = ("none", "tap_in", "tap_out")
 
 
 @pytest.fixture(scope="module")
 def em() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("everyday_misses", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("everyday_misses")
 
 
 def test_main_refuses_held_out_before_loading(em: ModuleType, tmp_path: Path, capsys: Any) -> None:

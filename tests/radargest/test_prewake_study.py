@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "prewake_study.py"
+from cli_helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def ps() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("prewake_study", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("prewake_study")
 
 
 def test_refuses_held_out_names(ps: ModuleType) -> None:

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "throttle_fold_check.py"
+from cli_helpers import load_script
 
 
 @pytest.fixture(scope="module")
 def fc() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("throttle_fold_check", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("throttle_fold_check")
 
 
 REAL = [
