@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from dsp.decision import DecisionConfig
 from models.architectures import build, count_macs, encoder_of, head_of
 from models.compress import (
     distillation_loss,
@@ -462,12 +463,17 @@ def _mine(
 
 
 def _calibrate(
-    predict: Predictor, cfg: TrainConfig, data: PreparedData, extra: list[Recording], *, close_look: bool = False
+    predict: Predictor,
+    cfg: TrainConfig,
+    data: PreparedData,
+    extra: list[Recording],
+    *,
+    decision: DecisionConfig | None = None,
 ) -> dict[str, Any]:
     """Choose the operating point on the validation side of the training recordings plus ``extra``
     (see :mod:`models.rejection`); ``min_score`` 0 when calibration is off or there are no streams.
-    ``close_look``: with :attr:`dsp.DecisionConfig.close_look` on (the opt-in prototype's adoption check)."""
-    from dsp.decision import DecisionConfig
+    ``decision``: the decision layer whose ``min_score`` is swept (default :class:`dsp.DecisionConfig`'s
+    defaults, as evaluated and exported); the run's prefixes replace its own."""
     from models.evaluate import stream_scorer, stream_scores
     from models.rejection import calibrate, calibration_recordings
 
@@ -476,8 +482,7 @@ def _calibrate(
     if not rej.calibrate or not recs:
         return {"min_score": 0.0, "budget_met": False, "chosen": {}, "argmax": {}, "background_h": 0.0, "streams": []}
     t = cfg.architecture.window_frames
-    # the decision layer as evaluated and exported (dsp.DecisionConfig defaults), min_score swept
-    decision = DecisionConfig(prefixes=cfg.prefixes, close_look=close_look)
+    decision = dataclasses.replace(decision or DecisionConfig(), prefixes=cfg.prefixes)
     streams = [
         stream_scores(predict, recs, i, cfg=cfg.dataset, window_frames=t, decision=decision) for i in range(len(recs))
     ]
@@ -494,7 +499,7 @@ def calibrate_run(
     run_dir: Path,
     *,
     rejection: RejectionConfig | None = None,
-    close_look: bool = False,
+    decision: DecisionConfig | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -502,8 +507,9 @@ def calibrate_run(
     (``config.toml``, ``metrics.json["calibration"]``): e.g. for another budget or more calibration streams.
 
     The run's data and split give the same validation streams; ``rejection`` (default: the run's) sets the
-    budget and the calibration-only streams. ``close_look`` calibrates with
-    :attr:`dsp.DecisionConfig.close_look` on (the run's config does not record it: use a copy of the run).
+    budget and the calibration-only streams. ``decision`` (default :class:`dsp.DecisionConfig`'s defaults) is
+    the decision layer calibrated, e.g. with ``close_look`` on; the run's config records only its ``min_score``,
+    so calibrate a copy of the run for a layer other than the default.
     """
     from tqdm import tqdm
 
@@ -519,7 +525,7 @@ def calibrate_run(
     cal = cfg.rejection.calibration_data
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     cfg, data = prepare(cfg, recs)
-    calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, close_look=close_look)
+    calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, decision=decision)
     cfg = dataclasses.replace(cfg, min_score=float(calibration["min_score"]))
     write_config(cfg, run_dir / "config.toml")
     metrics_path = run_dir / "metrics.json"

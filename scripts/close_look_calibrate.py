@@ -2,11 +2,11 @@
 opt-in prototype, docs/results_rejection.md, "Where the everyday recall goes").
 
 It copies RUN_DIR's ``model.keras``, ``config.toml`` and ``metrics.json`` to OUT and runs
-:func:`models.train.calibrate_run` on the copy with ``close_look=True``: the calibration ``radargest train``
-does at its end (the run's own validation streams plus its ``rejection.calibration_data``, its budget and
-recall guard), only with the close look on. OUT's ``config.toml`` then holds the re-calibrated ``min_score``;
-it does not record ``close_look`` (the run config has no such field), so OUT is a scratch copy, not a run to
-deploy. RUN_DIR is never written.
+:func:`models.train.calibrate_run` on the copy with ``DecisionConfig(close_look=True)``: the calibration
+``radargest train`` does at its end (the run's own validation streams plus its ``rejection.calibration_data``,
+its budget and recall guard), only with the close look on. OUT's ``config.toml`` then holds the re-calibrated
+``min_score``; it does not record ``close_look`` (the run config has no such field), so OUT is a scratch copy, not a
+run to deploy. RUN_DIR is never written.
 
 Refuses held-out names (``idx_3``, ``static_hand_idx_1``, simulated subjects 12-15, 5000-5007, 7000-7099,
 9000-9199, ``everyday_test``) among the calibration-only streams before, and among the streams calibrated
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.exists():
         ap.error(f"{args.out}: exists (choose a new folder)")
 
+    from dsp import DecisionConfig
     from models.config import read_config
     from models.data import collect_files
     from models.train import calibrate_run
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in COPIED:
         if (args.run_dir / name).is_file():
             shutil.copy2(args.run_dir / name, args.out / name)
-    calibration = calibrate_run(args.out, close_look=True, progress=not args.quiet, log=print)
+    decision = DecisionConfig(close_look=True)
+    calibration = calibrate_run(args.out, decision=decision, progress=not args.quiet, log=print)
     bad = refused(Path(s) for s in calibration["streams"])
     if bad:  # the run's split put a held-out file on its validation side: the figure must not be used
         shutil.rmtree(args.out)

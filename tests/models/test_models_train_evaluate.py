@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from tiny_models import tiny_config
 
+from dsp import DecisionConfig
 from models.config import RUN_FILES, RunError, config_from_dict, load_run, read_config
 from models.data import DataError
 from models.evaluate import CONTINUOUS_KEYS, JSON_KEYS, REJECTION_KEYS, WINDOW_KEYS, evaluate_run
@@ -95,7 +96,7 @@ def test_calibrate_command_rechooses_the_operating_point(
 
 
 def test_calibrate_run_with_the_close_look(tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``calibrate_run(close_look=True)`` sweeps the decision layer with the close look on, on the same streams."""
+    """``calibrate_run(decision=...)`` sweeps that decision layer (here with the close look on), on the same streams."""
     import shutil
 
     import models.evaluate
@@ -112,7 +113,7 @@ def test_calibrate_run_with_the_close_look(tiny_run: Path, tmp_path: Path, monke
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
     before = json.loads((run / "metrics.json").read_text())["calibration"]
-    after = calibrate_run(run, close_look=True, progress=False)
+    after = calibrate_run(run, decision=DecisionConfig(close_look=True), progress=False)
     assert seen and all(seen)
     assert after["streams"] == before["streams"] and read_config(run / "config.toml").min_score == after["min_score"]
 
