@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["HELD_OUT_MARKS", "TRAINING_FILES", "acconeer_data_dir", "acconeer_file", "held_out_names", "is_held_out"]
+__all__ = [
+    "HELD_OUT_MARKS",
+    "HELD_OUT_SIM_SUBJECTS",
+    "TRAINING_FILES",
+    "acconeer_data_dir",
+    "acconeer_file",
+    "held_out_names",
+    "held_out_paths",
+    "is_held_out",
+]
 
 _REPO = Path(__file__).resolve().parents[1]
 #: Training-side files of the real data (the idx_3 day and static_hand_idx_1 are the held-out test set).
@@ -37,6 +47,24 @@ def is_held_out(path: Path | str) -> bool:
 def held_out_names(paths: Iterable[Path | str]) -> list[str]:
     """The file names among ``paths`` that are held out (:func:`is_held_out`), for a script's refusal."""
     return [Path(p).name for p in paths if is_held_out(p)]
+
+
+#: Simulated subjects on the held-out side (docs/results_*): the recipe's test subjects 12-15, the sparse throttle
+#: streams' 5000-5007, the everyday test streams' 7000-7099 and the robustness map's 9000-9199.
+HELD_OUT_SIM_SUBJECTS = (range(12, 16), range(5000, 5008), range(7000, 7100), range(9000, 9200))
+
+
+def held_out_paths(paths: Iterable[Path | str]) -> list[str]:
+    """The held-out ones among ``paths``, by name alone: real held-out files (:func:`held_out_names`, as file
+    names), then simulated recordings of :data:`HELD_OUT_SIM_SUBJECTS` and anything under ``everyday_test``
+    (as given), for a study script's refusal."""
+    given = [Path(p) for p in paths]
+    bad = held_out_names(given)
+    for p in given:
+        m = re.search(r"sim-s(\d+)", p.name)
+        if (m and any(int(m.group(1)) in r for r in HELD_OUT_SIM_SUBJECTS)) or "everyday_test" in str(p):
+            bad.append(str(p))
+    return bad
 
 
 def acconeer_data_dir() -> Path | None:

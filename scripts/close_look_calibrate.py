@@ -24,8 +24,7 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from prewake_study import refused  # the held-out refusal, written once
+from radargest.datasets import held_out_paths
 
 COPIED = ("model.keras", "config.toml", "metrics.json")
 
@@ -49,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from models.train import calibrate_run
 
     cal = read_config(args.run_dir / "config.toml").rejection.calibration_data
-    bad = refused(collect_files([Path(p) for p in cal])) if cal else []
+    bad = held_out_paths(collect_files([Path(p) for p in cal])) if cal else []
     if bad:
         ap.error(f"held out, refused: {', '.join(bad)}")
     args.out.mkdir(parents=True)
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy2(args.run_dir / name, args.out / name)
     decision = DecisionConfig(close_look=True)
     calibration = calibrate_run(args.out, decision=decision, progress=not args.quiet, log=print)
-    bad = refused(Path(s) for s in calibration["streams"])
+    bad = held_out_paths(Path(s) for s in calibration["streams"])
     if bad:  # the run's split put a held-out file on its validation side: the figure must not be used
         shutil.rmtree(args.out)
         print(f"error: held-out streams in the calibration, result discarded: {', '.join(bad)}", file=sys.stderr)

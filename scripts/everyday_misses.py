@@ -52,8 +52,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from prewake_study import refused  # the held-out refusal, written once
+from radargest.datasets import held_out_paths
 
 #: how far a right-class decision may lie from a gesture it does not overlap to be reported as near [s]
 NEAR_S = 1.0
@@ -440,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if bad := refused(files):
+    if bad := held_out_paths(files):
         print(f"error: held-out file(s) refused: {', '.join(sorted(set(bad)))}", file=sys.stderr)
         return 2
     out = run(args)

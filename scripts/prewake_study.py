@@ -37,30 +37,15 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from radargest.datasets import held_out_names
-
-#: simulated subjects on the held-out side (docs/results_*: recipe test subjects, everyday and edge sets)
-HELD_OUT_SUBJECTS = (range(12, 16), range(5000, 5008), range(7000, 7100), range(9000, 9200))
-
-
-def refused(paths: Iterable[Path]) -> list[str]:
-    """The held-out names among ``paths``: real held-out files, held-out simulated subjects, ``everyday_test``."""
-    paths = list(paths)
-    bad = held_out_names(paths)
-    for p in paths:
-        m = re.search(r"sim-s(\d+)", p.name)
-        if (m and any(int(m.group(1)) in r for r in HELD_OUT_SUBJECTS)) or "everyday_test" in str(p):
-            bad.append(str(p))
-    return bad
+from radargest.datasets import held_out_paths
 
 
 def _floats(text: str) -> list[float]:
@@ -310,13 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.from_records:
         records = [json.loads(line) for p in args.from_records for line in p.read_text().splitlines() if line]
-        if bad := refused(Path(r["file"]) for r in records):
+        if bad := held_out_paths(Path(r["file"]) for r in records):
             print(f"error: held-out file(s) refused: {', '.join(sorted(set(bad)))}", file=sys.stderr)
             return 2
     else:
         if args.run_dir is None or args.bundle is None or not args.files:
             ap.error("give RUN_DIR BUNDLE FILE.h5 ... or --from-records")
-        if bad := refused(args.files):
+        if bad := held_out_paths(args.files):
             print(f"error: held-out file(s) refused: {', '.join(bad)}", file=sys.stderr)
             return 2
         records = wake_records(args.run_dir, args.bundle, args.files)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from radargest.datasets import TRAINING_FILES, held_out_names, is_held_out
+from radargest.datasets import TRAINING_FILES, held_out_names, held_out_paths, is_held_out
 
 
 def test_every_training_file_is_on_the_training_side() -> None:
@@ -14,3 +14,18 @@ def test_the_held_out_day_and_the_still_hand_are_refused() -> None:
     assert held_out_names([Path("/d") / n for n in names]) == names[:2]
     assert held_out_names(names[2:]) == []
     assert is_held_out(Path("/d/label_wiggle_idx_3.h5")) and not is_held_out(Path("/idx_3/label_wiggle_idx_1.h5"))
+
+
+def test_study_scripts_refuse_held_out_real_files_simulated_subjects_and_everyday_test() -> None:
+    bad = [
+        "label_tap_in_idx_3.h5",
+        "label_static_hand_idx_1.h5",
+        "sim-s12_everyday00.h5",
+        "sim-s7003_everyday00.h5",
+        "sim-s5001_x.h5",
+        "sim-s9150_everyday00.h5",
+        "/w/everyday_test/sim-s600_everyday00.h5",
+    ]
+    good = ["label_tap_in_idx_1.h5", "sim-s100_everyday00.h5", "sim-s3200_everyday00.h5", "sim-s120_everyday00.h5"]
+    assert len(held_out_paths([Path(p) for p in bad])) == len(bad)
+    assert held_out_paths([Path(p) for p in good]) == []
