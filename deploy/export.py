@@ -10,11 +10,13 @@ validation-side recordings goes one at a time through the int8 encoder into the 
 and at each window end the int8 head must give the float window model's top-1 (``streaming.agreement``,
 target >= 99 %). It then writes into ``out_dir``:
 
-``encoder_int8.tflite``, ``head_int8.tflite``, ``model_data.c/.h`` (16-byte aligned arrays), the C99
+``encoder_int8.tflite``, ``head_int8.tflite`` (the converter's form, which LiteRT loads), ``model_data.c/.h``
+(16-byte aligned arrays of the same two models in their MCU form, :func:`models.quantize.compact_for_micro`:
+smaller, bit-identical in TFLite Micro, refused by LiteRT; the TFLM checks below run this form), the C99
 feature, throttle and decision sources with a generated ``config.h``, ``example_main.cc``, ``manifest.json``
 (preset and sensor fields, feature config, labels, every I/O scale and zero point read from the
-interpreters, versions, sha256 of every other file) and ``report.md`` (flash, arena, MACs, latency, MCU
-estimate, TFLM agreement).
+interpreters, versions, sha256 of every other file) and ``report.md`` (flash in both forms, arena, MACs,
+latency, MCU estimate, TFLM agreement).
 """
 
 from __future__ import annotations
@@ -363,7 +365,7 @@ def export_bundle(
     from models.architectures import count_macs, encoder_of, head_of
     from models.config import load_run
     from models.data import DataError, balanced_sample, cut_windows, load_recordings, materialise, split_recordings
-    from models.quantize import convert
+    from models.quantize import compact_for_micro, convert
 
     ecfg = cfg or ExportConfig()
     say = log or (lambda _m: None)
@@ -449,7 +451,8 @@ def export_bundle(
     out.mkdir(parents=True, exist_ok=True)
     (out / BUNDLE_MODELS[0]).write_bytes(enc_fb)
     (out / BUNDLE_MODELS[1]).write_bytes(head_fb)
-    c_text, h_text = model_data_c({"rg_encoder_model": enc_fb, "rg_head_model": head_fb})
+    enc_mcu, head_mcu = compact_for_micro(enc_fb), compact_for_micro(head_fb)  # what TFLM runs on the MCU
+    c_text, h_text = model_data_c({"rg_encoder_model": enc_mcu, "rg_head_model": head_mcu})
     (out / "model_data.c").write_text(c_text)
     (out / "model_data.h").write_text(h_text)
     rec0 = recs[check_idx[0]] if check_idx else recs[0]
@@ -495,21 +498,22 @@ def export_bundle(
     arena: dict[str, Any] = {}
     tflm_agree: dict[str, Any] = {}
     if tflm.tflm_available():
-        for name, fb, rows, q in (
-            ("encoder", enc_fb, tflm_enc_in, enc_q),
-            ("head", head_fb, tflm_head_in, head_q),
-        ):
-            if ecfg.arena_search:
-                low = liveness[name].peak_bytes
-                s = tflm.find_arena(
-                    out / f"{name}_int8.tflite", low=low, high=low + 64 * 1024, granularity=ecfg.arena_granularity
-                )
-                arena[name] = {"bytes": s.arena_bytes, "probes": s.probes, "granularity": s.granularity}
-            if rows:
-                x = np.stack(rows)
-                micro = tflm.tflm_invoke(fb, x).astype(np.int32)
-                lite = np.stack([q.invoke_int8(r) for r in x]).astype(np.int32)
-                tflm_agree[name] = {"rows": len(x), "max_abs_lsb": int(np.abs(micro - lite).max())}
+        with tempfile.TemporaryDirectory(prefix="radargest-micro-") as micro_tmp:
+            for name, fb, rows, q in (
+                ("encoder", enc_mcu, tflm_enc_in, enc_q),
+                ("head", head_mcu, tflm_head_in, head_q),
+            ):
+                if ecfg.arena_search:  # on the MCU form, probed from a file in subprocesses
+                    low = liveness[name].peak_bytes
+                    path = Path(micro_tmp) / f"{name}.tflite"
+                    path.write_bytes(fb)
+                    s = tflm.find_arena(path, low=low, high=low + 64 * 1024, granularity=ecfg.arena_granularity)
+                    arena[name] = {"bytes": s.arena_bytes, "probes": s.probes, "granularity": s.granularity}
+                if rows:  # TFLM on the MCU form against LiteRT on the converter's form
+                    x = np.stack(rows)
+                    micro = tflm.tflm_invoke(fb, x).astype(np.int32)
+                    lite = np.stack([q.invoke_int8(r) for r in x]).astype(np.int32)
+                    tflm_agree[name] = {"rows": len(x), "max_abs_lsb": int(np.abs(micro - lite).max())}
         say(f"TFLM: arena {arena}, agreement {tflm_agree}")
     latency = {
         "encoder_ms": _latency_ms(enc_q, np.zeros(enc_q.input_shape, np.int8), ecfg.latency_runs),
@@ -554,7 +558,16 @@ def export_bundle(
     }
     c_total = sum(c_flash.values())
     report = {
-        "flash": {"models_bytes": model_flash, "tflite_bytes": len(enc_fb) + len(head_fb), "c_objects": c_flash},
+        "flash": {
+            "models_bytes": model_flash,  # model_data.o: the MCU form
+            "tflite_bytes": len(enc_fb) + len(head_fb),  # the converter's form (the .tflite files)
+            "mcu_flatbuffer_bytes": len(enc_mcu) + len(head_mcu),  # the MCU form (model_data.c)
+            "flatbuffers": {
+                "encoder": {"tflite_bytes": len(enc_fb), "mcu_bytes": len(enc_mcu)},
+                "head": {"tflite_bytes": len(head_fb), "mcu_bytes": len(head_mcu)},
+            },
+            "c_objects": c_flash,
+        },
         "flash_total_bytes": (model_flash + c_total) if model_flash >= 0 else None,
         "ring_buffer_bytes": t * int(enc_q.output_shape[-1]),
         "arena": arena,
@@ -637,7 +650,10 @@ def format_report(manifest: dict[str, Any]) -> str:
         "| item | bytes |",
         "|---|---:|",
         f"| models in flash (model_data.o, -Os) | {_kib(r['flash']['models_bytes'])} |",
-        f"| flatbuffers (encoder + head) | {_kib(r['flash']['tflite_bytes'])} |",
+        f"| flatbuffers, MCU form (encoder + head in model_data.c; TFLite Micro) | "
+        f"{_kib(r['flash'].get('mcu_flatbuffer_bytes'))} |",
+        f"| flatbuffers, converter form (encoder_int8.tflite + head_int8.tflite; LiteRT) | "
+        f"{_kib(r['flash']['tflite_bytes'])} |",
     ]
     for name, n in r["flash"]["c_objects"].items():
         lines.append(f"| {name}.o (-Os, host ISA) | {_kib(n)} |")
@@ -652,7 +668,10 @@ def format_report(manifest: dict[str, Any]) -> str:
         f"| head ring buffer (int8 T × embedding) | {_kib(r['ring_buffer_bytes'])} |",
         "",
         "Flash excludes the TFLM runtime library itself (its size depends on the op resolver and the "
-        "toolchain). C object sizes are for the host ISA (x86-64), an upper bound for Thumb-2.",
+        "toolchain). C object sizes are for the host ISA (x86-64), an upper bound for Thumb-2. The MCU form "
+        "(models.quantize.compact_for_micro) stores each all-zero per-channel zero-point vector as one 0, drops the "
+        "converter's metadata and the empty buffers: TFLite Micro runs it bit-identically (the TFLM checks below "
+        "run it), LiteRT refuses it, so the .tflite files keep the converter's form.",
         "",
         "Liveness cross-check (peak of live activation tensors; the arena adds TFLM's persistent structs):",
         "",

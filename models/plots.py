@@ -131,7 +131,8 @@ def plot_pareto(
 ) -> None:
     """Write the search's validation score against int8 flash [KiB] and against MACs per frame, as PNG.
 
-    ``rows``: trained trials (``val_score``, ``flash_bytes``, ``macs_per_frame``, optional ``reference``);
+    ``rows``: trained trials (``val_score``, ``flash_bytes``: the converter's form, comparable with the published
+    anchors, ``macs_per_frame``, optional ``reference``); the flash budget line applies to the MCU form;
     ``front`` (all graphs), ``front_c`` (graphs the C build runs) and ``chosen`` are highlighted; ``budget``
     (``budget_flash_bytes``, ``budget_macs_per_frame``)
     and the published ``anchors`` (name → (bytes, label)) are drawn as vertical lines; ``title`` (the family and
@@ -166,11 +167,12 @@ def plot_pareto(
         if chosen:
             ax.scatter([chosen[key] / scale], [chosen["val_score"]], marker="*", s=220, c="C1", zorder=5,
                        label="chosen")  # fmt: skip
-        ax.axvline(limit / scale, c="k", ls="--", lw=1, label="budget")
+        what = " (on the MCU form, a few hundred B smaller)" if key == "flash_bytes" else ""
+        ax.axvline(limit / scale, c="k", ls="--", lw=1, label=f"budget{what}")
         ax.grid(alpha=0.3)
     for i, (name, (size, what)) in enumerate(anchors.items()):
         ax_f.axvline(size / 1024.0, c=f"C{4 + i}", ls=":", lw=1.2, label=f"{name} ({what})")
-    ax_f.set_xlabel("int8 flash, encoder + head [KiB]")
+    ax_f.set_xlabel("int8 flash, encoder + head, converter form (.tflite) [KiB]")
     ax_m.set_xlabel("encoder MACs per frame [thousands]")
     ax_f.set_ylabel("validation score (training side)")
     ax_f.legend(fontsize=7, loc="lower right")

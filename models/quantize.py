@@ -67,6 +67,7 @@ __all__ = [
     "QuantizeConfig",
     "SplitInt8",
     "TfliteModel",
+    "compact_for_micro",
     "convert",
     "fake_quantize",
     "flatbuffer_ops",
@@ -261,7 +262,10 @@ def int8_footprint(
     """int8 flash, operators and MACs of a composed model, from the real converter.
 
     The encoder and the head are converted separately to full-integer int8 (per-channel), names stripped
-    unless ``keep_names``, as the bundle exports them. ``windows`` ``(N, T, d, p)`` calibrate the conversion;
+    unless ``keep_names``, as the bundle exports them. Two sizes: ``flash_bytes`` (``encoder_bytes`` +
+    ``head_bytes``) is the converter's form, the ``.tflite`` files LiteRT loads; ``mcu_flash_bytes``
+    (``encoder_mcu_bytes`` + ``head_mcu_bytes``) is what goes to flash on the MCU (:func:`compact_for_micro`,
+    the arrays of the bundle's ``model_data.c``). ``windows`` ``(N, T, d, p)`` calibrate the conversion;
     ``None`` (an untrained candidate) uses random inputs, which give the same flatbuffer size since every
     tensor's shape is fixed.
     ``flatbuffers`` adds the two flatbuffers (``encoder_flatbuffer``, ``head_flatbuffer``).
@@ -279,10 +283,14 @@ def int8_footprint(
     head_fb = convert(head, "int8_per_channel", emb, keep_names=keep_names)
     macs = count_macs(model)
     ops = sorted(set(flatbuffer_ops(enc_fb)) | set(flatbuffer_ops(head_fb)))
+    enc_mcu, head_mcu = len(compact_for_micro(enc_fb)), len(compact_for_micro(head_fb))
     out: dict[str, Any] = {
         "flash_bytes": len(enc_fb) + len(head_fb),
         "encoder_bytes": len(enc_fb),
         "head_bytes": len(head_fb),
+        "mcu_flash_bytes": enc_mcu + head_mcu,
+        "encoder_mcu_bytes": enc_mcu,
+        "head_mcu_bytes": head_mcu,
         "macs_per_frame": int(macs["encoder_per_frame"]),
         "macs_per_hop": int(macs["head_per_hop"]),
         "param_count": int(model.count_params()),
@@ -317,6 +325,76 @@ def strip_names(flatbuffer: bytes) -> bytes:
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
     flatbuffer_utils.strip_strings(model)
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+#: Metadata entries TFLite Micro never reads (the converter's bookkeeping); any other entry (e.g. TFLM's own
+#: ``OfflineMemoryAllocation``) is kept.
+MICRO_DROPPED_METADATA = frozenset({"min_runtime_version", "CONVERSION_METADATA"})
+
+
+def compact_for_micro(flatbuffer: bytes) -> bytes:
+    """The flatbuffer as it goes to flash on the MCU: the same graph, weights and quantisation for TFLite Micro,
+    fewer bytes. LiteRT cannot load the result; the bundle's ``.tflite`` files stay as the converter wrote them.
+
+    Three rewrites, each lossless for TFLM (its outputs are bit-identical, checked in the tests):
+
+    - a per-channel ``zero_point`` vector that is all zeros (int8 weights and int32 biases, one zero per
+      channel) becomes the single value ``[0]``. TFLM's allocator expands a zero-point vector shorter than the
+      scale vector to one value per channel (``tflite-micro``, ``tensorflow/lite/micro/micro_allocator.cc``:
+      "zero point arrays for weights can be reduced to a single value"). A vector holding any non-zero value
+      is left untouched. LiteRT refuses this form ("QuantizationParam has 1 zero_point values and 16 scale
+      values. Must have same number").
+    - the converter's metadata (:data:`MICRO_DROPPED_METADATA`), their buffers and the model description go;
+      TFLM never reads them.
+    - tensors without constant data (activations, inputs, outputs) all point at the empty buffer 0 and the
+      other empty buffers go (the indices of the rest are remapped): TFLM takes a tensor whose buffer holds
+      no data as one to allocate in the arena, whichever empty buffer it names.
+
+    Bias quantisation is kept even where the kernels do not read it. Parsed and rebuilt with the TFLite schema
+    module that ships with LiteRT (no TensorFlow).
+
+    Raises:
+        ValueError: not a TFLite flatbuffer, or one whose buffers live outside it (``offset``/``size``).
+    """
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as schema
+
+    if len(flatbuffer) < 8 or flatbuffer[4:8] != b"TFL3":
+        raise ValueError("not a TFLite flatbuffer (no TFL3 identifier)")
+    model = schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
+    buffers = list(model.buffers or [])
+    if any(b.offset > 1 or b.size > 0 for b in buffers):
+        raise ValueError("buffers stored outside the flatbuffer (offset/size) are not supported")
+    subgraphs = list(model.subgraphs or [])
+    for sg in subgraphs:
+        for tensor in sg.tensors or []:
+            q = tensor.quantization
+            zp = None if q is None else q.zeroPoint
+            if zp is not None and len(zp) > 1 and not np.any(np.asarray(zp)):
+                q.zeroPoint = np.zeros(1, dtype=np.int64)
+    metadata = [m for m in model.metadata or [] if _text(m.name) not in MICRO_DROPPED_METADATA]
+    model.metadata = metadata or None
+    model.description = None
+
+    def has_data(i: int) -> bool:
+        return 0 <= i < len(buffers) and buffers[i].data is not None and len(buffers[i].data) > 0
+
+    used = {t.buffer for sg in subgraphs for t in sg.tensors or [] if has_data(t.buffer)} | {m.buffer for m in metadata}
+    keep = [0, *sorted(used - {0})]
+    new_index = {old: new for new, old in enumerate(keep)}
+    for sg in subgraphs:
+        for tensor in sg.tensors or []:
+            tensor.buffer = new_index.get(tensor.buffer, 0) if has_data(tensor.buffer) else 0
+    for m in metadata:
+        m.buffer = new_index[m.buffer]
+    model.buffers = [buffers[i] for i in keep] if buffers else buffers
+    builder = flatbuffers.Builder(len(flatbuffer))
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _text(s: bytes | str | None) -> str:
+    return s.decode() if isinstance(s, bytes) else (s or "")
 
 
 def tflite_predictor(flatbuffer: bytes) -> Predictor:

@@ -261,6 +261,7 @@ def bench_all(
     arena = {k: v["bytes"] for k, v in (r.get("arena") or {}).items()}
     result["size"] = {
         "tflite_bytes": r["flash"]["tflite_bytes"],
+        "mcu_flatbuffer_bytes": r["flash"].get("mcu_flatbuffer_bytes"),
         "flash_total_bytes": r["flash_total_bytes"],
         "arena_bytes": arena or None,
         "macs": r["macs"],
@@ -321,7 +322,9 @@ def format_bench_all(result: dict[str, Any]) -> str:
     )
     z = result["size"]
     arena = z["arena_bytes"]
-    rows.append(f"{'int8 models (flatbuffers)':50s} {z['tflite_bytes']:11d} B")
+    rows.append(f"{'int8 models (flatbuffers, converter form, LiteRT)':50s} {z['tflite_bytes']:11d} B")
+    if z.get("mcu_flatbuffer_bytes"):
+        rows.append(f"{'int8 models (flatbuffers, MCU form, model_data.c)':50s} {z['mcu_flatbuffer_bytes']:11d} B")
     flash = f"{z['flash_total_bytes']:11d} B  of 64 KiB budget"
     rows.append(f"{'flash, models + C features/throttle/decision':50s} {flash}")
     if arena:

@@ -87,7 +87,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     c = summary["chosen"]
     if c:
         print(
-            f"chosen: trial {c['number']}, score {c['val_score']:.3f}, {c['flash_bytes']} B int8, "
+            f"chosen: trial {c['number']}, score {c['val_score']:.3f}, {c['flash_bytes']} B int8 "
+            f"({c.get('mcu_flash_bytes', '—')} B on the MCU), "
             f"{c['macs_per_frame']} MACs/frame; train it: radargest train "
             + (f"--init {args.init} " if args.init else "")
             + f"--from-search {args.out} --data ..."
@@ -132,7 +133,13 @@ def add_search_command(subparsers: Any) -> None:
         help="each trial's own validation part of its training side, as train (the score is fold B's on the "
         "Acconeer files either way)",
     )
-    p.add_argument("--budget-flash", type=parse_bytes, default="16KiB", help="int8 flash budget (default 16KiB)")
+    p.add_argument(
+        "--budget-flash",
+        type=parse_bytes,
+        default="16KiB",
+        help="int8 flash budget: the encoder + head flatbuffers as they go to the MCU (model_data.c, "
+        "the compacted form; default 16KiB)",
+    )
     p.add_argument("--budget-macs-per-frame", type=int, default=30000, help="encoder MACs per frame (default 30000)")
     p.add_argument("--trials", type=int, default=40, help="candidates to train, resumed studies included (default 40)")
     p.add_argument(

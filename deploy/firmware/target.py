@@ -281,7 +281,8 @@ def format_firmware_report(manifest: dict[str, Any]) -> list[str]:
         "",
         "| | TFLM (`--backend tflm`) | AOT C (`--backend c`) |",
         "|---|---:|---:|",
-        f"| model flash | {r['flash']['tflite_bytes']} B flatbuffers + the TFLM library | "
+        f"| model flash | {r['flash'].get('mcu_flatbuffer_bytes', r['flash']['tflite_bytes'])} B flatbuffers "
+        "(MCU form, model_data.c) + the TFLM library | "
         f"{sz['flash'].get('models', 0)} B (code, weights, kernels) |",
         f"| activation memory | {tflm_arena if tflm_arena is not None else '—'} B arenas (two interpreters) | "
         f"{sz['ram'].get('models', 0)} B (one shared arena) |",

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.architectures import ArchitectureConfig, build, encoder_of
-from models.quantize import SCHEMES, TfliteModel, convert, fake_quantize, quantize_run
+from models.architectures import ArchitectureConfig, build, encoder_of, head_of
+from models.quantize import SCHEMES, TfliteModel, compact_for_micro, convert, fake_quantize, quantize_run
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,105 @@ def test_encoder_exports_alone(small_model_and_data: tuple) -> None:
     frames = x[:16].reshape(-1, 16, 6, 1)
     tfl = TfliteModel(convert(encoder_of(model), "int8_per_channel", frames[:64]))
     assert tuple(tfl.input["shape"]) == (1, 16, 6, 1)
+
+
+def _schema_model(flatbuffer: bytes):
+    from ai_edge_litert import schema_py_generated as schema
+
+    return schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
+
+
+def _pack(model) -> bytes:
+    import flatbuffers
+
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def _zero_points(flatbuffer: bytes) -> list[list[int] | None]:
+    out = []
+    for t in _schema_model(flatbuffer).subgraphs[0].tensors:
+        zp = None if t.quantization is None else t.quantization.zeroPoint
+        out.append(None if zp is None else [int(v) for v in zp])
+    return out
+
+
+@pytest.fixture(scope="module")
+def split_flatbuffers(small_model_and_data: tuple) -> dict[str, tuple[bytes, np.ndarray]]:
+    """The small model's encoder and head as the bundle converts them, with random int8 inputs."""
+    model, x = small_model_and_data
+    frames = x[:32].reshape(-1, 16, 6, 1)
+    emb = np.asarray(encoder_of(model).predict(frames, verbose=0)).reshape(32, 10, -1)
+    rng = np.random.default_rng(1)
+    out = {}
+    for name, sub, rep in (("encoder", encoder_of(model), frames[:200]), ("head", head_of(model), emb)):
+        fb = convert(sub, "int8_per_channel", rep)
+        shape = tuple(int(d) for d in TfliteModel(fb).input["shape"][1:])
+        out[name] = (fb, rng.integers(-128, 128, size=(40, *shape)).astype(np.int8))
+    return out
+
+
+def test_compact_for_micro_is_smaller_and_tflm_runs_it_bit_identically(split_flatbuffers: dict) -> None:
+    """The MCU form: per-channel zero points become one 0, no converter metadata, no empty buffers; TFLite Micro
+    gives the same int8 outputs to the bit, LiteRT refuses it (so the bundle's .tflite files keep the converter's
+    form)."""
+    from deploy import tflm
+
+    for name, (fb, xs) in split_flatbuffers.items():
+        small = compact_for_micro(fb)
+        assert len(small) < len(fb) - 100, name
+        before, after = _zero_points(fb), _zero_points(small)
+        per_channel = [i for i, zp in enumerate(before) if zp is not None and len(zp) > 1]
+        assert per_channel, f"{name}: the converter wrote no per-channel zero points"
+        assert all(after[i] == [0] for i in per_channel)
+        assert [zp for i, zp in enumerate(after) if i not in per_channel] == [
+            zp for i, zp in enumerate(before) if i not in per_channel
+        ]  # activations keep their zero points
+        m = _schema_model(small)
+        assert not m.metadata and len(m.buffers) < len(_schema_model(fb).buffers)
+        assert all(m.buffers[t.buffer].data is not None or t.buffer == 0 for t in m.subgraphs[0].tensors)
+        assert compact_for_micro(small) == small  # nothing left to drop
+        TfliteModel(fb)  # the converter's form loads in LiteRT ...
+        with pytest.raises(ValueError, match="zero_point"):
+            TfliteModel(small)  # ... the MCU form does not
+        if tflm.tflm_available():
+            assert np.array_equal(tflm.tflm_invoke(small, xs), tflm.tflm_invoke(fb, xs)), name
+    if not tflm.tflm_available():
+        pytest.skip("tflite-micro not installed: sizes checked, TFLM outputs not")
+
+
+def test_compact_for_micro_leaves_non_zero_zero_points_and_other_metadata(split_flatbuffers: dict) -> None:
+    """A per-channel zero-point vector with any non-zero value stays whole (TFLM would read its first value for
+    every channel), and metadata other than the converter's (e.g. TFLM's OfflineMemoryAllocation) is kept."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    fb = split_flatbuffers["encoder"][0]
+    model = _schema_model(fb)
+    tensors = model.subgraphs[0].tensors
+    per_channel = [i for i, zp in enumerate(_zero_points(fb)) if zp is not None and len(zp) > 1]
+    first, *rest = per_channel
+    zp = np.zeros(len(tensors[first].quantization.zeroPoint), dtype=np.int64)
+    zp[-1] = 3  # only the last channel: a check of the first value alone would miss it
+    tensors[first].quantization.zeroPoint = zp
+    extra = schema.BufferT()
+    extra.data = np.frombuffer(b"radargest", dtype=np.uint8)
+    model.buffers.append(extra)
+    meta = schema.MetadataT()
+    meta.name, meta.buffer = "radargest_test", len(model.buffers) - 1
+    model.metadata = [*(model.metadata or []), meta]
+    small = compact_for_micro(_pack(model))
+    after = _zero_points(small)
+    assert after[first] == [int(v) for v in zp]
+    assert rest and all(after[i] == [0] for i in rest)
+    m = _schema_model(small)
+    assert [bytes(x.name) for x in m.metadata] == [b"radargest_test"]
+    assert bytes(m.buffers[m.metadata[0].buffer].data) == b"radargest"
+
+
+def test_compact_for_micro_refuses_what_is_not_a_flatbuffer() -> None:
+    with pytest.raises(ValueError, match="TFLite flatbuffer"):
+        compact_for_micro(b"not a model at all")
 
 
 def test_integer_candidates_need_data(small_model_and_data: tuple) -> None:

@@ -109,6 +109,10 @@ def test_choose_and_front() -> None:
     assert choose(rows, _scfg(**budget))["number"] == 0  # default: the best score within budget
     tie = [*rows, row(6, 0.90, 14000, 29000)]
     assert choose(tie, _scfg(**budget))["number"] == 6  # ties go to the smaller flash
+    # the flash budget applies to the MCU form when a trial has it (the converter's form otherwise)
+    mcu = [*rows, {**row(7, 0.97, 16500, 5000), "mcu_flash_bytes": 16000}]
+    assert choose(mcu, _scfg(**budget))["number"] == 7
+    assert choose([*rows, {**row(8, 0.97, 16500, 5000), "mcu_flash_bytes": 16400}], _scfg(**budget))["number"] == 0
 
 
 def test_the_space_holds_the_default_architecture_at_reduced_widths() -> None:
@@ -188,4 +192,6 @@ def test_flash_of_random_weights_equals_flash_of_trained_weights(tiny_run: Path)
     trained = int8_footprint(model)
     fresh = build(cfg.architecture)
     _randomise(fresh, 0)
-    assert int8_footprint(fresh)["flash_bytes"] == trained["flash_bytes"] > 1000
+    fp = int8_footprint(fresh)
+    assert fp["flash_bytes"] == trained["flash_bytes"] > 1000
+    assert fp["mcu_flash_bytes"] == trained["mcu_flash_bytes"] < trained["flash_bytes"]  # the budget's figure
