@@ -342,8 +342,8 @@ def compact_for_micro(flatbuffer: bytes) -> bytes:
       channel) becomes the single value ``[0]``. TFLM's allocator expands a zero-point vector shorter than the
       scale vector to one value per channel (``tflite-micro``, ``tensorflow/lite/micro/micro_allocator.cc``:
       "zero point arrays for weights can be reduced to a single value"). A vector holding any non-zero value
-      is left untouched. LiteRT refuses this form ("QuantizationParam has 1 zero_point values and 16 scale
-      values. Must have same number").
+      is left untouched. LiteRT refuses this form ("QuantizationParam has 1 zero_point values and N scale
+      values. Must have same number"): its checks want one zero point per scale.
     - the converter's metadata (:data:`MICRO_DROPPED_METADATA`), their buffers and the model description go;
       TFLM never reads them.
     - tensors without constant data (activations, inputs, outputs) all point at the empty buffer 0 and the
