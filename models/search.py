@@ -855,6 +855,10 @@ def _describe(p: dict[str, Any], row: dict[str, Any] | None = None) -> str:
     )
 
 
+def _mcu_text(row: dict[str, Any]) -> str:
+    return f"{row['mcu_flash_bytes']} B" if "mcu_flash_bytes" in row else "not measured"
+
+
 def _front_table(front: Sequence[dict[str, Any]]) -> list[str]:
     lines = [
         "| trial | val score | int8 flash [B] | KiB | MCU [B] | MACs/frame | MACs/hop | params | C build | "
@@ -924,7 +928,7 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
         lines.append(
             f"Trial {c['number']}: {_describe(c['params'], c)}; score {c['val_score']:.3f}, {c['flash_bytes']} B "
             f"({_kib(c['flash_bytes'])} KiB: encoder {c['encoder_bytes']} + head {c['head_bytes']}; MCU form "
-            f"{c.get('mcu_flash_bytes', '—')} B), "
+            f"{_mcu_text(c)}), "
             f"{c['macs_per_frame']} MACs/frame, {c['macs_per_hop']} MACs/hop. Rule: "
             + (
                 "the best score within budget, ties to the smaller flash"
@@ -949,7 +953,7 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
             + ("the initial run fine-tuned the same way, not pruned" if pruned else "the default architecture")
             + ", trained the same way, budgets ignored): score "
             f"{ref['val_score']:.3f}, {ref['flash_bytes']} B ({_kib(ref['flash_bytes'])} KiB; MCU form "
-            f"{ref.get('mcu_flash_bytes', '—')} B), "
+            f"{_mcu_text(ref)}), "
             f"{ref['macs_per_frame']} MACs/frame.",
         ]
     lines += ["", "## Anchors (published sizes, on the flash axis of the plot)", "", "| model | size |", "|---|---:|"]
