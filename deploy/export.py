@@ -91,8 +91,8 @@ class ExportConfig:
         throttle: the throttle policy written to ``config.h`` and the manifest (``full_rate_hz`` set from
             the data's frame rate).
         decision: the decision layer written to the manifest (``"decision"``, with the gesture set's
-            prefix table; ``min_score`` is the run's calibrated operating point, the run's ``prefixes`` are
-            added) and to ``config.h``
+            prefix table; ``min_score`` and the close look are the run's calibrated operating point
+            (:func:`models.config.run_decision`), the run's ``prefixes`` are added) and to ``config.h``
             (``RG_DECISION_CONFIG_DEFAULT``, counted at the throttle's idle onset rate, as the device runs it).
         mcu: the MCU estimate's assumptions.
         seed: seeds the choice of calibration windows.
@@ -363,7 +363,7 @@ def export_bundle(
         models.data.DataError: no training windows.
     """
     from models.architectures import count_macs, encoder_of, head_of
-    from models.config import load_run
+    from models.config import load_run, run_decision
     from models.data import DataError, balanced_sample, cut_windows, load_recordings, materialise, split_recordings
     from models.quantize import compact_for_micro, convert
 
@@ -375,9 +375,7 @@ def export_bundle(
     arch = tcfg.architecture
     t = arch.window_frames
     ds = tcfg.dataset
-    decision = dataclasses.replace(
-        ecfg.decision, min_score=float(tcfg.min_score), prefixes=(*ecfg.decision.prefixes, *tcfg.prefixes)
-    )
+    decision = run_decision(tcfg, ecfg.decision)
     recs = load_recordings([Path(p) for p in (representative or tcfg.data)], cfg=ds)
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
     rng = np.random.default_rng([ecfg.seed, 0xE4])

@@ -36,6 +36,7 @@ __all__ = [
     "fine_tune_settings",
     "load_run",
     "read_config",
+    "run_decision",
     "to_toml",
     "write_config",
 ]
@@ -143,6 +144,10 @@ class TrainConfig:
         rejection: hard-negative mining and the choice of the operating point.
         min_score: the operating point chosen by :func:`models.train.train` on training-side streams
             (``rejection``): a gesture decision needs at least this probability [0..1].
+        close_look: the decision layer's close look (:attr:`dsp.DecisionConfig.close_look`) that ``min_score``
+            was calibrated with, part of the operating point: every decision made for the run (evaluate,
+            export, robustness, personalise) uses it (:func:`run_decision`). A ``config.toml`` written
+            before the field loads with it off, as that run was calibrated.
         prefixes: the user's own ``(prefix, longer)`` gesture pairs for the decision layer
             (:class:`dsp.DecisionConfig`), on top of the pairs it derives from the gesture names; two
             gestures that are prefixes of each other are refused here, before training.
@@ -175,6 +180,7 @@ class TrainConfig:
     init: str = ""
     rejection: RejectionConfig = field(default_factory=RejectionConfig)
     min_score: float = 0.0
+    close_look: bool = True
     prefixes: tuple[tuple[str, str], ...] = ()
     compression: CompressionConfig = field(default_factory=CompressionConfig)
     restore_best: bool = True
@@ -189,6 +195,8 @@ class TrainConfig:
         except (dsp.ParameterError, TypeError, ValueError) as exc:
             raise DataError(f"prefixes: {exc}") from None
         object.__setattr__(self, "prefixes", pairs)
+        if not isinstance(self.close_look, bool):
+            raise DataError(f"close_look must be true or false, got {self.close_look!r}")
         if not self.data:
             raise DataError("give at least one --data folder or file")
         for name in ("epochs", "patience_epochs", "batch_size"):
@@ -260,7 +268,8 @@ def config_from_dict(d: dict[str, Any], *, where: str = "config") -> TrainConfig
             f"{where} [dataset]",
         )
         sections = ("dataset", "split", "architecture", "augment", "rejection", "compression")
-        top = {k: v for k, v in d.items() if k not in sections}
+        # a run written before the close look was the default was calibrated without it
+        top = {"close_look": False} | {k: v for k, v in d.items() if k not in sections}
         return _build(
             TrainConfig,
             {
@@ -276,6 +285,20 @@ def config_from_dict(d: dict[str, Any], *, where: str = "config") -> TrainConfig
         )
     except KeyError as exc:
         raise RunError(f"{where}: missing section {exc}") from None
+
+
+def run_decision(cfg: TrainConfig, base: dsp.DecisionConfig | None = None) -> dsp.DecisionConfig:
+    """The decision layer a run's decisions use: ``base`` (default :class:`dsp.DecisionConfig`) with the run's
+    operating point and its ``prefixes`` added to ``base``'s. The operating point is the run's ``min_score``,
+    and the close look when the run was calibrated with it (a ``base`` with the look off turns it off, for
+    comparison)."""
+    b = base or dsp.DecisionConfig()
+    return dataclasses.replace(
+        b,
+        min_score=float(cfg.min_score),
+        close_look=b.close_look and cfg.close_look,
+        prefixes=(*b.prefixes, *cfg.prefixes),
+    )
 
 
 def _toml_value(v: Any) -> str:

@@ -859,7 +859,8 @@ def fragment_windows(
     """Fragment windows (kind 4): what the decision layer classifies before a gesture's motion is over.
 
     The checkpoints come from :func:`dsp.decision.checkpoints` on the recording's onset ratio with the
-    default :class:`dsp.DecisionConfig` (the runtime's windows, placed by :func:`dsp.decision_window_end`).
+    default :class:`dsp.DecisionConfig` without its close look (the runtime's windows, placed by
+    :func:`dsp.decision_window_end`).
     A checkpoint is a *fragment* of the label ``L`` when its event overlaps ``L`` and no other label, and
     ``L``'s motion goes on at least ``settle_s`` after the checkpoint's run ended, and its window ends at
     least ``settle_s`` before the event's final window (the first stroke of a
@@ -888,7 +889,10 @@ def fragment_windows(
             if la.gesture in table:
                 for key in ((recs[i].subject, la.gesture), ("", la.gesture)):
                     durations.setdefault(key, []).append(la.num_frames)
-    decision = dsp.DecisionConfig(prefixes=tuple(prefixes))
+    # The checkpoints without the close look, as the recipe was trained and checked: the look adds each event's
+    # close window as its last row, which would turn the checkpoint of a press-only run into a fragment (a
+    # recipe change nobody has measured).
+    decision = dsp.DecisionConfig(prefixes=tuple(prefixes), close_look=False)
     lo_f, hi_f = FRAGMENT_PREFIX_RANGE
     t = window_frames
     parts: list[WindowSet] = []

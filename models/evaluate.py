@@ -501,17 +501,21 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Evaluate a run directory on the *test side* of ``split`` (default: the run's own split) of ``data``.
 
-    ``threshold`` (``min_score``) defaults to the run's calibrated operating point; the rest of the decision
-    layer to ``decision`` (default :class:`dsp.DecisionConfig`).
+    The decision layer is ``decision`` (default :class:`dsp.DecisionConfig`) with the run's operating point
+    (:func:`models.config.run_decision`: its ``min_score``, its close look, its prefixes); ``threshold``
+    replaces the ``min_score``.
 
     Raises:
         models.config.RunError: missing or corrupt run directory.
         models.data.DataError: bad data, or no test recording in ``data`` under the split.
     """
-    from models.config import load_run
+    from models.config import load_run, run_decision
     from models.data import DataError
 
     model, cfg = load_run(run_dir)
+    dc = run_decision(cfg, decision)
+    if threshold is not None:
+        dc = dataclasses.replace(dc, min_score=float(threshold))
     split = split or cfg.split
     recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)
     t = cfg.architecture.window_frames
@@ -525,11 +529,7 @@ def evaluate_run(
         cfg=cfg.dataset,
         window_frames=t,
         continuous=continuous,
-        decision=dataclasses.replace(
-            decision or DecisionConfig(),
-            min_score=cfg.min_score if threshold is None else threshold,
-            prefixes=(*(decision.prefixes if decision else ()), *cfg.prefixes),
-        ),
+        decision=dc,
     )
 
 

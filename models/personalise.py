@@ -182,7 +182,7 @@ def personalise(
         rehearsal=[str(r.path) for r in old],
     )
     result = train_recordings(tcfg, recs, Path(out_dir), progress=progress, log=log, rehearsal_recs=list(old))
-    final = dataclasses.replace(result.config, min_score=base.min_score)
+    final = dataclasses.replace(result.config, min_score=base.min_score, close_look=base.close_look)
     write_config(final, Path(out_dir) / "config.toml")
     return dataclasses.replace(result, config=final)
 
@@ -228,11 +228,12 @@ def event_accuracy(
     window_frames: int,
     min_score: float,
     prefixes: Sequence[tuple[str, str]] = (),
+    close_look: bool = True,
 ) -> dict[str, Any]:
     """Pooled event accuracy and recall of ``recs`` (as :func:`models.robustness.robustness_map` scores),
-    decided at ``min_score`` with the run's own ``prefixes`` pairs."""
+    decided at the run's operating point (``min_score``, ``close_look``) with its own ``prefixes`` pairs."""
     tot = {"truth": 0, "on_truth": 0, "correct_on_truth": 0, "correct": 0}
-    dc = DecisionConfig(min_score=min_score, prefixes=tuple(prefixes))
+    dc = DecisionConfig(min_score=min_score, prefixes=tuple(prefixes), close_look=close_look)
     for rec in recs:
         for c in _score(predict, rec, dataset=dataset, window_frames=window_frames, decision=dc).values():
             for k in tot:
@@ -276,7 +277,9 @@ def personalisation_curve(
     ds, t, ms = base.dataset, base.architecture.window_frames, base.min_score
 
     def score(predict: Predictor, recs: Sequence[Recording]) -> dict[str, Any]:
-        return event_accuracy(predict, recs, dataset=ds, window_frames=t, min_score=ms, prefixes=base.prefixes)
+        return event_accuracy(
+            predict, recs, dataset=ds, window_frames=t, min_score=ms, prefixes=base.prefixes, close_look=base.close_look
+        )
 
     others = [
         sim_recording(

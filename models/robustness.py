@@ -285,11 +285,13 @@ def robustness_map(
     window_frames: int,
     min_score: float = 0.0,
     prefixes: Sequence[tuple[str, str]] = (),
+    close_look: bool = True,
     cfg: RobustnessConfig = RobustnessConfig(),
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> dict[str, Any]:
-    """Sweep every factor of ``cfg`` (see the module docstring), deciding with the decision layer at
-    ``min_score`` and with the run's own ``prefixes`` pairs, as :func:`models.evaluate.evaluate_run` does.
+    """Sweep every factor of ``cfg`` (see the module docstring), deciding with the decision layer at the run's
+    operating point (``min_score``, ``close_look``) and with its own ``prefixes`` pairs, as
+    :func:`models.evaluate.evaluate_run` does.
 
     Returns:
         ``{"config": ..., "factors": {name: {"label", "field", "nominal", "gestures", "points": [{"level",
@@ -302,7 +304,7 @@ def robustness_map(
     unknown = [g for g in dataset.gestures if g not in GESTURES]
     if unknown:
         raise DataError(f"the simulator cannot perform {', '.join(unknown)}: the map needs simulated gestures")
-    dc = DecisionConfig(min_score=min_score, prefixes=tuple(prefixes))
+    dc = DecisionConfig(min_score=min_score, prefixes=tuple(prefixes), close_look=close_look)
     chosen = [f for f in FACTORS if f.name in cfg.factors]
     tasks = [(f, level) for f in chosen for level in cfg.factor_levels(f)]
     acc: dict[tuple[str, float], dict[str, dict[str, int]]] = {}
@@ -353,7 +355,12 @@ def robustness_map(
             "points": points,
         }
     result = {
-        "config": {**dataclasses.asdict(cfg), "min_score": min_score, "gestures": list(dataset.gestures)},
+        "config": {
+            **dataclasses.asdict(cfg),
+            "min_score": min_score,
+            "close_look": close_look,
+            "gestures": list(dataset.gestures),
+        },
         "factors": factors,
     }
     result["checks"] = acceptance_checks(result)
@@ -401,6 +408,7 @@ def robustness_run(
         window_frames=tcfg.architecture.window_frames,
         min_score=tcfg.min_score,
         prefixes=tcfg.prefixes,
+        close_look=tcfg.close_look,
         cfg=cfg,
         progress=progress,
     )

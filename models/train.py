@@ -344,7 +344,7 @@ def train_recordings(
         }
     predict = keras_predictor(model)
     calibration = _calibrate(predict, cfg, data, calibration_recs or [])
-    cfg = dataclasses.replace(cfg, min_score=float(calibration["min_score"]))  # the run's operating point
+    cfg = _with_operating_point(cfg, calibration)
     train_s = time.perf_counter() - t_start
     out_dir = Path(out_dir)
     if overwrite:
@@ -473,25 +473,42 @@ def _calibrate(
     """Choose the operating point on the validation side of the training recordings plus ``extra``
     (see :mod:`models.rejection`); ``min_score`` 0 when calibration is off or there are no streams.
     ``decision``: the decision layer whose ``min_score`` is swept (default :class:`dsp.DecisionConfig`'s
-    defaults, as evaluated and exported); the run's prefixes replace its own."""
+    defaults with ``cfg.close_look``, as evaluated and exported); the run's prefixes replace its own. The
+    result's ``close_look`` is that layer's, part of the operating point (:func:`_with_operating_point`)."""
     from models.evaluate import stream_scorer, stream_scores
     from models.rejection import calibrate, calibration_recordings
 
     rej = cfg.rejection
+    decision = dataclasses.replace(decision or DecisionConfig(close_look=cfg.close_look), prefixes=cfg.prefixes)
     recs = calibration_recordings(data.recordings, data.split) + list(extra)
     if not rej.calibrate or not recs:
-        return {"min_score": 0.0, "budget_met": False, "chosen": {}, "argmax": {}, "background_h": 0.0, "streams": []}
+        return {
+            "min_score": 0.0,
+            "close_look": decision.close_look,
+            "budget_met": False,
+            "chosen": {},
+            "argmax": {},
+            "background_h": 0.0,
+            "streams": [],
+        }
     t = cfg.architecture.window_frames
-    decision = dataclasses.replace(decision or DecisionConfig(), prefixes=cfg.prefixes)
     streams = [
         stream_scores(predict, recs, i, cfg=cfg.dataset, window_frames=t, decision=decision) for i in range(len(recs))
     ]
-    return calibrate(
+    chosen = calibrate(
         streams,
         stream_scorer(cfg.dataset.classes),
         budget_fa_per_hour=rej.budget_fa_per_hour,
         max_recall_loss=rej.max_recall_loss,
         knee_recall_per_fa_per_hour=rej.knee_recall_per_fa_per_hour,
+    )
+    return {**chosen, "close_look": decision.close_look}
+
+
+def _with_operating_point(cfg: TrainConfig, calibration: dict[str, Any]) -> TrainConfig:
+    """``cfg`` with the operating point :func:`_calibrate` chose: its ``min_score`` and its close look."""
+    return dataclasses.replace(
+        cfg, min_score=float(calibration["min_score"]), close_look=bool(calibration["close_look"])
     )
 
 
@@ -507,9 +524,9 @@ def calibrate_run(
     (``config.toml``, ``metrics.json["calibration"]``): e.g. for another budget or more calibration streams.
 
     The run's data and split give the same validation streams; ``rejection`` (default: the run's) sets the
-    budget and the calibration-only streams. ``decision`` (default :class:`dsp.DecisionConfig`'s defaults) is
-    the decision layer calibrated, e.g. with ``close_look`` on; the run's config records only its ``min_score``,
-    so calibrate a copy of the run for a layer other than the default.
+    budget and the calibration-only streams. ``decision`` (default :class:`dsp.DecisionConfig`'s defaults, the
+    close look on, whatever the run had) is the decision layer calibrated; the run's config records its
+    ``min_score`` and its ``close_look``.
     """
     from tqdm import tqdm
 
@@ -525,8 +542,8 @@ def calibrate_run(
     cal = cfg.rejection.calibration_data
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     cfg, data = prepare(cfg, recs)
-    calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, decision=decision)
-    cfg = dataclasses.replace(cfg, min_score=float(calibration["min_score"]))
+    calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, decision=decision or DecisionConfig())
+    cfg = _with_operating_point(cfg, calibration)
     write_config(cfg, run_dir / "config.toml")
     metrics_path = run_dir / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}

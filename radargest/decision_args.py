@@ -14,7 +14,8 @@ __all__ = ["add_decision_arguments", "decision_from_args"]
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:
     """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db``, ``--min-peak-db``,
-    ``--idle-min-peak-db``, ``--gate-max-range-m``, ``--idle-gate-max-range-m`` and ``--always-wait``."""
+    ``--idle-min-peak-db``, ``--gate-max-range-m``, ``--idle-gate-max-range-m``, ``--always-wait`` and
+    ``--no-close-look``."""
     g = p.add_argument_group(
         "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
     )
@@ -73,6 +74,13 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         help="decide each event only when the segmenter closes it (merge gap after its end), as before the "
         "decision layer; for comparison",
     )
+    g.add_argument(
+        "--no-close-look",
+        action="store_true",
+        help="an event that closes undecided keeps its last checkpoint's answer instead of one more look at "
+        "the window ending at its close, as before the close look; for comparison (a run or bundle calibrated "
+        "without the look never uses it)",
+    )
 
 
 def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = None) -> DecisionConfig:
@@ -94,4 +102,6 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
             changes[name] = float(getattr(args, name))
     if getattr(args, "always_wait", False):
         changes["early"] = False
+    if getattr(args, "no_close_look", False):
+        changes["close_look"] = False
     return dataclasses.replace(cfg, **changes) if changes else cfg

@@ -177,6 +177,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     _needs_tensorflow("calibrate")
     import dataclasses
 
+    from dsp import DecisionConfig
     from models.config import read_config
     from models.train import calibrate_run
 
@@ -191,7 +192,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             changes[name] = value
     if args.calibration_data is not None:
         changes["calibration_data"] = tuple(str(Path(p).resolve()) for p in args.calibration_data)
-    calibrate_run(args.run_dir, rejection=dataclasses.replace(rej, **changes), progress=not args.quiet, log=print)
+    calibrate_run(
+        args.run_dir,
+        rejection=dataclasses.replace(rej, **changes),
+        decision=DecisionConfig(close_look=not args.no_close_look),
+        progress=not args.quiet,
+        log=print,
+    )
     return 0
 
 
@@ -542,9 +549,10 @@ def add_model_commands(subparsers: Any) -> None:
         help="choose a trained run's operating point (min_score) again, without retraining",
         description="Re-runs the end of 'radargest train': scores the run's validation streams and its "
         "calibration-only streams (the run's, or --calibration-data), sweeps min_score and keeps the operating "
-        "point of the run's rejection rule, changed by the options given. Rewrites RUN_DIR/config.toml "
-        "(min_score, [rejection]) and metrics.json['calibration'] in place (copy the run first to keep it). Never "
-        "pass held-out files as --calibration-data.",
+        "point of the run's rejection rule, changed by the options given, with the decision layer's defaults "
+        "(the close look on, also for a run trained before it). Rewrites RUN_DIR/config.toml "
+        "(min_score, close_look, [rejection]) and metrics.json['calibration'] in place (copy the run first to keep "
+        "it). Never pass held-out files as --calibration-data.",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument(
@@ -571,6 +579,11 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument(
         "--calibration-data", type=Path, nargs="+", default=None, help="calibration-only training-side streams"
+    )
+    p.add_argument(
+        "--no-close-look",
+        action="store_true",
+        help="calibrate the decision layer without its close look at undecided events (as before it)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)

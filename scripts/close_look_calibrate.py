@@ -1,12 +1,12 @@
-"""Re-calibrate a finished run's ``min_score`` with ``DecisionConfig.close_look`` on (the adoption check of the
-opt-in prototype, docs/results_rejection.md, "Where the everyday recall goes").
+"""Re-calibrate a copy of a finished run's ``min_score`` with ``DecisionConfig.close_look`` on (the adoption checks of
+the close look, docs/results_rejection.md; ``radargest calibrate`` on a copy does the same, without the held-out
+refusal below).
 
 It copies RUN_DIR's ``model.keras``, ``config.toml`` and ``metrics.json`` to OUT and runs
 :func:`models.train.calibrate_run` on the copy with ``DecisionConfig(close_look=True)``: the calibration
 ``radargest train`` does at its end (the run's own validation streams plus its ``rejection.calibration_data``,
-its budget and recall guard), only with the close look on. OUT's ``config.toml`` then holds the re-calibrated
-``min_score``; it does not record ``close_look`` (the run config has no such field), so OUT is a scratch copy, not a
-run to deploy. RUN_DIR is never written.
+its budget and recall guard), with the close look on. OUT's ``config.toml`` then holds the re-calibrated
+``min_score`` and ``close_look = true``. RUN_DIR is never written.
 
 Refuses held-out names (``idx_3``, ``static_hand_idx_1``, simulated subjects 12-15, 5000-5007, 7000-7099,
 9000-9199, ``everyday_test``) among the calibration-only streams before, and among the streams calibrated

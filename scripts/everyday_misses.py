@@ -249,8 +249,7 @@ def diagnose_stream(
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from dsp.decision import DecisionConfig
-    from models.config import load_run
+    from models.config import load_run, run_decision
     from models.data import collect_files, load_recordings
     from models.evaluate import _pool_continuous, continuous_metrics, keras_predictor, stream_scores
     from models.rejection import false_activations_by_cause
@@ -260,7 +259,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     predict = keras_predictor(model)
     recs = load_recordings(files, cfg=cfg.dataset, progress=_bar("load"))
     op = cfg.min_score if args.min_score is None else args.min_score
-    base = dataclasses.replace(DecisionConfig(), prefixes=tuple(cfg.prefixes))
+    base = run_decision(cfg)  # the run's operating point and prefixes; the min_score is set per sweep point
     if args.decision:
         base = dataclasses.replace(base, **json.loads(args.decision))
     ctx = argparse.Namespace(

@@ -1,4 +1,4 @@
-"""DecisionConfig.close_look (opt-in prototype): one more look at an undecided event at its close."""
+"""DecisionConfig.close_look (the default): one more look at an undecided event at its close."""
 
 from __future__ import annotations
 
@@ -38,16 +38,17 @@ def _classify() -> Any:
     return classify
 
 
-def test_default_keeps_the_checkpoint_answer() -> None:
+def test_without_the_look_the_checkpoint_answer_stands() -> None:
     ratio, end = _press_only()
-    out = decide_stream(ratio, _classify(), cfg=DecisionConfig(), classes=CLASSES, **KW)
+    out = decide_stream(ratio, _classify(), cfg=DecisionConfig(close_look=False), classes=CLASSES, **KW)
     assert len(out) == 1 and not out[0].accepted and out[0].label == 0
     assert out[0].window_end == end + KW["end_pad_frames"]
 
 
 def test_close_look_reads_the_return_stroke() -> None:
     ratio, end = _press_only()
-    cfg = DecisionConfig(close_look=True)
+    cfg = DecisionConfig()
+    assert cfg.close_look  # the default
     out = decide_stream(ratio, _classify(), cfg=cfg, classes=CLASSES, **KW)
     close = end + round(SegmentConfig().merge_gap_s * RATE)  # the segmenter emits the event here
     assert len(out) == 1 and out[0].accepted and CLASSES[out[0].label] == "tap_out"
@@ -61,9 +62,11 @@ def test_close_look_reads_the_return_stroke() -> None:
 
 
 def test_json_and_c_config() -> None:
-    assert "close_look" not in DecisionConfig().to_json()  # default manifests unchanged
-    on = DecisionConfig(close_look=True)
-    assert DecisionConfig.from_json(on.to_json()) == on
+    on, off = DecisionConfig(), DecisionConfig(close_look=False)
+    assert DecisionConfig.from_json(on.to_json()) == on and DecisionConfig.from_json(off.to_json()) == off
+    # a manifest written before the look was the default has no key: that bundle decides as it was exported
+    old = {k: v for k, v in on.to_json().items() if k != "close_look"}
+    assert DecisionConfig.from_json(old) == off
     with pytest.raises(ParameterError):
         DecisionConfig(close_look=1)  # type: ignore[arg-type]
     from deploy.c_config import decision_config_values
@@ -71,4 +74,4 @@ def test_json_and_c_config() -> None:
     def early(cfg: DecisionConfig) -> float | int:  # the C config's early mode (RG_DECISION_CLOSE_LOOK = 2)
         return dict(decision_config_values(DecisionPolicy(cfg=cfg, classes=CLASSES, **KW)))["early"]
 
-    assert (early(DecisionConfig()), early(on), early(DecisionConfig(early=False, close_look=True))) == (1, 2, 0)
+    assert (early(off), early(on), early(DecisionConfig(early=False))) == (1, 2, 0)
