@@ -353,6 +353,7 @@ def check_manifest(bundle: Bundle, mpath: Path) -> None:
             "labels must be a list of at least two names",
         )
         need(len(set(classes)) == len(classes), f"labels {classes} repeat a name")
+        need(classes[0] == "none", f"labels must start with 'none' (the rejection class), got {classes[0]!r}")
         enc_in, enc_out = bundle.encoder.input_shape, bundle.encoder.output_shape
         head_in, head_out = bundle.head.input_shape, bundle.head.output_shape
         need(len(classes) == head_out[-1], f"{len(classes)} labels for a head with {head_out[-1]} outputs")

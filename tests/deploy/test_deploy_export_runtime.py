@@ -99,6 +99,16 @@ def test_truncated_or_missing_model_clear_error(tiny_bundle: Path, tmp_path: Pat
         load_bundle(tmp_path / "nowhere")
 
 
+def test_labels_without_none_first_refused(tiny_bundle: Path, tmp_path: Path) -> None:
+    """The decision layer needs ``none`` as class 0 (a fuzzed manifest found it unchecked at load)."""
+    b = _copy(tiny_bundle, tmp_path)
+    m = json.loads((b / MANIFEST).read_text())
+    m["labels"][0] = "oone"
+    (b / MANIFEST).write_text(json.dumps(m))
+    with pytest.raises(BundleError, match="start with 'none'"):
+        load_bundle(b)
+
+
 def test_preset_mismatch_refused(tiny_bundle: Path, sim_dir: Path, tmp_path: Path) -> None:
     b = _copy(tiny_bundle, tmp_path)
     m = json.loads((b / MANIFEST).read_text())

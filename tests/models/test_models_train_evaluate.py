@@ -95,12 +95,20 @@ def test_calibrate_command_rechooses_the_operating_point(
     assert "max_recall_loss" in err and "Traceback" not in err
 
 
-def test_calibrate_run_with_the_close_look(tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``calibrate_run(decision=...)`` sweeps that decision layer (here with the close look on), on the same streams."""
+def test_the_close_look_is_part_of_the_operating_point(
+    tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``train`` calibrates with the close look and records it; a run written before the field loads without it
+    and is evaluated without it; ``calibrate`` re-chooses the point with the look (``--no-close-look``: without),
+    on the same streams; a caller's layer with the look off turns it off."""
+    import dataclasses
     import shutil
 
     import models.evaluate
+    from models.config import run_decision
+    from models.evaluate import evaluate_run
     from models.train import calibrate_run
+    from radargest.cli import main
 
     seen: list[bool] = []
     real = models.evaluate.stream_scores
@@ -110,12 +118,26 @@ def test_calibrate_run_with_the_close_look(tiny_run: Path, tmp_path: Path, monke
         return real(*args, **kw)
 
     monkeypatch.setattr(models.evaluate, "stream_scores", spy)
+    assert read_config(tiny_run / "config.toml").close_look  # what train chose with
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
+    toml = run / "config.toml"
+    toml.write_text("\n".join(line for line in toml.read_text().splitlines() if not line.startswith("close_look")))
+    old = read_config(toml)
+    assert not old.close_look  # calibrated before the look existed
+    assert not run_decision(old).close_look and run_decision(dataclasses.replace(old, close_look=True)).close_look
+    assert not run_decision(dataclasses.replace(old, close_look=True), DecisionConfig(close_look=False)).close_look
+    evaluate_run(run, read_config(toml).data, continuous=True)
+    assert seen and not any(seen)
+    seen.clear()
     before = json.loads((run / "metrics.json").read_text())["calibration"]
-    after = calibrate_run(run, decision=DecisionConfig(close_look=True), progress=False)
-    assert seen and all(seen)
-    assert after["streams"] == before["streams"] and read_config(run / "config.toml").min_score == after["min_score"]
+    after = calibrate_run(run, progress=False)
+    assert seen and all(seen) and after["close_look"] is True
+    cfg = read_config(toml)
+    assert cfg.close_look and cfg.min_score == after["min_score"] and after["streams"] == before["streams"]
+    seen.clear()
+    assert main(["calibrate", str(run), "--no-close-look", "--quiet"]) == 0
+    assert seen and not any(seen) and not read_config(toml).close_look
 
 
 def test_bad_runs(tmp_path: Path, tiny_run: Path) -> None:
