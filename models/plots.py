@@ -58,11 +58,12 @@ def plot_det(
     path: Path,
     *,
     chosen_min_score: float,
+    chosen_point: tuple[float, float] | None = None,
     budgets_per_hour: Sequence[float] = (0.5, 1.0, 5.0),
     title: str = "",
     label: str = "operating points (min_score sweep)",
     others: Sequence[tuple[str, Sequence[dict[str, Any]]]] = (),
-) -> None:
+) -> tuple[float, float]:
     """Write a DET-style plot as PNG: miss rate against false activations per hour, one point per swept
     ``min_score``, the chosen operating point marked and the budgets drawn as vertical lines.
 
@@ -70,10 +71,16 @@ def plot_det(
         curve: ``operating_curve`` of ``radargest evaluate --json`` (``min_score``, ``fa_per_hour``,
             ``recall``), ascending in ``min_score``.
         chosen_min_score: the operating point to mark on ``curve`` (the run's ``min_score``).
+        chosen_point: its evaluated ``(false activations per hour, recall)``, marked as they are; without it
+            the swept point nearest in ``min_score`` is marked, which can be a false activation or two off
+            (the sweep is coarse between its budgets).
         others: ``(label, curve)`` drawn for comparison (e.g. a model before rejection).
 
     Zero false activations cannot sit on a log axis: they are drawn at a tenth of the smallest non-zero
     rate on the plot (labelled "0").
+
+    Returns:
+        the marked point ``(false activations per hour, miss rate)``.
     """
     from matplotlib.figure import Figure
 
@@ -86,6 +93,7 @@ def plot_det(
     zero_at = (positive.min() if positive.size else 1.0) / 10.0
     fig = Figure(figsize=(5.6, 4.2), layout="constrained")
     ax = fig.add_subplot()
+    marked = (np.nan, np.nan) if chosen_point is None else (float(chosen_point[0]), 1.0 - float(chosen_point[1]))
     for i, (name, fa, miss, scores) in enumerate(parsed):
         if not fa.size:
             continue
@@ -93,16 +101,18 @@ def plot_det(
         order = np.argsort(x, kind="stable")
         best = np.minimum.accumulate(miss[order])  # the lowest miss reachable within each rate
         ax.step(x[order], np.maximum(best, 1e-3), where="post", color=f"C{i}", label=name)
-        if i == 0:
+        if i == 0 and chosen_point is None:
             k = int(np.argmin(np.abs(scores - chosen_min_score)))
-            ax.plot(
-                x[k],
-                max(miss[k], 1e-3),
-                "o",
-                color="C3",
-                ms=8,
-                label=f"chosen min_score {chosen_min_score:.3g}: {fa[k]:.2g}/h, miss {miss[k]:.3f}",
-            )
+            marked = (float(fa[k]), float(miss[k]))
+    if np.isfinite(marked).all():
+        ax.plot(
+            marked[0] if marked[0] > 0 else zero_at,
+            max(marked[1], 1e-3),
+            "o",
+            color="C3",
+            ms=8,
+            label=f"chosen min_score {chosen_min_score:.3g}: {marked[0]:.3g}/h, miss {marked[1]:.3f}",
+        )
     ax.axvline(zero_at, color="0.6", lw=0.8, ls=":")
     ax.text(zero_at, 1.2e-3, " 0", color="0.4", fontsize=8)
     for b in budgets_per_hour:
@@ -116,6 +126,7 @@ def plot_det(
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="lower left")
     fig.savefig(path, dpi=100)
+    return marked
 
 
 def plot_pareto(

@@ -238,7 +238,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         out = args.out if args.out is not None else args.run_dir
         out.mkdir(parents=True, exist_ok=True)
         det = out / "det.png"
-        plot_det(m["operating_curve"], det, chosen_min_score=m["min_score"], title=f"DET: {args.run_dir.name}")
+        plot_det(
+            m["operating_curve"],
+            det,
+            chosen_min_score=m["min_score"],
+            chosen_point=(m["false_activations_per_hour"], m["recall"]) if m.get("recall") is not None else None,
+            title=f"DET: {args.run_dir.name}",
+        )
     if args.json:
         print(to_json(m))
         if det is not None:

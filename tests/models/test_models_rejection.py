@@ -213,3 +213,21 @@ def test_cause_labels_travel_from_the_file_to_the_per_cause_table(tmp_path: Path
     assert counted == m["per_file"][0]["false_activations"] > 0
     exposure = {c: sum(e - s for s, e, k in recs[0].negatives if k == c) / recs[0].frame_rate_hz for c in causes}
     assert all(by[c]["exposure_s"] == pytest.approx(exposure[c]) for c in causes)
+
+
+def test_det_marks_the_evaluated_operating_point(tmp_path: Path) -> None:
+    """The sweep is coarse between its budgets, so the swept point nearest the run's ``min_score`` can be a false
+    activation off the evaluated one (a held-out DET once showed 5.0/h for an evaluated 5.55/h); given the
+    evaluated point, the marker is exactly it."""
+    from models.plots import plot_det
+
+    curve = [
+        {"min_score": 0.0, "fa_per_hour": 12.0, "recall": 0.9},
+        {"min_score": 0.75, "fa_per_hour": 5.5, "recall": 0.78},
+        {"min_score": 0.79, "fa_per_hour": 5.0, "recall": 0.77},
+        {"min_score": 1.0, "fa_per_hour": 0.0, "recall": 0.0},
+    ]
+    nearest = plot_det(curve, tmp_path / "a.png", chosen_min_score=0.776)
+    assert nearest == (5.0, pytest.approx(0.23))  # what the plot marked before
+    marked = plot_det(curve, tmp_path / "b.png", chosen_min_score=0.776, chosen_point=(5.5, 0.78))
+    assert marked == (5.5, pytest.approx(0.22)) and (tmp_path / "b.png").stat().st_size > 0
