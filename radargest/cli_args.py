@@ -20,7 +20,9 @@ __all__ = [
     "png_path",
     "positive_float",
     "positive_int",
+    "probability",
     "refuse_unused",
+    "share",
     "share_below_one",
 ]
 
@@ -65,12 +67,24 @@ def float_above(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
 positive_float = float_above(0.0, inclusive=False)
 
 
-def share_below_one(text: str) -> float:
-    """An argparse type: a share in ``[0, 1)``."""
-    value = float_above(0.0, inclusive=True)(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be < 1")
-    return value
+def share(*, below_one: bool) -> Callable[[str], float]:
+    """An argparse type: a finite number in ``[0, 1)`` (``below_one``) or ``[0, 1]``."""
+    at_least_zero = float_above(0.0, inclusive=True)
+
+    def parse(text: str) -> float:
+        value = at_least_zero(text)
+        if value > 1 or (below_one and value == 1):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {'<' if below_one else '<='} 1")
+        return value
+
+    return parse
+
+
+#: An argparse type: a share in ``[0, 1)``.
+share_below_one = share(below_one=True)
+
+#: An argparse type: a probability in ``[0, 1]`` (a score threshold above 1 would reject everything).
+probability = share(below_one=False)
 
 
 def refuse_unused(args: argparse.Namespace, options: Sequence[str], *, applies: str) -> None:

@@ -8,6 +8,7 @@ import dataclasses
 from typing import Any
 
 from dsp.decision import DecisionConfig
+from radargest.cli_args import probability
 
 __all__ = ["add_decision_arguments", "decision_from_args"]
 
@@ -23,10 +24,10 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "--min-score",
         "--threshold",
         dest="min_score",
-        type=float,
+        type=probability,
         default=None,
-        help="reject a gesture whose probability is below this, min_score (0: arg-max; default: the bundle's or "
-        "the run's calibrated operating point)",
+        help="reject a gesture whose probability is below this, min_score in [0, 1] (0: arg-max; default: the "
+        "bundle's or the run's calibrated operating point)",
     )
     g.add_argument(
         "--prefix-wait-s",

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from radargest.cli_args import probability
 from radargest.datasets import held_out_paths
 
 #: how far a right-class decision may lie from a gesture it does not overlap to be reported as near [s]
@@ -421,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("data", type=Path, nargs="*", help="training-side everyday streams (files or folders)")
     ap.add_argument("--from-json", type=Path, help="print the tables of an earlier --json again (nothing is run)")
     ap.add_argument("--json", type=Path, help="write the per-miss rows and the tables here")
-    ap.add_argument("--min-score", type=float, help="the operating point (default: the run's calibrated one)")
+    ap.add_argument("--min-score", type=probability, help="the operating point (default: the run's calibrated one)")
     ap.add_argument(
         "--decision", help="DecisionConfig fields to override, as JSON (e.g. '{\"min_peak_db\": 0}'); default none"
     )

@@ -47,6 +47,22 @@ def test_bad_numbers_are_usage_errors_naming_the_option(
     assert not any(tmp_path.iterdir())  # nothing written
 
 
+@pytest.mark.parametrize("command", ["detect", "demo", "evaluate"])
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "nan"])
+def test_min_score_outside_zero_one_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, value: str
+) -> None:
+    """A probability threshold above 1 (or negative, NaN) rejected every gesture without a word."""
+    argv = {
+        "detect": ["detect", str(tmp_path / "f.h5"), "--model", str(tmp_path / "b")],
+        "demo": ["demo", "--model", str(tmp_path / "b")],
+        "evaluate": ["evaluate", str(tmp_path / "r"), "--data", str(tmp_path / "d")],
+    }[command]
+    line = _error(capsys, *argv, "--min-score", value)
+    assert "argument --min-score/--threshold" in line
+    assert not any(tmp_path.iterdir())
+
+
 def test_simulate_rejects_a_negative_first_subject_and_a_file_as_out(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
