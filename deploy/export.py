@@ -43,7 +43,24 @@ from deploy.runtime import BUNDLE_MODELS, MANIFEST, Int8Model, RingBuffer, senso
 from deploy.throttle import ThrottleConfig, idle_geometry
 from dsp.decision import DecisionConfig, DecisionPolicy
 
-__all__ = ["ExportConfig", "McuModel", "export_bundle", "format_report", "model_data_c"]
+__all__ = ["BUNDLE_OUTPUTS", "ExportConfig", "McuModel", "export_bundle", "format_report", "model_data_c"]
+
+#: Everything radargest writes into a bundle folder: :func:`export_bundle`'s files, and the firmware project
+#: that ``export --target cortex-m4f`` and ``radargest firmware`` build there (from the bundle's models, so
+#: stale once they are replaced). What ``record --enrol --overwrite`` removes before its new bundle
+#: (:func:`models.config.clear_outputs`); a name not listed here is never removed.
+BUNDLE_OUTPUTS = (
+    *BUNDLE_MODELS,
+    "model_data.c",
+    "model_data.h",
+    "config.h",
+    *C_SOURCES,
+    *C_HEADERS,
+    "report.md",
+    "example_main.cc",
+    MANIFEST,
+    "firmware/",
+)
 
 
 @dataclass(frozen=True, kw_only=True)

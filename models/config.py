@@ -12,6 +12,7 @@ import dataclasses
 import json
 import math
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ __all__ = [
     "RejectionConfig",
     "RunError",
     "TrainConfig",
+    "clear_outputs",
     "clear_run_outputs",
     "config_from_dict",
     "config_to_dict",
@@ -376,11 +378,18 @@ def clear_run_outputs(run_dir: Path) -> list[Path]:
 
     Other files stay: ``--overwrite`` replaces radargest's run, not what the user keeps beside it.
     """
+    return clear_outputs(run_dir, RUN_OUTPUTS)
+
+
+def clear_outputs(folder: Path, names: Sequence[str]) -> list[Path]:
+    """Remove the outputs ``names`` (a name ending in ``/``: a folder, removed with what it holds) present in
+    ``folder`` and return them; anything else in ``folder`` stays (the list of a command's own outputs, e.g.
+    :data:`RUN_OUTPUTS`, is what ``--overwrite`` may replace)."""
     import shutil
 
     removed = []
-    for name in RUN_OUTPUTS:
-        path = Path(run_dir) / name.rstrip("/")
+    for name in names:
+        path = Path(folder) / name.rstrip("/")
         if name.endswith("/") and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         elif path.is_file() or path.is_symlink():

@@ -154,8 +154,11 @@ def personalise(
     rehearsal: Sequence[Recording] | None = None,
     progress: bool = False,
     log: Callable[[str], None] | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Fine-tune ``base_run`` on enrolment recordings and write the personalised run to ``out_dir``.
+
+    ``overwrite``: replace an earlier run in ``out_dir`` (see :func:`models.train.train_recordings`).
 
     ``rehearsal``: the shipped run's training recordings, replayed when ``cfg.rehearsal_share`` > 0 (None:
     loaded with :func:`shipped_training_recordings`; pass them to fine-tune several users on one load).
@@ -181,7 +184,9 @@ def personalise(
         cfg=cfg,
         rehearsal=[str(r.path) for r in old],
     )
-    result = train_recordings(tcfg, recs, Path(out_dir), progress=progress, log=log, rehearsal_recs=list(old))
+    result = train_recordings(
+        tcfg, recs, Path(out_dir), progress=progress, log=log, rehearsal_recs=list(old), overwrite=overwrite
+    )
     final = dataclasses.replace(result.config, min_score=base.min_score, close_look=base.close_look)
     write_config(final, Path(out_dir) / "config.toml")
     return dataclasses.replace(result, config=final)

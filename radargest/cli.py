@@ -385,7 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
         "without forgetting: its confidence on other users is kept; default 0.8; 0 = labels only)",
     )
     enrol.add_argument(
-        "--overwrite", action="store_true", help="--enrol: replace OUT/run and OUT/bundle of an earlier enrolment"
+        "--overwrite",
+        action="store_true",
+        help="--enrol: replace an earlier enrolment in OUT (its recordings, and radargest's outputs in OUT/run and "
+        "OUT/bundle; other files stay)",
     )
     uses_tensorflow(p)  # --enrol fine-tunes
     p.set_defaults(func=_cmd_record)

@@ -146,6 +146,7 @@ def run_enrol(args: argparse.Namespace) -> int:
         raise ValueError(f"the run was trained on preset {base.dataset.preset!r}; use --preset {base.dataset.preset}")
     for name in ("run", "bundle"):  # before the user performs anything
         check_out_dir(args.out / name, overwrite=args.overwrite, what=f"enrolment's {name} folder")
+    earlier = _earlier_recordings(args.out) if args.overwrite else []
     args.out.mkdir(parents=True, exist_ok=True)
     before = set(args.out.glob("*.h5"))
     code = run_record(args)
@@ -168,11 +169,29 @@ def run_enrol(args: argparse.Namespace) -> int:
     if outcome.error is not None and not isinstance(outcome.error, a121.ClientError):
         raise ValueError(f"idle recording stopped early: {outcome.error}")
     print(f"wrote {outcome.num_frames} frames of idle hands to {idle_path}")
-    return _personalise_and_export(args, [gesture_file, idle_path])
+    return _personalise_and_export(args, [gesture_file, idle_path], earlier=earlier)
 
 
-def _personalise_and_export(args: argparse.Namespace, files: list[Path]) -> int:
-    from models.config import read_config
+def _earlier_recordings(out: Path) -> list[Path]:
+    """The recordings of an earlier enrolment into ``out``: the files directly in ``out`` that its run
+    (``out/run/config.toml``) was fine-tuned on; none when that run is missing or unreadable (a file this
+    cannot tell for the enrolment's is the user's, and stays)."""
+    from models.config import RunError, read_config
+
+    try:
+        data = read_config(out / "run" / "config.toml").data
+    except RunError:
+        return []
+    folder = out.resolve()
+    paths = [Path(p) if Path(p).is_absolute() else Path.cwd() / p for p in data]
+    return [out / p.name for p in paths if p.suffix == ".h5" and p.resolve().parent == folder and p.is_file()]
+
+
+def _personalise_and_export(args: argparse.Namespace, files: list[Path], *, earlier: list[Path]) -> int:
+    """Fine-tune ``OUT/run`` on the new enrolment ``files`` and export ``OUT/bundle``; with ``--overwrite``,
+    the ``earlier`` enrolment's recordings and radargest's earlier outputs in both folders are removed first
+    (:func:`models.config.clear_outputs`), so that nothing of the replaced model stays mixed in."""
+    from models.config import clear_outputs, read_config
     from models.data import load_recordings
     from models.personalise import EnrolConfig, personalise
 
@@ -186,10 +205,15 @@ def _personalise_and_export(args: argparse.Namespace, files: list[Path]) -> int:
         rehearsal_share=args.enrol_rehearsal_share,
         rehearsal_distill=args.enrol_rehearsal_distill,
     )
-    personalise(Path(args.init), recs, run_dir, cfg=cfg, progress=True, log=print)
-    from deploy.export import ExportConfig, export_bundle
+    personalise(Path(args.init), recs, run_dir, cfg=cfg, progress=True, log=print, overwrite=args.overwrite)
+    for path in (p for p in earlier if p not in files):
+        path.unlink(missing_ok=True)
+        print(f"--overwrite: removed the earlier enrolment's recording {path}")
+    from deploy.export import BUNDLE_OUTPUTS, ExportConfig, export_bundle
 
     bundle = args.out / "bundle"
+    if args.overwrite:
+        clear_outputs(bundle, BUNDLE_OUTPUTS)
     export_bundle(run_dir, bundle, cfg=ExportConfig(arena_search=False, latency_runs=20, tflm_rows=32))
     print(f"personalised run {run_dir}; bundle {bundle} (radargest detect FILE --model {bundle})")
     return 0

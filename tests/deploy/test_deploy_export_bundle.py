@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from deploy import tflm
+from deploy.export import BUNDLE_OUTPUTS
 from deploy.runtime import BUNDLE_MODELS, MANIFEST, Int8Model, RingBuffer, sha256_file
 
 BUNDLE_FILES = (
@@ -36,6 +37,7 @@ def test_bundle_files_and_manifest_sha256(tiny_bundle: Path) -> None:
         assert (tiny_bundle / name).is_file(), name
         assert m["files"][name] == sha256_file(tiny_bundle / name)
     assert MANIFEST not in m["files"]
+    assert set(m["files"]) <= set(BUNDLE_OUTPUTS)  # what record --enrol --overwrite clears before a new bundle
     assert m["labels"][0] == "none" and len(m["labels"]) == 5
     assert m["sensor"]["preset"] == "gesture_close" and m["sensor"]["fields"]["num_points"] == 6
     for model in ("encoder", "head"):

@@ -107,6 +107,22 @@ def test_record_enrol_cli(tiny_run: Path, tmp_path: Path) -> None:
     assert main(args) == 2  # a second enrolment into OUT would replace OUT/run and OUT/bundle: refused first
     assert len(list(out.glob("*.h5"))) == 2  # before recording anything
 
+    # --overwrite replaces the earlier enrolment's outputs, and only those: its two recordings, what later
+    # commands wrote into its run (a quantisation report) and bundle (a firmware build); the user's files stay
+    first = set(out.glob("*.h5"))
+    (out / "run" / "quant_report.md").write_text("of the earlier model")
+    (out / "bundle" / "firmware").mkdir()
+    (out / "bundle" / "firmware" / "firmware.elf").write_bytes(b"of the earlier model")
+    keep = [out / "mine.h5", out / "notes.txt", out / "run" / "notes.txt", out / "bundle" / "notes.txt"]
+    for path in keep:
+        path.write_text("the user's")
+    assert main([*args, "--overwrite"]) == 0
+    assert all(path.read_text() == "the user's" for path in keep)
+    assert not (out / "run" / "quant_report.md").exists() and not (out / "bundle" / "firmware").exists()
+    new = set(out.glob("*.h5")) - {out / "mine.h5"}
+    assert len(new) == 2 and not new & first
+    assert sorted(Path(p).name for p in read_config(out / "run" / "config.toml").data) == sorted(p.name for p in new)
+
 
 def test_event_accuracy_decides_with_the_runs_prefix_pairs(monkeypatch: pytest.MonkeyPatch, tiny_run: Path) -> None:
     """The personalisation curve scores with the run's own prefix pairs, as ``evaluate`` and the map do."""
