@@ -15,6 +15,7 @@ __all__ = [
     "acconeer_file",
     "held_out_names",
     "held_out_paths",
+    "held_out_subjects",
     "is_held_out",
 ]
 
@@ -54,6 +55,12 @@ def held_out_names(paths: Iterable[Path | str]) -> list[str]:
 HELD_OUT_SIM_SUBJECTS = (range(12, 16), range(5000, 5008), range(7000, 7100), range(9000, 9200))
 
 
+def held_out_subjects(subjects: Iterable[int]) -> list[int]:
+    """The simulated subject seeds among ``subjects`` that are held out (:data:`HELD_OUT_SIM_SUBJECTS`), for
+    the refusal of a script that renders subjects itself."""
+    return [s for s in subjects if any(s in r for r in HELD_OUT_SIM_SUBJECTS)]
+
+
 def held_out_paths(paths: Iterable[Path | str]) -> list[str]:
     """The held-out ones among ``paths``, by name alone: real held-out files (:func:`held_out_names`, as file
     names), then simulated recordings of :data:`HELD_OUT_SIM_SUBJECTS` and anything under ``everyday_test``
@@ -62,7 +69,7 @@ def held_out_paths(paths: Iterable[Path | str]) -> list[str]:
     bad = held_out_names(given)
     for p in given:
         m = re.search(r"sim-s(\d+)", p.name)
-        if (m and any(int(m.group(1)) in r for r in HELD_OUT_SIM_SUBJECTS)) or "everyday_test" in str(p):
+        if (m and held_out_subjects([int(m.group(1))])) or "everyday_test" in str(p):
             bad.append(str(p))
     return bad
 

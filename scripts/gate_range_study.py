@@ -53,7 +53,8 @@ condition; default gates ``0:0`` and ``5.9:6.6``), and writes per distance the l
 gestures, the correct and false decisions, and the peak of the idle-rate onset ratio the policy was fed over
 each correct decision's event (from its start to its decision), with its range point.
 
-Held-out data (``idx_3``, ``static_hand``, sim subjects 12-15, 7000-7099, 9000-9199) is refused.
+Held-out data is refused (:func:`radargest.datasets.held_out_paths`, :func:`~radargest.datasets.held_out_subjects`:
+``idx_3``, ``static_hand``, every held-out simulated subject and ``everyday_test``).
 """
 
 from __future__ import annotations
@@ -73,9 +74,8 @@ import numpy.typing as npt
 
 import dsp
 from dsp.decision import Classifier, Decision, DecisionConfig, DecisionPolicy
-from radargest.datasets import held_out_names
+from radargest.datasets import held_out_paths, held_out_subjects
 
-HELD_OUT_SUBJECTS = (range(12, 16), range(7000, 7100), range(9000, 9200))
 DISTANCES_M = (0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2)
 
 
@@ -149,7 +149,7 @@ def run_sim(run_dir: Path, out_dir: Path, args: argparse.Namespace) -> None:
     from models.robustness import sim_recording
 
     subjects = [s + k for s in args.first_subjects for k in range(args.subjects)]
-    bad = [s for s in subjects if any(s in r for r in HELD_OUT_SUBJECTS)]
+    bad = held_out_subjects(subjects)
     if bad:
         sys.exit(f"error: held-out subject(s) refused: {bad}")
     model, cfg = load_run(run_dir)
@@ -181,7 +181,7 @@ def run_files(run_dir: Path, out_dir: Path, files: list[Path]) -> None:
     from models.data import load_recording
     from models.evaluate import keras_predictor
 
-    bad = held_out_names(files)
+    bad = held_out_paths(files)
     if bad:
         sys.exit(f"error: held-out file(s) refused: {', '.join(bad)}")
     model, cfg = load_run(run_dir)
@@ -451,7 +451,7 @@ def run_throttled(bundle_path: Path, out: Path, args: argparse.Namespace) -> Non
     from models.robustness import _geometry
 
     subjects = [s + k for s in args.first_subjects for k in range(args.subjects)]
-    bad = [s for s in subjects if any(s in r for r in HELD_OUT_SUBJECTS)]
+    bad = held_out_subjects(subjects)
     if bad:
         sys.exit(f"error: held-out subject(s) refused: {bad}")
     bundle = load_bundle(bundle_path)

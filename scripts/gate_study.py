@@ -26,7 +26,8 @@ The ``--summarise`` form prints, per file of rows, the correct decisions, the fa
 statistic the largest threshold that keeps at least 99.5 % of the correct decisions (the gate rule of
 ``DecisionConfig.min_peak_db``) with the false activations it would remove.
 
-Held-out data (``idx_3``, ``static_hand``) is refused.
+Held-out data is refused (:func:`radargest.datasets.held_out_paths`: ``idx_3``, ``static_hand``, every
+held-out simulated subject and ``everyday_test``).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import numpy as np
 
 import dsp
 from dsp.decision import Classifier
-from radargest.datasets import held_out_names
+from radargest.datasets import held_out_paths
 
 WAVELENGTH_M = 299_792_458.0 / 60.5e9
 STATS = ("peak_db", "exc_mm", "peak_v_m_s")
@@ -71,7 +72,7 @@ def run_study(run_dir: Path, out: Path, files: list[Path], min_peak_db: float) -
     from models.evaluate import keras_predictor, stream_scores
     from models.rejection import cause_of
 
-    bad = held_out_names(files)
+    bad = held_out_paths(files)
     if bad:
         sys.exit(f"error: held-out file(s) refused: {', '.join(bad)}")
     model, cfg = load_run(run_dir)
@@ -152,7 +153,7 @@ def run_throttled(
     from deploy.runtime import load_bundle, session_stream
     from models.rejection import UNLABELLED
 
-    bad = held_out_names(files)
+    bad = held_out_paths(files)
     if bad:
         sys.exit(f"error: held-out file(s) refused: {', '.join(bad)}")
     bundle = load_bundle(bundle_path)

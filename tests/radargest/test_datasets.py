@@ -1,8 +1,11 @@
 """The held-out name check that scripts use to refuse test files without opening them."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
-from radargest.datasets import TRAINING_FILES, held_out_names, held_out_paths, is_held_out
+import pytest
+
+from radargest.datasets import TRAINING_FILES, held_out_names, held_out_paths, held_out_subjects, is_held_out
 
 
 def test_every_training_file_is_on_the_training_side() -> None:
@@ -29,3 +32,26 @@ def test_study_scripts_refuse_held_out_real_files_simulated_subjects_and_everyda
     good = ["label_tap_in_idx_1.h5", "sim-s100_everyday00.h5", "sim-s3200_everyday00.h5", "sim-s120_everyday00.h5"]
     assert len(held_out_paths([Path(p) for p in bad])) == len(bad)
     assert held_out_paths([Path(p) for p in good]) == []
+
+
+@pytest.mark.parametrize("subject", [12, 5000, 5007, 7050, 9199])
+def test_gate_studies_refuse_every_held_out_subject_and_stream(tmp_path: Path, subject: int) -> None:
+    """``scripts/gate_range_study.py`` and ``scripts/gate_study.py`` refuse what :mod:`radargest.datasets` holds
+    out (they kept a shorter list of their own, without the sparse throttle streams' subjects 5000-5007),
+    before they open a run, a bundle or a file."""
+    from cli_helpers import load_script
+
+    ranges, gates = load_script("gate_range_study"), load_script("gate_study")
+    assert held_out_subjects([subject - 1, subject, subject + 1]).count(subject) == 1
+    args = SimpleNamespace(first_subjects=[subject], subjects=1, distances=[0.1], reps=1, gate=["0:0"])
+    stream = tmp_path / f"sim-s{subject}_everyday00.h5"
+    for call in (
+        lambda: ranges.run_sim(tmp_path / "run", tmp_path / "cache", args),
+        lambda: ranges.run_throttled(tmp_path / "bundle", tmp_path / "out.json", args),
+        lambda: ranges.run_files(tmp_path / "run", tmp_path / "cache", [stream]),
+        lambda: gates.run_study(tmp_path / "run", tmp_path / "out.json", [stream], 0.0),
+        lambda: gates.run_throttled(tmp_path / "bundle", tmp_path / "out.json", [stream], 0.0),
+    ):
+        with pytest.raises(SystemExit, match="held-out"):
+            call()
+    assert not any(tmp_path.iterdir())
