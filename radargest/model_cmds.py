@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import check_out_dir, refuse_unused
+from radargest.cli_args import check_out_dir, gesture_list, refuse_unused
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "main", "train_config_from_args"]
@@ -38,9 +38,11 @@ def _prefix_pair(text: str) -> tuple[str, str]:
 
 
 def _gestures(text: str) -> tuple[str, ...]:
+    """An argparse type: :func:`~radargest.cli_args.gesture_list`, whose names a model can learn (identifiers,
+    no ``none``, no duplicate)."""
     from models.data import DataError, check_gesture_names
 
-    names = tuple(g.strip() for g in text.split(",") if g.strip())
+    names = gesture_list(text)
     try:
         check_gesture_names(names)
     except DataError as exc:

@@ -63,6 +63,25 @@ def test_min_score_outside_zero_one_is_a_usage_error(
     assert not any(tmp_path.iterdir())
 
 
+def test_gesture_lists_split_and_refuse_alike_in_every_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``train``/``search`` check the names of ``cli_args.gesture_list``'s split: the same list, the same errors."""
+    from radargest.cli_args import gesture_list
+    from radargest.model_cmds import _gestures
+
+    assert _gestures(" tap_in , wiggle,, ") == gesture_list(" tap_in , wiggle,, ") == ("tap_in", "wiggle")
+    heads = {
+        "train": ["train", "--data", str(tmp_path), "--out", str(tmp_path / "o")],
+        "search": ["search", "--data", str(tmp_path), "--out", str(tmp_path / "o")],
+        "record": ["record", "--subject", "a", "--out", str(tmp_path / "o")],
+    }
+    empty = {name: _error(capsys, *argv, "--gestures", " , ").split(": ", 1)[1] for name, argv in heads.items()}
+    assert len(set(empty.values())) == 1 and "give at least one gesture, e.g. tap_in,wiggle" in empty["train"]
+    assert "duplicate gesture(s): wiggle" in _error(capsys, *heads["train"], "--gestures", "wiggle, wiggle")
+    assert not any(tmp_path.iterdir())
+
+
 def test_simulate_rejects_a_negative_first_subject_and_a_file_as_out(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
