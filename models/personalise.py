@@ -333,7 +333,10 @@ def personalisation_curve(
             point = {"reps": 0, **score(base_predict, test), "others": others_base}
         else:
             recs = enrolment_recordings(subject, dataset=ds, reps_per_gesture=n, idle_s=cfg.idle_s, seed=1, variation=v)
-            result = personalise(Path(base_run), recs, Path(work_dir) / f"{name}_{n}x", cfg=cfg, rehearsal=old)
+            # the curve's own scratch runs: a run of the curve again replaces them
+            result = personalise(
+                Path(base_run), recs, Path(work_dir) / f"{name}_{n}x", cfg=cfg, rehearsal=old, overwrite=True
+            )
             predict = keras_predictor(result.model)
             point = {"reps": n, **score(predict, test), "others": score(predict, others)}
         out["edges"][name]["points"].append(point)

@@ -356,7 +356,8 @@ def run_trial(
     t0 = time.perf_counter()
     cfg = _trial_config(problem, params)
     out = problem.out_dir / "trials" / f"{number:04d}"
-    res = train_recordings(cfg, problem.recs, out, progress=False, rehearsal_recs=problem.rehearsal)
+    # overwrite: a run there is this trial number's own, left by a session stopped before the trial reported
+    res = train_recordings(cfg, problem.recs, out, progress=False, rehearsal_recs=problem.rehearsal, overwrite=True)
     t = res.config.architecture.window_frames
     if problem.val:
         s = score_fold(

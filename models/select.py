@@ -176,7 +176,7 @@ def _train_or_load(cfg: TrainConfig, recs: list[Recording], out: Path) -> Any:
     if (out / "model.keras").is_file():
         model, _ = load_run(out)
         return model
-    return train_recordings(cfg, recs, out, progress=False).model
+    return train_recordings(cfg, recs, out, progress=False, overwrite=True).model  # a run cut short: again
 
 
 def main(argv: list[str] | None = None) -> int:

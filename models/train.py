@@ -33,7 +33,16 @@ from models.compress import (
     qat_convert,
     zeroed_flash,
 )
-from models.config import RejectionConfig, TrainConfig, clear_run_outputs, load_run, read_config, write_config
+from models.config import (
+    RUN_FILES,
+    RejectionConfig,
+    RunError,
+    TrainConfig,
+    clear_run_outputs,
+    load_run,
+    read_config,
+    write_config,
+)
 from models.data import (
     DataError,
     Recording,
@@ -217,11 +226,16 @@ def train_recordings(
     Args:
         overwrite: replace the run in ``out_dir``: once training is done, before the first write, the
             :data:`models.config.RUN_OUTPUTS` there are removed (an earlier model's quantisation report,
-            DET plot, ... would describe a model that is gone); other files stay.
+            DET plot, ... would describe a model that is gone); other files stay. Without it a folder that
+            holds a run is refused before training.
         calibration_recs: training-side streams used only to choose the operating point (loaded from
             ``cfg.rejection.calibration_data`` by :func:`train`).
         rehearsal_recs: recordings replayed in training only (loaded from ``cfg.rehearsal_data``).
+
+    Raises:
+        models.config.RunError: ``out_dir`` holds a run and ``overwrite`` is False.
     """
+    _refuse_existing_run(Path(out_dir), overwrite=overwrite)
     t_start = time.perf_counter()
     if cfg.compression.qat_epochs and qat_available():
         raise DataError(qat_available())
@@ -576,6 +590,17 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
     )
 
 
+def _refuse_existing_run(out_dir: Path, *, overwrite: bool) -> None:
+    """Refuse a folder that holds a run (any of :data:`models.config.RUN_FILES`) unless ``overwrite``: the
+    library, like ``radargest train``, never writes over an earlier model unasked."""
+    found = [name for name in RUN_FILES if (out_dir / name).exists()]
+    if found and not overwrite:
+        raise RunError(
+            f"{out_dir}: holds a run already ({', '.join(found)}); pass overwrite=True to replace it "
+            "(radargest train --overwrite)"
+        )
+
+
 def train(
     cfg: TrainConfig,
     out_dir: Path,
@@ -587,15 +612,19 @@ def train(
     """Load ``cfg.data``, train, and write the run directory ``out_dir``.
 
     ``overwrite``: replace an earlier run there (its :data:`models.config.RUN_OUTPUTS`, e.g. the old
-    model's ``quant_report.md``, are removed just before the new run is written; other files stay).
+    model's ``quant_report.md``, are removed just before the new run is written; other files stay). Without
+    it a folder that holds a run is refused before anything is loaded.
 
     Raises:
         models.data.DataError: a preset mismatch, an unknown gesture, a class without examples, or an
             ``--init`` run that does not match; all raised before training starts.
-        models.config.RunError: a missing or corrupt ``--init`` run.
+        models.config.RunError: a missing or corrupt ``--init`` run; ``out_dir`` holds a run and
+            ``overwrite`` is False.
         acquisition.RecordingError: an unreadable recording.
     """
     from tqdm import tqdm
+
+    _refuse_existing_run(Path(out_dir), overwrite=overwrite)
 
     if cfg.init:
         load_run(Path(cfg.init))  # fail on a bad --init before loading data

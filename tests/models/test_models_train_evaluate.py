@@ -250,3 +250,19 @@ def test_train_overwrite_removes_only_radargest_outputs(
     for name in RUN_FILES:  # the new run, whole
         assert (run / name).is_file(), name
     assert read_config(run / "config.toml").epochs == 1 and load_run(run)
+
+
+def test_library_train_refuses_a_run_directory_without_overwrite(tiny_run: Path, sim_dir: Path, tmp_path: Path) -> None:
+    """``train``/``train_recordings`` (the library, as the CLI) never write over an earlier run unasked."""
+    import shutil
+
+    from models.train import train, train_recordings
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    with pytest.raises(RunError, match="overwrite=True"):
+        train(tiny_config(sim_dir), run, progress=False)  # type: ignore[arg-type]
+    with pytest.raises(RunError, match=str(run)):
+        train_recordings(read_config(tiny_run / "config.toml"), [], run, progress=False)
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
