@@ -16,7 +16,8 @@ labelled gestures and the false activations by the cause of the negative span th
   sensor skipped or sensed at its IDLE configuration, and a wake keeps that history. No device can do this;
   it isolates what the missing history costs, everything else (wakes, onset stream, gates) being the device's.
 
-Held-out data (``idx_3``, ``static_hand``) is refused.
+Held-out data is refused (:func:`radargest.datasets.held_out_paths`: ``idx_3``, ``static_hand``, every
+held-out simulated subject and ``everyday_test``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from deploy.runtime import Bundle, RingBuffer, StreamingDetector, load_bundle, s
 from deploy.throttle import Phase
 from dsp import FrameGeometry
 from models.rejection import UNLABELLED
-from radargest.datasets import held_out_names
+from radargest.datasets import held_out_paths
 
 MODES = ("always-on", "throttled", "true-history")
 
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     modes = args.modes.split(",")
     if bad := [m for m in modes if m not in MODES]:
         sys.exit(f"error: unknown mode(s) {', '.join(bad)}; choose from {', '.join(MODES)}")
-    if held := held_out_names(args.files):
+    if held := held_out_paths(args.files):
         sys.exit(f"error: held-out file(s) refused: {', '.join(held)}")
     bundle = load_bundle(args.bundle)
     table = {m: score(args.files, bundle, m) for m in modes}

@@ -55,3 +55,13 @@ def test_gate_studies_refuse_every_held_out_subject_and_stream(tmp_path: Path, s
         with pytest.raises(SystemExit, match="held-out"):
             call()
     assert not any(tmp_path.iterdir())
+
+
+def test_throttle_history_study_refuses_held_out_simulated_streams(tmp_path: Path) -> None:
+    """It refused only the real held-out names; a simulated stream of a held-out subject passed."""
+    from cli_helpers import load_script
+
+    study = load_script("throttle_history_study")
+    for name in ("sim-s5003_everyday00.h5", "label_tap_in_idx_3.h5"):
+        with pytest.raises(SystemExit, match="held-out"):
+            study.main([str(tmp_path / "bundle"), str(tmp_path / name)])
