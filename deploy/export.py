@@ -392,6 +392,11 @@ def export_bundle(
     arch = tcfg.architecture
     t = arch.window_frames
     ds = tcfg.dataset
+    if max(ds.window.test_shifts_s) > 0:
+        raise DataError(
+            f"export: test_shifts_s {ds.window.test_shifts_s} holds a positive shift; a device cannot average over "
+            "frames it has not sensed yet (use shifts <= 0)"
+        )
     decision = run_decision(tcfg, ecfg.decision)
     recs = load_recordings([Path(p) for p in (representative or tcfg.data)], cfg=ds)
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
@@ -560,6 +565,8 @@ def export_bundle(
         "model": {
             "architecture": arch.name,
             "window_frames": t,
+            # the device averages the head over the windows moved by these, as the evaluation does
+            "window_shifts_s": [float(v) for v in ds.window.test_shifts_s],
             "doppler_bins": arch.doppler_bins,
             "points": arch.points,
             "embedding": int(enc_q.output_shape[-1]),

@@ -104,6 +104,7 @@ __all__ = [
     "sensor_fields",
     "session_stream",
     "sha256_file",
+    "window_shift_frames",
 ]
 
 MANIFEST = "manifest.json"
@@ -228,6 +229,13 @@ class RingBuffer:
         return np.where(have[:, None], self.data[slots], self.fill[None, :])
 
 
+def window_shift_frames(shifts_s: Sequence[float], frame_rate_hz: float) -> tuple[int, ...]:
+    """The head's window offsets [frames] at ``frame_rate_hz``: ``round(shift * rate)`` for each shift [s], in
+    order, as :func:`models.evaluate.stream_scores` places its shifted windows (the C firmware gets these
+    integers from its config, never rounding itself)."""
+    return tuple(round(float(v) * frame_rate_hz) for v in shifts_s)
+
+
 # -- bundle ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Bundle:
@@ -252,6 +260,12 @@ class Bundle:
     @property
     def window_frames(self) -> int:
         return int(self.manifest["model"]["window_frames"])
+
+    @property
+    def window_shifts_s(self) -> tuple[float, ...]:
+        """The head's probabilities are averaged over the windows moved by these offsets [s] (``model``'s
+        ``window_shifts_s``; a bundle written before it classifies the one window: ``(0.0,)``)."""
+        return tuple(float(v) for v in self.manifest["model"].get("window_shifts_s", [0.0]))
 
     @property
     def features(self) -> dsp.RangeDopplerConfig:
@@ -359,6 +373,14 @@ def check_manifest(bundle: Bundle, mpath: Path) -> None:
         need(len(classes) == head_out[-1], f"{len(classes)} labels for a head with {head_out[-1]} outputs")
         t = m["model"]["window_frames"]
         need(type(t) is int and t == head_in[1], f"model.window_frames {t!r} != the head's {head_in[1]} frames")
+        shifts = m["model"].get("window_shifts_s", [0.0])
+        need(
+            isinstance(shifts, list)
+            and len(shifts) >= 1
+            and all(type(v) in (int, float) and math.isfinite(v) and -60.0 <= v <= 0.0 for v in shifts),
+            f"model.window_shifts_s {shifts!r} must be one or more offsets in [-60, 0] s (a device cannot see "
+            "frames not yet sensed)",
+        )
         need(enc_out[-1] == head_in[-1], f"encoder gives {enc_out[-1]} values, head takes {head_in[-1]}")
         macs = bundle.macs
         for key in ("encoder_per_frame", "head_per_hop"):
@@ -512,8 +534,10 @@ class StreamingDetector:
         self.segmenter = self.policy.segmenter
         # a classified window ends at most `history` frames before the current one (dsp.decision_window_end)
         self.history = history_frames(self.decision, rate)
+        #: the head's windows end these many frames after the placed window's end (test-time shifts, <= 0)
+        self.shift_frames = window_shift_frames(bundle.window_shifts_s, rate)
         dim = int(bundle.encoder.output_shape[-1])
-        self.ring = RingBuffer(t + self.history, dim)
+        self.ring = RingBuffer(t + self.history - min(self.shift_frames), dim)
         # the head's input quantisation (read from the interpreter) and the encoder's output one
         self._requant = (bundle.encoder.out_scale, bundle.encoder.out_zero, bundle.head.in_scale, bundle.head.in_zero)
         self.ring.reset(self._encode(np.zeros(bundle.encoder.input_shape[1:3], dtype=np.float32), count=False))
@@ -568,10 +592,14 @@ class StreamingDetector:
                 s, e, now, window_frames=t, end_pad=self.end_pad, pre=self.pre, history=self.history
             )
         head = self.bundle.head
-        # the frames [w_end - T, w_end): all seen (w_end <= now + 1); frames before the stream read as the fill
-        probs = head.dequantise(head.invoke_int8(self.ring.window(w_end, t)))
-        self.head_runs += 1
-        return probs
+        # the frames [w_end + shift - T, w_end + shift): all seen (w_end <= now + 1, shift <= 0); frames before
+        # the stream read as the fill. The probabilities are averaged over the shifts as the evaluation does
+        # (models.evaluate.stream_scores: float64 sum in the shifts' order, divided, then float32).
+        acc = np.zeros(len(self.bundle.classes), dtype=np.float64)
+        for shift in self.shift_frames:
+            acc += head.dequantise(head.invoke_int8(self.ring.window(w_end + shift, t)))
+            self.head_runs += 1
+        return np.asarray(acc / len(self.shift_frames), dtype=np.float32)
 
     def _decided(self, d: Decision, now: int) -> None:
         self.candidates += 1

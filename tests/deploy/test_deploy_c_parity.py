@@ -648,7 +648,8 @@ def test_decision_close_look_identical(sim_stream, c_library) -> None:
 
 class _RecordingDetector:
     """Builds a :class:`deploy.runtime.StreamingDetector` that records the onset ratio it feeds the decision
-    policy, every head output and input (by window end) and every decision record (accepted or not)."""
+    policy, every head output (by the placed window's end), every head input (by its own window's end: the
+    placed window moved by each of the bundle's shifts) and every decision record (accepted or not)."""
 
     @staticmethod
     def make(bundle, geometry):
@@ -656,8 +657,8 @@ class _RecordingDetector:
 
         class Ring(RingBuffer):
             def window(self, end: int, length: int) -> np.ndarray:
-                self.last = super().window(end, length)
-                return self.last
+                self.seen[end] = super().window(end, length)
+                return self.seen[end]
 
         class Det(StreamingDetector):
             def __init__(self) -> None:
@@ -665,11 +666,12 @@ class _RecordingDetector:
                 self.ratios: list[float] = []
                 self.powers: list[np.ndarray | None] = []
                 self.heads: dict[int, np.ndarray] = {}
-                self.inputs: dict[int, np.ndarray] = {}
                 self.records: list[dsp.Decision] = []
                 ring = Ring(self.ring.capacity, self.ring.data.shape[1])
+                ring.seen = {}
                 ring.reset(self.ring.fill)
                 self.ring = ring
+                self.inputs: dict[int, np.ndarray] = ring.seen
 
             def _segment(self, ratio: float, now: int, point_power: np.ndarray | None = None) -> None:
                 self.ratios.append(ratio)
@@ -679,7 +681,6 @@ class _RecordingDetector:
             def _head(self, start: int, end: int, window_end: int, now: int) -> np.ndarray:
                 p = super()._head(start, end, window_end, now)
                 self.heads[window_end] = p
-                self.inputs[window_end] = self.ring.last
                 return p
 
             def _decided(self, d: dsp.Decision, now: int) -> None:
@@ -719,7 +720,7 @@ def _evaluate_detect_and_c(bundle_dir, run_dir, path, c_library) -> tuple[list[d
     """``models.evaluate``, ``detect --always-on`` and the C build on one recording, all three with the
     bundle's int8 networks; asserts the three make the same records and returns them with the detector."""
     from acquisition import load_session
-    from deploy.runtime import load_bundle, session_stream
+    from deploy.runtime import load_bundle, session_stream, window_shift_frames
     from models.config import read_config
     from models.data import load_recordings
     from models.evaluate import stream_scores
@@ -743,12 +744,17 @@ def _evaluate_detect_and_c(bundle_dir, run_dir, path, c_library) -> tuple[list[d
         out = [head.dequantise(head.invoke_int8(w)) for w in encoded[-len(x) :]]
         return np.asarray(out, dtype=np.float32).reshape(len(x), len(bundle.classes))
 
+    shifts = bundle.window_shifts_s  # the evaluation's test-time shifts, averaged on the device too
+    assert len(shifts) > 1
     sc = stream_scores(
-        int8_predictor, recs, 0, cfg=ds, window_frames=t_frames, decision=bundle.decision, shifts_s=(0.0,)
+        int8_predictor, recs, 0, cfg=ds, window_frames=t_frames, decision=bundle.decision, shifts_s=shifts
     )
     ev = sc.decide(bundle.decision.min_score)
-    # the head's inputs themselves: detect's ring buffer and the evaluation's window, both int8 embeddings
-    windows = dict(zip(sc.ends.tolist(), encoded, strict=True))
+    # the head's inputs themselves: detect's ring buffer and the evaluation's window, both int8 embeddings, for
+    # every shifted window (the evaluation batches one shift at a time, in order)
+    offsets = window_shift_frames(shifts, geometry.frame_rate_hz)
+    ends = [e for off in offsets for e in np.minimum(sc.ends + off, recs[0].num_frames).tolist()]
+    windows = dict(zip(ends, encoded, strict=True))
     for w, x in det.inputs.items():
         np.testing.assert_array_equal(x, windows[w], err_msg=f"window ending at frame {w}")
     as_f32 = [dataclasses.replace(d, score=float(np.float32(d.score))) for d in det.records]
