@@ -3,7 +3,8 @@
 For each recording: the bundle's ``detect --always-on`` events (int8 networks, the manifest's decision
 layer with the run's calibrated ``min_score``) against
 
-1. ``models.evaluate``'s decision layer fed the bundle's int8 networks, one window per checkpoint: the
+1. ``models.evaluate``'s decision layer fed the bundle's int8 networks, averaged over the bundle's shifted
+   windows as the device does (one window for a bundle written before ``model.window_shifts_s``): the
    records must be identical (same events, classes, frames);
 2. ``models.evaluate`` with the run's float Keras model and test-time averaging (what ``radargest
    evaluate`` reports): the share of detect's accepted events with an equal accepted decision (same
@@ -72,7 +73,13 @@ def main(argv: list[str]) -> int:
             return np.asarray(p, dtype=np.float32).reshape(len(x), len(bundle.classes))
 
         ev = stream_scores(
-            int8_predictor, recs, 0, cfg=ds, window_frames=t, decision=bundle.decision, shifts_s=(0.0,)
+            int8_predictor,
+            recs,
+            0,
+            cfg=ds,
+            window_frames=t,
+            decision=bundle.decision,
+            shifts_s=bundle.window_shifts_s,  # the windows the device averages
         ).decide(bundle.decision.min_score)
 
         def f32(rs: list[Any]) -> list[Any]:
