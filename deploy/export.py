@@ -38,6 +38,7 @@ import numpy.typing as npt
 from deploy import tflm
 from deploy.c_build import C_HEADERS, C_SOURCES, STRICT_FLAGS, compile_objects, find_compiler, object_size
 from deploy.c_config import write_config_h
+from deploy.firmware import head_shift_frames
 from deploy.power import throttle_power
 from deploy.runtime import BUNDLE_MODELS, MANIFEST, Int8Model, RingBuffer, sensor_fields, sha256_file
 from deploy.throttle import ThrottleConfig, idle_geometry
@@ -185,6 +186,11 @@ EXAMPLE_MAIN = """\
 #define RG_NUM_CLASSES {num_classes}
 #define RG_ENCODER_ARENA {encoder_arena}
 #define RG_HEAD_ARENA {head_arena}
+// the head's probabilities are averaged over the windows ending these many frames from the newest frame (<= 0,
+// the manifest's model.window_shifts_s at its frame rate), as the evaluation and the host runtime do
+#define RG_HEAD_SHIFTS {head_shifts}
+static const int32_t rg_head_shift_frames[RG_HEAD_SHIFTS] = {{{head_shift_frames}}};
+#define RG_RING_FRAMES {ring_frames}  // the head's window plus the earliest shift
 
 // a frame of the current config: RG_SWEEPS x RG_POINTS (full) or RG_IDLE_SWEEPS x RG_IDLE_POINTS (IDLE) complex int16
 extern "C" int sensor_read_frame(int16_t *iq);  // 0 if none
@@ -193,21 +199,30 @@ extern "C" void report_gesture(int cls, float score);
 
 alignas(16) static uint8_t encoder_arena[RG_ENCODER_ARENA];
 alignas(16) static uint8_t head_arena[RG_HEAD_ARENA];
-static int8_t ring[RG_WINDOW_FRAMES][RG_EMBEDDING];  // the head's window, oldest row first after unroll
+static int8_t ring[RG_RING_FRAMES][RG_EMBEDDING];  // the newest embeddings, the oldest at head_ctx.newest
 
 struct head_ctx {{ tflite::MicroInterpreter *head; int32_t newest; }};
 
-// rg_decision_step's classifier: the head on the last RG_WINDOW_FRAMES embeddings (the window the policy
-// asks for ends at the current frame at a checkpoint; a window on a longer event ends earlier, and the
-// host runtime reads it from a longer ring, see deploy/runtime.py).
+// rg_decision_step's classifier: the head on the last RG_WINDOW_FRAMES embeddings, each window moved by a
+// shift, the probabilities averaged (dequantised in float, summed in double in the shifts' order) (the window
+// the policy asks for ends at the current frame at a checkpoint; a window on a longer event ends earlier, and
+// the host runtime reads it from a longer ring, see deploy/runtime.py).
 extern "C" void classify_head(void *ctx, int32_t start, int32_t end, int32_t window_end, float *probs) {{
   (void)start; (void)end; (void)window_end;
   head_ctx *h = (head_ctx *)ctx;
   TfLiteTensor *in = h->head->input(0), *out = h->head->output(0);
-  for (int k = 0; k < RG_WINDOW_FRAMES; ++k)
-    memcpy(&in->data.int8[k * RG_EMBEDDING], ring[(h->newest + k) % RG_WINDOW_FRAMES], RG_EMBEDDING);
-  h->head->Invoke();
-  for (int c = 0; c < RG_NUM_CLASSES; ++c) probs[c] = out->params.scale * (out->data.int8[c] - out->params.zero_point);
+  double acc[RG_NUM_CLASSES] = {{0.0}};
+  for (int i = 0; i < RG_HEAD_SHIFTS; ++i) {{
+    // the window ending `shift` frames before the newest frame's end: its first row is that many rows plus
+    // RG_RING_FRAMES - RG_WINDOW_FRAMES after the oldest, ring[h->newest]
+    const int32_t first = h->newest + RG_RING_FRAMES - RG_WINDOW_FRAMES + rg_head_shift_frames[i];
+    for (int k = 0; k < RG_WINDOW_FRAMES; ++k)
+      memcpy(&in->data.int8[k * RG_EMBEDDING], ring[(first + k) % RG_RING_FRAMES], RG_EMBEDDING);
+    h->head->Invoke();
+    for (int c = 0; c < RG_NUM_CLASSES; ++c)
+      acc[c] += (double)(out->params.scale * (float)(out->data.int8[c] - out->params.zero_point));
+  }}
+  for (int c = 0; c < RG_NUM_CLASSES; ++c) probs[c] = (float)(acc[c] / RG_HEAD_SHIFTS);
 }}
 
 static int8_t quantise(float x, const TfLiteTensor *t) {{
@@ -266,11 +281,11 @@ int main(void) {{
         ring[newest][j] = quantise(real, head_in);
       }}
       if (fill_pending) {{
-        for (int k = 0; k < RG_WINDOW_FRAMES; ++k)
+        for (int k = 0; k < RG_RING_FRAMES; ++k)
           if (k != newest) memcpy(ring[k], ring[newest], RG_EMBEDDING);
         fill_pending = 0;
       }}
-      newest = (newest + 1) % RG_WINDOW_FRAMES;
+      newest = (newest + 1) % RG_RING_FRAMES;
     }}
     if (!isnan(ratio)) {{  // the decision layer runs on the onset stream; it calls the head at its checkpoints
       rg_decision out[RG_DECISION_MAX_OUT];
@@ -579,6 +594,9 @@ def export_bundle(
         "versions": _versions(),
     }
     c_total = sum(c_flash.values())
+    # the example loop's head windows: their end offsets at the bundle's rate, and its ring
+    shift_frames = head_shift_frames(manifest, float(rec0.frame_rate_hz))
+    ring_frames = t + max(-v for v in shift_frames)
     report = {
         "flash": {
             "models_bytes": model_flash,  # model_data.o: the MCU form
@@ -591,7 +609,7 @@ def export_bundle(
             "c_objects": c_flash,
         },
         "flash_total_bytes": (model_flash + c_total) if model_flash >= 0 else None,
-        "ring_buffer_bytes": t * int(enc_q.output_shape[-1]),
+        "ring_buffer_bytes": ring_frames * int(enc_q.output_shape[-1]),
         "arena": arena,
         "liveness": {k: dataclasses.asdict(v) for k, v in liveness.items()},
         "tflm_vs_litert": tflm_agree,
@@ -615,6 +633,9 @@ def export_bundle(
         EXAMPLE_MAIN.format(
             window_frames=t,
             embedding=int(enc_q.output_shape[-1]),
+            head_shifts=len(shift_frames),
+            head_shift_frames=", ".join(map(str, shift_frames)),
+            ring_frames=ring_frames,
             num_classes=len(ds.classes),
             encoder_arena=_round_up(arena.get("encoder", {}).get("bytes", 16 * 1024)),
             head_arena=_round_up(arena.get("head", {}).get("bytes", 16 * 1024)),
@@ -687,7 +708,7 @@ def format_report(manifest: dict[str, Any]) -> str:
         lines.append(f"| TFLM arena, {name} ({what}) | {_kib(a['bytes'])} |")
     lines += [
         f"| **TFLM arena total (two interpreters)** | **{_kib(arena_total)}** |",
-        f"| head ring buffer (int8 T × embedding) | {_kib(r['ring_buffer_bytes'])} |",
+        f"| head ring buffer (int8 (T + earliest window shift) × embedding) | {_kib(r['ring_buffer_bytes'])} |",
         "",
         "Flash excludes the TFLM runtime library itself (its size depends on the op resolver and the "
         "toolchain). C object sizes are for the host ISA (x86-64), an upper bound for Thumb-2. The MCU form "

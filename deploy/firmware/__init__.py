@@ -51,6 +51,7 @@ __all__ = [
     "build_firmware",
     "ensure_firmware",
     "firmware_size",
+    "head_shift_frames",
     "run_firmware",
     "run_frames",
     "run_model_test",
@@ -173,6 +174,16 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
     return "{" + ", ".join(items) + ", {" + flags + "}, {" + longer + "}}"
 
 
+def head_shift_frames(manifest: Mapping[str, Any], rate_hz: float) -> list[int]:
+    """The end offsets [full-rate frames, <= 0] of the windows the head's probabilities are averaged over, in
+    order: ``round(shift * rate_hz)`` (Python's rounding, as :class:`deploy.runtime.StreamingDetector`) of the
+    manifest's ``model.window_shifts_s`` (absent: one window, ``[0.0]``)."""
+    shifts = manifest["model"].get("window_shifts_s", [0.0])
+    if not shifts or not all(math.isfinite(float(sh)) and float(sh) <= 0 for sh in shifts):
+        raise FirmwareError(f"model.window_shifts_s must be one or more offsets <= 0 s, got {shifts!r}")
+    return [round(float(sh) * rate_hz) for sh in shifts]
+
+
 def _c_float(x: float) -> str:
     v = float(np.float32(x))
     return (float.hex(v) + "f") if v != 0 else "0.0f"
@@ -201,7 +212,8 @@ def write_project(
     Raises:
         deploy.aot.AotError: a model operator the AOT compiler does not support (named).
         FirmwareError: the bundle's ``config.h`` (used when ``geometry`` is None) disagrees with its manifest on
-            ``ThrottleConfig.idle_history`` (a bundle exported before the firmware ran it: re-export).
+            ``ThrottleConfig.idle_history`` (a bundle exported before the firmware ran it: re-export), or its
+            ``model.window_shifts_s`` is empty or has a positive shift.
     """
     from deploy.aot import compile_models
     from deploy.c_build import C_SOURCE_DIR
@@ -257,11 +269,18 @@ def write_project(
     section = manifest.get("decision")
     history = history_frames(DecisionConfig.from_json(section) if section else DecisionConfig(), rate)
     emb = compiled["encoder"].output_size
+    offsets = head_shift_frames(manifest, rate)
     defines = [
         ("RG_FW_FRAME_FILE", f'"{FRAME_FILE}"', "frames file the host writes (deploy.firmware.write_replay)"),
         ("RG_FW_WINDOW_FRAMES", str(t), "head window T [full-rate frames]"),
         ("RG_EMBEDDING_SIZE", str(emb), "encoder embedding [int8 values]"),
-        ("RG_FW_RING_FRAMES", str(t + history), "ring buffer of embeddings, as the host runtime's [frames]"),
+        ("RG_FW_HEAD_SHIFTS", str(len(offsets)), "windows averaged per classification (model.window_shifts_s)"),
+        ("RG_FW_HEAD_SHIFT_FRAMES", "{" + ", ".join(map(str, offsets)) + "}", "their end offsets, in order [frames]"),
+        (
+            "RG_FW_RING_FRAMES",
+            str(t + history + max(-o for o in offsets)),
+            "ring buffer of embeddings, as the host runtime's [frames]",
+        ),
         ("RG_FW_HISTORY_FRAMES", str(history), "a window ends at most this before the frame [frames]"),
         ("RG_FW_END_PAD_FRAMES", str(round(float(manifest["window"]["end_pad_s"]) * rate)), "window end pad"),
         ("RG_FW_PRE_FRAMES", str(round(float(manifest["window"]["pre_s"]) * rate)), "window pre-roll"),

@@ -51,6 +51,19 @@ def test_bundle_files_and_manifest_sha256(tiny_bundle: Path) -> None:
     assert "aligned(16)" in text and "rg_encoder_model_len" in text
 
 
+def test_example_loop_averages_the_head_over_the_manifests_window_shifts(tiny_bundle: Path) -> None:
+    """example_main.cc averages the head over the windows the manifest's ``model.window_shifts_s`` give at its
+    frame rate (Python's rounding, as the firmware), from a ring that holds the earliest one."""
+    m = _manifest(tiny_bundle)
+    example = (tiny_bundle / "example_main.cc").read_text()
+    offsets = [round(v * m["sensor"]["frame_rate_hz"]) for v in m["model"].get("window_shifts_s", [0.0])]
+    assert f"#define RG_HEAD_SHIFTS {len(offsets)}\n" in example
+    assert f"rg_head_shift_frames[RG_HEAD_SHIFTS] = {{{', '.join(map(str, offsets))}}};" in example
+    ring = m["model"]["window_frames"] - min(offsets)
+    assert f"#define RG_RING_FRAMES {ring} " in example
+    assert m["report"]["ring_buffer_bytes"] == ring * m["model"]["embedding"]
+
+
 def test_manifest_scales_are_the_interpreters(tiny_bundle: Path) -> None:
     m = _manifest(tiny_bundle)
     enc = Int8Model((tiny_bundle / "encoder_int8.tflite").read_bytes())

@@ -27,7 +27,9 @@ from deploy.firmware import (
     toolchain_missing,
     write_project,
 )
-from deploy.runtime import DetectResult
+from deploy.runtime import DetectResult, StreamingDetector
+
+SHIFTS_S = (-0.2, -0.1, 0.0)  # WindowConfig.test_shifts_s's default
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +48,13 @@ def toolchain() -> None:
 @pytest.fixture(scope="module")
 def fw_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the tiny bundle (the firmware project goes inside it), its throttle with a strong
-    back-off (3 s at +4 dB), so that the short stream below has wakes the back-off suppresses."""
+    back-off (3 s at +4 dB), so that the short stream below has wakes the back-off suppresses, and the head
+    averaged over the three default window shifts (whatever the export wrote)."""
     out = tmp_path_factory.mktemp("fw") / "bundle"
     shutil.copytree(tiny_bundle, out)
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["throttle"] |= {"backoff_s": 3.0, "backoff_db": 4.0}
+    manifest["model"]["window_shifts_s"] = list(SHIFTS_S)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return out
 
@@ -99,6 +103,7 @@ def idle_history_bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFact
     shutil.copytree(tiny_bundle, out)
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["throttle"] |= {"backoff_s": 3.0, "backoff_db": 4.0, "idle_history": True}
+    manifest["model"]["window_shifts_s"] = list(SHIFTS_S)
     config = (out / "config.h").read_text()
     assert re.search(r"^#define RG_IDLE_HISTORY\s+0 ", config, re.M)
     (out / "config.h").write_text(re.sub(r"^(#define RG_IDLE_HISTORY\s+)0 ", r"\g<1>1 ", config, flags=re.M))
@@ -129,7 +134,7 @@ def _firmware_equals_host(
 
     def spy(self, d, now):  # type: ignore[no-untyped-def]
         s, e = self._to_frames(d.start_frame, d.end_frame, now)
-        records.append((s, e, d.label, round(float(d.score), 4), now, int(d.accepted)))
+        records.append((s, e, d.label, float(d.score), now, int(d.accepted)))
         return decided(self, d, now)
 
     monkeypatch.setattr(StreamingDetector, "_decided", spy)
@@ -156,13 +161,20 @@ def _firmware_equals_host(
     ref = detect_frames(frames, bundle, geometry=geometry, always_on=always_on)
     assert len(records) > 0  # the stream has candidates to decide
     assert not early or min(ends) < 0  # a window that begins before the stream
-    assert [(s, e, k, round(p, 4), f, a) for s, e, k, p, f, a in run.records] == records
+    assert list(run.records) == records  # the scores bit for bit (float32 on both sides)
     fw = [(s, e, bundle.classes[k], round(p, 4)) for s, e, k, p, _f, acc in run.records if acc]
     py = [(d.start_frame, d.end_frame, d.gesture, d.score) for d in ref.events]
     assert fw == py
     assert run.counters["sensor_frames"] == ref.utilisation.sensor_frames
     assert run.counters["encoder_runs"] == ref.utilisation.encoder_runs
     assert run.counters["head_runs"] == ref.utilisation.head_runs
+    # every classification averages the head over the shifted windows (the spy saw their starts, in order)
+    shifts = re.search(r"^#define RG_FW_HEAD_SHIFT_FRAMES \{([^}]*)\}", (project / "fw_config.h").read_text(), re.M)
+    assert shifts is not None
+    offsets = [int(v) for v in shifts.group(1).split(",")]
+    assert len(offsets) == len(bundle.window_shifts_s) == 3 and len(set(offsets)) == 3
+    assert len(ends) == run.counters["head_runs"] and len(ends) % 3 == 0
+    assert (np.diff(np.reshape(ends, (-1, 3)), axis=1) == np.diff(offsets)).all()
     assert run.counters["head_input_sum"] == head_sum[0] != 0
     assert run.counters["awake_frames"] == ref.utilisation.full_rate_frames
     assert run.counters["switches"] == ref.utilisation.switches
@@ -216,6 +228,37 @@ def test_firmware_with_the_idle_history_equals_the_host_runtime(
         frames, bundle, geometry=geometry, throttle=dataclasses.replace(bundle.throttle, idle_history=False)
     )
     assert fill.utilisation.encoder_runs < ref.utilisation.encoder_runs  # the history is a different run
+
+
+def test_shift_frames_are_pythons_rounding_at_the_stream_rate(tiny_bundle: Path, sim_stream, tmp_path: Path) -> None:
+    """At 57 Hz the shifts -0.2 and -0.1 s are -11.4 and -5.7 frames: Python's round gives -11 and -6 (C's
+    truncation -11 and -5, floor -12 and -6); the ring holds the earliest shifted window too. A positive shift
+    (a window on frames not sensed yet) is refused."""
+    from deploy.runtime import load_bundle
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle, bundle)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["model"]["window_shifts_s"] = list(SHIFTS_S)
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    geometry = dataclasses.replace(sim_stream[1], frame_rate_hz=57.0)
+    config = (write_project(bundle, tmp_path / "fw", geometry=geometry) / "fw_config.h").read_text()
+
+    def define(name: str) -> str:
+        found = re.search(rf"^#define {name} (.+?) /\*", config, re.M)
+        assert found is not None, name
+        return found.group(1)
+
+    assert define("RG_FW_HEAD_SHIFTS") == "3"
+    assert define("RG_FW_HEAD_SHIFT_FRAMES") == "{-11, -6, 0}"
+    t, history = int(define("RG_FW_WINDOW_FRAMES")), int(define("RG_FW_HISTORY_FRAMES"))
+    assert int(define("RG_FW_RING_FRAMES")) == t + history + 11
+    detector = StreamingDetector(load_bundle(bundle), geometry=geometry)
+    assert detector.ring.capacity == t + history + 11  # the host runtime's ring, slot for slot
+    manifest["model"]["window_shifts_s"] = [-0.1, 0.05]
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(FirmwareError, match="window_shifts_s"):
+        write_project(bundle, tmp_path / "fw2", geometry=geometry)
 
 
 def test_budget_overflow_fails_the_link_with_a_clear_message(toolchain, tiny_bundle: Path, tmp_path: Path) -> None:

@@ -6,7 +6,8 @@
  * (RG_SWEEPS x RG_POINTS complex int16). The firmware reads only the frames the (throttled) sensor would
  * deliver, and per sensed frame runs: features (range-Doppler map + onset power) -> throttle -> int8
  * encoder (ahead-of-time compiled, radargest_models.c) into a ring buffer of embeddings -> segmenter and
- * decision layer (radargest_decision.c) -> int8 head on the window placed on each event. With RG_IDLE_HISTORY
+ * decision layer (radargest_decision.c) -> int8 head on the window placed on each event (its probabilities
+ * averaged over the windows shifted by RG_FW_HEAD_SHIFT_FRAMES). With RG_IDLE_HISTORY
  * (config.h, ThrottleConfig.idle_history) every frame sensed at idle rate is also encoded, from the map its
  * IDLE sweeps and points give (rg_features_idle_map_full_i16), into the ring slots until the next sensed frame,
  * and a wake keeps that history (no refill), as deploy.runtime does.
@@ -229,16 +230,21 @@ static int32_t rg_onset_to_frame(int32_t i, int32_t is_end)
     return onset_frames[i % RG_FW_ONSET_HISTORY];
 }
 
-/* The decision layer's classifier: the int8 head on the window placed on the event (full-rate frames). */
+/* The decision layer's classifier: the int8 head on the windows placed on the event (full-rate frames), its
+ * probabilities averaged over the windows ending RG_FW_HEAD_SHIFT_FRAMES from the placed end (the manifest's
+ * model.window_shifts_s, as models.evaluate and StreamingDetector._head): each dequantised in float32, summed in
+ * double in the shifts' order, divided by their count and rounded to float32. */
 static void rg_classify(void *ctx, int32_t start, int32_t end, int32_t window_end, float *probs)
 {
+    static const int32_t shifts[RG_FW_HEAD_SHIFTS] = RG_FW_HEAD_SHIFT_FRAMES;
     const uint32_t t0 = rg_ticks();
     const int32_t t = RG_FW_WINDOW_FRAMES;
     const int32_t always_on = *(const int32_t *)ctx;
     int32_t w_end = window_end; /* always-on: the policy's window, at the full rate */
     int8_t *in = rg_head_input();
     const int8_t *out;
-    int32_t k;
+    double acc[RG_FW_NUM_CLASSES];
+    int32_t i, k;
     if (!always_on) {
         /* throttled: the policy runs at the idle rate; the window is placed on the event at the full rate */
         const int32_t s = rg_onset_to_frame(start, 0);
@@ -246,21 +252,31 @@ static void rg_classify(void *ctx, int32_t start, int32_t end, int32_t window_en
         w_end = rg_decision_window_end(s, e, now_frame, t, RG_FW_END_PAD_FRAMES, RG_FW_PRE_FRAMES,
                                        RG_FW_HISTORY_FRAMES);
     }
-    /* the window keeps its end; frames before the stream read as the fill (RingBuffer.window) */
-    for (k = 0; k < t; ++k) {
-        const int32_t f = w_end - t + k;
-        const int32_t have = f >= 0 && ring_frame[f % RG_FW_RING_FRAMES] == f;
-        memcpy(in + k * RG_EMBEDDING_SIZE, have ? ring[f % RG_FW_RING_FRAMES] : ring_fill, RG_EMBEDDING_SIZE);
-    }
-    for (k = 0; k < t * RG_EMBEDDING_SIZE; ++k) {
-        count.head_input_sum += (int64_t)(k + 1) * in[k];
-    }
-    rg_head_invoke();
-    out = rg_head_output();
     for (k = 0; k < RG_FW_NUM_CLASSES; ++k) {
-        probs[k] = ((float)out[k] - (float)RG_HEAD_OUT_ZERO) * RG_HEAD_OUT_SCALE;
+        acc[k] = 0.0;
     }
-    count.head_runs += 1;
+    for (i = 0; i < RG_FW_HEAD_SHIFTS; ++i) {
+        const int32_t shifted_end = w_end + shifts[i];
+        /* the window keeps its end; frames before the stream read as the fill (RingBuffer.window) */
+        for (k = 0; k < t; ++k) {
+            const int32_t f = shifted_end - t + k;
+            const int32_t have = f >= 0 && ring_frame[f % RG_FW_RING_FRAMES] == f;
+            memcpy(in + k * RG_EMBEDDING_SIZE, have ? ring[f % RG_FW_RING_FRAMES] : ring_fill, RG_EMBEDDING_SIZE);
+        }
+        for (k = 0; k < t * RG_EMBEDDING_SIZE; ++k) {
+            count.head_input_sum += (int64_t)(k + 1) * in[k];
+        }
+        rg_head_invoke();
+        out = rg_head_output();
+        for (k = 0; k < RG_FW_NUM_CLASSES; ++k) {
+            const float p = ((float)out[k] - (float)RG_HEAD_OUT_ZERO) * RG_HEAD_OUT_SCALE;
+            acc[k] += (double)p;
+        }
+        count.head_runs += 1;
+    }
+    for (k = 0; k < RG_FW_NUM_CLASSES; ++k) {
+        probs[k] = (float)(acc[k] / (double)RG_FW_HEAD_SHIFTS);
+    }
     count.ticks_head += rg_elapsed(t0);
 }
 
