@@ -38,9 +38,16 @@ import numpy.typing as npt
 from deploy import tflm
 from deploy.c_build import C_HEADERS, C_SOURCES, STRICT_FLAGS, compile_objects, find_compiler, object_size
 from deploy.c_config import write_config_h
-from deploy.firmware import head_shift_frames
 from deploy.power import throttle_power
-from deploy.runtime import BUNDLE_MODELS, MANIFEST, Int8Model, RingBuffer, sensor_fields, sha256_file
+from deploy.runtime import (
+    BUNDLE_MODELS,
+    MANIFEST,
+    Int8Model,
+    RingBuffer,
+    sensor_fields,
+    sha256_file,
+    window_shift_frames,
+)
 from deploy.throttle import ThrottleConfig, idle_geometry
 from dsp.decision import DecisionConfig, DecisionPolicy
 
@@ -595,7 +602,7 @@ def export_bundle(
     }
     c_total = sum(c_flash.values())
     # the example loop's head windows: their end offsets at the bundle's rate, and its ring
-    shift_frames = head_shift_frames(manifest, float(rec0.frame_rate_hz))
+    shift_frames = window_shift_frames(manifest["model"]["window_shifts_s"], float(rec0.frame_rate_hz))
     ring_frames = t + max(-v for v in shift_frames)
     report = {
         "flash": {

@@ -176,12 +176,14 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
 
 def head_shift_frames(manifest: Mapping[str, Any], rate_hz: float) -> list[int]:
     """The end offsets [full-rate frames, <= 0] of the windows the head's probabilities are averaged over, in
-    order: ``round(shift * rate_hz)`` (Python's rounding, as :class:`deploy.runtime.StreamingDetector`) of the
-    manifest's ``model.window_shifts_s`` (absent: one window, ``[0.0]``)."""
+    order: the manifest's ``model.window_shifts_s`` (absent: one window, ``[0.0]``) at ``rate_hz``, rounded as
+    :class:`deploy.runtime.StreamingDetector` rounds them (:func:`deploy.runtime.window_shift_frames`)."""
+    from deploy.runtime import window_shift_frames
+
     shifts = manifest["model"].get("window_shifts_s", [0.0])
     if not shifts or not all(math.isfinite(float(sh)) and float(sh) <= 0 for sh in shifts):
         raise FirmwareError(f"model.window_shifts_s must be one or more offsets <= 0 s, got {shifts!r}")
-    return [round(float(sh) * rate_hz) for sh in shifts]
+    return list(window_shift_frames(shifts, rate_hz))
 
 
 def _c_float(x: float) -> str:
