@@ -55,8 +55,9 @@ __all__ = ["BUNDLE_OUTPUTS", "ExportConfig", "McuModel", "export_bundle", "forma
 
 #: Everything radargest writes into a bundle folder: :func:`export_bundle`'s files, and the firmware project
 #: that ``export --target cortex-m4f`` and ``radargest firmware`` build there (from the bundle's models, so
-#: stale once they are replaced). What ``record --enrol --overwrite`` removes before its new bundle
-#: (:func:`models.config.clear_outputs`); a name not listed here is never removed.
+#: stale once they are replaced). What :func:`export_bundle` removes before writing a new bundle
+#: (:func:`models.config.clear_outputs`; ``export --overwrite``, ``record --enrol --overwrite``); a name not
+#: listed here is never removed.
 BUNDLE_OUTPUTS = (
     *BUNDLE_MODELS,
     "model_data.c",
@@ -393,7 +394,8 @@ def export_bundle(
 
     Args:
         run_dir: a finished ``radargest train`` run.
-        out_dir: bundle folder (created; existing bundle files are replaced).
+        out_dir: bundle folder (created; an earlier export's outputs there, :data:`BUNDLE_OUTPUTS` with the
+            ``firmware/`` built from its models, are removed first; other files stay and are not in the manifest).
         representative: recordings for calibration and the equivalence check (default: the run's
             ``data``); only the training and validation sides of the run's split are used.
 
@@ -402,7 +404,7 @@ def export_bundle(
         models.data.DataError: no training windows.
     """
     from models.architectures import count_macs, encoder_of, head_of
-    from models.config import load_run, run_decision
+    from models.config import clear_outputs, load_run, run_decision
     from models.data import DataError, balanced_sample, cut_windows, load_recordings, materialise, split_recordings
     from models.quantize import compact_for_micro, convert
 
@@ -491,6 +493,7 @@ def export_bundle(
     # -- write the bundle -------------------------------------------------------------------------
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    clear_outputs(out, BUNDLE_OUTPUTS)  # after the conversion and the check: a failure there keeps the old bundle
     (out / BUNDLE_MODELS[0]).write_bytes(enc_fb)
     (out / BUNDLE_MODELS[1]).write_bytes(head_fb)
     enc_mcu, head_mcu = compact_for_micro(enc_fb), compact_for_micro(head_fb)  # what TFLM runs on the MCU
@@ -653,8 +656,8 @@ def export_bundle(
         "rg_features_idle_map_i16 into the ring until the next frame, and not refill the ring at a wake); the "
         'firmware does: radargest firmware, deploy/firmware/src/main.c (RG_IDLE_HISTORY)"\n'
     )
-    files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != MANIFEST)
-    manifest["files"] = {name: sha256_file(out / name) for name in files}
+    written = sorted(name for name in BUNDLE_OUTPUTS if not name.endswith("/") and name != MANIFEST)
+    manifest["files"] = {name: sha256_file(out / name) for name in written}  # never a user's file beside them
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1, allow_nan=False))
     return manifest
 

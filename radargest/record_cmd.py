@@ -190,8 +190,9 @@ def _earlier_recordings(out: Path) -> list[Path]:
 def _personalise_and_export(args: argparse.Namespace, files: list[Path], *, earlier: list[Path]) -> int:
     """Fine-tune ``OUT/run`` on the new enrolment ``files`` and export ``OUT/bundle``; with ``--overwrite``,
     the ``earlier`` enrolment's recordings and radargest's earlier outputs in both folders are removed first
-    (:func:`models.config.clear_outputs`), so that nothing of the replaced model stays mixed in."""
-    from models.config import clear_outputs, read_config
+    (:func:`models.config.clear_outputs`; :func:`deploy.export.export_bundle` clears the bundle's), so that
+    nothing of the replaced model stays mixed in."""
+    from models.config import read_config
     from models.data import load_recordings
     from models.personalise import EnrolConfig, personalise
 
@@ -209,11 +210,9 @@ def _personalise_and_export(args: argparse.Namespace, files: list[Path], *, earl
     for path in (p for p in earlier if p not in files):
         path.unlink(missing_ok=True)
         print(f"--overwrite: removed the earlier enrolment's recording {path}")
-    from deploy.export import BUNDLE_OUTPUTS, ExportConfig, export_bundle
+    from deploy.export import ExportConfig, export_bundle
 
     bundle = args.out / "bundle"
-    if args.overwrite:
-        clear_outputs(bundle, BUNDLE_OUTPUTS)
     export_bundle(run_dir, bundle, cfg=ExportConfig(arena_search=False, latency_runs=20, tflm_rows=32))
     print(f"personalised run {run_dir}; bundle {bundle} (radargest detect FILE --model {bundle})")
     return 0

@@ -37,7 +37,8 @@ def test_bundle_files_and_manifest_sha256(tiny_bundle: Path) -> None:
         assert (tiny_bundle / name).is_file(), name
         assert m["files"][name] == sha256_file(tiny_bundle / name)
     assert MANIFEST not in m["files"]
-    assert set(m["files"]) <= set(BUNDLE_OUTPUTS)  # what record --enrol --overwrite clears before a new bundle
+    assert set(m["files"]) <= set(BUNDLE_OUTPUTS)  # what an export clears before writing a new bundle
+    assert set(m["files"]) == {p.name for p in tiny_bundle.iterdir() if p.is_file()} - {MANIFEST}
     assert m["labels"][0] == "none" and len(m["labels"]) == 5
     assert m["sensor"]["preset"] == "gesture_close" and m["sensor"]["fields"]["num_points"] == 6
     for model in ("encoder", "head"):
@@ -49,6 +50,31 @@ def test_bundle_files_and_manifest_sha256(tiny_bundle: Path) -> None:
     assert "built on the target" in (tiny_bundle / "example_main.cc").read_text().lower()
     text = (tiny_bundle / "model_data.c").read_text()
     assert "aligned(16)" in text and "rg_encoder_model_len" in text
+
+
+def test_export_overwrite_replaces_only_radargests_outputs(
+    tiny_export_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``export --overwrite`` removes an earlier export's files and its stale ``firmware/`` but never a user's
+    file, which stays out of the manifest's sha256 table and does not stop the bundle from loading."""
+    from deploy.runtime import load_bundle
+    from radargest.cli import main
+
+    out = tmp_path / "bundle"
+    (out / "firmware" / "src").mkdir(parents=True)
+    (out / "firmware" / "src" / "main.c").write_text("/* built from the earlier models */\n")
+    (out / "report.md").write_text("earlier report\n")
+    (out / "notes.txt").write_text("mine\n")
+    argv = ["export", str(tiny_export_run), "--out", str(out), "--no-arena-search", "--quiet"]
+    assert main(argv) == 2 and "--overwrite" in capsys.readouterr().err
+    assert main([*argv, "--overwrite"]) == 0
+    assert not (out / "firmware").exists()
+    assert (out / "notes.txt").read_text() == "mine\n"
+    m = _manifest(out)
+    assert "notes.txt" not in m["files"] and set(m["files"]) <= set(BUNDLE_OUTPUTS)
+    assert set(m["files"]) == {p.name for p in out.iterdir() if p.is_file()} - {MANIFEST, "notes.txt"}
+    assert m["files"]["report.md"] == sha256_file(out / "report.md")
+    assert load_bundle(out).manifest["files"] == m["files"]
 
 
 def test_example_loop_averages_the_head_over_the_manifests_window_shifts(tiny_bundle: Path) -> None:
