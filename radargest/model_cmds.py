@@ -14,12 +14,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import check_out_dir, gesture_list, refuse_unused
+from radargest.cli_args import check_out_dir, float_above, gesture_list, refuse_unused, share
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "main", "train_config_from_args"]
 
 DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
+
+#: An argparse type: a finite number ``>= 0`` (a false-activation budget, a recall-per-FA slope).
+_non_negative = float_above(0.0, inclusive=True)
 
 
 def _needs_tensorflow(command: str) -> None:
@@ -420,7 +423,7 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
     p.add_argument(
         "--fa-budget",
-        type=float,
+        type=_non_negative,
         default=None,
         metavar="PER_HOUR",
         help="false activations per hour of background the operating point may cost on the training-side "
@@ -565,21 +568,21 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument(
         "--fa-budget",
-        type=float,
+        type=_non_negative,
         default=None,
         metavar="PER_HOUR",
         help="false activations per hour (default: the run's)",
     )
     p.add_argument(
         "--max-recall-loss",
-        type=float,
+        type=share(below_one=False),
         default=None,
         metavar="R",
         help="recall the threshold may cost [0..1] (default: the run's)",
     )
     p.add_argument(
         "--knee-recall-per-fa-per-hour",
-        type=float,
+        type=_non_negative,
         default=None,
         metavar="K",
         help="when the budget is not met within the loss: keep the curve's knee, min_score rising only while "

@@ -63,6 +63,31 @@ def test_min_score_outside_zero_one_is_a_usage_error(
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--fa-budget", "-1"),
+        ("--fa-budget", "nan"),
+        ("--max-recall-loss", "1.5"),
+        ("--max-recall-loss", "-0.1"),
+        ("--knee-recall-per-fa-per-hour", "-0.01"),
+        ("--knee-recall-per-fa-per-hour", "inf"),
+    ],
+)
+def test_calibrate_rule_options_outside_their_range_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str, value: str
+) -> None:
+    """The operating point's budget, recall loss and knee slope were taken as any float (a loss above 1, NaN)."""
+    from radargest.cli import build_parser
+
+    line = _error(capsys, "calibrate", str(tmp_path / "r"), option, value)
+    assert f"argument {option}" in line and value in line
+    ends = ["--fa-budget", "0", "--max-recall-loss", "1", "--knee-recall-per-fa-per-hour", "0"]
+    args = build_parser().parse_args(["calibrate", "r", *ends])
+    assert (args.fa_budget, args.max_recall_loss, args.knee_recall_per_fa_per_hour) == (0.0, 1.0, 0.0)
+    assert not any(tmp_path.iterdir())
+
+
 def test_gesture_lists_split_and_refuse_alike_in_every_command(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
