@@ -17,6 +17,7 @@ __all__ = [
     "check_out_file",
     "float_above",
     "gesture_list",
+    "name_list",
     "png_path",
     "positive_float",
     "positive_int",
@@ -27,12 +28,21 @@ __all__ = [
 ]
 
 
-def gesture_list(text: str) -> tuple[str, ...]:
-    """An argparse type: comma-separated names, at least one."""
-    names = tuple(g.strip() for g in text.split(",") if g.strip())
-    if not names:
-        raise argparse.ArgumentTypeError("give at least one gesture, e.g. tap_in,wiggle")
-    return names
+def name_list(what: str, *, example: str) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type: comma-separated names (blanks around and between the commas dropped), at least one;
+    an empty list is an error naming ``what`` with the ``example``."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(v.strip() for v in text.split(",") if v.strip())
+        if not names:
+            raise argparse.ArgumentTypeError(f"give at least one {what}, e.g. {example}")
+        return names
+
+    return parse
+
+
+#: An argparse type: comma-separated gesture names, at least one.
+gesture_list = name_list("gesture", example="tap_in,wiggle")
 
 
 def positive_int(text: str) -> int:

@@ -9,11 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from radargest.cli_args import name_list
+
 __all__ = ["add_robustness_command", "cmd_robustness"]
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
 def cmd_robustness(args: argparse.Namespace) -> int:
@@ -103,7 +101,12 @@ def add_robustness_command(subparsers: Any) -> None:
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument("--out", type=Path, default=None, help="output folder (default RUN_DIR)")
-    p.add_argument("--factors", type=_names, default=None, help="comma-separated factor names (default all)")
+    p.add_argument(
+        "--factors",
+        type=name_list("factor", example="distance,tempo"),
+        default=None,
+        help="comma-separated factor names (default all)",
+    )
     p.add_argument("--subjects", type=int, default=None, help="held-out subjects per point (default 4)")
     p.add_argument(
         "--reps", dest="reps_per_gesture", type=int, default=None, help="repetitions per gesture (default 4)"

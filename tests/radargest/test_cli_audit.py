@@ -107,6 +107,20 @@ def test_gesture_lists_split_and_refuse_alike_in_every_command(
     assert not any(tmp_path.iterdir())
 
 
+def test_robustness_factors_split_as_gesture_lists_and_refuse_an_empty_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--factors`` splits with ``cli_args.name_list``, as ``--gestures``; an empty list ran every factor."""
+    from radargest.cli import build_parser
+    from radargest.cli_args import gesture_list
+
+    args = build_parser().parse_args(["robustness", "r", "--factors", " distance , tempo,, "])
+    assert args.factors == gesture_list(" distance , tempo,, ") == ("distance", "tempo")
+    line = _error(capsys, "robustness", str(tmp_path / "r"), "--factors", " , ")
+    assert "argument --factors: give at least one factor, e.g. distance,tempo" in line
+    assert not any(tmp_path.iterdir())
+
+
 def test_simulate_rejects_a_negative_first_subject_and_a_file_as_out(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
