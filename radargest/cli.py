@@ -19,6 +19,7 @@ from radargest.cli_args import (
     check_out_file,
     float_above,
     gesture_list,
+    learnable_gesture_list,
     png_path,
     positive_float,
     positive_int,
@@ -338,7 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_source_arguments(p)
     p.add_argument(
-        "--gestures", type=gesture_list, default=None, help="comma-separated, e.g. tap_in,wiggle (--enrol: the run's)"
+        "--gestures",
+        type=learnable_gesture_list,
+        default=None,
+        help="comma-separated, e.g. tap_in,wiggle; names a model can learn, as train's (--enrol: the run's)",
     )
     p.add_argument(
         "--reps", type=positive_int, default=None, help="repetitions of each gesture (default 10; --enrol 3)"

@@ -17,6 +17,7 @@ __all__ = [
     "check_out_file",
     "float_above",
     "gesture_list",
+    "learnable_gesture_list",
     "name_list",
     "png_path",
     "positive_float",
@@ -43,6 +44,19 @@ def name_list(what: str, *, example: str) -> Callable[[str], tuple[str, ...]]:
 
 #: An argparse type: comma-separated gesture names, at least one.
 gesture_list = name_list("gesture", example="tap_in,wiggle")
+
+
+def learnable_gesture_list(text: str) -> tuple[str, ...]:
+    """An argparse type: :func:`gesture_list`, whose names a model can learn (identifiers, no ``none``, no
+    duplicate; ``models.data.check_gesture_names``): what ``train``, ``search`` and ``record`` take."""
+    from models.data import DataError, check_gesture_names
+
+    names = gesture_list(text)
+    try:
+        check_gesture_names(names)
+    except DataError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return names
 
 
 def positive_int(text: str) -> int:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import check_out_dir, float_above, gesture_list, refuse_unused, share
+from radargest.cli_args import check_out_dir, float_above, learnable_gesture_list, refuse_unused, share
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "main", "train_config_from_args"]
@@ -38,19 +38,6 @@ def _prefix_pair(text: str) -> tuple[str, str]:
     if len(parts) != 2 or not all(parts):
         raise argparse.ArgumentTypeError(f"expected PREFIX:LONGER, e.g. tap_in:double_tap_in, got {text!r}")
     return parts[0], parts[1]
-
-
-def _gestures(text: str) -> tuple[str, ...]:
-    """An argparse type: :func:`~radargest.cli_args.gesture_list`, whose names a model can learn (identifiers,
-    no ``none``, no duplicate)."""
-    from models.data import DataError, check_gesture_names
-
-    names = gesture_list(text)
-    try:
-        check_gesture_names(names)
-    except DataError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return names
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -356,7 +343,9 @@ def add_model_commands(subparsers: Any) -> None:
         "--fa-budget per hour; it is stored in config.toml and carried into the exported bundle.",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
-    p.add_argument("--gestures", type=_gestures, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}")
+    p.add_argument(
+        "--gestures", type=learnable_gesture_list, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}"
+    )
     p.add_argument(
         "--split",
         type=_split,

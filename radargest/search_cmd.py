@@ -100,7 +100,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def add_search_command(subparsers: Any) -> None:
     """Register ``search`` on the main parser's subparsers."""
-    from radargest.model_cmds import DEFAULT_GESTURES, _gestures, _split
+    from radargest.cli_args import learnable_gesture_list
+    from radargest.model_cmds import DEFAULT_GESTURES, _split
 
     p = subparsers.add_parser(
         "search",
@@ -124,7 +125,9 @@ def add_search_command(subparsers: Any) -> None:
         "--init RUN --from-search OUT' prunes to the chosen width. Needs the [search] extra.",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
-    p.add_argument("--gestures", type=_gestures, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}")
+    p.add_argument(
+        "--gestures", type=learnable_gesture_list, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}"
+    )
     p.add_argument("--split", type=_split, default="day", help="held-out split, never searched on (default day)")
     p.add_argument(
         "--val-mode",

@@ -91,11 +91,11 @@ def test_calibrate_rule_options_outside_their_range_are_usage_errors(
 def test_gesture_lists_split_and_refuse_alike_in_every_command(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """``train``/``search`` check the names of ``cli_args.gesture_list``'s split: the same list, the same errors."""
-    from radargest.cli_args import gesture_list
-    from radargest.model_cmds import _gestures
+    """``train``/``search``/``record`` check the names of ``cli_args.gesture_list``'s split: the same list, the
+    same errors (``record`` took ``none`` and duplicates)."""
+    from radargest.cli_args import gesture_list, learnable_gesture_list
 
-    assert _gestures(" tap_in , wiggle,, ") == gesture_list(" tap_in , wiggle,, ") == ("tap_in", "wiggle")
+    assert learnable_gesture_list(" tap_in , wiggle,, ") == gesture_list(" tap_in , wiggle,, ") == ("tap_in", "wiggle")
     heads = {
         "train": ["train", "--data", str(tmp_path), "--out", str(tmp_path / "o")],
         "search": ["search", "--data", str(tmp_path), "--out", str(tmp_path / "o")],
@@ -103,7 +103,9 @@ def test_gesture_lists_split_and_refuse_alike_in_every_command(
     }
     empty = {name: _error(capsys, *argv, "--gestures", " , ").split(": ", 1)[1] for name, argv in heads.items()}
     assert len(set(empty.values())) == 1 and "give at least one gesture, e.g. tap_in,wiggle" in empty["train"]
-    assert "duplicate gesture(s): wiggle" in _error(capsys, *heads["train"], "--gestures", "wiggle, wiggle")
+    for argv in heads.values():  # "none" first: before the fix, record's duplicates would start a recording
+        assert "'none' is the background class" in _error(capsys, *argv, "--gestures", "tap_in,none")
+        assert "duplicate gesture(s): wiggle" in _error(capsys, *argv, "--gestures", "wiggle, wiggle")
     assert not any(tmp_path.iterdir())
 
 
