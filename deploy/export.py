@@ -46,10 +46,9 @@ from deploy.runtime import (
     RingBuffer,
     sensor_fields,
     sha256_file,
-    window_shift_frames,
 )
 from deploy.throttle import ThrottleConfig, idle_geometry
-from dsp.decision import DecisionConfig, DecisionPolicy
+from dsp.decision import DecisionConfig, DecisionPolicy, window_shift_frames
 
 __all__ = ["BUNDLE_OUTPUTS", "ExportConfig", "McuModel", "export_bundle", "format_report", "model_data_c"]
 

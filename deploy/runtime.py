@@ -81,7 +81,7 @@ from deploy.throttle import (
     step,
 )
 from dsp import decision_window_end, event_window_end
-from dsp.decision import Decision, DecisionConfig, DecisionPolicy, history_frames
+from dsp.decision import Decision, DecisionConfig, DecisionPolicy, history_frames, window_shift_frames
 
 __all__ = [
     "BUNDLE_FORMAT_VERSION",
@@ -104,7 +104,6 @@ __all__ = [
     "sensor_fields",
     "session_stream",
     "sha256_file",
-    "window_shift_frames",
 ]
 
 MANIFEST = "manifest.json"
@@ -227,13 +226,6 @@ class RingBuffer:
         slots = frames % self.capacity
         have = (self.frame[slots] == frames) & (frames >= 0)  # -1 marks an empty slot, never frame -1
         return np.where(have[:, None], self.data[slots], self.fill[None, :])
-
-
-def window_shift_frames(shifts_s: Sequence[float], frame_rate_hz: float) -> tuple[int, ...]:
-    """The head's window offsets [frames] at ``frame_rate_hz``: ``round(shift * rate)`` for each shift [s], in
-    order, as :func:`models.evaluate.stream_scores` places its shifted windows (the C firmware gets these
-    integers from its config, never rounding itself)."""
-    return tuple(round(float(v) * frame_rate_hz) for v in shifts_s)
 
 
 # -- bundle ---------------------------------------------------------------------------------------

@@ -93,6 +93,7 @@ __all__ = [
     "longer_flags",
     "prefix_flags",
     "prefix_table",
+    "window_shift_frames",
 ]
 
 #: Prefix pairs ``(prefix, longer)`` radargest knows for its default gestures.
@@ -371,6 +372,13 @@ def gate_max_point(max_range_m: float, point_ranges_m: npt.ArrayLike | None) -> 
         return GATE_ALL_POINTS
     r = np.asarray(point_ranges_m, dtype=np.float64).reshape(-1)
     return int(np.count_nonzero(r <= max_range_m + 1e-6)) - 1
+
+
+def window_shift_frames(shifts_s: Sequence[float], frame_rate_hz: float) -> tuple[int, ...]:
+    """The classifier's window offsets [frames] at ``frame_rate_hz``: ``round(shift * rate)`` for each test-time
+    shift [s], in order. The evaluation (``models.evaluate.stream_scores``), the host runtime and the firmware's
+    config all place their shifted windows with this one rounding, so their averages agree bit for bit."""
+    return tuple(round(float(v) * frame_rate_hz) for v in shifts_s)
 
 
 def history_frames(cfg: DecisionConfig, frame_rate_hz: float) -> int:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from dsp.decision import Decision, DecisionConfig, checkpoints, decide_stream
+from dsp.decision import Decision, DecisionConfig, checkpoints, decide_stream, window_shift_frames
 from models.data import (
     DatasetConfig,
     Recording,
@@ -395,8 +395,8 @@ def stream_scores(
     shifts = cfg.window.test_shifts_s if shifts_s is None else tuple(shifts_s)
     total = np.zeros((wanted.size, classes), dtype=np.float64)
     if wanted.size:
-        for sh in shifts:
-            ends = np.minimum(wanted + round(sh * rate), rec.num_frames)
+        for off in window_shift_frames(shifts, rate):
+            ends = np.minimum(wanted + off, rec.num_frames)
             z = np.zeros(ends.size, dtype=np.int64)
             w = WindowSet(recording=np.full(ends.size, index, dtype=np.int64), end=ends, label=z, kind=z + 1)
             # a window ending before frame T is not moved onto later frames: those are not seen yet when

@@ -177,8 +177,8 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
 def head_shift_frames(manifest: Mapping[str, Any], rate_hz: float) -> list[int]:
     """The end offsets [full-rate frames, <= 0] of the windows the head's probabilities are averaged over, in
     order: the manifest's ``model.window_shifts_s`` (absent: one window, ``[0.0]``) at ``rate_hz``, rounded as
-    :class:`deploy.runtime.StreamingDetector` rounds them (:func:`deploy.runtime.window_shift_frames`)."""
-    from deploy.runtime import window_shift_frames
+    the host runtime and the evaluation round them (:func:`dsp.decision.window_shift_frames`)."""
+    from dsp.decision import window_shift_frames
 
     shifts = manifest["model"].get("window_shifts_s", [0.0])
     if not shifts or not all(math.isfinite(float(sh)) and float(sh) <= 0 for sh in shifts):

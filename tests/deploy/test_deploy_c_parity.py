@@ -720,7 +720,8 @@ def _evaluate_detect_and_c(bundle_dir, run_dir, path, c_library) -> tuple[list[d
     """``models.evaluate``, ``detect --always-on`` and the C build on one recording, all three with the
     bundle's int8 networks; asserts the three make the same records and returns them with the detector."""
     from acquisition import load_session
-    from deploy.runtime import load_bundle, session_stream, window_shift_frames
+    from deploy.runtime import load_bundle, session_stream
+    from dsp.decision import window_shift_frames
     from models.config import read_config
     from models.data import load_recordings
     from models.evaluate import stream_scores
