@@ -231,16 +231,13 @@ def event_accuracy(
     *,
     dataset: DatasetConfig,
     window_frames: int,
-    min_score: float,
-    prefixes: Sequence[tuple[str, str]] = (),
-    close_look: bool = True,
+    decision: DecisionConfig,
 ) -> dict[str, Any]:
     """Pooled event accuracy and recall of ``recs`` (as :func:`models.robustness.robustness_map` scores),
-    decided at the run's operating point (``min_score``, ``close_look``) with its own ``prefixes`` pairs."""
+    decided with ``decision``: for a run, its operating point and prefix pairs (:func:`models.config.run_decision`)."""
     tot = {"truth": 0, "on_truth": 0, "correct_on_truth": 0, "correct": 0}
-    dc = DecisionConfig(min_score=min_score, prefixes=tuple(prefixes), close_look=close_look)
     for rec in recs:
-        for c in _score(predict, rec, dataset=dataset, window_frames=window_frames, decision=dc).values():
+        for c in _score(predict, rec, dataset=dataset, window_frames=window_frames, decision=decision).values():
             for k in tot:
                 tot[k] += c[k]
     return {
@@ -274,7 +271,7 @@ def personalisation_curve(
         ``{"reps": [...], "edges": {name: {"median": acc, "points": [{"reps", "event_accuracy", "recall",
         "others_event_accuracy"}], "gap_closed_at_3": share}}, "others_base": acc, "config": {...}}``.
     """
-    from models.config import load_run
+    from models.config import load_run, run_decision
     from models.evaluate import keras_predictor
 
     edges = EDGE_SUBJECTS if edges is None else edges
@@ -282,9 +279,7 @@ def personalisation_curve(
     ds, t, ms = base.dataset, base.architecture.window_frames, base.min_score
 
     def score(predict: Predictor, recs: Sequence[Recording]) -> dict[str, Any]:
-        return event_accuracy(
-            predict, recs, dataset=ds, window_frames=t, min_score=ms, prefixes=base.prefixes, close_look=base.close_look
-        )
+        return event_accuracy(predict, recs, dataset=ds, window_frames=t, decision=run_decision(base))
 
     others = [
         sim_recording(

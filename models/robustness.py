@@ -283,15 +283,13 @@ def robustness_map(
     *,
     dataset: DatasetConfig,
     window_frames: int,
-    min_score: float = 0.0,
-    prefixes: Sequence[tuple[str, str]] = (),
-    close_look: bool = True,
+    decision: DecisionConfig | None = None,
     cfg: RobustnessConfig = RobustnessConfig(),
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> dict[str, Any]:
-    """Sweep every factor of ``cfg`` (see the module docstring), deciding with the decision layer at the run's
-    operating point (``min_score``, ``close_look``) and with its own ``prefixes`` pairs, as
-    :func:`models.evaluate.evaluate_run` does.
+    """Sweep every factor of ``cfg`` (see the module docstring), deciding with ``decision`` (default
+    :class:`DecisionConfig`): for a run, its operating point and prefix pairs (:func:`models.config.run_decision`),
+    as :func:`models.evaluate.evaluate_run` does.
 
     Returns:
         ``{"config": ..., "factors": {name: {"label", "field", "nominal", "gestures", "points": [{"level",
@@ -304,7 +302,7 @@ def robustness_map(
     unknown = [g for g in dataset.gestures if g not in GESTURES]
     if unknown:
         raise DataError(f"the simulator cannot perform {', '.join(unknown)}: the map needs simulated gestures")
-    dc = DecisionConfig(min_score=min_score, prefixes=tuple(prefixes), close_look=close_look)
+    dc = decision or DecisionConfig()
     chosen = [f for f in FACTORS if f.name in cfg.factors]
     tasks = [(f, level) for f in chosen for level in cfg.factor_levels(f)]
     acc: dict[tuple[str, float], dict[str, dict[str, int]]] = {}
@@ -357,8 +355,8 @@ def robustness_map(
     result = {
         "config": {
             **dataclasses.asdict(cfg),
-            "min_score": min_score,
-            "close_look": close_look,
+            "min_score": dc.min_score,
+            "close_look": dc.close_look,
             "gestures": list(dataset.gestures),
         },
         "factors": factors,
@@ -398,7 +396,7 @@ def robustness_run(
     Raises:
         models.config.RunError: missing or corrupt run directory.
     """
-    from models.config import load_run
+    from models.config import load_run, run_decision
     from models.evaluate import keras_predictor
 
     model, tcfg = load_run(Path(run_dir))
@@ -406,9 +404,7 @@ def robustness_run(
         keras_predictor(model),
         dataset=tcfg.dataset,
         window_frames=tcfg.architecture.window_frames,
-        min_score=tcfg.min_score,
-        prefixes=tcfg.prefixes,
-        close_look=tcfg.close_look,
+        decision=run_decision(tcfg),
         cfg=cfg,
         progress=progress,
     )

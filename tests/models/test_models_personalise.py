@@ -11,6 +11,7 @@ import pytest
 
 from acquisition.sim import Subject
 from acquisition.sim.variation import Variation
+from dsp import DecisionConfig
 from models.config import read_config, write_config
 from models.data import DataError, load_recordings, split_recordings
 from models.personalise import (
@@ -137,7 +138,8 @@ def test_event_accuracy_decides_with_the_runs_prefix_pairs(monkeypatch: pytest.M
     monkeypatch.setattr(mp, "_score", fake_score)
     ds = read_config(tiny_run / "config.toml").dataset
     pairs = ((ds.gestures[0], ds.gestures[1]),)
-    mp.event_accuracy(lambda x: x, [object()], dataset=ds, window_frames=8, min_score=0.5, prefixes=pairs)  # type: ignore[list-item]
+    decision = DecisionConfig(min_score=0.5, prefixes=pairs)
+    mp.event_accuracy(lambda x: x, [object()], dataset=ds, window_frames=8, decision=decision)  # type: ignore[list-item]
     assert seen == [pairs]
 
 

@@ -45,7 +45,11 @@ def test_map_scores_only_the_gestures_a_factor_touches() -> None:
     # the run's own prefix pairs reach the decision layer: one that closes a cycle is refused
     with pytest.raises(dsp.ParameterError, match="prefixes of each other"):
         robustness_map(
-            _constant(dtap), dataset=DATASET, window_frames=50, cfg=cfg, prefixes=(("double_tap_in", "tap_in"),)
+            _constant(dtap),
+            dataset=DATASET,
+            window_frames=50,
+            cfg=cfg,
+            decision=dsp.DecisionConfig(prefixes=(("double_tap_in", "tap_in"),)),
         )
 
 
