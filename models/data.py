@@ -128,6 +128,12 @@ class WindowConfig:
         fragment_share: share of each class's draw per epoch taken from *fragment* windows
             (:func:`fragment_windows`: the windows the decision layer classifies at a checkpoint before a
             gesture's motion is over), where the class has any; 0 trains on whole gestures only [0..1).
+        fragment_close_look: cut the fragments at the checkpoints of the decision layer with its close look
+            (:attr:`dsp.DecisionConfig.close_look`, the runtime's default): each event's close window becomes
+            its last checkpoint, so the checkpoint of a press-only run (a tap whose return stroke stayed below
+            ``on_db``) is a fragment too, labelled as the evidence so far supports. False: the checkpoints
+            without the look, as the recipe was trained before (docs/results_rejection.md, "Training
+            fragments with the close look").
     """
 
     window_s: float = 0.875
@@ -138,10 +144,13 @@ class WindowConfig:
     background_hop_s: float = 0.25
     test_shifts_s: tuple[float, ...] = (-0.2, -0.1, 0.0)
     fragment_share: float = FRAGMENT_SHARE
+    fragment_close_look: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.fragment_share < 1:
             raise DataError(f"fragment_share must be in [0, 1), got {self.fragment_share}")
+        if not isinstance(self.fragment_close_look, bool):
+            raise DataError(f"fragment_close_look must be true or false, got {self.fragment_close_look!r}")
         if not self.test_shifts_s or not all(math.isfinite(v) for v in self.test_shifts_s):
             raise DataError(f"test_shifts_s must be one or more finite offsets, got {self.test_shifts_s}")
         if not self.window_s > 0:
@@ -859,8 +868,8 @@ def fragment_windows(
     """Fragment windows (kind 4): what the decision layer classifies before a gesture's motion is over.
 
     The checkpoints come from :func:`dsp.decision.checkpoints` on the recording's onset ratio with the
-    default :class:`dsp.DecisionConfig` without its close look (the runtime's windows, placed by
-    :func:`dsp.decision_window_end`).
+    default :class:`dsp.DecisionConfig`, its close look as ``cfg.window.fragment_close_look`` says (the
+    runtime's windows, placed by :func:`dsp.decision_window_end`).
     A checkpoint is a *fragment* of the label ``L`` when its event overlaps ``L`` and no other label, and
     ``L``'s motion goes on at least ``settle_s`` after the checkpoint's run ended, and its window ends at
     least ``settle_s`` before the event's final window (the first stroke of a
@@ -889,10 +898,9 @@ def fragment_windows(
             if la.gesture in table:
                 for key in ((recs[i].subject, la.gesture), ("", la.gesture)):
                     durations.setdefault(key, []).append(la.num_frames)
-    # The checkpoints without the close look, as the recipe was trained and checked: the look adds each event's
-    # close window as its last row, which would turn the checkpoint of a press-only run into a fragment (a
-    # recipe change nobody has measured).
-    decision = dsp.DecisionConfig(prefixes=tuple(prefixes), close_look=False)
+    # With the look (WindowConfig.fragment_close_look) each event's close window is its last row, so the checkpoint
+    # of a press-only run is no longer the final window and becomes a fragment, as the look's runtime sees it.
+    decision = dsp.DecisionConfig(prefixes=tuple(prefixes), close_look=cfg.window.fragment_close_look)
     lo_f, hi_f = FRAGMENT_PREFIX_RANGE
     t = window_frames
     parts: list[WindowSet] = []

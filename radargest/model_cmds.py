@@ -97,6 +97,9 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     if getattr(args, "fragment_share", None) is not None:  # also with --init: fragments do not change the model
         window = dataclasses.replace(dataset.window, fragment_share=args.fragment_share)
         dataset = dataclasses.replace(dataset, window=window)
+    if getattr(args, "fragment_close_look", None) is not None:  # also with --init, as --fragment-share
+        window = dataclasses.replace(dataset.window, fragment_close_look=args.fragment_close_look == "on")
+        dataset = dataclasses.replace(dataset, window=window)
     prune_keep = getattr(args, "prune_channels", None)
     if getattr(args, "from_search", None) is not None:  # a pruned point: --init pruned to the chosen width
         from models.search import apply_chosen
@@ -382,6 +385,14 @@ def add_model_commands(subparsers: Any) -> None:
         help="share of each class's training draw taken from fragments: the windows the decision layer "
         "classifies before a gesture's motion is over, labelled none or, for the first tap of a double tap, "
         "tap_in (default: models.data.FRAGMENT_SHARE, or with --init the initial run's; 0 = whole gestures only)",
+    )
+    p.add_argument(
+        "--fragment-close-look",
+        choices=("on", "off"),
+        default=None,
+        help="cut the fragments at the decision layer's checkpoints with its close look (on: a press-only run's "
+        "checkpoint is a fragment too, as the runtime's look sees it) or without (off) (default: off, or with "
+        "--init the initial run's)",
     )
     p.add_argument(
         "--augment",

@@ -122,3 +122,49 @@ def test_train_option_and_its_inheritance(tmp_path: Path, tiny_run: Path) -> Non
     assert cfg("--fragment-share", "0").fragment_share == 0.0
     assert cfg("--init", str(tiny_run)).fragment_share == FRAGMENT_SHARE  # the init run's share
     assert cfg("--init", str(tiny_run), "--fragment-share", "0.3").fragment_share == 0.3
+
+
+def test_with_the_close_look_a_press_only_checkpoint_is_a_fragment() -> None:
+    """A tap whose return stroke stayed below ``on_db``: its one run (the press) closes the event undecided, so
+    the look's runtime classifies it once more at the close; the press's checkpoint is then no longer the final
+    window and, cut with the look, is a fragment (``none``: not yet). Without the look it stays the final one."""
+    rec = constructed(runs=[(300, 315)], labels=[(300, 340, "tap_in")], n=420)
+    off_cfg = DatasetConfig(gestures=GESTURES)
+    on_cfg = dataclasses.replace(off_cfg, window=WindowConfig(fragment_close_look=True))
+    assert not off_cfg.window.fragment_close_look  # the default: the recipe as trained before
+    off = fragment_windows([rec], [0], cfg=off_cfg, window_frames=T)
+    on = fragment_windows([rec], [0], cfg=on_cfg, window_frames=T)
+    rows = dsp.decision.checkpoints(
+        rec.ratio_db,
+        cfg=dsp.DecisionConfig(),
+        segment=off_cfg.segment,
+        frame_rate_hz=RATE,
+        window_frames=T,
+        end_pad_frames=5,
+        pre_frames=2,
+    )
+    press = int(rows[rows[:, 1] == 315][0, 2])  # the window of the press's checkpoint
+    assert int(rows[-1, 2]) > press  # the close window, after it
+    assert len(off) == 0
+    assert on.end.tolist() == [press] and on.label.tolist() == [0] and (on.kind == 4).all()
+    with pytest.raises(DataError, match="fragment_close_look"):
+        WindowConfig(fragment_close_look=1)  # type: ignore[arg-type]
+
+
+def test_fragment_close_look_option_and_old_configs(tmp_path: Path, tiny_run: Path) -> None:
+    from models.config import read_config
+    from radargest.cli import build_parser
+    from radargest.model_cmds import train_config_from_args
+
+    def cfg(*extra: str) -> WindowConfig:
+        argv = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *extra]
+        return train_config_from_args(build_parser().parse_args(argv)).dataset.window  # type: ignore[no-any-return]
+
+    assert not cfg().fragment_close_look and cfg("--fragment-close-look", "on").fragment_close_look
+    assert not cfg("--init", str(tiny_run)).fragment_close_look  # the init run's
+    assert cfg("--init", str(tiny_run), "--fragment-close-look", "on").fragment_close_look
+    toml = tmp_path / "config.toml"  # a run written before the option: loads with the fragments as it trained
+    toml.write_text(
+        "\n".join(s for s in (tiny_run / "config.toml").read_text().splitlines() if "fragment_close_look" not in s)
+    )
+    assert not read_config(toml).dataset.window.fragment_close_look
