@@ -722,8 +722,9 @@ def format_report(manifest: dict[str, Any]) -> str:
         "Flash excludes the TFLM runtime library itself (its size depends on the op resolver and the "
         "toolchain). C object sizes are for the host ISA (x86-64), an upper bound for Thumb-2. The MCU form "
         "(models.quantize.compact_for_micro) stores each all-zero per-channel zero-point vector as one 0, drops the "
-        "converter's metadata and the empty buffers: TFLite Micro runs it bit-identically (the TFLM checks below "
-        "run it), LiteRT refuses it, so the .tflite files keep the converter's form.",
+        "converter's metadata and the empty buffers, and stores equal arrays once: TFLite Micro runs it "
+        "bit-identically (the TFLM checks below run it), LiteRT refuses it, so the .tflite files keep the "
+        "converter's form.",
         "",
         "Liveness cross-check (peak of live activation tensors; the arena adds TFLM's persistent structs):",
         "",

@@ -349,6 +349,10 @@ def compact_for_micro(flatbuffer: bytes) -> bytes:
     - tensors without constant data (activations, inputs, outputs) all point at the empty buffer 0 and the
       other empty buffers go (the indices of the rest are remapped): TFLM takes a tensor whose buffer holds
       no data as one to allocate in the arena, whichever empty buffer it names.
+    - equal arrays are stored once (:func:`_sharing_builder_class`): every tensor whose shape, scales or zero points
+      equal an earlier one's points at the same vector. A FlatBuffer may reference one object from several
+      places (FlatBuffers' own shared strings do this), readers only follow offsets, and TFLM never writes to
+      the model.
 
     Bias quantisation is kept even where the kernels do not read it. Parsed and rebuilt with the TFLite schema
     module that ships with LiteRT (no TensorFlow).
@@ -356,7 +360,6 @@ def compact_for_micro(flatbuffer: bytes) -> bytes:
     Raises:
         ValueError: not a TFLite flatbuffer, or one whose buffers live outside it (``offset``/``size``).
     """
-    import flatbuffers
     from ai_edge_litert import schema_py_generated as schema
 
     if len(flatbuffer) < 8 or flatbuffer[4:8] != b"TFL3":
@@ -388,9 +391,30 @@ def compact_for_micro(flatbuffer: bytes) -> bytes:
     for m in metadata:
         m.buffer = new_index[m.buffer]
     model.buffers = [buffers[i] for i in keep] if buffers else buffers
-    builder = flatbuffers.Builder(len(flatbuffer))
+    builder = _sharing_builder_class()(len(flatbuffer))
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def _sharing_builder_class() -> type:
+    import flatbuffers
+
+    class SharingBuilder(flatbuffers.Builder):
+        """A ``flatbuffers.Builder`` that writes each distinct numpy vector once and returns the same offset for
+        every later equal one (same dtype, shape and bytes): the schema's object API packs every numeric array
+        (shapes, scales, zero points, buffer data) through :meth:`CreateNumpyVector`."""
+
+        def __init__(self, initial_size: int) -> None:
+            super().__init__(initial_size)
+            self._vectors: dict[tuple[str, tuple[int, ...], bytes], int] = {}
+
+        def CreateNumpyVector(self, x: npt.NDArray[Any]) -> int:  # the flatbuffers API's name
+            key = (x.dtype.str, tuple(x.shape), x.tobytes())
+            if key not in self._vectors:
+                self._vectors[key] = super().CreateNumpyVector(x)
+            return self._vectors[key]
+
+    return SharingBuilder
 
 
 def _text(s: bytes | str | None) -> str:

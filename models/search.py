@@ -18,8 +18,8 @@ the trial's training side: RUN's model (window, features, augmentation and class
 then structurally pruned to the width (:func:`models.compress.prune_channels`: the lowest-L1 channels go) and
 fine-tuned again for ``compression.prune_finetune_epochs``. Its flash and MACs are those of
 ``scale_widths(RUN's architecture, width)``, which pruning produces. The reference is RUN fine-tuned the same way
-without pruning (width 1). Training from scratch for a few epochs ranks candidates no better than chance
-(docs/results_search.md); the recipe fine-tunes a pretrained model, so the proxy does too.
+without pruning (width 1), the space's widest point. Training from scratch for a few epochs ranks candidates no
+better than chance (docs/results_search.md); the recipe fine-tunes a pretrained model, so the proxy does too.
 
 Each candidate goes through three steps:
 
@@ -55,7 +55,9 @@ so the two paths share the sampler, the storage and the budget check.
 The **chosen point** is the smallest-flash trial on the Pareto front whose score is within ``tolerance``
 of the best score within budget (by default ``tolerance`` 0: the best score within budget, ties to the
 smaller flash), among candidates whose int8 operators the ahead-of-time C build supports
-(:data:`C_BUILD_OPS`; ``separable`` blocks need ``DEPTHWISE_CONV_2D``) unless ``any_ops``.
+(:data:`C_BUILD_OPS`; ``separable`` blocks need ``DEPTHWISE_CONV_2D``) unless ``any_ops``. The reference is
+trained whatever the budgets (the comparison every candidate is read against) and competes like any candidate
+when it is within them: when the unpruned model fits, nothing needs to be cut.
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ class SearchConfig:
         tolerance: the chosen point may lose this much validation score against the best within budget [0..1].
         any_ops: also choose candidates whose int8 graph the ahead-of-time C build cannot run.
         max_pruned_per_trial: give up when this many candidates in a row are over budget or already seen [count].
-        reference: also train the given architecture (the default one) once as a reference, budgets ignored.
+        reference: also train the given architecture (the default one; with an initial run, that run not pruned)
+            once, whatever the budgets; it is chosen like any candidate when within them.
     """
 
     budget_flash_bytes: int = 16 * 1024
@@ -561,7 +564,7 @@ def pareto_front(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def choose(rows: Sequence[dict[str, Any]], scfg: SearchConfig) -> dict[str, Any] | None:
     """The chosen point (module docstring), or None when no trained candidate is within budget."""
-    ok = [r for r in rows if _within(r, scfg) and not r.get("reference") and (scfg.any_ops or r.get("c_build"))]
+    ok = [r for r in rows if _within(r, scfg) and (scfg.any_ops or r.get("c_build"))]
     if not ok:
         return None
     best = max(r["val_score"] for r in ok)
@@ -775,7 +778,7 @@ def write_report(
     optuna = _optuna()
     trials = study.get_trials(deepcopy=False)
     rows = [_row_of(t) for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    within = [r for r in rows if _within(r, scfg) and not r.get("reference")]
+    within = [r for r in rows if _within(r, scfg)]
     front = pareto_front(within)
     front_c = pareto_front([r for r in within if r.get("c_build")])
     chosen = choose(rows, scfg)
@@ -903,7 +906,8 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
         f"{scfg['budget_macs_per_frame']} MACs per frame. Sizes: *int8 flash* is the converter's form (the "
         "`.tflite` files LiteRT loads; the objective and the plot's axis), *MCU* the form the budget applies to "
         "(`models.quantize.compact_for_micro`: all-zero per-channel zero points as one value, no converter "
-        "metadata, no empty buffers; TFLite Micro only); — where a trial predates that measurement (its budget "
+        "metadata, no empty buffers, equal arrays stored once; TFLite Micro only); — where a trial predates that "
+        "measurement (its budget "
         "then used the converter's form). "
         f"Validation score: {metric} (training side only; the held-out split is never loaded into a trial). "
         f"{summary['trained']} candidates trained ({epochs}), "
@@ -939,7 +943,12 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
             + ("" if scfg["any_ops"] else ", among graphs the ahead-of-time C build runs")
             + (
                 f". Train it with the full recipe: `radargest train --init {c['init']} --from-search SEARCH_DIR ...` "
-                f"(the initial run, or another of the same architecture, pruned to {c['params']['width']})."
+                f"(the initial run, or another of the same architecture, "
+                + (
+                    f"pruned to {c['params']['width']})."
+                    if float(c["params"]["width"]) < 1
+                    else "not pruned: the recipe's own fine-tune)."
+                )
                 if c["params"].get("family") == "pruned"
                 else ". Train it with the full recipe: `radargest train --from-search SEARCH_DIR ...`."
             )
@@ -952,7 +961,14 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
             "",
             "Reference ("
             + ("the initial run fine-tuned the same way, not pruned" if pruned else "the default architecture")
-            + ", trained the same way, budgets ignored): score "
+            + ", trained the same way whatever the budgets; "
+            + (
+                "within them"
+                if mcu_flash(ref) <= scfg["budget_flash_bytes"]
+                and ref["macs_per_frame"] <= scfg["budget_macs_per_frame"]
+                else "over them"
+            )
+            + "): score "
             f"{ref['val_score']:.3f}, {ref['flash_bytes']} B ({_kib(ref['flash_bytes'])} KiB; MCU form "
             f"{_mcu_text(ref)}), "
             f"{ref['macs_per_frame']} MACs/frame.",

@@ -81,6 +81,20 @@ def _pack(model) -> bytes:
     return bytes(b.Output())
 
 
+def _zero_point_addresses(flatbuffer: bytes) -> list[int]:
+    """Where each single-value zero-point vector lies in the flatbuffer (an address into one buffer)."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    buf = bytearray(flatbuffer)
+    sg = schema.Model.GetRootAs(buf, 0).Subgraphs(0)
+    out = []
+    for i in range(sg.TensorsLength()):
+        q = sg.Tensors(i).Quantization()
+        if q is not None and q.ZeroPointLength() == 1:
+            out.append(q.ZeroPointAsNumpy().ctypes.data)
+    return out
+
+
 def _zero_points(flatbuffer: bytes) -> list[list[int] | None]:
     out = []
     for t in _schema_model(flatbuffer).subgraphs[0].tensors:
@@ -124,6 +138,12 @@ def test_compact_for_micro_is_smaller_and_tflm_runs_it_bit_identically(split_fla
         assert not m.metadata and len(m.buffers) < len(_schema_model(fb).buffers)
         assert all(m.buffers[t.buffer].data is not None or t.buffer == 0 for t in m.subgraphs[0].tensors)
         assert compact_for_micro(small) == small  # nothing left to drop
+        zero = [
+            a
+            for a, zp in zip(_zero_point_addresses(small), (z for z in after if z and len(z) == 1), strict=True)
+            if zp == [0]
+        ]
+        assert len(zero) > 1 and len(set(zero)) == 1  # every zero point [0] is one shared vector
         TfliteModel(fb)  # the converter's form loads in LiteRT ...
         with pytest.raises(ValueError, match="zero_point"):
             TfliteModel(small)  # ... the MCU form does not

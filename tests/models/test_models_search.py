@@ -113,6 +113,10 @@ def test_choose_and_front() -> None:
     mcu = [*rows, {**row(7, 0.97, 16500, 5000), "mcu_flash_bytes": 16000}]
     assert choose(mcu, _scfg(**budget))["number"] == 7
     assert choose([*rows, {**row(8, 0.97, 16500, 5000), "mcu_flash_bytes": 16400}], _scfg(**budget))["number"] == 0
+    # the reference (the unpruned model) competes like any candidate when it fits, and only then
+    ref = {**row(9, 0.93, 18000, 29000), "mcu_flash_bytes": 16300, "reference": True}
+    assert choose([*rows, ref], _scfg(**budget))["number"] == 9
+    assert choose([*rows, {**ref, "macs_per_frame": 31000}], _scfg(**budget))["number"] == 0
 
 
 def test_the_space_holds_the_default_architecture_at_reduced_widths() -> None:

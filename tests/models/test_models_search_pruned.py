@@ -38,7 +38,7 @@ def _pruned_base(sim_dir: Path, init: Path) -> Any:
 def test_pruned_search_and_train_from_search(
     sim_dir: Path, tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from models.architectures import scale_widths
+    from models.architectures import build, count_macs, scale_widths
     from models.config import read_config
     from models.data import DatasetConfig, held_out_indices, load_recordings
     from models.search import WIDTHS, SearchConfig, run_search
@@ -49,11 +49,13 @@ def test_pruned_search_and_train_from_search(
     monkeypatch.setenv("RADARGEST_NO_RAY", "1")  # Optuna alone
     out = tmp_path / "search"
     base = _pruned_base(sim_dir, tiny_run)
-    scfg = SearchConfig(budget_flash_bytes=64 * 1024, budget_macs_per_frame=10**6, trials=1, epochs=1, seed=1)
-    summary = run_search(base, scfg, out, log=lambda _m: None)
     init_arch = read_config(tiny_run / "config.toml").architecture
+    ref_macs = count_macs(build(init_arch))["encoder_per_frame"]  # a MAC budget just below: the reference is over
+    scfg = SearchConfig(budget_flash_bytes=64 * 1024, budget_macs_per_frame=ref_macs - 1, trials=1, epochs=1, seed=1)
+    summary = run_search(base, scfg, out, log=lambda _m: None)
     rows = summary["trials"]
-    assert summary["trained"] == 2 and len(rows) == 2  # a width and the reference
+    assert summary["trained"] == 2 and len(rows) == 2  # a width and the reference (trained whatever the budget)
+    assert not summary["chosen"].get("reference")
     recs = load_recordings([sim_dir], cfg=DatasetConfig(gestures=GESTURES))
     test, _ = held_out_indices(recs, base.split)
     held = {recs[i].path.name for i in test}
@@ -104,6 +106,10 @@ def test_chosen_points_of_earlier_searches_still_load(tmp_path: Path) -> None:
 
     arch, ds = ArchitectureConfig(num_classes=2), DatasetConfig(gestures=("tap_in",))
     got, got_ds, keep = apply_chosen(REPO / "docs" / "search", arch, ds, init=False, prune_keep=None)
+    unpruned = {"params": {"family": "pruned", "width": 1.0}, "family": "pruned", "init": "/runs/sim", "width": 1.0}
+    (tmp_path / "unpruned").mkdir()
+    (tmp_path / "unpruned" / "chosen.json").write_text(json.dumps(unpruned))
+    assert apply_chosen(tmp_path / "unpruned", arch, ds, init=True, prune_keep=None) == (arch, ds, 1.0)  # the recipe
     assert got == scale_widths(arch, 0.6) and got_ds == ds and keep == 1.0
     assert apply_chosen(REPO / "docs" / "search", arch, ds, init=True, prune_keep=0.8)[2] == 0.8
     point = {"params": {"family": "pruned", "width": 0.6}, "family": "pruned", "init": "/runs/sim"}
