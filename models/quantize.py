@@ -266,8 +266,9 @@ def int8_footprint(
     ``head_bytes``) is the converter's form, the ``.tflite`` files LiteRT loads; ``mcu_flash_bytes``
     (``encoder_mcu_bytes`` + ``head_mcu_bytes``) is what goes to flash on the MCU (:func:`compact_for_micro`,
     the arrays of the bundle's ``model_data.c``). ``windows`` ``(N, T, d, p)`` calibrate the conversion;
-    ``None`` (an untrained candidate) uses random inputs, which give the same flatbuffer size since every
-    tensor's shape is fixed.
+    ``None`` (an untrained candidate) uses random inputs, which give the same converter's form size since every
+    tensor's shape is fixed; the MCU form can differ by a few bytes, because which arrays are equal (stored
+    once) depends on the weights and the calibration.
     ``flatbuffers`` adds the two flatbuffers (``encoder_flatbuffer``, ``head_flatbuffer``).
     """
     enc, head = encoder_of(model), head_of(model)

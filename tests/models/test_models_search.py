@@ -113,6 +113,10 @@ def test_choose_and_front() -> None:
     mcu = [*rows, {**row(7, 0.97, 16500, 5000), "mcu_flash_bytes": 16000}]
     assert choose(mcu, _scfg(**budget))["number"] == 7
     assert choose([*rows, {**row(8, 0.97, 16500, 5000), "mcu_flash_bytes": 16400}], _scfg(**budget))["number"] == 0
+    # the budget judges the trained model's MCU form when the trial recorded it (the check's is an estimate)
+    late = {**row(10, 0.97, 16500, 5000), "mcu_flash_bytes": 16300, "mcu_flash_bytes_trained": 16400}
+    assert choose([*rows, late], _scfg(**budget))["number"] == 0
+    assert choose([*rows, {**late, "mcu_flash_bytes_trained": 16380}], _scfg(**budget))["number"] == 10
     # the reference (the unpruned model) competes like any candidate when it fits, and only then
     ref = {**row(9, 0.93, 18000, 29000), "mcu_flash_bytes": 16300, "reference": True}
     assert choose([*rows, ref], _scfg(**budget))["number"] == 9
@@ -198,4 +202,8 @@ def test_flash_of_random_weights_equals_flash_of_trained_weights(tiny_run: Path)
     _randomise(fresh, 0)
     fp = int8_footprint(fresh)
     assert fp["flash_bytes"] == trained["flash_bytes"] > 1000
-    assert fp["mcu_flash_bytes"] == trained["mcu_flash_bytes"] < trained["flash_bytes"]  # the budget's figure
+    # the MCU form stores equal arrays once, and which are equal depends on the values: within a few bytes
+    assert (
+        abs(fp["mcu_flash_bytes"] - trained["mcu_flash_bytes"]) <= 64
+        and trained["mcu_flash_bytes"] < 0.95 * trained["flash_bytes"]
+    )

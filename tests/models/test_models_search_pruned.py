@@ -76,6 +76,7 @@ def test_pruned_search_and_train_from_search(
         assert pruning["keep"] == width and cfg.architecture == scale_widths(init_arch, width)
         # the budget check's flash (random weights, before training) is the trained, pruned model's to the byte
         assert r["flash_bytes"] == r["flash_bytes_trained"] == pruning["flash_bytes_after"] > 1000
+        assert 0 < r["mcu_flash_bytes_trained"] < r["flash_bytes_trained"]
         assert r["macs_per_frame"] == pruning["macs_per_frame_after"]
     chosen = json.loads((out / "chosen.json").read_text())
     width = chosen["width"]
