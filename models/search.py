@@ -820,7 +820,7 @@ def write_report(
         (out_dir / "chosen.json").write_text(json.dumps(point, indent=1))
     plot_pareto(
         rows, front, front_c, chosen, out_dir / "pareto.png", budget=scfg, anchors=ANCHORS,
-        title=_title(chosen, reference),
+        title=_title(chosen, reference), mcu_flash=mcu_flash,
     )  # fmt: skip
     (out_dir / "search.md").write_text(format_report(summary, out_dir))
     log(f"wrote {out_dir / 'search.md'}, pareto.png, search.json" + (", chosen.json" if chosen else ""))
