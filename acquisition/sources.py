@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,8 +179,17 @@ def open_client(source: str, *, realtime: bool = True) -> a121.Client:
     return _open_hardware(spec)
 
 
-def add_source_arguments(parser: argparse.ArgumentParser, *, default_source: str = "sim") -> None:
-    """The connection options every command shares: ``--source``, ``--preset`` and ``--frame-rate-hz``."""
+def add_source_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    default_source: str = "sim",
+    frame_rate_type: Callable[[str], float] = float,
+) -> None:
+    """The connection options every command shares: ``--source``, ``--preset`` and ``--frame-rate-hz``.
+
+    ``frame_rate_type`` parses ``--frame-rate-hz`` (the command line's argparse type for a finite number > 0,
+    so that a bad rate is a usage error before the sensor is opened).
+    """
     group = parser.add_argument_group("sensor connection")
     group.add_argument(
         "--source",
@@ -193,9 +203,9 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, default_source: str
     )
     group.add_argument(
         "--frame-rate-hz",
-        type=float,
+        type=frame_rate_type,
         default=None,
-        help="fixed frame rate; unset lets the sensor run free (about 57 Hz for gesture_close)",
+        help="fixed frame rate [Hz], > 0; unset lets the sensor run free (about 57 Hz for gesture_close)",
     )
 
 

@@ -17,9 +17,10 @@ from radargest import __version__
 from radargest.cli_args import (
     check_out_dir,
     check_out_file,
-    float_above,
     gesture_list,
     learnable_gesture_list,
+    non_negative_float,
+    non_negative_int,
     png_path,
     positive_float,
     positive_int,
@@ -37,11 +38,11 @@ class CliError(Exception):
 
 # -- simulate -------------------------------------------------------------------------------------
 def _pause_range(text: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected MIN,MAX in seconds, got {text!r}") from None
-    if not 0 < lo <= hi:
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX in seconds, got {text!r}")
+    lo, hi = (positive_float(v) for v in parts)
+    if not lo <= hi:
         raise argparse.ArgumentTypeError(f"need 0 < MIN <= MAX, got {text!r}")
     return lo, hi
 
@@ -275,7 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     p.add_argument("--subjects", type=positive_int, default=4, help="number of subjects (default 4)")
-    p.add_argument("--first-subject", type=int, default=0, help="seed of the first subject, >= 0 (default 0)")
+    p.add_argument(
+        "--first-subject", type=non_negative_int, default=0, help="seed of the first subject, >= 0 (default 0)"
+    )
     p.add_argument("--sessions-per-subject", type=positive_int, default=1, help="sessions per subject (default 1)")
     p.add_argument(
         "--gestures",
@@ -288,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--frame-rate-hz", type=positive_float, default=None, help="fixed frame rate [Hz] (default: free-running)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the session timelines (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the session timelines, >= 0 (default 0)")
     p.add_argument("--blocked", action="store_true", help="perform gestures in blocks, like the real files")
     p.add_argument("--enter-leave", action="store_true", help="start with no hand and let it enter and leave")
     p.add_argument(
@@ -296,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_pause_range,
         default=(1.0, 3.0),
         metavar="MIN,MAX",
-        help="still-hand pause between repetitions [s] (default 1,3; e.g. 5,15 for a sparse, everyday stream)",
+        help="still-hand pause between repetitions [s], 0 < MIN <= MAX (default 1,3; e.g. 5,15 for a sparse, "
+        "everyday stream)",
     )
     g = p.add_argument_group(
         "everyday streams",
@@ -311,13 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--minutes",
         type=positive_float,
         default=10.0,
-        help="length of each stream [min] (default 10)",
+        help="length of each stream [min], > 0 (default 10)",
     )
     g.add_argument(
         "--gesture-rate-per-min",
-        type=float_above(0, inclusive=True),
+        type=non_negative_float,
         default=1.0,
-        help="mean rate of gestures in the stream [1/min] (default 1; 0 for negatives only)",
+        help="mean rate of gestures in the stream [1/min], >= 0 (default 1; 0 for negatives only)",
     )
     g.add_argument(
         "--negatives",
@@ -337,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         "from the prompt time (source=prompt). With --source sim the simulated subject performs each "
         "prompted gesture. Ctrl-C stops cleanly and keeps every frame and completed label.",
     )
-    add_source_arguments(p)
+    add_source_arguments(p, frame_rate_type=positive_float)
     p.add_argument(
         "--gestures",
         type=learnable_gesture_list,
@@ -350,9 +354,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subject", required=True, help="free-text id of the person recorded")
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
     p.add_argument("--notes", default="", help="free-text notes stored in the file")
-    p.add_argument("--countdown-s", type=float, default=3.0, help="countdown before each GO [s] (default 3)")
-    p.add_argument("--window-s", type=float, default=1.5, help="labelled span after GO [s] (default 1.5)")
-    p.add_argument("--pause-s", type=float, default=1.0, help="rest after each window [s] (default 1)")
+    p.add_argument(
+        "--countdown-s", type=non_negative_float, default=3.0, help="countdown before each GO [s], >= 0 (default 3)"
+    )
+    p.add_argument("--window-s", type=positive_float, default=1.5, help="labelled span after GO [s], > 0 (default 1.5)")
+    p.add_argument(
+        "--pause-s", type=non_negative_float, default=1.0, help="rest after each window [s], >= 0 (default 1)"
+    )
     p.add_argument("--shuffle", action="store_true", help="prompt gestures in random order")
     p.add_argument("--fast", action="store_true", help="sim/replay only: run as fast as possible, unpaced")
     p.add_argument(

@@ -1,6 +1,7 @@
-"""Argument checks shared by every ``radargest`` command: argparse types for numbers and gesture lists, the
-checks of output paths (refuse to replace existing output without ``--overwrite``, say which file a PNG
-really went to) and the refusal of options that would be ignored.
+"""Argument checks shared by every ``radargest`` command: argparse types for numbers (each refusing what the
+library's config refuses, NaN and infinities included) and gesture lists, the checks of output paths (refuse
+to replace existing output without ``--overwrite``, say which file a PNG really went to) and the refusal of
+options that would be ignored.
 
 The argparse types raise :class:`argparse.ArgumentTypeError`, so a bad value is a usage error naming the
 option (exit code 2); the path checks raise :class:`ValueError`, which the main CLI prints as one line.
@@ -9,16 +10,23 @@ option (exit code 2); the path checks raise :class:`ValueError`, which the main 
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 __all__ = [
     "check_out_dir",
     "check_out_file",
+    "finite_float",
     "float_above",
     "gesture_list",
+    "int_at_least",
     "learnable_gesture_list",
     "name_list",
+    "non_negative_float",
+    "non_negative_int",
+    "number_list",
     "png_path",
     "positive_float",
     "positive_int",
@@ -26,7 +34,10 @@ __all__ = [
     "refuse_unused",
     "share",
     "share_below_one",
+    "training_seed",
 ]
+
+_N = TypeVar("_N", int, float)
 
 
 def name_list(what: str, *, example: str) -> Callable[[str], tuple[str, ...]]:
@@ -38,6 +49,17 @@ def name_list(what: str, *, example: str) -> Callable[[str], tuple[str, ...]]:
         if not names:
             raise argparse.ArgumentTypeError(f"give at least one {what}, e.g. {example}")
         return names
+
+    return parse
+
+
+def number_list(item: Callable[[str], _N], *, example: str) -> Callable[[str], tuple[_N, ...]]:
+    """An argparse type: comma-separated numbers split as :func:`name_list`, each parsed (and range-checked) by
+    the argparse type ``item``, at least one."""
+    names = name_list("number", example=example)
+
+    def parse(text: str) -> tuple[_N, ...]:
+        return tuple(item(v) for v in names(text))
 
     return parse
 
@@ -59,15 +81,31 @@ def learnable_gesture_list(text: str) -> tuple[str, ...]:
     return names
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: an integer ``>= 1``."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
-    return value
+def int_at_least(minimum: int, *, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer ``>= minimum`` (and ``<= maximum`` when given)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+            raise argparse.ArgumentTypeError(f"{text!r} must be {allowed}")
+        return value
+
+    return parse
+
+
+#: An argparse type: an integer ``>= 1`` (counts that must not be empty: epochs, trials, repetitions).
+positive_int = int_at_least(1)
+
+#: An argparse type: an integer ``>= 0`` (counts where 0 means none or off, seeds of ``numpy.random.default_rng``).
+non_negative_int = int_at_least(0)
+
+#: An argparse type: a training seed, an integer in ``[0, 2**32 - 1]``: ``keras.utils.set_random_seed`` seeds
+#: ``numpy.random.seed``, which refuses anything else (after the data has loaded).
+training_seed = int_at_least(0, maximum=2**32 - 1)
 
 
 def float_above(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
@@ -90,15 +128,21 @@ def float_above(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
 #: An argparse type: a finite number ``> 0`` (durations, rates).
 positive_float = float_above(0.0, inclusive=False)
 
+#: An argparse type: a finite number ``>= 0`` (a false-activation budget, a wait, a range where 0 means off).
+non_negative_float = float_above(0.0, inclusive=True)
 
-def share(*, below_one: bool) -> Callable[[str], float]:
-    """An argparse type: a finite number in ``[0, 1)`` (``below_one``) or ``[0, 1]``."""
-    at_least_zero = float_above(0.0, inclusive=True)
+#: An argparse type: any finite number (a level in dB).
+finite_float = float_above(-math.inf, inclusive=False)
+
+
+def share(*, below_one: bool, above_zero: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in ``[0, 1)`` (``below_one``) or ``[0, 1]``; ``above_zero`` leaves out 0."""
+    interval = f"{'(' if above_zero else '['}0, 1{')' if below_one else ']'}"
 
     def parse(text: str) -> float:
-        value = at_least_zero(text)
-        if value > 1 or (below_one and value == 1):
-            raise argparse.ArgumentTypeError(f"{text!r} must be {'<' if below_one else '<='} 1")
+        value = finite_float(text)
+        if not ((value > 0 if above_zero else value >= 0) and (value < 1 if below_one else value <= 1)):
+            raise argparse.ArgumentTypeError(f"{text!r} must be in {interval}")
         return value
 
     return parse

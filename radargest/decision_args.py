@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from dsp.decision import DecisionConfig
-from radargest.cli_args import probability
+from radargest.cli_args import finite_float, non_negative_float, probability
 
 __all__ = ["add_decision_arguments", "decision_from_args"]
 
@@ -31,43 +31,44 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--prefix-wait-s",
-        type=float,
+        type=non_negative_float,
         default=None,
-        help="how long a prefix gesture (tap_in of double_tap_in) waits for the next part [s] (default 0.28)",
+        help="how long a prefix gesture (tap_in of double_tap_in) waits for the next part [s], >= 0 (default 0.28)",
     )
     g.add_argument(
         "--prefix-hold-db",
-        type=float,
+        type=finite_float,
         default=None,
         help="a prefix gesture whose wait is over waits on while the onset ratio is at least this (renewed "
         "motion) [dB] (default 2.0; a level above the segmenter's on_db turns the hold off)",
     )
     g.add_argument(
         "--min-peak-db",
-        type=float,
+        type=finite_float,
         default=None,
         help="physical gate: reject a gesture on an event whose onset ratio never peaked at this [dB] (default "
         "5.9; 0 turns the gate off)",
     )
     g.add_argument(
         "--idle-min-peak-db",
-        type=float,
+        type=finite_float,
         default=None,
         help="the same gate on a throttled device's idle-rate onset stream (detect, demo, firmware) [dB] "
         "(default 6.6; 0 turns it off)",
     )
     g.add_argument(
         "--gate-max-range-m",
-        type=float,
+        type=non_negative_float,
         default=None,
         help="the gate applies only to events whose strongest motion is at a range point at or nearer than this "
-        "[m] (default 0.14; 0: at every range)",
+        "[m], >= 0 (default 0.14; 0: at every range)",
     )
     g.add_argument(
         "--idle-gate-max-range-m",
-        type=float,
+        type=non_negative_float,
         default=None,
-        help="the same range condition for the idle-rate gate, on the IDLE points [m] (0: at every range)",
+        help="the same range condition for the idle-rate gate, on the IDLE points [m], >= 0 (default 0: at every "
+        "range)",
     )
     g.add_argument(
         "--always-wait",

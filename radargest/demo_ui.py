@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from radargest.cli_args import gesture_list, positive_float
+from radargest.cli_args import gesture_list, non_negative_int, positive_float
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_demo_arguments", "run_demo"]
@@ -47,16 +47,18 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--script", type=gesture_list, default=None, help="sim: gestures to perform in order, e.g. tap_in,wiggle"
     )
-    p.add_argument("--seed", type=int, default=0, help="sim: seed of the random gesture sequence")
+    p.add_argument(
+        "--seed", type=non_negative_int, default=0, help="sim: seed of the random gesture sequence, >= 0 (default 0)"
+    )
     p.add_argument("--always-on", action="store_true", help="no throttle: full rate, encoder on every frame")
     add_decision_arguments(p)
     p.add_argument(
         "--seconds",
         type=positive_float,
         default=None,
-        help="stop after this much sensor time [s] (default: until Ctrl-C, the window closes or the replay ends)",
+        help="stop after this much sensor time [s], > 0 (default: until Ctrl-C, the window closes or the replay ends)",
     )
-    p.add_argument("--fps", type=positive_float, default=10.0, help="window redraws per second (default 10)")
+    p.add_argument("--fps", type=positive_float, default=10.0, help="window redraws per second, > 0 (default 10)")
     p.add_argument("--preset", default=None, help="sensor preset for live sources (default: the bundle's)")
 
 

@@ -14,15 +14,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import check_out_dir, float_above, learnable_gesture_list, refuse_unused, share
+from radargest.cli_args import (
+    check_out_dir,
+    float_above,
+    int_at_least,
+    learnable_gesture_list,
+    non_negative_float,
+    non_negative_int,
+    number_list,
+    positive_float,
+    positive_int,
+    refuse_unused,
+    share,
+    share_below_one,
+    training_seed,
+)
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "main", "train_config_from_args"]
 
 DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
-
-#: An argparse type: a finite number ``>= 0`` (a false-activation budget, a recall-per-FA slope).
-_non_negative = float_above(0.0, inclusive=True)
 
 
 def _needs_tensorflow(command: str) -> None:
@@ -38,20 +49,6 @@ def _prefix_pair(text: str) -> tuple[str, str]:
     if len(parts) != 2 or not all(parts):
         raise argparse.ArgumentTypeError(f"expected PREFIX:LONGER, e.g. tap_in:double_tap_in, got {text!r}")
     return parts[0], parts[1]
-
-
-def _ints(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-
-
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
 def _split(text: str) -> Any:
@@ -357,10 +354,14 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument("--out", type=Path, required=True, help="run directory to write")
     p.add_argument("--init", type=Path, default=None, help="fine-tune the model of this run directory")
-    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
-    p.add_argument("--patience", type=int, default=10, help="early-stopping patience in epochs (default 10)")
-    p.add_argument("--learning-rate", type=float, default=None, help="default 3e-3, or the init run's / 3")
+    p.add_argument("--seed", type=training_seed, default=0, help="seed, in [0, 2**32 - 1] (default 0)")
+    p.add_argument("--epochs", type=positive_int, default=40, help="maximum epochs, >= 1 (default 40)")
+    p.add_argument(
+        "--patience", type=positive_int, default=10, help="early-stopping patience in epochs, >= 1 (default 10)"
+    )
+    p.add_argument(
+        "--learning-rate", type=positive_float, default=None, help="> 0 (default 3e-3, or the init run's / 3)"
+    )
     p.add_argument("--arch", default=None, help="architecture: cnn_tcn (default) or cnn_gru; not with --init")
     p.add_argument(
         "--prefix",
@@ -373,18 +374,19 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument(
         "--window-s",
-        type=float,
+        type=positive_float,
         default=None,
-        help="classifier window [s] (default 0.875; 1.4 holds a whole slow double tap, the experiment script's "
+        help="classifier window [s], > 0 (default 0.875; 1.4 holds a whole slow double tap, the experiment script's "
         "recipe); with --init the initial run's window is kept",
     )
     p.add_argument(
         "--fragment-share",
-        type=float,
+        type=share_below_one,
         default=None,
         help="share of each class's training draw taken from fragments: the windows the decision layer "
         "classifies before a gesture's motion is over, labelled none or, for the first tap of a double tap, "
-        "tap_in (default: models.data.FRAGMENT_SHARE, or with --init the initial run's; 0 = whole gestures only)",
+        "tap_in, in [0, 1) (default: models.data.FRAGMENT_SHARE, or with --init the initial run's; 0 = whole "
+        "gestures only)",
     )
     p.add_argument(
         "--fragment-close-look",
@@ -423,11 +425,11 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
     p.add_argument(
         "--fa-budget",
-        type=_non_negative,
+        type=non_negative_float,
         default=None,
         metavar="PER_HOUR",
         help="false activations per hour of background the operating point may cost on the training-side "
-        "calibration streams (default 0.5)",
+        "calibration streams, >= 0 (default 0.5)",
     )
     p.add_argument(
         "--calibration-data",
@@ -461,20 +463,25 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument(
         "--rehearsal-share",
-        type=float,
+        type=share(below_one=False),
         default=0.5,
-        help="share of every gesture class's windows per epoch drawn from --rehearsal-data (default 0.5)",
+        help="share of every gesture class's windows per epoch drawn from --rehearsal-data, in [0, 1] (default 0.5)",
     )
     c = p.add_argument_group("compression (rows of 'radargest quantize')")
     c.add_argument(
         "--prune-channels",
-        type=float,
+        type=share(below_one=False, above_zero=True),
         default=None,
         metavar="KEEP",
-        help="structured magnitude pruning after training: keep this share of every layer's channels (lowest L1 "
-        "norms go), then fine-tune; the run's architecture becomes the smaller one",
+        help="structured magnitude pruning after training: keep this share of every layer's channels, in (0, 1] "
+        "(lowest L1 norms go), then fine-tune; the run's architecture becomes the smaller one (default: no pruning)",
     )
-    c.add_argument("--prune-finetune-epochs", type=int, default=10, help="fine-tuning after pruning (default 10)")
+    c.add_argument(
+        "--prune-finetune-epochs",
+        type=non_negative_int,
+        default=10,
+        help="fine-tuning epochs after pruning, >= 0 (default 10)",
+    )
     c.add_argument(
         "--distill-from",
         type=Path,
@@ -482,14 +489,25 @@ def add_model_commands(subparsers: Any) -> None:
         metavar="TEACHER_RUN",
         help="knowledge distillation from this run (a larger model trained on the same split and classes)",
     )
-    c.add_argument("--distill-alpha", type=float, default=0.5, help="weight of the label loss (default 0.5)")
-    c.add_argument("--distill-temperature", type=float, default=3.0, help="softening temperature (default 3)")
+    c.add_argument(
+        "--distill-alpha",
+        type=share(below_one=False),
+        default=0.5,
+        help="weight of the label loss, in [0, 1] (default 0.5)",
+    )
+    c.add_argument(
+        "--distill-temperature",
+        type=float_above(1.0, inclusive=True),
+        default=3.0,
+        help="softening temperature, >= 1 (default 3)",
+    )
     c.add_argument(
         "--qat-epochs",
-        type=int,
+        type=non_negative_int,
         default=0,
         metavar="N",
-        help="quantisation-aware fine-tuning after training (needs the [qat] extra); writes "
+        help="epochs of quantisation-aware fine-tuning after training, >= 0 (default 0: none; needs the [qat] "
+        "extra); writes "
         "qat_encoder_int8.tflite and qat_head_int8.tflite to the run",
     )
     p.add_argument(
@@ -536,20 +554,32 @@ def add_model_commands(subparsers: Any) -> None:
         help="output folder (default RUN_DIR): det.png with --continuous; the sweep's files with --throttle-sweep",
     )
     p.add_argument(
-        "--idle-decimations", type=_ints, default=None, metavar="D,...", help="--throttle-sweep grid (default 3,4,6,8)"
+        "--idle-decimations",
+        type=number_list(positive_int, example="3,4,6,8"),
+        default=None,
+        metavar="D,...",
+        help="--throttle-sweep grid: full-rate frame periods per idle frame, each >= 1 (default 3,4,6,8)",
     )
     p.add_argument(
-        "--idle-sweeps", type=_ints, default=None, metavar="N,...", help="--throttle-sweep grid (default 4,8)"
+        "--idle-sweeps",
+        type=number_list(int_at_least(2), example="4,8"),
+        default=None,
+        metavar="N,...",
+        help="--throttle-sweep grid: sweeps per IDLE frame, each >= 2 (default 4,8)",
     )
     p.add_argument(
         "--idle-point-steps",
-        type=_ints,
+        type=number_list(positive_int, example="1,2"),
         default=None,
         metavar="K,...",
-        help="--throttle-sweep grid: an IDLE sweep measures every K-th distance point (default 1: all)",
+        help="--throttle-sweep grid: an IDLE sweep measures every K-th distance point, each >= 1 (default 1: all)",
     )
     p.add_argument(
-        "--hold-s", type=_floats, default=None, metavar="S,...", help="--throttle-sweep grid [s] (default 0.3)"
+        "--hold-s",
+        type=number_list(positive_float, example="0.3,0.5"),
+        default=None,
+        metavar="S,...",
+        help="--throttle-sweep grid: time awake without motion or decision before idling [s], each > 0 (default 0.3)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)
@@ -568,10 +598,10 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument(
         "--fa-budget",
-        type=_non_negative,
+        type=non_negative_float,
         default=None,
         metavar="PER_HOUR",
-        help="false activations per hour (default: the run's)",
+        help="false activations per hour, >= 0 (default: the run's)",
     )
     p.add_argument(
         "--max-recall-loss",
@@ -582,11 +612,12 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument(
         "--knee-recall-per-fa-per-hour",
-        type=_non_negative,
+        type=non_negative_float,
         default=None,
         metavar="K",
         help="when the budget is not met within the loss: keep the curve's knee, min_score rising only while "
-        "each false activation per hour removed costs less than K recall (0: the fewest false activations)",
+        "each false activation per hour removed costs less than K recall, K >= 0 (0: the fewest false activations; "
+        "default: the run's)",
     )
     p.add_argument(
         "--calibration-data", type=Path, nargs="+", default=None, help="calibration-only training-side streams"
@@ -609,8 +640,10 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument("--data", type=Path, nargs="+", default=None, help="recordings (default: the run's --data)")
-    p.add_argument("--representative", type=int, default=300, help="calibration windows (default 300)")
-    p.add_argument("--latency-runs", type=int, default=200, help="timed invocations per candidate (default 200)")
+    p.add_argument("--representative", type=positive_int, default=300, help="calibration windows, >= 1 (default 300)")
+    p.add_argument(
+        "--latency-runs", type=positive_int, default=200, help="timed invocations per candidate, >= 1 (default 200)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)
     p.set_defaults(func=cmd_quantize)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import name_list
+from radargest.cli_args import name_list, non_negative_int, positive_int
 
 __all__ = ["add_robustness_command", "cmd_robustness"]
 
@@ -107,12 +107,27 @@ def add_robustness_command(subparsers: Any) -> None:
         default=None,
         help="comma-separated factor names (default all)",
     )
-    p.add_argument("--subjects", type=int, default=None, help="held-out subjects per point (default 4)")
+    p.add_argument("--subjects", type=positive_int, default=None, help="held-out subjects per point, >= 1 (default 4)")
     p.add_argument(
-        "--reps", dest="reps_per_gesture", type=int, default=None, help="repetitions per gesture (default 4)"
+        "--reps",
+        dest="reps_per_gesture",
+        type=positive_int,
+        default=None,
+        help="repetitions per gesture, >= 1 (default 4)",
     )
-    p.add_argument("--levels", type=int, default=None, help="keep only this many levels per factor (default all)")
-    p.add_argument("--first-subject", type=int, default=9000, help="seed of the first held-out subject (default 9000)")
+    p.add_argument(
+        "--levels",
+        type=non_negative_int,
+        default=None,
+        help="keep only this many levels per factor, >= 0 (its ends and evenly spaced ones between; default and 0: "
+        "all)",
+    )
+    p.add_argument(
+        "--first-subject",
+        type=non_negative_int,
+        default=9000,
+        help="seed of the first held-out subject, >= 0 (default 9000)",
+    )
     p.add_argument("--quick", action="store_true", help="smoke-test size: 1 subject, 1 rep, the ends of each factor")
     p.add_argument("--compare", type=Path, default=None, help="a robustness.json to draw behind in grey (before)")
     p.add_argument(

@@ -19,7 +19,10 @@ def parse_bytes(text: str) -> int:
     m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*", text)
     if not m or m.group(2).lower() not in _UNITS:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 16KiB, 12000, 41KB)")
-    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+    size = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1 byte")
+    return size
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -100,7 +103,15 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def add_search_command(subparsers: Any) -> None:
     """Register ``search`` on the main parser's subparsers."""
-    from radargest.cli_args import learnable_gesture_list
+    from radargest.cli_args import (
+        learnable_gesture_list,
+        non_negative_int,
+        positive_float,
+        positive_int,
+        share,
+        share_below_one,
+        training_seed,
+    )
     from radargest.model_cmds import DEFAULT_GESTURES, _split
 
     p = subparsers.add_parser(
@@ -141,15 +152,23 @@ def add_search_command(subparsers: Any) -> None:
         type=parse_bytes,
         default="16KiB",
         help="int8 flash budget: the encoder + head flatbuffers as they go to the MCU (model_data.c, "
-        "the compacted form; default 16KiB)",
+        "the compacted form; at least 1 byte; default 16KiB)",
     )
-    p.add_argument("--budget-macs-per-frame", type=int, default=30000, help="encoder MACs per frame (default 30000)")
-    p.add_argument("--trials", type=int, default=40, help="candidates to train, resumed studies included (default 40)")
+    p.add_argument(
+        "--budget-macs-per-frame", type=positive_int, default=30000, help="encoder MACs per frame, >= 1 (default 30000)"
+    )
+    p.add_argument(
+        "--trials",
+        type=positive_int,
+        default=40,
+        help="candidates to train, resumed studies included, >= 1 (default 40)",
+    )
     p.add_argument(
         "--epochs",
-        type=int,
+        type=positive_int,
         default=12,
-        help="training epochs per candidate, no early stopping (default 12; with --init, the fine-tune before pruning)",
+        help="training epochs per candidate, no early stopping, >= 1 (default 12; with --init, the fine-tune before "
+        "pruning)",
     )
     p.add_argument(
         "--init",
@@ -160,9 +179,9 @@ def add_search_command(subparsers: Any) -> None:
     )
     p.add_argument(
         "--prune-finetune-epochs",
-        type=int,
+        type=non_negative_int,
         default=10,
-        help="with --init: fine-tuning after pruning, as train (default 10)",
+        help="with --init: fine-tuning epochs after pruning, as train, >= 0 (default 10)",
     )
     p.add_argument(
         "--rehearsal-data",
@@ -174,33 +193,37 @@ def add_search_command(subparsers: Any) -> None:
     )
     p.add_argument(
         "--rehearsal-share",
-        type=float,
+        type=share(below_one=False),
         default=0.5,
-        help="share of every gesture class's windows drawn from --rehearsal-data (default 0.5)",
+        help="share of every gesture class's windows drawn from --rehearsal-data, in [0, 1] (default 0.5)",
     )
     p.add_argument("--out", type=Path, required=True, help="search directory (created; an existing one resumes)")
     backend = p.add_mutually_exclusive_group()
     backend.add_argument("--ray", default=None, metavar="ADDRESS", help="run the trials on this Ray cluster")
-    p.add_argument("--workers", type=int, default=2, help="parallel Ray trials, one CPU each (default 2)")
+    p.add_argument(
+        "--workers", type=positive_int, default=2, help="parallel Ray trials, one CPU each, >= 1 (default 2)"
+    )
     backend.add_argument(
         "--no-ray", action="store_true", help="Optuna alone, one trial at a time, even with Ray installed"
     )
     p.add_argument(
         "--tolerance",
-        type=float,
+        type=share_below_one,
         default=0.0,
-        help="score the chosen point may give up for a smaller flash (default 0: the best score within budget, "
-        "ties to the smaller flash)",
+        help="score the chosen point may give up for a smaller flash, in [0, 1) (default 0: the best score within "
+        "budget, ties to the smaller flash)",
     )
     p.add_argument("--any-ops", action="store_true", help="also choose graphs the ahead-of-time C build cannot run")
     p.add_argument("--no-reference", action="store_true", help="do not train the default architecture as reference")
-    p.add_argument("--seed", type=int, default=0, help="sampler and training seed (default 0)")
+    p.add_argument(
+        "--seed", type=training_seed, default=0, help="sampler and training seed, in [0, 2**32 - 1] (default 0)"
+    )
     p.add_argument(
         "--window-s",
-        type=float,
+        type=positive_float,
         default=None,
-        help="window of the reference and of the 'scaled' family (the default architecture at a width multiplier; "
-        "'free' candidates sample their own); default 0.875, as train; with --init the initial run's",
+        help="window [s], > 0, of the reference and of the 'scaled' family (the default architecture at a width "
+        "multiplier; 'free' candidates sample their own); default 0.875, as train; with --init the initial run's",
     )
     p.add_argument(
         "--augment",

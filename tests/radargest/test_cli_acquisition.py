@@ -112,7 +112,9 @@ def test_unknown_source_and_invalid_preset_are_one_line_errors(tmp_path: Path) -
     base = ("record", "--gestures", "tap_in", "--subject", "x", "--out", str(tmp_path), "--fast")
     assert_one_line_error(run(*base, "--source", "bluetooth:1"), "bluetooth:1", "sim")
     assert_one_line_error(run(*base, "--source", "sim", "--preset", "gesture_nope"), "gesture_nope")
-    assert_one_line_error(run(*base, "--source", "sim", "--frame-rate-hz", "-5"), "-5")
+    bad_rate = run(*base, "--source", "sim", "--frame-rate-hz", "-5")  # an argparse usage error, before the sensor
+    assert bad_rate.returncode == 2 and "Traceback" not in bad_rate.stderr
+    assert bad_rate.stderr.splitlines()[-1] == "radargest record: error: argument --frame-rate-hz: '-5' must be > 0"
     assert_one_line_error(run("simulate", "--out", str(tmp_path), "--gestures", "tap_in,jump"), "jump")
     assert_one_line_error(run(*base[:2], "tap_in,jump", *base[3:], "--source", "sim"), "jump")
     assert_one_line_error(run("simulate", "--out", str(tmp_path), "--preset", "nope"), "nope")

@@ -127,7 +127,7 @@ def test_simulate_rejects_a_negative_first_subject_and_a_file_as_out(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     line = _error(capsys, "simulate", "--out", str(tmp_path / "s"), "--first-subject", "-3", "--workers", "1")
-    assert "first_subject must be >= 0" in line
+    assert "argument --first-subject: '-3' must be >= 0" in line
     assert not (tmp_path / "s").exists()
     afile = tmp_path / "a.h5"
     afile.write_bytes(b"keep")
@@ -173,8 +173,8 @@ def test_options_that_would_be_ignored_are_refused(
 
 def test_train_options_zero_are_errors_not_the_default(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     base = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
-    assert "window_s must be > 0" in _error(capsys, *base, "--window-s", "0")  # trained with the default window
-    assert "prune_keep must be in (0, 1]" in _error(capsys, *base, "--prune-channels", "0")  # trained unpruned
+    assert "argument --window-s: '0' must be > 0" in _error(capsys, *base, "--window-s", "0")  # default window
+    assert "argument --prune-channels: '0' must be in (0, 1]" in _error(capsys, *base, "--prune-channels", "0")
     assert not (tmp_path / "run").exists()
 
 
