@@ -275,21 +275,25 @@ def build_parser() -> argparse.ArgumentParser:
         "separated by still-hand pauses. Runs subjects in parallel.",
     )
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
-    p.add_argument("--subjects", type=positive_int, default=4, help="number of subjects (default 4)")
+    p.add_argument("--subjects", type=positive_int, default=4, help="number of subjects, >= 1 (default 4)")
     p.add_argument(
         "--first-subject", type=non_negative_int, default=0, help="seed of the first subject, >= 0 (default 0)"
     )
-    p.add_argument("--sessions-per-subject", type=positive_int, default=1, help="sessions per subject (default 1)")
+    p.add_argument(
+        "--sessions-per-subject", type=positive_int, default=1, help="sessions per subject, >= 1 (default 1)"
+    )
     p.add_argument(
         "--gestures",
         type=gesture_list,
         default=("tap_in", "tap_out", "double_tap_in", "wiggle"),
         help="comma-separated gestures (default: tap_in,tap_out,double_tap_in,wiggle)",
     )
-    p.add_argument("--reps", type=positive_int, default=10, help="repetitions of each gesture per session (default 10)")
+    p.add_argument(
+        "--reps", type=positive_int, default=10, help="repetitions of each gesture per session, >= 1 (default 10)"
+    )
     p.add_argument("--preset", default="gesture_close", help="sensor preset (default gesture_close)")
     p.add_argument(
-        "--frame-rate-hz", type=positive_float, default=None, help="fixed frame rate [Hz] (default: free-running)"
+        "--frame-rate-hz", type=positive_float, default=None, help="fixed frame rate [Hz], > 0 (default: free-running)"
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the session timelines, >= 0 (default 0)")
     p.add_argument("--blocked", action="store_true", help="perform gestures in blocks, like the real files")
@@ -329,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated causes to draw (default: every registered negative)",
     )
-    p.add_argument("--workers", type=positive_int, default=None, help="parallel processes (default: CPU count)")
+    p.add_argument("--workers", type=positive_int, default=None, help="parallel processes, >= 1 (default: CPU count)")
     p.add_argument("--overwrite", action="store_true", help="replace existing files (default: refuse)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
@@ -349,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated, e.g. tap_in,wiggle; names a model can learn, as train's (--enrol: the run's)",
     )
     p.add_argument(
-        "--reps", type=positive_int, default=None, help="repetitions of each gesture (default 10; --enrol 3)"
+        "--reps", type=positive_int, default=None, help="repetitions of each gesture, >= 1 (default 10; --enrol 3)"
     )
     p.add_argument("--subject", required=True, help="free-text id of the person recorded")
     p.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")
@@ -378,23 +382,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     enrol.add_argument("--init", type=Path, default=None, help="--enrol: the run directory to personalise")
     enrol.add_argument(
-        "--idle-s", type=positive_float, default=20.0, help="--enrol: seconds of idle hands (default 20)"
+        "--idle-s", type=positive_float, default=20.0, help="--enrol: idle hands to record [s], > 0 (default 20)"
     )
-    enrol.add_argument("--enrol-epochs", type=positive_int, default=12, help="--enrol: fine-tuning epochs (default 12)")
+    enrol.add_argument(
+        "--enrol-epochs", type=positive_int, default=12, help="--enrol: fine-tuning epochs, >= 1 (default 12)"
+    )
     enrol.add_argument(
         "--enrol-rehearsal-share",
         type=share_below_one,
         default=0.5,
         help="--enrol: share of every gesture's windows per epoch replayed from the shipped run's own training "
-        "recordings, so that the model does not forget other users (default 0.5; 0 = the enrolment alone, when "
-        "the run's training data is not on this machine)",
+        "recordings, so that the model does not forget other users, in [0, 1) (default 0.5; 0 = the enrolment "
+        "alone, when the run's training data is not on this machine)",
     )
     enrol.add_argument(
         "--enrol-rehearsal-distill",
         type=share_below_one,
         default=0.8,
         help="--enrol: weight of the shipped model's own outputs in the loss of the replayed windows (learning "
-        "without forgetting: its confidence on other users is kept; default 0.8; 0 = labels only)",
+        "without forgetting: its confidence on other users is kept), in [0, 1) (default 0.8; 0 = labels only)",
     )
     enrol.add_argument(
         "--overwrite",
@@ -530,17 +536,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["all", "sim", "dsp", "segment"], help="what to measure")
     p.add_argument("--model", type=Path, default=None, help="all: bundle folder from 'radargest export'")
     p.add_argument("--run", type=Path, default=None, help="all: its training run (default: the manifest's)")
-    p.add_argument("--runs", type=positive_int, default=200, help="all: timed invocations per model (default 200)")
     p.add_argument(
-        "--stream-s", type=positive_float, default=120.0, help="all: simulated stream length [s] (default 120)"
+        "--runs", type=positive_int, default=200, help="all: timed invocations per model, >= 1 (default 200)"
     )
-    p.add_argument("--hours", type=positive_float, default=1.0, help="sim: simulated hours to render (default 1)")
     p.add_argument(
-        "--record-minutes", type=positive_float, default=5.0, help="sim: minutes through the recorder (default 5)"
+        "--stream-s", type=positive_float, default=120.0, help="all: simulated stream length [s], > 0 (default 120)"
+    )
+    p.add_argument(
+        "--hours", type=positive_float, default=1.0, help="sim: simulated hours to render [h], > 0 (default 1)"
+    )
+    p.add_argument(
+        "--record-minutes",
+        type=positive_float,
+        default=5.0,
+        help="sim: minutes through the recorder [min], > 0 (default 5)",
     )
     p.add_argument("--file", type=Path, default=None, help="dsp: recording to time (default: a real training file)")
-    p.add_argument("--frames", type=positive_int, default=4000, help="dsp: frames to time (default 4000)")
-    p.add_argument("--subjects", type=positive_int, default=8, help="segment: simulated subjects (default 8)")
+    p.add_argument("--frames", type=positive_int, default=4000, help="dsp: frames to time, >= 1 (default 4000)")
+    p.add_argument("--subjects", type=positive_int, default=8, help="segment: simulated subjects, >= 1 (default 8)")
     p.add_argument(
         "--data",
         type=Path,

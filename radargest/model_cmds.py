@@ -360,7 +360,10 @@ def add_model_commands(subparsers: Any) -> None:
         "--patience", type=positive_int, default=10, help="early-stopping patience in epochs, >= 1 (default 10)"
     )
     p.add_argument(
-        "--learning-rate", type=positive_float, default=None, help="> 0 (default 3e-3, or the init run's / 3)"
+        "--learning-rate",
+        type=positive_float,
+        default=None,
+        help="Adam step size at the start (cosine decay to 5 %%), > 0 (default 3e-3, or the init run's / 3)",
     )
     p.add_argument("--arch", default=None, help="architecture: cnn_tcn (default) or cnn_gru; not with --init")
     p.add_argument(

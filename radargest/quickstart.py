@@ -195,10 +195,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Path("out/quickstart"),
         help="artefact folder; a rerun replaces the artefacts it wrote there (default out/quickstart)",
     )
-    parser.add_argument("--subjects", type=positive_int, default=16, help="simulated training subjects (default 16)")
-    parser.add_argument("--held-out", type=positive_int, default=2, help="simulated held-out subjects (default 2)")
     parser.add_argument(
-        "--reps", type=positive_int, default=6, help="repetitions of each gesture per session (default 6)"
+        "--subjects", type=positive_int, default=16, help="simulated training subjects, >= 1 (default 16)"
     )
-    parser.add_argument("--epochs", type=positive_int, default=20, help="training epochs (default 20)")
+    parser.add_argument(
+        "--held-out", type=positive_int, default=2, help="simulated held-out subjects, >= 1 (default 2)"
+    )
+    parser.add_argument(
+        "--reps", type=positive_int, default=6, help="repetitions of each gesture per session, >= 1 (default 6)"
+    )
+    parser.add_argument("--epochs", type=positive_int, default=20, help="training epochs, >= 1 (default 20)")
     parser.add_argument("--no-demo", dest="demo", action="store_false", help="skip the demo stage")
