@@ -133,7 +133,9 @@ def add_search_command(subparsers: Any) -> None:
         "trial does what 'radargest train --init RUN --prune-channels WIDTH' does (RUN's window, features, "
         "augmentation; --epochs of fine-tuning with hard-negative mining, structured pruning, "
         "--prune-finetune-epochs more), the reference is RUN fine-tuned without pruning, and 'radargest train "
-        "--init RUN --from-search OUT' prunes to the chosen width. Needs the [search] extra.",
+        "--init RUN --from-search OUT' prunes to the chosen width. The reference is always trained and is "
+        "chosen like any candidate when it is within both budgets (flash in the MCU form, as export writes "
+        "model_data.c). Needs the [search] extra.",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
     p.add_argument(
@@ -214,7 +216,12 @@ def add_search_command(subparsers: Any) -> None:
         "budget, ties to the smaller flash)",
     )
     p.add_argument("--any-ops", action="store_true", help="also choose graphs the ahead-of-time C build cannot run")
-    p.add_argument("--no-reference", action="store_true", help="do not train the default architecture as reference")
+    p.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="do not train the reference (the default architecture, or RUN not pruned); it is "
+        "otherwise trained whatever the budgets and chosen when within them",
+    )
     p.add_argument(
         "--seed", type=training_seed, default=0, help="sampler and training seed, in [0, 2**32 - 1] (default 0)"
     )
