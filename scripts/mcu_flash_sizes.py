@@ -4,7 +4,8 @@
 
 A bundle folder gives its ``encoder_int8.tflite`` and ``head_int8.tflite``. A search folder gives its chosen
 trial's architecture (``chosen.json``), converted as the search's budget check converts it (random weights,
-:func:`models.quantize.int8_footprint`; a trained model converts to the same sizes to the byte), and the
+:func:`models.quantize.int8_footprint`; a trained model converts to the same converter size to the byte, and to
+within a few bytes in the MCU form, whose shared arrays depend on the values), and the
 converter size the search recorded, as a cross-check. ``--tflm-inputs N`` also runs N random int8 inputs
 through TFLite Micro on both forms of every model and says whether the outputs are identical to the bit.
 Nothing is trained and no held-out data is read.
