@@ -139,67 +139,55 @@ def plot_pareto(
     budget: Any,
     anchors: dict[str, tuple[int, str]],
     title: str = "",
-    mcu_flash: Callable[[dict[str, Any]], int] | None = None,
+    mcu_flash: Callable[[dict[str, Any]], int],
 ) -> None:
     """Write the search's validation score against int8 flash [KiB] and against MACs per frame, as PNG.
 
     ``rows``: trained trials (``val_score``, ``flash_bytes``: the converter's form, ``macs_per_frame``, optional
     ``reference``); ``mcu_flash`` gives a row's flash in the MCU form, the form the flash budget applies to:
     the points sit there, each joined to its converter's form (the ``.tflite`` size, comparable with the
-    published anchors) by a thin line (without ``mcu_flash`` the points sit at the converter's form).
-    ``front`` (all graphs), ``front_c`` (graphs the C build runs) and ``chosen`` are highlighted; ``budget``
-    (``budget_flash_bytes``, ``budget_macs_per_frame``) and the published ``anchors`` (name → (bytes, label))
-    are drawn as vertical lines; ``title`` (the family and the chosen point) above both.
+    published anchors) by a thin line. ``front`` (all graphs), ``front_c`` (graphs the C build runs) and
+    ``chosen`` are highlighted; ``budget`` (``budget_flash_bytes``, ``budget_macs_per_frame``) and the published
+    ``anchors`` (name → (bytes, label)) are drawn as vertical lines; ``title`` (the family and the chosen point)
+    above both.
     """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax_f, ax_m = fig.subplots(1, 2, sharey=True)
-    flash_key = "mcu_flash" if mcu_flash else "flash_bytes"
-    rows, front, front_c = (
-        [{**r, "mcu_flash": mcu_flash(r)} if mcu_flash else r for r in rs] for rs in (rows, front, front_c)
-    )
-    chosen = {**chosen, "mcu_flash": mcu_flash(chosen)} if chosen and mcu_flash else chosen
     plain = [r for r in rows if not r.get("reference")]
     ref = [r for r in rows if r.get("reference")]
-    if mcu_flash:
-        for i, r in enumerate(rows):
-            label = "the same model's converter form (.tflite)" if i == 0 else None
-            xs = [r["mcu_flash"] / 1024.0, r["flash_bytes"] / 1024.0]
-            ax_f.plot(xs, [r["val_score"]] * 2, "-|", c="0.8", lw=0.8, ms=5, zorder=0, label=label)
-    for ax, key, scale, limit in (
-        (ax_f, flash_key, 1024.0, budget.budget_flash_bytes),
-        (ax_m, "macs_per_frame", 1000.0, budget.budget_macs_per_frame),
+    for i, r in enumerate(rows):
+        label = "the same model's converter form (.tflite)" if i == 0 else None
+        xs = [mcu_flash(r) / 1024.0, r["flash_bytes"] / 1024.0]
+        ax_f.plot(xs, [r["val_score"]] * 2, "-|", c="0.8", lw=0.8, ms=5, zorder=0, label=label)
+
+    def kib_on_mcu(r: dict[str, Any]) -> float:
+        return mcu_flash(r) / 1024.0
+
+    def kmacs(r: dict[str, Any]) -> float:
+        return float(r["macs_per_frame"]) / 1000.0
+
+    for ax, x, limit in (
+        (ax_f, kib_on_mcu, budget.budget_flash_bytes / 1024.0),
+        (ax_m, kmacs, budget.budget_macs_per_frame / 1000.0),
     ):
-        ax.scatter([r[key] / scale for r in plain], [r["val_score"] for r in plain], s=18, c="0.6", label="trained")
+        ax.scatter([x(r) for r in plain], [r["val_score"] for r in plain], s=18, c="0.6", label="trained")
         lines = ((front, "C0", "o", "Pareto front (3 objectives)"), (front_c, "C2", "s", "front, C build"))
         for pts, colour, style, label in lines:
-            fr = sorted(pts, key=lambda r: r[key])
-            ax.plot(
-                [r[key] / scale for r in fr],
-                [r["val_score"] for r in fr],
-                style,
-                mfc="none",
-                c=colour,
-                ms=8,
-                label=label,
-            )
+            fr = sorted(pts, key=x)
+            ax.plot([x(r) for r in fr], [r["val_score"] for r in fr], style, mfc="none", c=colour, ms=8, label=label)
         if ref:
-            ax.scatter([r[key] / scale for r in ref], [r["val_score"] for r in ref], marker="s", s=40, c="C3",
+            ax.scatter([x(r) for r in ref], [r["val_score"] for r in ref], marker="s", s=40, c="C3",
                        label="reference (default, or the init run not pruned)")  # fmt: skip
         if chosen:
-            ax.scatter([chosen[key] / scale], [chosen["val_score"]], marker="*", s=220, c="C1", zorder=5,
+            ax.scatter([x(chosen)], [chosen["val_score"]], marker="*", s=220, c="C1", zorder=5,
                        label="chosen")  # fmt: skip
-        what = " (on the MCU form)" if key == "flash_bytes" else ""
-        ax.axvline(limit / scale, c="k", ls="--", lw=1, label=f"budget{what}")
+        ax.axvline(limit, c="k", ls="--", lw=1, label="budget")
         ax.grid(alpha=0.3)
     for i, (name, (size, what)) in enumerate(anchors.items()):
         ax_f.axvline(size / 1024.0, c=f"C{4 + i}", ls=":", lw=1.2, label=f"{name} ({what})")
-    ax_f.set_xlabel(
-        "int8 flash, encoder + head, "
-        + ("on the MCU (TFLM form; anchors as published)" if mcu_flash else "converter form (.tflite)")
-        + " [KiB]"
-    )
+    ax_f.set_xlabel("int8 flash, encoder + head, on the MCU (TFLM form; anchors as published) [KiB]")
     ax_m.set_xlabel("encoder MACs per frame [thousands]")
     ax_f.set_ylabel("validation score (training side)")
     ax_f.legend(fontsize=7, loc="lower right")

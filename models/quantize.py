@@ -337,7 +337,7 @@ def compact_for_micro(flatbuffer: bytes) -> bytes:
     """The flatbuffer as it goes to flash on the MCU: the same graph, weights and quantisation for TFLite Micro,
     fewer bytes. LiteRT cannot load the result; the bundle's ``.tflite`` files stay as the converter wrote them.
 
-    Three rewrites, each lossless for TFLM (its outputs are bit-identical, checked in the tests):
+    Four rewrites, each lossless for TFLM (its outputs are bit-identical, checked in the tests):
 
     - a per-channel ``zero_point`` vector that is all zeros (int8 weights and int32 biases, one zero per
       channel) becomes the single value ``[0]``. TFLM's allocator expands a zero-point vector shorter than the

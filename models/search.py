@@ -874,7 +874,8 @@ def _mcu_cell(row: dict[str, Any]) -> str:
 
 
 def _mcu_text(row: dict[str, Any]) -> str:
-    return f"{_mcu_cell(row)} B" if _mcu_cell(row) != "—" else "not measured"
+    cell = _mcu_cell(row)
+    return f"{cell} B" if cell != "—" else "not measured"
 
 
 def _front_table(front: Sequence[dict[str, Any]]) -> list[str]:
@@ -976,12 +977,7 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
             "Reference ("
             + ("the initial run fine-tuned the same way, not pruned" if pruned else "the default architecture")
             + ", trained the same way whatever the budgets; "
-            + (
-                "within them"
-                if mcu_flash(ref) <= scfg["budget_flash_bytes"]
-                and ref["macs_per_frame"] <= scfg["budget_macs_per_frame"]
-                else "over them"
-            )
+            + ("within them" if _within(ref, SearchConfig(**scfg)) else "over them")
             + "): score "
             f"{ref['val_score']:.3f}, {ref['flash_bytes']} B ({_kib(ref['flash_bytes'])} KiB; MCU form "
             f"{_mcu_text(ref)}), "
