@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 if radargest train --help >/dev/null 2>&1; then RG=(radargest); else RG=(python -m radargest.model_cmds); fi
 G=tap_in,tap_out,double_tap_in,wiggle
 
-# 1. data: the real files as radargest recordings (auto-segmented labels), 16 simulated subjects, and
+# 1. data: the real files as radargest recordings (auto-segmented labels), simulated subjects 0-15, and
 #    everyday streams (non-gestures labelled by cause, sparse gestures; issue 10) of training subjects 0-11
 #    (2 h, trained on) and of further training-side subjects 100-103 (1 h, only to choose the operating point).
 #    24 more training subjects, 16-39 (gesture sessions and 4 h of everyday streams): the sim stage trains on all
@@ -42,8 +42,8 @@ SIMTEST=subject:sim-s012,sim-s013,sim-s014,sim-s015
 #    (min_score) chosen on training-side streams (validation + everyday_cal) for 0.5 false activations per hour
 #    Robustness (issue 12): a 1.4 s window (a whole double tap at every tempo) and the robust augmentation; the
 #    real fine-tunes of step 3 inherit both from this run
-SIM_RECIPE=(--data "$OUT/sim" "$OUT/sim_more" "$OUT/everyday_train" "$OUT/everyday_more" --gestures $G --split $SIMTEST --seed 0
-  --window-s 1.4 --augment robust --calibration-data "$OUT/everyday_cal")
+SIM_RECIPE=(--data "$OUT/sim" "$OUT/sim_more" "$OUT/everyday_train" "$OUT/everyday_more" --gestures $G
+  --split $SIMTEST --seed 0 --window-s 1.4 --augment robust --calibration-data "$OUT/everyday_cal")
 "${RG[@]}" train "${SIM_RECIPE[@]}" --out "$OUT/sim_s0" --overwrite --quiet
 
 # 3. real data, 3 seeds: the sim model fine-tuned (--init) on the idx_1/idx_2/idx_5 days + dynamic_hand with the
