@@ -13,13 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from acquisition.sim.hand import Hand, Subject
+from acquisition.sim.hand import MEDIAN_SPEED_FACTOR, Hand, Subject
 
 __all__ = [
     "DOUBLE_TAP_GAP_S",
     "DOUBLE_TAP_GAP_SKEW",
     "GESTURES",
     "MAX_RETURN_STROKE_S",
+    "PRESS_STROKE_S",
     "RETURN_STROKE_RATIO",
     "TAP_HOLD_S",
     "GestureModel",
@@ -128,9 +129,20 @@ TAP_HOLD_S = (0.0, 0.02)
 #: (0.05 s against 0.07 s); with 1.3–2.2 it lasts 0.17 s against 0.12 s in a double tap and 0.16 s against
 #: 0.12 s in a single tap.
 RETURN_STROKE_RATIO = (1.3, 2.2)
-#: Longest return stroke [s]: the press stroke's 0.3 s cap times 1.5, so the slowest tap (0.3 + 0.02 + 0.45 s)
-#: still fits within the 0.8 s the earlier model allowed and a guided recording's prompt window; the real
+#: Bounds of a tap's press stroke for the median performer (:data:`acquisition.sim.hand.MEDIAN_SPEED_FACTOR`)
+#: [s]. The stroke of a drawn amplitude and peak speed is ``pi / 2 * amplitude / peak_speed`` (a half-cosine
+#: velocity lobe); the bounds keep the rare extreme draws within what the real training days show.
+PRESS_STROKE_S = (0.06, 0.3)
+#: Longest return stroke of the median performer [s]: the press stroke's 0.3 s bound times 1.5, so the median
+#: performer's slowest tap (0.3 + 0.02 + 0.45 s) fits within the 0.8 s the earlier model allowed; the real
 #: training days' longest return lobe is 0.30 s.
+#:
+#: Both bounds scale with the subject's tempo, by ``MEDIAN_SPEED_FACTOR / speed_factor``, like the strokes they
+#: bound: a person half as fast takes twice as long for the same reach (the stroke formula above). With fixed
+#: bounds the slowest subjects' strokes were cut to the median performer's longest, so no training subject
+#: ever performed a tap as slowly as the robustness map's tempo ×0.6 (every duration of a median performance
+#: over 0.6: presses up to 0.5 s), and slow taps were taken for everyday motion (docs/results_robustness.md,
+#: "Tempo-scaled stroke bounds").
 MAX_RETURN_STROKE_S = 0.45
 
 
@@ -144,9 +156,11 @@ def _sample_tap(
     if sign < 0:  # never push the fingers into the sensor
         amplitude = min(amplitude, subject.distance_m - 0.03)
     peak_speed = rng.uniform(*peak_speed_m_s) * subject.speed_factor
-    stroke = float(np.clip(0.5 * np.pi * amplitude / peak_speed, 0.06, 0.3))
+    slower = MEDIAN_SPEED_FACTOR / subject.speed_factor  # this subject's durations over the median performer's
+    lo, hi = PRESS_STROKE_S
+    stroke = float(np.clip(0.5 * np.pi * amplitude / peak_speed, lo * slower, hi * slower))
     hold = float(rng.uniform(*TAP_HOLD_S))
-    ret = float(min(stroke * rng.uniform(*RETURN_STROKE_RATIO), MAX_RETURN_STROKE_S))
+    ret = float(min(stroke * rng.uniform(*RETURN_STROKE_RATIO), MAX_RETURN_STROKE_S * slower))
     return {
         "amplitude_m": sign * float(amplitude),
         "stroke_s": stroke,

@@ -9,7 +9,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ANGLE_RANGE_DEG", "DISTANCE_RANGE_M", "HAND_PARTS", "SPEED_FACTOR_RANGE", "TAP_FINGERS", "Hand", "Subject"]
+__all__ = [
+    "ANGLE_RANGE_DEG",
+    "DISTANCE_RANGE_M",
+    "HAND_PARTS",
+    "MEDIAN_SPEED_FACTOR",
+    "SPEED_FACTOR_RANGE",
+    "TAP_FINGERS",
+    "Hand",
+    "Subject",
+]
 
 #: Scatterers of a hand held palm-down over the sensor: name, lateral offset (m, + = little-finger side),
 #: radial offset from the palm (m, + = further from the sensor), relative RCS, and how strongly the part
@@ -27,6 +36,9 @@ HAND_PARTS: tuple[tuple[str, float, float, float, float], ...] = (
 )
 #: Range of ``Subject.speed_factor``; the map's tempo factor is relative to its middle (the median subject).
 SPEED_FACTOR_RANGE = (0.6, 1.6)
+#: ``speed_factor`` of the median subject: tempo ×1 of the robustness map, and the performer the tap
+#: durations' bounds (:data:`acquisition.sim.gestures.PRESS_STROKE_S`) are set for.
+MEDIAN_SPEED_FACTOR = float(np.mean(SPEED_FACTOR_RANGE))
 #: Working distance of the palm [m]: the whole range the ``gesture_close`` preset measures (points
 #: 0.05–0.20 m), so a hand anywhere the sensor sees it is a possible user. (It was 0.08–0.15 m, and the
 #: robustness map showed event accuracy collapsing below 0.075 m and beyond 0.15 m.)

@@ -20,14 +20,12 @@ from acconeer.exptool import a121
 from acquisition.labels import Label
 from acquisition.sim.client import BASE_STEP_LENGTH_M
 from acquisition.sim.gestures import DOUBLE_TAP_GAP_S, Params
-from acquisition.sim.hand import SPEED_FACTOR_RANGE, Subject
+from acquisition.sim.hand import MEDIAN_SPEED_FACTOR, Subject
 from acquisition.sim.scene import Renderer, Scene, frame_period_s
 from acquisition.sim.session import SessionPlan, labels_for_scene, plan_session
 
 __all__ = ["AS_DRAWN", "MEDIAN_SPEED_FACTOR", "SimStream", "Variation", "render_scene", "render_variation"]
 
-#: ``speed_factor`` of the median subject: tempo ×1 of the map.
-MEDIAN_SPEED_FACTOR = float(np.mean(SPEED_FACTOR_RANGE))
 #: A tap toward the sensor stops this far short of it (as :mod:`acquisition.sim.gestures` draws it) [m].
 TAP_IN_CLEARANCE_M = 0.03
 

@@ -49,3 +49,28 @@ def test_a_single_tap_reverses_at_once() -> None:
         v, _ = _finger_velocity("tap_in", seed)
         dwell.append(_still_between(v, int(np.argmin(v)), int(np.argmax(v))))
     assert np.median(dwell) < 0.06
+
+
+def test_stroke_bounds_scale_with_the_subjects_tempo() -> None:
+    """A subject's tempo scales the bounds of a tap's strokes like the strokes themselves: the median performer
+    keeps PRESS_STROKE_S and MAX_RETURN_STROKE_S, a subject at 0.6 of the median tempo presses for up to 0.5 s
+    (the robustness map's tempo x0.6)."""
+    import dataclasses
+
+    from acquisition.sim.gestures import MAX_RETURN_STROKE_S, PRESS_STROKE_S
+    from acquisition.sim.hand import MEDIAN_SPEED_FACTOR
+
+    base = Subject.from_seed(3)
+    for tempo in (0.6, 1.0, 1.45):
+        subject = dataclasses.replace(base, speed_factor=MEDIAN_SPEED_FACTOR * tempo)
+        strokes, returns = [], []
+        for seed in range(400):
+            p = GESTURES["tap_in"].sample(np.random.default_rng(seed), subject)
+            strokes.append(p["stroke_s"])
+            returns.append(p["return_s"])
+        lo, hi = PRESS_STROKE_S
+        assert min(strokes) >= lo / tempo - 1e-12 and max(strokes) <= hi / tempo + 1e-12
+        assert max(returns) <= MAX_RETURN_STROKE_S / tempo + 1e-12
+    slow = dataclasses.replace(base, speed_factor=MEDIAN_SPEED_FACTOR * 0.6)
+    longest = max(GESTURES["tap_in"].sample(np.random.default_rng(s), slow)["stroke_s"] for s in range(400))
+    assert longest > PRESS_STROKE_S[1]  # with fixed bounds it could never exceed the median performer's 0.3 s
