@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,8 +32,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     check_out_dir(args.out, overwrite=args.overwrite, what="bundle folder")
     if args.target != "cortex-m4f":
         refuse_unused(args, ("measure", "everyday"), applies="with --target cortex-m4f")
-    require_extra("train", what="radargest export")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    require_extra("train", what="radargest export")  # TensorFlow's lines: the quiet lid's (radargest.quiet)
     from deploy.export import ExportConfig, export_bundle
 
     cfg = ExportConfig(arena_search=not args.no_arena_search)

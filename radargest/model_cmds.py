@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,11 +36,11 @@ DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
 
 
 def _needs_tensorflow(command: str) -> None:
-    """One line naming the ``[train]`` extra when TensorFlow is not installed; its C++ chatter kept off."""
+    """One line naming the ``[train]`` extra when TensorFlow is not installed. TensorFlow's own lines are the
+    command's quiet lid's (``radargest.quiet``), so that ``--verbose`` brings them back."""
     from radargest.extras import require_extra
 
     require_extra("train", what=f"radargest {command}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _prefix_pair(text: str) -> tuple[str, str]:
