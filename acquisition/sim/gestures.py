@@ -131,7 +131,7 @@ TAP_HOLD_S = (0.0, 0.02)
 RETURN_STROKE_RATIO = (1.3, 2.2)
 #: Bounds of a tap's press stroke for the median performer (:data:`acquisition.sim.hand.MEDIAN_SPEED_FACTOR`)
 #: [s]. The stroke of a drawn amplitude and peak speed is ``pi / 2 * amplitude / peak_speed`` (a half-cosine
-#: velocity lobe); the bounds keep the rare extreme draws within what the real training days show.
+#: velocity lobe); the bounds clip the rare extreme draws of amplitude and speed.
 PRESS_STROKE_S = (0.06, 0.3)
 #: Longest return stroke of the median performer [s]: the press stroke's 0.3 s bound times 1.5, so the median
 #: performer's slowest tap (0.3 + 0.02 + 0.45 s) fits within the 0.8 s the earlier model allowed; the real
