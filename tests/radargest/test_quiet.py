@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -61,6 +62,13 @@ def test_native_writes_are_filtered_and_progress_passes() -> None:
     assert proc.stderr.decode() == want
 
 
+def _user_env() -> dict[str, str]:
+    """The environment of a user's shell: without the ``TF_CPP_MIN_LOG_LEVEL`` the test suite sets for itself
+    (tests/models/conftest.py), which the subprocesses would otherwise inherit and which hides TensorFlow's
+    INFO lines even with ``--verbose``."""
+    return {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+
+
 def _train(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "radargest", *extra, "train", "--data", str(data), "--out", str(out), *TINY],
@@ -68,6 +76,7 @@ def _train(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[st
         text=True,
         timeout=300,
         check=False,
+        env=_user_env(),
     )
 
 
@@ -86,6 +95,7 @@ def test_train_stderr_holds_no_tensorflow_line(sim_dir: Path, tmp_path: Path) ->
         text=True,
         timeout=300,
         check=False,
+        env=_user_env(),
     )
     assert verbose.returncode == 0, verbose.stderr
     assert TF_TRACE.search(verbose.stderr) is not None
