@@ -130,10 +130,7 @@ def run_enrol(args: argparse.Namespace) -> int:
     nothing in particular (unlabelled background), fine-tunes the run on both (:func:`models.personalise.
     personalise`) into ``OUT/run`` and exports the bundle to ``OUT/bundle``.
     """
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from models.config import read_config
+    from models.config import read_config  # TensorFlow's own lines: the command's quiet lid (radargest.quiet)
 
     if args.init is None:
         raise ValueError("--enrol needs --init RUN_DIR: the shipped model to personalise")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,7 @@ __all__ = ["add_robustness_command", "cmd_robustness"]
 
 
 def cmd_robustness(args: argparse.Namespace) -> int:
-    """``radargest robustness``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """``radargest robustness`` (TensorFlow's own lines: the command's quiet lid, ``radargest.quiet``)."""
     from tqdm import tqdm
 
     from models.robustness import FACTOR_NAMES, RobustnessConfig, robustness_run, write_robustness
