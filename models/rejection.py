@@ -24,7 +24,10 @@ Python, the runtime and the C build.
 
 Calibration is done on training-side streams only (:func:`calibrate`): the validation part of the
 training recordings (never a gradient step on it) plus any calibration-only streams (e.g. simulated
-everyday streams of training subjects). The held-out streams never choose it.
+everyday streams of training subjects). The held-out streams never choose it. Its recall guard holds for
+each source of streams (:func:`source_of`) as well as pooled: hours of simulated everyday streams would
+otherwise let a threshold spend the guard many times over on a small source, e.g. the real validation
+tails a fine-tuned model is deployed on.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +57,8 @@ __all__ = [
     "false_activations_by_cause",
     "operating_curve",
     "recall_at_budgets",
+    "source_curves",
+    "source_of",
     "sub_recording",
 ]
 
@@ -172,8 +177,12 @@ class _Memo:
         return self.done[k][key]
 
 
-def _point(streams: Sequence[StreamScores], memo: _Memo, value: float) -> CurvePoint:
-    parts = [memo(k, s, value) for k, s in enumerate(streams)]
+def _point(
+    streams: Sequence[StreamScores], memo: _Memo, value: float, indices: Sequence[int] | None = None
+) -> CurvePoint:
+    """The pooled point of ``streams`` (or of those at ``indices``) at ``min_score`` ``value``."""
+    chosen = range(len(streams)) if indices is None else indices
+    parts = [memo(k, streams[k], value) for k in chosen]
     fa = sum(int(p["false_activations"]) for p in parts)
     bg_h = sum(float(p["background_s"]) for p in parts) / 3600.0
     truth = sum(int(p["truth"]) for p in parts)
@@ -203,6 +212,7 @@ def operating_curve(
     budgets: Sequence[float] = FA_BUDGETS_PER_HOUR,
     coarse_points: int = COARSE_POINTS,
     refine_points: int = REFINE_POINTS,
+    memo: _Memo | None = None,
 ) -> list[CurvePoint]:
     """Pooled false activations per hour and recall over a sweep of ``min_score`` (ascending).
 
@@ -219,11 +229,12 @@ def operating_curve(
             ``correct``, ``truth``); passing the evaluation's own scorer keeps the sweep's decision
             identical to the evaluated one.
         budgets: false-activation rates to resolve [1/h].
+        memo: the decisions already made on ``streams`` by ``scorer`` (shared with :func:`source_curves`).
     """
     scores = candidate_scores(streams)
     top = float(np.nextafter(np.float32(scores[-1]), np.float32(2.0))) if scores.size else 1.0
     values = np.unique(np.concatenate(([0.0], _spread(scores, coarse_points), [top])))
-    memo = _Memo(streams, scorer)
+    memo = memo or _Memo(streams, scorer)
     points = {v: _point(streams, memo, v) for v in values.tolist()}
     for b in budgets:
         ordered = [points[v] for v in sorted(points)]
@@ -235,6 +246,38 @@ def operating_curve(
                         points[v] = _point(streams, memo, v)
                 break
     return [points[v] for v in sorted(points)]
+
+
+def source_of(rec: Recording) -> str:
+    """The source of a calibration stream: the folder its recording was loaded from."""
+    return str(rec.path.parent)
+
+
+def source_curves(
+    streams: Sequence[StreamScores],
+    scorer: Scorer,
+    min_scores: Sequence[float],
+    *,
+    min_events: int,
+    memo: _Memo | None = None,
+) -> dict[str, list[CurvePoint]]:
+    """Per source (:func:`source_of`) with at least ``min_events`` labelled events, its own curve at
+    ``min_scores`` (the pooled curve's values, so the lists align point by point with it).
+
+    Args:
+        min_events: a source with fewer labelled events is left out: one event of a handful would make
+            its guard a ban on any loss [count].
+        memo: as in :func:`operating_curve` (pass the same one: no decision is made twice).
+    """
+    memo = memo or _Memo(streams, scorer)
+    groups: dict[str, list[int]] = {}
+    for k, s in enumerate(streams):
+        groups.setdefault(source_of(s.rec), []).append(k)
+    out: dict[str, list[CurvePoint]] = {}
+    for source, ks in sorted(groups.items()):
+        if sum(int(memo(k, streams[k], 0.0)["truth"]) for k in ks) >= min_events:
+            out[source] = [_point(streams, memo, v, ks) for v in min_scores]
+    return out
 
 
 def recall_at_budgets(
@@ -359,19 +402,28 @@ def calibration_recordings(recs: Sequence[Recording], split: Any) -> list[Record
     return out
 
 
+def _within_loss(argmax: CurvePoint, point: CurvePoint, max_recall_loss: float) -> bool:
+    if argmax.recall is None or point.recall is None:
+        return True
+    return point.recall >= argmax.recall - max_recall_loss - 1e-12
+
+
 def choose_operating_point(
     curve: Sequence[CurvePoint],
     *,
     budget_fa_per_hour: float,
     max_recall_loss: float,
     knee_recall_per_fa_per_hour: float = 0.0,
+    guards: Mapping[str, Sequence[CurvePoint]] | None = None,
 ) -> tuple[CurvePoint, bool]:
     """The operating point of a calibration curve and whether it meets the budget.
 
     The lowest ``min_score`` within ``budget_fa_per_hour`` (:func:`choose_min_score`) among the points
-    whose recall is at most ``max_recall_loss`` below arg-max (``min_score`` 0). If none of those meets
-    the budget, the rule fails soft: the knee of the allowed part of the curve, the point that minimises
-    ``(1 - recall) + knee_recall_per_fa_per_hour * fa_per_hour`` (lowest ``min_score`` among ties), i.e.
+    whose recall is at most ``max_recall_loss`` below arg-max (``min_score`` 0), pooled and on each curve
+    of ``guards`` (per-source curves aligned point by point with ``curve``, :func:`source_curves`). If
+    none of those meets the budget, the rule fails soft: the knee of the allowed part of the curve, the
+    point that minimises ``(1 - recall) + knee_recall_per_fa_per_hour * fa_per_hour`` (lowest
+    ``min_score`` among ties), i.e.
     ``min_score`` is raised only while each false activation per hour it removes costs less recall than
     this exchange rate. 0 (off) keeps the point of the fewest false activations within the guard, which
     can spend the whole guard on the last one or two false activations of the calibration streams.
@@ -380,8 +432,15 @@ def choose_operating_point(
         raise DataError("no calibration streams: cannot choose an operating point")
     if not (math.isfinite(knee_recall_per_fa_per_hour) and knee_recall_per_fa_per_hour >= 0):
         raise DataError(f"knee_recall_per_fa_per_hour must be >= 0, got {knee_recall_per_fa_per_hour}")
+    curves = [curve, *(guards or {}).values()]
+    if any(len(c) != len(curve) for c in curves):
+        raise DataError("every guard curve must align point by point with the pooled curve")
+
+    def guarded(i: int) -> bool:
+        return all(_within_loss(c[0], c[i], max_recall_loss) for c in curves)
+
     r0 = curve[0].recall
-    allowed = [p for p in curve if r0 is None or p.recall is None or p.recall >= r0 - max_recall_loss - 1e-12]
+    allowed = [p for i, p in enumerate(curve) if guarded(i)]
     within = [p for p in allowed if p.fa_per_hour <= budget_fa_per_hour]
     if within:
         return choose_min_score(within, budget_fa_per_hour=budget_fa_per_hour), True
@@ -402,22 +461,32 @@ def calibrate(
     budget_fa_per_hour: float,
     max_recall_loss: float,
     knee_recall_per_fa_per_hour: float = 0.0,
+    source_min_events: int = 20,
 ) -> dict[str, Any]:
     """Choose ``min_score`` on training-side streams and describe the choice (written to metrics.json).
+
+    ``source_min_events``: the recall guard also holds on each source with at least this many labelled
+    events (:func:`source_curves`).
 
     Returns:
         ``min_score``, ``budget_fa_per_hour``, ``budget_met``, ``max_recall_loss``,
         ``knee_recall_per_fa_per_hour`` (0: the fewest-false-activations fallback), ``background_h``,
         ``streams``, the chosen and the arg-max point (``fa_per_hour``, ``recall``, ``false_activations``),
+        ``source_min_events`` and ``sources`` (each guarded source's chosen and arg-max point),
         ``recall_at_fa_per_hour`` and the ``curve``.
     """
-    curve = operating_curve(streams, scorer, budgets=(*FA_BUDGETS_PER_HOUR, budget_fa_per_hour))
+    memo = _Memo(streams, scorer)
+    curve = operating_curve(streams, scorer, budgets=(*FA_BUDGETS_PER_HOUR, budget_fa_per_hour), memo=memo)
+    values = [p.min_score for p in curve]
+    guards = source_curves(streams, scorer, values, min_events=source_min_events, memo=memo)
     point, met = choose_operating_point(
         curve,
         budget_fa_per_hour=budget_fa_per_hour,
         max_recall_loss=max_recall_loss,
         knee_recall_per_fa_per_hour=knee_recall_per_fa_per_hour,
+        guards=guards,
     )
+    at = values.index(point.min_score)
 
     def brief(p: CurvePoint) -> dict[str, Any]:
         return {
@@ -437,6 +506,8 @@ def calibrate(
         "streams": [s.rec.name for s in streams],
         "chosen": brief(point),
         "argmax": brief(curve[0]),
+        "source_min_events": source_min_events,
+        "sources": {name: {"chosen": brief(g[at]), "argmax": brief(g[0])} for name, g in guards.items()},
         "recall_at_fa_per_hour": recall_at_budgets(curve),
         "curve": curve_to_json(curve),
     }

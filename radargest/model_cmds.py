@@ -178,6 +178,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         ("budget_fa_per_hour", args.fa_budget),
         ("max_recall_loss", args.max_recall_loss),
         ("knee_recall_per_fa_per_hour", args.knee_recall_per_fa_per_hour),
+        ("source_min_events", args.source_min_events),
     ):
         if value is not None:
             changes[name] = value
@@ -620,6 +621,14 @@ def add_model_commands(subparsers: Any) -> None:
         help="when the budget is not met within the loss: keep the curve's knee, min_score rising only while "
         "each false activation per hour removed costs less than K recall, K >= 0 (0: the fewest false activations; "
         "default: the run's)",
+    )
+    p.add_argument(
+        "--source-min-events",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="the recall loss is also guarded on each source folder of calibration streams with at least N "
+        "labelled events, >= 1 (default: the run's, else 20; a number above every source's turns it off)",
     )
     p.add_argument(
         "--calibration-data", type=Path, nargs="+", default=None, help="calibration-only training-side streams"

@@ -171,6 +171,28 @@ def test_operating_point_fails_soft_at_the_knee() -> None:
         choose_operating_point(curve, **kw, knee_recall_per_fa_per_hour=-1.0)
 
 
+def test_recall_guard_holds_on_each_source_not_only_pooled() -> None:
+    """Two streams of one folder outvote a third of another: a pooled guard of 0.34 lets the threshold that
+    removes the large source's false activations (0.8) drop the small source's only gesture (scored 0.75)."""
+    from models.rejection import calibrate
+
+    large = [_stream(path=Path(f"large/s{k}.h5")) for k in range(2)]  # tap_in 0.9 and false ones at 0.8/0.7/0.6
+    small = _stream(path=Path("small/s.h5"))
+    probs = np.zeros_like(small.probs)  # its tap_in at 0.75; the other candidates decided none
+    probs[:, 0], probs[:, CLASSES.index("tap_in")] = [0.25, 0.7, 0.7, 0.7], [0.75, 0.3, 0.3, 0.3]
+    streams = [*large, _scores(small.rec, probs)]
+    kw: dict[str, Any] = {"budget_fa_per_hour": 0.0, "max_recall_loss": 0.34}
+    pooled = calibrate(streams, stream_scorer(CLASSES), **kw, source_min_events=2)  # the small source: pool only
+    assert pooled["budget_met"] and 0.8 < pooled["min_score"] <= 0.9 and pooled["chosen"]["recall"] == 2 / 3
+    assert list(pooled["sources"]) == ["large"]
+    each = calibrate(streams, stream_scorer(CLASSES), **kw, source_min_events=1)
+    assert not each["budget_met"] and 0.7 < each["min_score"] <= 0.75 and each["chosen"]["recall"] == 1.0
+    assert each["chosen"]["false_activations"] == 2  # the fewest the guard allows: the two at 0.8
+    assert each["sources"]["small"]["chosen"]["recall"] == each["sources"]["small"]["argmax"]["recall"] == 1.0
+    with pytest.raises(ValueError, match="align"):
+        choose_operating_point(_curve([(0.0, 2, 1.0)]), **kw, guards={"x": _curve([(0.0, 2, 1.0)] * 2)})
+
+
 def test_sub_recording_shifts_labels_candidates_and_negatives() -> None:
     rec = _stream().rec
     sub = sub_recording(rec, 300, 700)
