@@ -15,12 +15,13 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import dsp
 from models.architectures import ArchitectureConfig
 from models.compress import CompressionConfig
 from models.data import AugmentConfig, DataError, DatasetConfig, SplitConfig, WindowConfig
+from models.rejection import SourceGuard
 
 if TYPE_CHECKING:
     import keras
@@ -89,11 +90,15 @@ class RejectionConfig:
             false``. The budget comes first (a false activation costs the product more than a repeated
             gesture); 0.05 only guards against a threshold that gives up recall wholesale to remove the
             last one or two false activations of a short calibration set [0..1].
-        source_min_events: the ``max_recall_loss`` guard also holds on each source of calibration streams
-            (the folder of its recordings) with at least this many labelled events, not only pooled: hours
-            of simulated everyday streams would otherwise let the threshold spend the guard several times
-            over on the real validation tails a fine-tuned model is deployed on. A source with fewer events
-            is guarded only in the pool (one miss of a handful would forbid any threshold) [count].
+        source_guard: the ``max_recall_loss`` guard also holds, not only pooled, on each source (folder)
+            of calibration streams that is ``measured`` (recorded by a sensor, the default), on ``every``
+            source, or on none (``pooled``). Hours of simulated everyday streams would otherwise let the
+            threshold spend the guard several times over on the real validation tails a fine-tuned model
+            is deployed on. Guarding the simulated sources too was measured on the training side and
+            quadrupled the sim model's everyday false activations (docs/results_rejection.md, "A recall
+            guard per source").
+        source_min_events: a source with fewer labelled events is guarded only in the pool (one miss of a
+            handful would forbid any threshold) [count].
         knee_recall_per_fa_per_hour: when the budget is not met within ``max_recall_loss``, the run keeps
             the knee of the allowed curve, the point minimising ``miss rate + this * false activations per
             hour`` (``min_score`` rises only while each false activation per hour removed costs less
@@ -114,6 +119,7 @@ class RejectionConfig:
     budget_fa_per_hour: float = 0.5
     max_recall_loss: float = 0.05
     knee_recall_per_fa_per_hour: float = 0.0
+    source_guard: SourceGuard = "measured"
     source_min_events: int = 20
     calibration_data: tuple[str, ...] = ()
     calibrate: bool = True
@@ -128,6 +134,8 @@ class RejectionConfig:
                 raise DataError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if not (math.isfinite(self.knee_recall_per_fa_per_hour) and self.knee_recall_per_fa_per_hour >= 0):
             raise DataError(f"knee_recall_per_fa_per_hour must be >= 0, got {self.knee_recall_per_fa_per_hour}")
+        if self.source_guard not in get_args(SourceGuard):
+            raise DataError(f"source_guard must be one of {get_args(SourceGuard)}, got {self.source_guard!r}")
         if self.source_min_events < 1:
             raise DataError(f"source_min_events must be >= 1, got {self.source_min_events}")
         if self.mining_every_epochs < 0:

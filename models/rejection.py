@@ -24,10 +24,12 @@ Python, the runtime and the C build.
 
 Calibration is done on training-side streams only (:func:`calibrate`): the validation part of the
 training recordings (never a gradient step on it) plus any calibration-only streams (e.g. simulated
-everyday streams of training subjects). The held-out streams never choose it. Its recall guard holds for
-each source of streams (:func:`source_of`) as well as pooled: hours of simulated everyday streams would
-otherwise let a threshold spend the guard many times over on a small source, e.g. the real validation
-tails a fine-tuned model is deployed on.
+everyday streams of training subjects). The held-out streams never choose it. Its recall guard holds
+pooled and, by default, on each source of measured streams (:func:`source_of`, :func:`is_measured`): the
+simulated everyday streams are the only everyday negatives there are and set the false-activation
+trade, but their hours of simulated gestures would otherwise outvote the real validation tails a
+fine-tuned model is deployed on, whose gestures score lower, and the threshold would spend the guard
+several times over on them.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +50,7 @@ __all__ = [
     "FA_BUDGETS_PER_HOUR",
     "UNLABELLED",
     "CurvePoint",
+    "SourceGuard",
     "StreamScores",
     "calibrate",
     "calibration_recordings",
@@ -55,6 +58,7 @@ __all__ = [
     "choose_operating_point",
     "curve_to_json",
     "false_activations_by_cause",
+    "is_measured",
     "operating_curve",
     "recall_at_budgets",
     "source_curves",
@@ -66,6 +70,9 @@ __all__ = [
 FA_BUDGETS_PER_HOUR = (0.5, 1.0, 5.0)
 #: The cause given to a false activation outside every labelled negative span.
 UNLABELLED = "unlabelled"
+#: Which calibration sources the recall guard also holds on by themselves: those of measured streams
+#: (:func:`is_measured`), every source, or none (the pool only).
+SourceGuard = Literal["measured", "every", "pooled"]
 #: ``min_score`` values of the coarse sweep, and of each refinement at a budget crossing [count].
 COARSE_POINTS = 32
 REFINE_POINTS = 16
@@ -253,26 +260,36 @@ def source_of(rec: Recording) -> str:
     return str(rec.path.parent)
 
 
+def is_measured(rec: Recording) -> bool:
+    """Whether a stream comes from a sensor, not the simulator: one of its gesture labels was not made by it."""
+    return any(la.source != "sim" for la in rec.labels)
+
+
 def source_curves(
     streams: Sequence[StreamScores],
     scorer: Scorer,
     min_scores: Sequence[float],
     *,
     min_events: int,
+    guard: SourceGuard = "measured",
     memo: _Memo | None = None,
 ) -> dict[str, list[CurvePoint]]:
-    """Per source (:func:`source_of`) with at least ``min_events`` labelled events, its own curve at
-    ``min_scores`` (the pooled curve's values, so the lists align point by point with it).
+    """Per source (:func:`source_of`) that ``guard`` names and that has at least ``min_events`` labelled
+    events, its own curve at ``min_scores`` (the pooled curve's values, so the lists align point by point
+    with it).
 
     Args:
         min_events: a source with fewer labelled events is left out: one event of a handful would make
             its guard a ban on any loss [count].
+        guard: ``measured``: the sources of measured streams only (:func:`is_measured`); ``every``; or
+            ``pooled``: none.
         memo: as in :func:`operating_curve` (pass the same one: no decision is made twice).
     """
     memo = memo or _Memo(streams, scorer)
     groups: dict[str, list[int]] = {}
     for k, s in enumerate(streams):
-        groups.setdefault(source_of(s.rec), []).append(k)
+        if guard == "every" or (guard == "measured" and is_measured(s.rec)):
+            groups.setdefault(source_of(s.rec), []).append(k)
     out: dict[str, list[CurvePoint]] = {}
     for source, ks in sorted(groups.items()):
         if sum(int(memo(k, streams[k], 0.0)["truth"]) for k in ks) >= min_events:
@@ -461,24 +478,26 @@ def calibrate(
     budget_fa_per_hour: float,
     max_recall_loss: float,
     knee_recall_per_fa_per_hour: float = 0.0,
+    source_guard: SourceGuard = "measured",
     source_min_events: int = 20,
 ) -> dict[str, Any]:
     """Choose ``min_score`` on training-side streams and describe the choice (written to metrics.json).
 
-    ``source_min_events``: the recall guard also holds on each source with at least this many labelled
-    events (:func:`source_curves`).
+    ``source_guard``, ``source_min_events``: the recall guard also holds on each source of that kind with
+    at least this many labelled events (:func:`source_curves`).
 
     Returns:
         ``min_score``, ``budget_fa_per_hour``, ``budget_met``, ``max_recall_loss``,
         ``knee_recall_per_fa_per_hour`` (0: the fewest-false-activations fallback), ``background_h``,
         ``streams``, the chosen and the arg-max point (``fa_per_hour``, ``recall``, ``false_activations``),
-        ``source_min_events`` and ``sources`` (each guarded source's chosen and arg-max point),
+        ``source_guard``, ``source_min_events`` and ``sources`` (each guarded source's chosen and arg-max
+        point),
         ``recall_at_fa_per_hour`` and the ``curve``.
     """
     memo = _Memo(streams, scorer)
     curve = operating_curve(streams, scorer, budgets=(*FA_BUDGETS_PER_HOUR, budget_fa_per_hour), memo=memo)
     values = [p.min_score for p in curve]
-    guards = source_curves(streams, scorer, values, min_events=source_min_events, memo=memo)
+    guards = source_curves(streams, scorer, values, min_events=source_min_events, guard=source_guard, memo=memo)
     point, met = choose_operating_point(
         curve,
         budget_fa_per_hour=budget_fa_per_hour,
@@ -506,6 +525,7 @@ def calibrate(
         "streams": [s.rec.name for s in streams],
         "chosen": brief(point),
         "argmax": brief(curve[0]),
+        "source_guard": source_guard,
         "source_min_events": source_min_events,
         "sources": {name: {"chosen": brief(g[at]), "argmax": brief(g[0])} for name, g in guards.items()},
         "recall_at_fa_per_hour": recall_at_budgets(curve),

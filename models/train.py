@@ -515,6 +515,7 @@ def _calibrate(
         budget_fa_per_hour=rej.budget_fa_per_hour,
         max_recall_loss=rej.max_recall_loss,
         knee_recall_per_fa_per_hour=rej.knee_recall_per_fa_per_hour,
+        source_guard=rej.source_guard,
         source_min_events=rej.source_min_events,
     )
     return {**chosen, "close_look": decision.close_look}

@@ -178,6 +178,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         ("budget_fa_per_hour", args.fa_budget),
         ("max_recall_loss", args.max_recall_loss),
         ("knee_recall_per_fa_per_hour", args.knee_recall_per_fa_per_hour),
+        ("source_guard", args.source_guard),
         ("source_min_events", args.source_min_events),
     ):
         if value is not None:
@@ -623,12 +624,19 @@ def add_model_commands(subparsers: Any) -> None:
         "default: the run's)",
     )
     p.add_argument(
+        "--source-guard",
+        choices=["measured", "every", "pooled"],
+        default=None,
+        help="the recall loss is also guarded on each source folder of calibration streams recorded by a sensor "
+        "(measured), on every folder, or only pooled (default: the run's, else measured)",
+    )
+    p.add_argument(
         "--source-min-events",
         type=positive_int,
         default=None,
         metavar="N",
-        help="the recall loss is also guarded on each source folder of calibration streams with at least N "
-        "labelled events, >= 1 (default: the run's, else 20; a number above every source's turns it off)",
+        help="a source folder with fewer labelled events is guarded only in the pool, >= 1 (default: the run's, "
+        "else 20)",
     )
     p.add_argument(
         "--calibration-data", type=Path, nargs="+", default=None, help="calibration-only training-side streams"

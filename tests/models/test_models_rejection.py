@@ -18,6 +18,7 @@ from models.evaluate import continuous_metrics, rejection_metrics, stream_scorer
 from models.rejection import (
     UNLABELLED,
     CurvePoint,
+    SourceGuard,
     StreamScores,
     choose_operating_point,
     operating_curve,
@@ -171,26 +172,36 @@ def test_operating_point_fails_soft_at_the_knee() -> None:
         choose_operating_point(curve, **kw, knee_recall_per_fa_per_hour=-1.0)
 
 
-def test_recall_guard_holds_on_each_source_not_only_pooled() -> None:
-    """Two streams of one folder outvote a third of another: a pooled guard of 0.34 lets the threshold that
-    removes the large source's false activations (0.8) drop the small source's only gesture (scored 0.75)."""
+def test_recall_guard_holds_on_each_measured_source_not_only_pooled() -> None:
+    """Two simulated streams outvote a measured one: a pooled guard of 0.34 lets the threshold that removes
+    the simulated streams' false activations (0.8) drop the measured stream's only gesture (scored 0.75)."""
     from models.rejection import calibrate
 
-    large = [_stream(path=Path(f"large/s{k}.h5")) for k in range(2)]  # tap_in 0.9 and false ones at 0.8/0.7/0.6
-    small = _stream(path=Path("small/s.h5"))
-    probs = np.zeros_like(small.probs)  # its tap_in at 0.75; the other candidates decided none
+    sim = [_stream(path=Path(f"sim/s{k}.h5")) for k in range(2)]  # tap_in 0.9 and false ones at 0.8/0.7/0.6
+    real = _stream(path=Path("real/r.h5"))
+    measured = (dataclasses.replace(real.rec.labels[0], source="manual"),)  # labelled by hand: not simulated
+    real = dataclasses.replace(real, rec=dataclasses.replace(real.rec, labels=measured))
+    probs = np.zeros_like(real.probs)  # its tap_in at 0.75; the other candidates decided none
     probs[:, 0], probs[:, CLASSES.index("tap_in")] = [0.25, 0.7, 0.7, 0.7], [0.75, 0.3, 0.3, 0.3]
-    streams = [*large, _scores(small.rec, probs)]
-    kw: dict[str, Any] = {"budget_fa_per_hour": 0.0, "max_recall_loss": 0.34}
-    pooled = calibrate(streams, stream_scorer(CLASSES), **kw, source_min_events=2)  # the small source: pool only
-    assert pooled["budget_met"] and 0.8 < pooled["min_score"] <= 0.9 and pooled["chosen"]["recall"] == 2 / 3
-    assert list(pooled["sources"]) == ["large"]
-    each = calibrate(streams, stream_scorer(CLASSES), **kw, source_min_events=1)
-    assert not each["budget_met"] and 0.7 < each["min_score"] <= 0.75 and each["chosen"]["recall"] == 1.0
-    assert each["chosen"]["false_activations"] == 2  # the fewest the guard allows: the two at 0.8
-    assert each["sources"]["small"]["chosen"]["recall"] == each["sources"]["small"]["argmax"]["recall"] == 1.0
+    streams = [*sim, _scores(real.rec, probs)]
+
+    def run(guard: SourceGuard, min_events: int) -> dict[str, Any]:
+        kw: dict[str, Any] = {"budget_fa_per_hour": 0.0, "max_recall_loss": 0.34, "source_min_events": min_events}
+        return calibrate(streams, stream_scorer(CLASSES), source_guard=guard, **kw)
+
+    guards: tuple[SourceGuard, ...] = ("pooled", "measured", "every")
+    for guard, min_events in zip(guards, (1, 2, 2), strict=True):  # the measured source: pool only
+        out = run(guard, min_events)
+        assert out["budget_met"] and 0.8 < out["min_score"] <= 0.9 and out["chosen"]["recall"] == 2 / 3
+        assert list(out["sources"]) == (["sim"] if guard == "every" else [])
+    for guard in guards[1:]:
+        out = run(guard, 1)
+        assert not out["budget_met"] and 0.7 < out["min_score"] <= 0.75 and out["chosen"]["recall"] == 1.0
+        assert out["chosen"]["false_activations"] == 2  # the fewest the guard allows: the two at 0.8
+        assert out["sources"]["real"]["chosen"]["recall"] == out["sources"]["real"]["argmax"]["recall"] == 1.0
+        assert ("sim" in out["sources"]) == (guard == "every")
     with pytest.raises(ValueError, match="align"):
-        choose_operating_point(_curve([(0.0, 2, 1.0)]), **kw, guards={"x": _curve([(0.0, 2, 1.0)] * 2)})
+        choose_operating_point(_curve([(0.0, 2, 1.0)]), budget_fa_per_hour=0.0, max_recall_loss=0.1, guards={"x": []})
 
 
 def test_sub_recording_shifts_labels_candidates_and_negatives() -> None:
