@@ -440,10 +440,10 @@ def choose_operating_point(
     of ``guards`` (per-source curves aligned point by point with ``curve``, :func:`source_curves`). If
     none of those meets the budget, the rule fails soft: the knee of the allowed part of the curve, the
     point that minimises ``(1 - recall) + knee_recall_per_fa_per_hour * fa_per_hour`` (lowest
-    ``min_score`` among ties), i.e.
-    ``min_score`` is raised only while each false activation per hour it removes costs less recall than
-    this exchange rate. 0 (off) keeps the point of the fewest false activations within the guard, which
-    can spend the whole guard on the last one or two false activations of the calibration streams.
+    ``min_score`` among ties), i.e. ``min_score`` is raised only while each false activation per hour it
+    removes costs less recall than this exchange rate. 0 (off) keeps the point of the fewest false
+    activations within the guard, which can spend the whole guard on the last one or two false
+    activations of the calibration streams.
     """
     if not curve:
         raise DataError("no calibration streams: cannot choose an operating point")
@@ -490,9 +490,8 @@ def calibrate(
         ``min_score``, ``budget_fa_per_hour``, ``budget_met``, ``max_recall_loss``,
         ``knee_recall_per_fa_per_hour`` (0: the fewest-false-activations fallback), ``background_h``,
         ``streams``, the chosen and the arg-max point (``fa_per_hour``, ``recall``, ``false_activations``),
-        ``source_guard``, ``source_min_events`` and ``sources`` (each guarded source's chosen and arg-max
-        point),
-        ``recall_at_fa_per_hour`` and the ``curve``.
+        ``source_guard``, ``source_min_events``, ``sources`` (each guarded source's chosen and arg-max
+        point), ``recall_at_fa_per_hour`` and the ``curve``.
     """
     memo = _Memo(streams, scorer)
     curve = operating_curve(streams, scorer, budgets=(*FA_BUDGETS_PER_HOUR, budget_fa_per_hour), memo=memo)
