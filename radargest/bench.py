@@ -137,7 +137,6 @@ def _model_latency(run_dir: Path, bundle: Any, *, runs: int) -> dict[str, Any]:
     with LiteRT's default XNNPACK delegate; int8 runs as :class:`deploy.runtime.Int8Model` does, builtin
     kernels without XNNPACK (they agree with TFLite Micro), one thread.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     from ai_edge_litert.interpreter import Interpreter
 

@@ -45,7 +45,6 @@ def run_quickstart(
     for name, value in (("subjects", subjects), ("held_out", held_out), ("reps", reps), ("epochs", epochs)):
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from radargest.simulate_cmd import SimulateJob, run_simulate
 
     out = Path(out)
