@@ -99,6 +99,8 @@ class RejectionConfig:
             "A recall guard per source").
         source_min_events: a source with fewer labelled events is guarded only in the pool (one miss of a
             handful would forbid any threshold) [count].
+        source_max_recall_loss: the loss each guarded source may take, when it should differ from the pooled
+            ``max_recall_loss`` (None: the same) [0..1].
         knee_recall_per_fa_per_hour: when the budget is not met within ``max_recall_loss``, the run keeps
             the knee of the allowed curve, the point minimising ``miss rate + this * false activations per
             hour`` (``min_score`` rises only while each false activation per hour removed costs less
@@ -121,6 +123,7 @@ class RejectionConfig:
     knee_recall_per_fa_per_hour: float = 0.0
     source_guard: SourceGuard = "measured"
     source_min_events: int = 20
+    source_max_recall_loss: float | None = None
     calibration_data: tuple[str, ...] = ()
     calibrate: bool = True
     mining_every_epochs: int = 3
@@ -138,6 +141,8 @@ class RejectionConfig:
             raise DataError(f"source_guard must be one of {get_args(SourceGuard)}, got {self.source_guard!r}")
         if self.source_min_events < 1:
             raise DataError(f"source_min_events must be >= 1, got {self.source_min_events}")
+        if self.source_max_recall_loss is not None and not 0 <= self.source_max_recall_loss <= 1:
+            raise DataError(f"source_max_recall_loss must be in [0, 1], got {self.source_max_recall_loss}")
         if self.mining_every_epochs < 0:
             raise DataError(f"mining_every_epochs must be >= 0, got {self.mining_every_epochs}")
 

@@ -432,12 +432,14 @@ def choose_operating_point(
     max_recall_loss: float,
     knee_recall_per_fa_per_hour: float = 0.0,
     guards: Mapping[str, Sequence[CurvePoint]] | None = None,
+    guard_max_recall_loss: float | None = None,
 ) -> tuple[CurvePoint, bool]:
     """The operating point of a calibration curve and whether it meets the budget.
 
     The lowest ``min_score`` within ``budget_fa_per_hour`` (:func:`choose_min_score`) among the points
     whose recall is at most ``max_recall_loss`` below arg-max (``min_score`` 0), pooled and on each curve
-    of ``guards`` (per-source curves aligned point by point with ``curve``, :func:`source_curves`). If
+    of ``guards`` (per-source curves aligned point by point with ``curve``, :func:`source_curves`; there at
+    most ``guard_max_recall_loss`` below, when given). If
     none of those meets the budget, the rule fails soft: the knee of the allowed part of the curve, the
     point that minimises ``(1 - recall) + knee_recall_per_fa_per_hour * fa_per_hour`` (lowest
     ``min_score`` among ties), i.e. ``min_score`` is raised only while each false activation per hour it
@@ -449,12 +451,13 @@ def choose_operating_point(
         raise DataError("no calibration streams: cannot choose an operating point")
     if not (math.isfinite(knee_recall_per_fa_per_hour) and knee_recall_per_fa_per_hour >= 0):
         raise DataError(f"knee_recall_per_fa_per_hour must be >= 0, got {knee_recall_per_fa_per_hour}")
-    curves = [curve, *(guards or {}).values()]
-    if any(len(c) != len(curve) for c in curves):
+    per_source = max_recall_loss if guard_max_recall_loss is None else guard_max_recall_loss
+    curves = [(curve, max_recall_loss), *((c, per_source) for c in (guards or {}).values())]
+    if any(len(c) != len(curve) for c, _ in curves):
         raise DataError("every guard curve must align point by point with the pooled curve")
 
     def guarded(i: int) -> bool:
-        return all(_within_loss(c[0], c[i], max_recall_loss) for c in curves)
+        return all(_within_loss(c[0], c[i], loss) for c, loss in curves)
 
     r0 = curve[0].recall
     allowed = [p for i, p in enumerate(curve) if guarded(i)]
@@ -480,11 +483,13 @@ def calibrate(
     knee_recall_per_fa_per_hour: float = 0.0,
     source_guard: SourceGuard = "measured",
     source_min_events: int = 20,
+    source_max_recall_loss: float | None = None,
 ) -> dict[str, Any]:
     """Choose ``min_score`` on training-side streams and describe the choice (written to metrics.json).
 
     ``source_guard``, ``source_min_events``: the recall guard also holds on each source of that kind with
-    at least this many labelled events (:func:`source_curves`).
+    at least this many labelled events (:func:`source_curves`), there with ``source_max_recall_loss`` when
+    given.
 
     Returns:
         ``min_score``, ``budget_fa_per_hour``, ``budget_met``, ``max_recall_loss``,
@@ -503,6 +508,7 @@ def calibrate(
         max_recall_loss=max_recall_loss,
         knee_recall_per_fa_per_hour=knee_recall_per_fa_per_hour,
         guards=guards,
+        guard_max_recall_loss=source_max_recall_loss,
     )
     at = values.index(point.min_score)
 
@@ -526,6 +532,7 @@ def calibrate(
         "argmax": brief(curve[0]),
         "source_guard": source_guard,
         "source_min_events": source_min_events,
+        "source_max_recall_loss": max_recall_loss if source_max_recall_loss is None else source_max_recall_loss,
         "sources": {name: {"chosen": brief(g[at]), "argmax": brief(g[0])} for name, g in guards.items()},
         "recall_at_fa_per_hour": recall_at_budgets(curve),
         "curve": curve_to_json(curve),

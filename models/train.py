@@ -517,6 +517,7 @@ def _calibrate(
         knee_recall_per_fa_per_hour=rej.knee_recall_per_fa_per_hour,
         source_guard=rej.source_guard,
         source_min_events=rej.source_min_events,
+        source_max_recall_loss=rej.source_max_recall_loss,
     )
     return {**chosen, "close_look": decision.close_look}
 

@@ -180,6 +180,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         ("knee_recall_per_fa_per_hour", args.knee_recall_per_fa_per_hour),
         ("source_guard", args.source_guard),
         ("source_min_events", args.source_min_events),
+        ("source_max_recall_loss", args.source_max_recall_loss),
     ):
         if value is not None:
             changes[name] = value
@@ -637,6 +638,14 @@ def add_model_commands(subparsers: Any) -> None:
         metavar="N",
         help="a source folder with fewer labelled events is guarded only in the pool, >= 1 (default: the run's, "
         "else 20)",
+    )
+    p.add_argument(
+        "--source-max-recall-loss",
+        type=share(below_one=False),
+        default=None,
+        metavar="L",
+        help="the recall loss each guarded source folder may take, in [0, 1] (default: the run's, else "
+        "--max-recall-loss)",
     )
     p.add_argument(
         "--calibration-data", type=Path, nargs="+", default=None, help="calibration-only training-side streams"

@@ -13,6 +13,7 @@ from tiny_models import GESTURES
 
 from acquisition import Label
 from dsp.decision import DecisionConfig, decide_stream
+from models.config import RejectionConfig
 from models.data import DatasetConfig, Recording
 from models.evaluate import continuous_metrics, rejection_metrics, stream_scorer
 from models.rejection import (
@@ -200,8 +201,24 @@ def test_recall_guard_holds_on_each_measured_source_not_only_pooled() -> None:
         assert out["chosen"]["false_activations"] == 2  # the fewest the guard allows: the two at 0.8
         assert out["sources"]["real"]["chosen"]["recall"] == out["sources"]["real"]["argmax"]["recall"] == 1.0
         assert ("sim" in out["sources"]) == (guard == "every")
+        assert out["source_max_recall_loss"] == 0.34  # none given: the pooled loss
     with pytest.raises(ValueError, match="align"):
         choose_operating_point(_curve([(0.0, 2, 1.0)]), budget_fa_per_hour=0.0, max_recall_loss=0.1, guards={"x": []})
+
+
+def test_a_guarded_source_can_be_held_to_a_tighter_loss_than_the_pool() -> None:
+    """The pooled curve allows 5 points; the measured source, held to 2, stops the threshold where it first
+    loses more than 2 points of its own recall, and the calibration records the loss it applied."""
+    pooled = _curve([(0.0, 30, 0.90), (0.5, 10, 0.89), (0.6, 6, 0.88), (0.7, 4, 0.87), (0.8, 2, 0.86)])
+    real = _curve([(0.0, 0, 0.95), (0.5, 0, 0.95), (0.6, 0, 0.94), (0.7, 0, 0.92), (0.8, 0, 0.90)])
+    kw: dict[str, Any] = {"budget_fa_per_hour": 0.5, "max_recall_loss": 0.05, "guards": {"real": real}}
+    assert choose_operating_point(pooled, **kw)[0].min_score == 0.8  # 5 points on both
+    assert choose_operating_point(pooled, **kw, guard_max_recall_loss=0.02)[0].min_score == 0.6
+    assert choose_operating_point(pooled, **kw, guard_max_recall_loss=0.0)[0].min_score == 0.5
+    # the pool keeps its own guard: a loose source loss does not let the threshold past it
+    assert choose_operating_point(pooled, **kw, guard_max_recall_loss=1.0)[0].min_score == 0.8
+    with pytest.raises(ValueError, match="source_max_recall_loss"):
+        RejectionConfig(source_max_recall_loss=1.5)
 
 
 def test_sub_recording_shifts_labels_candidates_and_negatives() -> None:
