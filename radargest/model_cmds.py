@@ -644,8 +644,8 @@ def add_model_commands(subparsers: Any) -> None:
         type=share(below_one=False),
         default=None,
         metavar="L",
-        help="the recall loss each guarded source folder may take, in [0, 1] (default: the run's, else "
-        "--max-recall-loss)",
+        help="the recall loss each guarded source folder may take, in [0, 1] (default: the run's, else 0.02; "
+        "--max-recall-loss's value restores the thirteenth session's rule)",
     )
     p.add_argument(
         "--calibration-data", type=Path, nargs="+", default=None, help="calibration-only training-side streams"
