@@ -208,7 +208,7 @@ def test_recall_guard_holds_on_each_measured_source_not_only_pooled() -> None:
 
 def test_a_guarded_source_can_be_held_to_a_tighter_loss_than_the_pool() -> None:
     """The pooled curve allows 5 points; the measured source, held to 2, stops the threshold where it first
-    loses more than 2 points of its own recall, and the calibration records the loss it applied."""
+    loses more than 2 points of its own recall."""
     pooled = _curve([(0.0, 30, 0.90), (0.5, 10, 0.89), (0.6, 6, 0.88), (0.7, 4, 0.87), (0.8, 2, 0.86)])
     real = _curve([(0.0, 0, 0.95), (0.5, 0, 0.95), (0.6, 0, 0.94), (0.7, 0, 0.92), (0.8, 0, 0.90)])
     kw: dict[str, Any] = {"budget_fa_per_hour": 0.5, "max_recall_loss": 0.05, "guards": {"real": real}}
