@@ -502,13 +502,14 @@ def calibrate(
     curve = operating_curve(streams, scorer, budgets=(*FA_BUDGETS_PER_HOUR, budget_fa_per_hour), memo=memo)
     values = [p.min_score for p in curve]
     guards = source_curves(streams, scorer, values, min_events=source_min_events, guard=source_guard, memo=memo)
+    source_loss = max_recall_loss if source_max_recall_loss is None else source_max_recall_loss
     point, met = choose_operating_point(
         curve,
         budget_fa_per_hour=budget_fa_per_hour,
         max_recall_loss=max_recall_loss,
         knee_recall_per_fa_per_hour=knee_recall_per_fa_per_hour,
         guards=guards,
-        guard_max_recall_loss=source_max_recall_loss,
+        guard_max_recall_loss=source_loss,
     )
     at = values.index(point.min_score)
 
@@ -532,7 +533,7 @@ def calibrate(
         "argmax": brief(curve[0]),
         "source_guard": source_guard,
         "source_min_events": source_min_events,
-        "source_max_recall_loss": max_recall_loss if source_max_recall_loss is None else source_max_recall_loss,
+        "source_max_recall_loss": source_loss,
         "sources": {name: {"chosen": brief(g[at]), "argmax": brief(g[0])} for name, g in guards.items()},
         "recall_at_fa_per_hour": recall_at_budgets(curve),
         "curve": curve_to_json(curve),
