@@ -191,6 +191,10 @@ class TrainConfig:
             its confidence on other people is kept while the new windows learn their labels alone); the
             distillation loss of ``compression`` (its temperature) with the labels at 1 - this weight [0..1);
             0 = labels only. Needs ``init`` and ``rehearsal_data``.
+        weight_average_decay: exponential moving average of the weights over epochs: after every epoch the
+            average moves ``1 - decay`` of the way to that epoch's weights, and validation, early stopping,
+            the restored epoch and the saved model use the average while training goes on from the raw weights
+            (a flatter, less seed-dependent solution than one epoch's weights) [0..1); 0 = off.
     """
 
     data: tuple[str, ...]
@@ -213,6 +217,7 @@ class TrainConfig:
     rehearsal_data: tuple[str, ...] = ()
     rehearsal_share: float = 0.5
     rehearsal_distill: float = 0.0
+    weight_average_decay: float = 0.0
 
     def __post_init__(self) -> None:
         try:
@@ -232,6 +237,8 @@ class TrainConfig:
             raise DataError(f"rehearsal_share must be in [0, 1], got {self.rehearsal_share}")
         if not 0 <= self.rehearsal_distill < 1:
             raise DataError(f"rehearsal_distill must be in [0, 1), got {self.rehearsal_distill}")
+        if not 0 <= self.weight_average_decay < 1:
+            raise DataError(f"weight_average_decay must be in [0, 1), got {self.weight_average_decay}")
         if self.rehearsal_distill and not (self.init and self.rehearsal_data):
             raise DataError("rehearsal_distill needs init (the teacher) and rehearsal_data (the replayed windows)")
         if self.rehearsal_distill and self.compression.distill_from:

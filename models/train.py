@@ -274,6 +274,7 @@ def train_recordings(
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
         best = (np.inf, -1)
         best_weights = model.get_weights()
+        average: list[npt.NDArray[Any]] | None = None
         none_scores: npt.NDArray[np.float64] | None = None
         bar = tqdm(range(epochs), desc=what, unit="epoch", disable=not progress)
         for epoch in bar:
@@ -304,6 +305,10 @@ def train_recordings(
             h = model.fit(x, target, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0)
             history["loss"].append(float(h.history["loss"][-1]))
             history["accuracy"].append(float(h.history["accuracy"][-1]))
+            raw = model.get_weights() if cfg.weight_average_decay else None
+            if raw is not None:  # validate (and keep) the average; training goes on from the raw weights
+                average = raw if average is None else averaged_weights(average, raw, cfg.weight_average_decay)
+                model.set_weights(average)
             if len(xv):
                 pv = model.predict(xv, batch_size=256, verbose=0)
                 nll = -np.log(np.clip(pv[np.arange(len(yv)), yv], 1e-7, 1.0))
@@ -319,8 +324,12 @@ def train_recordings(
             bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_loss=f"{val_loss:.3f}", val_bacc=f"{bal:.3f}")
             if epoch - best[1] >= cfg.patience_epochs:
                 break
+            if raw is not None:
+                model.set_weights(raw)
         bar.close()
         if not cfg.restore_best:
+            if average is not None:
+                model.set_weights(average)
             return len(history["loss"]) - 1
         model.set_weights(best_weights)
         return int(best[1])
@@ -423,6 +432,14 @@ def train_recordings(
         log(f"trained {metrics['epochs_run']} epochs in {train_s:.0f} s (best epoch {best_epoch}); wrote {out_dir}")
         log(_calibration_line(calibration, rej))
     return TrainResult(model=model, config=cfg, history=history, metrics=metrics, out_dir=out_dir)
+
+
+def averaged_weights(
+    average: Sequence[npt.NDArray[Any]], latest: Sequence[npt.NDArray[Any]], decay: float
+) -> list[npt.NDArray[Any]]:
+    """One step of an exponential moving average of a model's weight arrays: ``decay * average + (1 - decay) *
+    latest``, array by array, in each array's own dtype (:attr:`TrainConfig.weight_average_decay`)."""
+    return [(decay * a + (1.0 - decay) * w).astype(w.dtype, copy=False) for a, w in zip(average, latest, strict=True)]
 
 
 def _teacher(cfg: TrainConfig) -> keras.Model:

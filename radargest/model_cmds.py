@@ -108,6 +108,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     kwargs: dict[str, Any] = {}
     if augment is not None:
         kwargs["augment"] = augment
+    if getattr(args, "weight_average_decay", None) is not None:
+        kwargs["weight_average_decay"] = args.weight_average_decay
     rejection = RejectionConfig(
         calibration_data=tuple(str(Path(p).resolve()) for p in getattr(args, "calibration_data", ()) or ()),
         **({"budget_fa_per_hour": args.fa_budget} if getattr(args, "fa_budget", None) is not None else {}),
@@ -366,6 +368,14 @@ def add_model_commands(subparsers: Any) -> None:
         type=positive_float,
         default=None,
         help="Adam step size at the start (cosine decay to 5 %%), > 0 (default 3e-3, or the init run's / 3)",
+    )
+    p.add_argument(
+        "--weight-average-decay",
+        type=share_below_one,
+        default=None,
+        metavar="DECAY",
+        help="keep an exponential moving average of the weights over epochs (each epoch moves it 1 - DECAY of the "
+        "way) and validate, stop early on and save the average, in [0, 1) (default 0: off)",
     )
     p.add_argument("--arch", default=None, help="architecture: cnn_tcn (default) or cnn_gru; not with --init")
     p.add_argument(

@@ -267,3 +267,41 @@ def test_library_train_refuses_a_run_directory_without_overwrite(tiny_run: Path,
     with pytest.raises(RunError, match=str(run)):
         train_recordings(read_config(tiny_run / "config.toml"), [], run, progress=False)
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+
+
+def test_weight_average_keeps_the_raw_trajectory_and_saves_the_average(
+    sim_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``weight_average_decay`` the epochs train exactly as without it, and the saved model is the moving
+    average of the epochs' weights (not the last epoch's, nor an average that training went on from)."""
+    import models.train as mt
+
+    seen: list[tuple[list[np.ndarray], list[np.ndarray]]] = []
+
+    def spy(average: list[np.ndarray], latest: list[np.ndarray], decay: float) -> list[np.ndarray]:
+        seen.append(([a.copy() for a in average], [w.copy() for w in latest]))
+        return real(average, latest, decay)
+
+    real = mt.averaged_weights
+    monkeypatch.setattr(mt, "averaged_weights", spy)
+    kw = dict(epochs=3, patience_epochs=3, restore_best=False)
+    plain = mt.train(tiny_config(sim_dir, **kw), tmp_path / "plain", progress=False)  # type: ignore[arg-type]
+    assert seen == []  # off by default
+    averaged = mt.train(
+        tiny_config(sim_dir, weight_average_decay=0.6, **kw),  # type: ignore[arg-type]
+        tmp_path / "avg",
+        progress=False,
+    )
+    assert len(seen) == 2  # epochs 2 and 3 move the average that epoch 1 started
+    (w1, w2), (avg12, w3) = seen
+    for p, r3 in zip(plain.model.get_weights(), w3, strict=True):  # the raw epochs are the same as without
+        np.testing.assert_allclose(p, r3, rtol=1e-5, atol=1e-6)
+    for a1, r2, a12 in zip(w1, w2, avg12, strict=True):
+        np.testing.assert_allclose(a12, 0.6 * a1 + 0.4 * r2, rtol=1e-5, atol=1e-6)
+    saved, _ = load_run(tmp_path / "avg")
+    for s, m, a12, r3 in zip(saved.get_weights(), averaged.model.get_weights(), avg12, w3, strict=True):
+        np.testing.assert_allclose(s, 0.6 * a12 + 0.4 * r3, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(m, s)
+    assert read_config(tmp_path / "avg" / "config.toml").weight_average_decay == 0.6
+    with pytest.raises(DataError, match="weight_average_decay"):
+        tiny_config(sim_dir, weight_average_decay=1.0)
