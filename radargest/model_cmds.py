@@ -64,12 +64,12 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
 
     With ``--init``, the dataset, architecture and augmentation come from the initial run (only the
     gestures, data, split, seed, epochs, learning rate, rehearsal and a named ``--augment`` are taken from
-    the command line).
+    the command line); its weight averaging too, unless ``--weight-average-decay`` is given.
     """
     import dataclasses
 
     from models.architectures import ArchitectureConfig
-    from models.config import RejectionConfig, TrainConfig, fine_tune_settings
+    from models.config import RejectionConfig, TrainConfig, fine_tune_settings, read_config
     from models.data import ROBUST_AUGMENT, AugmentConfig, DatasetConfig, WindowConfig
 
     gestures: tuple[str, ...] = args.gestures
@@ -83,6 +83,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         if getattr(args, "augment", None) is not None:  # named on the command line: replaces the init run's
             augment = ROBUST_AUGMENT if args.augment == "robust" else AugmentConfig()
         lr = args.learning_rate if args.learning_rate is not None else init_lr
+        decay = read_config(Path(args.init) / "config.toml").weight_average_decay  # a fine-tune averages as its init
     else:
         window_s = getattr(args, "window_s", None)
         window = WindowConfig(window_s=window_s) if window_s is not None else WindowConfig()
@@ -90,6 +91,9 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         arch = ArchitectureConfig(name=getattr(args, "arch", None) or "cnn_tcn", num_classes=len(gestures) + 1)
         augment = ROBUST_AUGMENT if getattr(args, "augment", None) == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
+        decay = TrainConfig.weight_average_decay
+    if getattr(args, "weight_average_decay", None) is not None:
+        decay = args.weight_average_decay
     if getattr(args, "fragment_share", None) is not None:  # also with --init: fragments do not change the model
         window = dataclasses.replace(dataset.window, fragment_share=args.fragment_share)
         dataset = dataclasses.replace(dataset, window=window)
@@ -108,8 +112,6 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     kwargs: dict[str, Any] = {}
     if augment is not None:
         kwargs["augment"] = augment
-    if getattr(args, "weight_average_decay", None) is not None:
-        kwargs["weight_average_decay"] = args.weight_average_decay
     rejection = RejectionConfig(
         calibration_data=tuple(str(Path(p).resolve()) for p in getattr(args, "calibration_data", ()) or ()),
         **({"budget_fa_per_hour": args.fa_budget} if getattr(args, "fa_budget", None) is not None else {}),
@@ -144,6 +146,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         compression=compression,
         rehearsal_data=tuple(str(Path(p).resolve()) for p in getattr(args, "rehearsal_data", ()) or ()),
         rehearsal_share=getattr(args, "rehearsal_share", 0.5),
+        weight_average_decay=decay,
         **kwargs,
     )
 
@@ -375,7 +378,8 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         metavar="DECAY",
         help="keep an exponential moving average of the weights over epochs (each epoch moves it 1 - DECAY of the "
-        "way) and validate, stop early on and save the average, in [0, 1) (default 0: off)",
+        "way) and validate, stop early on and save the average, in [0, 1) (default 0: off; with --init, the init "
+        "run's)",
     )
     p.add_argument("--arch", default=None, help="architecture: cnn_tcn (default) or cnn_gru; not with --init")
     p.add_argument(

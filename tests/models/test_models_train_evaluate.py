@@ -305,3 +305,25 @@ def test_weight_average_keeps_the_raw_trajectory_and_saves_the_average(
     assert read_config(tmp_path / "avg" / "config.toml").weight_average_decay == 0.6
     with pytest.raises(DataError, match="weight_average_decay"):
         tiny_config(sim_dir, weight_average_decay=1.0)
+
+
+def test_a_fine_tune_averages_as_its_init_run_unless_told(tiny_run: Path, tmp_path: Path) -> None:
+    from models.config import write_config
+    from radargest.cli import build_parser
+    from radargest.model_cmds import train_config_from_args
+
+    init = tmp_path / "init"
+    init.mkdir()
+    averaging = dataclasses.replace(read_config(tiny_run / "config.toml"), weight_average_decay=0.75)
+    write_config(averaging, init / "config.toml")
+    argv = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
+
+    def decay(*extra: str) -> float:
+        return float(train_config_from_args(build_parser().parse_args([*argv, *extra])).weight_average_decay)
+
+    assert decay() == 0.0  # off by default
+    assert decay("--weight-average-decay", "0.5") == 0.5
+    assert decay("--init", str(init)) == 0.75  # inherited, like the augmentation
+    assert decay("--init", str(init), "--weight-average-decay", "0") == 0.0
+    with pytest.raises(SystemExit):
+        decay("--weight-average-decay", "1")
