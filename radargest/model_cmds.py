@@ -139,7 +139,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         rejection=rejection,
         seed=args.seed,
         epochs=args.epochs,
-        patience_epochs=args.patience,
+        patience_epochs=max(args.patience, args.epochs) if getattr(args, "no_early_stopping", False) else args.patience,
+        restore_best=not getattr(args, "no_early_stopping", False),
         learning_rate=lr,
         init=str(Path(args.init).resolve()) if args.init else "",
         prefixes=tuple(getattr(args, "prefix", None) or ()),
@@ -371,6 +372,13 @@ def add_model_commands(subparsers: Any) -> None:
         type=positive_float,
         default=None,
         help="Adam step size at the start (cosine decay to 5 %%), > 0 (default 3e-3, or the init run's / 3)",
+    )
+    p.add_argument(
+        "--no-early-stopping",
+        action="store_true",
+        help="train every epoch of the cosine schedule and keep the last one's weights, with no choice of epoch on "
+        "the validation loss (which a small or noisy validation set, e.g. the tails of a few real sessions, makes "
+        "on noise)",
     )
     p.add_argument(
         "--weight-average-decay",

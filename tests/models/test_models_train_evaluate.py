@@ -327,3 +327,14 @@ def test_a_fine_tune_averages_as_its_init_run_unless_told(tiny_run: Path, tmp_pa
     assert decay("--init", str(init), "--weight-average-decay", "0") == 0.0
     with pytest.raises(SystemExit):
         decay("--weight-average-decay", "1")
+
+
+def test_no_early_stopping_trains_the_whole_schedule_and_keeps_the_last_epoch(tmp_path: Path) -> None:
+    from radargest.cli import build_parser
+    from radargest.model_cmds import train_config_from_args
+
+    argv = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "30", "--patience", "5"]
+    usual = train_config_from_args(build_parser().parse_args(argv))
+    assert usual.restore_best and usual.patience_epochs == 5
+    fixed = train_config_from_args(build_parser().parse_args([*argv, "--no-early-stopping"]))
+    assert not fixed.restore_best and fixed.patience_epochs >= fixed.epochs == 30
