@@ -194,7 +194,8 @@ class TrainConfig:
         weight_average_decay: exponential moving average of the weights over epochs: after every epoch the
             average moves ``1 - decay`` of the way to that epoch's weights, and validation, early stopping,
             the restored epoch and the saved model use the average while training goes on from the raw weights
-            (a flatter, less seed-dependent solution than one epoch's weights) [0..1); 0 = off.
+            (meant to depend less on one noisy epoch; what it did to the recipe is in docs/results_rejection.md)
+            [0..1); 0 = off.
     """
 
     data: tuple[str, ...]

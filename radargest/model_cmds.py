@@ -376,9 +376,9 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument(
         "--no-early-stopping",
         action="store_true",
-        help="train every epoch of the cosine schedule and keep the last one's weights, with no choice of epoch on "
-        "the validation loss (which a small or noisy validation set, e.g. the tails of a few real sessions, makes "
-        "on noise)",
+        help="train every epoch of the cosine schedule and keep the last one's weights instead of the epoch with "
+        "the lowest validation loss (on a small, noisy validation set, such as the tails of a few real sessions, "
+        "that choice follows the noise); --patience is then unused",
     )
     p.add_argument(
         "--weight-average-decay",
