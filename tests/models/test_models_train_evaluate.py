@@ -329,7 +329,9 @@ def test_a_fine_tune_averages_as_its_init_run_unless_told(tiny_run: Path, tmp_pa
         decay("--weight-average-decay", "1")
 
 
-def test_no_early_stopping_trains_the_whole_schedule_and_keeps_the_last_epoch(tmp_path: Path) -> None:
+def test_no_early_stopping_asks_for_the_whole_schedule_and_the_last_epoch(tmp_path: Path) -> None:
+    """The option's config; that ``restore_best=False`` keeps the last epoch is checked by the averaging test above
+    (its un-averaged run ends on the third epoch's raw weights)."""
     from radargest.cli import build_parser
     from radargest.model_cmds import train_config_from_args
 
