@@ -391,10 +391,10 @@ def read_config(path: Path) -> TrainConfig:
 
 def fine_tune_settings(
     init: Path, gestures: tuple[str, ...]
-) -> tuple[DatasetConfig, ArchitectureConfig, AugmentConfig, float]:
+) -> tuple[DatasetConfig, ArchitectureConfig, AugmentConfig, float, float]:
     """What a fine-tune of the run ``init`` inherits from it (``radargest train --init``, ``radargest search
     --init``): its dataset (window, features, fragments) with ``gestures``, its architecture with their class
-    count, its augmentation, and a third of its learning rate.
+    count, its augmentation, a third of its learning rate, and its ``weight_average_decay``.
 
     Raises:
         RunError: a missing or unreadable ``init/config.toml``.
@@ -402,7 +402,7 @@ def fine_tune_settings(
     base = read_config(Path(init) / "config.toml")
     dataset = dataclasses.replace(base.dataset, gestures=gestures)
     arch = dataclasses.replace(base.architecture, num_classes=len(gestures) + 1)
-    return dataset, arch, base.augment, base.learning_rate / 3.0
+    return dataset, arch, base.augment, base.learning_rate / 3.0, base.weight_average_decay
 
 
 def clear_run_outputs(run_dir: Path) -> list[Path]:

@@ -69,7 +69,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     import dataclasses
 
     from models.architectures import ArchitectureConfig
-    from models.config import RejectionConfig, TrainConfig, fine_tune_settings, read_config
+    from models.config import RejectionConfig, TrainConfig, fine_tune_settings
     from models.data import ROBUST_AUGMENT, AugmentConfig, DatasetConfig, WindowConfig
 
     gestures: tuple[str, ...] = args.gestures
@@ -78,12 +78,11 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         raise ValueError(f"--prefix names {', '.join(unknown)}, not among the gestures ({', '.join(gestures)})")
     if args.init:
         refuse_unused(args, ("arch",), applies="without --init (the initial run's architecture is fine-tuned)")
-        dataset, arch, init_augment, init_lr = fine_tune_settings(args.init, gestures)
+        dataset, arch, init_augment, init_lr, decay = fine_tune_settings(args.init, gestures)
         augment: AugmentConfig | None = init_augment
         if getattr(args, "augment", None) is not None:  # named on the command line: replaces the init run's
             augment = ROBUST_AUGMENT if args.augment == "robust" else AugmentConfig()
         lr = args.learning_rate if args.learning_rate is not None else init_lr
-        decay = read_config(Path(args.init) / "config.toml").weight_average_decay  # a fine-tune averages as its init
     else:
         window_s = getattr(args, "window_s", None)
         window = WindowConfig(window_s=window_s) if window_s is not None else WindowConfig()

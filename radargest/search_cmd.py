@@ -61,7 +61,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.init:  # the pruned family: as train --init, the run's window, features, augmentation and classes
         if args.window_s:
             raise ValueError("--window-s: with --init the window is the initial run's")
-        dataset, arch, augment, lr = fine_tune_settings(args.init, args.gestures)
+        dataset, arch, augment, lr, _ = fine_tune_settings(args.init, args.gestures)  # trials do not average
         augment = named[args.augment] if args.augment else augment
     else:
         window = WindowConfig(window_s=args.window_s) if args.window_s else WindowConfig()
