@@ -114,6 +114,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     rejection = RejectionConfig(
         calibration_data=tuple(str(Path(p).resolve()) for p in getattr(args, "calibration_data", ()) or ()),
         **({"budget_fa_per_hour": args.fa_budget} if getattr(args, "fa_budget", None) is not None else {}),
+        **_rule_changes(args),
     )
     if getattr(args, "no_rejection", False):
         rejection = dataclasses.replace(rejection, calibrate=False, mining_every_epochs=0)
@@ -178,17 +179,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from models.train import calibrate_run
 
     rej = read_config(Path(args.run_dir) / "config.toml").rejection
-    changes: dict[str, Any] = {}
-    for name, value in (
-        ("budget_fa_per_hour", args.fa_budget),
-        ("max_recall_loss", args.max_recall_loss),
-        ("knee_recall_per_fa_per_hour", args.knee_recall_per_fa_per_hour),
-        ("source_guard", args.source_guard),
-        ("source_min_events", args.source_min_events),
-        ("source_max_recall_loss", args.source_max_recall_loss),
-    ):
-        if value is not None:
-            changes[name] = value
+    changes = _rule_changes(args)
+    if args.fa_budget is not None:
+        changes["budget_fa_per_hour"] = args.fa_budget
     if args.calibration_data is not None:
         changes["calibration_data"] = tuple(str(Path(p).resolve()) for p in args.calibration_data)
     calibrate_run(
@@ -332,6 +325,69 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``(dest, RejectionConfig field)`` of the operating point's rule options that ``train`` and ``calibrate`` share.
+RULE_OPTIONS = (
+    ("max_recall_loss", "max_recall_loss"),
+    ("knee_recall_per_fa_per_hour", "knee_recall_per_fa_per_hour"),
+    ("source_guard", "source_guard"),
+    ("source_min_events", "source_min_events"),
+    ("source_max_recall_loss", "source_max_recall_loss"),
+)
+
+
+def _add_rule_options(p: argparse.ArgumentParser, *, run_defaults: bool) -> None:
+    """The operating point's rule beyond the budget (:class:`models.config.RejectionConfig`), the same options
+    for ``train`` and ``calibrate``; ``run_defaults``: unset options keep the run's values (``calibrate``), else
+    the config's defaults (``train``)."""
+
+    def default(value: str) -> str:
+        return f"default: the run's, else {value}" if run_defaults else f"default {value}"
+
+    p.add_argument(
+        "--max-recall-loss",
+        type=share(below_one=False),
+        default=None,
+        metavar="R",
+        help=f"recall the threshold may cost against arg-max on the calibration streams, in [0, 1] ({default('0.05')})",
+    )
+    p.add_argument(
+        "--knee-recall-per-fa-per-hour",
+        type=non_negative_float,
+        default=None,
+        metavar="K",
+        help="when the budget is not met within the loss: keep the curve's knee, min_score rising only while "
+        "each false activation per hour removed costs less than K recall, K >= 0 (0: the fewest false activations; "
+        f"{default('0')})",
+    )
+    p.add_argument(
+        "--source-guard",
+        choices=["measured", "every", "pooled"],
+        default=None,
+        help="the recall loss is also guarded on each source folder of calibration streams recorded by a sensor "
+        f"(measured), on every folder, or only pooled ({default('measured')})",
+    )
+    p.add_argument(
+        "--source-min-events",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help=f"a source folder with fewer labelled events is guarded only in the pool, >= 1 ({default('20')})",
+    )
+    p.add_argument(
+        "--source-max-recall-loss",
+        type=share(below_one=False),
+        default=None,
+        metavar="L",
+        help=f"the recall loss each guarded source folder may take, in [0, 1] ({default('0.02')}; "
+        "--max-recall-loss's value restores the thirteenth session's rule)",
+    )
+
+
+def _rule_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The :data:`RULE_OPTIONS` given on the command line, as ``RejectionConfig`` field changes."""
+    return {field: getattr(args, dest) for dest, field in RULE_OPTIONS if getattr(args, dest, None) is not None}
+
+
 def add_model_commands(subparsers: Any) -> None:
     """Register ``train``, ``evaluate``, ``calibrate`` and ``quantize`` on the main parser's subparsers."""
     from radargest.cli import uses_tensorflow
@@ -465,6 +521,7 @@ def add_model_commands(subparsers: Any) -> None:
         help="training-side streams used only to choose the operating point (e.g. simulated everyday streams "
         "of training subjects; never held-out files)",
     )
+    _add_rule_options(p, run_defaults=False)
     p.add_argument(
         "--no-rejection",
         action="store_true",
@@ -629,45 +686,7 @@ def add_model_commands(subparsers: Any) -> None:
         metavar="PER_HOUR",
         help="false activations per hour, >= 0 (default: the run's)",
     )
-    p.add_argument(
-        "--max-recall-loss",
-        type=share(below_one=False),
-        default=None,
-        metavar="R",
-        help="recall the threshold may cost [0..1] (default: the run's)",
-    )
-    p.add_argument(
-        "--knee-recall-per-fa-per-hour",
-        type=non_negative_float,
-        default=None,
-        metavar="K",
-        help="when the budget is not met within the loss: keep the curve's knee, min_score rising only while "
-        "each false activation per hour removed costs less than K recall, K >= 0 (0: the fewest false activations; "
-        "default: the run's)",
-    )
-    p.add_argument(
-        "--source-guard",
-        choices=["measured", "every", "pooled"],
-        default=None,
-        help="the recall loss is also guarded on each source folder of calibration streams recorded by a sensor "
-        "(measured), on every folder, or only pooled (default: the run's, else measured)",
-    )
-    p.add_argument(
-        "--source-min-events",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="a source folder with fewer labelled events is guarded only in the pool, >= 1 (default: the run's, "
-        "else 20)",
-    )
-    p.add_argument(
-        "--source-max-recall-loss",
-        type=share(below_one=False),
-        default=None,
-        metavar="L",
-        help="the recall loss each guarded source folder may take, in [0, 1] (default: the run's, else 0.02; "
-        "--max-recall-loss's value restores the thirteenth session's rule)",
-    )
+    _add_rule_options(p, run_defaults=True)
     p.add_argument(
         "--calibration-data", type=Path, nargs="+", default=None, help="calibration-only training-side streams"
     )

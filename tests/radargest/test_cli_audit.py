@@ -88,6 +88,30 @@ def test_calibrate_rule_options_outside_their_range_are_usage_errors(
     assert not any(tmp_path.iterdir())
 
 
+def test_train_and_calibrate_take_the_same_operating_point_rule() -> None:
+    """``train`` took only the budget; the rest of the rule (recall loss, knee, guard per source) needed a
+    ``calibrate`` run afterwards. Both now share the options, and ``train`` puts them into the run's config."""
+    from models.config import RejectionConfig
+    from radargest.cli import build_parser
+    from radargest.model_cmds import RULE_OPTIONS, train_config_from_args
+
+    parser = build_parser()
+    head = ["train", "--data", "d", "--out", "o"]
+    rule = ["--max-recall-loss", "0.1", "--knee-recall-per-fa-per-hour", "0.01", "--source-guard", "every"]
+    rule += ["--source-min-events", "5", "--source-max-recall-loss", "0"]
+    rej = train_config_from_args(parser.parse_args([*head, *rule])).rejection
+    assert (rej.max_recall_loss, rej.knee_recall_per_fa_per_hour, rej.source_guard) == (0.1, 0.01, "every")
+    assert (rej.source_min_events, rej.source_max_recall_loss) == (5, 0.0)
+    unset = train_config_from_args(parser.parse_args(head)).rejection
+    assert {f: getattr(unset, f) for _, f in RULE_OPTIONS} == {
+        f: getattr(RejectionConfig(), f) for _, f in RULE_OPTIONS
+    }
+    cal = parser.parse_args(["calibrate", "r", *rule])
+    assert {d: getattr(cal, d) for d, _ in RULE_OPTIONS} == {
+        d: getattr(parser.parse_args([*head, *rule]), d) for d, _ in RULE_OPTIONS
+    }
+
+
 def test_gesture_lists_split_and_refuse_alike_in_every_command(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

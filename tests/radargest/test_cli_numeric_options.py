@@ -58,6 +58,10 @@ BAD: list[tuple[str, str, str, str]] = [
     ("train", "--qat-epochs", "-1", ">= 0"),
     ("train", "--qat-epochs", "two", "is not an integer"),
     ("train", "--fa-budget", "-1", ">= 0"),
+    ("train", "--max-recall-loss", "1.5", "in [0, 1]"),
+    ("train", "--knee-recall-per-fa-per-hour", "nan", "is not a finite number"),
+    ("train", "--source-min-events", "0", ">= 1"),
+    ("train", "--source-max-recall-loss", "-0.1", "in [0, 1]"),
     ("search", "--budget-flash", "0", "at least 1 byte"),
     ("search", "--budget-flash", "0.5", "at least 1 byte"),
     ("search", "--budget-macs-per-frame", "0", ">= 1"),
@@ -175,6 +179,10 @@ TRAIN_EDGES = [
     ("--distill-temperature", "1", "0.999"),
     ("--qat-epochs", "0", "-1"),
     ("--fa-budget", "0", "-0.001"),
+    ("--max-recall-loss", "1", "1.001"),
+    ("--knee-recall-per-fa-per-hour", "0", "-0.001"),
+    ("--source-min-events", "1", "0"),
+    ("--source-max-recall-loss", "0", "-0.001"),
 ]
 
 
