@@ -325,13 +325,14 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     return 0
 
 
-#: ``(dest, RejectionConfig field)`` of the operating point's rule options that ``train`` and ``calibrate`` share.
+#: The operating point's rule options that ``train`` and ``calibrate`` share: each is the ``RejectionConfig`` field
+#: of the same name (``--max-recall-loss`` sets ``max_recall_loss``).
 RULE_OPTIONS = (
-    ("max_recall_loss", "max_recall_loss"),
-    ("knee_recall_per_fa_per_hour", "knee_recall_per_fa_per_hour"),
-    ("source_guard", "source_guard"),
-    ("source_min_events", "source_min_events"),
-    ("source_max_recall_loss", "source_max_recall_loss"),
+    "max_recall_loss",
+    "knee_recall_per_fa_per_hour",
+    "source_guard",
+    "source_min_events",
+    "source_max_recall_loss",
 )
 
 
@@ -385,7 +386,7 @@ def _add_rule_options(p: argparse.ArgumentParser, *, run_defaults: bool) -> None
 
 def _rule_changes(args: argparse.Namespace) -> dict[str, Any]:
     """The :data:`RULE_OPTIONS` given on the command line, as ``RejectionConfig`` field changes."""
-    return {field: getattr(args, dest) for dest, field in RULE_OPTIONS if getattr(args, dest, None) is not None}
+    return {name: getattr(args, name) for name in RULE_OPTIONS if getattr(args, name, None) is not None}
 
 
 def add_model_commands(subparsers: Any) -> None:

@@ -3,6 +3,7 @@ never lost data (run in-process through :func:`radargest.cli.main`, which is wha
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import h5py
@@ -90,26 +91,32 @@ def test_calibrate_rule_options_outside_their_range_are_usage_errors(
 
 def test_train_and_calibrate_take_the_same_operating_point_rule() -> None:
     """``train`` took only the budget; the rest of the rule (recall loss, knee, guard per source) needed a
-    ``calibrate`` run afterwards. Both now share the options, and ``train`` puts them into the run's config."""
+    ``calibrate`` run afterwards. Both now share the options, and ``train`` puts them into the run's config; its
+    help states the config's defaults."""
     from models.config import RejectionConfig
     from radargest.cli import build_parser
-    from radargest.model_cmds import RULE_OPTIONS, train_config_from_args
+    from radargest.model_cmds import RULE_OPTIONS, _add_rule_options, train_config_from_args
 
     parser = build_parser()
     head = ["train", "--data", "d", "--out", "o"]
     rule = ["--max-recall-loss", "0.1", "--knee-recall-per-fa-per-hour", "0.01", "--source-guard", "every"]
     rule += ["--source-min-events", "5", "--source-max-recall-loss", "0"]
-    rej = train_config_from_args(parser.parse_args([*head, *rule])).rejection
+    given = parser.parse_args([*head, *rule])
+    rej = train_config_from_args(given).rejection
     assert (rej.max_recall_loss, rej.knee_recall_per_fa_per_hour, rej.source_guard) == (0.1, 0.01, "every")
     assert (rej.source_min_events, rej.source_max_recall_loss) == (5, 0.0)
     unset = train_config_from_args(parser.parse_args(head)).rejection
-    assert {f: getattr(unset, f) for _, f in RULE_OPTIONS} == {
-        f: getattr(RejectionConfig(), f) for _, f in RULE_OPTIONS
-    }
-    cal = parser.parse_args(["calibrate", "r", *rule])
-    assert {d: getattr(cal, d) for d, _ in RULE_OPTIONS} == {
-        d: getattr(parser.parse_args([*head, *rule]), d) for d, _ in RULE_OPTIONS
-    }
+    defaults = RejectionConfig()
+    assert {n: getattr(unset, n) for n in RULE_OPTIONS} == {n: getattr(defaults, n) for n in RULE_OPTIONS}
+    calibrate = parser.parse_args(["calibrate", "r", *rule])
+    assert {n: getattr(calibrate, n) for n in RULE_OPTIONS} == {n: getattr(given, n) for n in RULE_OPTIONS}
+    options = argparse.ArgumentParser()
+    _add_rule_options(options, run_defaults=False)  # train's: its help states the config's defaults
+    helps = {a.dest: a.help or "" for a in options._actions}
+    for n in RULE_OPTIONS:
+        v = getattr(defaults, n)
+        want = f"default {v:g}" if isinstance(v, float | int) else f"default {v}"
+        assert want in helps[n], (n, helps[n])
 
 
 def test_gesture_lists_split_and_refuse_alike_in_every_command(
