@@ -64,7 +64,16 @@ from models.quantize import int8_footprint
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["PreparedData", "TrainResult", "calibrate_run", "prepare", "resolve_config", "train", "train_recordings"]
+__all__ = [
+    "PreparedData",
+    "TrainResult",
+    "calibrate_run",
+    "prepare",
+    "refuse_existing_run",
+    "resolve_config",
+    "train",
+    "train_recordings",
+]
 
 #: Most ``none`` windows one hard-negative mining round scores [count].
 MINING_POOL = 4000
@@ -235,7 +244,7 @@ def train_recordings(
     Raises:
         models.config.RunError: ``out_dir`` holds a run and ``overwrite`` is False.
     """
-    _refuse_existing_run(Path(out_dir), overwrite=overwrite)
+    refuse_existing_run(Path(out_dir), overwrite=overwrite)
     t_start = time.perf_counter()
     if cfg.compression.qat_epochs and qat_available():
         raise DataError(qat_available())
@@ -610,7 +619,7 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
     )
 
 
-def _refuse_existing_run(out_dir: Path, *, overwrite: bool) -> None:
+def refuse_existing_run(out_dir: Path, *, overwrite: bool) -> None:
     """Refuse a folder that holds a run (any of :data:`models.config.RUN_FILES`) unless ``overwrite``: the
     library, like ``radargest train``, never writes over an earlier model unasked."""
     found = [name for name in RUN_FILES if (out_dir / name).exists()]
@@ -644,7 +653,7 @@ def train(
     """
     from tqdm import tqdm
 
-    _refuse_existing_run(Path(out_dir), overwrite=overwrite)
+    refuse_existing_run(Path(out_dir), overwrite=overwrite)
 
     if cfg.init:
         load_run(Path(cfg.init))  # fail on a bad --init before loading data

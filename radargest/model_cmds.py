@@ -194,6 +194,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_soup(args: argparse.Namespace) -> int:
+    """``radargest soup``: average the weights of fine-tunes that differ only in their seed, then calibrate."""
+    _needs_tensorflow("soup")
+    from models.soup import soup_runs
+
+    check_out_dir(args.out, overwrite=args.overwrite, what="run directory")
+    soup_runs(args.run_dirs, args.out, overwrite=args.overwrite, progress=not args.quiet, log=print)
+    return 0
+
+
 def _fmt(v: Any) -> str:
     return "—" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
@@ -699,6 +709,24 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)
     p.set_defaults(func=cmd_calibrate)
+
+    p = subparsers.add_parser(
+        "soup",
+        help="one model from the mean of the weights of fine-tunes that differ only in their seed",
+        description="Averages the weights of two or more runs of 'radargest train --init RUN' that differ only in "
+        "--seed (a model soup: the fine-tunes of one pretrained model stay in one basin, so the mean of their "
+        "weights is a model, and it averages out the seed-to-seed spread at the inference cost of one model), "
+        "writes it to --out as a run directory (model.keras, config.toml, metrics.json; no training history) and "
+        "chooses its operating point again as 'radargest calibrate' does, with the runs' own rejection rule. "
+        "Runs trained from scratch, with the same seed, or with any other option different are refused. The "
+        "recipe soups three seeds of its real fine-tunes (scripts/run_model_experiments.sh).",
+    )
+    p.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR", help="the fine-tunes, two or more")
+    p.add_argument("--out", type=Path, required=True, help="run directory to write the soup to")
+    p.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    uses_tensorflow(p)
+    p.set_defaults(func=cmd_soup)
 
     p = subparsers.add_parser(
         "quantize",

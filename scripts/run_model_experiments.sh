@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Reproduces the model figures of docs/results_models.md (issue 4) and the held-out throttle tables of
-# docs/results_throttle.md (issue 5), with the rejection of issue 10 (docs/results_rejection.md). Takes ~45 min on
-# 2 cores (PARTS=real ~25; the 24 extra simulated subjects' renders add a few minutes).
+# docs/results_throttle.md (issue 5), with the rejection of issue 10 (docs/results_rejection.md). Takes ~80 min on
+# 2 cores (PARTS=real ~60: nine real fine-tunes of about 5 min, souped in threes; the 24 extra simulated subjects'
+# renders add a few minutes).
 #   scripts/run_model_experiments.sh [OUT_DIR]        (default: $TMPDIR/radargest_model_experiments)
-#   PARTS=real scripts/run_model_experiments.sh ...   only the 3 real seeds (step 2) and the summary
+#   PARTS=real scripts/run_model_experiments.sh ...   only the 3 real seeds (step 3, each a soup) and the summary
 #   SEARCH_DIR=runs/search scripts/run_model_experiments.sh ...   also the search's chosen point (step 3b, issue 15)
 #   COMPARE=0 scripts/run_model_experiments.sh ...    without the from-scratch and GRU comparisons (steps 5b, 6)
 # Real data: $RADARGEST_DATA or ../shared/data/acconeer-a121-gesture-control. Held-out test set: every
@@ -57,9 +58,17 @@ SIM_RECIPE=(--data "$OUT/sim" "$OUT/sim_more" "$OUT/everyday_train" "$OUT/everyd
 SIMTRAIN=("$OUT"/sim/sim-s00[0-9]_*.h5 "$OUT"/sim/sim-s01[01]_*.h5)
 REAL_RECIPE=(--data "$OUT/real" "$OUT/everyday_train" "$OUT/everyday_more" --gestures $G --split day --val-mode tail
   --calibration-data "$OUT/everyday_cal" --rehearsal-data "${SIMTRAIN[@]}" --rehearsal-share 0.5)
+#    Soup (default since the seventeenth session, docs/results_rejection.md "Soups of the fine-tunes"): seed s of
+#    the recipe is the mean of the weights of three fine-tunes on the fixed schedule (all 40 epochs, the last kept),
+#    seeds 3s, 3s+1 and 3s+2, with its own operating point (radargest soup).
 for s in $SEEDS; do
-  /usr/bin/time -f "%e" -o "$OUT/real_s$s.time" "${RG[@]}" train "${REAL_RECIPE[@]}" \
-    --init "$OUT/sim_s0" --seed "$s" --out "$OUT/real_s$s" --overwrite --quiet
+  members=()
+  for m in $((3 * s)) $((3 * s + 1)) $((3 * s + 2)); do
+    /usr/bin/time -f "%e" -o "$OUT/real_s$s.m$m.time" "${RG[@]}" train "${REAL_RECIPE[@]}" --no-early-stopping \
+      --init "$OUT/sim_s0" --seed "$m" --out "$OUT/real_s$s.m$m" --overwrite --quiet
+    members+=("$OUT/real_s$s.m$m")
+  done
+  "${RG[@]}" soup "${members[@]}" --out "$OUT/real_s$s" --overwrite --quiet
   "${RG[@]}" evaluate "$OUT/real_s$s" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_s$s.eval.json"
 done
 

@@ -88,7 +88,13 @@ def main(out: Path) -> None:
         seed = path.name.split(".")[0].removeprefix("real_s")
         m = json.loads(path.read_text())
         met = load(out / f"real_s{seed}" / "metrics.json") or {}
-        wall = (out / f"real_s{seed}.time").read_text().strip() if (out / f"real_s{seed}.time").is_file() else "—"
+        # a soup (the recipe since the seventeenth session): its members' train and wall times, summed
+        members = [Path(p) for p in met.get("soup", {}).get("members", [])]
+        times = [out / f"{p.name}.time" for p in members] if members else [out / f"real_s{seed}.time"]
+        wall = f"{sum(float(t.read_text()) for t in times):.0f}" if all(t.is_file() for t in times) else "—"
+        if members:
+            train_s = [(load(p / "metrics.json") or {}).get("train_time_s") for p in members]
+            met = {**met, "train_time_s": sum(train_s) if None not in train_s else None}
         accs.append(m["event_accuracy"])
         print(
             f"| {seed} | {f(m['event_accuracy'])} | {f(m['accuracy'])} | {f(m['balanced_accuracy'])} | {m['events']} | "

@@ -1,0 +1,134 @@
+"""Model soups: one model from the mean of the weights of fine-tunes that differ only in their seed.
+
+Fine-tunes that start from one pretrained run and differ only in their seed stay in one basin of the loss, so the
+mean of their weights is a working model (Wortsman et al. 2022, "Model soups"). It averages out the seed-to-seed
+spread of the fine-tunes, which on the real days is as large as the effects the recipe's rules compare, at the
+inference cost of one model. The recipe's real fine-tunes are three seeds of the fixed schedule, souped
+(docs/results_rejection.md, "Soups of the fine-tunes").
+
+A soup is written as a run directory (``model.keras``, ``config.toml``, ``metrics.json``) that every command
+reading a run accepts; it has no training history. Its operating point is chosen again on its own scores
+(:func:`models.train.calibrate_run`), as the members' were.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from models.config import RunError, TrainConfig, clear_run_outputs, load_run, read_config, write_config
+
+__all__ = ["average_weights", "check_members", "soup_runs"]
+
+
+def average_weights(members: Sequence[Sequence[npt.NDArray[Any]]]) -> list[npt.NDArray[Any]]:
+    """The element-wise mean of each weight tensor over ``members`` (each a model's ``get_weights()`` list).
+
+    Summed in float64 and returned in each tensor's own dtype.
+
+    Raises:
+        RunError: fewer than two members, or members whose tensors differ in number or shape.
+    """
+    if len(members) < 2:
+        raise RunError(f"a soup needs at least two models, got {len(members)}")
+    first = members[0]
+    for k, other in enumerate(members[1:], start=1):
+        if len(other) != len(first) or any(a.shape != b.shape for a, b in zip(first, other, strict=True)):
+            raise RunError(f"model {k} does not have the weight tensors of model 0 (another architecture?)")
+    return [
+        np.mean(np.stack([np.asarray(m[i], dtype=np.float64) for m in members]), axis=0).astype(first[i].dtype)
+        for i in range(len(first))
+    ]
+
+
+def _without_seed(cfg: TrainConfig) -> TrainConfig:
+    """``cfg`` with what may differ between soup members (the seed, the operating point) set to one value."""
+    return dataclasses.replace(cfg, seed=0, min_score=0.0, close_look=True)
+
+
+def check_members(configs: Sequence[TrainConfig], names: Sequence[str]) -> None:
+    """Refuse members that are not fine-tunes of one run differing only in their seed.
+
+    Raises:
+        RunError: fewer than two members; a member trained from scratch (its weights share no start with the
+            others, and their mean is not a model); two members with the same seed; or a member whose config
+            differs from the first member's in anything but the seed and the operating point.
+    """
+    if len(configs) < 2:
+        raise RunError(f"a soup needs at least two runs, got {len(configs)}")
+    for cfg, name in zip(configs, names, strict=True):
+        if not cfg.init:
+            raise RunError(
+                f"{name}: trained from scratch; a soup averages fine-tunes of one run (radargest train --init), "
+                "whose weights start from the same point"
+            )
+    seeds = [cfg.seed for cfg in configs]
+    if len(set(seeds)) != len(seeds):
+        raise RunError(f"two runs have the same seed ({', '.join(map(str, seeds))}): they are one model twice")
+    base = _without_seed(configs[0])
+    for cfg, name in zip(configs[1:], names[1:], strict=True):
+        mine = _without_seed(cfg)
+        if mine != base:
+            differ = [f.name for f in dataclasses.fields(mine) if getattr(mine, f.name) != getattr(base, f.name)]
+            raise RunError(
+                f"{name}: differs from {names[0]} in {', '.join(differ)}; a soup's runs differ only in --seed"
+            )
+
+
+def soup_runs(
+    run_dirs: Sequence[Path],
+    out_dir: Path,
+    *,
+    overwrite: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Write the soup of ``run_dirs`` (see the module docstring) to ``out_dir`` and calibrate its operating point.
+
+    The soup's ``config.toml`` is the first run's, with its ``min_score`` chosen again by the runs' own rejection
+    rule; ``metrics.json`` lists the members and their seeds (``soup``) and holds the calibration.
+
+    Returns:
+        The calibration (as ``metrics.json["calibration"]``).
+
+    Raises:
+        RunError: a missing or corrupt run, runs that cannot be souped (:func:`check_members`), or an
+            ``out_dir`` that holds a run, unless ``overwrite``.
+    """
+    from models.architectures import count_macs
+    from models.train import calibrate_run, refuse_existing_run
+
+    run_dirs = [Path(p) for p in run_dirs]
+    out_dir = Path(out_dir)
+    if any(out_dir.resolve() == p.resolve() for p in run_dirs):
+        raise RunError(f"{out_dir}: is one of the soup's runs; write the soup to another folder")
+    names = [str(p) for p in run_dirs]
+    check_members([read_config(p / "config.toml") for p in run_dirs], names)
+    refuse_existing_run(out_dir, overwrite=overwrite)
+    loaded = [load_run(p) for p in run_dirs]
+    model, cfg = loaded[0]
+    model.set_weights(average_weights([m.get_weights() for m, _ in loaded]))
+    if overwrite:
+        removed = clear_run_outputs(out_dir)
+        if log and removed:
+            log(f"--overwrite: removed the earlier run's {', '.join(p.name for p in removed)} from {out_dir}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(out_dir / "model.keras")
+    write_config(dataclasses.replace(cfg, min_score=0.0), out_dir / "config.toml")
+    metrics = {
+        "soup": {"members": [str(p.resolve()) for p in run_dirs], "seeds": [c.seed for _, c in loaded]},
+        "params": int(model.count_params()),
+        "macs": count_macs(model),
+        "window_frames": cfg.architecture.window_frames,
+        "classes": list(cfg.dataset.classes),
+    }
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    if log:
+        log(f"souped {len(run_dirs)} runs (seeds {', '.join(str(c.seed) for _, c in loaded)}) into {out_dir}")
+    return calibrate_run(out_dir, progress=progress, log=log)

@@ -1,0 +1,109 @@
+"""Model soups (models.soup, ``radargest soup``): the mean of fine-tunes' weights, written and calibrated as a run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tiny_models import tiny_config
+
+from models.config import RunError, load_run, read_config
+from models.soup import average_weights, check_members, soup_runs
+
+
+def test_average_weights_is_the_element_wise_mean_in_each_tensors_dtype() -> None:
+    a = [np.array([1.0, 2.0], dtype=np.float32), np.array([[0, 4]], dtype=np.float32)]
+    b = [np.array([3.0, 5.0], dtype=np.float32), np.array([[2, 0]], dtype=np.float32)]
+    got = average_weights([a, b])
+    np.testing.assert_array_equal(got[0], [2.0, 3.5])
+    np.testing.assert_array_equal(got[1], [[1, 2]])
+    assert all(g.dtype == np.float32 for g in got)
+    with pytest.raises(RunError, match="at least two"):
+        average_weights([a])
+    with pytest.raises(RunError, match="another architecture"):
+        average_weights([a, [b[0], np.zeros((2, 2), dtype=np.float32)]])
+    with pytest.raises(RunError, match="another architecture"):
+        average_weights([a, b[:1]])
+
+
+@pytest.fixture(scope="module")
+def fine_tunes(tiny_run: Path, sim_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Three one-epoch fine-tunes of the tiny run: seeds 1 and 2, and seed 4 with another learning rate."""
+    from models.train import train
+
+    runs = []
+    for seed, lr in ((1, 3e-3), (2, 3e-3), (4, 1e-3)):
+        out = tmp_path_factory.mktemp(f"ft{seed}")
+        train(tiny_config(sim_dir, init=str(tiny_run), seed=seed, epochs=1, learning_rate=lr), out, progress=False)
+        runs.append(out)
+    return runs
+
+
+def test_soup_is_the_mean_model_with_its_own_operating_point(fine_tunes: list[Path], tmp_path: Path) -> None:
+    a, b = fine_tunes[:2]
+    out = tmp_path / "soup"
+    lines: list[str] = []
+    calibration = soup_runs([a, b], out, progress=False, log=lines.append)
+    model, cfg = load_run(out)
+    wa, wb = load_run(a)[0].get_weights(), load_run(b)[0].get_weights()
+    assert any(not np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))  # two different models
+    for got, x, y in zip(model.get_weights(), wa, wb, strict=True):
+        np.testing.assert_allclose(got, (x.astype(np.float64) + y) / 2, rtol=1e-6, atol=1e-7)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["soup"] == {"members": [str(a.resolve()), str(b.resolve())], "seeds": [1, 2]}
+    assert metrics["calibration"] == json.loads(json.dumps(calibration))
+    assert cfg.min_score == calibration["min_score"]
+    first = read_config(a / "config.toml")
+    assert dataclasses.replace(cfg, min_score=0.0, close_look=True) == dataclasses.replace(
+        first, min_score=0.0, close_look=True
+    )
+    assert "souped 2 runs (seeds 1, 2)" in lines[0] and "operating point" in lines[-1]
+    assert not (out / "history.json").exists()  # a soup has no training history of its own
+
+
+def test_soup_refuses_runs_that_are_not_seeds_of_one_fine_tune(
+    fine_tunes: list[Path], tiny_run: Path, tmp_path: Path
+) -> None:
+    a, b, other_lr = fine_tunes
+    out = tmp_path / "soup"
+    with pytest.raises(RunError, match="from scratch"):
+        soup_runs([tiny_run, a], out, progress=False)
+    with pytest.raises(RunError, match="same seed"):
+        soup_runs([a, a], out, progress=False)
+    with pytest.raises(RunError, match="learning_rate"):
+        soup_runs([a, other_lr], out, progress=False)
+    with pytest.raises(RunError, match="at least two"):
+        check_members([read_config(a / "config.toml")], [str(a)])
+    with pytest.raises(RunError, match="is one of the soup's runs"):
+        soup_runs([a, b], a, progress=False)
+    assert not out.exists()  # refused before anything was written
+    soup_runs([a, b], out, progress=False)
+    before = (out / "model.keras").read_bytes()
+    with pytest.raises(RunError, match="holds a run already"):
+        soup_runs([a, b], out, progress=False)
+    assert (out / "model.keras").read_bytes() == before  # nothing lost
+
+
+def test_soup_command(fine_tunes: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from radargest.model_cmds import main
+
+    a, b, _ = fine_tunes
+    out = tmp_path / "soup"
+    assert main(["soup", str(a), str(b), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "souped 2 runs" in printed and "operating point" in printed
+    assert (
+        read_config(out / "config.toml").min_score
+        == json.loads((out / "metrics.json").read_text())["calibration"]["min_score"]
+    )
+    assert main(["soup", str(a), str(b), "--out", str(out), "--quiet"]) == 2  # exists: refused, not replaced
+    assert "--overwrite" in capsys.readouterr().err
+    (out / "notes.txt").write_text("mine")
+    assert main(["soup", str(a), str(b), "--out", str(out), "--overwrite", "--quiet"]) == 0
+    assert (out / "notes.txt").read_text() == "mine"  # --overwrite replaces the run, not the user's files
+    with pytest.raises(SystemExit) as exit_info:
+        main(["soup", "--out", str(out)])  # no runs: a usage error
+    assert exit_info.value.code == 2
