@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,10 @@ import numpy.typing as npt
 
 from models.config import RunError, TrainConfig, clear_run_outputs, load_run, read_config, write_config
 
-__all__ = ["average_weights", "check_members", "soup_runs"]
+__all__ = ["SOUP_FILES", "average_weights", "check_members", "soup_runs"]
+
+#: The files of a soup's run directory.
+SOUP_FILES = ("model.keras", "config.toml", "metrics.json")
 
 
 def average_weights(members: Sequence[Sequence[npt.NDArray[Any]]]) -> list[npt.NDArray[Any]]:
@@ -114,21 +120,30 @@ def soup_runs(
     loaded = [load_run(p) for p in run_dirs]
     model, cfg = loaded[0]
     model.set_weights(average_weights([m.get_weights() for m, _ in loaded]))
-    if overwrite:
-        removed = clear_run_outputs(out_dir)
-        if log and removed:
-            log(f"--overwrite: removed the earlier run's {', '.join(p.name for p in removed)} from {out_dir}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save(out_dir / "model.keras")
-    write_config(dataclasses.replace(cfg, min_score=0.0), out_dir / "config.toml")
-    metrics = {
-        "soup": {"members": [str(p.resolve()) for p in run_dirs], "seeds": [c.seed for _, c in loaded]},
-        "params": int(model.count_params()),
-        "macs": count_macs(model),
-        "window_frames": cfg.architecture.window_frames,
-        "classes": list(cfg.dataset.classes),
-    }
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    if log:
-        log(f"souped {len(run_dirs)} runs (seeds {', '.join(str(c.seed) for _, c in loaded)}) into {out_dir}")
-    return calibrate_run(out_dir, progress=progress, log=log)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # built and calibrated beside out_dir, then moved in: an interrupted soup leaves no uncalibrated run behind
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.soup-", dir=out_dir.parent))
+    try:
+        model.save(work / "model.keras")
+        write_config(dataclasses.replace(cfg, min_score=0.0), work / "config.toml")
+        metrics = {
+            "soup": {"members": [str(p.resolve()) for p in run_dirs], "seeds": [c.seed for _, c in loaded]},
+            "params": int(model.count_params()),
+            "macs": count_macs(model),
+            "window_frames": cfg.architecture.window_frames,
+            "classes": list(cfg.dataset.classes),
+        }
+        (work / "metrics.json").write_text(json.dumps(metrics, indent=1))
+        if log:
+            log(f"souped {len(run_dirs)} runs (seeds {', '.join(str(c.seed) for _, c in loaded)}) into {out_dir}")
+        calibration = calibrate_run(work, progress=progress, log=log)
+        if overwrite:
+            removed = clear_run_outputs(out_dir)
+            if log and removed:
+                log(f"--overwrite: removed the earlier run's {', '.join(p.name for p in removed)} from {out_dir}")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in SOUP_FILES:
+            os.replace(work / name, out_dir / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return calibration

@@ -107,3 +107,20 @@ def test_soup_command(fine_tunes: list[Path], tmp_path: Path, capsys: pytest.Cap
     with pytest.raises(SystemExit) as exit_info:
         main(["soup", "--out", str(out)])  # no runs: a usage error
     assert exit_info.value.code == 2
+
+
+def test_an_interrupted_soup_leaves_no_run_behind(
+    fine_tunes: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The soup is built and calibrated beside ``--out`` and moved in whole: a failure during the calibration
+    leaves neither an uncalibrated run (``min_score`` 0) nor its scratch folder."""
+    import models.train
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(models.train, "calibrate_run", interrupted)
+    out = tmp_path / "soup"
+    with pytest.raises(KeyboardInterrupt):
+        soup_runs(fine_tunes[:2], out, progress=False)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
