@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.config import RunError, TrainConfig, clear_run_outputs, load_run, read_config, write_config
+from models.config import RunError, TrainConfig, load_run, read_config, write_config
 
 __all__ = ["SOUP_FILES", "average_weights", "check_members", "soup_runs"]
 
@@ -108,7 +108,7 @@ def soup_runs(
             ``out_dir`` that holds a run, unless ``overwrite``.
     """
     from models.architectures import count_macs
-    from models.train import calibrate_run, refuse_existing_run
+    from models.train import calibrate_run, clear_earlier_run, refuse_existing_run
 
     run_dirs = [Path(p) for p in run_dirs]
     out_dir = Path(out_dir)
@@ -138,9 +138,7 @@ def soup_runs(
             log(f"souped {len(run_dirs)} runs (seeds {', '.join(str(c.seed) for _, c in loaded)}) into {out_dir}")
         calibration = calibrate_run(work, progress=progress, log=log)
         if overwrite:
-            removed = clear_run_outputs(out_dir)
-            if log and removed:
-                log(f"--overwrite: removed the earlier run's {', '.join(p.name for p in removed)} from {out_dir}")
+            clear_earlier_run(out_dir, log=log)
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in SOUP_FILES:
             os.replace(work / name, out_dir / name)

@@ -68,6 +68,7 @@ __all__ = [
     "PreparedData",
     "TrainResult",
     "calibrate_run",
+    "clear_earlier_run",
     "prepare",
     "refuse_existing_run",
     "resolve_config",
@@ -380,9 +381,7 @@ def train_recordings(
     train_s = time.perf_counter() - t_start
     out_dir = Path(out_dir)
     if overwrite:
-        removed = clear_run_outputs(out_dir)
-        if log and removed:
-            log(f"--overwrite: removed the earlier run's {', '.join(p.name for p in removed)} from {out_dir}")
+        clear_earlier_run(out_dir, log=log)
     out_dir.mkdir(parents=True, exist_ok=True)
     val_pred = predict(xv).argmax(axis=1) if len(xv) else np.zeros(0, dtype=np.int64)
     val = window_metrics(yv, val_pred, cfg.dataset.classes)
@@ -617,6 +616,14 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
             )
         )
     )
+
+
+def clear_earlier_run(out_dir: Path, *, log: Callable[[str], None] | None = None) -> None:
+    """Remove an earlier run's outputs from ``out_dir`` just before a new run is written there (``--overwrite``:
+    :func:`models.config.clear_run_outputs`), and say which."""
+    removed = clear_run_outputs(out_dir)
+    if log and removed:
+        log(f"--overwrite: removed the earlier run's {', '.join(p.name for p in removed)} from {out_dir}")
 
 
 def refuse_existing_run(out_dir: Path, *, overwrite: bool) -> None:
