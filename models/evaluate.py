@@ -18,7 +18,9 @@ Scores, against the labels of the requested gestures (``truth``):
 - ``event_accuracy``: of the candidates that overlap a true event, the share whose decision is the true
   class (a ``none`` decision is wrong). On the Acconeer files, whose labels are the segmenter's events
   carrying the file's class, this is the share of the stream's events given the file's gesture.
-- ``precision`` = correct events / events; ``recall`` = correct events / truth; ``f1``.
+- ``events``: the accepted decisions, right or wrong (not the right ones: those are ``correct``, the events
+  given the class of the true event they overlap, each true event counted once); ``truth``: the true events.
+- ``precision`` = correct / events; ``recall`` = correct / truth; ``f1``.
 - ``false_activations_per_hour``: events that overlap no true event, per hour outside the labels.
 - ``latency_ms_p50/p90``: from the end of the true event (the label's ``end_frame``: on simulated
   sessions the simulator's motion end, for ``double_tap_in`` the end of its second tap) to the decision
@@ -78,6 +80,8 @@ __all__ = [
 WINDOW_KEYS = ("accuracy", "balanced_accuracy", "per_class", "confusion")
 CONTINUOUS_KEYS = (
     "events",
+    "correct",
+    "truth",
     "event_accuracy",
     "precision",
     "recall",
@@ -258,6 +262,8 @@ def _pool_continuous(parts: Sequence[dict[str, Any]], classes: Sequence[str]) ->
         f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     return {
         "events": events,
+        "correct": correct,
+        "truth": truth,
         "event_accuracy": sum(p["candidates_correct"] for p in parts) / on_truth if on_truth else None,
         "precision": precision,
         "recall": recall,

@@ -259,7 +259,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  {name:>14} " + " ".join(f"{v:5d}" for v in row))
     if args.continuous:
         print(
-            f"continuous: {m['events']} events, event accuracy {_fmt(m['event_accuracy'])}, precision "
+            f"continuous: {m['events']} events accepted, {m['correct']} right of {m['truth']} gestures, event accuracy "
+            f"{_fmt(m['event_accuracy'])}, precision "
             f"{_fmt(m['precision'])}, recall {_fmt(m['recall'])}, F1 {_fmt(m['f1'])}, false activations "
             f"{_fmt(m['false_activations_per_hour'])}/h, latency p50 {_fmt(m['latency_ms_p50'])} ms, "
             f"p90 {_fmt(m['latency_ms_p90'])} ms"

@@ -49,6 +49,11 @@ def test_evaluate_json_keys(tiny_run: Path, sim_dir: Path) -> None:
     assert m["per_file"] and all(set(WINDOW_KEYS) | set(CONTINUOUS_KEYS) <= set(f) for f in m["per_file"])
     assert m["recall_at_fa_per_hour"].keys() == {"0.5", "1", "5"} and m["operating_curve"]
     assert 0.0 <= m["accuracy"] <= 1.0
+    # the counts behind precision and recall, pooled over the files: accepted events are not right ones
+    assert m["truth"] == sum(f["truth"] for f in m["per_file"]) > 0
+    assert m["correct"] == sum(f["correct"] for f in m["per_file"]) <= min(m["events"], m["truth"])
+    assert m["recall"] == m["correct"] / m["truth"]
+    assert m["precision"] == (m["correct"] / m["events"] if m["events"] else None)
     w = evaluate_run(tiny_run, [sim_dir], continuous=False)
     assert tuple(w) == JSON_KEYS and all(w[k] is None for k in CONTINUOUS_KEYS + REJECTION_KEYS)
 
