@@ -22,7 +22,15 @@ from dsp.features import (
 )
 from dsp.flags import bad_frames, mask_bad_frames
 from dsp.geometry import FrameGeometry
-from dsp.onset import OnsetConfig, OnsetProcessor, OnsetResult, onset_metric, onset_point_power, onset_power
+from dsp.onset import (
+    OnsetConfig,
+    OnsetProcessor,
+    OnsetResult,
+    onset_from_power,
+    onset_metric,
+    onset_point_power,
+    onset_power,
+)
 from dsp.scoring import EventScore, score_events
 from dsp.segment import SegmentConfig, Segmenter, decision_window_end, event_window_end, segment
 
@@ -52,6 +60,7 @@ __all__ = [
     "idle_doppler_matrix",
     "idle_range_doppler",
     "mask_bad_frames",
+    "onset_from_power",
     "onset_metric",
     "onset_point_power",
     "onset_power",

@@ -35,7 +35,15 @@ from dsp.errors import ParameterError
 from dsp.features import doppler_matrix
 from dsp.geometry import FrameGeometry
 
-__all__ = ["OnsetConfig", "OnsetProcessor", "OnsetResult", "onset_metric", "onset_point_power", "onset_power"]
+__all__ = [
+    "OnsetConfig",
+    "OnsetProcessor",
+    "OnsetResult",
+    "onset_from_power",
+    "onset_metric",
+    "onset_point_power",
+    "onset_power",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,12 +213,31 @@ def onset_metric(frames: npt.ArrayLike, *, cfg: OnsetConfig, geometry: FrameGeom
         :class:`OnsetResult` of ``(..., frames)`` float64 arrays.
     """
     x = as_frames(frames, min_ndim=3)
-    power = onset_power(x, cfg=cfg, geometry=geometry)
-    flat = power.reshape(-1, power.shape[-1])
+    return onset_from_power(onset_power(x, cfg=cfg, geometry=geometry), cfg=cfg, geometry=geometry)
+
+
+def onset_from_power(power: npt.ArrayLike, *, cfg: OnsetConfig, geometry: FrameGeometry) -> OnsetResult:
+    """Steps 2-4 of the module docstring on a motion-energy series already computed: what
+    :func:`onset_metric` does after :func:`onset_power`. Lets a study feed other energies (one range point
+    of :func:`onset_point_power`, a group of points) through the same smoothing and floor.
+
+    Args:
+        power: ``(..., frames)`` motion energy [counts²]; NaN marks a missing frame. Leading dims are
+            independent streams.
+        cfg: the onset config (its smoothing, floor window and percentile are used).
+        geometry: gives the frame rate.
+
+    Returns:
+        :class:`OnsetResult` of ``(..., frames)`` float64 arrays.
+    """
+    p = np.asarray(power, dtype=np.float64)
+    if p.ndim < 1:
+        raise ParameterError(f"power must have a frames axis, got shape {p.shape}")
+    flat = p.reshape(-1, p.shape[-1])
     parts = [_onset_1d(row, cfg, geometry) for row in flat]
-    shape = power.shape
+    shape = p.shape
     return OnsetResult(
-        *(np.stack([p[i] for p in parts]).reshape(shape) if parts else np.empty(shape) for i in range(3))
+        *(np.stack([q[i] for q in parts]).reshape(shape) if parts else np.empty(shape) for i in range(3))
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from tiny_models import GESTURES, tiny_config
 
+from dsp import FrameGeometry
 from radargest.datasets import acconeer_data_dir
 
 # Fuzz tests (hypothesis): a bounded, repeatable run in `make test`, 10,000 examples each in `make fuzz`.
@@ -84,3 +85,17 @@ def demo_bundle(sim_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     out = tmp_path_factory.mktemp("demo_bundle")
     export_bundle(run, out, cfg=ExportConfig(arena_search=False, latency_runs=5, tflm_rows=16, check_recordings=1))
     return out
+
+
+@pytest.fixture
+def gesture_close() -> FrameGeometry:
+    """The ``gesture_close`` preset's geometry (see DESIGN §3), built by hand for synthetic tests."""
+    return FrameGeometry(
+        sweep_rate_hz=1000.0,
+        sweeps_per_frame=16,
+        start_point=20,
+        num_points=6,
+        step_length=12,
+        base_step_length_m=0.0025,
+        frame_rate_hz=57.0,
+    )

@@ -10,7 +10,9 @@ from dsp import (
     bad_frames,
     doppler_magnitude,
     mask_bad_frames,
+    onset_from_power,
     onset_metric,
+    onset_point_power,
     onset_power,
 )
 
@@ -55,6 +57,23 @@ def test_streaming_equals_batch_real() -> None:
     x, g, _ = load("wiggle_idx_1")
     cfg = OnsetConfig()
     assert_same(stream_all(OnsetProcessor(cfg=cfg, geometry=g), x), onset_metric(x, cfg=cfg, geometry=g))
+
+
+def test_from_power_matches_metric_and_runs_per_point(gesture_close: FrameGeometry) -> None:
+    g = gesture_close
+    x = synthetic_stream(g, frames=300, bursts=((2.0, 0.4, -0.8),))
+    x[40] = np.nan  # a missing frame is missing in both
+    cfg = OnsetConfig()
+    assert_same(
+        onset_from_power(onset_power(x, cfg=cfg, geometry=g), cfg=cfg, geometry=g), onset_metric(x, cfg=cfg, geometry=g)
+    )
+    per_point = onset_point_power(x, cfg=cfg, geometry=g)  # (frames, points): one stream per point
+    r = onset_from_power(per_point.T, cfg=cfg, geometry=g)
+    assert r.ratio_db.shape == (g.num_points, 300)
+    for j in (0, g.num_points - 1):
+        assert_same(onset_from_power(per_point[:, j], cfg=cfg, geometry=g), tuple(a[j] for a in r))
+    with pytest.raises(ParameterError, match="frames axis"):
+        onset_from_power(np.float64(1.0), cfg=cfg, geometry=g)
 
 
 def test_process_magnitude_matches(gesture_close: FrameGeometry) -> None:
