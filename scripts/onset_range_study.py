@@ -2,15 +2,18 @@
 TRAINING side only; no model is run.
 
 Usage:
-    python scripts/onset_range_study.py NAME=PATH [NAME=PATH ...] [--on-db 5,6,7,8,9] [--json OUT.json]
+    python scripts/onset_range_study.py NAME=PATH [NAME=PATH ...] [--on-db 5,6,7,8,9] [--off-db 3] [--json OUT.json]
 
 Each ``NAME=PATH`` is a set of recordings (a file or a folder). For every variant of the onset ratio and every
-``on_db`` of the segmenter (the other :class:`dsp.SegmentConfig` fields at their defaults) it counts, per set:
+``on_db`` of the segmenter (``off_db`` as given, at most ``on_db``; the other :class:`dsp.SegmentConfig` fields at
+their defaults) it counts, per set:
 
 - the gestures that some segmenter event overlaps (the decision layer can only decide those: the recall
   ceiling of everything downstream), also split into simulated subjects slower than ``speed_factor`` 0.8,
   farther than 0.15 m, and the rest;
-- the segmenter events that overlap no gesture, per hour (the candidates the model has to reject).
+- the segmenter events that overlap no gesture, per hour (the candidates the model has to reject);
+- the median duration of the events that overlap a gesture: an event much longer than a gesture has merged it with
+  neighbouring motion, and the decision layer may then miss it although it was proposed.
 
 Variants of the ratio (each with :class:`dsp.OnsetConfig`'s smoothing and adaptive floor):
 
@@ -23,7 +26,9 @@ Variants of the ratio (each with :class:`dsp.OnsetConfig`'s smoothing and adapti
 
 Why range-resolved: a hand is a few range points wide, while the noise of every point enters the sum. At the
 far end of the preset the hand's echo is weak and the summed ratio stays below ``on_db``; a point's own ratio
-does not carry the other points' noise.
+does not carry the other points' noise. The maximum of several noisy ratios sits above 0 dB in a typical frame
+(about 1.7 dB for six points), so a per-point variant needs its ``off_db`` raised with its ``on_db``, or its events
+hang on (``--off-db``).
 
 Held-out data is refused (:func:`radargest.datasets.held_out_paths`).
 """
@@ -73,13 +78,14 @@ def variant_ratios(frames: npt.NDArray[Any], *, onset: Any, geometry: Any) -> di
     return ratios
 
 
-def overlap_counts(
+def overlaps(
     events: npt.NDArray[np.int64], spans: Sequence[tuple[int, int]]
-) -> tuple[npt.NDArray[np.bool_], int]:
-    """Which ``spans`` ``[start, end)`` some event overlaps, and how many ``(E, 2)`` events overlap no span."""
-    hit = np.array([any(min(e, b) > max(s, a) for s, e in events.tolist()) for a, b in spans], dtype=bool)
-    extra = sum(not any(min(e, b) > max(s, a) for a, b in spans) for s, e in events.tolist())
-    return hit, int(extra)
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which ``[start, end)`` spans some event overlaps ``(spans,)``, which ``(E, 2)`` events overlap one ``(E,)``."""
+    ev = events.tolist()
+    span_hit = np.array([any(min(e, b) > max(s, a) for s, e in ev) for a, b in spans], dtype=bool)
+    event_hit = np.array([any(min(e, b) > max(s, a) for a, b in spans) for s, e in ev], dtype=bool)
+    return span_hit, event_hit
 
 
 def subject_group(path: Path) -> str:
@@ -96,8 +102,9 @@ def subject_group(path: Path) -> str:
     return "far" if subject.get("distance_m", 0.0) > FAR_DISTANCE_M else "other"
 
 
-def study(sets: dict[str, Path], on_dbs: Sequence[float], *, progress: bool = True) -> dict[str, Any]:
-    """The counts of the module docstring: ``{set: {variant: {on_db: {group: [hit, total], "extra_per_h": x}}}}``."""
+def study(sets: dict[str, Path], on_dbs: Sequence[float], off_db: float, *, progress: bool = True) -> dict[str, Any]:
+    """The counts of the module docstring: ``{set: {"hours": h, "variants": {variant: {on_db: {group: [hit, total],
+    "extra_per_h": x, "gesture_event_median_s": d}}}}}``."""
     from tqdm import tqdm
 
     import dsp
@@ -110,7 +117,8 @@ def study(sets: dict[str, Path], on_dbs: Sequence[float], *, progress: bool = Tr
     for name, path in sets.items():
         files = collect_files([path])
         table: dict[str, Any] = {
-            v: {str(on): {**{g: [0, 0] for g in GROUPS}, "extra": 0} for on in on_dbs} for v in VARIANTS
+            v: {str(on): {**{g: [0, 0] for g in GROUPS}, "extra": 0, "durations": []} for on in on_dbs}
+            for v in VARIANTS
         }
         hours = 0.0
         for f in tqdm(files, desc=name, unit="file", disable=not progress, file=sys.stderr):
@@ -122,33 +130,45 @@ def study(sets: dict[str, Path], on_dbs: Sequence[float], *, progress: bool = Tr
             hours += rec.frames.shape[0] / rate / 3600.0
             for v, ratio in variant_ratios(rec.frames, onset=cfg.onset, geometry=geometry).items():
                 for on in on_dbs:
-                    seg = dataclasses.replace(cfg.segment, on_db=on, off_db=min(cfg.segment.off_db, on))
-                    hit, extra = overlap_counts(dsp.segment(ratio, cfg=seg, frame_rate_hz=rate), spans)
+                    seg = dataclasses.replace(cfg.segment, on_db=on, off_db=min(off_db, on))
+                    events = dsp.segment(ratio, cfg=seg, frame_rate_hz=rate)
+                    hit, event_hit = overlaps(events, spans)
                     cell = table[v][str(on)]
                     for g in (group, "all"):
                         cell[g][0] += int(hit.sum())
                         cell[g][1] += len(spans)
-                    cell["extra"] += extra
+                    cell["extra"] += int((~event_hit).sum())
+                    cell["durations"] += ((events[event_hit, 1] - events[event_hit, 0]) / rate).tolist()
         for v in VARIANTS:
             for on in on_dbs:
                 cell = table[v][str(on)]
                 cell["extra_per_h"] = round(cell.pop("extra") / hours, 1) if hours else 0.0
-        out[name] = {"hours": round(hours, 3), "variants": table}
+                durations = cell.pop("durations")
+                cell["gesture_event_median_s"] = round(float(np.median(durations)), 2) if durations else None
+        out[name] = {"hours": round(hours, 3), "off_db": off_db, "variants": table}
     return out
 
 
 def print_tables(result: dict[str, Any]) -> None:
     """One markdown table per set: gestures proposed (all, and per group that has any) and candidates per hour."""
     for name, block in result.items():
-        print(f"\n### {name} ({block['hours']:.2f} h)\n")
+        print(f"\n### {name} ({block['hours']:.2f} h, off_db {block['off_db']:g})\n")
         first = next(iter(block["variants"].values()))
         groups = [g for g in GROUPS if g != "all" and next(iter(first.values()))[g][1]]
-        print("| variant | on_db | proposed (all) | " + " | ".join(groups) + " | other events / h |")
-        print("|---|---:|---:|" + "---:|" * len(groups) + "---:|")
+        print(
+            "| variant | on_db | proposed (all) | "
+            + " | ".join(groups)
+            + " | other events / h | gesture events, median s |"
+        )
+        print("|---|---:|---:|" + "---:|" * len(groups) + "---:|---:|")
         for v, rows in block["variants"].items():
             for on, cell in rows.items():
                 parts = " | ".join(f"{cell[g][0]}/{cell[g][1]}" for g in groups)
-                print(f"| {v} | {on} | {cell['all'][0]}/{cell['all'][1]} | {parts} | {cell['extra_per_h']:.0f} |")
+                med = "-" if cell["gesture_event_median_s"] is None else f"{cell['gesture_event_median_s']:.2f}"
+                row = (
+                    f"| {v} | {on} | {cell['all'][0]}/{cell['all'][1]} | {parts} | {cell['extra_per_h']:.0f} | {med} |"
+                )
+                print(row)
     print("\n" + "; ".join(f"{k}: {d}" for k, d in VARIANTS.items()))
 
 
@@ -156,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sets", nargs="+", metavar="NAME=PATH", help="a named set of training-side recordings")
     ap.add_argument("--on-db", default="5,6,7,8,9", help="segmenter on_db values [dB], comma-separated")
+    ap.add_argument(
+        "--off-db",
+        type=float,
+        default=None,
+        help="segmenter off_db [dB] (default: dsp.SegmentConfig's), capped at on_db",
+    )
     ap.add_argument("--json", type=Path, help="also write the counts here")
     ap.add_argument("--quiet", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
@@ -174,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     if bad := held_out_paths(files):
         print(f"error: held-out file(s) refused: {', '.join(sorted(set(bad)))}", file=sys.stderr)
         return 2
-    result = study(sets, on_dbs, progress=not args.quiet)
+    import dsp
+
+    off_db = dsp.SegmentConfig().off_db if args.off_db is None else args.off_db
+    result = study(sets, on_dbs, off_db, progress=not args.quiet)
     print_tables(result)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

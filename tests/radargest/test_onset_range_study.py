@@ -26,13 +26,13 @@ def test_main_refuses_held_out(st: ModuleType, tmp_path: Path, capsys: Any) -> N
     assert "refused" in capsys.readouterr().err
 
 
-def test_overlap_counts(st: ModuleType) -> None:
+def test_overlaps(st: ModuleType) -> None:
     events = np.array([[0, 10], [20, 30], [50, 60]], dtype=np.int64)
-    hit, extra = st.overlap_counts(events, [(5, 8), (30, 40), (25, 26)])
+    hit, event_hit = st.overlaps(events, [(5, 8), (30, 40), (25, 26)])
     assert hit.tolist() == [True, False, True]  # [20, 30) ends where (30, 40) starts: no overlap
-    assert extra == 1  # [50, 60) overlaps no span
-    hit, extra = st.overlap_counts(np.zeros((0, 2), dtype=np.int64), [(1, 2)])
-    assert hit.tolist() == [False] and extra == 0
+    assert event_hit.tolist() == [True, True, False]  # [50, 60) overlaps no span
+    hit, event_hit = st.overlaps(np.zeros((0, 2), dtype=np.int64), [(1, 2)])
+    assert hit.tolist() == [False] and event_hit.shape == (0,)
 
 
 def test_max1_sees_a_faint_target_at_one_point(st: ModuleType, gesture_close: dsp.FrameGeometry) -> None:
