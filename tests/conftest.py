@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from geometry_helpers import gesture_close_geometry
 from hypothesis import HealthCheck, settings
 from tiny_models import GESTURES, tiny_config
 
@@ -90,12 +91,4 @@ def demo_bundle(sim_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 @pytest.fixture
 def gesture_close() -> FrameGeometry:
     """The ``gesture_close`` preset's geometry (see DESIGN §3), built by hand for synthetic tests."""
-    return FrameGeometry(
-        sweep_rate_hz=1000.0,
-        sweeps_per_frame=16,
-        start_point=20,
-        num_points=6,
-        step_length=12,
-        base_step_length_m=0.0025,
-        frame_rate_hz=57.0,
-    )
+    return gesture_close_geometry()

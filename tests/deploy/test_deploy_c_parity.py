@@ -17,6 +17,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from geometry_helpers import gesture_close_geometry
 
 import dsp
 from deploy import (
@@ -43,15 +44,7 @@ pytestmark = pytest.mark.skipif(find_compiler() is None, reason="no C compiler")
 
 def geom(frame_rate_hz: float) -> dsp.FrameGeometry:
     """The gesture_close geometry at ``frame_rate_hz``."""
-    return dsp.FrameGeometry(
-        sweep_rate_hz=1000.0,
-        sweeps_per_frame=16,
-        start_point=20,
-        num_points=6,
-        step_length=12,
-        base_step_length_m=0.0025,
-        frame_rate_hz=frame_rate_hz,
-    )
+    return gesture_close_geometry(frame_rate_hz)
 
 
 def max_err(c: np.ndarray, py: np.ndarray) -> float:

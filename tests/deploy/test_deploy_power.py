@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from acconeer.exptool import a121
 from acconeer.exptool.a121.model import power as exptool_power
+from geometry_helpers import gesture_close_geometry
 
 import dsp
 from acquisition import PresetError, get_preset
@@ -54,15 +55,7 @@ def test_power_pinned_to_a_direct_exptool_call() -> None:
 def test_stream_energy_integrates_time_in_each_state_and_switches() -> None:
     thr = ThrottleConfig(full_rate_hz=50.0, idle_decimation=5, idle_sweeps=4)
     pw = throttle_power(thr)
-    geom = dsp.FrameGeometry(
-        sweep_rate_hz=1000.0,
-        sweeps_per_frame=16,
-        start_point=20,
-        num_points=6,
-        step_length=12,
-        base_step_length_m=0.0025,
-        frame_rate_hz=50.0,
-    )
+    geom = gesture_close_geometry(50.0)
     # 1000 frames = 20 s: 100 full frames, 180 IDLE frames (900 periods), 8 switches
     util = Utilisation(
         frames=1000, sensor_frames=280, onset_runs=200, encoder_runs=100, head_runs=3, head_hop_frames=4,
@@ -140,15 +133,7 @@ def test_simulator_idle_rendering_matches_emulation(noise: bool, step: int) -> N
     direct = _render(scene, idle_cfg.sensor_config, n_idle)
     emulated = full[:: thr.idle_decimation, : thr.idle_sweeps, ::step]
     assert direct.shape == emulated.shape == (n_idle, 4, 6 // step)
-    geom = dsp.FrameGeometry(
-        sweep_rate_hz=1000.0,
-        sweeps_per_frame=16,
-        start_point=20,
-        num_points=6,
-        step_length=12,
-        base_step_length_m=0.0025,
-        frame_rate_hz=full_rate,
-    )
+    geom = gesture_close_geometry(full_rate)
     oc = dsp.OnsetConfig()
     p_direct = idle_power(direct, cfg=thr, onset_cfg=oc, geometry=geom)  # IDLE frames as they come
     p_emul = idle_power(full[:: thr.idle_decimation], cfg=thr, onset_cfg=oc, geometry=geom)

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from geometry_helpers import gesture_close_geometry
 
 import dsp
 from deploy.throttle import (
@@ -27,15 +28,7 @@ from deploy.throttle import (
     sweep_throttle,
 )
 
-GEOM = dsp.FrameGeometry(
-    sweep_rate_hz=1000.0,
-    sweeps_per_frame=16,
-    start_point=20,
-    num_points=6,
-    step_length=12,
-    base_step_length_m=0.0025,
-    frame_rate_hz=50.0,
-)
+GEOM = gesture_close_geometry(50.0)
 # 50 Hz: hold 10, max active 100, cooldown 20 frames, decimation 4, head every 2 frames
 CFG = ThrottleConfig(
     backoff_s=0.0,

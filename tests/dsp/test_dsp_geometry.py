@@ -2,6 +2,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from geometry_helpers import gesture_close_geometry
 
 from dsp import FrameGeometry, ParameterError
 
@@ -38,15 +39,7 @@ def test_validation() -> None:
     with pytest.raises(ParameterError, match="sweep_rate"):
         FrameGeometry.from_sensor_config(sc, SimpleNamespace(base_step_length_m=0.0025), frame_rate_hz=57.0)
     with pytest.raises(ParameterError, match="-1"):
-        FrameGeometry(
-            sweep_rate_hz=1000.0,
-            sweeps_per_frame=16,
-            start_point=20,
-            num_points=6,
-            step_length=12,
-            base_step_length_m=0.0025,
-            frame_rate_hz=-1,
-        )
+        gesture_close_geometry(frame_rate_hz=-1)
     with pytest.raises(ParameterError, match="sweeps_per_frame"):
         FrameGeometry(
             sweep_rate_hz=1000.0,
