@@ -17,6 +17,7 @@ __all__ = [
     "held_out_paths",
     "held_out_subjects",
     "is_held_out",
+    "training_side_files",
 ]
 
 _REPO = Path(__file__).resolve().parents[1]
@@ -72,6 +73,22 @@ def held_out_paths(paths: Iterable[Path | str]) -> list[str]:
         if (m and held_out_subjects([int(m.group(1))])) or "everyday_test" in str(p):
             bad.append(str(p))
     return bad
+
+
+def training_side_files(paths: Iterable[Path]) -> list[Path]:
+    """The recordings under ``paths`` (:func:`models.data.collect_files`), for a study script that reads only the
+    training side.
+
+    Raises:
+        models.data.DataError: a missing path or no recordings, or any held-out one among them
+            (:func:`held_out_paths`; nothing is opened).
+    """
+    from models.data import DataError, collect_files
+
+    files = collect_files(paths)
+    if bad := held_out_paths(files):
+        raise DataError(f"held-out file(s) refused: {', '.join(sorted(set(bad)))}")
+    return files
 
 
 def acconeer_data_dir() -> Path | None:

@@ -30,7 +30,7 @@ does not carry the other points' noise. The maximum of several noisy ratios sits
 (about 1.7 dB for six points), so a per-point variant needs its ``off_db`` raised with its ``on_db``, or its events
 hang on (``--off-db``).
 
-Held-out data is refused (:func:`radargest.datasets.held_out_paths`).
+Held-out data is refused before anything is opened (:func:`radargest.datasets.training_side_files`).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from radargest.datasets import held_out_paths
+from radargest.datasets import training_side_files
 
 #: variant name -> what it is (the table's legend)
 VARIANTS = {
@@ -190,15 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         on_dbs = [float(x) for x in args.on_db.split(",")]
     except ValueError:
         ap.error("sets are NAME=PATH and --on-db a comma-separated list of numbers")
-    from models.data import DataError, collect_files
+    from models.data import DataError
 
     try:
-        files = collect_files(list(sets.values()))
+        training_side_files(list(sets.values()))
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if bad := held_out_paths(files):
-        print(f"error: held-out file(s) refused: {', '.join(sorted(set(bad)))}", file=sys.stderr)
         return 2
     import dsp
 

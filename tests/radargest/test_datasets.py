@@ -5,7 +5,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from radargest.datasets import TRAINING_FILES, held_out_names, held_out_paths, held_out_subjects, is_held_out
+from radargest.datasets import (
+    TRAINING_FILES,
+    held_out_names,
+    held_out_paths,
+    held_out_subjects,
+    is_held_out,
+    training_side_files,
+)
 
 
 def test_every_training_file_is_on_the_training_side() -> None:
@@ -65,3 +72,23 @@ def test_throttle_history_study_refuses_held_out_simulated_streams(tmp_path: Pat
     for name in ("sim-s5003_everyday00.h5", "label_tap_in_idx_3.h5"):
         with pytest.raises(SystemExit, match="held-out"):
             study.main([str(tmp_path / "bundle"), str(tmp_path / name)])
+
+
+def test_training_side_files_lists_the_training_side_and_refuses_the_rest(tmp_path: Path) -> None:
+    from models.data import DataError
+
+    for name in ("label_tap_in_idx_2.h5", "sim-s8800_sess00.h5"):
+        (tmp_path / "train" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "train" / name).write_bytes(b"")  # never opened
+    assert [p.name for p in training_side_files([tmp_path / "train"])] == [
+        "label_tap_in_idx_2.h5",
+        "sim-s8800_sess00.h5",
+    ]
+    (tmp_path / "train" / "label_wiggle_idx_3.h5").write_bytes(b"")
+    (tmp_path / "train" / "sim-s7003_everyday00.h5").write_bytes(b"")
+    with pytest.raises(DataError, match=r"^held-out file\(s\) refused: ") as refused:
+        training_side_files([tmp_path / "train"])
+    assert "label_wiggle_idx_3.h5" in str(refused.value) and "sim-s7003_everyday00.h5" in str(refused.value)
+    assert "idx_2" not in str(refused.value) and "s8800" not in str(refused.value)
+    with pytest.raises(DataError, match="no such file"):
+        training_side_files([tmp_path / "missing"])
