@@ -100,7 +100,9 @@ def check_preset(session: Session, preset: str) -> None:
         )
 
 
-def _masked_frames(session: Session) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
+def masked_frames(session: Session) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.bool_]]:
+    """The session's ``(F, sweeps, points)`` frames with its bad frames (non-finite or saturated) set to NaN, and
+    the ``(F,)`` bad-frame mask: what every batch path (features, onset, events) starts from."""
     bad = dsp.bad_frames(session.frames, saturated=session.data_saturated)
     frames = dsp.mask_bad_frames(session.frames, bad) if bad.any() else session.frames
     return frames, bad
@@ -116,7 +118,7 @@ def session_features(session: Session, *, cfg: PipelineConfig | None = None) -> 
     if cfg.preset is not None:
         check_preset(session, cfg.preset)
     geometry = geometry_of(session)
-    frames, bad = _masked_frames(session)
+    frames, bad = masked_frames(session)
     with np.errstate(invalid="ignore"):
         rd = dsp.range_doppler(frames, cfg=cfg.range_doppler)
     onset = dsp.onset_metric(frames, cfg=cfg.onset, geometry=geometry)
@@ -130,7 +132,7 @@ def session_events(session: Session, *, cfg: PipelineConfig | None = None) -> np
     if cfg.preset is not None:
         check_preset(session, cfg.preset)
     geometry = geometry_of(session)
-    frames, _ = _masked_frames(session)
+    frames, _ = masked_frames(session)
     onset = dsp.onset_metric(frames, cfg=cfg.onset, geometry=geometry)
     return dsp.segment(onset.ratio_db, cfg=cfg.segment, frame_rate_hz=geometry.frame_rate_hz)
 
@@ -141,7 +143,7 @@ def velocity_time_of(
     """The velocity-time map of a session, ``(frames, doppler_bins)`` float32 (NaN for bad frames), and
     its ``(doppler_bins,)`` velocity axis [m/s]. No preset check: any single-subsweep record can be viewed."""
     geometry = geometry_of(session)
-    frames, _ = _masked_frames(session)
+    frames, _ = masked_frames(session)
     with np.errstate(invalid="ignore"):
         rd = dsp.range_doppler(frames, cfg=cfg or dsp.RangeDopplerConfig())
     return dsp.velocity_time(rd), geometry.velocities_m_s

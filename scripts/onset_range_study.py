@@ -88,15 +88,12 @@ def overlaps(
     return span_hit, event_hit
 
 
-def subject_group(path: Path) -> str:
-    """``slow``, ``far`` or ``other`` for a simulated recording (from its ``/radargest`` scene), else ``real``."""
-    import h5py
-
-    with h5py.File(path, "r") as h:
-        scene = h["radargest"].attrs.get("simulator") if "radargest" in h else None
+def subject_group(meta: Any) -> str:
+    """``slow``, ``far`` or ``other`` for a simulated session (from its ``SessionMeta`` scene), else ``real``."""
+    scene = meta.simulator_params if meta is not None else None
     if scene is None:
         return "real"
-    subject = json.loads(scene).get("subject", {})
+    subject = scene.get("subject", {})
     if subject.get("speed_factor", 1.0) < SLOW_SPEED_FACTOR:
         return "slow"
     return "far" if subject.get("distance_m", 0.0) > FAR_DISTANCE_M else "other"
@@ -109,8 +106,8 @@ def study(sets: dict[str, Path], on_dbs: Sequence[float], off_db: float, *, prog
 
     import dsp
     from acquisition import load_session
-    from models.data import DatasetConfig, collect_files, load_recordings
-    from radargest.pipeline import geometry_of
+    from models.data import DatasetConfig, collect_files
+    from radargest.pipeline import check_preset, geometry_of, masked_frames
 
     cfg = DatasetConfig(gestures=("tap_in", "tap_out", "double_tap_in", "wiggle"))
     out: dict[str, Any] = {}
@@ -122,13 +119,15 @@ def study(sets: dict[str, Path], on_dbs: Sequence[float], off_db: float, *, prog
         }
         hours = 0.0
         for f in tqdm(files, desc=name, unit="file", disable=not progress, file=sys.stderr):
-            geometry = geometry_of(load_session(f))
+            session = load_session(f)
+            check_preset(session, cfg.preset)
+            geometry = geometry_of(session)
             rate = geometry.frame_rate_hz
-            (rec,) = load_recordings([f], cfg=cfg)
-            spans = [(la.start_frame, la.end_frame) for la in rec.labels if la.gesture in cfg.gestures]
-            group = subject_group(f)
-            hours += rec.frames.shape[0] / rate / 3600.0
-            for v, ratio in variant_ratios(rec.frames, onset=cfg.onset, geometry=geometry).items():
+            frames = masked_frames(session)[0].astype(np.complex64)  # as models.data holds a recording's frames
+            spans = [(la.start_frame, la.end_frame) for la in session.labels if la.gesture in cfg.gestures]
+            group = subject_group(session.meta)
+            hours += frames.shape[0] / rate / 3600.0
+            for v, ratio in variant_ratios(frames, onset=cfg.onset, geometry=geometry).items():
                 for on in on_dbs:
                     seg = dataclasses.replace(cfg.segment, on_db=on, off_db=min(off_db, on))
                     events = dsp.segment(ratio, cfg=seg, frame_rate_hz=rate)

@@ -51,3 +51,17 @@ def test_max1_sees_a_faint_target_at_one_point(st: ModuleType, gesture_close: ds
     # the summed ratio carries five points of noise; the point's own ratio does not
     assert np.nanmax(ratios["max1"][burst]) > np.nanmax(ratios["sum"][burst]) + 3.0
     assert np.nanmax(ratios["max1"][burst]) > 5.0 > np.nanmax(ratios["sum"][burst])
+
+
+def test_subject_group_from_the_session_meta(st: ModuleType) -> None:
+    import json
+
+    from acquisition.recording import SessionMeta
+
+    def sim(speed: float, distance: float) -> SessionMeta:
+        return SessionMeta(simulator=json.dumps({"subject": {"speed_factor": speed, "distance_m": distance}}))
+
+    assert st.subject_group(None) == st.subject_group(SessionMeta()) == "real"
+    assert st.subject_group(sim(0.7, 0.19)) == "slow"  # slow first, whatever the distance
+    assert st.subject_group(sim(1.0, 0.19)) == "far"
+    assert st.subject_group(sim(1.0, 0.10)) == "other"
