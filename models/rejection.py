@@ -58,6 +58,7 @@ __all__ = [
     "choose_operating_point",
     "curve_to_json",
     "false_activations_by_cause",
+    "guards_holding",
     "is_measured",
     "operating_curve",
     "recall_at_budgets",
@@ -474,6 +475,28 @@ def choose_operating_point(
     return min(allowed, key=cost), False
 
 
+def guards_holding(
+    curve: Sequence[CurvePoint],
+    at: int,
+    *,
+    max_recall_loss: float,
+    guards: Mapping[str, Sequence[CurvePoint]] | None = None,
+    guard_max_recall_loss: float | None = None,
+) -> list[str]:
+    """The recall guards that keep an operating point from rejecting more: ``"pooled"`` and the names of
+    ``guards`` (as :func:`choose_operating_point` takes them) whose loss limit the first point of ``curve``
+    above index ``at`` with fewer false activations would break. Empty when there is no such point or none
+    breaks. Tells a user which limit (``max_recall_loss`` or ``source_max_recall_loss``) stands between
+    the chosen point and fewer false activations, e.g. a guarded source whose few events allow no loss.
+    """
+    nxt = next((j for j in range(at + 1, len(curve)) if curve[j].false_activations < curve[at].false_activations), None)
+    if nxt is None:
+        return []
+    per_source = max_recall_loss if guard_max_recall_loss is None else guard_max_recall_loss
+    named = [("pooled", curve, max_recall_loss), *((n, c, per_source) for n, c in (guards or {}).items())]
+    return [name for name, c, loss in named if not _within_loss(c[0], c[nxt], loss)]
+
+
 def calibrate(
     streams: Sequence[StreamScores],
     scorer: Scorer,
@@ -496,7 +519,8 @@ def calibrate(
         ``knee_recall_per_fa_per_hour`` (0: the fewest-false-activations fallback), ``background_h``,
         ``streams``, the chosen and the arg-max point (``fa_per_hour``, ``recall``, ``false_activations``),
         ``source_guard``, ``source_min_events``, ``sources`` (each guarded source's chosen and arg-max
-        point), ``recall_at_fa_per_hour`` and the ``curve``.
+        point), ``held_by`` (when the budget is not met, the guards that keep the threshold from rejecting
+        more: :func:`guards_holding`), ``recall_at_fa_per_hour`` and the ``curve``.
     """
     memo = _Memo(streams, scorer)
     curve = operating_curve(streams, scorer, budgets=(*FA_BUDGETS_PER_HOUR, budget_fa_per_hour), memo=memo)
@@ -512,6 +536,13 @@ def calibrate(
         guard_max_recall_loss=source_loss,
     )
     at = values.index(point.min_score)
+    held_by = (
+        []
+        if met
+        else guards_holding(
+            curve, at, max_recall_loss=max_recall_loss, guards=guards, guard_max_recall_loss=source_loss
+        )
+    )
 
     def brief(p: CurvePoint) -> dict[str, Any]:
         return {
@@ -535,6 +566,7 @@ def calibrate(
         "source_min_events": source_min_events,
         "source_max_recall_loss": source_loss,
         "sources": {name: {"chosen": brief(g[at]), "argmax": brief(g[0])} for name, g in guards.items()},
+        "held_by": held_by,
         "recall_at_fa_per_hour": recall_at_budgets(curve),
         "curve": curve_to_json(curve),
     }

@@ -600,8 +600,11 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
     c, a = calibration["chosen"], calibration["argmax"]
     if not c:
         return "operating point: min_score 0 (no calibration)"
+    held = calibration.get("held_by") or []
     return (
-        f"operating point min_score {calibration['min_score']:.4g} on {calibration['background_h']:.2f} h of "
+        f"operating point min_score {calibration['min_score']:.4g}"
+        + (" (no rejection)" if calibration["min_score"] == 0 else "")
+        + f" on {calibration['background_h']:.2f} h of "
         f"training-side background ({len(calibration['streams'])} streams): "
         f"{c['false_activations']} false activations (arg-max {a['false_activations']}), recall "
         f"{_fmt(c['recall'])} (arg-max {_fmt(a['recall'])}); budget {rej.budget_fa_per_hour}/h "
@@ -614,6 +617,13 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
                 if calibration.get("knee_recall_per_fa_per_hour")
                 else "the fewest false activations kept"
             )
+        )
+        + (
+            f"; rejecting more would cost more recall than allowed on "
+            f"{', '.join('the pooled streams' if h == 'pooled' else h for h in held)} (max recall loss "
+            f"{calibration['max_recall_loss']:g} pooled, {calibration.get('source_max_recall_loss', 0):g} per source)"
+            if held
+            else ""
         )
     )
 

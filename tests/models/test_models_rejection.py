@@ -22,6 +22,7 @@ from models.rejection import (
     SourceGuard,
     StreamScores,
     choose_operating_point,
+    guards_holding,
     operating_curve,
     recall_at_budgets,
     sub_recording,
@@ -202,6 +203,7 @@ def test_recall_guard_holds_on_each_measured_source_not_only_pooled() -> None:
         assert out["sources"]["real"]["chosen"]["recall"] == out["sources"]["real"]["argmax"]["recall"] == 1.0
         assert ("sim" in out["sources"]) == (guard == "every")
         assert out["source_max_recall_loss"] == 0.34  # none given: the pooled loss
+        assert out["held_by"] == ["real"]  # rejecting the two at 0.8 would drop the measured stream's gesture
     with pytest.raises(ValueError, match="align"):
         choose_operating_point(_curve([(0.0, 2, 1.0)]), budget_fa_per_hour=0.0, max_recall_loss=0.1, guards={"x": []})
 
@@ -219,6 +221,21 @@ def test_a_guarded_source_can_be_held_to_a_tighter_loss_than_the_pool() -> None:
     assert choose_operating_point(pooled, **kw, guard_max_recall_loss=1.0)[0].min_score == 0.8
     with pytest.raises(ValueError, match="source_max_recall_loss"):
         RejectionConfig(source_max_recall_loss=1.5)
+
+
+def test_the_guard_that_holds_the_threshold_is_named() -> None:
+    """The same curves: which limit stands between the chosen point and fewer false activations."""
+    pooled = _curve([(0.0, 30, 0.90), (0.5, 10, 0.89), (0.6, 6, 0.88), (0.7, 4, 0.87), (0.8, 2, 0.86)])
+    real = _curve([(0.0, 0, 0.95), (0.5, 0, 0.95), (0.6, 0, 0.94), (0.7, 0, 0.92), (0.8, 0, 0.90)])
+    kw: dict[str, Any] = {"max_recall_loss": 0.05, "guards": {"real": real}}
+    assert guards_holding(pooled, 2, **kw, guard_max_recall_loss=0.02) == ["real"]  # 0.7 costs real 3 points
+    assert guards_holding(pooled, 1, **kw, guard_max_recall_loss=0.0) == ["real"]
+    assert guards_holding(pooled, 4, **kw) == []  # nothing rejects more than the last point
+    tight = {"max_recall_loss": 0.01, "guards": {"real": real}, "guard_max_recall_loss": 0.01}
+    assert guards_holding(pooled, 1, **tight) == ["pooled"]  # 0.6 costs the pool 2 points, real 1
+    assert guards_holding(pooled, 0, **tight) == []  # 0.5 stays within both limits
+    both = {"max_recall_loss": 0.0, "guards": {"real": real}, "guard_max_recall_loss": 0.0}
+    assert guards_holding(pooled, 1, **both) == ["pooled", "real"]
 
 
 def test_sub_recording_shifts_labels_candidates_and_negatives() -> None:
@@ -281,3 +298,27 @@ def test_det_marks_the_evaluated_operating_point(tmp_path: Path) -> None:
     assert nearest == (5.0, pytest.approx(0.23))  # what the plot marked before
     marked = plot_det(curve, tmp_path / "b.png", chosen_min_score=0.776, chosen_point=(5.5, 0.78))
     assert marked == (5.5, pytest.approx(0.22)) and (tmp_path / "b.png").stat().st_size > 0
+
+
+def test_the_calibration_line_names_the_guard_and_says_when_nothing_is_rejected() -> None:
+    """A run whose guarded source allows no loss keeps min_score 0: the line must say so, and why."""
+    from models.train import _calibration_line
+
+    point = {"min_score": 0.0, "fa_per_hour": 11.8, "false_activations": 26, "recall": 0.928}
+    cal: dict[str, Any] = {
+        "min_score": 0.0,
+        "budget_met": False,
+        "max_recall_loss": 0.05,
+        "source_max_recall_loss": 0.02,
+        "background_h": 2.2,
+        "streams": ["a", "b"],
+        "chosen": point,
+        "argmax": point,
+        "held_by": ["data/real"],
+    }
+    line = _calibration_line(cal, RejectionConfig())
+    assert "min_score 0 (no rejection)" in line
+    assert line.endswith("allowed on data/real (max recall loss 0.05 pooled, 0.02 per source)")
+    plain = _calibration_line({**cal, "min_score": 0.6, "held_by": []}, RejectionConfig())
+    assert "no rejection" not in plain and "allowed on" not in plain
+    assert "the pooled streams" in _calibration_line({**cal, "held_by": ["pooled"]}, RejectionConfig())
