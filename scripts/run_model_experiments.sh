@@ -35,6 +35,10 @@ G=tap_in,tap_out,double_tap_in,wiggle
   --seed 1 --out "$OUT/everyday_more" --quiet
 [ -d "$OUT/everyday_cal" ] || radargest simulate --everyday --subjects 4 --first-subject 100 --minutes 15 \
   --seed 2 --out "$OUT/everyday_cal" --quiet
+#    6 h more everyday streams of 36 further training subjects (2200-2235, no gesture sessions): the sim stage only
+#    (twentieth session, docs/results_rejection.md "Twice the everyday training streams for the sim model")
+[ -d "$OUT/everyday_extra" ] || radargest simulate --everyday --subjects 36 --first-subject 2200 --minutes 10 \
+  --seed 12 --out "$OUT/everyday_extra" --quiet
 
 # 2. simulated leave-subject-out: subjects 12-15 held out. This model is also the pretraining of the real
 #    models (step 3): model selection on the training days only chose sim pretraining + fine-tuning
@@ -43,7 +47,7 @@ SIMTEST=subject:sim-s012,sim-s013,sim-s014,sim-s015
 #    (min_score) chosen on training-side streams (validation + everyday_cal) for 0.5 false activations per hour
 #    Robustness (issue 12): a 1.4 s window (a whole double tap at every tempo) and the robust augmentation; the
 #    real fine-tunes of step 3 inherit both from this run
-SIM_RECIPE=(--data "$OUT/sim" "$OUT/sim_more" "$OUT/everyday_train" "$OUT/everyday_more" --gestures $G
+SIM_RECIPE=(--data "$OUT/sim" "$OUT/sim_more" "$OUT/everyday_train" "$OUT/everyday_more" "$OUT/everyday_extra" --gestures $G
   --split $SIMTEST --seed 0 --window-s 1.4 --augment robust --calibration-data "$OUT/everyday_cal")
 "${RG[@]}" train "${SIM_RECIPE[@]}" --out "$OUT/sim_s0" --overwrite --quiet
 
