@@ -426,6 +426,18 @@ def _within_loss(argmax: CurvePoint, point: CurvePoint, max_recall_loss: float) 
     return point.recall >= argmax.recall - max_recall_loss - 1e-12
 
 
+def _guarded_curves(
+    curve: Sequence[CurvePoint],
+    max_recall_loss: float,
+    guards: Mapping[str, Sequence[CurvePoint]] | None,
+    guard_max_recall_loss: float | None,
+) -> list[tuple[str, Sequence[CurvePoint], float]]:
+    """``(name, curve, allowed recall loss)`` of every recall guard: ``"pooled"``, then each of ``guards`` (with
+    ``guard_max_recall_loss``, else the pooled loss)."""
+    per_source = max_recall_loss if guard_max_recall_loss is None else guard_max_recall_loss
+    return [("pooled", curve, max_recall_loss), *((n, c, per_source) for n, c in (guards or {}).items())]
+
+
 def choose_operating_point(
     curve: Sequence[CurvePoint],
     *,
@@ -452,13 +464,12 @@ def choose_operating_point(
         raise DataError("no calibration streams: cannot choose an operating point")
     if not (math.isfinite(knee_recall_per_fa_per_hour) and knee_recall_per_fa_per_hour >= 0):
         raise DataError(f"knee_recall_per_fa_per_hour must be >= 0, got {knee_recall_per_fa_per_hour}")
-    per_source = max_recall_loss if guard_max_recall_loss is None else guard_max_recall_loss
-    curves = [(curve, max_recall_loss), *((c, per_source) for c in (guards or {}).values())]
-    if any(len(c) != len(curve) for c, _ in curves):
+    curves = _guarded_curves(curve, max_recall_loss, guards, guard_max_recall_loss)
+    if any(len(c) != len(curve) for _, c, _ in curves):
         raise DataError("every guard curve must align point by point with the pooled curve")
 
     def guarded(i: int) -> bool:
-        return all(_within_loss(c[0], c[i], loss) for c, loss in curves)
+        return all(_within_loss(c[0], c[i], loss) for _, c, loss in curves)
 
     r0 = curve[0].recall
     allowed = [p for i, p in enumerate(curve) if guarded(i)]
@@ -492,8 +503,7 @@ def guards_holding(
     nxt = next((j for j in range(at + 1, len(curve)) if curve[j].false_activations < curve[at].false_activations), None)
     if nxt is None:
         return []
-    per_source = max_recall_loss if guard_max_recall_loss is None else guard_max_recall_loss
-    named = [("pooled", curve, max_recall_loss), *((n, c, per_source) for n, c in (guards or {}).items())]
+    named = _guarded_curves(curve, max_recall_loss, guards, guard_max_recall_loss)
     return [name for name, c, loss in named if not _within_loss(c[0], c[nxt], loss)]
 
 
