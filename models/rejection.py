@@ -527,7 +527,8 @@ def calibrate(
     Returns:
         ``min_score``, ``budget_fa_per_hour``, ``budget_met``, ``max_recall_loss``,
         ``knee_recall_per_fa_per_hour`` (0: the fewest-false-activations fallback), ``background_h``,
-        ``streams``, the chosen and the arg-max point (``fa_per_hour``, ``recall``, ``false_activations``),
+        ``streams``, the chosen and the arg-max point (``fa_per_hour``, ``recall``, ``false_activations``,
+        ``events``),
         ``source_guard``, ``source_min_events``, ``sources`` (each guarded source's chosen and arg-max
         point), ``held_by`` (when the budget is not met, the guards that keep the threshold from rejecting
         more: :func:`guards_holding`), ``recall_at_fa_per_hour`` and the ``curve``.
@@ -560,6 +561,7 @@ def calibrate(
             "fa_per_hour": p.fa_per_hour if math.isfinite(p.fa_per_hour) else None,
             "false_activations": p.false_activations,
             "recall": p.recall,
+            "events": p.truth,
         }
 
     return {

@@ -622,9 +622,24 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
             f"; rejecting more would cost more recall than allowed on "
             f"{', '.join('the pooled streams' if h == 'pooled' else h for h in held)} (max recall loss "
             f"{calibration['max_recall_loss']:g} pooled, {calibration.get('source_max_recall_loss', 0):g} per source)"
+            + "".join(_too_few_events(calibration, h) for h in held if h != "pooled")
             if held
             else ""
         )
+    )
+
+
+def _too_few_events(calibration: dict[str, Any], source: str) -> str:
+    """Why a guarded source allows no rejection at all: its validation events are so few that one miss already
+    costs more recall than ``source_max_recall_loss`` (empty when that is not the case)."""
+    events = calibration.get("sources", {}).get(source, {}).get("argmax", {}).get("events")
+    allowed = calibration.get("source_max_recall_loss", 0)
+    if not events or 1 / events <= allowed:
+        return ""
+    return (
+        f"; {source} has {events} validation events, so one miss costs {100 / events:.1f} points of recall, "
+        f"more than the {100 * allowed:g} allowed (more measured validation events, --source-max-recall-loss "
+        f"{1 / events:.2g} or --source-guard pooled would let the threshold rise)"
     )
 
 

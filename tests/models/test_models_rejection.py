@@ -322,3 +322,30 @@ def test_the_calibration_line_names_the_guard_and_says_when_nothing_is_rejected(
     plain = _calibration_line({**cal, "min_score": 0.6, "held_by": []}, RejectionConfig())
     assert "no rejection" not in plain and "allowed on" not in plain
     assert "the pooled streams" in _calibration_line({**cal, "held_by": ["pooled"]}, RejectionConfig())
+
+
+def test_the_calibration_line_says_when_a_guarded_source_has_too_few_events_to_lose_one() -> None:
+    """30 validation events under a 2-point guard: one miss is 3.3 points, so no threshold is allowed; the line
+    must give that arithmetic, and stay silent when one miss fits the guard (80 events: 1.25 points)."""
+    from models.train import _calibration_line
+
+    def cal(events: int) -> dict[str, Any]:
+        point = {"min_score": 0.0, "fa_per_hour": 4.1, "false_activations": 9, "recall": 0.93, "events": events}
+        return {
+            "min_score": 0.0,
+            "budget_met": False,
+            "max_recall_loss": 0.05,
+            "source_max_recall_loss": 0.02,
+            "background_h": 2.2,
+            "streams": ["a", "b"],
+            "chosen": point,
+            "argmax": point,
+            "sources": {"data/real": {"chosen": point, "argmax": point}},
+            "held_by": ["data/real"],
+        }
+
+    few = _calibration_line(cal(30), RejectionConfig())
+    assert "data/real has 30 validation events, so one miss costs 3.3 points of recall, more than the 2 allowed" in few
+    assert "--source-max-recall-loss 0.033" in few
+    assert "validation events" not in _calibration_line(cal(80), RejectionConfig())
+    assert "validation events" not in _calibration_line({**cal(30), "held_by": ["pooled"]}, RejectionConfig())
