@@ -65,12 +65,25 @@ def test_checks_and_files(tmp_path: Path) -> None:
                     {"level": v, "event_accuracy": a, "recall": a}
                     for v, a in ((0.6, 0.91), (0.7, 0.96), (1.0, 1.0), (1.4, 0.94), (1.6, 0.85))
                 ],
-            }
+            },
+            "distance": {
+                "label": "distance",
+                "nominal": 0.1,
+                "gestures": list(GESTURES),
+                "points": [
+                    {"level": v, "event_accuracy": a, "recall": r}
+                    for v, a, r in ((0.05, 1.0, 1.0), (0.1, 0.98, 0.97), (0.2, 0.97, 0.55))
+                ],
+            },
         },
     }
     checks = acceptance_checks(result)
     assert checks["values"]["tempo_0.7_1.4_min"] == 0.94 and checks["passed"]["tempo_0.7_1.4_min"] is False
-    assert checks["values"]["tempo_ends_min"] == 0.85 and checks["values"]["distance_min"] is None
+    assert checks["values"]["tempo_ends_min"] == 0.85
+    # the far hands go mostly unanswered: the bar passes on event accuracy, and the recall beside it says so
+    assert checks["values"]["distance_min"] == 0.97 and checks["passed"]["distance_min"] is True
+    assert checks["recall"]["distance_min"] == 0.55 and checks["recall"]["tempo_ends_min"] == 0.85
+    assert acceptance_checks({"factors": {}})["recall"]["distance_min"] is None
     j, p = write_robustness(result, tmp_path, compare=result)
     assert json.loads(j.read_text())["factors"]["tempo"]["points"][1]["level"] == 0.7
     assert p.stat().st_size > 10_000
