@@ -300,11 +300,9 @@ def test_det_marks_the_evaluated_operating_point(tmp_path: Path) -> None:
     assert marked == (5.5, pytest.approx(0.22)) and (tmp_path / "b.png").stat().st_size > 0
 
 
-def test_the_calibration_line_names_the_guard_and_says_when_nothing_is_rejected() -> None:
-    """A run whose guarded source allows no loss keeps min_score 0: the line must say so, and why."""
-    from models.train import _calibration_line
-
-    point = {"min_score": 0.0, "fa_per_hour": 11.8, "false_activations": 26, "recall": 0.928}
+def _held_by_real(events: int | None = None) -> dict[str, Any]:
+    """A calibration whose threshold the guarded source ``data/real`` holds at 0 (with its event count, if given)."""
+    point: dict[str, Any] = {"min_score": 0.0, "fa_per_hour": 11.8, "false_activations": 26, "recall": 0.928}
     cal: dict[str, Any] = {
         "min_score": 0.0,
         "budget_met": False,
@@ -316,6 +314,17 @@ def test_the_calibration_line_names_the_guard_and_says_when_nothing_is_rejected(
         "argmax": point,
         "held_by": ["data/real"],
     }
+    if events is not None:
+        point["events"] = events
+        cal["sources"] = {"data/real": {"chosen": point, "argmax": point}}
+    return cal
+
+
+def test_the_calibration_line_names_the_guard_and_says_when_nothing_is_rejected() -> None:
+    """A run whose guarded source allows no loss keeps min_score 0: the line must say so, and why."""
+    from models.train import _calibration_line
+
+    cal = _held_by_real()
     line = _calibration_line(cal, RejectionConfig())
     assert "min_score 0 (no rejection)" in line
     assert line.endswith("allowed on data/real (max recall loss 0.05 pooled, 0.02 per source)")
@@ -329,23 +338,8 @@ def test_the_calibration_line_says_when_a_guarded_source_has_too_few_events_to_l
     must give that arithmetic, and stay silent when one miss fits the guard (80 events: 1.25 points)."""
     from models.train import _calibration_line
 
-    def cal(events: int) -> dict[str, Any]:
-        point = {"min_score": 0.0, "fa_per_hour": 4.1, "false_activations": 9, "recall": 0.93, "events": events}
-        return {
-            "min_score": 0.0,
-            "budget_met": False,
-            "max_recall_loss": 0.05,
-            "source_max_recall_loss": 0.02,
-            "background_h": 2.2,
-            "streams": ["a", "b"],
-            "chosen": point,
-            "argmax": point,
-            "sources": {"data/real": {"chosen": point, "argmax": point}},
-            "held_by": ["data/real"],
-        }
-
-    few = _calibration_line(cal(30), RejectionConfig())
+    few = _calibration_line(_held_by_real(30), RejectionConfig())
     assert "data/real has 30 validation events, so one miss costs 3.3 points of recall, more than the 2 allowed" in few
     assert "--source-max-recall-loss 0.033" in few
-    assert "validation events" not in _calibration_line(cal(80), RejectionConfig())
-    assert "validation events" not in _calibration_line({**cal(30), "held_by": ["pooled"]}, RejectionConfig())
+    assert "validation events" not in _calibration_line(_held_by_real(80), RejectionConfig())
+    assert "validation events" not in _calibration_line({**_held_by_real(30), "held_by": ["pooled"]}, RejectionConfig())
