@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -639,7 +640,7 @@ def _too_few_events(calibration: dict[str, Any], source: str) -> str:
     return (
         f"; {source} has {events} validation events, so one miss costs {100 / events:.1f} points of recall, "
         f"more than the {100 * allowed:g} allowed (more measured validation events, --source-max-recall-loss "
-        f"{1 / events:.2g} or --source-guard pooled would let the threshold rise)"
+        f"{math.ceil(1000 / events) / 1000:g} or --source-guard pooled would let the threshold rise)"
     )
 
 
