@@ -639,8 +639,8 @@ def _too_few_events(calibration: dict[str, Any], source: str) -> str:
         return ""
     return (
         f"; {source} has {events} validation events, so one miss costs {100 / events:.1f} points of recall, "
-        f"more than the {100 * allowed:g} allowed (more measured validation events, --source-max-recall-loss "
-        f"{math.ceil(1000 / events) / 1000:g} or --source-guard pooled would let the threshold rise)"
+        f"more than the {100 * allowed:g} allowed (--source-max-recall-loss {math.ceil(1000 / events) / 1000:g} "
+        "would allow one miss there, --source-guard pooled guards only the pool)"
     )
 
 
