@@ -50,7 +50,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     for key, value in checks["values"].items():
         ok = checks["passed"][key]
         verdict = "—" if ok is None else ("pass" if ok else "FAIL")
-        recall = checks.get("recall", {}).get(key)
+        recall = checks["recall"][key]
         print(
             f"{key:>18}  {'—' if value is None else format(value, '.3f')} (bar {checks['bars'][key]}) {verdict}"
             + ("" if recall is None else f"; lowest recall there {recall:.3f}")
