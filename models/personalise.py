@@ -11,6 +11,10 @@ train and validation recordings, never its test side, plus the run's own rehears
 windows also learn the shipped model's own outputs (``EnrolConfig.rehearsal_distill``, learning without
 forgetting): what an enrolment costs other people is mostly their gestures rejected (below the kept
 ``min_score``, or taken for ``none``), hardly ever taken for another gesture; this holds part of it back.
+The personalised weights can then be pulled back toward the shipped ones (``EnrolConfig.fine_tune_weight``:
+a point on the straight line between the two, as in Wortsman et al. 2022, "Robust fine-tuning of zero-shot
+models"): a fine-tune from the shipped weights stays in their basin, so the line between them is a working model
+that keeps more of what the shipped model did for everyone else.
 
 :func:`personalisation_curve` measures what enrolment buys on simulated subjects at the edges of the
 robustness map (fast, slow, small hand, far): event accuracy on fresh sessions of the same subject after
@@ -29,12 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from acquisition.presets import get_preset
 from acquisition.sim import EverydayPlan, Subject, plan_everyday
 from acquisition.sim.variation import AS_DRAWN, Variation, render_scene
 from dsp.decision import DecisionConfig
-from models.config import RejectionConfig, TrainConfig, read_config, write_config
+from models.config import RejectionConfig, TrainConfig, load_run, read_config, write_config
 from models.data import DataError, DatasetConfig, Recording, SplitConfig, load_recordings, split_recordings
 from models.evaluate import Predictor
 from models.robustness import _score, sim_recording, stream_recording
@@ -48,6 +53,7 @@ __all__ = [
     "enrolment_recordings",
     "enrolment_train_config",
     "event_accuracy",
+    "interpolate_to_shipped",
     "personalisation_curve",
     "personalise",
     "plot_personalisation",
@@ -80,6 +86,8 @@ class EnrolConfig:
             recordings, against forgetting [ratio]; 0 fine-tunes on the enrolment alone.
         rehearsal_distill: weight of the shipped model's own outputs in the loss of the replayed windows
             (:attr:`models.config.TrainConfig.rehearsal_distill`, learning without forgetting) [0..1).
+        fine_tune_weight: share of the fine-tuned weights in the personalised model, the rest the shipped
+            model's (:func:`interpolate_to_shipped`); 1 keeps the fine-tune as trained [0 < w <= 1].
         seed: seed of the fine-tuning.
     """
 
@@ -90,6 +98,7 @@ class EnrolConfig:
     learning_rate_ratio: float = 1.0 / 3.0
     rehearsal_share: float = 0.5
     rehearsal_distill: float = 0.8
+    fine_tune_weight: float = 1.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -101,6 +110,8 @@ class EnrolConfig:
             raise DataError(f"rehearsal_share must be in [0, 1), got {self.rehearsal_share}")
         if not 0 <= self.rehearsal_distill < 1:
             raise DataError(f"rehearsal_distill must be in [0, 1), got {self.rehearsal_distill}")
+        if not 0 < self.fine_tune_weight <= 1:
+            raise DataError(f"fine_tune_weight must be in (0, 1], got {self.fine_tune_weight}")
 
 
 def enrolment_train_config(
@@ -145,6 +156,16 @@ def shipped_training_recordings(base: TrainConfig) -> list[Recording]:
     return kept
 
 
+def interpolate_to_shipped(
+    shipped: Sequence[npt.NDArray[Any]], tuned: Sequence[npt.NDArray[Any]], *, fine_tune_weight: float
+) -> list[npt.NDArray[Any]]:
+    """``(1 - w) * shipped + w * tuned``, tensor by tensor (each a model's ``get_weights()``), ``w`` =
+    ``fine_tune_weight`` (see :class:`EnrolConfig`); 1 returns ``tuned``'s values."""
+    from models.train import averaged_weights
+
+    return averaged_weights(shipped, tuned, 1.0 - fine_tune_weight)
+
+
 def personalise(
     base_run: Path,
     recs: list[Recording],
@@ -187,9 +208,20 @@ def personalise(
     result = train_recordings(
         tcfg, recs, Path(out_dir), progress=progress, log=log, rehearsal_recs=list(old), overwrite=overwrite
     )
+    metrics = {**result.metrics, "fine_tune_weight": cfg.fine_tune_weight}
+    if cfg.fine_tune_weight < 1:
+        shipped, _ = load_run(Path(base_run))
+        w = cfg.fine_tune_weight
+        result.model.set_weights(
+            interpolate_to_shipped(shipped.get_weights(), result.model.get_weights(), fine_tune_weight=w)
+        )
+        result.model.save(Path(out_dir) / "model.keras")
+        if log:
+            log(f"personalised weights: {w:g} of the fine-tune, {1 - w:g} of the shipped model")
+    (Path(out_dir) / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=True))
     final = dataclasses.replace(result.config, min_score=base.min_score, close_look=base.close_look)
     write_config(final, Path(out_dir) / "config.toml")
-    return dataclasses.replace(result, config=final)
+    return dataclasses.replace(result, config=final, metrics=metrics)
 
 
 def enrolment_recordings(
@@ -271,7 +303,7 @@ def personalisation_curve(
         ``{"reps": [...], "edges": {name: {"median": acc, "points": [{"reps", "event_accuracy", "recall",
         "others_event_accuracy"}], "gap_closed_at_3": share}}, "others_base": acc, "config": {...}}``.
     """
-    from models.config import load_run, run_decision
+    from models.config import run_decision
     from models.evaluate import keras_predictor
 
     edges = EDGE_SUBJECTS if edges is None else edges
