@@ -24,6 +24,7 @@ from radargest.cli_args import (
     png_path,
     positive_float,
     positive_int,
+    share,
     share_below_one,
 )
 
@@ -401,6 +402,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.8,
         help="--enrol: weight of the shipped model's own outputs in the loss of the replayed windows (learning "
         "without forgetting: its confidence on other users is kept), in [0, 1) (default 0.8; 0 = labels only)",
+    )
+    enrol.add_argument(
+        "--enrol-fine-tune-weight",
+        type=share(below_one=False, above_zero=True),
+        default=1.0,
+        help="--enrol: share of the fine-tuned weights in the personalised model, the rest the shipped model's "
+        "(pulling the weights back toward the shipped ones keeps more of what it did for other users), in (0, 1] "
+        "(default 1.0: the fine-tune as trained)",
     )
     enrol.add_argument(
         "--overwrite",

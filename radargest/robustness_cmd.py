@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import name_list, non_negative_int, positive_int
+from radargest.cli_args import name_list, non_negative_int, positive_int, refuse_unused, share
 
 __all__ = ["add_robustness_command", "cmd_robustness"]
 
@@ -37,6 +37,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.run_dir
     if args.personalise:
         return _personalise(args, out)
+    refuse_unused(args, ["enrol_fine_tune_weight"], applies="with --personalise")
 
     result = robustness_run(args.run_dir, cfg=cfg, progress=bar)
     jpath, ppath = write_robustness(result, out, compare=compare, title=args.run_dir.name)
@@ -67,8 +68,14 @@ def _personalise(args: argparse.Namespace, out: Path) -> int:
     def bar(items: Any) -> Any:
         return tqdm(list(items), desc="personalise", unit="run", disable=args.quiet, file=sys.stderr)
 
-    quick = {"reps": (0, 1), "other_subjects": 1, "test_reps": 1, "cfg": EnrolConfig(epochs=1, windows_per_class=4)}
-    kwargs: dict[str, Any] = quick if args.quick else {}
+    enrol = {} if args.enrol_fine_tune_weight is None else {"fine_tune_weight": args.enrol_fine_tune_weight}
+    quick = {
+        "reps": (0, 1),
+        "other_subjects": 1,
+        "test_reps": 1,
+        "cfg": EnrolConfig(epochs=1, windows_per_class=4, **enrol),
+    }
+    kwargs: dict[str, Any] = quick if args.quick else {"cfg": EnrolConfig(**enrol)}
     result = personalisation_curve(args.run_dir, out / "personalised_runs", progress=bar, **kwargs)
     jpath, ppath = write_personalisation(result, out)
     base = result["others_base"]["event_accuracy"]
@@ -138,6 +145,13 @@ def add_robustness_command(subparsers: Any) -> None:
         help="instead of the map: the personalisation curve (edge subjects fast, slow, small hand and far, "
         "enrolled with 0, 1, 3, 5 and 10 repetitions per gesture plus 20 s of idle hands; event accuracy on "
         "fresh sessions and on the other held-out subjects); writes personalisation.json and .png",
+    )
+    p.add_argument(
+        "--enrol-fine-tune-weight",
+        type=share(below_one=False, above_zero=True),
+        default=None,
+        help="--personalise: share of the fine-tuned weights in each personalised model, the rest the shipped "
+        "model's, in (0, 1] (default: record --enrol's)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     from radargest.cli import uses_tensorflow

@@ -172,3 +172,41 @@ def test_rehearsal_distillation_keeps_the_shipped_outputs_on_the_replayed_side(t
         EnrolConfig(rehearsal_distill=1.0)
     with pytest.raises(DataError, match="needs init"):
         TrainConfig(data=base.data, dataset=base.dataset, architecture=base.architecture, rehearsal_distill=0.5)
+
+
+def test_interpolated_personalisation_lies_between_the_shipped_model_and_its_fine_tune(
+    tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fine_tune_weight`` w writes ``(1 - w) * shipped + w * fine-tune`` for every weight tensor, and says so."""
+    import numpy as np
+
+    import models.personalise as mp
+    from models.config import load_run
+
+    shipped = [np.asarray(w) for w in load_run(tiny_run)[0].get_weights()]
+    seen: dict[str, list[np.ndarray]] = {}
+    real = mp.interpolate_to_shipped
+
+    def spy(a: list[np.ndarray], b: list[np.ndarray], *, fine_tune_weight: float) -> list[np.ndarray]:
+        seen["shipped"], seen["tuned"] = [np.asarray(x) for x in a], [np.asarray(x) for x in b]
+        return real(a, b, fine_tune_weight=fine_tune_weight)
+
+    monkeypatch.setattr(mp, "interpolate_to_shipped", spy)
+    base = read_config(tiny_run / "config.toml")
+    recs = enrolment_recordings(Subject.from_seed(9104), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
+    cfg = dataclasses.replace(TINY, learning_rate_ratio=10.0, fine_tune_weight=0.25)
+    result = personalise(tiny_run, recs, tmp_path / "p", cfg=cfg)
+    saved = load_run(tmp_path / "p")[0].get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(seen["shipped"], shipped, strict=True))
+    moved = [i for i, (a, b) in enumerate(zip(shipped, seen["tuned"], strict=True)) if not np.array_equal(a, b)]
+    assert moved  # the fine-tune changed something, so the test can tell the three apart
+    for i in moved:
+        want = 0.75 * shipped[i].astype(np.float64) + 0.25 * seen["tuned"][i].astype(np.float64)
+        np.testing.assert_allclose(saved[i], want, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(saved[i], seen["tuned"][i]) or np.allclose(shipped[i], seen["tuned"][i])
+    assert result.metrics["fine_tune_weight"] == 0.25
+    assert json.loads((tmp_path / "p" / "metrics.json").read_text())["fine_tune_weight"] == 0.25
+    weights = mp.interpolate_to_shipped(shipped, seen["tuned"], fine_tune_weight=1.0)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, seen["tuned"], strict=True))
+    with pytest.raises(DataError, match="fine_tune_weight"):
+        EnrolConfig(fine_tune_weight=0.0)

@@ -169,9 +169,10 @@ def test_record_enrol_defaults_are_the_enrolment_config() -> None:
         ["record", "--source", "sim", "--subject", "ann", "--enrol", "--init", "RUN", "--out", "OUT"]
     )
     cfg = EnrolConfig()
-    assert (args.idle_s, args.enrol_epochs, args.enrol_rehearsal_share, args.enrol_rehearsal_distill) == (
-        cfg.idle_s,
-        cfg.epochs,
-        cfg.rehearsal_share,
-        cfg.rehearsal_distill,
-    )
+    assert (
+        args.idle_s,
+        args.enrol_epochs,
+        args.enrol_rehearsal_share,
+        args.enrol_rehearsal_distill,
+        args.enrol_fine_tune_weight,
+    ) == (cfg.idle_s, cfg.epochs, cfg.rehearsal_share, cfg.rehearsal_distill, cfg.fine_tune_weight)

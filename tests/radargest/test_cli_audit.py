@@ -38,6 +38,11 @@ def _error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
         (["quickstart", "--held-out", "0"], "--held-out"),  # ran the whole pipeline, then an IndexError
         (["quickstart", "--epochs", "0"], "--epochs"),
         (["record", "--subject", "a", "--out", "x", "--enrol", "--idle-s", "-1"], "--idle-s"),  # after the prompts
+        (
+            ["record", "--subject", "a", "--out", "x", "--enrol", "--enrol-fine-tune-weight", "0"],
+            "--enrol-fine-tune-weight",
+        ),
+        (["robustness", "x", "--personalise", "--enrol-fine-tune-weight", "1.5"], "--enrol-fine-tune-weight"),
     ],
 )
 def test_bad_numbers_are_usage_errors_naming_the_option(
