@@ -76,6 +76,8 @@ def _personalise(args: argparse.Namespace, out: Path) -> int:
         "cfg": EnrolConfig(epochs=1, windows_per_class=4, **enrol),
     }
     kwargs: dict[str, Any] = quick if args.quick else {"cfg": EnrolConfig(**enrol)}
+    # the map's subjects are the others; the edge subjects are seeds 100 further on (9000 → 9100)
+    kwargs |= {"others_first_subject": args.first_subject, "first_subject": args.first_subject + 100}
     result = personalisation_curve(args.run_dir, out / "personalised_runs", progress=bar, **kwargs)
     jpath, ppath = write_personalisation(result, out)
     base = result["others_base"]["event_accuracy"]
@@ -135,7 +137,8 @@ def add_robustness_command(subparsers: Any) -> None:
         "--first-subject",
         type=non_negative_int,
         default=9000,
-        help="seed of the first held-out subject, >= 0 (default 9000)",
+        help="seed of the first held-out subject, >= 0 (default 9000); with --personalise the other subjects "
+        "start there and the edge subjects 100 seeds on (default 9100)",
     )
     p.add_argument("--quick", action="store_true", help="smoke-test size: 1 subject, 1 rep, the ends of each factor")
     p.add_argument("--compare", type=Path, default=None, help="a robustness.json to draw behind in grey (before)")

@@ -210,3 +210,17 @@ def test_interpolated_personalisation_lies_between_the_shipped_model_and_its_fin
     assert all(np.array_equal(a, b) for a, b in zip(weights, seen["tuned"], strict=True))
     with pytest.raises(DataError, match="fine_tune_weight"):
         EnrolConfig(fine_tune_weight=0.0)
+
+
+def test_robustness_personalise_cli_takes_the_subjects_and_the_fine_tune_weight(tiny_run: Path, tmp_path: Path) -> None:
+    """``--first-subject`` moves the personalisation curve's subjects too (it used to render the held-out 9000s
+    whatever was asked), and ``--enrol-fine-tune-weight`` reaches every personalised run."""
+    from radargest.cli import main
+
+    out = tmp_path / "pers"
+    argv = ["robustness", str(tiny_run), "--personalise", "--quick", "--first-subject", "8000"]
+    assert main([*argv, "--enrol-fine-tune-weight", "0.5", "--out", str(out), "--quiet"]) == 0
+    cfg = json.loads((out / "personalisation.json").read_text())["config"]
+    assert (cfg["others_first_subject"], cfg["first_subject"], cfg["fine_tune_weight"]) == (8000, 8100, 0.5)
+    runs = sorted((out / "personalised_runs").glob("*/metrics.json"))
+    assert runs and all(json.loads(m.read_text())["fine_tune_weight"] == 0.5 for m in runs)
