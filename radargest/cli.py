@@ -406,10 +406,10 @@ def build_parser() -> argparse.ArgumentParser:
     enrol.add_argument(
         "--enrol-fine-tune-weight",
         type=share(below_one=False, above_zero=True),
-        default=1.0,
+        default=0.5,
         help="--enrol: share of the fine-tuned weights in the personalised model, the rest the shipped model's "
         "(pulling the weights back toward the shipped ones keeps more of what it did for other users), in (0, 1] "
-        "(default 1.0: the fine-tune as trained)",
+        "(default 0.5; 1 = the fine-tune as trained)",
     )
     enrol.add_argument(
         "--overwrite",

@@ -163,7 +163,9 @@ def test_rehearsal_distillation_keeps_the_shipped_outputs_on_the_replayed_side(t
     recs = enrolment_recordings(Subject.from_seed(9103), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
     drift = {}
     for w in (0.0, 0.9):
-        cfg = dataclasses.replace(TINY, epochs=4, windows_per_class=16, learning_rate_ratio=10.0, rehearsal_distill=w)
+        cfg = dataclasses.replace(
+            TINY, epochs=4, windows_per_class=16, learning_rate_ratio=10.0, rehearsal_distill=w, fine_tune_weight=1.0
+        )
         result = personalise(tiny_run, recs, tmp_path / f"d{w}", cfg=cfg, rehearsal=old)
         assert read_config(tmp_path / f"d{w}" / "config.toml").rehearsal_distill == w
         drift[w] = float(np.abs(keras_predictor(result.model)(x) - p0).sum(axis=1).mean())
@@ -219,8 +221,8 @@ def test_robustness_personalise_cli_takes_the_subjects_and_the_fine_tune_weight(
 
     out = tmp_path / "pers"
     argv = ["robustness", str(tiny_run), "--personalise", "--quick", "--first-subject", "8000"]
-    assert main([*argv, "--enrol-fine-tune-weight", "0.5", "--out", str(out), "--quiet"]) == 0
+    assert main([*argv, "--enrol-fine-tune-weight", "0.75", "--out", str(out), "--quiet"]) == 0
     cfg = json.loads((out / "personalisation.json").read_text())["config"]
-    assert (cfg["others_first_subject"], cfg["first_subject"], cfg["fine_tune_weight"]) == (8000, 8100, 0.5)
+    assert (cfg["others_first_subject"], cfg["first_subject"], cfg["fine_tune_weight"]) == (8000, 8100, 0.75)
     runs = sorted((out / "personalised_runs").glob("*/metrics.json"))
-    assert runs and all(json.loads(m.read_text())["fine_tune_weight"] == 0.5 for m in runs)
+    assert runs and all(json.loads(m.read_text())["fine_tune_weight"] == 0.75 for m in runs)
