@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     others = [r for k in range(args.others) for r in session(Subject.from_seed(args.others_first_subject + k))]
     old = shipped_training_recordings(base)
+    raw = EnrolConfig(fine_tune_weight=1.0)  # the fine-tune as trained; each weight is applied below
     base_predict = keras_predictor(model)
     others_base = score(base_predict, others)["event_accuracy"]
     rows: dict[float, dict[str, Any]] = {w: {"weight": w, "others_base": others_base, "edges": {}} for w in weights}
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             subject, dataset=ds, reps_per_gesture=args.reps, idle_s=20.0, seed=1, variation=variation
         )
         result = personalise(
-            args.run_dir, recs, args.work_dir / f"{name}_{args.reps}x", cfg=EnrolConfig(), rehearsal=old, overwrite=True
+            args.run_dir, recs, args.work_dir / f"{name}_{args.reps}x", cfg=raw, rehearsal=old, overwrite=True
         )
         tuned = result.model.get_weights()
         for w in weights:
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         row["D_points"] = max(x["others_drop_points"] for x in e)
         row["N_half_closed"] = sum(1 for x in e if x["gap_closed"] is not None and x["gap_closed"] >= 0.5)
         row["edges_with_gap"] = sum(1 for x in e if x["gap_closed"] is not None)
-        print(json.dumps(dataclasses.asdict(EnrolConfig()) | {"summary": True} | row), flush=True)
+        enrol = {k: v for k, v in dataclasses.asdict(raw).items() if k != "fine_tune_weight"}
+        print(json.dumps(enrol | {"summary": True} | row), flush=True)
     return 0
 
 
