@@ -304,7 +304,8 @@ def personalisation_curve(
 
     Returns:
         ``{"reps": [...], "edges": {name: {"median": acc, "points": [{"reps", "event_accuracy", "recall",
-        "others_event_accuracy"}], "gap_closed_at_3": share}}, "others_base": acc, "config": {...}}``.
+        "others_event_accuracy"}], "gap_closed_at_3": share, "worst_others_drop": points, "others_drop_at_3":
+        points}}, "others_base": acc, "config": {...}}``.
     """
     from models.config import run_decision
     from models.evaluate import keras_predictor
@@ -378,14 +379,13 @@ def personalisation_curve(
         e["gain_at_3"] = None if 3 not in acc or zero is None or acc[3] is None else acc[3] - zero
         e["gap_closed_at_3"] = None if not gap or gap <= 0 or e["gain_at_3"] is None else e["gain_at_3"] / gap
         base_others = others_base["event_accuracy"]
-        e["worst_others_drop"] = max(
-            (
-                base_others - p["others"]["event_accuracy"]
-                for p in e["points"]
-                if p["others"]["event_accuracy"] is not None
-            ),
-            default=None,
-        )
+        drops = {
+            p["reps"]: base_others - p["others"]["event_accuracy"]
+            for p in e["points"]
+            if base_others is not None and p["others"]["event_accuracy"] is not None
+        }
+        e["worst_others_drop"] = max(drops.values(), default=None)
+        e["others_drop_at_3"] = drops.get(3)  # the one-minute enrolment's, where both bars are read
     out["config"] = {
         **dataclasses.asdict(cfg),
         "first_subject": first_subject,

@@ -81,12 +81,13 @@ def _personalise(args: argparse.Namespace, out: Path) -> int:
     result = personalisation_curve(args.run_dir, out / "personalised_runs", progress=bar, **kwargs)
     jpath, ppath = write_personalisation(result, out)
     base = result["others_base"]["event_accuracy"]
-    print(f"other held-out subjects, shipped model: event accuracy {_f(base)}")
+    print(f"other subjects (from seed {args.first_subject}), shipped model: event accuracy {_f(base)}")
     for name, e in result["edges"].items():
         reps = "  ".join(f"{p['reps']}:{_f(p['event_accuracy'])}" for p in e["points"])
         print(
             f"{name:>10}  median self {_f(e['median']['event_accuracy'])}  by enrolment reps {reps}  "
-            f"gap closed at 3: {_f(e['gap_closed_at_3'])}  worst drop on others: {_f(e['worst_others_drop'])}"
+            f"gap closed at 3: {_f(e['gap_closed_at_3'])}  drop on others at 3: {_f(e['others_drop_at_3'])}, "
+            f"worst: {_f(e['worst_others_drop'])}"
         )
     print(f"wrote {jpath} and {ppath}")
     return 0

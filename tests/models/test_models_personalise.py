@@ -89,6 +89,10 @@ def test_curve_reports_gain_and_forgetting(tiny_run: Path, tmp_path: Path) -> No
     assert [p["reps"] for p in e["points"]] == [0, 1]
     assert e["points"][0]["others"] == r["others_base"]
     assert {"gap_to_median", "gain_at_3", "worst_others_drop"} <= set(e)
+    assert e["others_drop_at_3"] is None  # no 3-repetition point in this curve
+    assert e["worst_others_drop"] == pytest.approx(
+        r["others_base"]["event_accuracy"] - e["points"][1]["others"]["event_accuracy"]
+    )
     j, p = write_personalisation(r, tmp_path / "out")
     assert json.loads(j.read_text())["reps"] == [0, 1] and p.stat().st_size > 5000
 
@@ -224,5 +228,7 @@ def test_robustness_personalise_cli_takes_the_subjects_and_the_fine_tune_weight(
     assert main([*argv, "--enrol-fine-tune-weight", "0.75", "--out", str(out), "--quiet"]) == 0
     cfg = json.loads((out / "personalisation.json").read_text())["config"]
     assert (cfg["others_first_subject"], cfg["first_subject"], cfg["fine_tune_weight"]) == (8000, 8100, 0.75)
+    edges = json.loads((out / "personalisation.json").read_text())["edges"]
+    assert all("others_drop_at_3" in e for e in edges.values())
     runs = sorted((out / "personalised_runs").glob("*/metrics.json"))
     assert runs and all(json.loads(m.read_text())["fine_tune_weight"] == 0.75 for m in runs)
