@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         median = score(base_predict, session(subject, MEDIAN))["event_accuracy"]
         zero = score(base_predict, test)["event_accuracy"]
         recs = enrolment_recordings(
-            subject, dataset=ds, reps_per_gesture=args.reps, idle_s=20.0, seed=1, variation=variation
+            subject, dataset=ds, reps_per_gesture=args.reps, idle_s=raw.idle_s, seed=1, variation=variation
         )
         result = personalise(
             args.run_dir, recs, args.work_dir / f"{name}_{args.reps}x", cfg=raw, rehearsal=old, overwrite=True
