@@ -288,7 +288,7 @@ def personalisation_curve(
     *,
     reps: Sequence[int] = (0, 1, 3, 5, 10),
     edges: dict[str, Variation] | None = None,
-    first_subject: int = 9100,
+    first_subject: int | None = None,
     others_first_subject: int = 9000,
     other_subjects: int = 4,
     test_reps: int = 4,
@@ -297,9 +297,10 @@ def personalisation_curve(
 ) -> dict[str, Any]:
     """Event accuracy of edge subjects against enrolment repetitions (see the module docstring).
 
-    Edge subject ``i`` is seed ``first_subject + i`` under its variation; it enrols with session seed 1 and
-    is tested on session seed 2 (other timings and performances). The "others" are seeds
-    ``others_first_subject`` and up (default: the robustness map's subjects) as drawn. Personalised runs are
+    Edge subject ``i`` is seed ``first_subject + i`` under its variation (default: 100 seeds after
+    ``others_first_subject``, 9100); it enrols with session seed 1 and is tested on session seed 2 (other timings
+    and performances). The "others" are seeds ``others_first_subject`` and up (default: the robustness map's
+    subjects) as drawn. Personalised runs are
     written under ``work_dir``; the shipped training recordings are loaded once for every rehearsal.
 
     Returns:
@@ -311,6 +312,7 @@ def personalisation_curve(
     from models.evaluate import keras_predictor
 
     edges = EDGE_SUBJECTS if edges is None else edges
+    first_subject = others_first_subject + 100 if first_subject is None else first_subject
     model, base = load_run(Path(base_run))
     ds, t, ms = base.dataset, base.architecture.window_frames, base.min_score
 

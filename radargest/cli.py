@@ -24,7 +24,7 @@ from radargest.cli_args import (
     png_path,
     positive_float,
     positive_int,
-    share,
+    share_above_zero,
     share_below_one,
 )
 
@@ -405,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     enrol.add_argument(
         "--enrol-fine-tune-weight",
-        type=share(below_one=False, above_zero=True),
+        type=share_above_zero,
         default=0.5,
         help="--enrol: share of the fine-tuned weights in the personalised model, the rest the shipped model's "
         "(pulling the weights back toward the shipped ones keeps more of what it did for other users), in (0, 1] "

@@ -151,6 +151,9 @@ def share(*, below_one: bool, above_zero: bool = False) -> Callable[[str], float
 #: An argparse type: a share in ``[0, 1)``.
 share_below_one = share(below_one=True)
 
+#: An argparse type: a share in ``(0, 1]``.
+share_above_zero = share(below_one=False, above_zero=True)
+
 #: An argparse type: a probability in ``[0, 1]`` (a score threshold above 1 would reject everything).
 probability = share(below_one=False)
 

@@ -25,6 +25,7 @@ from radargest.cli_args import (
     positive_int,
     refuse_unused,
     share,
+    share_above_zero,
     share_below_one,
     training_seed,
 )
@@ -565,7 +566,7 @@ def add_model_commands(subparsers: Any) -> None:
     c = p.add_argument_group("compression (rows of 'radargest quantize')")
     c.add_argument(
         "--prune-channels",
-        type=share(below_one=False, above_zero=True),
+        type=share_above_zero,
         default=None,
         metavar="KEEP",
         help="structured magnitude pruning after training: keep this share of every layer's channels, in (0, 1] "

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import name_list, non_negative_int, positive_int, refuse_unused, share
+from radargest.cli_args import name_list, non_negative_int, positive_int, refuse_unused, share_above_zero
 
 __all__ = ["add_robustness_command", "cmd_robustness"]
 
@@ -76,8 +76,7 @@ def _personalise(args: argparse.Namespace, out: Path) -> int:
         "cfg": EnrolConfig(epochs=1, windows_per_class=4, **enrol),
     }
     kwargs: dict[str, Any] = quick if args.quick else {"cfg": EnrolConfig(**enrol)}
-    # the map's subjects are the others; the edge subjects are seeds 100 further on (9000 → 9100)
-    kwargs |= {"others_first_subject": args.first_subject, "first_subject": args.first_subject + 100}
+    kwargs["others_first_subject"] = args.first_subject  # the map's subjects; the edges follow 100 seeds on
     result = personalisation_curve(args.run_dir, out / "personalised_runs", progress=bar, **kwargs)
     jpath, ppath = write_personalisation(result, out)
     base = result["others_base"]["event_accuracy"]
@@ -152,7 +151,7 @@ def add_robustness_command(subparsers: Any) -> None:
     )
     p.add_argument(
         "--enrol-fine-tune-weight",
-        type=share(below_one=False, above_zero=True),
+        type=share_above_zero,
         default=None,
         help="--personalise: share of the fine-tuned weights in each personalised model, the rest the shipped "
         "model's, in (0, 1] (default: record --enrol's)",
