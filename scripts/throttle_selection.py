@@ -3,7 +3,7 @@
 
 Usage:
     python scripts/throttle_selection.py RUN_DIR BUNDLE FILE.h5 ... [--set NAME:field=v,field=v ...]
-        [--always-on | --no-always-on]
+        [--always-on | --no-always-on] [--phases N]
 
 Each ``--set`` is a throttle setting: the bundle's throttle with the named :class:`deploy.ThrottleConfig`
 fields replaced (e.g. ``s5:idle_sweeps=5,idle_window=rect,idle_point_step=2,onset_db=5``, or the back-off after
@@ -22,6 +22,11 @@ switches, the MCU estimate next to it, and every awake period by what it overlap
 ``/radargest/negatives`` cause, else ``unlabelled``; within 10 frames before and 30 after) and by how it ended
 (``decision``: a classifier decision, then COOLDOWN; ``hold``: ``hold_s`` without motion; ``max_active``:
 forced COOLDOWN after ``max_active_s``): wakes per hour, mean seconds awake and the mA they cost.
+
+``--phases N`` runs every stream N times, from its frame 0, 1, ..., N-1 (labels shifted with it): the IDLE frames
+then fall on each phase of the idle decimation, as a device's do wherever a gesture starts. The figures pool the
+runs, and ``recall_by_phase`` gives each phase's recall [%] so that a setting's difference can be read against
+the spread that the phase alone makes (docs/results_power.md, eleventh pass).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -116,16 +122,27 @@ def main() -> None:
     ap.add_argument("files", type=Path, nargs="+")
     ap.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME:field=v,...")
     ap.add_argument("--no-always-on", action="store_true", help="skip the always-on run (no loss reasons)")
+    ap.add_argument(
+        "--phases", type=int, default=1, metavar="N", help="run each stream from frames 0..N-1 and pool (default 1)"
+    )
     args = ap.parse_args()
+    if args.phases < 1:
+        ap.error(f"--phases must be >= 1, got {args.phases}")
     bundle = load_bundle(args.bundle)
     recs = load_recordings(list(args.files), cfg=read_config(args.run_dir / "config.toml").dataset)
     settings = [("bundle", bundle.throttle)] + [parse_setting(s, bundle.throttle) for s in args.settings]
     known = set(bundle.classes[1:])
     tot: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    for rec in recs:
+    for rec, offset in itertools.product(recs, range(args.phases)):
         frames, geometry = session_stream(load_session(rec.path), bundle)
+        frames = frames[offset:]
         n = len(frames)
-        truth = [(la.start_frame, la.end_frame, la.gesture) for la in rec.labels if la.gesture in known]
+        truth = [
+            (la.start_frame - offset, la.end_frame - offset, la.gesture)
+            for la in rec.labels
+            if la.gesture in known and la.start_frame >= offset
+        ]
+        negatives = [(ns - offset, ne - offset, cause) for ns, ne, cause in rec.negatives if ns >= offset]
         found0: list[bool] | None = None
         if not args.no_always_on:
             r0 = _run(frames, geometry, bundle, None, True).result(n)
@@ -147,6 +164,8 @@ def main() -> None:
             )
             c = tot[name]
             c.update(truth=m.truth, found=m.found, correct=m.correct, false=m.false, frames=n)
+            c[f"phase_truth:{offset}"] += m.truth
+            c[f"phase_found:{offset}"] += m.found
             c["sensor_mas"] += round(1e6 * energy.sensor_ma * energy.seconds)  # nA·s, integer for the Counter
             c["micro_s"] += round(1e6 * energy.seconds)
             u = r.utilisation
@@ -166,7 +185,7 @@ def main() -> None:
                 c["wakes_gesture" if near[s:e].any() else "wakes_other"] += 1
                 after = int(phases[e]) if e < n else -1
                 for key in (
-                    "by_cause:" + _wake_kind(s, e, truth, rec.negatives),
+                    "by_cause:" + _wake_kind(s, e, truth, negatives),
                     "by_end:" + _wake_end(after, e - s, det.throttle.max_active_frames),
                 ):
                     c[key + ":n"] += 1
@@ -180,7 +199,7 @@ def main() -> None:
                 if found0 is not None and found0[i] and not _overlaps(s, e, r.events):
                     cands = [x for x in det.candidates_seen if min(e, x[1]) > max(s, x[0])]
                     c["lost_" + ("no_wake" if not full.size else "rejected" if cands else "no_candidate")] += 1
-        print(rec.name, file=sys.stderr, flush=True)
+        print(rec.name if args.phases == 1 else f"{rec.name} from frame {offset}", file=sys.stderr, flush=True)
     for name, c in tot.items():
         hours = c["frames"] / 57.0 / 3600.0 if name == "always_on" else c["micro_s"] / 3.6e9
         line: dict[str, Any] = {
@@ -213,6 +232,9 @@ def main() -> None:
                     for group in ("by_cause", "by_end")
                 },
                 **{k: v for k, v in c.items() if k.startswith("lost_")},
+                "recall_by_phase": [
+                    round(100 * c[f"phase_found:{k}"] / max(c[f"phase_truth:{k}"], 1), 1) for k in range(args.phases)
+                ],
             }
         print(json.dumps(line))
 
