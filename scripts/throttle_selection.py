@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import collections
 import dataclasses
-import itertools
 import json
 import sys
 from pathlib import Path
@@ -133,73 +132,74 @@ def main() -> None:
     settings = [("bundle", bundle.throttle)] + [parse_setting(s, bundle.throttle) for s in args.settings]
     known = set(bundle.classes[1:])
     tot: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    for rec, offset in itertools.product(recs, range(args.phases)):
-        frames, geometry = session_stream(load_session(rec.path), bundle)
-        frames = frames[offset:]
-        n = len(frames)
-        truth = [
-            (la.start_frame - offset, la.end_frame - offset, la.gesture)
-            for la in rec.labels
-            if la.gesture in known and la.start_frame >= offset
-        ]
-        negatives = [(ns - offset, ne - offset, cause) for ns, ne, cause in rec.negatives if ns >= offset]
-        found0: list[bool] | None = None
-        if not args.no_always_on:
-            r0 = _run(frames, geometry, bundle, None, True).result(n)
-            m0 = match_events(r0.events, truth)
-            c = tot["always_on"]
-            c.update(truth=m0.truth, found=m0.found, correct=m0.correct, false=m0.false, frames=n)
-            found0 = [_overlaps(s, e, r0.events) for s, e, _ in truth]
-        for name, thr in settings:
-            det = _run(frames, geometry, bundle, thr, False)
-            r = det.result(n)
-            m = match_events(r.events, truth)
-            energy, pw = run_energy(
-                r.utilisation,
-                manifest=bundle.manifest,
-                geometry=geometry,
-                onset_cfg=bundle.onset,
-                throttle=det.throttle,
-                always_on=False,
-            )
-            c = tot[name]
-            c.update(truth=m.truth, found=m.found, correct=m.correct, false=m.false, frames=n)
-            c[f"phase_truth:{offset}"] += m.truth
-            c[f"phase_found:{offset}"] += m.found
-            c["sensor_mas"] += round(1e6 * energy.sensor_ma * energy.seconds)  # nA·s, integer for the Counter
-            c["micro_s"] += round(1e6 * energy.seconds)
-            u = r.utilisation
-            # charge in nC (integers for the Counter): awake frames, IDLE/COOLDOWN frames, switches, MCU
-            c["q_awake"] += round(1e9 * u.full_rate_frames * pw.full_current_a / pw.full_rate_hz)
-            c["q_idle"] += round(1e9 * (u.sensor_frames - u.full_rate_frames) * pw.idle_current_a / pw.idle_rate_hz)
-            c["q_switch"] += round(1e9 * u.switches * pw.switch_charge_c)
-            c["q_mcu"] += round(1e6 * energy.mcu_ma * energy.seconds)
-            phases = _phases(det, n)
-            awake = np.isin(phases, (Phase.ONSET, Phase.ACTIVE))
-            c["awake_frames"] += int(awake.sum())
-            near = np.zeros(n, bool)
-            for s, e, _ in truth:
-                near[max(0, s - 10) : e + 30] = True
-            edges = np.flatnonzero(np.diff(np.r_[0, awake.astype(np.int8), 0]))
-            for s, e in zip(edges[::2], edges[1::2], strict=True):
-                c["wakes_gesture" if near[s:e].any() else "wakes_other"] += 1
-                after = int(phases[e]) if e < n else -1
-                for key in (
-                    "by_cause:" + _wake_kind(s, e, truth, negatives),
-                    "by_end:" + _wake_end(after, e - s, det.throttle.max_active_frames),
-                ):
-                    c[key + ":n"] += 1
-                    c[key + ":frames"] += int(e - s)
-                    c[key + ":nc"] += round(1e9 * (e - s) * pw.full_current_a / pw.full_rate_hz)
-            for i, (s, e, _) in enumerate(truth):
-                full = np.flatnonzero(awake[s:e])
-                if full.size:
-                    c["latency_sum"] += int(full[0])
-                    c["latency_n"] += 1
-                if found0 is not None and found0[i] and not _overlaps(s, e, r.events):
-                    cands = [x for x in det.candidates_seen if min(e, x[1]) > max(s, x[0])]
-                    c["lost_" + ("no_wake" if not full.size else "rejected" if cands else "no_candidate")] += 1
-        print(rec.name if args.phases == 1 else f"{rec.name} from frame {offset}", file=sys.stderr, flush=True)
+    for rec in recs:
+        stream, geometry = session_stream(load_session(rec.path), bundle)
+        for offset in range(args.phases):
+            frames = stream[offset:]
+            n = len(frames)
+            truth = [
+                (la.start_frame - offset, la.end_frame - offset, la.gesture)
+                for la in rec.labels
+                if la.gesture in known and la.start_frame >= offset
+            ]
+            negatives = [(ns - offset, ne - offset, cause) for ns, ne, cause in rec.negatives if ns >= offset]
+            found0: list[bool] | None = None
+            if not args.no_always_on:
+                r0 = _run(frames, geometry, bundle, None, True).result(n)
+                m0 = match_events(r0.events, truth)
+                c = tot["always_on"]
+                c.update(truth=m0.truth, found=m0.found, correct=m0.correct, false=m0.false, frames=n)
+                found0 = [_overlaps(s, e, r0.events) for s, e, _ in truth]
+            for name, thr in settings:
+                det = _run(frames, geometry, bundle, thr, False)
+                r = det.result(n)
+                m = match_events(r.events, truth)
+                energy, pw = run_energy(
+                    r.utilisation,
+                    manifest=bundle.manifest,
+                    geometry=geometry,
+                    onset_cfg=bundle.onset,
+                    throttle=det.throttle,
+                    always_on=False,
+                )
+                c = tot[name]
+                c.update(truth=m.truth, found=m.found, correct=m.correct, false=m.false, frames=n)
+                c[f"phase_truth:{offset}"] += m.truth
+                c[f"phase_found:{offset}"] += m.found
+                c["sensor_mas"] += round(1e6 * energy.sensor_ma * energy.seconds)  # nA·s, integer for the Counter
+                c["micro_s"] += round(1e6 * energy.seconds)
+                u = r.utilisation
+                # charge in nC (integers for the Counter): awake frames, IDLE/COOLDOWN frames, switches, MCU
+                c["q_awake"] += round(1e9 * u.full_rate_frames * pw.full_current_a / pw.full_rate_hz)
+                c["q_idle"] += round(1e9 * (u.sensor_frames - u.full_rate_frames) * pw.idle_current_a / pw.idle_rate_hz)
+                c["q_switch"] += round(1e9 * u.switches * pw.switch_charge_c)
+                c["q_mcu"] += round(1e6 * energy.mcu_ma * energy.seconds)
+                phases = _phases(det, n)
+                awake = np.isin(phases, (Phase.ONSET, Phase.ACTIVE))
+                c["awake_frames"] += int(awake.sum())
+                near = np.zeros(n, bool)
+                for s, e, _ in truth:
+                    near[max(0, s - 10) : e + 30] = True
+                edges = np.flatnonzero(np.diff(np.r_[0, awake.astype(np.int8), 0]))
+                for s, e in zip(edges[::2], edges[1::2], strict=True):
+                    c["wakes_gesture" if near[s:e].any() else "wakes_other"] += 1
+                    after = int(phases[e]) if e < n else -1
+                    for key in (
+                        "by_cause:" + _wake_kind(s, e, truth, negatives),
+                        "by_end:" + _wake_end(after, e - s, det.throttle.max_active_frames),
+                    ):
+                        c[key + ":n"] += 1
+                        c[key + ":frames"] += int(e - s)
+                        c[key + ":nc"] += round(1e9 * (e - s) * pw.full_current_a / pw.full_rate_hz)
+                for i, (s, e, _) in enumerate(truth):
+                    full = np.flatnonzero(awake[s:e])
+                    if full.size:
+                        c["latency_sum"] += int(full[0])
+                        c["latency_n"] += 1
+                    if found0 is not None and found0[i] and not _overlaps(s, e, r.events):
+                        cands = [x for x in det.candidates_seen if min(e, x[1]) > max(s, x[0])]
+                        c["lost_" + ("no_wake" if not full.size else "rejected" if cands else "no_candidate")] += 1
+            print(rec.name if args.phases == 1 else f"{rec.name} from frame {offset}", file=sys.stderr, flush=True)
     for name, c in tot.items():
         hours = c["frames"] / 57.0 / 3600.0 if name == "always_on" else c["micro_s"] / 3.6e9
         line: dict[str, Any] = {
