@@ -121,7 +121,8 @@ def main(out: Path) -> None:
         print(f"Continuous-mode event confusion is not tabulated; window confusion ({path.name.split('.')[0]}):\n")
         print("\n".join(confusion(m)) + "\n")
     search_section(out, accs)
-    sim = load(out / "sim80_s0.eval.json") or load(out / "sim_s0.eval.json")  # the sim model; sim_s0 before RULE55
+    # the sim model: sim80_s0 since the twenty-fourth session, sim_s0 in older output folders
+    sim = load(out / "sim80_s0.eval.json") or load(out / "sim_s0.eval.json")
     if sim:
         print("## Simulated leave-subject-out (subjects sim-s012..sim-s015 held out)\n")
         print(
