@@ -457,6 +457,12 @@ class _Driver:
         self.t0 = time.perf_counter()
         self.reference_asked = False
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The driver without its study, for Ray Tune: a Tuner pickles its search algorithm (and so this driver)
+        into ``tuner.pkl`` for ``Tuner.restore``, which a search never uses (it resumes from its Optuna study,
+        and the file is deleted), and the study holds locks that cannot be pickled (Optuna 5.1)."""
+        return {k: v for k, v in self.__dict__.items() if k != "study"}
+
     def completed(self) -> list[Any]:
         optuna = _optuna()
         return [t for t in self.study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]

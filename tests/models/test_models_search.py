@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,13 @@ def test_flash_of_random_weights_equals_flash_of_trained_weights(tiny_run: Path)
         abs(fp["mcu_flash_bytes"] - trained["mcu_flash_bytes"]) <= 64
         and trained["mcu_flash_bytes"] < 0.95 * trained["flash_bytes"]
     )
+
+
+def test_the_driver_pickles_without_its_study() -> None:
+    """Ray Tune pickles the search algorithm, and with it the driver; an Optuna study holds locks (Optuna 5.1)."""
+    from models.search import _Driver
+
+    driver = _Driver(optuna.create_study(direction="maximize"), problem=None, log=print)  # type: ignore[arg-type]
+    copy = pickle.loads(pickle.dumps(driver))
+    assert not hasattr(copy, "study")
+    assert copy.reference_asked is False and copy.log is print
