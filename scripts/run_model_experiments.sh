@@ -61,10 +61,10 @@ if [ "$PARTS" != real ]; then
   "${RG[@]}" train "${SIM_RECIPE[@]}" --epochs 80 --out "$SIM" --overwrite --quiet
 fi
 
-# 3. real data, 3 seeds: the sim model fine-tuned (--init) on the idx_1/idx_2/idx_5 days + dynamic_hand with the
+# 3. real data, 3 seeds: the sim pretraining sim_s0 fine-tuned (--init) on the idx_1/idx_2/idx_5 days + dynamic_hand with the
 #    everyday streams replayed (so the negatives are not forgotten; tail validation as before), operating point
 #    on the validation tails + everyday_cal; tested on the idx_3 day + static_hand.
-#    Rehearsal (default since the recipe selection of docs/results_robustness.md): the sim model's own training
+#    Rehearsal (default since the recipe selection of docs/results_robustness.md): sim_s0's own training
 #    subjects 0-11 (never 12-15) are replayed, half of every gesture class's windows per epoch, so the fine-tune
 #    keeps the robust model's generality (chosen on the training-day folds of models.select only). Only 0-11:
 #    rehearsing the gestures of 16-39 too cost the real person's double taps on a held-back training day; their
@@ -89,7 +89,7 @@ done
 # 3b. (optional, issue 15) the architecture search's chosen point (SEARCH_DIR: a `radargest search` directory) with
 #     the same recipe: the sim pretraining of step 2 with --from-search (its architecture; the window and every
 #     other option stay the recipe's), then the fine-tunes of step 3 from it (--init carries the architecture).
-#     A point of 'search --init' (family "pruned": the sim model pruned to a width) has no pretraining of its own:
+#     A point of 'search --init' (family "pruned": sim_s0 pruned to a width) has no pretraining of its own:
 #     the fine-tunes of step 3 start from step 2's sim_s0, are pruned to the chosen width (--from-search) and learn
 #     from step 3's unpruned model of the same seed (--distill-from; chosen on a held-back training fold,
 #     docs/results_search.md). SEARCH_DIR=docs/search/third gives the small model of the seventh session
