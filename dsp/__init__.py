@@ -7,7 +7,14 @@ processor that equals the batch function. No file I/O, plotting or printing happ
 """
 
 from dsp.clutter import ClutterConfig, ClutterProcessor, remove_clutter
-from dsp.decision import Decision, DecisionConfig, DecisionPolicy, decide_stream, prefix_table
+from dsp.decision import (
+    Decision,
+    DecisionConfig,
+    DecisionPolicy,
+    decide_stream,
+    prefix_table,
+    renewed_motion_gaps,
+)
 from dsp.errors import ParameterError
 from dsp.features import (
     RangeDopplerConfig,
@@ -32,7 +39,7 @@ from dsp.onset import (
     onset_power,
 )
 from dsp.scoring import EventScore, score_events
-from dsp.segment import SegmentConfig, Segmenter, decision_window_end, event_window_end, segment
+from dsp.segment import SegmentConfig, Segmenter, decision_window_end, event_window_end, motion_runs, segment
 
 __all__ = [
     "ClutterConfig",
@@ -60,6 +67,7 @@ __all__ = [
     "idle_doppler_matrix",
     "idle_range_doppler",
     "mask_bad_frames",
+    "motion_runs",
     "onset_from_power",
     "onset_metric",
     "onset_point_power",
@@ -67,6 +75,7 @@ __all__ = [
     "prefix_table",
     "range_doppler",
     "remove_clutter",
+    "renewed_motion_gaps",
     "score_events",
     "segment",
     "velocity_time",

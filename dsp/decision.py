@@ -67,6 +67,7 @@ cycle) raise :class:`dsp.ParameterError`.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,7 +78,7 @@ import numpy.typing as npt
 
 from dsp._checks import check_nonnegative, check_positive
 from dsp.errors import ParameterError
-from dsp.segment import SegmentConfig, Segmenter, decision_window_end
+from dsp.segment import SegmentConfig, Segmenter, decision_window_end, motion_runs
 
 __all__ = [
     "GATE_ALL_POINTS",
@@ -93,6 +94,7 @@ __all__ = [
     "longer_flags",
     "prefix_flags",
     "prefix_table",
+    "renewed_motion_gaps",
     "window_shift_frames",
 ]
 
@@ -442,6 +444,50 @@ def longer_flags(classes: Sequence[str], extra: Sequence[tuple[str, str]] = ()) 
     (``double_tap_in`` in the default set)."""
     longer = {b for bs in prefix_table(classes, extra).values() for b in bs}
     return np.array([c in longer for c in classes], dtype=bool)
+
+
+def renewed_motion_gaps(
+    ratio_db: npt.ArrayLike,
+    spans: Sequence[tuple[int, int]],
+    *,
+    cfg: SegmentConfig,
+    hold_db: float | None,
+    sustained: bool = False,
+    slack_frames: int = 3,
+) -> list[list[int]]:
+    """The pauses inside labelled events that a prefix wait has to bridge.
+
+    For each span ``[start, end)`` of ``spans`` (a labelled event, in frames of ``ratio_db``): the gaps between
+    consecutive motion runs (:func:`dsp.segment.motion_runs` of ``cfg``) that overlap the span widened by
+    ``slack_frames`` on each side [frames]. A gap runs from the end of one run to *renewed motion*: the first
+    frame from there whose ratio is at least ``hold_db``; with ``sustained``, the first frame from which the
+    ratio stays at least ``hold_db`` until the next run starts (the decision layer's hold, ``prefix_hold_db``,
+    keeps a due prefix waiting only while the ratio stays up, so a ratio that rises and dips again between the
+    taps of a slow double tap needs the wait to reach past the dip). Without ``hold_db`` (None), or when no
+    frame qualifies, the gap runs to the next run's start. :attr:`DecisionConfig.prefix_wait_s` is the longest
+    first-frame gap of the training-side ``double_tap_in`` events plus one frame; an enrolment fits a user's
+    own with ``sustained`` (:func:`models.personalise.fitted_prefix_wait_s`).
+
+    Returns:
+        One list of gaps per span, in order (empty for a span with fewer than two runs).
+    """
+    ratio = np.asarray(ratio_db, dtype=np.float32)
+    runs = motion_runs(ratio, cfg=cfg).tolist()
+    out: list[list[int]] = []
+    for start, end in spans:
+        inside = [(a, b) for a, b in runs if b > start - slack_frames and a < end + slack_frames]
+        gaps = []
+        for (_, b), (c, _) in itertools.pairwise(inside):
+            gap = c - b
+            if hold_db is not None and sustained:
+                below = np.flatnonzero(ratio[b:c] < np.float32(hold_db))  # NaN is no dip
+                gap = int(below[-1]) + 1 if below.size else 0
+            elif hold_db is not None:
+                renewed = np.flatnonzero(ratio[b:c] >= np.float32(hold_db))
+                gap = int(renewed[0]) if renewed.size else gap
+            gaps.append(gap)
+        out.append(gaps)
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from dsp._checks import check_nonnegative, check_positive
 from dsp.errors import ParameterError
 
-__all__ = ["SegmentConfig", "Segmenter", "decision_window_end", "event_window_end", "segment"]
+__all__ = ["SegmentConfig", "Segmenter", "decision_window_end", "event_window_end", "motion_runs", "segment"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +111,29 @@ def _check_ratio(ratio: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return r
 
 
+def motion_runs(ratio: npt.ArrayLike, *, cfg: SegmentConfig) -> npt.NDArray[np.int64]:
+    """The hysteresis motion runs of step 1, before merging, dropping and rolls.
+
+    Args:
+        ratio: ``(frames,)`` onset ratio [dB].
+        cfg: ``on_db`` and ``off_db`` are used.
+
+    Returns:
+        ``(runs, 2)`` int64 ``[start_frame, end_frame)``: from a frame ``>= on_db`` to the first frame below
+        ``off_db`` (a run of frames at or above ``off_db`` that never reaches ``on_db`` is no motion).
+    """
+    r = _check_ratio(ratio).astype(np.float32)
+    above_off = ~(r < np.float32(cfg.off_db))  # NaN counts as "no change", i.e. continues a run
+    edges = np.diff(np.concatenate(([0], above_off.astype(np.int8), [0])))
+    on_idx = np.flatnonzero(r >= np.float32(cfg.on_db))
+    out: list[tuple[int, int]] = []
+    for s, e in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True):
+        j = int(np.searchsorted(on_idx, s))
+        if j < on_idx.size and int(on_idx[j]) < e:
+            out.append((int(on_idx[j]), int(e)))
+    return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+
+
 def segment(ratio: npt.ArrayLike, *, cfg: SegmentConfig, frame_rate_hz: float) -> npt.NDArray[np.int64]:
     """Segment a whole stream.
 
@@ -123,23 +146,11 @@ def segment(ratio: npt.ArrayLike, *, cfg: SegmentConfig, frame_rate_hz: float) -
         ``(events, 2)`` int64 of ``[start_frame, end_frame)``.
     """
     r = _check_ratio(ratio).astype(np.float32)
-    on, off = np.float32(cfg.on_db), np.float32(cfg.off_db)
+    off = np.float32(cfg.off_db)
     gap, min_len, pre, post = cfg.frames(frame_rate_hz)
     min_area = cfg.min_area_db_frames(frame_rate_hz)
     n = r.size
-    # hysteresis as runs: a run of frames that are >= off (or missing) is motion from its first
-    # frame >= on to its end.
-    above_off = ~(r < off)  # NaN counts as "no change", i.e. continues a run
-    above_on = r >= on
-    edges = np.diff(np.concatenate(([0], above_off.astype(np.int8), [0])))
-    run_starts = np.flatnonzero(edges == 1)
-    run_ends = np.flatnonzero(edges == -1)
-    on_idx = np.flatnonzero(above_on)
-    raw: list[tuple[int, int]] = []
-    for s, e in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
-        j = int(np.searchsorted(on_idx, s))
-        if j < on_idx.size and int(on_idx[j]) < e:
-            raw.append((int(on_idx[j]), int(e)))
+    raw = [(int(s), int(e)) for s, e in motion_runs(r, cfg=cfg)]
     merged: list[list[int]] = []
     for s, e in raw:
         if merged and s - merged[-1][1] < gap:

@@ -177,6 +177,11 @@ class TrainConfig:
         prefixes: the user's own ``(prefix, longer)`` gesture pairs for the decision layer
             (:class:`dsp.DecisionConfig`), on top of the pairs it derives from the gesture names; two
             gestures that are prefixes of each other are refused here, before training.
+        min_prefix_wait_s: the shortest prefix wait this run's user needs [s]: the decision layer waits
+            ``max(DecisionConfig.prefix_wait_s, min_prefix_wait_s)`` for the next part of a longer gesture
+            (:func:`run_decision`). ``record --enrol`` fits it to the user's own double taps
+            (:func:`models.personalise.fitted_prefix_wait_s`): a slow user pauses longer between the two taps
+            than the shipped wait covers; 0 keeps the shipped wait.
         compression: structured pruning, distillation and quantisation-aware training (off by default).
         restore_best: keep the weights of the epoch with the lowest validation loss; False keeps the last
             epoch's (short search trials, whose first epoch often has the lowest loss of an undertrained model).
@@ -213,6 +218,7 @@ class TrainConfig:
     min_score: float = 0.0
     close_look: bool = True
     prefixes: tuple[tuple[str, str], ...] = ()
+    min_prefix_wait_s: float = 0.0
     compression: CompressionConfig = field(default_factory=CompressionConfig)
     restore_best: bool = True
     rehearsal_data: tuple[str, ...] = ()
@@ -244,6 +250,8 @@ class TrainConfig:
             raise DataError("rehearsal_distill needs init (the teacher) and rehearsal_data (the replayed windows)")
         if self.rehearsal_distill and self.compression.distill_from:
             raise DataError("rehearsal_distill and compression.distill_from are two teachers: give one")
+        if not (math.isfinite(self.min_prefix_wait_s) and self.min_prefix_wait_s >= 0):
+            raise DataError(f"min_prefix_wait_s must be a finite number >= 0, got {self.min_prefix_wait_s}")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise DataError(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.architecture.num_classes != len(self.dataset.classes):
@@ -325,13 +333,14 @@ def run_decision(cfg: TrainConfig, base: dsp.DecisionConfig | None = None) -> ds
     """The decision layer a run's decisions use: ``base`` (default :class:`dsp.DecisionConfig`) with the run's
     operating point and its ``prefixes`` added to ``base``'s. The operating point is the run's ``min_score``,
     and the close look when the run was calibrated with it (a ``base`` with the look off turns it off, for
-    comparison)."""
+    comparison). The prefix wait is at least the run's ``min_prefix_wait_s`` (a personalised run's)."""
     b = base or dsp.DecisionConfig()
     return dataclasses.replace(
         b,
         min_score=float(cfg.min_score),
         close_look=b.close_look and cfg.close_look,
         prefixes=(*b.prefixes, *cfg.prefixes),
+        prefix_wait_s=max(b.prefix_wait_s, float(cfg.min_prefix_wait_s)),
     )
 
 

@@ -4,7 +4,10 @@ An enrolment is a few prompted repetitions of each gesture plus about 20 s of th
 nothing in particular (background). :func:`personalise` fine-tunes the shipped run on it (``train --init``:
 the same dataset, architecture and augmentation, a third of its learning rate, a fixed small number of
 epochs, no validation split: every enrolment frame trains) and keeps the shipped operating point
-(``min_score``): a minute of data is far too little to calibrate a false-activation budget. So that the
+(``min_score``): a minute of data is far too little to calibrate a false-activation budget. It does fit
+one timing of the decision layer to the user: how long a ``tap_in`` waits for a second tap
+(:func:`fitted_prefix_wait_s`, the rule of the shipped wait applied to the user's own double taps; a slow
+user's pause outlasts the shipped 0.28 s, and the first tap is then decided alone). So that the
 model does not forget everyone else, each epoch also replays the shipped run's own training recordings
 (``EnrolConfig.rehearsal_share`` of every class's windows; :func:`shipped_training_recordings`: the split's
 train and validation recordings, never its test side, plus the run's own rehearsal data). The replayed
@@ -38,8 +41,9 @@ import numpy.typing as npt
 from acquisition.presets import get_preset
 from acquisition.sim import EverydayPlan, Subject, plan_everyday
 from acquisition.sim.variation import AS_DRAWN, Variation, render_scene
-from dsp.decision import DecisionConfig
-from models.config import RejectionConfig, TrainConfig, load_run, read_config, write_config
+from dsp.decision import DecisionConfig, prefix_table, renewed_motion_gaps
+from dsp.segment import SegmentConfig, motion_runs
+from models.config import RejectionConfig, TrainConfig, load_run, read_config, run_decision, write_config
 from models.data import DataError, DatasetConfig, Recording, SplitConfig, load_recordings, split_recordings
 from models.evaluate import Predictor
 from models.robustness import _score, sim_recording, stream_recording
@@ -53,11 +57,14 @@ __all__ = [
     "enrolment_recordings",
     "enrolment_train_config",
     "event_accuracy",
+    "fitted_prefix_wait_s",
     "interpolate_to_shipped",
+    "motion_durations_s",
     "personalisation_curve",
     "personalise",
     "plot_personalisation",
     "shipped_training_recordings",
+    "tempo_stretch",
     "write_personalisation",
 ]
 
@@ -91,6 +98,8 @@ class EnrolConfig:
             by a rule written before its figures (RULE50, docs/results_robustness.md, "Pulling the personalised
             weights back"): the largest of 0.75 / 0.5 / 0.35 that costs the other subjects no event on two
             training-side sets (edges 8980-8987, others 8970-8977) and closes as many edge gaps by half as 1 does.
+        fit_prefix_wait: set the personalised run's ``min_prefix_wait_s`` from the enrolment's double taps
+            (:func:`fitted_prefix_wait_s`); False keeps the shipped wait.
         seed: seed of the fine-tuning.
     """
 
@@ -102,6 +111,7 @@ class EnrolConfig:
     rehearsal_share: float = 0.5
     rehearsal_distill: float = 0.8
     fine_tune_weight: float = 0.5
+    fit_prefix_wait: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -157,6 +167,68 @@ def shipped_training_recordings(base: TrainConfig) -> list[Recording]:
     if base.rehearsal_data:
         kept += load_recordings([Path(p) for p in base.rehearsal_data], cfg=base.dataset)
     return kept
+
+
+def motion_durations_s(
+    recs: Sequence[Recording], *, segment: SegmentConfig, slack_frames: int = 3
+) -> dict[str, list[float]]:
+    """Per gesture: how long each labelled repetition moved [s], from the start of the first to the end of the
+    last motion run (:func:`dsp.motion_runs` of ``segment``) that overlaps its label widened by ``slack_frames``;
+    a loose prompt window and an exact label measure alike. Repetitions without motion are left out."""
+    out: dict[str, list[float]] = {}
+    for rec in recs:
+        runs = motion_runs(rec.ratio_db, cfg=segment)
+        for la in rec.labels:
+            inside = runs[(runs[:, 1] > la.start_frame - slack_frames) & (runs[:, 0] < la.end_frame + slack_frames)]
+            if inside.size:
+                out.setdefault(la.gesture, []).append(float(inside[-1, 1] - inside[0, 0]) / rec.frame_rate_hz)
+    return out
+
+
+def tempo_stretch(user: Sequence[Recording], reference: Sequence[Recording], *, segment: SegmentConfig) -> float | None:
+    """How much slower than ``reference`` (the shipped run's training recordings) the user moves [ratio]: the
+    median, over the user's repetitions, of each one's motion duration over the reference's median duration of
+    that gesture (:func:`motion_durations_s`). None when no repetition has a reference."""
+    ref = {g: float(np.median(d)) for g, d in motion_durations_s(reference, segment=segment).items()}
+    ratios = [d / ref[g] for g, ds in motion_durations_s(user, segment=segment).items() if g in ref for d in ds]
+    return float(np.median(ratios)) if ratios else None
+
+
+def fitted_prefix_wait_s(
+    recs: Sequence[Recording],
+    *,
+    dataset: DatasetConfig,
+    decision: DecisionConfig,
+    reference: Sequence[Recording] = (),
+) -> float:
+    """The prefix wait an enrolled user needs [s]: the longer of two estimates (0 when neither has evidence;
+    the shipped wait then stands).
+
+    - The user's own pauses, by the rule that chose the shipped :attr:`dsp.DecisionConfig.prefix_wait_s`: the
+      longest gap from the end of a motion run to renewed motion that lasts (:func:`dsp.renewed_motion_gaps`,
+      sustained, with ``decision.prefix_hold_db`` and the run's segmenter) over the labelled events of every
+      longer gesture of a prefix pair (``double_tap_in``), plus one frame. A few repetitions sample the
+      pauses thinly, so this alone underestimates the longest.
+    - The user's tempo: ``decision.prefix_wait_s`` times :func:`tempo_stretch` against ``reference`` (the
+      shipped run's training recordings; none given: not used). The shipped wait covers its training
+      subjects' pauses, and a slower user's pauses are longer by about the ratio of the motions' durations.
+
+    A tempo slower than the training subjects' stretches the pause between two taps past the shipped wait,
+    and the first tap is then decided alone."""
+    longer = {b for bs in prefix_table(dataset.classes, decision.prefixes).values() for b in bs}
+    wait = 0.0
+    for rec in recs:
+        spans = [(la.start_frame, la.end_frame) for la in rec.labels if la.gesture in longer]
+        if not spans:
+            continue
+        gaps = renewed_motion_gaps(
+            rec.ratio_db, spans, cfg=dataset.segment, hold_db=decision.prefix_hold_db, sustained=True
+        )
+        frames = max((g for gs in gaps for g in gs), default=None)
+        if frames is not None:
+            wait = max(wait, (frames + 1) / rec.frame_rate_hz)
+    stretch = tempo_stretch(recs, reference, segment=dataset.segment) if reference else None
+    return max(wait, decision.prefix_wait_s * stretch) if stretch else wait
 
 
 def interpolate_to_shipped(
@@ -222,7 +294,20 @@ def personalise(
         if log:
             log(f"personalised weights: {w:g} of the fine-tune, {1 - w:g} of the shipped model")
     (Path(out_dir) / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=True))
-    final = dataclasses.replace(result.config, min_score=base.min_score, close_look=base.close_look)
+    # the shipped operating point and prefix pairs; the prefix wait fitted to this user's own double taps
+    fit = cfg.fit_prefix_wait
+    wait = base.min_prefix_wait_s
+    if fit:
+        wait = fitted_prefix_wait_s(recs, dataset=base.dataset, decision=run_decision(base), reference=old)
+    final = dataclasses.replace(
+        result.config,
+        min_score=base.min_score,
+        close_look=base.close_look,
+        prefixes=base.prefixes,
+        min_prefix_wait_s=wait,
+    )
+    if log and fit:
+        log(f"prefix wait fitted to the enrolment's double taps: {wait:.3f} s (applies above the shipped wait)")
     write_config(final, Path(out_dir) / "config.toml")
     return dataclasses.replace(result, config=final, metrics=metrics)
 
@@ -308,7 +393,6 @@ def personalisation_curve(
         "others_event_accuracy"}], "gap_closed_at_3": share, "worst_others_drop": points, "others_drop_at_3":
         points}}, "others_base": acc, "config": {...}}``.
     """
-    from models.config import run_decision
     from models.evaluate import keras_predictor
 
     edges = EDGE_SUBJECTS if edges is None else edges
@@ -316,8 +400,8 @@ def personalisation_curve(
     model, base = load_run(Path(base_run))
     ds, t, ms = base.dataset, base.architecture.window_frames, base.min_score
 
-    def score(predict: Predictor, recs: Sequence[Recording]) -> dict[str, Any]:
-        return event_accuracy(predict, recs, dataset=ds, window_frames=t, decision=run_decision(base))
+    def score(predict: Predictor, recs: Sequence[Recording], run: TrainConfig = base) -> dict[str, Any]:
+        return event_accuracy(predict, recs, dataset=ds, window_frames=t, decision=run_decision(run))
 
     others = [
         sim_recording(
@@ -371,7 +455,12 @@ def personalisation_curve(
                 Path(base_run), recs, Path(work_dir) / f"{name}_{n}x", cfg=cfg, rehearsal=old, overwrite=True
             )
             predict = keras_predictor(result.model)
-            point = {"reps": n, **score(predict, test), "others": score(predict, others)}
+            point = {
+                "reps": n,
+                **score(predict, test, result.config),
+                "others": score(predict, others, result.config),
+                "prefix_wait_s": run_decision(result.config).prefix_wait_s,
+            }
         out["edges"][name]["points"].append(point)
     for e in out["edges"].values():
         acc = {p["reps"]: p["event_accuracy"] for p in e["points"]}

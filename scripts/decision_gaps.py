@@ -18,7 +18,6 @@ maximum sets ``DecisionConfig.prefix_wait_s``; and how many events a shorter ``m
 from __future__ import annotations
 
 import argparse
-import itertools
 import re
 from pathlib import Path
 
@@ -27,20 +26,6 @@ import numpy as np
 import dsp
 from acquisition import Session, load_session
 from radargest.pipeline import geometry_of
-
-
-def runs(ratio: np.ndarray, cfg: dsp.SegmentConfig) -> list[tuple[int, int]]:
-    """Hysteresis runs ``[start, end)`` (from the first frame >= on_db to the first frame < off_db)."""
-    r = ratio.astype(np.float32)
-    above_off = ~(r < np.float32(cfg.off_db))
-    edges = np.diff(np.concatenate(([0], above_off.astype(np.int8), [0])))
-    on_idx = np.flatnonzero(r >= np.float32(cfg.on_db))
-    out = []
-    for s, e in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True):
-        j = int(np.searchsorted(on_idx, s))
-        if j < on_idx.size and on_idx[j] < e:
-            out.append((int(on_idx[j]), int(e)))
-    return out
 
 
 def session_ratio(path: Path) -> tuple[Session, dsp.FrameGeometry, np.ndarray, np.ndarray]:
@@ -55,17 +40,10 @@ def event_gaps(path: Path, *, hold_db: float | None = None) -> list[tuple[str, l
     """Per labelled event: its gesture and the gaps between its runs [s]; with ``hold_db``, each gap ends at
     the first frame between the two runs whose ratio is at least ``hold_db`` (renewed motion), if any."""
     s, geometry, _, ratio = session_ratio(path)
-    rs = runs(ratio, dsp.SegmentConfig())
+    spans = [(la.start_frame, la.end_frame) for la in s.labels]
+    gaps = dsp.renewed_motion_gaps(ratio, spans, cfg=dsp.SegmentConfig(), hold_db=hold_db)
     rate = geometry.frame_rate_hz
-    out = []
-    for la in s.labels:
-        inside = [(a, b) for a, b in rs if b > la.start_frame - 3 and a < la.end_frame + 3]
-        gaps = []
-        for (_, b), (c, _) in itertools.pairwise(inside):
-            renewed = np.flatnonzero(ratio[b:c] >= np.float32(hold_db)) if hold_db is not None else []
-            gaps.append((int(renewed[0]) if len(renewed) else c - b) / rate)
-        out.append((la.gesture, gaps))
-    return out
+    return [(la.gesture, [g / rate for g in gs]) for la, gs in zip(s.labels, gaps, strict=True)]
 
 
 def sim_subject(path: Path) -> int:

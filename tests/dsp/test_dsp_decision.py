@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 import dsp
-from dsp.decision import Decision, DecisionConfig, DecisionPolicy, decide_stream, prefix_flags, prefix_table
+from dsp.decision import (
+    Decision,
+    DecisionConfig,
+    DecisionPolicy,
+    decide_stream,
+    prefix_flags,
+    prefix_table,
+    renewed_motion_gaps,
+)
 
 CLASSES = ("none", "tap_in", "tap_out", "double_tap_in", "wiggle")
 RATE = 50.0  # frames per second: 0.02 s a frame
@@ -377,3 +385,22 @@ def test_range_condition_gates_only_events_whose_strongest_motion_is_near() -> N
     tie = far.copy()
     tie[20:40, 1] = 1.0  # equal power at 0.08 and 0.14 m: the first maximum (the nearer point) counts
     assert accepted(tie, 0.11) == [False]
+
+
+def test_renewed_motion_gaps_to_the_first_frame_up_or_to_motion_that_lasts() -> None:
+    """The gap a prefix wait must bridge: to the first frame back at ``hold_db``, or (``sustained``) to where the
+    ratio stays there until the next run, as the decision layer's hold needs; without ``hold_db``, to the run."""
+    cfg = dsp.SegmentConfig(on_db=6, off_db=3)
+    r = np.zeros(40, dtype=np.float32)
+    r[2:5] = 8  # the first tap's run [2, 5)
+    r[7] = 2.5  # up to the hold level, and down again
+    r[10:12] = 2.5  # up to stay: the second tap is coming
+    r[12:15] = 8  # the second tap's run [12, 15)
+    r[30:33] = 8  # a single-run event
+    spans = [(2, 15), (30, 33), (20, 25)]
+    assert renewed_motion_gaps(r, spans, cfg=cfg, hold_db=2.0) == [[2], [], []]
+    assert renewed_motion_gaps(r, spans, cfg=cfg, hold_db=2.0, sustained=True) == [[5], [], []]
+    assert renewed_motion_gaps(r, spans, cfg=cfg, hold_db=None) == [[7], [], []]
+    r[5:12] = 2.5  # never below the hold between the runs
+    assert renewed_motion_gaps(r, spans[:1], cfg=cfg, hold_db=2.0, sustained=True) == [[0]]
+    assert renewed_motion_gaps(r, spans[:1], cfg=cfg, hold_db=9.0, sustained=True) == [[7]]  # never up: to the run

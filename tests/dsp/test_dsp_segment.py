@@ -2,7 +2,16 @@ import numpy as np
 import pytest
 from dsp_helpers import load, synthetic_stream
 
-from dsp import FrameGeometry, OnsetConfig, ParameterError, SegmentConfig, Segmenter, onset_metric, segment
+from dsp import (
+    FrameGeometry,
+    OnsetConfig,
+    ParameterError,
+    SegmentConfig,
+    Segmenter,
+    motion_runs,
+    onset_metric,
+    segment,
+)
 
 FR = 10.0  # frames per second: 1 frame = 0.1 s keeps the hand-made cases readable
 
@@ -27,6 +36,18 @@ def test_hysteresis_merge_and_rolls() -> None:
     np.testing.assert_array_equal(ev, [[4, 13], [30, 34]])
     assert ev.dtype == np.int64
     np.testing.assert_array_equal(run_stream(r, cfg, FR), ev)
+
+
+def test_motion_runs_are_the_hysteresis_before_merging_and_dropping() -> None:
+    r = np.zeros(40)
+    r[5:9] = [7, 5, 4, 4]
+    r[10:12] = [8, 8]
+    r[20] = 9  # kept here, dropped by segment() as too short
+    r[25:27] = [2, 4]  # never reaches on: no run
+    r[30:33] = [5, 7, 7]  # starts at its first frame >= on
+    runs = motion_runs(r, cfg=SegmentConfig(on_db=6, off_db=3))
+    np.testing.assert_array_equal(runs, [[5, 9], [10, 12], [20, 21], [31, 33]])
+    assert runs.dtype == np.int64 and motion_runs(np.zeros(0), cfg=SegmentConfig()).shape == (0, 2)
 
 
 def test_open_event_at_end_and_nan() -> None:

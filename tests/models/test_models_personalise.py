@@ -7,19 +7,23 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from acquisition.sim import Subject
 from acquisition.sim.variation import Variation
 from dsp import DecisionConfig
-from models.config import read_config, write_config
+from models.config import read_config, run_decision, write_config
 from models.data import DataError, load_recordings, split_recordings
 from models.personalise import (
     EnrolConfig,
     enrolment_recordings,
+    fitted_prefix_wait_s,
+    motion_durations_s,
     personalisation_curve,
     personalise,
     shipped_training_recordings,
+    tempo_stretch,
     write_personalisation,
 )
 
@@ -34,12 +38,26 @@ def test_enrolment_has_every_gesture_and_idle_background(tiny_run: Path) -> None
     assert not recs[1].labels and recs[1].num_frames > 3 * recs[1].frame_rate_hz
 
 
-def test_personalise_keeps_the_shipped_operating_point(tiny_run: Path, tmp_path: Path) -> None:
+def test_personalise_keeps_the_shipped_operating_point(
+    tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped operating point and prefix pairs stay; the prefix wait is the one fitted to the enrolment."""
+    import models.personalise as mp
+
+    fitted: list[object] = []
+
+    def fit(recs: object, **kw: object) -> float:
+        fitted.append(recs)
+        return 0.37
+
+    monkeypatch.setattr(mp, "fitted_prefix_wait_s", fit)
     base = read_config(tiny_run / "config.toml")
     recs = enrolment_recordings(Subject.from_seed(9101), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
     result = personalise(tiny_run, recs, tmp_path / "p", cfg=TINY)
     saved = read_config(tmp_path / "p" / "config.toml")
     assert saved.min_score == base.min_score and saved.init == str(tiny_run.resolve())
+    assert saved.prefixes == base.prefixes and saved.close_look == base.close_look
+    assert fitted == [recs] and saved.min_prefix_wait_s == 0.37 and run_decision(saved).prefix_wait_s == 0.37
     assert saved.learning_rate == pytest.approx(base.learning_rate / 3)
     assert result.metrics["epochs_run"] == 1
     with pytest.raises(DataError):
@@ -106,7 +124,9 @@ def test_record_enrol_cli(tiny_run: Path, tmp_path: Path) -> None:
     args += ["--countdown-s", "0.3", "--window-s", "1.2", "--pause-s", "0.3"]
     assert main(args) == 0
     assert (out / "run" / "model.keras").is_file()
-    assert json.loads((out / "bundle" / "manifest.json").read_text())["labels"]
+    manifest = json.loads((out / "bundle" / "manifest.json").read_text())
+    assert manifest["labels"]  # the bundle waits for a second tap as long as the enrolled user needs
+    assert manifest["decision"]["prefix_wait_s"] == run_decision(read_config(out / "run" / "config.toml")).prefix_wait_s
     assert len(list(out.glob("*.h5"))) == 2
     assert main(["record", "--enrol", "--subject", "x", "--out", str(out)]) == 2  # --init is required
     assert main(args) == 2  # a second enrolment into OUT would replace OUT/run and OUT/bundle: refused first
@@ -232,3 +252,53 @@ def test_robustness_personalise_cli_takes_the_subjects_and_the_fine_tune_weight(
     assert all("others_drop_at_3" in e for e in edges.values())
     runs = sorted((out / "personalised_runs").glob("*/metrics.json"))
     assert runs and all(json.loads(m.read_text())["fine_tune_weight"] == 0.75 for m in runs)
+
+
+def test_enrolment_fits_the_prefix_wait_to_the_users_double_taps(tiny_run: Path, tmp_path: Path) -> None:
+    """The wait covers the pause of the user's slowest double tap (to renewed motion that lasts, plus one
+    frame); a pause inside another gesture, or a double tap of one run, asks for nothing; the decision layer
+    waits the longer of that and the shipped wait."""
+    from acquisition.labels import Label
+
+    base = read_config(tiny_run / "config.toml")
+    ds = base.dataset
+    rec = enrolment_recordings(Subject.from_seed(9102), dataset=ds, reps_per_gesture=1, idle_s=0.0, seed=1)[0]
+    hold = run_decision(base).prefix_hold_db
+    ratio = np.zeros(rec.num_frames, dtype=np.float32)
+    ratio[10:15] = 8.0  # first tap
+    ratio[18] = hold + 0.5  # a rise that dips again: the hold would not bridge it
+    ratio[25:30] = hold + 0.5  # the second tap coming
+    ratio[30:35] = 8.0  # second tap
+    ratio[60:64] = ratio[72:76] = 8.0  # a wiggle paused for longer: no prefix waits on it
+    labels = tuple(
+        Label(start_frame=a, end_frame=b, gesture=g, source="sim")
+        for a, b, g in ((10, 35, "double_tap_in"), (60, 76, "wiggle"), (90, 95, "double_tap_in"))
+    )
+    ratio[90:95] = 8.0  # a double tap of one run (fast user): no gap
+    user = dataclasses.replace(rec, ratio_db=ratio, labels=labels)
+    rate = user.frame_rate_hz
+    wait = fitted_prefix_wait_s([user], dataset=ds, decision=run_decision(base))
+    assert wait == pytest.approx((25 - 15 + 1) / rate)
+    no_pause = dataclasses.replace(user, labels=labels[1:])
+    assert fitted_prefix_wait_s([no_pause], dataset=ds, decision=DecisionConfig()) == 0
+
+    slow = dataclasses.replace(base, min_prefix_wait_s=0.5)
+    # the user's tempo against the shipped run's training recordings: this user's wiggle moves 16 frames (first
+    # run start to last run end inside its label), a reference wiggle 8 and 4 frames (median 6)
+    ref = dataclasses.replace(user, ratio_db=np.zeros_like(ratio), labels=labels[1:2] * 2)
+    ref.ratio_db[60:68] = 8.0
+    ref = [ref, dataclasses.replace(ref, ratio_db=np.where(np.arange(ratio.size) < 64, ref.ratio_db, 0))]
+    assert motion_durations_s(ref, segment=ds.segment) == {"wiggle": [8 / rate] * 2 + [4 / rate] * 2}
+    assert motion_durations_s([user], segment=ds.segment)["wiggle"] == [16 / rate]
+    assert tempo_stretch([user], ref, segment=ds.segment) == pytest.approx(16 / 6)
+    shipped = DecisionConfig().prefix_wait_s
+    slower = fitted_prefix_wait_s([user], dataset=ds, decision=run_decision(base), reference=ref)
+    assert slower == pytest.approx(shipped * 16 / 6)  # longer than its own pauses, by its tempo
+    assert tempo_stretch([user], [], segment=ds.segment) is None
+    assert run_decision(slow).prefix_wait_s == 0.5 and run_decision(base).prefix_wait_s == shipped
+    assert run_decision(dataclasses.replace(base, min_prefix_wait_s=0.1)).prefix_wait_s == shipped
+    assert run_decision(slow, DecisionConfig(prefix_wait_s=0.7)).prefix_wait_s == 0.7
+    write_config(slow, tmp_path / "config.toml")
+    assert read_config(tmp_path / "config.toml").min_prefix_wait_s == 0.5
+    with pytest.raises(DataError, match="min_prefix_wait_s"):
+        dataclasses.replace(base, min_prefix_wait_s=-0.1)
