@@ -179,7 +179,7 @@ class TrainConfig:
             gestures that are prefixes of each other are refused here, before training.
         min_prefix_wait_s: the shortest prefix wait this run's user needs [s]: the decision layer waits
             ``max(DecisionConfig.prefix_wait_s, min_prefix_wait_s)`` for the next part of a longer gesture
-            (:func:`run_decision`). ``record --enrol`` fits it to the user's own double taps
+            (:func:`run_decision`). ``record --enrol`` fits it to the user's double-tap pauses and tempo
             (:func:`models.personalise.fitted_prefix_wait_s`): a slow user pauses longer between the two taps
             than the shipped wait covers; 0 keeps the shipped wait.
         compression: structured pruning, distillation and quantisation-aware training (off by default).

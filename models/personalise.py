@@ -6,8 +6,8 @@ the same dataset, architecture and augmentation, a third of its learning rate, a
 epochs, no validation split: every enrolment frame trains) and keeps the shipped operating point
 (``min_score``): a minute of data is far too little to calibrate a false-activation budget. It does fit
 one timing of the decision layer to the user: how long a ``tap_in`` waits for a second tap
-(:func:`fitted_prefix_wait_s`, the rule of the shipped wait applied to the user's own double taps; a slow
-user's pause outlasts the shipped 0.28 s, and the first tap is then decided alone). So that the
+(:func:`fitted_prefix_wait_s`, from the user's own double-tap pauses and tempo; a slow user's pause outlasts
+the shipped 0.28 s, and the first tap is then decided alone). So that the
 model does not forget everyone else, each epoch also replays the shipped run's own training recordings
 (``EnrolConfig.rehearsal_share`` of every class's windows; :func:`shipped_training_recordings`: the split's
 train and validation recordings, never its test side, plus the run's own rehearsal data). The replayed
@@ -98,8 +98,9 @@ class EnrolConfig:
             by a rule written before its figures (RULE50, docs/results_robustness.md, "Pulling the personalised
             weights back"): the largest of 0.75 / 0.5 / 0.35 that costs the other subjects no event on two
             training-side sets (edges 8980-8987, others 8970-8977) and closes as many edge gaps by half as 1 does.
-        fit_prefix_wait: set the personalised run's ``min_prefix_wait_s`` from the enrolment's double taps
-            (:func:`fitted_prefix_wait_s`); False keeps the shipped wait.
+        fit_prefix_wait: set the personalised run's ``min_prefix_wait_s`` from the enrolment's double-tap pauses
+            and tempo (:func:`fitted_prefix_wait_s`); False keeps the shipped run's wait. Default True, by a rule
+            written before its figures (RULE57, docs/results_robustness.md, "The enrolment fits the prefix wait").
         seed: seed of the fine-tuning.
     """
 
@@ -212,9 +213,7 @@ def fitted_prefix_wait_s(
     - The user's tempo: ``decision.prefix_wait_s`` times :func:`tempo_stretch` against ``reference`` (the
       shipped run's training recordings; none given: not used). The shipped wait covers its training
       subjects' pauses, and a slower user's pauses are longer by about the ratio of the motions' durations.
-
-    A tempo slower than the training subjects' stretches the pause between two taps past the shipped wait,
-    and the first tap is then decided alone."""
+    """
     longer = {b for bs in prefix_table(dataset.classes, decision.prefixes).values() for b in bs}
     wait = 0.0
     for rec in recs:
@@ -294,7 +293,7 @@ def personalise(
         if log:
             log(f"personalised weights: {w:g} of the fine-tune, {1 - w:g} of the shipped model")
     (Path(out_dir) / "metrics.json").write_text(json.dumps(metrics, indent=1, allow_nan=True))
-    # the shipped operating point and prefix pairs; the prefix wait fitted to this user's own double taps
+    # the shipped operating point and prefix pairs; the prefix wait fitted to this user
     fit = cfg.fit_prefix_wait
     wait = base.min_prefix_wait_s
     if fit:
@@ -307,7 +306,7 @@ def personalise(
         min_prefix_wait_s=wait,
     )
     if log and fit:
-        log(f"prefix wait fitted to the enrolment's double taps: {wait:.3f} s (applies above the shipped wait)")
+        log(f"prefix wait fitted to the enrolment: {wait:.3f} s (applies where longer than the shipped wait)")
     write_config(final, Path(out_dir) / "config.toml")
     return dataclasses.replace(result, config=final, metrics=metrics)
 

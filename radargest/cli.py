@@ -379,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--enrol",
         action="store_true",
         help="guided enrolment of a new user: --reps (default 3) prompts of every gesture of --init, then --idle-s "
-        "of hands doing nothing in particular; fine-tunes --init on both into OUT/run and exports OUT/bundle",
+        "of hands doing nothing in particular; fine-tunes --init on both into OUT/run, fits how long a tap waits "
+        "for a second tap to the user's own pauses and tempo (never shorter than --init's), and exports OUT/bundle",
     )
     enrol.add_argument("--init", type=Path, default=None, help="--enrol: the run directory to personalise")
     enrol.add_argument(
@@ -410,6 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="--enrol: share of the fine-tuned weights in the personalised model, the rest the shipped model's "
         "(pulling the weights back toward the shipped ones keeps more of what it did for other users), in (0, 1] "
         "(default 0.5; 1 = the fine-tune as trained)",
+    )
+    enrol.add_argument(
+        "--enrol-keep-prefix-wait",
+        action="store_true",
+        help="--enrol: keep --init's prefix wait instead of fitting it to the user (a slow user's double taps are "
+        "then more often decided as a single tap; a fitted wait decides their single taps later)",
     )
     enrol.add_argument(
         "--overwrite",

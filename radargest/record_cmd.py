@@ -203,6 +203,7 @@ def _personalise_and_export(args: argparse.Namespace, files: list[Path], *, earl
         rehearsal_share=args.enrol_rehearsal_share,
         rehearsal_distill=args.enrol_rehearsal_distill,
         fine_tune_weight=args.enrol_fine_tune_weight,
+        fit_prefix_wait=not args.enrol_keep_prefix_wait,
     )
     personalise(Path(args.init), recs, run_dir, cfg=cfg, progress=True, log=print, overwrite=args.overwrite)
     for path in (p for p in earlier if p not in files):

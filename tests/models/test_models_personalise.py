@@ -115,8 +115,11 @@ def test_curve_reports_gain_and_forgetting(tiny_run: Path, tmp_path: Path) -> No
     assert json.loads(j.read_text())["reps"] == [0, 1] and p.stat().st_size > 5000
 
 
-def test_record_enrol_cli(tiny_run: Path, tmp_path: Path) -> None:
+def test_record_enrol_cli(tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import models.personalise as mp
     from radargest.cli import main
+
+    monkeypatch.setattr(mp, "fitted_prefix_wait_s", lambda recs, **kw: 0.37)  # a slow user
 
     out = tmp_path / "enrol"
     args = ["record", "--enrol", "--init", str(tiny_run), "--source", "sim:9102", "--fast", "--reps", "1"]
@@ -126,7 +129,12 @@ def test_record_enrol_cli(tiny_run: Path, tmp_path: Path) -> None:
     assert (out / "run" / "model.keras").is_file()
     manifest = json.loads((out / "bundle" / "manifest.json").read_text())
     assert manifest["labels"]  # the bundle waits for a second tap as long as the enrolled user needs
-    assert manifest["decision"]["prefix_wait_s"] == run_decision(read_config(out / "run" / "config.toml")).prefix_wait_s
+    assert manifest["decision"]["prefix_wait_s"] == 0.37 == read_config(out / "run" / "config.toml").min_prefix_wait_s
+    kept = tmp_path / "kept"
+    assert main([kept.as_posix() if a == str(out) else a for a in args] + ["--enrol-keep-prefix-wait"]) == 0
+    assert read_config(kept / "run" / "config.toml").min_prefix_wait_s == 0.0  # the shipped run's
+    kept_manifest = json.loads((kept / "bundle" / "manifest.json").read_text())
+    assert kept_manifest["decision"]["prefix_wait_s"] == DecisionConfig().prefix_wait_s
     assert len(list(out.glob("*.h5"))) == 2
     assert main(["record", "--enrol", "--subject", "x", "--out", str(out)]) == 2  # --init is required
     assert main(args) == 2  # a second enrolment into OUT would replace OUT/run and OUT/bundle: refused first
