@@ -33,7 +33,9 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "--prefix-wait-s",
         type=non_negative_float,
         default=None,
-        help="how long a prefix gesture (tap_in of double_tap_in) waits for the next part [s], >= 0 (default 0.28)",
+        help="how long a prefix gesture (tap_in of double_tap_in) waits for the next part [s], >= 0 (default: the "
+        "bundle's, else 0.28; a run personalised by record --enrol never waits less than the wait its enrolment "
+        "fitted, min_prefix_wait_s in its config.toml)",
     )
     g.add_argument(
         "--prefix-hold-db",
