@@ -290,12 +290,12 @@ def test_enrolment_fits_the_prefix_wait_to_the_users_double_taps(tiny_run: Path,
     no_pause = dataclasses.replace(user, labels=labels[1:])
     assert fitted_prefix_wait_s([no_pause], dataset=ds, decision=DecisionConfig()) == 0
 
-    slow = dataclasses.replace(base, min_prefix_wait_s=0.5)
     # the user's tempo against the shipped run's training recordings: this user's wiggle moves 16 frames (first
     # run start to last run end inside its label), a reference wiggle 8 and 4 frames (median 6)
-    ref = dataclasses.replace(user, ratio_db=np.zeros_like(ratio), labels=labels[1:2] * 2)
-    ref.ratio_db[60:68] = 8.0
-    ref = [ref, dataclasses.replace(ref, ratio_db=np.where(np.arange(ratio.size) < 64, ref.ratio_db, 0))]
+    wiggles = np.zeros_like(ratio)
+    wiggles[60:68] = 8.0
+    one = dataclasses.replace(user, ratio_db=wiggles, labels=labels[1:2] * 2)
+    ref = [one, dataclasses.replace(one, ratio_db=np.where(np.arange(ratio.size) < 64, wiggles, 0))]
     assert motion_durations_s(ref, segment=ds.segment) == {"wiggle": [8 / rate] * 2 + [4 / rate] * 2}
     assert motion_durations_s([user], segment=ds.segment)["wiggle"] == [16 / rate]
     assert tempo_stretch([user], ref, segment=ds.segment) == pytest.approx(16 / 6)
@@ -303,6 +303,8 @@ def test_enrolment_fits_the_prefix_wait_to_the_users_double_taps(tiny_run: Path,
     slower = fitted_prefix_wait_s([user], dataset=ds, decision=run_decision(base), reference=ref)
     assert slower == pytest.approx(shipped * 16 / 6)  # longer than its own pauses, by its tempo
     assert tempo_stretch([user], [], segment=ds.segment) is None
+
+    slow = dataclasses.replace(base, min_prefix_wait_s=0.5)  # what personalise writes for a slow user
     assert run_decision(slow).prefix_wait_s == 0.5 and run_decision(base).prefix_wait_s == shipped
     assert run_decision(dataclasses.replace(base, min_prefix_wait_s=0.1)).prefix_wait_s == shipped
     assert run_decision(slow, DecisionConfig(prefix_wait_s=0.7)).prefix_wait_s == 0.7
