@@ -78,7 +78,7 @@ import numpy.typing as npt
 
 from dsp._checks import check_nonnegative, check_positive
 from dsp.errors import ParameterError
-from dsp.segment import SegmentConfig, Segmenter, decision_window_end, motion_runs
+from dsp.segment import SegmentConfig, Segmenter, decision_window_end, motion_runs, runs_of_span
 
 __all__ = [
     "GATE_ALL_POINTS",
@@ -458,8 +458,8 @@ def renewed_motion_gaps(
     """The pauses inside labelled events that a prefix wait has to bridge.
 
     For each span ``[start, end)`` of ``spans`` (a labelled event, in frames of ``ratio_db``): the gaps between
-    consecutive motion runs (:func:`dsp.segment.motion_runs` of ``cfg``) that overlap the span widened by
-    ``slack_frames`` on each side [frames]. A gap runs from the end of one run to *renewed motion*: the first
+    consecutive motion runs of the span (:func:`dsp.segment.runs_of_span` of the :func:`dsp.segment.motion_runs`
+    of ``cfg``) [frames]. A gap runs from the end of one run to *renewed motion*: the first
     frame from there whose ratio is at least ``hold_db``; with ``sustained``, the first frame from which the
     ratio stays at least ``hold_db`` until the next run starts (the decision layer's hold, ``prefix_hold_db``,
     keeps a due prefix waiting only while the ratio stays up, so a ratio that rises and dips again between the
@@ -472,10 +472,10 @@ def renewed_motion_gaps(
         One list of gaps per span, in order (empty for a span with fewer than two runs).
     """
     ratio = np.asarray(ratio_db, dtype=np.float32)
-    runs = motion_runs(ratio, cfg=cfg).tolist()
+    runs = motion_runs(ratio, cfg=cfg)
     out: list[list[int]] = []
     for start, end in spans:
-        inside = [(a, b) for a, b in runs if b > start - slack_frames and a < end + slack_frames]
+        inside = runs_of_span(runs, start, end, slack_frames=slack_frames).tolist()
         gaps = []
         for (_, b), (c, _) in itertools.pairwise(inside):
             gap = c - b

@@ -37,7 +37,15 @@ import numpy.typing as npt
 from dsp._checks import check_nonnegative, check_positive
 from dsp.errors import ParameterError
 
-__all__ = ["SegmentConfig", "Segmenter", "decision_window_end", "event_window_end", "motion_runs", "segment"]
+__all__ = [
+    "SegmentConfig",
+    "Segmenter",
+    "decision_window_end",
+    "event_window_end",
+    "motion_runs",
+    "runs_of_span",
+    "segment",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,6 +140,12 @@ def motion_runs(ratio: npt.ArrayLike, *, cfg: SegmentConfig) -> npt.NDArray[np.i
         if j < on_idx.size and int(on_idx[j]) < e:
             out.append((int(on_idx[j]), int(e)))
     return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+
+
+def runs_of_span(runs: npt.NDArray[np.int64], start: int, end: int, *, slack_frames: int = 3) -> npt.NDArray[np.int64]:
+    """The rows of ``runs`` (:func:`motion_runs`) that overlap the span ``[start, end)`` (a labelled event)
+    widened by ``slack_frames`` on each side, in order: the motion of that event."""
+    return runs[(runs[:, 1] > start - slack_frames) & (runs[:, 0] < end + slack_frames)]
 
 
 def segment(ratio: npt.ArrayLike, *, cfg: SegmentConfig, frame_rate_hz: float) -> npt.NDArray[np.int64]:

@@ -42,7 +42,7 @@ from acquisition.presets import get_preset
 from acquisition.sim import EverydayPlan, Subject, plan_everyday
 from acquisition.sim.variation import AS_DRAWN, Variation, render_scene
 from dsp.decision import DecisionConfig, prefix_table, renewed_motion_gaps
-from dsp.segment import SegmentConfig, motion_runs
+from dsp.segment import SegmentConfig, motion_runs, runs_of_span
 from models.config import RejectionConfig, TrainConfig, load_run, read_config, run_decision, write_config
 from models.data import DataError, DatasetConfig, Recording, SplitConfig, load_recordings, split_recordings
 from models.evaluate import Predictor
@@ -174,13 +174,13 @@ def motion_durations_s(
     recs: Sequence[Recording], *, segment: SegmentConfig, slack_frames: int = 3
 ) -> dict[str, list[float]]:
     """Per gesture: how long each labelled repetition moved [s], from the start of the first to the end of the
-    last motion run (:func:`dsp.motion_runs` of ``segment``) that overlaps its label widened by ``slack_frames``;
+    last motion run of its label (:func:`dsp.segment.runs_of_span` of the :func:`dsp.motion_runs` of ``segment``);
     a loose prompt window and an exact label measure alike. Repetitions without motion are left out."""
     out: dict[str, list[float]] = {}
     for rec in recs:
         runs = motion_runs(rec.ratio_db, cfg=segment)
         for la in rec.labels:
-            inside = runs[(runs[:, 1] > la.start_frame - slack_frames) & (runs[:, 0] < la.end_frame + slack_frames)]
+            inside = runs_of_span(runs, la.start_frame, la.end_frame, slack_frames=slack_frames)
             if inside.size:
                 out.setdefault(la.gesture, []).append(float(inside[-1, 1] - inside[0, 0]) / rec.frame_rate_hz)
     return out
