@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 
 import dsp
 from models.architectures import ArchitectureConfig
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RUN_FILES",
     "RUN_OUTPUTS",
+    "FineTuneSettings",
     "RejectionConfig",
     "RunError",
     "TrainConfig",
@@ -398,20 +399,38 @@ def read_config(path: Path) -> TrainConfig:
     return config_from_dict(d, where=str(path))
 
 
-def fine_tune_settings(
-    init: Path, gestures: tuple[str, ...]
-) -> tuple[DatasetConfig, ArchitectureConfig, AugmentConfig, float, float]:
+class FineTuneSettings(NamedTuple):
+    """What a fine-tune of a run inherits from it (:func:`fine_tune_settings`)."""
+
+    dataset: DatasetConfig
+    architecture: ArchitectureConfig
+    augment: AugmentConfig
+    learning_rate: float
+    weight_average_decay: float
+    prefixes: tuple[tuple[str, str], ...]
+    min_prefix_wait_s: float
+
+
+def fine_tune_settings(init: Path, gestures: tuple[str, ...]) -> FineTuneSettings:
     """What a fine-tune of the run ``init`` inherits from it (``radargest train --init``, ``radargest search
     --init``): its dataset (window, features, fragments) with ``gestures``, its architecture with their class
-    count, its augmentation, a third of its learning rate, and its ``weight_average_decay``.
+    count, its augmentation, a third of its learning rate, its ``weight_average_decay``, and its decision
+    layer's user settings: its ``prefixes`` among ``gestures`` and its ``min_prefix_wait_s`` (a fine-tune of a
+    personalised run is still that user's model, so it keeps the user's fitted wait).
 
     Raises:
         RunError: a missing or unreadable ``init/config.toml``.
     """
     base = read_config(Path(init) / "config.toml")
-    dataset = dataclasses.replace(base.dataset, gestures=gestures)
-    arch = dataclasses.replace(base.architecture, num_classes=len(gestures) + 1)
-    return dataset, arch, base.augment, base.learning_rate / 3.0, base.weight_average_decay
+    return FineTuneSettings(
+        dataset=dataclasses.replace(base.dataset, gestures=gestures),
+        architecture=dataclasses.replace(base.architecture, num_classes=len(gestures) + 1),
+        augment=base.augment,
+        learning_rate=base.learning_rate / 3.0,
+        weight_average_decay=base.weight_average_decay,
+        prefixes=tuple(p for p in base.prefixes if set(p) <= set(gestures)),
+        min_prefix_wait_s=base.min_prefix_wait_s,
+    )
 
 
 def clear_run_outputs(run_dir: Path) -> list[Path]:

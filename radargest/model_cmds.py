@@ -65,7 +65,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
 
     With ``--init``, the dataset, architecture and augmentation come from the initial run (only the
     gestures, data, split, seed, epochs, learning rate, rehearsal and a named ``--augment`` are taken from
-    the command line); its weight averaging too, unless ``--weight-average-decay`` is given.
+    the command line); its weight averaging and its prefix pairs too, unless ``--weight-average-decay`` or
+    ``--prefix`` is given; and its fitted ``min_prefix_wait_s`` (:func:`models.config.fine_tune_settings`).
     """
     import dataclasses
 
@@ -79,11 +80,13 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         raise ValueError(f"--prefix names {', '.join(unknown)}, not among the gestures ({', '.join(gestures)})")
     if args.init:
         refuse_unused(args, ("arch",), applies="without --init (the initial run's architecture is fine-tuned)")
-        dataset, arch, init_augment, init_lr, decay = fine_tune_settings(args.init, gestures)
-        augment: AugmentConfig | None = init_augment
+        inherited = fine_tune_settings(args.init, gestures)
+        dataset, arch, decay = inherited.dataset, inherited.architecture, inherited.weight_average_decay
+        augment: AugmentConfig | None = inherited.augment
         if getattr(args, "augment", None) is not None:  # named on the command line: replaces the init run's
             augment = ROBUST_AUGMENT if args.augment == "robust" else AugmentConfig()
-        lr = args.learning_rate if args.learning_rate is not None else init_lr
+        lr = args.learning_rate if args.learning_rate is not None else inherited.learning_rate
+        prefixes, min_prefix_wait_s = inherited.prefixes, inherited.min_prefix_wait_s
     else:
         window_s = getattr(args, "window_s", None)
         window = WindowConfig(window_s=window_s) if window_s is not None else WindowConfig()
@@ -92,6 +95,9 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         augment = ROBUST_AUGMENT if getattr(args, "augment", None) == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
         decay = TrainConfig.weight_average_decay
+        prefixes, min_prefix_wait_s = (), TrainConfig.min_prefix_wait_s
+    if getattr(args, "prefix", None):  # named on the command line: replaces the init run's
+        prefixes = tuple(args.prefix)
     if getattr(args, "weight_average_decay", None) is not None:
         decay = args.weight_average_decay
     if getattr(args, "fragment_share", None) is not None:  # also with --init: fragments do not change the model
@@ -144,7 +150,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         restore_best=not getattr(args, "no_early_stopping", False),
         learning_rate=lr,
         init=str(Path(args.init).resolve()) if args.init else "",
-        prefixes=tuple(getattr(args, "prefix", None) or ()),
+        prefixes=prefixes,
+        min_prefix_wait_s=min_prefix_wait_s,
         compression=compression,
         rehearsal_data=tuple(str(Path(p).resolve()) for p in getattr(args, "rehearsal_data", ()) or ()),
         rehearsal_share=getattr(args, "rehearsal_share", 0.5),
@@ -465,7 +472,8 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         metavar="PREFIX:LONGER",
         help="a gesture that is the start of a longer one (repeatable), for the decision layer: the prefix waits "
-        "for the rest. tap_in:double_tap_in and <g>:double_<g>:triple_<g> are known already",
+        "for the rest. tap_in:double_tap_in and <g>:double_<g>:triple_<g> are known already. With --init the "
+        "initial run's pairs (and a personalised run's fitted prefix wait) are kept; --prefix replaces the pairs",
     )
     p.add_argument(
         "--window-s",

@@ -61,8 +61,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.init:  # the pruned family: as train --init, the run's window, features, augmentation and classes
         if args.window_s:
             raise ValueError("--window-s: with --init the window is the initial run's")
-        dataset, arch, augment, lr, _ = fine_tune_settings(args.init, args.gestures)  # trials do not average
-        augment = named[args.augment] if args.augment else augment
+        inherited = fine_tune_settings(args.init, args.gestures)  # trials do not average
+        dataset, arch, lr = inherited.dataset, inherited.architecture, inherited.learning_rate
+        augment = named[args.augment] if args.augment else inherited.augment
     else:
         window = WindowConfig(window_s=args.window_s) if args.window_s else WindowConfig()
         dataset = DatasetConfig(gestures=args.gestures, preset=args.preset, window=window)

@@ -21,7 +21,8 @@ def _pruned_base(sim_dir: Path, init: Path) -> Any:
     from models.config import TrainConfig, fine_tune_settings
     from models.data import parse_split
 
-    dataset, arch, augment, lr, _ = fine_tune_settings(init, GESTURES)
+    inherited = fine_tune_settings(init, GESTURES)
+    dataset, arch, augment, lr = inherited.dataset, inherited.architecture, inherited.augment, inherited.learning_rate
     return TrainConfig(
         data=(str(sim_dir),),
         dataset=dataclasses.replace(dataset, windows_per_class=4),

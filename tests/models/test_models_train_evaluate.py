@@ -12,7 +12,7 @@ import pytest
 from tiny_models import tiny_config
 
 from dsp import DecisionConfig
-from models.config import RUN_FILES, RunError, config_from_dict, load_run, read_config
+from models.config import RUN_FILES, RunError, TrainConfig, config_from_dict, load_run, read_config
 from models.data import DataError
 from models.evaluate import CONTINUOUS_KEYS, JSON_KEYS, REJECTION_KEYS, WINDOW_KEYS, evaluate_run
 
@@ -332,6 +332,33 @@ def test_a_fine_tune_averages_as_its_init_run_unless_told(tiny_run: Path, tmp_pa
     assert decay("--init", str(init), "--weight-average-decay", "0") == 0.0
     with pytest.raises(SystemExit):
         decay("--weight-average-decay", "1")
+
+
+def test_a_fine_tune_of_a_personalised_run_keeps_its_decision_layer(tiny_run: Path, tmp_path: Path) -> None:
+    """``train --init`` of a user's run keeps the user's prefix pairs and fitted prefix wait (they reach
+    every decision through :func:`models.config.run_decision`); ``--prefix`` replaces the pairs."""
+    from models.config import run_decision, write_config
+    from radargest.cli import build_parser
+    from radargest.model_cmds import train_config_from_args
+
+    base = read_config(tiny_run / "config.toml")
+    a, b = base.dataset.gestures[:2]
+    init = tmp_path / "alice"
+    init.mkdir()
+    write_config(dataclasses.replace(base, prefixes=((a, b),), min_prefix_wait_s=0.45), init / "config.toml")
+    argv = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
+
+    def cfg(*extra: str) -> TrainConfig:
+        return train_config_from_args(build_parser().parse_args([*argv, *extra]))
+
+    fresh = cfg()
+    assert fresh.prefixes == () and fresh.min_prefix_wait_s == 0.0
+    tuned = cfg("--init", str(init))
+    assert tuned.prefixes == ((a, b),) and tuned.min_prefix_wait_s == 0.45
+    assert run_decision(tuned).prefix_wait_s == 0.45
+    assert cfg("--init", str(init), "--prefix", f"{b}:{a}").prefixes == ((b, a),)
+    fewer = cfg("--init", str(init), "--gestures", ",".join((b, *base.dataset.gestures[2:])))
+    assert fewer.prefixes == ()  # a pair naming a gesture the fine-tune drops is not kept
 
 
 def test_no_early_stopping_asks_for_the_whole_schedule_and_the_last_epoch(tmp_path: Path) -> None:
