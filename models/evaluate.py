@@ -26,6 +26,9 @@ Scores, against the labels of the requested gestures (``truth``):
   sessions the simulator's motion end, for ``double_tap_in`` the end of its second tap) to the decision
   (the end of the frame at which the policy decides), over correct events; the inference time is not
   included. ``latency_ms_by_class`` gives ``{gesture: {"p50", "p90", "n"}}``.
+- ``outcomes``: what became of each true event (:func:`event_outcomes`): ``right``, ``wrong_class``,
+  ``rejected`` or ``no_candidate``, so a fall in recall or event accuracy points at the classifier, the
+  operating point or the segmenter.
 
 ``per_file`` repeats the figures for every file, with ``events_per_minute`` and ``false_activations``.
 """
@@ -71,6 +74,7 @@ __all__ = [
     "ensemble_predictor",
     "evaluate_recordings",
     "evaluate_run",
+    "event_outcomes",
     "keras_predictor",
     "stream_decisions",
     "stream_scores",
@@ -90,6 +94,7 @@ CONTINUOUS_KEYS = (
     "latency_ms_p50",
     "latency_ms_p90",
     "latency_ms_by_class",
+    "outcomes",
 )
 #: Continuous-mode keys about rejection (see :mod:`models.rejection`); pooled over the streams only.
 REJECTION_KEYS = (
@@ -178,9 +183,10 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
 
     Returns:
         The continuous keys plus raw counts (``truth``, ``correct``, ``candidates_on_truth``,
-        ``candidates_correct``, ``false_activations``, ``background_s``, ``duration_s``, ``latencies_ms``,
-        ``latencies_by_class``: ``[(gesture, ms)]``) and ``false_spans``, the ``[start, end)`` of every false
-        activation (traced to its cause by :func:`models.rejection.false_activations_by_cause`).
+        ``candidates_correct``, ``candidates_rejected``, ``false_activations``, ``background_s``,
+        ``duration_s``, ``latencies_ms``, ``latencies_by_class``: ``[(gesture, ms)]``) and ``false_spans``,
+        the ``[start, end)`` of every false activation (traced to its cause by
+        :func:`models.rejection.false_activations_by_cause`).
     """
     index = {c: i for i, c in enumerate(classes)}
     rate = rec.frame_rate_hz
@@ -193,6 +199,7 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
     correct = 0
     on_truth = 0
     cand_correct = 0
+    cand_rejected = 0
     latencies: list[tuple[str, float]] = []
     used = np.zeros(len(cand), dtype=bool)
     for s, e, c in truth:
@@ -201,6 +208,7 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
             continue
         on_truth += 1
         j = int(np.argmax(overlap))
+        cand_rejected += int(decision[j] == 0)
         if decision[j] == c:
             cand_correct += 1
             if not used[j]:
@@ -235,10 +243,14 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
         "latency_ms_p50": _percentile(ms, 50),
         "latency_ms_p90": _percentile(ms, 90),
         "latency_ms_by_class": _latency_by_class(latencies, classes),
+        "outcomes": event_outcomes(
+            truth=len(truth), on_truth=on_truth, correct_on_truth=cand_correct, rejected_on_truth=cand_rejected
+        ),
         "truth": len(truth),
         "correct": correct,
         "candidates_on_truth": on_truth,
         "candidates_correct": cand_correct,
+        "candidates_rejected": cand_rejected,
         "false_activations": false,
         "background_s": background_s,
         "duration_s": rec.num_frames / rate,
@@ -274,6 +286,25 @@ def _pool_continuous(parts: Sequence[dict[str, Any]], classes: Sequence[str]) ->
         "latency_ms_p50": _percentile(latencies, 50),
         "latency_ms_p90": _percentile(latencies, 90),
         "latency_ms_by_class": _latency_by_class([v for p in parts for v in p["latencies_by_class"]], classes),
+        "outcomes": event_outcomes(
+            truth=truth,
+            on_truth=on_truth,
+            correct_on_truth=sum(p["candidates_correct"] for p in parts),
+            rejected_on_truth=sum(p["candidates_rejected"] for p in parts),
+        ),
+    }
+
+
+def event_outcomes(*, truth: int, on_truth: int, correct_on_truth: int, rejected_on_truth: int) -> dict[str, int]:
+    """What became of the true events (counts that sum to ``truth``): ``right``, the candidate on it decided as its
+    gesture; ``wrong_class``, decided as another gesture; ``rejected``, decided as nothing (``none``, under
+    ``min_score`` or gated); ``no_candidate``, no candidate overlaps it (the segmenter never proposed it). Event
+    accuracy is ``right`` over the first three; the split says which stage to look at when it falls."""
+    return {
+        "right": correct_on_truth,
+        "wrong_class": on_truth - correct_on_truth - rejected_on_truth,
+        "rejected": rejected_on_truth,
+        "no_candidate": truth - on_truth,
     }
 
 

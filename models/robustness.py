@@ -9,7 +9,9 @@ in ``radargest evaluate --continuous``, and is scored against the simulator's gr
 
 - ``event_accuracy``: of the candidates that overlap a true event, the share decided as its gesture
   (:func:`models.evaluate.continuous_metrics`; the figure the acceptance bars use);
-- ``recall``: correct events over all true events (also counts events the segmenter never proposed).
+- ``recall``: correct events over all true events (also counts events the segmenter never proposed);
+- ``outcomes``: the true events split into right, wrong class, rejected and never proposed, which says
+  whether a cliff is the classifier's, the operating point's or the segmenter's.
 
 Points are pooled over subjects; ``per_gesture`` splits them. Rendering is in memory (no files) and
 takes about a second per point at the default size; ``RobustnessConfig.quick()`` is a smoke-test size.
@@ -36,7 +38,7 @@ from acquisition.sim.gestures import DOUBLE_TAP_GAP_S
 from acquisition.sim.variation import AS_DRAWN, SimStream, Variation, render_variation
 from dsp.decision import DecisionConfig
 from models.data import DataError, DatasetConfig, Recording, recording_from_frames
-from models.evaluate import Predictor, continuous_metrics, stream_decisions
+from models.evaluate import Predictor, continuous_metrics, event_outcomes, stream_decisions
 
 __all__ = [
     "FACTORS",
@@ -265,6 +267,7 @@ def _score(
             "truth": m["truth"],
             "on_truth": m["candidates_on_truth"],
             "correct_on_truth": m["candidates_correct"],
+            "rejected_on_truth": m["candidates_rejected"],
             "correct": m["correct"],
         }
     return out
@@ -275,6 +278,12 @@ def _summary(counts: dict[str, int]) -> dict[str, Any]:
         "event_accuracy": counts["correct_on_truth"] / counts["on_truth"] if counts["on_truth"] else None,
         "recall": counts["correct"] / counts["truth"] if counts["truth"] else None,
         **counts,
+        "outcomes": event_outcomes(
+            truth=counts["truth"],
+            on_truth=counts["on_truth"],
+            correct_on_truth=counts["correct_on_truth"],
+            rejected_on_truth=counts["rejected_on_truth"],
+        ),
     }
 
 
@@ -293,8 +302,9 @@ def robustness_map(
 
     Returns:
         ``{"config": ..., "factors": {name: {"label", "field", "nominal", "gestures", "points": [{"level",
-        "event_accuracy", "recall", "truth", "on_truth", "correct_on_truth", "correct", "per_gesture"}]}},
-        "checks": acceptance_checks(...)}``.
+        "event_accuracy", "recall", "truth", "on_truth", "correct_on_truth", "rejected_on_truth", "correct",
+        "outcomes", "per_gesture"}]}}, "checks": acceptance_checks(...)}``; ``outcomes`` splits the true events
+        into right, wrong class, rejected and never proposed (:func:`models.evaluate.event_outcomes`).
 
     Raises:
         DataError: a gesture of the model that the simulator cannot perform.
@@ -334,7 +344,8 @@ def robustness_map(
         for level in cfg.factor_levels(f):
             per_g = acc.get((f.name, level), {})
             total = {
-                key: sum(c[key] for c in per_g.values()) for key in ("truth", "on_truth", "correct_on_truth", "correct")
+                key: sum(c[key] for c in per_g.values())
+                for key in ("truth", "on_truth", "correct_on_truth", "rejected_on_truth", "correct")
             }
             points.append(
                 {

@@ -277,6 +277,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             "latency by gesture (p50/p90 ms): "
             + ", ".join(f"{g} {_fmt(v['p50'])}/{_fmt(v['p90'])}" for g, v in m["latency_ms_by_class"].items())
         )
+        o = m["outcomes"]
+        print(
+            f"the {m['truth']} gestures: {o['right']} right, {o['wrong_class']} taken for another gesture, "
+            f"{o['rejected']} rejected, {o['no_candidate']} never proposed by the segmenter"
+        )
         for f in m["per_file"]:
             print(
                 f"  {f['file']}: event accuracy {_fmt(f['event_accuracy'])}, {f['events']} events "

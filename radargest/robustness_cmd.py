@@ -41,12 +41,23 @@ def cmd_robustness(args: argparse.Namespace) -> int:
 
     result = robustness_run(args.run_dir, cfg=cfg, progress=bar)
     jpath, ppath = write_robustness(result, out, compare=compare, title=args.run_dir.name)
+    explain = False
     for name, f in result["factors"].items():
         cells = " ".join(
             f"{p['level']:g}:{'—' if p['event_accuracy'] is None else format(p['event_accuracy'], '.2f')}"
             for p in f["points"]
         )
         print(f"{name:>15}  {cells}")
+        lost = " ".join(
+            f"{p['level']:g}:{o['wrong_class']}/{o['rejected']}/{o['no_candidate']}"
+            for p in f["points"]
+            if (o := p["outcomes"])["right"] < p["truth"]
+        )
+        if lost:
+            print(f"{'lost w/r/n':>15}  {lost}")
+            explain = True
+    if explain:
+        print("(lost w/r/n: true events decided as another gesture / rejected / never proposed, where any was lost)")
     checks = result["checks"]
     for key, value in checks["values"].items():
         ok = checks["passed"][key]

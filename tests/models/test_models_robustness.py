@@ -42,6 +42,16 @@ def test_map_scores_only_the_gestures_a_factor_touches() -> None:
     assert tempo["event_accuracy"] < 0.5
     none = robustness_map(_constant(0), dataset=DATASET, window_frames=50, cfg=cfg)
     assert none["factors"]["double_tap_gap"]["points"][0]["event_accuracy"] == 0.0
+    # what became of each true event: the split sums to the truth and names the stage that lost it
+    for res, lost in ((result, "wrong_class"), (none, "rejected")):
+        point = res["factors"]["tempo"]["points"][0]
+        o = point["per_gesture"]["tap_in"]["outcomes"]
+        assert sum(o.values()) == point["per_gesture"]["tap_in"]["truth"] and o["right"] == 0
+        assert o[lost] == point["per_gesture"]["tap_in"]["on_truth"] > 0
+        assert o["no_candidate"] == point["per_gesture"]["tap_in"]["truth"] - o[lost]
+        total = point["outcomes"]
+        assert total == {k: sum(g["outcomes"][k] for g in point["per_gesture"].values()) for k in total}
+    assert result["factors"]["tempo"]["points"][0]["per_gesture"]["double_tap_in"]["outcomes"]["wrong_class"] == 0
     # the run's own prefix pairs reach the decision layer: one that closes a cycle is refused
     with pytest.raises(dsp.ParameterError, match="prefixes of each other"):
         robustness_map(

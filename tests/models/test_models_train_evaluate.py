@@ -54,6 +54,11 @@ def test_evaluate_json_keys(tiny_run: Path, sim_dir: Path) -> None:
     assert m["correct"] == sum(f["correct"] for f in m["per_file"]) <= min(m["events"], m["truth"])
     assert m["recall"] == m["correct"] / m["truth"]
     assert m["precision"] == (m["correct"] / m["events"] if m["events"] else None)
+    # every true event has one outcome; the right ones over those with a candidate are the event accuracy
+    o = m["outcomes"]
+    assert sum(o.values()) == m["truth"] and o == {k: sum(f["outcomes"][k] for f in m["per_file"]) for k in o}
+    with_candidate = o["right"] + o["wrong_class"] + o["rejected"]
+    assert m["event_accuracy"] == (o["right"] / with_candidate if with_candidate else None)
     w = evaluate_run(tiny_run, [sim_dir], continuous=False)
     assert tuple(w) == JSON_KEYS and all(w[k] is None for k in CONTINUOUS_KEYS + REJECTION_KEYS)
 
