@@ -46,7 +46,7 @@ from dsp.segment import SegmentConfig, motion_runs, runs_of_span
 from models.config import RejectionConfig, TrainConfig, load_run, read_config, run_decision, write_config
 from models.data import DataError, DatasetConfig, Recording, SplitConfig, load_recordings, split_recordings
 from models.evaluate import Predictor
-from models.robustness import _score, _summary, sim_recording, stream_recording
+from models.robustness import COUNT_KEYS, _score, _summary, sim_recording, stream_recording
 
 if TYPE_CHECKING:
     from models.train import TrainResult
@@ -354,7 +354,7 @@ def event_accuracy(
 ) -> dict[str, Any]:
     """Pooled event accuracy, recall and outcomes of ``recs`` (as :func:`models.robustness.robustness_map` scores),
     decided with ``decision``: for a run, its operating point and prefix pairs (:func:`models.config.run_decision`)."""
-    tot = {"truth": 0, "on_truth": 0, "correct_on_truth": 0, "rejected_on_truth": 0, "correct": 0}
+    tot = dict.fromkeys(COUNT_KEYS, 0)
     for rec in recs:
         for c in _score(predict, rec, dataset=dataset, window_frames=window_frames, decision=decision).values():
             for k in tot:

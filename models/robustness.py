@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 TAPS = ("tap_in", "tap_out", "double_tap_in")
+#: The counts :func:`_score` gives per gesture, which points pool by summing.
+COUNT_KEYS = ("truth", "on_truth", "correct_on_truth", "rejected_on_truth", "correct")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -343,10 +345,7 @@ def robustness_map(
         points = []
         for level in cfg.factor_levels(f):
             per_g = acc.get((f.name, level), {})
-            total = {
-                key: sum(c[key] for c in per_g.values())
-                for key in ("truth", "on_truth", "correct_on_truth", "rejected_on_truth", "correct")
-            }
+            total = {key: sum(c[key] for c in per_g.values()) for key in COUNT_KEYS}
             points.append(
                 {
                     "level": level,
