@@ -17,7 +17,7 @@ from typing import Any
 from radargest.cli_args import check_out_dir, refuse_unused
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
-__all__ = ["add_deploy_commands", "cmd_detect", "cmd_export", "main"]
+__all__ = ["add_deploy_commands", "cmd_detect", "cmd_export"]
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -174,22 +174,3 @@ def add_deploy_commands(subparsers: Any) -> None:
     p.add_argument("--always-on", action="store_true", help="no throttle: full rate, encoder on every frame")
     add_decision_arguments(p)
     p.set_defaults(func=cmd_detect)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m radargest.deploy_cmds detect ...``) until the main CLI registers these."""
-    from acquisition import AcquisitionError
-
-    parser = argparse.ArgumentParser(prog="radargest")
-    add_deploy_commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (AcquisitionError, ValueError, OSError, RuntimeError) as exc:
-        text = str(exc).strip().splitlines()
-        print(f"radargest: error: {text[0] if text else type(exc).__name__}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

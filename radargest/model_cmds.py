@@ -31,7 +31,7 @@ from radargest.cli_args import (
 )
 from radargest.decision_args import add_decision_arguments, decision_from_args
 
-__all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "main", "train_config_from_args"]
+__all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "train_config_from_args"]
 
 DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
 
@@ -759,22 +759,3 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)
     p.set_defaults(func=cmd_quantize)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m radargest.model_cmds train ...``) until the main CLI registers these."""
-    from acquisition import AcquisitionError
-
-    parser = argparse.ArgumentParser(prog="radargest")
-    add_model_commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (AcquisitionError, ValueError, OSError) as exc:
-        text = str(exc).strip().splitlines()
-        print(f"radargest: error: {text[0] if text else type(exc).__name__}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

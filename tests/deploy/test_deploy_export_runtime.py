@@ -32,7 +32,7 @@ def test_detection_json_contract() -> None:
 
 
 def test_detect_cli_json_and_utilisation(tiny_bundle: Path, sim_dir: Path) -> None:
-    cmd = [sys.executable, "-m", "radargest.deploy_cmds", "detect", str(_sim_file(sim_dir)), "--model"]
+    cmd = [sys.executable, "-m", "radargest", "detect", str(_sim_file(sim_dir)), "--model"]
     out = subprocess.run([*cmd, str(tiny_bundle), "--json"], capture_output=True, text=True, check=True)
     for line in out.stdout.splitlines():
         ev = json.loads(line)
@@ -64,7 +64,7 @@ def test_throttled_uses_less_than_always_on(tiny_bundle: Path, sim_dir: Path) ->
 
 def test_runtime_path_imports_no_tensorflow(tiny_bundle: Path, sim_dir: Path) -> None:
     code = (
-        "import sys; from radargest.deploy_cmds import main; "
+        "import sys; from radargest.cli import main; "
         f"main(['detect', {str(_sim_file(sim_dir))!r}, '--model', {str(tiny_bundle)!r}, '--json']); "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'models', 'tf_keras')); "
         "print('BAD=' + ','.join(bad))"
@@ -121,7 +121,7 @@ def test_preset_mismatch_refused(tiny_bundle: Path, sim_dir: Path, tmp_path: Pat
 def test_detect_cli_error_is_one_line(tiny_bundle: Path, sim_dir: Path, tmp_path: Path) -> None:
     b = _copy(tiny_bundle, tmp_path)
     (b / "config.h").write_text("tampered")
-    cmd = [sys.executable, "-m", "radargest.deploy_cmds", "detect", str(_sim_file(sim_dir)), "--model", str(b)]
+    cmd = [sys.executable, "-m", "radargest", "detect", str(_sim_file(sim_dir)), "--model", str(b)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert out.returncode == 2
     assert out.stderr.strip().startswith("radargest: error:") and "sha256" in out.stderr

@@ -88,7 +88,7 @@ def test_soup_refuses_runs_that_are_not_seeds_of_one_fine_tune(
 
 
 def test_soup_command(fine_tunes: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from radargest.model_cmds import main
+    from radargest.cli import main
 
     a, b, _ = fine_tunes
     out = tmp_path / "soup"

@@ -86,7 +86,7 @@ def test_calibrate_command_rechooses_the_operating_point(
 ) -> None:
     import shutil
 
-    from radargest.model_cmds import main
+    from radargest.cli import main
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
@@ -175,7 +175,7 @@ def test_train_errors_before_training(sim_dir: Path, tmp_path: Path) -> None:
 
 
 def test_commands(tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from radargest.model_cmds import main
+    from radargest.cli import main
 
     assert main(["evaluate", str(tiny_run), "--data", str(sim_dir), "--continuous", "--json", "--quiet"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -194,7 +194,7 @@ def test_commands(tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.
 def test_prefix_cycle_refused_before_training(
     sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from radargest.model_cmds import main
+    from radargest.cli import main
 
     cmd = ["train", "--data", str(sim_dir), "--gestures", "tap_in,tap_out", "--out", str(tmp_path / "r"), "--quiet"]
     assert main([*cmd, "--prefix", "tap_in:tap_out", "--prefix", "tap_out:tap_in"]) == 2
@@ -235,7 +235,7 @@ def test_train_overwrite_removes_only_radargest_outputs(
     import shutil
 
     from models.config import RUN_OUTPUTS
-    from radargest.model_cmds import main
+    from radargest.cli import main
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)
