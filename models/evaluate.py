@@ -533,14 +533,16 @@ def evaluate_run(
     split: SplitConfig | None = None,
     continuous: bool = True,
     threshold: float | None = None,
+    prefix_wait_s: float | None = None,
     decision: DecisionConfig | None = None,
     progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a run directory on the *test side* of ``split`` (default: the run's own split) of ``data``.
 
     The decision layer is ``decision`` (default :class:`dsp.DecisionConfig`) with the run's operating point
-    (:func:`models.config.run_decision`: its ``min_score``, its close look, its prefixes); ``threshold``
-    replaces the ``min_score``.
+    (:func:`models.config.run_decision`: its ``min_score``, its close look, its prefixes, and at least its
+    ``min_prefix_wait_s``); ``threshold`` replaces the ``min_score`` and ``prefix_wait_s`` [s] the prefix wait,
+    as the same options do on a bundle.
 
     Raises:
         models.config.RunError: missing or corrupt run directory.
@@ -553,6 +555,8 @@ def evaluate_run(
     dc = run_decision(cfg, decision)
     if threshold is not None:
         dc = dataclasses.replace(dc, min_score=float(threshold))
+    if prefix_wait_s is not None:
+        dc = dataclasses.replace(dc, prefix_wait_s=float(prefix_wait_s))
     split = split or cfg.split
     recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)
     t = cfg.architecture.window_frames

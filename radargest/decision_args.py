@@ -34,8 +34,8 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         type=non_negative_float,
         default=None,
         help="how long a prefix gesture (tap_in of double_tap_in) waits for the next part [s], >= 0 (default: the "
-        "bundle's, else 0.28; a run personalised by record --enrol never waits less than the wait its enrolment "
-        "fitted, min_prefix_wait_s in its config.toml)",
+        "bundle's, else 0.28, and for a run personalised by record --enrol at least the wait its enrolment fitted, "
+        "min_prefix_wait_s in its config.toml; given, it replaces either)",
     )
     g.add_argument(
         "--prefix-hold-db",

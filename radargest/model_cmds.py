@@ -238,6 +238,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         split=args.split,
         continuous=args.continuous,
         threshold=args.min_score,
+        prefix_wait_s=args.prefix_wait_s,
         decision=decision_from_args(args),
         progress=bar,
     )

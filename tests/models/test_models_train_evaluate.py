@@ -377,3 +377,31 @@ def test_no_early_stopping_asks_for_the_whole_schedule_and_the_last_epoch(tmp_pa
     assert usual.restore_best and usual.patience_epochs == 5
     fixed = train_config_from_args(build_parser().parse_args([*argv, "--no-early-stopping"]))
     assert not fixed.restore_best and fixed.patience_epochs >= fixed.epochs == 30
+
+
+def test_evaluate_prefix_wait_replaces_a_personalised_runs_wait(
+    tiny_run: Path, sim_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``evaluate --prefix-wait-s`` sets the wait on a run as it does on a bundle; without it a personalised run
+    waits at least its fitted ``min_prefix_wait_s``."""
+    import shutil
+
+    import models.evaluate as ev
+    from models.config import write_config
+    from radargest.cli import main
+
+    run = tmp_path / "alice"
+    shutil.copytree(tiny_run, run)
+    write_config(dataclasses.replace(read_config(run / "config.toml"), min_prefix_wait_s=0.45), run / "config.toml")
+    seen: list[float] = []
+
+    def capture(*args: object, decision: DecisionConfig, **kw: object) -> dict[str, object]:
+        seen.append(decision.prefix_wait_s)
+        raise SystemExit(0)  # the decision layer is all this test needs
+
+    monkeypatch.setattr(ev, "evaluate_recordings", capture)
+    argv = ["evaluate", str(run), "--data", str(sim_dir), "--quiet"]
+    for extra in ([], ["--prefix-wait-s", "0.1"], ["--prefix-wait-s", "0.6"]):
+        with pytest.raises(SystemExit):
+            main([*argv, *extra])
+    assert seen == [0.45, 0.1, 0.6]
