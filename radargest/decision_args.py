@@ -10,7 +10,20 @@ from typing import Any
 from dsp.decision import DecisionConfig
 from radargest.cli_args import finite_float, non_negative_float, probability
 
-__all__ = ["add_decision_arguments", "decision_from_args"]
+__all__ = ["DECISION_OPTIONS", "add_decision_arguments", "decision_from_args"]
+
+#: the argparse dest names of the options :func:`add_decision_arguments` adds (for refusing them where unused)
+DECISION_OPTIONS = (
+    "min_score",
+    "prefix_wait_s",
+    "prefix_hold_db",
+    "min_peak_db",
+    "idle_min_peak_db",
+    "gate_max_range_m",
+    "idle_gate_max_range_m",
+    "always_wait",
+    "no_close_look",
+)
 
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:

@@ -29,7 +29,7 @@ from radargest.cli_args import (
     share_below_one,
     training_seed,
 )
-from radargest.decision_args import add_decision_arguments, decision_from_args
+from radargest.decision_args import DECISION_OPTIONS, add_decision_arguments, decision_from_args
 
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "train_config_from_args"]
 
@@ -227,10 +227,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.throttle_sweep is not None:
         refuse_unused(args, ("continuous",), applies="without --throttle-sweep (the sweep is continuous already)")
+        refuse_unused(
+            args, DECISION_OPTIONS, applies="without --throttle-sweep (the sweep runs the bundle's decision layer)"
+        )
         return _throttle_sweep(args)
     refuse_unused(
         args, ("idle_decimations", "idle_sweeps", "idle_point_steps", "hold_s"), applies="with --throttle-sweep"
     )
+    if not args.continuous:
+        refuse_unused(args, DECISION_OPTIONS, applies="with --continuous (the window scores have no decision layer)")
     _needs_tensorflow("evaluate")
     m = evaluate_run(
         args.run_dir,

@@ -400,7 +400,7 @@ def test_evaluate_prefix_wait_replaces_a_personalised_runs_wait(
         raise SystemExit(0)  # the decision layer is all this test needs
 
     monkeypatch.setattr(ev, "evaluate_recordings", capture)
-    argv = ["evaluate", str(run), "--data", str(sim_dir), "--quiet"]
+    argv = ["evaluate", str(run), "--data", str(sim_dir), "--continuous", "--quiet"]
     for extra in ([], ["--prefix-wait-s", "0.1"], ["--prefix-wait-s", "0.6"]):
         with pytest.raises(SystemExit):
             main([*argv, *extra])

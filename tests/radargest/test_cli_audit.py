@@ -195,6 +195,11 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
             "--idle-decimations applies only with --throttle",
         ),
         (["evaluate", "r", "--data", "d", "--throttle-sweep", "b", "--continuous"], "--continuous applies only"),
+        (
+            ["evaluate", "r", "--data", "d", "--throttle-sweep", "b", "--min-score", "0.5", "--always-wait"],
+            "--min-score, --always-wait apply only without --throttle-sweep",
+        ),
+        (["evaluate", "r", "--data", "d", "--prefix-wait-s", "0.4"], "--prefix-wait-s applies only with --continuous"),
         (["train", "--data", "d", "--out", "o", "--prefix", "tap_in:double_tapin"], "--prefix names double_tapin"),
         (["search", "--data", "d", "--out", "o", "--ray", "1.2.3.4:6379", "--no-ray"], "not allowed with argument"),
     ],
@@ -312,3 +317,15 @@ def test_train_refuses_a_split_naming_a_subject_the_data_lacks(
     line = _error(capsys, "train", "--data", str(sim_dir), "--out", str(tmp_path / "run"), "--split", "subject:sim-s01")
     assert "no recording matches sim-s01" in line and "sim-s001" in line
     assert not (tmp_path / "run").exists()
+
+
+def test_decision_options_name_every_decision_argument() -> None:
+    """The list that refuses the decision layer's options where they do nothing holds exactly the ones added."""
+    import argparse
+
+    from radargest.decision_args import DECISION_OPTIONS, add_decision_arguments
+
+    p = argparse.ArgumentParser()
+    add_decision_arguments(p)
+    added = {a.dest for a in p._actions if a.dest != "help"}
+    assert added == set(DECISION_OPTIONS) and len(DECISION_OPTIONS) == len(added)
