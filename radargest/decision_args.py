@@ -8,9 +8,9 @@ import dataclasses
 from typing import Any
 
 from dsp.decision import DecisionConfig
-from radargest.cli_args import finite_float, non_negative_float, probability
+from radargest.cli_args import finite_float, non_negative_float, probability, refuse_unused
 
-__all__ = ["DECISION_OPTIONS", "add_decision_arguments", "decision_from_args"]
+__all__ = ["DECISION_OPTIONS", "add_decision_arguments", "decision_from_args", "refuse_other_streams_gate"]
 
 #: the argparse dest names of the options :func:`add_decision_arguments` adds (for refusing them where unused)
 DECISION_OPTIONS = (
@@ -122,3 +122,27 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
     if getattr(args, "no_close_look", False):
         changes["close_look"] = False
     return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
+def refuse_other_streams_gate(args: argparse.Namespace, *, idle_stream: bool) -> None:
+    """Refuse the gate options of the onset stream a command does not decide on: a throttled device's policy is
+    fed the idle-rate stream and gated by ``--idle-min-peak-db`` / ``--idle-gate-max-range-m``; ``evaluate`` and
+    ``--always-on`` are fed the full-rate stream, gated by ``--min-peak-db`` / ``--gate-max-range-m``
+    (:meth:`dsp.DecisionConfig.for_idle_stream`).
+
+    Raises:
+        ValueError: naming the options and where they apply.
+    """
+    if idle_stream:
+        refuse_unused(
+            args,
+            ("min_peak_db", "gate_max_range_m"),
+            applies="with --always-on or in evaluate (a throttled device gates its idle-rate stream: "
+            "--idle-min-peak-db, --idle-gate-max-range-m)",
+        )
+    else:
+        refuse_unused(
+            args,
+            ("idle_min_peak_db", "idle_gate_max_range_m"),
+            applies="to a throttled device's idle-rate stream (detect and demo without --always-on)",
+        )

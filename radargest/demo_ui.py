@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from radargest.cli_args import gesture_list, non_negative_int, positive_float
-from radargest.decision_args import add_decision_arguments, decision_from_args
+from radargest.decision_args import add_decision_arguments, decision_from_args, refuse_other_streams_gate
 
 __all__ = ["add_demo_arguments", "run_demo"]
 
@@ -100,6 +100,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from deploy.live import open_live
     from deploy.runtime import load_bundle
 
+    refuse_other_streams_gate(args, idle_stream=not args.always_on)
     bundle = load_bundle(args.model)
     run = open_live(
         args.source,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from radargest.cli_args import check_out_dir, refuse_unused
-from radargest.decision_args import add_decision_arguments, decision_from_args
+from radargest.decision_args import add_decision_arguments, decision_from_args, refuse_other_streams_gate
 
 __all__ = ["add_deploy_commands", "cmd_detect", "cmd_export"]
 
@@ -65,6 +65,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     from deploy.power import run_energy
     from deploy.runtime import detect_frames, load_bundle, session_stream
 
+    refuse_other_streams_gate(args, idle_stream=not args.always_on)
     bundle = load_bundle(args.model)
     frames, geometry = session_stream(load_session(args.file), bundle)
     result = detect_frames(

@@ -29,7 +29,12 @@ from radargest.cli_args import (
     share_below_one,
     training_seed,
 )
-from radargest.decision_args import DECISION_OPTIONS, add_decision_arguments, decision_from_args
+from radargest.decision_args import (
+    DECISION_OPTIONS,
+    add_decision_arguments,
+    decision_from_args,
+    refuse_other_streams_gate,
+)
 
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "train_config_from_args"]
 
@@ -236,6 +241,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     if not args.continuous:
         refuse_unused(args, DECISION_OPTIONS, applies="with --continuous (the window scores have no decision layer)")
+    refuse_other_streams_gate(args, idle_stream=False)
     _needs_tensorflow("evaluate")
     m = evaluate_run(
         args.run_dir,

@@ -200,6 +200,16 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
             "--min-score, --always-wait apply only without --throttle-sweep",
         ),
         (["evaluate", "r", "--data", "d", "--prefix-wait-s", "0.4"], "--prefix-wait-s applies only with --continuous"),
+        (
+            ["evaluate", "r", "--data", "d", "--continuous", "--idle-gate-max-range-m", "0.1"],
+            "--idle-gate-max-range-m applies only to a throttled device's idle-rate stream",
+        ),
+        (["detect", "d", "--model", "b", "--min-peak-db", "5"], "--min-peak-db applies only with --always-on"),
+        (
+            ["detect", "d", "--model", "b", "--always-on", "--idle-min-peak-db", "5"],
+            "--idle-min-peak-db applies only to a throttled",
+        ),
+        (["demo", "--model", "b", "--headless", "--gate-max-range-m", "0.1"], "--gate-max-range-m applies only with"),
         (["train", "--data", "d", "--out", "o", "--prefix", "tap_in:double_tapin"], "--prefix names double_tapin"),
         (["search", "--data", "d", "--out", "o", "--ray", "1.2.3.4:6379", "--no-ray"], "not allowed with argument"),
     ],
