@@ -61,8 +61,8 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "--min-peak-db",
         type=finite_float,
         default=None,
-        help="physical gate: reject a gesture on an event whose onset ratio never peaked at this [dB] (default "
-        "5.9; 0 turns the gate off)",
+        help="physical gate: reject a gesture on an event whose onset ratio never peaked at this [dB], on the "
+        "full-rate onset stream (evaluate, --always-on) (default 5.9; 0 turns the gate off)",
     )
     g.add_argument(
         "--idle-min-peak-db",
