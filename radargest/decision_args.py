@@ -68,7 +68,8 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "--idle-min-peak-db",
         type=finite_float,
         default=None,
-        help="the same gate on a throttled device's idle-rate onset stream (detect, demo, firmware) [dB] "
+        help="the same gate on a throttled device's idle-rate onset stream (detect and demo without --always-on, "
+        "firmware) [dB] "
         "(default 6.6; 0 turns it off)",
     )
     g.add_argument(
