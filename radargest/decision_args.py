@@ -69,8 +69,7 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         type=finite_float,
         default=None,
         help="the same gate on a throttled device's idle-rate onset stream (detect and demo without --always-on, "
-        "firmware) [dB] "
-        "(default 6.6; 0 turns it off)",
+        "firmware) [dB] (default 6.6; 0 turns it off)",
     )
     g.add_argument(
         "--gate-max-range-m",
