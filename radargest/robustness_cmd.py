@@ -19,6 +19,12 @@ def cmd_robustness(args: argparse.Namespace) -> int:
 
     from models.robustness import FACTOR_NAMES, RobustnessConfig, robustness_run, write_robustness
 
+    if args.personalise:
+        refuse_unused(
+            args,
+            ["factors", "subjects", "reps_per_gesture", "levels", "compare"],
+            applies="to the map, without --personalise (the curve's sizes are fixed; --quick shrinks them)",
+        )
     sizes: dict[str, Any] = {"factors": args.factors or FACTOR_NAMES, "first_subject": args.first_subject}
     for key in ("subjects", "reps_per_gesture", "levels"):
         if getattr(args, key) is not None:

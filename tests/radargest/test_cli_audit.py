@@ -210,6 +210,10 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
             "--idle-min-peak-db applies only to a throttled",
         ),
         (["demo", "--model", "b", "--headless", "--gate-max-range-m", "0.1"], "--gate-max-range-m applies only with"),
+        (
+            ["robustness", "r", "--personalise", "--subjects", "2", "--compare", "b"],
+            "--subjects, --compare apply only to the map, without --personalise",
+        ),
         (["train", "--data", "d", "--out", "o", "--prefix", "tap_in:double_tapin"], "--prefix names double_tapin"),
         (["search", "--data", "d", "--out", "o", "--ray", "1.2.3.4:6379", "--no-ray"], "not allowed with argument"),
     ],
