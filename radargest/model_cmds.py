@@ -129,6 +129,11 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         **_rule_changes(args),
     )
     if getattr(args, "no_rejection", False):
+        refuse_unused(
+            args,
+            ("fa_budget", "calibration_data", *RULE_OPTIONS),
+            applies="without --no-rejection (it chooses no operating point)",
+        )
         rejection = dataclasses.replace(rejection, calibrate=False, mining_every_epochs=0)
     from models.compress import CompressionConfig
 
@@ -555,7 +560,7 @@ def add_model_commands(subparsers: Any) -> None:
         "--calibration-data",
         type=Path,
         nargs="+",
-        default=(),
+        default=None,
         help="training-side streams used only to choose the operating point (e.g. simulated everyday streams "
         "of training subjects; never held-out files)",
     )

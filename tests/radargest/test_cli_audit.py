@@ -191,6 +191,10 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
         ),
         (["export", "r", "--out", "o", "--measure", "d"], "--measure applies only with --target cortex-m4f"),
         (
+            ["train", "--data", "d", "--out", "o", "--no-rejection", "--calibration-data", "d", "--fa-budget", "1"],
+            "--fa-budget, --calibration-data apply only without --no-rejection",
+        ),
+        (
             ["evaluate", "r", "--data", "d", "--idle-decimations", "3"],
             "--idle-decimations applies only with --throttle",
         ),
