@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from radargest import __version__
 from radargest.cli_args import (
@@ -24,6 +25,7 @@ from radargest.cli_args import (
     png_path,
     positive_float,
     positive_int,
+    refuse_unused,
     share_above_zero,
     share_below_one,
 )
@@ -51,39 +53,34 @@ def _pause_range(text: str) -> tuple[float, float]:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from radargest.simulate_cmd import EverydayJob, SimulateJob, run_everyday, run_simulate
 
+    common: dict[str, Any] = {
+        "out_dir": args.out,
+        "subjects": args.subjects,
+        "first_subject": args.first_subject,
+        "sessions_per_subject": args.sessions_per_subject,
+        "gestures": args.gestures,
+        "preset": args.preset,
+        "frame_rate_hz": args.frame_rate_hz,
+        "seed": args.seed,
+        "overwrite": args.overwrite,
+    }
+    session_options = ("reps", "blocked", "enter_leave", "pause_s")
+    everyday_options = ("minutes", "gesture_rate_per_min", "negatives")
     if args.everyday:
-        everyday = EverydayJob(
-            out_dir=args.out,
-            subjects=args.subjects,
-            first_subject=args.first_subject,
-            sessions_per_subject=args.sessions_per_subject,
-            minutes=args.minutes,
-            gesture_rate_per_min=args.gesture_rate_per_min,
-            gestures=args.gestures,
-            negatives=args.negatives,
-            preset=args.preset,
-            frame_rate_hz=args.frame_rate_hz,
-            seed=args.seed,
-            overwrite=args.overwrite,
-        )
+        refuse_unused(args, session_options, applies="to gesture sessions, without --everyday")
+        given = {k: getattr(args, k) for k in everyday_options if getattr(args, k) is not None}
+        everyday = EverydayJob(**common, **given)
         written = run_everyday(everyday, workers=args.workers, progress=not args.quiet)
-        total_min = len(written) * args.minutes
+        total_min = len(written) * everyday.minutes
         print(f"wrote {len(written)} everyday stream(s), {total_min:g} min in all, to {args.out}")
         return 0
+    refuse_unused(args, everyday_options, applies="with --everyday")
     job = SimulateJob(
-        out_dir=args.out,
-        subjects=args.subjects,
-        first_subject=args.first_subject,
-        sessions_per_subject=args.sessions_per_subject,
-        gestures=args.gestures,
-        reps_per_gesture=args.reps,
-        preset=args.preset,
-        frame_rate_hz=args.frame_rate_hz,
-        seed=args.seed,
+        **common,
         shuffle=not args.blocked,
         enter_leave=args.enter_leave,
-        pause_s=args.pause_s,
-        overwrite=args.overwrite,
+        **({} if args.reps is None else {"reps_per_gesture": args.reps}),
+        **({} if args.pause_s is None else {"pause_s": args.pause_s}),
     )
     written = run_simulate(job, workers=args.workers, progress=not args.quiet)
     print(f"wrote {len(written)} session(s) to {args.out}")
@@ -290,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated gestures (default: tap_in,tap_out,double_tap_in,wiggle)",
     )
     p.add_argument(
-        "--reps", type=positive_int, default=10, help="repetitions of each gesture per session, >= 1 (default 10)"
+        "--reps", type=positive_int, default=None, help="repetitions of each gesture per session, >= 1 (default 10)"
     )
     p.add_argument("--preset", default="gesture_close", help="sensor preset (default gesture_close)")
     p.add_argument(
@@ -302,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--pause-s",
         type=_pause_range,
-        default=(1.0, 3.0),
+        default=None,
         metavar="MIN,MAX",
         help="still-hand pause between repetitions [s], 0 < MIN <= MAX (default 1,3; e.g. 5,15 for a sparse, "
         "everyday stream)",
@@ -312,20 +309,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--everyday writes long streams of mostly non-gesture activity (hovering, entering and leaving, "
         "passing by, repositioning, earcup grabs, touching and scratching, empty field) with sparse "
         "gestures performed from a hover. Gestures are labelled in /radargest/labels, every non-gesture "
-        "with its cause in /radargest/negatives. --reps, --blocked, --enter-leave and --pause-s do not "
-        "apply.",
+        "with its cause in /radargest/negatives. --reps, --blocked, --enter-leave and --pause-s are for "
+        "gesture sessions only, and these options for --everyday only.",
     )
     g.add_argument("--everyday", action="store_true", help="write everyday streams instead of gesture sessions")
     g.add_argument(
         "--minutes",
         type=positive_float,
-        default=10.0,
+        default=None,
         help="length of each stream [min], > 0 (default 10)",
     )
     g.add_argument(
         "--gesture-rate-per-min",
         type=non_negative_float,
-        default=1.0,
+        default=None,
         help="mean rate of gestures in the stream [1/min], >= 0 (default 1; 0 for negatives only)",
     )
     g.add_argument(

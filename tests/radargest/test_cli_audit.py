@@ -190,6 +190,8 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
             "--arch applies only without --init",
         ),
         (["export", "r", "--out", "o", "--measure", "d"], "--measure applies only with --target cortex-m4f"),
+        (["simulate", "--everyday", "--out", "o", "--reps", "3"], "--reps applies only to gesture sessions"),
+        (["simulate", "--out", "o", "--minutes", "3"], "--minutes applies only with --everyday"),
         (
             ["train", "--data", "d", "--out", "o", "--no-rejection", "--calibration-data", "d", "--fa-budget", "1"],
             "--fa-budget, --calibration-data apply only without --no-rejection",

@@ -159,7 +159,18 @@ def test_defaults_are_unchanged() -> None:
     ]
     record = _parse("record")
     assert (record.frame_rate_hz, record.countdown_s, record.window_s, record.pause_s) == (None, 3.0, 1.5, 1.0)
-    assert (_parse("simulate").pause_s, _parse("simulate").first_subject, _parse("demo").seed) == ((1.0, 3.0), 0, 0)
+    from radargest.simulate_cmd import EverydayJob, SimulateJob
+
+    sim = _parse("simulate")  # the session and everyday options left unset take the jobs' defaults
+    assert (sim.pause_s, sim.reps, sim.minutes, sim.gesture_rate_per_min) == (None, None, None, None)
+    job, everyday = SimulateJob(out_dir=Path("o"), subjects=1), EverydayJob(out_dir=Path("o"), subjects=1)
+    assert (job.pause_s, job.reps_per_gesture, everyday.minutes, everyday.gesture_rate_per_min) == (
+        (1.0, 3.0),
+        10,
+        10,
+        1,
+    )
+    assert (sim.first_subject, _parse("demo").seed) == (0, 0)
     robust = _parse("robustness")
     assert (robust.subjects, robust.reps_per_gesture, robust.levels, robust.first_subject) == (None, None, None, 9000)
     assert (_parse("quantize").representative, _parse("quantize").latency_runs) == (300, 200)
