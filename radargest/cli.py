@@ -301,8 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_pause_range,
         default=None,
         metavar="MIN,MAX",
-        help="still-hand pause between repetitions [s], 0 < MIN <= MAX (default 1,3; e.g. 5,15 for a sparse, "
-        "everyday stream)",
+        help="still-hand pause between repetitions [s], 0 < MIN <= MAX (default 1,3; e.g. 5,15 for sparse "
+        "sessions; --everyday streams have their own gesture rate)",
     )
     g = p.add_argument_group(
         "everyday streams",
