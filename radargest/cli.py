@@ -19,6 +19,7 @@ from radargest.cli_args import (
     check_out_dir,
     check_out_file,
     gesture_list,
+    given_values,
     learnable_gesture_list,
     non_negative_float,
     non_negative_int,
@@ -68,8 +69,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     everyday_options = ("minutes", "gesture_rate_per_min", "negatives")
     if args.everyday:
         refuse_unused(args, session_options, applies="to gesture sessions, without --everyday")
-        given = {k: getattr(args, k) for k in everyday_options if getattr(args, k) is not None}
-        everyday = EverydayJob(**common, **given)
+        everyday = EverydayJob(**common, **given_values(args, *everyday_options))
         written = run_everyday(everyday, workers=args.workers, progress=not args.quiet)
         total_min = len(written) * everyday.minutes
         print(f"wrote {len(written)} everyday stream(s), {total_min:g} min in all, to {args.out}")
@@ -79,8 +79,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         **common,
         shuffle=not args.blocked,
         enter_leave=args.enter_leave,
-        **({} if args.reps is None else {"reps_per_gesture": args.reps}),
-        **({} if args.pause_s is None else {"pause_s": args.pause_s}),
+        **given_values(args, "reps", "pause_s", rename={"reps": "reps_per_gesture"}),
     )
     written = run_simulate(job, workers=args.workers, progress=not args.quiet)
     print(f"wrote {len(written)} session(s) to {args.out}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "check_out_dir",
@@ -21,6 +21,7 @@ __all__ = [
     "finite_float",
     "float_above",
     "gesture_list",
+    "given_values",
     "int_at_least",
     "learnable_gesture_list",
     "name_list",
@@ -156,6 +157,13 @@ share_above_zero = share(below_one=False, above_zero=True)
 
 #: An argparse type: a probability in ``[0, 1]`` (a score threshold above 1 would reject everything).
 probability = share(below_one=False)
+
+
+def given_values(args: argparse.Namespace, *dests: str, rename: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The options ``dests`` (argparse dest names, default None) that were given, as keyword arguments of a config
+    or job (``rename``: dest → field name where they differ); an option left unset keeps the config's default."""
+    names = rename or {}
+    return {names.get(d, d): getattr(args, d) for d in dests if getattr(args, d) is not None}
 
 
 def refuse_unused(args: argparse.Namespace, options: Sequence[str], *, applies: str) -> None:

@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radargest.cli_args import name_list, non_negative_int, positive_int, refuse_unused, share_above_zero
+from radargest.cli_args import (
+    given_values,
+    name_list,
+    non_negative_int,
+    positive_int,
+    refuse_unused,
+    share_above_zero,
+)
 
 __all__ = ["add_robustness_command", "cmd_robustness"]
 
@@ -25,10 +32,11 @@ def cmd_robustness(args: argparse.Namespace) -> int:
             ["factors", "subjects", "reps_per_gesture", "levels", "compare"],
             applies="to the map, without --personalise (the curve's sizes are fixed; --quick shrinks them)",
         )
-    sizes: dict[str, Any] = {"factors": args.factors or FACTOR_NAMES, "first_subject": args.first_subject}
-    for key in ("subjects", "reps_per_gesture", "levels"):
-        if getattr(args, key) is not None:
-            sizes[key] = getattr(args, key)
+    sizes: dict[str, Any] = {
+        "factors": args.factors or FACTOR_NAMES,
+        "first_subject": args.first_subject,
+        **given_values(args, "subjects", "reps_per_gesture", "levels"),
+    }
     cfg = RobustnessConfig.quick(**sizes) if args.quick else RobustnessConfig(**sizes)
     compare = None
     if args.compare is not None:
