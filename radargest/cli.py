@@ -23,6 +23,7 @@ from radargest.cli_args import (
     learnable_gesture_list,
     non_negative_float,
     non_negative_int,
+    parse_command_line,
     png_path,
     positive_float,
     positive_int,
@@ -614,7 +615,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``radargest`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_command_line(parser, argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         if isinstance(getattr(args, "out", None), Path):  # every command's --out is a folder: say so before any work

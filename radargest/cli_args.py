@@ -10,6 +10,7 @@ option (exit code 2); the path checks raise :class:`ValueError`, which the main 
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "non_negative_float",
     "non_negative_int",
     "number_list",
+    "parse_command_line",
     "png_path",
     "positive_float",
     "positive_int",
@@ -176,6 +178,36 @@ def refuse_unused(args: argparse.Namespace, options: Sequence[str], *, applies: 
     given = [f"--{name.replace('_', '-')}" for name in options if getattr(args, name, None) not in (None, False)]
     if given:
         raise ValueError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only {applies}")
+
+
+def parse_command_line(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv`` like ``parser.parse_args``, but refuse unknown arguments in the chosen (sub)command's
+    own words: its usage line, its name, and the nearest option it does have (argparse alone prints the top
+    level's usage, which lists no command's options).
+
+    Exits with status 2 on a usage error, as argparse does.
+    """
+    args, unknown = parser.parse_known_args(argv)
+    if not unknown:
+        return args
+    command = _chosen_subparser(parser, args)
+    options = [s for action in command._actions for s in action.option_strings if s.startswith("--")]
+    words = []
+    for arg in unknown:
+        name = arg.split("=", 1)[0]
+        near = difflib.get_close_matches(name, options, n=1, cutoff=0.7) if name.startswith("--") else []
+        words.append(f"{arg} (did you mean {near[0]}?)" if near else arg)
+    command.error(f"unrecognized arguments: {' '.join(words)}")
+
+
+def _chosen_subparser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost subparser that ``args`` chose (``parser`` itself without subcommands)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return _chosen_subparser(action.choices[name], args)
+    return parser
 
 
 def check_out_dir(path: Path, *, overwrite: bool, what: str = "output folder") -> None:

@@ -349,3 +349,21 @@ def test_decision_options_name_every_decision_argument() -> None:
     add_decision_arguments(p)
     added = {a.dest for a in p._actions if a.dest != "help"}
     assert added == set(DECISION_OPTIONS) and len(DECISION_OPTIONS) == len(added)
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "expected"),
+    [
+        (["quickstart", "--headless"], "radargest quickstart", "--headless"),  # the demo's option, not the quickstart's
+        (["labels", "export", "--overwritee", "a.h5", "b.csv"], "radargest labels export", "did you mean --overwrite?"),
+        (["firmware", "size", "b", "--jsn"], "radargest firmware size", "did you mean --json?"),
+        (["quickstart", "--outt=x"], "radargest quickstart", "--outt=x (did you mean --out?)"),
+    ],
+)
+def test_an_unknown_option_is_refused_by_its_command(
+    capsys: pytest.CaptureFixture[str], argv: list[str], command: str, expected: str
+) -> None:
+    """argparse alone printed the top level's usage, which lists no command's options."""
+    line = _error(capsys, *argv)
+    assert line.startswith(f"{command}: error: unrecognized arguments: "), line
+    assert expected in line
