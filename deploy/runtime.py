@@ -295,7 +295,9 @@ def load_bundle(path: str | Path) -> Bundle:
     root = Path(path)
     mpath = root / MANIFEST
     if not mpath.is_file():
-        raise BundleError(f"{root}: not a bundle ({MANIFEST} not found)")
+        run = (root / "config.toml").is_file()
+        hint = "; it is a training run: 'radargest export RUN --out BUNDLE' writes its bundle" if run else ""
+        raise BundleError(f"{root}: not a bundle ({MANIFEST} not found){hint}")
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
         files: dict[str, str] = dict(manifest["files"])

@@ -40,6 +40,7 @@ __all__ = [
     "fine_tune_settings",
     "load_run",
     "read_config",
+    "read_run_config",
     "run_decision",
     "to_toml",
     "write_config",
@@ -411,6 +412,35 @@ class FineTuneSettings(NamedTuple):
     min_prefix_wait_s: float
 
 
+def read_run_config(run_dir: Path) -> TrainConfig:
+    """The config of the training run ``run_dir``, refusing a folder that is not one in a line that says what
+    it is: the usual mix-up is a bundle written by ``radargest export`` in place of the run it came from.
+
+    Raises:
+        RunError: no such folder, a folder without ``config.toml``, or an unreadable config.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir}: run directory not found")
+    path = run_dir / "config.toml"
+    if path.is_file():
+        return read_config(path)
+    if (run_dir / "manifest.json").is_file():
+        raise RunError(f"{run_dir}: a bundle (radargest export's output), not a training run; {_run_of(run_dir)}")
+    raise RunError(f"{run_dir}: not a training run (no config.toml)")
+
+
+def _run_of(bundle_dir: Path) -> str:
+    """Where the run of a bundle is, for an error message: its manifest's ``run``, else where to look."""
+    try:
+        run = json.loads((bundle_dir / "manifest.json").read_text(encoding="utf-8")).get("run")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        run = None
+    if isinstance(run, str) and run:
+        return f"it was exported from the run {run}"
+    return "pass the run it was exported from (its manifest.json names it under 'run')"
+
+
 def fine_tune_settings(init: Path, gestures: tuple[str, ...]) -> FineTuneSettings:
     """What a fine-tune of the run ``init`` inherits from it (``radargest train --init``, ``radargest search
     --init``): its dataset (window, features, fragments) with ``gestures``, its architecture with their class
@@ -419,9 +449,9 @@ def fine_tune_settings(init: Path, gestures: tuple[str, ...]) -> FineTuneSetting
     personalised run is still that user's model, so it keeps the user's fitted wait).
 
     Raises:
-        RunError: a missing or unreadable ``init/config.toml``.
+        RunError: ``init`` is not a run, or its config is unreadable.
     """
-    base = read_config(Path(init) / "config.toml")
+    base = read_run_config(init)
     return FineTuneSettings(
         dataset=dataclasses.replace(base.dataset, gestures=gestures),
         architecture=dataclasses.replace(base.architecture, num_classes=len(gestures) + 1),
@@ -467,9 +497,7 @@ def load_run(run_dir: Path) -> tuple[keras.Model, TrainConfig]:
         RunError: the directory, ``model.keras`` or ``config.toml`` is missing or corrupt.
     """
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RunError(f"{run_dir}: run directory not found")
-    cfg = read_config(run_dir / "config.toml")
+    cfg = read_run_config(run_dir)
     model_path = run_dir / "model.keras"
     if not model_path.is_file():
         raise RunError(f"{model_path}: no such file (the run did not finish?)")

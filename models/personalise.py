@@ -43,7 +43,7 @@ from acquisition.sim import EverydayPlan, Subject, plan_everyday
 from acquisition.sim.variation import AS_DRAWN, Variation, render_scene
 from dsp.decision import DecisionConfig, prefix_table, renewed_motion_gaps
 from dsp.segment import SegmentConfig, motion_runs, runs_of_span
-from models.config import RejectionConfig, TrainConfig, load_run, read_config, run_decision, write_config
+from models.config import RejectionConfig, TrainConfig, load_run, read_run_config, run_decision, write_config
 from models.data import DataError, DatasetConfig, Recording, SplitConfig, load_recordings, split_recordings
 from models.evaluate import Predictor
 from models.robustness import COUNT_KEYS, _score, _summary, sim_recording, stream_recording
@@ -265,7 +265,7 @@ def personalise(
     """
     from models.train import train_recordings
 
-    base = read_config(Path(base_run) / "config.toml")
+    base = read_run_config(base_run)
     old: Sequence[Recording] = ()
     if cfg.rehearsal_share > 0:
         try:

@@ -774,9 +774,9 @@ def run_search(
 
 def _check_init(base: TrainConfig) -> None:
     """A clear error before any data is loaded: the initial run must exist and be prunable."""
-    from models.config import read_config
+    from models.config import read_run_config
 
-    init = read_config(Path(base.init) / "config.toml")
+    init = read_run_config(Path(base.init))
     if init.architecture.name != "cnn_tcn":
         raise SearchError(f"--init {base.init}: structured pruning supports cnn_tcn, not {init.architecture.name}")
     if not (Path(base.init) / "model.keras").is_file():

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.config import RunError, TrainConfig, load_run, read_config, write_config
+from models.config import RunError, TrainConfig, load_run, read_run_config, write_config
 
 __all__ = ["SOUP_FILES", "average_weights", "check_members", "soup_runs"]
 
@@ -115,7 +115,7 @@ def soup_runs(
     if any(out_dir.resolve() == p.resolve() for p in run_dirs):
         raise RunError(f"{out_dir}: is one of the soup's runs; write the soup to another folder")
     names = [str(p) for p in run_dirs]
-    check_members([read_config(p / "config.toml") for p in run_dirs], names)
+    check_members([read_run_config(p) for p in run_dirs], names)
     refuse_existing_run(out_dir, overwrite=overwrite)
     loaded = [load_run(p) for p in run_dirs]
     model, cfg = loaded[0]

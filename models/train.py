@@ -41,7 +41,7 @@ from models.config import (
     TrainConfig,
     clear_run_outputs,
     load_run,
-    read_config,
+    read_run_config,
     write_config,
 )
 from models.data import (
@@ -124,7 +124,7 @@ def resolve_config(cfg: TrainConfig, recs: Sequence[Recording], train_idx: Seque
     d, p = recs[train_idx[0]].features.shape[1:]
     # a fine-tune keeps the window of the run it starts from (rates a few tenths of a Hz apart would
     # otherwise round to another T and refuse the pretrained model)
-    t = read_config(Path(cfg.init) / "config.toml").architecture.window_frames if cfg.init else None
+    t = read_run_config(Path(cfg.init)).architecture.window_frames if cfg.init else None
     arch = dataclasses.replace(
         cfg.architecture,
         window_frames=t or cfg.dataset.window.frames(rate),

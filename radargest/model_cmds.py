@@ -193,10 +193,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     import dataclasses
 
     from dsp import DecisionConfig
-    from models.config import read_config
+    from models.config import read_run_config
     from models.train import calibrate_run
 
-    rej = read_config(Path(args.run_dir) / "config.toml").rejection
+    rej = read_run_config(args.run_dir).rejection
     changes = _rule_changes(args)
     if args.fa_budget is not None:
         changes["budget_fa_per_hour"] = args.fa_budget

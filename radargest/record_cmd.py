@@ -130,11 +130,11 @@ def run_enrol(args: argparse.Namespace) -> int:
     nothing in particular (unlabelled background), fine-tunes the run on both (:func:`models.personalise.
     personalise`) into ``OUT/run`` and exports the bundle to ``OUT/bundle``.
     """
-    from models.config import read_config  # TensorFlow's own lines: the command's quiet lid (radargest.quiet)
+    from models.config import read_run_config  # TensorFlow's own lines: the command's quiet lid (radargest.quiet)
 
     if args.init is None:
         raise ValueError("--enrol needs --init RUN_DIR: the shipped model to personalise")
-    base = read_config(Path(args.init) / "config.toml")
+    base = read_run_config(args.init)
     gestures = tuple(args.gestures) if args.gestures else base.dataset.gestures
     if set(gestures) != set(base.dataset.gestures):
         raise ValueError(f"--enrol records the run's gestures ({', '.join(base.dataset.gestures)}); drop --gestures")
@@ -189,11 +189,11 @@ def _personalise_and_export(args: argparse.Namespace, files: list[Path], *, earl
     the ``earlier`` enrolment's recordings and radargest's earlier outputs in both folders are removed first
     (:func:`models.config.clear_outputs`; :func:`deploy.export.export_bundle` clears the bundle's), so that
     nothing of the replaced model stays mixed in."""
-    from models.config import read_config
+    from models.config import read_run_config
     from models.data import load_recordings
     from models.personalise import EnrolConfig, personalise
 
-    base = read_config(Path(args.init) / "config.toml")
+    base = read_run_config(args.init)
     recs = load_recordings(files, cfg=base.dataset)
     run_dir = args.out / "run"
     cfg = EnrolConfig(

@@ -41,13 +41,11 @@ def run_throttle_sweep(
     from acquisition import load_session
     from deploy.runtime import load_bundle, session_stream
     from deploy.sweep import LabelledStream, SweepConfig, plot_throttle_sweep, sweep_table, throttle_sweep
-    from models.config import RunError, read_config
+    from models.config import read_run_config
     from models.data import DataError, held_out_indices, load_recordings
 
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RunError(f"{run_dir}: run directory not found")
-    cfg = read_config(run_dir / "config.toml")
+    cfg = read_run_config(run_dir)
     bundle = load_bundle(bundle_dir)
     split = split or cfg.split
     recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)

@@ -367,3 +367,21 @@ def test_an_unknown_option_is_refused_by_its_command(
     line = _error(capsys, *argv)
     assert line.startswith(f"{command}: error: unrecognized arguments: "), line
     assert expected in line
+
+
+def test_a_bundle_given_for_a_run_and_a_run_for_a_bundle_say_which_is_which(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The two folders users mix up: each error says what the folder is and where to go instead."""
+    bundle, run = tmp_path / "bundle", tmp_path / "run"
+    bundle.mkdir()
+    (bundle / "manifest.json").write_text('{"run": "runs/alice"}')
+    run.mkdir()
+    (run / "config.toml").write_text("")
+    for command in (["evaluate", str(bundle), "--data", str(tmp_path)], ["export", str(bundle), "--out", "x"]):
+        line = _error(capsys, *command)
+        assert "a bundle (radargest export's output), not a training run" in line
+        assert "exported from the run runs/alice" in line
+    line = _error(capsys, "detect", str(tmp_path / "x.h5"), "--model", str(run))
+    assert "not a bundle" in line and "radargest export RUN --out BUNDLE" in line
+    assert _error(capsys, "calibrate", str(tmp_path)).endswith("not a training run (no config.toml)")
