@@ -27,8 +27,7 @@ import numpy.typing as npt
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
-import dsp
-from acquisition import Label, RecordingError, Session, load_session, save_labels
+from acquisition import Label, Session, load_session, save_labels
 from acquisition.labels import GESTURE_NAME_RE
 from radargest import pipeline
 from radargest.cli_args import png_path
@@ -569,20 +568,19 @@ def run_label(path: Path, *, png: Path | None = None, gestures: Sequence[str] = 
     opens the interactive review window and saves with :func:`acquisition.save_labels` on ``s``.
 
     Returns:
-        0 on success; 1 when the file cannot be read, the PNG cannot be written or there is no display;
-        2 for an invalid gesture name. Errors are printed as one line on stderr.
+        0 (a window closed with unsaved edits says so on stderr: the file is unchanged).
+
+    Raises:
+        ValueError: an invalid gesture name, a PNG that cannot be written, or no display for the window.
+        acquisition.RecordingError: the file is not a readable recording.
+        dsp.ParameterError: the recording's config cannot be featurised.
     """
     path = Path(path)
     bad = [g for g in gestures if not GESTURE_NAME_RE.match(g)]
     if bad:
-        print(f"radargest label: invalid gesture name(s) {bad}; use {GESTURE_NAME_RE.pattern}", file=sys.stderr)
-        return 2
-    try:
-        session = load_session(path)
-        vt, velocities = velocity_time_of(session)
-    except (RecordingError, dsp.ParameterError) as exc:
-        print(f"radargest label: {exc}", file=sys.stderr)
-        return 1
+        raise ValueError(f"invalid gesture name(s) {bad}; use {GESTURE_NAME_RE.pattern}")
+    session = load_session(path)
+    vt, velocities = velocity_time_of(session)
     times = session.times_s
     title = _title_of(session)
 
@@ -594,8 +592,7 @@ def run_label(path: Path, *, png: Path | None = None, gestures: Sequence[str] = 
         try:
             fig.savefig(png, dpi=110)
         except OSError as exc:
-            print(f"radargest label: {png}: cannot write PNG ({exc.strerror or exc})", file=sys.stderr)
-            return 1
+            raise ValueError(f"{png}: cannot write PNG ({exc.strerror or exc})") from None
         print(f"wrote {png}")
         return 0
 
@@ -609,12 +606,9 @@ def run_label(path: Path, *, png: Path | None = None, gestures: Sequence[str] = 
     fig = plt.figure(figsize=cfg.figsize_in)
     if type(fig.canvas).required_interactive_framework is None:
         plt.close(fig)
-        print(
-            "radargest label: no interactive display (matplotlib backend is non-interactive); "
-            "use --png FILE for an overview image",
-            file=sys.stderr,
+        raise ValueError(
+            "no interactive display (matplotlib backend is non-interactive); use --png FILE for an overview image"
         )
-        return 1
     fig.canvas.manager.set_window_title(f"radargest label: {path.name}")  # type: ignore[union-attr]
     LabelView(
         fig,

@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from acquisition import Label, load_session
+from acquisition import Label, RecordingError, load_session
 from acquisition.presets import get_preset
 from acquisition.sim import SessionPlan, Subject
 from acquisition.simulate import simulate_session
+from radargest.cli import main
 from radargest.label_ui import LabelEditor, LabelView, run_label, velocity_time_of
 from radargest.plots import draw_label_spans, frame_at_time, frame_edges_s, plot_velocity_time
 
@@ -315,12 +316,16 @@ def test_run_label_png_writes_overview(sim_file: Path, tmp_path: Path) -> None:
 
 
 def test_run_label_reports_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_label(tmp_path / "missing.h5", png=tmp_path / "x.png") == 1
-    err = capsys.readouterr().err
-    assert "missing.h5" in err and err.count("\n") == 1
-    assert run_label(tmp_path / "missing.h5", gestures=("Not OK",)) == 2
+    """The command's errors are the CLI's one-line errors (``radargest: error: ...``, exit code 2) like every
+    other command's; it printed its own, with exit code 1."""
+    with pytest.raises(RecordingError, match=r"missing\.h5"):
+        run_label(tmp_path / "missing.h5", png=tmp_path / "x.png")
+    with pytest.raises(ValueError, match="invalid gesture name"):
+        run_label(tmp_path / "missing.h5", gestures=("Not OK",))
+    assert main(["label", str(tmp_path / "missing.h5")]) == 2
+    assert capsys.readouterr().err == f"radargest: error: {tmp_path / 'missing.h5'}: no such file\n"
 
 
-def test_run_label_without_display_says_use_png(sim_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_label(sim_file) == 1  # Agg is non-interactive: no window can open
-    assert "--png" in capsys.readouterr().err
+def test_run_label_without_display_says_use_png(sim_file: Path) -> None:
+    with pytest.raises(ValueError, match="--png"):  # Agg is non-interactive: no window can open
+        run_label(sim_file)
