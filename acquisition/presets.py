@@ -266,16 +266,18 @@ def state_configs(
     idle_rate_hz: float,
     idle_sweeps: int,
     idle_point_step: int = 1,
+    idle_point_offset: int = 0,
     states: SensorStates | None = None,
 ) -> dict[str, StateConfig]:
     """The sensor configuration of each throttle state: ``{"full": ..., "idle": ...}``.
 
-    ``full`` (ONSET and ACTIVE) is the preset's config at ``full_rate_hz`` with the full idle states;
-    ``idle`` keeps the first ``idle_sweeps`` sweeps at the same sweep rate and every ``idle_point_step``-th
-    distance point from the same start (``step_length`` times ``idle_point_step``: a subset of the full
-    points), at ``idle_rate_hz``, with the idle states (``states`` defaults to the preset's). Every config
-    passes exptool's field validators, ``SensorConfig.validate()`` and ``SessionConfig.validate()``, and an
-    inter-sweep idle state deeper than :func:`deepest_inter_sweep_idle_state` allows is refused.
+    ``full`` (ONSET and ACTIVE) is the preset's config at ``full_rate_hz`` with the full idle states; ``idle`` keeps the
+    first ``idle_sweeps`` sweeps at the same sweep rate and every ``idle_point_step``-th distance point from the
+    full config's point ``idle_point_offset`` (``start_point`` moved by that many full steps, ``step_length`` times
+    ``idle_point_step``: a subset of the full points), at ``idle_rate_hz``, with the idle states (``states``
+    defaults to the preset's). Every config passes exptool's field validators, ``SensorConfig.validate()`` and
+    ``SessionConfig.validate()``, and an inter-sweep idle state deeper than :func:`deepest_inter_sweep_idle_state`
+    allows is refused.
 
     Raises:
         PresetError: an invalid configuration; the message names the state and the reason.
@@ -305,8 +307,15 @@ def state_configs(
             kwargs["sweeps_per_frame"] = int(sweeps)
             if not (isinstance(idle_point_step, int) and idle_point_step >= 1):
                 raise PresetError(f"{preset.name}: idle point step must be an integer >= 1, got {idle_point_step}")
-            kwargs["num_points"] = len(range(0, int(kwargs["num_points"]), idle_point_step))
-            kwargs["step_length"] = int(kwargs["step_length"]) * idle_point_step
+            if not (isinstance(idle_point_offset, int) and 0 <= idle_point_offset < idle_point_step):
+                raise PresetError(
+                    f"{preset.name}: idle point offset must be an integer in 0..{idle_point_step - 1}, "
+                    f"got {idle_point_offset}"
+                )
+            full_points, full_step = int(kwargs["num_points"]), int(kwargs["step_length"])
+            kwargs["start_point"] = int(kwargs["start_point"]) + idle_point_offset * full_step
+            kwargs["num_points"] = len(range(idle_point_offset, full_points, idle_point_step))
+            kwargs["step_length"] = full_step * idle_point_step
         try:
             config = a121.SensorConfig(**kwargs)
             # exptool's field validators (e.g. step_length a divisor or multiple of 24) run on construction

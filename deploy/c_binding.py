@@ -409,7 +409,9 @@ class CLibrary:
                 self.lib.rg_features_frame(iq.ctypes.data_as(fp), rd.ctypes.data_as(fp))
                 power = self.lib.rg_features_idle_power_full(iq.ctypes.data_as(fp))
             else:  # the device receives only the IDLE frame's sweeps and points
-                iq = np.ascontiguousarray(self._iq(x[t])[: cfg.idle_sweeps, :: cfg.idle_point_step])
+                iq = np.ascontiguousarray(
+                    self._iq(x[t])[: cfg.idle_sweeps, cfg.idle_point_offset :: cfg.idle_point_step]
+                )
                 power = self.lib.rg_features_idle_power(iq.ctypes.data_as(fp))
             block.add(power)
             obs = _CObs(math.nan, decided)

@@ -136,6 +136,7 @@ def config_h_text(
         ("RG_DOPPLER_BINS", str(s), "Doppler bins of a map (= RG_SWEEPS)"),
         ("RG_IDLE_SWEEPS", str(si), "sweeps per IDLE frame, the first sweeps of a full frame [count]"),
         ("RG_IDLE_POINT_STEP", str(throttle_cfg.idle_point_step), "IDLE points: every this-th full point [count]"),
+        ("RG_IDLE_POINT_FIRST", str(throttle_cfg.idle_point_offset), "the full point the IDLE points start at [count]"),
         ("RG_IDLE_POINTS", str(idle.num_points), "distance points per IDLE sweep [count]"),
         ("RG_FRAME_RATE_HZ", _f(rate), "full frame rate the onset and throttle counts assume [Hz]"),
         ("RG_COMPRESSION", str(_COMPRESSION[rd_cfg.compression]), f"0 none, 1 log1p, 2 dB ({rd_cfg.compression})"),

@@ -371,12 +371,18 @@ def bundle_throttle(throttle: ThrottleConfig, augment: Any, *, full_rate_hz: flo
     """
     idle = augment is not None and getattr(augment, "wake_history", "fill") == "idle"
     if idle:
-        trained = (augment.wake_idle_sweeps, augment.wake_idle_point_step, augment.wake_idle_decimation)
-        sensed = (throttle.idle_sweeps, throttle.idle_point_step, throttle.idle_decimation)
+        trained = (
+            augment.wake_idle_sweeps,
+            augment.wake_idle_point_step,
+            getattr(augment, "wake_idle_point_offset", 0),
+            augment.wake_idle_decimation,
+        )
+        sensed = (throttle.idle_sweeps, throttle.idle_point_step, throttle.idle_point_offset, throttle.idle_decimation)
         if trained != sensed:
             raise ValueError(
-                f"the run was trained on the history of IDLE frames of {trained[0]} sweeps, point step {trained[1]}, "
-                f"decimation {trained[2]}; the throttle senses {sensed[0]}, {sensed[1]}, {sensed[2]}"
+                f"the run was trained on the history of IDLE frames of {trained[0]} sweeps, point step {trained[1]} "
+                f"from point {trained[2]}, decimation {trained[3]}; the throttle senses {sensed[0]}, {sensed[1]} from "
+                f"{sensed[2]}, {sensed[3]}"
             )
     return dataclasses.replace(throttle, full_rate_hz=full_rate_hz, idle_history=idle)
 

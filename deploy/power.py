@@ -162,6 +162,7 @@ def throttle_power(
         idle_rate_hz=throttle.idle_rate_hz,
         idle_sweeps=throttle.idle_sweeps,
         idle_point_step=throttle.idle_point_step,
+        idle_point_offset=throttle.idle_point_offset,
         states=states,
     )
     return StatePower(

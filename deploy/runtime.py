@@ -29,7 +29,8 @@ window (no test-time averaging).
 
 **Throttled** (the default): :mod:`deploy.throttle` decides per sensed frame. On fixed-rate recordings an IDLE
 frame is emulated as the device sees it: the frames the idle rate keeps, cut to their first ``idle_sweeps``
-sweeps and every ``idle_point_step``-th point (the detector only ever reads those samples of an IDLE frame).
+sweeps and every ``idle_point_step``-th point from ``idle_point_offset`` (the detector only ever reads those
+samples of an IDLE frame).
 The onset ratio comes from the throttle's single idle-rate onset stream (every frame's power on those
 samples), so the decision policy
 runs at the idle rate and its events are mapped back to full-rate frames (the window is placed at the full
@@ -678,7 +679,11 @@ class StreamingDetector:
         rd_full = self._features(frame) if full else None  # the map exists for full frames only
         if cfg.idle_history and not full:  # the IDLE frame's own map is the history until the next sensed frame
             idle_map = dsp.idle_range_doppler(
-                frame, cfg=self.bundle.features, idle_sweeps=cfg.idle_sweeps, point_step=cfg.idle_point_step
+                frame,
+                cfg=self.bundle.features,
+                idle_sweeps=cfg.idle_sweeps,
+                point_step=cfg.idle_point_step,
+                point_offset=cfg.idle_point_offset,
             )
             emb = self._encode(np.nan_to_num(idle_map, nan=0.0, posinf=0.0, neginf=0.0))
             for k in range(cfg.idle_decimation):

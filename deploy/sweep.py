@@ -126,6 +126,8 @@ class SweepConfig:
         idle_sweeps: sweeps per IDLE frame [count].
         idle_point_steps: an IDLE sweep measures every this-th distance point [count]; a step other than 1
             shows as ``P<step>`` in the point's name.
+        idle_point_offsets: the full point the IDLE points start at [count]; each step takes the offsets below
+            it, and an offset other than 0 shows as ``+<offset>`` after its step (``P2+1``).
         hold_s: time awake without motion or decision before returning to idle [s].
         today: add the point decimation 3, 16 sweeps (Hann window, the feature's), onset 6 dB, release 3 dB,
             hold 0.3 s, no back-off, with the recorded idle states: the throttle before IDLE had its own configuration.
@@ -135,6 +137,7 @@ class SweepConfig:
     idle_decimations: tuple[int, ...] = (3, 4, 6, 8)
     idle_sweeps: tuple[int, ...] = (4, 8)
     idle_point_steps: tuple[int, ...] = (1,)
+    idle_point_offsets: tuple[int, ...] = (0,)
     hold_s: tuple[float, ...] = (0.3,)
     today: bool = True
     power: PowerConfig = field(default_factory=PowerConfig)
@@ -146,6 +149,13 @@ class SweepConfig:
             raise dsp.ParameterError(f"idle_sweeps must be integers >= 2, got {self.idle_sweeps}")
         if not self.idle_point_steps or any(k < 1 for k in self.idle_point_steps):
             raise dsp.ParameterError(f"idle_point_steps must be integers >= 1, got {self.idle_point_steps}")
+        if not self.idle_point_offsets or any(o < 0 for o in self.idle_point_offsets):
+            raise dsp.ParameterError(f"idle_point_offsets must be integers >= 0, got {self.idle_point_offsets}")
+        if min(self.idle_point_offsets) >= max(self.idle_point_steps):
+            raise dsp.ParameterError(
+                f"idle_point_offsets {self.idle_point_offsets} leave no point: an offset must be below its step "
+                f"(steps {self.idle_point_steps})"
+            )
         if not self.hold_s or any(not (h > 0 and math.isfinite(h)) for h in self.hold_s):
             raise dsp.ParameterError(f"hold_s must be finite and > 0, got {self.hold_s}")
 
@@ -168,10 +178,13 @@ class SweepConfig:
         for d in self.idle_decimations:
             for n in self.idle_sweeps:
                 for k in self.idle_point_steps:
-                    for h in self.hold_s:
-                        thr = dataclasses.replace(base, idle_decimation=d, idle_sweeps=n, idle_point_step=k, hold_s=h)
-                        pts = f" P{k}" if k != 1 else ""
-                        out.append((f"D{d} S{n}{pts} H{h:g}", thr, None))
+                    for o in (o for o in self.idle_point_offsets if o < k):
+                        for h in self.hold_s:
+                            thr = dataclasses.replace(
+                                base, idle_decimation=d, idle_sweeps=n, idle_point_step=k, idle_point_offset=o, hold_s=h
+                            )
+                            pts = (f" P{k}" if k != 1 else "") + (f"+{o}" if o else "")
+                            out.append((f"D{d} S{n}{pts} H{h:g}", thr, None))
         return out
 
 
@@ -321,6 +334,7 @@ def throttle_sweep(
             "idle_rate_hz": round(rate0 / thr.idle_decimation, 2),
             "idle_sweeps": thr.idle_sweeps,
             "idle_point_step": thr.idle_point_step,
+            "idle_point_offset": thr.idle_point_offset,
             "hold_s": thr.hold_s,
             "states": "as_recorded" if states is not None else "preset",
             **t.summary(),

@@ -3,7 +3,7 @@
 The policy is ``step(state, obs, *, cfg) -> (state, actions)`` over four phases (DESIGN §8):
 
 - ``IDLE``: the sensor runs its IDLE configuration: ``idle_sweeps`` sweeps per frame of every
-  ``idle_point_step``-th distance point at ``full_rate_hz / idle_decimation``
+  ``idle_point_step``-th distance point (from point ``idle_point_offset``) at ``full_rate_hz / idle_decimation``
   (:func:`acquisition.presets.state_configs`); only the onset metric is computed. An onset ratio
   ``>= onset_db`` wakes the throttle.
 - ``ONSET``: the sensor is at full rate, the encoder runs on every frame and fills the head's ring
@@ -44,7 +44,8 @@ NaN) with ``decided`` (did the *previous* head run emit a decision), then execut
 compared in float32, as the C build does, so both agree bit for bit.
 
 On fixed-rate recordings :func:`emulate_throttle` emulates IDLE as the device sees it: the first
-``idle_sweeps`` sweeps and every ``idle_point_step``-th point of the frames the idle rate keeps.
+``idle_sweeps`` sweeps and every ``idle_point_step``-th point (from ``idle_point_offset``) of the frames the idle
+rate keeps.
 """
 
 from __future__ import annotations
@@ -134,8 +135,14 @@ class ThrottleConfig:
         idle_decimation: full-rate frame periods per idle frame [frames]; idle rate = full / this.
         idle_sweeps: sweeps per IDLE frame, the first ones of a full frame at the same sweep rate [count].
         idle_point_step: an IDLE sweep measures every ``idle_point_step``-th distance point of a full sweep,
-            from the first (the sensor's ``step_length`` times this; 1 = every point) [count]. The IDLE
-            points are a subset of the full frame's, so the emulation on recorded data stays exact.
+            from point ``idle_point_offset`` (the sensor's ``step_length`` times this; 1 = every point) [count].
+            The IDLE points are a subset of the full frame's, so the emulation on recorded data stays exact.
+        idle_point_offset: the first IDLE point is the full sweep's point this many points in, in
+            ``0 .. idle_point_step - 1`` (the sensor's ``start_point`` moved by this many full steps) [count].
+            With ``gesture_close`` and a step of 2, offset 0 measures 0.05 / 0.11 / 0.17 m and 1 measures
+            0.08 / 0.14 / 0.20 m: with a 40 mm pulse (PROFILE_1), points 60 mm apart leave gaps, and offset 0
+            sees a hand moving away beyond 0.17 m about 8 dB weaker than the full frame's 0.20 m point does
+            (``docs/results_power.md``, twelfth pass). 0 by default (the models' IDLE views were trained on it).
         idle_window: window over the IDLE sweeps of the onset power: ``rect`` weighs every sweep the sensor
             paid for (with the mean removed, the motion power is then the sweeps' variance outside the slow
             bins), ``hann`` is the feature's window (its end weights are 0, so 4 sweeps count as 2).
@@ -167,6 +174,7 @@ class ThrottleConfig:
     idle_decimation: int = 3
     idle_sweeps: int = 5
     idle_point_step: int = 2
+    idle_point_offset: int = 0
     idle_window: Literal["rect", "hann"] = "rect"
     onset_db: float = 5.0
     release_db: float = 4.0
@@ -196,6 +204,12 @@ class ThrottleConfig:
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
                 raise ParameterError(f"{name} must be an integer >= 1, got {value!r}")
+        offset = self.idle_point_offset
+        if not (isinstance(offset, int) and not isinstance(offset, bool) and 0 <= offset < self.idle_point_step):
+            raise ParameterError(
+                f"idle_point_offset must be an integer in 0..{self.idle_point_step - 1} (below idle_point_step), "
+                f"got {offset!r}"
+            )
         if not (isinstance(self.idle_sweeps, int) and not isinstance(self.idle_sweeps, bool) and self.idle_sweeps >= 2):
             raise ParameterError(f"idle_sweeps must be an integer >= 2, got {self.idle_sweeps!r}")
         if not isinstance(self.idle_history, bool):
@@ -402,25 +416,32 @@ class OnsetBlock:
 
 
 def idle_points(num_points: int, *, cfg: ThrottleConfig) -> int:
-    """Distance points of an IDLE sweep: every ``cfg.idle_point_step``-th of ``num_points``, from the first."""
-    return len(range(0, num_points, cfg.idle_point_step))
+    """Distance points of an IDLE sweep: every ``cfg.idle_point_step``-th of ``num_points`` from point
+    ``cfg.idle_point_offset``."""
+    return len(range(cfg.idle_point_offset, num_points, cfg.idle_point_step))
 
 
 def idle_geometry(geometry: FrameGeometry, *, cfg: ThrottleConfig) -> FrameGeometry:
     """The geometry of the onset stream: an IDLE frame of ``geometry``, ``cfg.idle_sweeps`` sweeps of every
-    ``cfg.idle_point_step``-th point at the idle frame rate (see the module docstring).
+    ``cfg.idle_point_step``-th point from point ``cfg.idle_point_offset``, at the idle frame rate (see the
+    module docstring).
 
     Raises:
-        ParameterError: ``cfg.idle_sweeps`` exceeds the full frame's sweeps.
+        ParameterError: ``cfg.idle_sweeps`` exceeds the full frame's sweeps, or the offset its points.
     """
     if cfg.idle_sweeps > geometry.sweeps_per_frame:
         raise ParameterError(
             f"idle_sweeps={cfg.idle_sweeps} exceeds the {geometry.sweeps_per_frame} sweeps of a full frame"
         )
+    if cfg.idle_point_offset >= geometry.num_points:
+        raise ParameterError(
+            f"idle_point_offset={cfg.idle_point_offset} leaves none of the {geometry.num_points} points of a full frame"
+        )
     return dataclasses.replace(
         geometry,
         frame_rate_hz=geometry.frame_rate_hz / cfg.idle_decimation,
         sweeps_per_frame=cfg.idle_sweeps,
+        start_point=geometry.start_point + cfg.idle_point_offset * geometry.step_length,
         num_points=idle_points(geometry.num_points, cfg=cfg),
         step_length=geometry.step_length * cfg.idle_point_step,
     )
@@ -470,7 +491,7 @@ def idle_point_power(
     :func:`idle_power` takes them (the decision gate's range condition on a throttled device)."""
     x = np.asarray(frames)[..., : cfg.idle_sweeps, :]
     if x.shape[-1] == geometry.num_points:
-        x = x[..., :: cfg.idle_point_step]
+        x = x[..., cfg.idle_point_offset :: cfg.idle_point_step]
     elif x.shape[-1] != idle_points(geometry.num_points, cfg=cfg):
         raise ParameterError(f"frames of shape {x.shape} do not have {geometry.num_points} points")
     spec = _idle_rows(cfg, onset_cfg, geometry) @ x

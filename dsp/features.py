@@ -108,16 +108,17 @@ def idle_doppler_matrix(sweeps: int, bins: int) -> npt.NDArray[np.complex128]:
 
 
 def idle_range_doppler(
-    frames: npt.ArrayLike, *, cfg: RangeDopplerConfig, idle_sweeps: int, point_step: int
+    frames: npt.ArrayLike, *, cfg: RangeDopplerConfig, idle_sweeps: int, point_step: int, point_offset: int = 0
 ) -> npt.NDArray[np.float32]:
     """The range-Doppler map a throttled device's IDLE frame gives, on the full frame's axes.
 
-    An IDLE frame is the first ``idle_sweeps`` sweeps of every ``point_step``-th point of a full frame
-    (``deploy.throttle``). Its map: :func:`idle_doppler_matrix` over its sweeps (every sweep the sensor paid
-    for weighs the same; a Hann window would zero two of five), the points in between linearly interpolated
-    and the last measured one repeated beyond it, then :attr:`RangeDopplerConfig.compression` and normalisation
-    as :func:`range_doppler` (no clutter filter). Coarser than the full map (about a third of its Doppler
-    resolution), but it shows where and how fast the scene moved while the device was idle.
+    An IDLE frame is the first ``idle_sweeps`` sweeps of every ``point_step``-th point of a full frame, from its point
+    ``point_offset`` (``deploy.throttle``). Its map: :func:`idle_doppler_matrix` over its sweeps (every sweep the
+    sensor paid for weighs the same; a Hann window would zero two of five), the points in between linearly
+    interpolated and the first and last measured ones repeated beyond them, then
+    :attr:`RangeDopplerConfig.compression` and normalisation as :func:`range_doppler` (no clutter filter). Coarser
+    than the full map (about a third of its Doppler resolution), but it shows where and how fast the scene moved
+    while the device was idle.
 
     Args:
         frames: ``(..., sweeps, points)`` complex full frames.
@@ -129,11 +130,14 @@ def idle_range_doppler(
     sweeps, points = x.shape[-2:]
     if point_step < 1:
         raise ParameterError(f"point_step must be >= 1, got {point_step}")
-    mag = np.abs(idle_doppler_matrix(idle_sweeps, sweeps) @ x[..., :idle_sweeps, ::point_step])
-    have = np.arange(0, points, point_step)
-    lo = np.minimum(np.arange(points) // point_step, have.size - 1)
+    if not 0 <= point_offset < min(point_step, points):
+        raise ParameterError(f"point_offset must be in 0..{min(point_step, points) - 1}, got {point_offset}")
+    mag = np.abs(idle_doppler_matrix(idle_sweeps, sweeps) @ x[..., :idle_sweeps, point_offset::point_step])
+    have = np.arange(point_offset, points, point_step)
+    ahead = np.maximum(np.arange(points) - point_offset, 0)  # full points before the first IDLE one take its value
+    lo = np.minimum(ahead // point_step, have.size - 1)
     hi = np.minimum(lo + 1, have.size - 1)
-    w = np.where(hi > lo, (np.arange(points) - have[lo]) / point_step, 0.0)
+    w = np.where(hi > lo, (ahead - (have[lo] - point_offset)) / point_step, 0.0)
     return _compress_normalise(mag[..., lo] * (1.0 - w) + mag[..., hi] * w, cfg)
 
 

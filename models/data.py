@@ -214,9 +214,10 @@ class AugmentConfig:
             everyday streams), and the real training days within 1 point (seed 0 fine-tune: 371 against 367
             throttled, 380 against 370 always-on, of 387). The Python runtime and the firmware run it, the
             export's ``example_main.cc`` does not.
-        wake_idle_sweeps, wake_idle_point_step, wake_idle_decimation: the IDLE frame of ``idle`` history:
-            ``deploy.throttle.ThrottleConfig``'s ``idle_sweeps``, ``idle_point_step`` and ``idle_decimation``
-            (its defaults; the export refuses a bundle whose throttle differs) [count], [count], [frames].
+        wake_idle_sweeps, wake_idle_point_step, wake_idle_point_offset, wake_idle_decimation: the IDLE frame of
+            ``idle`` history: ``deploy.throttle.ThrottleConfig``'s ``idle_sweeps``, ``idle_point_step``,
+            ``idle_point_offset`` and ``idle_decimation`` (its defaults; the export refuses a bundle whose throttle
+            differs) [count], [count], [count], [frames].
         doppler_scale: (min, max) factor by which the Doppler (velocity) axis of the features is stretched
             about zero velocity, linear interpolation between bins; > 1 shows the motion faster [ratio].
         range_shift_points: the features are shifted along the distance axis by up to this many points
@@ -236,6 +237,7 @@ class AugmentConfig:
     wake_history: Literal["fill", "idle"] = "fill"
     wake_idle_sweeps: int = 5
     wake_idle_point_step: int = 2
+    wake_idle_point_offset: int = 0
     wake_idle_decimation: int = 3
     doppler_scale: tuple[float, float] = (1.0, 1.0)
     range_shift_points: float = 0.0
@@ -260,6 +262,9 @@ class AugmentConfig:
             raise DataError("wake_history 'idle' needs wake_exact (the view of deploy.runtime)")
         if not (self.wake_idle_sweeps >= 2 and self.wake_idle_point_step >= 1 and self.wake_idle_decimation >= 1):
             raise DataError("wake_idle_sweeps must be >= 2, wake_idle_point_step and wake_idle_decimation >= 1")
+        if not 0 <= self.wake_idle_point_offset < self.wake_idle_point_step:
+            last = self.wake_idle_point_step - 1
+            raise DataError(f"wake_idle_point_offset must be in 0..{last}, got {self.wake_idle_point_offset}")
 
 
 #: The window of the robust recipe (issue 12) [s]: what decides a double tap is the pause between its taps,
@@ -1217,7 +1222,11 @@ def _idle_maps(
     """``(n, doppler_bins, points)`` maps of full ``(n, sweeps, points)`` frames as their IDLE frames give them."""
     with np.errstate(invalid="ignore"):
         maps = dsp.idle_range_doppler(
-            frames, cfg=features, idle_sweeps=augment.wake_idle_sweeps, point_step=augment.wake_idle_point_step
+            frames,
+            cfg=features,
+            idle_sweeps=augment.wake_idle_sweeps,
+            point_step=augment.wake_idle_point_step,
+            point_offset=augment.wake_idle_point_offset,
         )
     return np.nan_to_num(maps, nan=0.0, posinf=0.0, neginf=0.0)
 

@@ -242,7 +242,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         )
         return _throttle_sweep(args)
     refuse_unused(
-        args, ("idle_decimations", "idle_sweeps", "idle_point_steps", "hold_s"), applies="with --throttle-sweep"
+        args,
+        ("idle_decimations", "idle_sweeps", "idle_point_steps", "idle_point_offsets", "hold_s"),
+        applies="with --throttle-sweep",
     )
     if not args.continuous:
         refuse_unused(args, DECISION_OPTIONS, applies="with --continuous (the window scores have no decision layer)")
@@ -332,6 +334,7 @@ def _throttle_sweep(args: argparse.Namespace) -> int:
         ("idle_decimations", args.idle_decimations),
         ("idle_sweeps", args.idle_sweeps),
         ("idle_point_steps", args.idle_point_steps),
+        ("idle_point_offsets", args.idle_point_offsets),
         ("hold_s", args.hold_s),
     ):
         if value is not None:
@@ -699,6 +702,15 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         metavar="K,...",
         help="--throttle-sweep grid: an IDLE sweep measures every K-th distance point, each >= 1 (default 1: all)",
+    )
+    p.add_argument(
+        "--idle-point-offsets",
+        type=number_list(non_negative_int, example="0,1"),
+        default=None,
+        metavar="O,...",
+        help="--throttle-sweep grid: the full point the IDLE points start at, each >= 0 and below its step "
+        "(default 0: the nearest; with step 2 on gesture_close, 1 measures 0.08/0.14/0.20 m instead of "
+        "0.05/0.11/0.17 m)",
     )
     p.add_argument(
         "--hold-s",

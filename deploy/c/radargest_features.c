@@ -13,8 +13,12 @@
 #if RG_IDLE_SWEEPS < 2 || RG_IDLE_SWEEPS > RG_SWEEPS
 #error "RG_IDLE_SWEEPS must be in 2..RG_SWEEPS"
 #endif
-#if RG_IDLE_POINT_STEP < 1 || RG_IDLE_POINTS != (RG_POINTS + RG_IDLE_POINT_STEP - 1) / RG_IDLE_POINT_STEP
-#error "RG_IDLE_POINTS must be every RG_IDLE_POINT_STEP-th of RG_POINTS"
+#if RG_IDLE_POINT_STEP < 1 || RG_IDLE_POINT_FIRST < 0 || RG_IDLE_POINT_FIRST >= RG_IDLE_POINT_STEP ||                 \
+    RG_IDLE_POINT_FIRST >= RG_POINTS
+#error "RG_IDLE_POINT_FIRST must be in 0..RG_IDLE_POINT_STEP - 1 and below RG_POINTS"
+#endif
+#if RG_IDLE_POINTS != (RG_POINTS - RG_IDLE_POINT_FIRST + RG_IDLE_POINT_STEP - 1) / RG_IDLE_POINT_STEP
+#error "RG_IDLE_POINTS must be every RG_IDLE_POINT_STEP-th of RG_POINTS from RG_IDLE_POINT_FIRST"
 #endif
 
 static const float rg_hann[RG_SWEEPS] = RG_HANN_TABLE;
@@ -201,8 +205,9 @@ static float rg_idle_frame(const float *iq_f, const int16_t *iq_i, int32_t row, 
  * `step` of them (as rg_idle_frame), on the full map's axes (dsp.idle_range_doppler): per IDLE point the mean
  * over the RG_IDLE_SWEEPS sweeps removed, a rectangular window normalised to sum 1, a DFT zero-padded to
  * RG_DOPPLER_BINS bins (the full map's twiddles; the sum runs over the IDLE sweeps only), fftshift, |.|; the
- * full points in between linearly interpolated (every RG_IDLE_POINT_STEP-th full point is an IDLE point),
- * the last IDLE point repeated beyond it; then compression and normalisation as the full map.
+ * full points in between linearly interpolated (every RG_IDLE_POINT_STEP-th full point from RG_IDLE_POINT_FIRST
+ * is an IDLE point), the first and last IDLE points repeated beyond them; then compression and normalisation as
+ * the full map.
  */
 static void rg_idle_map(const float *iq_f, const int16_t *iq_i, int32_t row, int32_t step, float *rd_out)
 {
@@ -228,9 +233,10 @@ static void rg_idle_map(const float *iq_f, const int16_t *iq_i, int32_t row, int
     }
     for (p = 0; p < RG_POINTS; ++p) {
         /* both neighbours always enter (w = 0 included), so a NaN spreads exactly as in dsp */
-        const int32_t lo = p / RG_IDLE_POINT_STEP < RG_IDLE_POINTS - 1 ? p / RG_IDLE_POINT_STEP : RG_IDLE_POINTS - 1;
+        const int32_t ahead = p > RG_IDLE_POINT_FIRST ? p - RG_IDLE_POINT_FIRST : 0; /* full points past the first */
+        const int32_t lo = ahead / RG_IDLE_POINT_STEP < RG_IDLE_POINTS - 1 ? ahead / RG_IDLE_POINT_STEP : RG_IDLE_POINTS - 1;
         const int32_t hi = lo + 1 < RG_IDLE_POINTS - 1 ? lo + 1 : RG_IDLE_POINTS - 1;
-        const float w = hi > lo ? (float)(p - lo * RG_IDLE_POINT_STEP) / (float)RG_IDLE_POINT_STEP : 0.0f;
+        const float w = hi > lo ? (float)(ahead - lo * RG_IDLE_POINT_STEP) / (float)RG_IDLE_POINT_STEP : 0.0f;
         for (k = 0; k < RG_DOPPLER_BINS; ++k) {
             rd_out[k * RG_POINTS + p] = mag[k][lo] * (1.0f - w) + mag[k][hi] * w;
         }
@@ -250,12 +256,12 @@ void rg_features_idle_map_i16(const int16_t *iq, float *rd_out)
 
 void rg_features_idle_map_full(const float *iq, float *rd_out)
 {
-    rg_idle_map(iq, NULL, RG_POINTS, RG_IDLE_POINT_STEP, rd_out);
+    rg_idle_map(iq + 2 * RG_IDLE_POINT_FIRST, NULL, RG_POINTS, RG_IDLE_POINT_STEP, rd_out);
 }
 
 void rg_features_idle_map_full_i16(const int16_t *iq, float *rd_out)
 {
-    rg_idle_map(NULL, iq, RG_POINTS, RG_IDLE_POINT_STEP, rd_out);
+    rg_idle_map(NULL, iq + 2 * RG_IDLE_POINT_FIRST, RG_POINTS, RG_IDLE_POINT_STEP, rd_out);
 }
 
 float rg_features_idle_power(const float *iq)
@@ -270,22 +276,22 @@ float rg_features_idle_power_i16(const int16_t *iq)
 
 float rg_features_idle_power_full(const float *iq)
 {
-    return rg_idle_frame(iq, NULL, RG_POINTS, RG_IDLE_POINT_STEP, NULL);
+    return rg_idle_frame(iq + 2 * RG_IDLE_POINT_FIRST, NULL, RG_POINTS, RG_IDLE_POINT_STEP, NULL);
 }
 
 float rg_features_idle_power_full_i16(const int16_t *iq)
 {
-    return rg_idle_frame(NULL, iq, RG_POINTS, RG_IDLE_POINT_STEP, NULL);
+    return rg_idle_frame(NULL, iq + 2 * RG_IDLE_POINT_FIRST, RG_POINTS, RG_IDLE_POINT_STEP, NULL);
 }
 
 float rg_features_idle_points_full(const float *iq, float *points_out)
 {
-    return rg_idle_frame(iq, NULL, RG_POINTS, RG_IDLE_POINT_STEP, points_out);
+    return rg_idle_frame(iq + 2 * RG_IDLE_POINT_FIRST, NULL, RG_POINTS, RG_IDLE_POINT_STEP, points_out);
 }
 
 float rg_features_idle_points_full_i16(const int16_t *iq, float *points_out)
 {
-    return rg_idle_frame(NULL, iq, RG_POINTS, RG_IDLE_POINT_STEP, points_out);
+    return rg_idle_frame(NULL, iq + 2 * RG_IDLE_POINT_FIRST, RG_POINTS, RG_IDLE_POINT_STEP, points_out);
 }
 
 float rg_features_frame(const float *iq, float *rd_out)

@@ -156,7 +156,8 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
     cfg = DecisionConfig.from_json(section) if section else DecisionConfig()
     fields = manifest["sensor"]["fields"]
     step = int(manifest["throttle"]["idle_point_step"]) if idle else 1
-    points = np.arange(0, int(fields["num_points"]), step)  # the points of the stream's per-point power
+    first = int(manifest["throttle"].get("idle_point_offset", 0)) if idle else 0
+    points = np.arange(first, int(fields["num_points"]), step)  # the points of the stream's per-point power
     ranges = (int(fields["start_point"]) + int(fields["step_length"]) * points) * A121_BASE_STEP_LENGTH_M
     policy = DecisionPolicy(
         cfg=cfg.for_idle_stream() if idle else cfg,

@@ -139,8 +139,13 @@ def test_other_feature_modes(rd_cfg: dsp.RangeDopplerConfig, real_stream, c_libr
         (dsp.RangeDopplerConfig(compression="none", normalisation="none"), ThrottleConfig(full_rate_hz=50.0)),
         (dsp.RangeDopplerConfig(), ThrottleConfig(full_rate_hz=50.0, idle_sweeps=7, idle_point_step=4)),
         (dsp.RangeDopplerConfig(), ThrottleConfig(full_rate_hz=50.0, idle_sweeps=16, idle_point_step=1)),
+        (
+            dsp.RangeDopplerConfig(),
+            ThrottleConfig(full_rate_hz=50.0, idle_sweeps=5, idle_point_step=4, idle_point_offset=3),
+        ),
+        (dsp.RangeDopplerConfig(), ThrottleConfig(full_rate_hz=50.0, idle_point_step=2, idle_point_offset=1)),
     ],
-    ids=["default", "db-frame_max", "none-none", "s7-step4", "s16-step1"],
+    ids=["default", "db-frame_max", "none-none", "s7-step4", "s16-step1", "s5-step4-from3", "step2-from1"],
 )
 def test_idle_map_matches_dsp_on_random_frames(rd_cfg: dsp.RangeDopplerConfig, thr: ThrottleConfig, c_library) -> None:
     """``rg_features_idle_map*`` == :func:`dsp.idle_range_doppler` (float32 tolerance), from a full frame and from
@@ -152,9 +157,10 @@ def test_idle_map_matches_dsp_on_random_frames(rd_cfg: dsp.RangeDopplerConfig, t
     x = np.round(rng.normal(0, 300, shape) + 1j * rng.normal(0, 300, shape) + 2000 - 800j)
     x[3] = 0.0  # a silent frame
     x[5, 0, 0] = 1e4 + 0j  # one strong sample
-    py = dsp.idle_range_doppler(x, cfg=rd_cfg, idle_sweeps=thr.idle_sweeps, point_step=thr.idle_point_step)
+    first, step = thr.idle_point_offset, thr.idle_point_step
+    py = dsp.idle_range_doppler(x, cfg=rd_cfg, idle_sweeps=thr.idle_sweeps, point_step=step, point_offset=first)
     assert np.ptp(py) > 0.1  # the maps are not trivial
-    cut = x[:, : thr.idle_sweeps, :: thr.idle_point_step]
+    cut = x[:, : thr.idle_sweeps, first::step]
     for c in (
         lib.idle_map(x),
         lib.idle_map(x, int16=True),
@@ -164,9 +170,11 @@ def test_idle_map_matches_dsp_on_random_frames(rd_cfg: dsp.RangeDopplerConfig, t
         assert max_err(c, py) <= TOL
     bad = x.copy()
     bad[7] = np.nan  # a missing frame
-    bad[9, 1, 2] = np.nan  # one bad sample on an IDLE point (point 2 is one for every step here)
+    bad[9, 1, first + step if first + step < x.shape[-1] else first] = np.nan  # one bad sample on an IDLE point
     with np.errstate(invalid="ignore"):
-        py_bad = dsp.idle_range_doppler(bad, cfg=rd_cfg, idle_sweeps=thr.idle_sweeps, point_step=thr.idle_point_step)
+        py_bad = dsp.idle_range_doppler(
+            bad, cfg=rd_cfg, idle_sweeps=thr.idle_sweeps, point_step=step, point_offset=first
+        )
     assert np.isnan(py_bad).any() or rd_cfg.normalisation == "frame_max"
     assert max_err(lib.idle_map(bad), py_bad) <= TOL
 
@@ -229,28 +237,37 @@ def test_throttle_end_to_end_identical(name: str, real_stream, sim_stream, c_lib
     assert py.utilisation.encoder_runs > 0
 
 
-@pytest.mark.parametrize("name", ["tap_in_idx_1", "sim"])
-def test_throttle_end_to_end_identical_on_idle_points(name: str, real_stream, sim_stream, c_library) -> None:
-    """With IDLE frames of every second point (and 4 sweeps, rectangular window) the C device loop, which
-    receives IDLE frames of those points only, equals the Python emulation; C idle power of a full frame
-    equals that of its IDLE frame."""
+@pytest.mark.parametrize(("name", "first"), [("tap_in_idx_1", 0), ("sim", 0), ("sim", 1)])
+def test_throttle_end_to_end_identical_on_idle_points(
+    name: str, first: int, real_stream, sim_stream, c_library
+) -> None:
+    """With IDLE frames of every second point (and 4 sweeps, rectangular window), from the first point or the
+    second, the C device loop, which receives IDLE frames of those points only, equals the Python emulation; C
+    idle power of a full frame equals that of its IDLE frame."""
     from deploy.throttle import idle_power
 
     frames, geometry = sim_stream if name == "sim" else real_stream(name)
     oc = dsp.OnsetConfig()
-    cfg = ThrottleConfig(full_rate_hz=geometry.frame_rate_hz, idle_sweeps=4, idle_window="rect", idle_point_step=2)
+    cfg = ThrottleConfig(
+        full_rate_hz=geometry.frame_rate_hz,
+        idle_sweeps=4,
+        idle_window="rect",
+        idle_point_step=2,
+        idle_point_offset=first,
+    )
     idle = idle_geometry(geometry, cfg=cfg)
     assert (idle.num_points, idle.step_length) == (3, 2 * geometry.step_length)
+    assert idle.start_point == geometry.start_point + first * geometry.step_length
     lib = c_library(geometry, throttle=cfg)
-    cut = frames[:200, : cfg.idle_sweeps, ::2]
+    cut = frames[:200, : cfg.idle_sweeps, first::2]
     py_power = idle_power(frames[:200], cfg=cfg, onset_cfg=oc, geometry=geometry)
     assert max_err(lib.idle_power(cut), py_power) <= TOL
     assert max_err(idle_power(cut, cfg=cfg, onset_cfg=oc, geometry=geometry), py_power) == 0.0
-    assert not np.allclose(
-        py_power,
-        idle_power(frames[:200], cfg=dataclasses.replace(cfg, idle_point_step=1), onset_cfg=oc, geometry=geometry),
-        equal_nan=True,
-    )
+    every = dataclasses.replace(cfg, idle_point_step=1, idle_point_offset=0)
+    for other in (every, dataclasses.replace(cfg, idle_point_offset=1 - first)):
+        assert not np.allclose(
+            py_power, idle_power(frames[:200], cfg=other, onset_cfg=oc, geometry=geometry), equal_nan=True
+        )
     events = dsp.segment(
         dsp.onset_metric(frames, cfg=oc, geometry=geometry).ratio_db,
         cfg=dsp.SegmentConfig(),

@@ -253,6 +253,10 @@ def test_the_bundle_throttle_keeps_the_idle_history_the_model_was_trained_on(tmp
     assert not bundle_throttle(ThrottleConfig(idle_history=True), None, full_rate_hz=57.3).idle_history
     with pytest.raises(ValueError, match="IDLE frames of 5 sweeps"):
         bundle_throttle(ThrottleConfig(idle_sweeps=4), idle, full_rate_hz=57.3)
+    with pytest.raises(ValueError, match="from point 0"):  # the IDLE points moved one full point further
+        bundle_throttle(ThrottleConfig(idle_point_offset=1), idle, full_rate_hz=57.3)
+    far = dataclasses.replace(idle, wake_idle_point_offset=1)
+    assert bundle_throttle(ThrottleConfig(idle_point_offset=1), far, full_rate_hz=57.3).idle_point_offset == 1
     (tmp_path / "manifest.json").write_text(json.dumps({"throttle": {"idle_history": True}}))
     (tmp_path / "config.h").write_text("#define RG_SWEEPS 16\n")
     with pytest.raises(FirmwareError, match="IDLE frames' history"):

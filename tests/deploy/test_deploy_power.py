@@ -91,6 +91,13 @@ def test_state_configs_validated_by_exptool_and_by_sweep_rate() -> None:
     assert (half.sensor_config.num_points, half.sensor_config.step_length) == (3, 24)  # points 20, 44, 68
     assert half.sensor_config.start_point == cfgs["idle"].sensor_config.start_point
     assert state_current_a(half) < state_current_a(cfgs["idle"])
+    far = state_configs(p, full_rate_hz=57.0, idle_rate_hz=19.0, idle_sweeps=4, idle_point_step=2, idle_point_offset=1)[
+        "idle"
+    ]
+    assert (far.sensor_config.start_point, far.sensor_config.num_points) == (32, 3)  # points 32, 56, 80: to 0.20 m
+    assert state_current_a(far) == pytest.approx(state_current_a(half), rel=1e-3)  # the same count of points
+    with pytest.raises(PresetError, match="offset"):
+        state_configs(p, full_rate_hz=57.0, idle_rate_hz=19.0, idle_sweeps=4, idle_point_step=2, idle_point_offset=2)
     with pytest.raises(PresetError, match=r"[Ss]tep length"):  # exptool: 36 is no divisor or multiple of 24
         state_configs(p, full_rate_hz=57.0, idle_rate_hz=19.0, idle_sweeps=4, idle_point_step=3)
     with pytest.raises(PresetError):
@@ -108,12 +115,15 @@ def _render(scene, config: a121.SensorConfig, n: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("noise", "step"), [(False, 1), (True, 1), (False, 2)], ids=["noiseless", "noisy", "noiseless-half-points"]
+    ("noise", "step", "offset"),
+    [(False, 1, 0), (True, 1, 0), (False, 2, 0), (False, 2, 1)],
+    ids=["noiseless", "noisy", "noiseless-half-points", "noiseless-half-points-from-the-second"],
 )
-def test_simulator_idle_rendering_matches_emulation(noise: bool, step: int) -> None:
+def test_simulator_idle_rendering_matches_emulation(noise: bool, step: int, offset: int) -> None:
     """The simulator rendering the IDLE config directly equals the emulation from a full-rate rendering:
     exactly without sensor noise (same sweep times), in distribution with it (independent noise draws);
-    also with IDLE sweeps of every second point (``step_length`` 24: a subset of the full points)."""
+    also with IDLE sweeps of every second point (``step_length`` 24: a subset of the full points), from the
+    first point or from the second (``start_point`` one full step further)."""
     subject = Subject.from_seed(21)
     scene = plan_session(SessionPlan(gestures=("tap_in", "wiggle"), reps_per_gesture=2), subject=subject, seed=5)
     if not noise:
@@ -123,15 +133,23 @@ def test_simulator_idle_rendering_matches_emulation(noise: bool, step: int) -> N
     p = get_preset("gesture_close")
     full_cfg = p.sensor_config  # free-running, as the recordings
     full_rate = 1.0 / (16 / 1000.0 + 0.0015)  # the simulator's free-running period
-    thr = ThrottleConfig(full_rate_hz=full_rate, idle_decimation=3, idle_sweeps=4, idle_point_step=step)
+    thr = ThrottleConfig(
+        full_rate_hz=full_rate, idle_decimation=3, idle_sweeps=4, idle_point_step=step, idle_point_offset=offset
+    )
     idle_cfg = state_configs(
-        p, full_rate_hz=full_rate, idle_rate_hz=thr.idle_rate_hz, idle_sweeps=4, idle_point_step=step
+        p,
+        full_rate_hz=full_rate,
+        idle_rate_hz=thr.idle_rate_hz,
+        idle_sweeps=4,
+        idle_point_step=step,
+        idle_point_offset=offset,
     )["idle"]
     assert idle_cfg.sensor_config.step_length == 12 * step
+    assert idle_cfg.sensor_config.start_point == full_cfg.start_point + 12 * offset
     n_idle = 200
     full = _render(scene, full_cfg, 3 * n_idle)
     direct = _render(scene, idle_cfg.sensor_config, n_idle)
-    emulated = full[:: thr.idle_decimation, : thr.idle_sweeps, ::step]
+    emulated = full[:: thr.idle_decimation, : thr.idle_sweeps, offset::step]
     assert direct.shape == emulated.shape == (n_idle, 4, 6 // step)
     geom = gesture_close_geometry(full_rate)
     oc = dsp.OnsetConfig()
@@ -168,3 +186,15 @@ def test_deep_sleep_between_sweeps_keeps_the_data() -> None:
     assert 1.0 / 1000.0 - active >= sensor.time_for_measure_transition[a121.IdleState.DEEP_SLEEP]
     scene = plan_session(SessionPlan(gestures=("tap_in",), reps_per_gesture=1), subject=Subject.from_seed(3), seed=2)
     np.testing.assert_allclose(_render(scene, full.sensor_config, 100), _render(scene, p.sensor_config, 100), atol=1.0)
+
+
+def test_sweep_grid_takes_each_steps_offsets_below_it() -> None:
+    """``--idle-point-offsets 0,1`` with steps 1 and 2: step 1 has only offset 0, step 2 both (``P2+1``)."""
+    from deploy.sweep import SweepConfig
+
+    grid = SweepConfig(idle_decimations=(3,), idle_sweeps=(5,), idle_point_steps=(1, 2), idle_point_offsets=(0, 1))
+    names = [name for name, _, _ in grid.settings(ThrottleConfig())]
+    assert names == ["today", "D3 S5 H0.3", "D3 S5 P2 H0.3", "D3 S5 P2+1 H0.3"]
+    assert [t.idle_point_offset for _, t, _ in grid.settings(ThrottleConfig())] == [0, 0, 0, 1]
+    with pytest.raises(dsp.ParameterError, match="leave no point"):
+        SweepConfig(idle_point_steps=(1,), idle_point_offsets=(1,))

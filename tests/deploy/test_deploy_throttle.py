@@ -63,6 +63,8 @@ def test_config_frames_and_validation() -> None:
         {"onset_db": math.nan},
         {"cooldown_s": -0.1},
         {"head_hop_frames": True},
+        {"idle_point_offset": 2},  # the default step is 2: offsets 0 and 1
+        {"idle_point_offset": -1},
     ):
         with pytest.raises(dsp.ParameterError, match=next(iter(bad))):
             ThrottleConfig(**bad)  # type: ignore[arg-type]

@@ -158,5 +158,13 @@ def test_idle_range_doppler_is_the_idle_frames_map_on_the_full_axes() -> None:
     np.testing.assert_allclose(m[:, 5], m[:, 4])
     batch = dsp.idle_range_doppler(np.stack([frame, 2 * frame]), cfg=cfg, idle_sweeps=5, point_step=2)
     np.testing.assert_allclose(batch[1], 2 * m, rtol=1e-6)
+    # IDLE points from the second (1, 3, 5): point 0 repeats point 1, 2 and 4 lie halfway, 5 is measured
+    far = dsp.idle_range_doppler(frame, cfg=cfg, idle_sweeps=5, point_step=2, point_offset=1)
+    np.testing.assert_allclose(far[:, 1:], dsp.idle_range_doppler(frame[:, 1:], cfg=cfg, idle_sweeps=5, point_step=2))
+    np.testing.assert_allclose(far[:, 0], far[:, 1])
+    np.testing.assert_allclose(far[:, 2], (far[:, 1] + far[:, 3]) / 2, rtol=1e-6)
+    assert far[:, 2].max() < m[:, 2].max()  # the tone at point 2 is no IDLE point any more
+    with pytest.raises(ParameterError, match="point_offset"):
+        dsp.idle_range_doppler(frame, cfg=cfg, idle_sweeps=5, point_step=2, point_offset=2)
     with pytest.raises(ParameterError):
         dsp.idle_doppler_matrix(17, 16)

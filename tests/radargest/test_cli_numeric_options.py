@@ -244,12 +244,23 @@ def test_lowest_valid_values_of_the_other_commands_build_their_configs() -> None
         seed=s2.seed,
     )
     e = _parse(
-        "evaluate", "--idle-decimations", "1", "--idle-sweeps", "2", "--idle-point-steps", "1", "--hold-s", "1e-3"
+        "evaluate",
+        "--idle-decimations",
+        "1",
+        "--idle-sweeps",
+        "2",
+        "--idle-point-steps",
+        "1",
+        "--idle-point-offsets",
+        "0",
+        "--hold-s",
+        "1e-3",
     )
     SweepConfig(
         idle_decimations=e.idle_decimations,
         idle_sweeps=e.idle_sweeps,
         idle_point_steps=e.idle_point_steps,
+        idle_point_offsets=e.idle_point_offsets,
         hold_s=e.hold_s,
     )
     decision = decision_from_args(
