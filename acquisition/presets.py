@@ -6,6 +6,7 @@ data recorded with another configuration is refused by comparing configs with :f
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -141,9 +142,14 @@ def _validated(config: a121.SensorConfig, what: str) -> a121.SensorConfig:
 
 
 def config_mismatch(config: a121.SensorConfig, reference: a121.SensorConfig) -> list[str]:
-    """The feature-relevant fields where ``config`` differs from ``reference``, as ``name=a!=b``."""
+    """The feature-relevant fields where ``config`` differs from ``reference``, as ``name=a!=b`` (an enum by its
+    name, as a bundle's manifest and ``detect`` show it)."""
+
+    def show(value: object) -> str:
+        return repr(value.name) if isinstance(value, enum.Enum) else repr(value)
+
     return [
-        f"{name}={getattr(config, name)!r}!={getattr(reference, name)!r}"
+        f"{name}={show(getattr(config, name))}!={show(getattr(reference, name))}"
         for name in FEATURE_FIELDS
         if getattr(config, name) != getattr(reference, name)
     ]

@@ -17,6 +17,12 @@ def test_gesture_close_matches_the_real_recordings(real_dir: Path) -> None:
     assert config_mismatch(config, get_preset("gesture_close").sensor_config) == []
 
 
+def test_config_mismatch_names_enums_as_a_bundle_manifest_does() -> None:
+    """``profile='PROFILE_2'!='PROFILE_1'``, as ``detect`` says it, not ``<Profile.PROFILE_2: 2>``."""
+    diff = config_mismatch(get_preset("gesture_far").sensor_config, get_preset("gesture_close").sensor_config)
+    assert "profile='PROFILE_2'!='PROFILE_1'" in diff and "start_point=40!=20" in diff
+
+
 def test_presets_are_fresh_validated_copies() -> None:
     preset = get_preset("gesture_close")
     a, b = preset.sensor_config, preset.sensor_config
