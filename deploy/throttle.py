@@ -142,7 +142,8 @@ class ThrottleConfig:
             With ``gesture_close`` and a step of 2, offset 0 measures 0.05 / 0.11 / 0.17 m and 1 measures
             0.08 / 0.14 / 0.20 m: with a 40 mm pulse (PROFILE_1), points 60 mm apart leave gaps, and offset 0
             sees a hand moving away beyond 0.17 m about 8 dB weaker than the full frame's 0.20 m point does
-            (``docs/results_power.md``, twelfth pass). 0 by default (the models' IDLE views were trained on it).
+            (``docs/results_power.md``, twelfth pass). 0 by default: with the recipe's sim model, 1 gained 27 of
+            768 gestures on dense training-side sessions and lost 5 of 172 on everyday streams, near hands' (RULE65).
         idle_window: window over the IDLE sweeps of the onset power: ``rect`` weighs every sweep the sensor
             paid for (with the mean removed, the motion power is then the sweeps' variance outside the slow
             bins), ``hann`` is the feature's window (its end weights are 0, so 4 sweeps count as 2).

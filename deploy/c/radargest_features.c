@@ -233,8 +233,9 @@ static void rg_idle_map(const float *iq_f, const int16_t *iq_i, int32_t row, int
     }
     for (p = 0; p < RG_POINTS; ++p) {
         /* both neighbours always enter (w = 0 included), so a NaN spreads exactly as in dsp */
-        const int32_t ahead = p > RG_IDLE_POINT_FIRST ? p - RG_IDLE_POINT_FIRST : 0; /* full points past the first */
-        const int32_t lo = ahead / RG_IDLE_POINT_STEP < RG_IDLE_POINTS - 1 ? ahead / RG_IDLE_POINT_STEP : RG_IDLE_POINTS - 1;
+        const int32_t ahead = p > RG_IDLE_POINT_FIRST ? p - RG_IDLE_POINT_FIRST : 0; /* past the first IDLE point */
+        const int32_t at = ahead / RG_IDLE_POINT_STEP;
+        const int32_t lo = at < RG_IDLE_POINTS - 1 ? at : RG_IDLE_POINTS - 1;
         const int32_t hi = lo + 1 < RG_IDLE_POINTS - 1 ? lo + 1 : RG_IDLE_POINTS - 1;
         const float w = hi > lo ? (float)(ahead - lo * RG_IDLE_POINT_STEP) / (float)RG_IDLE_POINT_STEP : 0.0f;
         for (k = 0; k < RG_DOPPLER_BINS; ++k) {

@@ -86,16 +86,17 @@ float rg_features_frame_points_i16(const int16_t *iq, float *rd_out, float *poin
 
 /*
  * Onset power of an IDLE frame: RG_IDLE_SWEEPS sweeps of RG_IDLE_POINTS points (every RG_IDLE_POINT_STEP-th
- * point of a full sweep, from point RG_IDLE_POINT_FIRST; same sweep-major layout), with the window (RG_IDLE_WINDOW_TABLE),
- * DFT and motion bins of that length (deploy.throttle.idle_power). Non-finite for a bad frame.
+ * point of a full sweep, from point RG_IDLE_POINT_FIRST; same sweep-major layout), with the window
+ * (RG_IDLE_WINDOW_TABLE), DFT and motion bins of that length (deploy.throttle.idle_power). Non-finite for a bad
+ * frame.
  */
 float rg_features_idle_power(const float *iq);
 float rg_features_idle_power_i16(const int16_t *iq);
 
 /*
  * The same power taken from a full frame (RG_SWEEPS x RG_POINTS): its first RG_IDLE_SWEEPS sweeps and every
- * RG_IDLE_POINT_STEP-th point from RG_IDLE_POINT_FIRST, the samples an IDLE frame measures; this is how the throttle keeps one onset
- * scale in every phase.
+ * RG_IDLE_POINT_STEP-th point from RG_IDLE_POINT_FIRST, the samples an IDLE frame measures; this is how the
+ * throttle keeps one onset scale in every phase.
  */
 float rg_features_idle_power_full(const float *iq);
 float rg_features_idle_power_full_i16(const int16_t *iq);
