@@ -25,6 +25,16 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "subject"
 
 
+def new_recording_path(folder: Path, stem: str) -> Path:
+    """``folder/STEM_YYYYmmdd-HHMMSS.h5``, with ``-2``, ``-3``, ... added when a recording of that second exists
+    (a restart within the same second would otherwise be refused by the recorder, which never overwrites)."""
+    base = f"{_safe(stem)}_{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    path, n = folder / f"{base}.h5", 2
+    while path.exists():
+        path, n = folder / f"{base}-{n}.h5", n + 1
+    return path
+
+
 def _refine(path: Path) -> int:
     """Snap the prompt labels of a finished recording to its segmented motion; returns how many moved."""
     from acquisition import load_session, save_labels
@@ -63,8 +73,7 @@ def run_record(args: argparse.Namespace) -> int:
         raise ValueError("--fast works only with --source sim or replay:FILE")
     sensor_config = client.recorded_sensor_config if isinstance(client, ReplayClient) else sensor_config_from_args(args)
     args.out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = args.out / f"{_safe(args.subject)}_{stamp}.h5"
+    path = new_recording_path(args.out, args.subject)
 
     def say(line: str) -> None:
         print(line, flush=True)
@@ -152,7 +161,7 @@ def run_enrol(args: argparse.Namespace) -> int:
     gesture_file = sorted(set(args.out.glob("*.h5")) - before)[-1]
     client = open_client(args.source, realtime=not args.fast)
     sensor_config = sensor_config_from_args(args)
-    idle_path = args.out / f"{_safe(args.subject)}_idle_{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.h5"
+    idle_path = new_recording_path(args.out, f"{args.subject}_idle")
     try:
         print(_idle_prompt(client, args.idle_s, seed=len(before)), flush=True)
         meta = SessionMeta(

@@ -176,3 +176,29 @@ def test_record_enrol_defaults_are_the_enrolment_config() -> None:
         args.enrol_rehearsal_distill,
         args.enrol_fine_tune_weight,
     ) == (cfg.idle_s, cfg.epochs, cfg.rehearsal_share, cfg.rehearsal_distill, cfg.fine_tune_weight)
+
+
+def test_a_recording_started_in_the_same_second_gets_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorder never overwrites, so a second recording of the same subject within a second was refused
+    ("File exists") after its prompt; it now gets a ``-2`` name."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from radargest import record_cmd
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Frozen:
+            return cls(2026, 12, 3, 4, 13, 27)
+
+    monkeypatch.setattr(record_cmd, "dt", SimpleNamespace(datetime=Frozen))  # this module's clock only
+    first = record_cmd.new_recording_path(tmp_path, "bob")
+    assert first.name == "bob_20261203-041327.h5"
+    first.write_bytes(b"")
+    second = record_cmd.new_recording_path(tmp_path, "bob")
+    assert second.name == "bob_20261203-041327-2.h5"
+    second.write_bytes(b"")
+    assert record_cmd.new_recording_path(tmp_path, "bob").name == "bob_20261203-041327-3.h5"
+    assert record_cmd.new_recording_path(tmp_path, "bob idle").name == "bob-idle_20261203-041327.h5"
