@@ -627,6 +627,12 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
             if held
             else ""
         )
+        + (
+            "; the model recognises none of the validation gestures even at arg-max (too few epochs, or "
+            "--data without gesture sessions?)"
+            if a.get("recall") == 0
+            else ""
+        )
     )
 
 

@@ -331,6 +331,12 @@ def test_the_calibration_line_names_the_guard_and_says_when_nothing_is_rejected(
     plain = _calibration_line({**cal, "min_score": 0.6, "held_by": []}, RejectionConfig())
     assert "no rejection" not in plain and "allowed on" not in plain
     assert "the pooled streams" in _calibration_line({**cal, "held_by": ["pooled"]}, RejectionConfig())
+    assert "recognises none" not in plain
+    blind = {"min_score": 0.29, "recall": 0.0, "false_activations": 0, "fa_per_hour": 0.0}
+    line = _calibration_line(
+        {**cal, "held_by": [], "budget_met": True, "chosen": blind, "argmax": blind}, RejectionConfig()
+    )
+    assert "budget 0.5/h met; the model recognises none of the validation gestures even at arg-max" in line
 
 
 def test_the_calibration_line_says_when_a_guarded_source_has_too_few_events_to_lose_one() -> None:
