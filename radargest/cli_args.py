@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -190,7 +191,10 @@ def parse_command_line(parser: argparse.ArgumentParser, argv: Sequence[str] | No
     args, unknown = parser.parse_known_args(argv)
     if not unknown:
         return args
-    command = _chosen_subparser(parser, args)
+    given = list(sys.argv[1:] if argv is None else argv)
+    name = getattr(args, "command", None)
+    before_command = name in given and any(u in given[: given.index(name)] for u in unknown)
+    command = parser if before_command else _chosen_subparser(parser, args)  # e.g. `radargest --foo train`
     options = [s for action in command._actions for s in action.option_strings if s.startswith("--")]
     words = []
     for arg in unknown:

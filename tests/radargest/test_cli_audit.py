@@ -358,6 +358,7 @@ def test_decision_options_name_every_decision_argument() -> None:
         (["labels", "export", "--overwritee", "a.h5", "b.csv"], "radargest labels export", "did you mean --overwrite?"),
         (["firmware", "size", "b", "--jsn"], "radargest firmware size", "did you mean --json?"),
         (["quickstart", "--outt=x"], "radargest quickstart", "--outt=x (did you mean --out?)"),
+        (["--verbse", "quickstart"], "radargest", "--verbse (did you mean --verbose?)"),  # before the command
     ],
 )
 def test_an_unknown_option_is_refused_by_its_command(
