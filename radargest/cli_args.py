@@ -192,14 +192,14 @@ def parse_command_line(parser: argparse.ArgumentParser, argv: Sequence[str] | No
     if not unknown:
         return args
     given = list(sys.argv[1:] if argv is None else argv)
-    name = getattr(args, "command", None)
-    before_command = name in given and any(u in given[: given.index(name)] for u in unknown)
+    chosen = getattr(args, "command", None)
+    before_command = chosen in given and any(u in given[: given.index(chosen)] for u in unknown)
     command = parser if before_command else _chosen_subparser(parser, args)  # e.g. `radargest --foo train`
     options = [s for action in command._actions for s in action.option_strings if s.startswith("--")]
     words = []
     for arg in unknown:
-        name = arg.split("=", 1)[0]
-        near = difflib.get_close_matches(name, options, n=1, cutoff=0.7) if name.startswith("--") else []
+        option = arg.split("=", 1)[0]
+        near = difflib.get_close_matches(option, options, n=1, cutoff=0.7) if option.startswith("--") else []
         words.append(f"{arg} (did you mean {near[0]}?)" if near else arg)
     command.error(f"unrecognized arguments: {' '.join(words)}")
 
