@@ -29,6 +29,7 @@ __all__ = [
     "Session",
     "SessionMeta",
     "check_readable",
+    "is_unimported_gesture_control",
     "load_session",
     "read_meta",
     "read_negatives",
@@ -139,6 +140,18 @@ def check_readable(path: Path) -> None:
         raise
     except Exception as exc:  # damaged metadata: h5py raises OSError, RuntimeError, KeyError, ValueError, ...
         raise RecordingError(path, f"unreadable HDF5 file ({_one_line(exc)})") from None
+
+
+def is_unimported_gesture_control(path: Path) -> bool:
+    """Whether ``path`` is a record of Acconeer's gesture-control app that radargest has not imported: an
+    ``/algo`` group (the app's) and no ``/radargest`` group. Its labels live only in its file name, which
+    ``radargest import acconeer-gesture-control`` reads; read as it is, it holds no gesture at all.
+    False for a file that cannot be opened (:func:`check_readable` says why)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return "algo" in f and GROUP not in f
+    except Exception:  # damaged or not HDF5: check_readable's one-line reason is the better error
+        return False
 
 
 def _one_line(exc: BaseException) -> str:

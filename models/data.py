@@ -48,7 +48,7 @@ from acconeer.exptool import a121
 import dsp
 from acquisition import Label, Session, config_mismatch, get_preset, load_session
 from acquisition.labels import GESTURE_NAME_RE
-from acquisition.recording import check_readable
+from acquisition.recording import check_readable, is_unimported_gesture_control
 from dsp import event_window_end
 
 __all__ = [
@@ -531,14 +531,20 @@ def load_recordings(
     """Load every recording under ``paths`` (see :func:`collect_files`), in file order.
 
     Raises:
-        DataError: a missing path, no recordings, or a config mismatch (checked for every file before
-            any features are computed, so the error comes first).
+        DataError: a missing path, no recordings, a config mismatch or an Acconeer gesture-control file not
+            imported (checked for every file before any features are computed, so the error comes first).
         acquisition.RecordingError: a file that is missing, not HDF5 or not an A121 record, or unreadable.
     """
     files = collect_files(paths)
     reference = get_preset(cfg.preset).sensor_config
     for path in files:  # cheap header check of all files before the expensive part
         check_readable(path)  # one line naming the file, not exptool's traceback, for a file that is no record
+        if is_unimported_gesture_control(path):  # it would train and score as gesture-free background
+            raise DataError(
+                f"{path}: an Acconeer gesture-control recording that was not imported; its labels are in its file "
+                "name, which only the importer reads. Run `radargest import acconeer-gesture-control FOLDER --out "
+                "data/real` and use the files it writes"
+            )
         record = a121.open_record(path)
         try:
             sensor_config = record.session_config.sensor_config

@@ -95,6 +95,24 @@ def test_import_gesture_control_labels_skips_and_drops_algo(import_dir: Path, tm
         assert record.frames.shape == source.frames.shape
 
 
+def test_an_unimported_gesture_control_file_is_refused_for_training_and_scoring(
+    import_dir: Path, tmp_path: Path, tiny_run: Path
+) -> None:
+    """Read as it is, an Acconeer file holds no gesture (its labels are its name): `evaluate` on the raw file
+    scored it as background, truth 0, with no word. Its imported copy loads with its labels."""
+    from models.data import DataError, DatasetConfig, load_recordings
+
+    cfg = DatasetConfig(gestures=("tap_in", "tap_out"))
+    raw = import_dir / "sub" / Path(REAL_FILES[0]).name
+    with pytest.raises(DataError, match=r"label_tap_out_idx_2\.h5: an Acconeer gesture-control recording.*import"):
+        load_recordings([raw], cfg=cfg)
+    report = import_gesture_control(import_dir / "sub", tmp_path / "out")
+    recs = load_recordings([f.output for f in report.imported], cfg=cfg)
+    assert sum(len(r.labels) for r in recs) > 20
+    proc = run("evaluate", str(tiny_run), "--data", str(raw), "--split", "none", "--continuous")
+    assert_one_line_error(proc, "label_tap_out_idx_2.h5", "radargest import acconeer-gesture-control")
+
+
 def test_cli_import_reports_skips_and_summary(import_dir: Path, tmp_path: Path) -> None:
     proc = run("import", "acconeer-gesture-control", str(import_dir), "--out", str(tmp_path / "o"), "--quiet")
     assert proc.returncode == 0, proc.stderr
