@@ -278,12 +278,19 @@ def save_labels(path: Path, labels: Sequence[Label], *, meta: SessionMeta | None
 def _rewrite_group(
     path: Path, *, labels: Sequence[Label], meta: SessionMeta, negatives: Sequence[NegativeLabel], what: str
 ) -> None:
-    def mutate(tmp: Path) -> None:
-        with h5py.File(tmp, "r+") as f:
+    def rewrite(tmp: Path) -> None:
+        # a fresh file, not the old one with the group deleted: HDF5 does not reuse a deleted group's space,
+        # so every save would grow the file
+        with h5py.File(path, "r") as src, h5py.File(tmp, "w") as f:
+            for key, value in src.attrs.items():
+                f.attrs[key] = value
+            for key in src:
+                if key != GROUP:
+                    src.copy(src[key], f, name=key)
             write_radargest_group(f, labels=labels, meta=meta, negatives=negatives)
 
     try:
-        atomic_update(Path(path), mutate)
+        atomic_update(Path(path), rewrite, copy=False)
     except OSError as exc:
         raise RecordingError(path, f"cannot write {what} ({_one_line(exc)})") from None
 

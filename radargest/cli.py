@@ -108,10 +108,23 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
 
 def _cmd_labels_export(args: argparse.Namespace) -> int:
+    import h5py
+
     from acquisition import load_session, write_labels_csv
 
-    check_out_file(args.csv, overwrite=args.overwrite, what="labels CSV")  # it may hold hand edits
+    to_stdout = str(args.csv) == "-"
+    if to_stdout and args.overwrite:
+        raise ValueError("--overwrite applies only to a CSV file, not to - (standard output)")
+    if not to_stdout:
+        if args.csv.exists() and args.csv.resolve() == args.file.resolve():
+            raise ValueError(f"{args.csv}: is the recording itself; give the CSV another name")
+        if args.csv.is_file() and h5py.is_hdf5(args.csv):  # a recording typed in the CSV's place: never replaced
+            raise ValueError(f"{args.csv}: is an HDF5 file (a recording?), not a labels CSV; give the CSV another name")
+        check_out_file(args.csv, overwrite=args.overwrite, what="labels CSV")  # it may hold hand edits
     session = load_session(args.file)
+    if to_stdout:
+        sys.stdout.write(write_labels_csv(session.labels))
+        return 0
     write_labels_csv(session.labels, args.csv)
     print(f"wrote {len(session.labels)} label(s) to {args.csv}")
     return 0
@@ -445,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
         "[exclusive], gesture, source), atomically, for editing and 'labels import'.",
     )
     q.add_argument("file", type=Path, metavar="FILE.h5", help="recording")
-    q.add_argument("csv", type=Path, metavar="CSV", help="CSV file to write")
+    q.add_argument("csv", type=Path, metavar="CSV", help="CSV file to write, or - for standard output")
     q.add_argument("--overwrite", action="store_true", help="replace an existing CSV (default: refuse)")
     q.set_defaults(func=_cmd_labels_export)
     q = lsub.add_parser(

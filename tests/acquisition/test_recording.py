@@ -84,6 +84,30 @@ def test_save_labels_replaces_atomically(sim_dir: Path, tmp_path: Path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.h5"]
 
 
+def test_save_labels_writes_through_a_symlink_refuses_read_only_and_does_not_grow(
+    sim_dir: Path, tmp_path: Path
+) -> None:
+    """A symlink stays a link to the relabelled file (it was replaced by a copy, the target kept the old labels);
+    a read-only recording is refused, not rewritten; saving again and again does not grow the file (HDF5 keeps a
+    deleted group's space); exptool still opens the result."""
+    target = tmp_path / "target.h5"
+    shutil.copy(_files(sim_dir)[0], target)
+    link = tmp_path / "link.h5"
+    link.symlink_to(target)
+    sizes = []
+    for n in range(3):
+        save_labels(link, [Label(start_frame=5 + n, end_frame=20, gesture="tap_in", source="manual")])
+        sizes.append(target.stat().st_size)
+    assert link.is_symlink() and load_session(target).labels[0].start_frame == 7
+    assert sizes[0] == sizes[1] == sizes[2]
+    assert a121.load_record(target).frames.shape[1:] == (16, 6)
+    target.chmod(0o444)
+    with pytest.raises(RecordingError, match="read-only"):
+        save_labels(target, [])
+    assert load_session(target).labels[0].start_frame == 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.h5", "target.h5"]
+
+
 def test_labels_outside_the_recording_are_refused(sim_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "copy.h5"
     shutil.copy(_files(sim_dir)[0], path)

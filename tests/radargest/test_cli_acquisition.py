@@ -78,6 +78,28 @@ def test_guided_record_with_sim_then_labels_csv_round_trip(tmp_path: Path) -> No
     assert [lab.source for lab in load_session(path).labels] == ["prompt", "prompt", "manual", "manual"]
 
 
+def test_labels_export_never_writes_over_a_recording_and_prints_to_standard_output(
+    tmp_path: Path, sim_dir: Path
+) -> None:
+    """``labels export FILE.h5 FILE.h5 --overwrite`` replaced the recording with CSV text, and ``/dev/stdout
+    --overwrite`` replaced the device file (as root); ``-`` now prints the CSV."""
+    import shutil
+
+    rec = tmp_path / "rec.h5"
+    other = tmp_path / "other.h5"
+    shutil.copy(sorted(sim_dir.glob("*.h5"))[0], rec)
+    shutil.copy(rec, other)
+    before = rec.read_bytes()
+    assert_one_line_error(run("labels", "export", str(rec), str(rec), "--overwrite"), "the recording itself")
+    assert_one_line_error(run("labels", "export", str(rec), str(other), "--overwrite"), "is an HDF5 file")
+    assert rec.read_bytes() == before and h5py.is_hdf5(other)
+    proc = run("labels", "export", str(rec), "-")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "start_frame,end_frame,gesture,source"
+    assert len(proc.stdout.splitlines()) == 1 + len(load_session(rec).labels)
+    assert_one_line_error(run("labels", "export", str(rec), "-", "--overwrite"), "--overwrite applies only")
+
+
 def test_label_png_overview(tmp_path: Path, sim_dir: Path) -> None:
     png = tmp_path / "o.png"
     proc = run("label", str(next(iter(sorted(sim_dir.glob("*.h5"))))), "--png", str(png))
