@@ -23,12 +23,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from radargest.cli_args import gesture_list, non_negative_int, positive_float
 from radargest.decision_args import add_decision_arguments, decision_from_args, refuse_other_streams_gate
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["add_demo_arguments", "run_demo"]
 
@@ -99,9 +102,12 @@ def run_demo(args: argparse.Namespace) -> int:
     """Run the demo from parsed arguments (see :func:`add_demo_arguments`)."""
     from deploy.live import open_live
     from deploy.runtime import load_bundle
+    from radargest.plots import open_window
 
     refuse_other_streams_gate(args, idle_stream=not args.always_on)
     bundle = load_bundle(args.model)
+    # the window first: without a display it would never open, and the demo would wait for its close forever
+    fig = None if args.headless else open_window(_WINDOW_SIZE_IN, instead="use --headless for JSON lines")
     run = open_live(
         args.source,
         bundle,
@@ -114,9 +120,9 @@ def run_demo(args: argparse.Namespace) -> int:
     )
     max_frames = None if args.seconds is None else max(1, round(args.seconds * run.geometry.frame_rate_hz))
     until = 1.5 if args.script else None
-    if args.headless:
+    if fig is None:
         return _headless(run, max_frames=max_frames, until=until)
-    return _window(run, max_frames=max_frames, until=until, fps=args.fps, source=args.source)
+    return _window(run, fig, max_frames=max_frames, until=until, fps=args.fps, source=args.source)
 
 
 def _install_stop(run: Any) -> None:
@@ -146,7 +152,11 @@ def _headless(run: Any, *, max_frames: int | None, until: float | None) -> int:
 
 
 # -- window ---------------------------------------------------------------------------------------
-def _window(run: Any, *, max_frames: int | None, until: float | None, fps: float, source: str) -> int:
+#: size of the demo window [inches]
+_WINDOW_SIZE_IN = (14.0, 8.5)
+
+
+def _window(run: Any, fig: Figure, *, max_frames: int | None, until: float | None, fps: float, source: str) -> int:
     import matplotlib.pyplot as plt
 
     geo = run.geometry
@@ -164,7 +174,6 @@ def _window(run: Any, *, max_frames: int | None, until: float | None, fps: float
 
     worker = threading.Thread(target=loop, name="radargest-demo-frames", daemon=True)
 
-    fig = plt.figure(figsize=(14, 8.5))
     fig.canvas.manager.set_window_title(f"radargest demo: {source}")  # type: ignore[union-attr]
     gs = fig.add_gridspec(3, 3, width_ratios=(1.0, 1.6, 1.0), height_ratios=(1.0, 1.0, 0.7))
     ax_rd = fig.add_subplot(gs[0:2, 0])

@@ -36,6 +36,7 @@ from radargest.plots import (
     frame_at_time,
     frame_edges_s,
     gesture_colors,
+    open_window,
     plot_velocity_time,
 )
 
@@ -603,12 +604,7 @@ def run_label(path: Path, *, png: Path | None = None, gestures: Sequence[str] = 
 
     editor = LabelEditor(session.labels, num_frames=session.num_frames, gestures=gestures, save=save)
     cfg = LabelViewConfig()
-    fig = plt.figure(figsize=cfg.figsize_in)
-    if type(fig.canvas).required_interactive_framework is None:
-        plt.close(fig)
-        raise ValueError(
-            "no interactive display (matplotlib backend is non-interactive); use --png FILE for an overview image"
-        )
+    fig = open_window(cfg.figsize_in, instead="use --png FILE for an overview image")
     fig.canvas.manager.set_window_title(f"radargest label: {path.name}")  # type: ignore[union-attr]
     LabelView(
         fig,

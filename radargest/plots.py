@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from acquisition import Label
@@ -28,10 +29,33 @@ __all__ = [
     "frame_at_time",
     "frame_edges_s",
     "gesture_colors",
+    "open_window",
     "plot_onset",
     "plot_range_doppler",
     "plot_velocity_time",
 ]
+
+
+def open_window(figsize_in: tuple[float, float], *, instead: str) -> Figure:
+    """A new pyplot figure that shows as a window, for the interactive commands (``label``, ``demo``).
+
+    Without a display (or with a non-interactive ``MPLBACKEND``) no window can ever open, and a command that waits
+    for its close would wait forever: refuse that instead, before any work.
+
+    Raises:
+        ValueError: the backend shows no window; the message ends with ``instead``, what to use.
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=figsize_in)
+    if type(fig.canvas).required_interactive_framework is None:
+        plt.close(fig)
+        raise ValueError(
+            f"no interactive display (matplotlib backend {matplotlib.get_backend()!r} opens no window); {instead}"
+        )
+    return fig
+
 
 #: y-axis label of every velocity plot; negative velocities approach the sensor.
 VELOCITY_LABEL = "velocity [m/s]  (− approaching)"

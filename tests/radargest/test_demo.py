@@ -7,6 +7,7 @@ subjects); the window mode is checked by hand under Xvfb (docs/demo.png), not he
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -136,3 +137,19 @@ def test_bench_all_json_and_table(demo_bundle: Path, tmp_path: Path, capsys: pyt
     lat = result["streaming"]["always_on"]["decision_latency_ms"]
     assert lat["truth"] > 0 and set(lat) == {"all", "by_class", "truth"}
     assert "faster than exptool sparse_iq" in text and "real time" in text
+
+
+def test_window_without_a_display_is_refused_not_a_hang(demo_bundle: Path) -> None:
+    """Without a display the window never opens; the demo waited for its close forever (killed by a timeout)."""
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"} | {"MPLBACKEND": "Agg"}
+    out = subprocess.run(
+        [sys.executable, "-m", "radargest", "demo", "--fast", "--seconds", "1", "--model", str(demo_bundle)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no interactive display" in lines[0] and "--headless" in lines[0], out.stderr
+    assert out.stdout == ""  # refused before the source ran
