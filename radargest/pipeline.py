@@ -154,15 +154,23 @@ def refine_prompt_labels(labels: Sequence[Label], events: npt.NDArray[np.int64],
 
     A prompt label ``[go, go + window)`` becomes the span of the segmenter event with the largest overlap
     with ``[go - lead_frames, go + window)`` (people sometimes start a little before GO). Labels with no
-    overlapping event keep their prompt span, so nothing is lost when the user did not move. The source
-    stays ``prompt``.
+    overlapping event keep their prompt span, so nothing is lost when the user did not move. An event that is
+    the best match of several prompts has merged their performances (prompts with no pause between them):
+    each of those labels gets the event's part inside its own prompt span, so no two labels share a span. The
+    source stays ``prompt``.
     """
-    refined = []
+    best: list[int | None] = []
     for label in labels:
         lo, hi = label.start_frame - lead_frames, label.end_frame
         overlap = np.minimum(events[:, 1], hi) - np.maximum(events[:, 0], lo) if len(events) else np.zeros(0)
-        if overlap.size and overlap.max() > 0:
-            start, end = (int(v) for v in events[int(np.argmax(overlap))])
-            label = Label(start_frame=start, end_frame=end, gesture=label.gesture, source=label.source)
+        best.append(int(np.argmax(overlap)) if overlap.size and overlap.max() > 0 else None)
+    refined = []
+    for label, k in zip(labels, best, strict=True):
+        if k is not None:
+            start, end = (int(v) for v in events[k])
+            if best.count(k) > 1:
+                start, end = max(start, label.start_frame), min(end, label.end_frame)
+            if end > start:
+                label = Label(start_frame=start, end_frame=end, gesture=label.gesture, source=label.source)
         refined.append(label)
     return refined

@@ -181,6 +181,20 @@ def test_refine_keeps_a_prompt_with_no_motion() -> None:
     assert refined == [Label(start_frame=95, end_frame=120, gesture="tap_in", source="prompt"), labels[1]]
 
 
+def test_refine_splits_an_event_that_merged_two_prompts() -> None:
+    """With ``--pause-s 0`` two performances can merge into one event: both labels were snapped to it (one
+    performance labelled twice, the other not at all). Each now keeps the event's part inside its own prompt."""
+    from acquisition import Label
+    from radargest.pipeline import refine_prompt_labels
+
+    labels = [
+        Label(start_frame=286, end_frame=372, gesture="wiggle", source="prompt"),
+        Label(start_frame=372, end_frame=458, gesture="wiggle", source="prompt"),
+    ]
+    refined = refine_prompt_labels(labels, np.array([[40, 60], [303, 461]]), lead_frames=10)
+    assert [(lab.start_frame, lab.end_frame) for lab in refined] == [(303, 372), (372, 458)]
+
+
 def test_record_enrol_defaults_are_the_enrolment_config() -> None:
     """``record --enrol``'s option defaults are :class:`models.personalise.EnrolConfig`'s (the CLI repeats them so
     that ``--help`` needs no TensorFlow import; this keeps the two from drifting apart)."""
