@@ -118,7 +118,8 @@ class RejectionConfig:
         calibration_data: training-side streams used only to choose the operating point, never for a
             gradient step (e.g. simulated everyday streams of training subjects). The validation part of
             the training recordings is always used too. Never pass held-out files.
-        calibrate: False keeps ``min_score`` 0 (arg-max decisions).
+        calibrate: False keeps the config's ``min_score`` (0, arg-max decisions, unless set: an enrolment keeps
+            the shipped run's).
         mining_every_epochs: hard-negative mining: every this many epochs the current model scores every
             ``none`` training window, and ``mining_share`` of the next epochs' ``none`` windows are drawn in
             proportion to its gesture probability; 0 turns mining off [epochs].

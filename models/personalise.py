@@ -133,8 +133,8 @@ def enrolment_train_config(
 ) -> TrainConfig:
     """The fine-tuning config of an enrolment: the shipped run's dataset, architecture and augmentation;
     every recording trains (split ``none``, no validation recording); ``rehearsal`` (the shipped training
-    recordings) replayed at ``cfg.rehearsal_share``; no hard-negative mining and no calibration (the
-    shipped ``min_score`` is kept by :func:`personalise`)."""
+    recordings) replayed at ``cfg.rehearsal_share``; no hard-negative mining and no calibration: the shipped
+    ``min_score`` is kept (a minute of enrolment cannot calibrate a false-activation budget)."""
     return TrainConfig(
         data=tuple(str(d) for d in data),
         dataset=dataclasses.replace(base.dataset, windows_per_class=cfg.windows_per_class),
@@ -147,6 +147,7 @@ def enrolment_train_config(
         learning_rate=base.learning_rate * cfg.learning_rate_ratio,
         init=str(init),
         rejection=RejectionConfig(calibrate=False, mining_every_epochs=0),
+        min_score=base.min_score,
         rehearsal_data=tuple(str(p) for p in rehearsal),
         rehearsal_share=cfg.rehearsal_share,
         rehearsal_distill=cfg.rehearsal_distill if rehearsal else 0.0,

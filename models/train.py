@@ -523,7 +523,7 @@ def _calibrate(
     recs = calibration_recordings(data.recordings, data.split) + list(extra)
     if not rej.calibrate or not recs:
         return {
-            "min_score": 0.0,
+            "min_score": float(cfg.min_score),  # the config's own: 0 for a new run, the shipped one for an enrolment
             "close_look": decision.close_look,
             "budget_met": False,
             "chosen": {},
@@ -600,7 +600,7 @@ def calibrate_run(
 def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
     c, a = calibration["chosen"], calibration["argmax"]
     if not c:
-        return "operating point: min_score 0 (no calibration)"
+        return f"operating point: min_score {calibration['min_score']:.4g} (not calibrated)"
     held = calibration.get("held_by") or []
     return (
         f"operating point min_score {calibration['min_score']:.4g}"

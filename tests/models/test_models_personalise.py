@@ -51,17 +51,23 @@ def test_personalise_keeps_the_shipped_operating_point(
         return 0.37
 
     monkeypatch.setattr(mp, "fitted_prefix_wait_s", fit)
-    base = read_config(tiny_run / "config.toml")
+    shipped = tmp_path / "shipped"  # a shipped run with rejection, as the recipe's
+    shutil.copytree(tiny_run, shipped)
+    base = dataclasses.replace(read_config(tiny_run / "config.toml"), min_score=0.55)
+    write_config(base, shipped / "config.toml")
     recs = enrolment_recordings(Subject.from_seed(9101), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
-    result = personalise(tiny_run, recs, tmp_path / "p", cfg=TINY)
+    lines: list[str] = []
+    result = personalise(shipped, recs, tmp_path / "p", cfg=TINY, log=lines.append)
     saved = read_config(tmp_path / "p" / "config.toml")
-    assert saved.min_score == base.min_score and saved.init == str(tiny_run.resolve())
+    assert saved.min_score == 0.55 and saved.init == str(shipped.resolve())
+    # the log said "min_score 0 (no calibration)" while the shipped one was kept
+    assert "operating point: min_score 0.55 (not calibrated)" in lines, lines
     assert saved.prefixes == base.prefixes and saved.close_look == base.close_look
     assert fitted == [recs] and saved.min_prefix_wait_s == 0.37 and run_decision(saved).prefix_wait_s == 0.37
     assert saved.learning_rate == pytest.approx(base.learning_rate / 3)
     assert result.metrics["epochs_run"] == 1
     with pytest.raises(DataError):
-        personalise(tiny_run, recs[1:], tmp_path / "q", cfg=TINY)  # no gesture at all
+        personalise(shipped, recs[1:], tmp_path / "q", cfg=TINY)  # no gesture at all
 
 
 def test_enrolment_rehearses_the_shipped_training_side_only(tiny_run: Path, tmp_path: Path) -> None:
