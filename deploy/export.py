@@ -577,7 +577,7 @@ def export_bundle(
     manifest: dict[str, Any] = {
         "format": "radargest-bundle",
         "format_version": 1,
-        "run": str(run_dir),
+        "run": str(Path(run_dir).resolve()),  # absolute: bench and the firmware find it from any folder
         "sensor": {
             "preset": ds.preset,
             "fields": sensor_fields(preset.sensor_config, _feature_fields()),

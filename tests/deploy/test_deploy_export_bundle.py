@@ -53,10 +53,12 @@ def test_bundle_files_and_manifest_sha256(tiny_bundle: Path) -> None:
 
 
 def test_export_overwrite_replaces_only_radargests_outputs(
-    tiny_export_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tiny_export_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``export --overwrite`` removes an earlier export's files and its stale ``firmware/`` but never a user's
-    file, which stays out of the manifest's sha256 table and does not stop the bundle from loading."""
+    file, which stays out of the manifest's sha256 table and does not stop the bundle from loading. A run given
+    relative to the working folder is recorded as an absolute path (``bench all`` from another folder found no
+    run)."""
     from deploy.runtime import load_bundle
     from radargest.cli import main
 
@@ -65,7 +67,8 @@ def test_export_overwrite_replaces_only_radargests_outputs(
     (out / "firmware" / "src" / "main.c").write_text("/* built from the earlier models */\n")
     (out / "report.md").write_text("earlier report\n")
     (out / "notes.txt").write_text("mine\n")
-    argv = ["export", str(tiny_export_run), "--out", str(out), "--no-arena-search", "--quiet"]
+    monkeypatch.chdir(tiny_export_run.parent)
+    argv = ["export", tiny_export_run.name, "--out", str(out), "--no-arena-search", "--quiet"]
     assert main(argv) == 2 and "--overwrite" in capsys.readouterr().err
     assert main([*argv, "--overwrite"]) == 0
     assert not (out / "firmware").exists()
@@ -75,6 +78,7 @@ def test_export_overwrite_replaces_only_radargests_outputs(
     assert set(m["files"]) == {p.name for p in out.iterdir() if p.is_file()} - {MANIFEST, "notes.txt"}
     assert m["files"]["report.md"] == sha256_file(out / "report.md")
     assert load_bundle(out).manifest["files"] == m["files"]
+    assert m["run"] == str(tiny_export_run.resolve())
 
 
 def test_example_loop_averages_the_head_over_the_manifests_window_shifts(tiny_bundle: Path) -> None:
