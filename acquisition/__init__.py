@@ -3,6 +3,7 @@
 The lowest layer of radargest: it imports nothing from ``dsp``, ``models``, ``deploy`` or ``radargest``.
 """
 
+from acquisition._files import atomic_update
 from acquisition.errors import AcquisitionError, PresetError, RecordingError, SourceError
 from acquisition.labels import Label, read_labels_csv, write_labels_csv
 from acquisition.negatives import NegativeLabel
@@ -32,6 +33,7 @@ __all__ = [
     "SessionMeta",
     "SourceError",
     "add_source_arguments",
+    "atomic_update",
     "config_mismatch",
     "get_preset",
     "load_session",

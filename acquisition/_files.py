@@ -58,7 +58,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def atomic_update(path: Path, mutate: Callable[[Path], None], *, copy: bool = True) -> None:
+def atomic_update(path: Path, mutate: Callable[[Path], object], *, copy: bool = True) -> None:
     """Copy ``path``, let ``mutate`` change the copy, then rename it over the original (through a symlink, onto
     its target). With ``copy=False`` the temporary file starts empty and ``mutate`` writes all of it (reading
     the original itself).

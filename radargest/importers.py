@@ -21,17 +21,23 @@ a file that already holds ``/radargest`` keeps its labels and attributes.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
 
-from acquisition import AcquisitionError, Label, SessionMeta, load_session, preset_for_config, save_labels
+from acquisition import (
+    AcquisitionError,
+    Label,
+    SessionMeta,
+    atomic_update,
+    load_session,
+    preset_for_config,
+    save_labels,
+)
 from acquisition.labels import GESTURE_NAME_RE
 from radargest.pipeline import ConfigMismatchError, PipelineConfig, session_events
 
@@ -97,39 +103,26 @@ def class_from_file_name(path: Path) -> tuple[str, bool]:
     return name, name in BACKGROUND_CLASSES
 
 
-def _tmp_beside(path: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(name)
-
-
 def copy_without_algo(src: Path, dst: Path) -> None:
     """Copy an H5 record to ``dst`` without its ``/algo`` group; every other object and all attributes
     are copied unchanged. Written through a temporary file and a rename, so ``dst`` is never partial.
 
     The copy is made with h5py because exptool's public ``a121.save_record`` refuses records that carry no
     sensor calibration, and the Acconeer gesture-control files carry none."""
-    dst = Path(dst)
-    tmp = _tmp_beside(dst)
-    try:
+
+    def write(tmp: Path) -> None:
         with h5py.File(src, "r") as fin, h5py.File(tmp, "w") as fout:
             for key, value in fin.attrs.items():
                 fout.attrs[key] = value
             for key in fin:
                 if key != "algo":
                     fin.copy(fin[key], fout, name=key)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_update(Path(dst), write, copy=False)  # a new file gets the umask's mode, as every other output
 
 
 def _copy_file(src: Path, dst: Path) -> None:
-    tmp = _tmp_beside(dst)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_update(Path(dst), lambda tmp: shutil.copyfile(src, tmp), copy=False)
 
 
 def _check_target(out_dir: Path, src: Path, overwrite: bool) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def test_import_gesture_control_labels_skips_and_drops_algo(import_dir: Path, tm
             assert "algo" in f  # the real files do carry /algo
         with h5py.File(item.output, "r") as f:
             assert "algo" not in f and "radargest" in f
+        umask = os.umask(0)
+        os.umask(umask)
+        assert item.output.stat().st_mode & 0o777 == 0o666 & ~umask  # as every other output (was 0600)
         record = a121.load_record(item.output)
         assert record.frames.shape == source.frames.shape
 
