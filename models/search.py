@@ -534,7 +534,7 @@ class _Driver:
         rows = [_row_of(t) for t in self.completed()]
         pruned = sum(1 for t in trials if t.user_attrs.get("over_budget"))
         within = [r for r in rows if _within(r, self.problem.scfg)]
-        best = max(within, key=lambda r: r["val_score"]) if within else None
+        best = max(within, key=lambda r: (r["val_score"], -r["flash_bytes"])) if within else None  # ties: smaller
         front = pareto_front(within)
         el = time.perf_counter() - self.t0
         self.log(
@@ -756,7 +756,9 @@ def run_search(
         + (f", {len(rehearsal)} rehearsed" if rehearsal else "")
         + ", "
         f"budget {scfg.budget_flash_bytes} B flash and {scfg.budget_macs_per_frame} MACs/frame, "
-        f"{driver.remaining()} trial(s) to train with {backend}"
+        f"{driver.remaining()} trial(s) to train"
+        + (" after the reference model" if driver.reference_needed() else "")
+        + f" with {backend}"
         + (
             f" ({scfg.workers} workers{', ' + scfg.ray_address if scfg.ray_address else ''})"
             if backend == "ray"

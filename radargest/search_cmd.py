@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +33,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         import optuna  # noqa: F401
     except ImportError:
         raise MissingExtraError(missing_extra_message("search", what="radargest search", module="optuna")) from None
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from tqdm import tqdm
 
     from models.architectures import ArchitectureConfig
@@ -104,6 +102,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def add_search_command(subparsers: Any) -> None:
     """Register ``search`` on the main parser's subparsers."""
+    from radargest.cli import uses_tensorflow
     from radargest.cli_args import (
         learnable_gesture_list,
         non_negative_int,
@@ -241,4 +240,5 @@ def add_search_command(subparsers: Any) -> None:
     )
     p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    uses_tensorflow(p)
     p.set_defaults(func=cmd_search)

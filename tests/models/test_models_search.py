@@ -59,6 +59,7 @@ def test_search_with_optuna_alone_resumes(sim_dir: Path, tmp_path: Path, monkeyp
     assert summary["backend"] == "optuna" and not (tmp_path / "ray").exists()
     _check(tmp_path, summary, sim_dir, trained=2)
     assert any("best" in line and "front" in line for line in lines)  # progress: done, best so far, the front
+    assert any(line.endswith("2 trial(s) to train with optuna") for line in lines)  # no reference model asked
     # the same command resumes the SQLite study: only the missing trial is trained
     summary = run_search(_base(sim_dir), _scfg(backend="optuna", trials=3), tmp_path, log=lines.append)
     _check(tmp_path, summary, sim_dir, trained=3)

@@ -109,6 +109,7 @@ def test_train_stderr_holds_no_tensorflow_line(sim_dir: Path, tmp_path: Path) ->
         ["train", "--data", "D", "--gestures", "tap_in", "--out", "OUT"],
         ["quickstart", "--out", "OUT"],
         ["bench", "all", "--model", "MODEL"],
+        ["search", "--data", "D", "--out", "OUT"],
     ],
 )
 def test_commands_that_train_run_under_the_quiet_lid(argv: list[str]) -> None:
@@ -122,11 +123,11 @@ def test_commands_that_train_run_under_the_quiet_lid(argv: list[str]) -> None:
 
 def test_command_modules_leave_the_log_level_to_the_quiet_lid() -> None:
     """No command module under the lid sets ``TF_CPP_MIN_LOG_LEVEL`` itself: a ``setdefault`` there would
-    hide TensorFlow's C++ lines under ``--verbose`` too. (``search`` runs outside the lid, with its own.)"""
+    hide TensorFlow's C++ lines under ``--verbose`` too."""
     import radargest
 
     sets = re.compile(r"environ(\.setdefault\(|\[)\s*[\"']TF_CPP_MIN_LOG_LEVEL")
-    own = {"quiet.py", "search_cmd.py"}
+    own = {"quiet.py"}
     offenders = [
         p.name
         for p in sorted(Path(radargest.__file__).parent.glob("*.py"))
