@@ -35,6 +35,8 @@ LabelSource = Literal["prompt", "auto", "manual", "sim"]
 CSV_COLUMNS = ("start_frame", "end_frame", "gesture", "source")
 #: Gesture names are identifiers, so they can be used as file, CLI and C symbol names.
 GESTURE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+#: the models' background class: what no label covers, never a label's gesture
+BACKGROUND = "none"
 
 
 @dataclass(frozen=True, kw_only=True, order=True)
@@ -170,6 +172,10 @@ def _label_of_row(row: dict[str | None, str | list[str] | None]) -> Label:
         if not _INT64[0] <= frame <= _INT64[1]:
             raise ValueError(f"{column} {frame} is out of the int64 range")
         frames.append(frame)
+    if cells["gesture"] == BACKGROUND:
+        raise ValueError(
+            f"{BACKGROUND!r} is the background class, not a gesture: delete the row (unlabelled frames are background)"
+        )
     return Label(
         start_frame=frames[0],
         end_frame=frames[1],

@@ -22,7 +22,8 @@ __all__ = ["run_enrol", "run_record"]
 
 
 def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "subject"
+    """``text`` as a file-name stem: other characters become ``-``, and no leading dot (a hidden file)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "subject"
 
 
 def new_recording_path(folder: Path, stem: str) -> Path:

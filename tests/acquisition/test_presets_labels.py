@@ -69,6 +69,10 @@ def test_labels_csv_round_trip(tmp_path: Path) -> None:
         ("start_frame,end_frame,gesture,source\n1,9,Tap In,manual\n", "Tap In"),
         ("start_frame,end_frame,gesture,source\n1,9,tap_in,guess\n", "guess"),
         ("start_frame,end_frame,gesture,source\nx,9,tap_in,manual\n", "line 2"),
+        (
+            "start_frame,end_frame,gesture,source\n1,9,tap_in,manual\n20,40,none,manual\n",
+            "line 3: 'none' is the background",
+        ),
     ],
 )
 def test_bad_label_csv_is_refused_with_the_line(tmp_path: Path, text: str, fragment: str) -> None:

@@ -232,6 +232,7 @@ def test_a_recording_started_in_the_same_second_gets_its_own_file(
     monkeypatch.setattr(record_cmd, "dt", SimpleNamespace(datetime=Frozen))  # this module's clock only
     first = record_cmd.new_recording_path(tmp_path, "bob")
     assert first.name == "bob_20261203-041327.h5"
+    assert record_cmd.new_recording_path(tmp_path, "../../etc/x").name == "etc-x_20261203-041327.h5"  # not hidden
     first.write_bytes(b"")
     second = record_cmd.new_recording_path(tmp_path, "bob")
     assert second.name == "bob_20261203-041327-2.h5"
