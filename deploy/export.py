@@ -410,7 +410,15 @@ def export_bundle(
     """
     from models.architectures import count_macs, encoder_of, head_of
     from models.config import clear_outputs, load_run, run_decision
-    from models.data import DataError, balanced_sample, cut_windows, load_recordings, materialise, split_recordings
+    from models.data import (
+        DataError,
+        balanced_sample,
+        check_run_paths,
+        cut_windows,
+        load_recordings,
+        materialise,
+        split_recordings,
+    )
     from models.quantize import compact_for_micro, convert
 
     ecfg = cfg or ExportConfig()
@@ -427,6 +435,8 @@ def export_bundle(
             "frames it has not sensed yet (use shifts <= 0)"
         )
     decision = run_decision(tcfg, ecfg.decision)
+    if not representative:
+        check_run_paths(tcfg.data, run=run_dir)
     recs = load_recordings([Path(p) for p in (representative or tcfg.data)], cfg=ds)
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
     rng = np.random.default_rng([ecfg.seed, 0xE4])

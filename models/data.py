@@ -68,6 +68,7 @@ __all__ = [
     "WindowSet",
     "balanced_sample",
     "check_classes",
+    "check_run_paths",
     "check_split_names",
     "collect_files",
     "cut_windows",
@@ -520,6 +521,21 @@ def recording_from_frames(
         point_power=point_power,
         point_ranges_m=geometry.distances_m,
     )
+
+
+def check_run_paths(paths: Iterable[str | Path], *, run: str | Path, what: str = "training data") -> None:
+    """Refuse a path a finished run recorded (its ``config.toml``) that is gone, in a line that says whose it is
+    (a bare "no such file or folder" does not say it came from the run, not from the command line).
+
+    Raises:
+        DataError: the first missing path.
+    """
+    for p in paths:
+        if not Path(p).exists():
+            raise DataError(
+                f"{p}: the {what} of the run {run} (its config.toml) is not there; moved or deleted since the run "
+                "was trained?"
+            )
 
 
 def load_recordings(

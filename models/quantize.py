@@ -48,6 +48,7 @@ from models.data import (
     DataError,
     Recording,
     balanced_sample,
+    check_run_paths,
     cut_windows,
     held_out_indices,
     load_recordings,
@@ -514,6 +515,8 @@ def quantize_run(
     """
     qcfg = cfg or QuantizeConfig()
     model, tcfg = load_run(Path(run_dir))
+    if not data:
+        check_run_paths(tcfg.data, run=run_dir)
     paths = [Path(p) for p in (data or tcfg.data)]
     recs = load_recordings(paths, cfg=tcfg.dataset)
     test, _ = held_out_indices(recs, tcfg.split)

@@ -51,6 +51,7 @@ from models.data import (
     WindowSet,
     balanced_sample,
     check_classes,
+    check_run_paths,
     check_split_names,
     cut_windows,
     fragment_windows,
@@ -581,8 +582,11 @@ def calibrate_run(
     def bar(files: Iterable[Path]) -> Iterable[Path]:
         return tqdm(list(files), desc="load", unit="file", disable=not progress)
 
+    check_run_paths(cfg.data, run=run_dir)
     recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
     cal = cfg.rejection.calibration_data
+    if rejection is None:  # a --calibration-data given now is the user's, not the run's
+        check_run_paths(cal, run=run_dir, what="calibration data")
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     cfg, data = prepare(cfg, recs)
     calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, decision=decision or DecisionConfig())

@@ -493,9 +493,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_cmd_import_gesture_control)
     q = isub.add_parser(
         "record",
-        help="a plain Exploration Tool record (copied, no labels)",
+        help="a plain Exploration Tool record (copied; label it with 'radargest label')",
         description="Copies an Exploration Tool record and adds an empty /radargest label table with the preset "
-        "name ('custom' if the config matches no preset).",
+        "name ('custom' if the config matches no preset). A record that already holds radargest labels keeps "
+        "them and its attributes.",
     )
     q.add_argument("file", type=Path, help="Exploration Tool record (.h5)")
     q.add_argument("--out", type=Path, required=True, help="output folder (created if missing)")

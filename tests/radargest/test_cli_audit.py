@@ -386,3 +386,23 @@ def test_a_bundle_given_for_a_run_and_a_run_for_a_bundle_say_which_is_which(
     line = _error(capsys, "detect", str(tmp_path / "x.h5"), "--model", str(run))
     assert "not a bundle" in line and "radargest export RUN --out BUNDLE" in line
     assert _error(capsys, "calibrate", str(tmp_path)).endswith("not a training run (no config.toml)")
+
+
+@pytest.mark.parametrize("command", ["quantize", "export", "calibrate"])
+def test_a_run_whose_data_moved_says_it_is_the_runs_data(
+    command: str, tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run's recorded --data is gone: the error said only ``PATH: no such file or folder``, as if it were an
+    argument of this command."""
+    import dataclasses
+    import shutil
+
+    from models.config import read_config, write_config
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    gone = str(tmp_path / "moved")
+    write_config(dataclasses.replace(read_config(run / "config.toml"), data=(gone,)), run / "config.toml")
+    extra = ["--out", str(tmp_path / "bundle"), "--no-arena-search"] if command == "export" else []
+    line = _error(capsys, command, str(run), *extra)
+    assert f"{gone}: the training data of the run {run}" in line and "moved or deleted" in line
