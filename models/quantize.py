@@ -751,6 +751,10 @@ def format_report(report: dict[str, Any]) -> str:
         "",
         "## Compression (the bundle's form: encoder and head int8 flatbuffers)",
         "",
+        "The candidates above are one flatbuffer each, the whole window model end to end. The bundle runs the "
+        "encoder on every frame and the head on the int8 embeddings the encoder wrote, so its figures here differ "
+        "from int8_per_channel's by that one requantisation between the two.",
+        "",
         "| technique | flash [B] | window acc | event acc | agreement | note |",
         "|---|---:|---:|---:|---:|---|",
     ]
