@@ -19,6 +19,8 @@ def _project(bundle: Path) -> Path:
     from deploy.firmware import build_firmware, write_project
 
     project = bundle / "firmware"
+    if not (project / "firmware.elf").is_file():  # said on stderr: --json keeps stdout to itself
+        print(f"building the Cortex-M4F image in {project} (export --target cortex-m4f writes it)", file=sys.stderr)
     if not (project / "Makefile").is_file():
         write_project(bundle, project)
     if not (project / "firmware.elf").is_file():

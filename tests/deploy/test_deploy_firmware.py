@@ -289,8 +289,12 @@ def test_cli_firmware_size_and_run(toolchain, tiny_bundle: Path, tmp_path: Path,
     bundle = tmp_path / "bundle"
     shutil.copytree(tiny_bundle, bundle)
     assert main(["firmware", "size", str(bundle), "--json"]) == 0
-    size = json.loads(capsys.readouterr().out)
+    first = capsys.readouterr()
+    size = json.loads(first.out)
     assert size["flash_total"] <= FLASH_BUDGET_BYTES
+    assert "building the Cortex-M4F image in" in first.err  # it was built silently into the bundle
+    assert main(["firmware", "size", str(bundle), "--json"]) == 0
+    assert capsys.readouterr().err == ""  # built once
     rec = sorted(sim_dir.rglob("*.h5"))[0]
     assert main(["firmware", "run", str(bundle), "--replay", str(rec), "--json", "--always-on"]) == 0
     out = capsys.readouterr()
