@@ -42,6 +42,7 @@ from models.config import (
     clear_run_outputs,
     load_run,
     read_run_config,
+    refuse_mixed_folder,
     write_config,
 )
 from models.data import (
@@ -660,7 +661,9 @@ def clear_earlier_run(out_dir: Path, *, log: Callable[[str], None] | None = None
 
 def refuse_existing_run(out_dir: Path, *, overwrite: bool) -> None:
     """Refuse a folder that holds a run (any of :data:`models.config.RUN_FILES`) unless ``overwrite``: the
-    library, like ``radargest train``, never writes over an earlier model unasked."""
+    library, like ``radargest train``, never writes over an earlier model unasked; and a folder that holds an
+    exported bundle always (:func:`models.config.refuse_mixed_folder`)."""
+    refuse_mixed_folder(out_dir, writing="run")
     found = [name for name in RUN_FILES if (out_dir / name).exists()]
     if found and not overwrite:
         raise RunError(

@@ -29,6 +29,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             "--target cortex-m4f builds the ahead-of-time C models (--backend c); the TFLM path is the "
             "bundle's model_data.c and example_main.cc, built with your MCU SDK (export without --target)"
         )
+    from models.config import refuse_mixed_folder
+
+    refuse_mixed_folder(args.out, writing="bundle")  # first: --overwrite would not help there
     check_out_dir(args.out, overwrite=args.overwrite, what="bundle folder")
     if args.target != "cortex-m4f":
         refuse_unused(args, ("measure", "everyday"), applies="with --target cortex-m4f")

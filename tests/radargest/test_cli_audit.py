@@ -182,6 +182,28 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
     assert (out / "manifest.json").read_text() == "{}"
 
 
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_train_refuses_a_bundle_folder_and_export_a_run_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, overwrite: bool
+) -> None:
+    """A run written into a bundle folder (or a bundle into a run folder) kept the other's files beside it, even
+    with --overwrite (each clears only its own), and ``detect --model`` then ran the old bundle: refused first."""
+    bundle, run = tmp_path / "bundle", tmp_path / "run"
+    bundle.mkdir()
+    run.mkdir()
+    for name in ("manifest.json", "encoder_int8.tflite", "model_data.c"):
+        (bundle / name).write_text("old")
+    for name in ("config.toml", "model.keras"):
+        (run / name).write_text("old")
+    extra = ["--overwrite"] if overwrite else []
+    line = _error(capsys, "train", "--data", str(tmp_path / "d"), "--out", str(bundle), "--quiet", *extra)
+    assert f"{bundle}: holds an exported bundle (manifest.json" in line and "choose another --out" in line
+    line = _error(capsys, "export", str(tmp_path / "no_run"), "--out", str(run), "--quiet", *extra)
+    assert f"{run}: holds a training run (config.toml, model.keras)" in line and "choose another --out" in line
+    assert sorted(p.name for p in bundle.iterdir()) == ["encoder_int8.tflite", "manifest.json", "model_data.c"]
+    assert sorted(p.name for p in run.iterdir()) == ["config.toml", "model.keras"]
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
