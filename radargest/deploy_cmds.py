@@ -35,6 +35,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     check_out_dir(args.out, overwrite=args.overwrite, what="bundle folder")
     if args.target != "cortex-m4f":
         refuse_unused(args, ("measure", "everyday"), applies="with --target cortex-m4f")
+    from acquisition.recording import check_readable
+
+    for path in (args.measure, args.everyday):  # read after the conversion and the firmware build: check them now
+        if path is not None:
+            check_readable(path)
     require_extra("train", what="radargest export")  # TensorFlow's lines: the quiet lid's (radargest.quiet)
     from deploy.export import ExportConfig, export_bundle
 

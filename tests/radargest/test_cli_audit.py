@@ -204,6 +204,22 @@ def test_train_refuses_a_bundle_folder_and_export_a_run_folder(
     assert sorted(p.name for p in run.iterdir()) == ["config.toml", "model.keras"]
 
 
+@pytest.mark.parametrize("option", ["--measure", "--everyday"])
+def test_export_checks_the_firmware_recordings_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str
+) -> None:
+    """A bad --measure/--everyday path failed only after the conversion, the arena search and the firmware run,
+    leaving a complete-looking bundle: now it is the first error (the run, missing here, is not even read)."""
+    out, bad = tmp_path / "bundle", tmp_path / "bad.h5"
+    bad.write_bytes(b"not hdf5")
+    argv = ["export", str(tmp_path / "no_run"), "--out", str(out), "--target", "cortex-m4f", "--quiet"]
+    line = _error(capsys, *argv, option, str(bad))
+    assert f"{bad}: not an HDF5 file" in line
+    line = _error(capsys, *argv, option, str(tmp_path / "missing.h5"))
+    assert "missing.h5: no such file" in line
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
