@@ -35,6 +35,7 @@ __all__ = [
     "add_source_arguments",
     "open_client",
     "parse_source",
+    "refuse_fast",
     "sensor_config_from_args",
 ]
 
@@ -63,6 +64,17 @@ def parse_source(source: str) -> SourceSpec:
     if kind == "sim" and arg and not arg.isdigit():
         raise SourceError(f"source {source!r}: the simulator seed must be a non-negative integer; use {_USAGE}")
     return SourceSpec(kind=kind, arg=arg or None)
+
+
+def refuse_fast(source: str, *, fast: bool) -> None:
+    """Refuse unpaced frames (``--fast``, ``realtime=False``) from ``source`` unless it is the simulator or a
+    replay: a sensor, and exptool's mock client, deliver frames at their own rate, so the option would do nothing.
+
+    Raises:
+        SourceError: ``fast`` with any other source (or a source string that does not parse).
+    """
+    if fast and parse_source(source).kind not in ("sim", "replay"):
+        raise SourceError(f"--fast works only with --source sim or replay:FILE ({source!r} runs at its own rate)")
 
 
 class ReplayClient(SoftwareClient, register=False):

@@ -34,7 +34,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     refuse_mixed_folder(args.out, writing="bundle")  # first: --overwrite would not help there
     check_out_dir(args.out, overwrite=args.overwrite, what="bundle folder")
     if args.target != "cortex-m4f":
-        refuse_unused(args, ("measure", "everyday"), applies="with --target cortex-m4f")
+        refuse_unused(args, ("backend", "measure", "everyday"), applies="with --target cortex-m4f")
     from acquisition.recording import check_readable
 
     for path in (args.measure, args.everyday):  # read after the conversion and the firmware build: check them now
@@ -145,9 +145,9 @@ def add_deploy_commands(subparsers: Any) -> None:
     p.add_argument(
         "--backend",
         choices=["c", "tflm"],
-        default="c",
-        help="model runtime of the firmware: c = int8 models compiled ahead of time to C (default); tflm = "
-        "the TFLite Micro interpreter path (model_data.c + example_main.cc, built with your SDK)",
+        default=None,
+        help="cortex-m4f: model runtime of the firmware: c = int8 models compiled ahead of time to C (default); "
+        "tflm = the TFLite Micro interpreter path (model_data.c + example_main.cc, built with your SDK)",
     )
     p.add_argument(
         "--measure",

@@ -260,6 +260,20 @@ def test_export_checks_the_firmware_recordings_before_any_work(
         ),
         (["train", "--data", "d", "--out", "o", "--prefix", "tap_in:double_tapin"], "--prefix names double_tapin"),
         (["search", "--data", "d", "--out", "o", "--ray", "1.2.3.4:6379", "--no-ray"], "not allowed with argument"),
+        # accepted and ignored before (the walkthrough's finds)
+        (["export", "r", "--out", "o", "--backend", "tflm"], "--backend applies only with --target cortex-m4f"),
+        (["bench", "dsp", "--model", "b"], "--model applies only to bench all"),
+        (["bench", "sim", "--frames", "10"], "--frames applies only to bench dsp"),
+        (["bench", "all", "--model", "b", "--hours", "2"], "--hours applies only to bench sim"),
+        (
+            ["bench", "segment", "--subjects", "2", "--data", "d"],
+            "--subjects applies only to bench segment without --data",
+        ),
+        (["demo", "--model", "b", "--source", "mock", "--fast"], "--fast works only with --source sim or replay:FILE"),
+        (
+            ["record", "--subject", "a", "--out", "o", "--gestures", "tap_in", "--source", "mock", "--fast"],
+            "--fast works only with --source",
+        ),
     ],
 )
 def test_options_that_would_be_ignored_are_refused(
@@ -268,6 +282,14 @@ def test_options_that_would_be_ignored_are_refused(
     """These were silently ignored (train fine-tuned the init run's architecture, not --arch's)."""
     assert fragment in _error(capsys, *[str(tmp_path / a) if a in ("b", "d", "o", "r") else a for a in argv])
     assert not any(tmp_path.iterdir())
+
+
+def test_demo_help_lists_every_source_it_accepts(capsys: pytest.CaptureFixture[str]) -> None:
+    """``demo --source mock`` runs (``acquisition.open_client``), so its help lists mock with the others."""
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "replay:FILE.h5, mock, usb[:SERIAL]" in help_text
 
 
 def test_train_options_zero_are_errors_not_the_default(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
