@@ -171,6 +171,19 @@ def test_simulate_rejects_a_negative_first_subject_and_a_file_as_out(
     assert afile.read_bytes() == b"keep"
 
 
+@pytest.mark.parametrize("everyday", [[], ["--everyday", "--minutes", "0.1"]])
+def test_simulate_names_an_out_folder_that_cannot_be_created(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, everyday: list[str]
+) -> None:
+    """Was the bare ``[Errno 20] Not a directory: '...'`` (or ``[Errno 2]`` under /proc), naming no option."""
+    afile = tmp_path / "a.h5"
+    afile.write_bytes(b"keep")
+    out = afile / "sims"
+    line = _error(capsys, "simulate", "--out", str(out), "--subjects", "1", "--workers", "1", *everyday)
+    assert f"{out}: cannot create the --out folder (" in line and "Errno" not in line
+    assert afile.read_bytes() == b"keep"
+
+
 def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
