@@ -59,9 +59,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"{fw['streams']['throttled']['instructions']['full_rate_frame']}"
         )
     r = manifest["report"]
-    arena = sum(a["bytes"] for a in r["arena"].values()) if r["arena"] else None
+    if r["arena"]:
+        arena = f"arena {sum(a['bytes'] for a in r['arena'].values())} B"
+    elif args.no_arena_search:
+        arena = "arena not searched (--no-arena-search)"
+    else:
+        arena = "arena not measured (tflite-micro is not installed)"
     print(
-        f"wrote {args.out}: flash {r['flash_total_bytes']} B (models + C), arena {arena} B, "
+        f"wrote {args.out}: flash {r['flash_total_bytes']} B (models + C), {arena}, "
         f"streaming agreement {manifest['streaming']['agreement']}; see {Path(args.out) / 'report.md'}"
     )
     return 0
