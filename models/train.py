@@ -62,6 +62,7 @@ from models.data import (
 from models.evaluate import Predictor, keras_predictor, window_metrics
 from models.plots import plot_confusion, plot_curves
 from models.quantize import int8_footprint
+from models.text import plural
 
 if TYPE_CHECKING:
     import keras
@@ -607,7 +608,7 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
         f"operating point min_score {calibration['min_score']:.4g}"
         + (" (no rejection)" if calibration["min_score"] == 0 else "")
         + f" on {calibration['background_h']:.2f} h of "
-        f"training-side background ({len(calibration['streams'])} streams): "
+        f"training-side background ({plural(len(calibration['streams']), 'stream')}): "
         f"{c['false_activations']} false activations (arg-max {a['false_activations']}), recall "
         f"{_fmt(c['recall'])} (arg-max {_fmt(a['recall'])}); budget {rej.budget_fa_per_hour}/h "
         + (

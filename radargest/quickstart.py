@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from models.text import plural
+
 __all__ = ["add_arguments", "run_quickstart"]
 
 GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
@@ -116,7 +118,8 @@ def run_quickstart(
     artefacts["bundle"] = bundle_dir
     artefacts["bundle report"] = bundle_dir / "report.md"
 
-    stage(5, f"detecting on {len(test_files)} held-out sessions with the bundle (throttled, no TensorFlow)")
+    held_out = plural(len(test_files), "held-out session")
+    stage(5, f"detecting on {held_out} with the bundle (throttled, no TensorFlow)")
     from acquisition import load_session
     from deploy.runtime import detect_frames, load_bundle, session_stream
     from deploy.sweep import match_events

@@ -16,6 +16,7 @@ from acquisition.presets import preset_for_config
 from acquisition.sim import SimClient, check_gestures
 from acquisition.sim.scene import frame_period_s
 from acquisition.sources import ReplayClient, refuse_fast
+from models.text import plural
 from radargest.cli_args import check_out_dir
 
 __all__ = ["run_enrol", "run_record"]
@@ -78,7 +79,8 @@ def run_record(args: argparse.Namespace) -> int:
 
     guided = GuidedSession(cfg=cfg, say=say, on_go=client.perform if isinstance(client, SimClient) else None)
     install_stop_handler(lambda: setattr(guided, "stop_requested", True))
-    say(f"Recording {len(cfg.gestures) * cfg.reps} prompts to {path} (Ctrl-C stops and keeps what was recorded)")
+    prompts = plural(len(cfg.gestures) * cfg.reps, "prompt")
+    say(f"Recording {prompts} to {path} (Ctrl-C stops and keeps what was recorded)")
 
     def meta() -> SessionMeta:
         return SessionMeta(
