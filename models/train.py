@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dsp.decision import DecisionConfig
+from dsp.text import plural
 from models.architectures import build, count_macs, encoder_of, head_of
 from models.compress import (
     distillation_loss,
@@ -62,7 +63,6 @@ from models.data import (
 from models.evaluate import Predictor, keras_predictor, window_metrics
 from models.plots import plot_confusion, plot_curves
 from models.quantize import int8_footprint
-from models.text import plural
 
 if TYPE_CHECKING:
     import keras

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from models.text import plural
+from dsp.text import plural
 
 __all__ = ["add_arguments", "run_quickstart"]
 

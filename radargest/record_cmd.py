@@ -16,7 +16,7 @@ from acquisition.presets import preset_for_config
 from acquisition.sim import SimClient, check_gestures
 from acquisition.sim.scene import frame_period_s
 from acquisition.sources import ReplayClient, refuse_fast
-from models.text import plural
+from dsp.text import plural
 from radargest.cli_args import check_out_dir
 
 __all__ = ["run_enrol", "run_record"]

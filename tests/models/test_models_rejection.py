@@ -321,8 +321,8 @@ def _held_by_real(events: int | None = None) -> dict[str, Any]:
 
 
 def test_the_calibration_line_counts_one_stream_in_the_singular() -> None:
-    """``(1 streams)`` was printed for a run calibrated on one stream (``models.text.plural``)."""
-    from models.text import plural
+    """``(1 streams)`` was printed for a run calibrated on one stream (``dsp.text.plural``)."""
+    from dsp.text import plural
     from models.train import _calibration_line
 
     assert "background (1 stream): " in _calibration_line({**_held_by_real(), "streams": ["a"]}, RejectionConfig())

@@ -1,4 +1,5 @@
-"""Small text helpers for the lines radargest prints (no dependencies: any layer may import it)."""
+"""Small text helpers for the lines radargest prints (in dsp, the lowest layer: every package may import it,
+the runtime path included, which never imports models)."""
 
 from __future__ import annotations
 
