@@ -122,6 +122,8 @@ class Session:
 def check_readable(path: Path) -> None:
     """Raise :class:`RecordingError` with a one-line reason unless ``path`` is an A121 H5 record."""
     path = Path(path)
+    if path.is_dir():
+        raise RecordingError(path, "is a folder, not a recording file")
     if not path.is_file():
         raise RecordingError(path, "no such file")
     if not h5py.is_hdf5(path):

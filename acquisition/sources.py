@@ -34,7 +34,9 @@ __all__ = [
     "SourceSpec",
     "add_source_arguments",
     "open_client",
+    "open_failure_message",
     "parse_source",
+    "refuse_fast",
     "sensor_config_from_args",
 ]
 
@@ -63,6 +65,17 @@ def parse_source(source: str) -> SourceSpec:
     if kind == "sim" and arg and not arg.isdigit():
         raise SourceError(f"source {source!r}: the simulator seed must be a non-negative integer; use {_USAGE}")
     return SourceSpec(kind=kind, arg=arg or None)
+
+
+def refuse_fast(source: str, *, fast: bool) -> None:
+    """Refuse unpaced frames (``--fast``, ``realtime=False``) from ``source`` unless it is the simulator or a
+    replay: a sensor, and exptool's mock client, deliver frames at their own rate, so the option would do nothing.
+
+    Raises:
+        SourceError: ``fast`` with any other source (or a source string that does not parse).
+    """
+    if fast and parse_source(source).kind not in ("sim", "replay"):
+        raise SourceError(f"--fast works only with --source sim or replay:FILE ({source!r} runs at its own rate)")
 
 
 class ReplayClient(SoftwareClient, register=False):
@@ -150,9 +163,17 @@ def _open_hardware(spec: SourceSpec) -> a121.Client:
     try:
         return a121.Client.open(**kwargs)  # type: ignore[arg-type]
     except Exception as exc:  # exptool raises many types for a missing sensor; report them in one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        name = f"{spec.kind}:{spec.arg}" if spec.arg else spec.kind
-        raise SourceError(f"cannot open {name} ({first}); {hint}") from None
+        raise SourceError(open_failure_message(spec, exc, hint=hint)) from None
+
+
+def open_failure_message(spec: SourceSpec, exc: BaseException, *, hint: str) -> str:
+    """One line for a sensor that could not be opened: the source, the error's first line and ``hint`` (what to
+    check). pyusb's "No backend available" means the libusb library is missing, which no plugging in fixes."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    name = f"{spec.kind}:{spec.arg}" if spec.arg else spec.kind
+    if "No backend available" in first:
+        hint = "pyusb finds no libusb library: install libusb 1.0 (e.g. Debian's libusb-1.0-0 package)"
+    return f"cannot open {name} ({first}); {hint}"
 
 
 def open_client(source: str, *, realtime: bool = True) -> a121.Client:

@@ -405,11 +405,11 @@ def export_bundle(
             ``data``); only the training and validation sides of the run's split are used.
 
     Raises:
-        models.config.RunError: a bad run directory.
+        models.config.RunError: a bad run directory; ``out_dir`` holds a run.
         models.data.DataError: no training windows.
     """
     from models.architectures import count_macs, encoder_of, head_of
-    from models.config import clear_outputs, load_run, run_decision
+    from models.config import clear_outputs, load_run, refuse_mixed_folder, run_decision
     from models.data import (
         DataError,
         balanced_sample,
@@ -421,6 +421,7 @@ def export_bundle(
     )
     from models.quantize import compact_for_micro, convert
 
+    refuse_mixed_folder(Path(out_dir), writing="bundle")  # before the work: a run there would stay beside it
     ecfg = cfg or ExportConfig()
     say = log or (lambda _m: None)
     model, tcfg = load_run(Path(run_dir))

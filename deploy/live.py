@@ -495,13 +495,15 @@ def open_live(
     simulator, a :class:`GestureScript` performs ``script`` (or random gestures from the bundle's classes).
 
     Raises:
-        acquisition.SourceError: an unknown or unreachable source, one line saying what to check.
+        acquisition.SourceError: an unknown or unreachable source, one line saying what to check; ``fast`` with
+            a source other than the simulator or a replay.
         deploy.runtime.BundleError: a source whose config does not match the bundle.
     """
     from acquisition import get_preset, open_client
     from acquisition.sim import SimClient
-    from acquisition.sources import ReplayClient
+    from acquisition.sources import ReplayClient, refuse_fast
 
+    refuse_fast(source, fast=fast)
     client = open_client(source, realtime=not fast)
     if isinstance(client, ReplayClient):
         sensor_config = client.recorded_sensor_config

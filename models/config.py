@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     import keras
 
 __all__ = [
+    "BUNDLE_MARKERS",
     "RUN_FILES",
+    "RUN_MARKERS",
     "RUN_OUTPUTS",
     "FineTuneSettings",
     "RejectionConfig",
@@ -41,6 +43,7 @@ __all__ = [
     "load_run",
     "read_config",
     "read_run_config",
+    "refuse_mixed_folder",
     "run_decision",
     "to_toml",
     "write_config",
@@ -71,6 +74,14 @@ RUN_OUTPUTS = (
     "personalised_runs/",  # robustness --personalise: runs fine-tuned from this one (a folder)
     "trial.json",  # search: a trial's row, in the trial's run directory
 )
+
+#: Files that mark a folder as a training run: a bundle is never written there (:func:`refuse_mixed_folder`).
+RUN_MARKERS = ("config.toml", "model.keras")
+
+#: Files that mark a folder as an exported bundle (``radargest export``'s manifest and models; in step with
+#: ``deploy.runtime.MANIFEST``, ``BUNDLE_MODELS`` and ``deploy.export.BUNDLE_OUTPUTS``): a run is never written
+#: there (:func:`refuse_mixed_folder`).
+BUNDLE_MARKERS = ("manifest.json", "encoder_int8.tflite", "head_int8.tflite", "model_data.c")
 
 
 class RunError(DataError):
@@ -470,6 +481,25 @@ def clear_run_outputs(run_dir: Path) -> list[Path]:
     Other files stay: ``--overwrite`` replaces radargest's run, not what the user keeps beside it.
     """
     return clear_outputs(run_dir, RUN_OUTPUTS)
+
+
+def refuse_mixed_folder(folder: Path, *, writing: str) -> None:
+    """Refuse to write a run (``writing="run"``) into a folder that holds an exported bundle, or a bundle
+    (``"bundle"``) into one that holds a run, ``--overwrite`` or not: each clears only its own outputs, so the
+    other's files would stay beside the new ones (``detect --model`` would then run the old bundle).
+
+    Raises:
+        RunError: naming the folder, what it holds, and to choose another ``--out``.
+    """
+    if writing not in ("run", "bundle"):
+        raise ValueError(f"writing={writing!r}: expected 'run' or 'bundle'")
+    markers, holds = (BUNDLE_MARKERS, "an exported bundle") if writing == "run" else (RUN_MARKERS, "a training run")
+    found = [name for name in markers if (Path(folder) / name).exists()]
+    if found:
+        raise RunError(
+            f"{folder}: holds {holds} ({', '.join(found)}); a {writing} is not written beside it, "
+            "choose another --out folder"
+        )
 
 
 def clear_outputs(folder: Path, names: Sequence[str]) -> list[Path]:

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dsp.decision import DecisionConfig
+from dsp.text import plural
 from models.architectures import build, count_macs, encoder_of, head_of
 from models.compress import (
     distillation_loss,
@@ -42,6 +43,7 @@ from models.config import (
     clear_run_outputs,
     load_run,
     read_run_config,
+    refuse_mixed_folder,
     write_config,
 )
 from models.data import (
@@ -610,7 +612,7 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
         f"operating point min_score {calibration['min_score']:.4g}"
         + (" (no rejection)" if calibration["min_score"] == 0 else "")
         + f" on {calibration['background_h']:.2f} h of "
-        f"training-side background ({len(calibration['streams'])} streams): "
+        f"training-side background ({plural(len(calibration['streams']), 'stream')}): "
         f"{c['false_activations']} false activations (arg-max {a['false_activations']}), recall "
         f"{_fmt(c['recall'])} (arg-max {_fmt(a['recall'])}); budget {rej.budget_fa_per_hour}/h "
         + (
@@ -664,7 +666,9 @@ def clear_earlier_run(out_dir: Path, *, log: Callable[[str], None] | None = None
 
 def refuse_existing_run(out_dir: Path, *, overwrite: bool) -> None:
     """Refuse a folder that holds a run (any of :data:`models.config.RUN_FILES`) unless ``overwrite``: the
-    library, like ``radargest train``, never writes over an earlier model unasked."""
+    library, like ``radargest train``, never writes over an earlier model unasked; and a folder that holds an
+    exported bundle always (:func:`models.config.refuse_mixed_folder`)."""
+    refuse_mixed_folder(out_dir, writing="run")
     found = [name for name in RUN_FILES if (out_dir / name).exists()]
     if found and not overwrite:
         raise RunError(

@@ -198,11 +198,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 # -- bench ----------------------------------------------------------------------------------------
+#: The options of each benchmark (argparse dest names): refused with any other.
+_BENCH_OPTIONS = {
+    "all": ("model", "run", "runs", "stream_s"),
+    "sim": ("hours", "record_minutes"),
+    "dsp": ("file", "frames"),
+    "segment": ("subjects", "data"),
+}
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from radargest.bench import bench_sim, write_json
 
     if args.json is not None:  # before the measurement, not after it
         check_out_file(args.json, overwrite=True, what="JSON file")
+    for what, options in _BENCH_OPTIONS.items():
+        if what != args.what:
+            refuse_unused(args, options, applies=f"to bench {what}")
+    if args.what == "segment" and args.data is not None:
+        refuse_unused(args, ("subjects",), applies="to bench segment without --data (the simulated sessions)")
 
     if args.what == "all":
         from radargest.extras import require_extra
@@ -212,14 +226,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         if args.model is None:
             raise CliError("bench all needs --model BUNDLE (radargest quickstart writes out/quickstart/bundle)")
-        result = bench_all(args.model, run_dir=args.run, runs=args.runs, seconds=args.stream_s)
+        result = bench_all(
+            args.model, run_dir=args.run, **given_values(args, "runs", "stream_s", rename={"stream_s": "seconds"})
+        )
         print(format_bench_all(result))
         if args.json is None:
             args.json = Path("bench_all.json")
     elif args.what == "dsp":
         from radargest.bench_dsp import bench_dsp_file, format_bench_dsp
 
-        result = bench_dsp_file(args.file, frames=args.frames)
+        result = bench_dsp_file(args.file, **given_values(args, "frames"))
         print(format_bench_dsp(result))
     elif args.what == "segment":
         from radargest.bench_dsp import bench_segmentation, format_bench_segmentation
@@ -231,10 +247,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             result = segment_events_by_cause(collect_files([args.data]))
             print(format_events_by_cause(result))
         else:
-            result = bench_segmentation(subjects=args.subjects)
+            result = bench_segmentation(**given_values(args, "subjects"))
             print(format_bench_segmentation(result))
     else:
-        result = bench_sim(sim_hours=args.hours, record_minutes=args.record_minutes)
+        result = bench_sim(**given_values(args, "hours", "record_minutes", rename={"hours": "sim_hours"}))
         r, w = result["render"], result["render_and_record"]
         print(f"machine: {result['machine']['cpu']} ({result['machine']['cores']} cores)")
         print(
@@ -563,24 +579,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["all", "sim", "dsp", "segment"], help="what to measure")
     p.add_argument("--model", type=Path, default=None, help="all: bundle folder from 'radargest export'")
     p.add_argument("--run", type=Path, default=None, help="all: its training run (default: the manifest's)")
+    # unset (None) options keep the benchmark's own defaults, and one given to another benchmark is refused
     p.add_argument(
-        "--runs", type=positive_int, default=200, help="all: timed invocations per model, >= 1 (default 200)"
+        "--runs", type=positive_int, default=None, help="all: timed invocations per model, >= 1 (default 200)"
     )
     p.add_argument(
-        "--stream-s", type=positive_float, default=120.0, help="all: simulated stream length [s], > 0 (default 120)"
+        "--stream-s", type=positive_float, default=None, help="all: simulated stream length [s], > 0 (default 120)"
     )
     p.add_argument(
-        "--hours", type=positive_float, default=1.0, help="sim: simulated hours to render [h], > 0 (default 1)"
+        "--hours", type=positive_float, default=None, help="sim: simulated hours to render [h], > 0 (default 1)"
     )
     p.add_argument(
         "--record-minutes",
         type=positive_float,
-        default=5.0,
+        default=None,
         help="sim: minutes through the recorder [min], > 0 (default 5)",
     )
     p.add_argument("--file", type=Path, default=None, help="dsp: recording to time (default: a real training file)")
-    p.add_argument("--frames", type=positive_int, default=4000, help="dsp: frames to time, >= 1 (default 4000)")
-    p.add_argument("--subjects", type=positive_int, default=8, help="segment: simulated subjects, >= 1 (default 8)")
+    p.add_argument("--frames", type=positive_int, default=None, help="dsp: frames to time, >= 1 (default 4000)")
+    p.add_argument(
+        "--subjects",
+        type=positive_int,
+        default=None,
+        help="segment: simulated subjects, >= 1 (default 8; not with --data)",
+    )
     p.add_argument(
         "--data",
         type=Path,

@@ -26,6 +26,7 @@ __all__ = [
     "given_values",
     "int_at_least",
     "learnable_gesture_list",
+    "make_out_dir",
     "name_list",
     "non_negative_float",
     "non_negative_int",
@@ -228,6 +229,20 @@ def check_out_dir(path: Path, *, overwrite: bool, what: str = "output folder") -
         raise ValueError(f"{path}: is a file, not a folder ({what})")
     if not overwrite and path.is_dir() and any(path.iterdir()):
         raise ValueError(f"{path}: {what} exists and is not empty (use --overwrite)")
+
+
+def make_out_dir(path: Path, *, what: str = "--out folder") -> None:
+    """Create the output folder ``path`` (and its parents) if missing; a folder that cannot be created (a
+    read-only or virtual file system, a parent that is a file) is a one-line error naming it, not a bare
+    ``[Errno ...]`` without the option.
+
+    Raises:
+        ValueError: naming the path, ``what`` it is and the system's reason.
+    """
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot create the {what} ({exc.strerror or exc})") from None
 
 
 def check_out_file(path: Path, *, overwrite: bool, what: str = "output file") -> None:

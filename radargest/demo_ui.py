@@ -41,8 +41,8 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--source",
         default="sim",
-        help="where frames come from: sim[:SEED], replay:FILE.h5, usb[:SERIAL], serial:PORT, socket:HOST[:PORT] "
-        "(default sim)",
+        help="where frames come from: sim[:SEED], replay:FILE.h5, mock, usb[:SERIAL], serial:PORT, "
+        "socket:HOST[:PORT] (default sim)",
     )
     p.add_argument("--model", type=Path, required=True, help="bundle folder from 'radargest export'")
     p.add_argument("--headless", action="store_true", help="no window: one JSON line per recognised gesture")
@@ -100,10 +100,12 @@ def _summary(run: Any, stats: Any) -> dict[str, Any]:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo from parsed arguments (see :func:`add_demo_arguments`)."""
+    from acquisition.sources import refuse_fast
     from deploy.live import open_live
     from deploy.runtime import load_bundle
     from radargest.plots import open_window
 
+    refuse_fast(args.source, fast=args.fast)  # a sensor or the mock client run at their own rate
     refuse_other_streams_gate(args, idle_stream=not args.always_on)
     bundle = load_bundle(args.model)
     # the window first: without a display it would never open, and the demo would wait for its close forever

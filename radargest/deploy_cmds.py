@@ -29,9 +29,17 @@ def cmd_export(args: argparse.Namespace) -> int:
             "--target cortex-m4f builds the ahead-of-time C models (--backend c); the TFLM path is the "
             "bundle's model_data.c and example_main.cc, built with your MCU SDK (export without --target)"
         )
+    from models.config import refuse_mixed_folder
+
+    refuse_mixed_folder(args.out, writing="bundle")  # first: --overwrite would not help there
     check_out_dir(args.out, overwrite=args.overwrite, what="bundle folder")
     if args.target != "cortex-m4f":
-        refuse_unused(args, ("measure", "everyday"), applies="with --target cortex-m4f")
+        refuse_unused(args, ("backend", "measure", "everyday"), applies="with --target cortex-m4f")
+    from acquisition.recording import check_readable
+
+    for path in (args.measure, args.everyday):  # read after the conversion and the firmware build: check them now
+        if path is not None:
+            check_readable(path)
     require_extra("train", what="radargest export")  # TensorFlow's lines: the quiet lid's (radargest.quiet)
     from deploy.export import ExportConfig, export_bundle
 
@@ -51,9 +59,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"{fw['streams']['throttled']['instructions']['full_rate_frame']}"
         )
     r = manifest["report"]
-    arena = sum(a["bytes"] for a in r["arena"].values()) if r["arena"] else None
+    if r["arena"]:
+        arena = f"arena {sum(a['bytes'] for a in r['arena'].values())} B"
+    elif args.no_arena_search:
+        arena = "arena not searched (--no-arena-search)"
+    else:
+        arena = "arena not measured (tflite-micro is not installed)"
     print(
-        f"wrote {args.out}: flash {r['flash_total_bytes']} B (models + C), arena {arena} B, "
+        f"wrote {args.out}: flash {r['flash_total_bytes']} B (models + C), {arena}, "
         f"streaming agreement {manifest['streaming']['agreement']}; see {Path(args.out) / 'report.md'}"
     )
     return 0
@@ -137,9 +150,9 @@ def add_deploy_commands(subparsers: Any) -> None:
     p.add_argument(
         "--backend",
         choices=["c", "tflm"],
-        default="c",
-        help="model runtime of the firmware: c = int8 models compiled ahead of time to C (default); tflm = "
-        "the TFLite Micro interpreter path (model_data.c + example_main.cc, built with your SDK)",
+        default=None,
+        help="cortex-m4f: model runtime of the firmware: c = int8 models compiled ahead of time to C (default); "
+        "tflm = the TFLite Micro interpreter path (model_data.c + example_main.cc, built with your SDK)",
     )
     p.add_argument(
         "--measure",

@@ -47,11 +47,17 @@ def cmd_firmware_run(args: argparse.Namespace) -> int:
 
 
 def _summary(c: dict[str, int], per: dict[str, Any]) -> str:
+    """The run's one stderr line; a mean over no run (a stream with no motion never ran the encoder or the
+    head, ``per`` holds None) says nothing was measured rather than printing None."""
+    runs = [f"per {part} run {per[f'{part}_run']}" for part in ("encoder", "head") if per[f"{part}_run"] is not None]
+    missing = [part for part in ("encoder", "head") if per[f"{part}_run"] is None]
+    if missing:
+        runs.append(f"no {' or '.join(missing)} run measured")
+    sensed = f"per sensed frame {per['frame']}" if per["frame"] is not None else "no sensed frame measured"
     return (
         f"{c['decisions']} event(s); sensed {c['sensor_frames']} of {c['frames']} frames, encoder runs "
-        f"{c['encoder_runs']}, head runs {c['head_runs']}; instructions per sensed frame {per['frame']}, per "
-        f"full-rate frame {per['full_rate_frame']}, per encoder run {per['encoder_run']}, per head run "
-        f"{per['head_run']}; stack {c['stack_bytes']} B"
+        f"{c['encoder_runs']}, head runs {c['head_runs']}; instructions {sensed}, per "
+        f"full-rate frame {per['full_rate_frame']}, {', '.join(runs)}; stack {c['stack_bytes']} B"
     )
 
 

@@ -173,9 +173,11 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
 def cmd_train(args: argparse.Namespace) -> int:
     """``radargest train``."""
     _needs_tensorflow("train")
+    from models.config import refuse_mixed_folder
     from models.train import train
 
     cfg = train_config_from_args(args)
+    refuse_mixed_folder(args.out, writing="run")  # first: --overwrite would not help there
     check_out_dir(args.out, overwrite=args.overwrite, what="run directory")
     result = train(cfg, args.out, progress=not args.quiet, log=print, overwrite=args.overwrite)
     val = result.metrics["validation"]
@@ -215,8 +217,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_soup(args: argparse.Namespace) -> int:
     """``radargest soup``: average the weights of fine-tunes that differ only in their seed, then calibrate."""
     _needs_tensorflow("soup")
+    from models.config import refuse_mixed_folder
     from models.soup import soup_runs
 
+    refuse_mixed_folder(args.out, writing="run")  # first: --overwrite would not help there
     check_out_dir(args.out, overwrite=args.overwrite, what="run directory")
     soup_runs(args.run_dirs, args.out, overwrite=args.overwrite, progress=not args.quiet, log=print)
     return 0

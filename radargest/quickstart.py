@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from dsp.text import plural
+
 __all__ = ["add_arguments", "run_quickstart"]
 
 GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
@@ -54,7 +56,11 @@ def run_quickstart(
     def stage(i: int, text: str) -> None:
         print(f"[{i}/6 {time.perf_counter() - t0:5.0f} s] {text}", flush=True)
 
-    stage(1, f"simulating {subjects} training subjects and {held_out} held-out subjects, {reps} reps of 4 gestures")
+    stage(
+        1,
+        f"simulating {plural(subjects, 'training subject')} and {plural(held_out, 'held-out subject')}, "
+        f"{plural(reps, 'rep')} of 4 gestures",
+    )
     sim_dir, test_dir = out / "sim" / "train", out / "sim" / "held_out"
     run_simulate(
         SimulateJob(out_dir=sim_dir, subjects=subjects, reps_per_gesture=reps, gestures=GESTURES, overwrite=True),
@@ -116,7 +122,7 @@ def run_quickstart(
     artefacts["bundle"] = bundle_dir
     artefacts["bundle report"] = bundle_dir / "report.md"
 
-    stage(5, f"detecting on {len(test_files)} held-out sessions with the bundle (throttled, no TensorFlow)")
+    stage(5, f"detecting on {plural(len(test_files), 'held-out session')} with the bundle (throttled, no TensorFlow)")
     from acquisition import load_session
     from deploy.runtime import detect_frames, load_bundle, session_stream
     from deploy.sweep import match_events

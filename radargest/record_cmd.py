@@ -15,7 +15,8 @@ from acquisition.guided import GuidedConfig, GuidedSession
 from acquisition.presets import preset_for_config
 from acquisition.sim import SimClient, check_gestures
 from acquisition.sim.scene import frame_period_s
-from acquisition.sources import ReplayClient
+from acquisition.sources import ReplayClient, refuse_fast
+from dsp.text import plural
 from radargest.cli_args import check_out_dir
 
 __all__ = ["run_enrol", "run_record"]
@@ -62,6 +63,7 @@ def run_record(args: argparse.Namespace) -> int:
         shuffle=args.shuffle,
     )
     fast = bool(args.fast)
+    refuse_fast(args.source, fast=fast)  # before a sensor is opened
     client = open_client(args.source, realtime=not fast)
     if isinstance(client, SimClient):
         try:
@@ -69,9 +71,6 @@ def run_record(args: argparse.Namespace) -> int:
         except ValueError:
             client.close()
             raise
-    if fast and not isinstance(client, (SimClient, ReplayClient)):
-        client.close()
-        raise ValueError("--fast works only with --source sim or replay:FILE")
     sensor_config = client.recorded_sensor_config if isinstance(client, ReplayClient) else sensor_config_from_args(args)
     args.out.mkdir(parents=True, exist_ok=True)
     path = new_recording_path(args.out, args.subject)
@@ -81,7 +80,8 @@ def run_record(args: argparse.Namespace) -> int:
 
     guided = GuidedSession(cfg=cfg, say=say, on_go=client.perform if isinstance(client, SimClient) else None)
     install_stop_handler(lambda: setattr(guided, "stop_requested", True))
-    say(f"Recording {len(cfg.gestures) * cfg.reps} prompts to {path} (Ctrl-C stops and keeps what was recorded)")
+    prompts = plural(len(cfg.gestures) * cfg.reps, "prompt")
+    say(f"Recording {prompts} to {path} (Ctrl-C stops and keeps what was recorded)")
 
     def meta() -> SessionMeta:
         return SessionMeta(

@@ -23,7 +23,7 @@ from acquisition.presets import get_preset, sensor_config_with
 from acquisition.sim import EverydayPlan, SessionPlan, Subject
 from acquisition.sim.scene import frame_period_s
 from acquisition.simulate import simulate_everyday, simulate_session
-from radargest.cli_args import check_out_dir
+from radargest.cli_args import check_out_dir, make_out_dir
 
 __all__ = ["EverydayJob", "SimulateJob", "check_job", "everyday_path", "run_everyday", "run_simulate", "session_path"]
 
@@ -125,7 +125,7 @@ def run_simulate(job: SimulateJob, *, workers: int | None = None, progress: bool
     """Write every session of ``job``; returns the paths. Existing files are an error unless overwriting.
 
     Raises:
-        ValueError: bad gestures or plan values (before anything is written).
+        ValueError: bad gestures or plan values (before anything is written); ``out_dir`` cannot be created.
         RecordingError: a file that exists or cannot be written.
     """
     _ = job.plan  # building the plan validates gestures and values before any work starts
@@ -137,7 +137,7 @@ def run_simulate(job: SimulateJob, *, workers: int | None = None, progress: bool
         ]
         if existing:
             raise FileExistsError(f"{existing[0]} exists ({len(existing)} file(s) in all); use --overwrite")
-    Path(job.out_dir).mkdir(parents=True, exist_ok=True)
+    make_out_dir(job.out_dir)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     bar = tqdm(total=len(tasks), unit="session", desc="simulate", disable=not progress)
     paths: list[Path] = []
@@ -248,7 +248,7 @@ def run_everyday(job: EverydayJob, *, workers: int | None = None, progress: bool
         ]
         if existing:
             raise FileExistsError(f"{existing[0]} exists ({len(existing)} file(s) in all); use --overwrite")
-    Path(job.out_dir).mkdir(parents=True, exist_ok=True)
+    make_out_dir(job.out_dir)
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     minutes_per_frame = frame_period_s(config) / 60.0
     bar = tqdm(

@@ -90,12 +90,21 @@ def add_firmware_target(
     bundle's manifest and ``report.md`` and returns the firmware figures.
 
     ``recording`` is the dense stream (always-on and throttled); ``everyday`` (e.g. from ``radargest
-    simulate --everyday``) adds the throttled everyday case to the energy table."""
+    simulate --everyday``) adds the throttled everyday case to the energy table.
+
+    Raises:
+        acquisition.RecordingError: ``recording`` or ``everyday`` is no readable A121 record (checked first, not
+            after the firmware build and run).
+    """
     from acquisition import load_session
+    from acquisition.recording import check_readable
     from deploy.aot import build_host_library
     from deploy.runtime import MANIFEST, detect_frames, load_bundle, session_stream, sha256_file
 
     say = log or (lambda _m: None)
+    for path in (recording, everyday):
+        if path is not None:
+            check_readable(Path(path))
     root = Path(bundle_dir)
     bundle = load_bundle(root)
     frames, geometry = session_stream(load_session(Path(recording)), bundle)

@@ -83,6 +83,24 @@ def test_missing_serial_port_is_one_line_with_a_hint() -> None:
     assert "check the port" in str(info.value) and "\n" not in str(info.value)
 
 
+def test_usb_without_libusb_says_libusb_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyusb's "No backend available" (no libusb on the machine) was answered with plug-in and udev advice."""
+
+    def no_libusb(**kwargs: object) -> a121.Client:
+        raise ValueError("No backend available")  # pyusb's usb.core.NoBackendError is a ValueError
+
+    monkeypatch.setattr(a121.Client, "open", no_libusb)
+    with pytest.raises(SourceError) as info:
+        open_client("usb")
+    line = str(info.value)
+    assert line.startswith("cannot open usb (No backend available); ") and "libusb-1.0-0" in line
+    assert "plugged in" not in line and "\n" not in line
+    from acquisition.sources import open_failure_message  # any other failure keeps the source's hint
+
+    other = open_failure_message(parse_source("usb:X1"), OSError("not found"), hint="check that the EVK is plugged in")
+    assert other == "cannot open usb:X1 (not found); check that the EVK is plugged in"
+
+
 @pytest.mark.parametrize(("preset", "frame_rate_hz"), [("gesture_far", None), ("gesture_close", 30.0)])
 def test_simulator_serves_any_valid_preset_with_realistic_ticks(preset: str, frame_rate_hz: float | None) -> None:
     from acquisition.presets import sensor_config_with

@@ -71,6 +71,7 @@ def test_export_overwrite_replaces_only_radargests_outputs(
     argv = ["export", tiny_export_run.name, "--out", str(out), "--no-arena-search", "--quiet"]
     assert main(argv) == 2 and "--overwrite" in capsys.readouterr().err
     assert main([*argv, "--overwrite"]) == 0
+    assert "arena not searched (--no-arena-search)" in capsys.readouterr().out  # was "arena None B"
     assert not (out / "firmware").exists()
     assert (out / "notes.txt").read_text() == "mine\n"
     m = _manifest(out)

@@ -303,6 +303,20 @@ def test_cli_firmware_size_and_run(toolchain, tiny_bundle: Path, tmp_path: Path,
     assert "instructions" in json.loads(out.err.strip().splitlines()[-1])
 
 
+def test_cli_firmware_run_summary_of_a_stream_without_encoder_or_head_runs() -> None:
+    """A recording with no motion never runs the encoder or the head: the summary said ``per encoder run None,
+    per head run None``; it now says that nothing was measured (no toolchain needed: the line alone)."""
+    from radargest.firmware_cmds import _summary
+
+    counters = {"decisions": 0, "sensor_frames": 40, "frames": 400, "encoder_runs": 0, "head_runs": 0}
+    per = {"frame": 900, "full_rate_frame": 90, "encoder_run": None, "head_run": None}
+    line = _summary({**counters, "stack_bytes": 512}, per)
+    assert "None" not in line and "no encoder or head run measured" in line
+    assert "per encoder run 5000, no head run measured" in _summary(
+        {**counters, "encoder_runs": 2, "stack_bytes": 512}, {**per, "encoder_run": 5000}
+    )
+
+
 def test_cli_missing_recording_is_one_line(toolchain, tiny_bundle: Path, tmp_path: Path, capsys) -> None:
     from radargest.cli import main
 

@@ -320,6 +320,16 @@ def _held_by_real(events: int | None = None) -> dict[str, Any]:
     return cal
 
 
+def test_the_calibration_line_counts_one_stream_in_the_singular() -> None:
+    """``(1 streams)`` was printed for a run calibrated on one stream (``dsp.text.plural``)."""
+    from dsp.text import plural
+    from models.train import _calibration_line
+
+    assert "background (1 stream): " in _calibration_line({**_held_by_real(), "streams": ["a"]}, RejectionConfig())
+    assert "background (2 streams): " in _calibration_line(_held_by_real(), RejectionConfig())
+    assert (plural(0, "run"), plural(1, "run"), plural(2, "index", "indices")) == ("0 runs", "1 run", "2 indices")
+
+
 def test_the_calibration_line_names_the_guard_and_says_when_nothing_is_rejected() -> None:
     """A run whose guarded source allows no loss keeps min_score 0: the line must say so, and why."""
     from models.train import _calibration_line

@@ -279,6 +279,25 @@ def test_library_train_refuses_a_run_directory_without_overwrite(tiny_run: Path,
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
 
 
+def test_library_refuses_a_run_in_a_bundle_folder_and_a_bundle_in_a_run_folder(tmp_path: Path) -> None:
+    """``train(overwrite=True)`` into a bundle folder and ``export_bundle`` into a run folder are refused before
+    any work (the data and the run are not even read), since neither would remove the other's files."""
+    from deploy.export import export_bundle
+    from models.train import train
+
+    bundle, run = tmp_path / "bundle", tmp_path / "run"
+    bundle.mkdir()
+    run.mkdir()
+    (bundle / "manifest.json").write_text("{}")
+    (run / "config.toml").write_text("")
+    with pytest.raises(RunError, match="holds an exported bundle"):
+        train(tiny_config(tmp_path / "no_data"), bundle, progress=False, overwrite=True)  # type: ignore[arg-type]
+    with pytest.raises(RunError, match="holds a training run"):
+        export_bundle(tmp_path / "no_run", run)
+    assert [p.name for p in bundle.iterdir()] == ["manifest.json"]
+    assert [p.name for p in run.iterdir()] == ["config.toml"]
+
+
 def test_weight_average_keeps_the_raw_trajectory_and_saves_the_average(
     sim_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -57,6 +57,16 @@ def test_simulate_is_repeatable(tmp_path: Path) -> None:
     assert a.labels == b.labels
 
 
+def test_guided_record_of_one_prompt_says_prompt(tmp_path: Path) -> None:
+    """``Recording 1 prompts to ...`` was the first line a one-gesture, one-repetition session printed."""
+    proc = run(
+        "record", "--source", "sim", "--gestures", "tap_in", "--reps", "1", "--subject", "ann",
+        "--out", str(tmp_path), "--fast", "--countdown-s", "1", "--pause-s", "0.5",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Recording 1 prompt to " in proc.stdout
+
+
 def test_guided_record_with_sim_then_labels_csv_round_trip(tmp_path: Path) -> None:
     proc = run(
         "record", "--source", "sim", "--gestures", "tap_in,wiggle", "--reps", "2", "--subject", "ann",

@@ -171,6 +171,19 @@ def test_simulate_rejects_a_negative_first_subject_and_a_file_as_out(
     assert afile.read_bytes() == b"keep"
 
 
+@pytest.mark.parametrize("everyday", [[], ["--everyday", "--minutes", "0.1"]])
+def test_simulate_names_an_out_folder_that_cannot_be_created(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, everyday: list[str]
+) -> None:
+    """Was the bare ``[Errno 20] Not a directory: '...'`` (or ``[Errno 2]`` under /proc), naming no option."""
+    afile = tmp_path / "a.h5"
+    afile.write_bytes(b"keep")
+    out = afile / "sims"
+    line = _error(capsys, "simulate", "--out", str(out), "--subjects", "1", "--workers", "1", *everyday)
+    assert f"{out}: cannot create the --out folder (" in line and "Errno" not in line
+    assert afile.read_bytes() == b"keep"
+
+
 def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -180,6 +193,44 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
     line = _error(capsys, "export", str(tmp_path / "run"), "--out", str(out))
     assert str(out) in line and "--overwrite" in line
     assert (out / "manifest.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_train_refuses_a_bundle_folder_and_export_a_run_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, overwrite: bool
+) -> None:
+    """A run written into a bundle folder (or a bundle into a run folder) kept the other's files beside it, even
+    with --overwrite (each clears only its own), and ``detect --model`` then ran the old bundle: refused first."""
+    bundle, run = tmp_path / "bundle", tmp_path / "run"
+    bundle.mkdir()
+    run.mkdir()
+    for name in ("manifest.json", "encoder_int8.tflite", "model_data.c"):
+        (bundle / name).write_text("old")
+    for name in ("config.toml", "model.keras"):
+        (run / name).write_text("old")
+    extra = ["--overwrite"] if overwrite else []
+    line = _error(capsys, "train", "--data", str(tmp_path / "d"), "--out", str(bundle), "--quiet", *extra)
+    assert f"{bundle}: holds an exported bundle (manifest.json" in line and "choose another --out" in line
+    line = _error(capsys, "export", str(tmp_path / "no_run"), "--out", str(run), "--quiet", *extra)
+    assert f"{run}: holds a training run (config.toml, model.keras)" in line and "choose another --out" in line
+    assert sorted(p.name for p in bundle.iterdir()) == ["encoder_int8.tflite", "manifest.json", "model_data.c"]
+    assert sorted(p.name for p in run.iterdir()) == ["config.toml", "model.keras"]
+
+
+@pytest.mark.parametrize("option", ["--measure", "--everyday"])
+def test_export_checks_the_firmware_recordings_before_any_work(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, option: str
+) -> None:
+    """A bad --measure/--everyday path failed only after the conversion, the arena search and the firmware run,
+    leaving a complete-looking bundle: now it is the first error (the run, missing here, is not even read)."""
+    out, bad = tmp_path / "bundle", tmp_path / "bad.h5"
+    bad.write_bytes(b"not hdf5")
+    argv = ["export", str(tmp_path / "no_run"), "--out", str(out), "--target", "cortex-m4f", "--quiet"]
+    line = _error(capsys, *argv, option, str(bad))
+    assert f"{bad}: not an HDF5 file" in line
+    line = _error(capsys, *argv, option, str(tmp_path / "missing.h5"))
+    assert "missing.h5: no such file" in line
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
@@ -222,6 +273,20 @@ def test_export_refuses_a_non_empty_bundle_folder_without_overwrite(
         ),
         (["train", "--data", "d", "--out", "o", "--prefix", "tap_in:double_tapin"], "--prefix names double_tapin"),
         (["search", "--data", "d", "--out", "o", "--ray", "1.2.3.4:6379", "--no-ray"], "not allowed with argument"),
+        # accepted and ignored before (the walkthrough's finds)
+        (["export", "r", "--out", "o", "--backend", "tflm"], "--backend applies only with --target cortex-m4f"),
+        (["bench", "dsp", "--model", "b"], "--model applies only to bench all"),
+        (["bench", "sim", "--frames", "10"], "--frames applies only to bench dsp"),
+        (["bench", "all", "--model", "b", "--hours", "2"], "--hours applies only to bench sim"),
+        (
+            ["bench", "segment", "--subjects", "2", "--data", "d"],
+            "--subjects applies only to bench segment without --data",
+        ),
+        (["demo", "--model", "b", "--source", "mock", "--fast"], "--fast works only with --source sim or replay:FILE"),
+        (
+            ["record", "--subject", "a", "--out", "o", "--gestures", "tap_in", "--source", "mock", "--fast"],
+            "--fast works only with --source",
+        ),
     ],
 )
 def test_options_that_would_be_ignored_are_refused(
@@ -230,6 +295,14 @@ def test_options_that_would_be_ignored_are_refused(
     """These were silently ignored (train fine-tuned the init run's architecture, not --arch's)."""
     assert fragment in _error(capsys, *[str(tmp_path / a) if a in ("b", "d", "o", "r") else a for a in argv])
     assert not any(tmp_path.iterdir())
+
+
+def test_demo_help_lists_every_source_it_accepts(capsys: pytest.CaptureFixture[str]) -> None:
+    """``demo --source mock`` runs (``acquisition.open_client``), so its help lists mock with the others."""
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "replay:FILE.h5, mock, usb[:SERIAL]" in help_text
 
 
 def test_train_options_zero_are_errors_not_the_default(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -193,6 +193,7 @@ def test_nan_and_saturated_frames_are_flagged_not_fatal(sim_file: Path, tmp_path
     [
         (("features", "{tmp}/missing.h5", "--png", "{tmp}/o.png"), "missing.h5: no such file"),
         (("features", "{tmp}/text.h5", "--png", "{tmp}/o.png"), "not an HDF5 file"),
+        (("features", "{tmp}", "--png", "{tmp}/o.png"), "is a folder, not a recording file"),  # was "no such file"
         (("import", "record", "{tmp}/text.h5", "--out", "{tmp}/o"), "text.h5"),
         (("import", "acconeer-gesture-control", "{tmp}/nodir", "--out", "{tmp}/o"), "not a folder"),
         (("bench", "dsp", "--file", "{tmp}/missing.h5"), "missing.h5"),
