@@ -1,5 +1,5 @@
-"""Small text helpers for the lines radargest prints (in dsp, the lowest layer: every package may import it,
-the runtime path included, which never imports models)."""
+"""Small text helpers for the lines radargest prints. In ``dsp`` because ``models``, ``deploy`` and ``radargest``
+all sit above it, the runtime path included, which never imports ``models``."""
 
 from __future__ import annotations
 
