@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import itertools
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 __all__ = [
     "check_out_dir",
@@ -189,13 +190,21 @@ def parse_command_line(parser: argparse.ArgumentParser, argv: Sequence[str] | No
 
     Exits with status 2 on a usage error, as argparse does.
     """
-    args, unknown = parser.parse_known_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    # the top level's options take no value, so what precedes the command is all its own: refuse an unknown one
+    # first, before the command's missing required options hide it (`radargest --bogus train`)
+    top = {s for action in parser._actions for s in action.option_strings}
+    ahead = [a for a in itertools.takewhile(lambda a: a.startswith("-"), given) if a.split("=", 1)[0] not in top]
+    if ahead:
+        _refuse(parser, ahead)
+    args, unknown = parser.parse_known_args(given)
     if not unknown:
         return args
-    given = list(sys.argv[1:] if argv is None else argv)
-    chosen = getattr(args, "command", None)
-    before_command = chosen in given and any(u in given[: given.index(chosen)] for u in unknown)
-    command = parser if before_command else _chosen_subparser(parser, args)  # e.g. `radargest --foo train`
+    _refuse(_chosen_subparser(parser, args), unknown)
+
+
+def _refuse(command: argparse.ArgumentParser, unknown: Sequence[str]) -> NoReturn:
+    """``command``'s usage error for ``unknown`` arguments, each with its nearest option if one is close."""
     options = [s for action in command._actions for s in action.option_strings if s.startswith("--")]
     words = []
     for arg in unknown:

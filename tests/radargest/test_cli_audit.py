@@ -432,6 +432,7 @@ def test_decision_options_name_every_decision_argument() -> None:
         (["firmware", "size", "b", "--jsn"], "radargest firmware size", "did you mean --json?"),
         (["quickstart", "--outt=x"], "radargest quickstart", "--outt=x (did you mean --out?)"),
         (["--verbse", "quickstart"], "radargest", "--verbse (did you mean --verbose?)"),  # before the command
+        (["--bogus", "train"], "radargest", "--bogus"),  # was "the following arguments are required: --data, --out"
     ],
 )
 def test_an_unknown_option_is_refused_by_its_command(
