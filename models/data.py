@@ -80,6 +80,7 @@ __all__ = [
     "parse_split",
     "recording_day",
     "recording_from_frames",
+    "scored_indices",
     "split_recordings",
     "stretch_axis",
 ]
@@ -660,6 +661,18 @@ def held_out_indices(recs: Sequence[Recording], split: SplitConfig) -> tuple[lis
         return idx, tuple(groups)
     idx = [i for i, r in enumerate(recs) if _matches(r.name, split.test + split.test_files)]
     return idx, split.test
+
+
+def scored_indices(recs: Sequence[Recording], split: SplitConfig) -> list[int]:
+    """The recordings a run is scored on under ``split``: the held-out ones, or every one for ``none``.
+
+    Raises:
+        DataError: a split other than ``none`` holds out none of ``recs`` (the advice: ``--split``).
+    """
+    test = list(range(len(recs))) if split.kind == "none" else held_out_indices(recs, split)[0]
+    if not test:
+        raise DataError(f"split {split.spec!r} holds out none of the {len(recs)} recording(s) given; use --split")
+    return test
 
 
 def check_split_names(recs: Sequence[Recording], split: SplitConfig) -> None:

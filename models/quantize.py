@@ -50,9 +50,9 @@ from models.data import (
     Recording,
     balanced_sample,
     cut_windows,
-    held_out_indices,
     load_recordings,
     materialise,
+    scored_indices,
     split_recordings,
 )
 from models.evaluate import Predictor, evaluate_recordings, keras_predictor
@@ -521,14 +521,10 @@ def quantize_run(
     model, tcfg = load_run(Path(run_dir))
     paths = [Path(p) for p in (data or tcfg.data)]
     recs = load_recordings(paths, cfg=tcfg.dataset)
-    test, _ = held_out_indices(recs, tcfg.split)
     # split 'none' (a personalised run: README step 3) holds nothing out: score every recording, as
     # `evaluate --split none` does, and say in the report that the figures are on training-side data
     on_training = tcfg.split.kind == "none"
-    if on_training:
-        test = list(range(len(recs)))
-    if not test:
-        raise DataError(f"split {tcfg.split.spec!r} holds out none of the recordings in {', '.join(map(str, paths))}")
+    test = scored_indices(recs, tcfg.split)
     t = tcfg.architecture.window_frames
     rep = _representative(tcfg, recs, qcfg.representative_windows, qcfg.seed)
     held = [cut_windows(recs, [i], cfg=tcfg.dataset, window_frames=t) for i in test]

@@ -56,6 +56,7 @@ from models.data import (
     fragment_windows,
     load_recordings,
     materialise,
+    scored_indices,
     split_recordings,
 )
 from models.evaluate import Predictor, keras_predictor, window_metrics
@@ -702,6 +703,14 @@ def train(
 
     recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
     check_split_names(recs, cfg.split)  # a misspelt held-out name must not train on what it meant to hold out
+    try:
+        scored_indices(recs, cfg.split)
+    except DataError as exc:  # legitimate (held-out data elsewhere), but `evaluate` on this data will refuse
+        if log:
+            log(
+                f"note: {exc} (e.g. subject, files:PATTERN) to hold some out, or none; training on all of them "
+                "with no test side (metrics.json 'test': [])"
+            )
     cal = cfg.rejection.calibration_data
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     reh = cfg.rehearsal_data
