@@ -68,6 +68,7 @@ __all__ = [
     "WindowSet",
     "balanced_sample",
     "check_classes",
+    "check_frame_rates",
     "check_split_names",
     "collect_files",
     "cut_windows",
@@ -167,6 +168,11 @@ class WindowConfig:
     def frames(self, frame_rate_hz: float) -> int:
         """``T`` at ``frame_rate_hz`` [frames]."""
         return max(2, round(self.window_s * frame_rate_hz))
+
+    def rate_hz(self, window_frames: int) -> float:
+        """The frame rate a window of ``window_frames`` frames was sized for [Hz]: a run's training rate
+        within half a frame (±1 % at 57 Hz), for :func:`check_frame_rates`."""
+        return window_frames / self.window_s
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -521,6 +527,25 @@ def recording_from_frames(
         point_power=point_power,
         point_ranges_m=geometry.distances_m,
     )
+
+
+def check_frame_rates(recs: Sequence[Recording], expected_hz: float | None = None, *, expected: str = "") -> None:
+    """Refuse recordings whose frame rate is more than :data:`dsp.FRAME_RATE_TOLERANCE` from ``expected_hz``
+    (``expected`` names its owner, e.g. ``"the run's"``), or without it from the recordings' median (training
+    on a mix): a model's window is a fixed number of frames, so another rate stretches every gesture.
+
+    Raises:
+        DataError: naming the file farthest off, its rate and the expected one.
+    """
+    if not recs:
+        return
+    rates = np.array([r.frame_rate_hz for r in recs], dtype=np.float64)
+    ref = float(np.median(rates)) if expected_hz is None else float(expected_hz)
+    worst = int(np.argmax(np.abs(rates - ref)))
+    words = expected or "the recordings' median"
+    mismatch = dsp.frame_rate_mismatch(float(rates[worst]), ref, expected=words)
+    if mismatch:
+        raise DataError(f"{recs[worst].path}: {mismatch}")
 
 
 def load_recordings(

@@ -49,6 +49,7 @@ from models.data import (
     DataError,
     Recording,
     balanced_sample,
+    check_frame_rates,
     cut_windows,
     load_recordings,
     materialise,
@@ -524,6 +525,7 @@ def quantize_run(
     # split 'none' (a personalised run: README step 3) holds nothing out: score every recording, as
     # `evaluate --split none` does, and say in the report that the figures are on training-side data
     on_training = tcfg.split.kind == "none"
+    check_frame_rates(recs, tcfg.dataset.window.rate_hz(tcfg.architecture.window_frames), expected="the run's")
     test = scored_indices(recs, tcfg.split)
     t = tcfg.architecture.window_frames
     rep = _representative(tcfg, recs, qcfg.representative_windows, qcfg.seed)

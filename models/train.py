@@ -51,6 +51,7 @@ from models.data import (
     WindowSet,
     balanced_sample,
     check_classes,
+    check_frame_rates,
     check_split_names,
     cut_windows,
     fragment_windows,
@@ -585,6 +586,7 @@ def calibrate_run(
     recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
     cal = cfg.rejection.calibration_data
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
+    check_frame_rates(cal_recs, cfg.dataset.window.rate_hz(cfg.architecture.window_frames), expected="the run's")
     cfg, data = prepare(cfg, recs)
     calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, decision=decision or DecisionConfig())
     cfg = _with_operating_point(cfg, calibration)
@@ -715,6 +717,10 @@ def train(
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     reh = cfg.rehearsal_data
     reh_recs = load_recordings([Path(p) for p in reh], cfg=cfg.dataset, progress=bar) if reh else []
+    check_frame_rates([*recs, *cal_recs, *reh_recs])  # one window length must fit every recording
+    if cfg.init:  # the fine-tune keeps the --init run's window length
+        init = read_run_config(Path(cfg.init))
+        check_frame_rates(recs, init.dataset.window.rate_hz(init.architecture.window_frames), expected="--init run's")
     return train_recordings(
         cfg,
         recs,
