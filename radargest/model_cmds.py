@@ -663,8 +663,9 @@ def add_model_commands(subparsers: Any) -> None:
         "latency from the end of the motion to the decision (p50/p90, also per gesture), with the decision "
         "layer of dsp.decision (prefix gestures wait --prefix-wait-s for the longer one). --json prints one JSON "
         "object. --throttle-sweep BUNDLE instead runs that exported bundle "
-        "(int8, no TensorFlow) always-on (the sensor as recorded), with today's throttle (decimation 3, IDLE "
-        "frames of 16 sweeps, recorded idle states) and at a grid of settings (idle decimation x IDLE sweeps x "
+        "(int8, no TensorFlow) always-on (the sensor as recorded), with its own throttle (the manifest's, what "
+        "detect runs: the row 'bundle default'), with the throttle before issue 11 (decimation 3, IDLE frames of "
+        "16 sweeps, recorded idle states) and at a grid of settings (idle decimation x IDLE sweeps x "
         "hold, the preset's low-power states) over the held-out streams, and writes the trade-off (event "
         "accuracy, recall and false activations per hour against the average A121 current from exptool's power "
         "model, with MCU estimate and battery hours) to throttle.json, throttle.md and throttle_curve.png.",
