@@ -774,12 +774,18 @@ def session_stream(session: Any, bundle: Bundle) -> tuple[npt.NDArray[Any], dsp.
     at its frame rate (configured, else measured).
 
     Raises:
-        BundleError: the recording does not match the bundle's preset, or has no usable frame rate.
+        BundleError: the recording does not match the bundle's preset, has no usable frame rate, or runs
+            at a frame rate more than :data:`dsp.FRAME_RATE_TOLERANCE` from the bundle's (its windows are
+            a fixed number of frames).
     """
     check_recording(session, bundle)
     rate = session.sensor_config.frame_rate or session.frame_rate_hz
     if not rate or not np.isfinite(rate) or rate <= 0:
         raise BundleError(f"{session.path}: cannot measure the frame rate")
+    trained = bundle.manifest["sensor"].get("frame_rate_hz")
+    mismatch = dsp.frame_rate_mismatch(float(rate), float(trained), expected="the bundle's") if trained else None
+    if mismatch:
+        raise BundleError(f"{session.path}: {mismatch}")
     geometry = dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
     bad = dsp.bad_frames(session.frames, saturated=session.data_saturated)
     frames = dsp.mask_bad_frames(session.frames, bad) if bad.any() else session.frames

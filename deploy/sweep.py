@@ -14,8 +14,10 @@ Scoring, per stream, of detections against true events ``[start, end)`` with a g
 Every run also reports its energy (:mod:`deploy.power`): the A121's average current from exptool's power
 model with the exact configurations of each throttle state, integrated over the stream as the throttle ran
 it, plus the MCU estimate and battery hours. Always-on runs the sensor as recorded (READY between sweeps);
-the grid's points use the preset's low-power states; ``today`` is the throttle before the IDLE
-configuration existed: decimation 3, IDLE frames as long as full ones, the recorded idle states.
+the grid's points use the preset's low-power states. Two more rows: the bundle's own throttle (its manifest's,
+what ``detect`` runs; ``bundle_default``), and :data:`PRE_ISSUE_11`, the throttle before the IDLE
+configuration existed (issue 11): decimation 3, IDLE frames of 16 sweeps as long as full ones, the recorded
+idle states.
 
 Pure: streams come in as arrays, so the composition (which files, which split) stays with the caller.
 Never imports TensorFlow.
@@ -40,6 +42,8 @@ from deploy.runtime import Bundle, Detection, DetectResult, detect_frames
 from deploy.throttle import ThrottleConfig
 
 __all__ = [
+    "BUNDLE_DEFAULT",
+    "PRE_ISSUE_11",
     "EventMatch",
     "LabelledStream",
     "SweepConfig",
@@ -115,11 +119,24 @@ class LabelledStream:
     truth: tuple[tuple[int, int, str], ...]
 
 
+#: The name of the row with the throttle before issue 11 (16 IDLE sweeps, READY between sweeps).
+PRE_ISSUE_11 = "before issue 11: 16 IDLE sweeps"
+#: The name of the row with the bundle's own throttle (the manifest's, which ``detect`` runs) starts so.
+BUNDLE_DEFAULT = "bundle default"
+
+
+def _point_name(thr: ThrottleConfig) -> str:
+    """``D<decimation> S<sweeps>[ P<step>[+<offset>]] H<hold>``, e.g. ``D3 S5 P2 H0.3``."""
+    k, o = thr.idle_point_step, thr.idle_point_offset
+    pts = (f" P{k}" if k != 1 else "") + (f"+{o}" if o else "")
+    return f"D{thr.idle_decimation} S{thr.idle_sweeps}{pts} H{thr.hold_s:g}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class SweepConfig:
     """The grid: every ``idle_decimation`` × ``idle_sweeps`` × ``idle_point_steps`` × ``hold_s`` setting with
-    the preset's low-power sensor states, other fields from the bundle's throttle, plus (``today``) the
-    throttle as it was before IDLE had its own configuration.
+    the preset's low-power sensor states, other fields from the bundle's throttle, plus (``pre_issue_11``)
+    the throttle as it was before IDLE had its own configuration and (``bundle``) the bundle's own.
 
     Fields:
         idle_decimations: full-rate frame periods per idle frame [frames].
@@ -129,8 +146,11 @@ class SweepConfig:
         idle_point_offsets: the full point the IDLE points start at [count]; each step takes the offsets below
             it, and an offset other than 0 shows as ``+<offset>`` after its step (``P2+1``).
         hold_s: time awake without motion or decision before returning to idle [s].
-        today: add the point decimation 3, 16 sweeps (Hann window, the feature's), onset 6 dB, release 3 dB,
-            hold 0.3 s, no back-off, with the recorded idle states: the throttle before IDLE had its own configuration.
+        pre_issue_11: add :data:`PRE_ISSUE_11`: decimation 3, 16 sweeps (Hann window, the feature's), onset
+            6 dB, release 3 dB, hold 0.3 s, no back-off, with the recorded idle states: the throttle before IDLE
+            had its own configuration (issue 11), not the bundle's.
+        bundle: add the bundle's own throttle with the preset's states (:data:`BUNDLE_DEFAULT`), what
+            ``detect`` and ``demo`` run, whether or not the grid holds it.
         power: assumptions of the energy figures.
     """
 
@@ -139,7 +159,8 @@ class SweepConfig:
     idle_point_steps: tuple[int, ...] = (1,)
     idle_point_offsets: tuple[int, ...] = (0,)
     hold_s: tuple[float, ...] = (0.3,)
-    today: bool = True
+    pre_issue_11: bool = True
+    bundle: bool = True
     power: PowerConfig = field(default_factory=PowerConfig)
 
     def __post_init__(self) -> None:
@@ -162,19 +183,22 @@ class SweepConfig:
     def settings(self, base: ThrottleConfig) -> list[tuple[str, ThrottleConfig, SensorStates | None]]:
         """``(name, throttle, states)`` of every point; ``states`` None means the preset's."""
         out: list[tuple[str, ThrottleConfig, SensorStates | None]] = []
-        if self.today:
-            today = dataclasses.replace(
+        if self.bundle:
+            out.append((f"{BUNDLE_DEFAULT} ({_point_name(base)})", base, None))
+        if self.pre_issue_11:
+            before = dataclasses.replace(
                 base,
                 idle_decimation=3,
                 idle_sweeps=16,
                 idle_point_step=1,
+                idle_point_offset=0,
                 idle_window="hann",
                 onset_db=6.0,
                 release_db=3.0,
                 hold_s=0.3,
                 backoff_s=0.0,
             )
-            out.append(("today", today, AS_RECORDED))
+            out.append((PRE_ISSUE_11, before, AS_RECORDED))
         for d in self.idle_decimations:
             for n in self.idle_sweeps:
                 for k in self.idle_point_steps:
@@ -183,8 +207,7 @@ class SweepConfig:
                             thr = dataclasses.replace(
                                 base, idle_decimation=d, idle_sweeps=n, idle_point_step=k, idle_point_offset=o, hold_s=h
                             )
-                            pts = (f" P{k}" if k != 1 else "") + (f"+{o}" if o else "")
-                            out.append((f"D{d} S{n}{pts} H{h:g}", thr, None))
+                            out.append((_point_name(thr), thr, None))
         return out
 
 
@@ -279,14 +302,14 @@ def throttle_sweep(
     """Run ``bundle`` always-on and at every setting of ``cfg`` over ``streams``.
 
     Returns:
-        ``{"always_on": summary, "points": [summary + name, idle_decimation, idle_rate_hz, idle_sweeps,
-        hold_s, states, compute_vs_always_on], "configs", "streams", "throttle"}``, where a summary holds the
-        counts, ``event_accuracy``, ``recall``, ``false_per_h``, ``sensor_share`` (frames sensed over the
-        stream's frames), ``mac_share`` (MACs run over encoder-every-frame plus head-every-hop streaming),
-        the latency percentiles (see the module docstring) and the energy (``sensor_ma`` from exptool's
-        power model, ``switch_ma`` of it, ``mcu_ma``, ``total_ma``, ``battery_h``). ``compute_vs_always_on``
-        is a point's MACs over the always-on run's; ``configs`` holds each setting's sensor configurations
-        and currents at the first stream's rate.
+        ``{"always_on": summary, "points": [summary + name, idle_decimation, idle_rate_hz, idle_sweeps, hold_s,
+        states, bundle_default, compute_vs_always_on], "configs", "streams", "throttle"}``, where a summary holds
+        the counts, ``event_accuracy``, ``recall``, ``false_per_h``, ``sensor_share`` (frames sensed over the
+        stream's frames), ``mac_share`` (MACs run over encoder-every-frame plus head-every-hop streaming), the
+        latency percentiles (see the module docstring) and the energy (``sensor_ma`` from exptool's power model,
+        ``switch_ma`` of it, ``mcu_ma``, ``total_ma``, ``battery_h``). ``compute_vs_always_on`` is a point's MACs
+        over the always-on run's; ``configs`` holds each setting's sensor configurations and currents at the first
+        stream's rate.
     """
     settings = cfg.settings(bundle.throttle)
     base = _Tally()
@@ -337,6 +360,7 @@ def throttle_sweep(
             "idle_point_offset": thr.idle_point_offset,
             "hold_s": thr.hold_s,
             "states": "as_recorded" if states is not None else "preset",
+            "bundle_default": name.startswith(BUNDLE_DEFAULT),
             **t.summary(),
             "compute_vs_always_on": t.macs / base.macs if base.macs else None,
         }
@@ -420,7 +444,8 @@ def plain_log_x(ax: Any) -> None:
 
 def plot_throttle_sweep(result: dict[str, Any], path: Path) -> None:
     """Event accuracy and recall against the average A121 current (log axis, exptool's power model):
-    always-on as recorded, today's throttle and every grid point; a second panel shows added latency."""
+    always-on as recorded, the bundle's own throttle, the one before issue 11 and every grid point; a second
+    panel shows added latency."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -429,7 +454,7 @@ def plot_throttle_sweep(result: dict[str, Any], path: Path) -> None:
     pts = result["points"]
     a = result["always_on"]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
-    grid = [p for p in pts if p.get("states") != "as_recorded"]
+    grid = [p for p in pts if p.get("states") != "as_recorded" and not p.get("bundle_default")]
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, sweeps in enumerate(sorted({p.get("idle_sweeps", 0) for p in grid})):
         c = colours[i % len(colours)]
@@ -443,13 +468,11 @@ def plot_throttle_sweep(result: dict[str, Any], path: Path) -> None:
         for p, xi, yi in zip(sel, x, acc, strict=True):
             ax1.annotate(f"D{p['idle_decimation']}", (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
     for p in pts:
-        if p.get("states") == "as_recorded":
-            ax1.plot(
-                [p["sensor_ma"]], [100 * (p["event_accuracy"] or 0)], "D", color="tab:red", label="today's throttle"
-            )
-            ax1.plot(
-                [p["sensor_ma"]], [100 * (p["recall"] or 0)], "D", mfc="none", color="tab:red", label="  its recall"
-            )
+        if p.get("states") == "as_recorded" or p.get("bundle_default"):
+            mark, c = ("P", "tab:green") if p.get("bundle_default") else ("D", "tab:red")
+            label = p["name"] if p.get("bundle_default") else "before issue 11 (16 IDLE sweeps, READY)"
+            ax1.plot([p["sensor_ma"]], [100 * (p["event_accuracy"] or 0)], mark, color=c, label=label)
+            ax1.plot([p["sensor_ma"]], [100 * (p["recall"] or 0)], mark, mfc="none", color=c, label="  its recall")
     if a.get("sensor_ma") is not None and a["event_accuracy"] is not None:
         ax1.plot([a["sensor_ma"]], [100 * a["event_accuracy"]], "*", ms=12, color="k", label="always-on (as recorded)")
         ax1.plot([a["sensor_ma"]], [100 * (a["recall"] or 0)], "*", ms=12, mfc="none", color="k", label="  its recall")

@@ -28,7 +28,7 @@ from dsp.features import (
     velocity_time,
 )
 from dsp.flags import bad_frames, mask_bad_frames
-from dsp.geometry import FrameGeometry
+from dsp.geometry import FRAME_RATE_TOLERANCE, FrameGeometry, frame_rate_mismatch
 from dsp.onset import (
     OnsetConfig,
     OnsetProcessor,
@@ -42,6 +42,7 @@ from dsp.scoring import EventScore, score_events
 from dsp.segment import SegmentConfig, Segmenter, decision_window_end, event_window_end, motion_runs, segment
 
 __all__ = [
+    "FRAME_RATE_TOLERANCE",
     "ClutterConfig",
     "ClutterProcessor",
     "Decision",
@@ -63,6 +64,7 @@ __all__ = [
     "doppler_magnitude",
     "doppler_matrix",
     "event_window_end",
+    "frame_rate_mismatch",
     "hann_window",
     "idle_doppler_matrix",
     "idle_range_doppler",

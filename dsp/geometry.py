@@ -14,9 +14,26 @@ import numpy.typing as npt
 
 from dsp.errors import ParameterError
 
-__all__ = ["SPEED_OF_LIGHT_M_S", "FrameGeometry"]
+__all__ = ["FRAME_RATE_TOLERANCE", "SPEED_OF_LIGHT_M_S", "FrameGeometry", "frame_rate_mismatch"]
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
+
+#: Largest relative difference of two frame rates treated as the same [fraction]. A model's window is a
+#: fixed number of frames, so at another rate every gesture is stretched or squeezed. Real A121 recordings
+#: free-run at 55.2-57.4 Hz (the Acconeer training days, 4 % apart), simulated sessions at 57.1 Hz.
+FRAME_RATE_TOLERANCE = 0.1
+
+
+def frame_rate_mismatch(rate_hz: float, expected_hz: float, *, expected: str) -> str | None:
+    """``None`` when ``rate_hz`` is within :data:`FRAME_RATE_TOLERANCE` of ``expected_hz``, else the words
+    for an error, e.g. ``frame rate 30.0 Hz against the bundle's 57.1 Hz (more than 10% apart; ...)`` for
+    ``expected="the bundle's"``."""
+    if abs(rate_hz - expected_hz) <= FRAME_RATE_TOLERANCE * expected_hz:
+        return None
+    return (
+        f"frame rate {rate_hz:.1f} Hz against {expected} {expected_hz:.1f} Hz (more than "
+        f"{FRAME_RATE_TOLERANCE:.0%} apart; a model's window is a fixed number of frames)"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -68,6 +68,7 @@ __all__ = [
     "WindowSet",
     "balanced_sample",
     "check_classes",
+    "check_frame_rates",
     "check_run_paths",
     "check_split_names",
     "collect_files",
@@ -81,6 +82,7 @@ __all__ = [
     "parse_split",
     "recording_day",
     "recording_from_frames",
+    "scored_indices",
     "split_recordings",
     "stretch_axis",
 ]
@@ -167,6 +169,11 @@ class WindowConfig:
     def frames(self, frame_rate_hz: float) -> int:
         """``T`` at ``frame_rate_hz`` [frames]."""
         return max(2, round(self.window_s * frame_rate_hz))
+
+    def rate_hz(self, window_frames: int) -> float:
+        """The frame rate a window of ``window_frames`` frames was sized for [Hz]: a run's training rate
+        within half a frame (±1 % at 57 Hz), for :func:`check_frame_rates`."""
+        return window_frames / self.window_s
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -523,6 +530,25 @@ def recording_from_frames(
     )
 
 
+def check_frame_rates(recs: Sequence[Recording], expected_hz: float | None = None, *, expected: str = "") -> None:
+    """Refuse recordings whose frame rate is more than :data:`dsp.FRAME_RATE_TOLERANCE` from ``expected_hz``
+    (``expected`` names its owner, e.g. ``"the run's"``), or without it from the recordings' median (training
+    on a mix): a model's window is a fixed number of frames, so another rate stretches every gesture.
+
+    Raises:
+        DataError: naming the file farthest off, its rate and the expected one.
+    """
+    if not recs:
+        return
+    rates = np.array([r.frame_rate_hz for r in recs], dtype=np.float64)
+    ref = float(np.median(rates)) if expected_hz is None else float(expected_hz)
+    worst = int(np.argmax(np.abs(rates - ref)))
+    words = expected or "the recordings' median"
+    mismatch = dsp.frame_rate_mismatch(float(rates[worst]), ref, expected=words)
+    if mismatch:
+        raise DataError(f"{recs[worst].path}: {mismatch}")
+
+
 def check_run_paths(paths: Iterable[str | Path], *, run: str | Path, what: str = "training data") -> None:
     """Refuse a path a finished run recorded (its ``config.toml``) that is gone, in a line that says whose it is
     (a bare "no such file or folder" does not say it came from the run, not from the command line).
@@ -676,6 +702,18 @@ def held_out_indices(recs: Sequence[Recording], split: SplitConfig) -> tuple[lis
         return idx, tuple(groups)
     idx = [i for i, r in enumerate(recs) if _matches(r.name, split.test + split.test_files)]
     return idx, split.test
+
+
+def scored_indices(recs: Sequence[Recording], split: SplitConfig) -> list[int]:
+    """The recordings a run is scored on under ``split``: the held-out ones, or every one for ``none``.
+
+    Raises:
+        DataError: a split other than ``none`` holds out none of ``recs`` (the advice: ``--split``).
+    """
+    test = list(range(len(recs))) if split.kind == "none" else held_out_indices(recs, split)[0]
+    if not test:
+        raise DataError(f"split {split.spec!r} holds out none of the {len(recs)} recording(s) given; use --split")
+    return test
 
 
 def check_split_names(recs: Sequence[Recording], split: SplitConfig) -> None:

@@ -51,11 +51,12 @@ from models.data import (
     Recording,
     SplitConfig,
     WindowSet,
+    check_frame_rates,
     cut_windows,
     event_window_end,
-    held_out_indices,
     load_recordings,
     materialise,
+    scored_indices,
 )
 
 if TYPE_CHECKING:
@@ -549,7 +550,6 @@ def evaluate_run(
         models.data.DataError: bad data, or no test recording in ``data`` under the split.
     """
     from models.config import load_run, run_decision
-    from models.data import DataError
 
     model, cfg = load_run(run_dir)
     dc = run_decision(cfg, decision)
@@ -560,9 +560,8 @@ def evaluate_run(
     split = split or cfg.split
     recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)
     t = cfg.architecture.window_frames
-    test = list(range(len(recs))) if split.kind == "none" else held_out_indices(recs, split)[0]
-    if not test:
-        raise DataError(f"split {split.spec!r} holds out none of the {len(recs)} recording(s) given; use --split")
+    check_frame_rates(recs, cfg.dataset.window.rate_hz(t), expected="the run's")
+    test = scored_indices(recs, split)
     return evaluate_recordings(
         keras_predictor(model),
         recs,

@@ -12,7 +12,8 @@ names, signature keys) are then stripped (:func:`strip_names`; same outputs, ~1.
 - ``int16x8``: int16 activations, int8 weights, int16 I/O, when the converter allows it.
 
 Each row gives the flatbuffer size, held-out window accuracy and continuous event accuracy, top-1
-agreement with the float Keras model, max |Δp| against it, and LiteRT latency on one thread.
+agreement with the float Keras model, max |Δp| against it, and LiteRT latency on one thread (a run with
+split ``none`` holds nothing out: it is scored on every recording and the report says so).
 
 The compression table scores the bundle's form (encoder and head flatbuffers, run frame by frame as the
 bundle does, :class:`SplitInt8`) on the same held-out side: post-training int8 (strings stripped, as every
@@ -48,11 +49,12 @@ from models.data import (
     DataError,
     Recording,
     balanced_sample,
+    check_frame_rates,
     check_run_paths,
     cut_windows,
-    held_out_indices,
     load_recordings,
     materialise,
+    scored_indices,
     split_recordings,
 )
 from models.evaluate import Predictor, evaluate_recordings, keras_predictor
@@ -505,13 +507,17 @@ def quantize_run(
     """Convert a run to every candidate, score them on the held-out side of its split, run the bit-width
     exploration, and write ``quant_report.md``, ``quant_report.json`` and ``model_int8.tflite`` to ``run_dir``.
 
+    A run trained with split ``none`` (personalisation) has no held-out side: every recording is scored
+    instead and the report says the figures are on training-side data (``scored_on: training``); float
+    against int8 agreement still holds, the accuracies are optimistic.
+
     Args:
         data: recordings (default: the run's own ``data``); representative windows come from their
             training side, scores from their test side.
 
     Raises:
         models.config.RunError: a missing or corrupt run directory.
-        models.data.DataError: no held-out recording in ``data``.
+        models.data.DataError: no held-out recording in ``data`` under a split other than ``none``.
     """
     qcfg = cfg or QuantizeConfig()
     model, tcfg = load_run(Path(run_dir))
@@ -519,9 +525,11 @@ def quantize_run(
         check_run_paths(tcfg.data, run=run_dir)
     paths = [Path(p) for p in (data or tcfg.data)]
     recs = load_recordings(paths, cfg=tcfg.dataset)
-    test, _ = held_out_indices(recs, tcfg.split)
-    if not test:
-        raise DataError(f"split {tcfg.split.spec!r} holds out none of the recordings in {', '.join(map(str, paths))}")
+    # split 'none' (a personalised run: README step 3) holds nothing out: score every recording, as
+    # `evaluate --split none` does, and say in the report that the figures are on training-side data
+    on_training = tcfg.split.kind == "none"
+    check_frame_rates(recs, tcfg.dataset.window.rate_hz(tcfg.architecture.window_frames), expected="the run's")
+    test = scored_indices(recs, tcfg.split)
     t = tcfg.architecture.window_frames
     rep = _representative(tcfg, recs, qcfg.representative_windows, qcfg.seed)
     held = [cut_windows(recs, [i], cfg=tcfg.dataset, window_frames=t) for i in test]
@@ -594,8 +602,10 @@ def quantize_run(
     compression = _compression_rows(model, Path(run_dir), rep, x_test, p_float, score)
     report = {
         "run": str(run_dir),
-        "held_out": [recs[i].path.name for i in test],
+        "held_out": [] if on_training else [recs[i].path.name for i in test],
         "held_out_windows": len(x_test),
+        "scored_on": "training" if on_training else "held_out",
+        "scored_files": [recs[i].path.name for i in test],
         "representative_windows": len(rep),
         "params": int(model.count_params()),
         "macs": count_macs(model),
@@ -712,10 +722,18 @@ def _fmt(v: Any, spec: str = ".4f") -> str:
 def format_report(report: dict[str, Any]) -> str:
     """The report as Markdown: the candidates table and the bit-width table."""
     macs = report["macs"]
+    if report.get("scored_on") == "training":
+        scored = (
+            f"No held-out recordings (the run's split is 'none'): every accuracy below is on the run's own "
+            f"training-side data, {', '.join(report['scored_files'])} ({report['held_out_windows']} windows), "
+            "so it is optimistic; agreement and max |Δp| still compare int8 with float. "
+        )
+    else:
+        scored = f"Held-out files: {', '.join(report['held_out'])} ({report['held_out_windows']} windows). "
     lines = [
         f"# Quantisation report: {report['run']}",
         "",
-        f"Held-out files: {', '.join(report['held_out'])} ({report['held_out_windows']} windows). "
+        f"{scored}"
         f"Representative data: {report['representative_windows']} training windows. "
         f"Parameters: {report['params']}. MACs per window inference: {macs['window']} "
         f"(encoder {macs['encoder_per_frame']} per frame, head {macs['head_per_hop']} per hop).",
@@ -736,7 +754,7 @@ def format_report(report: dict[str, Any]) -> str:
     lines += [
         "",
         "Latency: LiteRT, one thread, batch 1, median. Agreement and max |Δp|: against the float Keras model "
-        "on the held-out windows.",
+        "on the scored windows.",
         "",
         "## Weight bit widths (fake-quantised weights, float activations)",
         "",

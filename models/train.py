@@ -53,12 +53,14 @@ from models.data import (
     WindowSet,
     balanced_sample,
     check_classes,
+    check_frame_rates,
     check_run_paths,
     check_split_names,
     cut_windows,
     fragment_windows,
     load_recordings,
     materialise,
+    scored_indices,
     split_recordings,
 )
 from models.evaluate import Predictor, keras_predictor, window_metrics
@@ -590,6 +592,7 @@ def calibrate_run(
     if rejection is None:  # a --calibration-data given now is the user's, not the run's
         check_run_paths(cal, run=run_dir, what="calibration data")
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
+    check_frame_rates(cal_recs, cfg.dataset.window.rate_hz(cfg.architecture.window_frames), expected="the run's")
     cfg, data = prepare(cfg, recs)
     calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, decision=decision or DecisionConfig())
     cfg = _with_operating_point(cfg, calibration)
@@ -710,10 +713,22 @@ def train(
 
     recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
     check_split_names(recs, cfg.split)  # a misspelt held-out name must not train on what it meant to hold out
+    try:
+        scored_indices(recs, cfg.split)
+    except DataError as exc:  # legitimate (held-out data elsewhere), but `evaluate` on this data will refuse
+        if log:
+            log(
+                f"note: {exc} (e.g. subject, files:PATTERN) to hold some out, or none; training on all of them "
+                "with no test side (metrics.json 'test': [])"
+            )
     cal = cfg.rejection.calibration_data
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     reh = cfg.rehearsal_data
     reh_recs = load_recordings([Path(p) for p in reh], cfg=cfg.dataset, progress=bar) if reh else []
+    check_frame_rates([*recs, *cal_recs, *reh_recs])  # one window length must fit every recording
+    if cfg.init:  # the fine-tune keeps the --init run's window length
+        init = read_run_config(Path(cfg.init))
+        check_frame_rates(recs, init.dataset.window.rate_hz(init.architecture.window_frames), expected="--init run's")
     return train_recordings(
         cfg,
         recs,

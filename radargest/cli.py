@@ -320,7 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--preset", default="gesture_close", help="sensor preset (default gesture_close)")
     p.add_argument(
-        "--frame-rate-hz", type=positive_float, default=None, help="fixed frame rate [Hz], > 0 (default: free-running)"
+        "--frame-rate-hz",
+        type=positive_float,
+        default=None,
+        help="fixed frame rate [Hz], > 0 (default: free-running, about 57 Hz; a model trained at one rate refuses "
+        "recordings more than 10%% off it)",
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the session timelines, >= 0 (default 0)")
     p.add_argument("--blocked", action="store_true", help="perform gestures in blocks, like the real files")

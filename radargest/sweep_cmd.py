@@ -42,16 +42,14 @@ def run_throttle_sweep(
     from deploy.runtime import load_bundle, session_stream
     from deploy.sweep import LabelledStream, SweepConfig, plot_throttle_sweep, sweep_table, throttle_sweep
     from models.config import read_run_config
-    from models.data import DataError, held_out_indices, load_recordings
+    from models.data import load_recordings, scored_indices
 
     run_dir = Path(run_dir)
     cfg = read_run_config(run_dir)
     bundle = load_bundle(bundle_dir)
     split = split or cfg.split
     recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)
-    test = list(range(len(recs))) if split.kind == "none" else held_out_indices(recs, split)[0]
-    if not test:
-        raise DataError(f"split {split.spec!r} holds out none of the {len(recs)} recording(s) given; use --split")
+    test = scored_indices(recs, split)
     known = set(bundle.classes[1:])
     streams = []
     for i in test:

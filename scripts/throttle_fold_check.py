@@ -133,7 +133,8 @@ def fold_eval(run: Path, bundle: Path, fold_dir: Path, out: Path) -> dict[str, A
         idle_sweeps=(thr.idle_sweeps,),
         idle_point_steps=(thr.idle_point_step,),
         hold_s=(thr.hold_s,),
-        today=False,
+        pre_issue_11=False,
+        bundle=False,
     )
 
     def bar(items: Any) -> Any:

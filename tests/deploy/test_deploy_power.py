@@ -193,8 +193,15 @@ def test_sweep_grid_takes_each_steps_offsets_below_it() -> None:
     from deploy.sweep import SweepConfig
 
     grid = SweepConfig(idle_decimations=(3,), idle_sweeps=(5,), idle_point_steps=(1, 2), idle_point_offsets=(0, 1))
-    names = [name for name, _, _ in grid.settings(ThrottleConfig())]
-    assert names == ["today", "D3 S5 H0.3", "D3 S5 P2 H0.3", "D3 S5 P2+1 H0.3"]
-    assert [t.idle_point_offset for _, t, _ in grid.settings(ThrottleConfig())] == [0, 0, 0, 1]
+    base = ThrottleConfig(idle_decimation=4, idle_sweeps=6, idle_point_step=2, idle_point_offset=1, hold_s=0.3)
+    names = [name for name, _, _ in grid.settings(base)]
+    assert names == [
+        "bundle default (D4 S6 P2+1 H0.3)",  # the bundle's own throttle first, then the one before issue 11
+        "before issue 11: 16 IDLE sweeps",
+        "D3 S5 H0.3",
+        "D3 S5 P2 H0.3",
+        "D3 S5 P2+1 H0.3",
+    ]
+    assert [t.idle_point_offset for _, t, _ in grid.settings(base)] == [1, 0, 0, 0, 1]
     with pytest.raises(dsp.ParameterError, match="leave no point"):
         SweepConfig(idle_point_steps=(1,), idle_point_offsets=(1,))

@@ -81,21 +81,31 @@ def test_evaluate_throttle_sweep_cli(tiny_run: Path, tiny_bundle: Path, sim_dir:
     result = json.loads(proc.stdout)
     assert result == json.loads((tmp_path / "throttle.json").read_text())
     assert (tmp_path / "throttle_curve.png").stat().st_size > 10_000
-    assert "| always-on (as recorded) |" in (tmp_path / "throttle.md").read_text()
+    table = (tmp_path / "throttle.md").read_text()
+    assert "| always-on (as recorded) |" in table and "today" not in table
     base = result["always_on"]
     assert base["sensor_share"] == 1.0 and base["truth"] > 0
-    assert len(result["points"]) == 1 + 4 * 2  # today's throttle + decimation x IDLE sweeps
+    assert len(result["points"]) == 2 + 4 * 2  # the bundle's and the pre-issue-11 throttles + decimation x IDLE sweeps
     for p in result["points"]:
         assert p["truth"] == base["truth"]
         assert 0 < p["sensor_share"] < 1 and 0 < p["mac_share"] < base["mac_share"]
         assert p["compute_vs_always_on"] == pytest.approx(p["mac_share"] / base["mac_share"], rel=0.02)
         assert 0 <= p["event_accuracy"] <= 1
         assert 0 < p["sensor_ma"] < base["sensor_ma"] and p["battery_h"] > base["battery_h"]
-    today = result["points"][0]
-    assert today["name"] == "today" and today["idle_sweeps"] == 16 and today["states"] == "as_recorded"
+    # the bundle's own throttle (what detect runs) is a row, marked, and the only one marked
+    thr = json.loads((tiny_bundle / "manifest.json").read_text())["throttle"]
+    own = [p for p in result["points"] if p["bundle_default"]]
+    assert len(own) == 1 and own[0]["name"].startswith("bundle default (") and own[0]["states"] == "preset"
+    assert [own[0][k] for k in ("idle_sweeps", "idle_point_step", "hold_s")] == [
+        thr["idle_sweeps"], thr["idle_point_step"], thr["hold_s"]
+    ]  # fmt: skip
+    assert f"| {own[0]['name']} |" in table
+    before = result["points"][1]  # the throttle before issue 11, no longer called "today"
+    assert before["name"] == "before issue 11: 16 IDLE sweeps" and before["idle_sweeps"] == 16
+    assert before["states"] == "as_recorded" and not before["bundle_default"]
     new = [p for p in result["points"] if p["states"] == "preset"]
     # the low-power configurations draw far less than the recorded one at the same setting
-    assert all(p["sensor_ma"] < today["sensor_ma"] / 3 for p in new)
+    assert all(p["sensor_ma"] < before["sensor_ma"] / 3 for p in new)
     by_d = {p["idle_decimation"]: p for p in new if p["idle_sweeps"] == 4}
     assert by_d[8]["sensor_share"] < by_d[3]["sensor_share"]
     assert by_d[8]["sensor_ma"] < by_d[3]["sensor_ma"]

@@ -219,3 +219,20 @@ def test_quantize_report(tiny_run: Path) -> None:
     assert json.loads((tiny_run / "quant_report.json").read_text())["params"] == report["params"]
     assert "| int8_per_channel | int8/int8 |" in (tiny_run / "quant_report.md").read_text()
     assert (tiny_run / "model_int8.tflite").stat().st_size < 32 * 1024
+
+
+def test_quantize_split_none_scores_training_side(sim_dir: Path, tmp_path: Path) -> None:
+    """A personalised run (split none, README step 3) quantizes: scored on its own recordings, and said so."""
+    from tiny_models import tiny_config
+
+    from models.data import parse_split
+    from models.quantize import QuantizeConfig
+    from models.train import train
+
+    train(tiny_config(sim_dir, split=parse_split("none"), epochs=1), tmp_path, progress=False)  # type: ignore[arg-type]
+    report = quantize_run(tmp_path, cfg=QuantizeConfig(representative_windows=16, latency_runs=2, bit_widths=(8,)))
+    assert report["scored_on"] == "training" and report["held_out"] == [] and report["held_out_windows"] > 0
+    assert len(report["scored_files"]) == len(list(sim_dir.rglob("*.h5")))
+    assert (tmp_path / "model_int8.tflite").is_file()
+    text = (tmp_path / "quant_report.md").read_text()
+    assert "No held-out recordings" in text and "training-side" in text

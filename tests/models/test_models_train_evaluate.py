@@ -191,6 +191,29 @@ def test_commands(tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.
     assert "does not match preset" in capsys.readouterr().err
 
 
+def test_train_says_up_front_when_the_split_holds_nothing_out(sim_dir: Path, tmp_path: Path) -> None:
+    """The default split 'day' on simulated data (one day) leaves no test side: train says so before training
+    with evaluate's words and advice; split 'none' asks for exactly that and gets no note."""
+    from models.data import parse_split
+    from models.train import train
+
+    lines: list[str] = []
+    result = train(
+        tiny_config(sim_dir, split=parse_split("day"), epochs=1), tmp_path / "day", progress=False, log=lines.append
+    )  # type: ignore[arg-type]
+    assert result.metrics["split"]["test"] == []
+    notes = [i for i, line in enumerate(lines) if line.startswith("note:")]
+    assert len(notes) == 1 and notes[0] < next(i for i, line in enumerate(lines) if line.startswith("trained"))
+    assert "split 'day' holds out none of the 2 recording(s) given; use --split" in lines[notes[0]]
+    with pytest.raises(DataError, match="holds out none"):  # what evaluate says of the same data
+        evaluate_run(tmp_path / "day", [sim_dir])
+    lines.clear()
+    train(
+        tiny_config(sim_dir, split=parse_split("none"), epochs=1), tmp_path / "none", progress=False, log=lines.append
+    )  # type: ignore[arg-type]
+    assert not any(line.startswith("note:") for line in lines)
+
+
 def test_prefix_cycle_refused_before_training(
     sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,0 +1,65 @@
+"""A recording at another frame rate than a run's, a bundle's or the other training recordings' is refused in
+one line naming the file and both rates (a model's window is a fixed number of frames)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from cli_helpers import assert_one_line_error, run
+
+from dsp import frame_rate_mismatch
+
+
+@pytest.fixture(scope="module")
+def slow_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One simulated session at a fixed 30 Hz (the fixtures' sessions free-run at 57.1 Hz)."""
+    from radargest.simulate_cmd import SimulateJob, run_simulate
+
+    out = tmp_path_factory.mktemp("sim30")
+    job = SimulateJob(out_dir=out, subjects=1, first_subject=3600, reps_per_gesture=1, frame_rate_hz=30.0)
+    run_simulate(job, workers=1, progress=False)
+    return sorted(out.glob("*.h5"))[0]
+
+
+def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> subprocess.CompletedProcess[str]:
+    from radargest.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(argv, code, out, err)
+
+
+def test_the_tolerance_takes_the_real_recordings_free_running_rates() -> None:
+    """The Acconeer training days free-run at 55.2-57.4 Hz and the simulator at 57.1 Hz: all one rate."""
+    for rate in (55.206, 56.714, 57.393):
+        assert frame_rate_mismatch(rate, 57.143, expected="the run's") is None
+        assert frame_rate_mismatch(57.143, rate, expected="the run's") is None
+    assert "30.0 Hz against the run's 57.1 Hz" in str(frame_rate_mismatch(30.0, 57.143, expected="the run's"))
+
+
+def test_detect_refuses_another_frame_rate(demo_bundle: Path, slow_file: Path) -> None:
+    assert_one_line_error(
+        run("detect", str(slow_file), "--model", str(demo_bundle)), slow_file.name, "30.0 Hz", "57.1 Hz"
+    )
+
+
+def test_evaluate_refuses_another_frame_rate(
+    tiny_run: Path, slow_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    proc = _main(
+        capsys, "evaluate", str(tiny_run), "--data", str(slow_file), "--split", "none", "--continuous", "--quiet"
+    )
+    assert proc.returncode == 2
+    assert_one_line_error(proc, slow_file.name, "30.0 Hz", "the run's 57.1 Hz")
+
+
+def test_train_refuses_a_mix_of_frame_rates_before_training(
+    sim_dir: Path, slow_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(sim_dir), str(slow_file), "--split", "none", "--epochs", "1", "--out", str(out)]
+    proc = _main(capsys, *argv, "--quiet")
+    assert proc.returncode == 2 and not out.exists()
+    assert_one_line_error(proc, slow_file.name, "30.0 Hz", "57.1 Hz")
