@@ -642,6 +642,19 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
             if a.get("recall") == 0
             else ""
         )
+        + _too_little_background(calibration["background_h"], rej.budget_fa_per_hour)
+    )
+
+
+def _too_little_background(background_h: float, budget_fa_per_hour: float) -> str:
+    """Why a budget said to be met means nothing: one false activation on so little background already exceeds
+    it (gesture sessions alone, as the quickstart's and a personalisation's data), so no threshold was tested."""
+    if background_h > 0 and 1 / background_h <= budget_fa_per_hour:
+        return ""
+    one = f"one false activation on it is already {1 / background_h:.0f}/h" if background_h > 0 else "there is none"
+    return (
+        f"; but {background_h:.2f} h of background cannot judge {budget_fa_per_hour:g}/h ({one}): add everyday "
+        "streams with --calibration-data (radargest simulate --everyday)"
     )
 
 

@@ -349,6 +349,20 @@ def test_the_calibration_line_names_the_guard_and_says_when_nothing_is_rejected(
     assert "budget 0.5/h met; the model recognises none of the validation gestures even at arg-max" in line
 
 
+def test_the_calibration_line_says_when_the_background_is_too_short_to_judge_the_budget() -> None:
+    """Gesture sessions alone (the quickstart's, a personalisation's) hold minutes of background: "0 false
+    activations, budget 0.5/h met" on 2.5 min said nothing about 0.5 per hour."""
+    from models.train import _calibration_line
+
+    cal = _held_by_real()
+    short = _calibration_line({**cal, "held_by": [], "background_h": 0.04}, RejectionConfig())
+    assert short.endswith(
+        "; but 0.04 h of background cannot judge 0.5/h (one false activation on it is already 25/h): add everyday "
+        "streams with --calibration-data (radargest simulate --everyday)"
+    )
+    assert "cannot judge" not in _calibration_line({**cal, "held_by": [], "background_h": 2.0}, RejectionConfig())
+
+
 def test_the_calibration_line_says_when_a_guarded_source_has_too_few_events_to_lose_one() -> None:
     """30 validation events under a 2-point guard: one miss is 3.3 points, so no threshold is allowed; the line
     must give that arithmetic, and stay silent when one miss fits the guard (80 events: 1.25 points)."""
