@@ -516,7 +516,9 @@ def _calibrate(
     decision: DecisionConfig | None = None,
 ) -> dict[str, Any]:
     """Choose the operating point on the validation side of the training recordings plus ``extra``
-    (see :mod:`models.rejection`); ``min_score`` 0 when calibration is off or there are no streams.
+    (see :mod:`models.rejection`); the config's ``min_score`` when calibration is off or there are no streams.
+    A fine-tune (``cfg.init``) whose streams hold too little background to judge the budget (a user's gesture
+    recordings alone) keeps its initial run's ``min_score``: calibrating there would drop the shipped rejection.
     ``decision``: the decision layer whose ``min_score`` is swept (default :class:`dsp.DecisionConfig`'s
     defaults with ``cfg.close_look``, as evaluated and exported); the run's prefixes replace its own. The
     result's ``close_look`` is that layer's, part of the operating point (:func:`_with_operating_point`)."""
@@ -526,16 +528,17 @@ def _calibrate(
     rej = cfg.rejection
     decision = dataclasses.replace(decision or DecisionConfig(close_look=cfg.close_look), prefixes=cfg.prefixes)
     recs = calibration_recordings(data.recordings, data.split) + list(extra)
+    uncalibrated = {
+        "min_score": float(cfg.min_score),  # the config's own: 0 for a new run, the shipped one for an enrolment
+        "close_look": decision.close_look,
+        "budget_met": False,
+        "chosen": {},
+        "argmax": {},
+        "background_h": 0.0,
+        "streams": [],
+    }
     if not rej.calibrate or not recs:
-        return {
-            "min_score": float(cfg.min_score),  # the config's own: 0 for a new run, the shipped one for an enrolment
-            "close_look": decision.close_look,
-            "budget_met": False,
-            "chosen": {},
-            "argmax": {},
-            "background_h": 0.0,
-            "streams": [],
-        }
+        return uncalibrated
     t = cfg.architecture.window_frames
     streams = [
         stream_scores(predict, recs, i, cfg=cfg.dataset, window_frames=t, decision=decision) for i in range(len(recs))
@@ -550,7 +553,21 @@ def _calibrate(
         source_min_events=rej.source_min_events,
         source_max_recall_loss=rej.source_max_recall_loss,
     )
+    if cfg.init and not _judges_budget(chosen["background_h"], rej.budget_fa_per_hour):
+        return {
+            **uncalibrated,
+            "min_score": float(read_run_config(Path(cfg.init)).min_score),
+            "background_h": chosen["background_h"],
+            "streams": chosen["streams"],
+            "kept_from": str(cfg.init),
+        }
     return {**chosen, "close_look": decision.close_look}
+
+
+def _judges_budget(background_h: float, budget_fa_per_hour: float) -> bool:
+    """Whether streams with ``background_h`` of background can tell a model within the budget from one over it:
+    one false activation on them must not already exceed it."""
+    return background_h > 0 and 1 / background_h <= budget_fa_per_hour
 
 
 def _with_operating_point(cfg: TrainConfig, calibration: dict[str, Any]) -> TrainConfig:
@@ -609,7 +626,12 @@ def calibrate_run(
 def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
     c, a = calibration["chosen"], calibration["argmax"]
     if not c:
-        return f"operating point: min_score {calibration['min_score']:.4g} (not calibrated)"
+        kept = calibration.get("kept_from")
+        return f"operating point: min_score {calibration['min_score']:.4g} (not calibrated" + (
+            f": kept from --init {kept}{_too_little_background(calibration['background_h'], rej.budget_fa_per_hour)})"
+            if kept
+            else ")"
+        )
     held = calibration.get("held_by") or []
     return (
         f"operating point min_score {calibration['min_score']:.4g}"
@@ -649,7 +671,7 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
 def _too_little_background(background_h: float, budget_fa_per_hour: float) -> str:
     """Why a budget said to be met means nothing: one false activation on so little background already exceeds
     it (gesture sessions alone, as the quickstart's and a personalisation's data), so no threshold was tested."""
-    if background_h > 0 and 1 / background_h <= budget_fa_per_hour:
+    if _judges_budget(background_h, budget_fa_per_hour):
         return ""
     one = f"one false activation on it is already {1 / background_h:.0f}/h" if background_h > 0 else "there is none"
     return (

@@ -447,3 +447,28 @@ def test_evaluate_prefix_wait_replaces_a_personalised_runs_wait(
         with pytest.raises(SystemExit):
             main([*argv, *extra])
     assert seen == [0.45, 0.1, 0.6]
+
+
+def test_a_fine_tune_on_too_little_background_keeps_its_init_runs_operating_point(
+    tiny_run: Path, sim_dir: Path, tmp_path: Path
+) -> None:
+    """README step 3 (``train --init`` on a user's gesture recordings): calibrating on their few minutes of
+    background chose ``min_score`` 0 ("0 false activations, budget met"), so the personalised model lost the
+    shipped rejection. Too little background to judge the budget now keeps the initial run's."""
+    import shutil
+
+    from models.config import write_config
+    from models.train import train
+
+    shipped = tmp_path / "shipped"
+    shutil.copytree(tiny_run, shipped)
+    write_config(dataclasses.replace(read_config(tiny_run / "config.toml"), min_score=0.55), shipped / "config.toml")
+    lines: list[str] = []
+    result = train(
+        tiny_config(sim_dir, init=str(shipped), epochs=1), tmp_path / "alice", progress=False, log=lines.append
+    )
+    cal = result.metrics["calibration"]
+    assert 0 < cal["background_h"] < 2.0  # the fixture's sessions: minutes of background, too little for 0.5/h
+    assert result.config.min_score == read_config(tmp_path / "alice" / "config.toml").min_score == 0.55
+    assert cal["kept_from"] == str(shipped)
+    assert any(f"min_score 0.55 (not calibrated: kept from --init {shipped}; but" in line for line in lines), lines
