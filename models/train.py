@@ -517,8 +517,9 @@ def _calibrate(
 ) -> dict[str, Any]:
     """Choose the operating point on the validation side of the training recordings plus ``extra``
     (see :mod:`models.rejection`); the config's ``min_score`` when calibration is off or there are no streams.
-    A fine-tune (``cfg.init``) whose streams hold too little background to judge the budget (a user's gesture
-    recordings alone) keeps its initial run's ``min_score``: calibrating there would drop the shipped rejection.
+    A fine-tune (``cfg.init``) without calibration-only streams whose own data holds too little background to
+    judge the budget (a user's gesture recordings alone) keeps its initial run's ``min_score``: calibrating there
+    would drop the shipped rejection. The recipe's fine-tunes give ``--calibration-data`` and calibrate as before.
     ``decision``: the decision layer whose ``min_score`` is swept (default :class:`dsp.DecisionConfig`'s
     defaults with ``cfg.close_look``, as evaluated and exported); the run's prefixes replace its own. The
     result's ``close_look`` is that layer's, part of the operating point (:func:`_with_operating_point`)."""
@@ -553,7 +554,7 @@ def _calibrate(
         source_min_events=rej.source_min_events,
         source_max_recall_loss=rej.source_max_recall_loss,
     )
-    if cfg.init and not _judges_budget(chosen["background_h"], rej.budget_fa_per_hour):
+    if cfg.init and not extra and not _judges_budget(chosen["background_h"], rej.budget_fa_per_hour):
         return {
             **uncalibrated,
             "min_score": float(read_run_config(Path(cfg.init)).min_score),

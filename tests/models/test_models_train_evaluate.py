@@ -12,7 +12,7 @@ import pytest
 from tiny_models import tiny_config
 
 from dsp import DecisionConfig
-from models.config import RUN_FILES, RunError, TrainConfig, config_from_dict, load_run, read_config
+from models.config import RUN_FILES, RejectionConfig, RunError, TrainConfig, config_from_dict, load_run, read_config
 from models.data import DataError
 from models.evaluate import CONTINUOUS_KEYS, JSON_KEYS, REJECTION_KEYS, WINDOW_KEYS, evaluate_run
 
@@ -472,3 +472,7 @@ def test_a_fine_tune_on_too_little_background_keeps_its_init_runs_operating_poin
     assert result.config.min_score == read_config(tmp_path / "alice" / "config.toml").min_score == 0.55
     assert cal["kept_from"] == str(shipped)
     assert any(f"min_score 0.55 (not calibrated: kept from --init {shipped}; but" in line for line in lines), lines
+    # calibration-only streams given (the recipe's fine-tunes): calibrated on them as before
+    rej = dataclasses.replace(RejectionConfig(), calibration_data=(str(sim_dir),))
+    given = train(tiny_config(sim_dir, init=str(shipped), epochs=1, rejection=rej), tmp_path / "bob", progress=False)
+    assert "kept_from" not in given.metrics["calibration"] and given.metrics["calibration"]["chosen"]
