@@ -567,8 +567,8 @@ def _calibrate(
 
 def _judges_budget(background_h: float, budget_fa_per_hour: float) -> bool:
     """Whether streams with ``background_h`` of background can tell a model within the budget from one over it:
-    one false activation on them must not already exceed it."""
-    return background_h > 0 and 1 / background_h <= budget_fa_per_hour
+    one false activation on them must not already exceed it (a budget of 0 asks only for none on them)."""
+    return background_h > 0 and (budget_fa_per_hour <= 0 or 1 / background_h <= budget_fa_per_hour)
 
 
 def _with_operating_point(cfg: TrainConfig, calibration: dict[str, Any]) -> TrainConfig:

@@ -361,6 +361,8 @@ def test_the_calibration_line_says_when_the_background_is_too_short_to_judge_the
         "streams with --calibration-data (radargest simulate --everyday)"
     )
     assert "cannot judge" not in _calibration_line({**cal, "held_by": [], "background_h": 2.0}, RejectionConfig())
+    zero = RejectionConfig(budget_fa_per_hour=0.0)  # none on the streams is all a budget of 0 can ask
+    assert "cannot judge" not in _calibration_line({**cal, "held_by": [], "background_h": 0.04}, zero)
 
 
 def test_the_calibration_line_says_when_a_guarded_source_has_too_few_events_to_lose_one() -> None:
