@@ -17,7 +17,7 @@ from typing import Any
 from radargest.cli_args import check_out_dir, refuse_unused
 from radargest.decision_args import add_decision_arguments, decision_from_args, refuse_other_streams_gate
 
-__all__ = ["add_deploy_commands", "cmd_detect", "cmd_export"]
+__all__ = ["add_deploy_commands", "arena_words", "cmd_detect", "cmd_export"]
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -59,17 +59,21 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"{fw['streams']['throttled']['instructions']['full_rate_frame']}"
         )
     r = manifest["report"]
-    if r["arena"]:
-        arena = f"arena {sum(a['bytes'] for a in r['arena'].values())} B"
-    elif args.no_arena_search:
-        arena = "arena not searched (--no-arena-search)"
-    else:
-        arena = "arena not measured (tflite-micro is not installed)"
     print(
-        f"wrote {args.out}: flash {r['flash_total_bytes']} B (models + C), {arena}, "
+        f"wrote {args.out}: flash {r['flash_total_bytes']} B (models + C), "
+        f"{arena_words(r, searched=not args.no_arena_search)}, "
         f"streaming agreement {manifest['streaming']['agreement']}; see {Path(args.out) / 'report.md'}"
     )
     return 0
+
+
+def arena_words(report: dict[str, Any], *, searched: bool) -> str:
+    """The tensor arena of a bundle's report for a summary line: its bytes, or why there is no figure."""
+    if report["arena"]:
+        return f"arena {sum(a['bytes'] for a in report['arena'].values())} B"
+    if not searched:
+        return "arena not searched (--no-arena-search)"
+    return "arena not measured (tflite-micro is not installed)"
 
 
 def cmd_detect(args: argparse.Namespace) -> int:

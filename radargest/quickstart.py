@@ -111,14 +111,14 @@ def run_quickstart(
 
     stage(4, "exporting the embedded bundle")
     from deploy.export import ExportConfig, export_bundle
+    from radargest.deploy_cmds import arena_words
 
     bundle_dir = out / "bundle"
     manifest = export_bundle(
         run_dir, bundle_dir, cfg=ExportConfig(latency_runs=50, tflm_rows=50, arena_granularity=64, check_recordings=2)
     )
     r = manifest["report"]
-    arena = sum(a["bytes"] for a in r["arena"].values()) if r["arena"] else None
-    print(f"    flash {r['flash_total_bytes']} B (models + C), arena {arena} B")
+    print(f"    flash {r['flash_total_bytes']} B (models + C), {arena_words(r, searched=True)}")
     artefacts["bundle"] = bundle_dir
     artefacts["bundle report"] = bundle_dir / "report.md"
 

@@ -237,3 +237,13 @@ def test_ring_buffer_wraps_and_fills() -> None:
     fresh.reset(np.array([-7, -7], np.int8))
     fresh.push(0, np.array([3, 3], np.int8))
     assert fresh.window(1, 4)[:, 0].tolist() == [-7, -7, -7, 3]
+
+
+def test_the_arena_line_says_why_there_is_no_figure() -> None:
+    """``export`` and ``quickstart`` share it; quickstart printed ``arena None B`` without tflite-micro."""
+    from radargest.deploy_cmds import arena_words
+
+    measured = {"arena": {"encoder": {"bytes": 3391}, "head": {"bytes": 4671}}}
+    assert arena_words(measured, searched=True) == "arena 8062 B"
+    assert arena_words({"arena": {}}, searched=False) == "arena not searched (--no-arena-search)"
+    assert arena_words({"arena": None}, searched=True) == "arena not measured (tflite-micro is not installed)"
