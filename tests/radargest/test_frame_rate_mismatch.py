@@ -45,6 +45,12 @@ def test_detect_refuses_another_frame_rate(demo_bundle: Path, slow_file: Path) -
     )
 
 
+def test_demo_refuses_a_replay_at_another_frame_rate(demo_bundle: Path, slow_file: Path) -> None:
+    """The live path (demo, replay) took the recording's rate as it came."""
+    proc = run("demo", "--headless", "--fast", "--source", f"replay:{slow_file}", "--model", str(demo_bundle))
+    assert_one_line_error(proc, "30.0 Hz against the bundle's 57.1 Hz")
+
+
 def test_evaluate_refuses_another_frame_rate(
     tiny_run: Path, slow_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
