@@ -238,11 +238,23 @@ def bench_all(
             those figures are left out when the run is not found).
         runs: timed invocations per model.
         seconds: simulated stream length for the real-time factor [s].
+
+    Raises:
+        ValueError: ``run_dir`` is a run of other classes than the bundle's (its latency would be another model's).
     """
     from deploy.runtime import load_bundle
     from radargest.bench_dsp import bench_dsp_file
 
     bundle = load_bundle(bundle_dir)
+    if run_dir is not None:
+        from models.config import read_run_config
+
+        classes = read_run_config(Path(run_dir)).dataset.classes
+        if tuple(classes) != tuple(bundle.classes):
+            raise ValueError(
+                f"{run_dir}: a run of {', '.join(classes)}, not of the bundle's {', '.join(bundle.classes)}; give the "
+                f"run it was exported from ({bundle.manifest.get('run')})"
+            )
     m = bundle.manifest
     r = m["report"]
     result: dict[str, Any] = {"bundle": str(bundle_dir), "machine": machine_info()}

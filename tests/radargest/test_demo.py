@@ -139,6 +139,28 @@ def test_bench_all_json_and_table(demo_bundle: Path, tmp_path: Path, capsys: pyt
     assert "faster than exptool sparse_iq" in text and "real time" in text
 
 
+def test_bench_all_refuses_a_run_of_other_classes(
+    demo_bundle: Path, tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--run`` of another model was timed as if it were the bundle's."""
+    import dataclasses
+
+    from models.config import read_config, write_config
+
+    other = tmp_path / "other"
+    other.mkdir()
+    cfg = read_config(tiny_run / "config.toml")
+    fewer = dataclasses.replace(
+        cfg,
+        dataset=dataclasses.replace(cfg.dataset, gestures=("tap_in",)),
+        architecture=dataclasses.replace(cfg.architecture, num_classes=2),
+    )
+    write_config(fewer, other / "config.toml")
+    assert main(["bench", "all", "--model", str(demo_bundle), "--run", str(other), "--runs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "a run of none, tap_in, not of the bundle's none, tap_in, tap_out" in err
+
+
 def test_window_without_a_display_is_refused_not_a_hang(demo_bundle: Path) -> None:
     """Without a display the window never opens; the demo waited for its close forever (killed by a timeout)."""
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"} | {"MPLBACKEND": "Agg"}
