@@ -41,7 +41,7 @@ import dsp
 from acquisition.errors import SourceError
 from acquisition.presets import AS_RECORDED
 from deploy.power import throttle_power
-from deploy.runtime import Bundle, BundleError, Detection, Int8Model, StreamingDetector, check_recording
+from deploy.runtime import Bundle, Detection, Int8Model, StreamingDetector, check_frame_rate, check_recording
 from dsp.decision import DecisionConfig
 
 __all__ = [
@@ -234,10 +234,7 @@ def geometry_for(client: a121.Client, sensor_config: a121.SensorConfig, bundle: 
         rate = 1.0 / float(client.frame_period_s)
     if not rate or not math.isfinite(rate) or rate <= 0:
         rate = float(bundle.throttle.full_rate_hz)
-    trained = bundle.manifest["sensor"].get("frame_rate_hz")
-    mismatch = dsp.frame_rate_mismatch(float(rate), float(trained), expected="the bundle's") if trained else None
-    if mismatch:  # as detect's session_stream: the model's windows are a fixed number of frames
-        raise BundleError(f"the source runs at a {mismatch}")
+    check_frame_rate(float(rate), bundle, source="the source")  # as detect's session_stream
     return dsp.FrameGeometry.from_sensor_config(sensor_config, metadata, frame_rate_hz=float(rate))
 
 

@@ -95,6 +95,7 @@ __all__ = [
     "Int8Model",
     "RingBuffer",
     "StreamingDetector",
+    "check_frame_rate",
     "check_manifest",
     "check_recording",
     "detect_file",
@@ -769,6 +770,16 @@ def check_recording(session: Any, bundle: Bundle) -> None:
         )
 
 
+def check_frame_rate(rate_hz: float, bundle: Bundle, *, source: str) -> None:
+    """Raise :class:`BundleError` (naming ``source``) when ``rate_hz`` is more than
+    :data:`dsp.FRAME_RATE_TOLERANCE` from the rate the bundle was trained at: its windows are a fixed number of
+    frames. A manifest without the rate checks nothing."""
+    trained = bundle.manifest["sensor"].get("frame_rate_hz")
+    mismatch = dsp.frame_rate_mismatch(float(rate_hz), float(trained), expected="the bundle's") if trained else None
+    if mismatch:
+        raise BundleError(f"{source}: {mismatch}")
+
+
 def session_stream(session: Any, bundle: Bundle) -> tuple[npt.NDArray[Any], dsp.FrameGeometry]:
     """A loaded recording as the runtime consumes it: frames with bad ones masked as NaN, and the geometry
     at its frame rate (configured, else measured).
@@ -782,10 +793,7 @@ def session_stream(session: Any, bundle: Bundle) -> tuple[npt.NDArray[Any], dsp.
     rate = session.sensor_config.frame_rate or session.frame_rate_hz
     if not rate or not np.isfinite(rate) or rate <= 0:
         raise BundleError(f"{session.path}: cannot measure the frame rate")
-    trained = bundle.manifest["sensor"].get("frame_rate_hz")
-    mismatch = dsp.frame_rate_mismatch(float(rate), float(trained), expected="the bundle's") if trained else None
-    if mismatch:
-        raise BundleError(f"{session.path}: {mismatch}")
+    check_frame_rate(float(rate), bundle, source=str(session.path))
     geometry = dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
     bad = dsp.bad_frames(session.frames, saturated=session.data_saturated)
     frames = dsp.mask_bad_frames(session.frames, bad) if bad.any() else session.frames
