@@ -29,6 +29,7 @@ __all__ = [
     "Session",
     "SessionMeta",
     "check_readable",
+    "copy_record",
     "is_unimported_gesture_control",
     "load_session",
     "read_meta",
@@ -154,6 +155,16 @@ def is_unimported_gesture_control(path: Path) -> bool:
             return "algo" in f and GROUP not in f
     except Exception:  # damaged or not HDF5: check_readable's one-line reason is the better error
         return False
+
+
+def copy_record(src: h5py.File, dst: h5py.File, *, without: str) -> None:
+    """Copy every attribute and top-level object of the open record ``src`` into the empty ``dst``, all but the
+    group ``without`` (``/radargest`` when it is rewritten, ``/algo`` on import)."""
+    for key, value in src.attrs.items():
+        dst.attrs[key] = value
+    for key in src:
+        if key != without:
+            src.copy(src[key], dst, name=key)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -284,11 +295,7 @@ def _rewrite_group(
         # a fresh file, not the old one with the group deleted: HDF5 does not reuse a deleted group's space,
         # so every save would grow the file
         with h5py.File(path, "r") as src, h5py.File(tmp, "w") as f:
-            for key, value in src.attrs.items():
-                f.attrs[key] = value
-            for key in src:
-                if key != GROUP:
-                    src.copy(src[key], f, name=key)
+            copy_record(src, f, without=GROUP)
             write_radargest_group(f, labels=labels, meta=meta, negatives=negatives)
 
     try:

@@ -39,6 +39,7 @@ from acquisition import (
     save_labels,
 )
 from acquisition.labels import GESTURE_NAME_RE
+from acquisition.recording import copy_record
 from radargest.pipeline import ConfigMismatchError, PipelineConfig, session_events
 
 __all__ = [
@@ -112,11 +113,7 @@ def copy_without_algo(src: Path, dst: Path) -> None:
 
     def write(tmp: Path) -> None:
         with h5py.File(src, "r") as fin, h5py.File(tmp, "w") as fout:
-            for key, value in fin.attrs.items():
-                fout.attrs[key] = value
-            for key in fin:
-                if key != "algo":
-                    fin.copy(fin[key], fout, name=key)
+            copy_record(fin, fout, without="algo")
 
     atomic_update(Path(dst), write, copy=False)  # a new file gets the umask's mode, as every other output
 
