@@ -598,6 +598,7 @@ def calibrate_run(
 
     run_dir = Path(run_dir)
     model, cfg = load_run(run_dir)
+    recorded_cal = set(cfg.rejection.calibration_data)  # the run's own; a path given now is the user's
     if rejection is not None:
         cfg = dataclasses.replace(cfg, rejection=rejection)
 
@@ -607,8 +608,7 @@ def calibrate_run(
     check_run_paths(cfg.data, run=run_dir)
     recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
     cal = cfg.rejection.calibration_data
-    if rejection is None:  # a --calibration-data given now is the user's, not the run's
-        check_run_paths(cal, run=run_dir, what="calibration data")
+    check_run_paths([p for p in cal if p in recorded_cal], run=run_dir, what="calibration data")
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     check_frame_rates(cal_recs, cfg.dataset.window.rate_hz(cfg.architecture.window_frames), expected="the run's")
     cfg, data = prepare(cfg, recs)
