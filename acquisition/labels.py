@@ -124,8 +124,9 @@ def read_labels_csv(path: Path) -> list[Label]:
     """Read a labels CSV written by :func:`write_labels_csv` (or edited by hand; a UTF-8 BOM is fine).
 
     Raises:
-        RecordingError: unreadable or non-UTF-8 file, missing columns or a bad row; the message names the
-            file and the line.
+        RecordingError: unreadable or non-UTF-8 file, missing columns, a bad row, or two rows whose spans
+            share a frame (whatever their gestures: a frame is one gesture or background); the message names
+            the file and the line(s).
     """
     try:
         data = Path(path).read_bytes()
@@ -136,7 +137,7 @@ def read_labels_csv(path: Path) -> list[Label]:
     except UnicodeDecodeError as exc:
         raise RecordingError(path, f"labels CSV is not UTF-8 text (byte {exc.start})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    labels = []
+    rows: list[tuple[Label, int]] = []  # each label with its line in the file
     line_no = 1
     try:
         missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
@@ -144,12 +145,31 @@ def read_labels_csv(path: Path) -> list[Label]:
             raise RecordingError(path, f"labels CSV lacks column(s) {', '.join(missing)}")
         for row in reader:
             line_no = reader.line_num
-            labels.append(_label_of_row(row))
+            rows.append((_label_of_row(row), line_no))
     except csv.Error as exc:
         raise RecordingError(path, f"line {reader.line_num}: malformed CSV ({exc})") from None
     except (TypeError, ValueError) as exc:
         raise RecordingError(path, f"line {line_no}: {exc}") from None
-    return sorted(labels)
+    rows.sort()
+    _check_no_overlap(path, rows)
+    return [label for label, _ in rows]
+
+
+def _check_no_overlap(path: Path, rows: Sequence[tuple[Label, int]]) -> None:
+    """Refuse two rows sharing a frame; ``rows`` are ``(label, line)`` sorted by label (start frame first)."""
+    reach: tuple[Label, int] | None = None  # the row reaching furthest so far: every later overlap meets it
+    for label, line in rows:
+        if reach is not None and label.start_frame < reach[0].end_frame:
+            first, first_line = reach
+            shared = f"[{label.start_frame}, {min(label.end_frame, first.end_frame)})"
+            raise RecordingError(
+                path,
+                f"line {first_line} ({first.gesture} [{first.start_frame}, {first.end_frame})) and line {line} "
+                f"({label.gesture} [{label.start_frame}, {label.end_frame})) overlap on frames {shared}; "
+                "a frame holds one gesture: shorten, merge or delete one of the rows (end_frame is exclusive)",
+            )
+        if reach is None or label.end_frame > reach[0].end_frame:
+            reach = (label, line)
 
 
 _INT64 = (-(2**63), 2**63 - 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import shutil
 import tempfile
 from pathlib import Path
@@ -69,6 +70,8 @@ def check_labels(labels: list[Label]) -> None:
         assert 0 <= lab.start_frame < lab.end_frame
         assert GESTURE_NAME_RE.match(lab.gesture)
         assert lab.source in ("prompt", "auto", "manual", "sim")
+    for before, after in itertools.pairwise(labels):
+        assert after.start_frame >= before.end_frame  # sorted rows sharing no frame (overlaps are refused)
 
 
 def read_checked(path: Path) -> list[Label] | None:

@@ -73,6 +73,18 @@ def test_labels_csv_round_trip(tmp_path: Path) -> None:
             "start_frame,end_frame,gesture,source\n1,9,tap_in,manual\n20,40,none,manual\n",
             "line 3: 'none' is the background",
         ),
+        (  # two gestures sharing frames 30-39; the rows out of order in the file
+            "start_frame,end_frame,gesture,source\n30,60,wiggle,manual\n10,40,tap_in,manual\n",
+            r"line 3 \(tap_in \[10, 40\)\) and line 2 \(wiggle \[30, 60\)\) overlap on frames \[30, 40\); ",
+        ),
+        (  # the same gesture twice; an overlap with an earlier, longer row, not only the row before
+            "start_frame,end_frame,gesture,source\n0,100,tap_in,manual\n10,20,tap_in,auto\n90,120,tap_in,manual\n",
+            r"line 2 \(tap_in \[0, 100\)\) and line 3 \(tap_in \[10, 20\)\) overlap .* shorten, merge or delete",
+        ),
+        (
+            "start_frame,end_frame,gesture,source\n0,100,wiggle,manual\n40,50,tap_in,manual\n60,70,tap_in,manual\n",
+            r"line 2 \(wiggle \[0, 100\)\) and line 3 \(tap_in \[40, 50\)\) overlap on frames \[40, 50\)",
+        ),
     ],
 )
 def test_bad_label_csv_is_refused_with_the_line(tmp_path: Path, text: str, fragment: str) -> None:
@@ -80,3 +92,10 @@ def test_bad_label_csv_is_refused_with_the_line(tmp_path: Path, text: str, fragm
     path.write_text(text)
     with pytest.raises(RecordingError, match=fragment):
         read_labels_csv(path)
+
+
+def test_labels_csv_rows_that_only_touch_are_not_an_overlap(tmp_path: Path) -> None:
+    """``end_frame`` is exclusive: a row ending at frame 40 and one starting there share no frame."""
+    path = tmp_path / "touching.csv"
+    path.write_text("start_frame,end_frame,gesture,source\n40,60,wiggle,manual\n10,40,tap_in,manual\n")
+    assert [(lab.start_frame, lab.gesture) for lab in read_labels_csv(path)] == [(10, "tap_in"), (40, "wiggle")]

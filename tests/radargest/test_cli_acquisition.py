@@ -88,6 +88,21 @@ def test_guided_record_with_sim_then_labels_csv_round_trip(tmp_path: Path) -> No
     assert [lab.source for lab in load_session(path).labels] == ["prompt", "prompt", "manual", "manual"]
 
 
+def test_labels_import_refuses_overlapping_rows_and_leaves_the_recording(tmp_path: Path, sim_dir: Path) -> None:
+    """Two rows sharing frames were stored as they were (a frame of two gestures); now the import names both
+    rows and writes nothing."""
+    import shutil
+
+    rec = tmp_path / "rec.h5"
+    shutil.copy(sorted(sim_dir.glob("*.h5"))[0], rec)
+    before = rec.read_bytes()
+    csv = tmp_path / "labels.csv"
+    csv.write_text("start_frame,end_frame,gesture,source\n10,40,tap_in,manual\n30,60,wiggle,manual\n")
+    proc = run("labels", "import", str(rec), str(csv))
+    assert_one_line_error(proc, str(csv), "line 2 (tap_in [10, 40)) and line 3 (wiggle [30, 60))", "[30, 40)")
+    assert rec.read_bytes() == before
+
+
 def test_labels_export_never_writes_over_a_recording_and_prints_to_standard_output(
     tmp_path: Path, sim_dir: Path
 ) -> None:
