@@ -724,6 +724,7 @@ def run_search(
 
     Raises:
         SearchError: no training-side recording, or the [search] extra missing (Ray is optional).
+        models.data.DataError: recordings whose frame rates lie apart, or off ``base.init``'s, as ``train`` refuses.
     """
     _optuna()
     backend = scfg.backend
@@ -734,7 +735,13 @@ def run_search(
     out_dir = Path(out_dir)
     if base.init:
         _check_init(base)
+    from models.train import check_training_frame_rates
+
     recs = load_recordings([Path(p) for p in base.data], cfg=base.dataset, progress=progress)
+    reh = [Path(p) for p in base.rehearsal_data]
+    rehearsal = load_recordings(reh, cfg=base.dataset, progress=progress) if reh else []
+    # as train refuses the same data (the held-out side too: `train --from-search` on it), before any trial
+    check_training_frame_rates(recs, rehearsal, init=base.init)
     test, _ = held_out_indices(recs, base.split)
     recs = [r for i, r in enumerate(recs) if i not in set(test)]  # the held-out side never reaches a trial
     if not recs:
@@ -744,8 +751,6 @@ def run_search(
     names = [r.name for r in recs]
     fold = FOLDS[ACCONEER_FOLD]
     val = tuple(names.index(n) for n in fold) if all(n in names for n in fold) else ()
-    reh = [Path(p) for p in base.rehearsal_data]
-    rehearsal = load_recordings(reh, cfg=base.dataset, progress=progress) if reh else []
     problem = _Problem(base=base, recs=recs, val=val, out_dir=out_dir, scfg=scfg, rehearsal=rehearsal)
     study = _study(out_dir, scfg)
     driver = _Driver(study, problem, log)

@@ -74,6 +74,7 @@ __all__ = [
     "PreparedData",
     "TrainResult",
     "calibrate_run",
+    "check_training_frame_rates",
     "clear_earlier_run",
     "prepare",
     "refuse_existing_run",
@@ -716,6 +717,24 @@ def refuse_existing_run(out_dir: Path, *, overwrite: bool) -> None:
         )
 
 
+def check_training_frame_rates(
+    recs: Sequence[Recording], *more: Sequence[Recording], init: str | Path | None = None
+) -> None:
+    """Refuse training data whose frame rates lie more than :data:`dsp.FRAME_RATE_TOLERANCE` apart (``recs`` and
+    ``more``, e.g. the calibration and rehearsal recordings: one window length must fit every recording) or, for a
+    fine-tune of ``init``, the recordings of ``recs`` that lie that far from the rate of ``init`` (the fine-tune
+    keeps its window length). ``train`` and ``search`` both train on such data.
+
+    Raises:
+        DataError: naming the file farthest off and both rates.
+        models.config.RunError: ``init`` is no run.
+    """
+    check_frame_rates([*recs, *(r for group in more for r in group)])
+    if init:
+        icfg = read_run_config(Path(init))
+        check_frame_rates(recs, icfg.dataset.window.rate_hz(icfg.architecture.window_frames), expected="--init run's")
+
+
 def train(
     cfg: TrainConfig,
     out_dir: Path,
@@ -761,10 +780,7 @@ def train(
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     reh = cfg.rehearsal_data
     reh_recs = load_recordings([Path(p) for p in reh], cfg=cfg.dataset, progress=bar) if reh else []
-    check_frame_rates([*recs, *cal_recs, *reh_recs])  # one window length must fit every recording
-    if cfg.init:  # the fine-tune keeps the --init run's window length
-        init = read_run_config(Path(cfg.init))
-        check_frame_rates(recs, init.dataset.window.rate_hz(init.architecture.window_frames), expected="--init run's")
+    check_training_frame_rates(recs, cal_recs, reh_recs, init=cfg.init)
     return train_recordings(
         cfg,
         recs,

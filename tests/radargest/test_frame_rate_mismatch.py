@@ -69,3 +69,27 @@ def test_train_refuses_a_mix_of_frame_rates_before_training(
     proc = _main(capsys, *argv, "--quiet")
     assert proc.returncode == 2 and not out.exists()
     assert_one_line_error(proc, slow_file.name, "30.0 Hz", "57.1 Hz")
+
+
+def test_search_refuses_a_mix_of_frame_rates_before_any_trial(
+    sim_dir: Path, slow_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``train`` refused the mix; ``search`` trained its trials on it (a window stretched on one of them)."""
+    pytest.importorskip("optuna", reason="needs the [search] extra")
+    out = tmp_path / "search"
+    argv = ["search", "--data", str(sim_dir), str(slow_file), "--split", "none", "--trials", "1", "--epochs", "1"]
+    proc = _main(capsys, *argv, "--no-ray", "--no-reference", "--out", str(out), "--quiet")
+    assert proc.returncode == 2 and not (out / "study.db").exists() and not (out / "trials").exists()
+    assert_one_line_error(proc, slow_file.name, "30.0 Hz", "the recordings' median 57.1 Hz")
+
+
+def test_search_refuses_data_off_the_init_runs_frame_rate(
+    tiny_run: Path, slow_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pruned family fine-tunes --init RUN: its window length must fit the data, as ``train --init`` refuses."""
+    pytest.importorskip("optuna", reason="needs the [search] extra")
+    out = tmp_path / "search"
+    argv = ["search", "--init", str(tiny_run), "--data", str(slow_file), "--split", "none", "--trials", "1"]
+    proc = _main(capsys, *argv, "--epochs", "1", "--no-ray", "--no-reference", "--out", str(out), "--quiet")
+    assert proc.returncode == 2 and not (out / "study.db").exists()
+    assert_one_line_error(proc, slow_file.name, "30.0 Hz", "--init run's 57.1 Hz")
