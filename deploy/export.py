@@ -50,7 +50,15 @@ from deploy.runtime import (
 from deploy.throttle import ThrottleConfig, idle_geometry
 from dsp.decision import DecisionConfig, DecisionPolicy, window_shift_frames
 
-__all__ = ["BUNDLE_OUTPUTS", "ExportConfig", "McuModel", "export_bundle", "format_report", "model_data_c"]
+__all__ = [
+    "BUNDLE_OUTPUTS",
+    "ExportConfig",
+    "McuModel",
+    "check_stream_recordings",
+    "export_bundle",
+    "format_report",
+    "model_data_c",
+]
 
 #: Everything radargest writes into a bundle folder: :func:`export_bundle`'s files, and the firmware project
 #: that ``export --target cortex-m4f`` and ``radargest firmware`` build there (from the bundle's models, so
@@ -387,6 +395,30 @@ def bundle_throttle(throttle: ThrottleConfig, augment: Any, *, full_rate_hz: flo
     return dataclasses.replace(throttle, full_rate_hz=full_rate_hz, idle_history=idle)
 
 
+def check_stream_recordings(run_dir: str | Path, paths: Sequence[str | Path]) -> None:
+    """Refuse, before any export work, a recording to stream through the bundle (``export --target cortex-m4f
+    --measure`` / ``--everyday``) whose frame rate is more than :data:`dsp.FRAME_RATE_TOLERANCE` off the rate
+    ``run_dir`` was trained at: the bundle's window is the run's number of frames. The firmware measurement
+    (:func:`deploy.firmware.target.add_firmware_target`) would refuse it too, but only after the export.
+
+    Raises:
+        models.config.RunError: ``run_dir`` is no training run.
+        acquisition.RecordingError: an unreadable recording, or one at another frame rate (naming both rates).
+    """
+    import dsp
+    from acquisition import RecordingError, load_session
+    from models.config import read_run_config
+
+    tcfg = read_run_config(Path(run_dir))
+    run_hz = tcfg.dataset.window.rate_hz(tcfg.architecture.window_frames)
+    for path in paths:
+        session = load_session(Path(path))
+        rate = session.sensor_config.frame_rate or session.frame_rate_hz  # as deploy.runtime.session_stream
+        mismatch = dsp.frame_rate_mismatch(float(rate), run_hz, expected="the run's")
+        if mismatch:
+            raise RecordingError(path, mismatch)
+
+
 def export_bundle(
     run_dir: str | Path,
     out_dir: str | Path,
@@ -406,13 +438,15 @@ def export_bundle(
 
     Raises:
         models.config.RunError: a bad run directory; ``out_dir`` holds a run.
-        models.data.DataError: no training windows.
+        models.data.DataError: no training windows; a recording more than :data:`dsp.FRAME_RATE_TOLERANCE` off
+            the run's frame rate.
     """
     from models.architectures import count_macs, encoder_of, head_of
     from models.config import clear_outputs, load_run, refuse_mixed_folder, run_decision
     from models.data import (
         DataError,
         balanced_sample,
+        check_frame_rates,
         check_run_paths,
         cut_windows,
         load_recordings,
@@ -439,6 +473,7 @@ def export_bundle(
     if not representative:
         check_run_paths(tcfg.data, run=run_dir)
     recs = load_recordings([Path(p) for p in (representative or tcfg.data)], cfg=ds)
+    check_frame_rates(recs, ds.window.rate_hz(t), expected="the run's")  # calibrated and checked at the run's rate
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
     rng = np.random.default_rng([ecfg.seed, 0xE4])
     w = cut_windows(recs, split.train, cfg=ds, window_frames=t, split=split, role="train")

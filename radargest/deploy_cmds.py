@@ -41,8 +41,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         if path is not None:
             check_readable(path)
     require_extra("train", what="radargest export")  # TensorFlow's lines: the quiet lid's (radargest.quiet)
-    from deploy.export import ExportConfig, export_bundle
+    from deploy.export import ExportConfig, check_stream_recordings, export_bundle
 
+    check_stream_recordings(args.run_dir, [p for p in (args.measure, args.everyday) if p is not None])
     cfg = ExportConfig(arena_search=not args.no_arena_search)
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
     manifest = export_bundle(args.run_dir, args.out, representative=args.data or None, cfg=cfg, log=log)

@@ -93,3 +93,26 @@ def test_search_refuses_data_off_the_init_runs_frame_rate(
     proc = _main(capsys, *argv, "--epochs", "1", "--no-ray", "--no-reference", "--out", str(out), "--quiet")
     assert proc.returncode == 2 and not (out / "study.db").exists()
     assert_one_line_error(proc, slow_file.name, "30.0 Hz", "--init run's 57.1 Hz")
+
+
+def test_export_refuses_representative_data_at_another_frame_rate(
+    tiny_run: Path, sim_dir: Path, slow_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``export --data``: the calibration windows and the streaming check of a 30 Hz file were cut at the run's
+    number of frames, and the bundle took the first checked recording's rate as its own."""
+    out = tmp_path / "bundle"
+    proc = _main(capsys, "export", str(tiny_run), "--data", str(sim_dir), str(slow_file), "--out", str(out), "--quiet")
+    assert proc.returncode == 2 and not out.exists()
+    assert_one_line_error(proc, slow_file.name, "30.0 Hz", "the run's 57.1 Hz")
+
+
+@pytest.mark.parametrize("option", ["--measure", "--everyday"])
+def test_export_refuses_a_firmware_recording_at_another_frame_rate_before_the_export(
+    tiny_run: Path, slow_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    """``export --target cortex-m4f --measure/--everyday``: refused by the firmware step, after the whole export."""
+    out = tmp_path / "bundle"
+    argv = ["export", str(tiny_run), "--target", "cortex-m4f", option, str(slow_file), "--out", str(out), "--quiet"]
+    proc = _main(capsys, *argv)
+    assert proc.returncode == 2 and not out.exists()
+    assert_one_line_error(proc, slow_file.name, "30.0 Hz", "the run's 57.1 Hz")
