@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+import dsp
 from models.config import RunError, TrainConfig, load_run, read_run_config, write_config
 
 __all__ = ["SOUP_FILES", "average_weights", "check_members", "soup_runs"]
@@ -58,13 +59,20 @@ def _without_seed(cfg: TrainConfig) -> TrainConfig:
     return dataclasses.replace(cfg, seed=0, min_score=0.0, close_look=True)
 
 
+def _trained_rate_hz(cfg: TrainConfig) -> float:
+    """The frame rate a run was trained at [Hz] (its window's frames over its seconds), as ``evaluate`` reads it."""
+    return cfg.dataset.window.rate_hz(cfg.architecture.window_frames)
+
+
 def check_members(configs: Sequence[TrainConfig], names: Sequence[str]) -> None:
     """Refuse members that are not fine-tunes of one run differing only in their seed.
 
     Raises:
         RunError: fewer than two members; a member trained from scratch (its weights share no start with the
-            others, and their mean is not a model); two members with the same seed; or a member whose config
-            differs from the first member's in anything but the seed and the operating point.
+            others, and their mean is not a model); two members with the same seed; a member trained on another
+            preset, or at a frame rate more than :data:`dsp.FRAME_RATE_TOLERANCE` off the first member's (named as
+            such); or a member whose config differs from the first member's in anything but the seed and the
+            operating point.
     """
     if len(configs) < 2:
         raise RunError(f"a soup needs at least two runs, got {len(configs)}")
@@ -78,7 +86,15 @@ def check_members(configs: Sequence[TrainConfig], names: Sequence[str]) -> None:
     if len(set(seeds)) != len(seeds):
         raise RunError(f"two runs have the same seed ({', '.join(map(str, seeds))}): they are one model twice")
     base = _without_seed(configs[0])
+    first, first_hz = configs[0].dataset.preset, _trained_rate_hz(configs[0])
+    same = "a soup's runs share their preset and frame rate (fine-tunes of one run, differing only in --seed)"
     for cfg, name in zip(configs[1:], names[1:], strict=True):
+        # named first: the generic difference below would say only "dataset" or "architecture"
+        if cfg.dataset.preset != first:
+            raise RunError(f"{name}: trained on preset {cfg.dataset.preset!r}, {names[0]} on {first!r}; {same}")
+        mismatch = dsp.frame_rate_mismatch(_trained_rate_hz(cfg), first_hz, expected=f"{names[0]}'s")
+        if mismatch:
+            raise RunError(f"{name}: trained at {mismatch}; {same}")
         mine = _without_seed(cfg)
         if mine != base:
             differ = [f.name for f in dataclasses.fields(mine) if getattr(mine, f.name) != getattr(base, f.name)]

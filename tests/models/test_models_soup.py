@@ -87,6 +87,40 @@ def test_soup_refuses_runs_that_are_not_seeds_of_one_fine_tune(
     assert (out / "model.keras").read_bytes() == before  # nothing lost
 
 
+def test_soup_refuses_runs_of_another_preset_or_frame_rate_by_name(tmp_path: Path) -> None:
+    """Members trained at other frame rates or presets were refused only as differing in ``architecture`` or
+    ``dataset``; the message now says which of the two, and the rates."""
+    a = tiny_config(tmp_path, init=str(tmp_path / "pretrained"), seed=1)
+    rate_a = a.dataset.window.rate_hz(a.architecture.window_frames)  # type: ignore[attr-defined]
+    slow = dataclasses.replace(  # type: ignore[type-var]
+        a,
+        seed=2,
+        architecture=dataclasses.replace(a.architecture, window_frames=26),  # type: ignore[attr-defined]
+    )
+    rate_slow = slow.dataset.window.rate_hz(26)
+    assert rate_slow < 0.9 * rate_a  # 29.7 Hz against 57.1 Hz
+    with pytest.raises(RunError) as refused:
+        check_members([a, slow], ["runs/a", "runs/b"])
+    said = str(refused.value)
+    assert said.startswith(f"runs/b: trained at frame rate {rate_slow:.1f} Hz against runs/a's {rate_a:.1f} Hz")
+    assert "share their preset and frame rate" in said
+    far = dataclasses.replace(  # type: ignore[type-var]
+        a,
+        seed=2,
+        dataset=dataclasses.replace(a.dataset, preset="gesture_far"),  # type: ignore[attr-defined]
+    )
+    with pytest.raises(RunError, match="runs/b: trained on preset 'gesture_far', runs/a on 'gesture_close'"):
+        check_members([a, far], ["runs/a", "runs/b"])
+    near = dataclasses.replace(  # type: ignore[type-var]
+        a,
+        seed=2,
+        architecture=dataclasses.replace(a.architecture, window_frames=49),  # type: ignore[attr-defined]
+    )
+    with pytest.raises(RunError, match="differs from runs/a in architecture"):  # within the tolerance: as before
+        check_members([a, near], ["runs/a", "runs/b"])
+    check_members([a, dataclasses.replace(a, seed=2)], ["runs/a", "runs/b"])  # type: ignore[type-var]
+
+
 def test_soup_command(fine_tunes: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from radargest.cli import main
 
