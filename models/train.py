@@ -611,7 +611,9 @@ def calibrate_run(
     cal = cfg.rejection.calibration_data
     check_run_paths([p for p in cal if p in recorded_cal], run=run_dir, what="calibration data")
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
-    check_frame_rates(cal_recs, cfg.dataset.window.rate_hz(cfg.architecture.window_frames), expected="the run's")
+    # the run's own data too: it may have been replaced since (a soup calibrates on its members' data)
+    rate_hz = cfg.dataset.window.rate_hz(cfg.architecture.window_frames)
+    check_frame_rates([*recs, *cal_recs], rate_hz, expected="the run's")
     cfg, data = prepare(cfg, recs)
     calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, decision=decision or DecisionConfig())
     cfg = _with_operating_point(cfg, calibration)

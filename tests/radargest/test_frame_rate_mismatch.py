@@ -116,3 +116,23 @@ def test_export_refuses_a_firmware_recording_at_another_frame_rate_before_the_ex
     proc = _main(capsys, *argv)
     assert proc.returncode == 2 and not out.exists()
     assert_one_line_error(proc, slow_file.name, "30.0 Hz", "the run's 57.1 Hz")
+
+
+def test_calibrate_refuses_the_runs_own_data_at_another_frame_rate(
+    tiny_run: Path, sim_dir: Path, slow_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the calibration-only streams were checked: a run's data replaced since by a 30 Hz file was scored
+    with the run's window (and a soup's calibration, on its members' data, the same)."""
+    import dataclasses
+    import shutil
+
+    from models.config import read_config, write_config
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    cfg = read_config(run / "config.toml")
+    write_config(dataclasses.replace(cfg, data=(str(sim_dir), str(slow_file))), run / "config.toml")
+    before = (run / "config.toml").read_bytes()
+    proc = _main(capsys, "calibrate", str(run), "--quiet")
+    assert proc.returncode == 2 and (run / "config.toml").read_bytes() == before
+    assert_one_line_error(proc, slow_file.name, "30.0 Hz", "the run's 57.1 Hz")
