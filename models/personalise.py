@@ -46,7 +46,7 @@ from dsp.segment import SegmentConfig, motion_runs, runs_of_span
 from models.config import RejectionConfig, TrainConfig, load_run, read_run_config, run_decision, write_config
 from models.data import DataError, DatasetConfig, Recording, SplitConfig, load_recordings, split_recordings
 from models.evaluate import Predictor
-from models.robustness import COUNT_KEYS, _score, _summary, sim_recording, stream_recording
+from models.robustness import COUNT_KEYS, _score, _summary, check_render_rate, sim_recording, stream_recording
 
 if TYPE_CHECKING:
     from models.train import TrainResult
@@ -388,6 +388,10 @@ def personalisation_curve(
         ``{"reps": [...], "edges": {name: {"median": acc, "points": [{"reps", "event_accuracy", "recall",
         "others_event_accuracy"}], "gap_closed_at_3": share, "worst_others_drop": points, "others_drop_at_3":
         points}}, "others_base": acc, "config": {...}}``.
+
+    Raises:
+        DataError: a run sized for another frame rate than the simulator renders its preset at
+            (:func:`models.robustness.check_render_rate`).
     """
     from models.evaluate import keras_predictor
 
@@ -395,6 +399,7 @@ def personalisation_curve(
     first_subject = others_first_subject + 100 if first_subject is None else first_subject
     model, base = load_run(Path(base_run))
     ds, t, ms = base.dataset, base.architecture.window_frames, base.min_score
+    check_render_rate(ds, t)  # every subject here is simulated at the preset's rate
 
     def score(predict: Predictor, recs: Sequence[Recording], run: TrainConfig = base) -> dict[str, Any]:
         return event_accuracy(predict, recs, dataset=ds, window_frames=t, decision=run_decision(run))

@@ -32,7 +32,7 @@ import numpy as np
 
 import dsp
 from acquisition.presets import get_preset
-from acquisition.sim import GESTURES, SessionPlan, Subject
+from acquisition.sim import GESTURES, SessionPlan, Subject, frame_period_s
 from acquisition.sim.client import BASE_STEP_LENGTH_M
 from acquisition.sim.gestures import DOUBLE_TAP_GAP_S
 from acquisition.sim.variation import AS_DRAWN, SimStream, Variation, render_variation
@@ -45,6 +45,7 @@ __all__ = [
     "Factor",
     "RobustnessConfig",
     "acceptance_checks",
+    "check_render_rate",
     "plot_robustness",
     "robustness_map",
     "robustness_run",
@@ -223,6 +224,25 @@ def _geometry(sensor_config: Any, frame_rate_hz: float) -> dsp.FrameGeometry:
     )
 
 
+def check_render_rate(dataset: DatasetConfig, window_frames: int) -> None:
+    """Refuse a model whose window (``window_frames`` frames, ``dataset.window``) was sized for a frame rate more
+    than :data:`dsp.FRAME_RATE_TOLERANCE` from the one the simulator renders ``dataset.preset`` at (its configured
+    rate, else free-running: 57.1 Hz for ``gesture_close``). The map and the personalisation curve render there,
+    whatever rate the run was trained at (e.g. recordings made with a set ``--frame-rate-hz``).
+
+    Raises:
+        DataError: naming the preset, both rates and what the map needs.
+    """
+    render_hz = 1.0 / frame_period_s(get_preset(dataset.preset).sensor_config)
+    mismatch = dsp.frame_rate_mismatch(render_hz, dataset.window.rate_hz(window_frames), expected="the run's")
+    if mismatch:
+        raise DataError(
+            f"the simulator renders preset {dataset.preset!r} at {mismatch}; the simulated subjects can only be "
+            f"scored by a run trained at about {render_hz:.1f} Hz (recordings without a set frame rate, e.g. "
+            "`radargest simulate` without --frame-rate-hz)"
+        )
+
+
 def sim_recording(
     *,
     gestures: Sequence[str],
@@ -309,11 +329,13 @@ def robustness_map(
         into right, wrong class, rejected and never proposed (:func:`models.evaluate.event_outcomes`).
 
     Raises:
-        DataError: a gesture of the model that the simulator cannot perform.
+        DataError: a gesture of the model that the simulator cannot perform; a model sized for another frame
+            rate than the simulator renders the preset at (:func:`check_render_rate`).
     """
     unknown = [g for g in dataset.gestures if g not in GESTURES]
     if unknown:
         raise DataError(f"the simulator cannot perform {', '.join(unknown)}: the map needs simulated gestures")
+    check_render_rate(dataset, window_frames)
     dc = decision or DecisionConfig()
     chosen = [f for f in FACTORS if f.name in cfg.factors]
     tasks = [(f, level) for f in chosen for level in cfg.factor_levels(f)]

@@ -107,6 +107,31 @@ def test_config_validation_and_levels() -> None:
     assert RobustnessConfig(levels=3).factor_levels(tempo) == (0.6, 1.0, 1.6)
 
 
+def test_map_and_curve_refuse_a_run_sized_for_another_frame_rate(tiny_run: Path, tmp_path: Path) -> None:
+    """The simulator renders the preset free-running (57.1 Hz for gesture_close) whatever rate the run was trained
+    at: a window of 26 frames (a 30 Hz run) covered half the gesture there, and the map was drawn from it."""
+    import dataclasses
+    import shutil
+
+    from models.config import read_config, write_config
+    from models.personalise import personalisation_curve
+
+    def never(x: np.ndarray) -> np.ndarray:
+        raise AssertionError("nothing is rendered or scored for a refused run")
+
+    cfg = RobustnessConfig.quick(factors=("tempo",), first_subject=2600)
+    with pytest.raises(DataError, match=r"renders preset 'gesture_close' at frame rate 57.1 Hz against the run's 29.7"):
+        robustness_map(never, dataset=DATASET, window_frames=26, cfg=cfg)
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    tcfg = read_config(run / "config.toml")
+    slow = dataclasses.replace(tcfg.dataset.window, window_s=2 * tcfg.dataset.window.window_s)  # the same frames
+    write_config(dataclasses.replace(tcfg, dataset=dataclasses.replace(tcfg.dataset, window=slow)), run / "config.toml")
+    with pytest.raises(DataError, match=r"against the run's 28.6 Hz .* trained at about 57.1 Hz"):
+        personalisation_curve(run, tmp_path / "work", others_first_subject=2600, first_subject=2650)
+    assert not (tmp_path / "work").exists()
+
+
 def test_cli_writes_the_map(tiny_run: Path, tmp_path: Path) -> None:
     from radargest.cli import main
 
