@@ -32,7 +32,7 @@ TINY = EnrolConfig(reps_per_gesture=1, idle_s=4.0, epochs=1, windows_per_class=4
 
 def test_enrolment_has_every_gesture_and_idle_background(tiny_run: Path) -> None:
     ds = read_config(tiny_run / "config.toml").dataset
-    recs = enrolment_recordings(Subject.from_seed(9100), dataset=ds, reps_per_gesture=2, idle_s=4.0, seed=1)
+    recs = enrolment_recordings(Subject.from_seed(2600), dataset=ds, reps_per_gesture=2, idle_s=4.0, seed=1)
     assert len(recs) == 2
     assert sorted(la.gesture for la in recs[0].labels) == sorted(ds.gestures * 2)
     assert not recs[1].labels and recs[1].num_frames > 3 * recs[1].frame_rate_hz
@@ -55,7 +55,7 @@ def test_personalise_keeps_the_shipped_operating_point(
     shutil.copytree(tiny_run, shipped)
     base = dataclasses.replace(read_config(tiny_run / "config.toml"), min_score=0.55)
     write_config(base, shipped / "config.toml")
-    recs = enrolment_recordings(Subject.from_seed(9101), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
+    recs = enrolment_recordings(Subject.from_seed(2601), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
     lines: list[str] = []
     result = personalise(shipped, recs, tmp_path / "p", cfg=TINY, log=lines.append)
     saved = read_config(tmp_path / "p" / "config.toml")
@@ -82,7 +82,7 @@ def test_enrolment_rehearses_the_shipped_training_side_only(tiny_run: Path, tmp_
     shipped = [str(r.path) for r in shipped_training_recordings(base)]
     assert shipped and not test_paths & set(shipped) and len(shipped) == len(split.train) + len(split.val)
 
-    recs = enrolment_recordings(Subject.from_seed(9101), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
+    recs = enrolment_recordings(Subject.from_seed(2601), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
     personalise(tiny_run, recs, tmp_path / "p", cfg=TINY)
     saved = read_config(tmp_path / "p" / "config.toml")
     assert list(saved.rehearsal_data) == shipped and saved.rehearsal_share == TINY.rehearsal_share == 0.5
@@ -104,6 +104,8 @@ def test_curve_reports_gain_and_forgetting(tiny_run: Path, tmp_path: Path) -> No
         tiny_run,
         tmp_path,
         reps=(0, 1),
+        others_first_subject=2610,  # training-side subjects the tiny run never trained on (the default is held out)
+        first_subject=2620,
         edges={"far": Variation(distance_m=0.18)},
         other_subjects=1,
         test_reps=1,
@@ -128,7 +130,7 @@ def test_record_enrol_cli(tiny_run: Path, tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(mp, "fitted_prefix_wait_s", lambda recs, **kw: 0.37)  # a slow user
 
     out = tmp_path / "enrol"
-    args = ["record", "--enrol", "--init", str(tiny_run), "--source", "sim:9102", "--fast", "--reps", "1"]
+    args = ["record", "--enrol", "--init", str(tiny_run), "--source", "sim:2602", "--fast", "--reps", "1"]
     args += ["--idle-s", "3", "--enrol-epochs", "1", "--subject", "new user", "--out", str(out)]
     args += ["--countdown-s", "0.3", "--window-s", "1.2", "--pause-s", "0.3"]
     assert main(args) == 0
@@ -198,7 +200,7 @@ def test_rehearsal_distillation_keeps_the_shipped_outputs_on_the_replayed_side(t
         old, cut_windows(old, range(len(old)), cfg=base.dataset, window_frames=t), cfg=base.dataset, window_frames=t
     )
     p0 = keras_predictor(base_model)(x)
-    recs = enrolment_recordings(Subject.from_seed(9103), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
+    recs = enrolment_recordings(Subject.from_seed(2603), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
     drift = {}
     for w in (0.0, 0.9):
         cfg = dataclasses.replace(
@@ -207,7 +209,7 @@ def test_rehearsal_distillation_keeps_the_shipped_outputs_on_the_replayed_side(t
         result = personalise(tiny_run, recs, tmp_path / f"d{w}", cfg=cfg, rehearsal=old)
         assert read_config(tmp_path / f"d{w}" / "config.toml").rehearsal_distill == w
         drift[w] = float(np.abs(keras_predictor(result.model)(x) - p0).sum(axis=1).mean())
-    assert drift[0.9] < 0.9 * drift[0.0], drift  # 0.054 against 0.075 when written
+    assert drift[0.9] < 0.9 * drift[0.0], drift  # 0.041 against 0.080 with subject 2603
     with pytest.raises(DataError):
         EnrolConfig(rehearsal_distill=1.0)
     with pytest.raises(DataError, match="needs init"):
@@ -233,7 +235,7 @@ def test_interpolated_personalisation_lies_between_the_shipped_model_and_its_fin
 
     monkeypatch.setattr(mp, "interpolate_to_shipped", spy)
     base = read_config(tiny_run / "config.toml")
-    recs = enrolment_recordings(Subject.from_seed(9104), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
+    recs = enrolment_recordings(Subject.from_seed(2604), dataset=base.dataset, reps_per_gesture=1, idle_s=4.0, seed=1)
     cfg = dataclasses.replace(TINY, learning_rate_ratio=10.0, fine_tune_weight=0.25)
     result = personalise(tiny_run, recs, tmp_path / "p", cfg=cfg)
     saved = load_run(tmp_path / "p")[0].get_weights()
@@ -276,7 +278,7 @@ def test_enrolment_fits_the_prefix_wait_to_the_users_double_taps(tiny_run: Path,
 
     base = read_config(tiny_run / "config.toml")
     ds = base.dataset
-    rec = enrolment_recordings(Subject.from_seed(9102), dataset=ds, reps_per_gesture=1, idle_s=0.0, seed=1)[0]
+    rec = enrolment_recordings(Subject.from_seed(2602), dataset=ds, reps_per_gesture=1, idle_s=0.0, seed=1)[0]
     hold = run_decision(base).prefix_hold_db
     ratio = np.zeros(rec.num_frames, dtype=np.float32)
     ratio[10:15] = 8.0  # first tap
