@@ -94,6 +94,7 @@ __all__ = [
     "apply_chosen",
     "apply_params",
     "candidate_architecture",
+    "choosable",
     "choose",
     "chosen_architecture",
     "load_chosen",
@@ -534,7 +535,8 @@ class _Driver:
         rows = [_row_of(t) for t in self.completed()]
         pruned = sum(1 for t in trials if t.user_attrs.get("over_budget"))
         within = [r for r in rows if _within(r, self.problem.scfg)]
-        best = max(within, key=lambda r: (r["val_score"], -r["flash_bytes"])) if within else None  # ties: smaller
+        eligible = [r for r in rows if choosable(r, self.problem.scfg)]  # as the final choice (choose)
+        best = max(eligible, key=lambda r: (r["val_score"], -r["flash_bytes"])) if eligible else None  # ties: smaller
         front = pareto_front(within)
         el = time.perf_counter() - self.t0
         self.log(
@@ -565,6 +567,13 @@ def _within(row: dict[str, Any], scfg: SearchConfig) -> bool:
     return mcu_flash(row) <= scfg.budget_flash_bytes and row["macs_per_frame"] <= scfg.budget_macs_per_frame
 
 
+def choosable(row: dict[str, Any], scfg: SearchConfig) -> bool:
+    """Whether a trained trial may be chosen: within both budgets (:func:`mcu_flash`, MACs per frame) and, unless
+    ``scfg.any_ops``, its int8 graph runs in the ahead-of-time C build (``c_build``). The one rule of
+    :func:`choose` and of the running best a search prints after each trial."""
+    return _within(row, scfg) and bool(scfg.any_ops or row.get("c_build"))
+
+
 def pareto_front(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows not dominated on (higher ``val_score``, lower ``flash_bytes``, lower ``macs_per_frame``), by flash."""
 
@@ -579,7 +588,7 @@ def pareto_front(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def choose(rows: Sequence[dict[str, Any]], scfg: SearchConfig) -> dict[str, Any] | None:
     """The chosen point (module docstring), or None when no trained candidate is within budget."""
-    ok = [r for r in rows if _within(r, scfg) and (scfg.any_ops or r.get("c_build"))]
+    ok = [r for r in rows if choosable(r, scfg)]
     if not ok:
         return None
     best = max(r["val_score"] for r in ok)

@@ -125,6 +125,47 @@ def test_choose_and_front() -> None:
     assert choose([*rows, {**ref, "macs_per_frame": 31000}], _scfg(**budget))["number"] == 0
 
 
+def test_choosable_is_within_budget_and_runs_in_the_c_build_unless_any_ops() -> None:
+    from models.search import choosable
+
+    budget = {"budget_flash_bytes": 16384, "budget_macs_per_frame": 30000}
+    fits = {"number": 0, "val_score": 0.9, "flash_bytes": 15000, "macs_per_frame": 20000, "c_build": True}
+    assert choosable(fits, _scfg(**budget))
+    assert not choosable({**fits, "c_build": False}, _scfg(**budget))
+    assert not choosable({k: v for k, v in fits.items() if k != "c_build"}, _scfg(**budget))  # not known: no
+    assert choosable({**fits, "c_build": False}, _scfg(**budget, any_ops=True))
+    assert not choosable({**fits, "flash_bytes": 17000}, _scfg(**budget, any_ops=True))  # the budgets still hold
+    assert not choosable({**fits, "mcu_flash_bytes_trained": 16400}, _scfg(**budget))  # the trained MCU form
+    assert not choosable({**fits, "macs_per_frame": 30001}, _scfg(**budget, any_ops=True))
+
+
+def test_the_running_best_is_what_choose_may_pick() -> None:
+    """The line a search prints after each trial named as best a graph the C build cannot run, which the final
+    choice passes over."""
+    from types import SimpleNamespace
+
+    from models.search import _Driver, choose
+
+    study = optuna.create_study(directions=["maximize", "minimize", "minimize"])
+    attrs = [
+        {"val_score": 0.95, "flash_bytes": 9000, "macs_per_frame": 5000, "c_build": False, "trial_s": 1.0},
+        {"val_score": 0.90, "flash_bytes": 15000, "macs_per_frame": 20000, "c_build": True, "trial_s": 1.0},
+    ]
+    for a in attrs:
+        values = [a["val_score"], a["flash_bytes"], a["macs_per_frame"]]
+        study.add_trial(optuna.trial.create_trial(values=values, params={}, distributions={}, user_attrs=a))
+    scfg = _scfg(budget_flash_bytes=16384, budget_macs_per_frame=30000)
+    lines: list[str] = []
+    driver = _Driver(study, SimpleNamespace(scfg=scfg), lines.append)  # type: ignore[arg-type]
+    driver.progress({"number": 1, **attrs[1]})
+    assert "| best 0.900 at 15000 B (trial 1) |" in lines[-1], lines
+    rows = [{"number": n, **a} for n, a in enumerate(attrs)]
+    assert choose(rows, scfg)["number"] == 1  # type: ignore[index]
+    driver.problem = SimpleNamespace(scfg=_scfg(budget_flash_bytes=16384, budget_macs_per_frame=30000, any_ops=True))
+    driver.progress({"number": 1, **attrs[1]})
+    assert "| best 0.950 at 9000 B (trial 0) |" in lines[-1], lines
+
+
 def test_the_space_holds_the_default_architecture_at_reduced_widths() -> None:
     """The ``scaled`` family is the default architecture with fewer channels: what structured pruning makes."""
     import keras
