@@ -24,6 +24,7 @@ __all__ = [
     "GESTURE_NAME_RE",
     "Label",
     "LabelSource",
+    "check_no_overlap",
     "labels_from_array",
     "labels_to_array",
     "read_labels_csv",
@@ -125,8 +126,7 @@ def read_labels_csv(path: Path) -> list[Label]:
 
     Raises:
         RecordingError: unreadable or non-UTF-8 file, missing columns, a bad row, or two rows whose spans
-            share a frame (whatever their gestures: a frame is one gesture or background); the message names
-            the file and the line(s).
+            share a frame (:func:`check_no_overlap`); the message names the file and the line(s).
     """
     try:
         data = Path(path).read_bytes()
@@ -151,25 +151,51 @@ def read_labels_csv(path: Path) -> list[Label]:
     except (TypeError, ValueError) as exc:
         raise RecordingError(path, f"line {line_no}: {exc}") from None
     rows.sort()
-    _check_no_overlap(path, rows)
-    return [label for label, _ in rows]
+    labels = [label for label, _ in rows]
+    try:
+        check_no_overlap(labels, names=[f"line {line}" for _, line in rows])
+    except ValueError as exc:
+        raise RecordingError(path, str(exc)) from None
+    return labels
 
 
-def _check_no_overlap(path: Path, rows: Sequence[tuple[Label, int]]) -> None:
-    """Refuse two rows sharing a frame; ``rows`` are ``(label, line)`` sorted by label (start frame first)."""
-    reach: tuple[Label, int] | None = None  # the row reaching furthest so far: every later overlap meets it
-    for label, line in rows:
-        if reach is not None and label.start_frame < reach[0].end_frame:
-            first, first_line = reach
+def check_no_overlap(labels: Sequence[Label], *, names: Sequence[str] | None = None) -> None:
+    """Refuse two labels that share a frame, whatever their gestures: a frame is one gesture or background.
+
+    The rule of every label table written to a recording (:func:`acquisition.save_labels`), so what
+    ``labels export`` writes, ``labels import`` takes back. ``labels import`` (:func:`read_labels_csv`) and the
+    ``radargest label`` window apply it before writing, naming the labels as their user sees them.
+
+    Args:
+        labels: the labels, in any order.
+        names: what the message calls each label of ``labels`` (e.g. ``line 3`` of a CSV); by default
+            ``event N``, N counting the labels in sorted order from 1, as the label window numbers them.
+
+    Raises:
+        ValueError: the first pair (in start order) that shares a frame, e.g. ``line 2 (tap_in [10, 40)) and
+            line 3 (wiggle [30, 60)) overlap on frames [30, 40); a frame holds one gesture: shorten, merge or
+            delete one of them (end_frame is exclusive)``.
+    """
+    if names is not None and len(names) != len(labels):
+        raise ValueError(f"{len(names)} names for {len(labels)} labels")
+    order = sorted(range(len(labels)), key=lambda i: (labels[i], i))
+    if names is None:
+        names = [""] * len(labels)
+        for n, i in enumerate(order, start=1):
+            names[i] = f"event {n}"
+    reach: int | None = None  # the label reaching furthest so far: every later overlap meets it
+    for i in order:
+        label = labels[i]
+        if reach is not None and label.start_frame < labels[reach].end_frame:
+            first = labels[reach]
             shared = f"[{label.start_frame}, {min(label.end_frame, first.end_frame)})"
-            raise RecordingError(
-                path,
-                f"line {first_line} ({first.gesture} [{first.start_frame}, {first.end_frame})) and line {line} "
+            raise ValueError(
+                f"{names[reach]} ({first.gesture} [{first.start_frame}, {first.end_frame})) and {names[i]} "
                 f"({label.gesture} [{label.start_frame}, {label.end_frame})) overlap on frames {shared}; "
-                "a frame holds one gesture: shorten, merge or delete one of the rows (end_frame is exclusive)",
+                "a frame holds one gesture: shorten, merge or delete one of them (end_frame is exclusive)"
             )
-        if reach is None or label.end_frame > reach[0].end_frame:
-            reach = (label, line)
+        if reach is None or label.end_frame > labels[reach].end_frame:
+            reach = i
 
 
 _INT64 = (-(2**63), 2**63 - 1)

@@ -20,7 +20,7 @@ from acconeer.exptool import a121
 
 from acquisition._files import atomic_update
 from acquisition.errors import RecordingError
-from acquisition.labels import Label, labels_from_array, labels_to_array, validate_labels
+from acquisition.labels import Label, check_no_overlap, labels_from_array, labels_to_array, validate_labels
 from acquisition.negatives import NegativeLabel, negatives_from_array, negatives_to_array, validate_negatives
 
 __all__ = [
@@ -276,11 +276,13 @@ def save_labels(path: Path, labels: Sequence[Label], *, meta: SessionMeta | None
     """Replace the labels of a recording atomically, keeping (or setting) its attributes.
 
     Raises:
-        RecordingError: unreadable file, or labels outside the recording.
+        RecordingError: unreadable file, labels outside the recording, or two labels sharing a frame
+            (:func:`acquisition.labels.check_no_overlap`; a recording may be read with them, never written).
     """
     session = load_session(path)
     try:
         labels = validate_labels(labels, num_frames=session.num_frames)
+        check_no_overlap(labels)
     except ValueError as exc:
         raise RecordingError(path, str(exc)) from None
     new_meta = meta or session.meta or SessionMeta()

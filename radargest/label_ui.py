@@ -17,6 +17,7 @@ Every label that is edited, added or accepted gets ``source="manual"``.
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from acquisition import Label, Session, load_session, save_labels
-from acquisition.labels import GESTURE_NAME_RE
+from acquisition.labels import GESTURE_NAME_RE, check_no_overlap
 from radargest import pipeline
 from radargest.cli_args import png_path
 from radargest.plots import (
@@ -207,7 +208,7 @@ class LabelEditor:
             for i, other in enumerate(self._labels)
             if i != self.index and other.start_frame < label.end_frame and label.start_frame < other.end_frame
         ]
-        return f" (overlaps event {', '.join(map(str, others))})" if others else ""
+        return f" (overlaps event {', '.join(map(str, others))}; fix it before saving)" if others else ""
 
     def relabel(self, number: int) -> str:
         """Give the current event the ``number``-th gesture (1-based) of the vocabulary."""
@@ -292,9 +293,18 @@ class LabelEditor:
 
     # -- save / quit ---------------------------------------------------------------------------------
     def save(self) -> str:
-        """Call the save callback with the labels; clears ``dirty`` on success."""
+        """Call the save callback with the labels; clears ``dirty`` on success.
+
+        Refused while two events share a frame (:func:`acquisition.labels.check_no_overlap`, the rule of
+        every saved label table, so the file goes through ``labels export`` and ``labels import``): the
+        message names both events, and the edits stay in the editor to fix.
+        """
         if self._save is None:
             return "save: no file to save to"
+        try:
+            check_no_overlap(self._labels)
+        except ValueError as exc:
+            return f"not saved: {exc}"
         try:
             self._save(self.labels)
         except Exception as exc:  # a GUI key handler must not raise; show the reason instead
@@ -409,7 +419,10 @@ class LabelView:
         self.ax_overview.set_ylabel("")
         self.ax_overview.set_yticks([])
         self.ax_overview.set_xlim(self._edges[0], self._edges[-1])
-        self.status_text = fig.text(0.01, 0.085, "", fontsize=10, family="monospace")
+        self.status_text = fig.text(0.01, 0.07, "", fontsize=10, family="monospace")
+        # characters per status line: a 10 pt monospace character is about 6 pt wide; a longer message (a save
+        # refused for overlapping events) wraps instead of running off the window
+        self._status_width = max(40, int(fig.get_figwidth() * 72 / 6.0) - 6)
         self.help_text = fig.text(
             0.01, 0.012, f"keys: {HELP_TEXT}\ngestures: {editor.vocabulary_text()}", fontsize=8.5, color="0.3"
         )
@@ -497,7 +510,7 @@ class LabelView:
         )
         dirty = "  [modified]" if self.editor.dirty else ""
         self.ax.set_title(f"{self._title}{dirty}\n{self.editor.describe_current()}", fontsize=10, loc="left")
-        self.status_text.set_text(self.status)
+        self.status_text.set_text(textwrap.fill(self.status, self._status_width, break_on_hyphens=False))
         self.fig.canvas.draw_idle()
 
     def disconnect(self) -> None:

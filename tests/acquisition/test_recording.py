@@ -115,6 +115,30 @@ def test_labels_outside_the_recording_are_refused(sim_dir: Path, tmp_path: Path)
         save_labels(path, [Label(start_frame=5, end_frame=10**7, gesture="tap_in", source="manual")])
 
 
+def test_overlapping_labels_are_never_written_but_still_read(sim_dir: Path, tmp_path: Path) -> None:
+    """``save_labels`` wrote labels sharing a frame, which ``labels import`` refuses (so ``labels export`` then
+    ``labels import`` failed on the file); now it refuses them, naming both as the label window numbers events,
+    and leaves the file. A file that already holds such labels still loads, so it can be fixed."""
+    path = tmp_path / "copy.h5"
+    shutil.copy(_files(sim_dir)[0], path)
+    before = path.read_bytes()
+    overlapping = [
+        Label(start_frame=30, end_frame=60, gesture="wiggle", source="manual"),
+        Label(start_frame=10, end_frame=40, gesture="tap_in", source="manual"),
+    ]
+    with pytest.raises(
+        RecordingError, match=r"event 1 \(tap_in \[10, 40\)\) and event 2 \(wiggle \[30, 60\)\) overlap"
+    ):
+        save_labels(path, overlapping)
+    assert path.read_bytes() == before
+
+    from acquisition.recording import write_radargest_group
+
+    with h5py.File(path, "r+") as f:  # an older window wrote them
+        write_radargest_group(f, labels=overlapping, meta=SessionMeta())
+    assert load_session(path).labels == sorted(overlapping)
+
+
 def test_plain_exploration_tool_record_loads_without_labels(real_dir: Path) -> None:
     session = load_session(real_dir / "gesture_detection" / "label_dynamic_hand_idx_1.h5")
     assert session.labels == [] and session.meta is None

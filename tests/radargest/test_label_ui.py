@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from acquisition import Label, RecordingError, load_session
+from acquisition import Label, RecordingError, load_session, read_labels_csv
 from acquisition.presets import get_preset
 from acquisition.sim import SessionPlan, Subject
 from acquisition.simulate import simulate_session
@@ -195,6 +195,33 @@ def test_save_failure_becomes_status() -> None:
     assert ed.dirty
 
 
+def test_save_is_refused_while_events_overlap_and_the_edits_stay(tmp_path: Path) -> None:
+    """The window saved overlapping events (it only noted them), so the file failed ``labels import`` after
+    ``labels export``; now ``s`` is refused with the import's wording, the callback is never called and the
+    edits stay in the editor to fix, after which the save goes through."""
+    saved: list[list[Label]] = []
+    ed = _editor(save=saved.append)
+    for _ in range(21):
+        ed.handle_key("}")  # tap_in [10, 20) -> [10, 41): one frame into wiggle [40, 50)
+    edited = ed.labels
+    msg = ed.handle_key("s")
+    assert msg.startswith(
+        "not saved: event 1 (tap_in [10, 41)) and event 2 (wiggle [40, 50)) overlap on frames [40, 41)"
+    )
+    assert not saved and ed.dirty and ed.labels == edited and ed.index == 0
+
+    csv = tmp_path / "labels.csv"  # the same spans through `labels import`: the same words after the names
+    csv.write_text("start_frame,end_frame,gesture,source\n10,41,tap_in,manual\n40,50,wiggle,auto\n")
+    with pytest.raises(RecordingError) as info:
+        read_labels_csv(csv)
+    tail = " overlap on frames [40, 41); a frame holds one gesture: shorten, merge or delete one of them"
+    assert tail in str(info.value) and msg.endswith(str(info.value).split(" overlap on frames ", 1)[1])
+
+    ed.handle_key("{")  # back to [10, 40): touching is no overlap
+    assert ed.handle_key("s") == "saved 3 label(s)"
+    assert saved == [ed.labels] and not ed.dirty
+
+
 def test_save_writes_file_and_reload_shows_manual_edit(session_copy: Path) -> None:
     from acquisition import save_labels
 
@@ -304,6 +331,19 @@ def test_view_forwards_keys_with_mouse_frame(sim_file: Path, tmp_path: Path) -> 
     assert not quits and "q again" in view.status_text.get_text()
     _key(view, "q")
     assert quits == [True]
+
+
+def test_view_wraps_a_long_status_inside_the_window() -> None:
+    """A refused save's message (two events, their spans, what to do) ran off the window's right edge."""
+    ed = _editor(save=lambda labels: None)
+    fig = Figure(figsize=(13, 6.5))
+    view = LabelView(fig, ed, vt=np.zeros((100, 8)), times_s=np.arange(100) / 50.0, velocities_m_s=np.arange(8.0))
+    for _ in range(21):
+        _key(view, "}")
+    _key(view, "s")
+    shown = view.status_text.get_text()
+    assert view.status.startswith("not saved:") and shown.replace("\n", " ") == view.status
+    assert 1 < len(shown.splitlines()) and max(map(len, shown.splitlines())) <= 150
 
 
 # -- command -------------------------------------------------------------------------------------------
