@@ -262,9 +262,11 @@ def personalise(
     Raises:
         models.config.RunError: a missing or corrupt base run.
         DataError: an enrolment without an example of every gesture of the base run; rehearsal asked for
-            but the shipped run's training data is not there (``rehearsal_share`` 0 enrols without it).
+            but the shipped run's training data is not there (``rehearsal_share`` 0 enrols without it); an
+            enrolment recording off the base run's frame rate, or off the rehearsal recordings'
+            (:func:`models.train.check_training_frame_rates`), before any training.
     """
-    from models.train import train_recordings
+    from models.train import check_training_frame_rates, train_recordings
 
     base = read_run_config(base_run)
     old: Sequence[Recording] = ()
@@ -273,6 +275,7 @@ def personalise(
             old = shipped_training_recordings(base) if rehearsal is None else rehearsal
         except DataError as e:
             raise DataError(f"{e} (rehearsal needs the shipped run's training data; rehearsal share 0 skips it)") from e
+    check_training_frame_rates(recs, old, init=base_run)  # the fine-tune keeps the run's window length
     tcfg = enrolment_train_config(
         base,
         [str(r.path) for r in recs],

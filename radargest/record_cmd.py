@@ -12,7 +12,7 @@ from acconeer.exptool import a121
 
 from acquisition import SessionMeta, open_client, record_session, sensor_config_from_args
 from acquisition.guided import GuidedConfig, GuidedSession
-from acquisition.presets import preset_for_config
+from acquisition.presets import get_preset, preset_for_config
 from acquisition.sim import SimClient, check_gestures
 from acquisition.sim.scene import frame_period_s
 from acquisition.sources import ReplayClient, refuse_fast
@@ -151,6 +151,7 @@ def run_enrol(args: argparse.Namespace) -> int:
     args.gestures = list(base.dataset.gestures)
     if args.preset != base.dataset.preset:
         raise ValueError(f"the run was trained on preset {base.dataset.preset!r}; use --preset {base.dataset.preset}")
+    _check_enrol_frame_rate(args, run_hz=base.dataset.window.rate_hz(base.architecture.window_frames))
     for name in ("run", "bundle"):  # before the user performs anything
         check_out_dir(args.out / name, overwrite=args.overwrite, what=f"enrolment's {name} folder")
     earlier = _earlier_recordings(args.out) if args.overwrite else []
@@ -177,6 +178,30 @@ def run_enrol(args: argparse.Namespace) -> int:
         raise ValueError(f"idle recording stopped early: {outcome.error}")
     print(f"wrote {outcome.num_frames} frames of idle hands to {idle_path}")
     return _personalise_and_export(args, [gesture_file, idle_path], earlier=earlier)
+
+
+def _check_enrol_frame_rate(args: argparse.Namespace, *, run_hz: float) -> None:
+    """Refuse, before anything is recorded, an enrolment whose sensor config (``--preset``, ``--frame-rate-hz``:
+    its set rate, else the nominal free-running one) runs more than :data:`dsp.FRAME_RATE_TOLERANCE` from the rate
+    the run's window was sized for (``run_hz``): the fine-tune keeps the window length. A replay records at its
+    file's rate, and a sensor free-runs near its nominal rate: :func:`models.personalise.personalise` checks the
+    recordings themselves before fine-tuning.
+
+    Raises:
+        ValueError: naming both rates and the ``--frame-rate-hz`` that matches the run.
+    """
+    from dsp import frame_rate_mismatch
+
+    rate_hz = 1.0 / frame_period_s(sensor_config_from_args(args))
+    mismatch = frame_rate_mismatch(rate_hz, run_hz, expected="the run's")
+    if mismatch is None:
+        return
+    free_hz = 1.0 / frame_period_s(get_preset(args.preset).sensor_config)
+    if args.frame_rate_hz is not None and frame_rate_mismatch(free_hz, run_hz, expected="") is None:
+        fix = "drop --frame-rate-hz (the run free-ran)"
+    else:
+        fix = f"record at the run's rate: --frame-rate-hz {run_hz:.1f}"
+    raise ValueError(f"--enrol would record at {mismatch}; {fix}")
 
 
 def _earlier_recordings(out: Path) -> list[Path]:

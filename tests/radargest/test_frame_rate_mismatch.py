@@ -3,6 +3,7 @@ one line naming the file and both rates (a model's window is a fixed number of f
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 from pathlib import Path
 
@@ -136,3 +137,42 @@ def test_calibrate_refuses_the_runs_own_data_at_another_frame_rate(
     proc = _main(capsys, "calibrate", str(run), "--quiet")
     assert proc.returncode == 2 and (run / "config.toml").read_bytes() == before
     assert_one_line_error(proc, slow_file.name, "30.0 Hz", "the run's 57.1 Hz")
+
+
+def test_record_enrol_refuses_another_frame_rate_before_recording(
+    tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``record --enrol --frame-rate-hz 30`` on a run sized at 57.1 Hz recorded the prompts and the idle hands and
+    fine-tuned; only the bundle export at the very end refused the rate. Now the sensor config is checked first,
+    and the message says which ``--frame-rate-hz`` (or none) matches the run."""
+    out = tmp_path / "enrol"
+    argv = ["record", "--enrol", "--init", str(tiny_run), "--source", "sim:2700", "--fast", "--frame-rate-hz", "30"]
+    argv += ["--reps", "1", "--idle-s", "3", "--enrol-epochs", "1", "--subject", "u", "--out", str(out)]
+    proc = _main(capsys, *argv, "--countdown-s", "0.3", "--window-s", "1.2", "--pause-s", "0.3")
+    assert proc.returncode == 2 and not out.exists()  # nothing recorded, no folder made
+    assert_one_line_error(proc, "--enrol would record at frame rate 30.0 Hz against the run's 57.1 Hz")
+    assert "drop --frame-rate-hz" in proc.stderr and "Recording" not in proc.stdout
+
+    # a free-running enrolment for a run sized at 30 Hz: the advice is the run's rate
+    from radargest.record_cmd import _check_enrol_frame_rate
+
+    args = argparse.Namespace(preset="gesture_close", frame_rate_hz=None)
+    with pytest.raises(ValueError, match=r"57\.1 Hz against the run's 30\.0 Hz.*--frame-rate-hz 30\.0$"):
+        _check_enrol_frame_rate(args, run_hz=30.0)
+    _check_enrol_frame_rate(argparse.Namespace(preset="gesture_close", frame_rate_hz=30.0), run_hz=30.0)
+
+
+def test_personalise_refuses_an_enrolment_off_the_runs_frame_rate_before_training(
+    tiny_run: Path, slow_file: Path, tmp_path: Path
+) -> None:
+    """What the sensor config cannot tell (a replay's rate, a sensor free-running far from the nominal rate) is
+    checked on the recordings before the fine-tune, as ``train --init`` checks (it fine-tuned on them)."""
+    from models.config import read_run_config
+    from models.data import DataError, load_recordings
+    from models.personalise import EnrolConfig, personalise
+
+    recs = load_recordings([slow_file], cfg=read_run_config(tiny_run).dataset)
+    out = tmp_path / "run"
+    with pytest.raises(DataError, match=rf"{slow_file.name}: frame rate 30\.0 Hz against --init run's 57\.1 Hz"):
+        personalise(tiny_run, recs, out, cfg=EnrolConfig(epochs=1, rehearsal_share=0.0))
+    assert not out.exists()
