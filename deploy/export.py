@@ -44,6 +44,7 @@ from deploy.runtime import (
     MANIFEST,
     Int8Model,
     RingBuffer,
+    check_sensor_fields,
     sensor_fields,
     sha256_file,
 )
@@ -397,13 +398,16 @@ def bundle_throttle(throttle: ThrottleConfig, augment: Any, *, full_rate_hz: flo
 
 def check_stream_recordings(run_dir: str | Path, paths: Sequence[str | Path]) -> None:
     """Refuse, before any export work, a recording to stream through the bundle (``export --target cortex-m4f
-    --measure`` / ``--everyday``) whose frame rate is more than :data:`dsp.FRAME_RATE_TOLERANCE` off the rate
-    ``run_dir`` was trained at: the bundle's window is the run's number of frames. The firmware measurement
-    (:func:`deploy.firmware.target.add_firmware_target`) would refuse it too, but only after the export.
+    --measure`` / ``--everyday``) of another sensor config than the run's preset (the fields the bundle's
+    manifest will hold, :func:`deploy.runtime.check_sensor_fields`) or whose frame rate is more than
+    :data:`dsp.FRAME_RATE_TOLERANCE` off the rate ``run_dir`` was trained at: the bundle's window is the run's
+    number of frames. The firmware measurement (:func:`deploy.firmware.target.add_firmware_target`, through
+    :func:`deploy.runtime.session_stream`) would refuse both too, but only after the export.
 
     Raises:
         models.config.RunError: ``run_dir`` is no training run.
         acquisition.RecordingError: an unreadable recording, or one at another frame rate (naming both rates).
+        deploy.runtime.BundleError: a recording of another sensor config (naming the fields that differ).
     """
     import dsp
     from acquisition import RecordingError, load_session
@@ -411,8 +415,10 @@ def check_stream_recordings(run_dir: str | Path, paths: Sequence[str | Path]) ->
 
     tcfg = read_run_config(Path(run_dir))
     run_hz = tcfg.dataset.window.rate_hz(tcfg.architecture.window_frames)
+    fields = _manifest_sensor_fields(tcfg.dataset.preset)
     for path in paths:
         session = load_session(Path(path))
+        check_sensor_fields(session, fields, preset=tcfg.dataset.preset, owner="run")  # as session_stream, in order
         rate = session.sensor_config.frame_rate or session.frame_rate_hz  # as deploy.runtime.session_stream
         mismatch = dsp.frame_rate_mismatch(float(rate), run_hz, expected="the run's")
         if mismatch:
@@ -626,7 +632,7 @@ def export_bundle(
         "run": str(Path(run_dir).resolve()),  # absolute: bench and the firmware find it from any folder
         "sensor": {
             "preset": ds.preset,
-            "fields": sensor_fields(preset.sensor_config, _feature_fields()),
+            "fields": _manifest_sensor_fields(ds.preset),
             "frame_rate_hz": float(rec0.frame_rate_hz),
             # each throttle state's exptool config and its A121 current (exptool's power model)
             "states": throttle_power(throttle, preset=preset).to_dict(),
@@ -717,10 +723,13 @@ def _round_up(n: int, to: int = 256) -> int:
     return -(-int(n) // to) * to
 
 
-def _feature_fields() -> tuple[str, ...]:
+def _manifest_sensor_fields(preset: str) -> dict[str, Any]:
+    """The manifest's ``sensor.fields``: the feature-relevant fields of ``preset``'s sensor config, which
+    :func:`deploy.runtime.check_recording` compares every recording streamed through the bundle with."""
+    from acquisition import get_preset
     from acquisition.presets import FEATURE_FIELDS
 
-    return tuple(FEATURE_FIELDS)
+    return sensor_fields(get_preset(preset).sensor_config, tuple(FEATURE_FIELDS))
 
 
 def _plain(cfg: Any) -> dict[str, Any]:

@@ -98,6 +98,7 @@ __all__ = [
     "check_frame_rate",
     "check_manifest",
     "check_recording",
+    "check_sensor_fields",
     "detect_file",
     "detect_frames",
     "event_window_end",
@@ -760,13 +761,20 @@ def detect_frames(
 
 def check_recording(session: Any, bundle: Bundle) -> None:
     """Raise :class:`BundleError` unless the session's sensor config matches the bundle's preset fields."""
-    want: dict[str, Any] = bundle.manifest["sensor"]["fields"]
+    sensor = bundle.manifest["sensor"]
+    check_sensor_fields(session, sensor["fields"], preset=sensor["preset"])
+
+
+def check_sensor_fields(session: Any, want: dict[str, Any], *, preset: str, owner: str = "bundle") -> None:
+    """Raise :class:`BundleError` unless the session's sensor config has the field values ``want`` (as a bundle
+    manifest holds them: :func:`sensor_fields` of ``preset``'s config). ``owner`` names whose preset it is: the
+    ``bundle``'s, or the ``run``'s before its bundle exists (``export --measure``)."""
     have = sensor_fields(session.sensor_config, list(want))
     diff = [f"{k}={have[k]!r}!={want[k]!r}" for k in want if have[k] != want[k]]
     if diff:
         raise BundleError(
-            f"{session.path}: sensor config does not match the bundle's preset "
-            f"{bundle.manifest['sensor']['preset']!r} (recording!=bundle: {', '.join(diff)})"
+            f"{session.path}: sensor config does not match the {owner}'s preset {preset!r} "
+            f"(recording!={owner}: {', '.join(diff)})"
         )
 
 

@@ -233,6 +233,34 @@ def test_export_checks_the_firmware_recordings_before_any_work(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("option", ["--measure", "--everyday"])
+def test_export_refuses_a_firmware_recording_of_another_preset_before_any_work(
+    capsys: pytest.CaptureFixture[str], tiny_run: Path, tmp_path: Path, option: str
+) -> None:
+    """A gesture_far recording (the same 57.1 Hz, so the up-front frame-rate check let it through) for a
+    gesture_close run was refused by the firmware step's preset check, after the whole export; now that same
+    comparison (deploy.runtime.check_sensor_fields, on the fields the manifest will hold) runs first."""
+    from acquisition import get_preset
+    from acquisition.sim import SessionPlan, Subject
+    from acquisition.simulate import simulate_session
+
+    far = tmp_path / "far.h5"
+    simulate_session(
+        far,
+        plan=SessionPlan(gestures=("tap_in",), reps_per_gesture=1),
+        subject=Subject.from_seed(2701),
+        seed=2701,
+        sensor_config=get_preset("gesture_far").sensor_config,
+        preset="gesture_far",
+    )
+    out = tmp_path / "bundle"
+    argv = ["export", str(tiny_run), "--out", str(out), "--target", "cortex-m4f", "--quiet", option, str(far)]
+    line = _error(capsys, *argv)
+    assert not out.exists()
+    assert f"{far}: sensor config does not match the run's preset 'gesture_close'" in line
+    assert "recording!=run: start_point=40!=20" in line
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
