@@ -12,7 +12,8 @@ from acquisition.sim import GESTURES, Hand, SessionPlan, Subject, still_scene
 from acquisition.sim.gestures import DOUBLE_TAP_GAP_S
 from acquisition.sim.variation import AS_DRAWN, MEDIAN_SPEED_FACTOR, Variation, render_variation
 
-SUBJECT = Subject.from_seed(9000)
+#: a training-side subject (the held-out 9000 before); the tests set what they depend on (tempo, distance ...)
+SUBJECT = Subject.from_seed(2700)
 
 
 def _sample(gesture: str, variation: Variation, seed: int = 1) -> dict[str, float]:
@@ -93,11 +94,16 @@ def test_bad_variation_is_refused() -> None:
 def test_drawn_double_tap_pauses_cover_the_real_days_and_the_touch_screen_convention() -> None:
     """As drawn (no variation), the pause between the taps lies in 0-300 ms from release to press for slow
     and fast subjects alike: mostly short, as on the real training days (median 17 ms between the lobes),
-    with the touch-screen convention's long pauses (up to 300 ms) still drawn."""
+    with the touch-screen convention's long pauses (up to 300 ms) still drawn. Forty training-side subjects,
+    2700-2739 (0-39 took in the held-out 12-15)."""
     assert DOUBLE_TAP_GAP_S == (0.0, 0.30)
     rng = np.random.default_rng(0)
     gaps = np.array(
-        [GESTURES["double_tap_in"].sample(rng, Subject.from_seed(k))["gap_s"] for k in range(40) for _ in range(5)]
+        [
+            GESTURES["double_tap_in"].sample(rng, Subject.from_seed(k))["gap_s"]
+            for k in range(2700, 2740)
+            for _ in range(5)
+        ]
     )
     assert gaps.min() >= 0.0 and gaps.max() <= 0.30
     assert gaps.min() < 0.01 and gaps.max() > 0.26
