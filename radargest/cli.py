@@ -147,7 +147,13 @@ def _cmd_quickstart(args: argparse.Namespace) -> int:
     from radargest.quickstart import run_quickstart
 
     run_quickstart(
-        args.out, subjects=args.subjects, held_out=args.held_out, reps=args.reps, epochs=args.epochs, demo=args.demo
+        args.out,
+        subjects=args.subjects,
+        held_out=args.held_out,
+        reps=args.reps,
+        epochs=args.epochs,
+        everyday_minutes=args.everyday_minutes,
+        demo=args.demo,
     )
     return 0
 

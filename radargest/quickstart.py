@@ -1,15 +1,22 @@
 """``radargest quickstart``: the whole pipeline on the simulator, in one command (DESIGN §9).
 
-1. simulate a small labelled dataset (training subjects) and held-out subjects;
-2. train the default CNN + temporal-convolution model for a few epochs (the held-out subjects are never seen);
+1. simulate a small labelled dataset (training subjects) and held-out subjects, and everyday streams (hands
+   hovering, scratching, grabbing the earcup, with a sparse gesture about once a minute) of some training
+   subjects, of separate calibration subjects and of the held-out subjects;
+2. train the default CNN + temporal-convolution model for a few epochs (the held-out subjects are never seen),
+   with the training subjects' everyday streams as hard negatives, and choose its operating point
+   (``min_score``) on the calibration subjects' streams, as ``radargest train --calibration-data`` does;
 3. quantise (the candidate table, int8 per-channel is the deployable one);
 4. export the embedded bundle (int8 encoder + head, C sources, ``report.md``);
 5. detect on the held-out subjects' sessions with the bundle and print the recall (right / true gestures, as
-   ``radargest evaluate`` names it) and the false events against the simulator's ground truth;
+   ``radargest evaluate`` names it) and the false events against the simulator's ground truth, then the false
+   activations per hour on the held-out subjects' everyday streams;
 6. run the demo on a replayed held-out session: a window when ``$DISPLAY`` is set, else headless.
 
 Sizes are chosen so that the whole command, installation included, stays within ten minutes on a 2-core
-laptop; ``--epochs``, ``--subjects`` and ``--reps`` trade time for accuracy.
+laptop; ``--epochs``, ``--subjects``, ``--reps`` and ``--everyday-minutes`` trade time for accuracy. Minutes of
+everyday streams cannot show a budget of one false activation per hour (the recipe calibrates on hours); they
+show what the rejection stage does, against a quickstart without it (``--everyday-minutes 0``).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from dsp.text import plural
 
@@ -27,6 +35,10 @@ __all__ = ["add_arguments", "run_quickstart"]
 
 GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
 HELD_OUT_FIRST = 1000  # seeds of held-out subjects, far from the training seeds
+CALIBRATION_FIRST = 100  # seeds of the calibration subjects' everyday streams (the recipe's everyday_cal)
+EVERYDAY_SUBJECTS = 8  # training subjects that also get an everyday stream (at most --subjects)
+CALIBRATION_SUBJECTS, CALIBRATION_MINUTES = 4, 10.0
+HELD_OUT_EVERYDAY_MINUTES = 10.0
 
 
 def run_quickstart(
@@ -36,18 +48,24 @@ def run_quickstart(
     held_out: int = 2,
     reps: int = 6,
     epochs: int = 20,
+    everyday_minutes: float = 5.0,
     demo: bool = True,
     progress: bool = True,
 ) -> dict[str, Path]:
     """Run the pipeline into ``out``; returns the artefacts by name (see the module docstring).
 
+    ``everyday_minutes`` is the length of each training subject's everyday stream [min]; 0 simulates no
+    everyday streams, so the model learns no hard negatives and keeps arg-max decisions (``min_score`` 0).
+
     Raises:
-        ValueError: a count below 1 (checked before anything is simulated).
+        ValueError: a count below 1 or negative minutes (checked before anything is simulated).
     """
     for name, value in (("subjects", subjects), ("held_out", held_out), ("reps", reps), ("epochs", epochs)):
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
-    from radargest.simulate_cmd import SimulateJob, run_simulate
+    if not everyday_minutes >= 0:
+        raise ValueError(f"everyday_minutes must be >= 0, got {everyday_minutes}")
+    from radargest.simulate_cmd import EverydayJob, SimulateJob, run_everyday, run_simulate
 
     out = Path(out)
     artefacts: dict[str, Path] = {}
@@ -59,7 +77,8 @@ def run_quickstart(
     stage(
         1,
         f"simulating {plural(subjects, 'training subject')} and {plural(held_out, 'held-out subject')}, "
-        f"{plural(reps, 'rep')} of 4 gestures",
+        f"{plural(reps, 'rep')} of 4 gestures"
+        + (f", and everyday streams ({everyday_minutes:g} min per training subject)" if everyday_minutes > 0 else ""),
     )
     sim_dir, test_dir = out / "sim" / "train", out / "sim" / "held_out"
     run_simulate(
@@ -80,25 +99,52 @@ def run_quickstart(
     )
     artefacts["simulated training sessions"] = sim_dir
     artefacts["simulated held-out sessions"] = test_dir
+    everyday_dirs = {k: out / "sim" / f"everyday_{k}" for k in ("train", "calibration", "held_out")}
+    held_everyday: list[Path] = []
+    if everyday_minutes > 0:
+        jobs = {  # seeds of the stream timelines differ from the gesture sessions'
+            "train": (min(subjects, EVERYDAY_SUBJECTS), 0, everyday_minutes, 3),
+            "calibration": (CALIBRATION_SUBJECTS, CALIBRATION_FIRST, CALIBRATION_MINUTES, 4),
+            "held_out": (held_out, HELD_OUT_FIRST, HELD_OUT_EVERYDAY_MINUTES, 7),
+        }
+        for kind, (n, first, minutes, seed) in jobs.items():
+            paths = run_everyday(
+                EverydayJob(
+                    out_dir=everyday_dirs[kind],
+                    subjects=n,
+                    first_subject=first,
+                    minutes=minutes,
+                    seed=seed,
+                    overwrite=True,
+                ),
+                progress=progress,
+            )
+            artefacts[f"everyday streams, {kind.replace('_', '-')}"] = everyday_dirs[kind]
+        held_everyday = paths
 
     held_ids = [f"sim-s{HELD_OUT_FIRST + i:03d}" for i in range(held_out)]
     stage(2, f"training the default model ({epochs} epochs; the held-out subjects are the test side of the split)")
     from models.architectures import ArchitectureConfig
-    from models.config import TrainConfig
+    from models.config import RejectionConfig, TrainConfig
     from models.data import DatasetConfig, parse_split
     from models.train import train
 
     run_dir = out / "run"
+    everyday = (str(everyday_dirs["train"].resolve()),) if held_everyday else ()
     cfg = TrainConfig(
-        data=(str(sim_dir.resolve()), str(test_dir.resolve())),
+        data=(str(sim_dir.resolve()), str(test_dir.resolve()), *everyday),
         dataset=DatasetConfig(gestures=GESTURES),
         split=parse_split("subject:" + ",".join(held_ids)),  # never trained or validated on
         architecture=ArchitectureConfig(num_classes=len(GESTURES) + 1),
         epochs=epochs,
         patience_epochs=epochs,
         seed=0,
+        rejection=RejectionConfig(
+            calibration_data=(str(everyday_dirs["calibration"].resolve()),) if held_everyday else ()
+        ),
     )
-    result = train(cfg, run_dir, progress=progress, overwrite=True)  # an earlier quickstart's reports go too
+    # an earlier quickstart's reports go too; the log gives the epochs and the operating point
+    result = train(cfg, run_dir, progress=progress, overwrite=True, log=lambda line: print(f"    {line}"))
     val = result.metrics["validation"]
     print(f"    validation accuracy {val['accuracy']:.3f} (balanced {val['balanced_accuracy']:.3f})")
     artefacts["training run"] = run_dir
@@ -123,33 +169,26 @@ def run_quickstart(
     artefacts["bundle report"] = bundle_dir / "report.md"
 
     stage(5, f"detecting on {plural(len(test_files), 'held-out session')} with the bundle (throttled, no TensorFlow)")
-    from acquisition import load_session
-    from deploy.runtime import detect_frames, load_bundle, session_stream
-    from deploy.sweep import match_events
+    from deploy.runtime import load_bundle
 
     bundle = load_bundle(bundle_dir)
-    tot = {"truth": 0, "found": 0, "correct": 0, "false": 0}
-    sensed = frames = macs = macs_always_on = 0
-    for path in test_files:
-        session = load_session(path)  # read once: throttled, always-on and the labels
-        stream, geometry = session_stream(session, bundle)
-        res = detect_frames(stream, bundle, geometry=geometry)
-        truth = [(lb.start_frame, lb.end_frame, lb.gesture) for lb in session.labels]
-        sc = dataclasses.asdict(match_events(res.events, truth))
-        for k in tot:
-            tot[k] += sc[k]
-        sensed += res.utilisation.sensor_frames
-        frames += res.utilisation.frames
-        macs += res.macs_executed
-        macs_always_on += detect_frames(stream, bundle, geometry=geometry, always_on=True).macs_executed
-        print(f"    {Path(path).name}: {sc['correct']}/{sc['truth']} correct, {sc['false']} false")
-    recall = tot["correct"] / max(tot["truth"], 1)
+    score = _detect_all(test_files, bundle)
+    recall = score["correct"] / max(score["truth"], 1)
     print(  # the names of `radargest evaluate`: recall is right / true gestures
-        f"    held-out subjects: recall {recall:.3f} ({tot['correct']} of {tot['truth']} gestures right, "
-        f"{tot['found']} answered with some gesture), {tot['false']} false events; throttle used "
-        f"{100 * sensed / max(frames, 1):.0f} % of sensor frames and {100 * macs / max(macs_always_on, 1):.0f} % "
-        "of the compute of the same bundle always-on"
+        f"    held-out subjects: recall {recall:.3f} ({score['correct']} of {score['truth']} gestures right, "
+        f"{score['found']} answered with some gesture), {score['false']} false events; throttle used "
+        f"{100 * score['sensed'] / max(score['frames'], 1):.0f} % of sensor frames and "
+        f"{100 * score['macs'] / max(score['macs_always_on'], 1):.0f} % of the compute of the same bundle always-on"
     )
+    if held_everyday:
+        day = _detect_all(held_everyday, bundle)
+        hours = day["seconds"] / 3600
+        print(
+            f"    held-out everyday streams ({60 * hours:.0f} min of hovering, scratching, earcup grabs, ... with "
+            f"{plural(int(day['truth']), 'sparse gesture')}): {day['false']} false activations "
+            f"({day['false'] / hours:.0f} per hour), {day['correct']} of {day['truth']} gestures right; "
+            f"by cause: radargest evaluate {run_dir} --data {everyday_dirs['held_out']} --split none --continuous"
+        )
 
     replay = Path(test_files[0])
     headless = not os.environ.get("DISPLAY")
@@ -191,8 +230,37 @@ def run_quickstart(
     return artefacts
 
 
+def _detect_all(paths: list[Path], bundle: Any) -> dict[str, float]:
+    """The bundle's throttled detections on each recording, matched to its labels and summed: ``truth``,
+    ``found``, ``correct``, ``false`` (:func:`deploy.sweep.match_events`), sensor ``frames`` and those ``sensed``,
+    ``macs`` executed and ``macs_always_on`` (the same bundle unthrottled), and the recordings' ``seconds``.
+    Prints one line per recording."""
+    from acquisition import load_session
+    from deploy.runtime import detect_frames, session_stream
+    from deploy.sweep import match_events
+
+    tot: dict[str, float] = dict.fromkeys(("truth", "found", "correct", "false", "sensed", "frames", "macs"), 0)
+    tot["macs_always_on"] = 0
+    tot["seconds"] = 0.0
+    for path in paths:
+        session = load_session(path)  # read once: throttled, always-on and the labels
+        stream, geometry = session_stream(session, bundle)
+        res = detect_frames(stream, bundle, geometry=geometry)
+        truth = [(lb.start_frame, lb.end_frame, lb.gesture) for lb in session.labels]
+        sc = dataclasses.asdict(match_events(res.events, truth))
+        for k in ("truth", "found", "correct", "false"):
+            tot[k] += sc[k]
+        tot["sensed"] += res.utilisation.sensor_frames
+        tot["frames"] += res.utilisation.frames
+        tot["macs"] += res.macs_executed
+        tot["macs_always_on"] += detect_frames(stream, bundle, geometry=geometry, always_on=True).macs_executed
+        tot["seconds"] += res.utilisation.frames / geometry.frame_rate_hz
+        print(f"    {Path(path).name}: {sc['correct']}/{sc['truth']} correct, {sc['false']} false")
+    return tot
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from radargest.cli_args import positive_int
+    from radargest.cli_args import float_above, positive_int
 
     parser.add_argument(
         "--out",
@@ -210,4 +278,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--reps", type=positive_int, default=6, help="repetitions of each gesture per session, >= 1 (default 6)"
     )
     parser.add_argument("--epochs", type=positive_int, default=20, help="training epochs, >= 1 (default 20)")
+    parser.add_argument(
+        "--everyday-minutes",
+        type=float_above(0.0, inclusive=True),
+        default=5.0,
+        help=f"minutes of everyday stream (hovering, scratching, ...; a gesture about once a minute) for each of "
+        f"up to {EVERYDAY_SUBJECTS} training subjects, learned as hard negatives; the operating point is chosen on "
+        f"{CALIBRATION_SUBJECTS} calibration subjects' streams and the held-out subjects' streams are scored; "
+        "0 skips them all: no rejection (default 5)",
+    )
     parser.add_argument("--no-demo", dest="demo", action="store_false", help="skip the demo stage")

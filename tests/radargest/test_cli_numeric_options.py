@@ -110,6 +110,8 @@ BAD: list[tuple[str, str, str, str]] = [
     ("calibrate", "--max-recall-loss", "1.5", "in [0, 1]"),
     ("bench", "--hours", "0", "> 0"),
     ("quickstart", "--epochs", "0", ">= 1"),
+    ("quickstart", "--everyday-minutes", "-1", ">= 0"),
+    ("quickstart", "--everyday-minutes", "nan", "is not a finite number"),
 ]
 
 

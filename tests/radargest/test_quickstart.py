@@ -1,0 +1,43 @@
+"""``radargest quickstart`` end to end at its smallest sizes: the everyday streams reach training as hard negatives
+and calibration as the operating point's background, the bundle carries that operating point, and the held-out
+everyday streams are scored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from models.config import read_run_config
+from radargest.quickstart import CALIBRATION_SUBJECTS, run_quickstart
+
+
+def test_quickstart_trains_on_everyday_streams_and_ships_their_operating_point(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "qs"
+    art = run_quickstart(
+        out, subjects=3, held_out=1, reps=2, epochs=1, everyday_minutes=0.5, demo=False, progress=False
+    )
+    printed = capsys.readouterr().out
+
+    streams = {k: sorted(p.glob("*.h5")) for k, p in art.items() if k.startswith("everyday streams")}
+    counts = {"everyday streams, train": 3, "everyday streams, calibration": CALIBRATION_SUBJECTS}
+    assert {k: len(v) for k, v in streams.items()} == {**counts, "everyday streams, held-out": 1}
+
+    cfg = read_run_config(art["training run"])
+    assert str(art["everyday streams, train"].resolve()) in cfg.data  # hard negatives
+    assert cfg.rejection.calibration_data == (str(art["everyday streams, calibration"].resolve()),)
+    manifest = json.loads((art["bundle"] / "manifest.json").read_text())
+    assert manifest["decision"]["min_score"] == pytest.approx(cfg.min_score)  # the calibrated point ships
+
+    line = next(x for x in printed.splitlines() if "held-out everyday streams (" in x)
+    assert "false activations (" in line and "per hour)" in line
+    assert "operating point min_score" in printed  # the calibration line of train's log
+
+
+def test_quickstart_refuses_negative_everyday_minutes_before_simulating(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="everyday_minutes"):
+        run_quickstart(tmp_path / "qs", everyday_minutes=-1.0, demo=False, progress=False)
+    assert not (tmp_path / "qs").exists()
