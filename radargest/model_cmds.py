@@ -311,8 +311,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"({f['events_per_minute']:.1f}/min), {f['false_activations']} false"
             )
         print(f"false activations by cause (min_score {m['min_score']:.3g}): count, per hour of background")
-        for cause, v in m["false_activations_by_cause"].items():
-            print(f"  {cause:>14} {v['false_activations']:5d} {_fmt(v['per_hour'])}")
+        by_cause = m["false_activations_by_cause"]
+        width = max(map(len, by_cause), default=0)  # enter_stop_leave ran past a fixed 14
+        for cause, v in by_cause.items():
+            print(f"  {cause:>{width}} {v['false_activations']:5d} {_fmt(v['per_hour'])}")
         at = m["recall_at_fa_per_hour"]
         print("recall at " + ", ".join(f"{b} FA/h: {_fmt(v['recall'])}" for b, v in at.items()))
         print(f"wrote {det}")

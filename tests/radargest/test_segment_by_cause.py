@@ -32,3 +32,26 @@ def test_every_cause_of_the_stream_reaches_the_table(tmp_path: Path) -> None:
     proc = run("bench", "segment", "--data", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "| empty |" in proc.stdout and "events per hour" in proc.stdout
+
+
+def test_evaluate_prints_the_cause_table_in_columns(tiny_run: Path, tmp_path: Path) -> None:
+    """``enter_stop_leave`` is longer than the name column once was (14), and pushed its row's counts right."""
+    path = tmp_path / "everyday.h5"
+    simulate_everyday(
+        path,
+        plan=EverydayPlan(duration_s=120.0, gesture_rate_per_min=1.0),
+        subject=Subject.from_seed(32),
+        seed=5,
+        sensor_config=get_preset("gesture_close").sensor_config,
+        preset="gesture_close",
+    )
+    proc = run(
+        "evaluate", str(tiny_run), "--data", str(path), "--split", "none", "--continuous", "--out", str(tmp_path)
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    head = next(i for i, x in enumerate(lines) if x.startswith("false activations by cause"))
+    rows = [x for x in lines[head + 1 :] if x.startswith("  ")]
+    assert any("enter_stop_leave" in x for x in rows)
+    names_end = {len(x.split()[0]) + x.index(x.split()[0]) for x in rows}
+    assert len(names_end) == 1, rows  # right-aligned names: every count starts in the same column
