@@ -187,7 +187,8 @@ def run_quickstart(
             f"    held-out everyday streams ({60 * hours:.0f} min of hovering, scratching, earcup grabs, ... with "
             f"{plural(int(day['truth']), 'sparse gesture')}): {day['false']} false activations "
             f"({day['false'] / hours:.0f} per hour), {day['correct']} of {day['truth']} gestures right; "
-            f"by cause: radargest evaluate {run_dir} --data {everyday_dirs['held_out']} --split none --continuous"
+            f"by cause (the float model, always-on): radargest evaluate {run_dir} --data {everyday_dirs['held_out']} "
+            "--split none --continuous"
         )
 
     replay = Path(test_files[0])
