@@ -81,7 +81,7 @@ def run_quickstart(
         + (f", and everyday streams ({everyday_minutes:g} min per training subject)" if everyday_minutes > 0 else ""),
     )
     sim_dir, test_dir = out / "sim" / "train", out / "sim" / "held_out"
-    run_simulate(
+    train_files = run_simulate(
         SimulateJob(out_dir=sim_dir, subjects=subjects, reps_per_gesture=reps, gestures=GESTURES, overwrite=True),
         progress=progress,
     )
@@ -100,7 +100,7 @@ def run_quickstart(
     artefacts["simulated training sessions"] = sim_dir
     artefacts["simulated held-out sessions"] = test_dir
     everyday_dirs = {k: out / "sim" / f"everyday_{k}" for k in ("train", "calibration", "held_out")}
-    held_everyday: list[Path] = []
+    streams: dict[str, list[Path]] = {k: [] for k in everyday_dirs}
     if everyday_minutes > 0:
         jobs = {  # seeds of the stream timelines differ from the gesture sessions'
             "train": (min(subjects, EVERYDAY_SUBJECTS), 0, everyday_minutes, 3),
@@ -108,7 +108,7 @@ def run_quickstart(
             "held_out": (held_out, HELD_OUT_FIRST, HELD_OUT_EVERYDAY_MINUTES, 7),
         }
         for kind, (n, first, minutes, seed) in jobs.items():
-            paths = run_everyday(
+            streams[kind] = run_everyday(
                 EverydayJob(
                     out_dir=everyday_dirs[kind],
                     subjects=n,
@@ -120,7 +120,7 @@ def run_quickstart(
                 progress=progress,
             )
             artefacts[f"everyday streams, {kind.replace('_', '-')}"] = everyday_dirs[kind]
-        held_everyday = paths
+    held_everyday = streams["held_out"]
 
     held_ids = [f"sim-s{HELD_OUT_FIRST + i:03d}" for i in range(held_out)]
     stage(2, f"training the default model ({epochs} epochs; the held-out subjects are the test side of the split)")
@@ -130,18 +130,17 @@ def run_quickstart(
     from models.train import train
 
     run_dir = out / "run"
-    everyday = (str(everyday_dirs["train"].resolve()),) if held_everyday else ()
+    # the files this run wrote, not their folders: an earlier run's with more subjects may still lie there, and
+    # a held-out subject of that run beyond this run's split would be trained on
     cfg = TrainConfig(
-        data=(str(sim_dir.resolve()), str(test_dir.resolve()), *everyday),
+        data=tuple(str(p.resolve()) for p in (*train_files, *test_files, *streams["train"])),
         dataset=DatasetConfig(gestures=GESTURES),
         split=parse_split("subject:" + ",".join(held_ids)),  # never trained or validated on
         architecture=ArchitectureConfig(num_classes=len(GESTURES) + 1),
         epochs=epochs,
         patience_epochs=epochs,
         seed=0,
-        rejection=RejectionConfig(
-            calibration_data=(str(everyday_dirs["calibration"].resolve()),) if held_everyday else ()
-        ),
+        rejection=RejectionConfig(calibration_data=tuple(str(p.resolve()) for p in streams["calibration"])),
     )
     # an earlier quickstart's reports go too; the log gives the epochs and the operating point
     result = train(cfg, run_dir, progress=progress, overwrite=True, log=lambda line: print(f"    {line}"))

@@ -1,6 +1,6 @@
 """``radargest quickstart`` end to end at its smallest sizes: the everyday streams reach training as hard negatives
-and calibration as the operating point's background, the bundle carries that operating point, and the held-out
-everyday streams are scored."""
+and calibration as the operating point's background, the bundle carries that operating point, the held-out
+everyday streams are scored, and an earlier run's recordings left in the folder are not trained on."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from acquisition import get_preset
+from acquisition.sim import SessionPlan, Subject
+from acquisition.simulate import simulate_session
 from models.config import read_run_config
 from radargest.quickstart import CALIBRATION_SUBJECTS, run_quickstart
 
@@ -17,6 +20,17 @@ def test_quickstart_trains_on_everyday_streams_and_ships_their_operating_point(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "qs"
+    # an earlier quickstart with --held-out 2 left subject 1001's session; this one holds out 1000 alone
+    stale = out / "sim" / "held_out" / "sim-s1001_sess00.h5"
+    stale.parent.mkdir(parents=True)
+    simulate_session(
+        stale,
+        plan=SessionPlan(gestures=("tap_in",), reps_per_gesture=1),
+        subject=Subject.from_seed(1001),
+        seed=1,
+        sensor_config=get_preset("gesture_close").sensor_config,
+        preset="gesture_close",
+    )
     art = run_quickstart(
         out, subjects=3, held_out=1, reps=2, epochs=1, everyday_minutes=0.5, demo=False, progress=False
     )
@@ -27,8 +41,16 @@ def test_quickstart_trains_on_everyday_streams_and_ships_their_operating_point(
     assert {k: len(v) for k, v in streams.items()} == {**counts, "everyday streams, held-out": 1}
 
     cfg = read_run_config(art["training run"])
-    assert str(art["everyday streams, train"].resolve()) in cfg.data  # hard negatives
-    assert cfg.rejection.calibration_data == (str(art["everyday streams, calibration"].resolve()),)
+    trained = [
+        *art["simulated training sessions"].glob("*.h5"),  # 3 subjects
+        art["simulated held-out sessions"] / "sim-s1000_sess00.h5",  # the test side of the run's split
+        *streams["everyday streams, train"],  # hard negatives
+    ]
+    assert sorted(cfg.data) == sorted(str(p.resolve()) for p in trained)
+    assert str(stale.resolve()) not in cfg.data
+    assert sorted(cfg.rejection.calibration_data) == [
+        str(p.resolve()) for p in streams["everyday streams, calibration"]
+    ]
     manifest = json.loads((art["bundle"] / "manifest.json").read_text())
     assert manifest["decision"]["min_score"] == pytest.approx(cfg.min_score)  # the calibrated point ships
 
