@@ -37,8 +37,8 @@ GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
 HELD_OUT_FIRST = 1000  # seeds of held-out subjects, far from the training seeds
 CALIBRATION_FIRST = 100  # seeds of the calibration subjects' everyday streams (the recipe's everyday_cal)
 EVERYDAY_SUBJECTS = 8  # training subjects that also get an everyday stream (at most --subjects)
-CALIBRATION_SUBJECTS, CALIBRATION_MINUTES = 4, 10.0
-HELD_OUT_EVERYDAY_MINUTES = 10.0
+CALIBRATION_SUBJECTS = 4
+SCORED_STREAM_SCALE = 2  # calibration and held-out streams are this many times --everyday-minutes long
 
 
 def run_quickstart(
@@ -54,8 +54,9 @@ def run_quickstart(
 ) -> dict[str, Path]:
     """Run the pipeline into ``out``; returns the artefacts by name (see the module docstring).
 
-    ``everyday_minutes`` is the length of each training subject's everyday stream [min]; 0 simulates no
-    everyday streams, so the model learns no hard negatives and keeps arg-max decisions (``min_score`` 0).
+    ``everyday_minutes`` is the length of each training subject's everyday stream [min]; the calibration and
+    held-out subjects' streams are :data:`SCORED_STREAM_SCALE` times as long. 0 simulates no everyday streams, so
+    the model learns no hard negatives and keeps arg-max decisions (``min_score`` 0).
 
     Raises:
         ValueError: a count below 1 or negative minutes (checked before anything is simulated).
@@ -104,8 +105,8 @@ def run_quickstart(
     if everyday_minutes > 0:
         jobs = {  # seeds of the stream timelines differ from the gesture sessions'
             "train": (min(subjects, EVERYDAY_SUBJECTS), 0, everyday_minutes, 3),
-            "calibration": (CALIBRATION_SUBJECTS, CALIBRATION_FIRST, CALIBRATION_MINUTES, 4),
-            "held_out": (held_out, HELD_OUT_FIRST, HELD_OUT_EVERYDAY_MINUTES, 7),
+            "calibration": (CALIBRATION_SUBJECTS, CALIBRATION_FIRST, SCORED_STREAM_SCALE * everyday_minutes, 4),
+            "held_out": (held_out, HELD_OUT_FIRST, SCORED_STREAM_SCALE * everyday_minutes, 7),
         }
         for kind, (n, first, minutes, seed) in jobs.items():
             streams[kind] = run_everyday(
@@ -284,7 +285,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         help=f"minutes of everyday stream (hovering, scratching, ...; a gesture about once a minute) for each of "
         f"up to {EVERYDAY_SUBJECTS} training subjects, learned as hard negatives; the operating point is chosen on "
-        f"{CALIBRATION_SUBJECTS} calibration subjects' streams and the held-out subjects' streams are scored; "
+        f"{CALIBRATION_SUBJECTS} calibration subjects' streams and the held-out subjects' streams are scored, each "
+        f"{SCORED_STREAM_SCALE} times as long; "
         "0 skips them all: no rejection (default 5)",
     )
     parser.add_argument("--no-demo", dest="demo", action="store_false", help="skip the demo stage")
