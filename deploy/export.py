@@ -414,7 +414,7 @@ def check_stream_recordings(run_dir: str | Path, paths: Sequence[str | Path]) ->
     from models.config import read_run_config
 
     tcfg = read_run_config(Path(run_dir))
-    run_hz = tcfg.dataset.window.rate_hz(tcfg.architecture.window_frames)
+    run_hz = tcfg.trained_rate_hz
     fields = _manifest_sensor_fields(tcfg.dataset.preset)
     for path in paths:
         session = load_session(Path(path))
@@ -479,7 +479,7 @@ def export_bundle(
     if not representative:
         check_run_paths(tcfg.data, run=run_dir)
     recs = load_recordings([Path(p) for p in (representative or tcfg.data)], cfg=ds)
-    check_frame_rates(recs, ds.window.rate_hz(t), expected="the run's")  # calibrated and checked at the run's rate
+    check_frame_rates(recs, tcfg.trained_rate_hz, expected="the run's")  # calibrated and checked at the run's rate
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
     rng = np.random.default_rng([ecfg.seed, 0xE4])
     w = cut_windows(recs, split.train, cfg=ds, window_frames=t, split=split, role="train")

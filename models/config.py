@@ -274,6 +274,12 @@ class TrainConfig:
                 f"{len(self.dataset.classes)} classes ({', '.join(self.dataset.classes)})"
             )
 
+    @property
+    def trained_rate_hz(self) -> float:
+        """The frame rate the run's window was sized for [Hz] (its frames over its seconds,
+        :meth:`models.data.WindowConfig.rate_hz`): what recordings scored or fine-tuned with it are checked against."""
+        return self.dataset.window.rate_hz(self.architecture.window_frames)
+
 
 # -- dict and TOML --------------------------------------------------------------------------------
 def config_to_dict(cfg: TrainConfig) -> dict[str, Any]:

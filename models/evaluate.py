@@ -560,7 +560,7 @@ def evaluate_run(
     split = split or cfg.split
     recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)
     t = cfg.architecture.window_frames
-    check_frame_rates(recs, cfg.dataset.window.rate_hz(t), expected="the run's")
+    check_frame_rates(recs, cfg.trained_rate_hz, expected="the run's")
     test = scored_indices(recs, split)
     return evaluate_recordings(
         keras_predictor(model),

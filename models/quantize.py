@@ -528,7 +528,7 @@ def quantize_run(
     # split 'none' (a personalised run: README step 3) holds nothing out: score every recording, as
     # `evaluate --split none` does, and say in the report that the figures are on training-side data
     on_training = tcfg.split.kind == "none"
-    check_frame_rates(recs, tcfg.dataset.window.rate_hz(tcfg.architecture.window_frames), expected="the run's")
+    check_frame_rates(recs, tcfg.trained_rate_hz, expected="the run's")
     test = scored_indices(recs, tcfg.split)
     t = tcfg.architecture.window_frames
     rep = _representative(tcfg, recs, qcfg.representative_windows, qcfg.seed)

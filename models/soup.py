@@ -59,11 +59,6 @@ def _without_seed(cfg: TrainConfig) -> TrainConfig:
     return dataclasses.replace(cfg, seed=0, min_score=0.0, close_look=True)
 
 
-def _trained_rate_hz(cfg: TrainConfig) -> float:
-    """The frame rate a run was trained at [Hz] (its window's frames over its seconds), as ``evaluate`` reads it."""
-    return cfg.dataset.window.rate_hz(cfg.architecture.window_frames)
-
-
 def check_members(configs: Sequence[TrainConfig], names: Sequence[str]) -> None:
     """Refuse members that are not fine-tunes of one run differing only in their seed.
 
@@ -86,13 +81,13 @@ def check_members(configs: Sequence[TrainConfig], names: Sequence[str]) -> None:
     if len(set(seeds)) != len(seeds):
         raise RunError(f"two runs have the same seed ({', '.join(map(str, seeds))}): they are one model twice")
     base = _without_seed(configs[0])
-    first, first_hz = configs[0].dataset.preset, _trained_rate_hz(configs[0])
+    first, first_hz = configs[0].dataset.preset, configs[0].trained_rate_hz
     same = "a soup's runs share their preset and frame rate (fine-tunes of one run, differing only in --seed)"
     for cfg, name in zip(configs[1:], names[1:], strict=True):
         # named first: the generic difference below would say only "dataset" or "architecture"
         if cfg.dataset.preset != first:
             raise RunError(f"{name}: trained on preset {cfg.dataset.preset!r}, {names[0]} on {first!r}; {same}")
-        mismatch = dsp.frame_rate_mismatch(_trained_rate_hz(cfg), first_hz, expected=f"{names[0]}'s")
+        mismatch = dsp.frame_rate_mismatch(cfg.trained_rate_hz, first_hz, expected=f"{names[0]}'s")
         if mismatch:
             raise RunError(f"{name}: trained at {mismatch}; {same}")
         mine = _without_seed(cfg)

@@ -151,7 +151,7 @@ def run_enrol(args: argparse.Namespace) -> int:
     args.gestures = list(base.dataset.gestures)
     if args.preset != base.dataset.preset:
         raise ValueError(f"the run was trained on preset {base.dataset.preset!r}; use --preset {base.dataset.preset}")
-    _check_enrol_frame_rate(args, run_hz=base.dataset.window.rate_hz(base.architecture.window_frames))
+    _check_enrol_frame_rate(args, run_hz=base.trained_rate_hz)
     for name in ("run", "bundle"):  # before the user performs anything
         check_out_dir(args.out / name, overwrite=args.overwrite, what=f"enrolment's {name} folder")
     earlier = _earlier_recordings(args.out) if args.overwrite else []
