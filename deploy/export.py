@@ -452,7 +452,6 @@ def export_bundle(
     from models.data import (
         DataError,
         balanced_sample,
-        check_frame_rates,
         check_run_paths,
         cut_windows,
         load_recordings,
@@ -479,7 +478,7 @@ def export_bundle(
     if not representative:
         check_run_paths(tcfg.data, run=run_dir)
     recs = load_recordings([Path(p) for p in (representative or tcfg.data)], cfg=ds)
-    check_frame_rates(recs, tcfg.trained_rate_hz, expected="the run's")  # calibrated and checked at the run's rate
+    tcfg.check_rates(recs)  # calibrated and checked at the run's rate
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
     rng = np.random.default_rng([ecfg.seed, 0xE4])
     w = cut_windows(recs, split.train, cfg=ds, window_frames=t, split=split, role="train")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 import dsp
 from models.architectures import ArchitectureConfig
 from models.compress import CompressionConfig
-from models.data import AugmentConfig, DataError, DatasetConfig, SplitConfig, WindowConfig
+from models.data import AugmentConfig, DataError, DatasetConfig, Recording, SplitConfig, WindowConfig, check_frame_rates
 from models.rejection import SourceGuard
 
 if TYPE_CHECKING:
@@ -279,6 +279,15 @@ class TrainConfig:
         """The frame rate the run's window was sized for [Hz] (its frames over its seconds,
         :meth:`models.data.WindowConfig.rate_hz`): what recordings scored or fine-tuned with it are checked against."""
         return self.dataset.window.rate_hz(self.architecture.window_frames)
+
+    def check_rates(self, recs: Sequence[Recording], *, whose: str = "the run's") -> None:
+        """Refuse recordings not at :attr:`trained_rate_hz` (:func:`models.data.check_frame_rates`): what this run
+        scores, calibrates, quantises with or fine-tunes must be at the rate its window was sized for.
+
+        Raises:
+            DataError: naming the file farthest off.
+        """
+        check_frame_rates(recs, self.trained_rate_hz, expected=whose)
 
 
 # -- dict and TOML --------------------------------------------------------------------------------

@@ -51,7 +51,6 @@ from models.data import (
     Recording,
     SplitConfig,
     WindowSet,
-    check_frame_rates,
     cut_windows,
     event_window_end,
     load_recordings,
@@ -560,7 +559,7 @@ def evaluate_run(
     split = split or cfg.split
     recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)
     t = cfg.architecture.window_frames
-    check_frame_rates(recs, cfg.trained_rate_hz, expected="the run's")
+    cfg.check_rates(recs)
     test = scored_indices(recs, split)
     return evaluate_recordings(
         keras_predictor(model),

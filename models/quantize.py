@@ -49,7 +49,6 @@ from models.data import (
     DataError,
     Recording,
     balanced_sample,
-    check_frame_rates,
     check_run_paths,
     cut_windows,
     load_recordings,
@@ -528,7 +527,7 @@ def quantize_run(
     # split 'none' (a personalised run: README step 3) holds nothing out: score every recording, as
     # `evaluate --split none` does, and say in the report that the figures are on training-side data
     on_training = tcfg.split.kind == "none"
-    check_frame_rates(recs, tcfg.trained_rate_hz, expected="the run's")
+    tcfg.check_rates(recs)
     test = scored_indices(recs, tcfg.split)
     t = tcfg.architecture.window_frames
     rep = _representative(tcfg, recs, qcfg.representative_windows, qcfg.seed)

@@ -612,7 +612,7 @@ def calibrate_run(
     check_run_paths([p for p in cal if p in recorded_cal], run=run_dir, what="calibration data")
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     # the run's own data too: it may have been replaced since (a soup calibrates on its members' data)
-    check_frame_rates([*recs, *cal_recs], cfg.trained_rate_hz, expected="the run's")
+    cfg.check_rates([*recs, *cal_recs])
     cfg, data = prepare(cfg, recs)
     calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, decision=decision or DecisionConfig())
     cfg = _with_operating_point(cfg, calibration)
@@ -733,7 +733,7 @@ def check_training_frame_rates(
     check_frame_rates([*recs, *(r for group in more for r in group)])
     if init:
         icfg = read_run_config(Path(init))
-        check_frame_rates(recs, icfg.trained_rate_hz, expected="--init run's")
+        icfg.check_rates(recs, whose="--init run's")
 
 
 def train(
