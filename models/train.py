@@ -631,9 +631,7 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
     if not c:
         kept = calibration.get("kept_from")
         return f"operating point: min_score {calibration['min_score']:.4g} (not calibrated" + (
-            f": kept from --init {kept}{_too_little_background(calibration['background_h'], rej.budget_fa_per_hour)})"
-            if kept
-            else ")"
+            f": kept from --init {kept}{_too_little_background(calibration['background_h'], rej)})" if kept else ")"
         )
     held = calibration.get("held_by") or []
     return (
@@ -667,20 +665,25 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
             if a.get("recall") == 0
             else ""
         )
-        + _too_little_background(calibration["background_h"], rej.budget_fa_per_hour)
+        + _too_little_background(calibration["background_h"], rej)
     )
 
 
-def _too_little_background(background_h: float, budget_fa_per_hour: float) -> str:
+def _too_little_background(background_h: float, rej: RejectionConfig) -> str:
     """Why a budget said to be met means nothing: one false activation on so little background already exceeds
-    it (gesture sessions alone, as the quickstart's and a personalisation's data), so no threshold was tested."""
-    if _judges_budget(background_h, budget_fa_per_hour):
+    it (gesture sessions alone, as a personalisation's data, or minutes of calibration streams, as the
+    quickstart's), so no threshold was tested. The advice depends on whether calibration streams were given."""
+    budget = rej.budget_fa_per_hour
+    if _judges_budget(background_h, budget):
         return ""
     one = f"one false activation on it is already {1 / background_h:.0f}/h" if background_h > 0 else "there is none"
-    return (
-        f"; but {background_h:.2f} h of background cannot judge {budget_fa_per_hour:g}/h ({one}): add everyday "
-        "streams with --calibration-data (radargest simulate --everyday)"
+    hours = math.ceil(1 / budget) if budget > 0 else 1
+    advice = (
+        f"longer --calibration-data streams would: at least {plural(hours, 'hour')} of background in all"
+        if rej.calibration_data
+        else "add everyday streams with --calibration-data (radargest simulate --everyday)"
     )
+    return f"; but {background_h:.2f} h of background cannot judge {budget:g}/h ({one}): {advice}"
 
 
 def _too_few_events(calibration: dict[str, Any], source: str) -> str:

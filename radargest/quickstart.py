@@ -145,6 +145,14 @@ def run_quickstart(
     )
     # an earlier quickstart's reports go too; the log gives the epochs and the operating point
     result = train(cfg, run_dir, progress=progress, overwrite=True, log=lambda line: print(f"    {line}"))
+    cal = result.metrics.get("calibration", {})
+    if cal and cal["background_h"] * cal["budget_fa_per_hour"] < 1:  # the log line above says it cannot judge
+        print(  # in the quickstart, --everyday-minutes is what gives the calibration streams
+            f"    (in the quickstart: the calibration subjects' streams are {SCORED_STREAM_SCALE} x --everyday-minutes "
+            "long each)"
+            if everyday_minutes > 0
+            else "    (in the quickstart: --everyday-minutes above 0 adds calibration streams)"
+        )
     val = result.metrics["validation"]
     print(f"    validation accuracy {val['accuracy']:.3f} (balanced {val['balanced_accuracy']:.3f})")
     artefacts["training run"] = run_dir

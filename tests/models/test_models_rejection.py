@@ -350,8 +350,9 @@ def test_the_calibration_line_names_the_guard_and_says_when_nothing_is_rejected(
 
 
 def test_the_calibration_line_says_when_the_background_is_too_short_to_judge_the_budget() -> None:
-    """Gesture sessions alone (the quickstart's, a personalisation's) hold minutes of background: "0 false
-    activations, budget 0.5/h met" on 2.5 min said nothing about 0.5 per hour."""
+    """Gesture sessions alone (a personalisation's) hold minutes of background: "0 false activations, budget
+    0.5/h met" on 2.5 min said nothing about 0.5 per hour; minutes of calibration streams (the quickstart's) no
+    more, and there the advice is longer streams, not to add them."""
     from models.train import _calibration_line
 
     cal = _held_by_real()
@@ -359,6 +360,11 @@ def test_the_calibration_line_says_when_the_background_is_too_short_to_judge_the
     assert short.endswith(
         "; but 0.04 h of background cannot judge 0.5/h (one false activation on it is already 25/h): add everyday "
         "streams with --calibration-data (radargest simulate --everyday)"
+    )
+    given = RejectionConfig(calibration_data=("cal/a.h5",))  # streams were given, minutes long: ask for longer
+    assert _calibration_line({**cal, "held_by": [], "background_h": 0.8}, given).endswith(
+        "; but 0.80 h of background cannot judge 0.5/h (one false activation on it is already 1/h): longer "
+        "--calibration-data streams would: at least 2 hours of background in all"
     )
     assert "cannot judge" not in _calibration_line({**cal, "held_by": [], "background_h": 2.0}, RejectionConfig())
     zero = RejectionConfig(budget_fa_per_hour=0.0)  # none on the streams is all a budget of 0 can ask

@@ -57,6 +57,9 @@ def test_quickstart_trains_on_everyday_streams_and_ships_their_operating_point(
     line = next(x for x in printed.splitlines() if "held-out everyday streams (" in x)
     assert "false activations (" in line and "per hour)" in line
     assert "operating point min_score" in printed  # the calibration line of train's log
+    # 2 min of calibration streams cannot judge 0.5/h: the advice is longer streams, and what gives them here
+    assert "longer --calibration-data streams would" in printed
+    assert "the calibration subjects' streams are 2 x --everyday-minutes long each" in printed
 
 
 def test_quickstart_refuses_negative_everyday_minutes_before_simulating(tmp_path: Path) -> None:
