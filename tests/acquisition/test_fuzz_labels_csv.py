@@ -19,11 +19,11 @@ import pytest
 from fuzz_helpers import assert_one_line, sha256
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sim_helpers import sim_session
 
-from acquisition import Label, RecordingError, get_preset, load_session, read_labels_csv, save_labels
+from acquisition import Label, RecordingError, load_session, read_labels_csv, save_labels
 from acquisition.labels import CSV_COLUMNS, GESTURE_NAME_RE, write_labels_csv
-from acquisition.sim import SessionPlan, Subject
-from acquisition.simulate import simulate_session
+from acquisition.sim import SessionPlan
 
 pytestmark = pytest.mark.fuzz
 
@@ -106,14 +106,7 @@ def test_labels_csv_fuzz(raw: bytes) -> None:
 @pytest.fixture(scope="module")
 def short_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("fuzz_csv") / "short.h5"
-    simulate_session(
-        path,
-        plan=SessionPlan(gestures=("tap_in",), reps_per_gesture=1),
-        subject=Subject.from_seed(4),
-        seed=1,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
-    )
+    sim_session(path, SessionPlan(gestures=("tap_in",), reps_per_gesture=1), subject=4, seed=1)
     return path
 
 

@@ -25,13 +25,13 @@ import pytest
 from fuzz_helpers import assert_one_line, byte_mutations, mutate_bytes, sha256
 from hypothesis import given
 from hypothesis import strategies as st
+from sim_helpers import sim_session
 
-from acquisition import RecordingError, Session, get_preset, load_session
+from acquisition import RecordingError, Session, load_session
 from acquisition.labels import GESTURE_NAME_RE
 from acquisition.negatives import NegativeLabel
 from acquisition.recording import save_negatives
-from acquisition.sim import SessionPlan, Subject
-from acquisition.simulate import simulate_session
+from acquisition.sim import SessionPlan
 from radargest.datasets import acconeer_file
 
 pytestmark = pytest.mark.fuzz
@@ -42,14 +42,7 @@ def seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, lis
     """``{name: (file, object paths)}``: the simulated seed, and the real one when the data is here."""
     out = tmp_path_factory.mktemp("fuzz_seeds")
     sim = out / "sim.h5"
-    _, labels = simulate_session(
-        sim,
-        plan=SessionPlan(gestures=("tap_in", "wiggle"), reps_per_gesture=1),
-        subject=Subject.from_seed(5),
-        seed=2,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
-    )
+    _, labels = sim_session(sim, SessionPlan(gestures=("tap_in", "wiggle"), reps_per_gesture=1), subject=5, seed=2)
     gap = labels[0].start_frame // 2
     save_negatives(sim, [NegativeLabel(start_frame=0, end_frame=max(1, gap), cause="hover", source="sim")])
     found = {"sim": sim}

@@ -9,6 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from sim_helpers import sim_everyday
 
 import dsp
 from acquisition import (
@@ -45,13 +46,8 @@ STREAM_MIN = 9.0
 @pytest.fixture(scope="module")
 def everyday(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Label], list[NegativeLabel]]:
     path = tmp_path_factory.mktemp("everyday") / "s.h5"
-    _, labels, negatives = simulate_everyday(
-        path,
-        plan=EverydayPlan(duration_s=STREAM_MIN * 60, gesture_rate_per_min=1.0),
-        subject=Subject.from_seed(7),
-        seed=3,
-        sensor_config=CONFIG,
-        preset="gesture_close",
+    _, labels, negatives = sim_everyday(
+        path, EverydayPlan(duration_s=STREAM_MIN * 60, gesture_rate_per_min=1.0), subject=7, seed=3
     )
     return path, labels, negatives
 

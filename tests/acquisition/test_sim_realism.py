@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sim_helpers import sim_session
 
 import dsp
-from acquisition import Session, get_preset, load_session
+from acquisition import Session, load_session
 from acquisition.sim import SessionPlan, Subject
-from acquisition.simulate import simulate_session
 
 # DESIGN §4, measured on label_static_hand_idx_1 per point from 0.05 to 0.20 m.
 DESIGN_COHERENT = np.array([1016, 540, 662, 526, 203, 116])
@@ -33,14 +33,8 @@ def sim_still(tmp_path_factory: pytest.TempPathFactory) -> list[Session]:
     sessions = []
     for seed in range(4):
         path = out / f"still{seed}.h5"
-        simulate_session(
-            path,
-            plan=plan,
-            subject=Subject.core_from_seed(seed),  # on axis at 0.08-0.15 m, where the real still hand was
-            seed=seed,
-            sensor_config=get_preset("gesture_close").sensor_config,
-            preset="gesture_close",
-        )
+        # on axis at 0.08-0.15 m, where the real still hand was
+        sim_session(path, plan, subject=Subject.core_from_seed(seed), seed=seed)
         sessions.append(load_session(path))
     return sessions
 
@@ -92,13 +86,8 @@ def test_simulated_onset_sign_matches_real_recordings(
     sim_signs = []
     for seed in range(3):
         path = tmp_path / f"{gesture}{seed}.h5"
-        simulate_session(
-            path,
-            plan=SessionPlan(gestures=(gesture,), reps_per_gesture=8, repositions_per_min=0.0),
-            subject=Subject.from_seed(seed),
-            seed=seed,
-            sensor_config=get_preset("gesture_close").sensor_config,
-            preset="gesture_close",
+        sim_session(
+            path, SessionPlan(gestures=(gesture,), reps_per_gesture=8, repositions_per_min=0.0), subject=seed, seed=seed
         )
         sim_signs.append(onset_velocity_signs(load_session(path)))
     sim = np.concatenate(sim_signs)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sim_helpers import sim_session
 
 import dsp
-from acquisition import Session, get_preset, load_session, simulate_session
-from acquisition.sim import SessionPlan, Subject
+from acquisition import Session, load_session
+from acquisition.sim import SessionPlan
 from deploy import ThrottleConfig, build_shared_library, find_compiler, write_config_h
 from deploy.c_binding import CLibrary
 
@@ -45,15 +46,13 @@ def real_stream(real_dir: Path):
 def sim_stream(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, dsp.FrameGeometry]:
     """One short simulated session (every gesture twice, one subject), through the real recorder."""
     path = tmp_path_factory.mktemp("deploy_sim") / "sim.h5"
-    simulate_session(
+    sim_session(
         path,
-        plan=SessionPlan(gestures=("tap_in", "tap_out", "double_tap_in", "wiggle"), reps_per_gesture=2),
-        subject=Subject.from_seed(11),
+        SessionPlan(gestures=("tap_in", "tap_out", "double_tap_in", "wiggle"), reps_per_gesture=2),
+        subject=11,
         # a session that exercises the tests' branches: the C parity tests' stand-in classifier decides tap_in and
         # two other classes, and the firmware's early stream has a window beginning before it
         seed=6,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
     )
     s = load_session(path)
     return s.frames, geometry_of(s)

@@ -792,17 +792,16 @@ def test_a_long_event_gives_the_same_records_in_evaluate_detect_and_c(
     latest evidence (:func:`dsp.event_window_end`), inside the ring buffer a device keeps, so detect (ring
     buffer of ``T`` + history embeddings), the evaluation (the whole recording) and the C build classify
     the same window, and that window shows the event's last motion, not its start."""
-    from acquisition import get_preset, simulate_session
-    from acquisition.sim import SessionPlan, Subject
+    from sim_helpers import sim_session
+
+    from acquisition.sim import SessionPlan
 
     path = tmp_path / "long.h5"
-    simulate_session(
+    sim_session(
         path,
-        plan=SessionPlan(gestures=("wiggle",), reps_per_gesture=4, pause_s=(0.05, 0.15), shuffle=False),
-        subject=Subject.from_seed(1),
+        SessionPlan(gestures=("wiggle",), reps_per_gesture=4, pause_s=(0.05, 0.15), shuffle=False),
+        subject=1,
         seed=1,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
     )
     ev, det = _evaluate_detect_and_c(tiny_bundle, tiny_export_run, path, c_library)
     rate = det.geometry.frame_rate_hz
@@ -824,17 +823,16 @@ def test_an_event_decided_before_a_full_window_gives_the_same_records_in_evaluat
     reads the frames before the stream's first as the ring's fill, the evaluation as an all-zero map (the
     map the fill encodes), so both classify the same window. Moved onto the stream's first ``T`` frames
     instead, the evaluation saw frames not recorded yet and detect its fill after the event (issue 10)."""
-    from acquisition import get_preset, simulate_session
-    from acquisition.sim import SessionPlan, Subject
+    from sim_helpers import sim_session
+
+    from acquisition.sim import SessionPlan
 
     path = tmp_path / "early.h5"
-    simulate_session(
+    sim_session(
         path,
-        plan=SessionPlan(gestures=("tap_in", "tap_out"), reps_per_gesture=1, pause_s=(0.6, 0.6), lead_s=0.2),
-        subject=Subject.from_seed(3),
+        SessionPlan(gestures=("tap_in", "tap_out"), reps_per_gesture=1, pause_s=(0.6, 0.6), lead_s=0.2),
+        subject=3,
         seed=3,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
     )
     _, det = _evaluate_detect_and_c(tiny_bundle, tiny_export_run, path, c_library)
     # the head's inputs of every window detect classified equal the evaluation's (checked in the helper);

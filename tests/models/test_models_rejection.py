@@ -249,20 +249,14 @@ def test_sub_recording_shifts_labels_candidates_and_negatives() -> None:
 
 def test_cause_labels_travel_from_the_file_to_the_per_cause_table(tmp_path: Path) -> None:
     """An everyday stream on disk → ``Recording.negatives`` → ``evaluate`` → the per-cause table."""
-    from acquisition import get_preset, simulate_everyday
-    from acquisition.sim import EverydayPlan, Subject
+    from sim_helpers import sim_everyday
+
+    from acquisition.sim import EverydayPlan
     from models.data import load_recordings
     from models.evaluate import evaluate_recordings
 
     path = tmp_path / "everyday.h5"
-    simulate_everyday(
-        path,
-        plan=EverydayPlan(duration_s=150.0, gesture_rate_per_min=1.0),
-        subject=Subject.from_seed(11),
-        seed=5,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
-    )
+    sim_everyday(path, EverydayPlan(duration_s=150.0, gesture_rate_per_min=1.0), subject=11, seed=5)
     cfg = DatasetConfig(gestures=GESTURES)
     recs = load_recordings([path], cfg=cfg)
     causes = {c for _, _, c in recs[0].negatives}

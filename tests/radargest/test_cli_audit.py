@@ -240,18 +240,13 @@ def test_export_refuses_a_firmware_recording_of_another_preset_before_any_work(
     """A gesture_far recording (the same 57.1 Hz, so the up-front frame-rate check let it through) for a
     gesture_close run was refused by the firmware step's preset check, after the whole export; now that same
     comparison (deploy.runtime.check_sensor_fields, on the fields the manifest will hold) runs first."""
-    from acquisition import get_preset
-    from acquisition.sim import SessionPlan, Subject
-    from acquisition.simulate import simulate_session
+    from sim_helpers import sim_session
+
+    from acquisition.sim import SessionPlan
 
     far = tmp_path / "far.h5"
-    simulate_session(
-        far,
-        plan=SessionPlan(gestures=("tap_in",), reps_per_gesture=1),
-        subject=Subject.from_seed(2701),
-        seed=2701,
-        sensor_config=get_preset("gesture_far").sensor_config,
-        preset="gesture_far",
+    sim_session(
+        far, SessionPlan(gestures=("tap_in",), reps_per_gesture=1), subject=2701, seed=2701, preset="gesture_far"
     )
     out = tmp_path / "bundle"
     argv = ["export", str(tiny_run), "--out", str(out), "--target", "cortex-m4f", "--quiet", option, str(far)]
@@ -377,9 +372,10 @@ def test_png_without_suffix_reports_the_file_written(
 def test_a_simulation_stopped_early_leaves_no_file(tmp_path: Path, stop: type[BaseException]) -> None:
     """Ctrl-C in ``simulate`` left a valid, labelled, shorter file that looked finished (and a rerun refused to
     replace it); now the partial file goes and Ctrl-C stays Ctrl-C (``radargest: interrupted``, exit 130)."""
-    from acquisition import RecordingError, get_preset
-    from acquisition.sim import EverydayPlan, Subject
-    from acquisition.simulate import simulate_everyday
+    from sim_helpers import sim_everyday
+
+    from acquisition import RecordingError
+    from acquisition.sim import EverydayPlan
 
     def interrupt(_frames: int) -> None:
         raise stop("stopped")  # at the first progress report, mid-stream
@@ -387,15 +383,7 @@ def test_a_simulation_stopped_early_leaves_no_file(tmp_path: Path, stop: type[Ba
     path = tmp_path / "s.h5"
     expected = (KeyboardInterrupt, None) if stop is KeyboardInterrupt else (RecordingError, "partial file was removed")
     with pytest.raises(expected[0], match=expected[1]):
-        simulate_everyday(
-            path,
-            plan=EverydayPlan(duration_s=60.0),
-            subject=Subject.from_seed(0),
-            seed=0,
-            sensor_config=get_preset("gesture_close").sensor_config,
-            preset="gesture_close",
-            on_progress=interrupt,
-        )
+        sim_everyday(path, EverydayPlan(duration_s=60.0), subject=0, seed=0, on_progress=interrupt)
     assert not path.exists()
 
 

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from acconeer.exptool import a121
 from cli_helpers import assert_one_line_error, run
+from sim_helpers import sim_session
 
-from acquisition import get_preset, load_session, simulate_session
-from acquisition.sim import SessionPlan, Subject
+from acquisition import load_session
+from acquisition.sim import SessionPlan
 from radargest.importers import class_from_file_name, copy_without_algo, import_gesture_control, import_record
 from radargest.pipeline import ConfigMismatchError, PipelineConfig, session_events, session_features
 
@@ -24,28 +25,14 @@ REAL_FILES = ("gesture_classification/label_tap_out_idx_2.h5", "gesture_detectio
 @pytest.fixture(scope="module")
 def sim_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("feat") / "close.h5"
-    simulate_session(
-        path,
-        plan=SessionPlan(gestures=("tap_in", "wiggle"), reps_per_gesture=2),
-        subject=Subject.from_seed(3),
-        seed=3,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
-    )
+    sim_session(path, SessionPlan(gestures=("tap_in", "wiggle"), reps_per_gesture=2), subject=3, seed=3)
     return path
 
 
 @pytest.fixture(scope="module")
 def far_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("feat") / "far.h5"
-    simulate_session(
-        path,
-        plan=SessionPlan(gestures=("tap_in",), reps_per_gesture=1),
-        subject=Subject.from_seed(4),
-        seed=4,
-        sensor_config=get_preset("gesture_far").sensor_config,
-        preset="gesture_far",
-    )
+    sim_session(path, SessionPlan(gestures=("tap_in",), reps_per_gesture=1), subject=4, seed=4, preset="gesture_far")
     return path
 
 

@@ -13,11 +13,10 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from sim_helpers import sim_session
 
 from acquisition import Label, RecordingError, load_session, read_labels_csv
-from acquisition.presets import get_preset
-from acquisition.sim import SessionPlan, Subject
-from acquisition.simulate import simulate_session
+from acquisition.sim import SessionPlan
 from radargest.cli import main
 from radargest.label_ui import LabelEditor, LabelView, run_label, velocity_time_of
 from radargest.plots import draw_label_spans, frame_at_time, frame_edges_s, plot_velocity_time
@@ -27,14 +26,7 @@ from radargest.plots import draw_label_spans, frame_at_time, frame_edges_s, plot
 def sim_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One small simulated session (tap_in and wiggle, 2 reps each), written once per module."""
     path = tmp_path_factory.mktemp("label_ui") / "s.h5"
-    simulate_session(
-        path,
-        plan=SessionPlan(gestures=("tap_in", "wiggle"), reps_per_gesture=2),
-        subject=Subject.from_seed(1),
-        seed=1,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
-    )
+    sim_session(path, SessionPlan(gestures=("tap_in", "wiggle"), reps_per_gesture=2), subject=1, seed=1)
     return path
 
 

@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from sim_helpers import sim_session
 
-from acquisition import get_preset
-from acquisition.sim import SessionPlan, Subject
-from acquisition.simulate import simulate_session
+from acquisition.sim import SessionPlan
 from models.config import read_run_config
 from radargest.quickstart import CALIBRATION_SUBJECTS, run_quickstart
 
@@ -23,14 +22,7 @@ def test_quickstart_trains_on_everyday_streams_and_ships_their_operating_point(
     # an earlier quickstart with --held-out 2 left subject 1001's session; this one holds out 1000 alone
     stale = out / "sim" / "held_out" / "sim-s1001_sess00.h5"
     stale.parent.mkdir(parents=True)
-    simulate_session(
-        stale,
-        plan=SessionPlan(gestures=("tap_in",), reps_per_gesture=1),
-        subject=Subject.from_seed(1001),
-        seed=1,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
-    )
+    sim_session(stale, SessionPlan(gestures=("tap_in",), reps_per_gesture=1), subject=1001, seed=1)
     art = run_quickstart(
         out, subjects=3, held_out=1, reps=2, epochs=1, everyday_minutes=0.5, demo=False, progress=False
     )

@@ -5,22 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from cli_helpers import run
+from sim_helpers import sim_everyday
 
-from acquisition import get_preset, load_session, simulate_everyday
-from acquisition.sim import EverydayPlan, Subject
+from acquisition import load_session
+from acquisition.sim import EverydayPlan
 from radargest.segeval import segment_events_by_cause
 
 
 def test_every_cause_of_the_stream_reaches_the_table(tmp_path: Path) -> None:
     path = tmp_path / "everyday.h5"
-    simulate_everyday(
-        path,
-        plan=EverydayPlan(duration_s=300.0, gesture_rate_per_min=2.0),
-        subject=Subject.from_seed(31),
-        seed=4,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
-    )
+    sim_everyday(path, EverydayPlan(duration_s=300.0, gesture_rate_per_min=2.0), subject=31, seed=4)
     session = load_session(path)
     result = segment_events_by_cause([path])
     assert set(result["causes"]) - {"unlabelled"} == {n.cause for n in session.negatives}
@@ -37,14 +31,7 @@ def test_every_cause_of_the_stream_reaches_the_table(tmp_path: Path) -> None:
 def test_evaluate_prints_the_cause_table_in_columns(tiny_run: Path, tmp_path: Path) -> None:
     """``enter_stop_leave`` is longer than the name column once was (14), and pushed its row's counts right."""
     path = tmp_path / "everyday.h5"
-    simulate_everyday(
-        path,
-        plan=EverydayPlan(duration_s=120.0, gesture_rate_per_min=1.0),
-        subject=Subject.from_seed(32),
-        seed=5,
-        sensor_config=get_preset("gesture_close").sensor_config,
-        preset="gesture_close",
-    )
+    sim_everyday(path, EverydayPlan(duration_s=120.0, gesture_rate_per_min=1.0), subject=32, seed=5)
     proc = run(
         "evaluate", str(tiny_run), "--data", str(path), "--split", "none", "--continuous", "--out", str(tmp_path)
     )
