@@ -139,6 +139,7 @@ class CDecisionConfig(ctypes.Structure):
         ("window_pre_frames", _I),
         ("history_frames", _I),
         ("num_classes", _I),
+        ("fallback_superseded", _I),
         ("is_prefix", ctypes.c_uint8 * DECISION_MAX_CLASSES),
         ("is_longer", ctypes.c_uint8 * DECISION_MAX_CLASSES),
     ]

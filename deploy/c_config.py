@@ -77,6 +77,7 @@ def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | in
         ("window_pre_frames", policy.pre),
         ("history_frames", policy.history),
         ("num_classes", len(policy.classes)),
+        ("fallback_superseded", int(policy.cfg.fallback_superseded)),
     ]
 
 

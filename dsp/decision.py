@@ -42,7 +42,9 @@ event with no such power (none fed) is at the first point, so gated.
 
 Once decided, an event stays decided: runs that merge into it later are absorbed (no second decision).
 An event that closes undecided is classified once more if its last run had no checkpoint (then a prefix
-gesture is decided at once), else reported as a rejected candidate.
+gesture is decided at once) or, with ``close_look``, on the window ending at its close; if that accepts
+nothing either, it is decided as the latest accepted gesture that a new run superseded while it waited
+(``fallback_superseded``), else reported as a rejected candidate.
 
 **Why no streaming early exit** (deciding while the motion still goes on): the checkpoint already comes
 ``settle_s`` (0.1 s) after the onset metric drops, which lags the end of the motion by about 50–70 ms, so
@@ -247,6 +249,20 @@ class DecisionConfig:
             everyday streams (+2.5 to +4.3 points, every model gaining; docs/results_rejection.md, "The close
             look becomes the default"). A manifest section written before it (no ``close_look`` key) loads
             with it off, as that bundle was exported.
+        fallback_superseded: an event that closes with no gesture accepted (its last checkpoint and the close
+            look rejected it), although an earlier checkpoint had accepted one that was still waiting (an unsure
+            gesture's ``unsure_wait_s``, a prefix's ``prefix_wait_s``) when a new motion run of the event began,
+            is decided at its close as that gesture (the latest such). Why: a gesture followed within the merge
+            gap by other motion (the hand leaving, scratching, reaching for the earcup) makes one event with it;
+            the later checkpoints' windows see that motion too and say ``none``, and the gesture the first
+            checkpoint saw was lost (11 of 37 everyday misses of the twentieth session's sim model,
+            docs/results_rejection.md). A longer gesture (``double_tap_in`` after ``tap_in``) is still decided at
+            its own checkpoint; only an event that ends with nothing accepted falls back, ``merge_gap_s`` after
+            its motion. The default since a pre-registered check on fresh training-side data (RULE68,
+            docs/results_rejection.md "The superseded answer as a fallback"): everyday streams of subjects
+            5916-5931 (4 h, 185 gestures) 133 -> 136 right, 2 -> 3 false activations; clean sessions 2760-2767
+            and the real training days unchanged. A manifest section written before it (no
+            ``fallback_superseded`` key) loads with it off, as that bundle was exported.
     """
 
     min_score: float = 0.0
@@ -264,11 +280,13 @@ class DecisionConfig:
     prefixes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     history_s: float = 2.0
     close_look: bool = True
+    fallback_superseded: bool = True
 
     def __post_init__(self) -> None:
         check_nonnegative("min_score", self.min_score)
-        if not isinstance(self.close_look, bool):
-            raise ParameterError(f"close_look must be True or False, got {self.close_look!r}")
+        for name in ("close_look", "fallback_superseded"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"{name} must be True or False, got {getattr(self, name)!r}")
         check_nonnegative("history_s", self.history_s)
         check_nonnegative("prefix_wait_s", self.prefix_wait_s)
         check_nonnegative("settle_s", self.settle_s)
@@ -320,6 +338,7 @@ class DecisionConfig:
             "prefixes": [list(p) for p in self.prefixes],
             "history_s": self.history_s,
             "close_look": self.close_look,
+            "fallback_superseded": self.fallback_superseded,
         }
 
     @classmethod
@@ -327,7 +346,8 @@ class DecisionConfig:
         """Inverse of :meth:`to_json`; unknown keys (e.g. the derived ``prefix_table``) are ignored. A section
         written before the gate's range condition existed (no ``gate_max_range_m`` / ``idle_gate_max_range_m``)
         loads with the condition off (0): the gate as that bundle was exported with, at every range; one
-        written before the close look was the default (no ``close_look``) loads with the look off."""
+        written before the close look was the default (no ``close_look``) loads with the look off, and one
+        written before the fallback (no ``fallback_superseded``) without it."""
         known = {
             "min_score",
             "prefix_wait_s",
@@ -344,8 +364,14 @@ class DecisionConfig:
             "prefixes",
             "history_s",
             "close_look",
+            "fallback_superseded",
         }
-        kw: dict[str, Any] = {"gate_max_range_m": 0.0, "idle_gate_max_range_m": 0.0, "close_look": False}
+        kw: dict[str, Any] = {
+            "gate_max_range_m": 0.0,
+            "idle_gate_max_range_m": 0.0,
+            "close_look": False,
+            "fallback_superseded": False,
+        }
         kw.update({k: v for k, v in data.items() if k in known})
         if "prefixes" in kw:
             kw["prefixes"] = tuple(tuple(p) for p in kw["prefixes"])
@@ -525,7 +551,8 @@ class _Track:
     group: int
     decided: bool = False
     checked_end: int = -1  # run end of the last checkpoint
-    prov: Decision | None = None  # a prefix gesture waiting
+    prov: Decision | None = None  # an accepted gesture waiting (a prefix, or an unsure one)
+    superseded: Decision | None = None  # the latest accepted one a new run of the event superseded
     prov_due: int = 0  # frame count at which it is decided
     last: Decision | None = None  # the last checkpoint's result (for a rejected candidate)
     prefixed: bool = False  # an earlier checkpoint's top class was a prefix gesture
@@ -691,6 +718,8 @@ class DecisionPolicy:
             tr.point = self._point
         if self.cfg.early and tr is not None and pend is not None and not tr.decided:
             if seg.active:
+                if tr.prov is not None and self.cfg.fallback_superseded:
+                    tr.superseded = tr.prov
                 tr.prov = None  # the next part has begun: the event grows
                 tr.runs += not tr.in_run
                 tr.in_run = True
@@ -731,18 +760,23 @@ class DecisionPolicy:
         tr = self._closed.pop(0)
         if tr is not None and tr.decided:
             return []
+        d = self._closing(tr, start, end, n, classify)
+        if not d.accepted and tr is not None and tr.superseded is not None:  # DecisionConfig.fallback_superseded
+            return [self._at(tr.superseded, n)]
+        return [d]
+
+    def _closing(self, tr: _Track | None, start: int, end: int, n: int, classify: Classifier) -> Decision:
+        """The record of an undecided event at its close, before the fallback."""
         if not self.cfg.early or tr is None or tr.last is None or tr.checked_end + self.post != end:
             # the event's last run had no checkpoint; an event never tracked is the segmenter's latest
             if tr is not None:
-                d = self._judge(start, end, n, classify, tr.peak, tr.point)
-            else:
-                d = self._judge(start, end, n, classify, self._peak, self._point)
-            return [d]
+                return self._judge(start, end, n, classify, tr.peak, tr.point)
+            return self._judge(start, end, n, classify, self._peak, self._point)
         if tr.prov is not None:
-            return [self._at(tr.prov, n)]
+            return self._at(tr.prov, n)
         if self.cfg.close_look:  # the last checkpoint decided nothing: one more look, with what followed it
-            return [self._judge(start, end, n, classify, tr.peak, tr.point, at_close=True)]
-        return [self._at(tr.last, n)]
+            return self._judge(start, end, n, classify, tr.peak, tr.point, at_close=True)
+        return self._at(tr.last, n)
 
     def flush(self, classify: Classifier) -> list[Decision]:
         """End the stream: close the open event (decided at the last frame)."""

@@ -23,13 +23,14 @@ DECISION_OPTIONS = (
     "idle_gate_max_range_m",
     "always_wait",
     "no_close_look",
+    "no_fallback",
 )
 
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:
     """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db``, ``--min-peak-db``,
-    ``--idle-min-peak-db``, ``--gate-max-range-m``, ``--idle-gate-max-range-m``, ``--always-wait`` and
-    ``--no-close-look``."""
+    ``--idle-min-peak-db``, ``--gate-max-range-m``, ``--idle-gate-max-range-m``, ``--always-wait``,
+    ``--no-close-look`` and ``--no-fallback``."""
     g = p.add_argument_group(
         "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
     )
@@ -98,6 +99,13 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "the window ending at its close, as before the close look; for comparison (a run or bundle calibrated "
         "without the look never uses it)",
     )
+    g.add_argument(
+        "--no-fallback",
+        action="store_true",
+        help="an event that closes with nothing accepted is not decided as the gesture an earlier checkpoint "
+        "accepted before a new run of the event superseded it (the fallback_superseded of the decision layer), "
+        "as before the fallback; for comparison",
+    )
 
 
 def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = None) -> DecisionConfig:
@@ -121,6 +129,8 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         changes["early"] = False
     if getattr(args, "no_close_look", False):
         changes["close_look"] = False
+    if getattr(args, "no_fallback", False):
+        changes["fallback_superseded"] = False
     return dataclasses.replace(cfg, **changes) if changes else cfg
 
 

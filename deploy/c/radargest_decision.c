@@ -137,6 +137,24 @@ static void sync_closed(rg_decision_state *st, int32_t track_closed) {
     }
 }
 
+/* The record of an undecided event at its close, before the fallback (DecisionPolicy._closing). */
+static rg_decision closing(rg_decision_state *st, const rg_decision_config *cfg, const rg_decision_track *tr,
+                           int32_t start, int32_t end, int32_t n, rg_classify_fn classify, void *ctx) {
+    rg_decision d;
+    if (!cfg->early || !tr->valid || !tr->has_last || tr->checked_end + cfg->post_roll_frames != end) {
+        /* the event's last run had no checkpoint; an event never tracked is the segmenter's latest */
+        return judge(cfg, start, end, n, tr->valid ? tr->peak : st->peak, tr->valid ? tr->point : st->point, 0,
+                     classify, ctx);
+    }
+    if (!tr->has_prov && cfg->early == RG_DECISION_CLOSE_LOOK) {
+        /* the last checkpoint decided nothing: one more look, with what followed it */
+        return judge(cfg, start, end, n, tr->peak, tr->point, 1, classify, ctx);
+    }
+    d = tr->has_prov ? tr->prov : tr->last;
+    d.frame = n;
+    return d;
+}
+
 /* The segmenter emitted [start, end) at frame n (DecisionPolicy._close); returns 1 if *out was written. */
 static int32_t close_event(rg_decision_state *st, const rg_decision_config *cfg, int32_t start, int32_t end,
                            int32_t n, rg_classify_fn classify, void *ctx, rg_decision *out) {
@@ -149,19 +167,11 @@ static int32_t close_event(rg_decision_state *st, const rg_decision_config *cfg,
         st->closed_count -= 1;
     }
     if (tr.valid && tr.decided) return 0;
-    if (!cfg->early || !tr.valid || !tr.has_last || tr.checked_end + cfg->post_roll_frames != end) {
-        /* the event's last run had no checkpoint; an event never tracked is the segmenter's latest */
-        *out = judge(cfg, start, end, n, tr.valid ? tr.peak : st->peak, tr.valid ? tr.point : st->point, 0, classify,
-                     ctx);
-        return 1;
+    *out = closing(st, cfg, &tr, start, end, n, classify, ctx);
+    if (!out->accepted && tr.valid && tr.has_superseded) { /* fallback_superseded */
+        *out = tr.superseded;
+        out->frame = n;
     }
-    if (!tr.has_prov && cfg->early == RG_DECISION_CLOSE_LOOK) {
-        /* the last checkpoint decided nothing: one more look, with what followed it */
-        *out = judge(cfg, start, end, n, tr.peak, tr.point, 1, classify, ctx);
-        return 1;
-    }
-    *out = tr.has_prov ? tr.prov : tr.last;
-    out->frame = n;
     return 1;
 }
 
@@ -225,6 +235,10 @@ int32_t rg_decision_step_points(rg_decision_state *st, const rg_decision_config 
     }
     if (cfg->early && tr->valid && st->has_pending && !tr->decided) {
         if (st->active) {
+            if (tr->has_prov && cfg->fallback_superseded) {
+                tr->superseded = tr->prov;
+                tr->has_superseded = 1;
+            }
             tr->has_prov = 0; /* the next part has begun: the event grows */
             if (!tr->in_run) tr->runs += 1;
             tr->in_run = 1;

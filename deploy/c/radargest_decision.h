@@ -13,7 +13,8 @@
  * at its checkpoints; none, a score below min_score, or an event whose ratio never peaked at
  * min_peak_db (the physical gate), waits for more runs; an event still undecided when it closes reports its
  * last checkpoint's answer, or (early = RG_DECISION_CLOSE_LOOK) is classified once more on the window ending
- * at its close frame. The gate applies only to events whose strongest
+ * at its close frame; if that accepts nothing and fallback_superseded is set, the event is decided as the
+ * latest accepted gesture that a new run superseded while it waited. The gate applies only to events whose strongest
  * motion is at range point gate_max_point or nearer: the first maximum of the event's onset power per range
  * point (rg_decision_step_points: num_points values per frame, float32 sums over the frames of its runs, a
  * frame with a non-finite value left out; no power fed: point 0). A decided event absorbs the runs that merge into it
@@ -88,6 +89,8 @@ typedef struct {
     int32_t window_pre_frames;   /* unused by the window rule (it ends at the latest evidence); kept for the layout */
     int32_t history_frames;      /* a window ends at most this long before the current frame */
     int32_t num_classes;         /* classes of the head, none first */
+    int32_t fallback_superseded; /* 1: an event that closes with nothing accepted is decided as the latest
+                                    accepted gesture a new run of the event superseded while it waited */
     uint8_t is_prefix[RG_DECISION_MAX_CLASSES]; /* 1: the class is the start of a longer gesture */
     uint8_t is_longer[RG_DECISION_MAX_CLASSES]; /* 1: the class is the longer gesture of some prefix */
 } rg_decision_config;
@@ -117,11 +120,13 @@ typedef struct {
     int32_t in_run;
     float peak;           /* the event's highest ratio in a run so far [dB] */
     int32_t point;        /* the range point of its strongest motion so far */
+    int32_t has_superseded;
     rg_decision prov;
     rg_decision last;
+    rg_decision superseded; /* the latest accepted gesture a new run superseded (fallback_superseded) */
 } rg_decision_track;
 
-/* Whole state: segmenter and policy. Zero heap; 744 bytes with the defaults (rg_decision_state_bytes). */
+/* Whole state: segmenter and policy. Zero heap; 904 bytes with the defaults (rg_decision_state_bytes). */
 typedef struct {
     int32_t n;            /* frames seen */
     int32_t active;       /* hysteresis in motion */

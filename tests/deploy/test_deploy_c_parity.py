@@ -656,6 +656,53 @@ def test_decision_close_look_identical(sim_stream, c_library) -> None:
     assert look != today
 
 
+def test_decision_fallback_superseded_identical(sim_stream, c_library) -> None:
+    """``DecisionConfig.fallback_superseded`` (the default) is the same in C and Python. A gesture accepted at its
+    checkpoint but still waiting (an unsure ``tap_out``, a prefix ``tap_in``) when other motion begins within the
+    merge gap is lost without it: the later windows see that motion and say ``none``. With it the event is decided
+    at its close as the superseded gesture, on that checkpoint's window. A longer gesture at a later checkpoint is
+    decided there, and an unsure gesture nothing follows is decided after its wait, as before."""
+    _, geometry = sim_stream
+    rate = geometry.frame_rate_hz
+    policy = _policy(rate)
+    settle, unsure, gap = policy.settle, policy.unsure_wait, policy.segmenter.cfg.frames(rate)[0]
+    assert settle + 2 < unsure < policy.wait < gap
+    ratio = np.zeros(1000, dtype=np.float32)
+    # per event: its first run, the run that follows within the waits (or none), and the answers at each
+    events = [
+        (50, True, ("tap_out", 0.8), "none"),  # unsure tap_out, then everyday motion: falls back
+        (250, True, ("tap_in", 0.99), "none"),  # a prefix, then everyday motion: falls back
+        (450, True, ("tap_in", 0.99), "double_tap_in"),  # the longer gesture, decided at its checkpoint
+        (650, False, ("tap_out", 0.8), ""),  # unsure, nothing follows: decided after its wait
+    ]
+    answers: dict[int, tuple[str, float]] = {}
+    for first, follows, answer, later in events:
+        ratio[first : first + 12] = 10.0
+        answers[first + 12] = answer
+        if follows:
+            nxt = first + 12 + settle + 2  # begins after the checkpoint, within the unsure and prefix waits
+            ratio[nxt : nxt + 10] = 10.0
+            answers[nxt + 10] = (later, 0.99)
+
+    def classify(s: int, e: int, w: int) -> np.ndarray:
+        name, score = answers.get(e, ("none", 0.99))  # the close look's window sees everything: none
+        p = np.full(len(DECISION_CLASSES), 0.01, dtype=np.float32)
+        p[DECISION_CLASSES.index(name)] = np.float32(score)
+        return p
+
+    lib = c_library(geometry)
+    without = _decide_in_python_and_c(
+        _policy(rate, cfg=dsp.DecisionConfig(fallback_superseded=False)), ratio, classify, lib
+    )
+    fallback = _decide_in_python_and_c(policy, ratio, classify, lib)
+    named = [[(DECISION_CLASSES[d.label], d.accepted) for d in out] for out in (without, fallback)]
+    assert named[0] == [("none", False), ("none", False), ("double_tap_in", True), ("tap_out", True)]
+    assert named[1] == [("tap_out", True), ("tap_in", True), ("double_tap_in", True), ("tap_out", True)]
+    for d in fallback[:2]:  # decided at the close, on the superseded checkpoint's window
+        assert d.frame + 1 - d.end_frame >= gap and d.window_end == d.end_frame + policy.end_pad
+    assert fallback[2:] == without[2:]
+
+
 class _RecordingDetector:
     """Builds a :class:`deploy.runtime.StreamingDetector` that records the onset ratio it feeds the decision
     policy, every head output (by the placed window's end), every head input (by its own window's end: the

@@ -105,6 +105,12 @@ def test_config_validation_and_json_round_trip() -> None:
         DecisionConfig(gate_max_range_m=-0.1)
     with pytest.raises(dsp.ParameterError, match="idle_gate_max_range_m"):
         DecisionConfig(idle_gate_max_range_m=float("inf"))
+    off = DecisionConfig(fallback_superseded=False)
+    assert DecisionConfig().fallback_superseded and DecisionConfig.from_json(off.to_json()) == off
+    before = {k: v for k, v in DecisionConfig().to_json().items() if k != "fallback_superseded"}
+    assert DecisionConfig.from_json(before) == off  # a bundle exported before the fallback decides as it did
+    with pytest.raises(dsp.ParameterError, match="fallback_superseded"):
+        DecisionConfig(fallback_superseded=1)  # type: ignore[arg-type]
 
 
 def test_non_prefix_decided_at_settle_and_later_runs_absorbed() -> None:
@@ -159,6 +165,18 @@ def test_unsure_gesture_waits_for_a_further_part() -> None:
     # sure_score 0 decides every gesture at its checkpoint
     now = run(ratio_with_runs([(20, 40)], 200), lambda s, e, w: unsure, DecisionConfig(sure_score=0.0))
     assert [d.frame for d in now] == [44]
+    # a second part the model calls none (other motion): the event falls back to the superseded tap_out at its
+    # close, on the first checkpoint's window; without the fallback it is a rejected candidate
+    other = ratio_with_runs([(20, 40), (48, 60)], 200)
+
+    def later_none(s: int, e: int, w: int) -> np.ndarray:
+        return unsure if e == 40 else np.array([0.9, 0.02, 0.04, 0.02, 0.02])
+
+    back = run(other, later_none)
+    assert [(CLASSES[d.label], d.accepted, d.end_frame, d.window_end) for d in back] == [("tap_out", True, 40, 45)]
+    assert back[0].frame >= 60 + 25 - 1  # at the close, the merge gap (0.5 s) after the last run
+    lost = run(other, later_none, DecisionConfig(fallback_superseded=False))
+    assert [(CLASSES[d.label], d.accepted) for d in lost] == [("none", False)]
 
 
 def test_prefix_waits_then_decides_or_grows_into_longer_gesture() -> None:
@@ -283,6 +301,8 @@ def test_decision_cli_options_override_the_base_config() -> None:
     assert (got.min_score, got.prefix_hold_db, got.prefix_wait_s, got.early) == (0.4, 9.0, 0.2, True)
     got = decision_from_args(p.parse_args(["--gate-max-range-m", "0", "--idle-gate-max-range-m", "0.17"]), base)
     assert (got.gate_max_range_m, got.idle_gate_max_range_m, got.min_score) == (0.0, 0.17, 0.4)
+    got = decision_from_args(p.parse_args(["--no-fallback"]), base)
+    assert not got.fallback_superseded and got.close_look and base.fallback_superseded
 
 
 def test_a_long_event_is_classified_within_the_history_a_device_keeps() -> None:
