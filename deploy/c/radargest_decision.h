@@ -14,8 +14,8 @@
  * min_peak_db (the physical gate), waits for more runs; an event still undecided when it closes reports its
  * last checkpoint's answer, or (early = RG_DECISION_CLOSE_LOOK) is classified once more on the window ending
  * at its close frame; if that accepts nothing and fallback_superseded is set, the event is decided as the
- * latest accepted gesture that a new run superseded while it waited. The gate applies only to events whose strongest
- * motion is at range point gate_max_point or nearer: the first maximum of the event's onset power per range
+ * latest accepted gesture that a new run superseded while it waited. The gate applies only to events whose
+ * strongest motion is at range point gate_max_point or nearer: the first maximum of the event's onset power per range
  * point (rg_decision_step_points: num_points values per frame, float32 sums over the frames of its runs, a
  * frame with a non-finite value left out; no power fed: point 0). A decided event absorbs the runs that merge into it
  * later. Every count is in frames of the onset stream.
