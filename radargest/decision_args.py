@@ -126,6 +126,8 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         if getattr(args, name, None) is not None:
             changes[name] = float(getattr(args, name))
     if getattr(args, "always_wait", False):
+        # both act on the early decisions only: with every event decided at its close they would change nothing
+        refuse_unused(args, ("no_close_look", "no_fallback"), applies="with early decisions (without --always-wait)")
         changes["early"] = False
     if getattr(args, "no_close_look", False):
         changes["close_look"] = False
