@@ -7,6 +7,8 @@ never as a traceback.
 from __future__ import annotations
 
 import argparse
+import os
+import select
 import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -642,6 +644,21 @@ def uses_tensorflow(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(tensorflow=True)
 
 
+def _stdout_closed() -> bool:
+    """True if stdout is a pipe whose reader has gone (poll reports an error on it); stdout then goes to the null
+    device, so that the interpreter's own flush at exit does not fail again with a traceback."""
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        closed = any(event & select.POLLERR for _, event in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or no real stdout
+        return False
+    if closed:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    return closed
+
+
 def _user_errors() -> tuple[type[BaseException], ...]:
     from acquisition import AcquisitionError
     from dsp import ParameterError
@@ -680,6 +697,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         what = f"radargest {args.command}"
         print(f"radargest: error: {missing_extra_message(extra, what=what, module=str(exc.name))}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError as exc:
+        if _stdout_closed():  # its reader has gone (`detect --json | head`): stop quietly, as a Unix filter does
+            return 128 + signal.SIGPIPE
+        print(f"radargest: error: {exc}", file=sys.stderr)  # another pipe, e.g. a socket to the sensor
         return EXIT_USAGE
     except _user_errors() as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

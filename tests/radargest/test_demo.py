@@ -175,3 +175,32 @@ def test_window_without_a_display_is_refused_not_a_hang(demo_bundle: Path) -> No
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "no interactive display" in lines[0] and "--headless" in lines[0], out.stderr
     assert out.stdout == ""  # refused before the source ran
+
+
+def test_detect_into_a_closed_pipe_stops_quietly(demo_bundle: Path, sim_dir: Path) -> None:
+    """``radargest detect ... --json | head`` (here: a reader that has gone before the first line) ends as a Unix
+    filter does on SIGPIPE, status 141 and no error line; a broken pipe was reported as an error before."""
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "radargest",
+                "detect",
+                str(_sim_file(sim_dir)),
+                "--model",
+                str(demo_bundle),
+                "--json",
+            ],
+            stdout=w,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(w)
+    assert proc.returncode == 141
+    assert "error" not in proc.stderr and "Traceback" not in proc.stderr
