@@ -76,6 +76,7 @@ __all__ = [
     "calibrate_run",
     "check_training_frame_rates",
     "clear_earlier_run",
+    "judges_budget",
     "prepare",
     "refuse_existing_run",
     "resolve_config",
@@ -555,7 +556,7 @@ def _calibrate(
         source_min_events=rej.source_min_events,
         source_max_recall_loss=rej.source_max_recall_loss,
     )
-    if cfg.init and not extra and not _judges_budget(chosen["background_h"], rej.budget_fa_per_hour):
+    if cfg.init and not extra and not judges_budget(chosen["background_h"], rej.budget_fa_per_hour):
         return {
             **uncalibrated,
             "min_score": float(read_run_config(Path(cfg.init)).min_score),
@@ -566,7 +567,7 @@ def _calibrate(
     return {**chosen, "close_look": decision.close_look}
 
 
-def _judges_budget(background_h: float, budget_fa_per_hour: float) -> bool:
+def judges_budget(background_h: float, budget_fa_per_hour: float) -> bool:
     """Whether streams with ``background_h`` of background can tell a model within the budget from one over it:
     one false activation on them must not already exceed it (a budget of 0 asks only for none on them)."""
     return background_h > 0 and (budget_fa_per_hour <= 0 or 1 / background_h <= budget_fa_per_hour)
@@ -674,7 +675,7 @@ def _too_little_background(background_h: float, rej: RejectionConfig) -> str:
     it (gesture sessions alone, as a personalisation's data, or minutes of calibration streams, as the
     quickstart's), so no threshold was tested. The advice depends on whether calibration streams were given."""
     budget = rej.budget_fa_per_hour
-    if _judges_budget(background_h, budget):
+    if judges_budget(background_h, budget):
         return ""
     one = f"one false activation on it is already {1 / background_h:.0f}/h" if background_h > 0 else "there is none"
     hours = math.ceil(1 / budget) if budget > 0 else 1

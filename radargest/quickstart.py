@@ -128,7 +128,7 @@ def run_quickstart(
     from models.architectures import ArchitectureConfig
     from models.config import RejectionConfig, TrainConfig
     from models.data import DatasetConfig, parse_split
-    from models.train import train
+    from models.train import judges_budget, train
 
     run_dir = out / "run"
     # the files this run wrote, not their folders: an earlier run's with more subjects may still lie there, and
@@ -146,7 +146,7 @@ def run_quickstart(
     # an earlier quickstart's reports go too; the log gives the epochs and the operating point
     result = train(cfg, run_dir, progress=progress, overwrite=True, log=lambda line: print(f"    {line}"))
     cal = result.metrics.get("calibration", {})
-    if cal and cal["background_h"] * cal["budget_fa_per_hour"] < 1:  # the log line above says it cannot judge
+    if cal and not judges_budget(cal["background_h"], cal["budget_fa_per_hour"]):  # as the log line above says
         print(  # in the quickstart, --everyday-minutes is what gives the calibration streams
             f"    (in the quickstart: the calibration subjects' streams are {SCORED_STREAM_SCALE} x --everyday-minutes "
             "long each)"
