@@ -13,7 +13,8 @@ names, signature keys) are then stripped (:func:`strip_names`; same outputs, ~1.
 
 Each row gives the flatbuffer size, held-out window accuracy and continuous event accuracy, top-1
 agreement with the float Keras model, max |Δp| against it, and LiteRT latency on one thread (a run with
-split ``none`` holds nothing out: it is scored on every recording and the report says so).
+split ``none`` holds nothing out: it is scored on every recording and the report says so). Integer candidates
+run on LiteRT's builtin kernels, as the device does (:class:`TfliteModel`).
 
 The compression table scores the bundle's form (encoder and head flatbuffers, run frame by frame as the
 bundle does, :class:`SplitInt8`) on the same held-out side: post-training int8 (strings stripped, as every
@@ -187,6 +188,10 @@ def convert(
     return fb if keep_names else strip_names(fb)
 
 
+#: Tensor types that mark a quantised graph (int32 alone also holds a float graph's shapes and indices).
+INTEGER_TENSOR_TYPES = frozenset({np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16)})
+
+
 class TfliteModel:
     """A flatbuffer in the LiteRT interpreter (one thread), taking float windows and returning float
     probabilities whatever the I/O type.
@@ -195,13 +200,24 @@ class TfliteModel:
     point are read from the interpreter's tensor details (never hard-coded: they depend on the
     calibration), inputs are quantised as ``q = round(x / scale) + zero_point`` clipped to the type's
     range, and outputs dequantised with the output tensor's own pair.
+
+    A graph with integer tensors (int8, int16) runs on LiteRT's builtin kernels, as the device does
+    (:class:`deploy.runtime.Int8Model`): the default XNNPACK delegate rounds int8 differently (up to 16 LSB on
+    the head's softmax), so a report scored with it would not be the device's. An all-float graph keeps the
+    delegate.
     """
 
     def __init__(self, flatbuffer: bytes) -> None:
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
         self.flatbuffer = flatbuffer
-        self.interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
+        builtin = Interpreter(
+            model_content=flatbuffer,
+            num_threads=1,
+            experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        )
+        integer = any(np.dtype(t["dtype"]) in INTEGER_TENSOR_TYPES for t in builtin.get_tensor_details())
+        self.interpreter = builtin if integer else Interpreter(model_content=flatbuffer, num_threads=1)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
@@ -752,8 +768,9 @@ def format_report(report: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "Latency: LiteRT, one thread, batch 1, median. Agreement and max |Δp|: against the float Keras model "
-        "on the scored windows.",
+        "Latency: LiteRT, one thread, batch 1, median; integer candidates on the builtin kernels the device's "
+        "TFLite Micro matches (no XNNPACK), float32 with XNNPACK. Agreement and max |Δp|: against the float Keras "
+        "model on the scored windows.",
         "",
         "## Weight bit widths (fake-quantised weights, float activations)",
         "",

@@ -236,3 +236,20 @@ def test_quantize_split_none_scores_training_side(sim_dir: Path, tmp_path: Path)
     assert (tmp_path / "model_int8.tflite").is_file()
     text = (tmp_path / "quant_report.md").read_text()
     assert "No held-out recordings" in text and "training-side" in text
+
+
+def test_integer_graphs_are_scored_on_the_devices_kernels(small_model_and_data: tuple, split_flatbuffers: dict) -> None:
+    """The report's int8 figures come from the builtin kernels the runtime (and TFLite Micro) use, not LiteRT's
+    default XNNPACK delegate, which rounds int8 differently; a float graph keeps the delegate."""
+    from deploy.runtime import Int8Model
+
+    for name, (fb, q) in split_flatbuffers.items():
+        tfl, dev = TfliteModel(fb), Int8Model(fb, name=name)
+        assert "DELEGATE" not in {d["op_name"] for d in tfl.interpreter._get_ops_details()}
+        for x in q:
+            tfl.interpreter.set_tensor(tfl.input["index"], x[None])
+            tfl.interpreter.invoke()
+            assert np.array_equal(tfl.interpreter.get_tensor(tfl.output["index"])[0], dev.invoke_int8(x)), name
+    model, x = small_model_and_data
+    flt = TfliteModel(convert(model, "float32"))
+    assert "DELEGATE" in {d["op_name"] for d in flt.interpreter._get_ops_details()}
