@@ -124,15 +124,15 @@ static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t e
 
 /* Queue the tracked event if the segmenter closed and kept it (DecisionPolicy._sync). */
 static void sync_closed(rg_decision_state *st, int32_t track_closed) {
-    rg_decision_track closing;
-    memset(&closing, 0, sizeof(closing));
+    rg_decision_track queued;
+    memset(&queued, 0, sizeof(queued));
     if (track_closed && st->track.valid) {
-        closing = st->track;
+        queued = st->track;
         st->track.valid = 0;
     }
     while (st->seen_kept < st->kept) {
-        if (st->closed_count < RG_DECISION_QUEUE) st->closed[st->closed_count++] = closing;
-        closing.valid = 0;
+        if (st->closed_count < RG_DECISION_QUEUE) st->closed[st->closed_count++] = queued;
+        queued.valid = 0;
         st->seen_kept += 1;
     }
 }
