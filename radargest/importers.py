@@ -6,8 +6,9 @@ and add the ``/radargest`` group with :func:`acquisition.save_labels` (atomic), 
 still opens the output.
 
 **Acconeer gesture-control files** (``label_<gesture>_idx_<n>.h5``). This is the only place in
-radargest where a label comes from a file name. Each stream is segmented with the default
-:class:`radargest.pipeline.PipelineConfig` and every event gets the file's gesture with
+radargest where a label comes from a file name. Each stream is segmented with
+:data:`radargest.pipeline.LABELLING_SEGMENT` (fixed, so that the labels do not move with the decision layer's
+segmenter) and every event gets the file's gesture with
 ``source="auto"``. ``static_hand`` and ``dynamic_hand`` files hold no gesture: they are imported as
 *background* sessions with an empty label table (their notes say ``background``), so they feed the
 background class and false-activation counts without inventing a gesture name. The source files carry
@@ -40,7 +41,7 @@ from acquisition import (
 )
 from acquisition.labels import GESTURE_NAME_RE
 from acquisition.recording import copy_record
-from radargest.pipeline import ConfigMismatchError, PipelineConfig, session_events
+from radargest.pipeline import LABELLING_SEGMENT, ConfigMismatchError, PipelineConfig, session_events
 
 __all__ = [
     "BACKGROUND_CLASSES",
@@ -134,7 +135,8 @@ def _check_target(out_dir: Path, src: Path, overwrite: bool) -> Path:
 def import_gesture_control_file(
     src: Path, out_dir: Path, *, cfg: PipelineConfig | None = None, overwrite: bool = False
 ) -> ImportedFile:
-    """Import one gesture-control file (see the module docstring).
+    """Import one gesture-control file (see the module docstring); ``cfg`` defaults to the preset's chain with
+    :data:`radargest.pipeline.LABELLING_SEGMENT`.
 
     Raises:
         acquisition.AcquisitionError: unreadable or truncated file.
@@ -144,6 +146,7 @@ def import_gesture_control_file(
     name, background = class_from_file_name(src)
     out = _check_target(out_dir, src, overwrite)
     session = load_session(src)
+    cfg = cfg or PipelineConfig(segment=LABELLING_SEGMENT)
     events = [] if background else session_events(session, cfg=cfg).tolist()
     preset = preset_for_config(session.sensor_config) or "custom"
     labels = [Label(start_frame=int(s), end_frame=int(e), gesture=name, source="auto") for s, e in events]

@@ -25,6 +25,7 @@ from acquisition import Label, Session, get_preset
 from acquisition.presets import config_mismatch
 
 __all__ = [
+    "LABELLING_SEGMENT",
     "ConfigMismatchError",
     "PipelineConfig",
     "SessionFeatures",
@@ -35,6 +36,15 @@ __all__ = [
     "session_features",
     "velocity_time_of",
 ]
+
+
+#: The segmentation that labels events from motion: the Acconeer files' events on import (held-out files
+#: included) and the GO prompts' refinement of a guided recording. Fixed at the segmenter's settings of those
+#: labels (``min_area_db_s`` 0.5 dB·s) so that ground truth does not move when the decision layer's segmenter
+#: default does (RULE74 lowered :class:`dsp.SegmentConfig`'s area test to 0.2 dB·s for proposing candidates;
+#: on the real training days that finds one more event in each of ``label_double_tap_in_idx_1`` and
+#: ``label_wiggle_idx_1``, which would otherwise have become labelled gestures).
+LABELLING_SEGMENT = dsp.SegmentConfig(min_area_db_s=0.5)
 
 
 class ConfigMismatchError(ValueError):

@@ -40,10 +40,10 @@ def new_recording_path(folder: Path, stem: str) -> Path:
 def _refine(path: Path) -> int:
     """Snap the prompt labels of a finished recording to its segmented motion; returns how many moved."""
     from acquisition import load_session, save_labels
-    from radargest.pipeline import PipelineConfig, refine_prompt_labels, session_events
+    from radargest.pipeline import LABELLING_SEGMENT, PipelineConfig, refine_prompt_labels, session_events
 
     session = load_session(path)
-    events = session_events(session, cfg=PipelineConfig(preset=None))
+    events = session_events(session, cfg=PipelineConfig(preset=None, segment=LABELLING_SEGMENT))
     refined = refine_prompt_labels(session.labels, events, lead_frames=round(0.3 * session.frame_rate_hz))
     if refined != session.labels:
         save_labels(path, refined)

@@ -964,12 +964,13 @@ def test_config_h_decision_initialiser_matches_the_policy(tmp_path) -> None:
 
 def test_default_segmenter_keeps_a_fast_faint_tap_in_c(sim_stream, c_library) -> None:
     """With the default segment and decision configs, C and Python both open an event on a fast, faint tap
-    (0.12 s, 0.53 dB·s: below the former 0.2 s / 0.6 dB·s tests) and none on a still-hand blip, and make
-    the same records."""
+    (0.12 s, 0.53 dB·s: below the former 0.2 s / 0.6 dB·s tests) and on a still-hand blip (0.24 dB·s, above
+    the 0.2 dB·s area test since RULE74), none on a smaller blip (0.12 dB·s), and make the same records."""
     _, geometry = sim_stream
     rate = geometry.frame_rate_hz
     ratio = np.zeros(300, dtype=np.float32)
     ratio[50:57] = (6.5, 8.0, 9.0, 9.0, 8.0, 6.5, 4.0)  # as tests/dsp/test_dsp_segment.py FAST_TAP
+    ratio[120:127] = (5.1, 5.2, 4.0, 3.6, 3.4, 3.2, 3.1)  # SMALL_BLIP
     ratio[200:209] = (5.5, 6.05, 5.5, 5.0, 4.5, 4.0, 3.5, 3.3, 3.2)  # STILL_BLIP
     policy = _policy(rate)
 
@@ -979,4 +980,4 @@ def test_default_segmenter_keeps_a_fast_faint_tap_in_c(sim_stream, c_library) ->
         return p
 
     py = _decide_in_python_and_c(policy, ratio, classify, c_library(geometry))
-    assert [(d.start_frame < 60, d.accepted) for d in py] == [(True, True)]  # the tap only, not the blip
+    assert [(d.start_frame, d.accepted) for d in py] == [(47, True), (197, True)]  # not the small blip

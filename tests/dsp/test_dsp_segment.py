@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from dsp_helpers import load, synthetic_stream
@@ -170,25 +172,33 @@ def test_decision_window_end_stays_within_the_history_before_the_frame() -> None
 
 
 #: At 57 Hz: a fast, faint tap as the widened simulator draws it (0.12 s above off_db, peak 9 dB, area
-#: 0.53 dB·s: one stroke of a tap, as when the other stays below on_db) and a still-hand blip like the largest one
-#: in the pauses of the training days (0.16 s, peak 6 dB, area 0.24 dB·s < 0.31).
+#: 0.53 dB·s: one stroke of a tap, as when the other stays below on_db), a still-hand blip like the largest one
+#: in the pauses of the training days (0.16 s, peak 6 dB, area 0.24 dB·s < 0.31) and a smaller blip (0.12 s,
+#: 0.12 dB·s).
 FAST_TAP = (6.5, 8.0, 9.0, 9.0, 8.0, 6.5, 4.0)
 STILL_BLIP = (5.5, 6.05, 5.5, 5.0, 4.5, 4.0, 3.5, 3.3, 3.2)
+SMALL_BLIP = (5.1, 5.2, 4.0, 3.6, 3.4, 3.2, 3.1)
 
 
-def fast_tap_and_blip() -> np.ndarray:
+def fast_tap_and_blips() -> np.ndarray:
     r = np.zeros(300)
     r[50 : 50 + len(FAST_TAP)] = FAST_TAP
+    r[120 : 120 + len(SMALL_BLIP)] = SMALL_BLIP
     r[200 : 200 + len(STILL_BLIP)] = STILL_BLIP
     return r
 
 
-def test_default_keeps_a_fast_faint_tap_and_drops_a_still_hand_blip() -> None:
+def test_default_keeps_a_fast_faint_tap_and_a_blip_and_drops_a_smaller_blip() -> None:
     """The default duration and area tests keep the short, faint tap of a fast or far subject (dropped by
-    the former 0.2 s / 0.6 dB·s) and still drop a blip of a hand held still."""
-    r = fast_tap_and_blip()
+    the former 0.2 s / 0.6 dB·s). Since RULE74 the area test (0.2 dB·s) proposes the still-hand blip too, for the
+    model's ``none`` class and ``min_score`` to reject, and drops only a smaller one; the former 0.5 dB·s (the
+    labelling segmentation of imported files) drops both blips."""
+    r = fast_tap_and_blips()
     cfg = SegmentConfig()
-    ev = segment(r, cfg=cfg, frame_rate_hz=57.0)
     pre = round(cfg.pre_roll_s * 57.0)
-    np.testing.assert_array_equal(ev, [[50 - pre, 50 + len(FAST_TAP)]])  # ends at the first frame < off_db
+    ev = segment(r, cfg=cfg, frame_rate_hz=57.0)
+    tap = [50 - pre, 50 + len(FAST_TAP)]  # ends at the first frame < off_db
+    np.testing.assert_array_equal(ev, [tap, [200 - pre, 200 + len(STILL_BLIP)]])
+    labelling = dataclasses.replace(cfg, min_area_db_s=0.5)
+    np.testing.assert_array_equal(segment(r, cfg=labelling, frame_rate_hz=57.0), [tap])
     np.testing.assert_array_equal(run_stream(r, cfg, 57.0), ev)

@@ -17,7 +17,13 @@ from sim_helpers import sim_session
 from acquisition import load_session
 from acquisition.sim import SessionPlan
 from radargest.importers import class_from_file_name, copy_without_algo, import_gesture_control, import_record
-from radargest.pipeline import ConfigMismatchError, PipelineConfig, session_events, session_features
+from radargest.pipeline import (
+    LABELLING_SEGMENT,
+    ConfigMismatchError,
+    PipelineConfig,
+    session_events,
+    session_features,
+)
 
 REAL_FILES = ("gesture_classification/label_tap_out_idx_2.h5", "gesture_detection/label_dynamic_hand_idx_1.h5")
 
@@ -68,7 +74,7 @@ def test_import_gesture_control_labels_skips_and_drops_algo(import_dir: Path, tm
         if item.gesture is None:  # background: no gesture events
             assert session.labels == [] and "background" in session.meta.notes  # type: ignore[union-attr]
         else:
-            expected = session_events(source).tolist()
+            expected = session_events(source, cfg=PipelineConfig(segment=LABELLING_SEGMENT)).tolist()
             assert [[lb.start_frame, lb.end_frame] for lb in session.labels] == expected
             assert len(expected) > 20
             assert {lb.source for lb in session.labels} == {"auto"}
@@ -84,6 +90,22 @@ def test_import_gesture_control_labels_skips_and_drops_algo(import_dir: Path, tm
         assert item.output.stat().st_mode & 0o777 == 0o666 & ~umask  # as every other output (was 0600)
         record = a121.load_record(item.output)
         assert record.frames.shape == source.frames.shape
+
+
+def test_imported_labels_do_not_follow_the_decision_segmenter(real_dir: Path, tmp_path: Path) -> None:
+    """The labels of an imported file are the fixed labelling segmentation's events: the decision layer's
+    segmenter (a lower area test, RULE74) proposes one more event on this training-day file, which must not
+    become a labelled double tap."""
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(real_dir / "gesture_classification/label_double_tap_in_idx_1.h5", src)
+    (item,) = import_gesture_control(src, tmp_path / "out").imported
+    labels = [[lb.start_frame, lb.end_frame] for lb in load_session(item.output).labels]
+    source = load_session(item.source)
+    assert labels == session_events(source, cfg=PipelineConfig(segment=LABELLING_SEGMENT)).tolist()
+    proposed = session_events(source, cfg=PipelineConfig()).tolist()
+    assert len(proposed) > len(labels)
+    assert all(any(p == lb for p in proposed) for lb in labels)  # the area test only adds events
 
 
 def test_an_unimported_gesture_control_file_is_refused_for_training_and_scoring(
