@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 # pytest exits 5 when it collects no test: that is a broken suite, not a pass. Two workers (pytest-xdist), one per
-# core of the 2-core CI machine: about 4 min instead of 8 there; the tests share no files or ports.
+# core of the 2-core CI machine: about 8 min instead of 15 there; the tests share no files or ports.
 test: $(STAMP) lint
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q -n 2; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests ran: failing"; exit 1; fi; exit $$rc
