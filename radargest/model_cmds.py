@@ -226,6 +226,17 @@ def cmd_soup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_training_side(run_dir: Path, names: list[str]) -> None:
+    """Say on stderr which scored files ``run_dir`` was trained or validated on: never silently held-out figures."""
+    if names:
+        shown = ", ".join(Path(n).stem for n in names)
+        print(
+            f"warning: {len(names)} scored file(s) were on {run_dir}'s training side ({shown}): these figures are "
+            "not held out",
+            file=sys.stderr,
+        )
+
+
 def _fmt(v: Any) -> str:
     return "—" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
@@ -264,6 +275,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         decision=decision_from_args(args),
         progress=bar,
     )
+    _warn_training_side(args.run_dir, m["training_side_files"])
     det = None
     if args.continuous:
         from models.plots import plot_det
@@ -369,7 +381,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
         return tqdm(list(items), desc="convert", unit="model", disable=args.quiet)
 
     cfg = QuantizeConfig(representative_windows=args.representative, latency_runs=args.latency_runs)
-    quantize_run(args.run_dir, data=args.data, cfg=cfg, progress=bar)
+    report = quantize_run(args.run_dir, data=args.data, cfg=cfg, progress=bar)
+    _warn_training_side(args.run_dir, report["training_side_files"])
     print((Path(args.run_dir) / "quant_report.md").read_text())
     print(f"wrote {Path(args.run_dir) / 'quant_report.md'}, quant_report.json and model_int8.tflite")
     return 0
@@ -662,7 +675,9 @@ def add_model_commands(subparsers: Any) -> None:
         "evaluate",
         help="score a trained model on held-out recordings",
         description="Scores RUN_DIR on the held-out side of its split (or of --split; 'none' scores every file "
-        "given). Window mode: accuracy, balanced accuracy, confusion. --continuous runs the onset detector and "
+        "given), drawn again in --data: a scored file the run was trained or validated on (its metrics.json) is "
+        "named in a warning and under training_side_files in --json. Window mode: accuracy, balanced accuracy, "
+        "confusion. --continuous runs the onset detector and "
         "the model over whole streams (probabilities averaged over the windows of the run's "
         "dataset.window.test_shifts_s, by default ending 0.2, 0.1 and 0 s before the nominal end): "
         "event accuracy, precision, recall, F1, false activations per hour and "

@@ -476,3 +476,21 @@ def test_a_fine_tune_on_too_little_background_keeps_its_init_runs_operating_poin
     rej = dataclasses.replace(RejectionConfig(), calibration_data=(str(sim_dir),))
     given = train(tiny_config(sim_dir, init=str(shipped), epochs=1, rejection=rej), tmp_path / "bob", progress=False)
     assert "kept_from" not in given.metrics["calibration"] and given.metrics["calibration"]["chosen"]
+
+
+def test_evaluate_warns_when_scored_files_were_trained_on(
+    tiny_run: Path, sim_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--data split again can put the run's own training files on the test side: they are named on stderr and
+    under training_side_files, never passed silently as held-out figures; the run's own data gives none."""
+    from radargest.cli import main
+
+    trained = json.loads((tiny_run / "metrics.json").read_text())["split"]["train"][0]
+    file = next(sim_dir.rglob(trained))
+    assert main(["evaluate", str(tiny_run), "--data", str(file), "--json", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["training_side_files"] == [trained]
+    assert f"1 scored file(s) were on {tiny_run}'s training side ({file.stem})" in err and "not held out" in err
+    assert main(["evaluate", str(tiny_run), "--data", str(sim_dir), "--json", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["training_side_files"] == [] and "warning" not in err
