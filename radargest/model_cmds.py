@@ -586,7 +586,7 @@ def add_model_commands(subparsers: Any) -> None:
         nargs="+",
         default=None,
         help="training-side streams used only to choose the operating point (e.g. simulated everyday streams "
-        "of training subjects; never held-out files)",
+        "of training subjects; streams on the held-out side of --split are refused)",
     )
     _add_rule_options(p, run_defaults=False)
     p.add_argument(
@@ -755,7 +755,8 @@ def add_model_commands(subparsers: Any) -> None:
         "point of the run's rejection rule, changed by the options given, with the decision layer's defaults "
         "(the close look on, also for a run trained before it). Rewrites RUN_DIR/config.toml "
         "(min_score, close_look, [rejection]) and metrics.json['calibration'] in place (copy the run first to keep "
-        "it). Never pass held-out files as --calibration-data.",
+        "it). --calibration-data on the run's held-out side (its metrics.json test files, or its split's held-out "
+        "days, subjects or patterns) is refused.",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument(

@@ -494,3 +494,32 @@ def test_evaluate_warns_when_scored_files_were_trained_on(
     assert main(["evaluate", str(tiny_run), "--data", str(sim_dir), "--json", "--quiet"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["training_side_files"] == [] and "warning" not in err
+
+
+def test_calibration_data_on_the_held_out_side_is_refused(
+    tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """train and calibrate refuse calibration streams on the held-out side of the split (a held-out file, or
+    another file of a held-out subject) before anything is written; calibrate's run is left as it was."""
+    import shutil
+
+    from models.train import train
+    from radargest.cli import main
+
+    held = json.loads((tiny_run / "metrics.json").read_text())["split"]["test"][0]
+    held_file = next(sim_dir.rglob(held))
+    same_subject = tmp_path / "stream.h5"  # not a file of the run, but of its held-out subject
+    shutil.copy(held_file, same_subject)
+    for cal in (held_file, same_subject):
+        cfg = tiny_config(sim_dir, rejection=RejectionConfig(calibration_data=(str(cal),)))
+        with pytest.raises(DataError, match=f"calibration data on the held-out side of split 'subject': {cal.name}"):
+            train(cfg, tmp_path / "new", progress=False)  # type: ignore[arg-type]
+        assert not (tmp_path / "new").exists()
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    before = {name: (run / name).read_bytes() for name in ("config.toml", "metrics.json")}
+    for cal in (held_file, same_subject):
+        assert main(["calibrate", str(run), "--calibration-data", str(cal), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"on the held-out side of split 'subject': {cal.name}" in err and len(err.splitlines()) == 1
+    assert before == {name: (run / name).read_bytes() for name in before}
