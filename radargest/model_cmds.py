@@ -65,6 +65,11 @@ def _split(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _given(args: argparse.Namespace, *dests: str) -> dict[str, Any]:
+    """The options ``dests`` given (not None) as config fields; an unset or absent one keeps the config's default."""
+    return {d: getattr(args, d) for d in dests if getattr(args, d, None) is not None}
+
+
 def train_config_from_args(args: argparse.Namespace) -> Any:
     """The frozen :class:`models.config.TrainConfig` of ``radargest train`` arguments.
 
@@ -137,13 +142,17 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         rejection = dataclasses.replace(rejection, calibrate=False, mining_every_epochs=0)
     from models.compress import CompressionConfig
 
+    if prune_keep is None:
+        refuse_unused(args, ("prune_finetune_epochs",), applies="with --prune-channels (or a pruned --from-search)")
+    if not getattr(args, "distill_from", None):
+        refuse_unused(args, ("distill_alpha", "distill_temperature"), applies="with --distill-from")
+    if not getattr(args, "rehearsal_data", None):
+        refuse_unused(args, ("rehearsal_share",), applies="with --rehearsal-data")
     compression = CompressionConfig(
         prune_keep=1.0 if prune_keep is None else prune_keep,
-        prune_finetune_epochs=getattr(args, "prune_finetune_epochs", 10),
         distill_from=str(Path(args.distill_from).resolve()) if getattr(args, "distill_from", None) else "",
-        distill_alpha=getattr(args, "distill_alpha", 0.5),
-        distill_temperature=getattr(args, "distill_temperature", 3.0),
         qat_epochs=getattr(args, "qat_epochs", 0),
+        **_given(args, "prune_finetune_epochs", "distill_alpha", "distill_temperature"),
     )
     split = args.split
     if getattr(args, "val_mode", "auto") != "auto":
@@ -164,7 +173,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         min_prefix_wait_s=min_prefix_wait_s,
         compression=compression,
         rehearsal_data=tuple(str(Path(p).resolve()) for p in getattr(args, "rehearsal_data", ()) or ()),
-        rehearsal_share=getattr(args, "rehearsal_share", 0.5),
+        **_given(args, "rehearsal_share"),
         weight_average_decay=decay,
         **kwargs,
     )
@@ -614,7 +623,7 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument(
         "--rehearsal-share",
         type=share(below_one=False),
-        default=0.5,
+        default=None,
         help="share of every gesture class's windows per epoch drawn from --rehearsal-data, in [0, 1] (default 0.5)",
     )
     c = p.add_argument_group("compression (rows of 'radargest quantize')")
@@ -629,8 +638,8 @@ def add_model_commands(subparsers: Any) -> None:
     c.add_argument(
         "--prune-finetune-epochs",
         type=non_negative_int,
-        default=10,
-        help="fine-tuning epochs after pruning, >= 0 (default 10)",
+        default=None,
+        help="fine-tuning epochs after pruning, >= 0 (default 10; only with --prune-channels)",
     )
     c.add_argument(
         "--distill-from",
@@ -642,14 +651,14 @@ def add_model_commands(subparsers: Any) -> None:
     c.add_argument(
         "--distill-alpha",
         type=share(below_one=False),
-        default=0.5,
-        help="weight of the label loss, in [0, 1] (default 0.5)",
+        default=None,
+        help="weight of the label loss, in [0, 1] (default 0.5; only with --distill-from)",
     )
     c.add_argument(
         "--distill-temperature",
         type=float_above(1.0, inclusive=True),
-        default=3.0,
-        help="softening temperature, >= 1 (default 3)",
+        default=None,
+        help="softening temperature, >= 1 (default 3; only with --distill-from)",
     )
     c.add_argument(
         "--qat-epochs",

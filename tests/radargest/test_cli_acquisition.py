@@ -222,20 +222,22 @@ def test_refine_splits_an_event_that_merged_two_prompts() -> None:
 
 def test_record_enrol_defaults_are_the_enrolment_config() -> None:
     """``record --enrol``'s option defaults are :class:`models.personalise.EnrolConfig`'s (the CLI repeats them so
-    that ``--help`` needs no TensorFlow import; this keeps the two from drifting apart)."""
+    that ``--help`` needs no TensorFlow import; this keeps the two from drifting apart). They are unset (None) after
+    parsing, so that one given without ``--enrol`` is refused, and filled in with ``--enrol``."""
     from models.personalise import EnrolConfig
-    from radargest.cli import build_parser
+    from radargest.cli import ENROL_DEFAULTS, build_parser
 
     args = build_parser().parse_args(
         ["record", "--source", "sim", "--subject", "ann", "--enrol", "--init", "RUN", "--out", "OUT"]
     )
+    assert all(getattr(args, name) is None for name in ENROL_DEFAULTS)
     cfg = EnrolConfig()
     assert (
-        args.idle_s,
-        args.enrol_epochs,
-        args.enrol_rehearsal_share,
-        args.enrol_rehearsal_distill,
-        args.enrol_fine_tune_weight,
+        ENROL_DEFAULTS["idle_s"],
+        ENROL_DEFAULTS["enrol_epochs"],
+        ENROL_DEFAULTS["enrol_rehearsal_share"],
+        ENROL_DEFAULTS["enrol_rehearsal_distill"],
+        ENROL_DEFAULTS["enrol_fine_tune_weight"],
     ) == (cfg.idle_s, cfg.epochs, cfg.rehearsal_share, cfg.rehearsal_distill, cfg.fine_tune_weight)
 
 
