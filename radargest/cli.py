@@ -156,6 +156,10 @@ def _cmd_labels_import(args: argparse.Namespace) -> int:
     from acquisition import read_labels_csv, save_labels
 
     labels = read_labels_csv(args.csv)
+    if not labels and not args.allow_empty:  # a header-only CSV would silently delete every label
+        raise ValueError(
+            f"{args.csv}: no label rows; importing it deletes every label of {args.file} (use --allow-empty to)"
+        )
     save_labels(args.file, labels)
     print(f"stored {len(labels)} label(s) in {args.file}")
     return 0
@@ -518,6 +522,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("file", type=Path, metavar="FILE.h5", help="recording whose labels are replaced")
     q.add_argument("csv", type=Path, metavar="CSV", help="labels CSV (start_frame, end_frame, gesture, source)")
+    q.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="accept a CSV with no label rows, which deletes every label of FILE.h5 (default: refuse it)",
+    )
     q.set_defaults(func=_cmd_labels_import)
     p = sub.add_parser(
         "import",

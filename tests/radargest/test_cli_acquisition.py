@@ -103,6 +103,30 @@ def test_labels_import_refuses_overlapping_rows_and_leaves_the_recording(tmp_pat
     assert rec.read_bytes() == before
 
 
+def test_labels_import_refuses_a_csv_without_rows_and_says_what_is_wrong_with_a_row(
+    tmp_path: Path, sim_dir: Path
+) -> None:
+    """A header-only CSV silently deleted every label of the recording: it needs --allow-empty now. A negative
+    start_frame was called an "empty or negative" span; the message now says which, with the CSV line."""
+    import shutil
+
+    rec = tmp_path / "rec.h5"
+    shutil.copy(sorted(sim_dir.glob("*.h5"))[0], rec)
+    before = rec.read_bytes()
+    csv = tmp_path / "labels.csv"
+    csv.write_text("start_frame,end_frame,gesture,source\n")
+    assert_one_line_error(run("labels", "import", str(rec), str(csv)), "no label rows", "--allow-empty")
+    assert rec.read_bytes() == before and load_session(rec).labels
+    csv.write_text("start_frame,end_frame,gesture,source\n-5,50,tap_in,manual\n")
+    assert_one_line_error(run("labels", "import", str(rec), str(csv)), "line 2: start_frame -5 is negative")
+    csv.write_text("start_frame,end_frame,gesture,source\n10,40,tap_in,manual\n50,50,tap_in,manual\n")
+    assert_one_line_error(run("labels", "import", str(rec), str(csv)), "line 3: label span [50, 50) is empty")
+    assert rec.read_bytes() == before
+    csv.write_text("start_frame,end_frame,gesture,source\n")
+    assert run("labels", "import", str(rec), str(csv), "--allow-empty").returncode == 0
+    assert load_session(rec).labels == []
+
+
 def test_labels_export_never_writes_over_a_recording_and_prints_to_standard_output(
     tmp_path: Path, sim_dir: Path
 ) -> None:
