@@ -156,6 +156,16 @@ def test_label_png_overview(tmp_path: Path, sim_dir: Path) -> None:
     assert png.stat().st_size > 10_000
 
 
+def test_png_that_is_a_folder_is_refused(tmp_path: Path, sim_dir: Path) -> None:
+    """``label``/``features --png FOLDER`` wrote FOLDER.png beside it (the second overwriting the first)."""
+    folder = tmp_path / "figs"
+    folder.mkdir()
+    rec = str(sorted(sim_dir.glob("*.h5"))[0])
+    for command in ("label", "features"):
+        assert_one_line_error(run(command, rec, "--png", str(folder)), f"{folder}: is a folder, not a file")
+    assert sorted(tmp_path.iterdir()) == [folder] and not any(folder.iterdir())
+
+
 @pytest.fixture
 def bad_files(tmp_path: Path, sim_dir: Path) -> dict[str, Path]:
     good = next(iter(sorted(sim_dir.glob("*.h5")))).read_bytes()
