@@ -795,7 +795,10 @@ def add_model_commands(subparsers: Any) -> None:
         "--seed (a model soup: the fine-tunes of one pretrained model stay in one basin, so the mean of their "
         "weights is a model, and it averages out the seed-to-seed spread at the inference cost of one model), "
         "writes it to --out as a run directory (model.keras, config.toml, metrics.json; no training history) and "
-        "chooses its operating point again as 'radargest calibrate' does, with the runs' own rejection rule. "
+        "chooses its operating point again as 'radargest calibrate' does, with the first run's rejection rule and "
+        "calibration streams, on the soup's own scores; like every fine-tune's, when those streams (the validation "
+        "part plus the runs' --calibration-data) hold too little background to judge the budget, the soup keeps "
+        "the --init run's min_score instead ('not calibrated: kept from --init'). "
         "Runs trained from scratch, with the same seed, or with any other option different are refused. The "
         "recipe soups three seeds of its real fine-tunes (scripts/run_model_experiments.sh).",
     )
