@@ -472,8 +472,12 @@ def test_a_fine_tune_on_too_little_background_keeps_its_init_runs_operating_poin
     assert result.config.min_score == read_config(tmp_path / "alice" / "config.toml").min_score == 0.55
     assert cal["kept_from"] == str(shipped)
     assert any(f"min_score 0.55 (not calibrated: kept from --init {shipped}; but" in line for line in lines), lines
-    # calibration-only streams given (the recipe's fine-tunes): calibrated on them as before
-    rej = dataclasses.replace(RejectionConfig(), calibration_data=(str(sim_dir),))
+    # calibration-only streams given (the recipe's fine-tunes): calibrated on them as before; training-side ones,
+    # as train refuses streams on the held-out side of the split
+    split = json.loads((tiny_run / "metrics.json").read_text())["split"]
+    cal = tuple(str(p) for p in sorted(sim_dir.rglob("*.h5")) if p.name in {*split["train"], *split["val"]})
+    assert cal
+    rej = dataclasses.replace(RejectionConfig(), calibration_data=cal)
     given = train(tiny_config(sim_dir, init=str(shipped), epochs=1, rejection=rej), tmp_path / "bob", progress=False)
     assert "kept_from" not in given.metrics["calibration"] and given.metrics["calibration"]["chosen"]
 
