@@ -106,16 +106,17 @@ def _cmd_record(args: argparse.Namespace) -> int:
     from acquisition.sources import parse_source
     from radargest.record_cmd import run_enrol, run_record
 
-    if parse_source(args.source).kind == "replay":
-        refuse_unused(args, ("preset", "frame_rate_hz"), applies="to a live source or the simulator, not a replay")
-    args.preset = args.preset or "gesture_close"
-    if args.enrol:
+    if args.enrol:  # checks --preset and --frame-rate-hz against the run and records the idle part with them
+        args.preset = args.preset or "gesture_close"
         args.reps = args.reps or 3
         for name, value in ENROL_DEFAULTS.items():
             if getattr(args, name) is None:
                 setattr(args, name, value)
         return run_enrol(args)
     refuse_unused(args, ("init", *ENROL_DEFAULTS, "enrol_keep_prefix_wait", "overwrite"), applies="with --enrol")
+    if parse_source(args.source).kind == "replay":
+        refuse_unused(args, ("preset", "frame_rate_hz"), applies="to a live source or the simulator, not a replay")
+    args.preset = args.preset or "gesture_close"
     if args.gestures is None:
         raise CliError("--gestures is required (or --enrol --init RUN to record a run's gestures)")
     args.reps = args.reps or 10

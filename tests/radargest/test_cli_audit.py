@@ -370,6 +370,16 @@ def test_options_that_would_be_ignored_are_refused(
     assert not any(tmp_path.iterdir())
 
 
+def test_record_enrol_takes_preset_and_frame_rate_with_a_replay(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A plain record from a replay refuses --preset/--frame-rate-hz (the file's config is recorded), but --enrol
+    checks them against the run and records its idle part with them, so it takes them with a replay too."""
+    argv = ["record", "--subject", "a", "--out", str(tmp_path / "o"), "--source", "replay:x.h5", "--enrol"]
+    line = _error(capsys, *argv, "--init", str(tmp_path / "r"), "--preset", "gesture_far", "--frame-rate-hz", "30")
+    assert "not a replay" not in line and "run directory not found" in line
+
+
 def test_demo_help_lists_every_source_it_accepts(capsys: pytest.CaptureFixture[str]) -> None:
     """``demo --source mock`` runs (``acquisition.open_client``), so its help lists mock with the others."""
     with pytest.raises(SystemExit):
