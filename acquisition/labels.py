@@ -57,8 +57,13 @@ class Label:
     source: LabelSource
 
     def __post_init__(self) -> None:
-        if self.start_frame < 0 or self.end_frame <= self.start_frame:
-            raise ValueError(f"label span [{self.start_frame}, {self.end_frame}) is empty or negative")
+        if self.start_frame < 0:
+            raise ValueError(f"start_frame {self.start_frame} is negative (frames count from 0)")
+        if self.end_frame <= self.start_frame:
+            raise ValueError(
+                f"label span [{self.start_frame}, {self.end_frame}) is empty: end_frame (exclusive) must be after "
+                "start_frame"
+            )
         if not GESTURE_NAME_RE.match(self.gesture):
             raise ValueError(f"gesture name {self.gesture!r} must match {GESTURE_NAME_RE.pattern}")
         if self.source not in get_args(LabelSource):

@@ -219,8 +219,8 @@ def add_source_arguments(
     )
     group.add_argument(
         "--preset",
-        default="gesture_close",
-        help=f"sensor preset: {', '.join(PRESETS)} (default: gesture_close)",
+        default=None,  # unset: gesture_close (sensor_config_from_args); a replay refuses a given one
+        help=f"sensor preset: {', '.join(PRESETS)} (default: gesture_close; not with replay:, which runs as recorded)",
     )
     group.add_argument(
         "--frame-rate-hz",
@@ -231,8 +231,8 @@ def add_source_arguments(
 
 
 def sensor_config_from_args(args: argparse.Namespace) -> a121.SensorConfig:
-    """The validated sensor config named by ``--preset`` and ``--frame-rate-hz``."""
-    preset = get_preset(args.preset)
+    """The validated sensor config named by ``--preset`` (unset: ``gesture_close``) and ``--frame-rate-hz``."""
+    preset = get_preset(args.preset or "gesture_close")
     if args.frame_rate_hz is None:
         return preset.sensor_config
     return sensor_config_with(preset, frame_rate=args.frame_rate_hz)

@@ -43,6 +43,7 @@ __all__ = [
     "load_run",
     "read_config",
     "read_run_config",
+    "recorded_split",
     "refuse_mixed_folder",
     "run_decision",
     "to_toml",
@@ -455,6 +456,17 @@ def read_run_config(run_dir: Path) -> TrainConfig:
     if (run_dir / "manifest.json").is_file():
         raise RunError(f"{run_dir}: a bundle (radargest export's output), not a training run; {_run_of(run_dir)}")
     raise RunError(f"{run_dir}: not a training run (no config.toml)")
+
+
+def recorded_split(run_dir: Path) -> dict[str, list[str]]:
+    """The recording file names on each side (``train``, ``val``, ``test``) of the split ``run_dir`` was trained
+    with, as its ``metrics.json`` recorded them; empty lists where it holds none (no or an unreadable file)."""
+    try:
+        split = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8")).get("split", {})
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        split = {}
+    split = split if isinstance(split, dict) else {}
+    return {side: [str(n) for n in split.get(side) or ()] for side in ("train", "val", "test")}
 
 
 def _run_of(bundle_dir: Path) -> str:

@@ -37,7 +37,7 @@ import fnmatch
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,6 +77,7 @@ __all__ = [
     "event_window_end",
     "fragment_windows",
     "held_out_indices",
+    "held_out_side",
     "load_recordings",
     "materialise",
     "parse_split",
@@ -702,6 +703,20 @@ def held_out_indices(recs: Sequence[Recording], split: SplitConfig) -> tuple[lis
         return idx, tuple(groups)
     idx = [i for i, r in enumerate(recs) if _matches(r.name, split.test + split.test_files)]
     return idx, split.test
+
+
+def held_out_side(others: Sequence[Recording], recs: Sequence[Recording], split: SplitConfig) -> list[int]:
+    """The indices of ``others`` (e.g. calibration streams) on the held-out side that ``split`` draws in ``recs``:
+    one of its held-out files, or of a held-out day, subject (the default subject split's subjects as drawn in
+    ``recs``) or file pattern."""
+    if split.kind == "none":
+        return []
+    test, groups = held_out_indices(recs, split)
+    if split.kind == "subject" and not split.test:
+        split = replace(split, test=groups)
+    files = {recs[i].path.resolve() for i in test}
+    same_file = {j for j, r in enumerate(others) if r.path.resolve() in files}
+    return sorted(same_file | set(held_out_indices(others, split)[0]))
 
 
 def scored_indices(recs: Sequence[Recording], split: SplitConfig) -> list[int]:

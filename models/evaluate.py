@@ -38,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,8 +104,9 @@ REJECTION_KEYS = (
     "recall_at_fa_per_hour",
     "operating_curve",
 )
-#: The keys of ``radargest evaluate --json``; other tools read them, keep them stable.
-JSON_KEYS = (*WINDOW_KEYS, *CONTINUOUS_KEYS, *REJECTION_KEYS, "per_file")
+#: The keys of ``radargest evaluate --json``; other tools read them, keep them stable. ``training_side_files``: the
+#: scored files that were on the run's own training or validation side (its metrics.json), so not held out.
+JSON_KEYS = (*WINDOW_KEYS, *CONTINUOUS_KEYS, *REJECTION_KEYS, "per_file", "training_side_files")
 
 #: Maps ``(N, T, doppler_bins, points)`` float32 windows to ``(N, classes)`` probabilities.
 Predictor = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]
@@ -479,11 +480,14 @@ def evaluate_recordings(
     window_frames: int,
     continuous: bool = True,
     decision: DecisionConfig | None = None,
+    training_side: Collection[str] = (),
 ) -> dict[str, Any]:
     """Window-mode (and optionally continuous) scores of the recordings ``indices``.
 
     Args:
         decision: the decision layer of the continuous mode (default :class:`dsp.DecisionConfig`).
+        training_side: file names the model was trained or validated on; those scored are listed under
+            ``training_side_files``.
 
     Returns:
         A dict with exactly :data:`JSON_KEYS`; continuous keys are None without ``continuous``.
@@ -523,6 +527,7 @@ def evaluate_recordings(
     out.update(rejection_metrics(streams, parts, classes=classes, threshold=dc.min_score) if continuous else {})
     out.update({k: None for k in REJECTION_KEYS if k not in out})
     out["per_file"] = per_file
+    out["training_side_files"] = [recs[i].path.name for i in indices if recs[i].path.name in training_side]
     return {k: out[k] for k in JSON_KEYS}
 
 
@@ -539,6 +544,9 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Evaluate a run directory on the *test side* of ``split`` (default: the run's own split) of ``data``.
 
+    Scored files that the run was trained or validated on (its ``metrics.json``; ``data`` is split again, so
+    other data or another ``split`` can put them on the test side) are listed under ``training_side_files``.
+
     The decision layer is ``decision`` (default :class:`dsp.DecisionConfig`) with the run's operating point
     (:func:`models.config.run_decision`: its ``min_score``, its close look, its prefixes, and at least its
     ``min_prefix_wait_s``); ``threshold`` replaces the ``min_score`` and ``prefix_wait_s`` [s] the prefix wait,
@@ -548,7 +556,7 @@ def evaluate_run(
         models.config.RunError: missing or corrupt run directory.
         models.data.DataError: bad data, or no test recording in ``data`` under the split.
     """
-    from models.config import load_run, run_decision
+    from models.config import load_run, recorded_split, run_decision
 
     model, cfg = load_run(run_dir)
     dc = run_decision(cfg, decision)
@@ -561,6 +569,7 @@ def evaluate_run(
     t = cfg.architecture.window_frames
     cfg.check_rates(recs)
     test = scored_indices(recs, split)
+    sides = recorded_split(run_dir)
     return evaluate_recordings(
         keras_predictor(model),
         recs,
@@ -569,6 +578,7 @@ def evaluate_run(
         window_frames=t,
         continuous=continuous,
         decision=dc,
+        training_side={*sides["train"], *sides["val"]},
     )
 
 

@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.architectures import count_macs, encoder_of, head_of
-from models.config import TrainConfig, load_run
+from models.config import TrainConfig, load_run, recorded_split
 from models.data import (
     DataError,
     Recording,
@@ -528,7 +528,9 @@ def quantize_run(
 
     Args:
         data: recordings (default: the run's own ``data``); representative windows come from their
-            training side, scores from their test side.
+            training side, scores from their test side. Scored files the run was trained or validated on
+            (its ``metrics.json``: other data is split again) are listed under ``training_side_files`` and
+            the report says their figures are not held out.
 
     Raises:
         models.config.RunError: a missing or corrupt run directory.
@@ -545,6 +547,8 @@ def quantize_run(
     on_training = tcfg.split.kind == "none"
     tcfg.check_rates(recs)
     test = scored_indices(recs, tcfg.split)
+    sides = recorded_split(Path(run_dir))
+    trained_on = [recs[i].path.name for i in test if recs[i].path.name in {*sides["train"], *sides["val"]}]
     t = tcfg.architecture.window_frames
     rep = _representative(tcfg, recs, qcfg.representative_windows, qcfg.seed)
     held = [cut_windows(recs, [i], cfg=tcfg.dataset, window_frames=t) for i in test]
@@ -621,6 +625,7 @@ def quantize_run(
         "held_out_windows": len(x_test),
         "scored_on": "training" if on_training else "held_out",
         "scored_files": [recs[i].path.name for i in test],
+        "training_side_files": trained_on,
         "representative_windows": len(rep),
         "params": int(model.count_params()),
         "macs": count_macs(model),
@@ -745,6 +750,12 @@ def format_report(report: dict[str, Any]) -> str:
         )
     else:
         scored = f"Held-out files: {', '.join(report['held_out'])} ({report['held_out_windows']} windows). "
+        if report.get("training_side_files"):  # `data` split again can put the run's own training files here
+            scored = (
+                f"Held-out files: {', '.join(report['held_out'])} ({report['held_out_windows']} windows), of which "
+                f"{', '.join(report['training_side_files'])} were training files of the run: the figures below "
+                "are not held out. "
+            )
     lines = [
         f"# Quantisation report: {report['run']}",
         "",

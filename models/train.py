@@ -43,12 +43,14 @@ from models.config import (
     clear_run_outputs,
     load_run,
     read_run_config,
+    recorded_split,
     refuse_mixed_folder,
     write_config,
 )
 from models.data import (
     DataError,
     Recording,
+    SplitConfig,
     SplitResult,
     WindowSet,
     balanced_sample,
@@ -58,6 +60,7 @@ from models.data import (
     check_split_names,
     cut_windows,
     fragment_windows,
+    held_out_side,
     load_recordings,
     materialise,
     scored_indices,
@@ -79,6 +82,7 @@ __all__ = [
     "judges_budget",
     "prepare",
     "refuse_existing_run",
+    "refuse_held_out_calibration",
     "resolve_config",
     "train",
     "train_recordings",
@@ -612,6 +616,7 @@ def calibrate_run(
     cal = cfg.rejection.calibration_data
     check_run_paths([p for p in cal if p in recorded_cal], run=run_dir, what="calibration data")
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
+    refuse_held_out_calibration(cal_recs, recs, cfg.split, recorded_test=recorded_split(run_dir)["test"])
     # the run's own data too: it may have been replaced since (a soup calibrates on its members' data)
     cfg.check_rates([*recs, *cal_recs])
     cfg, data = prepare(cfg, recs)
@@ -722,6 +727,28 @@ def refuse_existing_run(out_dir: Path, *, overwrite: bool) -> None:
         )
 
 
+def refuse_held_out_calibration(
+    cal_recs: Sequence[Recording], recs: Sequence[Recording], split: SplitConfig, *, recorded_test: Iterable[str] = ()
+) -> None:
+    """Refuse calibration streams on the held-out side of ``split`` as drawn in the training data ``recs``
+    (:func:`models.data.held_out_side`), or named in ``recorded_test`` (a run's ``metrics.json`` test files): the
+    operating point would be chosen on the data that is to judge it.
+
+    Raises:
+        DataError: naming the streams.
+    """
+    test = set(recorded_test)
+    bad = sorted(
+        {cal_recs[j].path.name for j in held_out_side(cal_recs, recs, split)}
+        | {r.path.name for r in cal_recs if r.path.name in test}
+    )
+    if bad:
+        raise DataError(
+            f"calibration data on the held-out side of split {split.spec!r}: {', '.join(bad)}; calibrate on "
+            "training-side streams only"
+        )
+
+
 def check_training_frame_rates(
     recs: Sequence[Recording], *more: Sequence[Recording], init: str | Path | None = None
 ) -> None:
@@ -783,6 +810,7 @@ def train(
             )
     cal = cfg.rejection.calibration_data
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
+    refuse_held_out_calibration(cal_recs, recs, cfg.split)
     reh = cfg.rehearsal_data
     reh_recs = load_recordings([Path(p) for p in reh], cfg=cfg.dataset, progress=bar) if reh else []
     check_training_frame_rates(recs, cal_recs, reh_recs, init=cfg.init)

@@ -90,12 +90,33 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 # -- record ---------------------------------------------------------------------------------------
+#: ``record --enrol``'s option defaults, :class:`models.personalise.EnrolConfig`'s (repeated here so that ``--help``
+#: imports no TensorFlow); unset (None) they are filled in only with ``--enrol``, so that without it a given one is
+#: refused.
+ENROL_DEFAULTS: dict[str, Any] = {
+    "idle_s": 20.0,
+    "enrol_epochs": 12,
+    "enrol_rehearsal_share": 0.5,
+    "enrol_rehearsal_distill": 0.8,
+    "enrol_fine_tune_weight": 0.5,
+}
+
+
 def _cmd_record(args: argparse.Namespace) -> int:
+    from acquisition.sources import parse_source
     from radargest.record_cmd import run_enrol, run_record
 
-    if args.enrol:
+    if args.enrol:  # checks --preset and --frame-rate-hz against the run and records the idle part with them
+        args.preset = args.preset or "gesture_close"
         args.reps = args.reps or 3
+        for name, value in ENROL_DEFAULTS.items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
         return run_enrol(args)
+    refuse_unused(args, ("init", *ENROL_DEFAULTS, "enrol_keep_prefix_wait", "overwrite"), applies="with --enrol")
+    if parse_source(args.source).kind == "replay":
+        refuse_unused(args, ("preset", "frame_rate_hz"), applies="to a live source or the simulator, not a replay")
+    args.preset = args.preset or "gesture_close"
     if args.gestures is None:
         raise CliError("--gestures is required (or --enrol --init RUN to record a run's gestures)")
     args.reps = args.reps or 10
@@ -136,6 +157,10 @@ def _cmd_labels_import(args: argparse.Namespace) -> int:
     from acquisition import read_labels_csv, save_labels
 
     labels = read_labels_csv(args.csv)
+    if not labels and not args.allow_empty:  # a header-only CSV would silently delete every label
+        raise ValueError(
+            f"{args.csv}: no label rows; importing it deletes every label of {args.file} (use --allow-empty to)"
+        )
     save_labels(args.file, labels)
     print(f"stored {len(labels)} label(s) in {args.file}")
     return 0
@@ -422,15 +447,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     enrol.add_argument("--init", type=Path, default=None, help="--enrol: the run directory to personalise")
     enrol.add_argument(
-        "--idle-s", type=positive_float, default=20.0, help="--enrol: idle hands to record [s], > 0 (default 20)"
+        "--idle-s", type=positive_float, default=None, help="--enrol: idle hands to record [s], > 0 (default 20)"
     )
     enrol.add_argument(
-        "--enrol-epochs", type=positive_int, default=12, help="--enrol: fine-tuning epochs, >= 1 (default 12)"
+        "--enrol-epochs", type=positive_int, default=None, help="--enrol: fine-tuning epochs, >= 1 (default 12)"
     )
     enrol.add_argument(
         "--enrol-rehearsal-share",
         type=share_below_one,
-        default=0.5,
+        default=None,
         help="--enrol: share of every gesture's windows per epoch replayed from the shipped run's own training "
         "recordings, so that the model does not forget other users, in [0, 1) (default 0.5; 0 = the enrolment "
         "alone, when the run's training data is not on this machine)",
@@ -438,14 +463,14 @@ def build_parser() -> argparse.ArgumentParser:
     enrol.add_argument(
         "--enrol-rehearsal-distill",
         type=share_below_one,
-        default=0.8,
+        default=None,
         help="--enrol: weight of the shipped model's own outputs in the loss of the replayed windows (learning "
         "without forgetting: its confidence on other users is kept), in [0, 1) (default 0.8; 0 = labels only)",
     )
     enrol.add_argument(
         "--enrol-fine-tune-weight",
         type=share_above_zero,
-        default=0.5,
+        default=None,
         help="--enrol: share of the fine-tuned weights in the personalised model, the rest the shipped model's "
         "(pulling the weights back toward the shipped ones keeps more of what it did for other users), in (0, 1] "
         "(default 0.5; 1 = the fine-tune as trained)",
@@ -498,6 +523,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("file", type=Path, metavar="FILE.h5", help="recording whose labels are replaced")
     q.add_argument("csv", type=Path, metavar="CSV", help="labels CSV (start_frame, end_frame, gesture, source)")
+    q.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="accept a CSV with no label rows, which deletes every label of FILE.h5 (default: refuse it)",
+    )
     q.set_defaults(func=_cmd_labels_import)
     p = sub.add_parser(
         "import",

@@ -271,6 +271,12 @@ def check_out_file(path: Path, *, overwrite: bool, what: str = "output file") ->
 
 def png_path(path: Path) -> Path:
     """The file a figure saved to ``path`` really lands in: matplotlib adds ``.png`` to a name without a
-    suffix (a folder given by mistake thus becomes ``FOLDER.png`` beside it, never a write into it)."""
+    suffix.
+
+    Raises:
+        ValueError: ``path`` is a folder (matplotlib would write ``FOLDER.png`` beside it) or sits in a missing one
+            (:func:`check_out_file`).
+    """
     path = Path(path)
+    check_out_file(path, overwrite=True, what="PNG")
     return path if path.suffix else path.with_name(path.name + ".png")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from radargest.cli_args import gesture_list, non_negative_int, positive_float
+from radargest.cli_args import gesture_list, non_negative_int, positive_float, refuse_unused
 from radargest.decision_args import add_decision_arguments, decision_from_args, refuse_other_streams_gate
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
         "--script", type=gesture_list, default=None, help="sim: gestures to perform in order, e.g. tap_in,wiggle"
     )
     p.add_argument(
-        "--seed", type=non_negative_int, default=0, help="sim: seed of the random gesture sequence, >= 0 (default 0)"
+        "--seed", type=non_negative_int, default=None, help="sim: seed of the random gesture sequence, >= 0 (default 0)"
     )
     p.add_argument("--always-on", action="store_true", help="no throttle: full rate, encoder on every frame")
     add_decision_arguments(p)
@@ -62,7 +62,9 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
         help="stop after this much sensor time [s], > 0 (default: until Ctrl-C, the window closes or the replay ends)",
     )
     p.add_argument("--fps", type=positive_float, default=10.0, help="window redraws per second, > 0 (default 10)")
-    p.add_argument("--preset", default=None, help="sensor preset for live sources (default: the bundle's)")
+    p.add_argument(
+        "--preset", default=None, help="sensor preset for live sources and sim (default: the bundle's; not with replay)"
+    )
 
 
 def _summary(run: Any, stats: Any) -> dict[str, Any]:
@@ -100,12 +102,17 @@ def _summary(run: Any, stats: Any) -> dict[str, Any]:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo from parsed arguments (see :func:`add_demo_arguments`)."""
-    from acquisition.sources import refuse_fast
+    from acquisition.sources import parse_source, refuse_fast
     from deploy.live import open_live
     from deploy.runtime import load_bundle
     from radargest.plots import open_window
 
     refuse_fast(args.source, fast=args.fast)  # a sensor or the mock client run at their own rate
+    kind = parse_source(args.source).kind
+    if kind != "sim":
+        refuse_unused(args, ("seed",), applies="with --source sim (the simulator's random gestures)")
+    if kind == "replay":
+        refuse_unused(args, ("preset",), applies="to a live source or the simulator, not a replay")
     refuse_other_streams_gate(args, idle_stream=not args.always_on)
     bundle = load_bundle(args.model)
     # the window first: without a display it would never open, and the demo would wait for its close forever
@@ -115,7 +122,7 @@ def run_demo(args: argparse.Namespace) -> int:
         bundle,
         fast=args.fast,
         script=args.script,
-        seed=args.seed,
+        seed=args.seed if args.seed is not None else 0,
         always_on=args.always_on,
         decision=decision_from_args(args, bundle.decision),
         preset=args.preset,

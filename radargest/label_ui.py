@@ -593,13 +593,14 @@ def run_label(path: Path, *, png: Path | None = None, gestures: Sequence[str] = 
     bad = [g for g in gestures if not GESTURE_NAME_RE.match(g)]
     if bad:
         raise ValueError(f"invalid gesture name(s) {bad}; use {GESTURE_NAME_RE.pattern}")
+    if png is not None:
+        png = png_path(png)  # a folder: say so before the work
     session = load_session(path)
     vt, velocities = velocity_time_of(session)
     times = session.times_s
     title = _title_of(session)
 
     if png is not None:
-        png = png_path(png)
         width_in = float(np.clip(session.duration_s / 3.0, 12.0, 48.0))
         fig = Figure(figsize=(width_in, 4.8), layout="constrained")
         plot_overview(fig, session.labels, vt=vt, times_s=times, velocities_m_s=velocities, title=title)

@@ -65,6 +65,11 @@ def _split(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _given(args: argparse.Namespace, *dests: str) -> dict[str, Any]:
+    """The options ``dests`` given (not None) as config fields; an unset or absent one keeps the config's default."""
+    return {d: getattr(args, d) for d in dests if getattr(args, d, None) is not None}
+
+
 def train_config_from_args(args: argparse.Namespace) -> Any:
     """The frozen :class:`models.config.TrainConfig` of ``radargest train`` arguments.
 
@@ -137,13 +142,17 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         rejection = dataclasses.replace(rejection, calibrate=False, mining_every_epochs=0)
     from models.compress import CompressionConfig
 
+    if prune_keep is None:
+        refuse_unused(args, ("prune_finetune_epochs",), applies="with --prune-channels (or a pruned --from-search)")
+    if not getattr(args, "distill_from", None):
+        refuse_unused(args, ("distill_alpha", "distill_temperature"), applies="with --distill-from")
+    if not getattr(args, "rehearsal_data", None):
+        refuse_unused(args, ("rehearsal_share",), applies="with --rehearsal-data")
     compression = CompressionConfig(
         prune_keep=1.0 if prune_keep is None else prune_keep,
-        prune_finetune_epochs=getattr(args, "prune_finetune_epochs", 10),
         distill_from=str(Path(args.distill_from).resolve()) if getattr(args, "distill_from", None) else "",
-        distill_alpha=getattr(args, "distill_alpha", 0.5),
-        distill_temperature=getattr(args, "distill_temperature", 3.0),
         qat_epochs=getattr(args, "qat_epochs", 0),
+        **_given(args, "prune_finetune_epochs", "distill_alpha", "distill_temperature"),
     )
     split = args.split
     if getattr(args, "val_mode", "auto") != "auto":
@@ -164,7 +173,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         min_prefix_wait_s=min_prefix_wait_s,
         compression=compression,
         rehearsal_data=tuple(str(Path(p).resolve()) for p in getattr(args, "rehearsal_data", ()) or ()),
-        rehearsal_share=getattr(args, "rehearsal_share", 0.5),
+        **_given(args, "rehearsal_share"),
         weight_average_decay=decay,
         **kwargs,
     )
@@ -226,6 +235,17 @@ def cmd_soup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_training_side(run_dir: Path, names: list[str]) -> None:
+    """Say on stderr which scored files ``run_dir`` was trained or validated on: never silently held-out figures."""
+    if names:
+        shown = ", ".join(Path(n).stem for n in names)
+        print(
+            f"warning: {len(names)} scored file(s) were on {run_dir}'s training side ({shown}): these figures are "
+            "not held out",
+            file=sys.stderr,
+        )
+
+
 def _fmt(v: Any) -> str:
     return "—" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
 
@@ -264,6 +284,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         decision=decision_from_args(args),
         progress=bar,
     )
+    _warn_training_side(args.run_dir, m["training_side_files"])
     det = None
     if args.continuous:
         from models.plots import plot_det
@@ -369,7 +390,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
         return tqdm(list(items), desc="convert", unit="model", disable=args.quiet)
 
     cfg = QuantizeConfig(representative_windows=args.representative, latency_runs=args.latency_runs)
-    quantize_run(args.run_dir, data=args.data, cfg=cfg, progress=bar)
+    report = quantize_run(args.run_dir, data=args.data, cfg=cfg, progress=bar)
+    _warn_training_side(args.run_dir, report["training_side_files"])
     print((Path(args.run_dir) / "quant_report.md").read_text())
     print(f"wrote {Path(args.run_dir) / 'quant_report.md'}, quant_report.json and model_int8.tflite")
     return 0
@@ -573,7 +595,7 @@ def add_model_commands(subparsers: Any) -> None:
         nargs="+",
         default=None,
         help="training-side streams used only to choose the operating point (e.g. simulated everyday streams "
-        "of training subjects; never held-out files)",
+        "of training subjects; streams on the held-out side of --split are refused)",
     )
     _add_rule_options(p, run_defaults=False)
     p.add_argument(
@@ -601,7 +623,7 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument(
         "--rehearsal-share",
         type=share(below_one=False),
-        default=0.5,
+        default=None,
         help="share of every gesture class's windows per epoch drawn from --rehearsal-data, in [0, 1] (default 0.5)",
     )
     c = p.add_argument_group("compression (rows of 'radargest quantize')")
@@ -616,8 +638,8 @@ def add_model_commands(subparsers: Any) -> None:
     c.add_argument(
         "--prune-finetune-epochs",
         type=non_negative_int,
-        default=10,
-        help="fine-tuning epochs after pruning, >= 0 (default 10)",
+        default=None,
+        help="fine-tuning epochs after pruning, >= 0 (default 10; only with --prune-channels)",
     )
     c.add_argument(
         "--distill-from",
@@ -629,14 +651,14 @@ def add_model_commands(subparsers: Any) -> None:
     c.add_argument(
         "--distill-alpha",
         type=share(below_one=False),
-        default=0.5,
-        help="weight of the label loss, in [0, 1] (default 0.5)",
+        default=None,
+        help="weight of the label loss, in [0, 1] (default 0.5; only with --distill-from)",
     )
     c.add_argument(
         "--distill-temperature",
         type=float_above(1.0, inclusive=True),
-        default=3.0,
-        help="softening temperature, >= 1 (default 3)",
+        default=None,
+        help="softening temperature, >= 1 (default 3; only with --distill-from)",
     )
     c.add_argument(
         "--qat-epochs",
@@ -662,7 +684,9 @@ def add_model_commands(subparsers: Any) -> None:
         "evaluate",
         help="score a trained model on held-out recordings",
         description="Scores RUN_DIR on the held-out side of its split (or of --split; 'none' scores every file "
-        "given). Window mode: accuracy, balanced accuracy, confusion. --continuous runs the onset detector and "
+        "given), drawn again in --data: a scored file the run was trained or validated on (its metrics.json) is "
+        "named in a warning and under training_side_files in --json. Window mode: accuracy, balanced accuracy, "
+        "confusion. --continuous runs the onset detector and "
         "the model over whole streams (probabilities averaged over the windows of the run's "
         "dataset.window.test_shifts_s, by default ending 0.2, 0.1 and 0 s before the nominal end): "
         "event accuracy, precision, recall, F1, false activations per hour and "
@@ -740,7 +764,8 @@ def add_model_commands(subparsers: Any) -> None:
         "point of the run's rejection rule, changed by the options given, with the decision layer's defaults "
         "(the close look on, also for a run trained before it). Rewrites RUN_DIR/config.toml "
         "(min_score, close_look, [rejection]) and metrics.json['calibration'] in place (copy the run first to keep "
-        "it). Never pass held-out files as --calibration-data.",
+        "it). --calibration-data on the run's held-out side (its metrics.json test files, or its split's held-out "
+        "days, subjects or patterns) is refused.",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument(
@@ -770,7 +795,10 @@ def add_model_commands(subparsers: Any) -> None:
         "--seed (a model soup: the fine-tunes of one pretrained model stay in one basin, so the mean of their "
         "weights is a model, and it averages out the seed-to-seed spread at the inference cost of one model), "
         "writes it to --out as a run directory (model.keras, config.toml, metrics.json; no training history) and "
-        "chooses its operating point again as 'radargest calibrate' does, with the runs' own rejection rule. "
+        "chooses its operating point again as 'radargest calibrate' does, with the first run's rejection rule and "
+        "calibration streams, on the soup's own scores; like every fine-tune's, when those streams (the validation "
+        "part plus the runs' --calibration-data) hold too little background to judge the budget, the soup keeps "
+        "the --init run's min_score instead ('not calibrated: kept from --init'). "
         "Runs trained from scratch, with the same seed, or with any other option different are refused. The "
         "recipe soups three seeds of its real fine-tunes (scripts/run_model_experiments.sh).",
     )

@@ -59,13 +59,20 @@ def run_quickstart(
     the model learns no hard negatives and keeps arg-max decisions (``min_score`` 0).
 
     Raises:
-        ValueError: a count below 1 or negative minutes (checked before anything is simulated).
+        ValueError: a count below 1, more than :data:`CALIBRATION_FIRST` subjects (their seeds would be the
+            calibration subjects') or negative minutes (checked before anything is simulated).
     """
     for name, value in (("subjects", subjects), ("held_out", held_out), ("reps", reps), ("epochs", epochs)):
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
     if not everyday_minutes >= 0:
         raise ValueError(f"everyday_minutes must be >= 0, got {everyday_minutes}")
+    if subjects > CALIBRATION_FIRST:  # seeds 0..subjects-1 would reach the calibration (and held-out) subjects'
+        raise ValueError(
+            f"subjects must be <= {CALIBRATION_FIRST}, got {subjects}: the training subjects are seeds 0 to "
+            f"subjects-1, the calibration subjects' start at {CALIBRATION_FIRST} and the held-out ones' at "
+            f"{HELD_OUT_FIRST}"
+        )
     from radargest.simulate_cmd import EverydayJob, SimulateJob, run_everyday, run_simulate
 
     out = Path(out)
@@ -278,7 +285,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="artefact folder; a rerun replaces the artefacts it wrote there (default out/quickstart)",
     )
     parser.add_argument(
-        "--subjects", type=positive_int, default=16, help="simulated training subjects, >= 1 (default 16)"
+        "--subjects",
+        type=positive_int,
+        default=16,
+        help=f"simulated training subjects (seeds 0 to N-1), in [1, {CALIBRATION_FIRST}] (default 16)",
     )
     parser.add_argument(
         "--held-out", type=positive_int, default=2, help="simulated held-out subjects, >= 1 (default 2)"

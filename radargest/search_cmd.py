@@ -26,6 +26,14 @@ def parse_bytes(text: str) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``radargest search``."""
+    from radargest.cli_args import refuse_unused
+
+    if args.no_ray:
+        refuse_unused(args, ("workers",), applies="with Ray, without --no-ray (Optuna alone runs one trial at a time)")
+    if not args.init:
+        refuse_unused(args, ("prune_finetune_epochs",), applies="with --init (the pruned family)")
+    if not args.rehearsal_data:
+        refuse_unused(args, ("rehearsal_share",), applies="with --rehearsal-data")
     from radargest.extras import MissingExtraError, missing_extra_message, require_extra
 
     require_extra("train", what="radargest search")
@@ -49,7 +57,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         seed=args.seed,
         backend=backend,
-        workers=args.workers,
+        **({"workers": args.workers} if args.workers is not None else {}),
         ray_address=args.ray or "",
         tolerance=args.tolerance,
         any_ops=args.any_ops,
@@ -77,9 +85,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         augment=augment,
         learning_rate=lr,
         init=str(Path(args.init).resolve()) if args.init else "",
-        compression=CompressionConfig(prune_finetune_epochs=args.prune_finetune_epochs),
+        compression=CompressionConfig(
+            **({"prune_finetune_epochs": args.prune_finetune_epochs} if args.prune_finetune_epochs is not None else {})
+        ),
         rehearsal_data=tuple(str(Path(p).resolve()) for p in args.rehearsal_data),
-        rehearsal_share=args.rehearsal_share,
+        **({"rehearsal_share": args.rehearsal_share} if args.rehearsal_share is not None else {}),
     )
 
     def bar(files: Any) -> Any:
@@ -182,7 +192,7 @@ def add_search_command(subparsers: Any) -> None:
     p.add_argument(
         "--prune-finetune-epochs",
         type=non_negative_int,
-        default=10,
+        default=None,
         help="with --init: fine-tuning epochs after pruning, as train, >= 0 (default 10)",
     )
     p.add_argument(
@@ -196,14 +206,14 @@ def add_search_command(subparsers: Any) -> None:
     p.add_argument(
         "--rehearsal-share",
         type=share(below_one=False),
-        default=0.5,
+        default=None,
         help="share of every gesture class's windows drawn from --rehearsal-data, in [0, 1] (default 0.5)",
     )
     p.add_argument("--out", type=Path, required=True, help="search directory (created; an existing one resumes)")
     backend = p.add_mutually_exclusive_group()
     backend.add_argument("--ray", default=None, metavar="ADDRESS", help="run the trials on this Ray cluster")
     p.add_argument(
-        "--workers", type=positive_int, default=2, help="parallel Ray trials, one CPU each, >= 1 (default 2)"
+        "--workers", type=positive_int, default=None, help="parallel Ray trials, one CPU each, >= 1 (default 2)"
     )
     backend.add_argument(
         "--no-ray", action="store_true", help="Optuna alone, one trial at a time, even with Ray installed"

@@ -253,3 +253,27 @@ def test_integer_graphs_are_scored_on_the_devices_kernels(small_model_and_data: 
     model, x = small_model_and_data
     flt = TfliteModel(convert(model, "float32"))
     assert "DELEGATE" in {d["op_name"] for d in flt.interpreter._get_ops_details()}
+
+
+def test_quantize_names_scored_files_that_were_trained_on(tiny_run: Path, tmp_path: Path) -> None:
+    """Other --data is split again: a training file of the run that lands on the test side is named in the
+    report's held-out line as a training file, not passed as held out."""
+    import shutil
+
+    import h5py
+
+    from models.config import read_config
+    from models.quantize import QuantizeConfig
+
+    trained = json.loads((tiny_run / "metrics.json").read_text())["split"]["train"][0]
+    source = next(Path(read_config(tiny_run / "config.toml").data[0]).rglob(trained))
+    shutil.copy(source, tmp_path / trained)
+    shutil.copy(source, tmp_path / "other.h5")
+    with h5py.File(tmp_path / "other.h5", "r+") as f:  # a subject sorted first: the trained file is held out
+        f["radargest"].attrs["subject"] = "aaa"
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    cfg = QuantizeConfig(representative_windows=8, latency_runs=1, bit_widths=(8,))
+    report = quantize_run(run, data=[tmp_path / trained, tmp_path / "other.h5"], cfg=cfg)
+    assert report["held_out"] == [trained] and report["training_side_files"] == [trained]
+    assert f"of which {trained} were training files of the run" in (run / "quant_report.md").read_text()

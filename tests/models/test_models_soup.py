@@ -158,3 +158,19 @@ def test_an_interrupted_soup_leaves_no_run_behind(
     with pytest.raises(KeyboardInterrupt):
         soup_runs(fine_tunes[:2], out, progress=False)
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_soup_help_says_when_the_init_runs_operating_point_is_kept(
+    fine_tunes: list[Path], tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The help said only that the soup chooses its operating point again; a soup of fine-tunes whose streams hold
+    too little background keeps the --init run's min_score (as calibrate does), and the help now says so."""
+    from radargest.cli import main
+
+    calibration = soup_runs(fine_tunes[:2], tmp_path / "soup", progress=False)
+    assert calibration["kept_from"] and calibration["min_score"] == read_config(tiny_run / "config.toml").min_score
+    with pytest.raises(SystemExit):
+        main(["soup", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "chooses its operating point again as 'radargest calibrate' does" in text
+    assert "hold too little background to judge the budget, the soup keeps the --init run's min_score" in text

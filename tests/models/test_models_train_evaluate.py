@@ -472,7 +472,58 @@ def test_a_fine_tune_on_too_little_background_keeps_its_init_runs_operating_poin
     assert result.config.min_score == read_config(tmp_path / "alice" / "config.toml").min_score == 0.55
     assert cal["kept_from"] == str(shipped)
     assert any(f"min_score 0.55 (not calibrated: kept from --init {shipped}; but" in line for line in lines), lines
-    # calibration-only streams given (the recipe's fine-tunes): calibrated on them as before
-    rej = dataclasses.replace(RejectionConfig(), calibration_data=(str(sim_dir),))
+    # calibration-only streams given (the recipe's fine-tunes): calibrated on them as before; training-side ones,
+    # as train refuses streams on the held-out side of the split
+    split = json.loads((tiny_run / "metrics.json").read_text())["split"]
+    cal = tuple(str(p) for p in sorted(sim_dir.rglob("*.h5")) if p.name in {*split["train"], *split["val"]})
+    assert cal
+    rej = dataclasses.replace(RejectionConfig(), calibration_data=cal)
     given = train(tiny_config(sim_dir, init=str(shipped), epochs=1, rejection=rej), tmp_path / "bob", progress=False)
     assert "kept_from" not in given.metrics["calibration"] and given.metrics["calibration"]["chosen"]
+
+
+def test_evaluate_warns_when_scored_files_were_trained_on(
+    tiny_run: Path, sim_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--data split again can put the run's own training files on the test side: they are named on stderr and
+    under training_side_files, never passed silently as held-out figures; the run's own data gives none."""
+    from radargest.cli import main
+
+    trained = json.loads((tiny_run / "metrics.json").read_text())["split"]["train"][0]
+    file = next(sim_dir.rglob(trained))
+    assert main(["evaluate", str(tiny_run), "--data", str(file), "--json", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["training_side_files"] == [trained]
+    assert f"1 scored file(s) were on {tiny_run}'s training side ({file.stem})" in err and "not held out" in err
+    assert main(["evaluate", str(tiny_run), "--data", str(sim_dir), "--json", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["training_side_files"] == [] and "warning" not in err
+
+
+def test_calibration_data_on_the_held_out_side_is_refused(
+    tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """train and calibrate refuse calibration streams on the held-out side of the split (a held-out file, or
+    another file of a held-out subject) before anything is written; calibrate's run is left as it was."""
+    import shutil
+
+    from models.train import train
+    from radargest.cli import main
+
+    held = json.loads((tiny_run / "metrics.json").read_text())["split"]["test"][0]
+    held_file = next(sim_dir.rglob(held))
+    same_subject = tmp_path / "stream.h5"  # not a file of the run, but of its held-out subject
+    shutil.copy(held_file, same_subject)
+    for cal in (held_file, same_subject):
+        cfg = tiny_config(sim_dir, rejection=RejectionConfig(calibration_data=(str(cal),)))
+        with pytest.raises(DataError, match=f"calibration data on the held-out side of split 'subject': {cal.name}"):
+            train(cfg, tmp_path / "new", progress=False)  # type: ignore[arg-type]
+        assert not (tmp_path / "new").exists()
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    before = {name: (run / name).read_bytes() for name in ("config.toml", "metrics.json")}
+    for cal in (held_file, same_subject):
+        assert main(["calibrate", str(run), "--calibration-data", str(cal), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"on the held-out side of split 'subject': {cal.name}" in err and len(err.splitlines()) == 1
+    assert before == {name: (run / name).read_bytes() for name in before}

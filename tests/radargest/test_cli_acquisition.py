@@ -103,6 +103,30 @@ def test_labels_import_refuses_overlapping_rows_and_leaves_the_recording(tmp_pat
     assert rec.read_bytes() == before
 
 
+def test_labels_import_refuses_a_csv_without_rows_and_says_what_is_wrong_with_a_row(
+    tmp_path: Path, sim_dir: Path
+) -> None:
+    """A header-only CSV silently deleted every label of the recording: it needs --allow-empty now. A negative
+    start_frame was called an "empty or negative" span; the message now says which, with the CSV line."""
+    import shutil
+
+    rec = tmp_path / "rec.h5"
+    shutil.copy(sorted(sim_dir.glob("*.h5"))[0], rec)
+    before = rec.read_bytes()
+    csv = tmp_path / "labels.csv"
+    csv.write_text("start_frame,end_frame,gesture,source\n")
+    assert_one_line_error(run("labels", "import", str(rec), str(csv)), "no label rows", "--allow-empty")
+    assert rec.read_bytes() == before and load_session(rec).labels
+    csv.write_text("start_frame,end_frame,gesture,source\n-5,50,tap_in,manual\n")
+    assert_one_line_error(run("labels", "import", str(rec), str(csv)), "line 2: start_frame -5 is negative")
+    csv.write_text("start_frame,end_frame,gesture,source\n10,40,tap_in,manual\n50,50,tap_in,manual\n")
+    assert_one_line_error(run("labels", "import", str(rec), str(csv)), "line 3: label span [50, 50) is empty")
+    assert rec.read_bytes() == before
+    csv.write_text("start_frame,end_frame,gesture,source\n")
+    assert run("labels", "import", str(rec), str(csv), "--allow-empty").returncode == 0
+    assert load_session(rec).labels == []
+
+
 def test_labels_export_never_writes_over_a_recording_and_prints_to_standard_output(
     tmp_path: Path, sim_dir: Path
 ) -> None:
@@ -130,6 +154,16 @@ def test_label_png_overview(tmp_path: Path, sim_dir: Path) -> None:
     proc = run("label", str(next(iter(sorted(sim_dir.glob("*.h5"))))), "--png", str(png))
     assert proc.returncode == 0, proc.stderr
     assert png.stat().st_size > 10_000
+
+
+def test_png_that_is_a_folder_is_refused(tmp_path: Path, sim_dir: Path) -> None:
+    """``label``/``features --png FOLDER`` wrote FOLDER.png beside it (the second overwriting the first)."""
+    folder = tmp_path / "figs"
+    folder.mkdir()
+    rec = str(sorted(sim_dir.glob("*.h5"))[0])
+    for command in ("label", "features"):
+        assert_one_line_error(run(command, rec, "--png", str(folder)), f"{folder}: is a folder, not a file")
+    assert sorted(tmp_path.iterdir()) == [folder] and not any(folder.iterdir())
 
 
 @pytest.fixture
@@ -222,20 +256,22 @@ def test_refine_splits_an_event_that_merged_two_prompts() -> None:
 
 def test_record_enrol_defaults_are_the_enrolment_config() -> None:
     """``record --enrol``'s option defaults are :class:`models.personalise.EnrolConfig`'s (the CLI repeats them so
-    that ``--help`` needs no TensorFlow import; this keeps the two from drifting apart)."""
+    that ``--help`` needs no TensorFlow import; this keeps the two from drifting apart). They are unset (None) after
+    parsing, so that one given without ``--enrol`` is refused, and filled in with ``--enrol``."""
     from models.personalise import EnrolConfig
-    from radargest.cli import build_parser
+    from radargest.cli import ENROL_DEFAULTS, build_parser
 
     args = build_parser().parse_args(
         ["record", "--source", "sim", "--subject", "ann", "--enrol", "--init", "RUN", "--out", "OUT"]
     )
+    assert all(getattr(args, name) is None for name in ENROL_DEFAULTS)
     cfg = EnrolConfig()
     assert (
-        args.idle_s,
-        args.enrol_epochs,
-        args.enrol_rehearsal_share,
-        args.enrol_rehearsal_distill,
-        args.enrol_fine_tune_weight,
+        ENROL_DEFAULTS["idle_s"],
+        ENROL_DEFAULTS["enrol_epochs"],
+        ENROL_DEFAULTS["enrol_rehearsal_share"],
+        ENROL_DEFAULTS["enrol_rehearsal_distill"],
+        ENROL_DEFAULTS["enrol_fine_tune_weight"],
     ) == (cfg.idle_s, cfg.epochs, cfg.rehearsal_share, cfg.rehearsal_distill, cfg.fine_tune_weight)
 
 

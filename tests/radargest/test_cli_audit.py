@@ -310,6 +310,56 @@ def test_export_refuses_a_firmware_recording_of_another_preset_before_any_work(
             ["record", "--subject", "a", "--out", "o", "--gestures", "tap_in", "--source", "mock", "--fast"],
             "--fast works only with --source",
         ),
+        # a forgotten --enrol recorded a plain session and ignored these (audit finding 8)
+        (
+            ["record", "--subject", "a", "--out", "o", "--gestures", "tap_in", "--fast", "--init", "r"],
+            "--init applies only with --enrol",
+        ),
+        (
+            ["record", "--subject", "a", "--out", "o", "--fast", "--idle-s", "5", "--enrol-epochs", "3"],
+            "--idle-s, --enrol-epochs apply only with --enrol",
+        ),
+        (
+            ["record", "--subject", "a", "--out", "o", "--gestures", "tap_in", "--enrol-rehearsal-share", "0.2"],
+            "--enrol-rehearsal-share applies only with --enrol",
+        ),
+        (
+            ["record", "--subject", "a", "--out", "o", "--gestures", "tap_in", "--fast", "--enrol-keep-prefix-wait"],
+            "--enrol-keep-prefix-wait applies only with --enrol",
+        ),
+        (
+            ["record", "--subject", "a", "--out", "o", "--gestures", "tap_in", "--fast", "--overwrite"],
+            "--overwrite applies only with --enrol",
+        ),
+        # options whose partner was missing: accepted and without effect (audit findings 9-11)
+        (["train", "--data", "d", "--out", "o", "--distill-alpha", "0.9"], "--distill-alpha applies only with"),
+        (
+            ["train", "--data", "d", "--out", "o", "--distill-alpha", "0.9", "--distill-temperature", "5"],
+            "--distill-alpha, --distill-temperature apply only with --distill-from",
+        ),
+        (["train", "--data", "d", "--out", "o", "--rehearsal-share", "0.3"], "--rehearsal-share applies only with"),
+        (
+            ["train", "--data", "d", "--out", "o", "--prune-finetune-epochs", "3"],
+            "--prune-finetune-epochs applies only with --prune-channels",
+        ),
+        (["search", "--data", "d", "--out", "o", "--no-ray", "--workers", "4"], "--workers applies only with Ray"),
+        (
+            ["search", "--data", "d", "--out", "o", "--prune-finetune-epochs", "3"],
+            "--prune-finetune-epochs applies only with --init",
+        ),
+        (["search", "--data", "d", "--out", "o", "--rehearsal-share", "0.3"], "--rehearsal-share applies only with"),
+        (
+            ["demo", "--model", "b", "--headless", "--source", "replay:x.h5", "--seed", "4"],
+            "--seed applies only with --source sim",
+        ),
+        (
+            ["demo", "--model", "b", "--headless", "--source", "replay:x.h5", "--preset", "gesture_far"],
+            "--preset applies only to a live source or the simulator, not a replay",
+        ),
+        (
+            ["record", "--subject", "a", "--out", "o", "--source", "replay:x", "--preset", "p", "--frame-rate-hz", "9"],
+            "--preset, --frame-rate-hz apply only to a live source or the simulator, not a replay",
+        ),
     ],
 )
 def test_options_that_would_be_ignored_are_refused(
@@ -318,6 +368,16 @@ def test_options_that_would_be_ignored_are_refused(
     """These were silently ignored (train fine-tuned the init run's architecture, not --arch's)."""
     assert fragment in _error(capsys, *[str(tmp_path / a) if a in ("b", "d", "o", "r") else a for a in argv])
     assert not any(tmp_path.iterdir())
+
+
+def test_record_enrol_takes_preset_and_frame_rate_with_a_replay(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A plain record from a replay refuses --preset/--frame-rate-hz (the file's config is recorded), but --enrol
+    checks them against the run and records its idle part with them, so it takes them with a replay too."""
+    argv = ["record", "--subject", "a", "--out", str(tmp_path / "o"), "--source", "replay:x.h5", "--enrol"]
+    line = _error(capsys, *argv, "--init", str(tmp_path / "r"), "--preset", "gesture_far", "--frame-rate-hz", "30")
+    assert "not a replay" not in line and "run directory not found" in line
 
 
 def test_demo_help_lists_every_source_it_accepts(capsys: pytest.CaptureFixture[str]) -> None:

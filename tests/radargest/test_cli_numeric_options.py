@@ -143,22 +143,31 @@ def test_defaults_are_unchanged() -> None:
         "fragment_share": None,
     }
     compress = ("rehearsal_share", "prune_channels", "prune_finetune_epochs", "distill_alpha", "distill_temperature")
-    assert [train[k] for k in (*compress, "qat_epochs")] == [0.5, None, 10, 0.5, 3.0, 0]
+    # unset (None), so that one given without the option it needs is refused; the configs' defaults apply
+    assert [train[k] for k in (*compress, "qat_epochs")] == [None, None, None, None, None, 0]
+    from radargest.model_cmds import train_config_from_args
+
+    cfg = train_config_from_args(_parse("train"))
+    c = cfg.compression
+    assert (cfg.rehearsal_share, c.prune_finetune_epochs, c.distill_alpha, c.distill_temperature) == (0.5, 10, 0.5, 3.0)
     search = vars(_parse("search"))
     assert [search[k] for k in ("budget_flash", "budget_macs_per_frame", "trials", "epochs", "workers")] == [
         16384,
         30000,
         40,
         12,
-        2,
+        None,
     ]
     assert [search[k] for k in ("prune_finetune_epochs", "rehearsal_share", "tolerance", "seed", "window_s")] == [
-        10,
-        0.5,
+        None,
+        None,
         0.0,
         0,
         None,
     ]
+    from models.search import SearchConfig
+
+    assert SearchConfig(budget_flash_bytes=1, budget_macs_per_frame=1).workers == 2
     record = _parse("record")
     assert (record.frame_rate_hz, record.countdown_s, record.window_s, record.pause_s) == (None, 3.0, 1.5, 1.0)
     from radargest.simulate_cmd import EverydayJob, SimulateJob
@@ -172,7 +181,7 @@ def test_defaults_are_unchanged() -> None:
         10,
         1,
     )
-    assert (sim.first_subject, _parse("demo").seed) == (0, 0)
+    assert (sim.first_subject, _parse("demo").seed) == (0, None)  # unset: 0 with sim, refused with other sources
     robust = _parse("robustness")
     assert (robust.subjects, robust.reps_per_gesture, robust.levels, robust.first_subject) == (None, None, None, 9000)
     assert (_parse("quantize").representative, _parse("quantize").latency_runs) == (300, 200)
@@ -199,16 +208,26 @@ TRAIN_EDGES = [
 ]
 
 
+#: train options that apply only with another: the other, as given in :func:`test_train_ranges_are_the_configs_ranges`.
+TRAIN_PARTNERS = {
+    "--rehearsal-share": ("--rehearsal-data", "reh"),
+    "--prune-finetune-epochs": ("--prune-channels", "0.5"),
+    "--distill-alpha": ("--distill-from", "teacher"),
+    "--distill-temperature": ("--distill-from", "teacher"),
+}
+
+
 @pytest.mark.parametrize(("option", "edge", "past"), TRAIN_EDGES, ids=[o for o, _, _ in TRAIN_EDGES])
 def test_train_ranges_are_the_configs_ranges(option: str, edge: str, past: str) -> None:
     """The edge value parses and builds a TrainConfig; the value just past it is refused by the parser and,
     given to the library directly, by the config (the CLI is neither stricter nor looser)."""
     from radargest.model_cmds import train_config_from_args
 
-    args = _parse("train", f"{option}={edge}")
+    needs = TRAIN_PARTNERS.get(option, ())  # the option that gives it an effect (else it is refused)
+    args = _parse("train", *needs, f"{option}={edge}")
     train_config_from_args(args)
     with pytest.raises(SystemExit):
-        _parse("train", f"{option}={past}")
+        _parse("train", *needs, f"{option}={past}")
     dest = option.removeprefix("--").replace("-", "_")
     setattr(args, dest, type(getattr(args, dest))(past))
     with pytest.raises(ValueError, match="must be"):

@@ -58,3 +58,23 @@ def test_quickstart_refuses_negative_everyday_minutes_before_simulating(tmp_path
     with pytest.raises(ValueError, match="everyday_minutes"):
         run_quickstart(tmp_path / "qs", everyday_minutes=-1.0, demo=False, progress=False)
     assert not (tmp_path / "qs").exists()
+
+
+def test_quickstart_refuses_training_subjects_that_reach_the_calibration_seeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Training subjects are seeds 0..N-1: from 101 on they were also calibration (and from 1001 held-out)
+    subjects."""
+    import radargest.simulate_cmd
+    from radargest.quickstart import CALIBRATION_FIRST
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("simulated before refusing")
+
+    monkeypatch.setattr(radargest.simulate_cmd, "run_simulate", never)
+
+    with pytest.raises(ValueError, match=f"subjects must be <= {CALIBRATION_FIRST}, got 1001: .* start at 100 "):
+        run_quickstart(tmp_path / "qs", subjects=1001, demo=False, progress=False)
+    with pytest.raises(ValueError, match="got 101"):
+        run_quickstart(tmp_path / "qs", subjects=CALIBRATION_FIRST + 1, demo=False, progress=False)
+    assert not (tmp_path / "qs").exists()
