@@ -569,7 +569,7 @@ def export_bundle(
     onset_rate = idle_geometry(geometry, cfg=throttle).frame_rate_hz
     device_policy = DecisionPolicy(
         cfg=decision.for_idle_stream(),  # the device's policy is fed the idle-rate onset stream
-        segment=ds.segment,
+        segment=ds.segment.for_idle_stream(),
         classes=ds.classes,
         frame_rate_hz=onset_rate,
         window_frames=max(1, round(t * onset_rate / rec0.frame_rate_hz)),

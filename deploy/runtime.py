@@ -520,7 +520,7 @@ class StreamingDetector:
         onset_rate = onset_geo.frame_rate_hz
         self.policy = DecisionPolicy(
             cfg=self.decision if always_on else self.decision.for_idle_stream(),  # the idle stream's own gate
-            segment=bundle.segment,
+            segment=bundle.segment if always_on else bundle.segment.for_idle_stream(),
             classes=bundle.classes,
             frame_rate_hz=onset_rate,
             window_frames=max(1, round(t * onset_rate / rate)),

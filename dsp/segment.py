@@ -29,7 +29,7 @@ as soon as its evidence is in and absorbs later runs that merge into it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -79,6 +79,13 @@ class SegmentConfig:
             dropped [dB·s]; 0 disables the test.
         pre_roll_s: frames added before the start [s].
         post_roll_s: frames added after the end [s].
+        idle_min_area_db_s: ``min_area_db_s`` of a policy fed a throttled device's idle-rate onset stream
+            (:meth:`for_idle_stream`; ``detect``, ``demo`` and the firmware by default) [dB·s]. That stream has its own
+            scale (``dsp.DecisionConfig.idle_min_peak_db``), and RULE74 judged the lower area on the full-rate
+            stream only. With the int8 sim bundle over three idle phases the lower area gained no gesture on the
+            training-side everyday streams 5916-5931 (360 of 555 right, 27 false activations, both) and added false
+            activations on the real training days (24 -> 33 in 0.94 h; docs/results_rejection.md), so this stream
+            keeps 0.5. A manifest written before the field loads with 0.5, as it ran.
     """
 
     on_db: float = 5.0
@@ -88,6 +95,7 @@ class SegmentConfig:
     min_area_db_s: float = 0.2
     pre_roll_s: float = 0.05
     post_roll_s: float = 0.0
+    idle_min_area_db_s: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("on_db", "off_db"):
@@ -96,8 +104,20 @@ class SegmentConfig:
                 raise ParameterError(f"{name} must be a finite number, got {value!r}")
         if self.off_db > self.on_db:
             raise ParameterError(f"off_db ({self.off_db}) must be <= on_db ({self.on_db})")
-        for name in ("merge_gap_s", "min_duration_s", "min_area_db_s", "pre_roll_s", "post_roll_s"):
+        for name in (
+            "merge_gap_s",
+            "min_duration_s",
+            "min_area_db_s",
+            "pre_roll_s",
+            "post_roll_s",
+            "idle_min_area_db_s",
+        ):
             check_nonnegative(name, getattr(self, name))
+
+    def for_idle_stream(self) -> SegmentConfig:
+        """The config of a segmenter fed a throttled device's idle-rate onset stream: ``min_area_db_s`` becomes
+        ``idle_min_area_db_s`` (the twin of :meth:`dsp.DecisionConfig.for_idle_stream`)."""
+        return replace(self, min_area_db_s=self.idle_min_area_db_s)
 
     def min_area_db_frames(self, frame_rate_hz: float) -> np.float32:
         """``min_area_db_s`` in dB·frames at ``frame_rate_hz``, as the float32 both segmenters compare with."""

@@ -159,9 +159,10 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
     first = int(manifest["throttle"].get("idle_point_offset", 0)) if idle else 0
     points = np.arange(first, int(fields["num_points"]), step)  # the points of the stream's per-point power
     ranges = (int(fields["start_point"]) + int(fields["step_length"]) * points) * A121_BASE_STEP_LENGTH_M
+    segment = dsp.SegmentConfig(**manifest["features"]["segment"])
     policy = DecisionPolicy(
         cfg=cfg.for_idle_stream() if idle else cfg,
-        segment=dsp.SegmentConfig(**manifest["features"]["segment"]),
+        segment=segment.for_idle_stream() if idle else segment,
         classes=tuple(manifest["labels"]),
         frame_rate_hz=rate_hz,
         window_frames=max(1, round(t * rate_hz / full_rate_hz)),

@@ -184,6 +184,36 @@ def test_the_idle_stream_has_its_own_physical_gate(tiny_bundle: Path, sim_stream
     assert StreamingDetector(b, geometry=geometry, decision=dc, always_on=True).policy.cfg.min_peak_db == 5.5
 
 
+def test_the_idle_stream_has_its_own_area_test(tiny_bundle: Path, sim_stream) -> None:
+    """A throttled detector's segmenter drops idle-rate events by ``idle_min_area_db_s``, always-on by
+    ``min_area_db_s`` (RULE74 lowered the full-rate one only); the firmware's idle-stream decision config and
+    the export's config.h carry the idle area too; a manifest without the key loads with 0.5."""
+    import dataclasses
+    import json
+
+    import dsp
+    from deploy.firmware import _decision_initializer
+    from deploy.runtime import StreamingDetector
+
+    _, geometry = sim_stream
+    b = load_bundle(tiny_bundle)
+    assert b.manifest["features"]["segment"]["idle_min_area_db_s"] == 0.5
+    throttled = StreamingDetector(b, geometry=geometry)
+    assert throttled.policy.segmenter.cfg.min_area_db_s == b.segment.idle_min_area_db_s
+    assert StreamingDetector(b, geometry=geometry, always_on=True).policy.segmenter.cfg.min_area_db_s == 0.2
+    manifest = json.loads((tiny_bundle / "manifest.json").read_text())
+    rate = throttled.policy.frame_rate_hz
+
+    def c_area(idle: bool) -> float:  # the third item of the C initialiser: min_area_db_frames, a C hex float
+        item = _decision_initializer(manifest, rate_hz=rate, full_rate_hz=57.0, idle=idle)[1:].split(",")[2]
+        return float.fromhex(item.strip().rstrip("f")) / rate
+
+    assert c_area(True) == pytest.approx(0.5) and c_area(False) == pytest.approx(0.2)
+    old = {k: v for k, v in manifest["features"]["segment"].items() if k != "idle_min_area_db_s"}
+    assert dsp.SegmentConfig(**old).for_idle_stream().min_area_db_s == 0.5
+    assert dataclasses.replace(b.segment, idle_min_area_db_s=0.3).for_idle_stream().min_area_db_s == 0.3
+
+
 def test_idle_history_encodes_every_idle_frame_and_a_wake_keeps_it(tiny_bundle: Path, sim_stream) -> None:
     """With ``ThrottleConfig.idle_history`` every frame sensed at idle rate is encoded from its IDLE map
     (:func:`dsp.idle_range_doppler`) and held in the ring until the next sensed frame; a wake keeps that
