@@ -68,7 +68,8 @@ class SegmentConfig:
     docs/results_rejection.md), on training-side streams with the same sim model re-calibrated: everyday
     subjects 5916-5931 136 -> 142 of 185 right, 3 -> 4 false activations in 3.96 h; clean sessions 2760-2767
     263 -> 280 of 320, no false activation; the real training days unchanged (356 of 387, 5 false). The
-    training days' event counts move by at most one per file (tests/dsp/README.md).
+    training days' event counts move by at most one per gesture file, and two blips more are proposed on
+    ``dynamic_hand_idx_1`` (tests/dsp/README.md).
 
     Fields:
         on_db: ratio that starts motion [dB].
