@@ -369,6 +369,13 @@ def _throttle_sweep(args: argparse.Namespace) -> int:
     result, files = run_throttle_sweep(
         args.run_dir, args.data, args.throttle_sweep, split=args.split, out_dir=args.out, grid=grid, progress=bar
     )
+    _warn_training_side(args.run_dir, result["training_side_files"])
+    if result["bundle_run"] and Path(result["bundle_run"]).resolve() != Path(args.run_dir).resolve():
+        print(
+            f"warning: {args.throttle_sweep} was exported from {result['bundle_run']}, not {args.run_dir}: the sweep "
+            "scores that bundle's model on the streams this run's split holds out",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(result))
         return 0

@@ -26,7 +26,9 @@ def run_throttle_sweep(
     grid: Any = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Path]]:
-    """Sweep ``bundle_dir`` over the held-out side of ``split`` (default: the run's) of ``data``.
+    """Sweep ``bundle_dir`` over the held-out side of ``split`` (default: the run's) of ``data``. The result names
+    the run the bundle was exported from (``bundle_run``) and the scored files the run was trained or validated on
+    (``training_side_files``, as ``radargest evaluate`` does).
 
     Writes ``throttle.json``, ``throttle.md`` and ``throttle_curve.png`` to ``out_dir`` (default ``run_dir``).
 
@@ -41,7 +43,7 @@ def run_throttle_sweep(
     from acquisition import load_session
     from deploy.runtime import load_bundle, session_stream
     from deploy.sweep import LabelledStream, SweepConfig, plot_throttle_sweep, sweep_table, throttle_sweep
-    from models.config import read_run_config
+    from models.config import read_run_config, recorded_split
     from models.data import load_recordings, scored_indices
 
     run_dir = Path(run_dir)
@@ -50,6 +52,8 @@ def run_throttle_sweep(
     split = split or cfg.split
     recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)
     test = scored_indices(recs, split)
+    sides = recorded_split(run_dir)
+    trained_on = [recs[i].path.name for i in test if recs[i].path.name in {*sides["train"], *sides["val"]}]
     known = set(bundle.classes[1:])
     streams = []
     for i in test:
@@ -61,6 +65,8 @@ def run_throttle_sweep(
     result = throttle_sweep(bundle, streams, cfg=grid or SweepConfig(), progress=progress)
     result["run_dir"] = str(run_dir)
     result["bundle"] = str(bundle_dir)
+    result["bundle_run"] = str(bundle.manifest.get("run", ""))  # the run the bundle was exported from
+    result["training_side_files"] = trained_on  # scored files the run trained or validated on: not held out
     out = Path(out_dir) if out_dir is not None else run_dir
     out.mkdir(parents=True, exist_ok=True)
     files = {"json": out / "throttle.json", "table": out / "throttle.md", "curve": out / "throttle_curve.png"}

@@ -80,6 +80,10 @@ def test_evaluate_throttle_sweep_cli(tiny_run: Path, tiny_bundle: Path, sim_dir:
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result == json.loads((tmp_path / "throttle.json").read_text())
+    # --split none scores the run's own training files: named, and said on stderr (as evaluate does); the bundle
+    # is the run's own, so no warning about it
+    assert result["training_side_files"] and "not held out" in proc.stderr
+    assert Path(result["bundle_run"]).resolve() == tiny_run.resolve() and "was exported from" not in proc.stderr
     assert (tmp_path / "throttle_curve.png").stat().st_size > 10_000
     table = (tmp_path / "throttle.md").read_text()
     assert "| always-on (as recorded) |" in table and "today" not in table
