@@ -12,7 +12,7 @@ import dataclasses
 import json
 import math
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, get_args
@@ -47,6 +47,7 @@ __all__ = [
     "refuse_mixed_folder",
     "run_decision",
     "to_toml",
+    "training_side_files",
     "write_config",
 ]
 
@@ -467,6 +468,14 @@ def recorded_split(run_dir: Path) -> dict[str, list[str]]:
         split = {}
     split = split if isinstance(split, dict) else {}
     return {side: [str(n) for n in split.get(side) or ()] for side in ("train", "val", "test")}
+
+
+def training_side_files(run_dir: Path, names: Iterable[str]) -> list[str]:
+    """The ``names`` (recording file names, e.g. the scored ones) that ``run_dir`` was trained or validated on, by
+    its :func:`recorded_split`, in their order: figures on them are not held out."""
+    sides = recorded_split(run_dir)
+    trained = {*sides["train"], *sides["val"]}
+    return [n for n in names if n in trained]
 
 
 def _run_of(bundle_dir: Path) -> str:

@@ -556,7 +556,7 @@ def evaluate_run(
         models.config.RunError: missing or corrupt run directory.
         models.data.DataError: bad data, or no test recording in ``data`` under the split.
     """
-    from models.config import load_run, recorded_split, run_decision
+    from models.config import load_run, run_decision, training_side_files
 
     model, cfg = load_run(run_dir)
     dc = run_decision(cfg, decision)
@@ -569,7 +569,6 @@ def evaluate_run(
     t = cfg.architecture.window_frames
     cfg.check_rates(recs)
     test = scored_indices(recs, split)
-    sides = recorded_split(run_dir)
     return evaluate_recordings(
         keras_predictor(model),
         recs,
@@ -578,7 +577,7 @@ def evaluate_run(
         window_frames=t,
         continuous=continuous,
         decision=dc,
-        training_side={*sides["train"], *sides["val"]},
+        training_side=training_side_files(run_dir, [recs[i].path.name for i in test]),
     )
 
 

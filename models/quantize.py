@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.architectures import count_macs, encoder_of, head_of
-from models.config import TrainConfig, load_run, recorded_split
+from models.config import TrainConfig, load_run, training_side_files
 from models.data import (
     DataError,
     Recording,
@@ -547,8 +547,7 @@ def quantize_run(
     on_training = tcfg.split.kind == "none"
     tcfg.check_rates(recs)
     test = scored_indices(recs, tcfg.split)
-    sides = recorded_split(Path(run_dir))
-    trained_on = [recs[i].path.name for i in test if recs[i].path.name in {*sides["train"], *sides["val"]}]
+    trained_on = training_side_files(Path(run_dir), [recs[i].path.name for i in test])
     t = tcfg.architecture.window_frames
     rep = _representative(tcfg, recs, qcfg.representative_windows, qcfg.seed)
     held = [cut_windows(recs, [i], cfg=tcfg.dataset, window_frames=t) for i in test]
@@ -749,13 +748,13 @@ def format_report(report: dict[str, Any]) -> str:
             "so it is optimistic; agreement and max |Δp| still compare int8 with float. "
         )
     else:
-        scored = f"Held-out files: {', '.join(report['held_out'])} ({report['held_out_windows']} windows). "
-        if report.get("training_side_files"):  # `data` split again can put the run's own training files here
-            scored = (
-                f"Held-out files: {', '.join(report['held_out'])} ({report['held_out_windows']} windows), of which "
-                f"{', '.join(report['training_side_files'])} were training files of the run: the figures below "
-                "are not held out. "
-            )
+        scored = f"Held-out files: {', '.join(report['held_out'])} ({report['held_out_windows']} windows)"
+        trained = report.get("training_side_files")  # `data` split again can put the run's own training files here
+        scored += (
+            f", of which {', '.join(trained)} were training files of the run: the figures below are not held out. "
+            if trained
+            else ". "
+        )
     lines = [
         f"# Quantisation report: {report['run']}",
         "",

@@ -183,6 +183,12 @@ def refuse_unused(args: argparse.Namespace, options: Sequence[str], *, applies: 
         raise ValueError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only {applies}")
 
 
+def given_options(args: argparse.Namespace, *dests: str) -> dict[str, Any]:
+    """The options ``dests`` given (not None) as config fields, for ``Config(**given_options(...))``: an unset or
+    absent one keeps the config's own default (the parser's default is None so that :func:`refuse_unused` can tell)."""
+    return {d: getattr(args, d) for d in dests if getattr(args, d, None) is not None}
+
+
 def parse_command_line(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse ``argv`` like ``parser.parse_args``, but refuse unknown arguments in the chosen (sub)command's
     own words: its usage line, its name, and the nearest option it does have (argparse alone prints the top

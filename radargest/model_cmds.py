@@ -16,6 +16,7 @@ from typing import Any
 from radargest.cli_args import (
     check_out_dir,
     float_above,
+    given_options,
     int_at_least,
     learnable_gesture_list,
     non_negative_float,
@@ -63,11 +64,6 @@ def _split(text: str) -> Any:
         return parse_split(text)
     except DataError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _given(args: argparse.Namespace, *dests: str) -> dict[str, Any]:
-    """The options ``dests`` given (not None) as config fields; an unset or absent one keeps the config's default."""
-    return {d: getattr(args, d) for d in dests if getattr(args, d, None) is not None}
 
 
 def train_config_from_args(args: argparse.Namespace) -> Any:
@@ -152,7 +148,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         prune_keep=1.0 if prune_keep is None else prune_keep,
         distill_from=str(Path(args.distill_from).resolve()) if getattr(args, "distill_from", None) else "",
         qat_epochs=getattr(args, "qat_epochs", 0),
-        **_given(args, "prune_finetune_epochs", "distill_alpha", "distill_temperature"),
+        **given_options(args, "prune_finetune_epochs", "distill_alpha", "distill_temperature"),
     )
     split = args.split
     if getattr(args, "val_mode", "auto") != "auto":
@@ -173,7 +169,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         min_prefix_wait_s=min_prefix_wait_s,
         compression=compression,
         rehearsal_data=tuple(str(Path(p).resolve()) for p in getattr(args, "rehearsal_data", ()) or ()),
-        **_given(args, "rehearsal_share"),
+        **given_options(args, "rehearsal_share"),
         weight_average_decay=decay,
         **kwargs,
     )

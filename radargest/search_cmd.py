@@ -26,7 +26,7 @@ def parse_bytes(text: str) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``radargest search``."""
-    from radargest.cli_args import refuse_unused
+    from radargest.cli_args import given_options, refuse_unused
 
     if args.no_ray:
         refuse_unused(args, ("workers",), applies="with Ray, without --no-ray (Optuna alone runs one trial at a time)")
@@ -57,7 +57,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         seed=args.seed,
         backend=backend,
-        **({"workers": args.workers} if args.workers is not None else {}),
+        **given_options(args, "workers"),
         ray_address=args.ray or "",
         tolerance=args.tolerance,
         any_ops=args.any_ops,
@@ -85,11 +85,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         augment=augment,
         learning_rate=lr,
         init=str(Path(args.init).resolve()) if args.init else "",
-        compression=CompressionConfig(
-            **({"prune_finetune_epochs": args.prune_finetune_epochs} if args.prune_finetune_epochs is not None else {})
-        ),
+        compression=CompressionConfig(**given_options(args, "prune_finetune_epochs")),
         rehearsal_data=tuple(str(Path(p).resolve()) for p in args.rehearsal_data),
-        **({"rehearsal_share": args.rehearsal_share} if args.rehearsal_share is not None else {}),
+        **given_options(args, "rehearsal_share"),
     )
 
     def bar(files: Any) -> Any:

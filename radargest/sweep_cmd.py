@@ -43,7 +43,7 @@ def run_throttle_sweep(
     from acquisition import load_session
     from deploy.runtime import load_bundle, session_stream
     from deploy.sweep import LabelledStream, SweepConfig, plot_throttle_sweep, sweep_table, throttle_sweep
-    from models.config import read_run_config, recorded_split
+    from models.config import read_run_config, training_side_files
     from models.data import load_recordings, scored_indices
 
     run_dir = Path(run_dir)
@@ -52,8 +52,7 @@ def run_throttle_sweep(
     split = split or cfg.split
     recs = load_recordings(list(data), cfg=cfg.dataset, progress=progress)
     test = scored_indices(recs, split)
-    sides = recorded_split(run_dir)
-    trained_on = [recs[i].path.name for i in test if recs[i].path.name in {*sides["train"], *sides["val"]}]
+    trained_on = training_side_files(run_dir, [recs[i].path.name for i in test])
     known = set(bundle.classes[1:])
     streams = []
     for i in test:
