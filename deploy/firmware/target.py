@@ -179,6 +179,9 @@ def add_firmware_target(
             "instructions": {k: (None if v != v else round(v)) for k, v in run.per_frame.items()},
             "stack_bytes": run.counters["stack_bytes"],
         }
+        # the everyday stream may run at another frame rate, so its image was rebuilt for it; the bundle keeps the
+        # image its report sizes, built for the recording's rate
+        ensure_firmware(root, geometry)
     part = McuPart()
     fw: dict[str, Any] = {
         "energy": energy,

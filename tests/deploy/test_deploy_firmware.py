@@ -330,16 +330,35 @@ def test_cli_missing_recording_is_one_line(toolchain, tiny_bundle: Path, tmp_pat
 def test_export_target_writes_measured_figures_into_the_report(
     toolchain, tiny_bundle: Path, tmp_path: Path, sim_dir: Path
 ) -> None:
+    from acquisition import get_preset, simulate_everyday
+    from acquisition.presets import sensor_config_with
+    from acquisition.sim import EverydayPlan, Subject
     from deploy.firmware.target import add_firmware_target
     from deploy.runtime import load_bundle
 
     bundle = tmp_path / "bundle"
     shutil.copytree(tiny_bundle, bundle)
     rec = sorted(sim_dir.rglob("*.h5"))[0]
-    fw = add_firmware_target(bundle, recording=rec)
+    # an everyday stream at another frame rate (within tolerance): its case runs on an image rebuilt for that rate
+    preset = get_preset("gesture_close")
+    rate = 0.95 * float(json.loads((bundle / "manifest.json").read_text())["sensor"]["frame_rate_hz"])
+    everyday = tmp_path / "everyday.h5"
+    simulate_everyday(
+        everyday,
+        plan=EverydayPlan(duration_s=10.0, gesture_rate_per_min=0.0),
+        subject=Subject.from_seed(11),
+        seed=0,
+        sensor_config=sensor_config_with(preset, frame_rate=rate),
+        preset="gesture_close",
+    )
+    fw = add_firmware_target(bundle, recording=rec, everyday=everyday)
     assert fw["parity"]["arm_vs_litert_lsb"] == {"encoder": 0, "head": 0}
-    assert all(s["events_identical"] for s in fw["streams"].values())
+    assert all(s.get("events_identical", True) for s in fw["streams"].values())
     assert {e["case"] for e in fw["energy"]} >= {"throttled, dense", "always-on, low-power full-rate state"}
+    assert "throttled, everyday" in {e["case"] for e in fw["energy"]}
+    # the image left in the bundle is the one the report sizes, built for the recording's rate
+    assert json.loads((bundle / "firmware" / "build.json").read_text())["frame_rate_hz"] == fw["frame_rate_hz"]
+    assert firmware_size(bundle / "firmware").ram_total == fw["size"]["ram_total"]
     report = (bundle / "report.md").read_text(encoding="utf-8")
     assert "## Firmware (Cortex-M4F, measured" in report and "MCU estimate" not in report
     load_bundle(bundle)  # the manifest's sha256 of report.md was updated
