@@ -566,16 +566,18 @@ def export_bundle(
         session.sensor_config, session.metadata, frame_rate_hz=float(rec0.frame_rate_hz)
     )
     throttle = dataclasses.replace(base_throttle, full_rate_hz=float(rec0.frame_rate_hz))
-    onset_rate = idle_geometry(geometry, cfg=throttle).frame_rate_hz
-    device_policy = DecisionPolicy(
-        cfg=decision.for_idle_stream(),  # the device's policy is fed the idle-rate onset stream
-        segment=ds.segment.for_idle_stream(),
+    idle_geo = idle_geometry(geometry, cfg=throttle)
+    device_policy = DecisionPolicy.on_onset_stream(  # the device's policy is fed the idle-rate onset stream
+        cfg=decision,
+        segment=ds.segment,
         classes=ds.classes,
-        frame_rate_hz=onset_rate,
-        window_frames=max(1, round(t * onset_rate / rec0.frame_rate_hz)),
-        end_pad_frames=round(ds.window.end_pad_s * onset_rate),
-        pre_frames=round(ds.window.pre_s * onset_rate),
-        point_ranges_m=idle_geometry(geometry, cfg=throttle).distances_m,  # the IDLE points the device feeds
+        window_frames=t,
+        full_rate_hz=float(rec0.frame_rate_hz),
+        stream_rate_hz=idle_geo.frame_rate_hz,
+        end_pad_s=ds.window.end_pad_s,
+        pre_s=ds.window.pre_s,
+        point_ranges_m=idle_geo.distances_m,  # the IDLE points the device feeds
+        idle=True,
     )
     write_config_h(
         out / "config.h",

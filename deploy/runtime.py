@@ -517,16 +517,17 @@ class StreamingDetector:
         win = bundle.manifest["window"]
         self.end_pad = round(float(win["end_pad_s"]) * rate)
         self.pre = round(float(win["pre_s"]) * rate)
-        onset_rate = onset_geo.frame_rate_hz
-        self.policy = DecisionPolicy(
-            cfg=self.decision if always_on else self.decision.for_idle_stream(),  # the idle stream's own gate
-            segment=bundle.segment if always_on else bundle.segment.for_idle_stream(),
+        self.policy = DecisionPolicy.on_onset_stream(
+            cfg=self.decision,
+            segment=bundle.segment,
             classes=bundle.classes,
-            frame_rate_hz=onset_rate,
-            window_frames=max(1, round(t * onset_rate / rate)),
-            end_pad_frames=round(float(win["end_pad_s"]) * onset_rate),
-            pre_frames=round(float(win["pre_s"]) * onset_rate),
+            window_frames=t,
+            full_rate_hz=rate,
+            stream_rate_hz=onset_geo.frame_rate_hz,
+            end_pad_s=float(win["end_pad_s"]),
+            pre_s=float(win["pre_s"]),
             point_ranges_m=onset_geo.distances_m,  # the gate's range condition: the onset stream's points
+            idle=not always_on,
         )
         self.segmenter = self.policy.segmenter
         # a classified window ends at most `history` frames before the current one (dsp.decision_window_end)

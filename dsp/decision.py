@@ -615,6 +615,37 @@ class DecisionPolicy:
         self.history = history_frames(cfg, frame_rate_hz)
         self.reset()
 
+    @classmethod
+    def on_onset_stream(
+        cls,
+        *,
+        cfg: DecisionConfig,
+        segment: SegmentConfig,
+        classes: Sequence[str],
+        window_frames: int,
+        full_rate_hz: float,
+        stream_rate_hz: float,
+        end_pad_s: float,
+        pre_s: float,
+        point_ranges_m: npt.ArrayLike | None,
+        idle: bool,
+    ) -> DecisionPolicy:
+        """The policy a device runs on its onset stream at ``stream_rate_hz`` [Hz]: the full-rate window of
+        ``window_frames`` [full-rate frames] and the placement [s] in that stream's frames, and, when ``idle``
+        (a throttled device's idle-rate stream), the idle stream's own gate and area test
+        (:meth:`DecisionConfig.for_idle_stream`, :meth:`SegmentConfig.for_idle_stream`). The one constructor of
+        the host runtime, the export's ``config.h`` and the firmware, so that the three cannot disagree."""
+        return cls(
+            cfg=cfg.for_idle_stream() if idle else cfg,
+            segment=segment.for_idle_stream() if idle else segment,
+            classes=classes,
+            frame_rate_hz=stream_rate_hz,
+            window_frames=max(1, round(window_frames * stream_rate_hz / full_rate_hz)),
+            end_pad_frames=round(end_pad_s * stream_rate_hz),
+            pre_frames=round(pre_s * stream_rate_hz),
+            point_ranges_m=point_ranges_m,
+        )
+
     def reset(self) -> None:
         """Start a new stream at frame 0."""
         self.segmenter.reset()

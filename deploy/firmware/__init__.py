@@ -144,8 +144,8 @@ FW_SOURCES = ("startup.c", "semihost.c", "semihost.h", "main.c", "fw_math.c")
 
 def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_rate_hz: float, idle: bool) -> str:
     """A ``rg_decision_config`` initialiser for the decision policy on an onset stream at ``rate_hz``, built
-    as :class:`deploy.runtime.StreamingDetector` builds it (the bundle's ``"decision"``; ``idle``: the idle-rate
-    stream of a throttled device, with its own gate, :meth:`dsp.DecisionConfig.for_idle_stream`)."""
+    by :meth:`dsp.DecisionPolicy.on_onset_stream` from the bundle's ``"decision"`` as
+    :class:`deploy.runtime.StreamingDetector` builds it (``idle``: the idle-rate stream of a throttled device)."""
     import dsp
     from deploy.c_config import decision_config_values
     from dsp.decision import DecisionConfig, DecisionPolicy
@@ -160,15 +160,17 @@ def _decision_initializer(manifest: Mapping[str, Any], *, rate_hz: float, full_r
     points = np.arange(first, int(fields["num_points"]), step)  # the points of the stream's per-point power
     ranges = (int(fields["start_point"]) + int(fields["step_length"]) * points) * A121_BASE_STEP_LENGTH_M
     segment = dsp.SegmentConfig(**manifest["features"]["segment"])
-    policy = DecisionPolicy(
-        cfg=cfg.for_idle_stream() if idle else cfg,
-        segment=segment.for_idle_stream() if idle else segment,
+    policy = DecisionPolicy.on_onset_stream(
+        cfg=cfg,
+        segment=segment,
         classes=tuple(manifest["labels"]),
-        frame_rate_hz=rate_hz,
-        window_frames=max(1, round(t * rate_hz / full_rate_hz)),
-        end_pad_frames=round(float(win["end_pad_s"]) * rate_hz),
-        pre_frames=round(float(win["pre_s"]) * rate_hz),
+        window_frames=t,
+        full_rate_hz=full_rate_hz,
+        stream_rate_hz=rate_hz,
+        end_pad_s=float(win["end_pad_s"]),
+        pre_s=float(win["pre_s"]),
         point_ranges_m=ranges,
+        idle=idle,
     )
     items = [_c_float(float(v)) if isinstance(v, float) else str(int(v)) for _, v in decision_config_values(policy)]
     flags = ", ".join(str(int(v)) for v in policy.is_prefix)
