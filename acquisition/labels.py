@@ -23,8 +23,11 @@ __all__ = [
     "CSV_COLUMNS",
     "GESTURE_NAME_RE",
     "Label",
+    "LabelRow",
     "LabelSource",
+    "check_label_rows",
     "check_no_overlap",
+    "label_rows_from_array",
     "labels_from_array",
     "labels_to_array",
     "read_labels_csv",
@@ -33,6 +36,8 @@ __all__ = [
 ]
 
 LabelSource = Literal["prompt", "auto", "manual", "sim"]
+#: one row of a label table as stored, unchecked: ``(start_frame, end_frame, gesture, source)``
+LabelRow = tuple[int, int, str, str]
 CSV_COLUMNS = ("start_frame", "end_frame", "gesture", "source")
 #: Gesture names are identifiers, so they can be used as file, CLI and C symbol names.
 GESTURE_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -80,8 +85,43 @@ def validate_labels(labels: Iterable[Label], *, num_frames: int | None = None) -
     if num_frames is not None:
         for label in out:
             if label.end_frame > num_frames:
-                raise ValueError(f"label {label} ends after the last frame ({num_frames})")
+                span = _span(label.gesture, label.start_frame, label.end_frame)
+                raise ValueError(f"label ({span}) ends {_past_end(num_frames)}")
     return out
+
+
+def _span(gesture: str, start_frame: int, end_frame: int) -> str:
+    """``tap_in [10, 40)``, as :func:`check_no_overlap` names a label (an odd name quoted, so it stays one line)."""
+    name = gesture if GESTURE_NAME_RE.match(gesture) else repr(gesture)
+    return f"{name} [{start_frame}, {end_frame})"
+
+
+def _past_end(num_frames: int) -> str:
+    return f"after the last frame (the recording has {num_frames} frames; end_frame is exclusive)"
+
+
+def check_label_rows(rows: Iterable[LabelRow], *, num_frames: int) -> tuple[list[Label], list[str]]:
+    """The rows of a stored label table that are labels inside ``[0, num_frames)``, and one sentence for each row
+    that is not, e.g. ``label 3 (double_tap_in [85, 99999)) ends after the last frame (...)``.
+
+    Rows are numbered from 1 in sorted order, the order ``labels export`` writes them (label N is its CSV's line
+    N + 1). :func:`acquisition.load_session` refuses a table with any such row; the commands that repair labels
+    read it anyway and warn.
+    """
+    labels: list[Label] = []
+    problems: list[str] = []
+    for n, (start, end, gesture, source) in enumerate(sorted(rows), start=1):
+        what = f"label {n} ({_span(gesture, start, end)})"
+        try:
+            label = Label(start_frame=start, end_frame=end, gesture=gesture, source=source)  # type: ignore[arg-type]
+        except ValueError as exc:
+            problems.append(f"{what}: {exc}")
+            continue
+        if end > num_frames:
+            problems.append(f"{what} ends {_past_end(num_frames)}")
+            continue
+        labels.append(label)
+    return labels, problems
 
 
 _H5_STR = "O"
@@ -97,37 +137,69 @@ def labels_to_array(labels: Sequence[Label]) -> npt.NDArray[np.void]:
 
 
 def _text(value: object) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def labels_from_array(arr: npt.NDArray[np.void]) -> list[Label]:
-    """Inverse of :func:`labels_to_array`; accepts bytes or str string columns."""
+def label_rows_from_array(arr: npt.NDArray[np.void]) -> list[LabelRow]:
+    """The rows of a ``/radargest/labels`` table (as :func:`labels_to_array` makes it; bytes or str strings),
+    unchecked: :func:`check_label_rows` says which are labels.
+
+    Raises:
+        ValueError: not such a table, e.g. ``int64 values, not the columns start_frame, end_frame, gesture, source``.
+    """
+    names = arr.dtype.names or ()
+    if arr.ndim != 1 or not names:
+        shape = "" if arr.ndim == 1 else f" of shape {arr.shape}"
+        raise ValueError(f"{arr.dtype} values{shape}, not the columns {', '.join(CSV_COLUMNS)}")
+    missing = [c for c in CSV_COLUMNS if c not in names]
+    if missing:
+        raise ValueError(f"no column {', '.join(missing)}")
+    for column in ("start_frame", "end_frame"):
+        if arr.dtype[column].kind not in "iu":
+            raise ValueError(f"column {column} holds {arr.dtype[column]} values, not integers")
     return [
-        Label(
-            start_frame=int(row["start_frame"]),
-            end_frame=int(row["end_frame"]),
-            gesture=_text(row["gesture"]),
-            source=_text(row["source"]),  # type: ignore[arg-type]  # checked in Label
-        )
-        for row in arr
+        (int(row["start_frame"]), int(row["end_frame"]), _text(row["gesture"]), _text(row["source"])) for row in arr
     ]
 
 
-def write_labels_csv(labels: Sequence[Label], path: Path | None = None) -> str:
-    """Write labels as CSV with a header row; returns the text and writes it to ``path`` if given."""
+def labels_from_array(arr: npt.NDArray[np.void]) -> list[Label]:
+    """Inverse of :func:`labels_to_array`; accepts bytes or str string columns.
+
+    Raises:
+        ValueError: not a label table, or a row that is no label.
+    """
+    return [
+        Label(start_frame=s, end_frame=e, gesture=g, source=src)  # type: ignore[arg-type]  # checked in Label
+        for s, e, g, src in label_rows_from_array(arr)
+    ]
+
+
+def write_labels_csv(labels: Sequence[Label | LabelRow], path: Path | None = None) -> str:
+    """Write labels as CSV with a header row; returns the text and writes it to ``path`` if given.
+
+    Stored rows that are no labels (:func:`check_label_rows`) are written as they are, so that ``labels export``
+    loses none of a table it repairs.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for label in labels:
-        writer.writerow([label.start_frame, label.end_frame, label.gesture, label.source])
+        if isinstance(label, Label):
+            writer.writerow([label.start_frame, label.end_frame, label.gesture, label.source])
+        else:
+            writer.writerow(label)
     text = buf.getvalue()
     if path is not None:
         atomic_write_text(path, text)
     return text
 
 
-def read_labels_csv(path: Path) -> list[Label]:
+def read_labels_csv(path: Path, *, num_frames: int | None = None) -> list[Label]:
     """Read a labels CSV written by :func:`write_labels_csv` (or edited by hand; a UTF-8 BOM is fine).
+
+    Args:
+        num_frames: frames of the recording the labels are for, when known: a row ending after them is refused
+            here, naming its line, rather than by :func:`acquisition.save_labels`, which cannot.
 
     Raises:
         RecordingError: unreadable or non-UTF-8 file, missing columns, a bad row, or two rows whose spans
@@ -150,7 +222,10 @@ def read_labels_csv(path: Path) -> list[Label]:
             raise RecordingError(path, f"labels CSV lacks column(s) {', '.join(missing)}")
         for row in reader:
             line_no = reader.line_num
-            rows.append((_label_of_row(row), line_no))
+            label = _label_of_row(row)
+            if num_frames is not None and label.end_frame > num_frames:
+                raise ValueError(f"end_frame {label.end_frame} is {_past_end(num_frames)}")
+            rows.append((label, line_no))
     except csv.Error as exc:
         raise RecordingError(path, f"line {reader.line_num}: malformed CSV ({exc})") from None
     except (TypeError, ValueError) as exc:

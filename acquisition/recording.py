@@ -7,11 +7,12 @@ know the key). See DESIGN §2.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import h5py
 import numpy as np
@@ -20,18 +21,28 @@ from acconeer.exptool import a121
 
 from acquisition._files import atomic_update
 from acquisition.errors import RecordingError
-from acquisition.labels import Label, check_no_overlap, labels_from_array, labels_to_array, validate_labels
+from acquisition.labels import (
+    Label,
+    LabelRow,
+    check_label_rows,
+    check_no_overlap,
+    label_rows_from_array,
+    labels_to_array,
+    validate_labels,
+)
 from acquisition.negatives import NegativeLabel, negatives_from_array, negatives_to_array, validate_negatives
 
 __all__ = [
     "GROUP",
     "SCHEMA_VERSION",
+    "LabelCheck",
     "Session",
     "SessionMeta",
     "check_readable",
     "copy_record",
     "is_unimported_gesture_control",
     "load_session",
+    "read_label_rows",
     "read_meta",
     "read_negatives",
     "save_labels",
@@ -41,6 +52,10 @@ __all__ = [
 
 GROUP = "radargest"
 SCHEMA_VERSION = 1
+#: How :func:`load_session` treats ``/radargest/labels``: ``check`` refuses a bad row (what every command that
+#: learns or scores from labels needs), ``lenient`` leaves bad rows out and reports them (the commands that
+#: show labels for repair), ``ignore`` does not read them (commands that need no labels).
+LabelCheck = Literal["check", "lenient", "ignore"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,13 +187,50 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
-def read_meta(f: h5py.File) -> tuple[list[Label], SessionMeta | None]:
-    """Labels and attributes of the ``/radargest`` group of an open file (empty, None if absent)."""
+def _read_label_rows(f: h5py.File) -> list[LabelRow]:
+    """The rows of ``/radargest/labels`` of an open file, unchecked (empty if absent).
+
+    Raises:
+        ValueError: the table is not one (wrong dtype, missing columns, unreadable), in a few words.
+    """
     if GROUP not in f:
-        return [], None
-    group = f[GROUP]
-    labels = labels_from_array(group["labels"][()]) if "labels" in group else []
-    attrs = group.attrs
+        return []
+    if not isinstance(f[GROUP], h5py.Group):
+        raise ValueError(f"/{GROUP} is not a group")
+    if "labels" not in f[GROUP]:
+        return []
+    table = f[GROUP]["labels"]
+    if not isinstance(table, h5py.Dataset):
+        raise ValueError("a group, not a table")
+    try:
+        arr = table[()]
+    except Exception as exc:  # damaged dataset: h5py raises OSError, RuntimeError, ...
+        raise ValueError(_one_line(exc)) from None
+    return label_rows_from_array(np.asarray(arr))
+
+
+def read_label_rows(path: Path) -> list[LabelRow]:
+    """Every row of the ``/radargest/labels`` of a recording as stored, sorted, even the ones
+    :func:`load_session` refuses (:func:`acquisition.labels.check_label_rows` says which): what ``labels export``
+    writes, so a table can be repaired with nothing lost.
+
+    Raises:
+        RecordingError: the file cannot be opened, or the table is not a label table.
+    """
+    try:
+        with h5py.File(path, "r") as f:
+            return sorted(_read_label_rows(f))
+    except ValueError as exc:
+        raise RecordingError(path, f"bad /radargest/labels table ({exc})") from None
+    except Exception as exc:  # damaged or not HDF5: h5py raises OSError, RuntimeError, KeyError, ...
+        raise RecordingError(path, f"unreadable HDF5 file ({_one_line(exc)})") from None
+
+
+def read_meta(f: h5py.File) -> SessionMeta | None:
+    """Attributes of the ``/radargest`` group of an open file (None if absent)."""
+    if GROUP not in f:
+        return None
+    attrs = f[GROUP].attrs
 
     def text(key: str, default: str = "") -> str:
         value = attrs.get(key, default)
@@ -190,7 +242,7 @@ def read_meta(f: h5py.File) -> tuple[list[Label], SessionMeta | None]:
         notes=text("notes"),
         simulator=text("simulator"),
     )
-    return sorted(labels), meta
+    return meta
 
 
 def read_negatives(f: h5py.File) -> list[NegativeLabel]:
@@ -200,14 +252,24 @@ def read_negatives(f: h5py.File) -> list[NegativeLabel]:
     return sorted(negatives_from_array(f[GROUP]["negatives"][()]))
 
 
-def load_session(path: Path) -> Session:
+def load_session(
+    path: Path, *, labels: LabelCheck = "check", on_label_problem: Callable[[str], None] | None = None
+) -> Session:
     """Load a recording through ``a121.load_record`` plus the ``/radargest`` group.
 
+    Args:
+        labels: how to treat ``/radargest/labels`` (:data:`LabelCheck`); with ``ignore`` the session has none.
+        on_label_problem: with ``lenient``, called with one sentence per label left out, or about the table
+            when it cannot be read at all (then no label is kept).
+
     Raises:
-        RecordingError: the file is missing, corrupt, truncated, not A121 or holds several sessions.
+        RecordingError: the file is missing, corrupt, truncated, not A121 or holds several sessions, or (with
+            ``check``) its label table or a label in it is bad.
     """
     path = Path(path)
     check_readable(path)
+    rows: list[LabelRow] = []
+    table_problem = ""
     try:
         record = a121.load_record(path)
         if record.num_sessions != 1:
@@ -216,8 +278,13 @@ def load_session(path: Path) -> Session:
             raise RecordingError(path, "multi-sensor sessions are not supported")
         stacked = record.stacked_results
         with h5py.File(path, "r") as f:
-            labels, meta = read_meta(f)
+            meta = read_meta(f)
             negatives = read_negatives(f)
+            if labels != "ignore":
+                try:
+                    rows = _read_label_rows(f)
+                except ValueError as exc:
+                    table_problem = f"bad /radargest/labels table ({exc})"
         session = Session(
             path=path,
             frames=np.asarray(record.frames),
@@ -226,7 +293,6 @@ def load_session(path: Path) -> Session:
             data_saturated=np.asarray(stacked.data_saturated, dtype=bool),
             sensor_config=record.session_config.sensor_config,
             metadata=record.metadata,
-            labels=labels,
             meta=meta,
             negatives=negatives,
         )
@@ -241,10 +307,17 @@ def load_session(path: Path) -> Session:
             raise RecordingError(
                 path, f"damaged record: {name} has shape {per_frame.shape} for {session.num_frames} frames"
             )
-    try:
-        validate_labels(labels, num_frames=session.num_frames)
-    except ValueError as exc:
-        raise RecordingError(path, f"bad /radargest labels: {exc}") from None
+    if labels == "check" and table_problem:
+        raise RecordingError(path, table_problem)
+    kept, problems = check_label_rows(rows, num_frames=session.num_frames)
+    if labels == "check" and problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        repair = "fix the table with 'radargest labels export', then 'labels import'"
+        raise RecordingError(path, f"bad /radargest/labels: {problems[0]}{more}; {repair}")
+    if labels == "lenient" and on_label_problem is not None:
+        for problem in [table_problem] if table_problem else problems:
+            on_label_problem(problem)
+    session = dataclasses.replace(session, labels=kept)
     try:
         validate_negatives(negatives, num_frames=session.num_frames)
     except ValueError as exc:
@@ -278,8 +351,9 @@ def save_labels(path: Path, labels: Sequence[Label], *, meta: SessionMeta | None
     Raises:
         RecordingError: unreadable file, labels outside the recording, or two labels sharing a frame
             (:func:`acquisition.labels.check_no_overlap`; a recording may be read with them, never written).
+            The labels it replaces are not read: bad ones are no reason to refuse their repair.
     """
-    session = load_session(path)
+    session = load_session(path, labels="ignore")
     try:
         labels = validate_labels(labels, num_frames=session.num_frames)
         check_no_overlap(labels)

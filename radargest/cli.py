@@ -134,6 +134,8 @@ def _cmd_labels_export(args: argparse.Namespace) -> int:
     import h5py
 
     from acquisition import load_session, write_labels_csv
+    from acquisition.labels import check_label_rows
+    from acquisition.recording import read_label_rows
 
     to_stdout = str(args.csv) == "-"
     if to_stdout and args.overwrite:
@@ -144,25 +146,53 @@ def _cmd_labels_export(args: argparse.Namespace) -> int:
         if args.csv.is_file() and h5py.is_hdf5(args.csv):  # a recording typed in the CSV's place: never replaced
             raise ValueError(f"{args.csv}: is an HDF5 file (a recording?), not a labels CSV; give the CSV another name")
         check_out_file(args.csv, overwrite=args.overwrite, what="labels CSV")  # it may hold hand edits
-    session = load_session(args.file)
+    # every stored row, the ones training refuses too, so that the CSV can repair them with nothing lost
+    session = load_session(args.file, labels="ignore")
+    rows = read_label_rows(args.file)
+    _, problems = check_label_rows(rows, num_frames=session.num_frames)
+    for problem in problems:
+        print(f"warning: {args.file}: {problem}", file=sys.stderr)
+    if problems:
+        print(
+            f"warning: {len(problems)} bad label(s) exported as they are (label N is the CSV's line N + 1): fix them "
+            "in the CSV, then 'radargest labels import'",
+            file=sys.stderr,
+        )
     if to_stdout:
-        sys.stdout.write(write_labels_csv(session.labels))
+        sys.stdout.write(write_labels_csv(rows))
         return 0
-    write_labels_csv(session.labels, args.csv)
-    print(f"wrote {len(session.labels)} label(s) to {args.csv}")
+    write_labels_csv(rows, args.csv)
+    print(f"wrote {len(rows)} label(s) to {args.csv}")
     return 0
 
 
-def _cmd_labels_import(args: argparse.Namespace) -> int:
-    from acquisition import read_labels_csv, save_labels
+def _warn_unknown_gestures(names: Iterable[str], *, where: str) -> None:
+    """Say on stderr which label names the simulator's vocabulary (``acquisition.sim.GESTURES``) lacks: most
+    likely typos, which ``train`` would learn as background (it treats the gestures it is not asked for so)."""
+    from acquisition.sim import GESTURES
 
-    labels = read_labels_csv(args.csv)
+    unknown = sorted(set(names) - set(GESTURES))
+    if unknown:
+        print(
+            f"warning: {where}: unknown gesture name(s) {', '.join(unknown)} (known: {', '.join(GESTURES)}); "
+            "a typo? train learns only its --gestures and takes other labels' frames as background",
+            file=sys.stderr,
+        )
+
+
+def _cmd_labels_import(args: argparse.Namespace) -> int:
+    from acquisition import load_session, read_labels_csv, save_labels
+
+    # its frame count first, so that a row past the end is named by its CSV line; its labels are being replaced
+    num_frames = load_session(args.file, labels="ignore").num_frames
+    labels = read_labels_csv(args.csv, num_frames=num_frames)
     if not labels and not args.allow_empty:  # a header-only CSV would silently delete every label
         raise ValueError(
             f"{args.csv}: no label rows; importing it deletes every label of {args.file} (use --allow-empty to)"
         )
     save_labels(args.file, labels)
     print(f"stored {len(labels)} label(s) in {args.file}")
+    _warn_unknown_gestures((lab.gesture for lab in labels), where=str(args.csv))
     return 0
 
 
@@ -199,6 +229,9 @@ def _cmd_import_gesture_control(args: argparse.Namespace) -> int:
 
     report = import_gesture_control(args.dir, args.out, overwrite=args.overwrite, progress=progress, on_skip=on_skip)
     print(f"{report.summary()} -> {args.out}")
+    for imported in report.imported:
+        if imported.gesture is not None:
+            _warn_unknown_gestures([imported.gesture], where=str(imported.source))
     if not report.imported:
         raise CliError(f"nothing imported from {args.dir} ({len(report.skipped)} file(s) skipped)")
     return 0
@@ -495,7 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="review and edit the labels of a recording",
         description="Opens a window with the velocity-time map and the label spans. Keys: left/right step "
         "through events, 1-9 relabel, d delete, a add (press at start and at end), [ ] { } nudge, "
-        "s save, q quit. --png writes the overview instead of opening a window.",
+        "s save, q quit. --png writes the overview instead of opening a window. Labels training refuses (e.g. past "
+        "the last frame) are left out, each named on stderr; 'labels export' keeps them.",
     )
     p.add_argument("file", type=Path, help="recording (.h5)")
     p.add_argument("--png", type=Path, default=None, help="write the overview image here, no window")
@@ -508,7 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
         "export",
         help="write the labels of FILE.h5 to a CSV",
         description="Writes the /radargest labels of a recording as CSV (columns start_frame, end_frame "
-        "[exclusive], gesture, source), atomically, for editing and 'labels import'.",
+        "[exclusive], gesture, source), atomically, for editing and 'labels import'. Every stored row is written, "
+        "those training refuses (e.g. past the last frame) too, each named on stderr, so they can be fixed.",
     )
     q.add_argument("file", type=Path, metavar="FILE.h5", help="recording")
     q.add_argument("csv", type=Path, metavar="CSV", help="CSV file to write, or - for standard output")

@@ -85,7 +85,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
     refuse_other_streams_gate(args, idle_stream=not args.always_on)
     bundle = load_bundle(args.model)
-    frames, geometry = session_stream(load_session(args.file), bundle)
+    # labels play no part in detection: a bad label table is no reason to refuse the stream
+    frames, geometry = session_stream(load_session(args.file, labels="ignore"), bundle)
     result = detect_frames(
         frames, bundle, geometry=geometry, always_on=args.always_on, decision=decision_from_args(args, bundle.decision)
     )

@@ -584,6 +584,9 @@ def run_label(path: Path, *, png: Path | None = None, gestures: Sequence[str] = 
     Returns:
         0 (a window closed with unsaved edits says so on stderr: the file is unchanged).
 
+    Labels that training would refuse (outside the recording, unreadable rows) are left out with a warning on
+    stderr, so that the file can be repaired here.
+
     Raises:
         ValueError: an invalid gesture name, a PNG that cannot be written, or no display for the window.
         acquisition.RecordingError: the file is not a readable recording.
@@ -595,7 +598,12 @@ def run_label(path: Path, *, png: Path | None = None, gestures: Sequence[str] = 
         raise ValueError(f"invalid gesture name(s) {bad}; use {GESTURE_NAME_RE.pattern}")
     if png is not None:
         png = png_path(png)  # a folder: say so before the work
-    session = load_session(path)
+    left_out = "not drawn" if png is not None else "not shown, and saving drops it ('radargest labels export' keeps it)"
+
+    def warn(problem: str) -> None:  # this command repairs labels: it opens a file whose table training refuses
+        print(f"warning: {path}: {problem}: {left_out}", file=sys.stderr)
+
+    session = load_session(path, labels="lenient", on_label_problem=warn)
     vt, velocities = velocity_time_of(session)
     times = session.times_s
     title = _title_of(session)

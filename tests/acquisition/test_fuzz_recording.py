@@ -8,7 +8,8 @@ Acconeer recording (``/algo`` and no ``/radargest``, as shipped). Each example d
   run backwards, leave the stream, carry bad names, or have missing, extra or mistyped columns.
 
 Rule: a correct :class:`Session` or a one-line :class:`RecordingError` naming the file, never another
-exception, and the file's bytes unchanged. ``make fuzz`` runs 10,000 examples (profile ``fuzz``).
+exception, and the file's bytes unchanged; the same for the lenient load and :func:`read_label_rows`.
+``make fuzz`` runs 10,000 examples (profile ``fuzz``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sim_helpers import sim_session
 from acquisition import RecordingError, Session, load_session
 from acquisition.labels import GESTURE_NAME_RE
 from acquisition.negatives import NegativeLabel
-from acquisition.recording import save_negatives
+from acquisition.recording import read_label_rows, save_negatives
 from acquisition.sim import SessionPlan
 from radargest.datasets import acconeer_file
 
@@ -192,14 +193,36 @@ def check_session(s: Session) -> None:
 
 
 def load_checked(path: Path) -> None:
-    """The rule: a correct load or a one-line RecordingError; the file is left as it was."""
+    """The rule: a correct load or a one-line RecordingError; the file is left as it was.
+
+    The lenient load (``radargest label``) and :func:`read_label_rows` (``labels export``) follow the same rule;
+    the lenient one loads whatever the strict one does, with the same labels and no problem reported, and reports
+    each label it leaves out in one line."""
     before = sha256(path)
+    strict: Session | None = None
     try:
-        session = load_session(path)
+        strict = load_session(path)
     except RecordingError as exc:
         assert_one_line(exc, path)
     else:
-        check_session(session)
+        check_session(strict)
+    problems: list[str] = []
+    try:
+        lenient = load_session(path, labels="lenient", on_label_problem=problems.append)
+    except RecordingError as exc:
+        assert_one_line(exc, path)
+        assert strict is None
+    else:
+        check_session(lenient)
+        assert all(p.strip() and "\n" not in p for p in problems)
+        if strict is not None:
+            assert lenient.labels == strict.labels and not problems
+    try:
+        rows = read_label_rows(path)
+    except RecordingError as exc:
+        assert_one_line(exc, path)
+    else:
+        assert rows == sorted(rows)
     assert sha256(path) == before
 
 

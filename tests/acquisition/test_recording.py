@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -137,6 +138,69 @@ def test_overlapping_labels_are_never_written_but_still_read(sim_dir: Path, tmp_
     with h5py.File(path, "r+") as f:  # an older window wrote them
         write_radargest_group(f, labels=overlapping, meta=SessionMeta())
     assert load_session(path).labels == sorted(overlapping)
+
+
+def _write_label_table(path: Path, rows: list[tuple[int, int, str, str]] | np.ndarray) -> None:
+    """Replace ``/radargest/labels`` with ``rows`` as another tool might have written them (unchecked)."""
+    if isinstance(rows, list):
+        str_dt = h5py.string_dtype("utf-8")
+        dtype = np.dtype([("start_frame", "<i8"), ("end_frame", "<i8"), ("gesture", str_dt), ("source", str_dt)])
+        rows = np.array(rows, dtype=dtype)
+    with h5py.File(path, "r+") as f:
+        del f["radargest/labels"]
+        f["radargest"].create_dataset("labels", data=rows)
+
+
+def test_bad_labels_are_refused_in_plain_words_read_leniently_or_ignored(sim_dir: Path, tmp_path: Path) -> None:
+    """A label past the last frame was refused as ``bad /radargest labels: label Label(start_frame=...)`` by
+    every command, the repair tools too. Training still refuses it, in words; ``lenient`` (``label``) leaves it
+    out and says so, ``ignore`` (``detect``) does not read the table, and :func:`read_label_rows` (``labels
+    export``) returns every row; ``save_labels`` replaces such a table."""
+    from acquisition.recording import read_label_rows
+
+    path = tmp_path / "copy.h5"
+    shutil.copy(_files(sim_dir)[0], path)
+    n = load_session(path).num_frames
+    rows = [(85, 99_999, "double_tap_in", "sim"), (10, 40, "tap_in", "sim"), (-5, 50, "wiggle", "manual")]
+    _write_label_table(path, rows)
+
+    with pytest.raises(RecordingError) as info:
+        load_session(path)
+    message = str(info.value)
+    assert "bad /radargest/labels: label 1 (wiggle [-5, 50)): start_frame -5 is negative" in message
+    assert "(and 1 more)" in message and "labels export" in message and "Label(" not in message
+    problems: list[str] = []
+    lenient = load_session(path, labels="lenient", on_label_problem=problems.append)
+    assert lenient.labels == [Label(start_frame=10, end_frame=40, gesture="tap_in", source="sim")]
+    assert problems[1] == (
+        f"label 3 (double_tap_in [85, 99999)) ends after the last frame (the recording has {n} frames; "
+        "end_frame is exclusive)"
+    )
+    assert load_session(path, labels="ignore").labels == []
+    assert read_label_rows(path) == sorted(rows)
+
+    save_labels(path, [Label(start_frame=85, end_frame=n, gesture="double_tap_in", source="manual")])
+    assert [lab.end_frame for lab in load_session(path).labels] == [n]
+
+
+def test_a_label_table_of_the_wrong_kind_is_named_not_called_an_unreadable_record(
+    sim_dir: Path, tmp_path: Path
+) -> None:
+    """An int64 ``/radargest/labels`` gave ``unreadable A121 record (IndexError: invalid index to scalar
+    variable.)``, though the record itself is intact."""
+    from acquisition.recording import read_label_rows
+
+    path = tmp_path / "copy.h5"
+    shutil.copy(_files(sim_dir)[0], path)
+    _write_label_table(path, np.arange(5))
+    expected = "bad /radargest/labels table (int64 values, not the columns start_frame, end_frame, gesture, source)"
+    for load in (load_session, read_label_rows):
+        with pytest.raises(RecordingError, match=re.escape(expected)):
+            load(path)
+    problems: list[str] = []
+    assert load_session(path, labels="lenient", on_label_problem=problems.append).labels == []
+    assert problems == [expected]
+    assert load_session(path, labels="ignore").num_frames > 0
 
 
 def test_plain_exploration_tool_record_loads_without_labels(real_dir: Path) -> None:

@@ -4,6 +4,7 @@ never lost data (run in-process through :func:`radargest.cli.main`, which is wha
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import h5py
@@ -556,3 +557,136 @@ def test_a_run_whose_data_moved_says_it_is_the_runs_data(
     extra = ["--out", str(tmp_path / "bundle"), "--no-arena-search"] if command == "export" else []
     line = _error(capsys, command, str(run), *extra)
     assert f"{gone}: the training data of the run {run}" in line and "moved or deleted" in line
+
+
+def _with_label_table(sim_dir: Path, path: Path, rows: list[tuple[int, int, str, str]] | None) -> Path:
+    """A copy of a simulated session whose ``/radargest/labels`` holds ``rows`` unchecked (None: an int64 table)."""
+    import shutil
+
+    import numpy as np
+
+    shutil.copy(sorted(sim_dir.glob("*.h5"))[0], path)
+    str_dt = h5py.string_dtype("utf-8")
+    dtype = np.dtype([("start_frame", "<i8"), ("end_frame", "<i8"), ("gesture", str_dt), ("source", str_dt)])
+    with h5py.File(path, "r+") as f:
+        del f["radargest/labels"]
+        f["radargest"]["labels"] = np.arange(5) if rows is None else np.array(rows, dtype=dtype)
+    return path
+
+
+def test_label_and_labels_export_open_a_file_with_a_bad_label_and_import_repairs_it(
+    capsys: pytest.CaptureFixture[str], sim_dir: Path, tmp_path: Path
+) -> None:
+    """A label past the last frame made ``label`` and ``labels export``, the tools that repair labels, refuse the
+    file (``bad /radargest labels: label Label(...)``). They now warn, naming it in words; the export keeps every
+    row, and importing the fixed CSV replaces the table (training refuses the file until then)."""
+    from acquisition import RecordingError, load_session
+
+    rec = _with_label_table(sim_dir, tmp_path / "rec.h5", [(10, 40, "tap_in", "sim"), (85, 99_999, "wiggle", "sim")])
+    n = load_session(rec, labels="ignore").num_frames
+    bad = "label 2 (wiggle [85, 99999)) ends after the last frame"
+    with pytest.raises(RecordingError, match=re.escape(f"bad /radargest/labels: {bad}")):
+        load_session(rec)  # what train, evaluate and the rest read: still refused
+
+    assert main(["label", str(rec), "--png", str(tmp_path / "view.png")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {rec}: {bad}" in err and "not drawn" in err and "Label(" not in err
+    assert (tmp_path / "view.png").is_file()
+
+    csv = tmp_path / "labels.csv"
+    assert main(["labels", "export", str(rec), str(csv)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {rec}: {bad}" in err and "fix them in the CSV" in err
+    text = csv.read_text()
+    assert text.splitlines()[1:] == ["10,40,tap_in,sim", "85,99999,wiggle,sim"]  # nothing lost
+    csv.write_text(text.replace("99999", str(n)))
+    assert main(["labels", "import", str(rec), str(csv)]) == 0
+    assert [lab.end_frame for lab in load_session(rec).labels] == [40, n]
+
+
+def test_labels_export_names_a_label_table_of_the_wrong_kind(
+    capsys: pytest.CaptureFixture[str], sim_dir: Path, tmp_path: Path
+) -> None:
+    """An int64 ``/radargest/labels`` was reported as ``unreadable A121 record (IndexError: invalid index to
+    scalar variable.)``, though only the table is wrong."""
+    rec = _with_label_table(sim_dir, tmp_path / "rec.h5", None)
+    line = _error(capsys, "labels", "export", str(rec), "-")
+    assert line.endswith(
+        f"{rec}: bad /radargest/labels table (int64 values, not the columns start_frame, end_frame, gesture, source)"
+    )
+
+
+@pytest.mark.parametrize("rows", [[(85, 99_999, "wiggle", "sim")], None], ids=["label-past-the-end", "int64-table"])
+def test_detect_does_not_read_the_labels(
+    monkeypatch: pytest.MonkeyPatch, sim_dir: Path, tmp_path: Path, rows: list[tuple[int, int, str, str]] | None
+) -> None:
+    """``detect`` needs no labels, yet refused a file whose label table was bad; it now streams it."""
+    import deploy.runtime
+
+    class Streamed(Exception):
+        pass
+
+    def session_stream(session: object, bundle: object) -> None:
+        raise Streamed  # the stream was reached: the bundle part is tested elsewhere
+
+    monkeypatch.setattr(deploy.runtime, "load_bundle", lambda path: object())
+    monkeypatch.setattr(deploy.runtime, "session_stream", session_stream)
+    rec = _with_label_table(sim_dir, tmp_path / "rec.h5", rows)
+    with pytest.raises(Streamed):
+        main(["detect", str(rec), "--model", str(tmp_path)])
+
+
+def test_labels_import_names_the_csv_line_of_a_row_past_the_end(
+    capsys: pytest.CaptureFixture[str], sim_dir: Path, tmp_path: Path
+) -> None:
+    """The error named the recording and printed ``Label(start_frame=10, ...)``, not the CSV line."""
+    import shutil
+
+    from acquisition import load_session
+
+    rec = tmp_path / "rec.h5"
+    shutil.copy(sorted(sim_dir.glob("*.h5"))[0], rec)
+    n = load_session(rec).num_frames
+    csv = tmp_path / "b3.csv"
+    csv.write_text("start_frame,end_frame,gesture,source\n10,40,tap_in,manual\n50,99999999,tap_in,manual\n")
+    before = rec.read_bytes()
+    line = _error(capsys, "labels", "import", str(rec), str(csv))
+    assert line.endswith(
+        f"{csv}: line 3: end_frame 99999999 is after the last frame (the recording has {n} frames; "
+        "end_frame is exclusive)"
+    )
+    assert rec.read_bytes() == before
+
+
+def test_unknown_gesture_names_are_warned_on_import(
+    capsys: pytest.CaptureFixture[str], sim_dir: Path, tmp_path: Path
+) -> None:
+    """A typo (``tap_inn``) in a CSV or a gesture-control file name was stored silently, and training then learns
+    those frames as background; both imports now warn, naming the unknown and the known gestures (custom gestures
+    are legitimate: not refused)."""
+    import shutil
+
+    from acquisition import load_session
+
+    rec = tmp_path / "rec.h5"
+    shutil.copy(sorted(sim_dir.glob("*.h5"))[0], rec)
+    csv = tmp_path / "labels.csv"
+    csv.write_text("start_frame,end_frame,gesture,source\n10,40,tap_inn,manual\n50,90,fly,manual\n100,140,wiggle,sim\n")
+    assert main(["labels", "import", str(rec), str(csv)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        f"warning: {csv}: unknown gesture name(s) fly, tap_inn (known: tap_in, tap_out, double_tap_in, wiggle)" in err
+    )
+    assert [lab.gesture for lab in load_session(rec).labels] == ["tap_inn", "fly", "wiggle"]
+
+    src = tmp_path / "acc"
+    src.mkdir()
+    shutil.copy(rec, src / "label_fly_idx_7.h5")
+    shutil.copy(rec, src / "label_wiggle_idx_8.h5")
+    assert main(["import", "acconeer-gesture-control", str(src), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and warnings[0].startswith(f"warning: {src / 'label_fly_idx_7.h5'}: unknown gesture")
+
+    csv.write_text("start_frame,end_frame,gesture,source\n10,40,tap_in,manual\n")
+    assert main(["labels", "import", str(rec), str(csv)]) == 0
+    assert "warning" not in capsys.readouterr().err
