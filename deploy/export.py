@@ -444,15 +444,14 @@ def export_bundle(
 
     Raises:
         models.config.RunError: a bad run directory; ``out_dir`` holds a run.
-        models.data.DataError: no training windows; a recording more than :data:`dsp.FRAME_RATE_TOLERANCE` off
-            the run's frame rate.
+        models.data.DataError: a missing ``representative`` path (before the model loads); no training windows; a
+            recording more than :data:`dsp.FRAME_RATE_TOLERANCE` off the run's frame rate.
     """
     from models.architectures import count_macs, encoder_of, head_of
-    from models.config import clear_outputs, load_run, refuse_mixed_folder, run_decision
+    from models.config import clear_outputs, load_run, refuse_mixed_folder, run_data_paths, run_decision
     from models.data import (
         DataError,
         balanced_sample,
-        check_run_paths,
         cut_windows,
         load_recordings,
         materialise,
@@ -463,6 +462,7 @@ def export_bundle(
     refuse_mixed_folder(Path(out_dir), writing="bundle")  # before the work: a run there would stay beside it
     ecfg = cfg or ExportConfig()
     say = log or (lambda _m: None)
+    paths = run_data_paths(Path(run_dir), representative)  # before the model: its load imports TensorFlow
     model, tcfg = load_run(Path(run_dir))
     base_throttle = bundle_throttle(ecfg.throttle, tcfg.augment, full_rate_hz=ecfg.throttle.full_rate_hz)
     enc_k, head_k = encoder_of(model), head_of(model)
@@ -475,9 +475,7 @@ def export_bundle(
             "frames it has not sensed yet (use shifts <= 0)"
         )
     decision = run_decision(tcfg, ecfg.decision)
-    if not representative:
-        check_run_paths(tcfg.data, run=run_dir)
-    recs = load_recordings([Path(p) for p in (representative or tcfg.data)], cfg=ds)
+    recs = load_recordings(paths, cfg=ds)
     tcfg.check_rates(recs)  # calibrated and checked at the run's rate
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
     rng = np.random.default_rng([ecfg.seed, 0xE4])

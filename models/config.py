@@ -20,7 +20,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 import dsp
 from models.architectures import ArchitectureConfig
 from models.compress import CompressionConfig
-from models.data import AugmentConfig, DataError, DatasetConfig, Recording, SplitConfig, WindowConfig, check_frame_rates
+from models.data import (
+    AugmentConfig,
+    DataError,
+    DatasetConfig,
+    Recording,
+    SplitConfig,
+    WindowConfig,
+    check_frame_rates,
+    check_run_paths,
+    collect_files,
+)
 from models.rejection import SourceGuard
 
 if TYPE_CHECKING:
@@ -41,10 +51,12 @@ __all__ = [
     "config_to_dict",
     "fine_tune_settings",
     "load_run",
+    "missing_run_files",
     "read_config",
     "read_run_config",
     "recorded_split",
     "refuse_mixed_folder",
+    "run_data_paths",
     "run_decision",
     "to_toml",
     "training_side_files",
@@ -459,15 +471,48 @@ def read_run_config(run_dir: Path) -> TrainConfig:
     raise RunError(f"{run_dir}: not a training run (no config.toml)")
 
 
+def missing_run_files(run_dir: Path) -> list[str]:
+    """The :data:`RUN_FILES` that ``run_dir`` lacks (for a soup, whose ``metrics.json`` names its members, only
+    ``model.keras``, ``config.toml`` and ``metrics.json``: it has no training history, :mod:`models.soup`). A run
+    stopped before its end (e.g. killed before ``curves.png``) still loads, but did not finish."""
+    run_dir = Path(run_dir)
+    names: tuple[str, ...] = RUN_FILES
+    if "soup" in _read_metrics(run_dir):
+        names = ("model.keras", "config.toml", "metrics.json")
+    return [name for name in names if not (run_dir / name).is_file()]
+
+
+def run_data_paths(run_dir: Path, data: Sequence[str | Path] | None) -> list[Path]:
+    """The recordings a command on the finished run ``run_dir`` reads: under ``data`` when given, else under the
+    run's own (its ``config.toml``; one that is gone named as the run's, :func:`models.data.check_run_paths`).
+    No file is opened: commands call this before they load the model, which imports TensorFlow (seconds).
+
+    Raises:
+        RunError: ``run_dir`` is no training run.
+        DataError: a missing path, or no recording under them (:func:`models.data.collect_files`).
+    """
+    if data:
+        return collect_files([Path(p) for p in data])
+    own = read_run_config(Path(run_dir)).data
+    check_run_paths(own, run=run_dir)
+    return collect_files([Path(p) for p in own])
+
+
 def recorded_split(run_dir: Path) -> dict[str, list[str]]:
     """The recording file names on each side (``train``, ``val``, ``test``) of the split ``run_dir`` was trained
     with, as its ``metrics.json`` recorded them; empty lists where it holds none (no or an unreadable file)."""
-    try:
-        split = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8")).get("split", {})
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-        split = {}
+    split = _read_metrics(Path(run_dir)).get("split", {})
     split = split if isinstance(split, dict) else {}
     return {side: [str(n) for n in split.get(side) or ()] for side in ("train", "val", "test")}
+
+
+def _read_metrics(run_dir: Path) -> dict[str, Any]:
+    """``run_dir``'s ``metrics.json``; empty when it holds none (no or an unreadable file)."""
+    try:
+        metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return metrics if isinstance(metrics, dict) else {}
 
 
 def training_side_files(run_dir: Path, names: Iterable[str]) -> list[str]:

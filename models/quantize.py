@@ -45,12 +45,11 @@ import numpy as np
 import numpy.typing as npt
 
 from models.architectures import count_macs, encoder_of, head_of
-from models.config import TrainConfig, load_run, training_side_files
+from models.config import TrainConfig, load_run, run_data_paths, training_side_files
 from models.data import (
     DataError,
     Recording,
     balanced_sample,
-    check_run_paths,
     cut_windows,
     load_recordings,
     materialise,
@@ -534,13 +533,12 @@ def quantize_run(
 
     Raises:
         models.config.RunError: a missing or corrupt run directory.
-        models.data.DataError: no held-out recording in ``data`` under a split other than ``none``.
+        models.data.DataError: a missing path in ``data`` (before the model loads); no held-out recording in
+            ``data`` under a split other than ``none``.
     """
     qcfg = cfg or QuantizeConfig()
+    paths = run_data_paths(Path(run_dir), data)  # before the model: its load imports TensorFlow (seconds)
     model, tcfg = load_run(Path(run_dir))
-    if not data:
-        check_run_paths(tcfg.data, run=run_dir)
-    paths = [Path(p) for p in (data or tcfg.data)]
     recs = load_recordings(paths, cfg=tcfg.dataset)
     # split 'none' (a personalised run: README step 3) holds nothing out: score every recording, as
     # `evaluate --split none` does, and say in the report that the figures are on training-side data

@@ -51,6 +51,7 @@ __all__ = [
     "robustness_run",
     "sim_recording",
     "stream_recording",
+    "training_side_subjects",
     "write_robustness",
 ]
 
@@ -203,6 +204,11 @@ class RobustnessConfig:
         """A smoke-test size: one subject, one repetition, the two ends of each factor."""
         return cls(**{"subjects": 1, "reps_per_gesture": 1, "levels": 2, **changes})
 
+    @property
+    def subject_seeds(self) -> range:
+        """The seeds of the subjects every point renders."""
+        return range(self.first_subject, self.first_subject + self.subjects)
+
     def factor_levels(self, factor: Factor) -> tuple[float, ...]:
         lv = factor.levels
         if not self.levels or self.levels >= len(lv):
@@ -345,14 +351,14 @@ def robustness_map(
         recs = [
             sim_recording(
                 gestures=gestures,
-                subject=Subject.from_seed(cfg.first_subject + k),
+                subject=Subject.from_seed(subject),
                 reps_per_gesture=cfg.reps_per_gesture,
                 seed=cfg.seed * 1000 + k,
                 dataset=dataset,
                 variation=f.variation(level),
                 pause_s=cfg.pause_s,
             )
-            for k in range(cfg.subjects)
+            for k, subject in enumerate(cfg.subject_seeds)
         ]
         bucket = acc.setdefault((f.name, level), {})
         for rec in recs:
@@ -429,6 +435,9 @@ def robustness_run(
 ) -> dict[str, Any]:
     """The map of a run directory's model at its calibrated operating point (see :func:`robustness_map`).
 
+    The result also lists the rendered subjects' seeds the run trained or validated on
+    (``training_side_subjects``, :func:`training_side_subjects`): figures on them are not held out.
+
     Raises:
         models.config.RunError: missing or corrupt run directory.
     """
@@ -445,7 +454,19 @@ def robustness_run(
         progress=progress,
     )
     out["run_dir"] = str(Path(run_dir).resolve())
+    out["training_side_subjects"] = training_side_subjects(run_dir, cfg.subject_seeds)
     return out
+
+
+def training_side_subjects(run_dir: Path, seeds: Iterable[int]) -> list[int]:
+    """The subject ``seeds`` that the run ``run_dir`` trained or validated on, by the file names of its recorded
+    split (:func:`models.config.recorded_split`; ``radargest simulate`` names a subject's files after its id,
+    ``sim-s3000_sess00.h5`` for seed 3000): a map rendering them is not on held-out subjects."""
+    from models.config import recorded_split
+
+    sides = recorded_split(Path(run_dir))
+    names = [*sides["train"], *sides["val"]]
+    return [s for s in seeds if any(n.startswith(f"{Subject.from_seed(s).subject_id}_") for n in names)]
 
 
 def write_robustness(

@@ -98,6 +98,7 @@ __all__ = [
     "choose",
     "chosen_architecture",
     "load_chosen",
+    "nothing_chosen",
     "pareto_front",
     "run_search",
     "suggest",
@@ -543,7 +544,11 @@ class _Driver:
             f"trial {row['number']}: score {row['val_score']:.3f}, {row['flash_bytes']} B, "
             f"{row['macs_per_frame']} MACs/frame, {row['trial_s']:.0f} s | trained {len(rows)} "
             f"(over budget {pruned}), {el / 60:.1f} min | best "
-            + (f"{best['val_score']:.3f} at {best['flash_bytes']} B (trial {best['number']})" if best else "—")
+            + (
+                f"{best['val_score']:.3f} at {best['flash_bytes']} B (trial {best['number']})"
+                if best
+                else "—" + (f" ({nothing_chosen(rows, self.problem.scfg)})" if within else "")
+            )
             + " | front: "
             + ", ".join(f"{r['val_score']:.3f}/{r['flash_bytes']}B/{r['macs_per_frame']}" for r in front)
         )
@@ -572,6 +577,20 @@ def choosable(row: dict[str, Any], scfg: SearchConfig) -> bool:
     ``scfg.any_ops``, its int8 graph runs in the ahead-of-time C build (``c_build``). The one rule of
     :func:`choose` and of the running best a search prints after each trial."""
     return _within(row, scfg) and bool(scfg.any_ops or row.get("c_build"))
+
+
+def nothing_chosen(rows: Sequence[dict[str, Any]], scfg: SearchConfig) -> str:
+    """Why :func:`choose` chooses none of the trained ``rows`` (empty when it chooses one): no trained candidate,
+    none within budget, or none within budget that the ahead-of-time C build runs (``--any-ops`` allows them)."""
+    within = [r for r in rows if _within(r, scfg)]
+    if any(choosable(r, scfg) for r in within):
+        return ""
+    if within:
+        return (
+            f"no trained candidate within budget that the ahead-of-time C build can run ({len(within)} within "
+            "budget, none C-buildable: --any-ops allows them)"
+        )
+    return "no trained candidate within budget" if rows else "no trained candidate"
 
 
 def pareto_front(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -831,6 +850,7 @@ def write_report(
         "front": [r["number"] for r in front],
         "front_c_build": [r["number"] for r in front_c],
         "chosen": chosen,
+        "nothing_chosen": nothing_chosen(rows, scfg),  # why not, when chosen is None
         "reference": reference,
     }
     out_dir = Path(out_dir)
@@ -991,7 +1011,7 @@ def format_report(summary: dict[str, Any], out_dir: Path) -> str:
             )
         )
     else:
-        lines.append("None: no trained candidate within budget.")
+        lines.append(f"None: {summary.get('nothing_chosen') or 'no trained candidate within budget'}.")
     ref = summary["reference"]
     if ref:
         lines += [

@@ -58,6 +58,7 @@ from models.data import (
     check_frame_rates,
     check_run_paths,
     check_split_names,
+    collect_files,
     cut_windows,
     fragment_windows,
     held_out_side,
@@ -473,6 +474,17 @@ def _teacher(cfg: TrainConfig) -> keras.Model:
     return teacher
 
 
+def _check_teacher_run(distill_from: str) -> None:
+    """Refuse a ``--distill-from`` that is no finished run before any data is loaded (its model, with its
+    classes and window length, is loaded and checked only when training starts, :func:`_teacher`)."""
+    try:
+        read_run_config(Path(distill_from))
+    except RunError as exc:
+        raise RunError(f"--distill-from {exc}") from None
+    if not (Path(distill_from) / "model.keras").is_file():
+        raise RunError(f"--distill-from {distill_from}: no model.keras (the run did not finish?)")
+
+
 def _representative(cfg: TrainConfig, data: PreparedData, count: int) -> npt.NDArray[np.float32]:
     """Unaugmented class-balanced training windows (conversion calibration)."""
     sample = balanced_sample(data.train, cfg.dataset, np.random.default_rng([cfg.seed, 0x0A11]))
@@ -525,7 +537,9 @@ def _calibrate(
     (see :mod:`models.rejection`); the config's ``min_score`` when calibration is off or there are no streams.
     A fine-tune (``cfg.init``) without calibration-only streams whose own data holds too little background to
     judge the budget (a user's gesture recordings alone) keeps its initial run's ``min_score``: calibrating there
-    would drop the shipped rejection. The recipe's fine-tunes give ``--calibration-data`` and calibrate as before.
+    would drop the shipped rejection; when the initial run's classes differ, its classes are recorded
+    (``kept_classes``) and the run's line warns that the kept ``min_score`` was chosen for them. The recipe's
+    fine-tunes give ``--calibration-data`` and calibrate as before.
     ``decision``: the decision layer whose ``min_score`` is swept (default :class:`dsp.DecisionConfig`'s
     defaults with ``cfg.close_look``, as evaluated and exported); the run's prefixes replace its own. The
     result's ``close_look`` is that layer's, part of the operating point (:func:`_with_operating_point`)."""
@@ -561,13 +575,17 @@ def _calibrate(
         source_max_recall_loss=rej.source_max_recall_loss,
     )
     if cfg.init and not extra and not judges_budget(chosen["background_h"], rej.budget_fa_per_hour):
-        return {
+        init = read_run_config(Path(cfg.init))
+        kept = {
             **uncalibrated,
-            "min_score": float(read_run_config(Path(cfg.init)).min_score),
+            "min_score": float(init.min_score),
             "background_h": chosen["background_h"],
             "streams": chosen["streams"],
             "kept_from": str(cfg.init),
         }
+        if init.dataset.classes != cfg.dataset.classes:  # chosen on another head's scores: said, not silently kept
+            kept["kept_classes"] = list(init.dataset.classes)
+        return kept
     return {**chosen, "close_look": decision.close_look}
 
 
@@ -603,18 +621,22 @@ def calibrate_run(
     from tqdm import tqdm
 
     run_dir = Path(run_dir)
-    model, cfg = load_run(run_dir)
+    cfg = read_run_config(run_dir)
     recorded_cal = set(cfg.rejection.calibration_data)  # the run's own; a path given now is the user's
     if rejection is not None:
         cfg = dataclasses.replace(cfg, rejection=rejection)
+    # the paths before the model, whose load imports TensorFlow (seconds)
+    check_run_paths(cfg.data, run=run_dir)
+    cal = cfg.rejection.calibration_data
+    check_run_paths([p for p in cal if p in recorded_cal], run=run_dir, what="calibration data")
+    if cal:
+        collect_files([Path(p) for p in cal])
+    model, _ = load_run(run_dir)
 
     def bar(files: Iterable[Path]) -> Iterable[Path]:
         return tqdm(list(files), desc="load", unit="file", disable=not progress)
 
-    check_run_paths(cfg.data, run=run_dir)
     recs = load_recordings([Path(p) for p in cfg.data], cfg=cfg.dataset, progress=bar)
-    cal = cfg.rejection.calibration_data
-    check_run_paths([p for p in cal if p in recorded_cal], run=run_dir, what="calibration data")
     cal_recs = load_recordings([Path(p) for p in cal], cfg=cfg.dataset, progress=bar) if cal else []
     refuse_held_out_calibration(cal_recs, recs, cfg.split, recorded_test=recorded_split(run_dir)["test"])
     # the run's own data too: it may have been replaced since (a soup calibrates on its members' data)
@@ -636,8 +658,10 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
     c, a = calibration["chosen"], calibration["argmax"]
     if not c:
         kept = calibration.get("kept_from")
-        return f"operating point: min_score {calibration['min_score']:.4g} (not calibrated" + (
-            f": kept from --init {kept}{_too_little_background(calibration['background_h'], rej)})" if kept else ")"
+        return (
+            f"operating point: min_score {calibration['min_score']:.4g} (not calibrated"
+            + (f": kept from --init {kept}{_too_little_background(calibration['background_h'], rej)})" if kept else ")")
+            + _other_classes(calibration)
         )
     held = calibration.get("held_by") or []
     return (
@@ -672,6 +696,19 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
             else ""
         )
         + _too_little_background(calibration["background_h"], rej)
+    )
+
+
+def _other_classes(calibration: dict[str, Any]) -> str:
+    """The warning for an operating point kept from an ``--init`` run of other classes (empty otherwise): its
+    ``min_score`` was chosen on that model's scores, not on this one's."""
+    classes = calibration.get("kept_classes")
+    if not classes:
+        return ""
+    return (
+        f"; warning: it was calibrated for the --init run's classes ({', '.join(classes)}), not these: choose it "
+        "for them with 'radargest calibrate RUN --calibration-data STREAMS' (background streams, e.g. radargest "
+        "simulate --everyday)"
     )
 
 
@@ -792,6 +829,8 @@ def train(
 
     refuse_existing_run(Path(out_dir), overwrite=overwrite)
 
+    if cfg.compression.distill_from:  # before --init's model: its load imports TensorFlow (seconds)
+        _check_teacher_run(cfg.compression.distill_from)
     if cfg.init:
         load_run(Path(cfg.init))  # fail on a bad --init before loading data
 

@@ -29,7 +29,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             "--target cortex-m4f builds the ahead-of-time C models (--backend c); the TFLM path is the "
             "bundle's model_data.c and example_main.cc, built with your MCU SDK (export without --target)"
         )
-    from models.config import refuse_mixed_folder
+    from models.config import missing_run_files, refuse_mixed_folder
 
     refuse_mixed_folder(args.out, writing="bundle")  # first: --overwrite would not help there
     check_out_dir(args.out, overwrite=args.overwrite, what="bundle folder")
@@ -44,6 +44,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from deploy.export import ExportConfig, check_stream_recordings, export_bundle
 
     check_stream_recordings(args.run_dir, [p for p in (args.measure, args.everyday) if p is not None])
+    missing = missing_run_files(args.run_dir)
+    if missing:  # a run stopped early can still hold a usable model: exported, but not silently
+        print(
+            f"warning: {args.run_dir} lacks {', '.join(missing)}, which every finished run holds: the run did not "
+            "finish (stopped or killed?)",
+            file=sys.stderr,
+        )
     cfg = ExportConfig(arena_search=not args.no_arena_search)
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
     manifest = export_bundle(args.run_dir, args.out, representative=args.data or None, cfg=cfg, log=log)

@@ -820,7 +820,16 @@ def add_model_commands(subparsers: Any) -> None:
         "RUN_DIR/quant_report.md and .json, plus RUN_DIR/model_int8.tflite.",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
-    p.add_argument("--data", type=Path, nargs="+", default=None, help="recordings (default: the run's --data)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="recordings or folders of recordings (default: the run's --data), split again by the run's split: the "
+        "representative windows come from its training side, the scores from its held-out side (each must hold a "
+        "recording; a run with split none scores every file); a scored file the run trained or validated on is "
+        "named in a warning",
+    )
     p.add_argument("--representative", type=positive_int, default=300, help="calibration windows, >= 1 (default 300)")
     p.add_argument(
         "--latency-runs", type=positive_int, default=200, help="timed invocations per candidate, >= 1 (default 200)"

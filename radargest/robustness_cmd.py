@@ -24,7 +24,13 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     """``radargest robustness`` (TensorFlow's own lines: the command's quiet lid, ``radargest.quiet``)."""
     from tqdm import tqdm
 
-    from models.robustness import FACTOR_NAMES, RobustnessConfig, robustness_run, write_robustness
+    from models.robustness import (
+        FACTOR_NAMES,
+        RobustnessConfig,
+        robustness_run,
+        training_side_subjects,
+        write_robustness,
+    )
 
     if args.personalise:
         refuse_unused(
@@ -53,6 +59,13 @@ def cmd_robustness(args: argparse.Namespace) -> int:
         return _personalise(args, out)
     refuse_unused(args, ["enrol_fine_tune_weight"], applies="with --personalise")
 
+    trained = training_side_subjects(args.run_dir, cfg.subject_seeds)  # said before the map's minutes
+    if trained:
+        print(
+            f"warning: {len(trained)} rendered subject(s) were on {args.run_dir}'s training side (seeds "
+            f"{', '.join(map(str, trained))}): these figures are not held out; choose another --first-subject",
+            file=sys.stderr,
+        )
     result = robustness_run(args.run_dir, cfg=cfg, progress=bar)
     jpath, ppath = write_robustness(result, out, compare=compare, title=args.run_dir.name)
     explain = False
@@ -127,13 +140,14 @@ def add_robustness_command(subparsers: Any) -> None:
         "robustness",
         help="event accuracy against tempo, hand, distance and sensor factors on held-out simulated subjects",
         description="Renders held-out simulated subjects (seeds from --first-subject; the default recipe trains on "
-        "seeds 0-15) in memory while sweeping one factor at a time, with everything else as each subject drew "
-        "it: tempo x0.6-1.6 of the median subject, double-tap gap, tap depth, hand size, fingers leading a tap, "
-        "distance over the preset's range, angle off boresight, sensor gain, noise and leakage, frame jitter and "
-        "dropped frames. Each session runs through the continuous detector at the run's operating point, as "
-        "'evaluate --continuous' does. Writes robustness.json and robustness.png (event accuracy and recall "
-        "against each factor) to --out (default RUN_DIR) and prints the table and the issue-12 bars "
-        "(tempo x0.7-1.4 and distance >= 0.95, tempo ends >= 0.90).",
+        "seeds 0-15; a seed whose files the run trained or validated on, by its metrics.json, is named in a "
+        "warning and under training_side_subjects in robustness.json) in memory while sweeping one factor at a "
+        "time, with everything else as each subject drew it: tempo x0.6-1.6 of the median subject, double-tap "
+        "gap, tap depth, hand size, fingers leading a tap, distance over the preset's range, angle off boresight, "
+        "sensor gain, noise and leakage, frame jitter and dropped frames. Each session runs through the continuous "
+        "detector at the run's operating point, as 'evaluate --continuous' does. Writes robustness.json and "
+        "robustness.png (event accuracy and recall against each factor) to --out (default RUN_DIR) and prints "
+        "the table and the issue-12 bars (tempo x0.7-1.4 and distance >= 0.95, tempo ends >= 0.90).",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument("--out", type=Path, default=None, help="output folder (default RUN_DIR)")
@@ -165,7 +179,12 @@ def add_robustness_command(subparsers: Any) -> None:
         help="seed of the first held-out subject, >= 0 (default 9000); with --personalise the other subjects "
         "start there and the edge subjects 100 seeds on (default 9100)",
     )
-    p.add_argument("--quick", action="store_true", help="smoke-test size: 1 subject, 1 rep, the ends of each factor")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke-test size: 1 subject, 1 rep, the ends of each factor; --subjects, --reps and --levels given "
+        "explicitly win over it",
+    )
     p.add_argument("--compare", type=Path, default=None, help="a robustness.json to draw behind in grey (before)")
     p.add_argument(
         "--personalise",

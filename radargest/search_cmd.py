@@ -104,7 +104,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             + f"--from-search {args.out} --data ..."
         )
     else:
-        print("no trained candidate within budget")
+        print(summary["nothing_chosen"])
     return 0
 
 

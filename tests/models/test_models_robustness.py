@@ -157,6 +157,7 @@ def test_cli_writes_the_map(tiny_run: Path, tmp_path: Path) -> None:
     result = json.loads((out / "robustness.json").read_text())
     assert list(result["factors"]) == ["distance", "dropped_frames"]
     assert result["config"]["first_subject"] == FIRST_SUBJECT
+    assert result["training_side_subjects"] == []  # seeds the run trained on would be named there
     assert result["checks"]["values"]["distance_min"] is not None
     assert (out / "robustness.png").is_file()
     assert main(["robustness", str(tiny_run), "--factors", "speed", "--out", str(out)]) == 2

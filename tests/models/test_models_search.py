@@ -260,3 +260,43 @@ def test_the_driver_pickles_without_its_study() -> None:
     copy = pickle.loads(pickle.dumps(driver))
     assert not hasattr(copy, "study")
     assert copy.reference_asked is False and copy.log is print
+
+
+def test_a_search_that_chooses_nothing_says_why(tmp_path: Path) -> None:
+    """``search --no-reference`` whose trained candidates were all within budget but not runnable by the C build
+    said "no trained candidate within budget" and "best —": it now says the C build is why and names --any-ops."""
+    from types import SimpleNamespace
+
+    from models.search import _Driver, nothing_chosen, write_report
+
+    budget = {"budget_flash_bytes": 16384, "budget_macs_per_frame": 30000}
+    row = {"number": 0, "val_score": 0.9, "flash_bytes": 9000, "macs_per_frame": 6048, "c_build": False}
+    why = nothing_chosen([row], _scfg(**budget))
+    assert "C build can run" in why and "--any-ops allows them" in why
+    assert nothing_chosen([row], _scfg(**budget, any_ops=True)) == ""
+    assert nothing_chosen([{**row, "flash_bytes": 20000}], _scfg(**budget)) == "no trained candidate within budget"
+    assert nothing_chosen([], _scfg(**budget)) == "no trained candidate"
+
+    study = optuna.create_study(directions=["maximize", "minimize", "minimize"])
+    attrs = {
+        **{k: v for k, v in row.items() if k != "number"},
+        "trial_s": 1.0,
+        "macs_per_hop": 6048,
+        "encoder_bytes": 6000,
+        "head_bytes": 3000,
+    }
+    values = [row["val_score"], row["flash_bytes"], row["macs_per_frame"]]
+    params = {"family": "scaled", "width": 0.5}
+    dists = {
+        "family": optuna.distributions.CategoricalDistribution(["scaled"]),
+        "width": optuna.distributions.FloatDistribution(0.25, 1.0),
+    }
+    study.add_trial(optuna.trial.create_trial(values=values, params=params, distributions=dists, user_attrs=attrs))
+    lines: list[str] = []
+    driver = _Driver(study, SimpleNamespace(scfg=_scfg(**budget)), lines.append)  # type: ignore[arg-type]
+    driver.progress({"number": 0, **attrs})
+    assert "| best — (no trained candidate within budget that the ahead-of-time C build can run" in lines[-1]
+    summary = write_report(study, _scfg(**budget), tmp_path, backend="optuna", wall_s=1.0, log=lines.append)
+    assert summary["chosen"] is None and "--any-ops allows them" in summary["nothing_chosen"]
+    report = (tmp_path / "search.md").read_text()
+    assert "None: no trained candidate within budget that the ahead-of-time C build can run" in report

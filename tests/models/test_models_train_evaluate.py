@@ -527,3 +527,30 @@ def test_calibration_data_on_the_held_out_side_is_refused(
         err = capsys.readouterr().err
         assert f"on the held-out side of split 'subject': {cal.name}" in err and len(err.splitlines()) == 1
     assert before == {name: (run / name).read_bytes() for name in before}
+
+
+def test_an_operating_point_kept_from_an_init_run_of_other_classes_is_warned_about(
+    sim_dir: Path, sim_recordings: list, tmp_path: Path
+) -> None:
+    """``train --init RUN --gestures <another set>`` on too little background kept RUN's min_score, chosen on the
+    scores of a head of other classes, without a word: the line now warns and names the classes it was chosen
+    for (scored here by a stand-in model that finds every class equally likely: no training)."""
+    from models.config import write_config
+    from models.train import _calibrate, _calibration_line, prepare
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    write_config(dataclasses.replace(tiny_config(sim_dir), min_score=0.55), shipped / "config.toml")
+    shipped_classes = read_config(shipped / "config.toml").dataset.classes
+    for gestures in (("tap_in", "wiggle"), shipped_classes[1:]):
+        cfg, data = prepare(tiny_config(sim_dir, gestures=gestures, init=str(shipped)), sim_recordings)
+        n = len(cfg.dataset.classes)
+        cal = _calibrate(lambda x, n=n: np.full((len(x), n), 1 / n, dtype=np.float32), cfg, data, [])
+        assert cal["kept_from"] == str(shipped) and cal["min_score"] == 0.55
+        line = _calibration_line(cal, cfg.rejection)
+        if cfg.dataset.classes != shipped_classes:
+            assert cal["kept_classes"] == list(shipped_classes)
+            assert "warning: it was calibrated for the --init run's classes (none, tap_in, tap_out" in line, line
+            assert "radargest calibrate RUN --calibration-data" in line
+        else:  # the same classes: kept as before, no warning
+            assert "kept_classes" not in cal and "warning" not in line, line

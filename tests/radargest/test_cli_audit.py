@@ -15,6 +15,11 @@ from radargest.cli import main
 
 def _error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     """Run the command expecting a user error (exit code 2, no traceback); returns its error line."""
+    return _stderr_of_error(capsys, *argv).strip().splitlines()[-1]
+
+
+def _stderr_of_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """:func:`_error`, returning all of stderr (the warnings printed before the error line too)."""
     try:
         code = main(list(argv))
     except SystemExit as exc:  # argparse usage errors
@@ -22,9 +27,8 @@ def _error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     err = capsys.readouterr().err
     assert code == 2, err
     assert "Traceback" not in err
-    line = err.strip().splitlines()[-1]
-    assert "error: " in line
-    return line
+    assert "error: " in err.strip().splitlines()[-1]
+    return err
 
 
 @pytest.mark.parametrize(
@@ -690,3 +694,114 @@ def test_unknown_gesture_names_are_warned_on_import(
     csv.write_text("start_frame,end_frame,gesture,source\n10,40,tap_in,manual\n")
     assert main(["labels", "import", str(rec), str(csv)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def _fake_run(run: Path, data: Path, **metrics: object) -> Path:
+    """A run directory with a valid config.toml and a metrics.json but no model: a command on it fails at the
+    model's load (no TensorFlow imported), so a check or warning seen before that came first."""
+    import json
+
+    from tiny_models import tiny_config
+
+    from models.config import write_config
+
+    run.mkdir()
+    write_config(tiny_config(data), run / "config.toml")  # type: ignore[arg-type]
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    return run
+
+
+def test_robustness_names_rendered_subjects_the_run_trained_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--first-subject`` among the run's own training subjects drew the "held-out" bars on them without a word:
+    the seeds whose files the run trained or validated on are named before the map (and in robustness.json)."""
+    split = {"train": ["sim-s3000_sess00.h5", "sim-s30010_sess00.h5"], "val": ["sim-s3001_everyday00.h5"]}
+    run = _fake_run(tmp_path / "run", tmp_path, split={**split, "test": ["sim-s3002_sess00.h5"]})
+    argv = ["robustness", str(run), "--quick", "--factors", "tempo", "--out", str(tmp_path / "map"), "--quiet"]
+    err = _stderr_of_error(capsys, *argv, "--first-subject", "3000", "--subjects", "3")  # stops at the model's load
+    assert f"warning: 2 rendered subject(s) were on {run}'s training side (seeds 3000, 3001)" in err
+    assert "not held out; choose another --first-subject" in err and "model.keras: no such file" in err
+    assert "warning" not in _stderr_of_error(capsys, *argv, "--first-subject", "3002")  # the run's test subject
+
+
+def test_robustness_training_side_subjects_by_file_name(tmp_path: Path) -> None:
+    from models.robustness import training_side_subjects
+
+    split = {"train": ["sim-s005_sess00.h5", "sim-s3000_sess01.h5"], "val": ["sim-s3001_everyday00.h5"]}
+    run = _fake_run(tmp_path / "run", tmp_path, split={**split, "test": ["sim-s3002_sess00.h5"]})
+    assert training_side_subjects(run, range(3000, 3004)) == [3000, 3001]
+    assert training_side_subjects(run, [5, 300, 30000]) == [5]  # sim-s005; sim-s300 and sim-s30000 are others
+    assert training_side_subjects(tmp_path, [5]) == []  # no metrics.json: nothing known
+
+
+def test_robustness_quick_gives_way_to_sizes_given_explicitly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--quick --subjects 3`` ran 3 subjects while the help said --quick is 1: the help now says the sizes given
+    explicitly win, and they do."""
+    import models.robustness
+
+    seen = []
+
+    def capture(run_dir: Path, *, cfg: models.robustness.RobustnessConfig, progress: object) -> None:
+        seen.append(cfg)
+        raise ValueError("captured")
+
+    monkeypatch.setattr(models.robustness, "robustness_run", capture)
+    run = _fake_run(tmp_path / "run", tmp_path)
+    _error(capsys, "robustness", str(run), "--quick", "--subjects", "3", "--factors", "tempo")
+    _error(capsys, "robustness", str(run), "--quick", "--factors", "tempo")
+    assert [(c.subjects, c.reps_per_gesture, c.levels) for c in seen] == [(3, 1, 2), (1, 1, 2)]
+    with pytest.raises(SystemExit):
+        main(["robustness", "--help"])
+    assert "--subjects, --reps and --levels given explicitly win over it" in " ".join(capsys.readouterr().out.split())
+
+
+def test_quantize_help_says_data_is_split_again_by_the_runs_split(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--data`` said only "recordings (default: the run's --data)"; one file then failed with "split 'subject'
+    leaves no recording for training"."""
+    with pytest.raises(SystemExit):
+        main(["quantize", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "split again by the run's split: the representative windows come from its training side" in text
+    assert "the scores from its held-out side (each must hold a recording" in text
+
+
+@pytest.mark.parametrize("command", ["export", "quantize", "calibrate", "train"])
+def test_missing_paths_are_refused_before_the_model_loads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    """A missing --data (export, quantize), --calibration-data (calibrate) or a --distill-from that is no run
+    (train) failed only after TensorFlow and the model had loaded (10-20 s): the run here has no model.keras,
+    so an error about the path proves it came first."""
+    run = _fake_run(tmp_path / "run", tmp_path)
+    gone = tmp_path / "gone"
+    argv = {
+        "export": ["export", str(run), "--out", str(tmp_path / "bundle"), "--data", str(gone), "--quiet"],
+        "quantize": ["quantize", str(run), "--data", str(gone), "--quiet"],
+        "calibrate": ["calibrate", str(run), "--calibration-data", str(gone), "--quiet"],
+        # the teacher before the data (missing here, which train reports first otherwise)
+        "train": ["train", "--data", str(gone), "--out", str(tmp_path / "new"), "--distill-from", str(tmp_path)],
+    }[command]
+    line = _error(capsys, *argv)
+    if command == "train":
+        assert f"--distill-from {tmp_path}: not a training run (no config.toml)" in line
+        (tmp_path / "config.toml").write_text((run / "config.toml").read_text())
+        assert f"--distill-from {tmp_path}: no model.keras" in _error(capsys, *argv)
+    else:
+        assert f"{gone}: no such file or folder" in line
+
+
+def test_export_warns_about_a_run_that_did_not_finish(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A run killed before curves.png (models.config.RUN_FILES) was exported without a word; a soup, which has no
+    training history by design, is not warned about."""
+    run = _fake_run(tmp_path / "run", tmp_path)
+    for name in ("model.keras", "history.json", "confusion.png"):
+        (run / name).write_text("x")
+    argv = ["export", str(run), "--out", str(tmp_path / "bundle"), "--data", str(tmp_path / "gone"), "--quiet"]
+    err = _stderr_of_error(capsys, *argv)  # stops at the missing --data: before the model is read
+    assert f"warning: {run} lacks curves.png, which every finished run holds" in err
+    soup = _fake_run(tmp_path / "soup", tmp_path, soup={"members": ["a", "b"]})
+    (soup / "model.keras").write_text("x")
+    assert "warning" not in _stderr_of_error(capsys, "export", str(soup), *argv[2:])
