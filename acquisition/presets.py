@@ -216,7 +216,8 @@ def sensor_config_with(preset: Preset, **overrides: object) -> a121.SensorConfig
     """The preset's config with some fields replaced, validated.
 
     Raises:
-        PresetError: an unknown field or a value exptool rejects; the message names it.
+        PresetError: an unknown field or a value exptool rejects; the message names it (an overridden value that
+            exptool's ``validate`` refuses is blamed, with exptool's reason and limit, not the preset).
     """
     kwargs: dict[str, Any] = dict(preset.sensor_config_kwargs)
     for key, value in overrides.items():
@@ -228,6 +229,14 @@ def sensor_config_with(preset: Preset, **overrides: object) -> a121.SensorConfig
     except (TypeError, ValueError) as exc:
         given = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
         raise PresetError(f"invalid value for preset {preset.name!r} ({given}): {exc}") from None
+    try:
+        config.validate()
+    except a121.ValidationError as exc:
+        if exc.aspect in overrides:  # e.g. a frame rate above what the preset's sweeps allow
+            value = overrides[exc.aspect]
+            shown = f"{value:g}" if isinstance(value, float) else repr(value)
+            reason = "; ".join(line.strip().rstrip(".") for line in exc.message.splitlines() if line.strip())
+            raise PresetError(f"{exc.aspect}={shown} does not fit preset {preset.name!r}: {reason}") from None
     return _validated(config, preset.name)
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "LabelCheck",
     "Session",
     "SessionMeta",
+    "check_everyday_stream",
     "check_readable",
     "copy_record",
     "is_unimported_gesture_control",
@@ -158,6 +159,20 @@ def check_readable(path: Path) -> None:
         raise
     except Exception as exc:  # damaged metadata: h5py raises OSError, RuntimeError, KeyError, ValueError, ...
         raise RecordingError(path, f"unreadable HDF5 file ({_one_line(exc)})") from None
+
+
+def check_everyday_stream(path: Path) -> None:
+    """Raise :class:`RecordingError` unless ``path`` is a readable A121 record with cause labels
+    (``/radargest/negatives``): an everyday stream as ``radargest simulate --everyday`` writes it, not a gesture
+    session, which would pass for one in an everyday figure (a battery life, false activations per hour)."""
+    check_readable(path)
+    with h5py.File(path, "r") as f:
+        if GROUP not in f or "negatives" not in f[GROUP]:
+            raise RecordingError(
+                path,
+                "not an everyday stream: it holds no cause labels (/radargest/negatives), as a gesture session does "
+                "not; 'radargest simulate --everyday' writes one",
+            )
 
 
 def is_unimported_gesture_control(path: Path) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from radargest import __version__
 from radargest.cli_args import (
+    Parser,
     check_out_dir,
     check_out_file,
     gesture_list,
@@ -54,8 +55,18 @@ def _pause_range(text: str) -> tuple[float, float]:
     return lo, hi
 
 
+def _label_count(path: Path) -> int:
+    """The number of gesture labels of a recording, read without its frames."""
+    import h5py
+
+    from acquisition.recording import read_meta
+
+    with h5py.File(path, "r") as f:
+        return len(read_meta(f)[0])
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from radargest.simulate_cmd import EverydayJob, SimulateJob, run_everyday, run_simulate
+    from radargest.simulate_cmd import EverydayJob, SimulateJob, gesture_rate_note, run_everyday, run_simulate
 
     common: dict[str, Any] = {
         "out_dir": args.out,
@@ -73,9 +84,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.everyday:
         refuse_unused(args, session_options, applies="to gesture sessions, without --everyday")
         everyday = EverydayJob(**common, **given_values(args, *everyday_options))
+        note = gesture_rate_note(everyday)
+        if note is not None:
+            print(f"radargest simulate: note: {note}", file=sys.stderr)
         written = run_everyday(everyday, workers=args.workers, progress=not args.quiet)
         total_min = len(written) * everyday.minutes
-        print(f"wrote {len(written)} everyday stream(s), {total_min:g} min in all, to {args.out}")
+        gestures = sum(_label_count(p) for p in written)
+        print(
+            f"wrote {len(written)} everyday stream(s), {total_min:g} min in all, {gestures} gesture(s) "
+            f"({gestures / total_min:.2g}/min), to {args.out}"
+        )
         return 0
     refuse_unused(args, everyday_options, applies="with --everyday")
     job = SimulateJob(
@@ -310,7 +328,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             from models.data import collect_files
             from radargest.segeval import format_events_by_cause, segment_events_by_cause
 
-            result = segment_events_by_cause(collect_files([args.data]))
+            result = segment_events_by_cause(collect_files(args.data))
             print(format_events_by_cause(result))
         else:
             result = bench_segmentation(**given_values(args, "subjects"))
@@ -337,9 +355,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 # -- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
+    from acquisition.presets import PRESETS
     from acquisition.sources import add_source_arguments
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="radargest",
         description="Hand-gesture recognition with Acconeer A121 radar: simulate or record, label, "
         "featurise, train, quantise, export.",
@@ -384,7 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reps", type=positive_int, default=None, help="repetitions of each gesture per session, >= 1 (default 10)"
     )
-    p.add_argument("--preset", default="gesture_close", help="sensor preset (default gesture_close)")
+    p.add_argument(
+        "--preset", default="gesture_close", help=f"sensor preset: {', '.join(PRESETS)} (default gesture_close)"
+    )
     p.add_argument(
         "--frame-rate-hz",
         type=positive_float,
@@ -422,7 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--gesture-rate-per-min",
         type=non_negative_float,
         default=None,
-        help="mean rate of gestures in the stream [1/min], >= 0 (default 1; 0 for negatives only)",
+        help="mean rate of gestures in the stream [1/min], >= 0 (default 1; 0 for negatives only); a gesture starts "
+        "only after the activity under way, inside a hover of its own, so a stream holds fewer, at most about 7/min",
     )
     g.add_argument(
         "--negatives",
@@ -447,7 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--gestures",
         type=learnable_gesture_list,
         default=None,
-        help="comma-separated, e.g. tap_in,wiggle; names a model can learn, as train's (--enrol: the run's)",
+        help="gestures to prompt, required without --enrol: comma-separated, e.g. tap_in,wiggle; names a model can "
+        "learn, as train's (--enrol: the --init run's)",
     )
     p.add_argument(
         "--reps", type=positive_int, default=None, help="repetitions of each gesture, >= 1 (default 10; --enrol 3)"
@@ -683,9 +706,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data",
         type=Path,
+        nargs="+",
         default=None,
         help="segment: instead, onset-segmenter events per hour by cause on these streams "
-        "(a folder or file of `simulate --everyday` recordings)",
+        "(folders or files of `simulate --everyday` recordings)",
     )
     p.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
     uses_tensorflow(p)

@@ -13,12 +13,14 @@ import argparse
 import difflib
 import itertools
 import math
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 __all__ = [
+    "Parser",
     "check_out_dir",
     "check_out_file",
     "finite_float",
@@ -44,6 +46,17 @@ __all__ = [
 ]
 
 _N = TypeVar("_N", int, float)
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` that reads every argument starting with a minus and a digit as a negative number
+    (an option's value), exponents included: Python 3.11's argparse reads ``-5`` and ``-0.5`` so but ``-1e9`` as an
+    unknown option, so ``--prefix-hold-db -1e9`` failed with "expected one argument". No radargest option looks
+    like a number. The subparsers of its ``add_subparsers`` are of the same class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
 
 
 def name_list(what: str, *, example: str) -> Callable[[str], tuple[str, ...]]:

@@ -56,21 +56,21 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         type=finite_float,
         default=None,
         help="a prefix gesture whose wait is over waits on while the onset ratio is at least this (renewed "
-        "motion) [dB] (default 2.0; a level above the segmenter's on_db turns the hold off)",
+        "motion) [dB], any number (default 2.0; a level above the segmenter's on_db turns the hold off)",
     )
     g.add_argument(
         "--min-peak-db",
         type=finite_float,
         default=None,
         help="physical gate: reject a gesture on an event whose onset ratio never peaked at this [dB], on the "
-        "full-rate onset stream (evaluate, --always-on) (default 5.9; 0 turns the gate off)",
+        "full-rate onset stream (evaluate, --always-on) [dB], any number (default 5.9; 0 turns the gate off)",
     )
     g.add_argument(
         "--idle-min-peak-db",
         type=finite_float,
         default=None,
         help="the same gate on a throttled device's idle-rate onset stream (detect and demo without --always-on, "
-        "firmware) [dB] (default 6.6; 0 turns it off)",
+        "firmware) [dB], any number (default 6.6; 0 turns it off)",
     )
     g.add_argument(
         "--gate-max-range-m",

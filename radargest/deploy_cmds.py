@@ -35,11 +35,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     check_out_dir(args.out, overwrite=args.overwrite, what="bundle folder")
     if args.target != "cortex-m4f":
         refuse_unused(args, ("backend", "measure", "everyday"), applies="with --target cortex-m4f")
-    from acquisition.recording import check_readable
+    from acquisition.recording import check_everyday_stream, check_readable
 
-    for path in (args.measure, args.everyday):  # read after the conversion and the firmware build: check them now
-        if path is not None:
-            check_readable(path)
+    # read after the conversion and the firmware build: check them now
+    if args.measure is not None:
+        check_readable(args.measure)
+    if args.everyday is not None:
+        check_everyday_stream(args.everyday)
     require_extra("train", what="radargest export")  # TensorFlow's lines: the quiet lid's (radargest.quiet)
     from deploy.export import ExportConfig, check_stream_recordings, export_bundle
 

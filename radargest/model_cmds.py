@@ -40,6 +40,20 @@ from radargest.decision_args import (
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "train_config_from_args"]
 
 DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
+#: ``--fragment-share``'s default, :data:`models.data.FRAGMENT_SHARE` (repeated here so that ``--help`` imports no
+#: models; a test keeps the two equal).
+FRAGMENT_SHARE = 0.2
+#: ``--gestures``' help (train and search).
+GESTURES_HELP = f"gestures to learn, comma-separated; names a model can learn (default {DEFAULT_GESTURES})"
+#: ``--split``'s syntax (train, evaluate and search).
+SPLIT_SYNTAX = "day[:DAYS] | subject[:IDS] | files:PATTERNS | none"
+
+
+def preset_help() -> str:
+    """``--preset``'s help (train and search): the presets by name and the default."""
+    from acquisition.presets import PRESETS
+
+    return f"sensor preset the data must match: {', '.join(PRESETS)} (default gesture_close)"
 
 
 def _needs_tensorflow(command: str) -> None:
@@ -484,15 +498,8 @@ def add_model_commands(subparsers: Any) -> None:
         "--fa-budget per hour; it is stored in config.toml and carried into the exported bundle.",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
-    p.add_argument(
-        "--gestures", type=learnable_gesture_list, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}"
-    )
-    p.add_argument(
-        "--split",
-        type=_split,
-        default="day",
-        help="held-out side: day[:DAYS] | subject[:IDS] | files:PATTERNS | none (default day)",
-    )
+    p.add_argument("--gestures", type=learnable_gesture_list, default=DEFAULT_GESTURES, help=GESTURES_HELP)
+    p.add_argument("--split", type=_split, default="day", help=f"held-out side: {SPLIT_SYNTAX} (default day)")
     p.add_argument("--out", type=Path, required=True, help="run directory to write")
     p.add_argument("--init", type=Path, default=None, help="fine-tune the model of this run directory")
     p.add_argument("--seed", type=training_seed, default=0, help="seed, in [0, 2**32 - 1] (default 0)")
@@ -546,7 +553,7 @@ def add_model_commands(subparsers: Any) -> None:
         default=None,
         help="share of each class's training draw taken from fragments: the windows the decision layer "
         "classifies before a gesture's motion is over, labelled none or, for the first tap of a double tap, "
-        "tap_in, in [0, 1) (default: models.data.FRAGMENT_SHARE, or with --init the initial run's; 0 = whole "
+        f"tap_in, in [0, 1) (default {FRAGMENT_SHARE:g}, or with --init the initial run's; 0 = whole "
         "gestures only)",
     )
     p.add_argument(
@@ -583,7 +590,7 @@ def add_model_commands(subparsers: Any) -> None:
         "init run's); a point of a 'search --init' (the init run pruned to a width) needs --init and sets "
         "--prune-channels to the chosen width",
     )
-    p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
+    p.add_argument("--preset", default="gesture_close", help=preset_help())
     p.add_argument(
         "--fa-budget",
         type=non_negative_float,
@@ -705,7 +712,9 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
-    p.add_argument("--split", type=_split, default=None, help="override the run's split")
+    p.add_argument(
+        "--split", type=_split, default=None, help=f"override the run's split: {SPLIT_SYNTAX} (default: the run's)"
+    )
     p.add_argument("--continuous", action="store_true", help="also evaluate whole streams")
     add_decision_arguments(p)
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")

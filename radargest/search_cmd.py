@@ -120,7 +120,7 @@ def add_search_command(subparsers: Any) -> None:
         share_below_one,
         training_seed,
     )
-    from radargest.model_cmds import DEFAULT_GESTURES, _split
+    from radargest.model_cmds import DEFAULT_GESTURES, GESTURES_HELP, SPLIT_SYNTAX, _split, preset_help
 
     p = subparsers.add_parser(
         "search",
@@ -146,10 +146,10 @@ def add_search_command(subparsers: Any) -> None:
         "model_data.c). Needs the [search] extra.",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="recordings or folders of recordings")
+    p.add_argument("--gestures", type=learnable_gesture_list, default=DEFAULT_GESTURES, help=GESTURES_HELP)
     p.add_argument(
-        "--gestures", type=learnable_gesture_list, default=DEFAULT_GESTURES, help=f"default {DEFAULT_GESTURES}"
+        "--split", type=_split, default="day", help=f"held-out split, never searched on: {SPLIT_SYNTAX} (default day)"
     )
-    p.add_argument("--split", type=_split, default="day", help="held-out split, never searched on (default day)")
     p.add_argument(
         "--val-mode",
         choices=("auto", "tail", "recording"),
@@ -246,7 +246,7 @@ def add_search_command(subparsers: Any) -> None:
         default=None,
         help="augmentation of every trial, as train (default: default, or with --init the initial run's)",
     )
-    p.add_argument("--preset", default="gesture_close", help="sensor preset the data must match")
+    p.add_argument("--preset", default="gesture_close", help=preset_help())
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)
     p.set_defaults(func=cmd_search)

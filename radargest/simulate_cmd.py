@@ -21,11 +21,21 @@ from tqdm import tqdm
 
 from acquisition.presets import get_preset, sensor_config_with
 from acquisition.sim import EverydayPlan, SessionPlan, Subject
+from acquisition.sim.everyday import max_gesture_rate_per_min
 from acquisition.sim.scene import frame_period_s
 from acquisition.simulate import simulate_everyday, simulate_session
 from radargest.cli_args import check_out_dir, make_out_dir
 
-__all__ = ["EverydayJob", "SimulateJob", "check_job", "everyday_path", "run_everyday", "run_simulate", "session_path"]
+__all__ = [
+    "EverydayJob",
+    "SimulateJob",
+    "check_job",
+    "everyday_path",
+    "gesture_rate_note",
+    "run_everyday",
+    "run_simulate",
+    "session_path",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +80,10 @@ class SimulateJob:
     def __post_init__(self) -> None:
         check_job(self)
 
+    def sensor_config(self) -> a121.SensorConfig:
+        """The preset's sensor config, at ``frame_rate_hz`` when set."""
+        return _sensor_config(self.preset, self.frame_rate_hz)
+
     @property
     def plan(self) -> SessionPlan:
         return SessionPlan(
@@ -86,6 +100,7 @@ def check_job(job: SimulateJob | EverydayJob) -> None:
 
     Raises:
         ValueError: naming the field and the value.
+        PresetError: an unknown preset, or a frame rate above what its sweeps allow (naming the rate and the limit).
     """
     check_out_dir(job.out_dir, overwrite=True, what="output folder")  # existing sessions: refused one by one
     for name in ("subjects", "sessions_per_subject"):
@@ -95,17 +110,20 @@ def check_job(job: SimulateJob | EverydayJob) -> None:
         raise ValueError(f"first_subject must be >= 0 (it seeds the subjects), got {job.first_subject}")
     if job.frame_rate_hz is not None and not (math.isfinite(job.frame_rate_hz) and job.frame_rate_hz > 0):
         raise ValueError(f"frame_rate_hz must be a finite number > 0 or unset, got {job.frame_rate_hz}")
+    job.sensor_config()  # an unknown preset, or a frame rate above what its sweeps allow: refused before any work
 
 
 def session_path(out_dir: Path, subject_id: str, session: int) -> Path:
     return Path(out_dir) / f"{subject_id}_sess{session:02d}.h5"
 
 
+def _sensor_config(preset_name: str, frame_rate_hz: float | None) -> a121.SensorConfig:
+    preset = get_preset(preset_name)
+    return preset.sensor_config if frame_rate_hz is None else sensor_config_with(preset, frame_rate=frame_rate_hz)
+
+
 def _one(job: SimulateJob, subject_seed: int, session: int) -> Path:
-    preset = get_preset(job.preset)
-    config = (
-        preset.sensor_config if job.frame_rate_hz is None else sensor_config_with(preset, frame_rate=job.frame_rate_hz)
-    )
+    config = job.sensor_config()
     subject = Subject.core_from_seed(subject_seed) if job.core_subjects else Subject.from_seed(subject_seed)
     path = session_path(job.out_dir, subject.subject_id, session)
     if path.exists() and job.overwrite:
@@ -129,7 +147,6 @@ def run_simulate(job: SimulateJob, *, workers: int | None = None, progress: bool
         RecordingError: a file that exists or cannot be written.
     """
     _ = job.plan  # building the plan validates gestures and values before any work starts
-    get_preset(job.preset)
     tasks = [(job.first_subject + i, k) for i in range(job.subjects) for k in range(job.sessions_per_subject)]
     if not job.overwrite:
         existing = [
@@ -204,10 +221,21 @@ class EverydayJob:
 
     def sensor_config(self) -> a121.SensorConfig:
         """The preset's sensor config, at ``frame_rate_hz`` when set."""
-        preset = get_preset(self.preset)
-        if self.frame_rate_hz is None:
-            return preset.sensor_config
-        return sensor_config_with(preset, frame_rate=self.frame_rate_hz)
+        return _sensor_config(self.preset, self.frame_rate_hz)
+
+
+def gesture_rate_note(job: EverydayJob) -> str | None:
+    """Why ``job``'s streams will hold fewer gestures than ``gesture_rate_per_min`` asks, when it is above the most
+    a stream holds (:func:`acquisition.sim.everyday.max_gesture_rate_per_min`, for the first subject); else None."""
+    if job.gesture_rate_per_min == 0:
+        return None
+    most = max_gesture_rate_per_min(job.plan, subject=Subject.from_seed(job.first_subject), seed=job.seed * 1000)
+    if job.gesture_rate_per_min <= most:
+        return None
+    return (
+        f"--gesture-rate-per-min {job.gesture_rate_per_min:g} is more than a stream holds: each gesture comes after "
+        f"an empty gap, inside a hover of a few seconds, so at most about {most:.1f}/min"
+    )
 
 
 def everyday_path(out_dir: Path, subject_id: str, session: int) -> Path:

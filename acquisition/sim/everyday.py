@@ -11,6 +11,8 @@ Every frame of the stream is then either a gesture label, a negative (cause) lab
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +26,7 @@ from acquisition.sim.negatives import NEGATIVES, sample_empty, sample_hover
 from acquisition.sim.scene import MotionEvent, Scene, StillMotion, ThermalDrift
 from acquisition.sim.session import perform
 
-__all__ = ["GESTURE_GUARD_S", "EverydayPlan", "negatives_for_scene", "plan_everyday"]
+__all__ = ["GESTURE_GUARD_S", "EverydayPlan", "max_gesture_rate_per_min", "negatives_for_scene", "plan_everyday"]
 
 #: Unlabelled time kept on either side of a gesture inside its hover [s]: a detection of the gesture a
 #: little early or late is not charged to ``hover``.
@@ -130,6 +132,19 @@ def plan_everyday(plan: EverydayPlan, *, subject: Subject, seed: int) -> Scene:
         seed=seed,
         thermal=ThermalDrift.draw(np.random.default_rng([seed, subject.seed, 0x7E40])),
     )
+
+
+def max_gesture_rate_per_min(plan: EverydayPlan, *, subject: Subject, seed: int = 0) -> float:
+    """The most gestures per minute a stream of ``plan`` holds, whatever its ``gesture_rate_per_min``.
+
+    A gesture starts only after an empty gap, inside a hover of its own (:func:`plan_everyday`), so a stream of
+    gestures back to back, no other activity between them, is the densest there is (about 7/min with the default
+    gaps and holds). Counted on an hour of that stream for ``subject``: planning renders no frames, so this takes
+    a fraction of a second.
+    """
+    dense = dataclasses.replace(plan, duration_s=3600.0, gesture_rate_per_min=math.inf)
+    scene = plan_everyday(dense, subject=subject, seed=seed)
+    return sum(ev.kind == "gesture" for ev in scene.events) / 60.0
 
 
 def _subtract(spans: list[tuple[int, int]], cut: tuple[int, int]) -> list[tuple[int, int]]:

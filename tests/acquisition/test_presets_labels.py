@@ -38,6 +38,8 @@ def test_presets_are_fresh_validated_copies() -> None:
         ({"sweeps_per_frame": -3}, "-3"),
         ({"bogus": 1}, "bogus"),
         ({"sweep_rate": None}, "sweep_rate"),
+        # the value is blamed, with exptool's limit, not the preset ("preset 'gesture_close' is invalid")
+        ({"frame_rate": 1e9}, r"frame_rate=1e\+09 does not fit preset 'gesture_close': .*62.50 Hz"),
     ],
 )
 def test_invalid_preset_values_name_the_value(overrides: dict[str, object], fragment: str) -> None:

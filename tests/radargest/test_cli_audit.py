@@ -245,14 +245,17 @@ def test_export_refuses_a_firmware_recording_of_another_preset_before_any_work(
     """A gesture_far recording (the same 57.1 Hz, so the up-front frame-rate check let it through) for a
     gesture_close run was refused by the firmware step's preset check, after the whole export; now that same
     comparison (deploy.runtime.check_sensor_fields, on the fields the manifest will hold) runs first."""
-    from sim_helpers import sim_session
+    from sim_helpers import sim_everyday, sim_session
 
-    from acquisition.sim import SessionPlan
+    from acquisition.sim import EverydayPlan, SessionPlan
 
     far = tmp_path / "far.h5"
-    sim_session(
-        far, SessionPlan(gestures=("tap_in",), reps_per_gesture=1), subject=2701, seed=2701, preset="gesture_far"
-    )
+    if option == "--everyday":  # an everyday stream (a gesture session is refused as one)
+        sim_everyday(far, EverydayPlan(duration_s=6.0), subject=2701, seed=2701, preset="gesture_far")
+    else:
+        sim_session(
+            far, SessionPlan(gestures=("tap_in",), reps_per_gesture=1), subject=2701, seed=2701, preset="gesture_far"
+        )
     out = tmp_path / "bundle"
     argv = ["export", str(tiny_run), "--out", str(out), "--target", "cortex-m4f", "--quiet", option, str(far)]
     line = _error(capsys, *argv)
@@ -805,3 +808,102 @@ def test_export_warns_about_a_run_that_did_not_finish(capsys: pytest.CaptureFixt
     soup = _fake_run(tmp_path / "soup", tmp_path, soup={"members": ["a", "b"]})
     (soup / "model.keras").write_text("x")
     assert "warning" not in _stderr_of_error(capsys, "export", str(soup), *argv[2:])
+
+
+def test_simulate_notes_a_gesture_rate_above_what_a_stream_holds(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``--gesture-rate-per-min 1e6`` wrote 0 gestures in 0.1 min (7 in 1 min) without a word: a gesture starts only
+    after an empty gap, inside a hover of its own, which caps the rate."""
+    from radargest.simulate_cmd import EverydayJob, gesture_rate_note
+
+    argv = ["simulate", "--out", str(tmp_path / "s"), "--everyday", "--subjects", "1", "--first-subject", "3010"]
+    assert main([*argv, "--minutes", "0.1", "--gesture-rate-per-min", "1e6", "--workers", "1", "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "radargest simulate: note: --gesture-rate-per-min 1e+06 is more than a stream holds" in err
+    most = float(err.split("at most about ")[1].split("/min")[0])
+    assert 4 < most < 12
+    assert "0.1 min in all, 0 gesture(s) (0/min)" in out  # what was written
+    assert gesture_rate_note(EverydayJob(out_dir=tmp_path / "t", subjects=1, gesture_rate_per_min=1.0)) is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["simulate", "--reps", "1", "--subjects", "1", "--workers", "1"],
+        ["simulate", "--everyday", "--minutes", "0.1", "--subjects", "1", "--workers", "1"],
+        ["record", "--source", "sim", "--subject", "a", "--gestures", "tap_in", "--reps", "1", "--countdown-s", "0"],
+    ],
+)
+def test_a_frame_rate_above_what_the_presets_sweeps_allow_is_refused_first(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+) -> None:
+    """``--frame-rate-hz 1e9`` failed after the progress bar had started, blaming the preset ("preset
+    'gesture_close' is invalid"); now the rate is named, with exptool's limit, before any work."""
+    code = main([*argv, "--out", str(tmp_path / "o"), "--frame-rate-hz", "1e9"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [  # one line: no progress bar before it
+        "radargest: error: frame_rate=1e+09 does not fit preset 'gesture_close': The frame rate is set higher than "
+        "what the sweep rate allows; Frame rate: 1000000000.00 Hz; Sweep rate / sweeps per frame: 62.50 Hz"
+    ]
+    assert not (tmp_path / "o").exists()
+
+
+def test_export_refuses_a_gesture_session_as_everyday_stream(
+    capsys: pytest.CaptureFixture[str], sim_dir: Path, tmp_path: Path
+) -> None:
+    """A gesture session given as ``--everyday`` went into the battery table's everyday case; now it is refused
+    first (the run, missing here, is not even read, nor TensorFlow imported)."""
+    session = sorted(sim_dir.glob("*.h5"))[0]
+    out = tmp_path / "bundle"
+    argv = ["export", str(tmp_path / "no_run"), "--out", str(out), "--target", "cortex-m4f", "--quiet"]
+    line = _error(capsys, *argv, "--everyday", str(session))
+    assert f"{session}: not an everyday stream: it holds no cause labels (/radargest/negatives)" in line
+    assert not out.exists()
+
+
+def test_negative_numbers_with_an_exponent_are_option_values() -> None:
+    """``--prefix-hold-db -1e9`` failed "expected one argument": Python 3.11's argparse reads only ``-5`` and
+    ``-0.5`` as numbers, ``-1e9`` as an option."""
+    from radargest.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["detect", "f.h5", "--model", "b", "--prefix-hold-db", "-1e9", "--min-peak-db", "-.5"])
+    assert (args.prefix_hold_db, args.min_peak_db) == (-1e9, -0.5)
+    args = parser.parse_args(["evaluate", "r", "--data", "d", "--idle-min-peak-db", "-2E+1"])
+    assert args.idle_min_peak_db == -20.0
+
+
+def test_helps_say_what_is_required_the_defaults_and_the_syntax(capsys: pytest.CaptureFixture[str]) -> None:
+    """Help lines the audit found wanting: a required option shown as optional, a bare default, a constant's
+    name for its value, no syntax, no choices."""
+    from models.data import FRAGMENT_SHARE
+    from radargest import model_cmds
+
+    assert model_cmds.FRAGMENT_SHARE == FRAGMENT_SHARE  # the help repeats it so as not to import models
+
+    def help_of(*command: str) -> str:
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        return " ".join(capsys.readouterr().out.split())
+
+    assert "gestures to prompt, required without --enrol" in help_of("record")
+    for command in ("train", "search"):
+        text = help_of(command)
+        assert "--gestures GESTURES gestures to learn" in text
+        assert "sensor preset the data must match: gesture_close, gesture_far (default gesture_close)" in text
+        assert "day[:DAYS] | subject[:IDS] | files:PATTERNS | none" in text
+    assert f"(default {FRAGMENT_SHARE:g}, or with --init" in help_of("train")
+    assert "override the run's split: day[:DAYS] | subject[:IDS]" in help_of("evaluate")
+    assert "sensor preset: gesture_close, gesture_far (default gesture_close)" in help_of("simulate")
+    assert "at most about 7/min" in help_of("simulate")
+    assert "[dB], any number" in help_of("detect")
+
+
+def test_bench_segment_takes_several_data_paths() -> None:
+    """Every other --data takes several paths; bench's took one (``--data every sim``: unrecognized arguments)."""
+    from radargest.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "segment", "--data", "every", "sim"])
+    assert args.data == [Path("every"), Path("sim")]

@@ -24,6 +24,17 @@ def slow_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sorted(out.glob("*.h5"))[0]
 
 
+@pytest.fixture(scope="module")
+def slow_everyday(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One short simulated everyday stream at a fixed 30 Hz (``export --everyday`` takes only everyday streams)."""
+    from radargest.simulate_cmd import EverydayJob, run_everyday
+
+    out = tmp_path_factory.mktemp("everyday30")
+    job = EverydayJob(out_dir=out, subjects=1, first_subject=3600, minutes=0.1, frame_rate_hz=30.0)
+    run_everyday(job, workers=1, progress=False)
+    return sorted(out.glob("*.h5"))[0]
+
+
 def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> subprocess.CompletedProcess[str]:
     from radargest.cli import main
 
@@ -109,14 +120,20 @@ def test_export_refuses_representative_data_at_another_frame_rate(
 
 @pytest.mark.parametrize("option", ["--measure", "--everyday"])
 def test_export_refuses_a_firmware_recording_at_another_frame_rate_before_the_export(
-    tiny_run: Path, slow_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
+    tiny_run: Path,
+    slow_file: Path,
+    slow_everyday: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
 ) -> None:
     """``export --target cortex-m4f --measure/--everyday``: refused by the firmware step, after the whole export."""
     out = tmp_path / "bundle"
-    argv = ["export", str(tiny_run), "--target", "cortex-m4f", option, str(slow_file), "--out", str(out), "--quiet"]
+    slow = slow_everyday if option == "--everyday" else slow_file
+    argv = ["export", str(tiny_run), "--target", "cortex-m4f", option, str(slow), "--out", str(out), "--quiet"]
     proc = _main(capsys, *argv)
     assert proc.returncode == 2 and not out.exists()
-    assert_one_line_error(proc, slow_file.name, "30.0 Hz", "the run's 57.1 Hz")
+    assert_one_line_error(proc, slow.name, "30.0 Hz", "the run's 57.1 Hz")
 
 
 def test_calibrate_refuses_the_runs_own_data_at_another_frame_rate(
