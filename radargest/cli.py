@@ -57,12 +57,9 @@ def _pause_range(text: str) -> tuple[float, float]:
 
 def _label_count(path: Path) -> int:
     """The number of gesture labels of a recording, read without its frames."""
-    import h5py
+    from acquisition.recording import read_label_rows
 
-    from acquisition.recording import read_meta
-
-    with h5py.File(path, "r") as f:
-        return len(read_meta(f)[0])
+    return len(read_label_rows(path))
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
