@@ -30,7 +30,9 @@ __all__ = [
     "label_rows_from_array",
     "labels_from_array",
     "labels_to_array",
+    "past_end_text",
     "read_labels_csv",
+    "span_text",
     "validate_labels",
     "write_labels_csv",
 ]
@@ -85,18 +87,19 @@ def validate_labels(labels: Iterable[Label], *, num_frames: int | None = None) -
     if num_frames is not None:
         for label in out:
             if label.end_frame > num_frames:
-                span = _span(label.gesture, label.start_frame, label.end_frame)
-                raise ValueError(f"label ({span}) ends {_past_end(num_frames)}")
+                span = span_text(label.gesture, label.start_frame, label.end_frame)
+                raise ValueError(f"label ({span}) ends {past_end_text(num_frames)}")
     return out
 
 
-def _span(gesture: str, start_frame: int, end_frame: int) -> str:
+def span_text(gesture: str, start_frame: int, end_frame: int) -> str:
     """``tap_in [10, 40)``, as :func:`check_no_overlap` names a label (an odd name quoted, so it stays one line)."""
     name = gesture if GESTURE_NAME_RE.match(gesture) else repr(gesture)
     return f"{name} [{start_frame}, {end_frame})"
 
 
-def _past_end(num_frames: int) -> str:
+def past_end_text(num_frames: int) -> str:
+    """Why a span ending after a recording of ``num_frames`` frames is refused, in the words every message uses."""
     return f"after the last frame (the recording has {num_frames} frames; end_frame is exclusive)"
 
 
@@ -111,14 +114,14 @@ def check_label_rows(rows: Iterable[LabelRow], *, num_frames: int) -> tuple[list
     labels: list[Label] = []
     problems: list[str] = []
     for n, (start, end, gesture, source) in enumerate(sorted(rows), start=1):
-        what = f"label {n} ({_span(gesture, start, end)})"
+        what = f"label {n} ({span_text(gesture, start, end)})"
         try:
             label = Label(start_frame=start, end_frame=end, gesture=gesture, source=source)  # type: ignore[arg-type]
         except ValueError as exc:
             problems.append(f"{what}: {exc}")
             continue
         if end > num_frames:
-            problems.append(f"{what} ends {_past_end(num_frames)}")
+            problems.append(f"{what} ends {past_end_text(num_frames)}")
             continue
         labels.append(label)
     return labels, problems
@@ -224,7 +227,7 @@ def read_labels_csv(path: Path, *, num_frames: int | None = None) -> list[Label]
             line_no = reader.line_num
             label = _label_of_row(row)
             if num_frames is not None and label.end_frame > num_frames:
-                raise ValueError(f"end_frame {label.end_frame} is {_past_end(num_frames)}")
+                raise ValueError(f"end_frame {label.end_frame} is {past_end_text(num_frames)}")
             rows.append((label, line_no))
     except csv.Error as exc:
         raise RecordingError(path, f"line {reader.line_num}: malformed CSV ({exc})") from None

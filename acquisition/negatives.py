@@ -16,7 +16,7 @@ import h5py
 import numpy as np
 import numpy.typing as npt
 
-from acquisition.labels import GESTURE_NAME_RE, Label
+from acquisition.labels import GESTURE_NAME_RE, Label, past_end_text, span_text
 
 __all__ = [
     "NegativeLabel",
@@ -75,14 +75,20 @@ def validate_negatives(
     if num_frames is not None:
         for neg in out:
             if neg.end_frame > num_frames:
-                raise ValueError(f"negative {neg} ends after the last frame ({num_frames})")
+                raise ValueError(
+                    f"negative {span_text(neg.cause, neg.start_frame, neg.end_frame)} ends {past_end_text(num_frames)}"
+                )
     if out and labels:
         starts = np.array([n.start_frame for n in out])
         ends = np.array([n.end_frame for n in out])
         for lab in labels:
             hit = np.flatnonzero((starts < lab.end_frame) & (ends > lab.start_frame))
             if hit.size:
-                raise ValueError(f"negative {out[int(hit[0])]} overlaps gesture label {lab}")
+                neg = out[int(hit[0])]
+                raise ValueError(
+                    f"negative {span_text(neg.cause, neg.start_frame, neg.end_frame)} overlaps gesture label "
+                    f"{span_text(lab.gesture, lab.start_frame, lab.end_frame)}"
+                )
     return out
 
 

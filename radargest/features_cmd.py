@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from acquisition import Session, load_session
+from acquisition import Session
 from radargest.cli_args import png_path
 from radargest.pipeline import PipelineConfig, SessionFeatures, session_features
 from radargest.plots import (
     draw_label_spans,
     frame_edges_s,
     gesture_colors,
+    load_to_draw,
     plot_onset,
     plot_range_doppler,
     plot_velocity_time,
@@ -129,7 +130,7 @@ def write_features_png(path: Path, png: Path, *, cfg: PipelineConfig | None = No
         OSError: the PNG cannot be written.
     """
     cfg = cfg or PipelineConfig()
-    session = load_session(Path(path))
+    session = load_to_draw(Path(path))  # a label past the end is no reason not to draw the features
     feats = session_features(session, cfg=cfg)
     width_in = float(np.clip(session.duration_s / 5.0, 14.0, 32.0))
     fig = Figure(figsize=(width_in, 11.0), layout="constrained")

@@ -28,7 +28,7 @@ import numpy.typing as npt
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
-from acquisition import Label, Session, load_session, save_labels
+from acquisition import Label, Session, save_labels
 from acquisition.labels import GESTURE_NAME_RE, check_no_overlap
 from radargest import pipeline
 from radargest.cli_args import png_path
@@ -37,6 +37,7 @@ from radargest.plots import (
     frame_at_time,
     frame_edges_s,
     gesture_colors,
+    load_to_draw,
     open_window,
     plot_velocity_time,
 )
@@ -598,12 +599,9 @@ def run_label(path: Path, *, png: Path | None = None, gestures: Sequence[str] = 
         raise ValueError(f"invalid gesture name(s) {bad}; use {GESTURE_NAME_RE.pattern}")
     if png is not None:
         png = png_path(png)  # a folder: say so before the work
+    # this command repairs labels: it opens a file whose table training refuses
     left_out = "not drawn" if png is not None else "not shown, and saving drops it ('radargest labels export' keeps it)"
-
-    def warn(problem: str) -> None:  # this command repairs labels: it opens a file whose table training refuses
-        print(f"warning: {path}: {problem}: {left_out}", file=sys.stderr)
-
-    session = load_session(path, labels="lenient", on_label_problem=warn)
+    session = load_to_draw(path, left_out=left_out)
     vt, velocities = velocity_time_of(session)
     times = session.times_s
     title = _title_of(session)

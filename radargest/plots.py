@@ -8,7 +8,9 @@ exactly with the image pixels. Matplotlib is imported here and in the UI only, n
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import matplotlib.colors as mcolors
@@ -20,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from acquisition import Label
+from acquisition import Label, Session, load_session
 
 __all__ = [
     "VELOCITY_LABEL",
@@ -29,11 +31,27 @@ __all__ = [
     "frame_at_time",
     "frame_edges_s",
     "gesture_colors",
+    "load_to_draw",
     "open_window",
     "plot_onset",
     "plot_range_doppler",
     "plot_velocity_time",
 ]
+
+
+def load_to_draw(path: Path, *, left_out: str = "not drawn") -> Session:
+    """A recording loaded to be drawn: labels that training refuses (e.g. past the last frame) are left out, each
+    named on stderr with ``left_out``, so that a picture can still show what is wrong
+    (:func:`acquisition.load_session` ``labels="lenient"``).
+
+    Raises:
+        acquisition.RecordingError: not a readable recording.
+    """
+
+    def warn(problem: str) -> None:
+        print(f"warning: {path}: {problem}: {left_out}", file=sys.stderr)
+
+    return load_session(path, labels="lenient", on_label_problem=warn)
 
 
 def open_window(figsize_in: tuple[float, float], *, instead: str) -> Figure:

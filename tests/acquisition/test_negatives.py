@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -136,8 +137,15 @@ def test_relabelling_keeps_negatives_and_bad_negatives_are_refused(
     assert load_session(path).negatives == sorted(negatives)
     lab = labels[0]
     clash = NegativeLabel(start_frame=lab.start_frame, end_frame=lab.end_frame, cause="scratch", source="manual")
-    with pytest.raises(RecordingError, match="overlaps gesture label"):
+    span = f"[{lab.start_frame}, {lab.end_frame})"  # named in words, not as a NegativeLabel(...) repr
+    with pytest.raises(
+        RecordingError, match=re.escape(f"negative scratch {span} overlaps gesture label {lab.gesture} {span}")
+    ):
         save_negatives(path, [clash])
+    n = load_session(path).num_frames
+    past = NegativeLabel(start_frame=n - 5, end_frame=n + 5, cause="hover", source="manual")
+    with pytest.raises(RecordingError, match=re.escape(f"negative hover [{n - 5}, {n + 5}) ends after the last frame")):
+        save_negatives(path, [past])
     keep = [n for n in negatives if n.cause == "empty"]
     save_negatives(path, keep)
     assert load_session(path).negatives == sorted(keep)

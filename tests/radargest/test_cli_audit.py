@@ -599,6 +599,10 @@ def test_label_and_labels_export_open_a_file_with_a_bad_label_and_import_repairs
     err = capsys.readouterr().err
     assert f"warning: {rec}: {bad}" in err and "not drawn" in err and "Label(" not in err
     assert (tmp_path / "view.png").is_file()
+    assert main(["features", str(rec), "--png", str(tmp_path / "features.png")]) == 0  # draws what it can too
+    err = capsys.readouterr().err
+    assert f"warning: {rec}: {bad}" in err and "not drawn" in err
+    assert (tmp_path / "features.png").is_file()
 
     csv = tmp_path / "labels.csv"
     assert main(["labels", "export", str(rec), str(csv)]) == 0
