@@ -698,7 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--subjects",
         type=positive_int,
         default=None,
-        help="segment: simulated subjects, >= 1 (default 8; not with --data)",
+        help="segment: simulated subjects, seeds 500 on, >= 1 (default 8; not with --data)",
     )
     p.add_argument(
         "--data",

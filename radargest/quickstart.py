@@ -291,7 +291,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"simulated training subjects (seeds 0 to N-1), in [1, {CALIBRATION_FIRST}] (default 16)",
     )
     parser.add_argument(
-        "--held-out", type=positive_int, default=2, help="simulated held-out subjects, >= 1 (default 2)"
+        "--held-out",
+        type=positive_int,
+        default=2,
+        help=f"simulated held-out subjects (seeds {HELD_OUT_FIRST} on), >= 1 (default 2)",
     )
     parser.add_argument(
         "--reps", type=positive_int, default=6, help="repetitions of each gesture per session, >= 1 (default 6)"
@@ -303,8 +306,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         help=f"minutes of everyday stream (hovering, scratching, ...; a gesture about once a minute) for each of "
         f"up to {EVERYDAY_SUBJECTS} training subjects, learned as hard negatives; the operating point is chosen on "
-        f"{CALIBRATION_SUBJECTS} calibration subjects' streams and the held-out subjects' streams are scored, each "
-        f"{SCORED_STREAM_SCALE} times as long; "
-        "0 skips them all: no rejection (default 5)",
+        f"{CALIBRATION_SUBJECTS} calibration subjects' streams (seeds {CALIBRATION_FIRST} on) and the held-out "
+        f"subjects' streams are scored, each {SCORED_STREAM_SCALE} times as long; 0 skips them all: no rejection "
+        "(default 5)",
     )
     parser.add_argument("--no-demo", dest="demo", action="store_false", help="skip the demo stage")

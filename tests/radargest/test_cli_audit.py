@@ -903,6 +903,13 @@ def test_helps_say_what_is_required_the_defaults_and_the_syntax(capsys: pytest.C
     assert "sensor preset: gesture_close, gesture_far (default gesture_close)" in help_of("simulate")
     assert "at most about 7/min" in help_of("simulate")
     assert "[dB], any number" in help_of("detect")
+    # the simulated subjects' seeds, so that a user keeps other data apart from them (H7)
+    from radargest.quickstart import CALIBRATION_FIRST, HELD_OUT_FIRST
+    from radargest.segeval import SimSegmentationConfig
+
+    text = help_of("quickstart")
+    assert f"(seeds {HELD_OUT_FIRST} on)" in text and f"(seeds {CALIBRATION_FIRST} on)" in text
+    assert f"seeds {SimSegmentationConfig().first_subject} on" in help_of("bench")
 
 
 def test_bench_segment_takes_several_data_paths() -> None:
