@@ -46,7 +46,15 @@ from dsp.segment import SegmentConfig, motion_runs, runs_of_span
 from models.config import RejectionConfig, TrainConfig, load_run, read_run_config, run_decision, write_config
 from models.data import DataError, DatasetConfig, Recording, SplitConfig, load_recordings, split_recordings
 from models.evaluate import Predictor
-from models.robustness import COUNT_KEYS, _score, _summary, check_render_rate, sim_recording, stream_recording
+from models.robustness import (
+    COUNT_KEYS,
+    _score,
+    _summary,
+    check_render_rate,
+    sim_recording,
+    stream_recording,
+    training_side_subjects,
+)
 
 if TYPE_CHECKING:
     from models.train import TrainResult
@@ -61,6 +69,7 @@ __all__ = [
     "interpolate_to_shipped",
     "motion_durations_s",
     "personalisation_curve",
+    "personalisation_seeds",
     "personalise",
     "plot_personalisation",
     "shipped_training_recordings",
@@ -366,6 +375,27 @@ def event_accuracy(
     return _summary(tot)
 
 
+#: Other (not personalised) subjects the curve scores by default.
+OTHER_SUBJECTS = 4
+
+
+def personalisation_seeds(
+    *,
+    others_first_subject: int,
+    other_subjects: int = OTHER_SUBJECTS,
+    edges: Iterable[str] = EDGE_SUBJECTS,
+    first_subject: int | None = None,
+) -> list[int]:
+    """The subject seeds :func:`personalisation_curve` renders with these arguments: the others
+    (``others_first_subject`` and up), then one per edge (``first_subject`` and up, default 100 seeds after the
+    others')."""
+    first = others_first_subject + 100 if first_subject is None else first_subject
+    return [
+        *range(others_first_subject, others_first_subject + other_subjects),
+        *(first + i for i, _ in enumerate(edges)),
+    ]
+
+
 def personalisation_curve(
     base_run: Path,
     work_dir: Path,
@@ -374,7 +404,7 @@ def personalisation_curve(
     edges: dict[str, Variation] | None = None,
     first_subject: int | None = None,
     others_first_subject: int = 9000,
-    other_subjects: int = 4,
+    other_subjects: int = OTHER_SUBJECTS,
     test_reps: int = 4,
     cfg: EnrolConfig = EnrolConfig(),
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
@@ -390,7 +420,8 @@ def personalisation_curve(
     Returns:
         ``{"reps": [...], "edges": {name: {"median": acc, "points": [{"reps", "event_accuracy", "recall",
         "others_event_accuracy"}], "gap_closed_at_3": share, "worst_others_drop": points, "others_drop_at_3":
-        points}}, "others_base": acc, "config": {...}}``.
+        points}}, "others_base": acc, "config": {...}, "training_side_subjects": [seeds the base run trained or
+        validated on, :func:`models.robustness.training_side_subjects`]}``.
 
     Raises:
         DataError: a run sized for another frame rate than the simulator renders its preset at
@@ -490,6 +521,13 @@ def personalisation_curve(
         "min_score": ms,
         "base_run": str(Path(base_run).resolve()),
     }
+    seeds = personalisation_seeds(
+        others_first_subject=others_first_subject,
+        other_subjects=other_subjects,
+        edges=edges,
+        first_subject=first_subject,
+    )
+    out["training_side_subjects"] = training_side_subjects(Path(base_run), seeds)  # figures on them are not held out
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,6 @@ def cmd_robustness(args: argparse.Namespace) -> int:
         FACTOR_NAMES,
         RobustnessConfig,
         robustness_run,
-        training_side_subjects,
         write_robustness,
     )
 
@@ -59,13 +59,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
         return _personalise(args, out)
     refuse_unused(args, ["enrol_fine_tune_weight"], applies="with --personalise")
 
-    trained = training_side_subjects(args.run_dir, cfg.subject_seeds)  # said before the map's minutes
-    if trained:
-        print(
-            f"warning: {len(trained)} rendered subject(s) were on {args.run_dir}'s training side (seeds "
-            f"{', '.join(map(str, trained))}): these figures are not held out; choose another --first-subject",
-            file=sys.stderr,
-        )
+    _warn_training_side(args.run_dir, cfg.subject_seeds)  # said before the map's minutes
     result = robustness_run(args.run_dir, cfg=cfg, progress=bar)
     jpath, ppath = write_robustness(result, out, compare=compare, title=args.run_dir.name)
     explain = False
@@ -98,10 +92,30 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_training_side(run_dir: Path, seeds: Iterable[int]) -> None:
+    """Say on stderr which rendered subject ``seeds`` ``run_dir`` trained or validated on (the figures on them
+    are not held out)."""
+    from models.robustness import training_side_subjects
+
+    trained = training_side_subjects(run_dir, seeds)
+    if trained:
+        print(
+            f"warning: {len(trained)} rendered subject(s) were on {run_dir}'s training side (seeds "
+            f"{', '.join(map(str, trained))}): these figures are not held out; choose another --first-subject",
+            file=sys.stderr,
+        )
+
+
 def _personalise(args: argparse.Namespace, out: Path) -> int:
     from tqdm import tqdm
 
-    from models.personalise import EnrolConfig, personalisation_curve, write_personalisation
+    from models.personalise import (
+        OTHER_SUBJECTS,
+        EnrolConfig,
+        personalisation_curve,
+        personalisation_seeds,
+        write_personalisation,
+    )
 
     def bar(items: Any) -> Any:
         return tqdm(list(items), desc="personalise", unit="run", disable=args.quiet, file=sys.stderr)
@@ -115,6 +129,12 @@ def _personalise(args: argparse.Namespace, out: Path) -> int:
     }
     kwargs: dict[str, Any] = quick if args.quick else {"cfg": EnrolConfig(**enrol)}
     kwargs["others_first_subject"] = args.first_subject  # the map's subjects; the edges follow 100 seeds on
+    _warn_training_side(
+        args.run_dir,
+        personalisation_seeds(
+            others_first_subject=args.first_subject, other_subjects=kwargs.get("other_subjects", OTHER_SUBJECTS)
+        ),
+    )
     result = personalisation_curve(args.run_dir, out / "personalised_runs", progress=bar, **kwargs)
     jpath, ppath = write_personalisation(result, out)
     base = result["others_base"]["event_accuracy"]

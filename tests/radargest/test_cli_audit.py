@@ -730,6 +730,11 @@ def test_robustness_names_rendered_subjects_the_run_trained_on(
     assert f"warning: 2 rendered subject(s) were on {run}'s training side (seeds 3000, 3001)" in err
     assert "not held out; choose another --first-subject" in err and "model.keras: no such file" in err
     assert "warning" not in _stderr_of_error(capsys, *argv, "--first-subject", "3002")  # the run's test subject
+    # the personalisation curve renders others from --first-subject (--quick: 1) and edge subjects 100 seeds on
+    curve = ["robustness", str(run), "--personalise", "--quick", "--out", str(tmp_path / "curve"), "--quiet"]
+    err = _stderr_of_error(capsys, *curve, "--first-subject", "2900")
+    assert f"warning: 2 rendered subject(s) were on {run}'s training side (seeds 3000, 3001)" in err  # edges
+    assert "warning" not in _stderr_of_error(capsys, *curve, "--first-subject", "3002")
 
 
 def test_robustness_training_side_subjects_by_file_name(tmp_path: Path) -> None:
