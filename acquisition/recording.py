@@ -136,6 +136,27 @@ class Session:
         return self.num_frames / self.frame_rate_hz if self.num_frames else 0.0
 
 
+#: The datasets exptool reads as text (a JSON document or a plain string), by name, wherever they sit in a record.
+_TEXT_DATASETS = frozenset(
+    {"generation", "lib_version", "timestamp", "uuid", "client_info", "server_info", "session_config", "metadata"}
+)
+
+
+def _non_text_datasets(f: h5py.File) -> list[str]:
+    """The datasets exptool reads as text whose stored type is not a string. Read as text, a damaged type (e.g. a
+    variable-length sequence of another size) makes HDF5 read past its buffer and crash the process (``make fuzz``
+    found it): they are refused before anything reads them."""
+    bad: list[str] = []
+
+    def visit(name: str, obj: object) -> None:
+        if isinstance(obj, h5py.Dataset) and name.rsplit("/", 1)[-1] in _TEXT_DATASETS:
+            if obj.id.get_type().get_class() != h5py.h5t.STRING:
+                bad.append(f"/{name}")
+
+    f.visititems(visit)
+    return bad
+
+
 def check_readable(path: Path) -> None:
     """Raise :class:`RecordingError` with a one-line reason unless ``path`` is an A121 H5 record."""
     path = Path(path)
@@ -147,6 +168,9 @@ def check_readable(path: Path) -> None:
         raise RecordingError(path, "not an HDF5 file (corrupt, truncated or another format)")
     try:
         with h5py.File(path, "r") as f:
+            bad = _non_text_datasets(f)
+            if bad:
+                raise RecordingError(path, f"damaged record: {', '.join(bad)} should hold text but does not")
             if "generation" not in f:
                 raise RecordingError(path, "not an Exploration Tool record (no 'generation' entry)")
             generation = f["generation"][()]

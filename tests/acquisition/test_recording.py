@@ -236,5 +236,30 @@ def test_bad_files_give_one_line_errors_naming_the_file(sim_dir: Path, tmp_path:
         assert fragment in message
 
 
+def test_a_damaged_text_type_is_refused_not_read(sim_dir: Path, tmp_path: Path) -> None:
+    """``make fuzz`` crashed the process (a segmentation fault in HDF5, under exptool's ``load_record``) on a file
+    whose ``/lib_version`` datatype message had four bytes overwritten: a variable-length string became a
+    variable-length sequence of 25-byte elements, read past its 16 bytes. The file is refused before anything
+    reads it. The load runs in a subprocess, so that without the check the test fails instead of killing pytest."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "damaged.h5"
+    shutil.copy(_files(sim_dir)[0], path)
+    with h5py.File(path, "r") as f:
+        header = h5py.h5o.get_info(f["lib_version"].id).addr  # its object header; the datatype message follows
+    raw = bytearray(path.read_bytes())
+    vlen_string = bytes.fromhex("1901010010000000")  # datatype message body: version 1, class 9, string, size 16
+    at = raw.find(vlen_string, header)
+    assert at > 0, "the writer's datatype message moved: find the bytes of /lib_version's type again"
+    raw[at + 1 : at + 5] = bytes.fromhex("12669d19")  # the fuzz example's edit
+    path.write_bytes(bytes(raw))
+    code = "import sys; from pathlib import Path; from acquisition import RecordingError, load_session\n"
+    code += "try:\n    load_session(Path(sys.argv[1]))\nexcept RecordingError as exc:\n    print(exc)\n"
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-400:]
+    assert done.stdout.strip() == f"{path}: damaged record: /lib_version should hold text but does not"
+
+
 def test_session_meta_defaults() -> None:
     assert SessionMeta().simulator_params is None
