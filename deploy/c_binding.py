@@ -140,6 +140,7 @@ class CDecisionConfig(ctypes.Structure):
         ("history_frames", _I),
         ("num_classes", _I),
         ("fallback_superseded", _I),
+        ("weak_on_db", _F),
         ("is_prefix", ctypes.c_uint8 * DECISION_MAX_CLASSES),
         ("is_longer", ctypes.c_uint8 * DECISION_MAX_CLASSES),
     ]

@@ -40,6 +40,13 @@ left out) from the per-point onset power fed with each frame (``point_power`` of
 process`: :func:`dsp.onset_point_power`, or its block mean on the IDLE points of a throttled device). An
 event with no such power (none fed) is at the first point, so gated.
 
+**Weak pass** (``weak_on_db``). A second segmenter, which starts motion at ``weak_on_db`` instead of
+``on_db`` (the same ``off_db``, merge gap and tests), runs the same policy beside the default one. Every default
+event lies inside one of its events. It proposes: it reports accepted decisions only, and only on an event of its
+own in which no default event has passed the segmenter's duration and area tests (such a default event *claims*
+it); once it has decided an event, the default events inside it are absorbed, so one motion is decided once. Its
+records follow the default pass's in a frame. It finds far or faint gestures the default segmenter drops.
+
 Once decided, an event stays decided: runs that merge into it later are absorbed (no second decision).
 An event that closes undecided is classified once more if its last run had no checkpoint (then a prefix
 gesture is decided at once) or, with ``close_look``, on the window ending at its close; if that accepts
@@ -263,6 +270,22 @@ class DecisionConfig:
             5916-5931 (4 h, 185 gestures) 133 -> 136 right, 2 -> 3 false activations; clean sessions 2760-2767
             and the real training days unchanged. A manifest section written before it (no
             ``fallback_superseded`` key) loads with it off, as that bundle was exported.
+        weak_on_db: the weak pass (module docstring): a second segmenter that starts motion at this ratio
+            instead of ``SegmentConfig.on_db`` proposes the events the default one misses [dB] (0: off; else at
+            least ``off_db`` and below ``on_db``). Why: a far hand's stroke rises less above the still-hand floor
+            (its echo falls with range), so on the training side some gestures got no event at all: their ratio
+            peaked at 4.4-5.4 dB, or stayed above ``on_db`` for fewer frames (4-6) than the duration test needs.
+            A single lower ``on_db`` lost recall instead (RULE34): it also moves the events the model already
+            gets right. Default 3.5 dB, by RULE73 (a coverage count on everyday subjects 5916-5931, before any
+            model score) and RULE75, fixed before its figures, with the sim model ``sim80_s0`` re-calibrated
+            (``min_score`` unchanged): everyday subjects 5916-5931 142 -> 146 of 185 right, 4 -> 4 false
+            activations in 3.96 h; clean sessions 2760-2767 280 -> 287 of 320, none false; the real training
+            days unchanged, 356 of 387 and 5 false (docs/results_rejection.md, "The weak pass"). What it adds
+            passes the gate by its range condition: each added decision of the pilot was at a range point beyond
+            ``gate_max_range_m``. Training fragments are cut without it (:func:`models.data.fragment_windows`).
+        idle_weak_on_db: ``weak_on_db`` of a policy fed a throttled device's idle-rate onset stream
+            (:meth:`for_idle_stream`) [dB]. Default 0 (off): RULE75 judged the full-rate stream only. A manifest
+            section written before the weak pass (no ``weak_on_db`` / ``idle_weak_on_db``) loads with both off.
     """
 
     min_score: float = 0.0
@@ -281,6 +304,8 @@ class DecisionConfig:
     history_s: float = 2.0
     close_look: bool = True
     fallback_superseded: bool = True
+    weak_on_db: float = 3.5
+    idle_weak_on_db: float = 0.0
 
     def __post_init__(self) -> None:
         check_nonnegative("min_score", self.min_score)
@@ -299,6 +324,10 @@ class DecisionConfig:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value)):
                 raise ParameterError(f"{name} must be a finite number, got {value!r}")
+        for name in ("weak_on_db", "idle_weak_on_db"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ParameterError(f"{name} must be a finite level >= 0 [dB] (0: off), got {value!r}")
         for name in ("gate_max_range_m", "idle_gate_max_range_m"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
@@ -339,6 +368,8 @@ class DecisionConfig:
             "history_s": self.history_s,
             "close_look": self.close_look,
             "fallback_superseded": self.fallback_superseded,
+            "weak_on_db": self.weak_on_db,
+            "idle_weak_on_db": self.idle_weak_on_db,
         }
 
     @classmethod
@@ -346,8 +377,9 @@ class DecisionConfig:
         """Inverse of :meth:`to_json`; unknown keys (e.g. the derived ``prefix_table``) are ignored. A section
         written before the gate's range condition existed (no ``gate_max_range_m`` / ``idle_gate_max_range_m``)
         loads with the condition off (0): the gate as that bundle was exported with, at every range; one
-        written before the close look was the default (no ``close_look``) loads with the look off, and one
-        written before the fallback (no ``fallback_superseded``) without it."""
+        written before the close look was the default (no ``close_look``) loads with the look off, one
+        written before the fallback (no ``fallback_superseded``) without it, and one written before the weak
+        pass (no ``weak_on_db`` / ``idle_weak_on_db``) without that."""
         known = {
             "min_score",
             "prefix_wait_s",
@@ -365,12 +397,16 @@ class DecisionConfig:
             "history_s",
             "close_look",
             "fallback_superseded",
+            "weak_on_db",
+            "idle_weak_on_db",
         }
         kw: dict[str, Any] = {
             "gate_max_range_m": 0.0,
             "idle_gate_max_range_m": 0.0,
             "close_look": False,
             "fallback_superseded": False,
+            "weak_on_db": 0.0,
+            "idle_weak_on_db": 0.0,
         }
         kw.update({k: v for k, v in data.items() if k in known})
         if "prefixes" in kw:
@@ -378,10 +414,15 @@ class DecisionConfig:
         return cls(**kw)
 
     def for_idle_stream(self) -> DecisionConfig:
-        """The config of a policy fed a throttled device's idle-rate onset stream: ``min_peak_db`` becomes
-        ``idle_min_peak_db`` (the ratio of that stream has its own scale) and ``gate_max_range_m`` becomes
-        ``idle_gate_max_range_m``."""
-        return dataclasses.replace(self, min_peak_db=self.idle_min_peak_db, gate_max_range_m=self.idle_gate_max_range_m)
+        """The config of a policy fed a throttled device's idle-rate onset stream: ``min_peak_db``,
+        ``gate_max_range_m`` and ``weak_on_db`` become their ``idle_`` fields (the ratio of that stream has its
+        own scale)."""
+        return dataclasses.replace(
+            self,
+            min_peak_db=self.idle_min_peak_db,
+            gate_max_range_m=self.idle_gate_max_range_m,
+            weak_on_db=self.idle_weak_on_db,
+        )
 
     def manifest_section(self, classes: Sequence[str]) -> dict[str, Any]:
         """The bundle manifest's ``"decision"``: the config plus the prefix table of ``classes``."""
@@ -560,6 +601,7 @@ class _Track:
     in_run: bool = False
     peak: np.float32 = field(default_factory=lambda: np.float32(-np.inf))  # highest ratio in a run so far [dB]
     point: int = 0  # range point of the strongest motion in its runs so far
+    won: bool = False  # decided at a checkpoint (the weak pass: the default events inside it are absorbed)
 
 
 class DecisionPolicy:
@@ -613,6 +655,26 @@ class DecisionPolicy:
         self.num_points = 0 if self.point_ranges_m is None else int(self.point_ranges_m.size)
         self.gate_max_point = gate_max_point(cfg.gate_max_range_m, self.point_ranges_m)
         self.history = history_frames(cfg, frame_rate_hz)
+        self._proposes = False  # True in the weak pass: it reports accepted decisions only
+        self.weak: DecisionPolicy | None = None
+        if cfg.weak_on_db > 0:
+            seg = self.segmenter.cfg
+            if not seg.off_db <= cfg.weak_on_db < seg.on_db:
+                raise ParameterError(
+                    f"weak_on_db ({cfg.weak_on_db} dB) must be at least off_db ({seg.off_db} dB) and below "
+                    f"on_db ({seg.on_db} dB), or 0 (off)"
+                )
+            self.weak = DecisionPolicy(
+                cfg=dataclasses.replace(cfg, weak_on_db=0.0),
+                segment=dataclasses.replace(seg, on_db=cfg.weak_on_db),
+                classes=classes,
+                frame_rate_hz=frame_rate_hz,
+                window_frames=window_frames,
+                end_pad_frames=end_pad_frames,
+                pre_frames=pre_frames,
+                point_ranges_m=point_ranges_m,
+            )
+            self.weak._proposes = True
         self.reset()
 
     @classmethod
@@ -656,6 +718,8 @@ class DecisionPolicy:
         self._peak = np.float32(-np.inf)  # highest onset ratio in a run of the segmenter's latest event [dB]
         self._power = np.zeros(self.num_points, dtype=np.float32)  # its motion power per range point
         self._point = 0  # the first maximum of _power
+        if self.weak is not None:
+            self.weak.reset()
 
     def gated(self, peak: np.float32, point: int) -> bool:
         """True if an event with this peak ratio and strongest range point fails the physical gate."""
@@ -721,7 +785,38 @@ class DecisionPolicy:
     ) -> list[Decision]:
         """Consume one frame's onset ratio [dB] and, for the gate's range condition, its ``(points,)`` onset
         power per range point [counts²] (None: not known; a frame with a non-finite value adds nothing);
-        ``classify`` is called for each checkpoint."""
+        ``classify`` is called for each checkpoint. The default pass's records come first, then the weak
+        pass's."""
+        out = self._step(ratio_db, classify, point_power, born_decided=self._weak_won())
+        if self.weak is not None:
+            self._claim()
+            out.extend(self.weak._step(ratio_db, classify, point_power, born_decided=self._claims()))
+            self._claim()
+            if self._track is not None and self._weak_won():
+                self._track.decided = True  # absorbed: the weak pass decided the event this one lies in
+        return out
+
+    def _weak_won(self) -> bool:
+        """True if the weak pass decided its open event (the one every default event now open lies in)."""
+        w = None if self.weak is None else self.weak._track
+        return w is not None and w.won
+
+    def _claims(self) -> bool:
+        """True if the default pass claims the weak pass's open event: a default event inside it (the one open
+        now) passes the segmenter's tests. The weak pass then decides nothing more on it."""
+        seg = self.segmenter
+        return seg.pending is not None and seg.pending_passes
+
+    def _claim(self) -> None:
+        assert self.weak is not None
+        if self.weak._track is not None and self._claims():
+            self.weak._track.decided = True
+
+    def _step(
+        self, ratio_db: float, classify: Classifier, point_power: npt.ArrayLike | None, *, born_decided: bool
+    ) -> list[Decision]:
+        """One frame of this pass alone (:meth:`process`); an event it begins to track now is already decided if
+        ``born_decided`` (the other pass absorbed or claimed it)."""
         seg = self.segmenter
         n = seg.frames_seen
         emitted = seg.process(ratio_db)
@@ -743,7 +838,7 @@ class DecisionPolicy:
         pend = seg.pending
         tr = self._sync(pend is None or seg.group != (self._track.group if self._track else -1))
         if pend is not None and tr is None:
-            tr = self._track = _Track(group=seg.group)
+            tr = self._track = _Track(group=seg.group, decided=born_decided)
         if tr is not None:
             tr.peak = self._peak
             tr.point = self._point
@@ -766,7 +861,7 @@ class DecisionPolicy:
                         tr.prov, tr.prov_due = d, e + self._wait_for(d, tr)
                     tr.prefixed = tr.prefixed or bool(self.is_prefix[d.label])
                 if tr.prov is not None and n + 1 >= tr.prov_due and not self._renewed(tr.prov, ratio_db):
-                    tr.decided = True
+                    tr.decided = tr.won = True
                     out.append(self._at(tr.prov, n))
                     tr.prov = None
         for s, e in emitted.tolist():
@@ -794,7 +889,7 @@ class DecisionPolicy:
         d = self._closing(tr, start, end, n, classify)
         if not d.accepted and tr is not None and tr.superseded is not None:  # DecisionConfig.fallback_superseded
             return [self._at(tr.superseded, n)]
-        return [d]
+        return [d] if d.accepted or not self._proposes else []
 
     def _closing(self, tr: _Track | None, start: int, end: int, n: int, classify: Classifier) -> Decision:
         """The record of an undecided event at its close, before the fallback."""
@@ -810,7 +905,19 @@ class DecisionPolicy:
         return self._at(tr.last, n)
 
     def flush(self, classify: Classifier) -> list[Decision]:
-        """End the stream: close the open event (decided at the last frame)."""
+        """End the stream: close the open event (decided at the last frame). Both passes close their open
+        events, which are nested: if the weak pass decided its own, the default pass's records are dropped, and if
+        the default pass kept an event now, the weak pass's records are."""
+        kept, won = self.segmenter.kept, self._weak_won()
+        out = self._flush(classify)
+        if self.weak is not None:
+            weak = self.weak._flush(classify)
+            out = [] if won else out
+            out.extend(weak if self.segmenter.kept == kept else [])
+        return out
+
+    def _flush(self, classify: Classifier) -> list[Decision]:
+        """The end of the stream for this pass alone."""
         n = max(self.segmenter.frames_seen - 1, 0)
         out: list[Decision] = []
         emitted = self.segmenter.flush()

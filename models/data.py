@@ -983,8 +983,9 @@ def fragment_windows(
     # With the look (WindowConfig.fragment_close_look) each event's close window is its last row, so the checkpoint
     # of a press-only run is no longer the final window and becomes a fragment, as the look's runtime sees it. Off by
     # default: a pre-registered check (recall at 0.5/1/5 FA/h on fresh everyday streams, fold B, the map) did not
-    # adopt it (docs/results_rejection.md, "Training fragments with the close look").
-    decision = dsp.DecisionConfig(prefixes=tuple(prefixes), close_look=cfg.window.fragment_close_look)
+    # adopt it (docs/results_rejection.md, "Training fragments with the close look"). The weak pass's checkpoints are
+    # not cut: RULE75 adopted it for decisions with models trained without them (same document, "The weak pass").
+    decision = dsp.DecisionConfig(prefixes=tuple(prefixes), close_look=cfg.window.fragment_close_look, weak_on_db=0.0)
     lo_f, hi_f = FRAGMENT_PREFIX_RANGE
     t = window_frames
     parts: list[WindowSet] = []

@@ -28,22 +28,24 @@ uint32_t rg_decision_state_bytes(void) {
 
 void rg_decision_init(rg_decision_state *st) {
     memset(st, 0, sizeof(*st));
-    st->peak = -INFINITY;
+    st->main.peak = -INFINITY;
+    st->weak.peak = -INFINITY;
+    st->weak.proposes = 1;
 }
 
 /* -- segmenter ------------------------------------------------------------------------------------ */
 
-static int32_t pending_passes(const rg_decision_state *st, const rg_decision_config *cfg) {
+static int32_t pending_passes(const rg_decision_pass *st, const rg_decision_config *cfg) {
     return st->pending_end - st->pending_start >= cfg->min_duration_frames && st->area >= cfg->min_area_db_frames;
 }
 
-static int32_t pending_rolled_start(const rg_decision_state *st, const rg_decision_config *cfg) {
+static int32_t pending_rolled_start(const rg_decision_pass *st, const rg_decision_config *cfg) {
     int32_t s = st->pending_start - cfg->pre_roll_frames;
     if (s < st->prev_end) s = st->prev_end;
     return s < 0 ? 0 : s;
 }
 
-static void close_pending(rg_decision_state *st, const rg_decision_config *cfg) {
+static void close_pending(rg_decision_pass *st, const rg_decision_config *cfg) {
     int32_t passes = pending_passes(st, cfg);
     int32_t start = pending_rolled_start(st, cfg);
     int32_t end = st->pending_end + cfg->post_roll_frames;
@@ -59,7 +61,7 @@ static void close_pending(rg_decision_state *st, const rg_decision_config *cfg) 
     st->prev_end = end;
 }
 
-static void end_run(rg_decision_state *st, const rg_decision_config *cfg, int32_t n) {
+static void end_run(rg_decision_pass *st, const rg_decision_config *cfg, int32_t n) {
     st->active = 0;
     if (st->has_pending && st->run_start - st->pending_end < cfg->merge_gap_frames) {
         st->pending_end = n;
@@ -71,11 +73,11 @@ static void end_run(rg_decision_state *st, const rg_decision_config *cfg, int32_
     }
 }
 
-/* One frame of dsp.Segmenter.process, without the emission (done by the caller). */
-static void segment_step(rg_decision_state *st, const rg_decision_config *cfg, float r) {
+/* One frame of dsp.Segmenter.process, without the emission (done by the caller); motion starts at on_db. */
+static void segment_step(rg_decision_pass *st, const rg_decision_config *cfg, float r, float on_db) {
     int32_t n = st->n;
     if (r == r) { /* not NaN */
-        if (!st->active && r >= cfg->on_db) {
+        if (!st->active && r >= on_db) {
             st->active = 1;
             st->run_start = n;
             if (st->has_pending && n - st->pending_end >= cfg->merge_gap_frames) close_pending(st, cfg);
@@ -123,7 +125,7 @@ static rg_decision judge(const rg_decision_config *cfg, int32_t start, int32_t e
 }
 
 /* Queue the tracked event if the segmenter closed and kept it (DecisionPolicy._sync). */
-static void sync_closed(rg_decision_state *st, int32_t track_closed) {
+static void sync_closed(rg_decision_pass *st, int32_t track_closed) {
     rg_decision_track queued;
     memset(&queued, 0, sizeof(queued));
     if (track_closed && st->track.valid) {
@@ -138,7 +140,7 @@ static void sync_closed(rg_decision_state *st, int32_t track_closed) {
 }
 
 /* The record of an undecided event at its close, before the fallback (DecisionPolicy._closing). */
-static rg_decision closing(rg_decision_state *st, const rg_decision_config *cfg, const rg_decision_track *tr,
+static rg_decision closing(rg_decision_pass *st, const rg_decision_config *cfg, const rg_decision_track *tr,
                            int32_t start, int32_t end, int32_t n, rg_classify_fn classify, void *ctx) {
     rg_decision d;
     if (!cfg->early || !tr->valid || !tr->has_last || tr->checked_end + cfg->post_roll_frames != end) {
@@ -156,7 +158,7 @@ static rg_decision closing(rg_decision_state *st, const rg_decision_config *cfg,
 }
 
 /* The segmenter emitted [start, end) at frame n (DecisionPolicy._close); returns 1 if *out was written. */
-static int32_t close_event(rg_decision_state *st, const rg_decision_config *cfg, int32_t start, int32_t end,
+static int32_t close_event(rg_decision_pass *st, const rg_decision_config *cfg, int32_t start, int32_t end,
                            int32_t n, rg_classify_fn classify, void *ctx, rg_decision *out) {
     rg_decision_track tr;
     int32_t i;
@@ -172,12 +174,12 @@ static int32_t close_event(rg_decision_state *st, const rg_decision_config *cfg,
         *out = tr.superseded;
         out->frame = n;
     }
-    return 1;
+    return out->accepted || !st->proposes;
 }
 
-/* Emit the ready events whose end is <= upto (upto < 0: all) through close_event. */
-static int32_t emit_ready(rg_decision_state *st, const rg_decision_config *cfg, int32_t upto, int32_t n,
-                          rg_classify_fn classify, void *ctx, rg_decision *out, int32_t count) {
+/* Emit the ready events whose end is <= upto (upto < 0: all) through close_event, into out[count..cap). */
+static int32_t emit_ready(rg_decision_pass *st, const rg_decision_config *cfg, int32_t upto, int32_t n,
+                          rg_classify_fn classify, void *ctx, rg_decision *out, int32_t count, int32_t cap) {
     while (st->ready_count > 0 && (upto < 0 || st->ready_end[0] <= upto)) {
         int32_t s = st->ready_start[0], e = st->ready_end[0], i;
         for (i = 1; i < st->ready_count; ++i) {
@@ -186,23 +188,22 @@ static int32_t emit_ready(rg_decision_state *st, const rg_decision_config *cfg, 
         }
         st->ready_count -= 1;
         if (upto < 0 && e > st->n) e = st->n; /* flush clips to the stream (an event starts before it) */
-        if (count < RG_DECISION_MAX_OUT && close_event(st, cfg, s, e, n, classify, ctx, &out[count])) count += 1;
+        if (count < cap && close_event(st, cfg, s, e, n, classify, ctx, &out[count])) count += 1;
     }
     return count;
 }
 
-int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
-                         rg_classify_fn classify, void *ctx, rg_decision *out) {
-    return rg_decision_step_points(st, cfg, ratio_db, NULL, classify, ctx, out);
-}
-
-int32_t rg_decision_step_points(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
-                                const float *point_power, rg_classify_fn classify, void *ctx, rg_decision *out) {
+/* One frame of one pass (DecisionPolicy._step) into out[0..cap): its segmenter starts motion at on_db (cfg->on_db,
+ * or weak_on_db in the weak pass); born_decided: a track it begins now is already decided (the other pass absorbed
+ * or claimed its event). */
+static int32_t pass_step(rg_decision_pass *st, const rg_decision_config *cfg, float on_db, float ratio_db,
+                         const float *point_power, rg_classify_fn classify, void *ctx, rg_decision *out, int32_t cap,
+                         int32_t born_decided) {
     int32_t n = st->n;
     int32_t count = 0;
     int32_t points = cfg->num_points < RG_DECISION_MAX_POINTS ? cfg->num_points : RG_DECISION_MAX_POINTS;
     rg_decision_track *tr = &st->track;
-    segment_step(st, cfg, ratio_db);
+    segment_step(st, cfg, ratio_db, on_db);
     if (st->group != st->peak_group) { /* a new event began: its peak and power start at this frame */
         st->peak_group = st->group;
         st->peak = -INFINITY;
@@ -228,6 +229,7 @@ int32_t rg_decision_step_points(rg_decision_state *st, const rg_decision_config 
         tr->group = st->group;
         tr->checked_end = -1;
         tr->runs = 1; /* the track begins when the event's first run ends */
+        tr->decided = born_decided;
     }
     if (tr->valid) {
         tr->peak = st->peak;
@@ -273,21 +275,75 @@ int32_t rg_decision_step_points(rg_decision_state *st, const rg_decision_config 
             int32_t renewed = tr->has_prov && cfg->is_prefix[tr->prov.label] && ratio_db >= cfg->prefix_hold_db;
             if (tr->has_prov && n + 1 >= tr->prov_due && !renewed) {
                 tr->decided = 1;
-                out[count] = tr->prov;
-                out[count].frame = n;
-                count += 1;
+                tr->won = 1;
+                if (count < cap) {
+                    out[count] = tr->prov;
+                    out[count].frame = n;
+                    count += 1;
+                }
                 tr->has_prov = 0;
             }
         }
     }
-    return emit_ready(st, cfg, st->n, n, classify, ctx, out, count);
+    return emit_ready(st, cfg, st->n, n, classify, ctx, out, count, cap);
 }
 
-int32_t rg_decision_flush(rg_decision_state *st, const rg_decision_config *cfg, rg_classify_fn classify, void *ctx,
-                          rg_decision *out) {
+/* The end of the stream for one pass (DecisionPolicy._flush). */
+static int32_t pass_flush(rg_decision_pass *st, const rg_decision_config *cfg, rg_classify_fn classify, void *ctx,
+                          rg_decision *out, int32_t cap) {
     int32_t n = st->n > 0 ? st->n - 1 : 0;
     if (st->active) end_run(st, cfg, st->n);
     if (st->has_pending) close_pending(st, cfg);
     sync_closed(st, 1);
-    return emit_ready(st, cfg, -1, n, classify, ctx, out, 0);
+    return emit_ready(st, cfg, -1, n, classify, ctx, out, 0, cap);
+}
+
+/* -- the two passes ------------------------------------------------------------------------------- */
+
+/* The weak pass decided its open event (DecisionPolicy._weak_won). */
+static int32_t weak_won(const rg_decision_state *st) {
+    return st->weak.track.valid && st->weak.track.won;
+}
+
+/* The default event open now passes the tests: it claims the weak pass's open event (DecisionPolicy._claims). */
+static int32_t claims(const rg_decision_state *st, const rg_decision_config *cfg) {
+    return st->main.has_pending && pending_passes(&st->main, cfg);
+}
+
+static void claim(rg_decision_state *st, const rg_decision_config *cfg) {
+    if (st->weak.track.valid && claims(st, cfg)) st->weak.track.decided = 1;
+}
+
+int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
+                         rg_classify_fn classify, void *ctx, rg_decision *out) {
+    return rg_decision_step_points(st, cfg, ratio_db, NULL, classify, ctx, out);
+}
+
+int32_t rg_decision_step_points(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
+                                const float *point_power, rg_classify_fn classify, void *ctx, rg_decision *out) {
+    int32_t count = pass_step(&st->main, cfg, cfg->on_db, ratio_db, point_power, classify, ctx, out,
+                              RG_DECISION_MAX_OUT, weak_won(st));
+    if (cfg->weak_on_db > 0.0f) {
+        claim(st, cfg);
+        count += pass_step(&st->weak, cfg, cfg->weak_on_db, ratio_db, point_power, classify, ctx, out + count,
+                           RG_DECISION_MAX_OUT - count, claims(st, cfg));
+        claim(st, cfg);
+        if (st->main.track.valid && weak_won(st)) st->main.track.decided = 1; /* absorbed */
+    }
+    return count;
+}
+
+int32_t rg_decision_flush(rg_decision_state *st, const rg_decision_config *cfg, rg_classify_fn classify, void *ctx,
+                          rg_decision *out) {
+    int32_t kept = st->main.kept, won = weak_won(st);
+    int32_t count = pass_flush(&st->main, cfg, classify, ctx, out, RG_DECISION_MAX_OUT);
+    if (cfg->weak_on_db > 0.0f) {
+        /* both passes close their open events, which are nested: if the weak pass decided its own, the default
+           pass's records are dropped, and if the default pass kept an event now, the weak pass's records are */
+        int32_t k;
+        if (won) count = 0;
+        k = pass_flush(&st->weak, cfg, classify, ctx, out + count, RG_DECISION_MAX_OUT - count);
+        if (st->main.kept == kept) count += k;
+    }
+    return count;
 }

@@ -14,7 +14,11 @@
  * min_peak_db (the physical gate), waits for more runs; an event still undecided when it closes reports its
  * last checkpoint's answer, or (early = RG_DECISION_CLOSE_LOOK) is classified once more on the window ending
  * at its close frame; if that accepts nothing and fallback_superseded is set, the event is decided as the
- * latest accepted gesture that a new run superseded while it waited. The gate applies only to events whose
+ * latest accepted gesture that a new run superseded while it waited. With weak_on_db > 0 a second pass runs
+ * the same policy on a segmenter that starts motion at weak_on_db: it reports only accepted decisions, only on
+ * an event of its own in which no default event passed the segmenter's tests (the default pass claims it),
+ * and once it has decided one, the default events inside it are absorbed (DecisionConfig.weak_on_db). Its
+ * records follow the default pass's in a step. The gate applies only to events whose
  * strongest motion is at range point gate_max_point or nearer: the first maximum of the event's onset power per range
  * point (rg_decision_step_points: num_points values per frame, float32 sums over the frames of its runs, a
  * frame with a non-finite value left out; no power fed: point 0). A decided event absorbs the runs that merge into it
@@ -91,6 +95,8 @@ typedef struct {
     int32_t num_classes;         /* classes of the head, none first */
     int32_t fallback_superseded; /* 1: an event that closes with nothing accepted is decided as the latest
                                     accepted gesture a new run of the event superseded while it waited */
+    float weak_on_db;            /* the weak pass's on_db [dB] (0: off): it decides only events in which no
+                                    event of the default pass (on_db) passes the duration and area tests */
     uint8_t is_prefix[RG_DECISION_MAX_CLASSES]; /* 1: the class is the start of a longer gesture */
     uint8_t is_longer[RG_DECISION_MAX_CLASSES]; /* 1: the class is the longer gesture of some prefix */
 } rg_decision_config;
@@ -121,12 +127,13 @@ typedef struct {
     float peak;           /* the event's highest ratio in a run so far [dB] */
     int32_t point;        /* the range point of its strongest motion so far */
     int32_t has_superseded;
+    int32_t won;          /* decided at a checkpoint (the weak pass: the default events inside it are absorbed) */
     rg_decision prov;
     rg_decision last;
     rg_decision superseded; /* the latest accepted gesture a new run superseded (fallback_superseded) */
 } rg_decision_track;
 
-/* Whole state: segmenter and policy. Zero heap; 904 bytes with the defaults (rg_decision_state_bytes). */
+/* One pass: a segmenter and its policy (private to the implementation). */
 typedef struct {
     int32_t n;            /* frames seen */
     int32_t active;       /* hysteresis in motion */
@@ -149,6 +156,14 @@ typedef struct {
     int32_t seen_kept;                            /* kept events already queued */
     int32_t closed_count;
     rg_decision_track closed[RG_DECISION_QUEUE];  /* kept events awaiting emission (valid=0: never tracked) */
+    int32_t proposes;                             /* 1: the weak pass, which reports accepted decisions only */
+} rg_decision_pass;
+
+/* Whole state: the default pass and the weak pass (used when weak_on_db > 0). Zero heap; 1856 bytes with the
+ * defaults (rg_decision_state_bytes). */
+typedef struct {
+    rg_decision_pass main;
+    rg_decision_pass weak;
 } rg_decision_state;
 
 /* Classifier callback: write cfg->num_classes probabilities of the window [window_end - T, window_end). */

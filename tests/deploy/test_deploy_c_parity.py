@@ -452,6 +452,9 @@ def _decide_in_python_and_c(
         dsp.DecisionConfig(history_s=0.3),
         dsp.DecisionConfig(min_peak_db=10.0),
         dsp.DecisionConfig(min_peak_db=10.0, early=False),
+        dsp.DecisionConfig(weak_on_db=0.0),
+        dsp.DecisionConfig(weak_on_db=4.0, early=False),
+        dsp.DecisionConfig(weak_on_db=3.0, settle_s=0.0, prefix_wait_s=1.0),
     ],
     ids=[
         "default",
@@ -463,6 +466,9 @@ def _decide_in_python_and_c(
         "short-history",
         "peak-gate",
         "peak-gate-always-wait",
+        "no-weak-pass",
+        "weak-always-wait",
+        "weak-settle0-longwait",
     ],
 )
 def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim_stream, c_library) -> None:
@@ -478,6 +484,46 @@ def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim
     if cfg == dsp.DecisionConfig() and name != "dynamic_hand_idx_1":  # a background stream: few events
         labels = {DECISION_CLASSES[d.label] for d in py if d.accepted}
         assert "tap_in" in labels and len(labels) >= 3  # prefix and non-prefix decisions both exercised
+
+
+def test_decision_weak_pass_identical(real_stream, sim_stream, c_library) -> None:
+    """The weak pass decides the same events at the same frames in C (gate off, so that its faint events are
+    accepted), and it does decide some: on these streams, as measured and with the ratio halved to make
+    fainter hands, its records differ from one pass's."""
+    added = 0
+    for name in (*REAL, "sim"):
+        frames, geometry = sim_stream if name == "sim" else real_stream(name)
+        rate = geometry.frame_rate_hz
+        ratio = dsp.onset_metric(frames, cfg=dsp.OnsetConfig(), geometry=geometry).ratio_db.astype(np.float32)
+        lib = c_library(geometry)
+        for scale in (1.0, 0.5):
+            runs = {}
+            for weak in (0.0, 3.5):
+                cfg = dsp.DecisionConfig(weak_on_db=weak, min_peak_db=0.0, min_score=0.5)
+                runs[weak] = _decide_in_python_and_c(_policy(rate, cfg=cfg), ratio * scale, window_classifier, lib)
+            one, two = ({(d.start_frame, d.frame) for d in runs[w] if d.accepted} for w in (0.0, 3.5))
+            added += len(two - one)
+    assert added >= 3
+
+
+def test_decision_weak_pass_absorbs_and_is_claimed_identically(sim_stream, c_library) -> None:
+    """Constructed nested events, the same in C: a faint run the weak pass decides absorbs the strong run that
+    follows within the merge gap (one decision, also when the stream ends in the strong run, or when a default
+    event was already open); a strong run claims the weak event, so the faint run after it adds nothing."""
+    _, geometry = sim_stream
+    rate, lib = geometry.frame_rate_hz, c_library(geometry)
+    cfg = dsp.DecisionConfig(weak_on_db=3.5, min_peak_db=0.0)
+    wiggle = np.array([0.0, 0.0, 0.0, 0.0, 1.0], dtype=np.float32)
+    faint_first = np.zeros(300, dtype=np.float32)
+    faint_first[20:40], faint_first[50:70] = 4.5, 10.0
+    blip_first = faint_first.copy()  # the faint run ends in a blip too short to pass: a default event is open
+    blip_first[38:40] = 10.0
+    strong_first = np.zeros(300, dtype=np.float32)
+    strong_first[20:40], strong_first[50:70] = 10.0, 4.5
+    for ratio in (faint_first, faint_first[:60], blip_first, strong_first):
+        for c in (cfg, dataclasses.replace(cfg, settle_s=0.0)):  # no settle: a track may decide as it begins
+            out = _decide_in_python_and_c(_policy(rate, cfg=c), ratio, lambda s, e, w: wiggle, lib)
+            assert [(d.start_frame, d.accepted) for d in out] == [(20 - round(0.05 * rate), True)]  # the pre-roll
 
 
 def test_decision_peak_gate_identical(sim_stream, c_library) -> None:

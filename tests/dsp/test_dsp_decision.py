@@ -3,6 +3,8 @@ always-wait mode equal to the segmenter's events."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -94,7 +96,12 @@ def test_config_validation_and_json_round_trip() -> None:
     assert section["prefix_table"] == {"push": ["push_pull"]}
     assert DecisionConfig.from_json(section) == cfg
     idle = cfg.for_idle_stream()
-    swapped = {**section, "min_peak_db": 8.25, "gate_max_range_m": cfg.idle_gate_max_range_m}
+    swapped = {
+        **section,
+        "min_peak_db": 8.25,
+        "gate_max_range_m": cfg.idle_gate_max_range_m,
+        "weak_on_db": cfg.idle_weak_on_db,
+    }
     assert idle.min_peak_db == 8.25 and idle == DecisionConfig.from_json(swapped)
     ranged = DecisionConfig(gate_max_range_m=0.11, idle_gate_max_range_m=0.17)
     assert DecisionConfig.from_json(ranged.to_json()) == ranged
@@ -111,6 +118,15 @@ def test_config_validation_and_json_round_trip() -> None:
     assert DecisionConfig.from_json(before) == off  # a bundle exported before the fallback decides as it did
     with pytest.raises(dsp.ParameterError, match="fallback_superseded"):
         DecisionConfig(fallback_superseded=1)  # type: ignore[arg-type]
+    weak = DecisionConfig(weak_on_db=4.0, idle_weak_on_db=3.25)
+    assert DecisionConfig.from_json(weak.to_json()) == weak and weak.for_idle_stream().weak_on_db == 3.25
+    unweak = {k: v for k, v in weak.to_json().items() if "weak" not in k}  # a bundle exported before the weak pass
+    assert DecisionConfig.from_json(unweak).weak_on_db == 0.0 == DecisionConfig.from_json(unweak).idle_weak_on_db
+    with pytest.raises(dsp.ParameterError, match="weak_on_db"):
+        DecisionConfig(weak_on_db=-1.0)
+    for level in (SEG.on_db, SEG.off_db - 0.5):  # a weak pass must start motion below on_db, at off_db or above
+        with pytest.raises(dsp.ParameterError, match="weak_on_db"):
+            run(np.zeros(10), by_parts({}), DecisionConfig(weak_on_db=level))
 
 
 def test_non_prefix_decided_at_settle_and_later_runs_absorbed() -> None:
@@ -264,10 +280,11 @@ def test_always_wait_equals_the_segmenter() -> None:
         want += [(s, e, n) for s, e in seg.process(r).tolist()]
     want += [(s, e, len(ratio) - 1) for s, e in seg.flush().tolist()]
     assert len(want) > 20
-    got = run(ratio, lambda s, e, w: np.array([0.1, 0.2, 0.3, 0.2, 0.2]), DecisionConfig(early=False))
+    one_pass = DecisionConfig(weak_on_db=0.0)  # the weak pass adds events of its own segmenter
+    got = run(ratio, lambda s, e, w: np.array([0.1, 0.2, 0.3, 0.2, 0.2]), replace(one_pass, early=False))
     assert [(d.start_frame, d.end_frame, d.frame) for d in got] == want
     # early: the same events (one record each, decided or rejected), never later than waiting
-    early = run(ratio, lambda s, e, w: np.array([0.1, 0.2, 0.3, 0.2, 0.2]))
+    early = run(ratio, lambda s, e, w: np.array([0.1, 0.2, 0.3, 0.2, 0.2]), one_pass)
     assert len(early) == len(want)
     assert all(d.start_frame == s and d.frame <= n for d, (s, _, n) in zip(early, want, strict=True))
 
@@ -426,3 +443,68 @@ def test_renewed_motion_gaps_to_the_first_frame_up_or_to_motion_that_lasts() -> 
     r[5:12] = 2.5  # never below the hold between the runs
     assert renewed_motion_gaps(r, spans[:1], cfg=cfg, hold_db=2.0, sustained=True) == [[0]]
     assert renewed_motion_gaps(r, spans[:1], cfg=cfg, hold_db=9.0, sustained=True) == [[7]]  # never up: to the run
+
+
+def levels(parts: list[tuple[int, int, float]], n: int) -> np.ndarray:
+    """``(n,)`` ratio [dB]: ``level`` inside each ``(start, end, level)``, 0 dB elsewhere."""
+    r = np.zeros(n)
+    for start, end, level in parts:
+        r[start:end] = level
+    return r
+
+
+def sure(gesture: str):
+    """A classifier that answers ``gesture`` with probability 1 on every window."""
+    return lambda start, end, window_end: np.eye(len(CLASSES))[CLASSES.index(gesture)]
+
+
+#: The weak pass on, the gate off (the constructed events carry no range, so the gate would apply to all).
+WEAK = DecisionConfig(weak_on_db=3.5, min_peak_db=0.0)
+NO_WEAK = DecisionConfig(weak_on_db=0.0, min_peak_db=0.0)
+
+
+def summary(out: list[Decision]) -> list[tuple[int, int, bool]]:
+    return [(d.start_frame, d.frame, d.accepted) for d in out]
+
+
+def test_the_weak_pass_decides_events_in_which_no_default_event_passes() -> None:
+    # a faint event (4.5 dB: only the weak segmenter starts motion); a faint one that ends in a 10 dB blip too short
+    # for the default segmenter's duration test (2 frames < 0.06 s); a strong one; a faint one the stream ends in
+    ratio = levels([(20, 40, 4.5), (120, 138, 4.5), (138, 140, 10.0), (220, 240, 10.0), (330, 345, 4.5)], 345)
+    assert summary(run(ratio, sure("wiggle"), NO_WEAK)) == [(220, 244, True)]
+    out = run(ratio, sure("wiggle"), WEAK)
+    assert summary(out) == [(20, 44, True), (120, 144, True), (220, 244, True), (330, 344, True)]
+    assert all(CLASSES[d.label] == "wiggle" for d in out)
+    rejected = run(ratio, sure("none"), WEAK)  # the weak pass proposes decisions, never rejected candidates
+    assert summary(rejected) == [(220, 264, False)] == summary(run(ratio, sure("none"), NO_WEAK))
+
+
+def test_a_default_event_claims_the_weak_event_it_lies_in() -> None:
+    # a strong run, then a faint one within the merge gap: one weak event, claimed by the default one inside it
+    ratio = levels([(20, 40, 10.0), (50, 70, 4.5)], 200)
+    assert run(ratio, sure("wiggle"), WEAK) == run(ratio, sure("wiggle"), NO_WEAK)
+    assert summary(run(ratio, sure("wiggle"), WEAK)) == [(20, 44, True)]
+    at_once = replace(WEAK, settle_s=0.0)  # both passes would decide in the frame the run ends
+    assert run(ratio, sure("wiggle"), at_once) == run(ratio, sure("wiggle"), replace(at_once, weak_on_db=0.0))
+    # the stream ends in a strong run whose event the default pass keeps only then; the weak event it lies in was
+    # classified none at its checkpoint, and accepted on the window at its close: one decision, the default pass's
+    ending = levels([(20, 40, 4.5), (50, 60, 10.0)], 60)
+
+    def late(start: int, end: int, window_end: int) -> np.ndarray:
+        return sure("wiggle" if window_end > 50 else "none")(start, end, window_end)
+
+    assert run(ending, late, WEAK) == run(ending, late, NO_WEAK)
+    assert summary(run(ending, late, WEAK)) == [(50, 59, True)]
+
+
+def test_a_weak_decision_absorbs_the_default_events_inside_its_event() -> None:
+    # a faint run the weak pass decides, then a strong run within the merge gap: the same weak event
+    ratio = levels([(20, 40, 4.5), (50, 70, 10.0)], 200)
+    assert summary(run(ratio, sure("wiggle"), NO_WEAK)) == [(50, 74, True)]
+    assert summary(run(ratio, sure("wiggle"), WEAK)) == [(20, 44, True)]  # one decision, not two
+    ending = ratio[:60]  # the stream ends in the strong run, before the default segmenter tracks its event
+    assert summary(run(ending, sure("wiggle"), WEAK)) == [(20, 44, True)]
+    blip = levels([(20, 38, 4.5), (38, 40, 10.0), (50, 70, 10.0)], 200)  # a default event is open when it decides
+    assert summary(run(blip, sure("wiggle"), WEAK)) == [(20, 44, True)]
+    at_once = replace(WEAK, settle_s=0.0)  # the default pass would decide in the frame its track begins
+    assert summary(run(ratio, sure("wiggle"), at_once)) == [(20, 40, True)]
