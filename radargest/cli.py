@@ -681,7 +681,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--runs", type=positive_int, default=None, help="all: timed invocations per model, >= 1 (default 200)"
     )
     p.add_argument(
-        "--stream-s", type=positive_float, default=None, help="all: simulated stream length [s], > 0 (default 120)"
+        "--stream-s",
+        type=positive_float,
+        default=None,
+        help="all: length of the simulated session the streaming pipeline is timed on (subject seed 2000, session "
+        "seed 5) [s], > 0 (default 120)",
     )
     p.add_argument(
         "--hours", type=positive_float, default=None, help="sim: simulated hours to render [h], > 0 (default 1)"
