@@ -24,13 +24,14 @@ DECISION_OPTIONS = (
     "always_wait",
     "no_close_look",
     "no_fallback",
+    "no_weak_pass",
 )
 
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:
     """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db``, ``--min-peak-db``,
     ``--idle-min-peak-db``, ``--gate-max-range-m``, ``--idle-gate-max-range-m``, ``--always-wait``,
-    ``--no-close-look`` and ``--no-fallback``."""
+    ``--no-close-look``, ``--no-fallback`` and ``--no-weak-pass``."""
     g = p.add_argument_group(
         "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
     )
@@ -106,6 +107,12 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "accepted before a new run of the event superseded it (the fallback_superseded of the decision layer), "
         "as before the fallback; for comparison",
     )
+    g.add_argument(
+        "--no-weak-pass",
+        action="store_true",
+        help="no second, weaker segmenter pass (weak_on_db 0 on either stream): only the default segmenter's events "
+        "are decided, as before the weak pass; for comparison",
+    )
 
 
 def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = None) -> DecisionConfig:
@@ -133,6 +140,8 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         changes["close_look"] = False
     if getattr(args, "no_fallback", False):
         changes["fallback_superseded"] = False
+    if getattr(args, "no_weak_pass", False):
+        changes["weak_on_db"] = changes["idle_weak_on_db"] = 0.0
     return dataclasses.replace(cfg, **changes) if changes else cfg
 
 

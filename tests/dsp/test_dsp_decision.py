@@ -320,6 +320,8 @@ def test_decision_cli_options_override_the_base_config() -> None:
     assert (got.gate_max_range_m, got.idle_gate_max_range_m, got.min_score) == (0.0, 0.17, 0.4)
     got = decision_from_args(p.parse_args(["--no-fallback"]), base)
     assert not got.fallback_superseded and got.close_look and base.fallback_superseded
+    got = decision_from_args(p.parse_args(["--no-weak-pass"]), replace(base, idle_weak_on_db=4.0))
+    assert (got.weak_on_db, got.idle_weak_on_db, got.fallback_superseded) == (0.0, 0.0, True) and base.weak_on_db > 0
     with pytest.raises(ValueError, match="--no-close-look, --no-fallback apply only with early decisions"):
         decision_from_args(p.parse_args(["--always-wait", "--no-close-look", "--no-fallback"]), base)
 
