@@ -1,5 +1,5 @@
-"""The decision layer (dsp.decision): prefix table, the early rule on constructed ratio streams, and the
-always-wait mode equal to the segmenter's events."""
+"""The decision layer (dsp.decision): prefix table, the early rule on constructed ratio streams, the
+always-wait mode equal to the segmenter's events, and the weak pass on constructed nested events."""
 
 from __future__ import annotations
 
@@ -25,12 +25,17 @@ SEG = dsp.SegmentConfig(min_area_db_s=0.05, min_duration_s=0.06, pre_roll_s=0.0)
 WINDOW = {"window_frames": 40, "end_pad_frames": 5, "pre_frames": 2}
 
 
+def levels(parts: list[tuple[int, int, float]], n: int) -> np.ndarray:
+    """``(n,)`` ratio [dB]: ``level`` inside each ``(start, end, level)``, 0 dB elsewhere."""
+    r = np.zeros(n)
+    for start, end, level in parts:
+        r[start:end] = level
+    return r
+
+
 def ratio_with_runs(runs: list[tuple[int, int]], n: int) -> np.ndarray:
     """``(n,)`` ratio [dB]: 10 dB inside the runs ``[start, end)``, 0 dB elsewhere."""
-    r = np.zeros(n)
-    for s, e in runs:
-        r[s:e] = 10.0
-    return r
+    return levels([(s, e, 10.0) for s, e in runs], n)
 
 
 def run(ratio: np.ndarray, classify, cfg: DecisionConfig | None = None) -> list[Decision]:
@@ -445,14 +450,6 @@ def test_renewed_motion_gaps_to_the_first_frame_up_or_to_motion_that_lasts() -> 
     r[5:12] = 2.5  # never below the hold between the runs
     assert renewed_motion_gaps(r, spans[:1], cfg=cfg, hold_db=2.0, sustained=True) == [[0]]
     assert renewed_motion_gaps(r, spans[:1], cfg=cfg, hold_db=9.0, sustained=True) == [[7]]  # never up: to the run
-
-
-def levels(parts: list[tuple[int, int, float]], n: int) -> np.ndarray:
-    """``(n,)`` ratio [dB]: ``level`` inside each ``(start, end, level)``, 0 dB elsewhere."""
-    r = np.zeros(n)
-    for start, end, level in parts:
-        r[start:end] = level
-    return r
 
 
 def sure(gesture: str):
