@@ -64,9 +64,9 @@ __all__ = [
 SRC_DIR = Path(__file__).resolve().parent / "src"
 FLASH_BUDGET_BYTES = 64 * 1024
 RAM_BUDGET_BYTES = 16 * 1024
-#: Stack reserved [B]. The deepest path (the head's kernels under a checkpoint, always-on) reaches 1268 B with the
-#: sim recipe's bundle (thirty-fifth session, `firmware run`'s stack counter); 1280 B left 12 B, and a 128 B
-#: struct copy in the decision step already faulted, so a quarter more is kept.
+#: Stack reserved [B]. The high-water mark of `firmware run`'s stack counter is 1268 B with the sim recipe's bundle
+#: always-on (thirty-fifth session); 1280 B left 12 B, and a 128 B struct copy in the decision step already faulted
+#: the image, so a quarter more is kept (the firmware test asserts 10 % headroom).
 STACK_BYTES = 1536
 ARM_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 FRAME_FILE = "rg_frames.bin"
