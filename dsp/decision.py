@@ -271,10 +271,11 @@ class DecisionConfig:
             and the real training days unchanged. A manifest section written before it (no
             ``fallback_superseded`` key) loads with it off, as that bundle was exported.
         weak_on_db: the weak pass (module docstring): a second segmenter that starts motion at this ratio
-            instead of ``SegmentConfig.on_db`` proposes the events the default one misses [dB] (0: off; else at
-            least ``off_db`` and below ``on_db``). Why: a far hand's stroke rises less above the still-hand floor
-            (its echo falls with range), so on the training side some gestures got no event at all: their ratio
-            peaked at 4.4-5.4 dB, or stayed above ``on_db`` for fewer frames (4-6) than the duration test needs.
+            instead of ``SegmentConfig.on_db`` proposes the events the default one misses [dB] (0, or a level at
+            or above ``on_db``: off; else at least ``off_db``). Why: a far hand's stroke rises less above the
+            still-hand floor (its echo falls with range), so on the training side some gestures got no event at
+            all: their ratio peaked at 4.4-5.4 dB, or stayed above ``on_db`` for fewer frames (4-6) than the
+            duration test needs.
             A single lower ``on_db`` lost recall instead (RULE34): it also moves the events the model already
             gets right. Default 3.5 dB, by RULE73 (a coverage count on everyday subjects 5916-5931, before any
             model score) and RULE75, fixed before its figures, with the sim model ``sim80_s0`` re-calibrated
@@ -657,12 +658,11 @@ class DecisionPolicy:
         self.history = history_frames(cfg, frame_rate_hz)
         self._proposes = False  # True in the weak pass: it reports accepted decisions only
         self.weak: DecisionPolicy | None = None
-        if cfg.weak_on_db > 0:
-            seg = self.segmenter.cfg
-            if not seg.off_db <= cfg.weak_on_db < seg.on_db:
+        seg = self.segmenter.cfg
+        if 0 < cfg.weak_on_db < seg.on_db:  # at or above on_db it would propose nothing the default pass does not
+            if cfg.weak_on_db < seg.off_db:
                 raise ParameterError(
-                    f"weak_on_db ({cfg.weak_on_db} dB) must be at least off_db ({seg.off_db} dB) and below "
-                    f"on_db ({seg.on_db} dB), or 0 (off)"
+                    f"weak_on_db ({cfg.weak_on_db} dB) must be at least off_db ({seg.off_db} dB), or 0 (off)"
                 )
             self.weak = DecisionPolicy(
                 cfg=dataclasses.replace(cfg, weak_on_db=0.0),

@@ -129,9 +129,13 @@ def test_config_validation_and_json_round_trip() -> None:
     assert DecisionConfig.from_json(unweak).weak_on_db == 0.0 == DecisionConfig.from_json(unweak).idle_weak_on_db
     with pytest.raises(dsp.ParameterError, match="weak_on_db"):
         DecisionConfig(weak_on_db=-1.0)
-    for level in (SEG.on_db, SEG.off_db - 0.5):  # a weak pass must start motion below on_db, at off_db or above
-        with pytest.raises(dsp.ParameterError, match="weak_on_db"):
-            run(np.zeros(10), by_parts({}), DecisionConfig(weak_on_db=level))
+    with pytest.raises(dsp.ParameterError, match="weak_on_db"):  # motion would start below where it ends
+        run(np.zeros(10), by_parts({}), DecisionConfig(weak_on_db=SEG.off_db - 0.5))
+    policy = DecisionPolicy(cfg=DecisionConfig(), segment=SEG, classes=CLASSES, frame_rate_hz=RATE, **WINDOW)
+    assert policy.weak is not None  # the default level, under a segmenter's default on_db
+    for level in (SEG.on_db, SEG.on_db + 1.0):  # a run whose on_db is this low has no weaker pass to add
+        cfg = DecisionConfig(weak_on_db=level)
+        assert DecisionPolicy(cfg=cfg, segment=SEG, classes=CLASSES, frame_rate_hz=RATE, **WINDOW).weak is None
 
 
 def test_non_prefix_decided_at_settle_and_later_runs_absorbed() -> None:
