@@ -455,6 +455,7 @@ def _decide_in_python_and_c(
         dsp.DecisionConfig(weak_on_db=0.0),
         dsp.DecisionConfig(weak_on_db=4.0, early=False),
         dsp.DecisionConfig(weak_on_db=3.0, settle_s=0.0, prefix_wait_s=1.0),
+        dsp.DecisionConfig(weak_on_db=6.0),
     ],
     ids=[
         "default",
@@ -469,6 +470,7 @@ def _decide_in_python_and_c(
         "no-weak-pass",
         "weak-always-wait",
         "weak-settle0-longwait",
+        "weak-above-on-db",
     ],
 )
 def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim_stream, c_library) -> None:
