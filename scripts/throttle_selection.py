@@ -27,12 +27,19 @@ forced COOLDOWN after ``max_active_s``): wakes per hour, mean seconds awake and 
 then fall on each phase of the idle decimation, as a device's do wherever a gesture starts. The figures pool the
 runs, and ``recall_by_phase`` gives each phase's recall [%] so that a setting's difference can be read against
 the spread that the phase alone makes (docs/results_power.md, eleventh pass).
+
+``--decision field=v,...`` and ``--segment field=v,...`` replace fields of the bundle's decision layer
+(:class:`dsp.DecisionConfig`) and segmenter (:class:`dsp.SegmentConfig`) in every run, always-on included (e.g.
+the idle-rate stream's gate and area test set to the full-rate stream's: ``--decision
+idle_min_peak_db=5.9,idle_gate_max_range_m=0.14,idle_weak_on_db=3.5 --segment idle_min_area_db_s=0.2``;
+docs/results_power.md, fourteenth pass).
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import copy
 import dataclasses
 import json
 import sys
@@ -43,22 +50,37 @@ import numpy as np
 
 from acquisition import load_session
 from deploy.power import run_energy
-from deploy.runtime import StreamingDetector, load_bundle, session_stream
+from deploy.runtime import Bundle, StreamingDetector, load_bundle, session_stream
 from deploy.sweep import match_events
 from deploy.throttle import Phase, ThrottleConfig
 from models.config import read_config
 from models.data import load_recordings
 
 
-def parse_setting(text: str, base: ThrottleConfig) -> tuple[str, ThrottleConfig]:
-    """``NAME:field=v,field=v`` → (name, the base throttle with those fields)."""
-    name, _, fields = text.partition(":")
+def replace_fields(base: Any, fields: str) -> Any:
+    """The dataclass ``base`` with ``field=v,field=v`` replaced (each value parsed as the field's type)."""
     over: dict[str, Any] = {}
     for item in filter(None, fields.split(",")):
         key, _, value = item.partition("=")
+        if not hasattr(base, key):
+            raise SystemExit(f"{type(base).__name__} has no field {key!r}")
         kind = type(getattr(base, key))
-        over[key] = value if kind is str else kind(value)
-    return name, dataclasses.replace(base, **over)
+        over[key] = value in ("1", "true", "True") if kind is bool else value if kind is str else kind(value)
+    return dataclasses.replace(base, **over)
+
+
+def parse_setting(text: str, base: ThrottleConfig) -> tuple[str, ThrottleConfig]:
+    """``NAME:field=v,field=v`` → (name, the base throttle with those fields)."""
+    name, _, fields = text.partition(":")
+    return name, replace_fields(base, fields)
+
+
+def with_policy(bundle: Bundle, *, decision: str, segment: str) -> Bundle:
+    """The bundle with ``field=v,...`` replaced in its decision layer and its segmenter (every run uses them)."""
+    manifest = copy.deepcopy(bundle.manifest)
+    manifest["decision"] = replace_fields(bundle.decision, decision).to_json()
+    manifest["features"]["segment"] = dataclasses.asdict(replace_fields(bundle.segment, segment))
+    return dataclasses.replace(bundle, manifest=manifest)
 
 
 class _Detector(StreamingDetector):
@@ -122,12 +144,24 @@ def main() -> None:
     ap.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME:field=v,...")
     ap.add_argument("--no-always-on", action="store_true", help="skip the always-on run (no loss reasons)")
     ap.add_argument(
+        "--decision",
+        default="",
+        metavar="field=v,...",
+        help="replace these dsp.DecisionConfig fields of the bundle's decision layer in every run",
+    )
+    ap.add_argument(
+        "--segment",
+        default="",
+        metavar="field=v,...",
+        help="replace these dsp.SegmentConfig fields of the bundle's segmenter in every run",
+    )
+    ap.add_argument(
         "--phases", type=int, default=1, metavar="N", help="run each stream from frames 0..N-1 and pool (default 1)"
     )
     args = ap.parse_args()
     if args.phases < 1:
         ap.error(f"--phases must be >= 1, got {args.phases}")
-    bundle = load_bundle(args.bundle)
+    bundle = with_policy(load_bundle(args.bundle), decision=args.decision, segment=args.segment)
     recs = load_recordings(list(args.files), cfg=read_config(args.run_dir / "config.toml").dataset)
     settings = [("bundle", bundle.throttle)] + [parse_setting(s, bundle.throttle) for s in args.settings]
     known = set(bundle.classes[1:])
