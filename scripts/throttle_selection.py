@@ -59,14 +59,26 @@ from models.data import load_recordings
 
 def replace_fields(base: Any, fields: str) -> Any:
     """The dataclass ``base`` with ``field=v,field=v`` replaced (each value parsed as the field's type)."""
+    name = type(base).__name__
     over: dict[str, Any] = {}
     for item in filter(None, fields.split(",")):
         key, _, value = item.partition("=")
-        if not hasattr(base, key):
-            raise SystemExit(f"{type(base).__name__} has no field {key!r}")
+        if key not in {f.name for f in dataclasses.fields(base)}:
+            raise SystemExit(f"{name} has no field {key!r}")
         kind = type(getattr(base, key))
-        over[key] = value in ("1", "true", "True") if kind is bool else value if kind is str else kind(value)
-    return dataclasses.replace(base, **over)
+        try:
+            if kind is bool:
+                over[key] = {"true": True, "1": True, "false": False, "0": False}[value.lower()]
+            elif kind in (int, float, str):
+                over[key] = kind(value)
+            else:
+                raise SystemExit(f"{name}.{key} ({kind.__name__}) cannot be set here")
+        except (KeyError, ValueError):
+            raise SystemExit(f"{name}.{key}: {value!r} is not a {kind.__name__}") from None
+    try:
+        return dataclasses.replace(base, **over)
+    except ValueError as exc:  # the config's own check (dsp.ParameterError is a ValueError)
+        raise SystemExit(f"{name}: {exc}") from None
 
 
 def parse_setting(text: str, base: ThrottleConfig) -> tuple[str, ThrottleConfig]:
