@@ -262,9 +262,6 @@ def train_recordings(
     t_start = time.perf_counter()
     if cfg.compression.qat_epochs and qat_available():
         raise DataError(qat_available())
-    split = cfg.architecture.none_subclasses > 1
-    if split and (cfg.compression.distill_from or cfg.rehearsal_distill or cfg.compression.prune):
-        raise DataError("a split none head (none_subclasses > 1) trains without distillation or pruning")
     cfg, data = prepare(cfg, recs, rehearsal_recs or ())
     import keras
     import tensorflow as tf
@@ -297,8 +294,9 @@ def train_recordings(
         else:
             loss = distillation_loss(k, alpha=alpha, temperature=comp.distill_temperature)
             metrics = [packed_accuracy(k)]
-        # a split none head trains its split probabilities; everything else reads the merged ``model``
-        trainee = split_model_of(model, cfg.architecture)
+        # a split none head trains its split probabilities on labels; soft targets (a teacher's, the init run's)
+        # are merged probabilities, so with them the merged ``model`` trains, as everything else reads it
+        trainee = split_model_of(model, cfg.architecture) if teacher is None and lwf is None else model
         trainee.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
         best = (np.inf, -1)
         best_weights = model.get_weights()
@@ -320,7 +318,7 @@ def train_recordings(
             x, y = materialise(
                 data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
             )
-            target: Any = split_targets(y, sample.kind, cfg.architecture)
+            target: Any = split_targets(y, sample.kind, cfg.architecture) if trainee is not model else y
             if teacher is not None:  # packed targets: [one-hot labels | teacher probabilities]
                 target = np.concatenate([np.eye(k, dtype=np.float32)[y], keras_predictor(teacher)(x)], axis=1)
             elif lwf is not None:  # the replayed windows learn the init run's outputs too, the new ones their labels
