@@ -38,7 +38,10 @@ __all__ = [
     "custom_objects",
     "encoder_of",
     "head_of",
+    "none_subclass_of_kind",
     "scale_widths",
+    "split_model_of",
+    "split_targets",
 ]
 
 
@@ -49,6 +52,9 @@ class ModelError(ValueError):
 #: How a convolution of the family is built (see :class:`ArchitectureConfig`).
 Block = Literal["full", "separable", "nin"]
 BLOCKS: tuple[Block, ...] = ("full", "separable", "nin")
+
+#: ``none`` targets of a split head: quiet background, hard negative, gesture fragment [count].
+NONE_SUBCLASSES = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +82,12 @@ class ArchitectureConfig:
             input channels).
         head_block: the same choice for each temporal convolution of the ``cnn_tcn`` head.
         nin_channels: width of the 1×1 bottleneck of ``nin`` blocks [count].
+        none_subclasses: training targets the ``none`` class is split into: 1 (one class) or
+            :data:`NONE_SUBCLASSES` (quiet background, hard negative, gesture fragment: see
+            :func:`none_subclass_of_kind`). The head then has ``num_classes + none_subclasses - 1`` logits,
+            and a fixed sum after the softmax gives the model's ``num_classes`` probabilities, so a model's
+            outputs keep their meaning; training fits the split probabilities (:func:`split_model_of`).
+            Several ``none`` targets let the classifier draw a non-convex ``none`` region (a "filler model").
 
     ``separable`` blocks convert to ``DEPTHWISE_CONV_2D``, which the ahead-of-time C build and the bundle's
     TFLM example do not register; ``full`` and ``nin`` use only ``CONV_2D``.
@@ -97,6 +109,7 @@ class ArchitectureConfig:
     encoder_block: Block = "full"
     head_block: Block = "full"
     nin_channels: int = 8
+    none_subclasses: int = 1
 
     def __post_init__(self) -> None:
         if self.name not in ARCHITECTURES:
@@ -118,6 +131,8 @@ class ArchitectureConfig:
                 raise ModelError(f"{key} must be two values >= 1, got {getattr(self, key)!r}")
         if self.nin_channels < 1 or not self.head_strides or min(self.head_strides) < 1:
             raise ModelError("nin_channels and every head stride must be >= 1 (and at least one stride)")
+        if self.none_subclasses not in (1, NONE_SUBCLASSES):
+            raise ModelError(f"none_subclasses must be 1 or {NONE_SUBCLASSES}, got {self.none_subclasses!r}")
         d, p = self.frame_shape
         if d < 4 or p < 1:
             raise ModelError(f"input_pool {self.input_pool} leaves a {d}×{p} frame; the encoder needs >= 4×1")
@@ -246,9 +261,7 @@ def _tcn_head(cfg: ArchitectureConfig) -> keras.Model:
         )  # fmt: skip
     x = layers.GlobalAveragePooling1D(name="tcn_pool")(x)
     x = layers.Dropout(cfg.dropout, name="drop")(x)
-    x = layers.Dense(cfg.num_classes, name="logits")(x)
-    x = layers.Softmax(name="probs")(x)
-    return keras.Model(inp, x, name="head")
+    return keras.Model(inp, _classifier(x, cfg), name="head")
 
 
 def _gru_head(cfg: ArchitectureConfig) -> keras.Model:
@@ -259,9 +272,64 @@ def _gru_head(cfg: ArchitectureConfig) -> keras.Model:
     inp = keras.Input((cfg.window_frames, cfg.embedding), name="embeddings")
     x = layers.GRU(cfg.head_channels, unroll=True, name="gru")(inp)
     x = layers.Dropout(cfg.dropout, name="drop")(x)
-    x = layers.Dense(cfg.num_classes, name="logits")(x)
-    x = layers.Softmax(name="probs")(x)
-    return keras.Model(inp, x, name="head")
+    return keras.Model(inp, _classifier(x, cfg), name="head")
+
+
+def _classifier(x: Any, cfg: ArchitectureConfig) -> Any:
+    """Logits and softmax; with a split ``none`` the split probabilities (layer ``split_probs``) are summed back
+    into ``num_classes`` by a fixed, untrained dense layer (``merge_none``)."""
+    import keras
+    import numpy as np
+    from keras import layers
+
+    extra = cfg.none_subclasses - 1
+    x = layers.Dense(cfg.num_classes + extra, name="logits")(x)
+    if not extra:
+        return layers.Softmax(name="probs")(x)
+    x = layers.Softmax(name="split_probs")(x)
+    merge = np.zeros((cfg.num_classes + extra, cfg.num_classes), dtype=np.float32)
+    merge[np.arange(cfg.num_classes), np.arange(cfg.num_classes)] = 1.0
+    merge[cfg.num_classes :, 0] = 1.0
+    init = keras.initializers.Constant(merge)
+    return layers.Dense(cfg.num_classes, use_bias=False, kernel_initializer=init, trainable=False, name="merge_none")(x)
+
+
+def none_subclass_of_kind(kind: Any) -> Any:
+    """The ``none`` target of ``none`` windows by :class:`models.data.WindowSet` kind ``(N,)``: 0 quiet background
+    (kind 2), 1 hard negative (kinds 0, 1, 3: an event labelled ``none``, a detector candidate, a labelled
+    everyday motion), 2 gesture fragment, "not yet" (kind 4)."""
+    import numpy as np
+
+    k = np.asarray(kind)
+    return np.where(k == 2, 0, np.where(k == 4, 2, 1)).astype(np.int64)
+
+
+def split_targets(label: Any, kind: Any, cfg: ArchitectureConfig) -> Any:
+    """Targets ``(N,)`` of the split head (:func:`split_model_of`) for class labels and window kinds ``(N,)``:
+    a gesture keeps its index; ``none`` becomes 0 or ``num_classes + subclass - 1``."""
+    import numpy as np
+
+    y = np.asarray(label, dtype=np.int64)
+    if cfg.none_subclasses == 1:
+        return y
+    sub = none_subclass_of_kind(kind)
+    return np.where(y > 0, y, np.where(sub == 0, 0, cfg.num_classes + sub - 1)).astype(np.int64)
+
+
+def split_model_of(model: keras.Model, cfg: ArchitectureConfig) -> keras.Model:
+    """The model up to the split probabilities ``(batch, num_classes + none_subclasses - 1)``, sharing ``model``'s
+    layers (training it trains ``model``); ``model`` itself when ``none`` is not split."""
+    import keras
+
+    if cfg.none_subclasses == 1:
+        return model
+    head = head_of(model)
+    split_head = keras.Model(head.input, head.get_layer("split_probs").output, name="split_head")
+    inp = keras.Input(tuple(model.input.shape[1:]), name="window")
+    x = model.get_layer("fold_time")(inp)
+    x = encoder_of(model)(x)
+    x = model.get_layer("unfold_time")(x)
+    return keras.Model(inp, split_head(x), name=f"{model.name}_split")
 
 
 def _compose(cfg: ArchitectureConfig, encoder: keras.Model, head: keras.Model) -> keras.Model:

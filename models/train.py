@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from dsp.decision import DecisionConfig
 from dsp.text import plural
-from models.architectures import build, count_macs, encoder_of, head_of
+from models.architectures import build, count_macs, encoder_of, head_of, split_model_of, split_targets
 from models.compress import (
     distillation_loss,
     packed_accuracy,
@@ -294,7 +294,10 @@ def train_recordings(
         else:
             loss = distillation_loss(k, alpha=alpha, temperature=comp.distill_temperature)
             metrics = [packed_accuracy(k)]
-        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
+        # a split none head trains its split probabilities on labels; soft targets (a teacher's, the init run's)
+        # are merged probabilities, so with them the merged ``model`` trains, as everything else reads it
+        trainee = split_model_of(model, cfg.architecture) if teacher is None and lwf is None else model
+        trainee.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
         best = (np.inf, -1)
         best_weights = model.get_weights()
         average: list[npt.NDArray[Any]] | None = None
@@ -315,7 +318,7 @@ def train_recordings(
             x, y = materialise(
                 data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
             )
-            target: Any = y
+            target: Any = split_targets(y, sample.kind, cfg.architecture) if trainee is not model else y
             if teacher is not None:  # packed targets: [one-hot labels | teacher probabilities]
                 target = np.concatenate([np.eye(k, dtype=np.float32)[y], keras_predictor(teacher)(x)], axis=1)
             elif lwf is not None:  # the replayed windows learn the init run's outputs too, the new ones their labels
@@ -325,7 +328,7 @@ def train_recordings(
                 if old.any():
                     soft[old] = keras_predictor(lwf)(x[old])
                 target = np.concatenate([hard, soft], axis=1)
-            h = model.fit(x, target, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0)
+            h = trainee.fit(x, target, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0)
             history["loss"].append(float(h.history["loss"][-1]))
             history["accuracy"].append(float(h.history["accuracy"][-1]))
             raw = model.get_weights() if cfg.weight_average_decay else None

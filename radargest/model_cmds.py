@@ -99,7 +99,9 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     if unknown:  # the decision layer would ignore the pair: a misspelt name must not go unnoticed
         raise ValueError(f"--prefix names {', '.join(unknown)}, not among the gestures ({', '.join(gestures)})")
     if args.init:
-        refuse_unused(args, ("arch",), applies="without --init (the initial run's architecture is fine-tuned)")
+        refuse_unused(
+            args, ("arch", "none_subclasses"), applies="without --init (the initial run's architecture is fine-tuned)"
+        )
         inherited = fine_tune_settings(args.init, gestures)
         dataset, arch, decay = inherited.dataset, inherited.architecture, inherited.weight_average_decay
         augment: AugmentConfig | None = inherited.augment
@@ -111,7 +113,11 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         window_s = getattr(args, "window_s", None)
         window = WindowConfig(window_s=window_s) if window_s is not None else WindowConfig()
         dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
-        arch = ArchitectureConfig(name=getattr(args, "arch", None) or "cnn_tcn", num_classes=len(gestures) + 1)
+        arch = ArchitectureConfig(
+            name=getattr(args, "arch", None) or "cnn_tcn",
+            num_classes=len(gestures) + 1,
+            none_subclasses=getattr(args, "none_subclasses", None) or 1,
+        )
         augment = ROBUST_AUGMENT if getattr(args, "augment", None) == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
         decay = TrainConfig.weight_average_decay
@@ -530,6 +536,14 @@ def add_model_commands(subparsers: Any) -> None:
         "run's)",
     )
     p.add_argument("--arch", default=None, help="architecture: cnn_tcn (default) or cnn_gru; not with --init")
+    p.add_argument(
+        "--none-subclasses",
+        type=int,
+        choices=(1, 3),
+        default=None,
+        help="train 'none' as 3 targets (quiet background, hard negative, gesture fragment) summed back into one "
+        "output inside the model; 1 (default) trains one 'none'. Not with --init",
+    )
     p.add_argument(
         "--prefix",
         type=_prefix_pair,

@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.architectures import ARCHITECTURES, ArchitectureConfig, ModelError, build, count_macs, encoder_of, head_of
+from models.architectures import (
+    ARCHITECTURES,
+    ArchitectureConfig,
+    ModelError,
+    build,
+    count_macs,
+    encoder_of,
+    head_of,
+    split_model_of,
+    split_targets,
+)
 
 SMALL = dict(window_frames=12, conv_channels=(3, 4), embedding=5, head_channels=6, head_kernel=3)
 
@@ -70,3 +80,29 @@ def test_default_layer_names_unchanged() -> None:
     names = {layer.name for layer in encoder_of(build(ArchitectureConfig())).layers}
     assert {"enc_conv1", "enc_pool1", "enc_conv2", "enc_pool2", "enc_flat", "enc_embed"} <= names
     assert "enc_input_pool" not in names
+
+
+def test_split_none_head_sums_back_to_the_classes() -> None:
+    """A split ``none`` head: the model's outputs are the split probabilities with the ``none`` targets summed, training
+    the split model moves the shared weights but never the fixed sum, and the targets follow the window kinds."""
+    import keras
+
+    cfg = ArchitectureConfig(none_subclasses=3, **SMALL)  # type: ignore[arg-type]
+    model = build(cfg)
+    split = split_model_of(model, cfg)
+    x = np.random.default_rng(2).random((4, 12, 16, 6), dtype=np.float32)
+    p, q = np.asarray(model(x)), np.asarray(split(x))
+    assert p.shape == (4, 5) and q.shape == (4, 7)
+    np.testing.assert_allclose(p[:, 0], q[:, [0, 5, 6]].sum(axis=1), atol=1e-6)
+    np.testing.assert_allclose(p[:, 1:], q[:, 1:5], atol=1e-6)
+    merge = head_of(model).get_layer("merge_none").get_weights()[0].copy()
+    # label, kind: background, labelled everyday motion, fragment, detector candidate, a gesture event
+    y = split_targets(np.array([0, 0, 0, 0, 2]), np.array([2, 3, 4, 1, 0]), cfg)
+    assert y.tolist() == [0, 5, 6, 5, 2]
+    split.compile(optimizer=keras.optimizers.Adam(0.05), loss=keras.losses.SparseCategoricalCrossentropy())
+    split.fit(x, y[:4], epochs=2, verbose=0)
+    assert not np.allclose(np.asarray(model(x)), p)
+    np.testing.assert_array_equal(head_of(model).get_layer("merge_none").get_weights()[0], merge)
+    assert split_model_of(build(ArchitectureConfig(**SMALL)), ArchitectureConfig(**SMALL)).output.shape[-1] == 5  # type: ignore[arg-type]
+    with pytest.raises(ModelError, match="none_subclasses"):
+        ArchitectureConfig(none_subclasses=2)

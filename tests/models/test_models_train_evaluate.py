@@ -554,3 +554,24 @@ def test_an_operating_point_kept_from_an_init_run_of_other_classes_is_warned_abo
             assert "radargest calibrate RUN --calibration-data" in line
         else:  # the same classes: kept as before, no warning
             assert "kept_classes" not in cal and "warning" not in line, line
+
+
+def test_split_none_run_trains_saves_and_loads(sim_dir: Path, tmp_path: Path) -> None:
+    """A run trained with a split ``none`` head writes a model with one output per class, which loads as any run;
+    a split student distils from it (on the merged outputs) and prunes, keeping the split head."""
+    from models.compress import CompressionConfig
+    from models.train import train
+
+    base = tiny_config(sim_dir)
+    arch = dataclasses.replace(base.architecture, none_subclasses=3)  # type: ignore[attr-defined]
+    split = dataclasses.replace(base, architecture=arch, epochs=1)  # type: ignore[call-overload]
+    result = train(split, tmp_path / "run", progress=False)
+    model, cfg = load_run(tmp_path / "run")
+    assert cfg.architecture.none_subclasses == 3 and int(model.output.shape[-1]) == 5
+    x = np.random.default_rng(0).random((2, *model.input.shape[1:]), dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(result.model(x)), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(model(x)).sum(axis=1), 1.0, rtol=1e-5)
+    comp = CompressionConfig(distill_from=str(tmp_path / "run"), prune_keep=0.5, prune_finetune_epochs=1)
+    small = train(dataclasses.replace(split, compression=comp), tmp_path / "small", progress=False)
+    assert small.config.architecture.none_subclasses == 3 and small.config.architecture.head_channels == 2
+    np.testing.assert_allclose(np.asarray(small.model(x)).sum(axis=1), 1.0, rtol=1e-5)

@@ -271,6 +271,10 @@ def test_export_refuses_a_firmware_recording_of_another_preset_before_any_work(
             ["train", "--data", "d", "--out", "o", "--init", "r", "--arch", "cnn_gru"],
             "--arch applies only without --init",
         ),
+        (
+            ["train", "--data", "d", "--out", "o", "--init", "r", "--none-subclasses", "3"],
+            "--none-subclasses applies only without --init",
+        ),
         (["export", "r", "--out", "o", "--measure", "d"], "--measure applies only with --target cortex-m4f"),
         (["simulate", "--everyday", "--out", "o", "--reps", "3"], "--reps applies only to gesture sessions"),
         (["simulate", "--out", "o", "--minutes", "3"], "--minutes applies only with --everyday"),
