@@ -325,11 +325,7 @@ def split_model_of(model: keras.Model, cfg: ArchitectureConfig) -> keras.Model:
         return model
     head = head_of(model)
     split_head = keras.Model(head.input, head.get_layer("split_probs").output, name="split_head")
-    inp = keras.Input(tuple(model.input.shape[1:]), name="window")
-    x = model.get_layer("fold_time")(inp)
-    x = encoder_of(model)(x)
-    x = model.get_layer("unfold_time")(x)
-    return keras.Model(inp, split_head(x), name=f"{model.name}_split")
+    return _compose(cfg, encoder_of(model), split_head)  # the time folds hold no weights: new ones are the same
 
 
 def _compose(cfg: ArchitectureConfig, encoder: keras.Model, head: keras.Model) -> keras.Model:
