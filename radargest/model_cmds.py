@@ -90,7 +90,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     """
     import dataclasses
 
-    from models.architectures import ArchitectureConfig
+    from models.architectures import NONE_SUBCLASSES, ArchitectureConfig
     from models.config import RejectionConfig, TrainConfig, fine_tune_settings
     from models.data import ROBUST_AUGMENT, AugmentConfig, DatasetConfig, WindowConfig
 
@@ -116,7 +116,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         arch = ArchitectureConfig(
             name=getattr(args, "arch", None) or "cnn_tcn",
             num_classes=len(gestures) + 1,
-            none_subclasses=getattr(args, "none_subclasses", None) or 1,
+            none_subclasses=getattr(args, "none_subclasses", None) or NONE_SUBCLASSES,
         )
         augment = ROBUST_AUGMENT if getattr(args, "augment", None) == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
@@ -541,8 +541,9 @@ def add_model_commands(subparsers: Any) -> None:
         type=int,
         choices=(1, 3),
         default=None,
-        help="train 'none' as 3 targets (quiet background, hard negative, gesture fragment) summed back into one "
-        "output inside the model; 1 (default) trains one 'none'. Not with --init",
+        help="3 (default) trains 'none' as three targets (quiet background, hard negative, gesture fragment) summed "
+        "back into one output inside the model, so everyday motion is learnt apart from silence; 1 trains a "
+        "single 'none'. Not with --init (the initial run's is kept)",
     )
     p.add_argument(
         "--prefix",

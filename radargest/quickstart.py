@@ -132,7 +132,7 @@ def run_quickstart(
 
     held_ids = [f"sim-s{HELD_OUT_FIRST + i:03d}" for i in range(held_out)]
     stage(2, f"training the default model ({epochs} epochs; the held-out subjects are the test side of the split)")
-    from models.architectures import ArchitectureConfig
+    from models.architectures import NONE_SUBCLASSES, ArchitectureConfig
     from models.config import RejectionConfig, TrainConfig
     from models.data import DatasetConfig, parse_split
     from models.train import judges_budget, train
@@ -144,7 +144,7 @@ def run_quickstart(
         data=tuple(str(p.resolve()) for p in (*train_files, *test_files, *streams["train"])),
         dataset=DatasetConfig(gestures=GESTURES),
         split=parse_split("subject:" + ",".join(held_ids)),  # never trained or validated on
-        architecture=ArchitectureConfig(num_classes=len(GESTURES) + 1),
+        architecture=ArchitectureConfig(num_classes=len(GESTURES) + 1, none_subclasses=NONE_SUBCLASSES),
         epochs=epochs,
         patience_epochs=epochs,
         seed=0,

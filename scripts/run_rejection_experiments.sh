@@ -33,7 +33,7 @@ SIMTEST=subject:sim-s012,sim-s013,sim-s014,sim-s015
 
 # 2. before: the recipe without rejection (sim gesture sessions only, no mining, min_score 0)
 [ -f "$OUT/sim_before/model.keras" ] || radargest train --data "$OUT/sim" --gestures $G --split $SIMTEST --seed 0 \
-  --no-rejection --out "$OUT/sim_before" --overwrite --quiet
+  --no-rejection --none-subclasses 1 --out "$OUT/sim_before" --overwrite --quiet
 radargest evaluate "$OUT/sim_before" --data "$OUT/everyday_test" --split none --continuous --threshold 0 --json \
   --out "$OUT/sim_before/everyday_test" --quiet > "$OUT/sim_before.everyday.json"
 

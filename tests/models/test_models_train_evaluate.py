@@ -575,3 +575,22 @@ def test_split_none_run_trains_saves_and_loads(sim_dir: Path, tmp_path: Path) ->
     small = train(dataclasses.replace(split, compression=comp), tmp_path / "small", progress=False)
     assert small.config.architecture.none_subclasses == 3 and small.config.architecture.head_channels == 2
     np.testing.assert_allclose(np.asarray(small.model(x)).sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_train_command_splits_none_by_default_for_a_new_model_only(sim_dir: Path, tiny_run: Path) -> None:
+    """``radargest train`` builds a new model with the split ``none`` (RULE77), ``--none-subclasses 1`` keeps one,
+    and a fine-tune (``--init``) keeps the initial run's head whatever the default."""
+    from models.architectures import NONE_SUBCLASSES
+    from radargest.cli import build_parser
+    from radargest.model_cmds import train_config_from_args
+
+    argv = ["train", "--data", str(sim_dir), "--out", "unused"]
+
+    def subclasses(*extra: str) -> int:
+        cfg = train_config_from_args(build_parser().parse_args([*argv, *extra]))
+        return int(cfg.architecture.none_subclasses)
+
+    assert subclasses() == NONE_SUBCLASSES == 3
+    assert subclasses("--none-subclasses", "1") == 1
+    assert tiny_config(sim_dir).architecture.none_subclasses == 1  # type: ignore[attr-defined]
+    assert subclasses("--init", str(tiny_run)) == 1
