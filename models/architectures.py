@@ -88,6 +88,8 @@ class ArchitectureConfig:
             and a fixed sum after the softmax gives the model's ``num_classes`` probabilities, so a model's
             outputs keep their meaning; training fits the split probabilities (:func:`split_model_of`).
             Several ``none`` targets let the classifier draw a non-convex ``none`` region (a "filler model").
+            The field defaults to 1 so that a stored config without it reads as trained; ``radargest train``
+            builds a new model with :data:`NONE_SUBCLASSES`.
 
     ``separable`` blocks convert to ``DEPTHWISE_CONV_2D``, which the ahead-of-time C build and the bundle's
     TFLM example do not register; ``full`` and ``nin`` use only ``CONV_2D``.
