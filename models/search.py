@@ -1095,7 +1095,9 @@ def apply_chosen(
         raise SearchError(f"{where}: the chosen width is {width}, not --prune-channels {prune_keep}")
     want = point.get("trial", {}).get("init_architecture")
     have = json.loads(json.dumps(dataclasses.asdict(arch)))
-    if want is not None and {**want, "num_classes": 0} != {**have, "num_classes": 0}:
+    # a field added after the search was stored had its default then (as a stored config.toml reads)
+    defaults = json.loads(json.dumps(dataclasses.asdict(ArchitectureConfig())))
+    if want is not None and {**defaults, **want, "num_classes": 0} != {**have, "num_classes": 0}:
         raise SearchError(f"{where}: --init has another architecture than the search's initial run {point.get('init')}")
     return arch, dataset, width
 

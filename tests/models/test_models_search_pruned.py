@@ -118,3 +118,12 @@ def test_chosen_points_of_earlier_searches_still_load(tmp_path: Path) -> None:
     (tmp_path / "chosen.json").write_text(json.dumps({**point, "trial": {"init_architecture": {"conv_channels": [1]}}}))
     with pytest.raises(SearchError, match="another architecture"):
         apply_chosen(tmp_path, arch, ds, init=True, prune_keep=None)
+    # a point stored before ArchitectureConfig.none_subclasses existed: its initial run had one ``none``
+    third = REPO / "docs" / "search" / "third"
+    stored = json.loads((third / "chosen.json").read_text())
+    init_arch = ArchitectureConfig(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in stored["trial"]["init_architecture"].items()}
+    )
+    assert apply_chosen(third, init_arch, ds, init=True, prune_keep=None)[2] == stored["params"]["width"]
+    with pytest.raises(SearchError, match="another architecture"):
+        apply_chosen(third, dataclasses.replace(init_arch, none_subclasses=3), ds, init=True, prune_keep=None)
