@@ -49,11 +49,11 @@ SIMTEST=subject:sim-s012,sim-s013,sim-s014,sim-s015
 #    real fine-tunes of step 3 inherit both from this run
 SIM_RECIPE=(--data "$OUT/sim" "$OUT/sim_more" "$OUT/everyday_train" "$OUT/everyday_more" "$OUT/everyday_extra" --gestures $G
   --split $SIMTEST --seed 0 --window-s 1.4 --augment robust --calibration-data "$OUT/everyday_cal")
-#    The pretraining keeps one `none` target (--none-subclasses 1): the split `none` (train's default since the
-#    thirty-eighth session, RULE77 in docs/results_rejection.md "A split `none` class") was chosen for the sim model
-#    only; as the real fine-tunes' init (they inherit it) it has had no check on a held-back training day yet
+#    It trains `none` as three targets (train's default, RULE77), which the real fine-tunes inherit: chosen on a
+#    held-back training day and training-side everyday streams (RULE78, docs/results_rejection.md "The split `none`
+#    as the real models' pretraining"). ONE_NONE is for the comparisons measured before it
 ONE_NONE=(--none-subclasses 1)
-"${RG[@]}" train "${SIM_RECIPE[@]}" "${ONE_NONE[@]}" --out "$OUT/sim_s0" --overwrite --quiet
+"${RG[@]}" train "${SIM_RECIPE[@]}" --out "$OUT/sim_s0" --overwrite --quiet
 #    The sim model (the simulator-only model of steps 4-8: leave-subject-out, sim-to-real, its bundle and throttle on
 #    simulated streams, robustness, personalisation) is the same recipe trained up to 80 epochs (cosine decay over
 #    80, early stopping unchanged); the real fine-tunes keep sim_s0 as their init. Both choices were made on the
@@ -95,19 +95,22 @@ done
 #     the same recipe: the sim pretraining of step 2 with --from-search (its architecture; the window and every
 #     other option stay the recipe's), then the fine-tunes of step 3 from it (--init carries the architecture).
 #     A point of 'search --init' (family "pruned": sim_s0 pruned to a width) has no pretraining of its own:
-#     the fine-tunes of step 3 start from step 2's sim_s0, are pruned to the chosen width (--from-search) and learn
-#     from step 3's unpruned model of the same seed (--distill-from; chosen on a held-back training fold,
-#     docs/results_search.md). SEARCH_DIR=docs/search/third gives the small model of the seventh session
+#     the fine-tunes of step 3 start from step 2's sim_s0 trained with one `none` (as the search's was), are
+#     pruned to the chosen width (--from-search) and learn from step 3's unpruned model of the same seed
+#     (--distill-from; chosen on a held-back training fold, docs/results_search.md). SEARCH_DIR=docs/search/third
+#     gives the small model of the seventh session
 if [ -n "${SEARCH_DIR:-}" ]; then
   pruned=0
   if grep -q '"family": "pruned"' "$SEARCH_DIR/chosen.json"; then
     pruned=1
+    #  the stored pruned points were searched on a pretraining with one `none`, which the width belongs to
+    "${RG[@]}" train "${SIM_RECIPE[@]}" "${ONE_NONE[@]}" --out "$OUT/sim_s0_one_none" --overwrite --quiet
   else
-    "${RG[@]}" train "${SIM_RECIPE[@]}" "${ONE_NONE[@]}" --from-search "$SEARCH_DIR" --out "$OUT/search_sim_s0" --overwrite --quiet
+    "${RG[@]}" train "${SIM_RECIPE[@]}" --from-search "$SEARCH_DIR" --out "$OUT/search_sim_s0" --overwrite --quiet
   fi
   for s in $SEEDS; do
     if [ "$pruned" = 1 ]; then
-      SEARCH_INIT=("$OUT/sim_s0" --from-search "$SEARCH_DIR" --distill-from "$OUT/real_s$s")
+      SEARCH_INIT=("$OUT/sim_s0_one_none" --from-search "$SEARCH_DIR" --distill-from "$OUT/real_s$s")
     else
       SEARCH_INIT=("$OUT/search_sim_s0")
     fi
