@@ -149,8 +149,8 @@ if [ "$COMPARE" = 1 ]; then
   "${RG[@]}" evaluate "$OUT/scratch_s0" --data "$OUT/real" --continuous --json --quiet > "$OUT/scratch_s0.eval.json"
 
   # 6. the GRU variant, for comparison (seed 0)
-  "${RG[@]}" train --data "$OUT/real" --gestures $G --split day --arch cnn_gru --seed 0 "${ONE_NONE[@]}" --out "$OUT/real_gru" \
-    --overwrite --quiet
+  "${RG[@]}" train --data "$OUT/real" --gestures $G --split day --arch cnn_gru --seed 0 "${ONE_NONE[@]}" \
+    --out "$OUT/real_gru" --overwrite --quiet
   "${RG[@]}" evaluate "$OUT/real_gru" --data "$OUT/real" --continuous --json --quiet > "$OUT/real_gru.eval.json"
 fi
 
