@@ -187,8 +187,18 @@ def convert(
     return fb if keep_names else strip_names(fb)
 
 
-#: Tensor types that mark a quantised graph (int32 alone also holds a float graph's shapes and indices).
-INTEGER_TENSOR_TYPES = frozenset({np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16)})
+def has_integer_tensors(flatbuffer: bytes) -> bool:
+    """Whether any tensor of the flatbuffer is int8, uint8 or int16, the mark of a quantised graph (int32 alone
+    also holds a float graph's shapes and indices). Read from the TFLite schema; no interpreter is built."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    codes = {schema.TensorType.INT8, schema.TensorType.UINT8, schema.TensorType.INT16}
+    model = schema.Model.GetRootAs(flatbuffer, 0)
+    for g in range(model.SubgraphsLength()):
+        sg = model.Subgraphs(g)
+        if any(sg.Tensors(i).Type() in codes for i in range(sg.TensorsLength())):
+            return True
+    return False
 
 
 class TfliteModel:
@@ -210,13 +220,13 @@ class TfliteModel:
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
         self.flatbuffer = flatbuffer
-        builtin = Interpreter(
-            model_content=flatbuffer,
-            num_threads=1,
-            experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-        )
-        integer = any(np.dtype(t["dtype"]) in INTEGER_TENSOR_TYPES for t in builtin.get_tensor_details())
-        self.interpreter = builtin if integer else Interpreter(model_content=flatbuffer, num_threads=1)
+        if has_integer_tensors(flatbuffer):
+            resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+            self.interpreter = Interpreter(
+                model_content=flatbuffer, num_threads=1, experimental_op_resolver_type=resolver
+            )
+        else:
+            self.interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]

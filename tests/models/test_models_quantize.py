@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from models.architectures import ArchitectureConfig, build, encoder_of, head_of
-from models.quantize import SCHEMES, TfliteModel, compact_for_micro, convert, fake_quantize, quantize_run
+from models.quantize import (
+    SCHEMES,
+    TfliteModel,
+    compact_for_micro,
+    convert,
+    fake_quantize,
+    has_integer_tensors,
+    quantize_run,
+)
 
 
 @pytest.fixture(scope="module")
@@ -245,13 +253,16 @@ def test_integer_graphs_are_scored_on_the_devices_kernels(small_model_and_data: 
 
     for name, (fb, q) in split_flatbuffers.items():
         tfl, dev = TfliteModel(fb), Int8Model(fb, name=name)
+        assert has_integer_tensors(fb), name
         assert "DELEGATE" not in {d["op_name"] for d in tfl.interpreter._get_ops_details()}
         for x in q:
             tfl.interpreter.set_tensor(tfl.input["index"], x[None])
             tfl.interpreter.invoke()
             assert np.array_equal(tfl.interpreter.get_tensor(tfl.output["index"])[0], dev.invoke_int8(x)), name
     model, x = small_model_and_data
-    flt = TfliteModel(convert(model, "float32"))
+    float_fb = convert(model, "float32")
+    assert not has_integer_tensors(float_fb)
+    flt = TfliteModel(float_fb)
     assert "DELEGATE" in {d["op_name"] for d in flt.interpreter._get_ops_details()}
 
 
