@@ -1074,8 +1074,9 @@ def apply_chosen(
 
     ``arch`` and ``dataset`` are the command's (with ``--init``, the initial run's); ``prune_keep`` its
     ``--prune-channels`` (None when not given). A ``pruned`` point (the initial run pruned to a width) keeps
-    ``arch``, which must be the search's initial architecture, and prunes to the chosen width; any other point
-    replaces the architecture (and window) as :func:`apply_params` does.
+    ``arch``, which must be the search's initial architecture up to its outputs (the classes, and whether ``none``
+    is split), and prunes to the chosen width; any other point replaces the architecture (and window) as
+    :func:`apply_params` does.
 
     Raises:
         SearchError: no chosen point; a ``pruned`` point without ``init``, with another ``--prune-channels``, or
@@ -1097,7 +1098,10 @@ def apply_chosen(
     have = json.loads(json.dumps(dataclasses.asdict(arch)))
     # a field added after the search was stored had its default then (as a stored config.toml reads)
     defaults = json.loads(json.dumps(dataclasses.asdict(ArchitectureConfig())))
-    if want is not None and {**defaults, **want, "num_classes": 0} != {**have, "num_classes": 0}:
+    # the outputs (classes, and `none` as one target or three) are not pruned, so a width applies to either head
+    # (RULE81, docs/results_search.md)
+    heads = {"num_classes": 0, "none_subclasses": 1}
+    if want is not None and {**defaults, **want, **heads} != {**have, **heads}:
         raise SearchError(f"{where}: --init has another architecture than the search's initial run {point.get('init')}")
     return arch, dataset, width
 

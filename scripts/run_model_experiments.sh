@@ -95,22 +95,21 @@ done
 #     the same recipe: the sim pretraining of step 2 with --from-search (its architecture; the window and every
 #     other option stay the recipe's), then the fine-tunes of step 3 from it (--init carries the architecture).
 #     A point of 'search --init' (family "pruned": sim_s0 pruned to a width) has no pretraining of its own:
-#     the fine-tunes of step 3 start from step 2's sim_s0 trained with one `none` (as the search's was), are
-#     pruned to the chosen width (--from-search) and learn from step 3's unpruned model of the same seed
-#     (--distill-from; chosen on a held-back training fold, docs/results_search.md). SEARCH_DIR=docs/search/third
-#     gives the small model of the seventh session
+#     the fine-tunes of step 3 start from step 2's sim_s0, are pruned to the chosen width (--from-search) and learn
+#     from step 3's unpruned model of the same seed (--distill-from; chosen on a held-back training fold,
+#     docs/results_search.md). The stored points were searched on a pretraining with one `none`; the split one
+#     gave the pruned fine-tune more on a held-back training day (RULE81, docs/results_search.md).
+#     SEARCH_DIR=docs/search/third gives the small model of the seventh session
 if [ -n "${SEARCH_DIR:-}" ]; then
   pruned=0
   if grep -q '"family": "pruned"' "$SEARCH_DIR/chosen.json"; then
     pruned=1
-    #  the stored pruned points were searched on a pretraining with one `none`, which the width belongs to
-    "${RG[@]}" train "${SIM_RECIPE[@]}" "${ONE_NONE[@]}" --out "$OUT/sim_s0_one_none" --overwrite --quiet
   else
     "${RG[@]}" train "${SIM_RECIPE[@]}" --from-search "$SEARCH_DIR" --out "$OUT/search_sim_s0" --overwrite --quiet
   fi
   for s in $SEEDS; do
     if [ "$pruned" = 1 ]; then
-      SEARCH_INIT=("$OUT/sim_s0_one_none" --from-search "$SEARCH_DIR" --distill-from "$OUT/real_s$s")
+      SEARCH_INIT=("$OUT/sim_s0" --from-search "$SEARCH_DIR" --distill-from "$OUT/real_s$s")
     else
       SEARCH_INIT=("$OUT/search_sim_s0")
     fi

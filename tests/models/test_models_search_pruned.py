@@ -125,5 +125,10 @@ def test_chosen_points_of_earlier_searches_still_load(tmp_path: Path) -> None:
         **{k: tuple(v) if isinstance(v, list) else v for k, v in stored["trial"]["init_architecture"].items()}
     )
     assert apply_chosen(third, init_arch, ds, init=True, prune_keep=None)[2] == stored["params"]["width"]
+    # the width applies to the split ``none`` pretraining too (outputs are never pruned; RULE81), not to another body
+    split = dataclasses.replace(init_arch, none_subclasses=3)
+    assert apply_chosen(third, split, ds, init=True, prune_keep=None) == (split, ds, stored["params"]["width"])
     with pytest.raises(SearchError, match="another architecture"):
-        apply_chosen(third, dataclasses.replace(init_arch, none_subclasses=3), ds, init=True, prune_keep=None)
+        apply_chosen(
+            third, dataclasses.replace(split, embedding=init_arch.embedding + 1), ds, init=True, prune_keep=None
+        )
