@@ -189,9 +189,12 @@ def convert(
 
 def has_integer_tensors(flatbuffer: bytes) -> bool:
     """Whether any tensor of the flatbuffer is int8, uint8 or int16, the mark of a quantised graph (int32 alone
-    also holds a float graph's shapes and indices). Read from the TFLite schema; no interpreter is built."""
+    also holds a float graph's shapes and indices). Read from the TFLite schema; no interpreter is built. Not a
+    TFLite flatbuffer: False (the interpreter then refuses it with its own message)."""
     from ai_edge_litert import schema_py_generated as schema
 
+    if len(flatbuffer) < 8 or flatbuffer[4:8] != b"TFL3":
+        return False
     codes = {schema.TensorType.INT8, schema.TensorType.UINT8, schema.TensorType.INT16}
     model = schema.Model.GetRootAs(flatbuffer, 0)
     for g in range(model.SubgraphsLength()):

@@ -262,6 +262,8 @@ def test_integer_graphs_are_scored_on_the_devices_kernels(small_model_and_data: 
     model, x = small_model_and_data
     float_fb = convert(model, "float32")
     assert not has_integer_tensors(float_fb)
+    with pytest.raises(ValueError, match="not a valid Flatbuffer"):  # the interpreter's own refusal, not a parse error
+        TfliteModel(b"abc")
     flt = TfliteModel(float_fb)
     assert "DELEGATE" in {d["op_name"] for d in flt.interpreter._get_ops_details()}
 
