@@ -129,7 +129,7 @@ def parse_model(flatbuffer: bytes, *, name: str = "model") -> Graph:
 
     op_names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     type_names = {v: k for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
-    if len(flatbuffer) < 8 or flatbuffer[4:8] != b"TFL3":
+    if not schema.Model.ModelBufferHasIdentifier(flatbuffer, 0):
         raise AotError(f"{name}: not a TFLite flatbuffer")
     try:
         model = schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)

@@ -193,7 +193,7 @@ def has_integer_tensors(flatbuffer: bytes) -> bool:
     TFLite flatbuffer: False (the interpreter then refuses it with its own message)."""
     from ai_edge_litert import schema_py_generated as schema
 
-    if len(flatbuffer) < 8 or flatbuffer[4:8] != b"TFL3":
+    if not schema.Model.ModelBufferHasIdentifier(flatbuffer, 0):
         return False
     codes = {schema.TensorType.INT8, schema.TensorType.UINT8, schema.TensorType.INT16}
     model = schema.Model.GetRootAs(flatbuffer, 0)
@@ -223,13 +223,9 @@ class TfliteModel:
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
         self.flatbuffer = flatbuffer
-        if has_integer_tensors(flatbuffer):
-            resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-            self.interpreter = Interpreter(
-                model_content=flatbuffer, num_threads=1, experimental_op_resolver_type=resolver
-            )
-        else:
-            self.interpreter = Interpreter(model_content=flatbuffer, num_threads=1)
+        integer = has_integer_tensors(flatbuffer)
+        resolver = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES if integer else OpResolverType.AUTO
+        self.interpreter = Interpreter(model_content=flatbuffer, num_threads=1, experimental_op_resolver_type=resolver)
         self.interpreter.allocate_tensors()
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
@@ -393,7 +389,7 @@ def compact_for_micro(flatbuffer: bytes) -> bytes:
     """
     from ai_edge_litert import schema_py_generated as schema
 
-    if len(flatbuffer) < 8 or flatbuffer[4:8] != b"TFL3":
+    if not schema.Model.ModelBufferHasIdentifier(flatbuffer, 0):
         raise ValueError("not a TFLite flatbuffer (no TFL3 identifier)")
     model = schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
     buffers = list(model.buffers or [])
