@@ -7,6 +7,7 @@ never as a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import select
 import signal
@@ -765,8 +766,16 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _line_buffered_stdout() -> None:
+    """Flush standard output at every line, as standard error already is: with both sent to one file (``cmd >log
+    2>&1``), a block-buffered stdout would land after the progress lines printed later."""
+    if isinstance(sys.stdout, io.TextIOWrapper) and not sys.stdout.line_buffering:
+        sys.stdout.reconfigure(line_buffering=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``radargest`` console script."""
+    _line_buffered_stdout()
     parser = build_parser()
     args = parse_command_line(parser, argv)
     func: Callable[[argparse.Namespace], int] = args.func

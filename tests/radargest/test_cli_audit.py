@@ -927,3 +927,19 @@ def test_bench_segment_takes_several_data_paths() -> None:
 
     args = build_parser().parse_args(["bench", "segment", "--data", "every", "sim"])
     assert args.data == [Path("every"), Path("sim")]
+
+
+def test_stdout_is_line_buffered_so_a_shared_log_keeps_the_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from radargest.cli import _line_buffered_stdout
+
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="utf-8")  # as Python opens a stdout redirected to a file
+    monkeypatch.setattr(sys, "stdout", stdout)
+    print("first", file=stdout)
+    assert raw.getvalue() == b""  # block-buffered: the line waits
+    _line_buffered_stdout()
+    print("second", file=stdout)
+    assert raw.getvalue() == b"first\nsecond\n"
