@@ -4,7 +4,9 @@ never lost data (run in-process through :func:`radargest.cli.main`, which is wha
 from __future__ import annotations
 
 import argparse
+import io
 import re
+import sys
 from pathlib import Path
 
 import h5py
@@ -930,9 +932,6 @@ def test_bench_segment_takes_several_data_paths() -> None:
 
 
 def test_stdout_is_line_buffered_so_a_shared_log_keeps_the_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    import io
-    import sys
-
     from radargest.cli import _line_buffered_stdout
 
     raw = io.BytesIO()
