@@ -1,0 +1,135 @@
+"""How much of a throttled device's lost recall a full-rate decision stream while awake would win back (issue 11),
+TRAINING side only.
+
+Usage:
+    python scripts/throttle_stream_study.py RUN BUNDLE FILE.h5 [FILE.h5 ...] [--json OUT.json]
+
+A throttled device runs its decision layer on the idle-geometry onset stream (``DecisionConfig.for_idle_stream``),
+asleep and awake. The true-history mode of ``scripts/throttle_history_study.py`` showed that the view at a wake is
+not where its recall goes (``docs/results_power.md``, sixteenth pass). This script asks what is left once the
+decision layer gets the full-rate stream whenever the device senses at full rate: the run's float model and the
+evaluation's own decision layer (:func:`models.evaluate.evaluate_recordings`, the run's operating point) score each
+stream twice, on its full-rate onset ratio (always-on), and on the same ratio set to ``--asleep-db`` on every frame
+the bundle's throttle does not sense at full rate (``detect``'s transitions, default throttle). The view stays
+the true one, so the difference is what the wakes cost a decision layer that has the full-rate stream.
+
+It also counts the labelled gestures the device is never awake for, and those it is awake for less than half of,
+by subject and gesture.
+
+Held-out data is refused (:func:`radargest.datasets.held_out_paths`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from deploy.throttle import Phase
+from radargest.datasets import held_out_paths
+
+#: Phases in which the device senses full-rate frames.
+AWAKE = (int(Phase.ONSET), int(Phase.ACTIVE))
+
+
+def awake_mask(transitions: Sequence[tuple[int, int]], num_frames: int) -> npt.NDArray[np.bool_]:
+    """Full-rate frames a throttled device senses, ``(num_frames,)``, from ``StreamingDetector.transitions``.
+
+    A transition ``(t, phase)`` is the phase after frame ``t``: a wake at ``t`` (an IDLE frame) senses ``t + 1``
+    on at full rate, and the full-rate frame ``u`` that goes back to sleep is still sensed at full rate.
+    """
+    awake = np.zeros(num_frames, dtype=bool)
+    phase, since = int(Phase.IDLE), 0
+    for t, new in [*transitions, (num_frames - 1, int(Phase.IDLE))]:
+        if phase in AWAKE:
+            awake[since + 1 : t + 1] = True
+        phase, since = int(new), int(t)
+    return awake
+
+
+def asleep_gestures(
+    labels: Sequence[Any], awake: npt.NDArray[np.bool_], subject: str
+) -> tuple[collections.Counter[str], collections.Counter[str]]:
+    """Counts by ``subject/gesture`` of the labels the device is never awake for, and awake for under half of."""
+    never: collections.Counter[str] = collections.Counter()
+    partly: collections.Counter[str] = collections.Counter()
+    for la in labels:
+        seg = awake[la.start_frame : la.end_frame]
+        key = f"{subject}/{la.gesture}"
+        if not seg.any():
+            never[key] += 1
+        elif seg.mean() < 0.5:
+            partly[key] += 1
+    return never, partly
+
+
+def _outcome(metrics: dict[str, Any]) -> dict[str, Any]:
+    keys = ("event_accuracy", "recall", "false_activations_per_hour", "outcomes")
+    return {k: metrics[k] for k in keys}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("run", type=Path, help="run directory (its float model and operating point)")
+    ap.add_argument("bundle", type=Path, help="the run's exported bundle (its throttle gives the wakes)")
+    ap.add_argument("files", type=Path, nargs="+", help="labelled training-side recordings")
+    ap.add_argument("--asleep-db", type=float, default=-60.0, help="ratio of a frame not sensed at full rate [dB]")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args(argv)
+    if held := held_out_paths(args.files):
+        print(f"error: held-out file(s) refused: {', '.join(held)}", file=sys.stderr)
+        return 2
+
+    from deploy.runtime import detect_file, load_bundle
+    from models.config import load_run, run_decision
+    from models.data import load_recordings
+    from models.evaluate import evaluate_recordings, keras_predictor
+
+    model, cfg = load_run(args.run)
+    bundle = load_bundle(args.bundle)
+    recs = load_recordings(list(args.files), cfg=cfg.dataset)
+    masked = []
+    never: collections.Counter[str] = collections.Counter()
+    partly: collections.Counter[str] = collections.Counter()
+    awake_frames = 0
+    for rec in recs:
+        awake = awake_mask(detect_file(rec.path, bundle).transitions, rec.num_frames)
+        awake_frames += int(awake.sum())
+        n, p = asleep_gestures(rec.labels, awake, rec.subject or rec.path.stem)
+        never += n
+        partly += p
+        ratio = np.where(awake, np.asarray(rec.ratio_db, dtype=np.float64), args.asleep_db)
+        masked.append(dataclasses.replace(rec, ratio_db=ratio))
+        print(f"{rec.path.name}: awake {awake.mean():.3f}", file=sys.stderr, flush=True)
+    predict = keras_predictor(model)
+    kw: dict[str, Any] = {"cfg": cfg.dataset, "window_frames": cfg.architecture.window_frames}
+    kw["decision"] = run_decision(cfg, None)
+    every = list(range(len(recs)))
+    out: dict[str, Any] = {
+        "always_on": _outcome(evaluate_recordings(predict, recs, every, **kw)),
+        "full_rate_stream_while_awake": _outcome(evaluate_recordings(predict, masked, every, **kw)),
+        "awake_share": awake_frames / max(1, sum(r.num_frames for r in recs)),
+        "gestures_never_awake": dict(sorted(never.items())),
+        "gestures_awake_under_half": dict(sorted(partly.items())),
+    }
+    for name in ("always_on", "full_rate_stream_while_awake"):
+        o = out[name]["outcomes"]
+        split = ", ".join(f"{k} {v}" for k, v in o.items())
+        print(f"{name:29s} {split}; {out[name]['false_activations_per_hour']:.2f} false activations per hour")
+    print(f"awake {out['awake_share']:.1%} of the frames; never awake for {sum(never.values())} gestures, ", end="")
+    print(f"awake for under half of {sum(partly.values())}")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""scripts/throttle_stream_study.py: its held-out refusal, the awake mask against the detector's own count of
+full-rate frames, and one run end to end on the simulated fixture sessions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from cli_helpers import load_script
+
+from deploy.throttle import Phase
+
+
+@pytest.fixture(scope="module")
+def study() -> ModuleType:
+    return load_script("throttle_stream_study")
+
+
+def test_refuses_held_out_before_loading(study: ModuleType, tmp_path: Path) -> None:
+    for name in ("sim-s7003_everyday00.h5", "label_tap_in_idx_3.h5"):
+        assert study.main([str(tmp_path / "run"), str(tmp_path / "bundle"), str(tmp_path / name)]) == 2
+
+
+def test_awake_mask_reads_a_transition_as_the_phase_after_its_frame(study: ModuleType) -> None:
+    transitions = [(10, int(Phase.ONSET)), (12, int(Phase.ACTIVE)), (20, int(Phase.COOLDOWN)), (40, int(Phase.IDLE))]
+    transitions += [(50, int(Phase.ONSET))]
+    mask = study.awake_mask(transitions, 60)
+    assert np.flatnonzero(mask).tolist() == [*range(11, 21), *range(51, 60)]
+
+
+def test_awake_mask_is_the_frames_the_detector_senses_at_full_rate(
+    study: ModuleType, demo_bundle: Path, sim_dir: Path
+) -> None:
+    from acquisition import load_session
+    from deploy.runtime import StreamingDetector, load_bundle, session_stream
+
+    bundle = load_bundle(demo_bundle)
+    woke = 0
+    for path in sorted(sim_dir.glob("*.h5"))[:3]:
+        frames, geometry = session_stream(load_session(path), bundle)
+        det = StreamingDetector(bundle, geometry=geometry)
+        full = np.zeros(len(frames), dtype=bool)
+        for t in range(len(frames)):
+            if det.wants(t):
+                full[t] = det.state.phase in (Phase.ONSET, Phase.ACTIVE)  # as the runtime reads it for frame t
+                det.process(frames[t], t)
+        det.flush()
+        res = det.result(len(frames))
+        assert np.array_equal(study.awake_mask(res.transitions, len(frames)), full)
+        assert int(full.sum()) == res.utilisation.full_rate_frames
+        woke += bool(res.transitions)
+    assert woke, "no stream woke the throttle: the check compared nothing"
+
+
+def test_main_scores_the_same_gestures_both_ways(
+    study: ModuleType, tiny_run: Path, demo_bundle: Path, sim_dir: Path, tmp_path: Path
+) -> None:
+    files = [str(p) for p in sorted(sim_dir.glob("*.h5"))[:2]]
+    out = tmp_path / "study.json"
+    assert study.main([str(tiny_run), str(demo_bundle), *files, "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    always, awake = result["always_on"]["outcomes"], result["full_rate_stream_while_awake"]["outcomes"]
+    assert sum(always.values()) == sum(awake.values()) > 0
+    assert 0.0 < result["awake_share"] < 1.0
