@@ -12,6 +12,7 @@ import pytest
 from cli_helpers import load_script
 
 from deploy.throttle import Phase
+from dsp import FrameGeometry, OnsetConfig, OnsetProcessor, onset_metric, onset_power
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,30 @@ def test_awake_mask_is_the_frames_the_detector_senses_at_full_rate(
     assert woke, "no stream woke the throttle: the check compared nothing"
 
 
+def test_device_ratio_is_an_onset_processor_fed_only_the_awake_frames(study: ModuleType, sim_dir: Path) -> None:
+    from acquisition import load_session
+
+    session = load_session(sorted(sim_dir.glob("*.h5"))[0])
+    rate = session.sensor_config.frame_rate or session.frame_rate_hz
+    geometry = FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
+    frames = session.frames
+    cfg = OnsetConfig()
+    power = onset_power(frames, cfg=cfg, geometry=geometry)
+    every = np.ones(len(power), dtype=bool)
+    assert np.array_equal(
+        study.device_ratio(power, every, cfg=cfg, geometry=geometry, asleep_db=-60.0),
+        onset_metric(frames, cfg=cfg, geometry=geometry).ratio_db,
+        equal_nan=True,
+    )
+    awake = np.zeros(len(power), dtype=bool)
+    awake[40:200] = awake[260:400] = True  # asleep before, between and after
+    ratio = study.device_ratio(power, awake, cfg=cfg, geometry=geometry, asleep_db=-60.0)
+    proc = OnsetProcessor(cfg=cfg, geometry=geometry)
+    fed = np.array([proc.process_power(float(p))[2] for p in power[awake]])
+    np.testing.assert_allclose(ratio[awake], fed, rtol=0, atol=1e-9)
+    assert np.all(ratio[~awake] == -60.0)
+
+
 def test_main_scores_the_same_gestures_both_ways(
     study: ModuleType, tiny_run: Path, demo_bundle: Path, sim_dir: Path, tmp_path: Path
 ) -> None:
@@ -62,6 +87,7 @@ def test_main_scores_the_same_gestures_both_ways(
     out = tmp_path / "study.json"
     assert study.main([str(tiny_run), str(demo_bundle), *files, "--json", str(out)]) == 0
     result = json.loads(out.read_text())
-    always, awake = result["always_on"]["outcomes"], result["full_rate_stream_while_awake"]["outcomes"]
-    assert sum(always.values()) == sum(awake.values()) > 0
+    totals = [sum(result[k]["outcomes"].values()) for k in ("always_on", "full_rate_stream_while_awake")]
+    totals.append(sum(result["full_rate_stream_while_awake_device_floor"]["outcomes"].values()))
+    assert totals[0] > 0 and len(set(totals)) == 1
     assert 0.0 < result["awake_share"] < 1.0
