@@ -6,14 +6,17 @@ Usage:
 
 A throttled device runs its decision layer on the idle-geometry onset stream (``DecisionConfig.for_idle_stream``),
 asleep and awake. The true-history mode of ``scripts/throttle_history_study.py`` showed that the view at a wake is
-not where its recall goes (``docs/results_power.md``, sixteenth pass). This script asks what is left once the
-decision layer gets the full-rate stream whenever the device senses at full rate: the run's float model and the
+not where its recall goes (``docs/results_power.md``, sixteenth pass). This script asks what a decision layer fed
+the full-rate stream whenever the device senses at full rate would win back. The run's float model and the
 evaluation's own decision layer (:func:`models.evaluate.evaluate_recordings`, the run's operating point) score each
-stream twice, on its full-rate onset ratio (always-on), and on the same ratio set to ``--asleep-db`` on every frame
-the bundle's throttle does not sense at full rate (``detect``'s transitions, default throttle). The view stays
-the true one, so the difference is what the wakes cost a decision layer that has the full-rate stream. That
-ratio keeps its smoothing and floor from every frame, an upper bound; a third pass gives the ratio as a device would
-have it, with the smoothing and floor kept from the frames it senses at full rate only (:func:`device_ratio`).
+stream three times, always with the true view:
+
+- ``always_on``: the full-rate onset ratio;
+- ``full_rate_stream_while_awake``: the same ratio, set to ``--asleep-db`` on every frame the bundle's throttle does
+  not sense at full rate (``detect``'s transitions, its default throttle). The ratio keeps its smoothing and floor
+  from every frame, so this is an upper bound;
+- ``full_rate_stream_while_awake_device_floor``: the ratio as a device would have it, its smoothing and floor kept
+  from the frames it senses at full rate only (:func:`device_ratio`).
 
 It also counts the labelled gestures the device is never awake for, and those it is awake for less than half of,
 by subject and gesture.
