@@ -13,7 +13,7 @@ import pytest
 from cli_helpers import load_script
 
 from deploy.throttle import Phase
-from dsp import FrameGeometry, OnsetConfig, OnsetProcessor, onset_metric, onset_power
+from dsp import OnsetConfig, OnsetProcessor, onset_metric, onset_power
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +57,13 @@ def test_awake_mask_is_the_frames_the_detector_senses_at_full_rate(
     assert woke, "no stream woke the throttle: the check compared nothing"
 
 
-def test_device_ratio_is_an_onset_processor_fed_only_the_awake_frames(study: ModuleType, sim_dir: Path) -> None:
+def test_device_ratio_is_an_onset_processor_fed_only_the_awake_frames(
+    study: ModuleType, demo_bundle: Path, sim_dir: Path
+) -> None:
     from acquisition import load_session
+    from deploy.runtime import load_bundle, session_stream
 
-    session = load_session(sorted(sim_dir.glob("*.h5"))[0])
-    rate = session.sensor_config.frame_rate or session.frame_rate_hz
-    geometry = FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
-    frames = session.frames
+    frames, geometry = session_stream(load_session(sorted(sim_dir.glob("*.h5"))[0]), load_bundle(demo_bundle))
     cfg = OnsetConfig()
     power = onset_power(frames, cfg=cfg, geometry=geometry)
     every = np.ones(len(power), dtype=bool)
