@@ -2,7 +2,8 @@
 TRAINING side only.
 
 Usage:
-    python scripts/throttle_stream_study.py RUN BUNDLE FILE.h5 [FILE.h5 ...] [--json OUT.json]
+    python scripts/throttle_stream_study.py RUN BUNDLE FILE.h5 [FILE.h5 ...] --offset-files CAL.h5 [CAL.h5 ...]
+        [--json OUT.json]
 
 A throttled device runs its decision layer on the idle-geometry onset stream (``DecisionConfig.for_idle_stream``),
 asleep and awake. The true-history mode of ``scripts/throttle_history_study.py`` showed that the view at a wake is
@@ -17,6 +18,16 @@ stream three times, always with the true view:
   from every frame, so this is an upper bound;
 - ``full_rate_stream_while_awake_device_floor``: the ratio as a device would have it, its smoothing and floor kept
   from the frames it senses at full rate only (:func:`device_ratio`).
+
+Three more passes try floors that awake motion does not inflate, all on the awake frames only (:func:`floor_ratios`):
+
+- ``idle_floor_offset``: the full-geometry level minus the device's own idle-stream floor plus an offset [dB], the
+  median gap between the two floors on ``--offset-files`` (:func:`floor_offset_db`; training-side streams that are
+  not scored);
+- ``idle_geometry_full_rate``: the idle-geometry power of every awake frame, smoothed at the full rate, minus the
+  idle-stream floor (one scale, no offset);
+- ``quiet_awake_floor``: the full-geometry level minus a floor kept from the awake frames the idle stream calls
+  quiet (its latest ratio below the throttle's ``release_db``).
 
 It also counts the labelled gestures the device is never awake for, and those it is awake for less than half of,
 by subject and gesture.
@@ -38,8 +49,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from deploy.throttle import Phase
-from dsp import FrameGeometry, OnsetConfig, onset_from_power, onset_power
+from deploy.throttle import Phase, ThrottleConfig, idle_geometry, idle_power
+from dsp import FrameGeometry, OnsetConfig, OnsetProcessor, onset_from_power, onset_power
 from radargest.datasets import held_out_paths
 
 #: Phases in which the device senses full-rate frames.
@@ -76,6 +87,93 @@ def device_ratio(
     return np.where(awake, ratio, asleep_db)
 
 
+class LoggedOnset(OnsetProcessor):
+    """An :class:`dsp.OnsetProcessor` that keeps ``(frame, floor [dB], ratio [dB])`` of every sample it is given;
+    ``frame`` is set by the caller before each full-rate frame is processed."""
+
+    def __init__(self, *, cfg: OnsetConfig, geometry: FrameGeometry) -> None:
+        super().__init__(cfg=cfg, geometry=geometry)
+        self.frame = 0
+        self.log: list[tuple[int, float, float]] = []
+
+    def process_power(self, power: float) -> tuple[float, float, float]:
+        out = super().process_power(power)
+        self.log.append((self.frame, out[1], out[2]))
+        return out
+
+
+def held(frames: Sequence[int], values: Sequence[float], num_frames: int) -> npt.NDArray[np.float64]:
+    """``values`` sampled at increasing ``frames``, held until the next sample, ``(num_frames,)``; NaN before the
+    first."""
+    out = np.full(num_frames, np.nan)
+    idx = np.searchsorted(np.asarray(frames, dtype=np.int64), np.arange(num_frames), side="right") - 1
+    ok = idx >= 0
+    out[ok] = np.asarray(values, dtype=np.float64)[idx[ok]]
+    return out
+
+
+def _level_db(power: npt.NDArray[np.float64], *, cfg: OnsetConfig, geometry: FrameGeometry) -> npt.NDArray[np.float64]:
+    """Smoothed level [dB] of a power series (NaN frames skipped), ``(frames,)``."""
+    metric = onset_from_power(power, cfg=cfg, geometry=geometry).metric
+    return np.asarray(10.0 * np.log10(metric + cfg.metric_eps), dtype=np.float64)
+
+
+def idle_ticks_floor(
+    frames: npt.NDArray[Any], *, throttle: ThrottleConfig, cfg: OnsetConfig, geometry: FrameGeometry
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Always-on floors [dB] at the idle ticks (every ``idle_decimation``-th frame), ``(ticks,)`` each: the
+    full-geometry floor and the idle-geometry floor of single IDLE frames, as a sleeping device samples them."""
+    full = onset_from_power(onset_power(frames, cfg=cfg, geometry=geometry), cfg=cfg, geometry=geometry).floor
+    ticks = slice(0, None, throttle.idle_decimation)
+    ip = idle_power(frames[ticks], cfg=throttle, onset_cfg=cfg, geometry=geometry)
+    idle = onset_from_power(ip, cfg=cfg, geometry=idle_geometry(geometry, cfg=throttle)).floor
+    return np.asarray(full[ticks]), np.asarray(idle)
+
+
+def floor_offset_db(pairs: Sequence[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]) -> float:
+    """Median of (full-geometry floor − idle-geometry floor) [dB] over the ticks of :func:`idle_ticks_floor`'s
+    pairs."""
+    gaps = np.concatenate([f - i for f, i in pairs])
+    return float(np.nanmedian(gaps))
+
+
+def floor_ratios(
+    frames: npt.NDArray[Any],
+    awake: npt.NDArray[np.bool_],
+    log: Sequence[tuple[int, float, float]],
+    *,
+    throttle: ThrottleConfig,
+    cfg: OnsetConfig,
+    geometry: FrameGeometry,
+    offset_db: float,
+    asleep_db: float,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """The three candidate full-rate ratios [dB] of the module docstring, each ``(frames,)``, ``asleep_db`` on the
+    frames not sensed at full rate. ``log`` is :class:`LoggedOnset`'s record of the device's idle stream."""
+    n = len(frames)
+    ticks = [t for t, _, _ in log]
+    idle_floor = held(ticks, [f for _, f, _ in log], n)
+    idle_ratio = held(ticks, [r for _, _, r in log], n)
+    full_level = _level_db(
+        np.where(awake, onset_power(frames, cfg=cfg, geometry=geometry), np.nan), cfg=cfg, geometry=geometry
+    )
+    ip = idle_power(frames, cfg=throttle, onset_cfg=cfg, geometry=geometry)
+    idle_fast = dataclasses.replace(idle_geometry(geometry, cfg=throttle), frame_rate_hz=geometry.frame_rate_hz)
+    idle_level = _level_db(np.where(awake, ip, np.nan), cfg=cfg, geometry=idle_fast)
+    quiet = awake & (idle_ratio < throttle.release_db)
+    # the floor of the quiet awake levels: their 20th percentile over the last floor window, no extra smoothing
+    unsmoothed = dataclasses.replace(cfg, smoothing_s=0.5 / geometry.frame_rate_hz)
+    qpow = np.where(quiet, 10.0 ** (full_level / 10.0) - cfg.metric_eps, np.nan)
+    qfloor = onset_from_power(qpow, cfg=unsmoothed, geometry=geometry).floor
+    quiet_floor = held(np.flatnonzero(quiet).tolist(), qfloor[quiet].tolist(), n)
+    out = {
+        "idle_floor_offset": full_level - (idle_floor + offset_db),
+        "idle_geometry_full_rate": idle_level - idle_floor,
+        "quiet_awake_floor": full_level - quiet_floor,
+    }
+    return {k: np.where(awake & np.isfinite(v), v, asleep_db) for k, v in out.items()}
+
+
 def asleep_gestures(
     labels: Sequence[Any], awake: npt.NDArray[np.bool_], subject: str
 ) -> tuple[collections.Counter[str], collections.Counter[str]]:
@@ -102,15 +200,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("run", type=Path, help="run directory (its float model and operating point)")
     ap.add_argument("bundle", type=Path, help="the run's exported bundle (its throttle gives the wakes)")
     ap.add_argument("files", type=Path, nargs="+", help="labelled training-side recordings")
+    ap.add_argument(
+        "--offset-files",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="training-side streams, not scored, on which the idle_floor_offset pass's offset is measured",
+    )
     ap.add_argument("--asleep-db", type=float, default=-60.0, help="ratio of a frame not sensed at full rate [dB]")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
-    if held := held_out_paths(args.files):
-        print(f"error: held-out file(s) refused: {', '.join(held)}", file=sys.stderr)
+    if bad := held_out_paths([*args.files, *args.offset_files]):
+        print(f"error: held-out file(s) refused: {', '.join(bad)}", file=sys.stderr)
         return 2
 
     from acquisition import load_session
-    from deploy.runtime import detect_frames, load_bundle, session_stream
+    from deploy.runtime import StreamingDetector, load_bundle, session_stream
     from models.config import load_run, run_decision
     from models.data import load_recordings
     from models.evaluate import evaluate_recordings, keras_predictor
@@ -118,13 +223,29 @@ def main(argv: list[str] | None = None) -> int:
     model, cfg = load_run(args.run)
     bundle = load_bundle(args.bundle)
     recs = load_recordings(list(args.files), cfg=cfg.dataset)
+    onset = cfg.dataset.onset
+    pairs = []
+    for path in args.offset_files:
+        frames, geometry = session_stream(load_session(path), bundle)
+        throttle = dataclasses.replace(bundle.throttle, full_rate_hz=geometry.frame_rate_hz)
+        pairs.append(idle_ticks_floor(frames, throttle=throttle, cfg=onset, geometry=geometry))
+    offset = floor_offset_db(pairs)
+    print(f"floor offset (full - idle geometry) {offset:.2f} dB on {len(pairs)} file(s)", file=sys.stderr)
     masked, device = [], []
+    candidates: dict[str, list[Any]] = collections.defaultdict(list)
     never: collections.Counter[str] = collections.Counter()
     partly: collections.Counter[str] = collections.Counter()
     awake_frames = 0
     for rec in recs:
         frames, geometry = session_stream(load_session(rec.path), bundle)
-        awake = awake_mask(detect_frames(frames, bundle, geometry=geometry).transitions, rec.num_frames)
+        det = StreamingDetector(bundle, geometry=geometry)
+        det.onset = logged = LoggedOnset(cfg=det.onset_cfg, geometry=det.onset.geometry)
+        for t in range(len(frames)):
+            if det.wants(t):
+                logged.frame = t
+                det.process(frames[t], t)
+        det.flush()
+        awake = awake_mask(det.result(len(frames)).transitions, rec.num_frames)
         awake_frames += int(awake.sum())
         n, p = asleep_gestures(rec.labels, awake, rec.subject or rec.path.stem)
         never += n
@@ -134,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         power = onset_power(rec.frames, cfg=cfg.dataset.onset, geometry=geometry)
         kw_dev: dict[str, Any] = {"cfg": cfg.dataset.onset, "geometry": geometry, "asleep_db": args.asleep_db}
         device.append(dataclasses.replace(rec, ratio_db=device_ratio(power, awake, **kw_dev)))
+        kw_fl: dict[str, Any] = {"throttle": det.throttle, "cfg": onset, "geometry": geometry}
+        ratios = floor_ratios(rec.frames, awake, logged.log, offset_db=offset, asleep_db=args.asleep_db, **kw_fl)
+        for name, r in ratios.items():
+            candidates[name].append(dataclasses.replace(rec, ratio_db=r))
         print(f"{rec.path.name}: awake {awake.mean():.3f}", file=sys.stderr, flush=True)
     predict = keras_predictor(model)
     kw: dict[str, Any] = {"cfg": cfg.dataset, "window_frames": cfg.architecture.window_frames}
@@ -143,11 +268,14 @@ def main(argv: list[str] | None = None) -> int:
         "always_on": _outcome(evaluate_recordings(predict, recs, every, **kw)),
         "full_rate_stream_while_awake": _outcome(evaluate_recordings(predict, masked, every, **kw)),
         "full_rate_stream_while_awake_device_floor": _outcome(evaluate_recordings(predict, device, every, **kw)),
+        **{name: _outcome(evaluate_recordings(predict, rs, every, **kw)) for name, rs in candidates.items()},
+        "floor_offset_db": offset,
         "awake_share": awake_frames / max(1, sum(r.num_frames for r in recs)),
         "gestures_never_awake": dict(sorted(never.items())),
         "gestures_awake_under_half": dict(sorted(partly.items())),
     }
-    for name in ("always_on", "full_rate_stream_while_awake", "full_rate_stream_while_awake_device_floor"):
+    passes = ["always_on", "full_rate_stream_while_awake", "full_rate_stream_while_awake_device_floor", *candidates]
+    for name in passes:
         o = out[name]["outcomes"]
         split = ", ".join(f"{k} {v}" for k, v in o.items())
         print(f"{name:42s} {split}; {out[name]['false_activations_per_hour']:.2f} false activations per hour")

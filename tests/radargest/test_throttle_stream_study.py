@@ -1,6 +1,7 @@
 """scripts/throttle_stream_study.py: its held-out refusal, the awake mask against the frames the detector senses at
-full rate, the device's ratio against an onset processor fed only those frames, and one run end to end on the
-simulated fixture sessions."""
+full rate, the device's ratio against an onset processor fed only those frames, the idle-stream log against the
+detector's onset samples, the floor offset against the noise energies of the two geometries, and one run end to end
+on the simulated fixture sessions."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ def study() -> ModuleType:
 
 def test_refuses_held_out_before_loading(study: ModuleType, tmp_path: Path) -> None:
     for name in ("sim-s7003_everyday00.h5", "label_tap_in_idx_3.h5"):
-        assert study.main([str(tmp_path / "run"), str(tmp_path / "bundle"), str(tmp_path / name)]) == 2
+        args = [str(tmp_path / "run"), str(tmp_path / "bundle"), str(tmp_path / "ok.h5"), "--offset-files"]
+        assert study.main([*args, str(tmp_path / name)]) == 2
+        assert study.main([*args[:2], str(tmp_path / name), *args[3:], str(tmp_path / "ok.h5")]) == 2
 
 
 def test_awake_mask_reads_a_transition_as_the_phase_after_its_frame(study: ModuleType) -> None:
@@ -81,14 +84,63 @@ def test_device_ratio_is_an_onset_processor_fed_only_the_awake_frames(
     assert np.all(ratio[~awake] == -60.0)
 
 
+def test_logged_onset_keeps_every_sample_the_detector_feeds_its_segmenter(
+    study: ModuleType, demo_bundle: Path, sim_dir: Path
+) -> None:
+    from acquisition import load_session
+    from deploy.runtime import StreamingDetector, load_bundle, session_stream
+
+    bundle = load_bundle(demo_bundle)
+    frames, geometry = session_stream(load_session(sorted(sim_dir.glob("*.h5"))[0]), bundle)
+    det = StreamingDetector(bundle, geometry=geometry)
+    det.onset = logged = study.LoggedOnset(cfg=det.onset_cfg, geometry=det.onset.geometry)
+    for t in range(len(frames)):
+        if det.wants(t):
+            logged.frame = t
+            det.process(frames[t], t)
+    det.flush()
+    assert [t for t, _, _ in logged.log] == det.onset_frames and len(det.onset_frames) > 10
+    floor = study.held([t for t, _, _ in logged.log], [f for _, f, _ in logged.log], len(frames))
+    first = logged.log[0][0]
+    assert np.isnan(floor[:first]).all() and np.isfinite(floor[first:]).all()
+
+
+def test_floor_offset_is_the_noise_energy_ratio_of_the_two_geometries(
+    study: ModuleType, demo_bundle: Path, sim_dir: Path
+) -> None:
+    import dataclasses
+
+    from acquisition import load_session
+    from deploy.runtime import load_bundle, session_stream
+    from deploy.throttle import idle_power
+
+    bundle = load_bundle(demo_bundle)
+    _, geometry = session_stream(load_session(sorted(sim_dir.glob("*.h5"))[0]), bundle)
+    throttle = dataclasses.replace(bundle.throttle, full_rate_hz=geometry.frame_rate_hz)
+    rng = np.random.default_rng(0)
+    shape = (3000, geometry.sweeps_per_frame, geometry.num_points)
+    noise = 100.0 * (rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+    cfg = bundle.onset
+    offset = study.floor_offset_db([study.idle_ticks_floor(noise, throttle=throttle, cfg=cfg, geometry=geometry)])
+    full = onset_power(noise, cfg=cfg, geometry=geometry).mean()
+    idle = idle_power(noise, cfg=throttle, onset_cfg=cfg, geometry=geometry).mean()
+    # the floors are 20th percentiles, not means: the idle stream's fewer degrees of freedom (fewer sweeps and
+    # points, 2-sample smoothing) put its floor further below its mean, by about half a dB; taking every point
+    # instead of the IDLE points moves the offset by about 3 dB
+    assert offset == pytest.approx(10.0 * np.log10(full / idle), abs=1.0)
+
+
 def test_main_scores_the_same_gestures_in_every_pass(
     study: ModuleType, tiny_run: Path, demo_bundle: Path, sim_dir: Path, tmp_path: Path
 ) -> None:
     files = [str(p) for p in sorted(sim_dir.glob("*.h5"))[:2]]
     out = tmp_path / "study.json"
-    assert study.main([str(tiny_run), str(demo_bundle), *files, "--json", str(out)]) == 0
+    args = [str(tiny_run), str(demo_bundle), *files, "--offset-files", files[0], "--json", str(out)]
+    assert study.main(args) == 0
     result = json.loads(out.read_text())
     passes = ("always_on", "full_rate_stream_while_awake", "full_rate_stream_while_awake_device_floor")
+    passes += ("idle_floor_offset", "idle_geometry_full_rate", "quiet_awake_floor")
     totals = {sum(result[k]["outcomes"].values()) for k in passes}
     assert len(totals) == 1 and totals.pop() > 0
     assert 0.0 < result["awake_share"] < 1.0
+    assert np.isfinite(result["floor_offset_db"])
