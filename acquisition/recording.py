@@ -127,6 +127,12 @@ class Session:
         return float((self.num_frames - 1) * self.ticks_per_second / span)
 
     @property
+    def stream_rate_hz(self) -> float:
+        """The rate a stream's windows and timers are counted at [Hz]: the configured frame rate, else
+        :attr:`frame_rate_hz` measured from the ticks (0.0 when neither exists). One rule for every reader."""
+        return float(self.sensor_config.frame_rate or self.frame_rate_hz)
+
+    @property
     def times_s(self) -> npt.NDArray[np.float64]:
         """``(frames,)`` seconds since the first frame, from the ticks."""
         return (self.ticks - self.ticks[0]) / float(self.ticks_per_second)

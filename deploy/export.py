@@ -419,8 +419,7 @@ def check_stream_recordings(run_dir: str | Path, paths: Sequence[str | Path]) ->
     for path in paths:
         session = load_session(Path(path))
         check_sensor_fields(session, fields, preset=tcfg.dataset.preset, owner="run")  # as session_stream, in order
-        rate = session.sensor_config.frame_rate or session.frame_rate_hz  # as deploy.runtime.session_stream
-        mismatch = dsp.frame_rate_mismatch(float(rate), run_hz, expected="the run's")
+        mismatch = dsp.frame_rate_mismatch(session.stream_rate_hz, run_hz, expected="the run's")
         if mismatch:
             raise RecordingError(path, mismatch)
 

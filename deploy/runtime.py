@@ -799,7 +799,7 @@ def session_stream(session: Any, bundle: Bundle) -> tuple[npt.NDArray[Any], dsp.
             a fixed number of frames).
     """
     check_recording(session, bundle)
-    rate = session.sensor_config.frame_rate or session.frame_rate_hz
+    rate = session.stream_rate_hz
     if not rate or not np.isfinite(rate) or rate <= 0:
         raise BundleError(f"{session.path}: cannot measure the frame rate")
     check_frame_rate(float(rate), bundle, source=str(session.path))

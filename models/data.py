@@ -431,8 +431,8 @@ def recording_day(path: Path) -> str:
 
 
 def _geometry(session: Session) -> dsp.FrameGeometry:
-    rate = session.sensor_config.frame_rate or session.frame_rate_hz
-    return dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
+    rate = session.stream_rate_hz
+    return dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=rate)
 
 
 def detector_events(

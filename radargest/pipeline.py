@@ -94,7 +94,7 @@ class SessionFeatures:
 
 def geometry_of(session: Session) -> dsp.FrameGeometry:
     """The frame geometry of a session (frame rate: configured, else the mean measured from the ticks)."""
-    rate = session.sensor_config.frame_rate or session.frame_rate_hz
+    rate = session.stream_rate_hz
     if not rate or not np.isfinite(rate) or rate <= 0:
         raise dsp.ParameterError(f"{session.path}: cannot measure the frame rate (frames: {session.num_frames})")
     return dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))

@@ -104,8 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         simulate_session(sim, plan=plan, subject=subject, seed=3, sensor_config=config, preset="gesture_close")
         streams.append(("simulated (subject 11)", load_session(sim)))
         for i, (name, s) in enumerate(streams):
-            rate = s.sensor_config.frame_rate or s.frame_rate_hz
-            g = dsp.FrameGeometry.from_sensor_config(s.sensor_config, s.metadata, frame_rate_hz=float(rate))
+            g = dsp.FrameGeometry.from_sensor_config(s.sensor_config, s.metadata, frame_rate_hz=s.stream_rate_hz)
             rows += parity(name, s.frames, g, t / f"b{i}")
         sizes = compile_objects(t / f"b{len(streams) - 1}", ("-Os",))
         size_rows = ["| object (-Os, host) | .text | .rodata | .data + .bss | flash |", "|---|---:|---:|---:|---:|"]

@@ -43,8 +43,7 @@ SEGMENT = dsp.SegmentConfig(pre_roll_s=0.0)
 
 def stream_of(path: Path, onset_cfg: dsp.OnsetConfig) -> ThrottleStream:
     s = load_session(path)
-    rate = s.sensor_config.frame_rate or s.frame_rate_hz
-    geometry = dsp.FrameGeometry.from_sensor_config(s.sensor_config, s.metadata, frame_rate_hz=float(rate))
+    geometry = dsp.FrameGeometry.from_sensor_config(s.sensor_config, s.metadata, frame_rate_hz=s.stream_rate_hz)
     bad = dsp.bad_frames(s.frames, saturated=s.data_saturated)
     frames = dsp.mask_bad_frames(s.frames, bad) if bad.any() else s.frames
     # the throttle's onset stream: every frame's power on its first idle_sweeps sweeps (the IDLE frame)

@@ -63,6 +63,19 @@ def test_loader_returns_frames_config_labels_and_meta(sim_dir: Path) -> None:
     assert session.labels == sorted(session.labels)
 
 
+def test_stream_rate_is_the_configured_rate_else_the_measured_one(sim_dir: Path) -> None:
+    import dataclasses
+
+    session = load_session(_files(sim_dir)[0])  # the simulator leaves frame_rate unset: the ticks give it
+    assert session.sensor_config.frame_rate is None
+    assert session.stream_rate_hz == session.frame_rate_hz and 50 < session.stream_rate_hz < 65
+    configured = a121.SensorConfig.from_json(session.sensor_config.to_json())  # the recorded config stays as it is
+    configured.frame_rate = 40.0
+    assert dataclasses.replace(session, sensor_config=configured).stream_rate_hz == 40.0
+    one = dataclasses.replace(session, ticks=session.ticks[:1], frames=session.frames[:1])
+    assert one.stream_rate_hz == 0.0  # neither: callers refuse it
+
+
 def test_save_labels_replaces_atomically(sim_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "copy.h5"
     shutil.copy(_files(sim_dir)[0], path)

@@ -18,8 +18,9 @@ from deploy.c_binding import CLibrary
 
 def geometry_of(session: Session) -> dsp.FrameGeometry:
     """Geometry with the configured frame rate, else the mean rate from the ticks."""
-    rate = session.sensor_config.frame_rate or session.frame_rate_hz
-    return dsp.FrameGeometry.from_sensor_config(session.sensor_config, session.metadata, frame_rate_hz=float(rate))
+    return dsp.FrameGeometry.from_sensor_config(
+        session.sensor_config, session.metadata, frame_rate_hz=session.stream_rate_hz
+    )
 
 
 @functools.lru_cache(maxsize=8)
