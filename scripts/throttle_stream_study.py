@@ -10,7 +10,7 @@ asleep and awake. The true-history mode of ``scripts/throttle_history_study.py``
 not where its recall goes (``docs/results_power.md``, sixteenth pass). This script asks what a decision layer fed
 the full-rate stream whenever the device senses at full rate would win back. The run's float model and the
 evaluation's own decision layer (:func:`models.evaluate.evaluate_recordings`, the run's operating point) score each
-stream three times, always with the true view:
+stream in six passes, always with the true view. The first three:
 
 - ``always_on``: the full-rate onset ratio;
 - ``full_rate_stream_while_awake``: the same ratio, set to ``--asleep-db`` on every frame the bundle's throttle does
@@ -100,6 +100,21 @@ class LoggedOnset(OnsetProcessor):
         out = super().process_power(power)
         self.log.append((self.frame, out[1], out[2]))
         return out
+
+
+def logged_run(bundle: Any, frames: npt.NDArray[Any], geometry: FrameGeometry) -> tuple[Any, LoggedOnset]:
+    """Run ``deploy.runtime.StreamingDetector`` with its default throttle over a fixed-rate stream, as
+    ``deploy.runtime.detect_frames`` does, logging its onset samples; returns the flushed detector and the log."""
+    from deploy.runtime import StreamingDetector
+
+    det = StreamingDetector(bundle, geometry=geometry)
+    det.onset = logged = LoggedOnset(cfg=det.onset_cfg, geometry=det.onset.geometry)
+    for t in range(len(frames)):
+        if det.wants(t):
+            logged.frame = t
+            det.process(frames[t], t)
+    det.flush()
+    return det, logged
 
 
 def held(frames: Sequence[int], values: Sequence[float], num_frames: int) -> npt.NDArray[np.float64]:
@@ -215,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from acquisition import load_session
-    from deploy.runtime import StreamingDetector, load_bundle, session_stream
+    from deploy.runtime import load_bundle, session_stream
     from models.config import load_run, run_decision
     from models.data import load_recordings
     from models.evaluate import evaluate_recordings, keras_predictor
@@ -238,13 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     awake_frames = 0
     for rec in recs:
         frames, geometry = session_stream(load_session(rec.path), bundle)
-        det = StreamingDetector(bundle, geometry=geometry)
-        det.onset = logged = LoggedOnset(cfg=det.onset_cfg, geometry=det.onset.geometry)
-        for t in range(len(frames)):
-            if det.wants(t):
-                logged.frame = t
-                det.process(frames[t], t)
-        det.flush()
+        det, logged = logged_run(bundle, frames, geometry)
         awake = awake_mask(det.result(len(frames)).transitions, rec.num_frames)
         awake_frames += int(awake.sum())
         n, p = asleep_gestures(rec.labels, awake, rec.subject or rec.path.stem)

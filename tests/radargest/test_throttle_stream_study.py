@@ -88,21 +88,18 @@ def test_logged_onset_keeps_every_sample_the_detector_feeds_its_segmenter(
     study: ModuleType, demo_bundle: Path, sim_dir: Path
 ) -> None:
     from acquisition import load_session
-    from deploy.runtime import StreamingDetector, load_bundle, session_stream
+    from deploy.runtime import detect_frames, load_bundle, session_stream
 
     bundle = load_bundle(demo_bundle)
     frames, geometry = session_stream(load_session(sorted(sim_dir.glob("*.h5"))[0]), bundle)
-    det = StreamingDetector(bundle, geometry=geometry)
-    det.onset = logged = study.LoggedOnset(cfg=det.onset_cfg, geometry=det.onset.geometry)
-    for t in range(len(frames)):
-        if det.wants(t):
-            logged.frame = t
-            det.process(frames[t], t)
-    det.flush()
-    assert [t for t, _, _ in logged.log] == det.onset_frames and len(det.onset_frames) > 10
-    floor = study.held([t for t, _, _ in logged.log], [f for _, f, _ in logged.log], len(frames))
-    first = logged.log[0][0]
-    assert np.isnan(floor[:first]).all() and np.isfinite(floor[first:]).all()
+    det, logged = study.logged_run(bundle, frames, geometry)
+    result = det.result(len(frames))
+    plain = detect_frames(frames, bundle, geometry=geometry)  # logging changes nothing the detector does
+    assert result.transitions == plain.transitions and result.events == plain.events
+    ticks = [t for t, _, _ in logged.log]
+    assert ticks == det.onset_frames and len(ticks) == result.utilisation.onset_runs > 10
+    floor = study.held(ticks, [f for _, f, _ in logged.log], len(frames))
+    assert np.isnan(floor[: ticks[0]]).all() and np.isfinite(floor[ticks[0] :]).all()
 
 
 def test_floor_offset_is_the_noise_energy_ratio_of_the_two_geometries(
