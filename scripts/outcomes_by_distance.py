@@ -75,18 +75,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --edges-m must be increasing numbers, got {args.edges_m!r}", file=sys.stderr)
         return 2
 
-    from acquisition import load_session
+    from acquisition import RecordingError, load_session
 
     distance: dict[str, float] = {}
     for path in args.data:
-        params = load_session(path).meta
+        try:
+            params = load_session(path).meta
+        except RecordingError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         subject = (params.simulator_params or {}).get("subject") if params else None
         if not subject:
             print(f"error: {path} is not a simulated recording (no subject parameters)", file=sys.stderr)
             return 2
         distance[path.name] = float(subject["distance_m"])
     try:
-        table = by_distance([json.loads(p.read_text()) for p in args.evaluations], distance, edges)
+        evaluations = [json.loads(p.read_text()) for p in args.evaluations]
+        table = by_distance(evaluations, distance, edges)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read the evaluations: {exc}", file=sys.stderr)
+        return 2
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2

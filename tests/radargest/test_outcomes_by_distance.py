@@ -52,3 +52,5 @@ def test_main_reads_the_subjects_distance_and_refuses_bad_input(
     assert script.main([str(ev), "--data", str(files[0])]) == 2  # a file with no distance given
     assert script.main([str(ev), "--data", *map(str, files), "--edges-m", "0.2,0.1"]) == 2
     assert script.main([str(ev), "--data", str(tmp_path / "sim-s7003_everyday00.h5")]) == 2
+    assert script.main([str(ev), "--data", str(tmp_path / "missing.h5")]) == 2
+    assert script.main([str(tmp_path / "missing.json"), "--data", *map(str, files)]) == 2
