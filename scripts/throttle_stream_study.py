@@ -154,6 +154,7 @@ def floor_offset_db(pairs: Sequence[tuple[npt.NDArray[np.float64], npt.NDArray[n
 
 def floor_ratios(
     frames: npt.NDArray[Any],
+    power: npt.NDArray[np.float64],
     awake: npt.NDArray[np.bool_],
     log: Sequence[tuple[int, float, float]],
     *,
@@ -164,14 +165,13 @@ def floor_ratios(
     asleep_db: float,
 ) -> dict[str, npt.NDArray[np.float64]]:
     """The three candidate full-rate ratios [dB] of the module docstring, each ``(frames,)``, ``asleep_db`` on the
-    frames not sensed at full rate. ``log`` is :class:`LoggedOnset`'s record of the device's idle stream."""
+    frames not sensed at full rate. ``power`` is the frames' :func:`dsp.onset_power`, ``(frames,)``; ``log`` is
+    :class:`LoggedOnset`'s record of the device's idle stream."""
     n = len(frames)
     ticks = [t for t, _, _ in log]
     idle_floor = held(ticks, [f for _, f, _ in log], n)
     idle_ratio = held(ticks, [r for _, _, r in log], n)
-    full_level = _level_db(
-        np.where(awake, onset_power(frames, cfg=cfg, geometry=geometry), np.nan), cfg=cfg, geometry=geometry
-    )
+    full_level = _level_db(np.where(awake, power, np.nan), cfg=cfg, geometry=geometry)
     ip = idle_power(frames, cfg=throttle, onset_cfg=cfg, geometry=geometry)
     idle_fast = dataclasses.replace(idle_geometry(geometry, cfg=throttle), frame_rate_hz=geometry.frame_rate_hz)
     idle_level = _level_db(np.where(awake, ip, np.nan), cfg=cfg, geometry=idle_fast)
@@ -261,11 +261,11 @@ def main(argv: list[str] | None = None) -> int:
         partly += p
         ratio = np.where(awake, np.asarray(rec.ratio_db, dtype=np.float64), args.asleep_db)
         masked.append(dataclasses.replace(rec, ratio_db=ratio))
-        power = onset_power(rec.frames, cfg=cfg.dataset.onset, geometry=geometry)
-        kw_dev: dict[str, Any] = {"cfg": cfg.dataset.onset, "geometry": geometry, "asleep_db": args.asleep_db}
+        power = onset_power(rec.frames, cfg=onset, geometry=geometry)  # computed once, for both device passes
+        kw_dev: dict[str, Any] = {"cfg": onset, "geometry": geometry, "asleep_db": args.asleep_db}
         device.append(dataclasses.replace(rec, ratio_db=device_ratio(power, awake, **kw_dev)))
         kw_fl: dict[str, Any] = {"throttle": det.throttle, "cfg": onset, "geometry": geometry}
-        ratios = floor_ratios(rec.frames, awake, logged.log, offset_db=offset, asleep_db=args.asleep_db, **kw_fl)
+        ratios = floor_ratios(rec.frames, power, awake, logged.log, offset_db=offset, asleep_db=args.asleep_db, **kw_fl)
         for name, r in ratios.items():
             candidates[name].append(dataclasses.replace(rec, ratio_db=r))
         print(f"{rec.path.name}: awake {awake.mean():.3f}", file=sys.stderr, flush=True)
