@@ -30,7 +30,9 @@ Scores, against the labels of the requested gestures (``truth``):
   ``rejected`` or ``no_candidate``, so a fall in recall or event accuracy points at the classifier, the
   operating point or the segmenter.
 
-``per_file`` repeats the figures for every file, with ``events_per_minute`` and ``false_activations``.
+``per_file`` repeats the figures for every file, with ``events_per_minute``, ``false_activations`` and
+``false_activation_events``: each false activation's event, decision time, gesture, score and cause
+(:func:`models.rejection.trace_false_activations`), so that it can be found in the recording.
 """
 
 from __future__ import annotations
@@ -185,9 +187,9 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
     Returns:
         The continuous keys plus raw counts (``truth``, ``correct``, ``candidates_on_truth``,
         ``candidates_correct``, ``candidates_rejected``, ``false_activations``, ``background_s``,
-        ``duration_s``, ``latencies_ms``, ``latencies_by_class``: ``[(gesture, ms)]``) and ``false_spans``,
+        ``duration_s``, ``latencies_ms``, ``latencies_by_class``: ``[(gesture, ms)]``), ``false_spans``,
         the ``[start, end)`` of every false activation (traced to its cause by
-        :func:`models.rejection.false_activations_by_cause`).
+        :func:`models.rejection.false_activations_by_cause`), and ``false_decisions``, their decisions.
     """
     index = {c: i for i, c in enumerate(classes)}
     rate = rec.frame_rate_hz
@@ -258,6 +260,7 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
         "latencies_ms": ms,
         "latencies_by_class": latencies,
         "false_spans": cand[false_mask].tolist() if len(cand) else [],
+        "false_decisions": [d for d, f in zip(decisions, false_mask.tolist(), strict=True) if f],
     }
 
 
@@ -493,6 +496,8 @@ def evaluate_recordings(
         A dict with exactly :data:`JSON_KEYS`; continuous keys are None without ``continuous``.
     """
 
+    from models.rejection import trace_false_activations
+
     dc = decision or DecisionConfig()
     classes = cfg.classes
     per_file: list[dict[str, Any]] = []
@@ -515,6 +520,7 @@ def evaluate_recordings(
             streams.append(sc)
             entry.update({k: c[k] for k in CONTINUOUS_KEYS})
             entry["false_activations"] = c["false_activations"]
+            entry["false_activation_events"] = trace_false_activations(rec, c["false_decisions"], classes)
             entry["duration_s"] = c["duration_s"]
             entry["events_per_minute"] = c["events"] / c["duration_s"] * 60.0 if c["duration_s"] else 0.0
         else:

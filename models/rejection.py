@@ -44,6 +44,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from dsp.decision import Decision
 from models.data import DataError, Recording
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "source_curves",
     "source_of",
     "sub_recording",
+    "trace_false_activations",
 ]
 
 #: The budgets of ``recall_at_fa_per_hour`` [false activations per hour].
@@ -353,6 +355,31 @@ def cause_of(rec: Recording, start: int, end: int) -> str:
         if ov > best:
             best, cause = ov, str(c)
     return cause
+
+
+def trace_false_activations(
+    rec: Recording, decisions: Sequence[Decision], classes: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Each false activation of ``rec`` as JSON-ready fields, so that it can be found and replayed: the event
+    ``start_s``/``end_s`` and ``decided_s`` (the end of the deciding frame) [s from the stream's start], the
+    ``gesture`` decided, its ``score`` and the ``cause`` (:func:`cause_of`).
+
+    Args:
+        decisions: the accepted decisions that overlap no label (``false_decisions`` of
+            :func:`models.evaluate.continuous_metrics`).
+    """
+    rate = rec.frame_rate_hz
+    return [
+        {
+            "start_s": d.start_frame / rate,
+            "end_s": d.end_frame / rate,
+            "decided_s": (d.frame + 1) / rate,
+            "gesture": classes[d.label],
+            "score": float(d.score),
+            "cause": cause_of(rec, d.start_frame, d.end_frame),
+        }
+        for d in decisions
+    ]
 
 
 def false_activations_by_cause(

@@ -347,6 +347,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"  {f['file']}: event accuracy {_fmt(f['event_accuracy'])}, {f['events']} events "
                 f"({f['events_per_minute']:.1f}/min), {f['false_activations']} false"
             )
+            for e in f["false_activation_events"]:
+                print(
+                    f"    false {e['gesture']} {e['score']:.3f} at {e['start_s']:.2f}-{e['end_s']:.2f} s "
+                    f"(decided {e['decided_s']:.2f} s): {e['cause']}"
+                )
         print(f"false activations by cause (min_score {m['min_score']:.3g}): count, per hour of background")
         by_cause = m["false_activations_by_cause"]
         width = max(map(len, by_cause), default=0)  # enter_stop_leave ran past a fixed 14

@@ -274,6 +274,16 @@ def test_cause_labels_travel_from_the_file_to_the_per_cause_table(tmp_path: Path
     assert counted == m["per_file"][0]["false_activations"] > 0
     exposure = {c: sum(e - s for s, e, k in recs[0].negatives if k == c) / recs[0].frame_rate_hz for c in causes}
     assert all(by[c]["exposure_s"] == pytest.approx(exposure[c]) for c in causes)
+    # every false activation is listed where it happened, with the cause the table counted it under
+    listed = m["per_file"][0]["false_activation_events"]
+    assert len(listed) == counted
+    assert {c: sum(e["cause"] == c for e in listed) for c in by} == {c: v["false_activations"] for c, v in by.items()}
+    rate = recs[0].frame_rate_hz
+    for e in listed:
+        assert e["gesture"] == "tap_in" and e["score"] == pytest.approx(1.0)
+        assert 0.0 <= e["start_s"] < e["end_s"] <= recs[0].num_frames / rate and e["decided_s"] >= e["start_s"]
+        s, t = round(e["start_s"] * rate), round(e["end_s"] * rate)
+        assert not any(la.start_frame < t and la.end_frame > s for la in recs[0].labels), "a listed event is on a label"
 
 
 def test_det_marks_the_evaluated_operating_point(tmp_path: Path) -> None:
