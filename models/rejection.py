@@ -360,7 +360,7 @@ def cause_of(rec: Recording, start: int, end: int) -> str:
 def trace_false_activations(
     rec: Recording, decisions: Sequence[Decision], classes: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Each false activation of ``rec`` as JSON-ready fields, so that it can be found and replayed: the event
+    """Each false activation of ``rec`` as JSON-ready fields, so that it can be found in the recording: the event
     ``start_s``/``end_s`` and ``decided_s`` (the end of the deciding frame) [s from the stream's start], the
     ``gesture`` decided, its ``score`` and the ``cause`` (:func:`cause_of`).
 
