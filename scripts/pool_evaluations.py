@@ -125,7 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--budgets-per-hour: not a comma-separated list of numbers: {args.budgets_per_hour!r}")
     if any(not b >= 0 for b in budgets):
         ap.error("--budgets-per-hour: every budget must be >= 0")
-    s = summary([_load(p) for p in args.evaluations], budgets)
+    evaluations = [_load(p) for p in args.evaluations]
+    seen: dict[str, Path] = {}
+    for path, ev in zip(args.evaluations, evaluations, strict=True):
+        for f in ev["per_file"]:
+            if f["file"] in seen:
+                ap.error(f"{f['file']} is in both {seen[f['file']]} and {path}: each set must be counted once")
+            seen[f["file"]] = path
+    s = summary(evaluations, budgets)
     op, am = s["operating_point"], s["argmax"]
     print(f"{s['sets']} sets, {s['truth']} gestures, {s['background_h']:.2f} h of background")
     print(f"operating point: {op['right']} right, {op['false_activations']} false activations")

@@ -17,20 +17,22 @@ def script() -> ModuleType:
     return load_script("pool_evaluations")
 
 
-def _eval(truth: int, correct: int, curve: list[tuple[float, int, float, float]], duration_s: float) -> dict[str, Any]:
-    """An evaluation with ``curve`` as ``(min_score, false activations, per hour, recall)``."""
+def _eval(
+    truth: int, correct: int, curve: list[tuple[float, int, float, float]], duration_s: float, name: str = "a.h5"
+) -> dict[str, Any]:
+    """An evaluation of one file ``name`` with ``curve`` as ``(min_score, false activations, per hour, recall)``."""
     points = [{"min_score": s, "false_activations": n, "fa_per_hour": r, "recall": rc} for s, n, r, rc in curve]
     return {
         "truth": truth,
         "correct": correct,
         "operating_curve": points,
-        "per_file": [{"false_activations": 1, "duration_s": duration_s}],
+        "per_file": [{"file": name, "false_activations": 1, "duration_s": duration_s}],
     }
 
 
 # set A: 10 gestures, 2 h of background; set B: 20 gestures, 1 h
 SET_A = _eval(10, 8, [(0.0, 4, 2.0, 0.9), (0.5, 2, 1.0, 0.8), (0.9, 0, 0.0, 0.5)], 7300.0)
-SET_B = _eval(20, 18, [(0.0, 2, 2.0, 0.95), (0.7, 1, 1.0, 0.9), (1.0, 0, 0.0, 0.0)], 3700.0)
+SET_B = _eval(20, 18, [(0.0, 2, 2.0, 0.95), (0.7, 1, 1.0, 0.9), (1.0, 0, 0.0, 0.0)], 3700.0, "b.h5")
 
 
 def test_the_pooled_sweep_steps_each_set_to_its_own_swept_point(script: ModuleType) -> None:
@@ -78,3 +80,6 @@ def test_main_writes_the_figures_and_refuses_bad_input(
     with pytest.raises(SystemExit):
         script.main([str(a), "--budgets-per-hour", "1,x"])
     assert "--budgets-per-hour" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # the same set twice would count its gestures and false activations twice
+        script.main([str(a), str(b), str(a)])
+    assert "a.h5 is in both" in capsys.readouterr().err
