@@ -187,9 +187,9 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
     Returns:
         The continuous keys plus raw counts (``truth``, ``correct``, ``candidates_on_truth``,
         ``candidates_correct``, ``candidates_rejected``, ``false_activations``, ``background_s``,
-        ``duration_s``, ``latencies_ms``, ``latencies_by_class``: ``[(gesture, ms)]``), ``false_spans``,
-        the ``[start, end)`` of every false activation (traced to its cause by
-        :func:`models.rejection.false_activations_by_cause`), and ``false_decisions``, their decisions.
+        ``duration_s``, ``latencies_ms``, ``latencies_by_class``: ``[(gesture, ms)]``) and ``false_decisions``,
+        the decision of every false activation (traced to its cause by
+        :func:`models.rejection.false_activations_by_cause` and :func:`models.rejection.trace_false_activations`).
     """
     index = {c: i for i, c in enumerate(classes)}
     rate = rec.frame_rate_hz
@@ -259,7 +259,6 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
         "duration_s": rec.num_frames / rate,
         "latencies_ms": ms,
         "latencies_by_class": latencies,
-        "false_spans": cand[false_mask].tolist() if len(cand) else [],
         "false_decisions": [d for d, f in zip(decisions, false_mask.tolist(), strict=True) if f],
     }
 

@@ -388,8 +388,8 @@ def false_activations_by_cause(
     """False activations traced to their causes, pooled over streams.
 
     Args:
-        parts: ``(recording, continuous metrics)`` per stream; the metrics carry ``false_spans``, the
-            ``[start, end)`` of every false activation (see :func:`models.evaluate.continuous_metrics`).
+        parts: ``(recording, continuous metrics)`` per stream; the metrics carry ``false_decisions``, the
+            decision of every false activation (see :func:`models.evaluate.continuous_metrics`).
 
     Returns:
         ``{cause: {"false_activations", "per_hour", "exposure_s", "per_hour_of_exposure"}}`` for every
@@ -406,8 +406,8 @@ def false_activations_by_cause(
         for s, e, c in _negatives(rec):
             exposure[str(c)] = exposure.get(str(c), 0.0) + (int(e) - int(s)) / rate
             counts.setdefault(str(c), 0)
-        for s, e in m["false_spans"]:
-            cause = cause_of(rec, int(s), int(e))
+        for d in m["false_decisions"]:
+            cause = cause_of(rec, d.start_frame, d.end_frame)
             counts[cause] = counts.get(cause, 0) + 1
     counts.setdefault(UNLABELLED, 0)
     out: dict[str, dict[str, Any]] = {}
