@@ -44,18 +44,18 @@ def background_hours(ev: Mapping[str, Any]) -> float:
     return sum(float(f["duration_s"]) for f in ev["per_file"]) / 3600.0
 
 
-def _point_at(curve: Sequence[Mapping[str, Any]], min_score: float) -> Mapping[str, Any]:
-    """The swept point with the highest ``min_score`` not above ``min_score`` (the curve is ascending)."""
-    i = bisect.bisect_right([float(p["min_score"]) for p in curve], min_score) - 1
-    return curve[max(i, 0)]
-
-
 def pooled_curve(evaluations: Sequence[Mapping[str, Any]]) -> list[PooledPoint]:
-    """Right gestures and false activations summed over the evaluations at every swept ``min_score``, ascending."""
-    scores = sorted({float(p["min_score"]) for ev in evaluations for p in ev["operating_curve"]})
+    """Right gestures and false activations summed over the evaluations at every swept ``min_score``, ascending.
+    Each evaluation contributes its swept point with the highest ``min_score`` not above it (curves ascend)."""
+    curves = [ev["operating_curve"] for ev in evaluations]
+    swept = [[float(p["min_score"]) for p in c] for c in curves]
+    scores = sorted({s for xs in swept for s in xs})
     out = []
     for s in scores:
-        points = [(_point_at(ev["operating_curve"], s), int(ev["truth"])) for ev in evaluations]
+        points = [
+            (c[max(bisect.bisect_right(xs, s) - 1, 0)], int(ev["truth"]))
+            for c, xs, ev in zip(curves, swept, evaluations, strict=True)
+        ]
         out.append(
             PooledPoint(
                 min_score=s,
