@@ -75,7 +75,8 @@ def best_within(curve: Sequence[PooledPoint], max_false: float) -> PooledPoint |
 
 
 def summary(evaluations: Sequence[Mapping[str, Any]], budgets_per_hour: Sequence[float]) -> dict[str, Any]:
-    """The pooled figures: the run's operating point (summed), arg-max, and recall at each budget."""
+    """The pooled figures: the run's operating point (summed, with its gestures by outcome when every evaluation
+    has them), arg-max, and recall at each budget."""
     curve = pooled_curve(evaluations)
     hours = sum(background_hours(ev) for ev in evaluations)
     truth = sum(int(ev["truth"]) for ev in evaluations)
@@ -93,11 +94,21 @@ def summary(evaluations: Sequence[Mapping[str, Any]], budgets_per_hour: Sequence
                 "min_score": p.min_score,
             }
         )
+    outcomes: dict[str, int] | None = None
+    if all(ev.get("outcomes") for ev in evaluations):
+        outcomes = {}
+        for ev in evaluations:
+            for k, n in ev["outcomes"].items():
+                outcomes[k] = outcomes.get(k, 0) + int(n)
     return {
         "sets": len(evaluations),
         "truth": truth,
         "background_h": hours,
-        "operating_point": {"right": sum(int(ev["correct"]) for ev in evaluations), "false_activations": op_false},
+        "operating_point": {
+            "right": sum(int(ev["correct"]) for ev in evaluations),
+            "false_activations": op_false,
+            "outcomes": outcomes,
+        },
         "argmax": {"right": curve[0].right, "false_activations": curve[0].false_activations} if curve else None,
         "recall_at_fa_per_hour": at,
     }
@@ -136,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     op, am = s["operating_point"], s["argmax"]
     print(f"{s['sets']} sets, {s['truth']} gestures, {s['background_h']:.2f} h of background")
     print(f"operating point: {op['right']} right, {op['false_activations']} false activations")
+    if op["outcomes"]:
+        print("  gestures by outcome: " + ", ".join(f"{k} {n}" for k, n in op["outcomes"].items()))
     print(f"arg-max: {am['right']} right, {am['false_activations']} false activations")
     for b, p in s["recall_at_fa_per_hour"].items():
         print(

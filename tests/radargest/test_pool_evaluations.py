@@ -47,12 +47,20 @@ def test_the_pooled_sweep_steps_each_set_to_its_own_swept_point(script: ModuleTy
     assert all(p.truth == 30 for p in curve)
     s = script.summary([SET_A, SET_B], [0.0, 0.5, 1.0, 2.0])
     assert s["background_h"] == pytest.approx(3.0)
-    assert s["operating_point"] == {"right": 26, "false_activations": 2}
+    assert s["operating_point"] == {"right": 26, "false_activations": 2, "outcomes": None}
     assert s["argmax"] == {"right": 28, "false_activations": 6}
     at = {b: (p["right"], p["false_activations"], p["min_score"]) for b, p in s["recall_at_fa_per_hour"].items()}
     # budgets allow floor(b × 3 h) false activations: 0, 1, 3, 6
     assert at == {"0": (5, 0, 1.0), "0.5": (23, 1, 0.9), "1": (26, 3, 0.7), "2": (28, 6, 0.0)}
     assert s["recall_at_fa_per_hour"]["1"]["recall"] == pytest.approx(26 / 30)
+
+
+def test_the_operating_point_sums_the_outcomes_when_every_set_has_them(script: ModuleType) -> None:
+    a = {**SET_A, "outcomes": {"right": 8, "rejected": 1, "no_candidate": 1}}
+    b = {**SET_B, "outcomes": {"right": 18, "wrong_class": 2}}
+    op = script.summary([a, b], [1.0])["operating_point"]
+    assert op["outcomes"] == {"right": 26, "rejected": 1, "no_candidate": 1, "wrong_class": 2}
+    assert script.summary([a, SET_B], [1.0])["operating_point"]["outcomes"] is None  # B's are unknown: no partial sum
 
 
 def test_background_hours_of_a_set_without_false_activations_is_its_duration(script: ModuleType) -> None:
