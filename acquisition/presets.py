@@ -28,6 +28,7 @@ __all__ = [
     "preset_for_config",
     "sensor_config_with",
     "state_configs",
+    "sweep_active_s",
 ]
 
 
@@ -138,7 +139,23 @@ def _validated(config: a121.SensorConfig, what: str) -> a121.SensorConfig:
         raise PresetError(f"preset {what!r}: hwaas must be in 1..511, got {config.hwaas!r}")
     if config.num_subsweeps != 1:
         raise PresetError(f"preset {what!r}: exactly one subsweep is supported, got {config.num_subsweeps}")
+    active_s, period_s = sweep_active_s(config), 1.0 / float(config.sweep_rate)
+    if active_s > period_s:  # e.g. hwaas raised past what the sweep rate leaves time for
+        raise PresetError(
+            f"preset {what!r}: a sweep takes {active_s * 1e3:.2f} ms (hwaas {config.hwaas}, "
+            f"{config.num_points} points), longer than the {period_s * 1e3:.2f} ms period of sweep_rate "
+            f"{config.sweep_rate:g} Hz; lower hwaas or the sweep rate"
+        )
     return config
+
+
+def sweep_active_s(config: a121.SensorConfig) -> float:
+    """How long the sensor measures one sweep of ``config`` [s], from exptool's power model timing tables
+    (``acconeer.exptool.a121.model.power``); exptool's ``SensorConfig.validate`` does not compare it with the sweep
+    period."""
+    from acconeer.exptool.a121.model import power
+
+    return float(power.api.sweep_active(config, sensor=power.Sensor.default(), module=power.Module.none()).duration)
 
 
 def config_mismatch(config: a121.SensorConfig, reference: a121.SensorConfig) -> list[str]:
@@ -261,8 +278,7 @@ def deepest_inter_sweep_idle_state(config: a121.SensorConfig) -> a121.IdleState:
     if not config.sweep_rate:
         return a121.IdleState.READY
     sensor = power.Sensor.default()
-    active = power.api.sweep_active(config, sensor=sensor, module=power.Module.none()).duration
-    gap = 1.0 / float(config.sweep_rate) - active
+    gap = 1.0 / float(config.sweep_rate) - sweep_active_s(config)
     best = a121.IdleState.READY
     for state in (a121.IdleState.SLEEP, a121.IdleState.DEEP_SLEEP):
         if gap >= sensor.time_for_measure_transition[state]:

@@ -74,6 +74,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         "gestures": args.gestures,
         "preset": args.preset,
         "frame_rate_hz": args.frame_rate_hz,
+        "hwaas": args.hwaas,
         "seed": args.seed,
         "overwrite": args.overwrite,
     }
@@ -410,6 +411,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="fixed frame rate [Hz], > 0 (default: free-running, about 57 Hz; a model trained at one rate refuses "
         "recordings more than 10%% off it)",
+    )
+    p.add_argument(
+        "--hwaas",
+        type=positive_int,
+        default=None,
+        help="hardware averages per point, 1..511 (default: the preset's, 4 for gesture_close); noise power falls as "
+        "1/hwaas and the sensor current rises (exptool's power model); models take the recordings as the preset's",
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the session timelines, >= 0 (default 0)")
     p.add_argument("--blocked", action="store_true", help="perform gestures in blocks, like the real files")

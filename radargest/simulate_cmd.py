@@ -51,6 +51,9 @@ class SimulateJob:
         reps_per_gesture: repetitions of each gesture per session.
         preset: sensor preset name.
         frame_rate_hz: fixed frame rate, or None for free-running.
+        hwaas: hardware averages per point, or None for the preset's; more averaging lowers the noise (its power
+            ∝ 1/hwaas) and raises the sensor current. It is not a feature field, so models and bundles take these
+            recordings as the preset's.
         seed: seed of the session timelines.
         shuffle: interleave gestures (False: blocks).
         enter_leave: start without a hand and let it enter and leave.
@@ -70,6 +73,7 @@ class SimulateJob:
     reps_per_gesture: int = 10
     preset: str = "gesture_close"
     frame_rate_hz: float | None = None
+    hwaas: int | None = None
     seed: int = 0
     shuffle: bool = True
     enter_leave: bool = False
@@ -81,8 +85,8 @@ class SimulateJob:
         check_job(self)
 
     def sensor_config(self) -> a121.SensorConfig:
-        """The preset's sensor config, at ``frame_rate_hz`` when set."""
-        return _sensor_config(self.preset, self.frame_rate_hz)
+        """The preset's sensor config, at ``frame_rate_hz`` and ``hwaas`` when set."""
+        return _sensor_config(self.preset, self.frame_rate_hz, self.hwaas)
 
     @property
     def plan(self) -> SessionPlan:
@@ -100,7 +104,8 @@ def check_job(job: SimulateJob | EverydayJob) -> None:
 
     Raises:
         ValueError: naming the field and the value.
-        PresetError: an unknown preset, or a frame rate above what its sweeps allow (naming the rate and the limit).
+        PresetError: an unknown preset, or a frame rate (or hwaas) that its sweeps do not allow (naming the value and
+            exptool's reason).
     """
     check_out_dir(job.out_dir, overwrite=True, what="output folder")  # existing sessions: refused one by one
     for name in ("subjects", "sessions_per_subject"):
@@ -110,6 +115,8 @@ def check_job(job: SimulateJob | EverydayJob) -> None:
         raise ValueError(f"first_subject must be >= 0 (it seeds the subjects), got {job.first_subject}")
     if job.frame_rate_hz is not None and not (math.isfinite(job.frame_rate_hz) and job.frame_rate_hz > 0):
         raise ValueError(f"frame_rate_hz must be a finite number > 0 or unset, got {job.frame_rate_hz}")
+    if job.hwaas is not None and not 1 <= job.hwaas <= 511:
+        raise ValueError(f"hwaas must be in 1..511 (the A121's range) or unset, got {job.hwaas}")
     job.sensor_config()  # an unknown preset, or a frame rate above what its sweeps allow: refused before any work
 
 
@@ -117,9 +124,14 @@ def session_path(out_dir: Path, subject_id: str, session: int) -> Path:
     return Path(out_dir) / f"{subject_id}_sess{session:02d}.h5"
 
 
-def _sensor_config(preset_name: str, frame_rate_hz: float | None) -> a121.SensorConfig:
+def _sensor_config(preset_name: str, frame_rate_hz: float | None, hwaas: int | None) -> a121.SensorConfig:
     preset = get_preset(preset_name)
-    return preset.sensor_config if frame_rate_hz is None else sensor_config_with(preset, frame_rate=frame_rate_hz)
+    overrides: dict[str, object] = {}
+    if frame_rate_hz is not None:
+        overrides["frame_rate"] = frame_rate_hz
+    if hwaas is not None:
+        overrides["hwaas"] = hwaas
+    return sensor_config_with(preset, **overrides) if overrides else preset.sensor_config
 
 
 def _one(job: SimulateJob, subject_seed: int, session: int) -> Path:
@@ -190,6 +202,9 @@ class EverydayJob:
         negatives: causes to draw (None: every registered negative).
         preset: sensor preset name.
         frame_rate_hz: fixed frame rate, or None for free-running.
+        hwaas: hardware averages per point, or None for the preset's; more averaging lowers the noise (its power
+            ∝ 1/hwaas) and raises the sensor current. It is not a feature field, so models and bundles take these
+            recordings as the preset's.
         seed: seed of the stream timelines.
         overwrite: replace existing files.
     """
@@ -204,6 +219,7 @@ class EverydayJob:
     negatives: tuple[str, ...] | None = None
     preset: str = "gesture_close"
     frame_rate_hz: float | None = None
+    hwaas: int | None = None
     seed: int = 0
     overwrite: bool = False
 
@@ -220,8 +236,8 @@ class EverydayJob:
         )
 
     def sensor_config(self) -> a121.SensorConfig:
-        """The preset's sensor config, at ``frame_rate_hz`` when set."""
-        return _sensor_config(self.preset, self.frame_rate_hz)
+        """The preset's sensor config, at ``frame_rate_hz`` and ``hwaas`` when set."""
+        return _sensor_config(self.preset, self.frame_rate_hz, self.hwaas)
 
 
 def gesture_rate_note(job: EverydayJob) -> str | None:

@@ -57,6 +57,25 @@ def test_simulate_is_repeatable(tmp_path: Path) -> None:
     assert a.labels == b.labels
 
 
+def test_simulate_hwaas_averages_the_noise_down_and_refuses_a_sweep_longer_than_its_period(tmp_path: Path) -> None:
+    noise = {}
+    for hwaas in ("4", "16"):
+        out = tmp_path / hwaas
+        proc = run(
+            "simulate", "--everyday", "--negatives", "empty", "--gesture-rate-per-min", "0", "--minutes", "0.2",
+            "--subjects", "1", "--hwaas", hwaas, "--out", str(out), "--quiet",
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        session = load_session(out / "sim-s000_everyday00.h5")
+        assert session.sensor_config.hwaas == int(hwaas)
+        noise[hwaas] = float(np.std(np.diff(session.frames, axis=1)))  # empty field: sweep to sweep is noise
+    # thermal noise power ∝ 1/hwaas (×2 in amplitude from 4 to 16); the leakage's phase noise does not average
+    assert noise["4"] / noise["16"] > 1.5
+    too_long = run("simulate", "--hwaas", "511", "--out", str(tmp_path / "x"))
+    assert_one_line_error(too_long, "hwaas 511", "longer than the 1.00 ms period")
+    assert not (tmp_path / "x").exists()
+
+
 def test_guided_record_of_one_prompt_says_prompt(tmp_path: Path) -> None:
     """``Recording 1 prompts to ...`` was the first line a one-gesture, one-repetition session printed."""
     proc = run(

@@ -76,6 +76,7 @@ BAD: list[tuple[str, str, str, str]] = [
     ("search", "--window-s", "-1", "> 0"),
     ("simulate", "--first-subject", "-1", ">= 0"),
     ("simulate", "--seed", "-1", ">= 0"),
+    ("simulate", "--hwaas", "0", ">= 1"),
     ("simulate", "--pause-s", "1,inf", "is not a finite number"),
     ("simulate", "--pause-s", "0,1", "> 0"),
     ("simulate", "--pause-s", "3,1", "0 < MIN <= MAX"),
