@@ -22,6 +22,8 @@ Scores, against the labels of the requested gestures (``truth``):
   given the class of the true event they overlap, each true event counted once); ``truth``: the true events.
 - ``precision`` = correct / events; ``recall`` = correct / truth; ``f1``.
 - ``false_activations_per_hour``: events that overlap no true event, per hour outside the labels.
+- ``false_activations_per_hour_upper95``: the highest rate that count is consistent with (95 % one-sided Poisson
+  bound, :func:`models.rejection.fa_per_hour_upper`): hours of streams, not the rate, decide what a low rate proves.
 - ``latency_ms_p50/p90``: from the end of the true event (the label's ``end_frame``: on simulated
   sessions the simulator's motion end, for ``double_tap_in`` the end of its second tap) to the decision
   (the end of the frame at which the policy decides), over correct events; the inference time is not
@@ -93,6 +95,7 @@ CONTINUOUS_KEYS = (
     "recall",
     "f1",
     "false_activations_per_hour",
+    "false_activations_per_hour_upper95",
     "latency_ms_p50",
     "latency_ms_p90",
     "latency_ms_by_class",
@@ -191,6 +194,8 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
         the decision of every false activation (traced to its cause by
         :func:`models.rejection.false_activations_by_cause` and :func:`models.rejection.trace_false_activations`).
     """
+    from models.rejection import fa_per_hour_upper
+
     index = {c: i for i, c in enumerate(classes)}
     rate = rec.frame_rate_hz
     cand = np.array([(d.start_frame, d.end_frame) for d in decisions], dtype=np.int64).reshape(-1, 2)
@@ -243,6 +248,7 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
         "recall": recall,
         "f1": f1,
         "false_activations_per_hour": false / background_s * 3600.0 if background_s > 0 else None,
+        "false_activations_per_hour_upper95": fa_per_hour_upper(false, background_s / 3600.0),
         "latency_ms_p50": _percentile(ms, 50),
         "latency_ms_p90": _percentile(ms, 90),
         "latency_ms_by_class": _latency_by_class(latencies, classes),
@@ -264,12 +270,15 @@ def continuous_metrics(rec: Recording, decisions: Sequence[Decision], *, classes
 
 
 def _pool_continuous(parts: Sequence[dict[str, Any]], classes: Sequence[str]) -> dict[str, Any]:
+    from models.rejection import fa_per_hour_upper
+
     events = sum(p["events"] for p in parts)
     correct = sum(p["correct"] for p in parts)
     truth = sum(p["truth"] for p in parts)
     on_truth = sum(p["candidates_on_truth"] for p in parts)
     background = sum(p["background_s"] for p in parts)
     latencies = [v for p in parts for v in p["latencies_ms"]]
+    false = sum(p["false_activations"] for p in parts)
     precision = correct / events if events else None
     recall = correct / truth if truth else None
     f1 = None
@@ -283,9 +292,8 @@ def _pool_continuous(parts: Sequence[dict[str, Any]], classes: Sequence[str]) ->
         "precision": precision,
         "recall": recall,
         "f1": f1,
-        "false_activations_per_hour": sum(p["false_activations"] for p in parts) / background * 3600.0
-        if background > 0
-        else None,
+        "false_activations_per_hour": false / background * 3600.0 if background > 0 else None,
+        "false_activations_per_hour_upper95": fa_per_hour_upper(false, background / 3600.0),
         "latency_ms_p50": _percentile(latencies, 50),
         "latency_ms_p90": _percentile(latencies, 90),
         "latency_ms_by_class": _latency_by_class([v for p in parts for v in p["latencies_by_class"]], classes),

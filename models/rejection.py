@@ -58,6 +58,7 @@ __all__ = [
     "choose_min_score",
     "choose_operating_point",
     "curve_to_json",
+    "fa_per_hour_upper",
     "false_activations_by_cause",
     "guards_holding",
     "is_measured",
@@ -76,6 +77,8 @@ UNLABELLED = "unlabelled"
 #: Which calibration sources the recall guard also holds on by themselves: those of measured streams
 #: (:func:`is_measured`), every source, or none (the pool only).
 SourceGuard = Literal["measured", "every", "pooled"]
+#: The one-sided confidence of :func:`fa_per_hour_upper`'s bound, as ``fa_per_hour_upper95`` reports it.
+FA_UPPER_CONFIDENCE = 0.95
 #: ``min_score`` values of the coarse sweep, and of each refinement at a budget crossing [count].
 COARSE_POINTS = 32
 REFINE_POINTS = 16
@@ -322,6 +325,28 @@ def recall_at_budgets(
             "resolution_per_hour": 1.0 / bg_h if bg_h > 0 else None,
         }
     return out
+
+
+def fa_per_hour_upper(
+    false_activations: int, background_h: float, *, confidence: float = FA_UPPER_CONFIDENCE
+) -> float | None:
+    """The highest false-activation rate that the count is still consistent with [1/h]: the one-sided Poisson upper
+    confidence bound of ``false_activations`` seen in ``background_h`` hours (None without background).
+
+    Why: a rate measured on a few hours rests on a handful of events. One false activation in 3.2 h reads 0.31/h,
+    but a model that fires 1.5/h shows at most one there 5 % of the time; the bound says how long the streams must
+    be before a 0.5/h budget "met" on them means it (with none seen, 3.0/h over one hour, 0.30/h over ten).
+    """
+    if not false_activations >= 0:
+        raise DataError(f"false activations must be a count >= 0, got {false_activations}")
+    if not 0 < confidence < 1:
+        raise DataError(f"confidence must be in (0, 1), got {confidence}")
+    if not background_h > 0:
+        return None
+    from scipy.special import gammainccinv
+
+    # P(N <= n | rate r) = Q(n + 1, r h) (the regularised upper incomplete gamma): the bound solves it = 1 - conf.
+    return float(gammainccinv(false_activations + 1, 1.0 - confidence)) / background_h
 
 
 def choose_min_score(curve: Sequence[CurvePoint], *, budget_fa_per_hour: float) -> CurvePoint:
@@ -586,6 +611,7 @@ def calibrate(
         return {
             "min_score": p.min_score,
             "fa_per_hour": p.fa_per_hour if math.isfinite(p.fa_per_hour) else None,
+            "fa_per_hour_upper95": fa_per_hour_upper(p.false_activations, p.background_h),
             "false_activations": p.false_activations,
             "recall": p.recall,
             "events": p.truth,

@@ -330,7 +330,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"continuous: {m['events']} events accepted, {m['correct']} right of {m['truth']} gestures, event accuracy "
             f"{_fmt(m['event_accuracy'])}, precision "
             f"{_fmt(m['precision'])}, recall {_fmt(m['recall'])}, F1 {_fmt(m['f1'])}, false activations "
-            f"{_fmt(m['false_activations_per_hour'])}/h, latency p50 {_fmt(m['latency_ms_p50'])} ms, "
+            f"{_fmt(m['false_activations_per_hour'])}/h (at most {_fmt(m['false_activations_per_hour_upper95'])}/h "
+            f"at 95 % confidence), latency p50 {_fmt(m['latency_ms_p50'])} ms, "
             f"p90 {_fmt(m['latency_ms_p90'])} ms"
         )
         print(

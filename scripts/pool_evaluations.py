@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models.rejection import fa_per_hour_upper
+
 
 @dataclass(frozen=True, kw_only=True)
 class PooledPoint:
@@ -107,6 +109,7 @@ def summary(evaluations: Sequence[Mapping[str, Any]], budgets_per_hour: Sequence
         "operating_point": {
             "right": sum(int(ev["correct"]) for ev in evaluations),
             "false_activations": op_false,
+            "false_activations_per_hour_upper95": fa_per_hour_upper(op_false, hours),
             "outcomes": outcomes,
         },
         "argmax": {"right": curve[0].right, "false_activations": curve[0].false_activations} if curve else None,
@@ -146,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     s = summary(evaluations, budgets)
     op, am = s["operating_point"], s["argmax"]
     print(f"{s['sets']} sets, {s['truth']} gestures, {s['background_h']:.2f} h of background")
-    print(f"operating point: {op['right']} right, {op['false_activations']} false activations")
+    bound = op["false_activations_per_hour_upper95"]
+    print(
+        f"operating point: {op['right']} right, {op['false_activations']} false activations"
+        + (f" (at most {bound:.2f}/h at 95 % confidence)" if bound is not None else "")
+    )
     if op["outcomes"]:
         print("  gestures by outcome: " + ", ".join(f"{k} {n}" for k, n in op["outcomes"].items()))
     print(f"arg-max: {am['right']} right, {am['false_activations']} false activations")

@@ -22,6 +22,7 @@ from models.rejection import (
     SourceGuard,
     StreamScores,
     choose_operating_point,
+    fa_per_hour_upper,
     guards_holding,
     operating_curve,
     recall_at_budgets,
@@ -204,6 +205,8 @@ def test_recall_guard_holds_on_each_measured_source_not_only_pooled() -> None:
         assert ("sim" in out["sources"]) == (guard == "every")
         assert out["source_max_recall_loss"] == 0.34  # none given: the pooled loss
         assert out["held_by"] == ["real"]  # rejecting the two at 0.8 would drop the measured stream's gesture
+        bound = fa_per_hour_upper(2, out["background_h"])  # the chosen point carries its rate's bound
+        assert out["chosen"]["fa_per_hour_upper95"] == bound and bound > out["chosen"]["fa_per_hour"]
     with pytest.raises(ValueError, match="align"):
         choose_operating_point(_curve([(0.0, 2, 1.0)]), budget_fa_per_hour=0.0, max_recall_loss=0.1, guards={"x": []})
 
@@ -386,3 +389,37 @@ def test_the_calibration_line_says_when_a_guarded_source_has_too_few_events_to_l
     assert "--source-max-recall-loss 0.034 would allow one miss there" in few
     assert "validation events" not in _calibration_line(_held_by_real(80), RejectionConfig())
     assert "validation events" not in _calibration_line({**_held_by_real(30), "held_by": ["pooled"]}, RejectionConfig())
+
+
+def test_the_false_activation_bound_is_the_rate_at_which_the_count_is_a_five_percent_event() -> None:
+    """The 95 % bound is the rate r at which seeing at most n false activations in h hours has probability 0.05,
+    checked against the Poisson distribution itself (another scipy path than the bound's gamma inverse); none
+    in one hour bounds at -ln 0.05 = 3.0/h, and ten times the hours gives a tenth of the bound."""
+    from scipy.stats import poisson
+
+    assert fa_per_hour_upper(0, 1.0) == pytest.approx(-np.log(0.05))
+    assert fa_per_hour_upper(0, 10.0) == pytest.approx(-np.log(0.05) / 10)
+    for n, hours in ((1, 3.2), (5, 11.1), (20, 2.0)):
+        bound = fa_per_hour_upper(n, hours)
+        assert bound is not None and bound > n / hours
+        assert poisson.cdf(n, bound * hours) == pytest.approx(0.05, abs=1e-9)
+        assert poisson.cdf(n, fa_per_hour_upper(n, hours, confidence=0.5) * hours) == pytest.approx(0.5, abs=1e-9)
+    assert fa_per_hour_upper(1, 3.2) > fa_per_hour_upper(1, 11.1)  # longer streams, tighter bound
+    assert fa_per_hour_upper(3, 0.0) is None  # no background: no rate at all
+    with pytest.raises(ValueError, match="count"):
+        fa_per_hour_upper(-1, 1.0)
+    with pytest.raises(ValueError, match="confidence"):
+        fa_per_hour_upper(1, 1.0, confidence=1.0)
+
+
+def test_the_calibration_line_gives_the_rate_and_its_bound() -> None:
+    """The rate the budget is judged on, with the highest rate its count allows; a point recorded before the
+    bound existed prints as before."""
+    from models.train import _calibration_line
+
+    cal = _held_by_real()
+    cal["chosen"] = {**cal["chosen"], "fa_per_hour_upper95": fa_per_hour_upper(26, 2.2)}
+    assert "26 false activations (11.80/h, at most 16.40/h at 95 % confidence) (arg-max 26)" in _calibration_line(
+        cal, RejectionConfig()
+    )
+    assert "26 false activations (arg-max 26)" in _calibration_line(_held_by_real(), RejectionConfig())

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from cli_helpers import load_script
 
+from models.rejection import fa_per_hour_upper
+
 
 @pytest.fixture(scope="module")
 def script() -> ModuleType:
@@ -47,7 +49,9 @@ def test_the_pooled_sweep_steps_each_set_to_its_own_swept_point(script: ModuleTy
     assert all(p.truth == 30 for p in curve)
     s = script.summary([SET_A, SET_B], [0.0, 0.5, 1.0, 2.0])
     assert s["background_h"] == pytest.approx(3.0)
+    bound = s["operating_point"].pop("false_activations_per_hour_upper95")
     assert s["operating_point"] == {"right": 26, "false_activations": 2, "outcomes": None}
+    assert bound == pytest.approx(fa_per_hour_upper(2, 3.0))  # two false activations in the pooled 3 h
     assert s["argmax"] == {"right": 28, "false_activations": 6}
     at = {b: (p["right"], p["false_activations"], p["min_score"]) for b, p in s["recall_at_fa_per_hour"].items()}
     # budgets allow floor(b × 3 h) false activations: 0, 1, 3, 6
