@@ -672,7 +672,7 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
         + (" (no rejection)" if calibration["min_score"] == 0 else "")
         + f" on {calibration['background_h']:.2f} h of "
         f"training-side background ({plural(len(calibration['streams']), 'stream')}): "
-        f"{c['false_activations']} false activations{_rate_bound(c)} (arg-max {a['false_activations']}), recall "
+        f"{c['false_activations']} false activations ({_rate_bound(c)}arg-max {a['false_activations']}), recall "
         f"{_fmt(c['recall'])} (arg-max {_fmt(a['recall'])}); budget {rej.budget_fa_per_hour}/h "
         + (
             "met"
@@ -703,12 +703,12 @@ def _calibration_line(calibration: dict[str, Any], rej: RejectionConfig) -> str:
 
 
 def _rate_bound(point: dict[str, Any]) -> str:
-    """`` (0.45/h, at most 0.94/h at 95 % confidence)`` for a calibration point, empty for one recorded before the
+    """``0.45/h, at most 0.94/h at 95 % confidence; `` for a calibration point, empty for one recorded before the
     bound was (:func:`models.rejection.fa_per_hour_upper`)."""
     rate, upper = point.get("fa_per_hour"), point.get("fa_per_hour_upper95")
     if rate is None or upper is None:
         return ""
-    return f" ({rate:.2f}/h, at most {upper:.2f}/h at 95 % confidence)"
+    return f"{rate:.2f}/h, at most {upper:.2f}/h at 95 % confidence; "
 
 
 def _other_classes(calibration: dict[str, Any]) -> str:

@@ -419,7 +419,7 @@ def test_the_calibration_line_gives_the_rate_and_its_bound() -> None:
 
     cal = _held_by_real()
     cal["chosen"] = {**cal["chosen"], "fa_per_hour_upper95": fa_per_hour_upper(26, 2.2)}
-    assert "26 false activations (11.80/h, at most 16.40/h at 95 % confidence) (arg-max 26)" in _calibration_line(
+    assert "26 false activations (11.80/h, at most 16.40/h at 95 % confidence; arg-max 26)" in _calibration_line(
         cal, RejectionConfig()
     )
     assert "26 false activations (arg-max 26)" in _calibration_line(_held_by_real(), RejectionConfig())
