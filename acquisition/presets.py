@@ -25,6 +25,7 @@ __all__ = [
     "config_mismatch",
     "deepest_inter_sweep_idle_state",
     "get_preset",
+    "hibernate_fits",
     "preset_for_config",
     "sensor_config_with",
     "state_configs",
@@ -38,14 +39,16 @@ class SensorStates:
 
     The throttle's full state (ONSET/ACTIVE) runs the preset's config at the full frame rate with
     ``full_*`` idle states; its IDLE state runs the first ``idle_sweeps`` sweeps of that config at
-    ``full rate / idle_decimation`` (both from the throttle config) with ``idle_*`` idle states and, when
-    ``idle_hibernate``, HIBERNATE between frames (exptool's power model calls this the session's
-    ``lower_idle_state``; on a device it is ``acc_hal`` hibernate on/off around each frame).
+    ``full rate / idle_decimation`` (both from the throttle config) with ``idle_*`` idle states. A state whose
+    ``*_hibernate`` is set hibernates between frames (exptool's power model calls this the session's
+    ``lower_idle_state``; on a device it is ``acc_hal`` hibernate on/off around each frame) wherever its frame
+    period leaves time to leave and re-enter hibernation (:func:`hibernate_fits`), so the frame rate, hence the
+    data, never changes; where it does not, the state keeps its inter-frame idle state.
 
     Fields:
         full_inter_sweep_idle_state / full_inter_frame_idle_state: ``a121.IdleState`` names, full state.
         idle_inter_sweep_idle_state / idle_inter_frame_idle_state: the same in IDLE.
-        idle_hibernate: hibernate between IDLE frames.
+        full_hibernate / idle_hibernate: hibernate between full / IDLE frames where the period allows.
 
     The IDLE frame's sweeps and rate are the throttle's (``deploy.throttle.ThrottleConfig``: ``idle_sweeps``
     and ``idle_decimation``), since the emulation on recorded data varies them.
@@ -55,6 +58,7 @@ class SensorStates:
     full_inter_frame_idle_state: str = "DEEP_SLEEP"
     idle_inter_sweep_idle_state: str = "READY"
     idle_inter_frame_idle_state: str = "DEEP_SLEEP"
+    full_hibernate: bool = False
     idle_hibernate: bool = False
 
     def __post_init__(self) -> None:
@@ -192,7 +196,8 @@ PRESETS: Mapping[str, Preset] = {
             notes=(
                 "Default. Sparse IQ at 0.05-0.20 m, 16 sweeps at 1000 Hz, free-running frames (about 57 Hz); "
                 "matches the Acconeer gesture-control recordings. Throttled: DEEP_SLEEP between sweeps and "
-                "frames at full rate; IDLE frames (by default 5 sweeps of every second point at 19 Hz) with "
+                "frames at full rate (HIBERNATE between frames only at a rate that leaves time for it, up to "
+                "about 49 Hz); IDLE frames (by default 5 sweeps of every second point at 19 Hz) with "
                 "DEEP_SLEEP between sweeps and HIBERNATE between frames (docs/results_power.md)."
             ),
             states=SensorStates(
@@ -200,6 +205,7 @@ PRESETS: Mapping[str, Preset] = {
                 full_inter_frame_idle_state="DEEP_SLEEP",
                 idle_inter_sweep_idle_state="DEEP_SLEEP",
                 idle_inter_frame_idle_state="DEEP_SLEEP",
+                full_hibernate=True,
                 idle_hibernate=True,
             ),
         ),
@@ -286,6 +292,23 @@ def deepest_inter_sweep_idle_state(config: a121.SensorConfig) -> a121.IdleState:
     return best
 
 
+def hibernate_fits(config: a121.SensorConfig) -> bool:
+    """Whether the sensor can hibernate between the frames of ``config`` and keep its frame rate.
+
+    Uses exptool's power model (``acconeer.exptool.a121.model.power``): the active part of a frame with HIBERNATE
+    as the lower idle state (waking up, the frame, going down again: about 4.5 ms more than the frame) must fit in
+    the frame period. A free-running config (``frame_rate`` unset) leaves no time between frames. exptool's own
+    ``converged_average_current`` does not check this: it returns a current for a rate the sensor cannot keep.
+    """
+    from acconeer.exptool.a121.model import power
+
+    if not config.frame_rate:
+        return False
+    session = a121.SessionConfig(a121.SensorConfig.from_dict(config.to_dict()))
+    active = power.api.group_active(session, power.Sensor.IdleState.HIBERNATE)
+    return bool(active.duration <= 1.0 / float(config.frame_rate))
+
+
 def _idle(name: str) -> a121.IdleState:
     return a121.IdleState[name]
 
@@ -308,7 +331,8 @@ def state_configs(
     ``idle_point_step``: a subset of the full points), at ``idle_rate_hz``, with the idle states (``states``
     defaults to the preset's). Every config passes exptool's field validators, ``SensorConfig.validate()`` and
     ``SessionConfig.validate()``, and an inter-sweep idle state deeper than :func:`deepest_inter_sweep_idle_state`
-    allows is refused.
+    allows is refused. A state hibernates between frames when its ``*_hibernate`` asks for it and
+    :func:`hibernate_fits` allows it.
 
     Raises:
         PresetError: an invalid configuration; the message names the state and the reason.
@@ -316,7 +340,7 @@ def state_configs(
     st = states or preset.states
     out: dict[str, StateConfig] = {}
     for name, rate, sweeps, sweep_idle, frame_idle, hib in (
-        ("full", full_rate_hz, None, st.full_inter_sweep_idle_state, st.full_inter_frame_idle_state, False),
+        ("full", full_rate_hz, None, st.full_inter_sweep_idle_state, st.full_inter_frame_idle_state, st.full_hibernate),
         (
             "idle",
             idle_rate_hz,
@@ -362,5 +386,5 @@ def state_configs(
                 f"{preset.name} {name} state: inter_sweep_idle_state {config.inter_sweep_idle_state.name} is "
                 f"too deep for sweep_rate {config.sweep_rate:g} Hz (deepest allowed: {allowed.name})"
             )
-        out[name] = StateConfig(sensor_config=config, hibernate=hib)
+        out[name] = StateConfig(sensor_config=config, hibernate=hib and hibernate_fits(config))
     return out

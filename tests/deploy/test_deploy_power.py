@@ -13,7 +13,13 @@ from geometry_helpers import gesture_close_geometry
 
 import dsp
 from acquisition import PresetError, get_preset
-from acquisition.presets import AS_RECORDED, SensorStates, deepest_inter_sweep_idle_state, state_configs
+from acquisition.presets import (
+    AS_RECORDED,
+    SensorStates,
+    deepest_inter_sweep_idle_state,
+    hibernate_fits,
+    state_configs,
+)
 from acquisition.sim import SessionPlan, SimClient, Subject
 from acquisition.sim.session import plan_session
 from deploy.power import PowerConfig, state_current_a, stream_energy, throttle_power
@@ -102,6 +108,45 @@ def test_state_configs_validated_by_exptool_and_by_sweep_rate() -> None:
         state_configs(p, full_rate_hz=57.0, idle_rate_hz=19.0, idle_sweeps=4, idle_point_step=3)
     with pytest.raises(PresetError):
         SensorStates(idle_inter_sweep_idle_state="NAP")
+
+
+def test_hibernation_between_frames_only_where_the_period_leaves_time_for_it() -> None:
+    """A state hibernates between frames only if waking up, the frame and going down fit in its period (exptool's
+    timings), so the frame rate never changes; its current is then exptool's with HIBERNATE, else without."""
+    p = get_preset("gesture_close")
+
+    def direct_ma(config: a121.SensorConfig, hibernate: bool) -> float:
+        lower = exptool_power.Sensor.IdleState.HIBERNATE if hibernate else None
+        session = a121.SessionConfig(a121.SensorConfig.from_dict(config.to_dict()))
+        cur = exptool_power.converged_average_current(
+            session, lower, PowerConfig().absolute_tolerance_a, module=exptool_power.Module.none()
+        )
+        return 1e3 * float(cur)
+
+    # the free-running rate of the recordings: 17.5 ms hold a 16-sweep frame (about 15 ms) but not 4.5 ms more
+    fast = state_configs(p, full_rate_hz=57.142857, idle_rate_hz=19.047619, idle_sweeps=5, idle_point_step=2)
+    assert not fast["full"].hibernate and fast["idle"].hibernate
+    assert 1e3 * state_current_a(fast["full"]) == pytest.approx(direct_ma(fast["full"].sensor_config, False))
+    # exptool's model alone would return a lower current for a period the sensor cannot keep
+    assert direct_ma(fast["full"].sensor_config, True) < direct_ma(fast["full"].sensor_config, False)
+    # every second frame (35 ms): the same frames hibernate in between, for about half the current
+    half = state_configs(p, full_rate_hz=28.5714, idle_rate_hz=9.5238, idle_sweeps=5, idle_point_step=2)
+    assert half["full"].hibernate
+    assert 1e3 * state_current_a(half["full"]) == pytest.approx(direct_ma(half["full"].sensor_config, True))
+    assert state_current_a(half["full"]) < 0.55 * state_current_a(fast["full"])
+    # an IDLE frame of all 16 sweeps at the full rate has no time to hibernate either
+    full_idle = state_configs(p, full_rate_hz=57.142857, idle_rate_hz=57.142857, idle_sweeps=16)["idle"]
+    assert not full_idle.hibernate
+    # the boundary is where the active part with hibernation equals the period
+    rates = np.linspace(30.0, 57.0, 28)
+    fits = [hibernate_fits(state_configs(p, full_rate_hz=r, idle_rate_hz=r, idle_sweeps=16)["full"].sensor_config)
+            for r in rates]  # fmt: skip
+    assert fits[0] and not fits[-1] and fits == sorted(fits, reverse=True)
+    assert not hibernate_fits(p.sensor_config)  # free-running: no time between frames
+    asked = SensorStates(full_inter_sweep_idle_state="DEEP_SLEEP", full_hibernate=False, idle_hibernate=True)
+    assert not state_configs(p, full_rate_hz=28.5714, idle_rate_hz=9.5238, idle_sweeps=5, states=asked)[
+        "full"
+    ].hibernate  # only where the preset asks for it
 
 
 def _render(scene, config: a121.SensorConfig, n: int) -> np.ndarray:
