@@ -183,6 +183,7 @@ def main() -> None:
         for offset in range(args.phases):
             frames = stream[offset:]
             n = len(frames)
+            n_us = round(1e6 * n / geometry.frame_rate_hz)  # the stream's own rate (recordings need not be 57 Hz)
             truth = [
                 (la.start_frame - offset, la.end_frame - offset, la.gesture)
                 for la in rec.labels
@@ -194,7 +195,7 @@ def main() -> None:
                 r0 = _run(frames, geometry, bundle, None, True).result(n)
                 m0 = match_events(r0.events, truth)
                 c = tot["always_on"]
-                c.update(truth=m0.truth, found=m0.found, correct=m0.correct, false=m0.false, frames=n)
+                c.update(truth=m0.truth, found=m0.found, correct=m0.correct, false=m0.false, frames=n, stream_us=n_us)
                 found0 = [_overlaps(s, e, r0.events) for s, e, _ in truth]
             for name, thr in settings:
                 det = _run(frames, geometry, bundle, thr, False)
@@ -235,7 +236,7 @@ def main() -> None:
                         "by_end:" + _wake_end(after, e - s, det.throttle.max_active_frames),
                     ):
                         c[key + ":n"] += 1
-                        c[key + ":frames"] += int(e - s)
+                        c[key + ":us"] += round(1e6 * (e - s) / geometry.frame_rate_hz)
                         c[key + ":nc"] += round(1e9 * (e - s) * pw.full_current_a / pw.full_rate_hz)
                 for i, (s, e, _) in enumerate(truth):
                     full = np.flatnonzero(awake[s:e])
@@ -247,7 +248,7 @@ def main() -> None:
                         c["lost_" + ("no_wake" if not full.size else "rejected" if cands else "no_candidate")] += 1
             print(rec.name if args.phases == 1 else f"{rec.name} from frame {offset}", file=sys.stderr, flush=True)
     for name, c in tot.items():
-        hours = c["frames"] / 57.0 / 3600.0 if name == "always_on" else c["micro_s"] / 3.6e9
+        hours = (c["stream_us"] if name == "always_on" else c["micro_s"]) / 3.6e9
         line: dict[str, Any] = {
             "setting": name,
             "truth": c["truth"],
@@ -269,7 +270,7 @@ def main() -> None:
                     group: {
                         key.split(":")[1]: {
                             "per_h": round(v / hours, 1),
-                            "mean_s": round(c[key[:-2] + ":frames"] / v / 57.0, 2),
+                            "mean_s": round(c[key[:-2] + ":us"] / v / 1e6, 2),
                             "ma": round(c[key[:-2] + ":nc"] / max(c["micro_s"], 1), 4),
                         }
                         for key, v in sorted(c.items())
