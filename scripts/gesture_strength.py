@@ -48,8 +48,9 @@ def label_peaks(recs: Iterable[Recording]) -> dict[str, list[float]]:
     for rec in recs:
         for la in rec.labels:
             if la.gesture != NONE and la.end_frame > la.start_frame:
-                peak = float(np.nanmax(rec.ratio_db[la.start_frame : la.end_frame]))
-                out.setdefault(la.gesture, []).append(peak)
+                ratio = rec.ratio_db[la.start_frame : la.end_frame]
+                if np.isfinite(ratio).any():  # a label on bad frames only has no strength
+                    out.setdefault(la.gesture, []).append(float(np.nanmax(ratio)))
     return out
 
 
@@ -90,8 +91,14 @@ def parse_vary(text: str | None) -> list[tuple[str, Variation]]:
     return [(f"{field}={c[field]}", dataclasses.replace(AS_DRAWN, **c)) for c in changes]
 
 
+def _bar(items: Sequence[Any], desc: str) -> Iterable[Any]:
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, file=sys.stderr, leave=False)
+
+
 def simulated(
-    subjects: Sequence[int], *, reps: int, variation: Variation, dataset: DatasetConfig, seed: int = 100
+    subjects: Sequence[int], *, reps: int, variation: Variation, dataset: DatasetConfig, seed: int = 100, desc: str = ""
 ) -> list[Recording]:
     """One session per subject, ``reps`` of each gesture, rendered in memory under ``variation`` (subject ``s``'s
     session timeline seeded ``seed + s``)."""
@@ -104,7 +111,7 @@ def simulated(
             dataset=dataset,
             variation=variation,
         )
-        for s in subjects
+        for s in _bar(subjects, desc or "render")
     ]
 
 
@@ -132,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("give DATA, --sim-subjects, or both")
     if args.reps < 1:
         ap.error("--reps must be >= 1")
+    if args.vary and not args.sim_subjects:
+        ap.error("--vary changes the rendered subjects: give --sim-subjects too")
     try:
         files = training_side_files(args.data) if args.data else []
         subjects = parse_subjects(args.sim_subjects) if args.sim_subjects else []
@@ -141,10 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     dataset = read_run_config(args.run).dataset if args.run else DatasetConfig(gestures=GESTURES)
     result: dict[str, Any] = {}
     if files:
-        result["recordings"] = summary(label_peaks(load_recordings(files, cfg=dataset)))
+        recs = load_recordings(files, cfg=dataset, progress=lambda paths: _bar(list(paths), "load"))
+        result["recordings"] = summary(label_peaks(recs))
     for name, variation in variations if subjects else []:
-        recs = simulated(subjects, reps=args.reps, variation=variation, dataset=dataset, seed=args.seed)
-        result[f"simulated {args.sim_subjects}, {name}"] = summary(label_peaks(recs))
+        sims = simulated(subjects, reps=args.reps, variation=variation, dataset=dataset, seed=args.seed, desc=name)
+        result[f"simulated {args.sim_subjects}, {name}"] = summary(label_peaks(sims))
     for name, rows in result.items():
         print(_line(name, rows), flush=True)
     if args.json:

@@ -35,6 +35,7 @@ def test_refuses_held_out_subjects_files_and_bad_variations(
         (["--sim-subjects", "0", "--vary", "speed=2"], "--vary wants FIELD=V"),
         (["--sim-subjects", "0", "--vary", "distance_m=-1"], "distance_m must be > 0"),
         ([], "give DATA, --sim-subjects, or both"),
+        ([str(tmp_path / "a.h5"), "--vary", "distance_m=0.1"], "give --sim-subjects too"),
     ):
         with pytest.raises(SystemExit) as e:
             gs.main(argv)
