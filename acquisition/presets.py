@@ -299,12 +299,13 @@ def hibernate_fits(config: a121.SensorConfig) -> bool:
     as the lower idle state (waking up, the frame, going down again: about 4.5 ms more than the frame) must fit in
     the frame period. A free-running config (``frame_rate`` unset) leaves no time between frames. exptool's own
     ``converged_average_current`` does not check this: it returns a current for a rate the sensor cannot keep.
+    The session is :attr:`StateConfig.session_config`'s, so an invalid config raises exptool's validation error.
     """
     from acconeer.exptool.a121.model import power
 
     if not config.frame_rate:
         return False
-    session = a121.SessionConfig(a121.SensorConfig.from_dict(config.to_dict()))
+    session = StateConfig(sensor_config=config).session_config
     active = power.api.group_active(session, power.Sensor.IdleState.HIBERNATE)
     return bool(active.duration <= 1.0 / float(config.frame_rate))
 
