@@ -83,10 +83,10 @@ def parse_vary(text: str | None) -> list[tuple[str, Variation]]:
     if text is None:
         return [("as drawn", AS_DRAWN)]
     field, _, values = text.partition("=")
-    kinds = {f.name: f for f in dataclasses.fields(Variation)}
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(Variation)}  # "int | None", "float", ...
     if field not in kinds or not values:
         raise ValueError(f"--vary wants FIELD=V,V,... with FIELD one of {', '.join(kinds)}; got {text!r}")
-    cast = int if field == "moving_fingers" else float
+    cast = int if kinds[field].startswith("int") else float
     changes: list[dict[str, Any]] = [{field: cast(v)} for v in values.split(",")]
     return [(f"{field}={c[field]}", dataclasses.replace(AS_DRAWN, **c)) for c in changes]
 
