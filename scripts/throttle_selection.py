@@ -195,7 +195,7 @@ def main() -> None:
                 r0 = _run(frames, geometry, bundle, None, True).result(n)
                 m0 = match_events(r0.events, truth)
                 c = tot["always_on"]
-                c.update(truth=m0.truth, found=m0.found, correct=m0.correct, false=m0.false, frames=n, stream_us=n_us)
+                c.update(truth=m0.truth, found=m0.found, correct=m0.correct, false=m0.false, stream_us=n_us)
                 found0 = [_overlaps(s, e, r0.events) for s, e, _ in truth]
             for name, thr in settings:
                 det = _run(frames, geometry, bundle, thr, False)
