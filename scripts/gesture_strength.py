@@ -14,9 +14,13 @@ Sources:
   field of :class:`acquisition.sim.variation.Variation` at several values (``--vary distance_m=0.06,0.12``).
   Held-out subjects are refused.
 
+With ``--echo`` it also gives each class's moving echo (:func:`label_echo`): how large the change a gesture makes
+to the signal is, in counts and over the stream's noise, and at what range its motion energy lies. Unlike the onset
+ratio it does not depend on the floor the detector tracks.
+
 Usage:
     python scripts/gesture_strength.py [DATA ...] [--sim-subjects 0-11] [--reps 8] [--vary FIELD=V,V,...]
-        [--seed S] [--run RUN_DIR] [--json OUT]
+        [--seed S] [--run RUN_DIR] [--echo] [--json OUT]
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from radargest.datasets import held_out_subjects, training_side_files
 
 GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
 REFERENCE = "tap_out"
+#: Still frames before a label whose mean is taken as the hand's still echo (0.35 s at 57 Hz) [frames].
+STILL_FRAMES = 20
 
 
 def label_peaks(recs: Iterable[Recording]) -> dict[str, list[float]]:
@@ -51,6 +57,48 @@ def label_peaks(recs: Iterable[Recording]) -> dict[str, list[float]]:
                 ratio = rec.ratio_db[la.start_frame : la.end_frame]
                 if np.isfinite(ratio).any():  # a label on bad frames only has no strength
                     out.setdefault(la.gesture, []).append(float(np.nanmax(ratio)))
+    return out
+
+
+def label_echo(recs: Iterable[Recording], still_frames: int = STILL_FRAMES) -> dict[str, dict[str, list[float]]]:
+    """The moving echo of every gesture label of ``recs``, by class and measure.
+
+    Measures (each a list over the class's labels):
+    - ``echo_db``: the 90th percentile over the label's frames of ``|frame mean − still echo|`` at the range point
+      where that change is largest [dB re 1 count]; the still echo is the mean of the ``still_frames`` before the
+      label. It is what the gesture adds to the signal, with the leakage and the still hand removed.
+    - ``echo_over_noise_db``: ``echo_db`` over the stream's noise scale (:attr:`Recording.noise_scale`) [dB], which
+      cancels a sensor's or a simulator's noise level.
+    - ``centroid_m``: the range of the label's motion energy (:attr:`Recording.point_power` weighted) [m]; taps
+      toward and away from the sensor differ in it by about their depth.
+    """
+    out: dict[str, dict[str, list[float]]] = {}
+    for rec in recs:
+        slow = np.nanmean(rec.frames, axis=1)  # (F, points): the echo without its Doppler part
+        for la in rec.labels:
+            a, b = la.start_frame, la.end_frame
+            still = slow[max(0, a - still_frames) : a]
+            if la.gesture == NONE or b <= a or not np.isfinite(still).any() or not np.isfinite(slow[a:b]).any():
+                continue
+            change = np.abs(slow[a:b] - np.nanmean(still, axis=0))
+            point = int(np.nanargmax(np.nansum(change, axis=0)))
+            echo = float(20.0 * np.log10(np.nanpercentile(change[:, point], 90) + 1.0))
+            energy = np.nansum(rec.point_power[a:b], axis=0)
+            row = out.setdefault(la.gesture, {"echo_db": [], "echo_over_noise_db": [], "centroid_m": []})
+            row["echo_db"].append(echo)
+            row["echo_over_noise_db"].append(echo - float(20.0 * np.log10(rec.noise_scale)))
+            if energy.sum() > 0:
+                row["centroid_m"].append(float((energy * rec.point_ranges_m).sum() / energy.sum()))
+    return out
+
+
+def echo_summary(echo: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    """Per class: the median of each :func:`label_echo` measure, and ``echo_over_noise_db`` relative to tap_out's."""
+    out = {g: {k: float(np.median(v)) for k, v in m.items() if v} for g, m in sorted(echo.items())}
+    ref = out.get(REFERENCE, {}).get("echo_over_noise_db")
+    for row in out.values():
+        if ref is not None and "echo_over_noise_db" in row:
+            row["echo_over_noise_vs_" + REFERENCE + "_db"] = row["echo_over_noise_db"] - ref
     return out
 
 
@@ -123,6 +171,18 @@ def _line(name: str, rows: dict[str, dict[str, float]]) -> str:
     return f"{name}: " + " | ".join(parts)
 
 
+def _echo_line(name: str, rows: dict[str, dict[str, float]]) -> str:
+    parts = []
+    for g, r in rows.items():
+        rel = r.get("echo_over_noise_vs_" + REFERENCE + "_db")
+        parts.append(
+            f"{g} echo {r['echo_db']:.1f} dB, {r['echo_over_noise_db']:.1f} over noise"
+            + (f" ({rel:+.1f})" if rel is not None else "")
+            + (f", at {r['centroid_m']:.3f} m" if "centroid_m" in r else "")
+        )
+    return f"{name}, moving echo: " + " | ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=(__doc__ or "").split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
@@ -133,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=100, help="session timeline seed of subject 0 (subject s: seed + s)")
     ap.add_argument("--vary", help="one Variation field at several values, e.g. distance_m=0.06,0.12")
     ap.add_argument("--run", type=Path, help="run whose dataset config (onset metric) to use")
+    ap.add_argument(
+        "--echo", action="store_true", help="also the moving echo's level, over the noise, and its range (label_echo)"
+    )
     ap.add_argument("--json", type=Path, help="write the summaries here")
     args = ap.parse_args(argv)
     if not args.data and not args.sim_subjects:
@@ -149,14 +212,21 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(str(e))
     dataset = read_run_config(args.run).dataset if args.run else DatasetConfig(gestures=GESTURES)
     result: dict[str, Any] = {}
+    echo: dict[str, Any] = {}
+    sources: list[tuple[str, list[Recording]]] = []
     if files:
-        recs = load_recordings(files, cfg=dataset, progress=lambda paths: _bar(list(paths), "load"))
-        result["recordings"] = summary(label_peaks(recs))
+        sources.append(("recordings", load_recordings(files, cfg=dataset, progress=lambda p: _bar(list(p), "load"))))
     for name, variation in variations if subjects else []:
         sims = simulated(subjects, reps=args.reps, variation=variation, dataset=dataset, seed=args.seed, desc=name)
-        result[f"simulated {args.sim_subjects}, {name}"] = summary(label_peaks(sims))
-    for name, rows in result.items():
-        print(_line(name, rows), flush=True)
+        sources.append((f"simulated {args.sim_subjects}, {name}", sims))
+    for name, recs in sources:
+        result[name] = summary(label_peaks(recs))
+        print(_line(name, result[name]), flush=True)
+        if args.echo:
+            echo[name] = echo_summary(label_echo(recs))
+            print(_echo_line(name, echo[name]), flush=True)
+    if echo:
+        result["moving echo"] = echo
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0

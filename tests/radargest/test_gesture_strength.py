@@ -45,7 +45,8 @@ def test_refuses_held_out_subjects_files_and_bad_variations(
 
 def test_one_simulated_subject_gives_every_class(gs: ModuleType, tmp_path: Path) -> None:
     out = tmp_path / "s.json"
-    assert gs.main(["--sim-subjects", "0", "--reps", "1", "--vary", "moving_fingers=1,3", "--json", str(out)]) == 0
+    argv = ["--sim-subjects", "0", "--reps", "1", "--vary", "moving_fingers=1,3", "--echo", "--json", str(out)]
+    assert gs.main(argv) == 0
     result = json.loads(out.read_text())
     one, three = result["simulated 0, moving_fingers=1"], result["simulated 0, moving_fingers=3"]
     assert set(one) == set(gs.GESTURES)
@@ -53,3 +54,10 @@ def test_one_simulated_subject_gives_every_class(gs: ModuleType, tmp_path: Path)
     # more fingers leading a tap reflect more: the taps get stronger, the wiggle (a palm rock) hardly changes
     assert three["tap_in"]["p50_db"] > one["tap_in"]["p50_db"]
     assert three["wiggle"]["p50_db"] == pytest.approx(one["wiggle"]["p50_db"], abs=0.1)
+    # the moving echo: a tap toward the sensor moves its energy closer than a tap away from it, and every
+    # gesture's change stands above the sensor noise
+    echo = result["moving echo"]["simulated 0, moving_fingers=3"]
+    assert set(echo) == set(gs.GESTURES)
+    assert echo["tap_in"]["centroid_m"] < echo["tap_out"]["centroid_m"]
+    assert all(r["echo_over_noise_db"] > 0 for r in echo.values())
+    assert echo["tap_out"]["echo_over_noise_vs_tap_out_db"] == 0.0
