@@ -44,8 +44,8 @@ from radargest.datasets import held_out_subjects, training_side_files
 
 GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
 REFERENCE = "tap_out"
-#: Still frames before a label whose mean is taken as the hand's still echo (0.35 s at 57 Hz) [frames].
-STILL_FRAMES = 20
+#: How long before a label the signal is averaged as the hand's still echo [s].
+STILL_S = 0.35
 
 
 def label_peaks(recs: Iterable[Recording]) -> dict[str, list[float]]:
@@ -60,12 +60,12 @@ def label_peaks(recs: Iterable[Recording]) -> dict[str, list[float]]:
     return out
 
 
-def label_echo(recs: Iterable[Recording], still_frames: int = STILL_FRAMES) -> dict[str, dict[str, list[float]]]:
+def label_echo(recs: Iterable[Recording], still_s: float = STILL_S) -> dict[str, dict[str, list[float]]]:
     """The moving echo of every gesture label of ``recs``, by class and measure.
 
     Measures (each a list over the class's labels):
     - ``echo_db``: the 90th percentile over the label's frames of ``|frame mean − still echo|`` at the range point
-      where that change is largest [dB re 1 count]; the still echo is the mean of the ``still_frames`` before the
+      where that change is largest [dB re 1 count]; the still echo is the mean of the ``still_s`` before the
       label. It is what the gesture adds to the signal, with the leakage and the still hand removed.
     - ``echo_over_noise_db``: ``echo_db`` over the stream's noise scale (:attr:`Recording.noise_scale`) [dB], which
       cancels a sensor's or a simulator's noise level.
@@ -74,7 +74,8 @@ def label_echo(recs: Iterable[Recording], still_frames: int = STILL_FRAMES) -> d
     """
     out: dict[str, dict[str, list[float]]] = {}
     for rec in recs:
-        slow = np.nanmean(rec.frames, axis=1)  # (F, points): the echo without its Doppler part
+        still_frames = max(1, round(still_s * rec.frame_rate_hz))
+        slow = rec.frames.mean(axis=1)  # (F, points): the echo without its Doppler part; NaN on bad frames
         for la in rec.labels:
             a, b = la.start_frame, la.end_frame
             still = slow[max(0, a - still_frames) : a]
@@ -93,8 +94,12 @@ def label_echo(recs: Iterable[Recording], still_frames: int = STILL_FRAMES) -> d
 
 
 def echo_summary(echo: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
-    """Per class: the median of each :func:`label_echo` measure, and ``echo_over_noise_db`` relative to tap_out's."""
-    out = {g: {k: float(np.median(v)) for k, v in m.items() if v} for g, m in sorted(echo.items())}
+    """Per class: the count, the median of each :func:`label_echo` measure, and ``echo_over_noise_db`` relative to
+    tap_out's."""
+    out = {
+        g: {"n": float(len(m["echo_db"]))} | {k: float(np.median(v)) for k, v in m.items() if v}
+        for g, m in sorted(echo.items())
+    }
     ref = out.get(REFERENCE, {}).get("echo_over_noise_db")
     for row in out.values():
         if ref is not None and "echo_over_noise_db" in row:
