@@ -30,11 +30,12 @@ LEVELS_DB = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 
 
 def _ratio_runs(path: Path) -> tuple[np.ndarray, list[tuple[int, int]], float]:
-    from decision_gaps import runs, session_ratio  # the sibling script's hysteresis runs and onset ratio
+    from decision_gaps import session_ratio  # the sibling script's onset ratio
 
     _, geometry, _, ratio_db = session_ratio(path)
     ratio = ratio_db.astype(np.float32)
-    return ratio, runs(ratio, dsp.SegmentConfig()), geometry.frame_rate_hz
+    runs = [(int(a), int(b)) for a, b in dsp.motion_runs(ratio, cfg=dsp.SegmentConfig()).tolist()]
+    return ratio, runs, geometry.frame_rate_hz
 
 
 def _subjects(spec: str) -> set[int]:

@@ -15,9 +15,9 @@ def _f(v: float | None) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if not argv:
+    if not argv or argv[0] in ("-h", "--help"):
         print(__doc__, file=sys.stderr)
-        return 2
+        return 0 if argv else 2
     maps = {}
     for arg in argv:
         name, _, path = arg.partition("=")

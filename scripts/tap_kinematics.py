@@ -30,7 +30,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from decision_gaps import runs, session_ratio, sim_subject
+from decision_gaps import session_ratio, sim_subject
 
 import dsp
 
@@ -62,7 +62,7 @@ def _lobes(ratio: np.ndarray, centroid: np.ndarray) -> list[tuple[int, int]]:
 def measure(path: Path) -> list[tuple[str, dict[str, float]]]:
     """Per labelled tap of ``path``: its gesture and its figures (see the module docstring)."""
     s, g, frames, ratio = session_ratio(path)
-    motion_runs = runs(ratio, dsp.SegmentConfig())
+    motion_runs = [tuple(r) for r in dsp.motion_runs(ratio, cfg=dsp.SegmentConfig()).tolist()]
     rate = g.frame_rate_hz
     v = g.velocities_m_s
     moving = np.abs(v) >= dsp.OnsetConfig().min_speed_m_s
