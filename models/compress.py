@@ -191,15 +191,27 @@ def _soften(p: Any, temperature: float) -> Any:
     return ops.softmax(logp, axis=-1)
 
 
-def distillation_loss(classes: int, *, alpha: float, temperature: float) -> Callable[[Any, Any], Any]:
-    """A Keras loss on packed targets ``[one-hot labels | teacher probabilities]`` ``(batch, 2 × classes)``."""
+def distillation_loss(
+    classes: int, *, alpha: float, temperature: float, none_subclasses: int = 1
+) -> Callable[[Any, Any], Any]:
+    """A Keras loss on packed targets ``[one-hot labels | teacher probabilities]``.
+
+    The labels are over the student's outputs, ``classes + none_subclasses - 1`` of them: with a split ``none``
+    (:func:`models.architectures.split_model_of`) the student's split probabilities learn the split targets, as
+    they do without a teacher, and their ``none`` targets are summed back into one (the ``merge_none`` layer's
+    sum) before they are compared with the teacher's ``classes`` merged probabilities.
+    """
     import keras
 
     ops = keras.ops
+    width = classes + none_subclasses - 1
 
     def loss(y_true: Any, y_pred: Any) -> Any:
-        hard, teacher = y_true[:, :classes], y_true[:, classes:]
+        hard, teacher = y_true[:, :width], y_true[:, width:]
         ce = -ops.sum(hard * ops.log(ops.clip(y_pred, 1e-7, 1.0)), axis=-1)
+        if none_subclasses > 1:
+            none = y_pred[:, :1] + ops.sum(y_pred[:, classes:], axis=-1, keepdims=True)
+            y_pred = ops.concatenate([none, y_pred[:, 1:classes]], axis=-1)
         pt, ps = _soften(teacher, temperature), _soften(y_pred, temperature)
         kl = ops.sum(pt * (ops.log(ops.clip(pt, 1e-7, 1.0)) - ops.log(ops.clip(ps, 1e-7, 1.0))), axis=-1)
         return alpha * ce + (1.0 - alpha) * temperature**2 * kl

@@ -288,15 +288,20 @@ def train_recordings(
         restored and its index returned."""
         steps = epochs * max(1, -(-per_epoch // cfg.batch_size))
         schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.05)
+        subclasses = cfg.architecture.none_subclasses
         if teacher is None and lwf is None:
             loss: Any = keras.losses.SparseCategoricalCrossentropy()
             metrics: list[Any] = ["accuracy"]
+        elif lwf is None:  # a teacher's merged probabilities, and the split targets for the split head
+            loss = distillation_loss(k, alpha=alpha, temperature=comp.distill_temperature, none_subclasses=subclasses)
+            metrics = [packed_accuracy(k + subclasses - 1)]
         else:
             loss = distillation_loss(k, alpha=alpha, temperature=comp.distill_temperature)
             metrics = [packed_accuracy(k)]
-        # a split none head trains its split probabilities on labels; soft targets (a teacher's, the init run's)
-        # are merged probabilities, so with them the merged ``model`` trains, as everything else reads it
-        trainee = split_model_of(model, cfg.architecture) if teacher is None and lwf is None else model
+        # a split none head trains its split probabilities on labels, with or without a teacher; the init run's
+        # soft targets (learning without forgetting) are merged probabilities, so with them the merged ``model``
+        # trains, as everything else reads it
+        trainee = split_model_of(model, cfg.architecture) if lwf is None else model
         trainee.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
         best = (np.inf, -1)
         best_weights = model.get_weights()
@@ -319,8 +324,9 @@ def train_recordings(
                 data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
             )
             target: Any = split_targets(y, sample.kind, cfg.architecture) if trainee is not model else y
-            if teacher is not None:  # packed targets: [one-hot labels | teacher probabilities]
-                target = np.concatenate([np.eye(k, dtype=np.float32)[y], keras_predictor(teacher)(x)], axis=1)
+            if teacher is not None:  # packed targets: [one-hot (split) labels | teacher probabilities]
+                hard = np.eye(k + subclasses - 1, dtype=np.float32)[target]
+                target = np.concatenate([hard, keras_predictor(teacher)(x)], axis=1)
             elif lwf is not None:  # the replayed windows learn the init run's outputs too, the new ones their labels
                 hard = np.eye(k, dtype=np.float32)[y]
                 soft = hard.copy()

@@ -80,6 +80,27 @@ def test_distillation_loss() -> None:
     np.testing.assert_allclose(keras.ops.convert_to_numpy(only_labels), ce, rtol=1e-5)
 
 
+def test_split_distillation_loss_learns_split_labels_and_the_teachers_merged_outputs() -> None:
+    """With a split ``none`` the labels are the split targets, and the teacher is matched on the merged sum."""
+    import keras
+
+    from models.compress import distillation_loss
+
+    rng = np.random.default_rng(3)
+    q = rng.dirichlet(np.ones(7), size=6).astype(np.float32)  # 5 classes, none split in 3: 7 outputs
+    merged = np.concatenate([q[:, :1] + q[:, 5:].sum(axis=1, keepdims=True), q[:, 1:5]], axis=1)
+    y = rng.integers(0, 7, 6)
+    hard = np.eye(7, dtype=np.float32)[y]
+    loss = distillation_loss(5, alpha=0.0, temperature=3.0, none_subclasses=3)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loss(np.concatenate([hard, merged], 1), q)), 0.0, atol=1e-5)
+    other = distillation_loss(5, alpha=0.0, temperature=3.0, none_subclasses=3)(
+        np.concatenate([hard, merged[:, ::-1]], 1), q
+    )
+    assert np.all(keras.ops.convert_to_numpy(other) > 1e-3)  # a different teacher costs
+    labels = distillation_loss(5, alpha=1.0, temperature=3.0, none_subclasses=3)(np.concatenate([hard, merged], 1), q)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(labels), -np.log(q[np.arange(6), y]), rtol=1e-5)
+
+
 def test_train_with_pruning_and_distillation(sim_dir: Path, tiny_run: Path, tmp_path: Path) -> None:
     """train --prune-channels / --distill-from: a loadable smaller run whose quantisation report has the rows."""
     from models.compress import CompressionConfig

@@ -558,7 +558,8 @@ def test_an_operating_point_kept_from_an_init_run_of_other_classes_is_warned_abo
 
 def test_split_none_run_trains_saves_and_loads(sim_dir: Path, tmp_path: Path) -> None:
     """A run trained with a split ``none`` head writes a model with one output per class, which loads as any run;
-    a split student distils from it (on the merged outputs) and prunes, keeping the split head."""
+    a split student distils from it (its split targets, and the teacher's merged outputs) and prunes, keeping the
+    split head."""
     from models.compress import CompressionConfig
     from models.train import train
 
