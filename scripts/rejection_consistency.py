@@ -42,15 +42,15 @@ def _recorder_class() -> type:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) < 3 or argv[0] in ("-h", "--help"):
+        print(__doc__, file=sys.stderr)
+        return 0 if argv[:1] in (["-h"], ["--help"]) else 2
     from acquisition import load_session
     from deploy.runtime import load_bundle, session_stream
     from models.config import load_run
     from models.data import load_recordings
     from models.evaluate import keras_predictor, stream_scores
 
-    if len(argv) < 3 or argv[0] in ("-h", "--help"):
-        print(__doc__, file=sys.stderr)
-        return 0 if argv[:1] in (["-h"], ["--help"]) else 2
     run_dir, bundle_dir, files = Path(argv[0]), Path(argv[1]), [Path(p) for p in argv[2:]]
     _Recorder = _recorder_class()
     bundle = load_bundle(bundle_dir)
