@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import keras
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "ARCHITECTURES",
@@ -38,6 +40,7 @@ __all__ = [
     "custom_objects",
     "encoder_of",
     "head_of",
+    "none_merge_matrix",
     "none_subclass_of_kind",
     "scale_widths",
     "split_model_of",
@@ -277,11 +280,21 @@ def _gru_head(cfg: ArchitectureConfig) -> keras.Model:
     return keras.Model(inp, _classifier(x, cfg), name="head")
 
 
+def none_merge_matrix(num_classes: int, none_subclasses: int) -> npt.NDArray[np.float32]:
+    """``(num_classes + none_subclasses - 1, num_classes)``: split probabilities times it are the merged ones (every
+    ``none`` target summed into class 0, the gestures kept), the fixed kernel of the ``merge_none`` layer."""
+    import numpy as np
+
+    merge = np.zeros((num_classes + none_subclasses - 1, num_classes), dtype=np.float32)
+    merge[np.arange(num_classes), np.arange(num_classes)] = 1.0
+    merge[num_classes:, 0] = 1.0
+    return merge
+
+
 def _classifier(x: Any, cfg: ArchitectureConfig) -> Any:
     """Logits and softmax; with a split ``none`` the split probabilities (layer ``split_probs``) are summed back
     into ``num_classes`` by a fixed, untrained dense layer (``merge_none``)."""
     import keras
-    import numpy as np
     from keras import layers
 
     extra = cfg.none_subclasses - 1
@@ -289,10 +302,7 @@ def _classifier(x: Any, cfg: ArchitectureConfig) -> Any:
     if not extra:
         return layers.Softmax(name="probs")(x)
     x = layers.Softmax(name="split_probs")(x)
-    merge = np.zeros((cfg.num_classes + extra, cfg.num_classes), dtype=np.float32)
-    merge[np.arange(cfg.num_classes), np.arange(cfg.num_classes)] = 1.0
-    merge[cfg.num_classes :, 0] = 1.0
-    init = keras.initializers.Constant(merge)
+    init = keras.initializers.Constant(none_merge_matrix(cfg.num_classes, cfg.none_subclasses))
     return layers.Dense(cfg.num_classes, use_bias=False, kernel_initializer=init, trainable=False, name="merge_none")(x)
 
 

@@ -29,7 +29,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from models.architectures import ArchitectureConfig, ModelError, build, encoder_of, head_of, scale_widths
+from models.architectures import (
+    ArchitectureConfig,
+    ModelError,
+    build,
+    encoder_of,
+    head_of,
+    none_merge_matrix,
+    scale_widths,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -205,13 +213,13 @@ def distillation_loss(
 
     ops = keras.ops
     width = classes + none_subclasses - 1
+    merge = none_merge_matrix(classes, none_subclasses) if none_subclasses > 1 else None
 
     def loss(y_true: Any, y_pred: Any) -> Any:
         hard, teacher = y_true[:, :width], y_true[:, width:]
         ce = -ops.sum(hard * ops.log(ops.clip(y_pred, 1e-7, 1.0)), axis=-1)
-        if none_subclasses > 1:
-            none = y_pred[:, :1] + ops.sum(y_pred[:, classes:], axis=-1, keepdims=True)
-            y_pred = ops.concatenate([none, y_pred[:, 1:classes]], axis=-1)
+        if merge is not None:  # the merge_none layer's sum
+            y_pred = ops.matmul(y_pred, merge)
         pt, ps = _soften(teacher, temperature), _soften(y_pred, temperature)
         kl = ops.sum(pt * (ops.log(ops.clip(pt, 1e-7, 1.0)) - ops.log(ops.clip(ps, 1e-7, 1.0))), axis=-1)
         return alpha * ce + (1.0 - alpha) * temperature**2 * kl
