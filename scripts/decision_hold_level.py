@@ -25,17 +25,17 @@ import numpy as np
 
 import dsp
 from acquisition import load_session
+from dsp.segment import runs_of_span
 
 LEVELS_DB = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
 
 
-def _ratio_runs(path: Path) -> tuple[np.ndarray, list[tuple[int, int]], float]:
+def _ratio_runs(path: Path) -> tuple[np.ndarray, np.ndarray, float]:
     from decision_gaps import session_ratio  # the sibling script's onset ratio
 
     _, geometry, _, ratio_db = session_ratio(path)
     ratio = ratio_db.astype(np.float32)
-    runs = [(int(a), int(b)) for a, b in dsp.motion_runs(ratio, cfg=dsp.SegmentConfig()).tolist()]
-    return ratio, runs, geometry.frame_rate_hz
+    return ratio, dsp.motion_runs(ratio, cfg=dsp.SegmentConfig()), geometry.frame_rate_hz
 
 
 def _subjects(spec: str) -> set[int]:
@@ -65,12 +65,12 @@ def main() -> None:
         wait = round(dsp.DecisionConfig().prefix_wait_s * rate)
         gap = dsp.SegmentConfig().frames(rate)[0]
         for la in load_session(f).labels:
-            inside = [(a, b) for a, b in rs if b > la.start_frame - 3 and a < la.end_frame + 3]
+            inside = runs_of_span(rs, la.start_frame, la.end_frame).tolist()
             if not inside:
                 continue
             end = inside[-1][1]
-            later = [a for a, _ in rs if a >= end]
-            if la.gesture == "tap_in" and (not later or later[0] - end >= gap):
+            later = rs[rs[:, 0] >= end, 0]
+            if la.gesture == "tap_in" and (not later.size or later[0] - end >= gap):
                 lone += 1
                 for lv in LEVELS_DB:
                     k = 0

@@ -33,6 +33,7 @@ import numpy as np
 from decision_gaps import session_ratio, sim_subject
 
 import dsp
+from dsp.segment import runs_of_span
 
 GESTURES = ("double_tap_in", "tap_in")
 ACTIVE_DB = 3.0
@@ -62,7 +63,7 @@ def _lobes(ratio: np.ndarray, centroid: np.ndarray) -> list[tuple[int, int]]:
 def measure(path: Path) -> list[tuple[str, dict[str, float]]]:
     """Per labelled tap of ``path``: its gesture and its figures (see the module docstring)."""
     s, g, frames, ratio = session_ratio(path)
-    motion_runs = [tuple(r) for r in dsp.motion_runs(ratio, cfg=dsp.SegmentConfig()).tolist()]
+    motion_runs = dsp.motion_runs(ratio, cfg=dsp.SegmentConfig())
     rate = g.frame_rate_hz
     v = g.velocities_m_s
     moving = np.abs(v) >= dsp.OnsetConfig().min_speed_m_s
@@ -83,7 +84,7 @@ def measure(path: Path) -> list[tuple[str, dict[str, float]]]:
         if seg.size < 10 or not np.all(np.isfinite(seg)):
             continue
         f: dict[str, float] = {"label_s": (b - a) / rate}
-        inside = [r for r in motion_runs if r[1] > a - 3 and r[0] < b + 3]
+        inside = runs_of_span(motion_runs, a, b)
         f["one_run"] = float(len(inside) == 1)
         i1 = int(np.argmax(seg))
         peaks = [

@@ -32,5 +32,5 @@ def test_decision_hold_level_runs_are_the_segmenters(sim_dir: Path) -> None:
     dhl = load_script("decision_hold_level")
     path = sorted(sim_dir.glob("sim-s*.h5"))[0]
     ratio, runs, rate = dhl._ratio_runs(path)
-    assert rate > 0 and runs  # a session of gestures has motion
-    assert runs == [tuple(r) for r in dsp.motion_runs(ratio, cfg=dsp.SegmentConfig()).tolist()]
+    assert rate > 0 and len(runs)  # a session of gestures has motion
+    np.testing.assert_array_equal(runs, dsp.motion_runs(ratio, cfg=dsp.SegmentConfig()))
