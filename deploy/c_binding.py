@@ -141,6 +141,7 @@ class CDecisionConfig(ctypes.Structure):
         ("num_classes", _I),
         ("fallback_superseded", _I),
         ("weak_on_db", _F),
+        ("refractory_frames", _I),
         ("is_prefix", ctypes.c_uint8 * DECISION_MAX_CLASSES),
         ("is_longer", ctypes.c_uint8 * DECISION_MAX_CLASSES),
     ]

@@ -48,6 +48,9 @@ it); once it has decided an event, the default events inside it are absorbed, so
 records follow the default pass's in a frame. It finds far or faint gestures the default segmenter drops.
 
 Once decided, an event stays decided: runs that merge into it later are absorbed (no second decision).
+**Refractory time** (``refractory_s``): a gesture accepted on an event that starts less than that after the end of
+the event of the last gesture reported, and the same gesture, is reported as a rejected candidate: its window
+(``window_s`` long) may still hold the gesture just reported, which the classifier then reports again.
 An event that closes undecided is classified once more if its last run had no checkpoint (then a prefix
 gesture is decided at once) or, with ``close_look``, on the window ending at its close; if that accepts
 nothing either, it is decided as the latest accepted gesture that a new run superseded while it waited
@@ -287,6 +290,9 @@ class DecisionConfig:
         idle_weak_on_db: ``weak_on_db`` of a policy fed a throttled device's idle-rate onset stream
             (:meth:`for_idle_stream`) [dB]. Default 0 (off): RULE75 judged the full-rate stream only. A manifest
             section written before the weak pass (no ``weak_on_db`` / ``idle_weak_on_db``) loads with both off.
+        refractory_s: an accepted gesture is reported as a rejected candidate if its event starts less than this
+            after the end of the event of the last gesture reported, and it is the same gesture [s] (0: off).
+            Why: REFRACTORY_WHY
     """
 
     min_score: float = 0.0
@@ -307,6 +313,7 @@ class DecisionConfig:
     fallback_superseded: bool = True
     weak_on_db: float = 3.5
     idle_weak_on_db: float = 0.0
+    refractory_s: float = 0.0
 
     def __post_init__(self) -> None:
         check_nonnegative("min_score", self.min_score)
@@ -317,6 +324,7 @@ class DecisionConfig:
         check_nonnegative("prefix_wait_s", self.prefix_wait_s)
         check_nonnegative("settle_s", self.settle_s)
         check_nonnegative("unsure_wait_s", self.unsure_wait_s)
+        check_nonnegative("refractory_s", self.refractory_s)
         if not (isinstance(self.sure_max_runs, int) and self.sure_max_runs >= 0):
             raise ParameterError(f"sure_max_runs must be a non-negative integer, got {self.sure_max_runs!r}")
         if not (isinstance(self.prefix_hold_db, int | float) and math.isfinite(self.prefix_hold_db)):
@@ -371,6 +379,7 @@ class DecisionConfig:
             "fallback_superseded": self.fallback_superseded,
             "weak_on_db": self.weak_on_db,
             "idle_weak_on_db": self.idle_weak_on_db,
+            "refractory_s": self.refractory_s,
         }
 
     @classmethod
@@ -380,7 +389,8 @@ class DecisionConfig:
         loads with the condition off (0): the gate as that bundle was exported with, at every range; one
         written before the close look was the default (no ``close_look``) loads with the look off, one
         written before the fallback (no ``fallback_superseded``) without it, and one written before the weak
-        pass (no ``weak_on_db`` / ``idle_weak_on_db``) without that."""
+        pass (no ``weak_on_db`` / ``idle_weak_on_db``) without that, and one written before the refractory time
+        (no ``refractory_s``) without it."""
         known = {
             "min_score",
             "prefix_wait_s",
@@ -400,6 +410,7 @@ class DecisionConfig:
             "fallback_superseded",
             "weak_on_db",
             "idle_weak_on_db",
+            "refractory_s",
         }
         kw: dict[str, Any] = {
             "gate_max_range_m": 0.0,
@@ -408,6 +419,7 @@ class DecisionConfig:
             "fallback_superseded": False,
             "weak_on_db": 0.0,
             "idle_weak_on_db": 0.0,
+            "refractory_s": 0.0,
         }
         kw.update({k: v for k, v in data.items() if k in known})
         if "prefixes" in kw:
@@ -656,6 +668,7 @@ class DecisionPolicy:
         self.num_points = 0 if self.point_ranges_m is None else int(self.point_ranges_m.size)
         self.gate_max_point = gate_max_point(cfg.gate_max_range_m, self.point_ranges_m)
         self.history = history_frames(cfg, frame_rate_hz)
+        self.refractory = round(cfg.refractory_s * frame_rate_hz)
         self._proposes = False  # True in the weak pass: it reports accepted decisions only
         self.weak: DecisionPolicy | None = None
         seg = self.segmenter.cfg
@@ -718,6 +731,7 @@ class DecisionPolicy:
         self._peak = np.float32(-np.inf)  # highest onset ratio in a run of the segmenter's latest event [dB]
         self._power = np.zeros(self.num_points, dtype=np.float32)  # its motion power per range point
         self._point = 0  # the first maximum of _power
+        self._reported: tuple[int, int] | None = None  # (event end, label) of the last gesture reported
         if self.weak is not None:
             self.weak.reset()
 
@@ -794,6 +808,20 @@ class DecisionPolicy:
             self._claim()
             if self._track is not None and self._weak_won():
                 self._track.decided = True  # absorbed: the weak pass decided the event this one lies in
+        return self._refractory(out)
+
+    def _refractory(self, records: list[Decision]) -> list[Decision]:
+        """The records with every gesture inside the refractory time of the last one reported (the same gesture,
+        on an event starting less than ``refractory_s`` after that one's end) turned into a rejected candidate."""
+        out = []
+        for d in records:
+            if d.accepted:
+                last = self._reported
+                if last is not None and d.label == last[1] and d.start_frame - last[0] < self.refractory:
+                    d = dataclasses.replace(d, accepted=False)
+                else:
+                    self._reported = (d.end_frame, d.label)
+            out.append(d)
         return out
 
     def _weak_won(self) -> bool:
@@ -914,7 +942,7 @@ class DecisionPolicy:
             weak = self.weak._flush(classify)
             out = [] if won else out
             out.extend(weak if self.segmenter.kept == kept else [])
-        return out
+        return self._refractory(out)
 
     def _flush(self, classify: Classifier) -> list[Decision]:
         """The end of the stream for this pass alone."""

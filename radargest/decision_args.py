@@ -25,13 +25,14 @@ DECISION_OPTIONS = (
     "no_close_look",
     "no_fallback",
     "no_weak_pass",
+    "refractory_s",
 )
 
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:
     """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db``, ``--min-peak-db``,
     ``--idle-min-peak-db``, ``--gate-max-range-m``, ``--idle-gate-max-range-m``, ``--always-wait``,
-    ``--no-close-look``, ``--no-fallback`` and ``--no-weak-pass``."""
+    ``--no-close-look``, ``--no-fallback``, ``--no-weak-pass`` and ``--refractory-s``."""
     g = p.add_argument_group(
         "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
     )
@@ -113,6 +114,14 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         help="no second, weaker segmenter pass (weak_on_db 0 on either stream): only the default segmenter's events "
         "are decided, as before the weak pass; for comparison",
     )
+    g.add_argument(
+        "--refractory-s",
+        type=non_negative_float,
+        default=None,
+        help="a gesture the same as the last one reported, on an event starting less than this after that one's "
+        "end, is rejected (its window may still hold the gesture just reported) [s], >= 0 (default: the bundle's, "
+        "else REFRACTORY_DEFAULT; 0: off)",
+    )
 
 
 def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = None) -> DecisionConfig:
@@ -142,6 +151,8 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         changes["fallback_superseded"] = False
     if getattr(args, "no_weak_pass", False):
         changes["weak_on_db"] = changes["idle_weak_on_db"] = 0.0
+    if getattr(args, "refractory_s", None) is not None:
+        changes["refractory_s"] = float(args.refractory_s)
     return dataclasses.replace(cfg, **changes) if changes else cfg
 
 

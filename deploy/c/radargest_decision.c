@@ -314,6 +314,25 @@ static void claim(rg_decision_state *st, const rg_decision_config *cfg) {
     if (st->weak.track.valid && claims(st, cfg)) st->weak.track.decided = 1;
 }
 
+/* Turn each gesture of out[0..count) inside the refractory time of the last one reported (the same class, on an
+ * event starting less than refractory_frames after that one's end) into a rejected candidate
+ * (DecisionPolicy._refractory); returns count. */
+static int32_t refractory(rg_decision_state *st, const rg_decision_config *cfg, rg_decision *out, int32_t count) {
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        if (!out[i].accepted) continue;
+        if (st->has_reported && out[i].label == st->reported_label &&
+            out[i].start_frame - st->reported_end < cfg->refractory_frames) {
+            out[i].accepted = 0;
+        } else {
+            st->has_reported = 1;
+            st->reported_end = out[i].end_frame;
+            st->reported_label = out[i].label;
+        }
+    }
+    return count;
+}
+
 int32_t rg_decision_step(rg_decision_state *st, const rg_decision_config *cfg, float ratio_db,
                          rg_classify_fn classify, void *ctx, rg_decision *out) {
     return rg_decision_step_points(st, cfg, ratio_db, NULL, classify, ctx, out);
@@ -330,7 +349,7 @@ int32_t rg_decision_step_points(rg_decision_state *st, const rg_decision_config 
         claim(st, cfg);
         if (st->main.track.valid && weak_won(st)) st->main.track.decided = 1; /* absorbed */
     }
-    return count;
+    return refractory(st, cfg, out, count);
 }
 
 int32_t rg_decision_flush(rg_decision_state *st, const rg_decision_config *cfg, rg_classify_fn classify, void *ctx,
@@ -345,5 +364,5 @@ int32_t rg_decision_flush(rg_decision_state *st, const rg_decision_config *cfg, 
         k = pass_flush(&st->weak, cfg, classify, ctx, out + count, RG_DECISION_MAX_OUT - count);
         if (st->main.kept == kept) count += k;
     }
-    return count;
+    return refractory(st, cfg, out, count);
 }

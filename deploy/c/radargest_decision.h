@@ -97,6 +97,8 @@ typedef struct {
                                     accepted gesture a new run of the event superseded while it waited */
     float weak_on_db;            /* the weak pass's on_db [dB] (0: off): it decides only events in which no
                                     event of the default pass (on_db) passes the duration and area tests */
+    int32_t refractory_frames;   /* a gesture the same as the last one reported, on an event starting less than
+                                    this after that one's end, is reported as a rejected candidate (0: off) */
     uint8_t is_prefix[RG_DECISION_MAX_CLASSES]; /* 1: the class is the start of a longer gesture */
     uint8_t is_longer[RG_DECISION_MAX_CLASSES]; /* 1: the class is the longer gesture of some prefix */
 } rg_decision_config;
@@ -164,6 +166,9 @@ typedef struct {
 typedef struct {
     rg_decision_pass main;
     rg_decision_pass weak;
+    int32_t has_reported;   /* a gesture has been reported (refractory_frames) */
+    int32_t reported_end;   /* the end of its event */
+    int32_t reported_label; /* its class */
 } rg_decision_state;
 
 /* Classifier callback: write cfg->num_classes probabilities of the window [window_end - T, window_end). */

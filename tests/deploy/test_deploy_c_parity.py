@@ -456,6 +456,7 @@ def _decide_in_python_and_c(
         dsp.DecisionConfig(weak_on_db=4.0, early=False),
         dsp.DecisionConfig(weak_on_db=3.0, settle_s=0.0, prefix_wait_s=1.0),
         dsp.DecisionConfig(weak_on_db=6.0),
+        dsp.DecisionConfig(refractory_s=2.0, min_score=0.5),
     ],
     ids=[
         "default",
@@ -471,6 +472,7 @@ def _decide_in_python_and_c(
         "weak-always-wait",
         "weak-settle0-longwait",
         "weak-above-on-db",
+        "refractory",
     ],
 )
 def test_decision_identical(name: str, cfg: dsp.DecisionConfig, real_stream, sim_stream, c_library) -> None:
@@ -749,6 +751,52 @@ def test_decision_fallback_superseded_identical(sim_stream, c_library) -> None:
     for d in fallback[:2]:  # decided at the close, on the superseded checkpoint's window
         assert d.frame + 1 - d.end_frame >= gap and d.window_end == d.end_frame + policy.end_pad
     assert fallback[2:] == without[2:]
+
+
+def test_decision_refractory_identical(sim_stream, c_library) -> None:
+    """``DecisionConfig.refractory_s`` is the same in C and Python: the same gesture on an event that starts within
+    it of the end of the last one reported is a rejected candidate; another gesture, or the same one after it, is
+    decided; the weak pass's gestures count too."""
+    _, geometry = sim_stream
+    rate = geometry.frame_rate_hz
+    gap = dsp.SegmentConfig().frames(rate)[0]
+    refr = 2 * gap
+    ratio = np.zeros(40 * gap, dtype=np.float32)
+    answers: dict[int, str] = {}
+    starts = []
+    start = 2 * gap
+    for name, level, after in [
+        ("tap_out", 10.0, 0),
+        ("tap_out", 10.0, gap + 5),  # within the refractory time: rejected
+        ("tap_out", 10.0, refr + 5),  # after it (from the last one reported): decided
+        ("wiggle", 10.0, gap + 5),  # another gesture: decided
+        ("wiggle", 4.5, gap + 5),  # a faint event, the weak pass's: rejected
+        ("wiggle", 4.5, refr + 5),  # the weak pass's, after it: decided
+    ]:
+        start += after
+        ratio[start : start + 12] = level
+        answers[start - round(0.05 * rate)] = name  # the pre-roll
+        starts.append(start)
+        start += 12
+
+    def classify(s: int, e: int, w: int) -> np.ndarray:
+        p = np.full(len(DECISION_CLASSES), 0.01, dtype=np.float32)
+        p[DECISION_CLASSES.index(answers.get(s, "none"))] = 0.96
+        return p
+
+    cfg = dsp.DecisionConfig(min_peak_db=0.0, refractory_s=refr / rate)
+    lib = c_library(geometry)
+    out = _decide_in_python_and_c(_policy(rate, cfg=cfg), ratio, classify, lib)
+    off = _decide_in_python_and_c(_policy(rate, cfg=dataclasses.replace(cfg, refractory_s=0.0)), ratio, classify, lib)
+    assert [(DECISION_CLASSES[d.label], d.accepted) for d in out] == [
+        ("tap_out", True),
+        ("tap_out", False),
+        ("tap_out", True),
+        ("wiggle", True),
+        ("wiggle", False),
+        ("wiggle", True),
+    ]
+    assert [dataclasses.replace(d, accepted=True) for d in out] == off
 
 
 class _RecordingDetector:

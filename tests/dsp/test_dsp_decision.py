@@ -511,3 +511,31 @@ def test_a_weak_decision_absorbs_the_default_events_inside_its_event() -> None:
     assert summary(run(blip, sure("wiggle"), WEAK)) == [(20, 44, True)]
     at_once = replace(WEAK, settle_s=0.0)  # the default pass would decide in the frame its track begins
     assert summary(run(ratio, sure("wiggle"), at_once)) == [(20, 40, True)]
+
+
+def test_refractory_time_rejects_the_same_gesture_on_an_event_soon_after_the_last_one_reported() -> None:
+    """``refractory_s``: a gesture equal to the last one reported, on an event starting less than that after the end
+    of its event, is a rejected candidate (measured from the last gesture *reported*, so a rejected one does not
+    extend it); another gesture, or the same one later, is decided; 0 turns it off."""
+    runs = [(20, 40), (70, 85), (150, 165), (195, 210), (240, 255)]  # 30 frames apart at least: five events
+    answers = {20: "tap_out", 70: "tap_out", 150: "tap_out", 195: "wiggle", 240: "wiggle"}
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        p = np.full(len(CLASSES), 0.01)
+        p[CLASSES.index(answers[start])] = 0.96
+        return p
+
+    ratio = ratio_with_runs(runs, 300)
+    cfg = DecisionConfig(min_peak_db=0.0, refractory_s=1.0)  # 50 frames
+    out = run(ratio, classify, cfg)
+    assert [(d.start_frame, CLASSES[d.label], d.accepted) for d in out] == [
+        (20, "tap_out", True),
+        (70, "tap_out", False),  # 30 frames after the end of the tap_out reported
+        (150, "tap_out", True),  # 110 frames after it
+        (195, "wiggle", True),  # another gesture
+        (240, "wiggle", False),
+    ]
+    off = run(ratio, classify, replace(cfg, refractory_s=0.0))
+    assert [d.accepted for d in off] == [True] * 5
+    assert [replace(d, accepted=True) for d in out] == off  # the same records otherwise, at the same frames
+    assert [d.accepted for d in run(ratio, classify, replace(cfg, refractory_s=0.6))] == [True] * 5  # 30 frames
