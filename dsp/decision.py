@@ -291,8 +291,19 @@ class DecisionConfig:
             (:meth:`for_idle_stream`) [dB]. Default 0 (off): RULE75 judged the full-rate stream only. A manifest
             section written before the weak pass (no ``weak_on_db`` / ``idle_weak_on_db``) loads with both off.
         refractory_s: an accepted gesture is reported as a rejected candidate if its event starts less than this
-            after the end of the event of the last gesture reported, and it is the same gesture [s] (0: off).
-            Why: REFRACTORY_WHY
+            after the end of the event of the last gesture reported, and it is the same gesture [s] (0: off). Why: the
+            classifier's window is ``window_s`` long (1.4 s in the recipe), so the first window of an event that starts
+            less than about 1.1 s after a decided gesture's end still holds that gesture, and the model reports it
+            again: on the training side, 3 of the sim model's 11 false activations on the everyday streams of subjects
+            6052-6083 (seed 0) were the gesture just decided, repeated on the hand's next motion 0.5-0.7 s later. A
+            different gesture is a new answer (a user may follow ``tap_out`` with ``tap_in`` at once), so it is not held
+            back. Default 0.8 s, by STUDY112 (rule fixed before its figures): the largest of 0.6, 0.8, 1.0 and 1.2 s at
+            which no seed of the sim model loses more than 2 correct decisions on the real training days (dense
+            repetitions of one gesture; 1.0 s loses up to 5), then checked on fresh everyday subjects 6100-6131 (8 h,
+            367 gestures, three seeds at their own ``min_score``): false activations 21 -> 16, correct decisions 894 ->
+            894, recall at 1 false activation per hour 0.815 -> 0.824 on the mean (docs/results_rejection.md, "A
+            refractory time after a reported gesture"). A manifest section written before it (no ``refractory_s``) loads
+            with it off, as that bundle was exported.
     """
 
     min_score: float = 0.0
@@ -313,7 +324,7 @@ class DecisionConfig:
     fallback_superseded: bool = True
     weak_on_db: float = 3.5
     idle_weak_on_db: float = 0.0
-    refractory_s: float = 0.0
+    refractory_s: float = 0.8
 
     def __post_init__(self) -> None:
         check_nonnegative("min_score", self.min_score)

@@ -120,7 +120,7 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="a gesture the same as the last one reported, on an event starting less than this after that one's "
         "end, is rejected (its window may still hold the gesture just reported) [s], >= 0 (default: the bundle's, "
-        "else REFRACTORY_DEFAULT; 0: off)",
+        "else 0.8; 0: off)",
     )
 
 

@@ -161,7 +161,7 @@ typedef struct {
     int32_t proposes;                             /* 1: the weak pass, which reports accepted decisions only */
 } rg_decision_pass;
 
-/* Whole state: the default pass and the weak pass (used when weak_on_db > 0). Zero heap; 1856 bytes with the
+/* Whole state: the default pass and the weak pass (used when weak_on_db > 0). Zero heap; 1868 bytes with the
  * defaults (rg_decision_state_bytes). */
 typedef struct {
     rg_decision_pass main;
