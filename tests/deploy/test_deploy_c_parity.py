@@ -763,7 +763,6 @@ def test_decision_refractory_identical(sim_stream, c_library) -> None:
     refr = 2 * gap
     ratio = np.zeros(40 * gap, dtype=np.float32)
     answers: dict[int, str] = {}
-    starts = []
     start = 2 * gap
     for name, level, after in [
         ("tap_out", 10.0, 0),
@@ -776,7 +775,6 @@ def test_decision_refractory_identical(sim_stream, c_library) -> None:
         start += after
         ratio[start : start + 12] = level
         answers[start - round(0.05 * rate)] = name  # the pre-roll
-        starts.append(start)
         start += 12
 
     def classify(s: int, e: int, w: int) -> np.ndarray:
