@@ -142,6 +142,7 @@ class CDecisionConfig(ctypes.Structure):
         ("fallback_superseded", _I),
         ("weak_on_db", _F),
         ("refractory_frames", _I),
+        ("weak_min_area_db_frames", _F),
         ("is_prefix", ctypes.c_uint8 * DECISION_MAX_CLASSES),
         ("is_longer", ctypes.c_uint8 * DECISION_MAX_CLASSES),
     ]

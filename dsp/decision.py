@@ -287,6 +287,14 @@ class DecisionConfig:
             days unchanged, 356 of 387 and 5 false (docs/results_rejection.md, "The weak pass"). What it adds
             passes the gate by its range condition: each added decision of the pilot was at a range point beyond
             ``gate_max_range_m``. Training fragments are cut without it (:func:`models.data.fragment_windows`).
+        weak_min_area_db_s: the area test of the weak pass's events [dB·s] (None: the segmenter's
+            ``min_area_db_s``, as before the field existed); the duration test, merge gap and ``off_db`` stay the
+            segmenter's. Why: a far hand's stroke that reaches ``weak_on_db`` often stays above ``off_db`` only
+            briefly, so its event fails the default area test although the model recognises it: on the training side
+            19 of the sim model's 32 everyday gestures with no default motion run reached 3.5 dB, with weak-pass areas
+            of 0.03-0.19 dB·s against the test's 0.2 (docs/results_rejection.md, "The weak pass's own area test").
+            The weak pass's proposals pass the physical gate only beyond ``gate_max_range_m`` or above
+            ``min_peak_db``, so a near blip of the still hand stays gated.
         idle_weak_on_db: ``weak_on_db`` of a policy fed a throttled device's idle-rate onset stream
             (:meth:`for_idle_stream`) [dB]. Default 0 (off): RULE75 judged the full-rate stream only. A manifest
             section written before the weak pass (no ``weak_on_db`` / ``idle_weak_on_db``) loads with both off.
@@ -325,6 +333,7 @@ class DecisionConfig:
     weak_on_db: float = 3.5
     idle_weak_on_db: float = 0.0
     refractory_s: float = 0.8
+    weak_min_area_db_s: float | None = None
 
     def __post_init__(self) -> None:
         check_nonnegative("min_score", self.min_score)
@@ -336,6 +345,9 @@ class DecisionConfig:
         check_nonnegative("settle_s", self.settle_s)
         check_nonnegative("unsure_wait_s", self.unsure_wait_s)
         check_nonnegative("refractory_s", self.refractory_s)
+        area = self.weak_min_area_db_s
+        if area is not None and not (isinstance(area, int | float) and math.isfinite(area) and area >= 0):
+            raise ParameterError(f"weak_min_area_db_s must be a finite area >= 0 [dB·s], or None, got {area!r}")
         if not (isinstance(self.sure_max_runs, int) and self.sure_max_runs >= 0):
             raise ParameterError(f"sure_max_runs must be a non-negative integer, got {self.sure_max_runs!r}")
         if not (isinstance(self.prefix_hold_db, int | float) and math.isfinite(self.prefix_hold_db)):
@@ -391,6 +403,7 @@ class DecisionConfig:
             "weak_on_db": self.weak_on_db,
             "idle_weak_on_db": self.idle_weak_on_db,
             "refractory_s": self.refractory_s,
+            "weak_min_area_db_s": self.weak_min_area_db_s,
         }
 
     @classmethod
@@ -400,8 +413,9 @@ class DecisionConfig:
         loads with the condition off (0): the gate as that bundle was exported with, at every range; one
         written before the close look was the default (no ``close_look``) loads with the look off, one
         written before the fallback (no ``fallback_superseded``) without it, and one written before the weak
-        pass (no ``weak_on_db`` / ``idle_weak_on_db``) without that, and one written before the refractory time
-        (no ``refractory_s``) without it."""
+        pass (no ``weak_on_db`` / ``idle_weak_on_db``) without that, one written before the refractory time
+        (no ``refractory_s``) without it, and one written before the weak pass's own area test (no
+        ``weak_min_area_db_s``) with the segmenter's."""
         known = {
             "min_score",
             "prefix_wait_s",
@@ -422,6 +436,7 @@ class DecisionConfig:
             "weak_on_db",
             "idle_weak_on_db",
             "refractory_s",
+            "weak_min_area_db_s",
         }
         kw: dict[str, Any] = {
             "gate_max_range_m": 0.0,
@@ -431,6 +446,7 @@ class DecisionConfig:
             "weak_on_db": 0.0,
             "idle_weak_on_db": 0.0,
             "refractory_s": 0.0,
+            "weak_min_area_db_s": None,
         }
         kw.update({k: v for k, v in data.items() if k in known})
         if "prefixes" in kw:
@@ -440,12 +456,14 @@ class DecisionConfig:
     def for_idle_stream(self) -> DecisionConfig:
         """The config of a policy fed a throttled device's idle-rate onset stream: ``min_peak_db``,
         ``gate_max_range_m`` and ``weak_on_db`` become their ``idle_`` fields (the ratio of that stream has its
-        own scale)."""
+        own scale), and a weak pass there tests area as that stream's segmenter does (``weak_min_area_db_s`` None:
+        it was chosen on the full-rate stream)."""
         return dataclasses.replace(
             self,
             min_peak_db=self.idle_min_peak_db,
             gate_max_range_m=self.idle_gate_max_range_m,
             weak_on_db=self.idle_weak_on_db,
+            weak_min_area_db_s=None,
         )
 
     def manifest_section(self, classes: Sequence[str]) -> dict[str, Any]:
@@ -688,9 +706,10 @@ class DecisionPolicy:
                 raise ParameterError(
                     f"weak_on_db ({cfg.weak_on_db} dB) must be at least off_db ({seg.off_db} dB), or 0 (off)"
                 )
+            area = seg.min_area_db_s if cfg.weak_min_area_db_s is None else cfg.weak_min_area_db_s
             self.weak = DecisionPolicy(
                 cfg=dataclasses.replace(cfg, weak_on_db=0.0),
-                segment=dataclasses.replace(seg, on_db=cfg.weak_on_db),
+                segment=dataclasses.replace(seg, on_db=cfg.weak_on_db, min_area_db_s=area),
                 classes=classes,
                 frame_rate_hz=frame_rate_hz,
                 window_frames=window_frames,

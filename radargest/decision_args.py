@@ -26,13 +26,14 @@ DECISION_OPTIONS = (
     "no_fallback",
     "no_weak_pass",
     "refractory_s",
+    "weak_min_area_db_s",
 )
 
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:
     """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db``, ``--min-peak-db``,
     ``--idle-min-peak-db``, ``--gate-max-range-m``, ``--idle-gate-max-range-m``, ``--always-wait``,
-    ``--no-close-look``, ``--no-fallback``, ``--no-weak-pass`` and ``--refractory-s``."""
+    ``--no-close-look``, ``--no-fallback``, ``--no-weak-pass``, ``--refractory-s`` and ``--weak-min-area-db-s``."""
     g = p.add_argument_group(
         "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
     )
@@ -122,6 +123,13 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "end, is rejected (its window may still hold the gesture just reported) [s], >= 0 (default: the bundle's, "
         "else 0.8; 0: off)",
     )
+    g.add_argument(
+        "--weak-min-area-db-s",
+        type=non_negative_float,
+        default=None,
+        help="the area test of the weak pass's events [dB*s], >= 0 (default: the bundle's, else the segmenter's "
+        "min_area_db_s)",
+    )
 
 
 def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = None) -> DecisionConfig:
@@ -153,6 +161,8 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         changes["weak_on_db"] = changes["idle_weak_on_db"] = 0.0
     if getattr(args, "refractory_s", None) is not None:
         changes["refractory_s"] = float(args.refractory_s)
+    if getattr(args, "weak_min_area_db_s", None) is not None:
+        changes["weak_min_area_db_s"] = float(args.weak_min_area_db_s)
     return dataclasses.replace(cfg, **changes) if changes else cfg
 
 

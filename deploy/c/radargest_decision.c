@@ -35,8 +35,10 @@ void rg_decision_init(rg_decision_state *st) {
 
 /* -- segmenter ------------------------------------------------------------------------------------ */
 
+/* The open event passes the duration and area tests (the weak pass has an area test of its own). */
 static int32_t pending_passes(const rg_decision_pass *st, const rg_decision_config *cfg) {
-    return st->pending_end - st->pending_start >= cfg->min_duration_frames && st->area >= cfg->min_area_db_frames;
+    float min_area = st->proposes ? cfg->weak_min_area_db_frames : cfg->min_area_db_frames;
+    return st->pending_end - st->pending_start >= cfg->min_duration_frames && st->area >= min_area;
 }
 
 static int32_t pending_rolled_start(const rg_decision_pass *st, const rg_decision_config *cfg) {

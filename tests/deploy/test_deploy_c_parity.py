@@ -530,6 +530,27 @@ def test_decision_weak_pass_absorbs_and_is_claimed_identically(sim_stream, c_lib
             assert [(d.start_frame, d.accepted) for d in out] == [(20 - round(0.05 * rate), True)]  # the pre-roll
 
 
+def test_decision_weak_area_identical(sim_stream, c_library) -> None:
+    """``DecisionConfig.weak_min_area_db_s`` is the same in C and Python: a faint event whose area passes the weak
+    pass's test but not the segmenter's is decided, with the segmenter's test (None) it is not, and the default
+    pass's events do not change."""
+    _, geometry = sim_stream
+    rate, lib = geometry.frame_rate_hz, c_library(geometry)
+    seg = dsp.SegmentConfig()
+    duration = seg.frames(rate)[1]
+    faint = 3.0 + 0.9 * seg.min_area_db_s * rate / duration  # over off_db for the duration test's frames: 0.9 area
+    ratio = np.zeros(400, dtype=np.float32)
+    ratio[20 : 20 + duration], ratio[200:220] = faint, 10.0
+    wiggle = np.array([0.0, 0.0, 0.0, 0.0, 1.0], dtype=np.float32)
+    decided = {}
+    for area in (None, 0.5 * seg.min_area_db_s):
+        cfg = dsp.DecisionConfig(weak_on_db=min(faint, 3.5), min_peak_db=0.0, weak_min_area_db_s=area)
+        out = _decide_in_python_and_c(_policy(rate, cfg=cfg), ratio, lambda s, e, w: wiggle, lib)
+        decided[area] = [d.start_frame for d in out if d.accepted]
+    pre = round(seg.pre_roll_s * rate)
+    assert decided[None] == [200 - pre] and decided[0.5 * seg.min_area_db_s] == [20 - pre, 200 - pre]
+
+
 def test_decision_peak_gate_identical(sim_stream, c_library) -> None:
     """The physical gate ``min_peak_db`` is the same in C and Python, and it acts: with the gate at the median
     event peak, some events accepted without it are rejected, every accepted event's ratio peaked at the gate

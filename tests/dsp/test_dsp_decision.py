@@ -106,6 +106,7 @@ def test_config_validation_and_json_round_trip() -> None:
         "min_peak_db": 8.25,
         "gate_max_range_m": cfg.idle_gate_max_range_m,
         "weak_on_db": cfg.idle_weak_on_db,
+        "weak_min_area_db_s": None,
     }
     assert idle.min_peak_db == 8.25 and idle == DecisionConfig.from_json(swapped)
     ranged = DecisionConfig(gate_max_range_m=0.11, idle_gate_max_range_m=0.17)
@@ -511,6 +512,30 @@ def test_a_weak_decision_absorbs_the_default_events_inside_its_event() -> None:
     assert summary(run(blip, sure("wiggle"), WEAK)) == [(20, 44, True)]
     at_once = replace(WEAK, settle_s=0.0)  # the default pass would decide in the frame its track begins
     assert summary(run(ratio, sure("wiggle"), at_once)) == [(20, 40, True)]
+
+
+def test_the_weak_pass_has_an_area_test_of_its_own() -> None:
+    """``weak_min_area_db_s``: a faint event whose area passes it but not the segmenter's is the weak pass's to
+    decide; None is the segmenter's test (a manifest from before the field); the default pass does not change."""
+    seg = replace(SEG, min_area_db_s=0.2)
+    # 6 frames at 4.5 dB: 1.5 dB over off_db for 0.12 s, an area of 0.18 dB·s; then a strong event
+    ratio = levels([(20, 26, 4.5), (120, 140, 10.0)], 250)
+
+    def decided(area: float | None) -> list[tuple[int, int, bool]]:
+        cfg = replace(WEAK, weak_min_area_db_s=area)
+        out = decide_stream(ratio, sure("wiggle"), cfg=cfg, segment=seg, classes=CLASSES, frame_rate_hz=RATE, **WINDOW)
+        return summary(out)
+
+    strong = (120, 144, True)
+    assert decided(None) == decided(0.2) == [strong]
+    assert decided(0.1) == decided(0.18) == [(20, 30, True), strong]
+    cfg = DecisionConfig(weak_min_area_db_s=0.05)
+    assert DecisionConfig.from_json(cfg.to_json()) == cfg and cfg.for_idle_stream().weak_min_area_db_s is None
+    before = {k: v for k, v in cfg.to_json().items() if k != "weak_min_area_db_s"}
+    assert DecisionConfig.from_json(before).weak_min_area_db_s is None
+    for bad in (-0.1, float("nan")):
+        with pytest.raises(dsp.ParameterError, match="weak_min_area_db_s"):
+            DecisionConfig(weak_min_area_db_s=bad)
 
 
 def test_refractory_time_rejects_the_same_gesture_on_an_event_soon_after_the_last_one_reported() -> None:
