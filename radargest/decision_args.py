@@ -127,8 +127,8 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "--weak-min-area-db-s",
         type=non_negative_float,
         default=None,
-        help="the area test of the weak pass's events [dB*s], >= 0 (default: the bundle's, else the segmenter's "
-        "min_area_db_s)",
+        help="the area test of the weak pass's events [dB*s], >= 0 (default: the bundle's, else 0.05; a bundle "
+        "exported before the option uses the segmenter's min_area_db_s)",
     )
 
 

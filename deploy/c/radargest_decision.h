@@ -15,7 +15,8 @@
  * last checkpoint's answer, or (early = RG_DECISION_CLOSE_LOOK) is classified once more on the window ending
  * at its close frame; if that accepts nothing and fallback_superseded is set, the event is decided as the
  * latest accepted gesture that a new run superseded while it waited. With weak_on_db > 0 a second pass runs
- * the same policy on a segmenter that starts motion at weak_on_db: it reports only accepted decisions, only on
+ * the same policy on a segmenter that starts motion at weak_on_db and tests area against weak_min_area_db_frames:
+ * it reports only accepted decisions, only on
  * an event of its own in which no default event passed the segmenter's tests (the default pass claims it),
  * and once it has decided one, the default events inside it are absorbed (DecisionConfig.weak_on_db). Its
  * records follow the default pass's in a step. The gate applies only to events whose
