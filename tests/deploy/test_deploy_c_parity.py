@@ -538,13 +538,14 @@ def test_decision_weak_area_identical(sim_stream, c_library) -> None:
     rate, lib = geometry.frame_rate_hz, c_library(geometry)
     seg = dsp.SegmentConfig()
     duration = seg.frames(rate)[1]
-    faint = 3.0 + 0.9 * seg.min_area_db_s * rate / duration  # over off_db for the duration test's frames: 0.9 area
+    faint = seg.off_db + 0.9 * seg.min_area_db_s * rate / duration  # for the duration test's frames: 0.9 of the area
+    assert 3.5 <= faint < seg.on_db  # only the weak pass starts motion there
     ratio = np.zeros(400, dtype=np.float32)
     ratio[20 : 20 + duration], ratio[200:220] = faint, 10.0
     wiggle = np.array([0.0, 0.0, 0.0, 0.0, 1.0], dtype=np.float32)
     decided = {}
     for area in (None, 0.5 * seg.min_area_db_s):
-        cfg = dsp.DecisionConfig(weak_on_db=min(faint, 3.5), min_peak_db=0.0, weak_min_area_db_s=area)
+        cfg = dsp.DecisionConfig(weak_on_db=3.5, min_peak_db=0.0, weak_min_area_db_s=area)
         out = _decide_in_python_and_c(_policy(rate, cfg=cfg), ratio, lambda s, e, w: wiggle, lib)
         decided[area] = [d.start_frame for d in out if d.accepted]
     pre = round(seg.pre_roll_s * rate)
