@@ -352,9 +352,8 @@ class DecisionConfig:
         check_nonnegative("settle_s", self.settle_s)
         check_nonnegative("unsure_wait_s", self.unsure_wait_s)
         check_nonnegative("refractory_s", self.refractory_s)
-        area = self.weak_min_area_db_s
-        if area is not None and not (isinstance(area, int | float) and math.isfinite(area) and area >= 0):
-            raise ParameterError(f"weak_min_area_db_s must be a finite area >= 0 [dB·s], or None, got {area!r}")
+        if self.weak_min_area_db_s is not None:  # None: the segmenter's area test
+            check_nonnegative("weak_min_area_db_s", self.weak_min_area_db_s)
         if not (isinstance(self.sure_max_runs, int) and self.sure_max_runs >= 0):
             raise ParameterError(f"sure_max_runs must be a non-negative integer, got {self.sure_max_runs!r}")
         if not (isinstance(self.prefix_hold_db, int | float) and math.isfinite(self.prefix_hold_db)):
