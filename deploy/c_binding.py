@@ -143,6 +143,7 @@ class CDecisionConfig(ctypes.Structure):
         ("weak_on_db", _F),
         ("refractory_frames", _I),
         ("weak_min_area_db_frames", _F),
+        ("refractory_window", _I),
         ("is_prefix", ctypes.c_uint8 * DECISION_MAX_CLASSES),
         ("is_longer", ctypes.c_uint8 * DECISION_MAX_CLASSES),
     ]

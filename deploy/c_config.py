@@ -81,6 +81,7 @@ def decision_config_values(policy: DecisionPolicy) -> list[tuple[str, float | in
         ("weak_on_db", float(policy.cfg.weak_on_db) if policy.weak is not None else 0.0),  # a level >= on_db: off
         ("refractory_frames", policy.refractory),
         ("weak_min_area_db_frames", float((policy.weak or policy).segmenter.cfg.min_area_db_frames(rate))),
+        ("refractory_window", int(policy.cfg.refractory_window)),
     ]
 
 

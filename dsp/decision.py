@@ -50,8 +50,10 @@ records follow the default pass's in a frame. It finds far or faint gestures the
 
 Once decided, an event stays decided: runs that merge into it later are absorbed (no second decision).
 **Refractory time** (``refractory_s``): a gesture accepted on an event that starts less than that after the end of
-the event of the last gesture reported, and the same gesture, is reported as a rejected candidate: its window
-(``window_s`` long) may still hold the gesture just reported, which the classifier then reports again.
+the event of the last gesture reported, and the same gesture, is reported as a rejected candidate, with
+``refractory_window`` only if its classifier window (``window_s`` long) still holds part of that event: such a window
+may hold the gesture just reported, which the classifier then reports again, where the window of a quick real repeat
+begins after it.
 An event that closes undecided is classified once more if its last run had no checkpoint (then a prefix
 gesture is decided at once) or, with ``close_look``, on the window ending at its close; if that accepts
 nothing either, it is decided as the latest accepted gesture that a new run superseded while it waited
@@ -319,6 +321,18 @@ class DecisionConfig:
             894, recall at 1 false activation per hour 0.815 -> 0.824 on the mean (docs/results_rejection.md, "A
             refractory time after a reported gesture"). A manifest section written before it (no ``refractory_s``) loads
             with it off, as that bundle was exported.
+        refractory_window: the refractory time holds a gesture back only if the classifier window it was decided on
+            begins before the end of the reported gesture's event, so that it holds part of it (False: every repeat
+            inside the refractory time). Why: a re-report needs a window that holds the gesture just reported; the
+            window of a quick real repeat, a full motion of its own, begins after it. On the training side, every
+            gesture the refractory time held back was one or the other: the real person's quick repeats of
+            ``wiggle`` on a held-back training day (the recipe's real fine-tunes, each trained without that day; one
+            per fold-B model, 4 of 1186 events), whose windows held none of the reported event, and the sim model's
+            hover re-reports on everyday streams, whose windows all held part of it. Default True by STUDY115 (rule
+            fixed before its verdict): on fresh everyday subjects 6164-6195 (8 h, 367 gestures, three seeds of the sim
+            model) it gives the same records as the time alone (15 false activations, 935 correct decisions), and it
+            gives back the 4 real repeats (docs/results_rejection.md, "The refractory time for quick repeats"). A
+            manifest section written before it loads with False, as that bundle was exported.
     """
 
     min_score: float = 0.0
@@ -341,10 +355,11 @@ class DecisionConfig:
     idle_weak_on_db: float = 0.0
     refractory_s: float = 0.8
     weak_min_area_db_s: float | None = 0.05
+    refractory_window: bool = True
 
     def __post_init__(self) -> None:
         check_nonnegative("min_score", self.min_score)
-        for name in ("close_look", "fallback_superseded"):
+        for name in ("close_look", "fallback_superseded", "refractory_window"):
             if not isinstance(getattr(self, name), bool):
                 raise ParameterError(f"{name} must be True or False, got {getattr(self, name)!r}")
         check_nonnegative("history_s", self.history_s)
@@ -410,6 +425,7 @@ class DecisionConfig:
             "idle_weak_on_db": self.idle_weak_on_db,
             "refractory_s": self.refractory_s,
             "weak_min_area_db_s": self.weak_min_area_db_s,
+            "refractory_window": self.refractory_window,
         }
 
     @classmethod
@@ -420,8 +436,9 @@ class DecisionConfig:
         written before the close look was the default (no ``close_look``) loads with the look off, one
         written before the fallback (no ``fallback_superseded``) without it, and one written before the weak
         pass (no ``weak_on_db`` / ``idle_weak_on_db``) without that, one written before the refractory time
-        (no ``refractory_s``) without it, and one written before the weak pass's own area test (no
-        ``weak_min_area_db_s``) with the segmenter's."""
+        (no ``refractory_s``) without it, one written before the weak pass's own area test (no
+        ``weak_min_area_db_s``) with the segmenter's, and one written before the refractory time's window test (no
+        ``refractory_window``) with the refractory time holding back every repeat inside it."""
         known = {
             "min_score",
             "prefix_wait_s",
@@ -443,6 +460,7 @@ class DecisionConfig:
             "idle_weak_on_db",
             "refractory_s",
             "weak_min_area_db_s",
+            "refractory_window",
         }
         kw: dict[str, Any] = {
             "gate_max_range_m": 0.0,
@@ -453,6 +471,7 @@ class DecisionConfig:
             "idle_weak_on_db": 0.0,
             "refractory_s": 0.0,
             "weak_min_area_db_s": None,
+            "refractory_window": False,
         }
         kw.update({k: v for k, v in data.items() if k in known})
         if "prefixes" in kw:
@@ -767,7 +786,7 @@ class DecisionPolicy:
         self._peak = np.float32(-np.inf)  # highest onset ratio in a run of the segmenter's latest event [dB]
         self._power = np.zeros(self.num_points, dtype=np.float32)  # its motion power per range point
         self._point = 0  # the first maximum of _power
-        self._reported: tuple[int, int] | None = None  # (event end, label) of the last gesture reported
+        self._reported: Decision | None = None  # the last gesture reported
         if self.weak is not None:
             self.weak.reset()
 
@@ -847,18 +866,24 @@ class DecisionPolicy:
         return self._refractory(out)
 
     def _refractory(self, records: list[Decision]) -> list[Decision]:
-        """The records with every gesture inside the refractory time of the last one reported (the same gesture,
-        on an event starting less than ``refractory_s`` after that one's end) turned into a rejected candidate."""
+        """The records with every gesture held back by the refractory time turned into a rejected candidate: the same
+        gesture as the last one reported, on an event starting less than ``refractory_s`` after that one's end (with
+        ``refractory_window``, decided on a window that holds part of that one's event)."""
         out = []
         for d in records:
             if d.accepted:
-                last = self._reported
-                if last is not None and d.label == last[1] and d.start_frame - last[0] < self.refractory:
+                if self._held_back(d):
                     d = dataclasses.replace(d, accepted=False)
                 else:
-                    self._reported = (d.end_frame, d.label)
+                    self._reported = d
             out.append(d)
         return out
+
+    def _held_back(self, d: Decision) -> bool:
+        last = self._reported
+        if last is None or d.label != last.label or d.start_frame - last.end_frame >= self.refractory:
+            return False
+        return not self.cfg.refractory_window or d.window_end - self.window_frames < last.end_frame
 
     def _weak_won(self) -> bool:
         """True if the weak pass decided its open event (the one every default event now open lies in)."""

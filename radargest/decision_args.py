@@ -27,13 +27,15 @@ DECISION_OPTIONS = (
     "no_weak_pass",
     "refractory_s",
     "weak_min_area_db_s",
+    "no_refractory_window",
 )
 
 
 def add_decision_arguments(p: argparse.ArgumentParser) -> None:
     """Add ``--min-score`` (alias ``--threshold``), ``--prefix-wait-s``, ``--prefix-hold-db``, ``--min-peak-db``,
     ``--idle-min-peak-db``, ``--gate-max-range-m``, ``--idle-gate-max-range-m``, ``--always-wait``,
-    ``--no-close-look``, ``--no-fallback``, ``--no-weak-pass``, ``--refractory-s`` and ``--weak-min-area-db-s``."""
+    ``--no-close-look``, ``--no-fallback``, ``--no-weak-pass``, ``--refractory-s``, ``--no-refractory-window`` and
+    ``--weak-min-area-db-s``."""
     g = p.add_argument_group(
         "decision layer (default: the bundle's manifest, or the run's operating point, else built-in defaults)"
     )
@@ -124,6 +126,13 @@ def add_decision_arguments(p: argparse.ArgumentParser) -> None:
         "else 0.8; 0: off)",
     )
     g.add_argument(
+        "--no-refractory-window",
+        action="store_true",
+        help="the refractory time holds back every repeat inside it, also one decided on a window that begins after "
+        "the reported gesture's event (a quick real repeat), as before the window test (refractory_window); for "
+        "comparison",
+    )
+    g.add_argument(
         "--weak-min-area-db-s",
         type=non_negative_float,
         default=None,
@@ -161,6 +170,8 @@ def decision_from_args(args: argparse.Namespace, base: DecisionConfig | None = N
         changes["weak_on_db"] = changes["idle_weak_on_db"] = 0.0
     if getattr(args, "refractory_s", None) is not None:
         changes["refractory_s"] = float(args.refractory_s)
+    if getattr(args, "no_refractory_window", False):
+        changes["refractory_window"] = False
     if getattr(args, "weak_min_area_db_s", None) is not None:
         changes["weak_min_area_db_s"] = float(args.weak_min_area_db_s)
     return dataclasses.replace(cfg, **changes) if changes else cfg

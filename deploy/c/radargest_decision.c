@@ -316,15 +316,23 @@ static void claim(rg_decision_state *st, const rg_decision_config *cfg) {
     if (st->weak.track.valid && claims(st, cfg)) st->weak.track.decided = 1;
 }
 
-/* Turn each gesture of out[0..count) inside the refractory time of the last one reported (the same class, on an
- * event starting less than refractory_frames after that one's end) into a rejected candidate
+/* 1 if the gesture d is held back by the refractory time (DecisionPolicy._held_back): the same class as the last one
+ * reported, on an event starting less than refractory_frames after that one's end (with refractory_window, decided on
+ * a window that begins before that end). */
+static int32_t held_back(const rg_decision_state *st, const rg_decision_config *cfg, const rg_decision *d) {
+    if (!st->has_reported || d->label != st->reported_label ||
+        d->start_frame - st->reported_end >= cfg->refractory_frames)
+        return 0;
+    return !cfg->refractory_window || d->window_end - cfg->window_frames < st->reported_end;
+}
+
+/* Turn each gesture of out[0..count) that the refractory time holds back into a rejected candidate
  * (DecisionPolicy._refractory); returns count. */
 static int32_t refractory(rg_decision_state *st, const rg_decision_config *cfg, rg_decision *out, int32_t count) {
     int32_t i;
     for (i = 0; i < count; ++i) {
         if (!out[i].accepted) continue;
-        if (st->has_reported && out[i].label == st->reported_label &&
-            out[i].start_frame - st->reported_end < cfg->refractory_frames) {
+        if (held_back(st, cfg, &out[i])) {
             out[i].accepted = 0;
         } else {
             st->has_reported = 1;

@@ -101,6 +101,8 @@ typedef struct {
     int32_t refractory_frames;   /* a gesture the same as the last one reported, on an event starting less than
                                     this after that one's end, is reported as a rejected candidate (0: off) */
     float weak_min_area_db_frames; /* the weak pass's area test, float32(weak_min_area_db_s * rate) [dB*frames] */
+    int32_t refractory_window;   /* 1: refractory_frames holds a gesture back only if its classified window begins
+                                    before the end of the reported one's event (0: every repeat inside it) */
     uint8_t is_prefix[RG_DECISION_MAX_CLASSES]; /* 1: the class is the start of a longer gesture */
     uint8_t is_longer[RG_DECISION_MAX_CLASSES]; /* 1: the class is the longer gesture of some prefix */
 } rg_decision_config;

@@ -804,7 +804,7 @@ def test_decision_refractory_identical(sim_stream, c_library) -> None:
         p[DECISION_CLASSES.index(answers.get(s, "none"))] = 0.96
         return p
 
-    cfg = dsp.DecisionConfig(min_peak_db=0.0, refractory_s=refr / rate)
+    cfg = dsp.DecisionConfig(min_peak_db=0.0, refractory_s=refr / rate, refractory_window=False)  # any window
     lib = c_library(geometry)
     out = _decide_in_python_and_c(_policy(rate, cfg=cfg), ratio, classify, lib)
     off = _decide_in_python_and_c(_policy(rate, cfg=dataclasses.replace(cfg, refractory_s=0.0)), ratio, classify, lib)
@@ -817,6 +817,46 @@ def test_decision_refractory_identical(sim_stream, c_library) -> None:
         ("wiggle", True),
     ]
     assert [dataclasses.replace(d, accepted=True) for d in out] == off
+
+
+def test_decision_refractory_window_identical(sim_stream, c_library) -> None:
+    """``DecisionConfig.refractory_window`` is the same in C and Python: inside the refractory time, a short motion
+    just after a gesture (its window, the recipe's 1.4 s, reaches back over the gesture) is held back, and a full
+    repeat whose window begins after the gesture's event is decided; without the window test both are held back."""
+    _, geometry = sim_stream
+    rate, lib = geometry.frame_rate_hz, c_library(geometry)
+    gap = dsp.SegmentConfig().frames(rate)[0]
+    window = round(1.4 * rate)
+    ratio = np.zeros(40 * gap, dtype=np.float32)
+    start = 2 * gap
+    for after, frames in [(0, 20), (gap + 5, 6), (4 * gap, 20), (gap + 5, window)]:  # gesture, short, gesture, repeat
+        start += after
+        ratio[start : start + frames] = 10.0
+        start += frames
+    tap_out = np.array([0.01, 0.01, 0.96, 0.01, 0.01], dtype=np.float32)
+
+    def decided(test: bool) -> list[dsp.Decision]:
+        cfg = dsp.DecisionConfig(min_peak_db=0.0, refractory_s=2 * gap / rate, refractory_window=test)
+        policy = dsp.DecisionPolicy(
+            cfg=cfg,
+            segment=dsp.SegmentConfig(),
+            classes=DECISION_CLASSES,
+            frame_rate_hz=rate,
+            window_frames=window,
+            end_pad_frames=round(0.1 * rate),
+            pre_frames=round(0.05 * rate),
+        )
+        return _decide_in_python_and_c(policy, ratio, lambda s, e, w: tap_out, lib)
+
+    out = decided(True)
+    assert len(out) == 4 and all(d.label == DECISION_CLASSES.index("tap_out") for d in out)
+    # the scenario is the one meant: the short motion's window holds part of the gesture, the repeat's none
+    assert out[1].window_end - window < out[0].end_frame and out[3].window_end - window >= out[2].end_frame
+    assert [d.accepted for d in out] == [True, False, True, True]
+    assert [dataclasses.replace(d, accepted=True) for d in decided(False)] == [
+        dataclasses.replace(d, accepted=True) for d in out
+    ]
+    assert [d.accepted for d in decided(False)] == [True, False, True, False]
 
 
 class _RecordingDetector:

@@ -551,7 +551,7 @@ def test_refractory_time_rejects_the_same_gesture_on_an_event_soon_after_the_las
         return p
 
     ratio = ratio_with_runs(runs, 300)
-    cfg = DecisionConfig(min_peak_db=0.0, refractory_s=1.0)  # 50 frames
+    cfg = DecisionConfig(min_peak_db=0.0, refractory_s=1.0, refractory_window=False)  # 50 frames; any window
     out = run(ratio, classify, cfg)
     assert [(d.start_frame, CLASSES[d.label], d.accepted) for d in out] == [
         (20, "tap_out", True),
@@ -564,3 +564,38 @@ def test_refractory_time_rejects_the_same_gesture_on_an_event_soon_after_the_las
     assert [d.accepted for d in off] == [True] * 5
     assert [replace(d, accepted=True) for d in out] == off  # the same records otherwise, at the same frames
     assert [d.accepted for d in run(ratio, classify, replace(cfg, refractory_s=0.6))] == [True] * 5  # 30 frames
+
+
+def test_the_refractory_time_holds_back_only_a_repeat_whose_window_holds_part_of_the_reported_gesture() -> None:
+    """``refractory_window``: inside the refractory time, the same gesture is held back only if the window it was
+    decided on begins before the end of the reported gesture's event: a short motion just after a gesture (its window
+    reaches back over it) is held back, a full repeat whose window begins at that end or later is decided. False holds
+    back every repeat inside the time; the field round-trips through JSON, a manifest written before it loads with
+    False, and it must be a bool."""
+
+    def classify(start: int, end: int, window_end: int) -> np.ndarray:
+        p = np.full(len(CLASSES), 0.01)
+        p[CLASSES.index("tap_out")] = 0.96
+        return p
+
+    def decided(repeat_end: int, window: bool) -> list[tuple[int, int, int, bool]]:
+        runs = [(20, 40), (70, 74), (150, 170), (200, repeat_end)]  # gesture, short motion, gesture, repeat
+        cfg = DecisionConfig(min_peak_db=0.0, refractory_s=1.0, refractory_window=window)  # 50 frames
+        placement = {**WINDOW, "window_frames": 70}  # 1.4 s, the recipe's window
+        out = decide_stream(
+            ratio_with_runs(runs, 300), classify, cfg=cfg, segment=SEG, classes=CLASSES, frame_rate_hz=RATE, **placement
+        )
+        return [(d.start_frame, d.end_frame, d.window_end, d.accepted) for d in out]
+
+    # the short motion's window [9, 79) holds all of [20, 40); the repeat's [170, 240) begins at the end of [150, 170),
+    # and one frame earlier, [169, 239), it holds the last frame
+    assert decided(235, True) == [(20, 40, 45, True), (70, 74, 79, False), (150, 170, 175, True), (200, 235, 240, True)]
+    assert [r[3] for r in decided(234, True)] == [True, False, True, False]
+    assert [r[3] for r in decided(235, False)] == [True, False, True, False]
+    assert [r[:3] for r in decided(235, False)] == [r[:3] for r in decided(235, True)]
+    cfg = DecisionConfig(refractory_window=False)
+    assert DecisionConfig.from_json(cfg.to_json()) == cfg
+    before = {k: v for k, v in DecisionConfig().to_json().items() if k != "refractory_window"}
+    assert DecisionConfig.from_json(before).refractory_window is False
+    with pytest.raises(dsp.ParameterError, match="refractory_window"):
+        DecisionConfig(refractory_window=1)  # type: ignore[arg-type]
