@@ -880,6 +880,7 @@ class DecisionPolicy:
         return out
 
     def _held_back(self, d: Decision) -> bool:
+        """True if the refractory time holds the accepted gesture ``d`` back (:meth:`_refractory`)."""
         last = self._reported
         if last is None or d.label != last.label or d.start_frame - last.end_frame >= self.refractory:
             return False
