@@ -399,15 +399,17 @@ def _policy(
     cfg: dsp.DecisionConfig | None = None,
     segment: dsp.SegmentConfig | None = None,
     point_ranges_m: np.ndarray | None = None,
+    window_frames: int = 50,
 ) -> dsp.DecisionPolicy:
-    """The decision policy the parity tests run in Python and C: a 50-frame window, 0.1 s end pad, 0.05 s pre."""
+    """The decision policy the parity tests run in Python and C: a 50-frame window unless given, 0.1 s end pad,
+    0.05 s pre."""
     return dsp.DecisionPolicy(
         point_ranges_m=point_ranges_m,
         cfg=cfg or dsp.DecisionConfig(),
         segment=segment or dsp.SegmentConfig(),
         classes=DECISION_CLASSES,
         frame_rate_hz=rate,
-        window_frames=50,
+        window_frames=window_frames,
         end_pad_frames=round(0.1 * rate),
         pre_frames=round(0.05 * rate),
     )
@@ -837,26 +839,18 @@ def test_decision_refractory_window_identical(sim_stream, c_library) -> None:
 
     def decided(test: bool) -> list[dsp.Decision]:
         cfg = dsp.DecisionConfig(min_peak_db=0.0, refractory_s=2 * gap / rate, refractory_window=test)
-        policy = dsp.DecisionPolicy(
-            cfg=cfg,
-            segment=dsp.SegmentConfig(),
-            classes=DECISION_CLASSES,
-            frame_rate_hz=rate,
-            window_frames=window,
-            end_pad_frames=round(0.1 * rate),
-            pre_frames=round(0.05 * rate),
-        )
+        policy = _policy(rate, cfg=cfg, window_frames=window)
         return _decide_in_python_and_c(policy, ratio, lambda s, e, w: tap_out, lib)
 
-    out = decided(True)
+    out, without = decided(True), decided(False)
     assert len(out) == 4 and all(d.label == DECISION_CLASSES.index("tap_out") for d in out)
     # the scenario is the one meant: the short motion's window holds part of the gesture, the repeat's none
     assert out[1].window_end - window < out[0].end_frame and out[3].window_end - window >= out[2].end_frame
     assert [d.accepted for d in out] == [True, False, True, True]
-    assert [dataclasses.replace(d, accepted=True) for d in decided(False)] == [
+    assert [dataclasses.replace(d, accepted=True) for d in without] == [
         dataclasses.replace(d, accepted=True) for d in out
     ]
-    assert [d.accepted for d in decided(False)] == [True, False, True, False]
+    assert [d.accepted for d in without] == [True, False, True, False]
 
 
 class _RecordingDetector:
