@@ -52,6 +52,7 @@ __all__ = [
     "fine_tune_settings",
     "load_run",
     "missing_run_files",
+    "operating_point_drift",
     "read_config",
     "read_run_config",
     "recorded_split",
@@ -384,6 +385,38 @@ def run_decision(cfg: TrainConfig, base: dsp.DecisionConfig | None = None) -> ds
         close_look=b.close_look and cfg.close_look,
         prefixes=(*b.prefixes, *cfg.prefixes),
         prefix_wait_s=max(b.prefix_wait_s, float(cfg.min_prefix_wait_s)),
+    )
+
+
+#: The decision fields a run sets itself (:func:`run_decision`): its operating point, its prefixes and a personalised
+#: prefix wait. The rest is the decision layer its operating point was calibrated under.
+RUN_OWN_DECISION_FIELDS = ("min_score", "prefixes", "prefix_wait_s")
+
+
+def operating_point_drift(run_dir: Path, in_use: dsp.DecisionConfig) -> tuple[str, ...] | None:
+    """The decision fields whose value in ``in_use`` differs from the decision layer ``run_dir``'s ``min_score`` was
+    calibrated under (``metrics.json["calibration"]["decision"]``), other than :data:`RUN_OWN_DECISION_FIELDS` and the
+    ``idle_`` fields of a throttled device's stream, which the calibration does not run.
+
+    Why: the calibration counts the false activations of that layer at each ``min_score``; a layer that rejects more
+    on its own (a refractory time, say) moves the lowest ``min_score`` within the budget, so a run calibrated before a
+    change keeps a threshold the current layer would not choose (``radargest calibrate`` chooses it again).
+
+    Returns:
+        ``()`` when nothing differs or the run has no calibrated operating point (nothing to drift); None when it was
+        calibrated but the layer was not recorded (runs calibrated before the record existed).
+    """
+    cal = _read_metrics(Path(run_dir)).get("calibration")
+    if not isinstance(cal, dict) or not cal.get("chosen"):
+        return ()
+    recorded = cal.get("decision")
+    if not isinstance(recorded, dict):
+        return None
+    now = in_use.to_json()
+    return tuple(
+        k
+        for k, v in now.items()
+        if k not in RUN_OWN_DECISION_FIELDS and not k.startswith("idle_") and (k not in recorded or recorded[k] != v)
     )
 
 

@@ -595,7 +595,8 @@ def _calibrate(
         if init.dataset.classes != cfg.dataset.classes:  # chosen on another head's scores: said, not silently kept
             kept["kept_classes"] = list(init.dataset.classes)
         return kept
-    return {**chosen, "close_look": decision.close_look}
+    # the layer swept, so that a later change of its defaults is seen (models.config.operating_point_drift)
+    return {**chosen, "close_look": decision.close_look, "decision": decision.to_json()}
 
 
 def judges_budget(background_h: float, budget_fa_per_hour: float) -> bool:

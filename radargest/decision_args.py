@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
+from pathlib import Path
 from typing import Any
 
 from dsp.decision import DecisionConfig
 from radargest.cli_args import finite_float, non_negative_float, probability, refuse_unused
 
-__all__ = ["DECISION_OPTIONS", "add_decision_arguments", "decision_from_args", "refuse_other_streams_gate"]
+__all__ = [
+    "DECISION_OPTIONS",
+    "add_decision_arguments",
+    "decision_from_args",
+    "refuse_other_streams_gate",
+    "warn_operating_point_drift",
+]
 
 #: the argparse dest names of the options :func:`add_decision_arguments` adds (for refusing them where unused)
 DECISION_OPTIONS = (
@@ -198,4 +206,28 @@ def refuse_other_streams_gate(args: argparse.Namespace, *, idle_stream: bool) ->
             args,
             ("idle_min_peak_db", "idle_gate_max_range_m"),
             applies="to a throttled device's idle-rate stream (detect and demo without --always-on)",
+        )
+
+
+def warn_operating_point_drift(run_dir: Path, base: DecisionConfig | None = None) -> None:
+    """Say on stderr when ``run_dir``'s ``min_score`` was calibrated under another decision layer than the one its
+    decisions now use (``base`` with the run's operating point, :func:`models.config.run_decision`), or under one
+    it does not record: its false-activation budget was judged on that layer (``evaluate``, ``export``)."""
+    from models.config import operating_point_drift, read_run_config, run_decision
+
+    in_use = run_decision(read_run_config(run_dir), base)
+    drift = operating_point_drift(run_dir, in_use)
+    again = f"'radargest calibrate {run_dir}' chooses it again for the decision layer as it is now"
+    if drift is None:
+        print(
+            f"note: {run_dir} does not record the decision layer its min_score was calibrated with (a run calibrated "
+            f"before radargest recorded it); if the layer's defaults changed since, its false-activation budget may "
+            f"not hold: {again}",
+            file=sys.stderr,
+        )
+    elif drift:
+        print(
+            f"warning: {run_dir}'s min_score was calibrated with another decision layer ({', '.join(drift)} "
+            f"differ{'s' if len(drift) == 1 else ''}); its false-activation budget was judged on that one: {again}",
+            file=sys.stderr,
         )

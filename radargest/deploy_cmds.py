@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from radargest.cli_args import check_out_dir, refuse_unused
-from radargest.decision_args import add_decision_arguments, decision_from_args, refuse_other_streams_gate
+from radargest.decision_args import (
+    add_decision_arguments,
+    decision_from_args,
+    refuse_other_streams_gate,
+    warn_operating_point_drift,
+)
 
 __all__ = ["add_deploy_commands", "arena_words", "cmd_detect", "cmd_export"]
 
@@ -53,6 +58,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             "finish (stopped or killed?)",
             file=sys.stderr,
         )
+    warn_operating_point_drift(args.run_dir)  # the bundle ships the run's min_score with today's decision layer
     cfg = ExportConfig(arena_search=not args.no_arena_search)
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
     manifest = export_bundle(args.run_dir, args.out, representative=args.data or None, cfg=cfg, log=log)

@@ -35,6 +35,7 @@ from radargest.decision_args import (
     add_decision_arguments,
     decision_from_args,
     refuse_other_streams_gate,
+    warn_operating_point_drift,
 )
 
 __all__ = ["add_model_commands", "cmd_evaluate", "cmd_quantize", "cmd_train", "train_config_from_args"]
@@ -290,6 +291,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         refuse_unused(args, DECISION_OPTIONS, applies="with --continuous (the window scores have no decision layer)")
     refuse_other_streams_gate(args, idle_stream=False)
     _needs_tensorflow("evaluate")
+    decision = decision_from_args(args)
+    if args.continuous and args.min_score is None:  # a --min-score given is the user's, not the run's
+        warn_operating_point_drift(args.run_dir, decision)
     m = evaluate_run(
         args.run_dir,
         args.data,
@@ -297,7 +301,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         continuous=args.continuous,
         threshold=args.min_score,
         prefix_wait_s=args.prefix_wait_s,
-        decision=decision_from_args(args),
+        decision=decision,
         progress=bar,
     )
     _warn_training_side(args.run_dir, m["training_side_files"])

@@ -500,6 +500,48 @@ def test_evaluate_warns_when_scored_files_were_trained_on(
     assert json.loads(out)["training_side_files"] == [] and "warning" not in err
 
 
+def test_a_run_records_the_decision_layer_its_operating_point_was_calibrated_under(
+    tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The calibration keeps the decision layer it swept; a layer changed since (a default, or an option given) is
+    named by operating_point_drift and warned of by evaluate, as is a run that does not record its layer; the run's
+    own fields (min_score, prefixes, prefix wait) and the idle stream's never count."""
+    import shutil
+
+    from models.config import operating_point_drift, read_run_config, run_decision
+    from radargest.cli import main
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["calibration"]["chosen"]
+    in_use = run_decision(read_run_config(run))
+    assert metrics["calibration"]["decision"] == {**in_use.to_json(), "min_score": DecisionConfig().min_score}
+    assert operating_point_drift(run, in_use) == ()
+    changed = dataclasses.replace(in_use, refractory_s=0.0, min_peak_db=4.0)
+    assert operating_point_drift(run, changed) == ("min_peak_db", "refractory_s")
+    own = dataclasses.replace(in_use, min_score=0.1, prefix_wait_s=0.5, prefixes=(("a", "b"),), idle_min_peak_db=1.0)
+    assert operating_point_drift(run, own) == ()
+
+    ev = ["evaluate", str(run), "--data", str(sim_dir), "--continuous", "--json", "--quiet"]
+    assert main([*ev, "--refractory-s", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "min_score was calibrated with another decision layer (refractory_s differs)" in err
+    assert f"'radargest calibrate {run}'" in err
+    # a threshold given on the command line is the user's: nothing to warn of
+    assert main([*ev, "--refractory-s", "0", "--min-score", "0.5"]) == 0
+    assert "calibrated with" not in capsys.readouterr().err
+
+    del metrics["calibration"]["decision"]  # a run calibrated before the record
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert operating_point_drift(run, in_use) is None
+    assert main(ev) == 0
+    assert "does not record the decision layer its min_score was calibrated with" in capsys.readouterr().err
+    metrics["calibration"]["chosen"] = {}  # not calibrated: no operating point to drift
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert operating_point_drift(run, changed) == ()
+
+
 def test_calibration_data_on_the_held_out_side_is_refused(
     tiny_run: Path, sim_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
