@@ -191,7 +191,9 @@ def refuse_unused(args: argparse.Namespace, options: Sequence[str], *, applies: 
     Raises:
         ValueError: naming the options and when they apply.
     """
-    given = [f"--{name.replace('_', '-')}" for name in options if getattr(args, name, None) not in (None, False)]
+    # by identity: a numeric option given as 0 equals False, and is given all the same
+    values = {name: getattr(args, name, None) for name in options}
+    given = [f"--{name.replace('_', '-')}" for name, v in values.items() if v is not None and v is not False]
     if given:
         raise ValueError(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} only {applies}")
 

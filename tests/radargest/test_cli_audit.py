@@ -294,6 +294,9 @@ def test_export_refuses_a_firmware_recording_of_another_preset_before_any_work(
             "--min-score, --always-wait apply only without --throttle-sweep",
         ),
         (["evaluate", "r", "--data", "d", "--prefix-wait-s", "0.4"], "--prefix-wait-s applies only with --continuous"),
+        # a value of 0 is given too (it equals False, and was once let through)
+        (["evaluate", "r", "--data", "d", "--refractory-s", "0"], "--refractory-s applies only with --continuous"),
+        (["evaluate", "r", "--data", "d", "--min-score", "0"], "--min-score applies only with --continuous"),
         (
             ["evaluate", "r", "--data", "d", "--continuous", "--idle-gate-max-range-m", "0.1"],
             "--idle-gate-max-range-m applies only to a throttled device's idle-rate stream",
