@@ -58,6 +58,7 @@ __all__ = [
     "NONE",
     "ROBUST_AUGMENT",
     "ROBUST_WINDOW_S",
+    "WINDOW_S_RANGE",
     "AugmentConfig",
     "DataError",
     "DatasetConfig",
@@ -110,13 +111,20 @@ FRAGMENT_SHARE = 0.2
 FRAGMENT_PREFIX_RANGE = (0.7, 1.5)
 
 
+#: Classifier window lengths a model can be trained with [s]: the shortest holds a fast tap (0.2 s) with the window's
+#: pads; the longest a slow wiggle (2 s at tempo x0.6, 3.3 s) with room to spare. Outside it a window of a few frames
+#: trained, then its own run was refused (its frame rate read back from the clamped frame count), or no window fit
+#: a recording at all.
+WINDOW_S_RANGE = (0.3, 5.0)
+
+
 @dataclass(frozen=True, kw_only=True)
 class WindowConfig:
     """How windows are cut.
 
     Fields:
-        window_s: window length; ``T = round(window_s × frame_rate)``, 50 frames at the 57.3 Hz of
-            ``gesture_close`` [s]. :data:`ROBUST_WINDOW_S` (``train --window-s 1.4``, the experiment
+        window_s: window length, in :data:`WINDOW_S_RANGE`; ``T = round(window_s × frame_rate)``, 50 frames at the
+            57.3 Hz of ``gesture_close`` [s]. :data:`ROBUST_WINDOW_S` (``train --window-s 1.4``, the experiment
             script's recipe) holds a whole double tap at every tempo.
         end_pad_s: an event window ends this long after the event's end [s].
         pre_s: unused since a window ends at the event's latest evidence (:func:`dsp.event_window_end`);
@@ -159,8 +167,9 @@ class WindowConfig:
             raise DataError(f"fragment_close_look must be true or false, got {self.fragment_close_look!r}")
         if not self.test_shifts_s or not all(math.isfinite(v) for v in self.test_shifts_s):
             raise DataError(f"test_shifts_s must be one or more finite offsets, got {self.test_shifts_s}")
-        if not self.window_s > 0:
-            raise DataError(f"window_s must be > 0, got {self.window_s}")
+        lo, hi = WINDOW_S_RANGE
+        if not lo <= self.window_s <= hi:
+            raise DataError(f"window_s must be in [{lo:g}, {hi:g}] s, got {self.window_s}")
         for name in ("end_pad_s", "pre_s", "max_shift_s", "background_margin_s"):
             if getattr(self, name) < 0:
                 raise DataError(f"{name} must be >= 0, got {getattr(self, name)}")

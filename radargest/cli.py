@@ -395,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--gestures",
-        type=gesture_list,
+        type=learnable_gesture_list,
         default=("tap_in", "tap_out", "double_tap_in", "wiggle"),
         help="comma-separated gestures (default: tap_in,tap_out,double_tap_in,wiggle)",
     )
@@ -693,8 +693,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--stream-s",
         type=positive_float,
         default=None,
-        help="all: length of the simulated session the streaming pipeline is timed on (subject seed 2000, session "
-        "seed 5) [s], > 0 (default 120)",
+        help="all: about this length of simulated session to time the streaming pipeline on (subject seed 2000, "
+        "session seed 5) [s], > 0 (default 120): whole rounds of the four gestures, about 12 s each, at least one; the "
+        "length timed is printed",
     )
     p.add_argument(
         "--hours", type=positive_float, default=None, help="sim: simulated hours to render [h], > 0 (default 1)"

@@ -127,8 +127,9 @@ non_negative_int = int_at_least(0)
 training_seed = int_at_least(0, maximum=2**32 - 1)
 
 
-def float_above(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
-    """An argparse type: a finite number ``>= minimum`` (``inclusive``) or ``> minimum``."""
+def float_above(minimum: float, *, inclusive: bool, maximum: float | None = None) -> Callable[[str], float]:
+    """An argparse type: a finite number ``>= minimum`` (``inclusive``) or ``> minimum``, and ``<= maximum`` when
+    given."""
 
     def parse(text: str) -> float:
         try:
@@ -137,6 +138,8 @@ def float_above(minimum: float, *, inclusive: bool) -> Callable[[str], float]:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if value != value or value in (float("inf"), float("-inf")):
             raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if maximum is not None and not (value >= minimum and value <= maximum):
+            raise argparse.ArgumentTypeError(f"{text!r} must be in [{minimum:g}, {maximum:g}]")
         if not (value >= minimum if inclusive else value > minimum):
             raise argparse.ArgumentTypeError(f"{text!r} must be {'>=' if inclusive else '>'} {minimum:g}")
         return value

@@ -61,10 +61,19 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="stop after this much sensor time [s], > 0 (default: until Ctrl-C, the window closes or the replay ends)",
     )
-    p.add_argument("--fps", type=positive_float, default=10.0, help="window redraws per second, > 0 (default 10)")
+    p.add_argument(
+        "--fps",
+        type=positive_float,
+        default=None,
+        help="window redraws per second, > 0 (default 10; not with --headless)",
+    )
     p.add_argument(
         "--preset", default=None, help="sensor preset for live sources and sim (default: the bundle's; not with replay)"
     )
+
+
+#: Window redraws per second without --fps.
+_WINDOW_FPS = 10.0
 
 
 def _summary(run: Any, stats: Any) -> dict[str, Any]:
@@ -113,6 +122,8 @@ def run_demo(args: argparse.Namespace) -> int:
         refuse_unused(args, ("seed",), applies="with --source sim (the simulator's random gestures)")
     if kind == "replay":
         refuse_unused(args, ("preset",), applies="to a live source or the simulator, not a replay")
+    if args.headless:
+        refuse_unused(args, ("fps",), applies="to the window (without --headless)")
     refuse_other_streams_gate(args, idle_stream=not args.always_on)
     bundle = load_bundle(args.model)
     # the window first: without a display it would never open, and the demo would wait for its close forever
@@ -131,7 +142,7 @@ def run_demo(args: argparse.Namespace) -> int:
     until = 1.5 if args.script else None
     if fig is None:
         return _headless(run, max_frames=max_frames, until=until)
-    return _window(run, fig, max_frames=max_frames, until=until, fps=args.fps, source=args.source)
+    return _window(run, fig, max_frames=max_frames, until=until, fps=args.fps or _WINDOW_FPS, source=args.source)
 
 
 def _install_stop(run: Any) -> None:

@@ -40,7 +40,7 @@ from acquisition import (
     save_labels,
 )
 from acquisition.labels import GESTURE_NAME_RE
-from acquisition.recording import copy_record
+from acquisition.recording import GROUP, copy_record, is_unimported_gesture_control
 from radargest.pipeline import LABELLING_SEGMENT, ConfigMismatchError, PipelineConfig, session_events
 
 __all__ = [
@@ -119,6 +119,11 @@ def copy_without_algo(src: Path, dst: Path) -> None:
     atomic_update(Path(dst), write, copy=False)  # a new file gets the umask's mode, as every other output
 
 
+def _has_radargest_group(path: Path) -> bool:
+    with h5py.File(path, "r") as f:
+        return GROUP in f
+
+
 def _copy_file(src: Path, dst: Path) -> None:
     atomic_update(Path(dst), lambda tmp: shutil.copyfile(src, tmp), copy=False)
 
@@ -140,12 +145,18 @@ def import_gesture_control_file(
 
     Raises:
         acquisition.AcquisitionError: unreadable or truncated file.
-        ValueError: bad file name, a config that is not the preset, or an existing output.
+        ValueError: bad file name, a config that is not the preset, an existing output, or a file that is a
+            radargest recording already (its labels would be replaced).
     """
     src = Path(src)
     name, background = class_from_file_name(src)
     out = _check_target(out_dir, src, overwrite)
     session = load_session(src)
+    if _has_radargest_group(src):
+        raise ValueError(
+            f"{src}: already a radargest recording (it holds /{GROUP}); importing it again would replace its labels "
+            "with the file name's automatic ones: use it as it is, or import the original file"
+        )
     cfg = cfg or PipelineConfig(segment=LABELLING_SEGMENT)
     events = [] if background else session_events(session, cfg=cfg).tolist()
     preset = preset_for_config(session.sensor_config) or "custom"
@@ -181,12 +192,23 @@ def import_gesture_control(
         on_skip: called with the file and the reason of each skipped file.
 
     Raises:
-        ValueError: ``src_dir`` is not a folder.
+        ValueError: ``src_dir`` is not a folder, or two files under it share a name (their outputs would clash).
     """
     src_dir = Path(src_dir)
     if not src_dir.is_dir():
         raise ValueError(f"{src_dir}: not a folder")
     files = sorted(p for p in src_dir.rglob("*.h5") if p.is_file())
+    by_name: dict[str, list[Path]] = {}
+    for path in files:
+        by_name.setdefault(path.name, []).append(path)
+    clashes = {name: paths for name, paths in by_name.items() if len(paths) > 1}
+    if clashes:  # the outputs are named after the files: a second one would replace the first
+        name, paths = sorted(clashes.items())[0]
+        more = f" (and {len(clashes) - 1} more name(s))" if len(clashes) > 1 else ""
+        raise ValueError(
+            f"{src_dir}: {len(paths)} files are named {name} ({', '.join(str(p.parent) for p in paths)}){more}; their "
+            "imports would overwrite each other in one --out folder: import each subfolder into a folder of its own"
+        )
     report = ImportReport()
     for path in progress(files) if progress else files:
         try:
@@ -206,10 +228,16 @@ def import_record(src: Path, out_dir: Path, *, overwrite: bool = False, subject:
 
     Raises:
         acquisition.AcquisitionError: unreadable or truncated file.
-        ValueError: an existing output.
+        ValueError: an existing output, or an Acconeer gesture-control file (its importer reads its labels).
     """
     src = Path(src)
     session = load_session(src)
+    if GESTURE_CONTROL_NAME_RE.match(src.name) and is_unimported_gesture_control(src):
+        raise ValueError(
+            f"{src}: an Acconeer gesture-control recording; its labels are in its file name, which only "
+            "`radargest import acconeer-gesture-control FOLDER --out DIR` reads (imported here, every frame would "
+            "count as background)"
+        )
     out = _check_target(out_dir, src, overwrite)
     preset = preset_for_config(session.sensor_config) or "custom"
     Path(out_dir).mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,9 @@ DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
 #: ``--fragment-share``'s default, :data:`models.data.FRAGMENT_SHARE` (repeated here so that ``--help`` imports no
 #: models; a test keeps the two equal).
 FRAGMENT_SHARE = 0.2
+#: ``--window-s``' range, :data:`models.data.WINDOW_S_RANGE` (repeated for the same reason; the test of train's
+#: ranges keeps the two equal).
+WINDOW_S_RANGE = (0.3, 5.0)
 #: ``--gestures``' help (train and search).
 GESTURES_HELP = f"gestures to learn, comma-separated; names a model can learn (default {DEFAULT_GESTURES})"
 #: ``--split``'s syntax (train, evaluate and search).
@@ -165,6 +168,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         refuse_unused(args, ("distill_alpha", "distill_temperature"), applies="with --distill-from")
     if not getattr(args, "rehearsal_data", None):
         refuse_unused(args, ("rehearsal_share",), applies="with --rehearsal-data")
+    if getattr(args, "no_early_stopping", False):
+        refuse_unused(args, ("patience",), applies="with early stopping (without --no-early-stopping)")
     compression = CompressionConfig(
         prune_keep=1.0 if prune_keep is None else prune_keep,
         distill_from=str(Path(args.distill_from).resolve()) if getattr(args, "distill_from", None) else "",
@@ -182,7 +187,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         rejection=rejection,
         seed=args.seed,
         epochs=args.epochs,
-        patience_epochs=max(args.patience, args.epochs) if getattr(args, "no_early_stopping", False) else args.patience,
+        **({"patience_epochs": args.epochs} if getattr(args, "no_early_stopping", False) else {}),
+        **({"patience_epochs": args.patience} if getattr(args, "patience", None) is not None else {}),
         restore_best=not getattr(args, "no_early_stopping", False),
         learning_rate=lr,
         init=str(Path(args.init).resolve()) if args.init else "",
@@ -289,6 +295,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
     if not args.continuous:
         refuse_unused(args, DECISION_OPTIONS, applies="with --continuous (the window scores have no decision layer)")
+        refuse_unused(args, ("out",), applies="with --continuous or --throttle-sweep (the window scores write no file)")
     refuse_other_streams_gate(args, idle_stream=False)
     _needs_tensorflow("evaluate")
     decision = decision_from_args(args)
@@ -485,7 +492,7 @@ def _add_rule_options(p: argparse.ArgumentParser, *, run_defaults: bool) -> None
         default=None,
         metavar="L",
         help=f"the recall loss each guarded source folder may take, in [0, 1] ({default('0.02')}; "
-        "--max-recall-loss's value restores the thirteenth session's rule)",
+        "given --max-recall-loss's value, each folder may lose as much as the pool)",
     )
 
 
@@ -521,7 +528,10 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--seed", type=training_seed, default=0, help="seed, in [0, 2**32 - 1] (default 0)")
     p.add_argument("--epochs", type=positive_int, default=40, help="maximum epochs, >= 1 (default 40)")
     p.add_argument(
-        "--patience", type=positive_int, default=10, help="early-stopping patience in epochs, >= 1 (default 10)"
+        "--patience",
+        type=positive_int,
+        default=None,
+        help="early-stopping patience in epochs, >= 1 (default 10; not with --no-early-stopping)",
     )
     p.add_argument(
         "--learning-rate",
@@ -567,10 +577,10 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument(
         "--window-s",
-        type=positive_float,
+        type=float_above(WINDOW_S_RANGE[0], inclusive=True, maximum=WINDOW_S_RANGE[1]),
         default=None,
-        help="classifier window [s], > 0 (default 0.875; 1.4 holds a whole slow double tap, the experiment script's "
-        "recipe); with --init the initial run's window is kept",
+        help=f"classifier window [s], in [{WINDOW_S_RANGE[0]:g}, {WINDOW_S_RANGE[1]:g}] (default 0.875; 1.4 holds a "
+        "whole slow double tap, as the README's recipe uses); with --init the initial run's window is kept",
     )
     p.add_argument(
         "--fragment-share",
@@ -594,7 +604,7 @@ def add_model_commands(subparsers: Any) -> None:
         choices=("default", "robust"),
         default=None,
         help="augmentation: default, or robust (wider gain, noise and speed warp, plus Doppler scaling and range "
-        "shift; issue 12); with --init the initial run's unless named here",
+        "shift, for users of other tempo, hand and distance); with --init the initial run's unless named here",
     )
     p.add_argument(
         "--wake-history",
@@ -637,7 +647,7 @@ def add_model_commands(subparsers: Any) -> None:
         "--no-rejection",
         action="store_true",
         help="no hard-negative mining and no operating point (min_score 0, arg-max decisions): the recipe "
-        "before rejection, for comparison",
+        "without a rejection stage, for comparison",
     )
     p.add_argument(
         "--val-mode",
@@ -729,8 +739,8 @@ def add_model_commands(subparsers: Any) -> None:
         "layer of dsp.decision (prefix gestures wait --prefix-wait-s for the longer one). --json prints one JSON "
         "object. --throttle-sweep BUNDLE instead runs that exported bundle "
         "(int8, no TensorFlow) always-on (the sensor as recorded), with its own throttle (the manifest's, what "
-        "detect runs: the row 'bundle default'), with the throttle before issue 11 (decimation 3, IDLE frames of "
-        "16 sweeps, recorded idle states) and at a grid of settings (idle decimation x IDLE sweeps x "
+        "detect runs: the row 'bundle default'), with the first throttle (decimation 3, IDLE frames of "
+        "16 sweeps, the recording's idle states) and at a grid of settings (idle decimation x IDLE sweeps x "
         "hold, the preset's low-power states) over the held-out streams, and writes the trade-off (event "
         "accuracy, recall and false activations per hour against the average A121 current from exptool's power "
         "model, with MCU estimate and battery hours) to throttle.json, throttle.md and throttle_curve.png.",

@@ -31,7 +31,7 @@ from typing import Any
 
 from dsp.text import plural
 
-__all__ = ["add_arguments", "run_quickstart"]
+__all__ = ["add_arguments", "demo_on_replay", "run_quickstart"]
 
 GESTURES = ("tap_in", "tap_out", "double_tap_in", "wiggle")
 HELD_OUT_FIRST = 1000  # seeds of held-out subjects, far from the training seeds
@@ -39,6 +39,18 @@ CALIBRATION_FIRST = 100  # seeds of the calibration subjects' everyday streams (
 EVERYDAY_SUBJECTS = 8  # training subjects that also get an everyday stream (at most --subjects)
 CALIBRATION_SUBJECTS = 4
 SCORED_STREAM_SCALE = 2  # calibration and held-out streams are this many times --everyday-minutes long
+
+
+def demo_on_replay(replay: Path, bundle_dir: Path, *, headless: bool) -> int:
+    """Stage 6: ``radargest demo --source replay:REPLAY`` (headless: ``--headless --fast``), its options parsed by
+    the demo's own parser, so that they are what the command would get (a namespace built by hand here once set
+    ``--seed`` with a replay, which the demo refuses)."""
+    from radargest.demo_ui import add_demo_arguments, run_demo
+
+    parser = argparse.ArgumentParser(prog="radargest demo")
+    add_demo_arguments(parser)
+    argv = ["--source", f"replay:{replay}", "--model", str(bundle_dir)] + (["--headless", "--fast"] if headless else [])
+    return run_demo(parser.parse_args(argv))
 
 
 def run_quickstart(
@@ -210,23 +222,7 @@ def run_quickstart(
     headless = not os.environ.get("DISPLAY")
     if demo:
         stage(6, f"demo on a replayed held-out session ({'headless' if headless else 'window'}): {replay.name}")
-        from radargest.demo_ui import run_demo
-
-        run_demo(
-            argparse.Namespace(
-                source=f"replay:{replay}",
-                model=bundle_dir,
-                headless=headless,
-                fast=headless,
-                script=None,
-                seed=0,
-                always_on=False,
-                min_score=None,
-                seconds=None,
-                fps=10.0,
-                preset=None,
-            )
-        )
+        demo_on_replay(replay, bundle_dir, headless=headless)
 
     print(f"\ndone in {time.perf_counter() - t0:.0f} s. Artefacts:")
     for name, path in artefacts.items():

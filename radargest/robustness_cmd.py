@@ -167,7 +167,7 @@ def add_robustness_command(subparsers: Any) -> None:
         "sensor gain, noise and leakage, frame jitter and dropped frames. Each session runs through the continuous "
         "detector at the run's operating point, as 'evaluate --continuous' does. Writes robustness.json and "
         "robustness.png (event accuracy and recall against each factor) to --out (default RUN_DIR) and prints "
-        "the table and the issue-12 bars (tempo x0.7-1.4 and distance >= 0.95, tempo ends >= 0.90).",
+        "the table and the bars (tempo x0.7-1.4 and distance >= 0.95, tempo ends >= 0.90).",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument("--out", type=Path, default=None, help="output folder (default RUN_DIR)")

@@ -154,8 +154,8 @@ def add_search_command(subparsers: Any) -> None:
         "--val-mode",
         choices=("auto", "tail", "recording"),
         default="auto",
-        help="each trial's own validation part of its training side, as train (the score is fold B's on the "
-        "Acconeer files either way)",
+        help="each trial's own validation part of its training side, as train (with the Acconeer files, the "
+        "trials are scored on the same five held-back training files either way)",
     )
     p.add_argument(
         "--budget-flash",

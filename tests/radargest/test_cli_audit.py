@@ -134,8 +134,8 @@ def test_train_and_calibrate_take_the_same_operating_point_rule() -> None:
 def test_gesture_lists_split_and_refuse_alike_in_every_command(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """``train``/``search``/``record`` check the names of ``cli_args.gesture_list``'s split: the same list, the
-    same errors (``record`` took ``none`` and duplicates)."""
+    """``train``/``search``/``record``/``simulate`` check the names of ``cli_args.gesture_list``'s split: the same
+    list, the same errors (``record`` took ``none`` and duplicates, ``simulate`` duplicates)."""
     from radargest.cli_args import gesture_list, learnable_gesture_list
 
     assert learnable_gesture_list(" tap_in , wiggle,, ") == gesture_list(" tap_in , wiggle,, ") == ("tap_in", "wiggle")
@@ -143,6 +143,7 @@ def test_gesture_lists_split_and_refuse_alike_in_every_command(
         "train": ["train", "--data", str(tmp_path), "--out", str(tmp_path / "o")],
         "search": ["search", "--data", str(tmp_path), "--out", str(tmp_path / "o")],
         "record": ["record", "--subject", "a", "--out", str(tmp_path / "o")],
+        "simulate": ["simulate", "--out", str(tmp_path / "o")],  # wrote a duplicate twice per repetition
     }
     empty = {name: _error(capsys, *argv, "--gestures", " , ").split(": ", 1)[1] for name, argv in heads.items()}
     assert len(set(empty.values())) == 1 and "give at least one gesture, e.g. tap_in,wiggle" in empty["train"]
@@ -365,6 +366,13 @@ def test_export_refuses_a_firmware_recording_of_another_preset_before_any_work(
             "--prune-finetune-epochs applies only with --init",
         ),
         (["search", "--data", "d", "--out", "o", "--rehearsal-share", "0.3"], "--rehearsal-share applies only with"),
+        # the second audit: accepted and without effect
+        (
+            ["train", "--data", "d", "--out", "o", "--no-early-stopping", "--patience", "3"],
+            "--patience applies only with early stopping",
+        ),
+        (["demo", "--model", "b", "--headless", "--fps", "5"], "--fps applies only to the window"),
+        (["evaluate", "r", "--data", "d", "--out", "o"], "--out applies only with --continuous or --throttle-sweep"),
         (
             ["demo", "--model", "b", "--headless", "--source", "replay:x.h5", "--seed", "4"],
             "--seed applies only with --source sim",
@@ -407,7 +415,7 @@ def test_demo_help_lists_every_source_it_accepts(capsys: pytest.CaptureFixture[s
 
 def test_train_options_zero_are_errors_not_the_default(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     base = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
-    assert "argument --window-s: '0' must be > 0" in _error(capsys, *base, "--window-s", "0")  # default window
+    assert "argument --window-s: '0' must be in [0.3, 5]" in _error(capsys, *base, "--window-s", "0")  # default window
     assert "argument --prune-channels: '0' must be in (0, 1]" in _error(capsys, *base, "--prune-channels", "0")
     assert not (tmp_path / "run").exists()
 
@@ -687,6 +695,7 @@ def test_unknown_gesture_names_are_warned_on_import(
     import shutil
 
     from acquisition import load_session
+    from acquisition.recording import copy_record
 
     rec = tmp_path / "rec.h5"
     shutil.copy(sorted(sim_dir.glob("*.h5"))[0], rec)
@@ -701,8 +710,9 @@ def test_unknown_gesture_names_are_warned_on_import(
 
     src = tmp_path / "acc"
     src.mkdir()
-    shutil.copy(rec, src / "label_fly_idx_7.h5")
-    shutil.copy(rec, src / "label_wiggle_idx_8.h5")
+    for name in ("label_fly_idx_7.h5", "label_wiggle_idx_8.h5"):  # as the app writes them: no /radargest
+        with h5py.File(rec, "r") as fin, h5py.File(src / name, "w") as fout:
+            copy_record(fin, fout, without="radargest")
     assert main(["import", "acconeer-gesture-control", str(src), "--out", str(tmp_path / "out"), "--quiet"]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 1 and warnings[0].startswith(f"warning: {src / 'label_fly_idx_7.h5'}: unknown gesture")

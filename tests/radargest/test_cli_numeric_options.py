@@ -44,7 +44,7 @@ BAD: list[tuple[str, str, str, str]] = [
     ("train", "--learning-rate", "0", "> 0"),
     ("train", "--learning-rate", "-1e-3", "> 0"),
     ("train", "--learning-rate", "nan", "is not a finite number"),
-    ("train", "--window-s", "0", "> 0"),
+    ("train", "--window-s", "0", "in [0.3, 5]"),
     ("train", "--window-s", "inf", "is not a finite number"),
     ("train", "--fragment-share", "1", "in [0, 1)"),
     ("train", "--fragment-share", "-0.1", "in [0, 1)"),
@@ -138,7 +138,7 @@ def test_defaults_are_unchanged() -> None:
     assert {k: train[k] for k in ("seed", "epochs", "patience", "learning_rate", "window_s", "fragment_share")} == {
         "seed": 0,
         "epochs": 40,
-        "patience": 10,
+        "patience": None,  # 10, the config's; unset, so that it is refused with --no-early-stopping
         "learning_rate": None,
         "window_s": None,
         "fragment_share": None,
@@ -193,7 +193,8 @@ TRAIN_EDGES = [
     ("--epochs", "1", "0"),
     ("--patience", "1", "0"),
     ("--learning-rate", "1e-9", "0"),
-    ("--window-s", "0.01", "0"),
+    ("--window-s", "0.3", "0.29"),  # two frames trained, then the run refused its own data
+    ("--window-s", "5", "5.01"),
     ("--fragment-share", "0.999", "1"),
     ("--rehearsal-share", "1", "1.001"),
     ("--prune-channels", "1e-3", "0"),

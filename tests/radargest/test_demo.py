@@ -204,3 +204,17 @@ def test_detect_into_a_closed_pipe_stops_quietly(demo_bundle: Path, sim_dir: Pat
         os.close(w)
     assert proc.returncode == 141
     assert "error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_quickstarts_demo_stage_runs_the_replay_as_the_demo_command_does(
+    demo_bundle: Path, sim_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stage 6 of ``quickstart`` once built the demo's options by hand, with a ``--seed`` that the demo refuses
+    for a replay: the pipeline's last stage failed."""
+    from radargest.quickstart import demo_on_replay
+
+    f = _sim_file(sim_dir)
+    assert main(["demo", "--headless", "--fast", "--source", f"replay:{f}", "--model", str(demo_bundle)]) == 0
+    command = capsys.readouterr().out
+    assert demo_on_replay(f, demo_bundle, headless=True) == 0
+    assert capsys.readouterr().out == command

@@ -156,6 +156,37 @@ def test_import_record_copies_plain_record(real_dir: Path, tmp_path: Path) -> No
         import_record(plain, tmp_path / "o")
 
 
+def test_import_record_refuses_a_gesture_control_file_naming_its_importer(import_dir: Path, tmp_path: Path) -> None:
+    """`import record` took an Acconeer file in with no label, and training then read its gestures as background."""
+    raw = import_dir / "sub" / Path(REAL_FILES[0]).name
+    proc = run("import", "record", str(raw), "--out", str(tmp_path / "o"))
+    assert_one_line_error(proc, "label_tap_out_idx_2.h5", "radargest import acconeer-gesture-control")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_batch_whose_files_share_a_name_is_refused_before_any_import(import_dir: Path, tmp_path: Path) -> None:
+    """Two subfolders' files of one name were both imported into one --out file: the second replaced the first."""
+    twin = import_dir / "other" / Path(REAL_FILES[0]).name
+    twin.parent.mkdir()
+    shutil.copy(import_dir / "sub" / twin.name, twin)
+    with pytest.raises(ValueError, match=r"2 files are named label_tap_out_idx_2\.h5.*overwrite each other"):
+        import_gesture_control(import_dir, tmp_path / "out", overwrite=True)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_imported_file_is_not_imported_again_over_its_labels(import_dir: Path, tmp_path: Path) -> None:
+    """Importing a radargest recording again replaced its (hand-edited) labels with the file name's automatic ones."""
+    from acquisition import Label, save_labels
+
+    (item,) = [f for f in import_gesture_control(import_dir / "sub", tmp_path / "a").imported if f.gesture]
+    save_labels(item.output, [Label(start_frame=100, end_frame=130, gesture="tap_in", source="manual")])
+    skipped: list[str] = []
+    report = import_gesture_control(tmp_path / "a", tmp_path / "b", on_skip=lambda p, r: skipped.append(r))
+    assert not [f for f in report.imported if f.gesture] and len(skipped) == 2
+    assert all("already a radargest recording" in r for r in skipped)
+    assert [lb.source for lb in load_session(item.output).labels] == ["manual"]
+
+
 def test_features_png_real_and_sim(sim_file: Path, tmp_path: Path) -> None:
     png = tmp_path / "f.png"
     proc = run("features", str(sim_file), "--png", str(png))
