@@ -25,15 +25,17 @@ import dataclasses
 import json
 import platform
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from tqdm import tqdm
 
 from deploy import tflm
 from deploy.c_build import C_HEADERS, C_SOURCES, STRICT_FLAGS, compile_objects, find_compiler, object_size
@@ -431,6 +433,7 @@ def export_bundle(
     representative: Sequence[str | Path] | None = None,
     cfg: ExportConfig | None = None,
     log: Callable[[str], None] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Export a run directory to a bundle folder (see the module docstring); returns the manifest.
 
@@ -440,6 +443,7 @@ def export_bundle(
             ``firmware/`` built from its models, are removed first; other files stay and are not in the manifest).
         representative: recordings for calibration and the equivalence check (default: the run's
             ``data``); only the training and validation sides of the run's split are used.
+        progress: bars (on stderr) over the recordings loaded and the ones the streaming check runs on.
 
     Raises:
         models.config.RunError: a bad run directory; ``out_dir`` holds a run.
@@ -474,7 +478,11 @@ def export_bundle(
             "frames it has not sensed yet (use shifts <= 0)"
         )
     decision = run_decision(tcfg, ecfg.decision)
-    recs = load_recordings(paths, cfg=ds)
+
+    def bar(items: Iterable[Any], desc: str) -> Iterable[Any]:
+        return tqdm(list(items), desc=desc, unit="file", disable=not progress, file=sys.stderr)
+
+    recs = load_recordings(paths, cfg=ds, progress=lambda files: bar(files, "load"))
     tcfg.check_rates(recs)  # calibrated and checked at the run's rate
     split = split_recordings(recs, tcfg.split, gestures=ds.gestures, window_frames=t, seed=tcfg.seed)
     rng = np.random.default_rng([ecfg.seed, 0xE4])
@@ -504,7 +512,7 @@ def export_bundle(
     tflm_head_in: list[npt.NDArray[np.int8]] = []
     s_out, z_out = enc_q.out_scale, enc_q.out_zero
     s_in, z_in = head_q.in_scale, head_q.in_zero
-    for i in check_idx:
+    for i in bar(check_idx, "streaming check"):
         rec = recs[i]
         cw = cut_windows(recs, [i], cfg=ds, window_frames=t, split=split, role="val" if split.val else "train")
         ends = np.unique(cw.end[cw.end >= t])
@@ -541,7 +549,8 @@ def export_bundle(
         "agreement": agree / total if total else None,
         "float_max_abs_dp": float_dp,
     }
-    say(f"streaming int8 vs float window top-1 agreement: {streaming['agreement']} over {total} windows")
+    share = "n/a" if streaming["agreement"] is None else f"{streaming['agreement']:.4f}"
+    say(f"streaming int8 vs float window top-1 agreement: {share} over {total} windows")
 
     # -- write the bundle -------------------------------------------------------------------------
     out = Path(out_dir)
@@ -614,7 +623,16 @@ def export_bundle(
                     micro = tflm.tflm_invoke(fb, x).astype(np.int32)
                     lite = np.stack([q.invoke_int8(r) for r in x]).astype(np.int32)
                     tflm_agree[name] = {"rows": len(x), "max_abs_lsb": int(np.abs(micro - lite).max())}
-        say(f"TFLM: arena {arena}, agreement {tflm_agree}")
+        say(
+            "TFLM: "
+            + "; ".join(
+                f"{name} arena {arena[name]['bytes']} B" if name in arena else f"{name} arena not searched"
+                for name in ("encoder", "head")
+            )
+            + "".join(
+                f"; {name} {a['rows']} rows within {a['max_abs_lsb']} LSB of LiteRT" for name, a in tflm_agree.items()
+            )
+        )
     latency = {
         "encoder_ms": _latency_ms(enc_q, np.zeros(enc_q.input_shape, np.int8), ecfg.latency_runs),
         "head_ms": _latency_ms(head_q, np.zeros(head_q.input_shape, np.int8), ecfg.latency_runs),

@@ -525,6 +525,7 @@ def quantize_run(
     data: Sequence[Path] | None = None,
     cfg: QuantizeConfig | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    load_progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Convert a run to every candidate, score them on the held-out side of its split, run the bit-width
@@ -539,6 +540,7 @@ def quantize_run(
             training side, scores from their test side. Scored files the run was trained or validated on
             (its ``metrics.json``: other data is split again) are listed under ``training_side_files`` and
             the report says their figures are not held out.
+        progress, load_progress: wrap the candidates converted and the recordings loaded (e.g. ``tqdm``).
 
     Raises:
         models.config.RunError: a missing or corrupt run directory.
@@ -548,7 +550,7 @@ def quantize_run(
     qcfg = cfg or QuantizeConfig()
     paths = run_data_paths(Path(run_dir), data)  # before the model: its load imports TensorFlow (seconds)
     model, tcfg = load_run(Path(run_dir))
-    recs = load_recordings(paths, cfg=tcfg.dataset)
+    recs = load_recordings(paths, cfg=tcfg.dataset, progress=load_progress)
     # split 'none' (a personalised run: README step 3) holds nothing out: score every recording, as
     # `evaluate --split none` does, and say in the report that the figures are on training-side data
     on_training = tcfg.split.kind == "none"

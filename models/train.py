@@ -398,7 +398,7 @@ def train_recordings(
             "unstructured_50pct": zeroed_flash(model, arch, rep, sparsity=0.5),
         }
     predict = keras_predictor(model)
-    calibration = _calibrate(predict, cfg, data, calibration_recs or [])
+    calibration = _calibrate(predict, cfg, data, calibration_recs or [], progress=progress)
     cfg = _with_operating_point(cfg, calibration)
     train_s = time.perf_counter() - t_start
     out_dir = Path(out_dir)
@@ -541,6 +541,7 @@ def _calibrate(
     extra: list[Recording],
     *,
     decision: DecisionConfig | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Choose the operating point on the validation side of the training recordings plus ``extra``
     (see :mod:`models.rejection`); the config's ``min_score`` when calibration is off or there are no streams.
@@ -551,7 +552,11 @@ def _calibrate(
     fine-tunes give ``--calibration-data`` and calibrate as before.
     ``decision``: the decision layer whose ``min_score`` is swept (default :class:`dsp.DecisionConfig`'s
     defaults with ``cfg.close_look``, as evaluated and exported); the run's prefixes replace its own. The
-    result's ``close_look`` is that layer's, part of the operating point (:func:`_with_operating_point`)."""
+    result's ``close_look`` is that layer's, part of the operating point (:func:`_with_operating_point`).
+    ``progress``: a bar over the streams scored (the model on every candidate window: minutes for hours of
+    streams)."""
+    from tqdm import tqdm
+
     from models.evaluate import stream_scorer, stream_scores
     from models.rejection import calibrate, calibration_recordings
 
@@ -570,9 +575,8 @@ def _calibrate(
     if not rej.calibrate or not recs:
         return uncalibrated
     t = cfg.architecture.window_frames
-    streams = [
-        stream_scores(predict, recs, i, cfg=cfg.dataset, window_frames=t, decision=decision) for i in range(len(recs))
-    ]
+    scored = tqdm(range(len(recs)), desc="calibrate", unit="stream", disable=not progress)
+    streams = [stream_scores(predict, recs, i, cfg=cfg.dataset, window_frames=t, decision=decision) for i in scored]
     chosen = calibrate(
         streams,
         stream_scorer(cfg.dataset.classes),
@@ -652,7 +656,9 @@ def calibrate_run(
     # the run's own data too: it may have been replaced since (a soup calibrates on its members' data)
     cfg.check_rates([*recs, *cal_recs])
     cfg, data = prepare(cfg, recs)
-    calibration = _calibrate(keras_predictor(model), cfg, data, cal_recs, decision=decision or DecisionConfig())
+    calibration = _calibrate(
+        keras_predictor(model), cfg, data, cal_recs, decision=decision or DecisionConfig(), progress=progress
+    )
     cfg = _with_operating_point(cfg, calibration)
     write_config(cfg, run_dir / "config.toml")
     metrics_path = run_dir / "metrics.json"

@@ -61,7 +61,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     warn_operating_point_drift(args.run_dir)  # the bundle ships the run's min_score with today's decision layer
     cfg = ExportConfig(arena_search=not args.no_arena_search)
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
-    manifest = export_bundle(args.run_dir, args.out, representative=args.data or None, cfg=cfg, log=log)
+    manifest = export_bundle(
+        args.run_dir, args.out, representative=args.data or None, cfg=cfg, log=log, progress=not args.quiet
+    )
     if args.target == "cortex-m4f":
         from deploy.firmware.target import add_firmware_target, validation_recording
 

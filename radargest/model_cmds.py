@@ -429,8 +429,11 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     def bar(items: Any) -> Any:
         return tqdm(list(items), desc="convert", unit="model", disable=args.quiet)
 
+    def load_bar(files: Any) -> Any:
+        return tqdm(list(files), desc="load", unit="file", disable=args.quiet)
+
     cfg = QuantizeConfig(representative_windows=args.representative, latency_runs=args.latency_runs)
-    report = quantize_run(args.run_dir, data=args.data, cfg=cfg, progress=bar)
+    report = quantize_run(args.run_dir, data=args.data, cfg=cfg, progress=bar, load_progress=load_bar)
     _warn_training_side(args.run_dir, report["training_side_files"])
     print((Path(args.run_dir) / "quant_report.md").read_text())
     print(f"wrote {Path(args.run_dir) / 'quant_report.md'}, quant_report.json and model_int8.tflite")
