@@ -449,6 +449,35 @@ def _study(out_dir: Path, scfg: SearchConfig) -> Any:
     )
 
 
+#: SearchConfig fields a resumed study must share with the session that started it: how a trial is trained, scored
+#: and judged against the budget (``trials``, ``workers``, ``backend``, ``tolerance`` and the rest may change).
+RESUME_FIELDS = ("epochs", "seed", "population", "budget_flash_bytes", "budget_macs_per_frame")
+
+
+def _check_resumed_settings(study: Any, base: TrainConfig, scfg: SearchConfig) -> None:
+    """Record the settings a study's trials depend on, or refuse a resumed session whose settings differ: its
+    trials would be trained or judged otherwise than the earlier ones, and one report would mix them."""
+    settings = {
+        **{name: getattr(scfg, name) for name in RESUME_FIELDS},
+        "data": sorted(str(Path(p).resolve()) for p in base.data),
+        "gestures": list(base.dataset.gestures),
+        "split": json.loads(json.dumps(dataclasses.asdict(base.split), default=str)),
+        "init": base.init,
+        "rehearsal_data": sorted(str(Path(p).resolve()) for p in base.rehearsal_data),
+    }
+    stored = study.user_attrs.get("settings")
+    if stored is None:
+        study.set_user_attr("settings", settings)
+        return
+    changed = [k for k in settings if stored.get(k) != settings[k]]
+    if changed:
+        raise SearchError(
+            f"this search folder's study was started with other {', '.join(changed)} "
+            f"({'; '.join(f'{k} {stored.get(k)!r}' for k in changed)}): resume it with the same options, or search "
+            "into another --out folder"
+        )
+
+
 class _Driver:
     """Asks the study for in-budget candidates, tells it the results, and prints the progress."""
 
@@ -781,6 +810,7 @@ def run_search(
     val = tuple(names.index(n) for n in fold) if all(n in names for n in fold) else ()
     problem = _Problem(base=base, recs=recs, val=val, out_dir=out_dir, scfg=scfg, rehearsal=rehearsal)
     study = _study(out_dir, scfg)
+    _check_resumed_settings(study, base, scfg)
     driver = _Driver(study, problem, log)
     how = f"fold {ACCONEER_FOLD} validation" if val else "split validation"
     space = f"{base.init} pruned to a width" if base.init else "the default family"

@@ -353,7 +353,10 @@ def train_recordings(
             if val_loss < best[0] - 1e-4:
                 best = (val_loss, epoch)
                 best_weights = model.get_weights()
-            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_loss=f"{val_loss:.3f}", val_bacc=f"{bal:.3f}")
+            if len(xv):
+                bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_loss=f"{val_loss:.3f}", val_bacc=f"{bal:.3f}")
+            else:  # no validation windows (an enrolment): the training loss is all there is
+                bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
             if epoch - best[1] >= cfg.patience_epochs:
                 break
             if raw is not None:

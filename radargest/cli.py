@@ -152,7 +152,7 @@ def _cmd_labels_export(args: argparse.Namespace) -> int:
 
     from acquisition import load_session, write_labels_csv
     from acquisition.labels import check_label_rows
-    from acquisition.recording import read_label_rows
+    from acquisition.recording import is_unimported_gesture_control, read_label_rows
 
     to_stdout = str(args.csv) == "-"
     if to_stdout and args.overwrite:
@@ -169,6 +169,12 @@ def _cmd_labels_export(args: argparse.Namespace) -> int:
     _, problems = check_label_rows(rows, num_frames=session.num_frames)
     for problem in problems:
         print(f"warning: {args.file}: {problem}", file=sys.stderr)
+    if is_unimported_gesture_control(args.file):  # its labels live in its name: an empty table says nothing
+        print(
+            f"warning: {args.file}: an Acconeer gesture-control recording that was not imported; its labels are in its "
+            "file name: run 'radargest import acconeer-gesture-control' first and export from the file it writes",
+            file=sys.stderr,
+        )
     if problems:
         print(
             f"warning: {len(problems)} bad label(s) exported as they are (label N is the CSV's line N + 1): fix them "
@@ -245,7 +251,7 @@ def _cmd_import_gesture_control(args: argparse.Namespace) -> int:
         tqdm.write(f"radargest import: skipped {path}: {reason}", file=sys.stderr)
 
     report = import_gesture_control(args.dir, args.out, overwrite=args.overwrite, progress=progress, on_skip=on_skip)
-    print(f"{report.summary()} -> {args.out}")
+    print(report.summary() + (f" -> {args.out}" if report.imported else ""))
     for imported in report.imported:
         if imported.gesture is not None:
             _warn_unknown_gestures([imported.gesture], where=str(imported.source))
@@ -786,6 +792,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``radargest`` console script."""
     _line_buffered_stdout()
     parser = build_parser()
+    if not list(sys.argv[1:] if argv is None else argv):  # nothing asked: the commands, not a missing COMMAND
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     args = parse_command_line(parser, argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:

@@ -71,7 +71,15 @@ def run_record(args: argparse.Namespace) -> int:
         except ValueError:
             client.close()
             raise
-    sensor_config = client.recorded_sensor_config if isinstance(client, ReplayClient) else sensor_config_from_args(args)
+    if isinstance(client, ReplayClient):
+        print(
+            f"warning: {args.source}: nobody performs the prompts, so the replay's own motion is stored under the "
+            "prompted gestures' labels (source=prompt); this tests the recorder, it is no labelled recording",
+            file=sys.stderr,
+        )
+        sensor_config = client.recorded_sensor_config
+    else:
+        sensor_config = sensor_config_from_args(args)
     args.out.mkdir(parents=True, exist_ok=True)
     path = new_recording_path(args.out, args.subject)
 

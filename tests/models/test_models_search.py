@@ -51,7 +51,7 @@ def _check(out: Path, summary: dict[str, Any], sim_dir: Path, trained: int) -> N
 
 
 def test_search_with_optuna_alone_resumes(sim_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from models.search import run_search
+    from models.search import SearchError, run_search
 
     monkeypatch.setenv("RADARGEST_NO_RAY", "1")  # as if Ray were not installed
     lines: list[str] = []
@@ -62,6 +62,10 @@ def test_search_with_optuna_alone_resumes(sim_dir: Path, tmp_path: Path, monkeyp
     assert any(line.endswith("2 trial(s) to train with optuna") for line in lines)  # no reference model asked
     # the same command resumes the SQLite study: only the missing trial is trained
     summary = run_search(_base(sim_dir), _scfg(backend="optuna", trials=3), tmp_path, log=lines.append)
+    _check(tmp_path, summary, sim_dir, trained=3)
+    # other epochs would mix trials trained for other lengths in one report: refused before any training
+    with pytest.raises(SearchError, match=r"started with other epochs \(epochs 1\)"):
+        run_search(_base(sim_dir), _scfg(backend="optuna", trials=4, epochs=2), tmp_path, log=lines.append)
     _check(tmp_path, summary, sim_dir, trained=3)
 
 

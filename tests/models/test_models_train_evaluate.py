@@ -414,11 +414,13 @@ def test_no_early_stopping_asks_for_the_whole_schedule_and_the_last_epoch(tmp_pa
     from radargest.cli import build_parser
     from radargest.model_cmds import train_config_from_args
 
-    argv = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "30", "--patience", "5"]
-    usual = train_config_from_args(build_parser().parse_args(argv))
+    argv = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--epochs", "30"]
+    usual = train_config_from_args(build_parser().parse_args([*argv, "--patience", "5"]))
     assert usual.restore_best and usual.patience_epochs == 5
     fixed = train_config_from_args(build_parser().parse_args([*argv, "--no-early-stopping"]))
     assert not fixed.restore_best and fixed.patience_epochs >= fixed.epochs == 30
+    with pytest.raises(ValueError, match="--patience applies only with early stopping"):  # it would do nothing
+        train_config_from_args(build_parser().parse_args([*argv, "--patience", "5", "--no-early-stopping"]))
 
 
 def test_evaluate_prefix_wait_replaces_a_personalised_runs_wait(

@@ -86,6 +86,19 @@ def test_guided_record_of_one_prompt_says_prompt(tmp_path: Path) -> None:
     assert "Recording 1 prompt to " in proc.stdout
 
 
+def test_guided_record_from_a_replay_warns_that_the_prompts_label_the_replays_motion(
+    tmp_path: Path, sim_dir: Path
+) -> None:
+    """A replay's motion was stored under the prompted gesture with no word (the audit's tap_out as tap_in)."""
+    replay = sorted(sim_dir.glob("*.h5"))[0]
+    proc = run(
+        "record", "--source", f"replay:{replay}", "--gestures", "tap_in", "--reps", "1", "--subject", "ann",
+        "--out", str(tmp_path), "--fast", "--countdown-s", "1", "--pause-s", "0.5",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "nobody performs the prompts" in proc.stderr and "no labelled recording" in proc.stderr
+
+
 def test_guided_record_with_sim_then_labels_csv_round_trip(tmp_path: Path) -> None:
     proc = run(
         "record", "--source", "sim", "--gestures", "tap_in,wiggle", "--reps", "2", "--subject", "ann",

@@ -545,6 +545,13 @@ def test_an_unknown_option_is_refused_by_its_command(
     assert expected in line
 
 
+def test_radargest_alone_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    """It printed only "the following arguments are required: COMMAND"."""
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "quickstart" in err and "robustness" in err and "Traceback" not in err
+
+
 def test_a_bundle_given_for_a_run_and_a_run_for_a_bundle_say_which_is_which(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

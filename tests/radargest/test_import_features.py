@@ -124,6 +124,9 @@ def test_an_unimported_gesture_control_file_is_refused_for_training_and_scoring(
     assert sum(len(r.labels) for r in recs) > 20
     proc = run("evaluate", str(tiny_run), "--data", str(raw), "--split", "none", "--continuous")
     assert_one_line_error(proc, "label_tap_out_idx_2.h5", "radargest import acconeer-gesture-control")
+    # its label table is empty: exported with a word on where its labels are (a bare header said nothing)
+    proc = run("labels", "export", str(raw), str(tmp_path / "raw.csv"))
+    assert proc.returncode == 0 and "radargest import acconeer-gesture-control" in proc.stderr
 
 
 def test_cli_import_reports_skips_and_summary(import_dir: Path, tmp_path: Path) -> None:
