@@ -27,6 +27,7 @@ from radargest.cli_args import (
     learnable_gesture_list,
     non_negative_float,
     non_negative_int,
+    number_list,
     parse_command_line,
     png_path,
     positive_float,
@@ -63,6 +64,14 @@ def _label_count(path: Path) -> int:
     return len(read_label_rows(path))
 
 
+def _seconds_range(text: str) -> tuple[float, float]:
+    """An argparse type: ``MIN,MAX`` seconds with 0 < MIN <= MAX."""
+    values = number_list(positive_float, example="0.1,0.5")(text)
+    if len(values) != 2 or values[0] > values[1]:
+        raise argparse.ArgumentTypeError(f"{text!r} must be MIN,MAX with 0 < MIN <= MAX, e.g. 0.1,0.5")
+    return values[0], values[1]
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from radargest.simulate_cmd import EverydayJob, SimulateJob, gesture_rate_note, run_everyday, run_simulate
 
@@ -79,7 +88,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         "overwrite": args.overwrite,
     }
     session_options = ("reps", "blocked", "enter_leave", "pause_s")
-    everyday_options = ("minutes", "gesture_rate_per_min", "negatives")
+    everyday_options = ("minutes", "gesture_rate_per_min", "negatives", "hold_before_s")
     if args.everyday:
         refuse_unused(args, session_options, applies="to gesture sessions, without --everyday")
         everyday = EverydayJob(**common, **given_values(args, *everyday_options))
@@ -463,6 +472,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=gesture_list,
         default=None,
         help="comma-separated causes to draw (default: every registered negative)",
+    )
+    g.add_argument(
+        "--hold-before-s",
+        type=_seconds_range,
+        default=None,
+        metavar="MIN,MAX",
+        help="hover before each gesture, drawn uniformly in [MIN, MAX] [s], 0 < MIN <= MAX (default 0.6,2.5); a short "
+        "one renders users who gesture as the hand arrives",
     )
     p.add_argument("--workers", type=positive_int, default=None, help="parallel processes, >= 1 (default: CPU count)")
     p.add_argument("--overwrite", action="store_true", help="replace existing files (default: refuse)")

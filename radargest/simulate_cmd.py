@@ -207,6 +207,9 @@ class EverydayJob:
             recordings as the preset's.
         seed: seed of the stream timelines.
         overwrite: replace existing files.
+        hold_before_s: (min, max) hover before each gesture [s], or None for the plan's default
+            (:class:`acquisition.sim.everyday.EverydayPlan`): a short one renders users who gesture as the hand
+            arrives.
     """
 
     out_dir: Path
@@ -215,6 +218,7 @@ class EverydayJob:
     sessions_per_subject: int = 1
     minutes: float = 10.0
     gesture_rate_per_min: float = 1.0
+    hold_before_s: tuple[float, float] | None = None
     gestures: tuple[str, ...] = ("tap_in", "tap_out", "double_tap_in", "wiggle")
     negatives: tuple[str, ...] | None = None
     preset: str = "gesture_close"
@@ -233,6 +237,7 @@ class EverydayJob:
             gestures=self.gestures,
             gesture_rate_per_min=self.gesture_rate_per_min,
             negatives=self.negatives,
+            **({} if self.hold_before_s is None else {"hold_before_s": self.hold_before_s}),
         )
 
     def sensor_config(self) -> a121.SensorConfig:

@@ -49,6 +49,30 @@ def test_simulate_everyday_writes_streams_labelled_by_cause(tmp_path: Path) -> N
     assert bad.returncode == 2 and "--minutes: '0' must be > 0" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_simulate_everyday_hold_before_sets_the_hover_before_each_gesture(tmp_path: Path) -> None:
+    """``--hold-before-s`` renders users who gesture as the hand arrives (the default hovers 0.6-2.5 s first)."""
+    import json
+
+    proc = run(
+        "simulate", "--everyday", "--subjects", "1", "--first-subject", "501", "--minutes", "2",
+        "--gesture-rate-per-min", "3", "--hold-before-s", "0.05,0.1", "--out", str(tmp_path / "q"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (path,) = sorted((tmp_path / "q").glob("*.h5"))
+    with h5py.File(path, "r") as f:
+        events = json.loads(f["radargest"].attrs["simulator"])["events"]
+    hovers = [e for e in events if e["name"] == "hover"]
+    gestures = [e for e in events if e["kind"] == "gesture"]
+    assert gestures
+    for g in gestures:  # the hover each gesture is performed from: it began last before the gesture
+        h = max((e for e in hovers if e["start_s"] < g["start_s"]), key=lambda e: e["start_s"])
+        assert 0.05 <= g["start_s"] - h["start_s"] - h["params"]["in_s"] <= 0.1 + 1e-9
+    bad = run("simulate", "--everyday", "--hold-before-s", "0.5,0.1", "--out", str(tmp_path / "b"))
+    assert bad.returncode == 2 and "argument --hold-before-s: '0.5,0.1' must be MIN,MAX" in bad.stderr
+    unused = run("simulate", "--hold-before-s", "0.1,0.2", "--out", str(tmp_path / "c"))
+    assert_one_line_error(unused, "--hold-before-s applies only with --everyday")
+
+
 def test_simulate_is_repeatable(tmp_path: Path) -> None:
     for name in ("a", "b"):
         assert run("simulate", "--subjects", "1", "--reps", "1", "--out", str(tmp_path / name)).returncode == 0
