@@ -27,7 +27,6 @@ from radargest.cli_args import (
     learnable_gesture_list,
     non_negative_float,
     non_negative_int,
-    number_list,
     parse_command_line,
     png_path,
     positive_float,
@@ -47,13 +46,14 @@ class CliError(Exception):
 
 
 # -- simulate -------------------------------------------------------------------------------------
-def _pause_range(text: str) -> tuple[float, float]:
+def _seconds_range(text: str) -> tuple[float, float]:
+    """An argparse type: ``MIN,MAX`` seconds with 0 < MIN <= MAX (``--pause-s``, ``--hold-before-s``)."""
     parts = text.split(",")
     if len(parts) != 2:
         raise argparse.ArgumentTypeError(f"expected MIN,MAX in seconds, got {text!r}")
     lo, hi = (positive_float(v) for v in parts)
     if not lo <= hi:
-        raise argparse.ArgumentTypeError(f"need 0 < MIN <= MAX, got {text!r}")
+        raise argparse.ArgumentTypeError(f"{text!r} must be MIN,MAX with 0 < MIN <= MAX, e.g. 0.1,0.5")
     return lo, hi
 
 
@@ -62,14 +62,6 @@ def _label_count(path: Path) -> int:
     from acquisition.recording import read_label_rows
 
     return len(read_label_rows(path))
-
-
-def _seconds_range(text: str) -> tuple[float, float]:
-    """An argparse type: ``MIN,MAX`` seconds with 0 < MIN <= MAX."""
-    values = number_list(positive_float, example="0.1,0.5")(text)
-    if len(values) != 2 or values[0] > values[1]:
-        raise argparse.ArgumentTypeError(f"{text!r} must be MIN,MAX with 0 < MIN <= MAX, e.g. 0.1,0.5")
-    return values[0], values[1]
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -439,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--enter-leave", action="store_true", help="start with no hand and let it enter and leave")
     p.add_argument(
         "--pause-s",
-        type=_pause_range,
+        type=_seconds_range,
         default=None,
         metavar="MIN,MAX",
         help="still-hand pause between repetitions [s], 0 < MIN <= MAX (default 1,3; e.g. 5,15 for sparse "

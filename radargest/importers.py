@@ -119,11 +119,6 @@ def copy_without_algo(src: Path, dst: Path) -> None:
     atomic_update(Path(dst), write, copy=False)  # a new file gets the umask's mode, as every other output
 
 
-def _has_radargest_group(path: Path) -> bool:
-    with h5py.File(path, "r") as f:
-        return GROUP in f
-
-
 def _copy_file(src: Path, dst: Path) -> None:
     atomic_update(Path(dst), lambda tmp: shutil.copyfile(src, tmp), copy=False)
 
@@ -152,7 +147,7 @@ def import_gesture_control_file(
     name, background = class_from_file_name(src)
     out = _check_target(out_dir, src, overwrite)
     session = load_session(src)
-    if _has_radargest_group(src):
+    if session.meta is not None:  # read from /radargest, which only a radargest recording holds
         raise ValueError(
             f"{src}: already a radargest recording (it holds /{GROUP}); importing it again would replace its labels "
             "with the file name's automatic ones: use it as it is, or import the original file"

@@ -179,6 +179,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     split = args.split
     if getattr(args, "val_mode", "auto") != "auto":
         split = dataclasses.replace(split, val_mode=args.val_mode)
+    # without early stopping the whole schedule runs; else the given patience, or the config's
+    patience = args.epochs if getattr(args, "no_early_stopping", False) else getattr(args, "patience", None)
     return TrainConfig(
         data=tuple(str(Path(p).resolve()) for p in args.data),
         dataset=dataset,
@@ -187,8 +189,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         rejection=rejection,
         seed=args.seed,
         epochs=args.epochs,
-        **({"patience_epochs": args.epochs} if getattr(args, "no_early_stopping", False) else {}),
-        **({"patience_epochs": args.patience} if getattr(args, "patience", None) is not None else {}),
+        **({"patience_epochs": patience} if patience is not None else {}),
         restore_best=not getattr(args, "no_early_stopping", False),
         learning_rate=lr,
         init=str(Path(args.init).resolve()) if args.init else "",
