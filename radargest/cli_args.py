@@ -15,7 +15,7 @@ import itertools
 import math
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -39,6 +39,7 @@ __all__ = [
     "positive_float",
     "positive_int",
     "probability",
+    "progress_bar",
     "refuse_unused",
     "share",
     "share_below_one",
@@ -304,3 +305,14 @@ def png_path(path: Path) -> Path:
     path = Path(path)
     check_out_file(path, overwrite=True, what="PNG")
     return path if path.suffix else path.with_name(path.name + ".png")
+
+
+def progress_bar(desc: str, unit: str, *, hidden: bool) -> Callable[[Iterable[Any]], Iterable[Any]]:
+    """The ``progress=`` callback of the library's long loops: a tqdm bar on stderr named ``desc``, counting
+    ``unit``, over the items it wraps (none when ``hidden``: ``--quiet``, or stdout carrying JSON)."""
+    from tqdm import tqdm  # here, so that ``--help`` does not import it
+
+    def bar(items: Iterable[Any]) -> Iterable[Any]:
+        return tqdm(list(items), desc=desc, unit=unit, disable=hidden, file=sys.stderr)
+
+    return bar

@@ -24,6 +24,7 @@ from radargest.cli_args import (
     number_list,
     positive_float,
     positive_int,
+    progress_bar,
     refuse_unused,
     share,
     share_above_zero,
@@ -276,12 +277,9 @@ def _fmt(v: Any) -> str:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """``radargest evaluate``."""
-    from tqdm import tqdm
-
     from models.evaluate import evaluate_run, to_json
 
-    def bar(files: Any) -> Any:
-        return tqdm(list(files), desc="load", unit="file", disable=args.quiet or args.json, file=sys.stderr)
+    bar = progress_bar("load", "file", hidden=args.quiet or args.json)
 
     if args.throttle_sweep is not None:
         refuse_unused(args, ("continuous",), applies="without --throttle-sweep (the sweep is continuous already)")
@@ -378,13 +376,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _throttle_sweep(args: argparse.Namespace) -> int:
     """``evaluate --throttle-sweep BUNDLE``: never loads the Keras model, so never imports TensorFlow."""
-    from tqdm import tqdm
-
     from deploy.sweep import sweep_table
     from radargest.sweep_cmd import run_throttle_sweep
 
-    def bar(items: Any) -> Any:
-        return tqdm(list(items), desc="sweep", unit="stream", disable=args.quiet or args.json, file=sys.stderr)
+    bar = progress_bar("sweep", "stream", hidden=args.quiet or args.json)
 
     import dataclasses
 
@@ -423,18 +418,16 @@ def _throttle_sweep(args: argparse.Namespace) -> int:
 def cmd_quantize(args: argparse.Namespace) -> int:
     """``radargest quantize``."""
     _needs_tensorflow("quantize")
-    from tqdm import tqdm
-
     from models.quantize import QuantizeConfig, quantize_run
 
-    def bar(items: Any) -> Any:
-        return tqdm(list(items), desc="convert", unit="model", disable=args.quiet)
-
-    def load_bar(files: Any) -> Any:
-        return tqdm(list(files), desc="load", unit="file", disable=args.quiet)
-
     cfg = QuantizeConfig(representative_windows=args.representative, latency_runs=args.latency_runs)
-    report = quantize_run(args.run_dir, data=args.data, cfg=cfg, progress=bar, load_progress=load_bar)
+    report = quantize_run(
+        args.run_dir,
+        data=args.data,
+        cfg=cfg,
+        progress=progress_bar("convert", "model", hidden=args.quiet),
+        load_progress=progress_bar("load", "file", hidden=args.quiet),
+    )
     _warn_training_side(args.run_dir, report["training_side_files"])
     print((Path(args.run_dir) / "quant_report.md").read_text())
     print(f"wrote {Path(args.run_dir) / 'quant_report.md'}, quant_report.json and model_int8.tflite")

@@ -14,6 +14,7 @@ from radargest.cli_args import (
     name_list,
     non_negative_int,
     positive_int,
+    progress_bar,
     refuse_unused,
     share_above_zero,
 )
@@ -23,8 +24,6 @@ __all__ = ["add_robustness_command", "cmd_robustness"]
 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """``radargest robustness`` (TensorFlow's own lines: the command's quiet lid, ``radargest.quiet``)."""
-    from tqdm import tqdm
-
     from models.robustness import (
         FACTOR_NAMES,
         RobustnessConfig,
@@ -51,8 +50,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise ValueError(f"{args.compare}: cannot read a robustness.json ({exc})") from None
 
-    def bar(items: Any) -> Any:
-        return tqdm(list(items), desc="robustness", unit="point", disable=args.quiet, file=sys.stderr)
+    bar = progress_bar("robustness", "point", hidden=args.quiet)
 
     out = args.out if args.out is not None else args.run_dir
     if args.personalise:
@@ -107,8 +105,6 @@ def _warn_training_side(run_dir: Path, seeds: Iterable[int]) -> None:
 
 
 def _personalise(args: argparse.Namespace, out: Path) -> int:
-    from tqdm import tqdm
-
     from models.personalise import (
         OTHER_SUBJECTS,
         EnrolConfig,
@@ -117,8 +113,7 @@ def _personalise(args: argparse.Namespace, out: Path) -> int:
         write_personalisation,
     )
 
-    def bar(items: Any) -> Any:
-        return tqdm(list(items), desc="personalise", unit="run", disable=args.quiet, file=sys.stderr)
+    bar = progress_bar("personalise", "run", hidden=args.quiet)
 
     enrol = {} if args.enrol_fine_tune_weight is None else {"fine_tune_weight": args.enrol_fine_tune_weight}
     quick = {

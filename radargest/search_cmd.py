@@ -26,7 +26,7 @@ def parse_bytes(text: str) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``radargest search``."""
-    from radargest.cli_args import given_options, refuse_unused
+    from radargest.cli_args import given_options, progress_bar, refuse_unused
 
     if args.no_ray:
         refuse_unused(args, ("workers",), applies="with Ray, without --no-ray (Optuna alone runs one trial at a time)")
@@ -41,8 +41,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         import optuna  # noqa: F401
     except ImportError:
         raise MissingExtraError(missing_extra_message("search", what="radargest search", module="optuna")) from None
-    from tqdm import tqdm
-
     from models.architectures import ArchitectureConfig
     from models.compress import CompressionConfig
     from models.config import TrainConfig, fine_tune_settings
@@ -90,8 +88,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         **given_options(args, "rehearsal_share"),
     )
 
-    def bar(files: Any) -> Any:
-        return tqdm(list(files), desc="load", unit="file", disable=args.quiet)
+    bar = progress_bar("load", "file", hidden=args.quiet)
 
     summary = run_search(base, scfg, args.out, log=print, progress=bar)
     c = summary["chosen"]
