@@ -291,7 +291,7 @@ class DecisionConfig:
             sessions 2800-2815 and everyday subjects 6244-6275 (8 h), three seeds of the sim model at the threshold
             the calibration chooses under it (unchanged): right 1631 -> 1638 of 1920 and 844 -> 850 of 993, false
             activations 13 -> 14, the throttled device unchanged (docs/results_rejection.md, "The weak pass at
-            3.25 dB"). Training fragments are cut without it (:func:`models.data.fragment_windows`).
+            3.25 dB, confirmed"). Training fragments are cut without it (:func:`models.data.fragment_windows`).
         weak_min_area_db_s: the area test of the weak pass's events [dB·s] (None: the segmenter's
             ``min_area_db_s``, as before the field existed); the duration test, merge gap and ``off_db`` stay the
             segmenter's. Why: a far hand's stroke that reaches ``weak_on_db`` often stays above ``off_db`` only
