@@ -31,6 +31,7 @@ from radargest.cli_args import (
     png_path,
     positive_float,
     positive_int,
+    progress_bar,
     refuse_unused,
     share_above_zero,
     share_below_one,
@@ -245,8 +246,7 @@ def _cmd_import_gesture_control(args: argparse.Namespace) -> int:
 
     from radargest.importers import import_gesture_control
 
-    def progress(files: Iterable[Path]) -> Iterable[Path]:
-        return tqdm(files, desc="import", unit="file", disable=args.quiet)
+    progress = progress_bar("import", "file", hidden=args.quiet)
 
     def on_skip(path: Path, reason: str) -> None:
         tqdm.write(f"radargest import: skipped {path}: {reason}", file=sys.stderr)
