@@ -80,6 +80,16 @@ class SessionMeta:
         """The simulator JSON decoded, or None for a recorded session."""
         return json.loads(self.simulator) if self.simulator else None
 
+    @property
+    def subject_distance_m(self) -> float | None:
+        """The simulated subject's working distance of the palm from the sensor [m], or None for a recorded
+        session (or a scene without it): the factor the throttle's IDLE points and the weak segmenter pass
+        depend on most (docs/results_power.md, twelfth and twentieth passes)."""
+        scene = self.simulator_params
+        subject = scene.get("subject") if isinstance(scene, dict) else None
+        value = subject.get("distance_m") if isinstance(subject, dict) else None
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Session:

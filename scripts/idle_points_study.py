@@ -62,11 +62,8 @@ def _stream(session: Session) -> tuple[npt.NDArray[Any], dsp.FrameGeometry]:
 
 def _distance_m(session: Session) -> float:
     """The simulated subject's distance, NaN for a recording without a simulator scene."""
-    scene = session.meta.simulator_params if session.meta is not None else None
-    try:
-        return float(scene["subject"]["distance_m"]) if scene else float("nan")
-    except (KeyError, TypeError, ValueError):
-        return float("nan")
+    d = session.meta.subject_distance_m if session.meta is not None else None
+    return float("nan") if d is None else d
 
 
 def gate_table(

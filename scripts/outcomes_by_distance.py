@@ -84,11 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         except RecordingError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        subject = (params.simulator_params or {}).get("subject") if params else None
-        if not subject:
+        d = params.subject_distance_m if params else None
+        if d is None:
             print(f"error: {path} is not a simulated recording (no subject parameters)", file=sys.stderr)
             return 2
-        distance[path.name] = float(subject["distance_m"])
+        distance[path.name] = d
     try:
         evaluations = [json.loads(p.read_text()) for p in args.evaluations]
         table = by_distance(evaluations, distance, edges)

@@ -28,6 +28,10 @@ then fall on each phase of the idle decimation, as a device's do wherever a gest
 runs, and ``recall_by_phase`` gives each phase's recall [%] so that a setting's difference can be read against
 the spread that the phase alone makes (docs/results_power.md, eleventh pass).
 
+On simulated recordings the right decisions are also split by the subject's distance to the sensor
+(``right_by_distance``: band → [right, gestures], always-on included; bands cut at ``--distance-edges-m``, default
+0.10 and 0.15 m): the throttle's gap is mostly the far hands' (docs/results_power.md, twentieth pass).
+
 ``--decision field=v,...`` and ``--segment field=v,...`` replace fields of the bundle's decision layer
 (:class:`dsp.DecisionConfig`) and segmenter (:class:`dsp.SegmentConfig`) in every run, always-on included (e.g.
 the idle-rate stream's gate and area test set to the full-rate stream's: ``--decision
@@ -38,6 +42,7 @@ docs/results_power.md, fourteenth pass).
 from __future__ import annotations
 
 import argparse
+import bisect
 import collections
 import copy
 import dataclasses
@@ -144,6 +149,17 @@ def _wake_end(phase_after: int, frames: int, max_active_frames: int) -> str:
     return "hold" if phase_after == Phase.IDLE else "stream_end"
 
 
+def distance_band(distance_m: float | None, edges_m: list[float]) -> str:
+    """The band of a subject's distance [m]: ``<e0``, ``e0-e1``, ..., ``>=eN`` (edges in metres, ascending), or
+    ``recorded`` for a session without a simulated subject."""
+    if distance_m is None:
+        return "recorded"
+    i = bisect.bisect_right(edges_m, distance_m)
+    if i == 0:
+        return f"<{edges_m[0]:.2f}"
+    return f">={edges_m[-1]:.2f}" if i == len(edges_m) else f"{edges_m[i - 1]:.2f}-{edges_m[i]:.2f}"
+
+
 def _overlaps(s: int, e: int, events: Any) -> bool:
     return any(min(e, ev.end_frame) > max(s, ev.start_frame) for ev in events)
 
@@ -170,16 +186,30 @@ def main() -> None:
     ap.add_argument(
         "--phases", type=int, default=1, metavar="N", help="run each stream from frames 0..N-1 and pool (default 1)"
     )
+    ap.add_argument(
+        "--distance-edges-m",
+        default="0.10,0.15",
+        metavar="M,M,...",
+        help="ascending band edges [m] of the right decisions split by simulated subject distance (default 0.10,0.15)",
+    )
     args = ap.parse_args()
     if args.phases < 1:
         ap.error(f"--phases must be >= 1, got {args.phases}")
+    try:
+        distance_edges = [float(x) for x in args.distance_edges_m.split(",")]
+    except ValueError:
+        ap.error(f"--distance-edges-m must be numbers in metres separated by commas, got {args.distance_edges_m!r}")
+    if distance_edges != sorted(set(distance_edges)):
+        ap.error(f"--distance-edges-m must be ascending and distinct, got {args.distance_edges_m!r}")
     bundle = with_policy(load_bundle(args.bundle), decision=args.decision, segment=args.segment)
     recs = load_recordings(list(args.files), cfg=read_config(args.run_dir / "config.toml").dataset)
     settings = [("bundle", bundle.throttle)] + [parse_setting(s, bundle.throttle) for s in args.settings]
     known = set(bundle.classes[1:])
     tot: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for rec in recs:
-        stream, geometry = session_stream(load_session(rec.path), bundle)
+        session = load_session(rec.path)
+        stream, geometry = session_stream(session, bundle)
+        band = distance_band(session.meta.subject_distance_m if session.meta is not None else None, distance_edges)
         for offset in range(args.phases):
             frames = stream[offset:]
             n = len(frames)
@@ -196,6 +226,8 @@ def main() -> None:
                 m0 = match_events(r0.events, truth)
                 c = tot["always_on"]
                 c.update(truth=m0.truth, found=m0.found, correct=m0.correct, false=m0.false, stream_us=n_us)
+                c[f"dist:{band}:truth"] += m0.truth
+                c[f"dist:{band}:right"] += m0.correct
                 found0 = [_overlaps(s, e, r0.events) for s, e, _ in truth]
             for name, thr in settings:
                 det = _run(frames, geometry, bundle, thr, False)
@@ -211,6 +243,8 @@ def main() -> None:
                 )
                 c = tot[name]
                 c.update(truth=m.truth, found=m.found, correct=m.correct, false=m.false, frames=n)
+                c[f"dist:{band}:truth"] += m.truth
+                c[f"dist:{band}:right"] += m.correct
                 c[f"phase_truth:{offset}"] += m.truth
                 c[f"phase_found:{offset}"] += m.found
                 c["sensor_mas"] += round(1e6 * energy.sensor_ma * energy.seconds)  # nA·s, integer for the Counter
@@ -256,6 +290,11 @@ def main() -> None:
             "accuracy_pct": round(100 * c["correct"] / max(c["truth"], 1), 1),
             "false": c["false"],
             "false_per_h": round(c["false"] / hours, 2) if hours else None,
+            "right_by_distance": {
+                key.split(":")[1]: [c[key[: -len("truth")] + "right"], v]
+                for key, v in sorted(c.items())
+                if key.startswith("dist:") and key.endswith(":truth")
+            },
         }
         if name != "always_on":
             line |= {

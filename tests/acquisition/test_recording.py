@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -59,6 +60,8 @@ def test_loader_returns_frames_config_labels_and_meta(sim_dir: Path) -> None:
     assert 50 < session.frame_rate_hz < 65
     assert session.meta is not None and session.meta.preset == "gesture_close"
     assert session.meta.simulator_params is not None
+    assert session.meta.subject_distance_m == session.meta.simulator_params["subject"]["distance_m"]
+    assert 0.03 < session.meta.subject_distance_m < 0.25
     assert all(lab.source == "sim" for lab in session.labels)
     assert session.labels == sorted(session.labels)
 
@@ -276,3 +279,22 @@ def test_a_damaged_text_type_is_refused_not_read(sim_dir: Path, tmp_path: Path) 
 
 def test_session_meta_defaults() -> None:
     assert SessionMeta().simulator_params is None
+    assert SessionMeta().subject_distance_m is None
+
+
+@pytest.mark.parametrize(
+    ("scene", "want"),
+    [
+        ({"subject": {"distance_m": 0.125}}, 0.125),
+        ({"subject": {"distance_m": 1}}, 1.0),
+        ({"subject": {}}, None),
+        ({"subject": {"distance_m": "far"}}, None),
+        ({"subject": {"distance_m": True}}, None),
+        ({"subject": None}, None),
+        ({"events": []}, None),
+        ([1, 2], None),
+    ],
+)
+def test_session_meta_subject_distance(scene: object, want: float | None) -> None:
+    """The distance of a simulated scene's subject, None where a scene does not state one as a number."""
+    assert SessionMeta(simulator=json.dumps(scene)).subject_distance_m == want
