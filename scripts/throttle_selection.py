@@ -156,8 +156,8 @@ def distance_band(distance_m: float | None, edges_m: list[float]) -> str:
         return "recorded"
     i = bisect.bisect_right(edges_m, distance_m)
     if i == 0:
-        return f"<{edges_m[0]:.2f}"
-    return f">={edges_m[-1]:.2f}" if i == len(edges_m) else f"{edges_m[i - 1]:.2f}-{edges_m[i]:.2f}"
+        return f"<{edges_m[0]:g}"
+    return f">={edges_m[-1]:g}" if i == len(edges_m) else f"{edges_m[i - 1]:g}-{edges_m[i]:g}"
 
 
 def _overlaps(s: int, e: int, events: Any) -> bool:
