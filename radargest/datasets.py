@@ -1,10 +1,13 @@
-"""Where the real Acconeer gesture-control recordings live (``$RADARGEST_DATA`` or ``../shared/data``)."""
+"""Where the real Acconeer gesture-control recordings live (``$RADARGEST_DATA`` or ``../shared/data``), which
+files are held out, and the distance bands training-side studies split simulated subjects by."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 __all__ = [
@@ -13,6 +16,9 @@ __all__ = [
     "TRAINING_FILES",
     "acconeer_data_dir",
     "acconeer_file",
+    "distance_band",
+    "distance_band_labels",
+    "distance_edges",
     "held_out_names",
     "held_out_paths",
     "held_out_subjects",
@@ -106,3 +112,34 @@ def acconeer_file(name: str) -> Path | None:
     sub = "gesture_detection" if "_hand_idx_" in name else "gesture_classification"
     path = root / sub / f"label_{name}.h5"
     return path if path.is_file() else None
+
+
+def distance_edges(text: str) -> list[float]:
+    """Band edges [m] from ``"0.10,0.15"``.
+
+    Raises:
+        ValueError: not numbers, or not increasing and distinct.
+    """
+    try:
+        edges = [float(x) for x in text.split(",")]
+    except ValueError:
+        edges = []
+    if not edges or edges != sorted(set(edges)):
+        raise ValueError(f"band edges must be increasing numbers in metres, comma-separated, got {text!r}")
+    return edges
+
+
+def _edge(x: float) -> str:
+    """An edge as given, with at least two decimals (0.1 → ``0.10``, 0.175 → ``0.175``)."""
+    return f"{x:.2f}" if round(x, 2) == x else f"{x:g}"
+
+
+def distance_band_labels(edges_m: Sequence[float]) -> list[str]:
+    """Labels of the ``len(edges_m) + 1`` bands the edges [m] cut: ``< e0``, ``e0–e1``, …, ``>= eN``."""
+    inner = [f"{_edge(a)}–{_edge(b)} m" for a, b in itertools.pairwise(edges_m)]
+    return [f"< {_edge(edges_m[0])} m", *inner, f">= {_edge(edges_m[-1])} m"]
+
+
+def distance_band(distance_m: float, edges_m: Sequence[float]) -> str:
+    """The label of the band holding ``distance_m`` [m]; a distance on an edge belongs to the band above it."""
+    return distance_band_labels(edges_m)[bisect.bisect_right(edges_m, distance_m)]

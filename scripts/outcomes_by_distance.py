@@ -16,24 +16,17 @@ Held-out data is refused (:func:`radargest.datasets.held_out_paths`).
 from __future__ import annotations
 
 import argparse
-import bisect
 import collections
-import itertools
 import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from radargest.datasets import held_out_paths
+from radargest.datasets import distance_band, distance_edges, held_out_paths
+from radargest.datasets import distance_band_labels as band_labels
 
 OUTCOMES = ("right", "wrong_class", "rejected", "no_candidate")
-
-
-def band_labels(edges_m: Sequence[float]) -> list[str]:
-    """Labels of the ``len(edges_m) + 1`` bands the edges [m] cut: ``< e0``, ``e0–e1``, …, ``>= eN``."""
-    inner = [f"{a:.2f}–{b:.2f} m" for a, b in itertools.pairwise(edges_m)]
-    return [f"< {edges_m[0]:.2f} m", *inner, f">= {edges_m[-1]:.2f} m"]
 
 
 def by_distance(
@@ -44,14 +37,13 @@ def by_distance(
     Raises:
         KeyError: a file of an evaluation has no known distance.
     """
-    labels = band_labels(edges_m)
-    out: dict[str, collections.Counter[str]] = {b: collections.Counter() for b in labels}
+    out: dict[str, collections.Counter[str]] = {b: collections.Counter() for b in band_labels(edges_m)}
     for ev in evaluations:
         for pf in ev["per_file"]:
             name = Path(pf["file"]).name
             if name not in distance_m:
                 raise KeyError(f"no subject distance for {name}: pass its recording with --data")
-            band = out[labels[bisect.bisect_right(edges_m, distance_m[name])]]
+            band = out[distance_band(distance_m[name], edges_m)]
             band.update({k: int(pf["outcomes"][k]) for k in OUTCOMES})
             band["files"] += 1
     return {b: {k: c[k] for k in ("files", *OUTCOMES)} for b, c in out.items()}
@@ -68,10 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: held-out file(s) refused: {', '.join(bad)}", file=sys.stderr)
         return 2
     try:
-        edges = [float(x) for x in args.edges_m.split(",")]
+        edges = distance_edges(args.edges_m)
     except ValueError:
-        edges = []
-    if not edges or edges != sorted(set(edges)):
         print(f"error: --edges-m must be increasing numbers, got {args.edges_m!r}", file=sys.stderr)
         return 2
 

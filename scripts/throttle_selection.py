@@ -30,7 +30,8 @@ the spread that the phase alone makes (docs/results_power.md, eleventh pass).
 
 On simulated recordings the right decisions are also split by the subject's distance to the sensor
 (``right_by_distance``: band → [right, gestures], always-on included; bands cut at ``--distance-edges-m``, default
-0.10 and 0.15 m): the throttle's gap is mostly the far hands' (docs/results_power.md, twentieth pass).
+0.10 and 0.15 m, named by :func:`radargest.datasets.distance_band`, and ``recorded`` for a session without a
+simulated subject): the throttle's gap is mostly the far hands' (docs/results_power.md, twentieth pass).
 
 ``--decision field=v,...`` and ``--segment field=v,...`` replace fields of the bundle's decision layer
 (:class:`dsp.DecisionConfig`) and segmenter (:class:`dsp.SegmentConfig`) in every run, always-on included (e.g.
@@ -42,7 +43,6 @@ docs/results_power.md, fourteenth pass).
 from __future__ import annotations
 
 import argparse
-import bisect
 import collections
 import copy
 import dataclasses
@@ -60,6 +60,7 @@ from deploy.sweep import match_events
 from deploy.throttle import Phase, ThrottleConfig
 from models.config import read_config
 from models.data import load_recordings
+from radargest.datasets import distance_band, distance_edges
 
 
 def replace_fields(base: Any, fields: str) -> Any:
@@ -149,17 +150,6 @@ def _wake_end(phase_after: int, frames: int, max_active_frames: int) -> str:
     return "hold" if phase_after == Phase.IDLE else "stream_end"
 
 
-def distance_band(distance_m: float | None, edges_m: list[float]) -> str:
-    """The band of a subject's distance [m]: ``<e0``, ``e0-e1``, ..., ``>=eN`` (edges in metres, ascending), or
-    ``recorded`` for a session without a simulated subject."""
-    if distance_m is None:
-        return "recorded"
-    i = bisect.bisect_right(edges_m, distance_m)
-    if i == 0:
-        return f"<{edges_m[0]:g}"
-    return f">={edges_m[-1]:g}" if i == len(edges_m) else f"{edges_m[i - 1]:g}-{edges_m[i]:g}"
-
-
 def _overlaps(s: int, e: int, events: Any) -> bool:
     return any(min(e, ev.end_frame) > max(s, ev.start_frame) for ev in events)
 
@@ -196,11 +186,9 @@ def main() -> None:
     if args.phases < 1:
         ap.error(f"--phases must be >= 1, got {args.phases}")
     try:
-        distance_edges = [float(x) for x in args.distance_edges_m.split(",")]
-    except ValueError:
-        ap.error(f"--distance-edges-m must be numbers in metres separated by commas, got {args.distance_edges_m!r}")
-    if distance_edges != sorted(set(distance_edges)):
-        ap.error(f"--distance-edges-m must be ascending and distinct, got {args.distance_edges_m!r}")
+        bands_m = distance_edges(args.distance_edges_m)
+    except ValueError as exc:
+        ap.error(f"--distance-edges-m: {exc}")
     bundle = with_policy(load_bundle(args.bundle), decision=args.decision, segment=args.segment)
     recs = load_recordings(list(args.files), cfg=read_config(args.run_dir / "config.toml").dataset)
     settings = [("bundle", bundle.throttle)] + [parse_setting(s, bundle.throttle) for s in args.settings]
@@ -209,7 +197,8 @@ def main() -> None:
     for rec in recs:
         session = load_session(rec.path)
         stream, geometry = session_stream(session, bundle)
-        band = distance_band(session.meta.subject_distance_m if session.meta is not None else None, distance_edges)
+        distance_m = session.meta.subject_distance_m if session.meta is not None else None
+        band = "recorded" if distance_m is None else distance_band(distance_m, bands_m)
         for offset in range(args.phases):
             frames = stream[offset:]
             n = len(frames)

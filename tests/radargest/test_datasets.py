@@ -1,4 +1,5 @@
-"""The held-out name check that scripts use to refuse test files without opening them."""
+"""The held-out name check that scripts use to refuse test files without opening them, and the distance bands
+training-side studies split simulated subjects by."""
 
 from pathlib import Path
 from types import SimpleNamespace
@@ -7,6 +8,9 @@ import pytest
 
 from radargest.datasets import (
     TRAINING_FILES,
+    distance_band,
+    distance_band_labels,
+    distance_edges,
     held_out_names,
     held_out_paths,
     held_out_subjects,
@@ -92,3 +96,34 @@ def test_training_side_files_lists_the_training_side_and_refuses_the_rest(tmp_pa
     assert "idx_2" not in str(refused.value) and "s8800" not in str(refused.value)
     with pytest.raises(DataError, match="no such file"):
         training_side_files([tmp_path / "missing"])
+
+
+@pytest.mark.parametrize(
+    ("distance_m", "band"),
+    [
+        (0.05, "< 0.10 m"),
+        (0.10, "0.10–0.15 m"),
+        (0.149, "0.10–0.15 m"),
+        (0.15, ">= 0.15 m"),
+        (0.199, ">= 0.15 m"),
+    ],
+)
+def test_distance_band_cuts_at_the_edges(distance_m: float, band: str) -> None:
+    """A distance on an edge belongs to the band above it."""
+    assert distance_band(distance_m, [0.10, 0.15]) == band
+
+
+def test_distance_band_with_one_edge() -> None:
+    assert [distance_band(d, [0.2]) for d in (0.1, 0.2, 0.3)] == ["< 0.20 m", ">= 0.20 m", ">= 0.20 m"]
+
+
+def test_distance_band_names_an_edge_as_given() -> None:
+    """0.175 m stays 0.175 in the band's name (two decimals would round it to 0.17)."""
+    assert distance_band_labels([0.15, 0.175]) == ["< 0.15 m", "0.15–0.175 m", ">= 0.175 m"]
+
+
+def test_distance_edges_parse_and_refuse() -> None:
+    assert distance_edges("0.10,0.15,0.175") == [0.10, 0.15, 0.175]
+    for bad in ("", "a", "0.2,0.1", "0.1,0.1"):
+        with pytest.raises(ValueError, match="increasing"):
+            distance_edges(bad)
