@@ -45,6 +45,9 @@ DEFAULT_GESTURES = "tap_in,tap_out,double_tap_in,wiggle"
 #: ``--fragment-share``'s default, :data:`models.data.FRAGMENT_SHARE` (repeated here so that ``--help`` imports no
 #: models; a test keeps the two equal).
 FRAGMENT_SHARE = 0.2
+#: ``--background-per-class``' default, :attr:`models.data.DatasetConfig.background_per_class` (repeated for the
+#: same reason; a test keeps the two equal).
+BACKGROUND_PER_CLASS = 1.5
 #: ``--window-s``' range, :data:`models.data.WINDOW_S_RANGE` (repeated for the same reason; the test of train's
 #: ranges keeps the two equal).
 WINDOW_S_RANGE = (0.3, 5.0)
@@ -137,6 +140,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     if getattr(args, "fragment_close_look", None) is not None:  # also with --init, as --fragment-share
         window = dataclasses.replace(dataset.window, fragment_close_look=args.fragment_close_look == "on")
         dataset = dataclasses.replace(dataset, window=window)
+    if getattr(args, "background_per_class", None) is not None:  # also with --init, as --fragment-share
+        dataset = dataclasses.replace(dataset, background_per_class=args.background_per_class)
     prune_keep = getattr(args, "prune_channels", None)
     if getattr(args, "from_search", None) is not None:  # a pruned point: --init pruned to the chosen width
         from models.search import apply_chosen
@@ -587,6 +592,15 @@ def add_model_commands(subparsers: Any) -> None:
         "classifies before a gesture's motion is over, labelled none or, for the first tap of a double tap, "
         f"tap_in, in [0, 1) (default {FRAGMENT_SHARE:g}, or with --init the initial run's; 0 = whole "
         "gestures only)",
+    )
+    p.add_argument(
+        "--background-per-class",
+        type=positive_float,
+        default=None,
+        metavar="RATIO",
+        help="none windows drawn per epoch for each gesture class's windows, > 0 (default "
+        f"{BACKGROUND_PER_CLASS:g}, or with --init the initial run's); the README's sim model takes 3 with "
+        "--no-early-stopping: twice the negatives rank everyday motion lower (docs/results_rejection.md)",
     )
     p.add_argument(
         "--fragment-close-look",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import sys
 from pathlib import Path
 
@@ -121,11 +122,42 @@ def test_augmentation_changes_training_windows_only(sim_recordings: list) -> Non
         materialise(sim_recordings, w, cfg=CFG, window_frames=t, augment=AugmentConfig())
 
 
-def test_balanced_sample_balances_gestures(sim_recordings: list) -> None:
+@pytest.mark.parametrize("background_per_class", [CFG.background_per_class, 3.0, 0.5])
+def test_balanced_sample_balances_gestures(sim_recordings: list, background_per_class: float) -> None:
     w = cut_windows(sim_recordings, range(len(sim_recordings)), cfg=CFG, window_frames=50)
-    s = balanced_sample(w, dataclasses.replace(CFG, windows_per_class=20), np.random.default_rng(0))
+    cfg = dataclasses.replace(CFG, windows_per_class=20, background_per_class=background_per_class)
+    s = balanced_sample(w, cfg, np.random.default_rng(0))
     counts = s.counts(len(CFG.classes))
-    assert (counts[1:] == counts[1]).all() and counts[0] == round(counts[1] * CFG.background_per_class)
+    assert (counts[1:] == counts[1]).all() and counts[0] == round(counts[1] * background_per_class)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_background_per_class_must_be_a_positive_number(bad: float) -> None:
+    with pytest.raises(DataError, match="background_per_class"):
+        DatasetConfig(gestures=GESTURES, background_per_class=bad)
+
+
+def test_train_option_background_per_class_and_its_inheritance(tmp_path: Path, tiny_run: Path) -> None:
+    """``--background-per-class`` sets the ratio; with ``--init`` the initial run's is kept unless it is given."""
+    from models.config import read_run_config, write_config
+    from radargest.cli import build_parser
+    from radargest.model_cmds import train_config_from_args
+
+    def ratio(*extra: str) -> float:
+        argv = ["train", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *extra]
+        return float(train_config_from_args(build_parser().parse_args(argv)).dataset.background_per_class)
+
+    assert ratio() == CFG.background_per_class
+    assert ratio("--background-per-class", "3") == 3.0
+    init = tmp_path / "init"  # a run trained with another ratio than the default
+    shutil.copytree(tiny_run, init)
+    cfg = read_run_config(init)
+    write_config(
+        dataclasses.replace(cfg, dataset=dataclasses.replace(cfg.dataset, background_per_class=2.0)),
+        init / "config.toml",
+    )
+    assert ratio("--init", str(init)) == 2.0
+    assert ratio("--init", str(init), "--background-per-class", "2.5") == 2.5
 
 
 @pytest.mark.parametrize("share", [0.25, 0.5, 0.8])

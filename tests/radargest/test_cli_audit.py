@@ -913,10 +913,11 @@ def test_negative_numbers_with_an_exponent_are_option_values() -> None:
 def test_helps_say_what_is_required_the_defaults_and_the_syntax(capsys: pytest.CaptureFixture[str]) -> None:
     """Help lines the audit found wanting: a required option shown as optional, a bare default, a constant's
     name for its value, no syntax, no choices."""
-    from models.data import FRAGMENT_SHARE
+    from models.data import FRAGMENT_SHARE, DatasetConfig
     from radargest import model_cmds
 
     assert model_cmds.FRAGMENT_SHARE == FRAGMENT_SHARE  # the help repeats it so as not to import models
+    assert model_cmds.BACKGROUND_PER_CLASS == DatasetConfig.background_per_class  # the same
 
     def help_of(*command: str) -> str:
         with pytest.raises(SystemExit):
@@ -929,7 +930,9 @@ def test_helps_say_what_is_required_the_defaults_and_the_syntax(capsys: pytest.C
         assert "--gestures GESTURES gestures to learn" in text
         assert "sensor preset the data must match: gesture_close, gesture_far (default gesture_close)" in text
         assert "day[:DAYS] | subject[:IDS] | files:PATTERNS | none" in text
-    assert f"(default {FRAGMENT_SHARE:g}, or with --init" in help_of("train")
+    train_help = help_of("train")
+    assert f"(default {FRAGMENT_SHARE:g}, or with --init" in train_help
+    assert f"> 0 (default {DatasetConfig.background_per_class:g}, or with --init the initial run's)" in train_help
     assert "override the run's split: day[:DAYS] | subject[:IDS]" in help_of("evaluate")
     assert "sensor preset: gesture_close, gesture_far (default gesture_close)" in help_of("simulate")
     assert "at most about 7/min" in help_of("simulate")

@@ -58,6 +58,8 @@ BAD: list[tuple[str, str, str, str]] = [
     ("train", "--qat-epochs", "-1", ">= 0"),
     ("train", "--qat-epochs", "two", "is not an integer"),
     ("train", "--fa-budget", "-1", ">= 0"),
+    ("train", "--background-per-class", "0", "> 0"),
+    ("train", "--background-per-class", "inf", "is not a finite number"),
     ("train", "--max-recall-loss", "1.5", "in [0, 1]"),
     ("train", "--knee-recall-per-fa-per-hour", "nan", "is not a finite number"),
     ("train", "--source-min-events", "0", ">= 1"),
