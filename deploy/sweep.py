@@ -413,6 +413,13 @@ def sweep_table(result: dict[str, Any]) -> str:
             f"{ms(p['latency_ms_p50'])} / {ms(p['latency_ms_p90'])} | {ms(p['added_latency_ms_p50'])} / "
             f"{ms(p['added_latency_ms_p90'])} |"
         )
+    # the two columns are easily mixed up: evaluate --continuous calls the first one recall
+    rows += [
+        "",
+        "Event accuracy: the labelled gestures decided as their own class (what `radargest evaluate --continuous` "
+        "calls recall). Recall: the labelled gestures with any decision on them, whatever its class. False: "
+        "decisions on no labelled gesture.",
+    ]
     return "\n".join(rows) + "\n"
 
 

@@ -87,6 +87,7 @@ def test_evaluate_throttle_sweep_cli(tiny_run: Path, tiny_bundle: Path, sim_dir:
     assert (tmp_path / "throttle_curve.png").stat().st_size > 10_000
     table = (tmp_path / "throttle.md").read_text()
     assert "| always-on (as recorded) |" in table and "today" not in table
+    assert "Recall: the labelled gestures with any decision on them, whatever its class." in table  # not evaluate's
     base = result["always_on"]
     assert base["sensor_share"] == 1.0 and base["truth"] > 0
     assert len(result["points"]) == 2 + 4 * 2  # the bundle's and the pre-issue-11 throttles + decimation x IDLE sweeps
