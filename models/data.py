@@ -333,7 +333,7 @@ class DatasetConfig:
         if self.features.clutter is not None:
             raise DataError("model features must be per frame: RangeDopplerConfig.clutter must be None")
         get_preset(self.preset)  # raises PresetError naming the known presets
-        if not self.background_per_class > 0 or not math.isfinite(self.background_per_class):
+        if not (math.isfinite(self.background_per_class) and self.background_per_class > 0):
             raise DataError(f"background_per_class must be a finite number > 0, got {self.background_per_class}")
 
     @property
