@@ -79,7 +79,8 @@ fi
 #    everyday streams are replayed instead (pre-registered, training side only: docs/results_rejection.md)
 #    Since the sixty-fourth session the fine-tunes draw twice the `none` windows per epoch (3 per gesture window; the
 #    init's 1.5 otherwise): on both training-day folds as many right, and 55 % fewer false activations on 8 h of
-#    training-side everyday streams (STUDY164, docs/results_rejection.md "Twice the `none` windows in the real fine-tunes")
+#    training-side everyday streams (STUDY164, docs/results_rejection.md "Twice the `none` windows in the real fine-tunes").
+#    Measured once after: the held-out day lost 1.4 points and the maps' slow tempo end (MEAS164, DIAG165; kept, RULE166)
 SIMTRAIN=("$OUT"/sim/sim-s00[0-9]_*.h5 "$OUT"/sim/sim-s01[01]_*.h5)
 REAL_RECIPE=(--data "$OUT/real" "$OUT/everyday_train" "$OUT/everyday_more" --gestures $G --split day --val-mode tail
   --calibration-data "$OUT/everyday_cal" --rehearsal-data "${SIMTRAIN[@]}" --rehearsal-share 0.5
