@@ -6,6 +6,11 @@ spread of the fine-tunes, which on the real days is as large as the effects the 
 inference cost of one model. The recipe's real fine-tunes are three seeds of the fixed schedule, souped
 (docs/results_rejection.md, "Soups of the fine-tunes").
 
+A soup may also be pulled back toward the run its members were fine-tuned from (``fine_tune_weight`` below 1):
+the straight line between a pretrained model and its fine-tune keeps much of the pretrained model's robustness to
+data the fine-tune never saw (Wortsman et al. 2022, "Robust fine-tuning of zero-shot models", WiSE-FT); here the
+pretrained model has seen many simulated users and the fine-tunes one real person.
+
 A soup is written as a run directory (``model.keras``, ``config.toml``, ``metrics.json``) that every command
 reading a run accepts; it has no training history. Its operating point is chosen again on its own scores
 (:func:`models.train.calibrate_run`), as the members' were.
@@ -102,24 +107,33 @@ def soup_runs(
     run_dirs: Sequence[Path],
     out_dir: Path,
     *,
+    fine_tune_weight: float = 1.0,
     overwrite: bool = False,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Write the soup of ``run_dirs`` (see the module docstring) to ``out_dir`` and calibrate its operating point.
 
+    ``fine_tune_weight`` w: the soup's weights are ``w * mean(members) + (1 - w) * init``, where init is the run the
+    members were fine-tuned from (their ``--init``), in (0, 1]; 1 is the plain mean.
+
     The soup's ``config.toml`` is the first run's, with its ``min_score`` chosen again by the runs' own rejection
-    rule; ``metrics.json`` lists the members and their seeds (``soup``) and holds the calibration.
+    rule; ``metrics.json`` lists the members and their seeds (``soup``, with the weight and the init run) and holds
+    the calibration.
 
     Returns:
         The calibration (as ``metrics.json["calibration"]``).
 
     Raises:
-        RunError: a missing or corrupt run, runs that cannot be souped (:func:`check_members`), or an
-            ``out_dir`` that holds a run, unless ``overwrite``.
+        RunError: a missing or corrupt run, runs that cannot be souped (:func:`check_members`), a
+            ``fine_tune_weight`` outside (0, 1] or, below 1, an init run that is missing or of other weight tensors,
+            or an ``out_dir`` that holds a run, unless ``overwrite``.
     """
     from models.architectures import count_macs
-    from models.train import calibrate_run, clear_earlier_run, refuse_existing_run
+    from models.train import averaged_weights, calibrate_run, clear_earlier_run, refuse_existing_run
+
+    if not 0.0 < fine_tune_weight <= 1.0:
+        raise RunError(f"fine_tune_weight must be in (0, 1] (1: the plain mean), got {fine_tune_weight!r}")
 
     run_dirs = [Path(p) for p in run_dirs]
     out_dir = Path(out_dir)
@@ -130,7 +144,17 @@ def soup_runs(
     refuse_existing_run(out_dir, overwrite=overwrite)
     loaded = [load_run(p) for p in run_dirs]
     model, cfg = loaded[0]
-    model.set_weights(average_weights([m.get_weights() for m, _ in loaded]))
+    weights = average_weights([m.get_weights() for m, _ in loaded])
+    init = Path(cfg.init).resolve() if fine_tune_weight < 1 else None
+    if init is not None:
+        try:
+            pretrained = load_run(init)[0].get_weights()
+        except RunError as e:
+            raise RunError(f"--fine-tune-weight {fine_tune_weight:g} needs the members' --init run: {e}") from e
+        if [w.shape for w in pretrained] != [w.shape for w in weights]:
+            raise RunError(f"{init}: the --init run does not have the members' weight tensors (another architecture?)")
+        weights = averaged_weights(pretrained, weights, 1.0 - fine_tune_weight)
+    model.set_weights(weights)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # built and calibrated beside out_dir, then moved in: an interrupted soup leaves no uncalibrated run behind
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.soup-", dir=out_dir.parent))
@@ -138,7 +162,11 @@ def soup_runs(
         model.save(work / "model.keras")
         write_config(dataclasses.replace(cfg, min_score=0.0), work / "config.toml")
         metrics = {
-            "soup": {"members": [str(p.resolve()) for p in run_dirs], "seeds": [c.seed for _, c in loaded]},
+            "soup": {
+                "members": [str(p.resolve()) for p in run_dirs],
+                "seeds": [c.seed for _, c in loaded],
+                **({"fine_tune_weight": fine_tune_weight, "init": str(init)} if init is not None else {}),
+            },
             "params": int(model.count_params()),
             "macs": count_macs(model),
             "window_frames": cfg.architecture.window_frames,
@@ -147,6 +175,8 @@ def soup_runs(
         (work / "metrics.json").write_text(json.dumps(metrics, indent=1))
         if log:
             log(f"souped {len(run_dirs)} runs (seeds {', '.join(str(c.seed) for _, c in loaded)}) into {out_dir}")
+            if init is not None:
+                log(f"soup weights: {fine_tune_weight:g} of the fine-tunes' mean, {1 - fine_tune_weight:g} of {init}")
         calibration = calibrate_run(work, progress=progress, log=log)
         if overwrite:
             clear_earlier_run(out_dir, log=log)

@@ -261,7 +261,14 @@ def cmd_soup(args: argparse.Namespace) -> int:
 
     refuse_mixed_folder(args.out, writing="run")  # first: --overwrite would not help there
     check_out_dir(args.out, overwrite=args.overwrite, what="run directory")
-    soup_runs(args.run_dirs, args.out, overwrite=args.overwrite, progress=not args.quiet, log=print)
+    soup_runs(
+        args.run_dirs,
+        args.out,
+        fine_tune_weight=args.fine_tune_weight,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        log=print,
+    )
     return 0
 
 
@@ -862,6 +869,15 @@ def add_model_commands(subparsers: Any) -> None:
     )
     p.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR", help="the fine-tunes, two or more")
     p.add_argument("--out", type=Path, required=True, help="run directory to write the soup to")
+    p.add_argument(
+        "--fine-tune-weight",
+        type=float,
+        default=1.0,
+        metavar="W",
+        help="the soup's weights are W of the fine-tunes' mean and 1 - W of the run they were fine-tuned from "
+        "(their --init, which must still be there): a point on the line back to the pretrained model keeps more "
+        "of what it learnt from many simulated users (WiSE-FT), in (0, 1] (default 1: the plain mean)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     uses_tensorflow(p)

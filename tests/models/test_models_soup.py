@@ -174,3 +174,41 @@ def test_soup_help_says_when_the_init_runs_operating_point_is_kept(
     text = " ".join(capsys.readouterr().out.split())
     assert "chooses its operating point again as 'radargest calibrate' does" in text
     assert "hold too little background to judge the budget, the soup keeps the --init run's min_score" in text
+
+
+def test_soup_pulled_back_toward_the_init_run(fine_tunes: list[Path], tiny_run: Path, tmp_path: Path) -> None:
+    """``fine_tune_weight`` w < 1 gives w of the members' mean and 1 - w of their --init run (WiSE-FT), named in
+    metrics.json; weights outside (0, 1] and an init run that is gone are refused before anything is written."""
+    from radargest.cli import main
+
+    a, b = fine_tunes[:2]
+    out = tmp_path / "soup"
+    lines: list[str] = []
+    soup_runs([a, b], out, fine_tune_weight=0.25, progress=False, log=lines.append)
+    wa, wb, w0 = (load_run(p)[0].get_weights() for p in (a, b, tiny_run))
+    for got, x, y, z in zip(load_run(out)[0].get_weights(), wa, wb, w0, strict=True):
+        np.testing.assert_allclose(got, 0.25 * (x.astype(np.float64) + y) / 2 + 0.75 * z, rtol=1e-5, atol=1e-6)
+    soup = json.loads((out / "metrics.json").read_text())["soup"]
+    assert soup["fine_tune_weight"] == 0.25 and soup["init"] == str(tiny_run.resolve())
+    assert any("0.25 of the fine-tunes' mean, 0.75 of" in line for line in lines)
+    plain = tmp_path / "plain"
+    soup_runs([a, b], plain, fine_tune_weight=1.0, progress=False)
+    assert "fine_tune_weight" not in json.loads((plain / "metrics.json").read_text())["soup"]
+    for bad in (0.0, -0.5, 1.5):
+        with pytest.raises(RunError, match=r"fine_tune_weight must be in \(0, 1\]"):
+            soup_runs([a, b], tmp_path / "bad", fine_tune_weight=bad, progress=False)
+    assert main(["soup", str(a), str(b), "--out", str(tmp_path / "bad"), "--fine-tune-weight", "0", "--quiet"]) == 2
+    moved = tmp_path / "moved"
+    members = []
+    for p in (a, b):  # copies whose config names an init run that is not there
+        copy = moved / p.name
+        copy.mkdir(parents=True)
+        (copy / "model.keras").write_bytes((p / "model.keras").read_bytes())
+        cfg = read_config(p / "config.toml")
+        (copy / "config.toml").write_text(
+            (p / "config.toml").read_text().replace(f'init = "{cfg.init}"', f'init = "{tmp_path / "gone"}"')
+        )
+        members.append(copy)
+    with pytest.raises(RunError, match="needs the members' --init run"):
+        soup_runs(members, tmp_path / "bad", fine_tune_weight=0.5, progress=False)
+    assert not (tmp_path / "bad").exists()
