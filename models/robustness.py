@@ -431,9 +431,12 @@ def robustness_run(
     run_dir: Path,
     *,
     cfg: RobustnessConfig = RobustnessConfig(),
+    min_score: float | None = None,
     progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
 ) -> dict[str, Any]:
-    """The map of a run directory's model at its calibrated operating point (see :func:`robustness_map`).
+    """The map of a run directory's model at its calibrated operating point (see :func:`robustness_map`), or at
+    ``min_score`` when given (e.g. two runs compared at the thresholds where the same everyday streams give them the
+    same false activations per hour, so that a more permissive threshold is not read as robustness).
 
     The result also lists the rendered subjects' seeds the run trained or validated on
     (``training_side_subjects``, :func:`training_side_subjects`): figures on them are not held out.
@@ -445,11 +448,14 @@ def robustness_run(
     from models.evaluate import keras_predictor
 
     model, tcfg = load_run(Path(run_dir))
+    decision = run_decision(tcfg)
+    if min_score is not None:
+        decision = dataclasses.replace(decision, min_score=float(min_score))
     out = robustness_map(
         keras_predictor(model),
         dataset=tcfg.dataset,
         window_frames=tcfg.architecture.window_frames,
-        decision=run_decision(tcfg),
+        decision=decision,
         cfg=cfg,
         progress=progress,
     )

@@ -871,7 +871,7 @@ def add_model_commands(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, required=True, help="run directory to write the soup to")
     p.add_argument(
         "--fine-tune-weight",
-        type=float,
+        type=share_above_zero,
         default=1.0,
         metavar="W",
         help="the soup's weights are W of the fine-tunes' mean and 1 - W of the run they were fine-tuned from "

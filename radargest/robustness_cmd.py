@@ -14,6 +14,7 @@ from radargest.cli_args import (
     name_list,
     non_negative_int,
     positive_int,
+    probability,
     progress_bar,
     refuse_unused,
     share_above_zero,
@@ -34,7 +35,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     if args.personalise:
         refuse_unused(
             args,
-            ["factors", "subjects", "reps_per_gesture", "levels", "compare"],
+            ["factors", "subjects", "reps_per_gesture", "levels", "compare", "min_score"],
             applies="to the map, without --personalise (the curve's sizes are fixed; --quick shrinks them)",
         )
     sizes: dict[str, Any] = {
@@ -58,7 +59,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     refuse_unused(args, ["enrol_fine_tune_weight"], applies="with --personalise")
 
     _warn_training_side(args.run_dir, cfg.subject_seeds)  # said before the map's minutes
-    result = robustness_run(args.run_dir, cfg=cfg, progress=bar)
+    result = robustness_run(args.run_dir, cfg=cfg, min_score=args.min_score, progress=bar)
     jpath, ppath = write_robustness(result, out, compare=compare, title=args.run_dir.name)
     explain = False
     for name, f in result["factors"].items():
@@ -160,9 +161,9 @@ def add_robustness_command(subparsers: Any) -> None:
         "time, with everything else as each subject drew it: tempo x0.6-1.6 of the median subject, double-tap "
         "gap, tap depth, hand size, fingers leading a tap, distance over the preset's range, angle off boresight, "
         "sensor gain, noise and leakage, frame jitter and dropped frames. Each session runs through the continuous "
-        "detector at the run's operating point, as 'evaluate --continuous' does. Writes robustness.json and "
-        "robustness.png (event accuracy and recall against each factor) to --out (default RUN_DIR) and prints "
-        "the table and the bars (tempo x0.7-1.4 and distance >= 0.95, tempo ends >= 0.90).",
+        "detector at the run's operating point (or --min-score), as 'evaluate --continuous' does. Writes "
+        "robustness.json and robustness.png (event accuracy and recall against each factor) to --out (default "
+        "RUN_DIR) and prints the table and the bars (tempo x0.7-1.4 and distance >= 0.95, tempo ends >= 0.90).",
     )
     p.add_argument("run_dir", type=Path, help="run directory written by radargest train")
     p.add_argument("--out", type=Path, default=None, help="output folder (default RUN_DIR)")
@@ -201,6 +202,15 @@ def add_robustness_command(subparsers: Any) -> None:
         "explicitly win over it",
     )
     p.add_argument("--compare", type=Path, default=None, help="a robustness.json to draw behind in grey (before)")
+    p.add_argument(
+        "--min-score",
+        type=probability,
+        default=None,
+        help="decide at this operating point instead of the run's calibrated min_score, in [0, 1] (0: arg-max): "
+        "to compare runs at the thresholds where the same everyday streams give them equal false activations "
+        "(evaluate --continuous --json, recall_at_fa_per_hour), so that a more permissive threshold is not read "
+        "as robustness",
+    )
     p.add_argument(
         "--personalise",
         action="store_true",

@@ -3,6 +3,7 @@ training-side subjects; the product's default is the held-out 9000s)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,8 +12,17 @@ import pytest
 from tiny_models import GESTURES
 
 import dsp
+from dsp.decision import DecisionConfig
+from models.config import read_config, run_decision
 from models.data import DataError, DatasetConfig
-from models.robustness import FACTORS, RobustnessConfig, acceptance_checks, robustness_map, write_robustness
+from models.robustness import (
+    FACTORS,
+    RobustnessConfig,
+    acceptance_checks,
+    robustness_map,
+    robustness_run,
+    write_robustness,
+)
 
 DATASET = DatasetConfig(gestures=GESTURES)
 #: the tests' simulated subject: training-side (the library's default, 9000, is a held-out subject)
@@ -161,6 +171,36 @@ def test_cli_writes_the_map(tiny_run: Path, tmp_path: Path) -> None:
     assert result["checks"]["values"]["distance_min"] is not None
     assert (out / "robustness.png").is_file()
     assert main(["robustness", str(tiny_run), "--factors", "speed", "--out", str(out)]) == 2
+
+
+def test_map_at_a_given_operating_point(tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--min-score`` decides at that threshold instead of the run's (passed to the map and recorded in its config),
+    leaves the run untouched, and is refused with --personalise, which enrols at the shipped operating point."""
+    import models.robustness
+    from radargest.cli import main
+
+    before = (tiny_run / "config.toml").read_text()
+    common = ["--quick", "--factors", "distance", "--first-subject", str(FIRST_SUBJECT), "--quiet"]
+    assert main(["robustness", str(tiny_run), *common, "--min-score", "0.7", "--out", str(tmp_path / "m")]) == 0
+    assert json.loads((tmp_path / "m" / "robustness.json").read_text())["config"]["min_score"] == 0.7
+    assert (tiny_run / "config.toml").read_text() == before
+    assert main(["robustness", str(tiny_run), "--personalise", "--min-score", "0.5", "--out", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as refused:  # outside [0, 1]: argparse's usage error
+        main(["robustness", str(tiny_run), *common, "--min-score", "1.5", "--out", str(tmp_path)])
+    assert refused.value.code == 2
+
+    seen: list[DecisionConfig] = []
+
+    def fake_map(predict: object, *, decision: DecisionConfig, **kwargs: object) -> dict[str, object]:
+        seen.append(decision)
+        return {}
+
+    monkeypatch.setattr(models.robustness, "robustness_map", fake_map)
+    cfg = RobustnessConfig.quick(factors=("distance",), first_subject=FIRST_SUBJECT)
+    robustness_run(tiny_run, cfg=cfg, min_score=0.25)
+    robustness_run(tiny_run, cfg=cfg)
+    own = run_decision(read_config(tiny_run / "config.toml"))
+    assert seen == [dataclasses.replace(own, min_score=0.25), own]  # only the threshold differs
 
 
 def test_stretch_axis_scales_doppler_and_shifts_range() -> None:

@@ -197,7 +197,9 @@ def test_soup_pulled_back_toward_the_init_run(fine_tunes: list[Path], tiny_run: 
     for bad in (0.0, -0.5, 1.5):
         with pytest.raises(RunError, match=r"fine_tune_weight must be in \(0, 1\]"):
             soup_runs([a, b], tmp_path / "bad", fine_tune_weight=bad, progress=False)
-    assert main(["soup", str(a), str(b), "--out", str(tmp_path / "bad"), "--fine-tune-weight", "0", "--quiet"]) == 2
+    with pytest.raises(SystemExit) as refused:  # outside (0, 1]: argparse's usage error
+        main(["soup", str(a), str(b), "--out", str(tmp_path / "bad"), "--fine-tune-weight", "0", "--quiet"])
+    assert refused.value.code == 2
     moved = tmp_path / "moved"
     members = []
     for p in (a, b):  # copies whose config names an init run that is not there

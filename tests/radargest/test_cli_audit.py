@@ -782,7 +782,9 @@ def test_robustness_quick_gives_way_to_sizes_given_explicitly(
 
     seen = []
 
-    def capture(run_dir: Path, *, cfg: models.robustness.RobustnessConfig, progress: object) -> None:
+    def capture(
+        run_dir: Path, *, cfg: models.robustness.RobustnessConfig, min_score: float | None, progress: object
+    ) -> None:
         seen.append(cfg)
         raise ValueError("captured")
 
