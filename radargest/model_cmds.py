@@ -875,8 +875,8 @@ def add_model_commands(subparsers: Any) -> None:
         default=1.0,
         metavar="W",
         help="the soup's weights are W of the fine-tunes' mean and 1 - W of the run they were fine-tuned from "
-        "(their --init, which must still be there): a point on the line back to the pretrained model keeps more "
-        "of what it learnt from many simulated users (WiSE-FT), in (0, 1] (default 1: the plain mean)",
+        "(their --init, which must still be there): a point on the line back to the pretrained run keeps more of "
+        "what it learnt (WiSE-FT; for the recipe, many simulated users), in (0, 1] (default 1: the plain mean)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
