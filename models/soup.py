@@ -51,12 +51,17 @@ def average_weights(members: Sequence[Sequence[npt.NDArray[Any]]]) -> list[npt.N
         raise RunError(f"a soup needs at least two models, got {len(members)}")
     first = members[0]
     for k, other in enumerate(members[1:], start=1):
-        if len(other) != len(first) or any(a.shape != b.shape for a, b in zip(first, other, strict=True)):
+        if not _same_tensors(first, other):
             raise RunError(f"model {k} does not have the weight tensors of model 0 (another architecture?)")
     return [
         np.mean(np.stack([np.asarray(m[i], dtype=np.float64) for m in members]), axis=0).astype(first[i].dtype)
         for i in range(len(first))
     ]
+
+
+def _same_tensors(a: Sequence[npt.NDArray[Any]], b: Sequence[npt.NDArray[Any]]) -> bool:
+    """Whether two ``get_weights()`` lists hold tensors of the same number and shapes (one architecture)."""
+    return len(a) == len(b) and all(x.shape == y.shape for x, y in zip(a, b, strict=True))
 
 
 def _without_seed(cfg: TrainConfig) -> TrainConfig:
@@ -130,7 +135,7 @@ def soup_runs(
             or an ``out_dir`` that holds a run, unless ``overwrite``.
     """
     from models.architectures import count_macs
-    from models.train import averaged_weights, calibrate_run, clear_earlier_run, refuse_existing_run
+    from models.train import calibrate_run, clear_earlier_run, refuse_existing_run
 
     if not 0.0 < fine_tune_weight <= 1.0:
         raise RunError(f"fine_tune_weight must be in (0, 1] (1: the plain mean), got {fine_tune_weight!r}")
@@ -147,13 +152,15 @@ def soup_runs(
     weights = average_weights([m.get_weights() for m, _ in loaded])
     init = Path(cfg.init).resolve() if fine_tune_weight < 1 else None
     if init is not None:
+        from models.personalise import interpolate_to_shipped  # the enrolment's pull-back, the same line
+
         try:
             pretrained = load_run(init)[0].get_weights()
         except RunError as e:
             raise RunError(f"--fine-tune-weight {fine_tune_weight:g} needs the members' --init run: {e}") from e
-        if [w.shape for w in pretrained] != [w.shape for w in weights]:
+        if not _same_tensors(pretrained, weights):
             raise RunError(f"{init}: the --init run does not have the members' weight tensors (another architecture?)")
-        weights = averaged_weights(pretrained, weights, 1.0 - fine_tune_weight)
+        weights = interpolate_to_shipped(pretrained, weights, fine_tune_weight=fine_tune_weight)
     model.set_weights(weights)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # built and calibrated beside out_dir, then moved in: an interrupted soup leaves no uncalibrated run behind
