@@ -108,7 +108,9 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         raise ValueError(f"--prefix names {', '.join(unknown)}, not among the gestures ({', '.join(gestures)})")
     if args.init:
         refuse_unused(
-            args, ("arch", "none_subclasses"), applies="without --init (the initial run's architecture is fine-tuned)"
+            args,
+            ("arch", "none_subclasses", "head_strides"),
+            applies="without --init (the initial run's architecture is fine-tuned)",
         )
         inherited = fine_tune_settings(args.init, gestures)
         dataset, arch, decay = inherited.dataset, inherited.architecture, inherited.weight_average_decay
@@ -118,6 +120,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         lr = args.learning_rate if args.learning_rate is not None else inherited.learning_rate
         prefixes, min_prefix_wait_s = inherited.prefixes, inherited.min_prefix_wait_s
     else:
+        if getattr(args, "head_strides", None) is not None and (getattr(args, "arch", None) or "cnn_tcn") != "cnn_tcn":
+            raise ValueError("--head-strides applies only to the cnn_tcn head (its temporal convolutions)")
         window_s = getattr(args, "window_s", None)
         window = WindowConfig(window_s=window_s) if window_s is not None else WindowConfig()
         dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
@@ -125,6 +129,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
             name=getattr(args, "arch", None) or "cnn_tcn",
             num_classes=len(gestures) + 1,
             none_subclasses=getattr(args, "none_subclasses", None) or NONE_SUBCLASSES,
+            **given_options(args, "head_strides"),
         )
         augment = ROBUST_AUGMENT if getattr(args, "augment", None) == "robust" else None
         lr = args.learning_rate if args.learning_rate is not None else 3e-3
@@ -565,6 +570,15 @@ def add_model_commands(subparsers: Any) -> None:
         "run's)",
     )
     p.add_argument("--arch", default=None, help="architecture: cnn_tcn (default) or cnn_gru; not with --init")
+    p.add_argument(
+        "--head-strides",
+        type=number_list(positive_int, example="2,2,2,2"),
+        default=None,
+        metavar="S,S,...",
+        help="stride of each temporal convolution of the cnn_tcn head; their number is its depth, and with kernel 5 "
+        "each output of the last one sees 1 + 4 × (1 + s1 + s1·s2 + ...) frames (default 2,2,2: 29 frames, 0.51 s "
+        "of the recipe's 57 Hz windows; 2,2,2,2: 61 frames). Not with --init (the initial run's is kept)",
+    )
     p.add_argument(
         "--none-subclasses",
         type=int,

@@ -639,3 +639,19 @@ def test_train_command_splits_none_by_default_for_a_new_model_only(sim_dir: Path
     assert subclasses("--none-subclasses", "1") == 1
     assert tiny_config(sim_dir).architecture.none_subclasses == 1  # type: ignore[attr-defined]
     assert subclasses("--init", str(tiny_run)) == 1
+
+
+def test_train_head_strides_set_the_heads_depth(sim_dir: Path, tmp_path: Path) -> None:
+    """``train --head-strides`` builds (and records) a head with one temporal convolution per stride, each one
+    halving the time axis (``same`` padding: rounded up)."""
+    from radargest.cli import main
+
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(sim_dir), "--split", "subject", "--epochs", "1", "--head-strides", "2,2,2,2"]
+    assert main([*argv, "--no-rejection", "--out", str(out), "--quiet"]) == 0
+    arch = read_config(out / "config.toml").architecture
+    assert arch.head_strides == (2, 2, 2, 2)
+    model, _ = load_run(out)
+    head = model.get_layer("head")
+    lengths = [head.get_layer(f"tcn{i}").output.shape[1] for i in range(4)]
+    assert lengths == [-(-arch.window_frames // 2**k) for k in (1, 2, 3, 4)]

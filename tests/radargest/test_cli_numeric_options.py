@@ -60,6 +60,8 @@ BAD: list[tuple[str, str, str, str]] = [
     ("train", "--fa-budget", "-1", ">= 0"),
     ("train", "--background-per-class", "0", "> 0"),
     ("train", "--background-per-class", "inf", "is not a finite number"),
+    ("train", "--head-strides", "2,0", ">= 1"),
+    ("train", "--head-strides", ",", "give at least one number"),
     ("train", "--max-recall-loss", "1.5", "in [0, 1]"),
     ("train", "--knee-recall-per-fa-per-hour", "nan", "is not a finite number"),
     ("train", "--source-min-events", "0", ">= 1"),
