@@ -149,6 +149,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         dataset = dataclasses.replace(dataset, background_per_class=args.background_per_class)
     prune_keep = getattr(args, "prune_channels", None)
     if getattr(args, "from_search", None) is not None:  # a pruned point: --init pruned to the chosen width
+        refuse_unused(args, ("head_strides",), applies="without --from-search (the search chose the architecture)")
         from models.search import apply_chosen
 
         arch, dataset, prune_keep = apply_chosen(

@@ -286,6 +286,10 @@ def test_export_refuses_a_firmware_recording_of_another_preset_before_any_work(
             ["train", "--data", "d", "--out", "o", "--arch", "cnn_gru", "--head-strides", "2,2"],
             "--head-strides applies only to the cnn_tcn head",
         ),
+        (
+            ["train", "--data", "d", "--out", "o", "--from-search", "s", "--head-strides", "2,2"],
+            "--head-strides applies only without --from-search",
+        ),
         (["export", "r", "--out", "o", "--measure", "d"], "--measure applies only with --target cortex-m4f"),
         (["simulate", "--everyday", "--out", "o", "--reps", "3"], "--reps applies only to gesture sessions"),
         (["simulate", "--out", "o", "--minutes", "3"], "--minutes applies only with --everyday"),
