@@ -120,8 +120,8 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         lr = args.learning_rate if args.learning_rate is not None else inherited.learning_rate
         prefixes, min_prefix_wait_s = inherited.prefixes, inherited.min_prefix_wait_s
     else:
-        if getattr(args, "head_strides", None) is not None and (getattr(args, "arch", None) or "cnn_tcn") != "cnn_tcn":
-            raise ValueError("--head-strides applies only to the cnn_tcn head (its temporal convolutions)")
+        if (getattr(args, "arch", None) or "cnn_tcn") != "cnn_tcn":
+            refuse_unused(args, ("head_strides",), applies="to the cnn_tcn head (its temporal convolutions)")
         window_s = getattr(args, "window_s", None)
         window = WindowConfig(window_s=window_s) if window_s is not None else WindowConfig()
         dataset = DatasetConfig(gestures=gestures, preset=args.preset, window=window)
