@@ -292,16 +292,11 @@ def train_recordings(
         if teacher is None and lwf is None:
             loss: Any = keras.losses.SparseCategoricalCrossentropy()
             metrics: list[Any] = ["accuracy"]
-        elif lwf is None:  # a teacher's merged probabilities, and the split targets for the split head
+        else:  # a teacher's (or the init run's) merged probabilities, and the split targets for the split head
             loss = distillation_loss(k, alpha=alpha, temperature=comp.distill_temperature, none_subclasses=subclasses)
             metrics = [packed_accuracy(k + subclasses - 1)]
-        else:
-            loss = distillation_loss(k, alpha=alpha, temperature=comp.distill_temperature)
-            metrics = [packed_accuracy(k)]
-        # a split none head trains its split probabilities on labels, with or without a teacher; the init run's
-        # soft targets (learning without forgetting) are merged probabilities, so with them the merged ``model``
-        # trains, as everything else reads it
-        trainee = split_model_of(model, cfg.architecture) if lwf is None else model
+        # a split none head trains its split probabilities on labels, with or without soft targets
+        trainee = split_model_of(model, cfg.architecture)
         trainee.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
         best = (np.inf, -1)
         best_weights = model.get_weights()
@@ -328,8 +323,8 @@ def train_recordings(
                 hard = np.eye(k + subclasses - 1, dtype=np.float32)[target]
                 target = np.concatenate([hard, keras_predictor(teacher)(x)], axis=1)
             elif lwf is not None:  # the replayed windows learn the init run's outputs too, the new ones their labels
-                hard = np.eye(k, dtype=np.float32)[y]
-                soft = hard.copy()
+                hard = np.eye(k + subclasses - 1, dtype=np.float32)[target]
+                soft = np.eye(k, dtype=np.float32)[y]
                 old = sample.recording >= len(recs)
                 if old.any():
                     soft[old] = keras_predictor(lwf)(x[old])

@@ -179,7 +179,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
     if not getattr(args, "distill_from", None):
         refuse_unused(args, ("distill_alpha", "distill_temperature"), applies="with --distill-from")
     if not getattr(args, "rehearsal_data", None):
-        refuse_unused(args, ("rehearsal_share",), applies="with --rehearsal-data")
+        refuse_unused(args, ("rehearsal_share", "rehearsal_distill"), applies="with --rehearsal-data")
     if getattr(args, "no_early_stopping", False):
         refuse_unused(args, ("patience",), applies="with early stopping (without --no-early-stopping)")
     compression = CompressionConfig(
@@ -209,7 +209,7 @@ def train_config_from_args(args: argparse.Namespace) -> Any:
         min_prefix_wait_s=min_prefix_wait_s,
         compression=compression,
         rehearsal_data=tuple(str(Path(p).resolve()) for p in getattr(args, "rehearsal_data", ()) or ()),
-        **given_options(args, "rehearsal_share"),
+        **given_options(args, "rehearsal_share", "rehearsal_distill"),
         weight_average_decay=decay,
         **kwargs,
     )
@@ -703,6 +703,15 @@ def add_model_commands(subparsers: Any) -> None:
         type=share(below_one=False),
         default=None,
         help="share of every gesture class's windows per epoch drawn from --rehearsal-data, in [0, 1] (default 0.5)",
+    )
+    p.add_argument(
+        "--rehearsal-distill",
+        type=share_below_one,
+        default=None,
+        metavar="WEIGHT",
+        help="learning without forgetting: the replayed windows learn the --init run's own outputs with this "
+        "weight (their labels with 1 - WEIGHT), the new data its labels alone, in [0, 1) (default 0: labels only; "
+        "what it did to the README's real recipe: docs/results_robustness.md)",
     )
     c = p.add_argument_group("compression (rows of 'radargest quantize')")
     c.add_argument(

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -600,11 +601,12 @@ def test_an_operating_point_kept_from_an_init_run_of_other_classes_is_warned_abo
             assert "kept_classes" not in cal and "warning" not in line, line
 
 
-def test_split_none_run_trains_saves_and_loads(sim_dir: Path, tmp_path: Path) -> None:
+def test_split_none_run_trains_saves_and_loads(sim_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A run trained with a split ``none`` head writes a model with one output per class, which loads as any run;
     a split student distils from it (its split targets, and the teacher's merged outputs) and prunes, keeping the
-    split head."""
-    from models.compress import CompressionConfig
+    split head; a fine-tune of it with learning without forgetting trains the split targets too."""
+    import models.train as train_module
+    from models.compress import CompressionConfig, distillation_loss
     from models.train import train
 
     base = tiny_config(sim_dir)
@@ -620,6 +622,22 @@ def test_split_none_run_trains_saves_and_loads(sim_dir: Path, tmp_path: Path) ->
     small = train(dataclasses.replace(split, compression=comp), tmp_path / "small", progress=False)
     assert small.config.architecture.none_subclasses == 3 and small.config.architecture.head_channels == 2
     np.testing.assert_allclose(np.asarray(small.model(x)).sum(axis=1), 1.0, rtol=1e-5)
+    widths: list[tuple[int, int]] = []  # (packed targets, outputs) the loss sees
+
+    def recording(classes: int, **kw: Any) -> Any:
+        loss = distillation_loss(classes, **kw)
+
+        def wrapped(y_true: Any, y_pred: Any) -> Any:
+            widths.append((int(y_true.shape[-1]), int(y_pred.shape[-1])))
+            return loss(y_true, y_pred)
+
+        return wrapped
+
+    monkeypatch.setattr(train_module, "distillation_loss", recording)
+    lwf = dataclasses.replace(split, init=str(tmp_path / "run"), rehearsal_data=(str(sim_dir),), rehearsal_distill=0.5)
+    kept = train(lwf, tmp_path / "lwf", progress=False)
+    assert widths and set(widths) == {(7 + 5, 7)}  # 7 split labels, then 5 merged soft targets; 7 split outputs
+    np.testing.assert_allclose(np.asarray(kept.model(x)).sum(axis=1), 1.0, rtol=1e-5)
 
 
 def test_train_command_splits_none_by_default_for_a_new_model_only(sim_dir: Path, tiny_run: Path) -> None:

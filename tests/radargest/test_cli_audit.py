@@ -368,6 +368,7 @@ def test_export_refuses_a_firmware_recording_of_another_preset_before_any_work(
             "--distill-alpha, --distill-temperature apply only with --distill-from",
         ),
         (["train", "--data", "d", "--out", "o", "--rehearsal-share", "0.3"], "--rehearsal-share applies only with"),
+        (["train", "--data", "d", "--out", "o", "--rehearsal-distill", "0.8"], "--rehearsal-distill applies only with"),
         (
             ["train", "--data", "d", "--out", "o", "--prune-finetune-epochs", "3"],
             "--prune-finetune-epochs applies only with --prune-channels",

@@ -49,6 +49,7 @@ BAD: list[tuple[str, str, str, str]] = [
     ("train", "--fragment-share", "1", "in [0, 1)"),
     ("train", "--fragment-share", "-0.1", "in [0, 1)"),
     ("train", "--rehearsal-share", "1.5", "in [0, 1]"),
+    ("train", "--rehearsal-distill", "1", "in [0, 1)"),
     ("train", "--prune-channels", "0", "in (0, 1]"),
     ("train", "--prune-channels", "1.5", "in (0, 1]"),
     ("train", "--prune-finetune-epochs", "-1", ">= 0"),
@@ -147,14 +148,15 @@ def test_defaults_are_unchanged() -> None:
         "window_s": None,
         "fragment_share": None,
     }
-    compress = ("rehearsal_share", "prune_channels", "prune_finetune_epochs", "distill_alpha", "distill_temperature")
+    compress = ("rehearsal_share", "rehearsal_distill", "prune_channels", "prune_finetune_epochs", "distill_alpha")
     # unset (None), so that one given without the option it needs is refused; the configs' defaults apply
-    assert [train[k] for k in (*compress, "qat_epochs")] == [None, None, None, None, None, 0]
+    assert [train[k] for k in (*compress, "distill_temperature", "qat_epochs")] == [None] * 6 + [0]
     from radargest.model_cmds import train_config_from_args
 
     cfg = train_config_from_args(_parse("train"))
     c = cfg.compression
-    assert (cfg.rehearsal_share, c.prune_finetune_epochs, c.distill_alpha, c.distill_temperature) == (0.5, 10, 0.5, 3.0)
+    assert (cfg.rehearsal_share, cfg.rehearsal_distill) == (0.5, 0.0)
+    assert (c.prune_finetune_epochs, c.distill_alpha, c.distill_temperature) == (10, 0.5, 3.0)
     search = vars(_parse("search"))
     assert [search[k] for k in ("budget_flash", "budget_macs_per_frame", "trials", "epochs", "workers")] == [
         16384,
