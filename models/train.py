@@ -318,17 +318,16 @@ def train_recordings(
             x, y = materialise(
                 data.recordings, sample, cfg=cfg.dataset, window_frames=t, augment=cfg.augment, rng=rng, shift=True
             )
-            target: Any = split_targets(y, sample.kind, cfg.architecture) if trainee is not model else y
-            if teacher is not None:  # packed targets: [one-hot (split) labels | teacher probabilities]
-                hard = np.eye(k + subclasses - 1, dtype=np.float32)[target]
-                target = np.concatenate([hard, keras_predictor(teacher)(x)], axis=1)
-            elif lwf is not None:  # the replayed windows learn the init run's outputs too, the new ones their labels
-                hard = np.eye(k + subclasses - 1, dtype=np.float32)[target]
-                soft = np.eye(k, dtype=np.float32)[y]
-                old = sample.recording >= len(recs)
-                if old.any():
-                    soft[old] = keras_predictor(lwf)(x[old])
-                target = np.concatenate([hard, soft], axis=1)
+            target: Any = split_targets(y, sample.kind, cfg.architecture)
+            if teacher is not None or lwf is not None:  # packed targets: [one-hot (split) labels | merged soft ones]
+                if teacher is not None:
+                    soft = keras_predictor(teacher)(x)
+                else:  # the replayed windows learn the init run's outputs too, the new ones their labels
+                    soft = np.eye(k, dtype=np.float32)[y]
+                    old = sample.recording >= len(recs)
+                    if old.any():
+                        soft[old] = keras_predictor(lwf)(x[old])
+                target = np.concatenate([np.eye(k + subclasses - 1, dtype=np.float32)[target], soft], axis=1)
             h = trainee.fit(x, target, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0)
             history["loss"].append(float(h.history["loss"][-1]))
             history["accuracy"].append(float(h.history["accuracy"][-1]))
