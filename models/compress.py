@@ -208,6 +208,10 @@ def distillation_loss(
     (:func:`models.architectures.split_model_of`) the student's split probabilities learn the split targets, as
     they do without a teacher, and their ``none`` targets are summed back into one (the ``merge_none`` layer's
     sum) before they are compared with the teacher's ``classes`` merged probabilities.
+
+    A row whose teacher half is all zeros has no teacher and learns its label alone, at full weight (learning
+    without forgetting's new windows): a softened one-hot as the teacher would instead be a target no finite
+    logits reach, pulled on ``temperature**2`` times harder than the labels.
     """
     import keras
 
@@ -222,7 +226,9 @@ def distillation_loss(
             y_pred = ops.matmul(y_pred, merge)
         pt, ps = _soften(teacher, temperature), _soften(y_pred, temperature)
         kl = ops.sum(pt * (ops.log(ops.clip(pt, 1e-7, 1.0)) - ops.log(ops.clip(ps, 1e-7, 1.0))), axis=-1)
-        return alpha * ce + (1.0 - alpha) * temperature**2 * kl
+        taught = ops.cast(ops.sum(teacher, axis=-1) > 0.5, ce.dtype)
+        weight = 1.0 - (1.0 - alpha) * taught  # the labels' weight: 1 in a row without a teacher
+        return weight * ce + (1.0 - weight) * temperature**2 * kl
 
     return loss
 

@@ -322,8 +322,8 @@ def train_recordings(
             if teacher is not None or lwf is not None:  # packed targets: [one-hot (split) labels | merged soft ones]
                 if teacher is not None:
                     soft = keras_predictor(teacher)(x)
-                else:  # the replayed windows learn the init run's outputs too, the new ones their labels
-                    soft = np.eye(k, dtype=np.float32)[y]
+                else:  # the replayed windows learn the init run's outputs too, the new ones (no teacher) labels
+                    soft = np.zeros((len(y), k), dtype=np.float32)
                     old = sample.recording >= len(recs)
                     if old.any():
                         soft[old] = keras_predictor(lwf)(x[old])

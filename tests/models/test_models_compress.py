@@ -80,6 +80,27 @@ def test_distillation_loss() -> None:
     np.testing.assert_allclose(keras.ops.convert_to_numpy(only_labels), ce, rtol=1e-5)
 
 
+def test_distillation_loss_rows_without_a_teacher_learn_their_labels_alone() -> None:
+    """A row whose teacher half is zeros (learning without forgetting's new windows) costs its label's
+    cross-entropy at full weight whatever ``alpha``; the taught rows beside it keep the mix."""
+    import keras
+
+    from models.compress import distillation_loss
+
+    rng = np.random.default_rng(4)
+    p = rng.dirichlet(np.ones(5), size=6).astype(np.float32)
+    y = rng.integers(0, 5, 6)
+    hard = np.eye(5, dtype=np.float32)[y]
+    teacher = p[::-1].copy()
+    teacher[:3] = 0.0  # the first three rows have no teacher
+    got = keras.ops.convert_to_numpy(
+        distillation_loss(5, alpha=0.2, temperature=3.0)(np.concatenate([hard, teacher], 1), p)
+    )
+    np.testing.assert_allclose(got[:3], -np.log(p[np.arange(3), y[:3]]), rtol=1e-5)
+    mixed = distillation_loss(5, alpha=0.2, temperature=3.0)(np.concatenate([hard[3:], teacher[3:]], 1), p[3:])
+    np.testing.assert_allclose(got[3:], keras.ops.convert_to_numpy(mixed), rtol=1e-5)
+
+
 def test_split_distillation_loss_learns_split_labels_and_the_teachers_merged_outputs() -> None:
     """With a split ``none`` the labels are the split targets, and the teacher is matched on the merged sum."""
     import keras

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from tiny_models import tiny_config
 
@@ -633,10 +634,28 @@ def test_split_none_run_trains_saves_and_loads(sim_dir: Path, tmp_path: Path, mo
 
         return wrapped
 
+    teachers: list[npt.NDArray[np.float32]] = []  # the packed targets' teacher halves, one per epoch
+    split_model_of = train_module.split_model_of
+
+    def recording_trainee(model: Any, arch: Any) -> Any:
+        trainee = split_model_of(model, arch)
+        fit = trainee.fit
+
+        def recording_fit(x: Any, y: Any, **kw: Any) -> Any:
+            teachers.append(np.asarray(y)[:, 7:])
+            return fit(x, y, **kw)
+
+        trainee.fit = recording_fit
+        return trainee
+
     monkeypatch.setattr(train_module, "distillation_loss", recording)
+    monkeypatch.setattr(train_module, "split_model_of", recording_trainee)
     lwf = dataclasses.replace(split, init=str(tmp_path / "run"), rehearsal_data=(str(sim_dir),), rehearsal_distill=0.5)
     kept = train(lwf, tmp_path / "lwf", progress=False)
     assert widths and set(widths) == {(7 + 5, 7)}  # 7 split labels, then 5 merged soft targets; 7 split outputs
+    sums = np.concatenate(teachers).sum(axis=1)
+    # the new windows have no teacher (their labels alone), the replayed ones the init run's outputs
+    assert np.any(sums == 0.0) and np.any(sums > 0.5) and np.all((sums == 0.0) | (np.abs(sums - 1.0) < 1e-4))
     np.testing.assert_allclose(np.asarray(kept.model(x)).sum(axis=1), 1.0, rtol=1e-5)
 
 
