@@ -81,10 +81,13 @@ fi
 #    init's 1.5 otherwise): on both training-day folds as many right, and 55 % fewer false activations on 8 h of
 #    training-side everyday streams (STUDY164, docs/results_rejection.md "Twice the `none` windows in the real fine-tunes").
 #    Measured once after: the held-out day lost 1.4 points and the maps' slow tempo end (MEAS164, DIAG165; kept, RULE166)
+#    Since the sixty-eighth session the replayed windows learn half from sim_s0's own outputs (learning without
+#    forgetting at 0.5, the new windows on their labels alone): 317 of the two training-day folds' 324 right against
+#    310 at about the same everyday false activations (STUDY179-182, docs/results_robustness.md)
 SIMTRAIN=("$OUT"/sim/sim-s00[0-9]_*.h5 "$OUT"/sim/sim-s01[01]_*.h5)
 REAL_RECIPE=(--data "$OUT/real" "$OUT/everyday_train" "$OUT/everyday_more" --gestures $G --split day --val-mode tail
   --calibration-data "$OUT/everyday_cal" --rehearsal-data "${SIMTRAIN[@]}" --rehearsal-share 0.5
-  --background-per-class 3)
+  --rehearsal-distill 0.5 --background-per-class 3)
 #    Soup (default since the seventeenth session, docs/results_rejection.md "Soups of the fine-tunes"): seed s of
 #    the recipe is the mean of the weights of three fine-tunes on the fixed schedule (all 40 epochs, the last kept),
 #    seeds 3s, 3s+1 and 3s+2, with its own operating point (radargest soup).
