@@ -210,8 +210,8 @@ def distillation_loss(
     sum) before they are compared with the teacher's ``classes`` merged probabilities.
 
     A row whose teacher half is all zeros has no teacher and learns its label alone, at full weight (learning
-    without forgetting's new windows): a softened one-hot as the teacher would instead be a target no finite
-    logits reach, pulled on ``temperature**2`` times harder than the labels.
+    without forgetting's new windows): a softened one-hot as their teacher would be a target no finite logits
+    reach, under the distillation term's ``temperature**2`` weight.
     """
     import keras
 
