@@ -322,7 +322,7 @@ def train_recordings(
             if teacher is not None or lwf is not None:  # packed targets: [one-hot (split) labels | merged soft ones]
                 if teacher is not None:
                     soft = keras_predictor(teacher)(x)
-                else:  # the replayed windows learn the init run's outputs too, the new ones (no teacher) labels
+                else:  # the replayed windows learn the init run's outputs too; the new ones (no teacher) their labels
                     soft = np.zeros((len(y), k), dtype=np.float32)
                     old = sample.recording >= len(recs)
                     if old.any():
