@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Reproduces the model figures of docs/results_models.md (issue 4) and the held-out throttle tables of
-# docs/results_throttle.md (issue 5), with the rejection of issue 10 (docs/results_rejection.md). Takes ~95 min on
-# 2 cores (PARTS=real ~60: nine real fine-tunes of about 5 min, souped in threes; the 24 extra simulated subjects'
+# docs/results_throttle.md (issue 5), with the rejection of issue 10 (docs/results_rejection.md). Takes ~135 min on
+# 2 cores (PARTS=real ~100: fifteen real fine-tunes of about 5 min, souped in fives; the 24 extra simulated subjects'
 # renders add a few minutes).
 #   scripts/run_model_experiments.sh [OUT_DIR]        (default: $TMPDIR/radargest_model_experiments)
 #   PARTS=real scripts/run_model_experiments.sh ...   only the 3 real seeds (step 3, each a soup) and the summary
+#   SOUP_SIZE=3 scripts/run_model_experiments.sh ...  soups of three fine-tunes, the recipe before the sixty-ninth session
 #   SEARCH_DIR=runs/search scripts/run_model_experiments.sh ...   also the search's chosen point (step 3b, issue 15)
 #   COMPARE=0 scripts/run_model_experiments.sh ...    without the from-scratch and GRU comparisons (steps 5b, 6)
 # Real data: $RADARGEST_DATA or ../shared/data/acconeer-a121-gesture-control. Held-out test set: every
@@ -15,6 +16,10 @@ DATA=${RADARGEST_DATA:-$(dirname "$0")/../../shared/data/acconeer-a121-gesture-c
 SEEDS=${SEEDS:-"0 1 2"}
 PARTS=${PARTS:-all}
 COMPARE=${COMPARE:-1}
+SOUP_SIZE=${SOUP_SIZE:-5}
+case $SOUP_SIZE in
+  '' | *[!0-9]* | 0) echo "SOUP_SIZE must be a whole number >= 1, got '$SOUP_SIZE'" >&2; exit 2 ;;
+esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 export TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p "$OUT"
@@ -89,11 +94,13 @@ REAL_RECIPE=(--data "$OUT/real" "$OUT/everyday_train" "$OUT/everyday_more" --ges
   --calibration-data "$OUT/everyday_cal" --rehearsal-data "${SIMTRAIN[@]}" --rehearsal-share 0.5
   --rehearsal-distill 0.5 --background-per-class 3)
 #    Soup (default since the seventeenth session, docs/results_rejection.md "Soups of the fine-tunes"): seed s of
-#    the recipe is the mean of the weights of three fine-tunes on the fixed schedule (all 40 epochs, the last kept),
-#    seeds 3s, 3s+1 and 3s+2, with its own operating point (radargest soup).
+#    the recipe is the mean of the weights of SOUP_SIZE fine-tunes on the fixed schedule (all 40 epochs, the last
+#    kept), seeds k*s to k*s+k-1 for k = SOUP_SIZE, with its own operating point (radargest soup). Five since the
+#    sixty-ninth session (three before): the training-day folds decide the same 317 of 324, one more event of the
+#    training-side maps, the rest within the rule's tolerances (STUDY184, docs/results_robustness.md "Soups of five").
 for s in $SEEDS; do
   members=()
-  for m in $((3 * s)) $((3 * s + 1)) $((3 * s + 2)); do
+  for m in $(seq $((SOUP_SIZE * s)) $((SOUP_SIZE * s + SOUP_SIZE - 1))); do
     /usr/bin/time -f "%e" -o "$OUT/real_s$s.m$m.time" "${RG[@]}" train "${REAL_RECIPE[@]}" --no-early-stopping \
       --init "$OUT/sim_s0" --seed "$m" --out "$OUT/real_s$s.m$m" --overwrite --quiet
     members+=("$OUT/real_s$s.m$m")
