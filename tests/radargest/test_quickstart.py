@@ -12,7 +12,8 @@ from sim_helpers import sim_session
 
 from acquisition.sim import SessionPlan
 from models.config import read_run_config
-from radargest.quickstart import CALIBRATION_SUBJECTS, run_quickstart
+from models.data import ROBUST_AUGMENT, ROBUST_WINDOW_S
+from radargest.quickstart import CALIBRATION_SUBJECTS, NONE_PER_GESTURE, run_quickstart
 
 
 def test_quickstart_trains_on_everyday_streams_and_ships_their_operating_point(
@@ -40,6 +41,9 @@ def test_quickstart_trains_on_everyday_streams_and_ships_their_operating_point(
     ]
     assert sorted(cfg.data) == sorted(str(p.resolve()) for p in trained)
     assert str(stale.resolve()) not in cfg.data
+    # the recipe's robust window, augmentation and none share (STUDY188), stored with the run the bundle ships
+    assert cfg.dataset.window.window_s == ROBUST_WINDOW_S and cfg.augment == ROBUST_AUGMENT
+    assert cfg.dataset.background_per_class == NONE_PER_GESTURE
     assert sorted(cfg.rejection.calibration_data) == [
         str(p.resolve()) for p in streams["everyday streams, calibration"]
     ]
