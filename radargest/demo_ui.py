@@ -195,7 +195,7 @@ def _window(run: Any, fig: Figure, *, max_frames: int | None, until: float | Non
     worker = threading.Thread(target=loop, name="radargest-demo-frames", daemon=True)
 
     fig.canvas.manager.set_window_title(f"radargest demo: {source}")  # type: ignore[union-attr]
-    gs = fig.add_gridspec(3, 3, width_ratios=(1.0, 1.6, 1.0), height_ratios=(1.0, 1.0, 0.7))
+    gs = fig.add_gridspec(3, 3, width_ratios=(1.0, 1.6, 1.3), height_ratios=(1.0, 1.0, 0.7))
     ax_rd = fig.add_subplot(gs[0:2, 0])
     ax_wf = fig.add_subplot(gs[0, 1])
     ax_pr = fig.add_subplot(gs[1, 1])
