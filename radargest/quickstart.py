@@ -151,7 +151,7 @@ def run_quickstart(
     held_everyday = streams["held_out"]
 
     held_ids = [f"sim-s{HELD_OUT_FIRST + i:03d}" for i in range(held_out)]
-    stage(2, f"training the model ({epochs} epochs, 1.4 s window; the held-out subjects are the split's test side)")
+    stage(2, f"training the model ({plural(epochs, 'epoch')}; the held-out subjects are the test side of the split)")
     from models.architectures import NONE_SUBCLASSES, ArchitectureConfig
     from models.config import RejectionConfig, TrainConfig
     from models.data import ROBUST_AUGMENT, ROBUST_WINDOW_S, DatasetConfig, WindowConfig, parse_split
