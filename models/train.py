@@ -456,7 +456,8 @@ def train_recordings(
     plot_confusion(val["confusion"], cfg.dataset.classes, out_dir / "confusion.png", title="validation windows")
     plot_curves(history, out_dir / "curves.png")
     if log:
-        log(f"trained {metrics['epochs_run']} epochs in {train_s:.0f} s (kept epoch {best_epoch + 1}); wrote {out_dir}")
+        trained = plural(len(history["loss"]), "epoch")
+        log(f"trained {trained} in {train_s:.0f} s (kept epoch {best_epoch + 1}); wrote {out_dir}")
         log(_calibration_line(calibration, rej))
     return TrainResult(model=model, config=cfg, history=history, metrics=metrics, out_dir=out_dir)
 

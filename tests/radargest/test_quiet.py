@@ -89,6 +89,7 @@ def test_train_stderr_holds_no_tensorflow_line(sim_dir: Path, tmp_path: Path) ->
     assert TF_TRACE.search(quiet.stderr) is None, quiet.stderr
     assert "epoch" in quiet.stderr  # the pipeline's own progress bar
     assert "validation" in quiet.stdout
+    assert "trained 1 epoch in " in quiet.stdout, quiet.stdout  # the count agrees with its noun
     verbose = subprocess.run(
         [sys.executable, "-m", "radargest", "evaluate", str(tmp_path / "quiet"), "--data", str(sim_dir), "--verbose"],
         capture_output=True,
