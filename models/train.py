@@ -405,10 +405,11 @@ def train_recordings(
     val_pred = predict(xv).argmax(axis=1) if len(xv) else np.zeros(0, dtype=np.int64)
     val = window_metrics(yv, val_pred, cfg.dataset.classes)
     names = [r.path.name for r in data.recordings]
+    epochs_run = len(history["loss"])
     metrics = {
         "validation": val,
         "best_epoch": best_epoch,
-        "epochs_run": len(history["loss"]),
+        "epochs_run": epochs_run,
         "train_time_s": train_s,
         "params": int(model.count_params()),
         "macs": count_macs(model),
@@ -456,8 +457,7 @@ def train_recordings(
     plot_confusion(val["confusion"], cfg.dataset.classes, out_dir / "confusion.png", title="validation windows")
     plot_curves(history, out_dir / "curves.png")
     if log:
-        trained = plural(len(history["loss"]), "epoch")
-        log(f"trained {trained} in {train_s:.0f} s (kept epoch {best_epoch + 1}); wrote {out_dir}")
+        log(f"trained {plural(epochs_run, 'epoch')} in {train_s:.0f} s (kept epoch {best_epoch + 1}); wrote {out_dir}")
         log(_calibration_line(calibration, rej))
     return TrainResult(model=model, config=cfg, history=history, metrics=metrics, out_dir=out_dir)
 
