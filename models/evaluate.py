@@ -330,24 +330,31 @@ def stream_scorer(classes: Sequence[str]) -> Callable[[Any, float], dict[str, An
 
 
 def rejection_metrics(
-    streams: Sequence[Any], parts: Sequence[dict[str, Any]], *, classes: Sequence[str], threshold: float
+    streams: Sequence[Any],
+    parts: Sequence[dict[str, Any]],
+    *,
+    classes: Sequence[str],
+    threshold: float,
+    sweep: bool = True,
 ) -> dict[str, Any]:
     """The :data:`REJECTION_KEYS` of a set of scored streams (see :mod:`models.rejection`).
 
     Args:
         streams: :class:`models.rejection.StreamScores` per stream.
         parts: :func:`continuous_metrics` of each stream at the evaluated ``threshold``.
+        sweep: sweep the operating point for ``recall_at_fa_per_hour`` and ``operating_curve`` (None without:
+            the sweep re-runs the decision layer at every point, the larger part of a continuous evaluation).
     """
     from models.rejection import curve_to_json, false_activations_by_cause, operating_curve, recall_at_budgets
 
     by_cause = false_activations_by_cause([(s.rec, p) for s, p in zip(streams, parts, strict=True)])
-    curve = operating_curve(streams, stream_scorer(classes))
+    curve = operating_curve(streams, stream_scorer(classes)) if sweep else None
     return {
         "min_score": float(threshold),
         "false_activations_per_hour_by_cause": {c: v["per_hour"] for c, v in by_cause.items()},
         "false_activations_by_cause": by_cause,
-        "recall_at_fa_per_hour": recall_at_budgets(curve),
-        "operating_curve": curve_to_json(curve),
+        "recall_at_fa_per_hour": recall_at_budgets(curve) if curve is not None else None,
+        "operating_curve": curve_to_json(curve) if curve is not None else None,
     }
 
 
@@ -491,6 +498,7 @@ def evaluate_recordings(
     continuous: bool = True,
     decision: DecisionConfig | None = None,
     training_side: Collection[str] = (),
+    sweep: bool = True,
 ) -> dict[str, Any]:
     """Window-mode (and optionally continuous) scores of the recordings ``indices``.
 
@@ -498,6 +506,8 @@ def evaluate_recordings(
         decision: the decision layer of the continuous mode (default :class:`dsp.DecisionConfig`).
         training_side: file names the model was trained or validated on; those scored are listed under
             ``training_side_files``.
+        sweep: with ``continuous``, also sweep the operating point (``recall_at_fa_per_hour``,
+            ``operating_curve``); callers that read only the figures at ``decision``'s own point skip it.
 
     Returns:
         A dict with exactly :data:`JSON_KEYS`; continuous keys are None without ``continuous``.
@@ -537,7 +547,8 @@ def evaluate_recordings(
     p_all = np.concatenate(all_pred) if all_pred else np.zeros(0, dtype=np.int64)
     out: dict[str, Any] = window_metrics(y_all, p_all, classes)
     out.update(_pool_continuous(parts, classes) if continuous else dict.fromkeys(CONTINUOUS_KEYS))
-    out.update(rejection_metrics(streams, parts, classes=classes, threshold=dc.min_score) if continuous else {})
+    if continuous:
+        out.update(rejection_metrics(streams, parts, classes=classes, threshold=dc.min_score, sweep=sweep))
     out.update({k: None for k in REJECTION_KEYS if k not in out})
     out["per_file"] = per_file
     out["training_side_files"] = [recs[i].path.name for i in indices if recs[i].path.name in training_side]

@@ -297,6 +297,14 @@ def int8_footprint(
     once) depends on the weights and the calibration.
     ``flatbuffers`` adds the two flatbuffers (``encoder_flatbuffer``, ``head_flatbuffer``).
     """
+    enc_fb, head_fb = _int8_parts(model, windows, seed=seed, keep_names=keep_names)
+    return _footprint(model, enc_fb, head_fb, flatbuffers=flatbuffers)
+
+
+def _int8_parts(
+    model: keras.Model, windows: npt.NDArray[np.float32] | None, *, seed: int, keep_names: bool
+) -> tuple[bytes, bytes]:
+    """The encoder's and the head's int8 flatbuffers, as :func:`int8_footprint` measures them."""
     enc, head = encoder_of(model), head_of(model)
     t, d, p = (int(v) for v in model.input.shape[1:])
     rng = np.random.default_rng(seed)
@@ -307,7 +315,11 @@ def int8_footprint(
     emb = np.asarray(enc.predict(windows.reshape(-1, d, p, 1), verbose=0, batch_size=1024), dtype=np.float32)
     emb = emb.reshape(len(windows), t, -1)
     enc_fb = convert(enc, "int8_per_channel", frames, keep_names=keep_names)
-    head_fb = convert(head, "int8_per_channel", emb, keep_names=keep_names)
+    return enc_fb, convert(head, "int8_per_channel", emb, keep_names=keep_names)
+
+
+def _footprint(model: keras.Model, enc_fb: bytes, head_fb: bytes, *, flatbuffers: bool) -> dict[str, Any]:
+    """:func:`int8_footprint`'s figures of ``model``'s encoder and head flatbuffers."""
     macs = count_macs(model)
     ops = sorted(set(flatbuffer_ops(enc_fb)) | set(flatbuffer_ops(head_fb)))
     enc_mcu, head_mcu = len(compact_for_micro(enc_fb)), len(compact_for_micro(head_fb))
@@ -566,7 +578,8 @@ def quantize_run(
     p_float = keras_pred(x_test)
 
     def score(predict: Predictor) -> dict[str, Any]:
-        m = evaluate_recordings(predict, recs, test, cfg=tcfg.dataset, window_frames=t, continuous=True)
+        kw: dict[str, Any] = {"cfg": tcfg.dataset, "window_frames": t, "continuous": True, "sweep": False}
+        m = evaluate_recordings(predict, recs, test, **kw)
         return {
             "accuracy": m["accuracy"],
             "balanced_accuracy": m["balanced_accuracy"],
@@ -659,8 +672,11 @@ def _compression_rows(
     score: Callable[[Predictor], dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """The bundle's form (encoder + head int8) after each compression step of the run, scored held-out."""
-    fp = int8_footprint(model, rep, flatbuffers=True)
-    enc_fb, head_fb = fp["encoder_flatbuffer"], fp["head_flatbuffer"]
+    # one conversion for both rows: the bundle's form is the converter's output with its names stripped
+    named_enc, named_head = _int8_parts(model, rep, seed=0, keep_names=True)
+    enc_fb, head_fb = strip_names(named_enc), strip_names(named_head)
+    fp = _footprint(model, enc_fb, head_fb, flatbuffers=False)
+    named = _footprint(model, named_enc, named_head, flatbuffers=False)
 
     def row(technique: str, predict: Predictor, flash: int, note: str) -> dict[str, Any]:
         p = predict(x_test)
@@ -679,8 +695,7 @@ def _compression_rows(
             f"{fp['macs_per_frame']} MACs/frame, {fp['macs_per_hop']} MACs/hop",
         )
     ]
-    named = int8_footprint(model, rep, flatbuffers=True, keep_names=True)
-    kept = SplitInt8(named["encoder_flatbuffer"], named["head_flatbuffer"])
+    kept = SplitInt8(named_enc, named_head)
     rows.append(
         row(
             "PTQ int8, tensor names kept (the converter's own output)",

@@ -272,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     predict = keras_predictor(model)
     kw: dict[str, Any] = {"cfg": cfg.dataset, "window_frames": cfg.architecture.window_frames}
     kw["decision"] = run_decision(cfg, None)
+    kw["sweep"] = False  # the figures at the run's own operating point only
     every = list(range(len(recs)))
     out: dict[str, Any] = {
         "always_on": _outcome(evaluate_recordings(predict, recs, every, **kw)),

@@ -287,6 +287,12 @@ def test_cause_labels_travel_from_the_file_to_the_per_cause_table(tmp_path: Path
         assert 0.0 <= e["start_s"] < e["end_s"] <= recs[0].num_frames / rate and e["decided_s"] >= e["start_s"]
         s, t = round(e["start_s"] * rate), round(e["end_s"] * rate)
         assert not any(la.start_frame < t and la.end_frame > s for la in recs[0].labels), "a listed event is on a label"
+    # without the sweep (quantize's scoring): the same figures at the point, no curve
+    assert m["operating_curve"] and m["recall_at_fa_per_hour"]
+    bare = evaluate_recordings(always_tap_in, recs, [0], cfg=cfg, window_frames=50, sweep=False)
+    assert bare["operating_curve"] is None and bare["recall_at_fa_per_hour"] is None
+    swept = {"operating_curve", "recall_at_fa_per_hour"}
+    assert {k: v for k, v in bare.items() if k not in swept} == {k: v for k, v in m.items() if k not in swept}
 
 
 def test_det_marks_the_evaluated_operating_point(tmp_path: Path) -> None:
