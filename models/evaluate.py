@@ -124,9 +124,11 @@ def keras_predictor(model: keras.Model, *, batch_size: int = 256) -> Predictor:
         n = len(x)
         if n == 0:
             return np.zeros((0, int(model.output.shape[-1])), dtype=np.float32)
-        # pad to whole batches: one input shape, so the predict function is traced once
+        # pad to whole batches: one input shape, so the predict function is traced once; batch by batch,
+        # without model.predict's per-call data pipeline (about a third of the time at this size)
         padded = np.concatenate([x, np.zeros((-n % batch_size, *x.shape[1:]), dtype=x.dtype)])
-        return np.asarray(model.predict(padded, batch_size=batch_size, verbose=0)[:n], dtype=np.float32)
+        out = [np.asarray(model.predict_on_batch(padded[i : i + batch_size])) for i in range(0, n, batch_size)]
+        return np.asarray(np.concatenate(out)[:n], dtype=np.float32)
 
     return predict
 
