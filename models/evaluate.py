@@ -124,8 +124,8 @@ def keras_predictor(model: keras.Model, *, batch_size: int = 256) -> Predictor:
         n = len(x)
         if n == 0:
             return np.zeros((0, int(model.output.shape[-1])), dtype=np.float32)
-        # pad to whole batches: one input shape, so the predict function is traced once; batch by batch,
-        # without model.predict's per-call data pipeline (about a third of the time at this size)
+        # pad to whole batches: one input shape, so the predict function is traced once; batch by batch, without
+        # the data pipeline model.predict builds on every call (0.43 -> 0.30 s per call on the default model)
         padded = np.concatenate([x, np.zeros((-n % batch_size, *x.shape[1:]), dtype=x.dtype)])
         out = [np.asarray(model.predict_on_batch(padded[i : i + batch_size])) for i in range(0, n, batch_size)]
         return np.asarray(np.concatenate(out)[:n], dtype=np.float32)

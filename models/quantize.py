@@ -578,8 +578,7 @@ def quantize_run(
     p_float = keras_pred(x_test)
 
     def score(predict: Predictor) -> dict[str, Any]:
-        kw: dict[str, Any] = {"cfg": tcfg.dataset, "window_frames": t, "continuous": True, "sweep": False}
-        m = evaluate_recordings(predict, recs, test, **kw)
+        m = evaluate_recordings(predict, recs, test, cfg=tcfg.dataset, window_frames=t, continuous=True, sweep=False)
         return {
             "accuracy": m["accuracy"],
             "balanced_accuracy": m["balanced_accuracy"],
